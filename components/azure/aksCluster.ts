@@ -1,0 +1,218 @@
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as monitor from "@pulumi/azure-native/monitor";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { NodePoolConfig, PlatformConfig } from "../config";
+
+export interface AksClusterArgs {
+    /** Cluster resource name. */
+    readonly clusterName: string;
+    /** DNS prefix of the API server FQDN. */
+    readonly dnsPrefix: string;
+    /** Resource group of the cluster. */
+    readonly resourceGroupName: pulumi.Input<string>;
+    /** Azure region. */
+    readonly location: pulumi.Input<string>;
+    /** Entra ID tenant (used when Entra ID authentication is on). */
+    readonly tenantId: pulumi.Input<string>;
+    /** Validated cluster settings from the stack config. */
+    readonly settings: PlatformConfig["cluster"];
+    /** Log Analytics workspace that receives Container Insights data. */
+    readonly workspaceId: pulumi.Input<string>;
+    /** Tags on the cluster and its data collection rule. */
+    readonly tags: pulumi.Input<Record<string, string>>;
+    /** Keep the cluster from being deleted (prod). Default false. */
+    readonly protect?: boolean;
+}
+
+/** Container Insights' default stream set (the Microsoft-ContainerInsights-Group-Default group). */
+const CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default";
+
+function agentPool(name: string, mode: "System" | "User", pool: NodePoolConfig, version: string, taints: string[]) {
+    return {
+        name,
+        mode,
+        vmSize: pool.vmSize,
+        count: pool.nodeCount,
+        enableAutoScaling: pool.autoscaling,
+        minCount: pool.autoscaling ? pool.minCount : undefined,
+        maxCount: pool.autoscaling ? pool.maxCount : undefined,
+        availabilityZones: pool.zones.length > 0 ? [...pool.zones] : undefined,
+        orchestratorVersion: version,
+        osType: containerservice.OSType.Linux,
+        osSKU: containerservice.OSSKU.AzureLinux,
+        type: containerservice.AgentPoolType.VirtualMachineScaleSets,
+        nodeTaints: taints.length > 0 ? taints : undefined,
+        upgradeSettings: { maxSurge: "33%" },
+    };
+}
+
+/**
+ * An AKS cluster with the OIDC issuer and workload identity on, a system-assigned managed identity,
+ * Azure CNI overlay with the Cilium dataplane and network policy, Container Insights, upgrade channels
+ * with a maintenance window, and the Kubernetes provider every in-cluster resource of the program uses.
+ */
+export class AksCluster extends pulumi.ComponentResource {
+    /** The cluster's name. */
+    readonly clusterName: pulumi.Output<string>;
+    /** ARM resource ID of the cluster. */
+    readonly clusterId: pulumi.Output<string>;
+    /** The OIDC issuer URL that federated credentials trust. */
+    readonly oidcIssuerUrl: pulumi.Output<string>;
+    /** Kubeconfig from the cluster's user credentials (secret). */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** Kubernetes provider for this cluster; pass it explicitly to every Kubernetes resource. */
+    readonly provider: k8s.Provider;
+
+    constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:azure:AksCluster", name, {}, opts);
+        const s = args.settings;
+
+        // With a user pool, the system pool only runs critical add-ons and workloads go to the user pool.
+        const systemTaints = s.userPool ? ["CriticalAddonsOnly=true:NoSchedule"] : [];
+        const pools = [agentPool("system", "System", s.systemPool, s.kubernetesVersion, systemTaints)];
+        if (s.userPool) pools.push(agentPool("user", "User", s.userPool, s.kubernetesVersion, []));
+
+        const cluster = new containerservice.ManagedCluster(
+            name,
+            {
+                resourceName: args.clusterName,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                dnsPrefix: args.dnsPrefix,
+                kubernetesVersion: s.kubernetesVersion,
+                sku: { name: containerservice.ManagedClusterSKUName.Base, tier: s.tier },
+                // A managed identity: no service principal secret to rotate or leak.
+                identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+                enableRBAC: true,
+                agentPoolProfiles: pools,
+                networkProfile: {
+                    networkPlugin: containerservice.NetworkPlugin.Azure,
+                    networkPluginMode: containerservice.NetworkPluginMode.Overlay,
+                    networkDataplane: containerservice.NetworkDataplane.Cilium,
+                    networkPolicy: containerservice.NetworkPolicy.Cilium,
+                    podCidr: s.podCidr,
+                    serviceCidr: s.serviceCidr,
+                    dnsServiceIP: s.dnsServiceIp,
+                    loadBalancerSku: containerservice.LoadBalancerSku.Standard,
+                    outboundType: containerservice.OutboundType.LoadBalancer,
+                },
+                oidcIssuerProfile: { enabled: true },
+                securityProfile: { workloadIdentity: { enabled: true } },
+                aadProfile: s.entraId
+                    ? {
+                          managed: true,
+                          enableAzureRBAC: true,
+                          adminGroupObjectIDs: [...s.entraId.adminGroupObjectIds],
+                          tenantID: args.tenantId,
+                      }
+                    : undefined,
+                disableLocalAccounts: s.disableLocalAccounts,
+                autoUpgradeProfile: { upgradeChannel: s.autoUpgradeChannel, nodeOSUpgradeChannel: s.nodeOsUpgradeChannel },
+                addonProfiles: {
+                    // Container Insights with managed identity auth; the data collection rule below says what to collect.
+                    omsagent: {
+                        enabled: true,
+                        config: { logAnalyticsWorkspaceResourceID: args.workspaceId, useAADAuth: "true" },
+                    },
+                },
+                tags: args.tags,
+            },
+            { parent: this, protect: args.protect },
+        );
+
+        const collectionRule = new monitor.DataCollectionRule(
+            `${name}-ci`,
+            {
+                dataCollectionRuleName: `MSCI-${args.clusterName}`,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                kind: "Linux",
+                dataSources: {
+                    extensions: [
+                        {
+                            name: "ContainerInsightsExtension",
+                            extensionName: "ContainerInsights",
+                            streams: [CONTAINER_INSIGHTS_STREAM],
+                            extensionSettings: {
+                                dataCollectionSettings: { interval: "1m", namespaceFilteringMode: "Off", enableContainerLogV2: true },
+                            },
+                        },
+                    ],
+                },
+                destinations: { logAnalytics: [{ name: "workspace", workspaceResourceId: args.workspaceId }] },
+                dataFlows: [{ streams: [CONTAINER_INSIGHTS_STREAM], destinations: ["workspace"] }],
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+        new monitor.DataCollectionRuleAssociation(
+            `${name}-ci`,
+            {
+                associationName: "ContainerInsightsExtension",
+                resourceUri: cluster.id,
+                dataCollectionRuleId: collectionRule.id,
+            },
+            { parent: this },
+        );
+
+        // AKS reads these two fixed configuration names as the windows for its upgrade channels.
+        const window = s.maintenanceWindow;
+        const schedules: [string, boolean][] = [
+            ["aksManagedAutoUpgradeSchedule", s.autoUpgradeChannel !== "none"],
+            ["aksManagedNodeOSUpgradeSchedule", s.nodeOsUpgradeChannel !== "None" && s.nodeOsUpgradeChannel !== "Unmanaged"],
+        ];
+        for (const [configName] of schedules.filter(([, active]) => active)) {
+            new containerservice.MaintenanceConfiguration(
+                `${name}-${configName}`,
+                {
+                    configName,
+                    resourceGroupName: args.resourceGroupName,
+                    resourceName: cluster.name,
+                    maintenanceWindow: {
+                        schedule: { weekly: { dayOfWeek: window.dayOfWeek, intervalWeeks: 1 } },
+                        startTime: `${String(window.startHour).padStart(2, "0")}:00`,
+                        utcOffset: "+00:00",
+                        durationHours: window.durationHours,
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        // With Entra ID the user kubeconfig runs kubelogin ("exec" format); without it, it carries the
+        // local account's client certificate. Either way it is a credential.
+        const credentials = containerservice.listManagedClusterUserCredentialsOutput({
+            resourceGroupName: args.resourceGroupName,
+            resourceName: cluster.name,
+            format: s.entraId ? "exec" : undefined,
+        });
+        this.kubeconfig = pulumi.secret(
+            credentials.apply((c) => {
+                const first = c.kubeconfigs[0];
+                if (!first) throw new Error(`AKS returned no user kubeconfig for cluster ${args.clusterName}`);
+                return Buffer.from(first.value, "base64").toString("utf8");
+            }),
+        );
+
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig },
+            { parent: this },
+        );
+
+        this.clusterName = cluster.name;
+        this.clusterId = cluster.id;
+        this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => {
+            if (!p?.issuerURL) throw new Error(`cluster ${args.clusterName} reports no OIDC issuer URL`);
+            return p.issuerURL;
+        });
+        this.registerOutputs({
+            clusterName: this.clusterName,
+            clusterId: this.clusterId,
+            oidcIssuerUrl: this.oidcIssuerUrl,
+            kubeconfig: this.kubeconfig,
+            provider: this.provider,
+        });
+    }
+}

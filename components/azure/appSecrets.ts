@@ -1,0 +1,56 @@
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+export interface AppSecretsArgs {
+    /** Vault that stores the secrets. */
+    readonly vaultName: pulumi.Input<string>;
+    /** Resource group of that vault. */
+    readonly resourceGroupName: pulumi.Input<string>;
+    /** Secrets whose values come from elsewhere in the graph, by Key Vault secret name. */
+    readonly provided: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Secret names whose values are generated here (32 random characters). Default none. */
+    readonly generated?: readonly string[];
+}
+
+/** Application secrets in Key Vault, every value a Pulumi secret. */
+export class AppSecrets extends pulumi.ComponentResource {
+    /** ARM ID of each secret, by name: the scope for a per-secret role assignment. */
+    readonly secretIds: Readonly<Record<string, pulumi.Output<string>>>;
+    /** The generated values (secret), by name, for consumers such as a database. */
+    readonly generatedValues: Readonly<Record<string, pulumi.Output<string>>>;
+
+    constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:azure:AppSecrets", name, {}, opts);
+
+        const generatedValues: Record<string, pulumi.Output<string>> = {};
+        for (const secretName of args.generated ?? []) {
+            const password = new random.RandomPassword(
+                `${name}-${secretName}`,
+                // No characters that need quoting in a connection string or a shell.
+                { length: 32, special: true, overrideSpecial: "-_.~", minLower: 1, minUpper: 1, minNumeric: 1 },
+                { parent: this },
+            );
+            generatedValues[secretName] = password.result;
+        }
+
+        const secretIds: Record<string, pulumi.Output<string>> = {};
+        for (const [secretName, value] of Object.entries({ ...args.provided, ...generatedValues })) {
+            const secret = new keyvault.Secret(
+                `${name}-${secretName}`,
+                {
+                    vaultName: args.vaultName,
+                    resourceGroupName: args.resourceGroupName,
+                    secretName,
+                    properties: { value: pulumi.secret(value), contentType: "text/plain" },
+                },
+                { parent: this, additionalSecretOutputs: ["properties"] },
+            );
+            secretIds[secretName] = secret.id;
+        }
+
+        this.secretIds = secretIds;
+        this.generatedValues = generatedValues;
+        this.registerOutputs({ secretIds, generatedValues });
+    }
+}

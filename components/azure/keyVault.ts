@@ -1,0 +1,89 @@
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as monitor from "@pulumi/azure-native/monitor";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface KeyVaultArgs {
+    /** Globally unique vault name, 3-24 letters, digits and hyphens. */
+    readonly vaultName: pulumi.Input<string>;
+    /** Resource group of the vault. */
+    readonly resourceGroupName: pulumi.Input<string>;
+    /** Azure region. */
+    readonly location: pulumi.Input<string>;
+    /** Entra ID tenant that authorizes data-plane access. */
+    readonly tenantId: pulumi.Input<string>;
+    /** standard or premium (HSM-backed keys). Default standard. */
+    readonly sku?: "standard" | "premium";
+    /** Soft-delete retention in days (7-90). Soft delete itself is always on. */
+    readonly softDeleteRetentionDays: number;
+    /** Purge protection; once on, Azure never allows turning it off. Default false. */
+    readonly purgeProtection?: boolean;
+    /** Firewall default action. Default allow. */
+    readonly networkAclMode?: "allow" | "deny";
+    /** Addresses or CIDR ranges let through when the default action is deny. Default none. */
+    readonly allowedIpRanges?: readonly string[];
+    /** Log Analytics workspace that receives the vault's audit log. */
+    readonly auditWorkspaceId: pulumi.Input<string>;
+    /** Tags on the vault. */
+    readonly tags: pulumi.Input<Record<string, string>>;
+    /** Keep the vault from being deleted (prod). Default false. */
+    readonly protect?: boolean;
+}
+
+/**
+ * A Key Vault with RBAC authorization (no access policies), soft delete, optional purge protection
+ * and firewall, and its AuditEvent log sent to Log Analytics (who read which secret, when).
+ */
+export class KeyVault extends pulumi.ComponentResource {
+    /** The vault's name. */
+    readonly vaultName: pulumi.Output<string>;
+    /** ARM resource ID: the scope for role assignments on the whole vault. */
+    readonly vaultId: pulumi.Output<string>;
+    /** Data-plane URI, https://<name>.vault.azure.net/. */
+    readonly vaultUri: pulumi.Output<string>;
+
+    constructor(name: string, args: KeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:azure:KeyVault", name, {}, opts);
+
+        const vault = new keyvault.Vault(
+            name,
+            {
+                vaultName: args.vaultName,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                properties: {
+                    tenantId: args.tenantId,
+                    sku: { family: "A", name: args.sku ?? "standard" },
+                    enableRbacAuthorization: true,
+                    enableSoftDelete: true,
+                    softDeleteRetentionInDays: args.softDeleteRetentionDays,
+                    // Azure rejects an explicit false, so "off" is expressed by leaving it unset.
+                    enablePurgeProtection: args.purgeProtection ? true : undefined,
+                    publicNetworkAccess: "Enabled",
+                    networkAcls: {
+                        defaultAction: args.networkAclMode === "deny" ? "Deny" : "Allow",
+                        bypass: "AzureServices",
+                        ipRules: (args.allowedIpRanges ?? []).map((value) => ({ value })),
+                    },
+                },
+                tags: args.tags,
+            },
+            { parent: this, protect: args.protect },
+        );
+
+        new monitor.DiagnosticSetting(
+            `${name}-audit`,
+            {
+                name: "audit-to-log-analytics",
+                resourceUri: vault.id,
+                workspaceId: args.auditWorkspaceId,
+                logs: [{ categoryGroup: "audit", enabled: true }],
+            },
+            { parent: this },
+        );
+
+        this.vaultName = vault.name;
+        this.vaultId = vault.id;
+        this.vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");
+        this.registerOutputs({ vaultName: this.vaultName, vaultId: this.vaultId, vaultUri: this.vaultUri });
+    }
+}

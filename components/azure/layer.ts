@@ -1,0 +1,144 @@
+// The Azure layer: everything the in-cluster layer stands on, composed from the components beside this
+// file. It returns typed handles; index.ts turns them into stack outputs.
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as resources from "@pulumi/azure-native/resources";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { NAME_SUFFIX_LENGTH, type PlatformConfig } from "../config";
+import { AksCluster } from "./aksCluster";
+import { AppSecrets } from "./appSecrets";
+import { KeyVault } from "./keyVault";
+import { Monitoring } from "./monitoring";
+import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_USER } from "./roles";
+import { UnsealKey } from "./unsealKey";
+import { WorkloadIdentity } from "./workloadIdentity";
+
+/** The guide's application secrets and the Kubernetes Secret keys the CSI driver syncs them to. */
+export const APP_SECRET_KEYS = {
+    "applicationinsights-connection-string": "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "applicationinsights-instrumentation-key": "APPINSIGHTS_INSTRUMENTATIONKEY",
+    "database-password": "DATABASE_PASSWORD",
+    "api-key": "API_KEY",
+} as const;
+export type AppSecretName = keyof typeof APP_SECRET_KEYS;
+
+export interface AzureLayer {
+    readonly resourceGroupName: pulumi.Output<string>;
+    readonly tenantId: pulumi.Output<string>;
+    readonly monitoring: Monitoring;
+    readonly cluster: AksCluster;
+    readonly appVault: KeyVault;
+    readonly unsealVault: KeyVault;
+    readonly unsealKey: UnsealKey;
+    readonly appSecrets: AppSecrets;
+    readonly vaultUnsealIdentity: WorkloadIdentity;
+    readonly appSecretsIdentity: WorkloadIdentity;
+}
+
+export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
+    const client = authorization.getClientConfigOutput();
+    const tags = cfg.tags;
+    const protect = cfg.protectStatefulResources;
+
+    const group = new resources.ResourceGroup("rg", {
+        resourceGroupName: cfg.names.resourceGroup,
+        location: cfg.location,
+        tags,
+    });
+    const common = { resourceGroupName: group.name, location: group.location };
+
+    const monitoring = new Monitoring("monitoring", {
+        ...common,
+        workspaceName: cfg.names.logAnalytics,
+        appInsightsName: cfg.names.appInsights,
+        retentionDays: cfg.monitoring.logRetentionDays,
+        tags,
+        protect,
+    });
+
+    const cluster = new AksCluster("aks", {
+        ...common,
+        clusterName: cfg.names.cluster,
+        dnsPrefix: cfg.names.dnsPrefix,
+        tenantId: client.tenantId,
+        settings: cfg.cluster,
+        workspaceId: monitoring.workspaceId,
+        tags,
+        protect,
+    });
+
+    // Key Vault names are global across Azure; a suffix fixed in state keeps them unique and stable.
+    const suffix = new random.RandomString("kv-suffix", {
+        length: NAME_SUFFIX_LENGTH,
+        special: false,
+        upper: false,
+        minNumeric: 1,
+    }).result;
+    const vaultArgs = {
+        ...common,
+        tenantId: client.tenantId,
+        sku: cfg.keyVault.sku,
+        softDeleteRetentionDays: cfg.keyVault.softDeleteRetentionDays,
+        purgeProtection: cfg.keyVault.purgeProtection,
+        networkAclMode: cfg.keyVault.networkAclMode,
+        allowedIpRanges: cfg.keyVault.allowedIpRanges,
+        auditWorkspaceId: monitoring.workspaceId,
+        tags,
+        protect,
+    };
+    const appVault = new KeyVault("app-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.appVaultStem}-${suffix}` });
+    // Vault's unseal key lives apart from application secrets, so no application role can reach it.
+    const unsealVault = new KeyVault("unseal-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.unsealVaultStem}-${suffix}` });
+
+    const unsealKey = new UnsealKey("unseal-key", {
+        vaultName: unsealVault.vaultName,
+        resourceGroupName: group.name,
+        keyName: cfg.names.unsealKey,
+        size: cfg.unsealKey.size,
+        rotationDays: cfg.unsealKey.rotationDays,
+        protect,
+    });
+
+    const appSecrets = new AppSecrets("app-secrets", {
+        vaultName: appVault.vaultName,
+        resourceGroupName: group.name,
+        // Taken from the Application Insights resource itself, never typed in.
+        provided: {
+            "applicationinsights-connection-string": monitoring.connectionString,
+            "applicationinsights-instrumentation-key": monitoring.instrumentationKey,
+        } satisfies Partial<Record<AppSecretName, pulumi.Input<string>>>,
+        generated: ["database-password", "api-key"] satisfies AppSecretName[],
+    });
+
+    const identityArgs = { ...common, issuerUrl: cluster.oidcIssuerUrl, subscriptionId: client.subscriptionId, tags };
+    const vaultUnsealIdentity = new WorkloadIdentity("vault-unseal-id", {
+        ...identityArgs,
+        identityName: `${cfg.namePrefix}-${cfg.environment}-vault-unseal`,
+        subjects: cfg.identities.vaultUnseal,
+        // On the key itself, not the vault: the seal can touch nothing else.
+        roles: [{ roleId: KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, scope: unsealKey.keyId }],
+    });
+    const appSecretsIdentity = new WorkloadIdentity("app-secrets-id", {
+        ...identityArgs,
+        identityName: `${cfg.namePrefix}-${cfg.environment}-app-secrets`,
+        subjects: cfg.identities.appSecrets,
+        // One assignment per secret the CSI driver mounts, so other secrets in the vault stay out of reach.
+        roles: (Object.keys(APP_SECRET_KEYS) as AppSecretName[]).map((secretName) => ({
+            roleId: KEY_VAULT_SECRETS_USER,
+            scope: appSecrets.secretIds[secretName],
+        })),
+    });
+
+    return {
+        resourceGroupName: group.name,
+        tenantId: client.tenantId,
+        monitoring,
+        cluster,
+        appVault,
+        unsealVault,
+        unsealKey,
+        appSecrets,
+        vaultUnsealIdentity,
+        appSecretsIdentity,
+    };
+}

@@ -1,0 +1,14 @@
+// Azure built-in role definition IDs (stable GUIDs, the same in every tenant). Key Vault data-plane
+// roles only take effect on a vault that uses RBAC authorization, which every vault here does.
+
+/** keys/read, wrapKey, unwrapKey: exactly what Vault's azurekeyvault seal calls (GetKey, WrapKey, UnwrapKey). */
+export const KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
+/** Reads secret contents: what the Secrets Store CSI driver needs for the objects it mounts. */
+export const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
+/** Writes and reads secrets; for identities that store secrets (e.g. an init job), scoped to one secret. */
+export const KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
+
+/** The subscription-scoped resource ID Azure reports for a built-in role (so `pulumi up` shows no diff). */
+export function roleDefinitionId(subscriptionId: string, roleId: string): string {
+    return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
+}

@@ -1,0 +1,42 @@
+// The stack outputs contract: what other projects may read from this stack (through a
+// StackReference). Adding a field is safe; renaming or removing one breaks consumers.
+
+/** A service account federated with a managed identity, and that identity's client ID. */
+export interface BoundIdentity {
+    /** Client ID: the azure.workload.identity/client-id annotation value. */
+    readonly clientId: string;
+    /** Service accounts, as namespace/name, that may act as the identity. */
+    readonly serviceAccounts: string[];
+}
+
+export interface StackOutputs {
+    /** Resource group holding every Azure resource of the stack. */
+    readonly resourceGroupName: string;
+    /** AKS cluster name. */
+    readonly clusterName: string;
+    /** OIDC issuer URL of the cluster, for federating further identities. */
+    readonly oidcIssuerUrl: string;
+    /** Kubeconfig from the cluster's user credentials. Secret. */
+    readonly kubeconfig: string;
+    /** Entra ID tenant of the subscription. */
+    readonly tenantId: string;
+    /** Application secrets Key Vault. */
+    readonly appKeyVaultName: string;
+    readonly appKeyVaultUri: string;
+    /** Key Vault dedicated to HashiCorp Vault's unseal key. */
+    readonly unsealKeyVaultName: string;
+    readonly unsealKeyVaultUri: string;
+    /** Name of the RSA key Vault's azurekeyvault seal uses. */
+    readonly unsealKeyName: string;
+    /** Identity of HashiCorp Vault's server (unseal). */
+    readonly vaultUnsealIdentity: BoundIdentity;
+    /** Identity of the applications (Key Vault secrets through the CSI driver). */
+    readonly appSecretsIdentity: BoundIdentity;
+    /** Application Insights connection string. Secret. */
+    readonly appInsightsConnectionString: string;
+    /** ARM resource ID of the Log Analytics workspace. */
+    readonly logAnalyticsWorkspaceId: string;
+}
+
+/** Output names that are secret: consumers get them through getSecretOutput / requireOutput as secrets. */
+export const SECRET_OUTPUTS = ["kubeconfig", "appInsightsConnectionString"] as const satisfies readonly (keyof StackOutputs)[];
