@@ -238,7 +238,24 @@ async function resolveOutput(output: pulumi.Output<unknown>): Promise<ExportedOu
  * Runs index.ts for `stack` with the committed Pulumi.<stack>.yaml, adjusted by `overrides`
  * (a key set to undefined is removed). Resolves once every registration has completed.
  */
-export async function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
+export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
+    const config = { ...stackConfig(stack), ...prefixed(overrides) };
+    return evaluate(stack, config, () => {
+        forgetProgram();
+        return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+    });
+}
+
+/**
+ * Runs `program` under the Azure mocks as stack `stack` with the given full config (project:key ->
+ * value; undefined values dropped). `program` registers resources and returns its outputs; use it to
+ * test one component on its own.
+ */
+export async function evaluate(
+    stack: string,
+    fullConfig: Record<string, string | undefined>,
+    program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+): Promise<StackRun> {
     const registrations: Registration[] = [];
     const inputsByKey = new Map<string, { raw: any; state: any }>();
     const invokes: { token: string; inputs: any }[] = [];
@@ -292,14 +309,12 @@ export async function evaluateStack(stack: string, overrides: Record<string, str
         });
 
     const config: Record<string, string> = {};
-    const merged: Record<string, string | undefined> = { ...stackConfig(stack), ...prefixed(overrides) };
-    for (const [key, value] of Object.entries(merged)) if (value !== undefined) config[key] = value;
+    for (const [key, value] of Object.entries(fullConfig)) if (value !== undefined) config[key] = value;
     pulumi.runtime.setAllConfig(config);
 
-    forgetProgram();
-    const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+    const exported = await program();
     const outputs: Record<string, ExportedOutput> = {};
-    for (const [name, value] of Object.entries(program)) {
+    for (const [name, value] of Object.entries(exported)) {
         if (pulumi.Output.isInstance(value)) outputs[name] = await resolveOutput(value);
     }
     await pulumi.runtime.disconnect();
@@ -338,6 +353,7 @@ export async function evaluateStack(stack: string, overrides: Record<string, str
     return run;
 }
 
-function prefixed(overrides: Record<string, string | undefined>): Record<string, string | undefined> {
+/** Bare keys become `<project>:<key>`; keys that already name a namespace stay as they are. */
+export function prefixed(overrides: Record<string, string | undefined>): Record<string, string | undefined> {
     return Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k.includes(":") ? k : `${PROJECT}:${k}`, v]));
 }
