@@ -24,7 +24,8 @@ export interface Registration {
     readonly inputs: any;
     /** Inputs as the SDK sent them: secret values still wrapped (see isSecretValue). */
     readonly rawInputs: any;
-    /** What the mock answered (the resource's outputs). */
+    /** What the mock answered: the resource's ID and outputs. */
+    readonly id: string;
     readonly state: any;
     readonly parent: string;
     /** URNs this resource waits for: explicit dependsOn plus the resources behind its inputs. */
@@ -54,6 +55,17 @@ export interface StackRun {
     byUrn(urn: string): Registration;
     /** True if `urn` waits for `on`, directly or through the resources it waits for. */
     dependsOn(urn: string, on: string): boolean;
+}
+
+/** The program threw; `resources` are the registrations made before it did. */
+export class EvaluationError extends Error {
+    constructor(
+        readonly cause: unknown,
+        readonly resources: readonly Registration[],
+    ) {
+        super(cause instanceof Error ? cause.message : String(cause));
+        this.name = "EvaluationError";
+    }
 }
 
 export function isSecretValue(value: unknown): boolean {
@@ -210,6 +222,16 @@ function answerInvoke(token: string, inputs: any): Record<string, unknown> {
     }
 }
 
+/** The `names` in the first column of the tables under the README heading `## <section>`. */
+export function documentedNames(section: string): string[] {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const start = readme.indexOf(`\n## ${section}\n`);
+    if (start < 0) throw new Error(`README has no section "## ${section}"`);
+    const end = readme.indexOf("\n## ", start + 1);
+    const body = readme.slice(start, end < 0 ? undefined : end);
+    return [...body.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+}
+
 /** Reads Pulumi.<stack>.yaml as the CLI would hand it to the program: key -> string (JSON for lists). */
 export function stackConfig(stack: string): Record<string, string> {
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
@@ -257,7 +279,9 @@ export async function evaluate(
     program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
 ): Promise<StackRun> {
     const registrations: Registration[] = [];
-    const inputsByKey = new Map<string, { raw: any; state: any }>();
+    const inputsByKey = new Map<string, { raw: any; id: string; state: any }>();
+    // The engine marks additionalSecretOutputs secret; the mock monitor does not, so do it here.
+    const secretOutputsByKey = new Map<string, string[]>();
     const invokes: { token: string; inputs: any }[] = [];
 
     await pulumi.runtime.setMocks(
@@ -265,8 +289,12 @@ export async function evaluate(
             newResource(args) {
                 const inputs = unwrapSecrets(args.inputs);
                 const { id, extra } = azureState(args.type, args.name, inputs);
-                const state = { ...args.inputs, ...extra };
-                inputsByKey.set(`${args.type}::${args.name}`, { raw: args.inputs, state });
+                const key = `${args.type}::${args.name}`;
+                const state: Record<string, unknown> = { ...args.inputs, ...extra };
+                for (const field of secretOutputsByKey.get(key) ?? []) {
+                    if (field in state && !isSecretValue(state[field])) state[field] = { [SIG_KEY]: SECRET_SIG, value: state[field] };
+                }
+                inputsByKey.set(key, { raw: args.inputs, id, state });
                 return { id, state };
             },
             call(args) {
@@ -283,17 +311,19 @@ export async function evaluate(
     // The mocks do not pass dependencies or options to newResource; read them off the request.
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: any, res: any) => void) =>
-        register(req, (err: any, res: any) => {
+    monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
+        const key = `${req.getType()}::${req.getName()}`;
+        secretOutputsByKey.set(key, req.getAdditionalsecretoutputsList());
+        return register(req, (err: any, res: any) => {
             if (!err) {
-                const key = `${req.getType()}::${req.getName()}`;
-                const recorded = inputsByKey.get(key) ?? { raw: {}, state: {} };
+                const recorded = inputsByKey.get(key) ?? { raw: {}, id: "", state: {} };
                 registrations.push({
                     urn: res.getUrn(),
                     type: req.getType(),
                     name: req.getName(),
                     rawInputs: recorded.raw,
                     inputs: unwrapSecrets(recorded.raw),
+                    id: recorded.id,
                     state: unwrapSecrets(recorded.state),
                     parent: req.getParent(),
                     dependencies: req.getDependenciesList(),
@@ -307,12 +337,19 @@ export async function evaluate(
             }
             callback(err, res);
         });
+    };
 
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(fullConfig)) if (value !== undefined) config[key] = value;
     pulumi.runtime.setAllConfig(config);
 
-    const exported = await program();
+    let exported: Record<string, unknown>;
+    try {
+        exported = await program();
+    } catch (error) {
+        await pulumi.runtime.disconnect();
+        throw new EvaluationError(error, registrations);
+    }
     const outputs: Record<string, ExportedOutput> = {};
     for (const [name, value] of Object.entries(exported)) {
         if (pulumi.Output.isInstance(value)) outputs[name] = await resolveOutput(value);
