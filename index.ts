@@ -4,10 +4,14 @@ import { createAzureLayer } from "./components/azure/layer";
 import type { WorkloadIdentity } from "./components/azure/workloadIdentity";
 import { loadConfig } from "./components/config";
 import type { BoundIdentity, StackOutputs } from "./components/outputs";
+import { createPlatformLayer } from "./components/platform/layer";
+import { createWorkloadsLayer } from "./components/workloads/layer";
 
 // Validates every key before any resource is registered.
 const cfg = loadConfig();
 const azure = createAzureLayer(cfg);
+const platform = createPlatformLayer(cfg, azure);
+createWorkloadsLayer(cfg, azure, platform);
 
 function bound(identity: WorkloadIdentity): pulumi.Output<BoundIdentity> {
     return pulumi.output({
@@ -32,6 +36,13 @@ const outputs: Exported = {
     appSecretsIdentity: bound(azure.appSecretsIdentity),
     appInsightsConnectionString: azure.monitoring.connectionString,
     logAnalyticsWorkspaceId: azure.monitoring.workspaceId,
+    appNamespace: pulumi.output(platform.appNamespace),
+    appSecretProviderClass: pulumi.output(platform.appSecretProviderClass.className),
+    vaultAddress: platform.vault.address,
+    ingressGatewayService: pulumi.output(platform.ingressGateway.serviceName),
+    ingressGatewayNamespace: platform.ingressGateway.namespace,
+    ingressGatewayRef: platform.ingressGateway.gatewayRef,
+    ingressHost: pulumi.output(platform.ingressHost),
 };
 
 export const {
@@ -49,4 +60,11 @@ export const {
     appSecretsIdentity,
     appInsightsConnectionString,
     logAnalyticsWorkspaceId,
+    appNamespace,
+    appSecretProviderClass,
+    vaultAddress,
+    ingressGatewayService,
+    ingressGatewayNamespace,
+    ingressGatewayRef,
+    ingressHost,
 } = outputs;

@@ -2,6 +2,7 @@
 // one typed, validated PlatformConfig. Every check runs before index.ts registers a resource, and all
 // problems are reported together, each naming the key, the value given and what is allowed.
 import * as pulumi from "@pulumi/pulumi";
+import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
 
 export const ENVIRONMENTS = ["dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -18,6 +19,21 @@ export const KEY_VAULT_SKUS = ["standard", "premium"] as const;
 export const NAME_SUFFIX_LENGTH = 4;
 /** Oldest Kubernetes minor version we accept (AKS supports the newest three or four minors). */
 export const MIN_KUBERNETES_MINOR = 31;
+export const MESH_MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
+/** AKS's built-in Premium SSD class (the azuredisk CSI driver): Vault's raft volumes in prod. */
+export const PREMIUM_STORAGE_CLASS = "managed-csi-premium";
+/** HashiCorp Vault's namespace: its server and, in prod, its initialisation Job run here. */
+const VAULT_NAMESPACE = "vault";
+
+/** The lab's two HTTP services. */
+export const SERVICE_NAMES = ["product-service", "order-service"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** A container image: repository and a pinned tag. */
+export interface ImageRef {
+    readonly repository: string;
+    readonly tag: string;
+}
 
 export interface NodePoolConfig {
     /** Azure VM size of the pool's nodes. */
@@ -55,6 +71,10 @@ export interface IdentityBindings {
     readonly vaultUnseal: readonly ServiceAccountRef[];
     /** The applications: read their secrets from the application Key Vault through the CSI driver. */
     readonly appSecrets: readonly ServiceAccountRef[];
+    /** The Istio ingress gateway: reads its TLS certificate and key from the application Key Vault. */
+    readonly ingressTls: readonly ServiceAccountRef[];
+    /** The prod Vault initialisation Job: writes recovery keys and root token to Key Vault. Empty in dev (no Job). */
+    readonly vaultInit: readonly ServiceAccountRef[];
 }
 
 export interface Names {
@@ -109,6 +129,39 @@ export interface PlatformConfig {
     readonly identities: IdentityBindings;
     /** Stateful Azure resources get `protect` (prod). */
     readonly protectStatefulResources: boolean;
+    /** Platform components run several replicas with disruption budgets (prod). */
+    readonly highAvailability: boolean;
+    readonly mesh: {
+        /** Mesh-wide PeerAuthentication mode; prod is always STRICT. */
+        readonly mtlsMode: (typeof MESH_MTLS_MODES)[number];
+    };
+    readonly secretsStore: {
+        /** How often the CSI driver re-reads mounted Key Vault objects, e.g. 2m. */
+        readonly rotationPollInterval: string;
+    };
+    readonly ingress: {
+        /** Host name the ingress gateway serves over HTTPS. */
+        readonly host: string;
+        /** Certificate and key (PEM, secret) from config; absent in dev means a generated self-signed pair. */
+        readonly tls?: { readonly certificate: pulumi.Output<string>; readonly privateKey: pulumi.Output<string> };
+    };
+    readonly workloads: {
+        /** Container images of the lab's two services, by service name. */
+        readonly images: Readonly<Record<ServiceName, ImageRef>>;
+        /** When set, Argo CD deploys the services from Git (app-of-apps) instead of this program. */
+        readonly argocd?: { readonly repoUrl: string; readonly path: string; readonly revision: string };
+    };
+    readonly vault: {
+        /** dev: a single in-memory dev server; ha: raft x3 auto-unsealed by the Key Vault key. */
+        readonly mode: "dev" | "ha";
+        /** Server replicas (ha). */
+        readonly replicas: number;
+        /** Storage class of the raft volumes (ha). */
+        readonly storageClass: string;
+        /** Recovery key shares and threshold `vault operator init` creates (ha). */
+        readonly recoveryShares: number;
+        readonly recoveryThreshold: number;
+    };
 }
 
 /** Every key this program reads and its Pulumi config type; Pulumi.yaml declares the same (tested). */
@@ -150,6 +203,21 @@ export const CONFIG_KEYS = {
     keyVaultAllowedIpRanges: "array",
     unsealKeySize: "integer",
     unsealKeyRotationDays: "integer",
+    meshMtlsMode: "string",
+    csiRotationPollInterval: "string",
+    ingressHost: "string",
+    ingressTlsCertificate: "string",
+    ingressTlsPrivateKey: "string",
+    vaultRecoveryShares: "integer",
+    vaultRecoveryThreshold: "integer",
+    productServiceImage: "string",
+    productServiceTag: "string",
+    orderServiceImage: "string",
+    orderServiceTag: "string",
+    argocdEnabled: "boolean",
+    argocdRepoUrl: "string",
+    argocdPath: "string",
+    argocdRevision: "string",
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 type KeyOfType<T extends string> = { [K in ConfigKey]: (typeof CONFIG_KEYS)[K] extends T ? K : never }[ConfigKey];
@@ -234,6 +302,86 @@ export function checkTag(key: string, value: string): string | undefined {
         : `${key}: ${show(value)} is not a tag; use key=value, a key of 1-512 characters without < > % & \\ ? / and a value of at most 256`;
 }
 
+/** The CSI driver's rotation poll interval: a whole number of seconds, minutes or hours, e.g. 2m. */
+export function checkPollInterval(key: string, value: string): string | undefined {
+    return /^[1-9]\d*[smh]$/.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not allowed; use a whole number followed by s, m or h, e.g. 2m`;
+}
+
+/** A DNS host name: two or more lowercase labels of letters, digits and inner hyphens. */
+export function checkHostName(key: string, value: string): string | undefined {
+    const label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+    return value.length <= 253 && new RegExp(`^${label}(\\.${label})+$`).test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not a host name; use lowercase DNS labels separated by dots, e.g. shop.example.com`;
+}
+
+/**
+ * A PEM certificate and its private key for `host`: both parse, the key belongs to the certificate,
+ * the certificate covers the host and has not expired. Messages never quote the PEM text (a secret).
+ */
+export function checkTlsPair(certificate: string, privateKey: string, host: string, now: Date = new Date()): string[] {
+    const errors: string[] = [];
+    const fromFile = (key: string, file: string) => `set it from the file with pulumi config set --secret ${key} < ${file}`;
+    let cert: X509Certificate | undefined;
+    let key: KeyObject | undefined;
+    try {
+        cert = new X509Certificate(certificate);
+    } catch {
+        errors.push(`ingressTlsCertificate: (value not shown) is not a PEM X.509 certificate; ${fromFile("ingressTlsCertificate", "cert.pem")}`);
+    }
+    try {
+        key = createPrivateKey(privateKey);
+    } catch {
+        errors.push(`ingressTlsPrivateKey: (value not shown) is not an unencrypted PEM private key; ${fromFile("ingressTlsPrivateKey", "key.pem")}`);
+    }
+    if (cert) {
+        const names = cert.subjectAltName ?? cert.subject.replace(/\n/g, ", ");
+        if (new Date(cert.validTo) <= now) errors.push(`ingressTlsCertificate: (${names}) expired on ${cert.validTo}; use a current certificate`);
+        if (!cert.checkHost(host)) {
+            errors.push(`ingressTlsCertificate: (${names}) does not cover ingressHost ${show(host)}; use a certificate for that host or set ingressHost to a name it covers`);
+        }
+        if (key && !cert.checkPrivateKey(key)) {
+            errors.push("ingressTlsPrivateKey: (value not shown) is not the key of ingressTlsCertificate; set the matching private key");
+        }
+    }
+    return errors;
+}
+
+/** Vault's recovery key split: 1 of 1, or a threshold from 2 up to the number of shares (at most 10). */
+/** A container image repository, e.g. ghcr.io/org/product-service (no tag: that is its own key). */
+export function checkImageRepository(key: string, value: string): string | undefined {
+    const part = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+    return new RegExp(`^(?:[a-z0-9.-]+(?::\\d+)?/)?${part}(?:/${part})*$`).test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not an image repository; use a lowercase reference without a tag, e.g. ghcr.io/my-org/product-service`;
+}
+
+/** An image tag that pins a build: not "latest", which would change under a running deployment. */
+export function checkImageTag(key: string, value: string): string | undefined {
+    if (value === "latest") return `${key}: "latest" is not allowed; pin a build tag such as v1.0.0 or dev-<sha>`;
+    return /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not an image tag; use up to 128 letters, digits, '.', '_' or '-', e.g. v1.0.0`;
+}
+
+/** A Git repository URL Argo CD can clone: https:// or ssh (git@host:org/repo.git). */
+export function checkGitUrl(key: string, value: string): string | undefined {
+    return /^(https:\/\/[^\s/]+\/\S+|git@[^\s:]+:\S+|ssh:\/\/\S+)$/.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not a Git URL; use https://github.com/<org>/<repo>.git or git@github.com:<org>/<repo>.git`;
+}
+
+export function checkRecoverySplit(shares: number, threshold: number): string | undefined {
+    const bad = checkIntRange("vaultRecoveryShares", shares, 1, 10);
+    if (bad) return bad;
+    if (shares === 1) return threshold === 1 ? undefined : `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares 1; use 1`;
+    return checkIntRange("vaultRecoveryThreshold", threshold, 2, shares)
+        ? `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares ${shares}; use a whole number from 2 to ${shares}`
+        : undefined;
+}
+
 export function checkPool(key: string, pool: NodePoolConfig): string[] {
     const errors = [
         checkVmSize(`${key}VmSize`, pool.vmSize),
@@ -283,6 +431,11 @@ class Reader {
 
     string<T extends string = string>(key: KeyOfType<"string">, fallback: T): T {
         return (this.raw[key] ?? fallback) as T;
+    }
+
+    /** A string key with no default; undefined when unset. */
+    optional(key: KeyOfType<"string">): string | undefined {
+        return this.raw[key];
     }
 
     int(key: KeyOfType<"integer">, fallback: number): number {
@@ -360,6 +513,12 @@ function readPool(r: Reader, key: "systemPool" | "userPool", defaults: NodePoolC
     };
     r.check(checkPool(key, pool));
     return pool;
+}
+
+/** The one service account of a binding that a single chart or Job runs as. */
+export function singleServiceAccount(binding: readonly ServiceAccountRef[], what: string): ServiceAccountRef {
+    if (binding.length !== 1) throw new Error(`${what}: expected exactly one service account, got ${binding.length}`);
+    return binding[0];
 }
 
 /** The namespace the applications run in, one per environment as in the lab. */
@@ -473,6 +632,56 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
     r.check(checkOneOf("unsealKeySize", unsealKey.size, UNSEAL_KEY_SIZES));
     if (unsealKey.rotationDays !== 0) r.check(checkIntRange("unsealKeyRotationDays", unsealKey.rotationDays, 28, 730));
 
+    // In-cluster platform.
+    const mtlsMode = r.string<(typeof MESH_MTLS_MODES)[number]>("meshMtlsMode", "STRICT");
+    r.check(checkOneOf("meshMtlsMode", mtlsMode, MESH_MTLS_MODES));
+    if (environment === "prod" && mtlsMode === "PERMISSIVE") {
+        r.check('meshMtlsMode: "PERMISSIVE" is not allowed for environment prod; the prod mesh requires STRICT mutual TLS');
+    }
+    const rotationPollInterval = r.string("csiRotationPollInterval", "2m");
+    r.check(checkPollInterval("csiRotationPollInterval", rotationPollInterval));
+
+    const ingressHost = r.string("ingressHost", `app.${environment}.example.com`);
+    r.check(checkHostName("ingressHost", ingressHost));
+    const certificate = r.optional("ingressTlsCertificate");
+    const privateKey = r.optional("ingressTlsPrivateKey");
+    if (certificate !== undefined && privateKey !== undefined) {
+        if (!checkHostName("ingressHost", ingressHost)) r.check(checkTlsPair(certificate, privateKey, ingressHost));
+    } else if (certificate !== undefined || privateKey !== undefined) {
+        const [given, missing] = certificate !== undefined ? ["ingressTlsCertificate", "ingressTlsPrivateKey"] : ["ingressTlsPrivateKey", "ingressTlsCertificate"];
+        r.check(`${missing}: is not set but ${given} is; set both (pulumi config set --secret ${missing} < file.pem) or neither`);
+    }
+
+    const recoveryShares = r.int("vaultRecoveryShares", 5);
+    const recoveryThreshold = r.int("vaultRecoveryThreshold", 3);
+    r.check(checkRecoverySplit(recoveryShares, recoveryThreshold));
+
+    // Workloads. The images are the team's own builds (the lab's CI pushes them), so they have no default.
+    const images = {} as Record<ServiceName, ImageRef>;
+    for (const [service, stem] of [
+        ["product-service", "productService"],
+        ["order-service", "orderService"],
+    ] as const) {
+        const repository = r.optional(`${stem}Image`);
+        const tag = r.optional(`${stem}Tag`);
+        if (repository === undefined) r.check(`${stem}Image: is not set; set the ${service} image repository, e.g. ghcr.io/my-org/${service}`);
+        else r.check(checkImageRepository(`${stem}Image`, repository));
+        if (tag === undefined) r.check(`${stem}Tag: is not set; set the pinned ${service} image tag, e.g. v1.0.0`);
+        else r.check(checkImageTag(`${stem}Tag`, tag));
+        images[service] = { repository: repository ?? "", tag: tag ?? "" };
+    }
+    const argocdEnabled = r.bool("argocdEnabled", false);
+    const argocdRepoUrl = r.optional("argocdRepoUrl");
+    const argocdPath = r.string("argocdPath", `argocd/apps/${environment}`);
+    const argocdRevision = r.string("argocdRevision", "main");
+    if (argocdEnabled) {
+        if (argocdRepoUrl === undefined) r.check("argocdRepoUrl: is not set but argocdEnabled is true; set the Git repository Argo CD deploys from");
+        else r.check(checkGitUrl("argocdRepoUrl", argocdRepoUrl));
+        if (argocdPath.startsWith("/") || argocdPath.split("/").includes("..")) {
+            r.check(`argocdPath: ${show(argocdPath)} is not allowed; use a path relative to the repository root, e.g. argocd/apps/${environment}`);
+        }
+    }
+
     const env = environment;
     const names: Names = {
         resourceGroup: `${namePrefix}-${env}-rg`,
@@ -519,17 +728,54 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
         keyVault,
         unsealKey,
         identities: {
-            vaultUnseal: [{ namespace: "vault", name: "vault" }],
-            appSecrets: [
-                { namespace: appNs, name: "product-service" },
-                { namespace: appNs, name: "order-service" },
-            ],
+            vaultUnseal: [{ namespace: VAULT_NAMESPACE, name: "vault" }],
+            // Each service runs as its own service account, named after it.
+            appSecrets: SERVICE_NAMES.map((name) => ({ namespace: appNs, name })),
+            ingressTls: [{ namespace: "istio-ingress", name: "istio-ingressgateway" }],
+            vaultInit: environment === "prod" ? [{ namespace: VAULT_NAMESPACE, name: "vault-init" }] : [],
         },
         protectStatefulResources: environment === "prod",
+        highAvailability: environment === "prod",
+        mesh: { mtlsMode },
+        secretsStore: { rotationPollInterval },
+        ingress: {
+            host: ingressHost,
+            tls:
+                certificate !== undefined && privateKey !== undefined
+                    ? { certificate: pulumi.secret(certificate), privateKey: pulumi.secret(privateKey) }
+                    : undefined,
+        },
+        workloads: {
+            images,
+            argocd: argocdEnabled && argocdRepoUrl ? { repoUrl: argocdRepoUrl, path: argocdPath, revision: argocdRevision } : undefined,
+        },
+        vault: {
+            mode: environment === "prod" ? "ha" : "dev",
+            replicas: 3,
+            storageClass: PREMIUM_STORAGE_CLASS,
+            recoveryShares,
+            recoveryThreshold,
+        },
     };
 }
 
-/** Reads this stack's configuration from the Pulumi runtime and validates it. */
+/**
+ * What a stack must hold to be deployed beyond valid values: prod serves a real certificate, whose PEM
+ * certificate and key only an encrypted stack file can carry (`pulumi config set --secret`). Kept out
+ * of parseConfig so the committed Pulumi.prod.yaml, which cannot hold encrypted values, still parses.
+ */
+export function checkDeployable(cfg: PlatformConfig): string[] {
+    if (cfg.environment !== "prod" || cfg.ingress.tls) return [];
+    return ["ingressTlsCertificate", "ingressTlsPrivateKey"].map(
+        (key) =>
+            `${key}: is not set; environment prod serves the certificate for ingressHost ${show(cfg.ingress.host)} from Key Vault: pulumi config set --secret ${key} < ${key === "ingressTlsCertificate" ? "cert.pem" : "key.pem"}`,
+    );
+}
+
+/**
+ * Reads this stack's configuration from the Pulumi runtime and validates it. Secret keys arrive
+ * decrypted like the others; parseConfig marks them secret (pulumi.secret) before anything uses them.
+ */
 export function loadConfig(): PlatformConfig {
     const project = pulumi.getProject();
     const prefix = `${project}:`;
@@ -537,5 +783,8 @@ export function loadConfig(): PlatformConfig {
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
     }
-    return parseConfig(raw, project, pulumi.getStack());
+    const cfg = parseConfig(raw, project, pulumi.getStack());
+    const missing = checkDeployable(cfg);
+    if (missing.length > 0) throw new ConfigError(missing);
+    return cfg;
 }

@@ -36,6 +36,20 @@ export interface StackOutputs {
     readonly appInsightsConnectionString: string;
     /** ARM resource ID of the Log Analytics workspace. */
     readonly logAnalyticsWorkspaceId: string;
+    /** Namespace the applications run in (Istio sidecar injection on). */
+    readonly appNamespace: string;
+    /** SecretProviderClass (in appNamespace) that mounts the application secrets and syncs the keyvault-secrets Secret. */
+    readonly appSecretProviderClass: string;
+    /** HashiCorp Vault's in-cluster API address, http://vault.<namespace>.svc.cluster.local:8200. */
+    readonly vaultAddress: string;
+    /** Service (type LoadBalancer) of the Istio ingress gateway. */
+    readonly ingressGatewayService: string;
+    /** Namespace of the ingress gateway, its Service and its TLS Secret. */
+    readonly ingressGatewayNamespace: string;
+    /** `<namespace>/<name>` of the Istio Gateway resource that VirtualServices attach to. */
+    readonly ingressGatewayRef: string;
+    /** Host the ingress gateway serves over HTTPS. */
+    readonly ingressHost: string;
 }
 
 /** Output names that are secret: consumers get them through getSecretOutput / requireOutput as secrets. */

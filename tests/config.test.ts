@@ -9,31 +9,12 @@ import {
     checkKubernetesVersion,
     checkTag,
     CONFIG_KEYS,
-    ConfigError,
     parseConfig,
 } from "../components/config";
-import { documentedNames, evaluateStack, EvaluationError, PROJECT, ROOT, stackConfig } from "./harness";
+import { configProblems, documentedNames, evaluateStack, EvaluationError, PROJECT, ROOT, stackRaw } from "./harness";
 
-/** Bare-key raw config of a committed stack file, as loadConfig hands it to parseConfig. */
-function rawOf(stack: string): Record<string, string> {
-    const prefix = `${PROJECT}:`;
-    return Object.fromEntries(
-        Object.entries(stackConfig(stack))
-            .filter(([k]) => k.startsWith(prefix))
-            .map(([k, v]) => [k.slice(prefix.length), v]),
-    );
-}
-
-function problemsOf(raw: Record<string, string | undefined>, stack = "dev"): string[] {
-    const clean = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as Record<string, string>;
-    try {
-        parseConfig(clean, PROJECT, stack);
-    } catch (error) {
-        assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
-        return [...error.problems];
-    }
-    return [];
-}
+const rawOf = stackRaw;
+const problemsOf = configProblems;
 
 describe("config", () => {
     describe("the committed stacks", () => {
@@ -76,7 +57,7 @@ describe("config", () => {
         });
 
         it("derives names from the prefix and environment, and the DNS IP from the service CIDR", () => {
-            const cfg = parseConfig({ namePrefix: "shop", serviceCidr: "172.16.0.0/16" }, PROJECT, "prod");
+            const cfg = parseConfig({ ...rawOf("prod"), namePrefix: "shop", serviceCidr: "172.16.0.0/16" }, PROJECT, "prod");
             assert.equal(cfg.names.resourceGroup, "shop-prod-rg");
             assert.equal(cfg.names.cluster, "shop-prod-aks");
             assert.equal(cfg.names.appVaultStem, "shop-prod-app");
@@ -85,13 +66,13 @@ describe("config", () => {
         });
 
         it("binds each identity to service accounts in the environment's namespace", () => {
-            const cfg = parseConfig({}, PROJECT, "prod");
+            const cfg = parseConfig(rawOf("prod"), PROJECT, "prod");
             assert.deepEqual(cfg.identities.appSecrets.map((sa) => sa.namespace), ["microservices-prod", "microservices-prod"]);
             assert.deepEqual(cfg.identities.vaultUnseal, [{ namespace: "vault", name: "vault" }]);
         });
 
         it("takes the environment from config when the stack has another name", () => {
-            assert.equal(parseConfig({ environment: "prod" }, PROJECT, "staging").environment, "prod");
+            assert.equal(parseConfig({ ...rawOf("prod"), environment: "prod" }, PROJECT, "staging").environment, "prod");
         });
     });
 
@@ -185,12 +166,12 @@ describe("config", () => {
         }
 
         it("reports every problem at once", () => {
-            const problems = problemsOf({ location: "East US", unsealKeySize: "1000", clusterTier: "Gold" });
+            const problems = problemsOf({ ...rawOf("dev"), location: "East US", unsealKeySize: "1000", clusterTier: "Gold" });
             assert.equal(problems.length, 3, problems.join("\n"));
         });
 
         it("a stack that is neither dev nor prod must say which it is", () => {
-            const problems = problemsOf({}, "feature-x");
+            const problems = problemsOf(rawOf("dev"), "feature-x");
             assert.equal(problems.length, 1);
             assert.match(problems[0], /environment: is not set and the stack name "feature-x"/);
         });

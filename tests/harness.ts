@@ -5,6 +5,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { ConfigError, parseConfig } from "../components/config";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const PROJECT: string = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).name;
@@ -79,6 +80,19 @@ export function unwrapSecrets(value: any): any {
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
     }
     return value;
+}
+
+/** Inputs as the provider would log or diff them in plain text: every secret value replaced by "[secret]". */
+export function plainText(rawInputs: unknown): string {
+    const redact = (value: any): any => {
+        if (isSecretValue(value)) return "[secret]";
+        if (Array.isArray(value)) return value.map(redact);
+        if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
+            return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+        }
+        return value;
+    };
+    return JSON.stringify(redact(rawInputs));
 }
 
 /** A stable GUID derived from a seed, so mock IDs are deterministic across runs. */
@@ -182,6 +196,11 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
             const result = Array.from({ length: inputs.length }, (_, i) => alphabet[seed[i % seed.length] % alphabet.length]).join("");
             return { id: name, extra: { result } };
         }
+        // A generated key pair as the tls provider returns it (PEM text; the fixture pair stands in).
+        case "tls:index/privateKey:PrivateKey":
+            return { id: name, extra: { privateKeyPem: TEST_TLS.privateKey, algorithm: inputs.algorithm } };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+            return { id: name, extra: { certPem: TEST_TLS.certificate } };
         default:
             return { id: `${name}-id`, extra: {} };
     }
@@ -232,6 +251,20 @@ export function documentedNames(section: string): string[] {
     return [...body.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
 }
 
+/** A self-signed certificate for app.prod.example.com and app.dev.example.com, with its key: test only. */
+export const TEST_TLS = {
+    certificate: fs.readFileSync(path.join(ROOT, "tests", "fixtures", "ingress-tls.crt"), "utf8"),
+    privateKey: fs.readFileSync(path.join(ROOT, "tests", "fixtures", "ingress-tls.key"), "utf8"),
+};
+
+/**
+ * Secret config a real stack holds encrypted in its Pulumi.<stack>.yaml, which the committed files
+ * cannot (no CLI to encrypt): evaluateStack adds it, and an override of undefined removes it.
+ */
+export const STACK_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+    prod: { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey },
+};
+
 /** Reads Pulumi.<stack>.yaml as the CLI would hand it to the program: key -> string (JSON for lists). */
 export function stackConfig(stack: string): Record<string, string> {
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
@@ -241,6 +274,28 @@ export function stackConfig(stack: string): Record<string, string> {
         out[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
     return out;
+}
+
+/** The committed stack file as bare keys (no project prefix), as loadConfig hands it to parseConfig. */
+export function stackRaw(stack: string): Record<string, string> {
+    const prefix = `${PROJECT}:`;
+    return Object.fromEntries(
+        Object.entries(stackConfig(stack))
+            .filter(([k]) => k.startsWith(prefix))
+            .map(([k, v]) => [k.slice(prefix.length), v]),
+    );
+}
+
+/** The problems parseConfig reports for `raw` (keys set to undefined are left out); [] when it parses. */
+export function configProblems(raw: Record<string, string | undefined>, stack = "dev"): string[] {
+    const clean = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    try {
+        parseConfig(clean, PROJECT, stack);
+    } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        return [...error.problems];
+    }
+    return [];
 }
 
 /** Drops the program's modules from the require cache so index.ts runs again from the top. */
@@ -261,7 +316,7 @@ async function resolveOutput(output: pulumi.Output<unknown>): Promise<ExportedOu
  * (a key set to undefined is removed). Resolves once every registration has completed.
  */
 export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
-    const config = { ...stackConfig(stack), ...prefixed(overrides) };
+    const config = { ...stackConfig(stack), ...prefixed(STACK_SECRETS[stack] ?? {}), ...prefixed(overrides) };
     return evaluate(stack, config, () => {
         forgetProgram();
         return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;

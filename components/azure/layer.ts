@@ -1,15 +1,17 @@
 // The Azure layer: everything the in-cluster layer stands on, composed from the components beside this
 // file. It returns typed handles; index.ts turns them into stack outputs.
 import * as authorization from "@pulumi/azure-native/authorization";
+import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
 import { NAME_SUFFIX_LENGTH, type PlatformConfig } from "../config";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
 import { KeyVault } from "./keyVault";
 import { Monitoring } from "./monitoring";
-import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_USER } from "./roles";
+import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER } from "./roles";
 import { UnsealKey } from "./unsealKey";
 import { WorkloadIdentity } from "./workloadIdentity";
 
@@ -22,6 +24,15 @@ export const APP_SECRET_KEYS = {
 } as const;
 export type AppSecretName = keyof typeof APP_SECRET_KEYS;
 
+/** Key Vault secret (application vault) with MongoDB's generated root password. */
+export const MONGO_ROOT_PASSWORD_SECRET = "mongodb-root-password";
+
+/** Key Vault secrets (application vault) holding the ingress gateway's PEM certificate and key. */
+export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey: "ingress-tls-key" } as const;
+
+/** Key Vault secrets (unseal vault) the prod Vault initialisation Job writes. */
+export const VAULT_INIT_SECRETS = { rootToken: "vault-root-token", recoveryKeys: "vault-recovery-keys" } as const;
+
 export interface AzureLayer {
     readonly resourceGroupName: pulumi.Output<string>;
     readonly tenantId: pulumi.Output<string>;
@@ -33,6 +44,10 @@ export interface AzureLayer {
     readonly appSecrets: AppSecrets;
     readonly vaultUnsealIdentity: WorkloadIdentity;
     readonly appSecretsIdentity: WorkloadIdentity;
+    /** The ingress gateway's identity: reads the two INGRESS_TLS_SECRETS, nothing else. */
+    readonly ingressTlsIdentity: WorkloadIdentity;
+    /** The Vault initialisation Job's identity: writes the two VAULT_INIT_SECRETS (prod only). */
+    readonly vaultInitIdentity?: WorkloadIdentity;
 }
 
 export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
@@ -107,7 +122,8 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             "applicationinsights-connection-string": monitoring.connectionString,
             "applicationinsights-instrumentation-key": monitoring.instrumentationKey,
         } satisfies Partial<Record<AppSecretName, pulumi.Input<string>>>,
-        generated: ["database-password", "api-key"] satisfies AppSecretName[],
+        // MongoDB's root password is kept beside them, but no role lets an application read it.
+        generated: ["database-password", "api-key", MONGO_ROOT_PASSWORD_SECRET],
     });
 
     const identityArgs = { ...common, issuerUrl: cluster.oidcIssuerUrl, subscriptionId: client.subscriptionId, tags };
@@ -129,6 +145,55 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         })),
     });
 
+    // The ingress certificate and key, as PEM secrets the CSI driver syncs into the gateway's TLS
+    // Secret (azure-native manages Key Vault secrets, not certificates). Without configured ones
+    // (dev only: config requires them in prod) a self-signed pair for the ingress host is generated.
+    const ingressPem = cfg.ingress.tls ?? selfSignedPair(cfg.ingress.host);
+    const ingressTls = new AppSecrets("ingress-tls", {
+        vaultName: appVault.vaultName,
+        resourceGroupName: group.name,
+        provided: {
+            [INGRESS_TLS_SECRETS.certificate]: ingressPem.certificate,
+            [INGRESS_TLS_SECRETS.privateKey]: ingressPem.privateKey,
+        },
+    });
+    const ingressTlsIdentity = new WorkloadIdentity("ingress-tls-id", {
+        ...identityArgs,
+        identityName: `${cfg.namePrefix}-${cfg.environment}-ingress-tls`,
+        subjects: cfg.identities.ingressTls,
+        roles: Object.values(INGRESS_TLS_SECRETS).map((secretName) => ({
+            roleId: KEY_VAULT_SECRETS_USER,
+            scope: ingressTls.secretIds[secretName],
+        })),
+    });
+
+    // The initialisation Job writes Vault's recovery keys and root token into these secrets. They are
+    // created here with a placeholder so that the Job's role can be scoped to exactly them. Pulumi
+    // ignores every change to their properties: an update would PUT the placeholder as a new current
+    // version over the Job's (Key Vault would keep the older version, but the current one would be wrong).
+    let vaultInitIdentity: WorkloadIdentity | undefined;
+    if (cfg.identities.vaultInit.length > 0) {
+        const placeholders = Object.values(VAULT_INIT_SECRETS).map(
+            (secretName) =>
+                new keyvault.Secret(
+                    `vault-init-${secretName}`,
+                    {
+                        vaultName: unsealVault.vaultName,
+                        resourceGroupName: group.name,
+                        secretName,
+                        properties: { value: pulumi.secret("pending: written by the vault-init Job"), contentType: "text/plain" },
+                    },
+                    { ignoreChanges: ["properties"], protect, additionalSecretOutputs: ["properties"] },
+                ),
+        );
+        vaultInitIdentity = new WorkloadIdentity("vault-init-id", {
+            ...identityArgs,
+            identityName: `${cfg.namePrefix}-${cfg.environment}-vault-init`,
+            subjects: cfg.identities.vaultInit,
+            roles: placeholders.map((secret) => ({ roleId: KEY_VAULT_SECRETS_OFFICER, scope: secret.id })),
+        });
+    }
+
     return {
         resourceGroupName: group.name,
         tenantId: client.tenantId,
@@ -140,5 +205,21 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         appSecrets,
         vaultUnsealIdentity,
         appSecretsIdentity,
+        ingressTlsIdentity,
+        vaultInitIdentity,
     };
+}
+
+/** A self-signed ECDSA certificate for `host`, renewed by `pulumi up` in its last 30 days. */
+function selfSignedPair(host: string): { certificate: pulumi.Output<string>; privateKey: pulumi.Output<string> } {
+    const key = new tls.PrivateKey("ingress-tls-self-signed", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+    const cert = new tls.SelfSignedCert("ingress-tls-self-signed", {
+        privateKeyPem: key.privateKeyPem,
+        subject: { commonName: host, organization: "self-signed (dev)" },
+        dnsNames: [host],
+        validityPeriodHours: 24 * 365,
+        earlyRenewalHours: 24 * 30,
+        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+    });
+    return { certificate: cert.certPem, privateKey: pulumi.secret(key.privateKeyPem) };
 }

@@ -1,0 +1,85 @@
+// Every Helm chart and image the platform layer installs, pinned in one place, and the one way this
+// layer creates a Helm release. Versions and value keys were checked against each chart's own
+// values.yaml at the pinned version (docs/platform.md lists where).
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** A chart at one version in one repository. */
+export interface ChartPin {
+    readonly chart: string;
+    readonly repo: string;
+    readonly version: string;
+}
+
+const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
+/**
+ * base, istiod and gateway move together. 1.29.2 is the first 1.29 patch whose base and istiod charts
+ * take `base.validationFailurePolicy` (istio/istio#59367, #59488), which settles the webhook drift.
+ */
+export const ISTIO_VERSION = "1.29.2";
+
+export const CHARTS = {
+    istioBase: { chart: "base", repo: ISTIO_REPO, version: ISTIO_VERSION },
+    istiod: { chart: "istiod", repo: ISTIO_REPO, version: ISTIO_VERSION },
+    istioGateway: { chart: "gateway", repo: ISTIO_REPO, version: ISTIO_VERSION },
+    // 1.7.2 bundles secrets-store-csi-driver 1.5.4; upstream advised staying on 1.7.2 while 1.8.0 had
+    // open problems (Azure/secrets-store-csi-driver-provider-azure#2025).
+    secretsStoreCsiAzure: {
+        chart: "csi-secrets-store-provider-azure",
+        repo: "https://azure.github.io/secrets-store-csi-driver-provider-azure/charts",
+        version: "1.7.2",
+    },
+    // 0.32.0 is the last chart on Vault 1.x (0.33.0 moves to Vault 2.x); its default is Vault 1.21.2,
+    // which has the workload identity fix for the azurekeyvault seal (hashicorp/vault#29717).
+    vault: { chart: "vault", repo: "https://helm.releases.hashicorp.com", version: "0.32.0" },
+} as const satisfies Record<string, ChartPin>;
+
+/** Images set explicitly rather than left to chart defaults, so a chart bump never changes them silently. */
+export const IMAGES = {
+    vault: { repository: "hashicorp/vault", tag: "1.21.2" },
+    vaultK8s: { repository: "hashicorp/vault-k8s", tag: "1.7.2" },
+    // Azure Linux based; ships az, bash and jq (Azure/azure-cli#29830).
+    azureCli: "mcr.microsoft.com/azure-cli:2.77.0",
+} as const;
+
+/** Pod label that makes the Azure Workload Identity webhook project a federated token into the pod. */
+export const WORKLOAD_IDENTITY_USE_LABEL = "azure.workload.identity/use";
+/** Service account annotation naming the managed identity the pod's federated token is exchanged for. */
+export const WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
+/** The Secrets Store CSI driver's name, as a pod's csi volume refers to it. */
+export const SECRETS_STORE_CSI_DRIVER = "secrets-store.csi.k8s.io";
+
+export interface ReleaseSpec {
+    /** Helm release name. Fixed: the charts derive object and service names from it. */
+    readonly releaseName: string;
+    /** Namespace of the release (created beforehand, never by Helm). */
+    readonly namespace: pulumi.Input<string>;
+    /** Chart values: a typed subset of the pinned chart's values.yaml. */
+    readonly values: pulumi.Input<object>;
+    /** Seconds Helm waits for the release's resources to become ready. Default 600. */
+    readonly timeoutSeconds?: number;
+}
+
+/**
+ * A Helm release (a real one: hooks run, Helm keeps its history) of a pinned chart. It waits for the
+ * chart's workloads to become ready and rolls a failed install or upgrade back.
+ */
+export function pinnedRelease(name: string, pin: ChartPin, spec: ReleaseSpec, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
+    return new k8s.helm.v3.Release(
+        name,
+        {
+            name: spec.releaseName,
+            chart: pin.chart,
+            version: pin.version,
+            repositoryOpts: { repo: pin.repo },
+            namespace: spec.namespace,
+            createNamespace: false,
+            values: spec.values as pulumi.Input<Record<string, unknown>>,
+            atomic: true,
+            cleanupOnFail: true,
+            timeout: spec.timeoutSeconds ?? 600,
+            maxHistory: 5,
+        },
+        opts,
+    );
+}

@@ -1,0 +1,176 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceAccountRef } from "../config";
+import {
+    CHARTS,
+    pinnedRelease,
+    SECRETS_STORE_CSI_DRIVER,
+    WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+    WORKLOAD_IDENTITY_USE_LABEL,
+} from "./charts";
+import { KeyVaultSecretProviderClass } from "./secretProviderClass";
+
+/** The label value VirtualServices' Gateways select the ingress gateway pods by (the guide's selector). */
+export const INGRESS_GATEWAY_SELECTOR = { istio: "ingressgateway" } as const;
+
+/** The keys of Istio's gateway chart values (1.29.x) this component sets. */
+export interface GatewayValues {
+    /**
+     * Extra labels on every object and the pod. The chart turns `istio` and `app` into the selector
+     * labels instead (default: the release name without "istio-"), so `istio` is set explicitly.
+     */
+    readonly labels: Readonly<Record<string, string>>;
+    readonly serviceAccount: {
+        readonly create: boolean;
+        readonly name: string;
+        readonly annotations: Readonly<Record<string, pulumi.Input<string>>>;
+    };
+    readonly autoscaling: { readonly enabled: boolean; readonly minReplicas: number; readonly maxReplicas: number };
+    /** `{}` renders no PodDisruptionBudget. */
+    readonly podDisruptionBudget: { readonly minAvailable?: number };
+    readonly service: { readonly type: "LoadBalancer" };
+    readonly volumes: readonly object[];
+    readonly volumeMounts: readonly object[];
+}
+
+export interface IngressGatewayArgs {
+    /** Namespace of the gateway (its TLS Secret must live beside it). */
+    readonly namespace: pulumi.Input<string>;
+    /** The gateway's service account: the ingress identity's federated subject; the chart creates it. */
+    readonly serviceAccount: ServiceAccountRef;
+    /** Client ID of the ingress identity (Key Vault Secrets User on the certificate and key secrets). */
+    readonly clientId: pulumi.Input<string>;
+    /** Entra ID tenant of the Key Vault. */
+    readonly tenantId: pulumi.Input<string>;
+    /** Key Vault holding the certificate and key. */
+    readonly keyVaultName: pulumi.Input<string>;
+    /** Key Vault secret names of the PEM certificate and private key. */
+    readonly tlsSecrets: { readonly certificate: string; readonly privateKey: string };
+    /** Host served over HTTPS. */
+    readonly host: string;
+    /** Two or more replicas and a disruption budget (prod). */
+    readonly highAvailability: boolean;
+    /** A serving istiod: it injects the gateway's proxy image and validates the Gateway resource. */
+    readonly meshReady: readonly pulumi.Resource[];
+    /** The CSI driver: the gateway pods mount a Key Vault volume. */
+    readonly secretsStoreReady: readonly pulumi.Resource[];
+    /** The ingress identity's federated credentials and role assignments. */
+    readonly identityReady: readonly pulumi.Resource[];
+    /** Kubernetes provider of the target cluster. */
+    readonly provider: k8s.Provider;
+}
+
+/**
+ * The Istio ingress gateway (official gateway chart) serving HTTPS with a certificate from Key Vault:
+ * a SecretProviderClass syncs the PEM certificate and key into a kubernetes.io/tls Secret, which the
+ * CSI driver only does while a pod mounts the class, so the gateway pods mount it. The Istio Gateway
+ * resource refers to that Secret by name (credentialName) and redirects HTTP to HTTPS.
+ */
+export class IngressGateway extends pulumi.ComponentResource {
+    /** The LoadBalancer Service in front of the gateway pods. */
+    readonly serviceName: string;
+    /** Namespace of the gateway, its Service and TLS Secret. */
+    readonly namespace: pulumi.Output<string>;
+    /** `<namespace>/<name>` of the Istio Gateway resource, as a VirtualService's `gateways` lists it. */
+    readonly gatewayRef: pulumi.Output<string>;
+    /** Name of the kubernetes.io/tls Secret synced from Key Vault. */
+    readonly tlsSecretName: string;
+    /** Name of the TLS SecretProviderClass. */
+    readonly tlsSecretProviderClass: string;
+    readonly release: k8s.helm.v3.Release;
+
+    constructor(name: string, args: IngressGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:platform:IngressGateway", name, {}, opts);
+        const child = { parent: this, provider: args.provider };
+        const tlsName = "ingress-tls";
+
+        const tls = new KeyVaultSecretProviderClass(
+            `${name}-tls`,
+            {
+                className: tlsName,
+                namespace: args.namespace,
+                keyVaultName: args.keyVaultName,
+                tenantId: args.tenantId,
+                clientId: args.clientId,
+                objects: [
+                    { objectName: args.tlsSecrets.certificate, key: "tls.crt" },
+                    { objectName: args.tlsSecrets.privateKey, key: "tls.key" },
+                ],
+                secretName: tlsName,
+                secretType: "kubernetes.io/tls",
+                after: args.secretsStoreReady,
+                provider: args.provider,
+            },
+            { parent: this },
+        );
+
+        const ha = args.highAvailability;
+        const values: GatewayValues = {
+            // The identity label is what the AKS documentation puts on pods mounting Key Vault through
+            // workload identity; the driver itself requests the service account token it exchanges.
+            labels: { ...INGRESS_GATEWAY_SELECTOR, [WORKLOAD_IDENTITY_USE_LABEL]: "true" },
+            serviceAccount: {
+                create: true,
+                name: args.serviceAccount.name,
+                annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.clientId },
+            },
+            autoscaling: { enabled: true, minReplicas: ha ? 2 : 1, maxReplicas: ha ? 5 : 2 },
+            podDisruptionBudget: ha ? { minAvailable: 1 } : {},
+            service: { type: "LoadBalancer" },
+            volumes: [
+                {
+                    name: tlsName,
+                    csi: { driver: SECRETS_STORE_CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: tls.className } },
+                },
+            ],
+            volumeMounts: [{ name: tlsName, mountPath: `/mnt/secrets-store/${tlsName}`, readOnly: true }],
+        };
+        // The chart names the Deployment, Service and selector after the release.
+        const releaseName = "istio-ingressgateway";
+        this.release = pinnedRelease(
+            name,
+            CHARTS.istioGateway,
+            { releaseName, namespace: args.namespace, values },
+            // Pods start only once istiod injects them and their Key Vault volume mounts.
+            { ...child, dependsOn: [...args.meshReady, ...args.secretsStoreReady, ...args.identityReady, tls] },
+        );
+
+        const gatewayName = "public";
+        const gateway = new k8s.apiextensions.CustomResource(
+            `${name}-gateway`,
+            {
+                apiVersion: "networking.istio.io/v1",
+                kind: "Gateway",
+                metadata: { name: gatewayName, namespace: args.namespace },
+                spec: {
+                    selector: INGRESS_GATEWAY_SELECTOR,
+                    servers: [
+                        {
+                            port: { number: 443, name: "https", protocol: "HTTPS" },
+                            hosts: [args.host],
+                            tls: { mode: "SIMPLE", credentialName: tlsName },
+                        },
+                        {
+                            port: { number: 80, name: "http", protocol: "HTTP" },
+                            hosts: [args.host],
+                            tls: { httpsRedirect: true },
+                        },
+                    ],
+                },
+            },
+            { ...child, dependsOn: [...args.meshReady] },
+        );
+
+        this.serviceName = releaseName;
+        this.namespace = pulumi.output(args.namespace);
+        this.gatewayRef = pulumi.interpolate`${gateway.metadata.namespace}/${gateway.metadata.name}`;
+        this.tlsSecretName = tlsName;
+        this.tlsSecretProviderClass = tls.className;
+        this.registerOutputs({
+            serviceName: this.serviceName,
+            namespace: this.namespace,
+            gatewayRef: this.gatewayRef,
+            tlsSecretName: this.tlsSecretName,
+        });
+    }
+}

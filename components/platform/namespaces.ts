@@ -1,0 +1,48 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** One namespace and its labels. */
+export interface NamespaceSpec {
+    /** Namespace name. */
+    readonly name: string;
+    /** Labels, e.g. istio-injection: enabled. Default none. */
+    readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface NamespacesArgs {
+    /** The namespaces to create, each name once. */
+    readonly namespaces: readonly NamespaceSpec[];
+    /** Kubernetes provider of the target cluster. */
+    readonly provider: k8s.Provider;
+}
+
+/** The platform's namespaces. Releases take their names from `names`, which carries the dependency. */
+export class Namespaces extends pulumi.ComponentResource {
+    /** Each namespace's name as an output of its resource, by name. */
+    readonly names: Readonly<Record<string, pulumi.Output<string>>>;
+
+    constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:platform:Namespaces", name, {}, opts);
+
+        const names: Record<string, pulumi.Output<string>> = {};
+        for (const spec of args.namespaces) {
+            if (spec.name in names) throw new Error(`namespace ${spec.name} is listed twice`);
+            const namespace = new k8s.core.v1.Namespace(
+                `${name}-${spec.name}`,
+                { metadata: { name: spec.name, labels: { ...spec.labels } } },
+                { parent: this, provider: args.provider },
+            );
+            names[spec.name] = namespace.metadata.name;
+        }
+
+        this.names = names;
+        this.registerOutputs({ names });
+    }
+
+    /** The output name of `namespace`; throws if this component did not create it. */
+    name(namespace: string): pulumi.Output<string> {
+        const found = this.names[namespace];
+        if (!found) throw new Error(`namespace ${namespace} is not one of ${Object.keys(this.names).join(", ")}`);
+        return found;
+    }
+}

@@ -1,0 +1,163 @@
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceAccountRef } from "../config";
+import { CHARTS, IMAGES, pinnedRelease, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
+
+/** Where the azurekeyvault seal finds its key. */
+export interface SealSettings {
+    readonly tenantId: string;
+    readonly vaultName: string;
+    readonly keyName: string;
+}
+
+/** The release name: the chart's fullname, so its Services, pods and service account default follow it. */
+export const VAULT_RELEASE = "vault";
+const API_PORT = 8200;
+
+/**
+ * Vault's server configuration for HA mode: integrated raft storage on the pod's volume, every pod
+ * retrying to join the others through the chart's headless Service, Kubernetes service registration
+ * (it labels the active pod for the vault-active Service), and auto-unseal with the Key Vault key.
+ * The seal's credentials come from Azure Workload Identity: the webhook injects AZURE_CLIENT_ID (from
+ * the service account's client-id annotation), AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE.
+ * The chart runs it through `tpl` and appends `disable_mlock = true` (0.32.0 checks for it first).
+ */
+export function raftConfig(replicas: number, seal: SealSettings): string {
+    const joins = Array.from(
+        { length: replicas },
+        (_, i) => `  retry_join {\n    leader_api_addr = "http://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal:${API_PORT}"\n  }`,
+    );
+    return [
+        "ui = true",
+        "",
+        'listener "tcp" {',
+        "  tls_disable     = 1",
+        `  address         = "[::]:${API_PORT}"`,
+        '  cluster_address = "[::]:8201"',
+        "}",
+        "",
+        'storage "raft" {',
+        '  path = "/vault/data"',
+        ...joins,
+        "}",
+        "",
+        'service_registration "kubernetes" {}',
+        "",
+        'seal "azurekeyvault" {',
+        `  tenant_id  = "${seal.tenantId}"`,
+        `  vault_name = "${seal.vaultName}"`,
+        `  key_name   = "${seal.keyName}"`,
+        "}",
+        "",
+    ].join("\n");
+}
+
+/** The keys of the vault chart's values.yaml (0.32.0) this component sets. */
+export interface VaultValues {
+    readonly global: { readonly enabled: boolean; readonly tlsDisable: boolean };
+    readonly injector: {
+        readonly enabled: boolean;
+        readonly replicas: number;
+        readonly image: { readonly repository: string; readonly tag: string };
+        readonly agentImage: { readonly repository: string; readonly tag: string };
+    };
+    readonly server: {
+        readonly image: { readonly repository: string; readonly tag: string };
+        readonly extraLabels: Readonly<Record<string, string>>;
+        readonly serviceAccount: { readonly create: boolean; readonly name: string; readonly annotations: Readonly<Record<string, string>> };
+        readonly dataStorage: { readonly enabled: boolean; readonly storageClass?: string; readonly size: string };
+        readonly resources: object;
+        readonly dev: { readonly enabled: boolean };
+        readonly ha: {
+            readonly enabled: boolean;
+            readonly replicas: number;
+            readonly raft: { readonly enabled: boolean; readonly setNodeId: boolean; readonly config?: string };
+        };
+    };
+    /** No UI Service: the UI is reached through the ClusterIP Service (port-forward) only. */
+    readonly ui: { readonly enabled: boolean };
+}
+
+export interface HashiCorpVaultArgs {
+    /** Namespace of the release. */
+    readonly namespace: pulumi.Input<string>;
+    /** dev: one in-memory dev-mode server (root token "root"); ha: raft cluster auto-unsealed by Key Vault. */
+    readonly mode: "dev" | "ha";
+    /** Server replicas in ha mode. */
+    readonly replicas: number;
+    /** Storage class of the raft volumes (ha). */
+    readonly storageClass: string;
+    /** The server's service account: the unseal identity's federated subject. */
+    readonly serviceAccount: ServiceAccountRef;
+    /** Client ID of the unseal identity (ha). */
+    readonly clientId: pulumi.Input<string>;
+    /** Tenant, Key Vault and key of the seal (ha). */
+    readonly seal: { readonly [K in keyof SealSettings]: pulumi.Input<SealSettings[K]> };
+    /** The unseal identity's federated credentials and role assignment: the seal needs them at start (ha). */
+    readonly identityReady: readonly pulumi.Resource[];
+    /** Keep the release from being deleted (prod). Default false. */
+    readonly protect?: boolean;
+    /** Kubernetes provider of the target cluster. */
+    readonly provider: k8s.Provider;
+}
+
+/**
+ * HashiCorp Vault from the official chart as a Helm release (the injector's certificate set-up runs at
+ * install), with the agent injector on and no UI or Service exposed outside the cluster.
+ */
+export class HashiCorpVault extends pulumi.ComponentResource {
+    /** In-cluster API address. */
+    readonly address: pulumi.Output<string>;
+    /** Address of the first server pod through the headless Service: where initialisation happens. */
+    readonly firstPodAddress: pulumi.Output<string>;
+    readonly release: k8s.helm.v3.Release;
+
+    constructor(name: string, args: HashiCorpVaultArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:platform:HashiCorpVault", name, {}, opts);
+        const ha = args.mode === "ha";
+
+        const values = pulumi.all([args.clientId, pulumi.output(args.seal)]).apply(([clientId, seal]): VaultValues => ({
+            global: { enabled: true, tlsDisable: true },
+            injector: {
+                enabled: true,
+                replicas: ha ? 2 : 1,
+                image: IMAGES.vaultK8s,
+                agentImage: IMAGES.vault,
+            },
+            server: {
+                image: IMAGES.vault,
+                // Only the ha server talks to Azure; a dev-mode server has no seal to unwrap.
+                extraLabels: ha ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {},
+                serviceAccount: {
+                    create: true,
+                    name: args.serviceAccount.name,
+                    annotations: ha ? { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: clientId } : {},
+                },
+                dataStorage: ha ? { enabled: true, storageClass: args.storageClass, size: "10Gi" } : { enabled: false, size: "10Gi" },
+                resources: ha ? { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } } : {},
+                dev: { enabled: !ha },
+                ha: {
+                    enabled: ha,
+                    replicas: args.replicas,
+                    raft: ha ? { enabled: true, setNodeId: true, config: raftConfig(args.replicas, seal) } : { enabled: false, setNodeId: false },
+                },
+            },
+            ui: { enabled: false },
+        }));
+
+        // The seal unwraps Vault's root key at every start: the pods need their federated credential
+        // and the key's role assignment before they run.
+        const sealReady = ha ? args.identityReady : [];
+        this.release = pinnedRelease(
+            name,
+            CHARTS.vault,
+            { releaseName: VAULT_RELEASE, namespace: args.namespace, values, timeoutSeconds: 900 },
+            { parent: this, provider: args.provider, dependsOn: [...sealReady], protect: args.protect },
+        );
+
+        const ns = pulumi.output(args.namespace);
+        this.address = pulumi.interpolate`http://${VAULT_RELEASE}.${ns}.svc.cluster.local:${API_PORT}`;
+        this.firstPodAddress = pulumi.interpolate`http://${VAULT_RELEASE}-0.${VAULT_RELEASE}-internal.${ns}.svc.cluster.local:${API_PORT}`;
+        this.registerOutputs({ address: this.address, firstPodAddress: this.firstPodAddress, release: this.release });
+    }
+}

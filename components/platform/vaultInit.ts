@@ -1,0 +1,155 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import type { ServiceAccountRef } from "../config";
+import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
+import { WorkloadServiceAccounts } from "./serviceAccounts";
+
+/** The initialisation script, kept in the repository and checked with shellcheck (tests/platform.test.ts). */
+export const VAULT_INIT_SCRIPT = path.join(__dirname, "..", "..", "scripts", "vault-init.sh");
+
+export interface VaultInitJobArgs {
+    /** Namespace of Vault and of the Job. */
+    readonly namespace: pulumi.Input<string>;
+    /** The Job's service account: the init identity's federated subject. */
+    readonly serviceAccount: ServiceAccountRef;
+    /** Client ID of the init identity (Key Vault Secrets Officer on the two secrets below only). */
+    readonly clientId: pulumi.Input<string>;
+    /** Key Vault that receives the recovery keys and root token. */
+    readonly keyVaultName: pulumi.Input<string>;
+    /** Names of the Key Vault secrets for the root token and the recovery keys. */
+    readonly secretNames: { readonly rootToken: string; readonly recoveryKeys: string };
+    /** Address of the Vault server to initialise (the first raft pod; followers join it). */
+    readonly vaultAddress: pulumi.Input<string>;
+    /** Recovery key shares and threshold. */
+    readonly recoveryShares: number;
+    readonly recoveryThreshold: number;
+    /** What must exist first: the Vault release and the init identity's credentials and roles. */
+    readonly after: readonly pulumi.Resource[];
+    /** Kubernetes provider of the target cluster. */
+    readonly provider: k8s.Provider;
+}
+
+/**
+ * Initialises a new HA Vault once, without a manual `kubectl exec`: a Job runs scripts/vault-init.sh in
+ * three containers of one pod. Two images are used because no single official image has both tools:
+ * `vault operator init` runs in the Vault image, `az login --federated-token` and `az keyvault secret
+ * set` in the Azure CLI image; they hand the init output over through an in-memory emptyDir that
+ * lives as long as the pod. A preflight container first proves the identity can reach the two secrets,
+ * because the init output exists exactly once: failing after `vault operator init` would lose it. With
+ * restartPolicy OnFailure a failed store is retried in the same pod, so the emptyDir survives it.
+ * When Vault is already initialised the Job does nothing and succeeds.
+ */
+export class VaultInitJob extends pulumi.ComponentResource {
+    /** The Job's name (generated). */
+    readonly jobName: pulumi.Output<string>;
+
+    constructor(name: string, args: VaultInitJobArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:platform:VaultInitJob", name, {}, opts);
+        const child = { parent: this, provider: args.provider };
+
+        const accounts = new WorkloadServiceAccounts(
+            `${name}-sa`,
+            {
+                serviceAccounts: [args.serviceAccount],
+                clientId: args.clientId,
+                namespaces: { [args.serviceAccount.namespace]: args.namespace },
+                provider: args.provider,
+            },
+            { parent: this },
+        );
+
+        // Auto-named: a changed script gives a new ConfigMap name, hence a new Job, which re-runs
+        // (and does nothing on an initialised Vault).
+        const script = new k8s.core.v1.ConfigMap(
+            `${name}-script`,
+            { metadata: { namespace: args.namespace }, data: { "vault-init.sh": fs.readFileSync(VAULT_INIT_SCRIPT, "utf8") } },
+            child,
+        );
+
+        const keyVaultEnv: k8s.types.input.core.v1.EnvVar[] = [
+            { name: "KEY_VAULT_NAME", value: args.keyVaultName },
+            { name: "ROOT_TOKEN_SECRET", value: args.secretNames.rootToken },
+            { name: "RECOVERY_KEYS_SECRET", value: args.secretNames.recoveryKeys },
+        ];
+        const common = {
+            env: [
+                { name: "WORK_DIR", value: "/work" },
+                { name: "HOME", value: "/tmp" },
+                { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
+            ],
+            volumeMounts: [
+                { name: "script", mountPath: "/scripts", readOnly: true },
+                { name: "work", mountPath: "/work" },
+                { name: "tmp", mountPath: "/tmp" },
+            ],
+            // The Azure CLI (Python) is the hungriest of the three.
+            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+            securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+            },
+        };
+        const phase = (phaseName: string, image: string, env: k8s.types.input.core.v1.EnvVar[]): k8s.types.input.core.v1.Container => ({
+            name: phaseName,
+            image,
+            command: ["/bin/sh", "/scripts/vault-init.sh", phaseName],
+            ...common,
+            env: [...common.env, ...env],
+        });
+        const vaultImage = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
+
+        const job = new k8s.batch.v1.Job(
+            name,
+            {
+                metadata: { namespace: args.namespace },
+                spec: {
+                    backoffLimit: 6,
+                    activeDeadlineSeconds: 1800,
+                    template: {
+                        metadata: {
+                            labels: {
+                                app: "vault-init",
+                                [WORKLOAD_IDENTITY_USE_LABEL]: "true",
+                                // A sidecar would keep the finished Job's pod running.
+                                "sidecar.istio.io/inject": "false",
+                            },
+                        },
+                        spec: {
+                            serviceAccountName: args.serviceAccount.name,
+                            restartPolicy: "OnFailure",
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: 1000,
+                                runAsGroup: 1000,
+                                fsGroup: 1000,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            initContainers: [
+                                phase("preflight", IMAGES.azureCli, keyVaultEnv),
+                                phase("init", vaultImage, [
+                                    { name: "VAULT_ADDR", value: args.vaultAddress },
+                                    { name: "RECOVERY_SHARES", value: String(args.recoveryShares) },
+                                    { name: "RECOVERY_THRESHOLD", value: String(args.recoveryThreshold) },
+                                ]),
+                            ],
+                            containers: [phase("store", IMAGES.azureCli, keyVaultEnv)],
+                            volumes: [
+                                { name: "script", configMap: { name: script.metadata.name, defaultMode: 0o555 } },
+                                // Memory-backed: the init output never touches a node's disk.
+                                { name: "work", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+                                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                            ],
+                        },
+                    },
+                },
+            },
+            { ...child, dependsOn: [...args.after, accounts], customTimeouts: { create: "35m" } },
+        );
+
+        this.jobName = job.metadata.name;
+        this.registerOutputs({ jobName: this.jobName });
+    }
+}

@@ -1,0 +1,215 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { APP_SECRET_KEYS } from "../azure/layer";
+import type { Environment } from "../config";
+import { MONGO_PORT } from "./mongodb";
+
+/** The repo's one chart for both services. */
+export const MICROSERVICE_CHART_DIR = path.join(__dirname, "../../charts/microservice");
+
+/**
+ * The chart as the Release names it: relative to the program's directory, which is where the provider
+ * resolves it too. An absolute path would differ per checkout and show a diff on every machine
+ * (pulumi/pulumi-kubernetes#2251). The leading ./ keeps Helm from reading `charts/microservice` as
+ * chart `microservice` of a repository named `charts`.
+ */
+export function chartPath(from: string = process.cwd()): string {
+    const relative = path.relative(from, MICROSERVICE_CHART_DIR);
+    return path.isAbsolute(relative) || relative.startsWith("..") ? relative : `./${relative}`;
+}
+
+/** The lab's application database. */
+export const MONGO_DATABASE = "microservices";
+/** Vault path of the database secrets engine role that issues MongoDB credentials. */
+export const VAULT_DB_CREDS_PATH = "database/creds/microservices-role";
+/** The Vault agent writes the rendered connection string to /vault/secrets/<this>. */
+export const VAULT_SECRET_FILE = "mongodb";
+/** Port of the Vault API, kept out of the Istio sidecar (see microserviceValues). */
+export const VAULT_PORT = 8200;
+/** Port of each service's Kubernetes Service (the lab's services answer on 80). */
+export const SERVICE_PORT = 80;
+
+export interface CpuMemory {
+    readonly cpu: string;
+    readonly memory: string;
+}
+
+/** How many pods a service runs and how big each one is. */
+export interface Sizing {
+    /** Fixed pod count when autoscaling is off. */
+    readonly replicas: number;
+    /** HPA bounds and target; absent for a fixed count. */
+    readonly autoscaling?: {
+        readonly minReplicas: number;
+        readonly maxReplicas: number;
+        /** Average CPU of the application container, in percent of its request. */
+        readonly targetCPUUtilizationPercentage: number;
+    };
+    readonly requests: CpuMemory;
+    readonly limits: CpuMemory;
+}
+
+// The lab's "Dev vs Prod Differences" table; requests are the lab's values files'.
+const SIZING: Readonly<Record<Environment, Sizing>> = {
+    dev: {
+        replicas: 1,
+        requests: { cpu: "50m", memory: "64Mi" },
+        limits: { cpu: "250m", memory: "128Mi" },
+    },
+    prod: {
+        replicas: 3,
+        autoscaling: { minReplicas: 3, maxReplicas: 10, targetCPUUtilizationPercentage: 70 },
+        requests: { cpu: "100m", memory: "128Mi" },
+        limits: { cpu: "500m", memory: "256Mi" },
+    },
+};
+
+/** Replicas, HPA and resources of a service in `environment`, per the lab's table. */
+export function sizingFor(environment: Environment): Sizing {
+    return SIZING[environment];
+}
+
+/**
+ * The Vault agent template that renders dynamic MongoDB credentials as a connection string. It is
+ * Go template text for the agent: Helm must pass it through untouched (the chart never `tpl`s values).
+ */
+export function vaultMongoTemplate(mongoHost: string, credsPath = VAULT_DB_CREDS_PATH): string {
+    return [
+        `{{- with secret "${credsPath}" -}}`,
+        `mongodb://{{ .Data.username }}:{{ .Data.password }}@${mongoHost}:${MONGO_PORT}/${MONGO_DATABASE}?authSource=admin`,
+        "{{- end -}}",
+    ].join("\n");
+}
+
+export interface MicroserviceArgs {
+    /** Kubernetes provider of the target cluster. */
+    readonly provider: k8s.Provider;
+    /** Namespace of the release (the application namespace, created by the platform layer). */
+    readonly namespace: pulumi.Input<string>;
+    /** Helm release name and the name of its Deployment, Service, HPA and container, e.g. product-service. */
+    readonly serviceName: string;
+    /** Existing service account the pods run as; created elsewhere with its workload identity annotation. */
+    readonly serviceAccountName: pulumi.Input<string>;
+    /** Container image repository. */
+    readonly imageRepository: pulumi.Input<string>;
+    /** Container image tag (pinned; never latest). */
+    readonly imageTag: pulumi.Input<string>;
+    /** Replicas or HPA, requests and limits: use sizingFor(environment). */
+    readonly sizing: Sizing;
+    /** Vault Kubernetes-auth role the agent logs in with. Default: serviceName. */
+    readonly vaultRole?: pulumi.Input<string>;
+    /** Vault path that issues MongoDB credentials. Default: database/creds/microservices-role. */
+    readonly vaultCredsPath?: pulumi.Input<string>;
+    /** Host name of the MongoDB service, e.g. mongodb.<namespace>.svc.cluster.local. */
+    readonly mongoHost: pulumi.Input<string>;
+    /** SecretProviderClass (in `namespace`) the CSI volume mounts. */
+    readonly secretProviderClass: pulumi.Input<string>;
+    /** Kubernetes Secret the SecretProviderClass syncs. Default: keyvault-secrets. */
+    readonly keyVaultSecretName?: pulumi.Input<string>;
+    /** Keys of that Secret exposed as env variables. Default: the values of APP_SECRET_KEYS. */
+    readonly keyVaultSecretKeys?: pulumi.Input<readonly string[]>;
+    /** SEED_DATA: seed sample records into an empty database. Default: false. */
+    readonly seedData?: pulumi.Input<boolean>;
+    /** The pods' `version` label (Istio telemetry and policy). Default: v1. */
+    readonly version?: pulumi.Input<string>;
+    /** Extra plain env variables, e.g. PRODUCT_SERVICE_URL. No secrets: they land in Helm values. Default none. */
+    readonly env?: pulumi.Input<Readonly<Record<string, pulumi.Input<string>>>>;
+    /** Seconds Helm waits for the rollout before failing (and rolling back). Default: 600. */
+    readonly timeoutSeconds?: number;
+}
+
+/** The arguments of microserviceValues: MicroserviceArgs with every input resolved. */
+export type MicroserviceSettings = Omit<pulumi.Unwrap<MicroserviceArgs>, "provider" | "timeoutSeconds">;
+
+/**
+ * The Helm values the component passes to charts/microservice: pure, so the chart render test feeds
+ * exactly these to helm.
+ */
+export function microserviceValues(s: MicroserviceSettings) {
+    const { sizing } = s;
+    const credsPath = s.vaultCredsPath ?? VAULT_DB_CREDS_PATH;
+    return {
+        fullnameOverride: s.serviceName,
+        image: { repository: s.imageRepository, tag: s.imageTag },
+        replicaCount: sizing.replicas,
+        autoscaling: sizing.autoscaling
+            ? { enabled: true, ...sizing.autoscaling }
+            : { enabled: false },
+        resources: { requests: { ...sizing.requests }, limits: { ...sizing.limits } },
+        service: { port: SERVICE_PORT },
+        // The service account carries the workload identity annotation and is federated by the Azure
+        // layer, so it is created where that binding is defined, not by each release.
+        serviceAccount: { create: false, name: s.serviceAccountName },
+        podLabels: {
+            // The workload identity webhook only injects the federated token into labelled pods.
+            "azure.workload.identity/use": "true",
+            version: s.version ?? "v1",
+        },
+        podAnnotations: {
+            "vault.hashicorp.com/agent-inject": "true",
+            "vault.hashicorp.com/role": s.vaultRole ?? s.serviceName,
+            [`vault.hashicorp.com/agent-inject-secret-${VAULT_SECRET_FILE}`]: credsPath,
+            [`vault.hashicorp.com/agent-inject-template-${VAULT_SECRET_FILE}`]: vaultMongoTemplate(s.mongoHost, credsPath),
+            // The vault-agent-init container runs before the Istio proxy is up; with Vault's port
+            // redirected to a proxy that is not listening it cannot log in (hashicorp/vault-k8s#41).
+            "traffic.sidecar.istio.io/excludeOutboundPorts": String(VAULT_PORT),
+        },
+        seedData: s.seedData ?? false,
+        extraEnv: Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value })),
+        secretsStore: {
+            enabled: true,
+            secretProviderClass: s.secretProviderClass,
+            secretName: s.keyVaultSecretName ?? "keyvault-secrets",
+            secretKeys: [...(s.keyVaultSecretKeys ?? Object.values(APP_SECRET_KEYS))],
+        },
+    };
+}
+
+/**
+ * One of the lab's HTTP services (product-service, order-service) as a Helm release of the repo's
+ * generic chart: sized per environment, Key Vault secrets through the CSI driver, MongoDB credentials
+ * from the Vault agent, running as the given workload identity service account. Sidecar injection is
+ * left to the namespace's istio-injection label.
+ */
+export class Microservice extends pulumi.ComponentResource {
+    /** Name of the Kubernetes Service (and Deployment). */
+    readonly serviceName: pulumi.Output<string>;
+    /** In-cluster host name of the Service. */
+    readonly host: pulumi.Output<string>;
+    /** Port of the Service. */
+    readonly port: number = SERVICE_PORT;
+    /** The Helm release's status (name, namespace, revision). */
+    readonly status: k8s.helm.v3.Release["status"];
+
+    constructor(name: string, args: MicroserviceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:workloads:Microservice", name, {}, opts);
+
+        const { provider, timeoutSeconds, ...inputs } = args;
+        const values = pulumi.output(inputs).apply(microserviceValues);
+
+        const release = new k8s.helm.v3.Release(
+            name,
+            {
+                name: args.serviceName,
+                namespace: args.namespace,
+                chart: chartPath(),
+                values,
+                // A failed rollout is rolled back rather than left half-upgraded.
+                atomic: true,
+                cleanupOnFail: true,
+                timeout: timeoutSeconds ?? 600,
+                maxHistory: 10,
+            },
+            // Children do not inherit the component's dependsOn; pass it on so "after Vault and
+            // MongoDB" holds for the release itself.
+            { parent: this, provider, dependsOn: opts?.dependsOn },
+        );
+
+        // Read back from the release, so whoever uses them waits for it.
+        this.serviceName = release.name;
+        this.host = pulumi.interpolate`${release.name}.${release.namespace}.svc.cluster.local`;
+        this.status = release.status;
+        this.registerOutputs({ serviceName: this.serviceName, host: this.host, port: this.port, status: this.status });
+    }
+}

@@ -1,0 +1,293 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { IMAGES } from "../platform/charts";
+import { MONGO_DATABASE, VAULT_DB_CREDS_PATH } from "./microservice";
+import { MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
+
+/** The configuration script, kept in the repository and checked with shellcheck and `sh -n`. */
+export const VAULT_CONFIGURE_SCRIPT = path.join(__dirname, "..", "..", "scripts", "vault-configure.sh");
+
+/** The Vault image the Job runs: the same 1.x release as the platform's server, so CLI and server agree. */
+export const VAULT_CONFIGURE_IMAGE = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
+
+/** The database secrets engine role the services read credentials from (database/creds/<this>). */
+export const VAULT_DB_ROLE = VAULT_DB_CREDS_PATH.split("/").pop() as string;
+
+/** TTLs of the issued MongoDB users, per the lab: 1h, renewable up to 24h. */
+export const VAULT_DB_TTLS = { defaultTtl: "1h", maxTtl: "24h" } as const;
+
+/** The user the Job runs as: any non-root UID works, the vault binary and the script are world-executable. */
+const JOB_UID = 1000;
+
+/** One service that reads MongoDB credentials: its Vault policy/role name and Kubernetes service account. */
+export interface VaultServiceBinding {
+    /** Vault policy and Kubernetes-auth role name, e.g. product-service. */
+    readonly role: string;
+    /** Service account the service's pods run as, in the app namespace. */
+    readonly serviceAccount: string;
+}
+
+/** A key of a Kubernetes Secret in Vault's namespace. */
+export interface SecretKeyRef {
+    /** Secret name. */
+    readonly name: pulumi.Input<string>;
+    /** Key within the Secret. */
+    readonly key: pulumi.Input<string>;
+}
+
+export interface VaultDatabaseConfigArgs {
+    /** Kubernetes provider of the target cluster. */
+    readonly provider: k8s.Provider;
+    /** Vault's namespace: where the Job, its script and its copy of the MongoDB credentials live. */
+    readonly vaultNamespace: pulumi.Input<string>;
+    /** Vault API address, e.g. http://vault.vault.svc.cluster.local:8200. */
+    readonly vaultAddress: pulumi.Input<string>;
+    /** Secret (in vaultNamespace) and key holding a Vault token allowed to configure auth, mounts and policies. */
+    readonly tokenSecret: SecretKeyRef;
+    /**
+     * When the token lives in Key Vault (prod): the SecretProviderClass that syncs tokenSecret, and the
+     * service account federated with an identity that may read it. The pod mounts the class, which is
+     * what makes the CSI driver create the Secret before the container starts. Default: none.
+     */
+    readonly tokenFromKeyVault?: { readonly secretProviderClass: pulumi.Input<string>; readonly serviceAccountName: pulumi.Input<string> };
+    /** MongoDB service host, e.g. mongodb.<app namespace>.svc.cluster.local. */
+    readonly mongoHost: pulumi.Input<string>;
+    /** MongoDB port. Default: 27017. */
+    readonly mongoPort?: number;
+    /** MongoDB root user name (from the MongoDB component's Secret). */
+    readonly mongoUsername: pulumi.Input<string>;
+    /** MongoDB root password: treated as secret however it arrives. */
+    readonly mongoPassword: pulumi.Input<string>;
+    /** Namespace the services run in; their Kubernetes-auth roles are bound to it. */
+    readonly appNamespace: pulumi.Input<string>;
+    /** Services that read credentials. Default: product-service and order-service, each with its own account. */
+    readonly services?: readonly VaultServiceBinding[];
+    /** Database the issued users get readWrite on. Default: microservices. */
+    readonly database?: string;
+    /** Database secrets engine role. Default: microservices-role. */
+    readonly dbRole?: string;
+    /** TTL of an issued MongoDB user. Default: 1h. */
+    readonly defaultTtl?: string;
+    /** Longest a MongoDB user's lease can be renewed to. Default: 24h. */
+    readonly maxTtl?: string;
+    /** Image with the vault CLI and a POSIX sh. Default: VAULT_CONFIGURE_IMAGE. */
+    readonly image?: string;
+    /** Minutes Pulumi waits for the Job to complete. Default: 20. */
+    readonly timeoutMinutes?: number;
+    /** What must be running first: the Vault release (and its initialisation) and MongoDB. Default none. */
+    readonly after?: readonly pulumi.Resource[];
+}
+
+/** The default service bindings: each service logs in with its own service account of the same name. */
+export const DEFAULT_VAULT_SERVICES: readonly VaultServiceBinding[] = [
+    { role: "product-service", serviceAccount: "product-service" },
+    { role: "order-service", serviceAccount: "order-service" },
+];
+
+/** The non-secret settings the script receives; their hash names the Job. */
+export interface VaultConfigureSettings {
+    readonly script: string;
+    readonly image: string;
+    readonly vaultAddress: string;
+    readonly mongoHost: string;
+    readonly mongoPort: number;
+    readonly mongoUsername: string;
+    readonly appNamespace: string;
+    readonly services: readonly VaultServiceBinding[];
+    readonly database: string;
+    readonly dbRole: string;
+    readonly defaultTtl: string;
+    readonly maxTtl: string;
+    readonly tokenSecret: { readonly name: string; readonly key: string };
+}
+
+/** A short, stable hash of everything that changes what the Job does (the MongoDB password excepted). */
+export function configHash(settings: VaultConfigureSettings): string {
+    return createHash("sha256").update(JSON.stringify(settings)).digest("hex").slice(0, 10);
+}
+
+/** The SERVICES value the script reads: space-separated <role>:<serviceaccount> pairs. */
+export function servicesEnv(services: readonly VaultServiceBinding[]): string {
+    return services.map((s) => `${s.role}:${s.serviceAccount}`).join(" ");
+}
+
+/**
+ * Configures Vault's Kubernetes auth and the MongoDB database secrets engine with a Kubernetes Job
+ * running scripts/vault-configure.sh in the Vault image. The script is idempotent, so re-running the
+ * Job on a configured Vault is harmless.
+ */
+export class VaultDatabaseConfig extends pulumi.ComponentResource {
+    /** Name of the Job (changes whenever the script or a setting does). */
+    readonly jobName: pulumi.Output<string>;
+    /** Vault path the services read MongoDB credentials from. */
+    readonly credsPath: string;
+    /** Vault Kubernetes-auth role per service. */
+    readonly roles: readonly string[];
+
+    constructor(name: string, args: VaultDatabaseConfigArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:workloads:VaultDatabaseConfig", name, {}, opts);
+        const child = { parent: this, provider: args.provider };
+
+        const script = fs.readFileSync(VAULT_CONFIGURE_SCRIPT, "utf8");
+        const services = args.services ?? DEFAULT_VAULT_SERVICES;
+        const dbRole = args.dbRole ?? VAULT_DB_ROLE;
+        const database = args.database ?? MONGO_DATABASE;
+        const defaultTtl = args.defaultTtl ?? VAULT_DB_TTLS.defaultTtl;
+        const maxTtl = args.maxTtl ?? VAULT_DB_TTLS.maxTtl;
+        const mongoPort = args.mongoPort ?? MONGO_PORT;
+        const image = args.image ?? VAULT_CONFIGURE_IMAGE;
+        const labels = { "app.kubernetes.io/name": "vault-configure", "app.kubernetes.io/instance": name };
+
+        // Secret references only work within the pod's namespace, and MongoDB's Secret lives in the app
+        // namespace: keep a copy of the root credentials beside the Job.
+        const mongoCredentials = new k8s.core.v1.Secret(
+            `${name}-mongo`,
+            {
+                metadata: { name: `${name}-mongo`, namespace: args.vaultNamespace, labels },
+                type: "Opaque",
+                stringData: {
+                    [MONGO_SECRET_KEYS.username]: args.mongoUsername,
+                    [MONGO_SECRET_KEYS.password]: pulumi.secret(args.mongoPassword),
+                },
+            },
+            child,
+        );
+
+        // A Job's pod template is immutable and a completed Job never runs again, so a changed setting
+        // must create a new Job. Its name carries a hash of the script and every (non-secret) setting:
+        // any change gives a new name, which Pulumi handles as a replacement (create the new Job, wait
+        // for it, delete the old one), and an unchanged program keeps the completed Job as it is. The
+        // MongoDB password is left out of the hash (and the name) on purpose: MongoDB only reads it when
+        // its volume is first initialised, so it does not change under a running database.
+        const settings = pulumi
+            .all([args.vaultAddress, args.mongoHost, args.mongoUsername, args.appNamespace, args.tokenSecret.name, args.tokenSecret.key])
+            .apply(([vaultAddress, mongoHost, mongoUsername, appNamespace, tokenName, tokenKey]): VaultConfigureSettings => ({
+                script,
+                image,
+                vaultAddress,
+                mongoHost,
+                mongoPort,
+                mongoUsername,
+                appNamespace,
+                services,
+                database,
+                dbRole,
+                defaultTtl,
+                maxTtl,
+                tokenSecret: { name: tokenName, key: tokenKey },
+            }));
+        const jobName = settings.apply((s) => `${name}-${configHash(s)}`);
+
+        // Named like the Job: a changed script gives a new ConfigMap beside the old one, which the old
+        // Job keeps mounting until Pulumi deletes it after the new Job has completed.
+        const scriptMap = new k8s.core.v1.ConfigMap(
+            `${name}-script`,
+            { metadata: { name: jobName, namespace: args.vaultNamespace, labels }, data: { "vault-configure.sh": script } },
+            child,
+        );
+
+        const fromSecret = (secretName: pulumi.Input<string>, key: pulumi.Input<string>) => ({ secretKeyRef: { name: secretName, key } });
+        const job = new k8s.batch.v1.Job(
+            name,
+            {
+                metadata: { name: jobName, namespace: args.vaultNamespace, labels },
+                spec: {
+                    backoffLimit: 4,
+                    activeDeadlineSeconds: 1200,
+                    // Kubernetes removes the finished Job after a day. A later `pulumi refresh` then
+                    // drops it from state and the next update runs it again: harmless, it is idempotent.
+                    ttlSecondsAfterFinished: 86400,
+                    template: {
+                        metadata: {
+                            // A sidecar would never exit and keep the finished Job's pod running.
+                            labels: { ...labels, "sidecar.istio.io/inject": "false" },
+                        },
+                        spec: {
+                            restartPolicy: "Never",
+                            // It talks to Vault only; Vault reviews tokens with its own account. With a
+                            // Key Vault token the CSI driver requests its own projected token for this
+                            // service account, so the API token still stays unmounted.
+                            serviceAccountName: args.tokenFromKeyVault?.serviceAccountName,
+                            automountServiceAccountToken: false,
+                            securityContext: {
+                                runAsNonRoot: true,
+                                runAsUser: JOB_UID,
+                                runAsGroup: 1000,
+                                seccompProfile: { type: "RuntimeDefault" },
+                            },
+                            containers: [
+                                {
+                                    name: "configure",
+                                    image,
+                                    command: ["/bin/sh", "/scripts/vault-configure.sh"],
+                                    env: [
+                                        { name: "VAULT_ADDR", value: args.vaultAddress },
+                                        { name: "VAULT_TOKEN", valueFrom: fromSecret(args.tokenSecret.name, args.tokenSecret.key) },
+                                        { name: "MONGO_HOST", value: args.mongoHost },
+                                        { name: "MONGO_PORT", value: String(mongoPort) },
+                                        { name: "MONGO_USERNAME", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username) },
+                                        { name: "MONGO_PASSWORD", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password) },
+                                        { name: "APP_NAMESPACE", value: args.appNamespace },
+                                        { name: "SERVICES", value: servicesEnv(services) },
+                                        { name: "DB_NAME", value: database },
+                                        { name: "DB_ROLE", value: dbRole },
+                                        { name: "DEFAULT_TTL", value: defaultTtl },
+                                        { name: "MAX_TTL", value: maxTtl },
+                                        // The vault CLI keeps nothing there with VAULT_TOKEN set, but wants a HOME.
+                                        { name: "HOME", value: "/tmp" },
+                                    ],
+                                    resources: {
+                                        requests: { cpu: "50m", memory: "64Mi" },
+                                        limits: { cpu: "200m", memory: "128Mi" },
+                                    },
+                                    securityContext: {
+                                        allowPrivilegeEscalation: false,
+                                        readOnlyRootFilesystem: true,
+                                        capabilities: { drop: ["ALL"] },
+                                    },
+                                    volumeMounts: [
+                                        { name: "script", mountPath: "/scripts", readOnly: true },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                        ...(args.tokenFromKeyVault ? [{ name: "token", mountPath: "/mnt/secrets-store", readOnly: true }] : []),
+                                    ],
+                                },
+                            ],
+                            volumes: [
+                                { name: "script", configMap: { name: scriptMap.metadata.name, defaultMode: 0o555 } },
+                                { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+                                ...(args.tokenFromKeyVault
+                                    ? [
+                                          {
+                                              name: "token",
+                                              csi: {
+                                                  driver: "secrets-store.csi.k8s.io",
+                                                  readOnly: true,
+                                                  volumeAttributes: { secretProviderClass: args.tokenFromKeyVault.secretProviderClass },
+                                              },
+                                          },
+                                      ]
+                                    : []),
+                            ],
+                        },
+                    },
+                },
+            },
+            {
+                ...child,
+                // Belt and braces with the hashed name: any change to the spec replaces the Job rather
+                // than attempting an update the API server would refuse.
+                replaceOnChanges: ["spec"],
+                dependsOn: [...(args.after ?? [])],
+                customTimeouts: { create: `${args.timeoutMinutes ?? 20}m`, update: `${args.timeoutMinutes ?? 20}m` },
+            },
+        );
+
+        this.jobName = job.metadata.name;
+        this.credsPath = `database/creds/${dbRole}`;
+        this.roles = services.map((s) => s.role);
+        this.registerOutputs({ jobName: this.jobName, credsPath: this.credsPath, roles: this.roles });
+    }
+}

@@ -1,0 +1,276 @@
+// The platform's guardrails as plain policy objects. index.ts serves them as a policy pack; the tests
+// import this module and call each validateResource directly, without starting the analyzer.
+//
+// Every rule is a resource policy: the engine runs those before it creates or updates the resource, in
+// `pulumi preview` and in `pulumi up` alike, so a mandatory violation stops the resource from being
+// made. Stack policies only run once an update has finished. A rule reads only the inputs it needs: an
+// input that is unknown during a preview turns the rule into an advisory "can't run during preview".
+import type { Policies, PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Resource types the rules look at. */
+export const TYPES = {
+    keyVault: "azure-native:keyvault:Vault",
+    managedCluster: "azure-native:containerservice:ManagedCluster",
+    helmRelease: "kubernetes:helm.sh/v3:Release",
+    helmChart: "kubernetes:helm.sh/v4:Chart",
+    service: "kubernetes:core/v1:Service",
+} as const;
+
+/** Helm resources that name a chart and a version (a v4 Chart renders its objects one by one, a Release keeps them in Helm). */
+const HELM_TYPES: readonly string[] = [TYPES.helmRelease, TYPES.helmChart];
+
+/**
+ * The Kubernetes SDK's component resources. A component has no provider of its own: the engine records
+ * none for it, and its children carry the provider and are checked one by one.
+ */
+export const KUBERNETES_COMPONENT_TYPES: ReadonlySet<string> = new Set([
+    "kubernetes:helm.sh/v3:Chart",
+    "kubernetes:helm.sh/v4:Chart",
+    "kubernetes:yaml:ConfigFile",
+    "kubernetes:yaml:ConfigGroup",
+    "kubernetes:yaml/v2:ConfigFile",
+    "kubernetes:yaml/v2:ConfigGroup",
+    "kubernetes:kustomize:Directory",
+    "kubernetes:kustomize/v2:Directory",
+]);
+
+/** Where each workload kind keeps its pod spec. */
+export const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
+    "kubernetes:apps/v1:Deployment": ["spec", "template", "spec"],
+    "kubernetes:apps/v1:StatefulSet": ["spec", "template", "spec"],
+    "kubernetes:apps/v1:DaemonSet": ["spec", "template", "spec"],
+    "kubernetes:apps/v1:ReplicaSet": ["spec", "template", "spec"],
+    "kubernetes:batch/v1:Job": ["spec", "template", "spec"],
+    "kubernetes:batch/v1:CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
+    "kubernetes:core/v1:Pod": ["spec"],
+};
+
+/** The annotation that puts an AKS LoadBalancer Service on the internal load balancer. */
+export const AZURE_INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-internal";
+
+/** `<namespace>/<name>` of the one Service that may face the internet: the Istio ingress gateway. */
+export const DEFAULT_PUBLIC_SERVICES: readonly string[] = ["istio-ingress/istio-ingressgateway"];
+
+/** Limits every container must declare unless the policy config says otherwise. */
+export const DEFAULT_REQUIRED_LIMITS: readonly string[] = ["cpu", "memory"];
+
+/** A whole semantic version, `1.2.3` or `v1.2.3` with an optional pre-release or build suffix; no ranges. */
+const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+/** Engine-created providers are named `default` or `default_<version>` (default_4_34_2). */
+const DEFAULT_PROVIDER_NAME = /^default(_|$)/;
+
+export interface PolicyOptions {
+    /** The current stack's name; default pulumi.getStack() (the stack being previewed or updated). */
+    readonly stackName?: () => string;
+}
+
+/** Policy config shared by the rules that differ in prod. */
+interface EnvironmentConfig {
+    /** dev, prod or local; default: the stack name. */
+    readonly environment?: string;
+}
+
+const ENVIRONMENT_SCHEMA: PolicyConfigSchema = {
+    properties: {
+        environment: { type: "string", description: "dev, prod or local. Default: the stack name." },
+    },
+};
+
+/** A policy config schema with one list-of-strings property. */
+function stringListSchema(key: string, description: string, defaults: readonly string[]): PolicyConfigSchema {
+    return { properties: { [key]: { type: "array", items: { type: "string" }, description, default: [...defaults] } } };
+}
+
+type Validate = (args: ResourceValidationArgs, report: ReportViolation) => void;
+
+function mandatory(name: string, description: string, validate: Validate, configSchema?: PolicyConfigSchema): ResourceValidationPolicy {
+    return { name, description, enforcementLevel: "mandatory", configSchema, validateResource: validate };
+}
+
+/** The value at `path` inside `value`, or undefined where a step is missing. */
+function at(value: unknown, path: readonly string[]): unknown {
+    let current = value;
+    for (const key of path) {
+        if (current === null || typeof current !== "object") return undefined;
+        current = (current as Record<string, unknown>)[key];
+    }
+    return current;
+}
+
+/** Helm and Kubernetes values may be booleans or their strings. */
+function isTrue(value: unknown): boolean {
+    return value === true || value === "true";
+}
+
+/** A chart given as a path on disk: it carries its own version in its Chart.yaml. */
+export function isLocalChart(chart: string, repo: unknown): boolean {
+    if (typeof repo === "string" && repo !== "") return false;
+    return /^(\.{1,2}[\\/]|\/|[A-Za-z]:[\\/])/.test(chart);
+}
+
+/** The chart's own name: the last segment of `repo/name`, `oci://registry/path/name` or a local path. */
+export function chartName(chart: string): string {
+    return chart.replace(/[\\/]+$/, "").split(/[\\/]/).pop() ?? chart;
+}
+
+/** Builds the rules. `options` exists for tests; the pack uses the defaults. */
+export function createPolicies(options: PolicyOptions = {}): Policies {
+    const stackName = options.stackName ?? (() => pulumi.getStack());
+    const isProd = (args: ResourceValidationArgs) => (args.getConfig<EnvironmentConfig>().environment ?? stackName()) === "prod";
+
+    return [
+        mandatory(
+            "keyvault-rbac-and-soft-delete",
+            "Key Vaults authorize data-plane access with Azure RBAC (no access policies) and keep soft delete on.",
+            (args, report) => {
+                if (args.type !== TYPES.keyVault) return;
+                const properties = args.props.properties;
+                if (at(properties, ["enableRbacAuthorization"]) !== true) {
+                    report("Key Vault must set properties.enableRbacAuthorization: true; access policies grant whole-vault rights and are not audited per role.");
+                }
+                if (at(properties, ["enableSoftDelete"]) !== true) {
+                    report("Key Vault must set properties.enableSoftDelete: true, so a deleted vault or secret can be recovered.");
+                }
+            },
+        ),
+        mandatory(
+            "keyvault-purge-protection-in-prod",
+            "Key Vaults of the prod environment have purge protection, so nobody can destroy a deleted vault's keys before retention ends.",
+            (args, report) => {
+                if (args.type !== TYPES.keyVault || !isProd(args)) return;
+                if (at(args.props.properties, ["enablePurgeProtection"]) !== true) {
+                    report("Key Vault in prod must set properties.enablePurgeProtection: true; losing the unseal key makes Vault's data unrecoverable.");
+                }
+            },
+            ENVIRONMENT_SCHEMA,
+        ),
+        mandatory(
+            "aks-oidc-issuer-and-workload-identity",
+            "AKS clusters run the OIDC issuer and workload identity: pods reach Azure through federated identities, never stored credentials.",
+            (args, report) => {
+                if (args.type !== TYPES.managedCluster) return;
+                if (at(args.props, ["oidcIssuerProfile", "enabled"]) !== true) {
+                    report("AKS cluster must set oidcIssuerProfile.enabled: true; federated identity credentials trust the cluster's issuer URL.");
+                }
+                if (at(args.props, ["securityProfile", "workloadIdentity", "enabled"]) !== true) {
+                    report("AKS cluster must set securityProfile.workloadIdentity.enabled: true; the webhook projects the federated token into pods.");
+                }
+            },
+        ),
+        mandatory(
+            "kubernetes-explicit-provider",
+            "Every Kubernetes resource names an explicit provider; the default one deploys into whatever cluster the local kubeconfig points at.",
+            (args, report) => {
+                if (!args.type.startsWith("kubernetes:") || KUBERNETES_COMPONENT_TYPES.has(args.type)) return;
+                const provider = args.provider;
+                if (!provider) {
+                    report(`${args.type} ${args.name} has no provider; pass the cluster's k8s.Provider explicitly.`);
+                } else if (DEFAULT_PROVIDER_NAME.test(provider.name)) {
+                    report(`${args.type} ${args.name} uses the default Kubernetes provider (${provider.name}); pass the cluster's k8s.Provider explicitly.`);
+                }
+            },
+        ),
+        mandatory(
+            "helm-chart-version-pinned",
+            "Helm charts from a repository are pinned to one exact version; a missing version or a range changes what deploys without a code change.",
+            (args, report) => {
+                if (!HELM_TYPES.includes(args.type)) return;
+                const chart = String(args.props.chart ?? "");
+                if (isLocalChart(chart, at(args.props, ["repositoryOpts", "repo"]))) return;
+                const version = args.props.version;
+                if (typeof version !== "string" || version === "") {
+                    report(`Helm chart ${chart} has no version; set version to an exact chart version (e.g. 1.2.3).`);
+                } else if (!EXACT_VERSION.test(version)) {
+                    report(`Helm chart ${chart} version ${JSON.stringify(version)} is a range or not a version; set an exact chart version (e.g. 1.2.3).`);
+                }
+            },
+        ),
+        mandatory(
+            "vault-no-dev-mode-in-prod",
+            "HashiCorp Vault in the prod environment does not run in dev mode (in-memory storage, unsealed, root token `root`).",
+            (args, report) => {
+                if (!HELM_TYPES.includes(args.type) || !isProd(args)) return;
+                if (chartName(String(args.props.chart ?? "")) !== "vault") return;
+                if (isTrue(at(args.props.values, ["server", "dev", "enabled"]))) {
+                    report("Vault in prod must not set server.dev.enabled: true; dev mode keeps data in memory and serves an unsealed root token.");
+                }
+            },
+            ENVIRONMENT_SCHEMA,
+        ),
+        publicLoadBalancerPolicy(),
+        containerLimitsPolicy(),
+    ];
+}
+
+interface PublicServicesConfig {
+    /** `<namespace>/<name>` of the Services (or Helm releases) allowed a public load balancer. */
+    readonly allowedPublicServices?: readonly string[];
+}
+
+/**
+ * A LoadBalancer Service without the internal annotation gets a public IP. Only the ingress gateway may
+ * have one. Helm releases are checked by the usual `service.type` / `service.annotations` values (the
+ * Istio gateway chart's keys); their Services are created by Helm, out of the engine's sight.
+ */
+function publicLoadBalancerPolicy(): ResourceValidationPolicy {
+    const check = (what: string, id: string, spec: unknown, annotations: unknown, allowed: readonly string[], report: ReportViolation) => {
+        if (at(spec, ["type"]) !== "LoadBalancer") return;
+        if (isTrue(at(annotations, [AZURE_INTERNAL_LB_ANNOTATION]))) return;
+        if (allowed.includes(id)) return;
+        report(
+            `${what} ${id} is a public LoadBalancer; annotate it ${AZURE_INTERNAL_LB_ANNOTATION}: "true" or route it through the ingress gateway (allowed: ${allowed.join(", ")}).`,
+        );
+    };
+    return mandatory(
+        "no-public-load-balancer",
+        "Only the ingress gateway gets a public load balancer; every other LoadBalancer Service is internal.",
+        (args, report) => {
+            const allowed = args.getConfig<PublicServicesConfig>().allowedPublicServices ?? DEFAULT_PUBLIC_SERVICES;
+            if (args.type === TYPES.service) {
+                const metadata = args.props.metadata;
+                const id = `${at(metadata, ["namespace"]) ?? "default"}/${at(metadata, ["name"]) ?? args.name}`;
+                check("Service", id, args.props.spec, at(metadata, ["annotations"]), allowed, report);
+            } else if (args.type === TYPES.helmRelease) {
+                const id = `${args.props.namespace ?? "default"}/${args.props.name ?? args.name}`;
+                const service = at(args.props.values, ["service"]);
+                check("Helm release", id, service, at(service, ["annotations"]), allowed, report);
+            }
+        },
+        stringListSchema("allowedPublicServices", "namespace/name of the Services allowed a public load balancer.", DEFAULT_PUBLIC_SERVICES),
+    );
+}
+
+interface LimitsConfig {
+    /** Resource names every container must limit. */
+    readonly requiredLimits?: readonly string[];
+}
+
+/** Every container of a workload's pod template declares CPU and memory limits. */
+function containerLimitsPolicy(): ResourceValidationPolicy {
+    return mandatory(
+        "containers-have-resource-limits",
+        "Every container (and init container) of a workload declares resource limits, so one pod cannot starve its node.",
+        (args, report) => {
+            const path = POD_SPEC_PATHS[args.type];
+            if (!path) return;
+            const required = args.getConfig<LimitsConfig>().requiredLimits ?? DEFAULT_REQUIRED_LIMITS;
+            const podSpec = at(args.props, path);
+            for (const field of ["initContainers", "containers"]) {
+                const containers = at(podSpec, [field]);
+                if (!Array.isArray(containers)) continue;
+                for (const container of containers) {
+                    const missing = required.filter((limit) => at(container, ["resources", "limits", limit]) === undefined);
+                    if (missing.length > 0) {
+                        report(`${args.type} ${args.name}: container ${JSON.stringify(at(container, ["name"]))} has no ${missing.join(" or ")} limit (resources.limits).`);
+                    }
+                }
+            }
+        },
+        stringListSchema("requiredLimits", "Resource names every container must limit.", DEFAULT_REQUIRED_LIMITS),
+    );
+}
+
+/** The rules as the pack serves them. */
+export const policies: Policies = createPolicies();

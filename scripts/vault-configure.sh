@@ -1,0 +1,132 @@
+#!/bin/sh
+# Configures HashiCorp Vault for the applications' dynamic MongoDB credentials. Idempotent: every step
+# either checks first (mounts) or writes the whole desired state (configs, roles, policies), so running it
+# again on a configured Vault changes nothing and succeeds.
+#
+#   1. wait until Vault answers and is unsealed
+#   2. auth method `kubernetes/`: enable if absent; point it at the in-cluster API server
+#   3. secrets engine `database/`: enable if absent; connection `mongodb` (MongoDB plugin, root user from
+#      env); role DB_ROLE issuing users with readWrite on DB_NAME, TTLs DEFAULT_TTL / MAX_TTL
+#   4. per service: a policy allowing read on database/creds/DB_ROLE, and a Kubernetes-auth role bound to
+#      the service's own service account in APP_NAMESPACE with that policy
+#
+# POSIX sh, not bash: it runs in the official Vault image, which is Alpine with busybox sh and no bash or
+# jq. Nothing secret is printed or passed as a command-line argument: the token is read by the CLI from
+# VAULT_TOKEN, the MongoDB password goes to `vault write` on stdin.
+set -eu
+
+: "${VAULT_ADDR:?VAULT_ADDR must be the Vault API address}"
+: "${VAULT_TOKEN:?VAULT_TOKEN must hold a token allowed to configure Vault}"
+: "${MONGO_HOST:?MONGO_HOST must be the MongoDB service host}"
+: "${MONGO_USERNAME:?MONGO_USERNAME must be the MongoDB root user}"
+: "${MONGO_PASSWORD:?MONGO_PASSWORD must be the MongoDB root password}"
+: "${APP_NAMESPACE:?APP_NAMESPACE must be the applications namespace}"
+: "${SERVICES:?SERVICES must list the services as space-separated <role>:<serviceaccount> pairs}"
+: "${KUBERNETES_SERVICE_HOST:?not running in a Kubernetes pod}"
+MONGO_PORT="${MONGO_PORT:-27017}"
+DB_NAME="${DB_NAME:-microservices}"
+DB_ROLE="${DB_ROLE:-microservices-role}"
+DB_CONNECTION="${DB_CONNECTION:-mongodb}"
+DEFAULT_TTL="${DEFAULT_TTL:-1h}"
+MAX_TTL="${MAX_TTL:-24h}"
+AUTH_TOKEN_TTL="${AUTH_TOKEN_TTL:-1h}"
+KUBERNETES_SERVICE_PORT="${KUBERNETES_SERVICE_PORT:-443}"
+WAIT_ATTEMPTS="${WAIT_ATTEMPTS:-120}"
+WAIT_SECONDS="${WAIT_SECONDS:-5}"
+
+log() {
+    printf '%s vault-configure: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" >&2
+}
+
+# retry ATTEMPTS PAUSE COMMAND...: run COMMAND until it succeeds, at most ATTEMPTS times.
+retry() {
+    attempts=$1
+    pause=$2
+    shift 2
+    n=1
+    until "$@"; do
+        if [ "$n" -ge "$attempts" ]; then
+            log "giving up after $n attempts: $1"
+            return 1
+        fi
+        n=$((n + 1))
+        sleep "$pause"
+    done
+}
+
+# `vault status` exits 0 when unsealed, 2 when sealed, 1 when Vault cannot be reached.
+unsealed() {
+    vault status >/dev/null 2>&1
+}
+
+# mounted KIND PATH: KIND (auth or secrets) has a mount at PATH/ (JSON keys are "<path>/").
+mounted() {
+    vault "$1" list -format=json | grep -q "\"$2/\""
+}
+
+configure_auth() {
+    if mounted auth kubernetes; then
+        log "auth method kubernetes/ already enabled"
+    else
+        vault auth enable kubernetes
+        log "enabled auth method kubernetes/"
+    fi
+    # Vault runs in the cluster: with no reviewer JWT or CA given, it reviews tokens with its own pod's
+    # service account token and CA, which the chart binds to system:auth-delegator.
+    vault write auth/kubernetes/config \
+        kubernetes_host="https://${KUBERNETES_SERVICE_HOST}:${KUBERNETES_SERVICE_PORT}" >/dev/null
+    log "auth/kubernetes/config points at the in-cluster API server"
+}
+
+# The connection is verified when written: retry while MongoDB is still starting.
+write_connection() {
+    printf '%s' "$MONGO_PASSWORD" | vault write "database/config/${DB_CONNECTION}" \
+        plugin_name=mongodb-database-plugin \
+        allowed_roles="$DB_ROLE" \
+        connection_url="mongodb://{{username}}:{{password}}@${MONGO_HOST}:${MONGO_PORT}/admin" \
+        username="$MONGO_USERNAME" \
+        password=- >/dev/null
+}
+
+configure_database() {
+    if mounted secrets database; then
+        log "secrets engine database/ already enabled"
+    else
+        vault secrets enable -path=database database
+        log "enabled secrets engine database/"
+    fi
+    retry "$WAIT_ATTEMPTS" "$WAIT_SECONDS" write_connection
+    log "database/config/${DB_CONNECTION} connects to ${MONGO_HOST}:${MONGO_PORT}"
+    vault write "database/roles/${DB_ROLE}" \
+        db_name="$DB_CONNECTION" \
+        creation_statements="{\"db\": \"admin\", \"roles\": [{\"role\": \"readWrite\", \"db\": \"${DB_NAME}\"}]}" \
+        default_ttl="$DEFAULT_TTL" \
+        max_ttl="$MAX_TTL" >/dev/null
+    log "database/roles/${DB_ROLE}: readWrite on ${DB_NAME}, ttl ${DEFAULT_TTL}, max ${MAX_TTL}"
+}
+
+# configure_service ROLE SERVICE_ACCOUNT: policy ROLE and Kubernetes-auth role ROLE for one service.
+configure_service() {
+    printf 'path "database/creds/%s" {\n  capabilities = ["read"]\n}\n' "$DB_ROLE" | vault policy write "$1" - >/dev/null
+    vault write "auth/kubernetes/role/$1" \
+        bound_service_account_names="$2" \
+        bound_service_account_namespaces="$APP_NAMESPACE" \
+        token_policies="$1" \
+        token_ttl="$AUTH_TOKEN_TTL" >/dev/null
+    log "policy and auth role $1 for ${APP_NAMESPACE}/$2"
+}
+
+log "waiting for Vault at ${VAULT_ADDR} to be unsealed"
+retry "$WAIT_ATTEMPTS" "$WAIT_SECONDS" unsealed
+configure_auth
+configure_database
+for pair in $SERVICES; do
+    role="${pair%%:*}"
+    account="${pair#*:}"
+    if [ -z "$role" ] || [ -z "$account" ] || [ "$role" = "$pair" ]; then
+        log "bad SERVICES entry '$pair': expected <role>:<serviceaccount>"
+        exit 1
+    fi
+    configure_service "$role" "$account"
+done
+log "done"

