@@ -1,17 +1,24 @@
 // Composes the layers of one stack and exports the outputs contract (components/outputs.ts).
 import * as pulumi from "@pulumi/pulumi";
-import { createAzureLayer } from "./components/azure/layer";
+import { createAzureLayer, type AzureLayer } from "./components/azure/layer";
 import type { WorkloadIdentity } from "./components/azure/workloadIdentity";
 import { loadConfig } from "./components/config";
-import type { BoundIdentity, StackOutputs } from "./components/outputs";
-import { createPlatformLayer } from "./components/platform/layer";
+import type { ClusterFoundation } from "./components/foundation";
+import { createLocalLayer } from "./components/local/layer";
+import type { AzureOutputs, BoundIdentity, ClusterOutputs } from "./components/outputs";
+import { createPlatformLayer, type PlatformLayer } from "./components/platform/layer";
 import { createWorkloadsLayer } from "./components/workloads/layer";
 
 // Validates every key before any resource is registered.
 const cfg = loadConfig();
-const azure = createAzureLayer(cfg);
-const platform = createPlatformLayer(cfg, azure);
-createWorkloadsLayer(cfg, azure, platform);
+// dev and prod stand on the AKS cluster and Key Vaults they create; local on an existing cluster of the
+// kubeconfig, with no Azure resource at all. Everything in the cluster is the same program either way.
+const azure = cfg.cloud === "azure" ? createAzureLayer(cfg) : undefined;
+const foundation: ClusterFoundation = azure ?? createLocalLayer(cfg);
+const platform = createPlatformLayer(cfg, foundation);
+createWorkloadsLayer(cfg, foundation, platform);
+
+type Exported<T> = { [K in keyof T]: pulumi.Output<T[K]> };
 
 function bound(identity: WorkloadIdentity): pulumi.Output<BoundIdentity> {
     return pulumi.output({
@@ -20,30 +27,39 @@ function bound(identity: WorkloadIdentity): pulumi.Output<BoundIdentity> {
     });
 }
 
-type Exported = { [K in keyof StackOutputs]: pulumi.Output<StackOutputs[K]> };
-const outputs: Exported = {
-    resourceGroupName: azure.resourceGroupName,
-    clusterName: azure.cluster.clusterName,
-    oidcIssuerUrl: azure.cluster.oidcIssuerUrl,
-    kubeconfig: azure.cluster.kubeconfig,
-    tenantId: azure.tenantId,
-    appKeyVaultName: azure.appVault.vaultName,
-    appKeyVaultUri: azure.appVault.vaultUri,
-    unsealKeyVaultName: azure.unsealVault.vaultName,
-    unsealKeyVaultUri: azure.unsealVault.vaultUri,
-    unsealKeyName: azure.unsealKey.keyName,
-    vaultUnsealIdentity: bound(azure.vaultUnsealIdentity),
-    appSecretsIdentity: bound(azure.appSecretsIdentity),
-    appInsightsConnectionString: azure.monitoring.connectionString,
-    logAnalyticsWorkspaceId: azure.monitoring.workspaceId,
+function azureOutputs(layer: AzureLayer, inCluster: PlatformLayer): Exported<AzureOutputs> {
+    const appSecretProviderClass = inCluster.appSecrets.secretProviderClass;
+    if (appSecretProviderClass === undefined)
+        throw new Error("a stack with Azure mounts its application secrets from Key Vault, yet has no SecretProviderClass");
+    return {
+        resourceGroupName: layer.resourceGroupName,
+        clusterName: layer.cluster.clusterName,
+        oidcIssuerUrl: layer.cluster.oidcIssuerUrl,
+        kubeconfig: layer.cluster.kubeconfig,
+        tenantId: layer.tenantId,
+        appKeyVaultName: layer.appVault.vaultName,
+        appKeyVaultUri: layer.appVault.vaultUri,
+        unsealKeyVaultName: layer.unsealVault.vaultName,
+        unsealKeyVaultUri: layer.unsealVault.vaultUri,
+        unsealKeyName: layer.unsealKey.keyName,
+        vaultUnsealIdentity: bound(layer.vaultUnsealIdentity),
+        appSecretsIdentity: bound(layer.appSecretsIdentity),
+        appInsightsConnectionString: layer.monitoring.connectionString,
+        logAnalyticsWorkspaceId: layer.monitoring.workspaceId,
+        appSecretProviderClass: pulumi.output(appSecretProviderClass),
+    };
+}
+
+const everyStack: Exported<ClusterOutputs> = {
     appNamespace: pulumi.output(platform.appNamespace),
-    appSecretProviderClass: pulumi.output(platform.appSecretProviderClass.className),
     vaultAddress: platform.vault.address,
     ingressGatewayService: pulumi.output(platform.ingressGateway.serviceName),
     ingressGatewayNamespace: platform.ingressGateway.namespace,
     ingressGatewayRef: platform.ingressGateway.gatewayRef,
     ingressHost: pulumi.output(platform.ingressHost),
 };
+// Without Azure the Azure outputs are undefined, which Pulumi leaves out of the stack's outputs.
+const outputs: Exported<ClusterOutputs> & Partial<Exported<AzureOutputs>> = { ...everyStack, ...(azure && azureOutputs(azure, platform)) };
 
 export const {
     resourceGroupName,

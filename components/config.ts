@@ -4,8 +4,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
 
-export const ENVIRONMENTS = ["dev", "prod"] as const;
+export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
+
+/**
+ * Where a stack's cluster and secrets come from, derived from the environment (never a flag of its
+ * own): azure (dev, prod) creates AKS, Key Vaults and workload identities; none (local) deploys into
+ * an existing cluster of the kubeconfig, with Kubernetes Secrets where Key Vault would be.
+ */
+export type Cloud = "azure" | "none";
+export function cloudOf(environment: Environment): Cloud {
+    return environment === "local" ? "none" : "azure";
+}
 
 export const CLUSTER_TIERS = ["Free", "Standard", "Premium"] as const;
 export const UPGRADE_CHANNELS = ["none", "patch", "stable", "rapid", "node-image"] as const;
@@ -93,6 +103,12 @@ export interface PlatformConfig {
     readonly project: string;
     readonly stack: string;
     readonly environment: Environment;
+    /** azure: the stack creates its AKS cluster and Key Vaults; none: an existing cluster, no Azure at all. */
+    readonly cloud: Cloud;
+    /** cloud none: kubeconfig context of the existing cluster; undefined means the kubeconfig's current context. */
+    readonly kubeconfigContext?: string;
+    // From here to `unsealKey`: settings of the Azure resources, read only where cloud is azure (a stack
+    // without Azure rejects their keys and holds the defaults, which nothing reads).
     readonly location: string;
     readonly namePrefix: string;
     readonly names: Names;
@@ -142,6 +158,11 @@ export interface PlatformConfig {
     readonly ingress: {
         /** Host name the ingress gateway serves over HTTPS. */
         readonly host: string;
+        /**
+         * Type of the gateway's Service. AKS provisions a load balancer; an existing local cluster often
+         * has none (kind, MicroK8s without MetalLB), and Helm would wait for its address until it timed out.
+         */
+        readonly serviceType: "LoadBalancer" | "NodePort";
         /** Certificate and key (PEM, secret) from config; absent in dev means a generated self-signed pair. */
         readonly tls?: { readonly certificate: pulumi.Output<string>; readonly privateKey: pulumi.Output<string> };
     };
@@ -218,8 +239,74 @@ export const CONFIG_KEYS = {
     argocdRepoUrl: "string",
     argocdPath: "string",
     argocdRevision: "string",
+    kubeconfigContext: "string",
 } as const;
 export type ConfigKey = keyof typeof CONFIG_KEYS;
+
+/**
+ * Which stacks read each key: `any` every stack; `azure` only stacks that create Azure (the key
+ * configures an Azure resource or the Key Vault CSI path); `none` only stacks on an existing cluster.
+ * A key set where it is not read is rejected, like an unknown key: a setting that silently does nothing
+ * (a kubernetesVersion on a kind cluster, a context on dev) misleads whoever set it. Typed over every
+ * key, so a new key does not compile until it has a scope.
+ */
+export const KEY_CLOUDS: { readonly [K in ConfigKey]: Cloud | "any" } = {
+    environment: "any",
+    location: "azure",
+    namePrefix: "azure",
+    tags: "azure",
+    kubernetesVersion: "azure",
+    clusterTier: "azure",
+    systemPoolVmSize: "azure",
+    systemPoolNodeCount: "azure",
+    systemPoolAutoscaling: "azure",
+    systemPoolMinCount: "azure",
+    systemPoolMaxCount: "azure",
+    systemPoolZones: "azure",
+    userPoolEnabled: "azure",
+    userPoolVmSize: "azure",
+    userPoolNodeCount: "azure",
+    userPoolAutoscaling: "azure",
+    userPoolMinCount: "azure",
+    userPoolMaxCount: "azure",
+    userPoolZones: "azure",
+    podCidr: "azure",
+    serviceCidr: "azure",
+    autoUpgradeChannel: "azure",
+    nodeOsUpgradeChannel: "azure",
+    maintenanceDay: "azure",
+    maintenanceStartHour: "azure",
+    maintenanceDurationHours: "azure",
+    entraIdEnabled: "azure",
+    entraAdminGroupObjectIds: "azure",
+    disableLocalAccounts: "azure",
+    logRetentionDays: "azure",
+    keyVaultSku: "azure",
+    keyVaultRetentionDays: "azure",
+    keyVaultPurgeProtection: "azure",
+    keyVaultNetworkAclMode: "azure",
+    keyVaultAllowedIpRanges: "azure",
+    unsealKeySize: "azure",
+    unsealKeyRotationDays: "azure",
+    meshMtlsMode: "any",
+    // The CSI driver only exists to read Key Vault.
+    csiRotationPollInterval: "azure",
+    ingressHost: "any",
+    ingressTlsCertificate: "any",
+    ingressTlsPrivateKey: "any",
+    // Read in ha mode (prod) only; accepted everywhere, as dev always has.
+    vaultRecoveryShares: "any",
+    vaultRecoveryThreshold: "any",
+    productServiceImage: "any",
+    productServiceTag: "any",
+    orderServiceImage: "any",
+    orderServiceTag: "any",
+    argocdEnabled: "any",
+    argocdRepoUrl: "any",
+    argocdPath: "any",
+    argocdRevision: "any",
+    kubeconfigContext: "none",
+};
 type KeyOfType<T extends string> = { [K in ConfigKey]: (typeof CONFIG_KEYS)[K] extends T ? K : never }[ConfigKey];
 
 /** Raised for invalid stack configuration; `problems` holds one line per bad key. */
@@ -329,24 +416,42 @@ export function checkTlsPair(certificate: string, privateKey: string, host: stri
     try {
         cert = new X509Certificate(certificate);
     } catch {
-        errors.push(`ingressTlsCertificate: (value not shown) is not a PEM X.509 certificate; ${fromFile("ingressTlsCertificate", "cert.pem")}`);
+        errors.push(
+            `ingressTlsCertificate: (value not shown) is not a PEM X.509 certificate; ${fromFile("ingressTlsCertificate", "cert.pem")}`,
+        );
     }
     try {
         key = createPrivateKey(privateKey);
     } catch {
-        errors.push(`ingressTlsPrivateKey: (value not shown) is not an unencrypted PEM private key; ${fromFile("ingressTlsPrivateKey", "key.pem")}`);
+        errors.push(
+            `ingressTlsPrivateKey: (value not shown) is not an unencrypted PEM private key; ${fromFile("ingressTlsPrivateKey", "key.pem")}`,
+        );
     }
     if (cert) {
         const names = cert.subjectAltName ?? cert.subject.replace(/\n/g, ", ");
-        if (new Date(cert.validTo) <= now) errors.push(`ingressTlsCertificate: (${names}) expired on ${cert.validTo}; use a current certificate`);
+        if (new Date(cert.validTo) <= now)
+            errors.push(`ingressTlsCertificate: (${names}) expired on ${cert.validTo}; use a current certificate`);
         if (!cert.checkHost(host)) {
-            errors.push(`ingressTlsCertificate: (${names}) does not cover ingressHost ${show(host)}; use a certificate for that host or set ingressHost to a name it covers`);
+            errors.push(
+                `ingressTlsCertificate: (${names}) does not cover ingressHost ${show(host)}; use a certificate for that host or set ingressHost to a name it covers`,
+            );
         }
         if (key && !cert.checkPrivateKey(key)) {
             errors.push("ingressTlsPrivateKey: (value not shown) is not the key of ingressTlsCertificate; set the matching private key");
         }
     }
     return errors;
+}
+
+/**
+ * A kubeconfig context name as kubectl lists it (kind-kind, k3d-dev, minikube, microk8s, an EKS ARN):
+ * anything printable, but not empty and without surrounding whitespace, which no tool writes.
+ */
+export function checkKubeconfigContext(key: string, value: string): string | undefined {
+    const ok = value.length > 0 && value.length <= 253 && value.trim() === value && !/[\x00-\x1f\x7f]/.test(value);
+    return ok
+        ? undefined
+        : `${key}: ${show(value)} is not a context name; use one from kubectl config get-contexts, e.g. kind-kind, or unset it for the current context`;
 }
 
 /** Vault's recovery key split: 1 of 1, or a threshold from 2 up to the number of shares (at most 10). */
@@ -376,7 +481,8 @@ export function checkGitUrl(key: string, value: string): string | undefined {
 export function checkRecoverySplit(shares: number, threshold: number): string | undefined {
     const bad = checkIntRange("vaultRecoveryShares", shares, 1, 10);
     if (bad) return bad;
-    if (shares === 1) return threshold === 1 ? undefined : `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares 1; use 1`;
+    if (shares === 1)
+        return threshold === 1 ? undefined : `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares 1; use 1`;
     return checkIntRange("vaultRecoveryThreshold", threshold, 2, shares)
         ? `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares ${shares}; use a whole number from 2 to ${shares}`
         : undefined;
@@ -391,9 +497,13 @@ export function checkPool(key: string, pool: NodePoolConfig): string[] {
     if (pool.autoscaling) {
         errors.push(checkIntRange(`${key}MinCount`, pool.minCount, 1, 100), checkIntRange(`${key}MaxCount`, pool.maxCount, 1, 100));
         if (pool.minCount > pool.maxCount) {
-            errors.push(`${key}MinCount: ${pool.minCount} is greater than ${key}MaxCount ${pool.maxCount}; the minimum must be at most the maximum`);
+            errors.push(
+                `${key}MinCount: ${pool.minCount} is greater than ${key}MaxCount ${pool.maxCount}; the minimum must be at most the maximum`,
+            );
         } else if (pool.nodeCount < pool.minCount || pool.nodeCount > pool.maxCount) {
-            errors.push(`${key}NodeCount: ${pool.nodeCount} is outside ${key}MinCount..${key}MaxCount (${pool.minCount}..${pool.maxCount}); the initial count must lie within the autoscaler bounds`);
+            errors.push(
+                `${key}NodeCount: ${pool.nodeCount} is outside ${key}MinCount..${key}MaxCount (${pool.minCount}..${pool.maxCount}); the initial count must lie within the autoscaler bounds`,
+            );
         }
     }
     return errors.filter((e): e is string => e !== undefined);
@@ -548,7 +658,24 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
     const badEnvironment = checkOneOf("environment", environmentText, ENVIRONMENTS as readonly string[]);
     if (badEnvironment) throw new ConfigError([badEnvironment, ...r.errors]);
     const environment = environmentText as Environment;
-    const defaults = ENVIRONMENT_DEFAULTS[environment];
+    const cloud = cloudOf(environment);
+    // local rejects every key these defaults stand for, so dev's only keep its PlatformConfig total.
+    const defaults = ENVIRONMENT_DEFAULTS[environment === "local" ? "dev" : environment];
+
+    for (const [key, value] of Object.entries(raw)) {
+        const scope = (KEY_CLOUDS as Record<string, Cloud | "any" | undefined>)[key];
+        if (scope === "azure" && cloud === "none") {
+            r.check(
+                `${key}: ${show(value)} is not allowed for environment ${environment}, which creates no Azure resources (the key only configures Azure or its Key Vault CSI path); remove it with pulumi config rm ${key}`,
+            );
+        } else if (scope === "none" && cloud === "azure") {
+            r.check(
+                `${key}: ${show(value)} is not allowed for environment ${environment}, which deploys to the AKS cluster it creates through that cluster's own credentials, never a kubeconfig context; remove it with pulumi config rm ${key}`,
+            );
+        }
+    }
+    const kubeconfigContext = cloud === "none" ? r.optional("kubeconfigContext") : undefined;
+    if (kubeconfigContext !== undefined) r.check(checkKubeconfigContext("kubeconfigContext", kubeconfigContext));
 
     const location = r.string("location", "eastus");
     const namePrefix = r.string("namePrefix", "gitops");
@@ -556,7 +683,9 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
 
     const extraTags = r.list("tags", []);
     r.check(extraTags.map((t) => checkTag("tags", t)));
-    const tags: Record<string, string> = Object.fromEntries(extraTags.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));
+    const tags: Record<string, string> = Object.fromEntries(
+        extraTags.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]),
+    );
     Object.assign(tags, { project, stack, environment });
 
     const kubernetesVersion = r.string("kubernetesVersion", "1.33");
@@ -648,7 +777,10 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
     if (certificate !== undefined && privateKey !== undefined) {
         if (!checkHostName("ingressHost", ingressHost)) r.check(checkTlsPair(certificate, privateKey, ingressHost));
     } else if (certificate !== undefined || privateKey !== undefined) {
-        const [given, missing] = certificate !== undefined ? ["ingressTlsCertificate", "ingressTlsPrivateKey"] : ["ingressTlsPrivateKey", "ingressTlsCertificate"];
+        const [given, missing] =
+            certificate !== undefined
+                ? ["ingressTlsCertificate", "ingressTlsPrivateKey"]
+                : ["ingressTlsPrivateKey", "ingressTlsCertificate"];
         r.check(`${missing}: is not set but ${given} is; set both (pulumi config set --secret ${missing} < file.pem) or neither`);
     }
 
@@ -664,7 +796,8 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
     ] as const) {
         const repository = r.optional(`${stem}Image`);
         const tag = r.optional(`${stem}Tag`);
-        if (repository === undefined) r.check(`${stem}Image: is not set; set the ${service} image repository, e.g. ghcr.io/my-org/${service}`);
+        if (repository === undefined)
+            r.check(`${stem}Image: is not set; set the ${service} image repository, e.g. ghcr.io/my-org/${service}`);
         else r.check(checkImageRepository(`${stem}Image`, repository));
         if (tag === undefined) r.check(`${stem}Tag: is not set; set the pinned ${service} image tag, e.g. v1.0.0`);
         else r.check(checkImageTag(`${stem}Tag`, tag));
@@ -675,10 +808,13 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
     const argocdPath = r.string("argocdPath", `argocd/apps/${environment}`);
     const argocdRevision = r.string("argocdRevision", "main");
     if (argocdEnabled) {
-        if (argocdRepoUrl === undefined) r.check("argocdRepoUrl: is not set but argocdEnabled is true; set the Git repository Argo CD deploys from");
+        if (argocdRepoUrl === undefined)
+            r.check("argocdRepoUrl: is not set but argocdEnabled is true; set the Git repository Argo CD deploys from");
         else r.check(checkGitUrl("argocdRepoUrl", argocdRepoUrl));
         if (argocdPath.startsWith("/") || argocdPath.split("/").includes("..")) {
-            r.check(`argocdPath: ${show(argocdPath)} is not allowed; use a path relative to the repository root, e.g. argocd/apps/${environment}`);
+            r.check(
+                `argocdPath: ${show(argocdPath)} is not allowed; use a path relative to the repository root, e.g. argocd/apps/${environment}`,
+            );
         }
     }
 
@@ -706,6 +842,8 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
         project,
         stack,
         environment,
+        cloud,
+        kubeconfigContext,
         location,
         namePrefix,
         names,
@@ -740,6 +878,7 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
         secretsStore: { rotationPollInterval },
         ingress: {
             host: ingressHost,
+            serviceType: cloud === "azure" ? "LoadBalancer" : "NodePort",
             tls:
                 certificate !== undefined && privateKey !== undefined
                     ? { certificate: pulumi.secret(certificate), privateKey: pulumi.secret(privateKey) }

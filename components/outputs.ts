@@ -1,5 +1,6 @@
 // The stack outputs contract: what other projects may read from this stack (through a
-// StackReference). Adding a field is safe; renaming or removing one breaks consumers.
+// StackReference). Adding a field is safe; renaming or removing one breaks consumers. A stack without
+// Azure (local) exports only the ClusterOutputs part.
 
 /** A service account federated with a managed identity, and that identity's client ID. */
 export interface BoundIdentity {
@@ -9,7 +10,8 @@ export interface BoundIdentity {
     readonly serviceAccounts: string[];
 }
 
-export interface StackOutputs {
+/** Outputs only a stack with Azure (dev, prod) exports; a stack without Azure (local) has none of them. */
+export interface AzureOutputs {
     /** Resource group holding every Azure resource of the stack. */
     readonly resourceGroupName: string;
     /** AKS cluster name. */
@@ -36,13 +38,17 @@ export interface StackOutputs {
     readonly appInsightsConnectionString: string;
     /** ARM resource ID of the Log Analytics workspace. */
     readonly logAnalyticsWorkspaceId: string;
-    /** Namespace the applications run in (Istio sidecar injection on). */
-    readonly appNamespace: string;
     /** SecretProviderClass (in appNamespace) that mounts the application secrets and syncs the keyvault-secrets Secret. */
     readonly appSecretProviderClass: string;
+}
+
+/** Outputs every stack exports, with Azure or without. */
+export interface ClusterOutputs {
+    /** Namespace the applications run in (Istio sidecar injection on); their secrets are in its keyvault-secrets Secret. */
+    readonly appNamespace: string;
     /** HashiCorp Vault's in-cluster API address, http://vault.<namespace>.svc.cluster.local:8200. */
     readonly vaultAddress: string;
-    /** Service (type LoadBalancer) of the Istio ingress gateway. */
+    /** Service of the Istio ingress gateway (type LoadBalancer with Azure, NodePort without). */
     readonly ingressGatewayService: string;
     /** Namespace of the ingress gateway, its Service and its TLS Secret. */
     readonly ingressGatewayNamespace: string;
@@ -51,6 +57,12 @@ export interface StackOutputs {
     /** Host the ingress gateway serves over HTTPS. */
     readonly ingressHost: string;
 }
+
+/** What a stack exports: the cluster outputs always, the Azure outputs only where the stack creates Azure. */
+export type StackOutputs = ClusterOutputs & Partial<AzureOutputs>;
+
+/** What a stack with Azure (dev, prod) exports: every output of the contract. */
+export type AzureStackOutputs = ClusterOutputs & AzureOutputs;
 
 /** Output names that are secret: consumers get them through getSecretOutput / requireOutput as secrets. */
 export const SECRET_OUTPUTS = ["kubeconfig", "appInsightsConnectionString"] as const satisfies readonly (keyof StackOutputs)[];

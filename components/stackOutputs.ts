@@ -1,10 +1,13 @@
 // Typed access to this platform's stack outputs from another Pulumi project, through a StackReference.
 // Names and types come from the contract in outputs.ts; the outputs it lists as secret stay secret.
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_OUTPUTS, type StackOutputs } from "./outputs";
+import { SECRET_OUTPUTS, type AzureOutputs, type AzureStackOutputs, type ClusterOutputs } from "./outputs";
 
-/** The platform's outputs as Pulumi outputs, one per field of the StackOutputs contract. */
-export type PlatformOutputs = { readonly [K in keyof StackOutputs]: pulumi.Output<StackOutputs[K]> };
+/** A platform stack's outputs as Pulumi outputs, one per field of the contract of a stack with Azure (dev, prod). */
+export type PlatformOutputs = { readonly [K in keyof AzureStackOutputs]: pulumi.Output<AzureStackOutputs[K]> };
+
+/** The outputs every platform stack has, a stack without Azure (local) included. */
+export type ClusterPlatformOutputs = { readonly [K in keyof ClusterOutputs]: pulumi.Output<ClusterOutputs[K]> };
 
 /** The platform program's project name (Pulumi.yaml), the middle part of its stacks' full names. */
 export const PLATFORM_PROJECT = "aks-platform";
@@ -13,35 +16,39 @@ export const PLATFORM_PROJECT = "aks-platform";
 export const DIY_ORGANIZATION = "organization";
 
 /**
- * Every output name of the contract. Typed as a record over the contract's keys, so the compiler rejects
- * this list when a field is added to or removed from StackOutputs without it.
+ * Every output name of the contract and which stacks export it. Typed as a record over the contract's
+ * keys, so the compiler rejects this list when a field is added to or removed from the contract without
+ * it, or filed under the wrong kind of stack.
  */
-const CONTRACT: { readonly [K in keyof StackOutputs]: true } = {
-    resourceGroupName: true,
-    clusterName: true,
-    oidcIssuerUrl: true,
-    kubeconfig: true,
-    tenantId: true,
-    appKeyVaultName: true,
-    appKeyVaultUri: true,
-    unsealKeyVaultName: true,
-    unsealKeyVaultUri: true,
-    unsealKeyName: true,
-    vaultUnsealIdentity: true,
-    appSecretsIdentity: true,
-    appInsightsConnectionString: true,
-    logAnalyticsWorkspaceId: true,
-    appNamespace: true,
-    appSecretProviderClass: true,
-    vaultAddress: true,
-    ingressGatewayService: true,
-    ingressGatewayNamespace: true,
-    ingressGatewayRef: true,
-    ingressHost: true,
+const CONTRACT: { readonly [K in keyof AzureStackOutputs]: K extends keyof AzureOutputs ? "azure" : "every stack" } = {
+    resourceGroupName: "azure",
+    clusterName: "azure",
+    oidcIssuerUrl: "azure",
+    kubeconfig: "azure",
+    tenantId: "azure",
+    appKeyVaultName: "azure",
+    appKeyVaultUri: "azure",
+    unsealKeyVaultName: "azure",
+    unsealKeyVaultUri: "azure",
+    unsealKeyName: "azure",
+    vaultUnsealIdentity: "azure",
+    appSecretsIdentity: "azure",
+    appInsightsConnectionString: "azure",
+    logAnalyticsWorkspaceId: "azure",
+    appNamespace: "every stack",
+    appSecretProviderClass: "azure",
+    vaultAddress: "every stack",
+    ingressGatewayService: "every stack",
+    ingressGatewayNamespace: "every stack",
+    ingressGatewayRef: "every stack",
+    ingressHost: "every stack",
 };
 
-/** The contract's output names, in declaration order. */
-export const OUTPUT_NAMES = Object.keys(CONTRACT) as readonly (keyof StackOutputs)[];
+/** The contract's output names, in declaration order: what a stack with Azure exports. */
+export const OUTPUT_NAMES = Object.keys(CONTRACT) as readonly (keyof AzureStackOutputs)[];
+
+/** The output names every stack exports: all a stack without Azure (local) has. */
+export const CLUSTER_OUTPUT_NAMES = OUTPUT_NAMES.filter((name) => CONTRACT[name] === "every stack") as readonly (keyof ClusterOutputs)[];
 
 /** Organization, project and stack names: letters, digits, hyphens, underscores and periods. */
 const NAME_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -55,7 +62,9 @@ export function stackReferenceName(organization: string, project: string, stack:
     const bad = Object.entries(parts).filter(([, value]) => !NAME_PART.test(value));
     if (bad.length > 0) {
         const problems = bad.map(([key, value]) => `${key} ${JSON.stringify(value)}`).join(", ");
-        throw new Error(`stackReferenceName: ${problems} is not allowed; use letters, digits, hyphens, underscores and periods, starting with a letter or digit`);
+        throw new Error(
+            `stackReferenceName: ${problems} is not allowed; use letters, digits, hyphens, underscores and periods, starting with a letter or digit`,
+        );
     }
     return `${organization}/${project}/${stack}`;
 }
@@ -68,7 +77,7 @@ export function stackReferenceName(organization: string, project: string, stack:
  */
 export function platformOutputs(stack: pulumi.StackReference): PlatformOutputs {
     const secret = new Set<string>(SECRET_OUTPUTS);
-    const outputs: Partial<Record<keyof StackOutputs, pulumi.Output<unknown>>> = {};
+    const outputs: Partial<Record<keyof AzureStackOutputs, pulumi.Output<unknown>>> = {};
     for (const name of OUTPUT_NAMES) {
         let read: pulumi.Output<unknown> | undefined;
         Object.defineProperty(outputs, name, {
@@ -80,4 +89,12 @@ export function platformOutputs(stack: pulumi.StackReference): PlatformOutputs {
         });
     }
     return outputs as PlatformOutputs;
+}
+
+/**
+ * The outputs every platform stack has, for a consumer that may read a stack without Azure (local): the
+ * same lazily read outputs as platformOutputs, typed without the Azure ones that such a stack lacks.
+ */
+export function clusterOutputs(stack: pulumi.StackReference): ClusterPlatformOutputs {
+    return platformOutputs(stack);
 }

@@ -4,7 +4,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./policies";
 
 new PolicyPack("aks-platform", {
-    description: "Guardrails of the AKS platform: Key Vault and AKS identity settings, explicit Kubernetes providers, pinned charts, no public services but the gateway, container limits.",
+    description:
+        "Guardrails of the AKS platform: Key Vault and AKS identity settings, explicit Kubernetes providers, pinned charts, no public services but the gateway, container limits.",
     enforcementLevel: "mandatory",
     policies,
 });

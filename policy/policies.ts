@@ -112,7 +112,12 @@ export function isLocalChart(chart: string, repo: unknown): boolean {
 
 /** The chart's own name: the last segment of `repo/name`, `oci://registry/path/name` or a local path. */
 export function chartName(chart: string): string {
-    return chart.replace(/[\\/]+$/, "").split(/[\\/]/).pop() ?? chart;
+    return (
+        chart
+            .replace(/[\\/]+$/, "")
+            .split(/[\\/]/)
+            .pop() ?? chart
+    );
 }
 
 /** Builds the rules. `options` exists for tests; the pack uses the defaults. */
@@ -128,7 +133,9 @@ export function createPolicies(options: PolicyOptions = {}): Policies {
                 if (args.type !== TYPES.keyVault) return;
                 const properties = args.props.properties;
                 if (at(properties, ["enableRbacAuthorization"]) !== true) {
-                    report("Key Vault must set properties.enableRbacAuthorization: true; access policies grant whole-vault rights and are not audited per role.");
+                    report(
+                        "Key Vault must set properties.enableRbacAuthorization: true; access policies grant whole-vault rights and are not audited per role.",
+                    );
                 }
                 if (at(properties, ["enableSoftDelete"]) !== true) {
                     report("Key Vault must set properties.enableSoftDelete: true, so a deleted vault or secret can be recovered.");
@@ -141,7 +148,9 @@ export function createPolicies(options: PolicyOptions = {}): Policies {
             (args, report) => {
                 if (args.type !== TYPES.keyVault || !isProd(args)) return;
                 if (at(args.props.properties, ["enablePurgeProtection"]) !== true) {
-                    report("Key Vault in prod must set properties.enablePurgeProtection: true; losing the unseal key makes Vault's data unrecoverable.");
+                    report(
+                        "Key Vault in prod must set properties.enablePurgeProtection: true; losing the unseal key makes Vault's data unrecoverable.",
+                    );
                 }
             },
             ENVIRONMENT_SCHEMA,
@@ -152,10 +161,14 @@ export function createPolicies(options: PolicyOptions = {}): Policies {
             (args, report) => {
                 if (args.type !== TYPES.managedCluster) return;
                 if (at(args.props, ["oidcIssuerProfile", "enabled"]) !== true) {
-                    report("AKS cluster must set oidcIssuerProfile.enabled: true; federated identity credentials trust the cluster's issuer URL.");
+                    report(
+                        "AKS cluster must set oidcIssuerProfile.enabled: true; federated identity credentials trust the cluster's issuer URL.",
+                    );
                 }
                 if (at(args.props, ["securityProfile", "workloadIdentity", "enabled"]) !== true) {
-                    report("AKS cluster must set securityProfile.workloadIdentity.enabled: true; the webhook projects the federated token into pods.");
+                    report(
+                        "AKS cluster must set securityProfile.workloadIdentity.enabled: true; the webhook projects the federated token into pods.",
+                    );
                 }
             },
         ),
@@ -168,7 +181,9 @@ export function createPolicies(options: PolicyOptions = {}): Policies {
                 if (!provider) {
                     report(`${args.type} ${args.name} has no provider; pass the cluster's k8s.Provider explicitly.`);
                 } else if (DEFAULT_PROVIDER_NAME.test(provider.name)) {
-                    report(`${args.type} ${args.name} uses the default Kubernetes provider (${provider.name}); pass the cluster's k8s.Provider explicitly.`);
+                    report(
+                        `${args.type} ${args.name} uses the default Kubernetes provider (${provider.name}); pass the cluster's k8s.Provider explicitly.`,
+                    );
                 }
             },
         ),
@@ -183,7 +198,9 @@ export function createPolicies(options: PolicyOptions = {}): Policies {
                 if (typeof version !== "string" || version === "") {
                     report(`Helm chart ${chart} has no version; set version to an exact chart version (e.g. 1.2.3).`);
                 } else if (!EXACT_VERSION.test(version)) {
-                    report(`Helm chart ${chart} version ${JSON.stringify(version)} is a range or not a version; set an exact chart version (e.g. 1.2.3).`);
+                    report(
+                        `Helm chart ${chart} version ${JSON.stringify(version)} is a range or not a version; set an exact chart version (e.g. 1.2.3).`,
+                    );
                 }
             },
         ),
@@ -194,7 +211,9 @@ export function createPolicies(options: PolicyOptions = {}): Policies {
                 if (!HELM_TYPES.includes(args.type) || !isProd(args)) return;
                 if (chartName(String(args.props.chart ?? "")) !== "vault") return;
                 if (isTrue(at(args.props.values, ["server", "dev", "enabled"]))) {
-                    report("Vault in prod must not set server.dev.enabled: true; dev mode keeps data in memory and serves an unsealed root token.");
+                    report(
+                        "Vault in prod must not set server.dev.enabled: true; dev mode keeps data in memory and serves an unsealed root token.",
+                    );
                 }
             },
             ENVIRONMENT_SCHEMA,
@@ -238,7 +257,11 @@ function publicLoadBalancerPolicy(): ResourceValidationPolicy {
                 check("Helm release", id, service, at(service, ["annotations"]), allowed, report);
             }
         },
-        stringListSchema("allowedPublicServices", "namespace/name of the Services allowed a public load balancer.", DEFAULT_PUBLIC_SERVICES),
+        stringListSchema(
+            "allowedPublicServices",
+            "namespace/name of the Services allowed a public load balancer.",
+            DEFAULT_PUBLIC_SERVICES,
+        ),
     );
 }
 
@@ -263,7 +286,9 @@ function containerLimitsPolicy(): ResourceValidationPolicy {
                 for (const container of containers) {
                     const missing = required.filter((limit) => at(container, ["resources", "limits", limit]) === undefined);
                     if (missing.length > 0) {
-                        report(`${args.type} ${args.name}: container ${JSON.stringify(at(container, ["name"]))} has no ${missing.join(" or ")} limit (resources.limits).`);
+                        report(
+                            `${args.type} ${args.name}: container ${JSON.stringify(at(container, ["name"]))} has no ${missing.join(" or ")} limit (resources.limits).`,
+                        );
                     }
                 }
             }

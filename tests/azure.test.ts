@@ -1,10 +1,6 @@
 import { strict as assert } from "assert";
 import { APP_SECRET_KEYS } from "../components/azure/layer";
-import {
-    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-    KEY_VAULT_SECRETS_USER,
-    roleDefinitionId,
-} from "../components/azure/roles";
+import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "../components/azure/roles";
 import { SECRET_OUTPUTS } from "../components/outputs";
 import { documentedNames, evaluateStack, isSecretValue, PROJECT, SUBSCRIPTION, TENANT, type Registration, type StackRun } from "./harness";
 
@@ -57,7 +53,12 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.ok(found.length > 0, type);
                 for (const r of found) {
                     assert.deepEqual(
-                        { project: r.inputs.tags.project, stack: r.inputs.tags.stack, environment: r.inputs.tags.environment, owner: r.inputs.tags.owner },
+                        {
+                            project: r.inputs.tags.project,
+                            stack: r.inputs.tags.stack,
+                            environment: r.inputs.tags.environment,
+                            owner: r.inputs.tags.owner,
+                        },
                         { project: PROJECT, stack, environment: stack, owner: "platform-team" },
                         `${type} ${r.name}`,
                     );
@@ -127,7 +128,14 @@ for (const stack of ["dev", "prod"] as const) {
                     assert.equal(cluster.inputs.sku.tier, "Standard");
                     const [system, user] = cluster.inputs.agentPoolProfiles;
                     assert.deepEqual(
-                        [system.mode, system.enableAutoScaling, system.minCount, system.maxCount, system.availabilityZones, system.nodeTaints],
+                        [
+                            system.mode,
+                            system.enableAutoScaling,
+                            system.minCount,
+                            system.maxCount,
+                            system.availabilityZones,
+                            system.nodeTaints,
+                        ],
                         ["System", true, 3, 5, ["1", "2", "3"], ["CriticalAddonsOnly=true:NoSchedule"]],
                     );
                     assert.deepEqual(
@@ -140,7 +148,10 @@ for (const stack of ["dev", "prod"] as const) {
                 it("auto-upgrades within a Sunday maintenance window", () => {
                     assert.deepEqual(cluster.inputs.autoUpgradeProfile, { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
                     const windows = run.ofType(T.maintenance);
-                    assert.deepEqual(windows.map((w) => w.inputs.configName).sort(), ["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"]);
+                    assert.deepEqual(windows.map((w) => w.inputs.configName).sort(), [
+                        "aksManagedAutoUpgradeSchedule",
+                        "aksManagedNodeOSUpgradeSchedule",
+                    ]);
                     for (const w of windows) {
                         assert.equal(w.inputs.resourceName, `gitops-prod-aks`);
                         assert.deepEqual(w.inputs.maintenanceWindow, {
@@ -156,7 +167,9 @@ for (const stack of ["dev", "prod"] as const) {
             it("has local accounts and no Entra ID unless configured", () => {
                 assert.equal(cluster.inputs.aadProfile, undefined);
                 assert.equal(cluster.inputs.disableLocalAccounts, false);
-                const credentials = run.invokes.filter((i) => i.token === "azure-native:containerservice:listManagedClusterUserCredentials");
+                const credentials = run.invokes.filter(
+                    (i) => i.token === "azure-native:containerservice:listManagedClusterUserCredentials",
+                );
                 assert.equal(credentials.length, 1);
                 assert.equal(credentials[0].inputs.format, undefined);
             });
@@ -251,14 +264,20 @@ for (const stack of ["dev", "prod"] as const) {
                     const component = identityComponent(run, name);
                     const identity = childrenOf(run, component, T.identity)[0];
                     const credentials = childrenOf(run, component, T.fic);
-                    assert.deepEqual(credentials.map((c) => c.inputs.subject), expected.subjects);
+                    assert.deepEqual(
+                        credentials.map((c) => c.inputs.subject),
+                        expected.subjects,
+                    );
                     for (const c of credentials) {
                         assert.equal(c.inputs.issuer, issuer);
                         assert.deepEqual(c.inputs.audiences, ["api://AzureADTokenExchange"]);
                         assert.equal(c.inputs.resourceName, identity.inputs.resourceName);
                     }
                     for (let i = 1; i < credentials.length; i++) {
-                        assert.ok(run.dependsOn(credentials[i].urn, credentials[i - 1].urn), `${credentials[i].name} must wait for ${credentials[i - 1].name}`);
+                        assert.ok(
+                            run.dependsOn(credentials[i].urn, credentials[i - 1].urn),
+                            `${credentials[i].name} must wait for ${credentials[i - 1].name}`,
+                        );
                     }
                 });
             }
@@ -314,7 +333,10 @@ for (const stack of ["dev", "prod"] as const) {
                 const call = run.invokes.find((i) => i.token === "azure-native:containerservice:listManagedClusterUserCredentials")!;
                 assert.deepEqual(call.inputs, { resourceGroupName: `gitops-${stack}-rg`, resourceName: `gitops-${stack}-aks` });
                 assert.ok(isSecretValue(provider.rawInputs.kubeconfig), "the provider's kubeconfig input is not secret");
-                assert.match(provider.inputs.kubeconfig, new RegExp(`server: https://gitops-${stack}-aks-dns\\.hcp\\.eastus\\.azmk8s\\.io:443`));
+                assert.match(
+                    provider.inputs.kubeconfig,
+                    new RegExp(`server: https://gitops-${stack}-aks-dns\\.hcp\\.eastus\\.azmk8s\\.io:443`),
+                );
                 assert.equal(run.outputs.kubeconfig.value, provider.inputs.kubeconfig);
                 assert.ok(run.outputs.kubeconfig.secret);
             });
@@ -323,7 +345,8 @@ for (const stack of ["dev", "prod"] as const) {
         describe("stack outputs", () => {
             it("match the documented contract", () => {
                 const documented = documentedNames("Stack outputs");
-                for (const name of Object.keys(run.outputs)) assert.ok(documented.includes(name), `README does not document output ${name}`);
+                for (const name of Object.keys(run.outputs))
+                    assert.ok(documented.includes(name), `README does not document output ${name}`);
                 assert.equal(run.outputs.resourceGroupName.value, `gitops-${stack}-rg`);
                 assert.equal(run.outputs.clusterName.value, `gitops-${stack}-aks`);
                 assert.equal(run.outputs.tenantId.value, TENANT);
@@ -362,14 +385,22 @@ describe("Azure layer options", () => {
             disableLocalAccounts: "true",
         });
         const cluster = run.get(T.cluster, "aks");
-        assert.deepEqual(cluster.inputs.aadProfile, { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [admins], tenantID: TENANT });
+        assert.deepEqual(cluster.inputs.aadProfile, {
+            managed: true,
+            enableAzureRBAC: true,
+            adminGroupObjectIDs: [admins],
+            tenantID: TENANT,
+        });
         assert.equal(cluster.inputs.disableLocalAccounts, true);
         const call = run.invokes.find((i) => i.token === "azure-native:containerservice:listManagedClusterUserCredentials")!;
         assert.equal(call.inputs.format, "exec");
     });
 
     it("a Key Vault firewall in deny mode lets through only the listed ranges", async () => {
-        const run = await evaluateStack("dev", { keyVaultNetworkAclMode: "deny", keyVaultAllowedIpRanges: '["203.0.113.0/24","198.51.100.7"]' });
+        const run = await evaluateStack("dev", {
+            keyVaultNetworkAclMode: "deny",
+            keyVaultAllowedIpRanges: '["203.0.113.0/24","198.51.100.7"]',
+        });
         for (const vault of run.ofType(T.vault)) {
             assert.deepEqual(vault.inputs.properties.networkAcls, {
                 defaultAction: "Deny",

@@ -67,7 +67,10 @@ describe("config", () => {
 
         it("binds each identity to service accounts in the environment's namespace", () => {
             const cfg = parseConfig(rawOf("prod"), PROJECT, "prod");
-            assert.deepEqual(cfg.identities.appSecrets.map((sa) => sa.namespace), ["microservices-prod", "microservices-prod"]);
+            assert.deepEqual(
+                cfg.identities.appSecrets.map((sa) => sa.namespace),
+                ["microservices-prod", "microservices-prod"],
+            );
             assert.deepEqual(cfg.identities.vaultUnseal, [{ namespace: "vault", name: "vault" }]);
         });
 
@@ -113,13 +116,29 @@ describe("config", () => {
             { name: "region with a space", raw: { location: "East US" }, expect: ["location", '"East US"', "eastus"] },
             { name: "prefix with upper case", raw: { namePrefix: "MyApp" }, expect: ["namePrefix", '"MyApp"', "lowercase"] },
             { name: "prefix longer than 12", raw: { namePrefix: "verylongprefix" }, expect: ["namePrefix", '"verylongprefix"', "2-12"] },
-            { name: "Key Vault name over 24 characters", raw: { namePrefix: "platformteam" }, expect: ["namePrefix", '"platformteam-dev-seal-xxxx"', "3-24"] },
+            {
+                name: "Key Vault name over 24 characters",
+                raw: { namePrefix: "platformteam" },
+                expect: ["namePrefix", '"platformteam-dev-seal-xxxx"', "3-24"],
+            },
             { name: "old Kubernetes", raw: { kubernetesVersion: "1.27" }, expect: ["kubernetesVersion", '"1.27"', "1.31 or newer"] },
-            { name: "garbled Kubernetes version", raw: { kubernetesVersion: "v1.33" }, expect: ["kubernetesVersion", '"v1.33"', "major.minor"] },
+            {
+                name: "garbled Kubernetes version",
+                raw: { kubernetesVersion: "v1.33" },
+                expect: ["kubernetesVersion", '"v1.33"', "major.minor"],
+            },
             { name: "unknown tier", raw: { clusterTier: "Gold" }, expect: ["clusterTier", '"Gold"', "Free, Standard, Premium"] },
-            { name: "VM size without Standard_", raw: { systemPoolVmSize: "D4s_v5" }, expect: ["systemPoolVmSize", '"D4s_v5"', "Standard_D4s_v5"] },
+            {
+                name: "VM size without Standard_",
+                raw: { systemPoolVmSize: "D4s_v5" },
+                expect: ["systemPoolVmSize", '"D4s_v5"', "Standard_D4s_v5"],
+            },
             { name: "zero nodes", raw: { systemPoolNodeCount: "0" }, expect: ["systemPoolNodeCount", "0", "1 to 100"] },
-            { name: "node count not a number", raw: { systemPoolNodeCount: "three" }, expect: ["systemPoolNodeCount", '"three"', "whole number"] },
+            {
+                name: "node count not a number",
+                raw: { systemPoolNodeCount: "three" },
+                expect: ["systemPoolNodeCount", '"three"', "whole number"],
+            },
             {
                 name: "autoscaler minimum above maximum",
                 raw: { systemPoolAutoscaling: "true", systemPoolMinCount: "5", systemPoolMaxCount: "2", systemPoolNodeCount: "3" },
@@ -135,25 +154,62 @@ describe("config", () => {
             { name: "boolean spelled yes", raw: { userPoolEnabled: "yes" }, expect: ["userPoolEnabled", '"yes"', "true or false"] },
             { name: "retention below 7", raw: { keyVaultRetentionDays: "3" }, expect: ["keyVaultRetentionDays", "3", "7 to 90"] },
             { name: "retention above 90", raw: { keyVaultRetentionDays: "120" }, expect: ["keyVaultRetentionDays", "120", "7 to 90"] },
-            { name: "purge protection off in prod", raw: { keyVaultPurgeProtection: "false" }, stack: "prod", expect: ["keyVaultPurgeProtection", "false", "prod"] },
+            {
+                name: "purge protection off in prod",
+                raw: { keyVaultPurgeProtection: "false" },
+                stack: "prod",
+                expect: ["keyVaultPurgeProtection", "false", "prod"],
+            },
             { name: "unseal key 1024 bits", raw: { unsealKeySize: "1024" }, expect: ["unsealKeySize", "1024", "2048, 3072, 4096"] },
             { name: "rotation every day", raw: { unsealKeyRotationDays: "1" }, expect: ["unsealKeyRotationDays", "1", "28 to 730"] },
-            { name: "unknown ACL mode", raw: { keyVaultNetworkAclMode: "block" }, expect: ["keyVaultNetworkAclMode", '"block"', "allow, deny"] },
-            { name: "deny with nobody allowed", raw: { keyVaultNetworkAclMode: "deny" }, expect: ["keyVaultNetworkAclMode", '"deny"', "keyVaultAllowedIpRanges"] },
-            { name: "allowed range not an address", raw: { keyVaultNetworkAclMode: "deny", keyVaultAllowedIpRanges: '["10.0.0.300/24"]' }, expect: ["keyVaultAllowedIpRanges", '"10.0.0.300/24"', "CIDR"] },
+            {
+                name: "unknown ACL mode",
+                raw: { keyVaultNetworkAclMode: "block" },
+                expect: ["keyVaultNetworkAclMode", '"block"', "allow, deny"],
+            },
+            {
+                name: "deny with nobody allowed",
+                raw: { keyVaultNetworkAclMode: "deny" },
+                expect: ["keyVaultNetworkAclMode", '"deny"', "keyVaultAllowedIpRanges"],
+            },
+            {
+                name: "allowed range not an address",
+                raw: { keyVaultNetworkAclMode: "deny", keyVaultAllowedIpRanges: '["10.0.0.300/24"]' },
+                expect: ["keyVaultAllowedIpRanges", '"10.0.0.300/24"', "CIDR"],
+            },
             { name: "tag without =", raw: { tags: '["owner"]' }, expect: ["tags", '"owner"', "key=value"] },
-            { name: "service CIDR overlapping pods", raw: { podCidr: "10.0.0.0/8", serviceCidr: "10.1.0.0/16" }, expect: ["serviceCidr", '"10.1.0.0/16"', "podCidr", "disjoint"] },
-            { name: "maintenance window of two hours", raw: { maintenanceDurationHours: "2" }, expect: ["maintenanceDurationHours", "2", "4 to 24"] },
+            {
+                name: "service CIDR overlapping pods",
+                raw: { podCidr: "10.0.0.0/8", serviceCidr: "10.1.0.0/16" },
+                expect: ["serviceCidr", '"10.1.0.0/16"', "podCidr", "disjoint"],
+            },
+            {
+                name: "maintenance window of two hours",
+                raw: { maintenanceDurationHours: "2" },
+                expect: ["maintenanceDurationHours", "2", "4 to 24"],
+            },
             { name: "maintenance on a holiday", raw: { maintenanceDay: "Caturday" }, expect: ["maintenanceDay", '"Caturday"', "Monday"] },
-            { name: "unknown upgrade channel", raw: { autoUpgradeChannel: "latest" }, expect: ["autoUpgradeChannel", '"latest"', "patch, stable"] },
+            {
+                name: "unknown upgrade channel",
+                raw: { autoUpgradeChannel: "latest" },
+                expect: ["autoUpgradeChannel", '"latest"', "patch, stable"],
+            },
             {
                 name: "local accounts off without Entra ID",
                 raw: { disableLocalAccounts: "true" },
                 expect: ["disableLocalAccounts", "true", "entraIdEnabled", "entraAdminGroupObjectIds"],
             },
-            { name: "admin group not a GUID", raw: { entraIdEnabled: "true", entraAdminGroupObjectIds: '["admins"]' }, expect: ["entraAdminGroupObjectIds", '"admins"', "GUID"] },
+            {
+                name: "admin group not a GUID",
+                raw: { entraIdEnabled: "true", entraAdminGroupObjectIds: '["admins"]' },
+                expect: ["entraAdminGroupObjectIds", '"admins"', "GUID"],
+            },
             { name: "log retention of a week", raw: { logRetentionDays: "7" }, expect: ["logRetentionDays", "7", "30 to 730"] },
-            { name: "misspelt key", raw: { kubernetesVerison: "1.33" }, expect: ["kubernetesVerison", "not a config key", "kubernetesVersion"] },
+            {
+                name: "misspelt key",
+                raw: { kubernetesVerison: "1.33" },
+                expect: ["kubernetesVerison", "not a config key", "kubernetesVersion"],
+            },
         ];
 
         for (const row of rows) {

@@ -27,7 +27,11 @@ function secretValue(value: unknown): object {
  * Runs `program` with the harness mocks, answering reads of a StackReference the way the engine does:
  * state `outputs` (secret ones wrapped as secrets) and `secretOutputNames`. Records the stack names read.
  */
-function withStackReference(referenced: ReferencedStack, program: () => Record<string, unknown> | Promise<Record<string, unknown>>, config: Record<string, string> = {}) {
+function withStackReference(
+    referenced: ReferencedStack,
+    program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+    config: Record<string, string> = {},
+) {
     const names: string[] = [];
     const run = evaluate("dev", config, () => {
         // The harness answers every resource from its Azure mocks; StackReference reads need the outputs.
@@ -54,13 +58,20 @@ async function settle(output: pulumi.Output<unknown>): Promise<ExportedOutput> {
 }
 
 function runConsumer(referenced: ReferencedStack, config: Record<string, string> = {}) {
-    return withStackReference(referenced, () => {
-        delete require.cache[require.resolve(CONSUMER)];
-        return require(CONSUMER) as Record<string, unknown>;
-    }, config);
+    return withStackReference(
+        referenced,
+        () => {
+            delete require.cache[require.resolve(CONSUMER)];
+            // A fresh require runs the consumer program's top level again.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            return require(CONSUMER) as Record<string, unknown>;
+        },
+        config,
+    );
 }
 
-const values = (outputs: Readonly<Record<string, ExportedOutput>>) => Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.value]));
+const values = (outputs: Readonly<Record<string, ExportedOutput>>) =>
+    Object.fromEntries(Object.entries(outputs).map(([k, o]) => [k, o.value]));
 
 describe("typed outputs for consumers", () => {
     // The real platform program's dev outputs, evaluated once for both suites.
@@ -198,7 +209,10 @@ describe("typed outputs for consumers", () => {
 
         it("keeps the platform's secret connection string secret in the Kubernetes Secret", () => {
             const secret = consumer.get(T.secret, "reports-telemetry");
-            assert.equal(secret.inputs.stringData.APPLICATIONINSIGHTS_CONNECTION_STRING, platform.outputs.appInsightsConnectionString.value);
+            assert.equal(
+                secret.inputs.stringData.APPLICATIONINSIGHTS_CONNECTION_STRING,
+                platform.outputs.appInsightsConnectionString.value,
+            );
             const raw = secret.rawInputs.stringData;
             assert.ok(isSecretValue(raw) || isSecretValue(raw.APPLICATIONINSIGHTS_CONNECTION_STRING), "connection string is not secret");
         });

@@ -95,6 +95,16 @@ export function plainText(rawInputs: unknown): string {
     return JSON.stringify(redact(rawInputs));
 }
 
+/** A kubeconfig for component tests that build their own provider; nothing ever connects to it. */
+export const TEST_KUBECONFIG = [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters: [{name: test, cluster: {server: 'https://test.invalid:443'}}]",
+    "contexts: [{name: test, context: {cluster: test, user: test}}]",
+    "current-context: test",
+    "users: [{name: test, user: {token: test}}]",
+].join("\n");
+
 /** A stable GUID derived from a seed, so mock IDs are deterministic across runs. */
 export function guid(seed: string): string {
     const h = createHash("sha256").update(seed).digest("hex");
@@ -118,7 +128,10 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         case "azure-native:resources:ResourceGroup":
             return { id: rgId(inputs.resourceGroupName), extra: { name: inputs.resourceGroupName } };
         case "azure-native:operationalinsights:Workspace":
-            return { id: arm(ARM_TYPES[type], inputs.workspaceName), extra: { name: inputs.workspaceName, customerId: guid(`law-${name}`) } };
+            return {
+                id: arm(ARM_TYPES[type], inputs.workspaceName),
+                extra: { name: inputs.workspaceName, customerId: guid(`law-${name}`) },
+            };
         case "azure-native:applicationinsights:Component": {
             const key = guid(`appi-key-${name}`);
             return {
@@ -148,7 +161,10 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         case "azure-native:keyvault:Vault":
             return {
                 id: arm(ARM_TYPES[type], inputs.vaultName),
-                extra: { name: inputs.vaultName, properties: { ...inputs.properties, vaultUri: `https://${inputs.vaultName}.vault.azure.net/` } },
+                extra: {
+                    name: inputs.vaultName,
+                    properties: { ...inputs.properties, vaultUri: `https://${inputs.vaultName}.vault.azure.net/` },
+                },
             };
         case "azure-native:keyvault:Key":
             return {
@@ -164,7 +180,10 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
                 id: `${arm(ARM_TYPES["azure-native:keyvault:Vault"], inputs.vaultName)}/secrets/${inputs.secretName}`,
                 extra: {
                     name: inputs.secretName,
-                    properties: { ...inputs.properties, secretUri: `https://${inputs.vaultName}.vault.azure.net/secrets/${inputs.secretName}` },
+                    properties: {
+                        ...inputs.properties,
+                        secretUri: `https://${inputs.vaultName}.vault.azure.net/secrets/${inputs.secretName}`,
+                    },
                 },
             };
         case "azure-native:managedidentity:UserAssignedIdentity":
@@ -232,7 +251,10 @@ function answerInvoke(token: string, inputs: any): Record<string, unknown> {
         case "azure-native:containerservice:listManagedClusterUserCredentials":
             return {
                 kubeconfigs: [
-                    { name: "clusterUser", value: Buffer.from(kubeconfigFor(inputs.resourceGroupName, inputs.resourceName)).toString("base64") },
+                    {
+                        name: "clusterUser",
+                        value: Buffer.from(kubeconfigFor(inputs.resourceGroupName, inputs.resourceName)).toString("base64"),
+                    },
                 ],
             };
         default:
@@ -317,11 +339,22 @@ async function resolveOutput(output: pulumi.Output<unknown>): Promise<ExportedOu
  */
 export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
     const config = { ...stackConfig(stack), ...prefixed(STACK_SECRETS[stack] ?? {}), ...prefixed(overrides) };
-    return evaluate(stack, config, () => {
-        forgetProgram();
-        return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
-    });
+    // The program is deterministic under the mocks, so test files share one evaluation per stack and
+    // config. A StackRun is read-only: a test that changed it would change it for every other test.
+    const key = JSON.stringify([stack, config]);
+    let run = evaluations.get(key);
+    if (!run) {
+        run = evaluate(stack, config, () => {
+            forgetProgram();
+            // A fresh require is what runs the program's top level again, as `pulumi up` would.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+        });
+        evaluations.set(key, run);
+    }
+    return run;
 }
+const evaluations = new Map<string, Promise<StackRun>>();
 
 /**
  * Runs `program` under the Azure mocks as stack `stack` with the given full config (project:key ->

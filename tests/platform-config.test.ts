@@ -3,14 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import { generateKeyPairSync } from "crypto";
-import {
-    checkDeployable,
-    checkHostName,
-    checkPollInterval,
-    checkRecoverySplit,
-    checkTlsPair,
-    parseConfig,
-} from "../components/config";
+import { checkDeployable, checkHostName, checkPollInterval, checkRecoverySplit, checkTlsPair, parseConfig } from "../components/config";
 import { configProblems, evaluateStack, EvaluationError, PROJECT, stackRaw, TEST_TLS } from "./harness";
 
 const problemsOf = configProblems;
@@ -26,7 +19,13 @@ describe("platform config", () => {
         assert.equal(cfg.secretsStore.rotationPollInterval, "2m");
         assert.equal(cfg.ingress.host, "app.dev.example.com");
         assert.equal(cfg.ingress.tls, undefined);
-        assert.deepEqual(cfg.vault, { mode: "dev", replicas: 3, storageClass: "managed-csi-premium", recoveryShares: 5, recoveryThreshold: 3 });
+        assert.deepEqual(cfg.vault, {
+            mode: "dev",
+            replicas: 3,
+            storageClass: "managed-csi-premium",
+            recoveryShares: 5,
+            recoveryThreshold: 3,
+        });
         assert.equal(cfg.highAvailability, false);
         assert.deepEqual(cfg.identities.vaultInit, []);
         assert.deepEqual(cfg.identities.ingressTls, [{ namespace: "istio-ingress", name: "istio-ingressgateway" }]);
@@ -71,22 +70,76 @@ describe("platform config", () => {
         // `count`: problems expected (default 1); the fragments may come from any of them.
         const rows: { name: string; raw: Record<string, string>; stack?: string; count?: number; expect: string[] }[] = [
             { name: "unknown mTLS mode", raw: { meshMtlsMode: "strict" }, expect: ["meshMtlsMode", '"strict"', "STRICT, PERMISSIVE"] },
-            { name: "PERMISSIVE in prod", raw: { ...tls, meshMtlsMode: "PERMISSIVE" }, stack: "prod", expect: ["meshMtlsMode", '"PERMISSIVE"', "prod", "STRICT"] },
-            { name: "poll interval in words", raw: { csiRotationPollInterval: "2 minutes" }, expect: ["csiRotationPollInterval", '"2 minutes"', "s, m or h"] },
-            { name: "poll interval of zero", raw: { csiRotationPollInterval: "0m" }, expect: ["csiRotationPollInterval", '"0m"', "e.g. 2m"] },
+            {
+                name: "PERMISSIVE in prod",
+                raw: { ...tls, meshMtlsMode: "PERMISSIVE" },
+                stack: "prod",
+                expect: ["meshMtlsMode", '"PERMISSIVE"', "prod", "STRICT"],
+            },
+            {
+                name: "poll interval in words",
+                raw: { csiRotationPollInterval: "2 minutes" },
+                expect: ["csiRotationPollInterval", '"2 minutes"', "s, m or h"],
+            },
+            {
+                name: "poll interval of zero",
+                raw: { csiRotationPollInterval: "0m" },
+                expect: ["csiRotationPollInterval", '"0m"', "e.g. 2m"],
+            },
             { name: "poll interval without unit", raw: { csiRotationPollInterval: "120" }, expect: ["csiRotationPollInterval", '"120"'] },
-            { name: "host with upper case", raw: { ingressHost: "App.Example.com" }, expect: ["ingressHost", '"App.Example.com"', "lowercase DNS labels"] },
+            {
+                name: "host with upper case",
+                raw: { ingressHost: "App.Example.com" },
+                expect: ["ingressHost", '"App.Example.com"', "lowercase DNS labels"],
+            },
             { name: "single-label host", raw: { ingressHost: "localhost" }, expect: ["ingressHost", '"localhost"', "host name"] },
-            { name: "certificate without key", raw: { ingressTlsCertificate: TEST_TLS.certificate }, expect: ["ingressTlsPrivateKey: is not set", "ingressTlsCertificate is", "both"] },
-            { name: "key without certificate", raw: { ingressTlsPrivateKey: TEST_TLS.privateKey }, expect: ["ingressTlsCertificate: is not set", "ingressTlsPrivateKey is"] },
-            { name: "certificate that is not PEM", raw: { ...tls, ingressTlsCertificate: "not a certificate" }, expect: ["ingressTlsCertificate", "not a PEM X.509 certificate", "--secret"] },
-            { name: "certificate and key swapped", raw: { ingressTlsCertificate: TEST_TLS.privateKey, ingressTlsPrivateKey: TEST_TLS.certificate }, count: 2, expect: ["ingressTlsCertificate", "not a PEM X.509", "ingressTlsPrivateKey", "not an unencrypted PEM private key"] },
-            { name: "key of another certificate", raw: { ...tls, ingressTlsPrivateKey: otherKey }, expect: ["ingressTlsPrivateKey", "is not the key of ingressTlsCertificate"] },
-            { name: "certificate for another host", raw: { ...tls, ingressHost: "shop.example.org" }, expect: ["ingressTlsCertificate", "does not cover ingressHost", '"shop.example.org"', "DNS:app.prod.example.com"] },
+            {
+                name: "certificate without key",
+                raw: { ingressTlsCertificate: TEST_TLS.certificate },
+                expect: ["ingressTlsPrivateKey: is not set", "ingressTlsCertificate is", "both"],
+            },
+            {
+                name: "key without certificate",
+                raw: { ingressTlsPrivateKey: TEST_TLS.privateKey },
+                expect: ["ingressTlsCertificate: is not set", "ingressTlsPrivateKey is"],
+            },
+            {
+                name: "certificate that is not PEM",
+                raw: { ...tls, ingressTlsCertificate: "not a certificate" },
+                expect: ["ingressTlsCertificate", "not a PEM X.509 certificate", "--secret"],
+            },
+            {
+                name: "certificate and key swapped",
+                raw: { ingressTlsCertificate: TEST_TLS.privateKey, ingressTlsPrivateKey: TEST_TLS.certificate },
+                count: 2,
+                expect: ["ingressTlsCertificate", "not a PEM X.509", "ingressTlsPrivateKey", "not an unencrypted PEM private key"],
+            },
+            {
+                name: "key of another certificate",
+                raw: { ...tls, ingressTlsPrivateKey: otherKey },
+                expect: ["ingressTlsPrivateKey", "is not the key of ingressTlsCertificate"],
+            },
+            {
+                name: "certificate for another host",
+                raw: { ...tls, ingressHost: "shop.example.org" },
+                expect: ["ingressTlsCertificate", "does not cover ingressHost", '"shop.example.org"', "DNS:app.prod.example.com"],
+            },
             { name: "no recovery shares", raw: { vaultRecoveryShares: "0" }, expect: ["vaultRecoveryShares", "0", "1 to 10"] },
-            { name: "threshold above shares", raw: { vaultRecoveryShares: "5", vaultRecoveryThreshold: "6" }, expect: ["vaultRecoveryThreshold", "6", "vaultRecoveryShares 5", "2 to 5"] },
-            { name: "threshold of one with several shares", raw: { vaultRecoveryThreshold: "1" }, expect: ["vaultRecoveryThreshold", "1", "2 to 5"] },
-            { name: "recovery shares not a number", raw: { vaultRecoveryShares: "five" }, expect: ["vaultRecoveryShares", '"five"', "whole number"] },
+            {
+                name: "threshold above shares",
+                raw: { vaultRecoveryShares: "5", vaultRecoveryThreshold: "6" },
+                expect: ["vaultRecoveryThreshold", "6", "vaultRecoveryShares 5", "2 to 5"],
+            },
+            {
+                name: "threshold of one with several shares",
+                raw: { vaultRecoveryThreshold: "1" },
+                expect: ["vaultRecoveryThreshold", "1", "2 to 5"],
+            },
+            {
+                name: "recovery shares not a number",
+                raw: { vaultRecoveryShares: "five" },
+                expect: ["vaultRecoveryShares", '"five"', "whole number"],
+            },
         ];
         for (const row of rows) {
             it(row.name, () => {
@@ -94,7 +147,8 @@ describe("platform config", () => {
                 const problems = problemsOf({ ...committed(stack), ...row.raw }, stack);
                 assert.equal(problems.length, row.count ?? 1, `got ${JSON.stringify(problems)}`);
                 const text = problems.join("\n");
-                for (const fragment of row.expect) assert.ok(text.includes(fragment), `${JSON.stringify(text)} lacks ${JSON.stringify(fragment)}`);
+                for (const fragment of row.expect)
+                    assert.ok(text.includes(fragment), `${JSON.stringify(text)} lacks ${JSON.stringify(fragment)}`);
                 assert.doesNotMatch(text, /BEGIN|END (CERTIFICATE|PRIVATE KEY)/, "a message quotes PEM text");
             });
         }
@@ -113,11 +167,17 @@ describe("platform config", () => {
 
         it("host names", () => {
             for (const good of ["app.example.com", "a-b.c.example.co", "x1.y2"]) assert.equal(checkHostName("k", good), undefined, good);
-            for (const bad of ["example", "-a.example.com", "a..b", "a_b.example.com", "*.example.com", `${"a".repeat(64)}.com`]) assert.ok(checkHostName("k", bad), bad);
+            for (const bad of ["example", "-a.example.com", "a..b", "a_b.example.com", "*.example.com", `${"a".repeat(64)}.com`])
+                assert.ok(checkHostName("k", bad), bad);
         });
 
         it("an expired certificate", () => {
-            const problems = checkTlsPair(TEST_TLS.certificate, TEST_TLS.privateKey, "app.prod.example.com", new Date("2200-01-01T00:00:00Z"));
+            const problems = checkTlsPair(
+                TEST_TLS.certificate,
+                TEST_TLS.privateKey,
+                "app.prod.example.com",
+                new Date("2200-01-01T00:00:00Z"),
+            );
             assert.equal(problems.length, 1);
             assert.match(problems[0], /^ingressTlsCertificate: \(DNS:app\.prod\.example\.com, DNS:app\.dev\.example\.com\) expired on /);
         });

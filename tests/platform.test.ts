@@ -78,7 +78,9 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it("creates the namespaces, sidecar injection on the applications' only", () => {
-            const namespaces = Object.fromEntries(run.ofType(T.namespace).map((n) => [n.inputs.metadata.name, n.inputs.metadata.labels ?? {}]));
+            const namespaces = Object.fromEntries(
+                run.ofType(T.namespace).map((n) => [n.inputs.metadata.name, n.inputs.metadata.labels ?? {}]),
+            );
             assert.deepEqual(Object.keys(namespaces).sort(), ["istio-ingress", "istio-system", appNs, "vault"].sort());
             assert.deepEqual(namespaces[appNs], { "istio-injection": "enabled" });
             for (const ns of ["istio-system", "istio-ingress", "vault"]) assert.equal(namespaces[ns]["istio-injection"], undefined, ns);
@@ -86,9 +88,27 @@ for (const stack of ["dev", "prod"] as const) {
 
         describe("charts", () => {
             const pins = [
-                { chart: "base", repo: "https://istio-release.storage.googleapis.com/charts", version: ISTIO_VERSION, name: "istio-base", ns: "istio-system" },
-                { chart: "istiod", repo: "https://istio-release.storage.googleapis.com/charts", version: ISTIO_VERSION, name: "istiod", ns: "istio-system" },
-                { chart: "gateway", repo: "https://istio-release.storage.googleapis.com/charts", version: ISTIO_VERSION, name: "istio-ingressgateway", ns: "istio-ingress" },
+                {
+                    chart: "base",
+                    repo: "https://istio-release.storage.googleapis.com/charts",
+                    version: ISTIO_VERSION,
+                    name: "istio-base",
+                    ns: "istio-system",
+                },
+                {
+                    chart: "istiod",
+                    repo: "https://istio-release.storage.googleapis.com/charts",
+                    version: ISTIO_VERSION,
+                    name: "istiod",
+                    ns: "istio-system",
+                },
+                {
+                    chart: "gateway",
+                    repo: "https://istio-release.storage.googleapis.com/charts",
+                    version: ISTIO_VERSION,
+                    name: "istio-ingressgateway",
+                    ns: "istio-ingress",
+                },
                 {
                     chart: "csi-secrets-store-provider-azure",
                     repo: "https://azure.github.io/secrets-store-csi-driver-provider-azure/charts",
@@ -111,12 +131,26 @@ for (const stack of ["dev", "prod"] as const) {
 
             it("wait only for the releases they need: istiod for base, the gateway for istiod and the CSI driver", () => {
                 const releases = run.ofType(T.release).filter(inPlatform);
-                const waits = releases.flatMap((a) => releases.filter((b) => a !== b && run.dependsOn(a.urn, b.urn)).map((b) => `${a.inputs.chart} -> ${b.inputs.chart}`));
-                assert.deepEqual(waits.sort(), ["gateway -> base", "gateway -> csi-secrets-store-provider-azure", "gateway -> istiod", "istiod -> base"]);
+                const waits = releases.flatMap((a) =>
+                    releases.filter((b) => a !== b && run.dependsOn(a.urn, b.urn)).map((b) => `${a.inputs.chart} -> ${b.inputs.chart}`),
+                );
+                assert.deepEqual(waits.sort(), [
+                    "gateway -> base",
+                    "gateway -> csi-secrets-store-provider-azure",
+                    "gateway -> istiod",
+                    "istiod -> base",
+                ]);
             });
 
             it("are exactly the pinned ones, one Istio version for base, istiod and gateway", () => {
-                assert.deepEqual(run.ofType(T.release).filter(inPlatform).map((r) => r.inputs.chart).sort(), pins.map((p) => p.chart).sort());
+                assert.deepEqual(
+                    run
+                        .ofType(T.release)
+                        .filter(inPlatform)
+                        .map((r) => r.inputs.chart)
+                        .sort(),
+                    pins.map((p) => p.chart).sort(),
+                );
                 assert.equal(new Set([CHARTS.istioBase.version, CHARTS.istiod.version, CHARTS.istioGateway.version]).size, 1);
             });
         });
@@ -128,19 +162,24 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(release(run, "base").inputs.values.defaultRevision, "default");
             });
 
-            it(prod ? "runs 2+ istiod replicas with a disruption budget" : "runs one small istiod without a budget that would block drains", () => {
-                const v = release(run, "istiod").inputs.values;
-                assert.equal(v.global.istioNamespace, "istio-system");
-                assert.equal(v.autoscaleEnabled, true);
-                if (prod) {
-                    assert.ok(v.replicaCount >= 2 && v.autoscaleMin >= 2, JSON.stringify(v));
-                    assert.equal(v.global.defaultPodDisruptionBudget.enabled, true);
-                    assert.deepEqual(v.pdb, { minAvailable: 1 });
-                } else {
-                    assert.equal(v.autoscaleMin, 1);
-                    assert.equal(v.global.defaultPodDisruptionBudget.enabled, false);
-                }
-            });
+            it(
+                prod
+                    ? "runs 2+ istiod replicas with a disruption budget"
+                    : "runs one small istiod without a budget that would block drains",
+                () => {
+                    const v = release(run, "istiod").inputs.values;
+                    assert.equal(v.global.istioNamespace, "istio-system");
+                    assert.equal(v.autoscaleEnabled, true);
+                    if (prod) {
+                        assert.ok(v.replicaCount >= 2 && v.autoscaleMin >= 2, JSON.stringify(v));
+                        assert.equal(v.global.defaultPodDisruptionBudget.enabled, true);
+                        assert.deepEqual(v.pdb, { minAvailable: 1 });
+                    } else {
+                        assert.equal(v.autoscaleMin, 1);
+                        assert.equal(v.global.defaultPodDisruptionBudget.enabled, false);
+                    }
+                },
+            );
 
             it("gateway: labelled istio: ingressgateway, a public LoadBalancer, 2+ replicas and a budget in prod", () => {
                 const v = release(run, "gateway").inputs.values;
@@ -169,7 +208,12 @@ for (const stack of ["dev", "prod"] as const) {
         describe("Secrets Store CSI", () => {
             it("installs the driver with rotation every 2m and secret sync", () => {
                 assert.deepEqual(release(run, "csi-secrets-store-provider-azure").inputs.values, {
-                    "secrets-store-csi-driver": { install: true, enableSecretRotation: true, rotationPollInterval: "2m", syncSecret: { enabled: true } },
+                    "secrets-store-csi-driver": {
+                        install: true,
+                        enableSecretRotation: true,
+                        rotationPollInterval: "2m",
+                        syncSecret: { enabled: true },
+                    },
                 });
             });
 
@@ -183,10 +227,7 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(p.keyvaultName, run.outputs.appKeyVaultName.value);
                 assert.equal(p.tenantID, TENANT);
                 const objects = (parse(p.objects).array as string[]).map((doc) => parse(doc));
-                assert.deepEqual(
-                    objects.map((o) => o.objectName).sort(),
-                    Object.keys(APP_SECRET_KEYS).sort(),
-                );
+                assert.deepEqual(objects.map((o) => o.objectName).sort(), Object.keys(APP_SECRET_KEYS).sort());
                 for (const o of objects) assert.equal(o.objectType, "secret");
                 assert.deepEqual(spc.inputs.spec.secretObjects, [
                     {
@@ -201,14 +242,21 @@ for (const stack of ["dev", "prod"] as const) {
             it("every SecretProviderClass waits for the driver (its CRD); the driver waits for nothing of Istio or Vault", () => {
                 const csi = release(run, "csi-secrets-store-provider-azure");
                 for (const spc of run.ofType(T.spc)) assert.ok(run.dependsOn(spc.urn, csi.urn), spc.name);
-                for (const other of ["base", "istiod", "gateway", "vault"]) assert.ok(!run.dependsOn(csi.urn, release(run, other).urn), other);
+                for (const other of ["base", "istiod", "gateway", "vault"])
+                    assert.ok(!run.dependsOn(csi.urn, release(run, other).urn), other);
             });
 
             it("the application service accounts are exactly the app identity's subjects, annotated with its client ID", () => {
                 const app = identity(run, "app-secrets-id");
                 const accounts = run.ofType(T.serviceAccount).filter((sa) => sa.inputs.metadata.namespace === appNs);
-                assert.deepEqual(accounts.map((sa) => subjectOf(appNs, sa.inputs.metadata.name)), app.subjects);
-                assert.deepEqual(accounts.map((sa) => sa.inputs.metadata.name), ["product-service", "order-service"]);
+                assert.deepEqual(
+                    accounts.map((sa) => subjectOf(appNs, sa.inputs.metadata.name)),
+                    app.subjects,
+                );
+                assert.deepEqual(
+                    accounts.map((sa) => sa.inputs.metadata.name),
+                    ["product-service", "order-service"],
+                );
                 for (const sa of accounts) assert.equal(sa.inputs.metadata.annotations[WI_CLIENT_ID], app.clientId);
             });
         });
@@ -232,9 +280,12 @@ for (const stack of ["dev", "prod"] as const) {
 
             it("the ingress identity reads just those two secrets, and is federated with the gateway's service account", () => {
                 const ingress = identity(run, "ingress-tls-id");
-                const secretIds = Object.values(INGRESS_TLS_SECRETS).map((n) => run.ofType(T.secret).find((s) => s.inputs.secretName === n)!.id);
+                const secretIds = Object.values(INGRESS_TLS_SECRETS).map(
+                    (n) => run.ofType(T.secret).find((s) => s.inputs.secretName === n)!.id,
+                );
                 assert.deepEqual(ingress.roles.map((r) => r.inputs.scope).sort(), secretIds.sort());
-                for (const r of ingress.roles) assert.equal(r.inputs.roleDefinitionId, roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_USER));
+                for (const r of ingress.roles)
+                    assert.equal(r.inputs.roleDefinitionId, roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_USER));
 
                 const gateway = release(run, "gateway");
                 const sa = gateway.inputs.values.serviceAccount;
@@ -251,7 +302,10 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(p.clientID, identity(run, "ingress-tls-id").clientId);
                 assert.equal(p.keyvaultName, run.outputs.appKeyVaultName.value);
                 assert.equal(p.tenantID, TENANT);
-                assert.deepEqual((parse(p.objects).array as string[]).map((d) => parse(d).objectName), Object.values(INGRESS_TLS_SECRETS));
+                assert.deepEqual(
+                    (parse(p.objects).array as string[]).map((d) => parse(d).objectName),
+                    Object.values(INGRESS_TLS_SECRETS),
+                );
                 assert.deepEqual(spc.inputs.spec.secretObjects, [
                     {
                         secretName: "ingress-tls",
@@ -263,8 +317,15 @@ for (const stack of ["dev", "prod"] as const) {
                     },
                 ]);
                 const [volume] = gateway.inputs.values.volumes;
-                assert.deepEqual(volume.csi, { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: spc.inputs.metadata.name } });
-                assert.deepEqual(gateway.inputs.values.volumeMounts.map((m: { name: string }) => m.name), [volume.name]);
+                assert.deepEqual(volume.csi, {
+                    driver: "secrets-store.csi.k8s.io",
+                    readOnly: true,
+                    volumeAttributes: { secretProviderClass: spc.inputs.metadata.name },
+                });
+                assert.deepEqual(
+                    gateway.inputs.values.volumeMounts.map((m: { name: string }) => m.name),
+                    [volume.name],
+                );
                 // The pods cannot start before their volume can mount.
                 assert.ok(run.dependsOn(gateway.urn, spc.urn));
                 for (const r of identity(run, "ingress-tls-id").ready) assert.ok(run.dependsOn(gateway.urn, r.urn), r.name);
@@ -275,7 +336,11 @@ for (const stack of ["dev", "prod"] as const) {
                 const host = prod ? "app.prod.example.com" : "app.dev.example.com";
                 assert.deepEqual(gw.inputs.spec.selector, { istio: "ingressgateway" });
                 const [https, http] = gw.inputs.spec.servers;
-                assert.deepEqual(https, { port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: [host], tls: { mode: "SIMPLE", credentialName: "ingress-tls" } });
+                assert.deepEqual(https, {
+                    port: { number: 443, name: "https", protocol: "HTTPS" },
+                    hosts: [host],
+                    tls: { mode: "SIMPLE", credentialName: "ingress-tls" },
+                });
                 assert.deepEqual(http.tls, { httpsRedirect: true });
                 assert.ok(run.dependsOn(gw.urn, release(run, "istiod").urn));
                 assert.equal(run.outputs.ingressHost.value, host);
@@ -335,7 +400,8 @@ for (const stack of ["dev", "prod"] as const) {
                     const unseal = identity(run, "vault-unseal-id");
                     assert.equal(unseal.ready.length, 2);
                     for (const r of unseal.ready) assert.ok(run.dependsOn(vault.urn, r.urn), r.name);
-                    for (const other of ["base", "istiod", "gateway", "csi-secrets-store-provider-azure"]) assert.ok(!run.dependsOn(vault.urn, release(run, other).urn), other);
+                    for (const other of ["base", "istiod", "gateway", "csi-secrets-store-provider-azure"])
+                        assert.ok(!run.dependsOn(vault.urn, release(run, other).urn), other);
                     assert.equal(vault.protect, true);
                 });
             } else {
@@ -367,7 +433,9 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(pod.metadata.labels[WI_USE], "true");
                 assert.equal(pod.metadata.labels["sidecar.istio.io/inject"], "false");
 
-                const [script] = run.ofType(T.configMap).filter((c) => pod.spec.volumes.some((v: any) => v.configMap?.name === c.state.metadata.name));
+                const [script] = run
+                    .ofType(T.configMap)
+                    .filter((c) => pod.spec.volumes.some((v: any) => v.configMap?.name === c.state.metadata.name));
                 assert.equal(script.inputs.data["vault-init.sh"], fs.readFileSync(VAULT_INIT_SCRIPT, "utf8"));
                 const steps = [...pod.spec.initContainers, ...pod.spec.containers];
                 assert.deepEqual(
@@ -378,7 +446,8 @@ for (const stack of ["dev", "prod"] as const) {
                         ["store", IMAGES.azureCli, ["/bin/sh", "/scripts/vault-init.sh", "store"]],
                     ],
                 );
-                const env = (name: string) => Object.fromEntries(steps.find((c: any) => c.name === name).env.map((e: any) => [e.name, e.value]));
+                const env = (name: string) =>
+                    Object.fromEntries(steps.find((c: any) => c.name === name).env.map((e: any) => [e.name, e.value]));
                 assert.equal(env("store").KEY_VAULT_NAME, run.outputs.unsealKeyVaultName.value);
                 assert.equal(env("store").ROOT_TOKEN_SECRET, VAULT_INIT_SECRETS.rootToken);
                 assert.equal(env("store").RECOVERY_KEYS_SECRET, VAULT_INIT_SECRETS.recoveryKeys);
@@ -390,14 +459,17 @@ for (const stack of ["dev", "prod"] as const) {
 
             it("the init identity may write only the two placeholder secrets, which keep the Job's value", () => {
                 const init = identity(run, "vault-init-id");
-                const placeholders = Object.values(VAULT_INIT_SECRETS).map((n) => run.ofType(T.secret).find((s) => s.inputs.secretName === n)!);
+                const placeholders = Object.values(VAULT_INIT_SECRETS).map((n) =>
+                    run.ofType(T.secret).find((s) => s.inputs.secretName === n)!,
+                );
                 for (const p of placeholders) {
                     assert.equal(p.inputs.vaultName, run.outputs.unsealKeyVaultName.value);
                     assert.deepEqual(p.ignoreChanges, ["properties"]);
                     assert.equal(p.protect, true);
                 }
                 assert.deepEqual(init.roles.map((r) => r.inputs.scope).sort(), placeholders.map((p) => p.id).sort());
-                for (const r of init.roles) assert.equal(r.inputs.roleDefinitionId, roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_OFFICER));
+                for (const r of init.roles)
+                    assert.equal(r.inputs.roleDefinitionId, roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_OFFICER));
             });
 
             it("runs after the Vault release and the init identity's credentials and roles", () => {
@@ -417,7 +489,11 @@ for (const stack of ["dev", "prod"] as const) {
                 const text = plainText(r.rawInputs);
                 for (const secret of secrets) assert.ok(!text.includes(secret), `${r.type} ${r.name} carries a plaintext secret`);
                 assert.doesNotMatch(text, /PRIVATE KEY|"devRootToken"|hvs\./, `${r.type} ${r.name}`);
-                if (r.type === T.release) assert.ok(!JSON.stringify(r.inputs.values ?? {}).includes("[secret]") && !plainText(r.rawInputs.values).includes("[secret]"), `${r.name}: a secret in Helm values`);
+                if (r.type === T.release)
+                    assert.ok(
+                        !JSON.stringify(r.inputs.values ?? {}).includes("[secret]") && !plainText(r.rawInputs.values).includes("[secret]"),
+                        `${r.name}: a secret in Helm values`,
+                    );
             }
         });
 
@@ -433,7 +509,10 @@ describe("platform layer options", () => {
     it("dev may run the mesh PERMISSIVE and poll Key Vault at another interval", async () => {
         const run = await evaluateStack("dev", { meshMtlsMode: "PERMISSIVE", csiRotationPollInterval: "90s" });
         assert.deepEqual(run.ofType(T.peerAuthentication)[0].inputs.spec, { mtls: { mode: "PERMISSIVE" } });
-        assert.equal(release(run, "csi-secrets-store-provider-azure").inputs.values["secrets-store-csi-driver"].rotationPollInterval, "90s");
+        assert.equal(
+            release(run, "csi-secrets-store-provider-azure").inputs.values["secrets-store-csi-driver"].rotationPollInterval,
+            "90s",
+        );
     });
 
     it("dev with a configured certificate stores it instead of generating one", async () => {

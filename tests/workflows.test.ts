@@ -93,7 +93,10 @@ describe("GitHub workflows", () => {
                 }
                 for (const job of pulumiJobs(wf)) {
                     assert.ok([job.needs].flat().includes("test"), `${job.name} does not wait for the tests`);
-                    assert.ok(indexOf(job, (s) => s.run?.startsWith("npm ci") === true) < indexOf(job, (s) => action(s) === "pulumi/actions"), "npm ci before pulumi");
+                    assert.ok(
+                        indexOf(job, (s) => s.run?.startsWith("npm ci") === true) < indexOf(job, (s) => action(s) === "pulumi/actions"),
+                        "npm ci before pulumi",
+                    );
                 }
             });
 
@@ -145,7 +148,9 @@ describe("GitHub workflows", () => {
             });
 
             it("pins every action to a version", () => {
-                const uses = Object.values(wf.jobs).flatMap((job) => job.steps.map((s) => s.uses).filter((u): u is string => u !== undefined));
+                const uses = Object.values(wf.jobs).flatMap((job) =>
+                    job.steps.map((s) => s.uses).filter((u): u is string => u !== undefined),
+                );
                 assert.ok(uses.length > 0);
                 for (const u of uses) assert.match(u, /^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, u);
             });
@@ -162,7 +167,11 @@ describe("GitHub workflows", () => {
             assert.equal(step.with?.command, "preview");
             assert.equal(step.with?.["comment-on-pr"], true);
             assert.equal(preview.permissions?.["pull-requests"], "write");
-            assert.equal(preview.strategy && (preview.strategy as { "fail-fast"?: boolean })["fail-fast"], false, "one stack's failure hides the other's preview");
+            assert.equal(
+                preview.strategy && (preview.strategy as { "fail-fast"?: boolean })["fail-fast"],
+                false,
+                "one stack's failure hides the other's preview",
+            );
         });
 
         it("cancels a superseded preview, per stack and pull request", () => {

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appNamespace } from "../components/config";
 import { ArgoCd } from "../components/workloads/argocd";
-import { evaluate, type StackRun } from "./harness";
+import { evaluate, type StackRun, TEST_KUBECONFIG as KUBECONFIG } from "./harness";
 
 const T = {
     provider: "pulumi:providers:kubernetes",
@@ -16,21 +16,14 @@ const T = {
     project: "kubernetes:argoproj.io/v1alpha1:AppProject",
     application: "kubernetes:argoproj.io/v1alpha1:Application",
 };
-const KUBECONFIG = [
-    "apiVersion: v1",
-    "kind: Config",
-    "clusters: [{name: test, cluster: {server: 'https://test.invalid:443'}}]",
-    "contexts: [{name: test, context: {cluster: test, user: test}}]",
-    "current-context: test",
-    "users: [{name: test, user: {token: test}}]",
-].join("\n");
 const REPO = "https://github.com/example/gitops-helm.git";
 
 function program(environment: "dev" | "prod", overrides: { serverInsecure?: boolean } = {}) {
     return () => {
         const provider = new k8s.Provider("k8s", { kubeconfig: KUBECONFIG });
         // Outputs from "the graph": the test checks the component passes them on, not typed values.
-        const fact = (value: string) => new k8s.core.v1.ConfigMap(`fact-${value}`, { metadata: { name: value } }, { provider }).metadata.name;
+        const fact = (value: string) =>
+            new k8s.core.v1.ConfigMap(`fact-${value}`, { metadata: { name: value } }, { provider }).metadata.name;
         const argo = new ArgoCd("argocd", {
             provider,
             environment,

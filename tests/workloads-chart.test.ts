@@ -140,7 +140,17 @@ describe("charts/microservice rendered by helm", function () {
 
             before(() => {
                 file = valuesFile(environment, microserviceValues(s));
-                const out = helm("template", s.serviceName, MICROSERVICE_CHART_DIR, "-n", s.namespace as string, "-f", file, "--kube-version", KUBE_VERSION);
+                const out = helm(
+                    "template",
+                    s.serviceName,
+                    MICROSERVICE_CHART_DIR,
+                    "-n",
+                    s.namespace as string,
+                    "-f",
+                    file,
+                    "--kube-version",
+                    KUBE_VERSION,
+                );
                 const parsed = parseAllDocuments(out);
                 for (const d of parsed) assert.deepEqual(d.errors, [], "rendered YAML parses");
                 docs = parsed.map((d) => d.toJS()).filter((d) => d);
@@ -176,7 +186,11 @@ describe("charts/microservice rendered by helm", function () {
                     assert.deepEqual(hpa.spec.metrics, [
                         {
                             type: "ContainerResource",
-                            containerResource: { name: "cpu", container: container().name, target: { type: "Utilization", averageUtilization: 70 } },
+                            containerResource: {
+                                name: "cpu",
+                                container: container().name,
+                                target: { type: "Utilization", averageUtilization: 70 },
+                            },
                         },
                     ]);
                 }
@@ -190,7 +204,9 @@ describe("charts/microservice rendered by helm", function () {
                 }
                 assert.deepEqual(c.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
                 const service = one("Service");
-                assert.deepEqual(service.spec.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http" }]);
+                assert.deepEqual(service.spec.ports, [
+                    { name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http" },
+                ]);
                 assert.deepEqual(service.spec.selector, one("Deployment").spec.selector.matchLabels);
             });
 
@@ -258,8 +274,14 @@ describe("charts/microservice rendered by helm", function () {
                 assert.equal(sc.readOnlyRootFilesystem, true);
                 assert.deepEqual(sc.capabilities, { drop: ["ALL"] });
                 assert.deepEqual(sc.seccompProfile, { type: "RuntimeDefault" });
-                assert.deepEqual(pod.volumes.find((v: any) => v.name === "tmp"), { name: "tmp", emptyDir: { sizeLimit: "64Mi" } });
-                assert.deepEqual(container().volumeMounts.find((m: any) => m.name === "tmp"), { name: "tmp", mountPath: "/tmp" });
+                assert.deepEqual(
+                    pod.volumes.find((v: any) => v.name === "tmp"),
+                    { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                );
+                assert.deepEqual(
+                    container().volumeMounts.find((m: any) => m.name === "tmp"),
+                    { name: "tmp", mountPath: "/tmp" },
+                );
             });
         });
     }

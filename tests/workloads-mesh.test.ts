@@ -8,9 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { appNamespace } from "../components/config";
 import { ISTIO_VERSION } from "../components/platform/charts";
 import { MeshTrafficPolicy, type MeshTrafficPolicyArgs } from "../components/workloads/trafficPolicy";
-import { evaluate, type Registration, type StackRun } from "./harness";
+import { evaluate, type Registration, type StackRun, TEST_KUBECONFIG as KUBECONFIG } from "./harness";
 
-const CR = (kind: string) => `kubernetes:${kind.startsWith("AuthorizationPolicy") ? "security.istio.io" : "networking.istio.io"}/v1:${kind}`;
+const CR = (kind: string) =>
+    `kubernetes:${kind.startsWith("AuthorizationPolicy") ? "security.istio.io" : "networking.istio.io"}/v1:${kind}`;
 const T = {
     provider: "pulumi:providers:kubernetes",
     component: "aksplatform:workloads:MeshTrafficPolicy",
@@ -19,14 +20,6 @@ const T = {
     destinationRule: CR("DestinationRule"),
     authorizationPolicy: CR("AuthorizationPolicy"),
 };
-const KUBECONFIG = [
-    "apiVersion: v1",
-    "kind: Config",
-    "clusters: [{name: test, cluster: {server: 'https://test.invalid:443'}}]",
-    "contexts: [{name: test, context: {cluster: test, user: test}}]",
-    "current-context: test",
-    "users: [{name: test, user: {token: test}}]",
-].join("\n");
 const HOST = "shop.example.com";
 const GATEWAY_NS = "istio-ingress";
 const GATEWAY_SA = "istio-ingressgateway";
@@ -79,7 +72,11 @@ for (const environment of ["dev", "prod"] as const) {
             assert.equal(gw.inputs.metadata.namespace, GATEWAY_NS);
             assert.deepEqual(gw.inputs.spec.selector, { istio: "ingressgateway" });
             assert.deepEqual(gw.inputs.spec.servers, [
-                { port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: [HOST], tls: { mode: "SIMPLE", credentialName: "ingress-tls" } },
+                {
+                    port: { number: 443, name: "https", protocol: "HTTPS" },
+                    hosts: [HOST],
+                    tls: { mode: "SIMPLE", credentialName: "ingress-tls" },
+                },
                 { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [HOST], tls: { httpsRedirect: true } },
             ]);
             assert.equal(run.outputs.gatewayRef.value, `${GATEWAY_NS}/mesh-gateway`);

@@ -9,7 +9,7 @@ import { APP_SECRET_KEYS } from "../components/azure/layer";
 import { appNamespace, type Environment } from "../components/config";
 import { Microservice, MICROSERVICE_CHART_DIR, sizingFor, vaultMongoTemplate } from "../components/workloads/microservice";
 import { MONGO_IMAGE, MONGO_SECRET_KEYS, MongoDb, mongoStorageFor } from "../components/workloads/mongodb";
-import { evaluate, isSecretValue, type Registration, type StackRun } from "./harness";
+import { evaluate, isSecretValue, type Registration, type StackRun, TEST_KUBECONFIG as KUBECONFIG } from "./harness";
 
 const T = {
     provider: "pulumi:providers:kubernetes",
@@ -25,15 +25,6 @@ const T = {
 };
 const SERVICES = ["product-service", "order-service"] as const;
 const VAULT_NAMESPACE = "vault";
-
-const KUBECONFIG = [
-    "apiVersion: v1",
-    "kind: Config",
-    "clusters: [{name: test, cluster: {server: 'https://test.invalid:443'}}]",
-    "contexts: [{name: test, context: {cluster: test, user: test}}]",
-    "current-context: test",
-    "users: [{name: test, user: {token: test}}]",
-].join("\n");
 
 /** Strings in `value` that are not inside a secret: what state and diffs would show in the clear. */
 function plaintextStrings(value: unknown, out: string[] = []): string[] {
@@ -117,13 +108,21 @@ for (const environment of ["dev", "prod"] as const) {
 
                     const v = release.inputs.values;
                     assert.equal(v.fullnameOverride, serviceName);
-                    assert.deepEqual(v.image, { repository: `contoso/${serviceName}`, tag: environment === "prod" ? "v1.0.0" : "dev-306466e" });
+                    assert.deepEqual(v.image, {
+                        repository: `contoso/${serviceName}`,
+                        tag: environment === "prod" ? "v1.0.0" : "dev-306466e",
+                    });
                     if (environment === "dev") {
                         assert.equal(v.replicaCount, 1);
                         assert.deepEqual(v.autoscaling, { enabled: false });
                         assert.deepEqual(v.resources.limits, { cpu: "250m", memory: "128Mi" });
                     } else {
-                        assert.deepEqual(v.autoscaling, { enabled: true, minReplicas: 3, maxReplicas: 10, targetCPUUtilizationPercentage: 70 });
+                        assert.deepEqual(v.autoscaling, {
+                            enabled: true,
+                            minReplicas: 3,
+                            maxReplicas: 10,
+                            targetCPUUtilizationPercentage: 70,
+                        });
                         assert.deepEqual(v.resources.limits, { cpu: "500m", memory: "256Mi" });
                     }
                     assert.equal(v.seedData, environment === "dev");
@@ -177,9 +176,20 @@ for (const environment of ["dev", "prod"] as const) {
                 assert.match(MONGO_IMAGE, /^mongo:7\.0\.\d+$/);
                 assert.deepEqual(
                     { ...pod.securityContext },
-                    { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" } },
+                    {
+                        runAsNonRoot: true,
+                        runAsUser: 999,
+                        runAsGroup: 999,
+                        fsGroup: 999,
+                        fsGroupChangePolicy: "OnRootMismatch",
+                        seccompProfile: { type: "RuntimeDefault" },
+                    },
                 );
-                assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+                assert.deepEqual(c.securityContext, {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    capabilities: { drop: ["ALL"] },
+                });
                 assert.ok(c.resources.limits.memory && c.resources.requests.cpu);
                 assert.equal(pod.automountServiceAccountToken, false);
                 assert.deepEqual(
@@ -253,10 +263,10 @@ for (const environment of ["dev", "prod"] as const) {
                 assert.equal(secret.inputs.stringData[MONGO_SECRET_KEYS.password], password);
                 // The StatefulSet references the Secret; nothing else carries the value.
                 const [c] = run.get(T.statefulSet, "mongodb").inputs.spec.template.spec.containers;
-                assert.deepEqual(
-                    c.env.find((e: any) => e.name === "MONGO_INITDB_ROOT_PASSWORD").valueFrom.secretKeyRef,
-                    { name: "mongodb-root", key: MONGO_SECRET_KEYS.password },
-                );
+                assert.deepEqual(c.env.find((e: any) => e.name === "MONGO_INITDB_ROOT_PASSWORD").valueFrom.secretKeyRef, {
+                    name: "mongodb-root",
+                    key: MONGO_SECRET_KEYS.password,
+                });
                 for (const r of run.resources.filter((r) => r.type !== T.password)) {
                     const leaks = plaintextStrings(r.rawInputs).filter((s) => s.includes(password));
                     assert.deepEqual(leaks, [], `${r.type} ${r.name} carries the password in plaintext`);
@@ -289,7 +299,11 @@ describe("MongoDb", () => {
 
 describe("sizingFor", () => {
     it("is the lab's table", () => {
-        assert.deepEqual(sizingFor("dev"), { replicas: 1, requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } });
+        assert.deepEqual(sizingFor("dev"), {
+            replicas: 1,
+            requests: { cpu: "50m", memory: "64Mi" },
+            limits: { cpu: "250m", memory: "128Mi" },
+        });
         assert.deepEqual(sizingFor("prod"), {
             replicas: 3,
             autoscaling: { minReplicas: 3, maxReplicas: 10, targetCPUUtilizationPercentage: 70 },

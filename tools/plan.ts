@@ -89,42 +89,64 @@ function stackNames(): string[] {
         .filter((s): s is string => s !== undefined);
 }
 
-async function main(): Promise<void> {
-    const stack = process.argv[2];
+/** What the command prints and its exit code: 0, 1 for a program error (bad config), 2 for bad usage. */
+export interface PlanResult {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+export async function plan(stack: string | undefined): Promise<PlanResult> {
     if (!stack) {
-        console.error("usage: npm run plan -- <stack>   (a stack with a Pulumi.<stack>.yaml, e.g. dev or prod)");
-        process.exit(2);
+        return { code: 2, stdout: "", stderr: "usage: npm run plan -- <stack>   (a stack with a Pulumi.<stack>.yaml, e.g. dev or prod)" };
     }
     if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
-        console.error(`no stack file Pulumi.${stack}.yaml; stacks here: ${stackNames().join(", ")}`);
-        process.exit(2);
+        return { code: 2, stdout: "", stderr: `no stack file Pulumi.${stack}.yaml; stacks here: ${stackNames().join(", ")}` };
     }
     let run: StackRun;
     try {
         run = await evaluateStack(stack);
     } catch (error) {
-        console.error(error instanceof EvaluationError ? error.message : String(error));
-        process.exit(1);
+        return { code: 1, stdout: "", stderr: error instanceof EvaluationError ? error.message : String(error) };
     }
     const deployed = run.resources.filter(isDeployed);
     const chain = longestChain(run);
-    console.log(`# Plan for stack ${stack} (offline, under mocks)\n`);
-    console.log(`${deployed.length} resources, ${run.resources.length - deployed.length} components and providers\n`);
-    console.log("## Resource tree\n");
-    console.log(resourceTree(run));
-    console.log("\n## Counts by type\n");
-    for (const [type, count] of countsByType(run)) console.log(`${String(count).padStart(4)}  ${type}`);
-    console.log("\n## Dependency graph\n");
-    console.log("```mermaid");
-    console.log(mermaid(run));
-    console.log("```");
-    console.log(`\n## Longest dependency chain (${chain.length} resources)\n`);
-    console.log(chain.map(label).join("\n  -> "));
+    const out = [
+        `# Plan for stack ${stack} (offline, under mocks)`,
+        "",
+        `${deployed.length} resources, ${run.resources.length - deployed.length} components and providers`,
+        "",
+        "## Resource tree",
+        "",
+        resourceTree(run),
+        "",
+        "## Counts by type",
+        "",
+        ...countsByType(run).map(([type, count]) => `${String(count).padStart(4)}  ${type}`),
+        "",
+        "## Dependency graph",
+        "",
+        "```mermaid",
+        mermaid(run),
+        "```",
+        "",
+        `## Longest dependency chain (${chain.length} resources)`,
+        "",
+        chain.map(label).join("\n  -> "),
+    ];
+    return { code: 0, stdout: out.join("\n"), stderr: "" };
 }
 
 if (require.main === module) {
-    main().catch((error) => {
-        console.error(error);
-        process.exit(1);
-    });
+    plan(process.argv[2]).then(
+        (result) => {
+            if (result.stdout) console.log(result.stdout);
+            if (result.stderr) console.error(result.stderr);
+            process.exit(result.code);
+        },
+        (error) => {
+            console.error(error);
+            process.exit(1);
+        },
+    );
 }

@@ -195,11 +195,7 @@ export class AksCluster extends pulumi.ComponentResource {
             }),
         );
 
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            { kubeconfig: this.kubeconfig },
-            { parent: this },
-        );
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
 
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;

@@ -1,6 +1,6 @@
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import { generatedPassword } from "../generated";
 
 export interface AppSecretsArgs {
     /** Vault that stores the secrets. */
@@ -25,13 +25,7 @@ export class AppSecrets extends pulumi.ComponentResource {
 
         const generatedValues: Record<string, pulumi.Output<string>> = {};
         for (const secretName of args.generated ?? []) {
-            const password = new random.RandomPassword(
-                `${name}-${secretName}`,
-                // No characters that need quoting in a connection string or a shell.
-                { length: 32, special: true, overrideSpecial: "-_.~", minLower: 1, minUpper: 1, minNumeric: 1 },
-                { parent: this },
-            );
-            generatedValues[secretName] = password.result;
+            generatedValues[secretName] = generatedPassword(`${name}-${secretName}`, { parent: this });
         }
 
         const secretIds: Record<string, pulumi.Output<string>> = {};

@@ -3,10 +3,12 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as resources from "@pulumi/azure-native/resources";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as tls from "@pulumi/tls";
 import { NAME_SUFFIX_LENGTH, type PlatformConfig } from "../config";
+import { APP_SECRET_KEYS, type AppSecretName, type ClusterFoundation, type KeyVaultSecrets } from "../foundation";
+import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
 import { KeyVault } from "./keyVault";
@@ -15,14 +17,8 @@ import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_OFFICER, KE
 import { UnsealKey } from "./unsealKey";
 import { WorkloadIdentity } from "./workloadIdentity";
 
-/** The guide's application secrets and the Kubernetes Secret keys the CSI driver syncs them to. */
-export const APP_SECRET_KEYS = {
-    "applicationinsights-connection-string": "APPLICATIONINSIGHTS_CONNECTION_STRING",
-    "applicationinsights-instrumentation-key": "APPINSIGHTS_INSTRUMENTATIONKEY",
-    "database-password": "DATABASE_PASSWORD",
-    "api-key": "API_KEY",
-} as const;
-export type AppSecretName = keyof typeof APP_SECRET_KEYS;
+// Shared with the stack without Azure; kept importable from here, where the secrets are created.
+export { APP_SECRET_KEYS, type AppSecretName };
 
 /** Key Vault secret (application vault) with MongoDB's generated root password. */
 export const MONGO_ROOT_PASSWORD_SECRET = "mongodb-root-password";
@@ -33,7 +29,10 @@ export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey:
 /** Key Vault secrets (unseal vault) the prod Vault initialisation Job writes. */
 export const VAULT_INIT_SECRETS = { rootToken: "vault-root-token", recoveryKeys: "vault-recovery-keys" } as const;
 
-export interface AzureLayer {
+/** The Azure resources, and the foundation the in-cluster layers stand on: AKS's provider and Key Vault. */
+export interface AzureLayer extends ClusterFoundation {
+    readonly provider: k8s.Provider;
+    readonly secrets: KeyVaultSecrets;
     readonly resourceGroupName: pulumi.Output<string>;
     readonly tenantId: pulumi.Output<string>;
     readonly monitoring: Monitoring;
@@ -148,7 +147,11 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     // The ingress certificate and key, as PEM secrets the CSI driver syncs into the gateway's TLS
     // Secret (azure-native manages Key Vault secrets, not certificates). Without configured ones
     // (dev only: config requires them in prod) a self-signed pair for the ingress host is generated.
-    const ingressPem = cfg.ingress.tls ?? selfSignedPair(cfg.ingress.host);
+    const ingressPem = ingressCertificate("ingress-tls-self-signed", {
+        host: cfg.ingress.host,
+        environment: cfg.environment,
+        configured: cfg.ingress.tls,
+    });
     const ingressTls = new AppSecrets("ingress-tls", {
         vaultName: appVault.vaultName,
         resourceGroupName: group.name,
@@ -195,6 +198,23 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     }
 
     return {
+        provider: cluster.provider,
+        secrets: {
+            kind: "keyvault",
+            tenantId: client.tenantId,
+            appVaultName: appVault.vaultName,
+            ingressTlsSecrets: INGRESS_TLS_SECRETS,
+            unsealVaultName: unsealVault.vaultName,
+            unsealKeyName: unsealKey.keyName,
+            vaultInitSecrets: VAULT_INIT_SECRETS,
+            identities: {
+                appSecrets: appSecretsIdentity,
+                ingressTls: ingressTlsIdentity,
+                vaultUnseal: vaultUnsealIdentity,
+                vaultInit: vaultInitIdentity,
+            },
+        },
+        mongoRootPassword: appSecrets.generatedValues[MONGO_ROOT_PASSWORD_SECRET],
         resourceGroupName: group.name,
         tenantId: client.tenantId,
         monitoring,
@@ -208,18 +228,4 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         ingressTlsIdentity,
         vaultInitIdentity,
     };
-}
-
-/** A self-signed ECDSA certificate for `host`, renewed by `pulumi up` in its last 30 days. */
-function selfSignedPair(host: string): { certificate: pulumi.Output<string>; privateKey: pulumi.Output<string> } {
-    const key = new tls.PrivateKey("ingress-tls-self-signed", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const cert = new tls.SelfSignedCert("ingress-tls-self-signed", {
-        privateKeyPem: key.privateKeyPem,
-        subject: { commonName: host, organization: "self-signed (dev)" },
-        dnsNames: [host],
-        validityPeriodHours: 24 * 365,
-        earlyRenewalHours: 24 * 30,
-        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-    });
-    return { certificate: cert.certPem, privateKey: pulumi.secret(key.privateKeyPem) };
 }

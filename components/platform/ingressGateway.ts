@@ -28,16 +28,14 @@ export interface GatewayValues {
     readonly autoscaling: { readonly enabled: boolean; readonly minReplicas: number; readonly maxReplicas: number };
     /** `{}` renders no PodDisruptionBudget. */
     readonly podDisruptionBudget: { readonly minAvailable?: number };
-    readonly service: { readonly type: "LoadBalancer" };
+    readonly service: { readonly type: "LoadBalancer" | "NodePort" };
     readonly volumes: readonly object[];
     readonly volumeMounts: readonly object[];
 }
 
-export interface IngressGatewayArgs {
-    /** Namespace of the gateway (its TLS Secret must live beside it). */
-    readonly namespace: pulumi.Input<string>;
-    /** The gateway's service account: the ingress identity's federated subject; the chart creates it. */
-    readonly serviceAccount: ServiceAccountRef;
+/** The certificate and key in Key Vault, read through the CSI driver as the ingress identity. */
+export interface KeyVaultIngressTls {
+    readonly kind: "keyvault";
     /** Client ID of the ingress identity (Key Vault Secrets User on the certificate and key secrets). */
     readonly clientId: pulumi.Input<string>;
     /** Entra ID tenant of the Key Vault. */
@@ -45,26 +43,46 @@ export interface IngressGatewayArgs {
     /** Key Vault holding the certificate and key. */
     readonly keyVaultName: pulumi.Input<string>;
     /** Key Vault secret names of the PEM certificate and private key. */
-    readonly tlsSecrets: { readonly certificate: string; readonly privateKey: string };
-    /** Host served over HTTPS. */
-    readonly host: string;
-    /** Two or more replicas and a disruption budget (prod). */
-    readonly highAvailability: boolean;
-    /** A serving istiod: it injects the gateway's proxy image and validates the Gateway resource. */
-    readonly meshReady: readonly pulumi.Resource[];
+    readonly secretNames: { readonly certificate: string; readonly privateKey: string };
     /** The CSI driver: the gateway pods mount a Key Vault volume. */
     readonly secretsStoreReady: readonly pulumi.Resource[];
     /** The ingress identity's federated credentials and role assignments. */
     readonly identityReady: readonly pulumi.Resource[];
+}
+
+/** The certificate and key as PEM values, written into the TLS Secret directly (no Key Vault). */
+export interface PemIngressTls {
+    readonly kind: "pem";
+    readonly certificate: pulumi.Input<string>;
+    /** Made secret however it arrives. */
+    readonly privateKey: pulumi.Input<string>;
+}
+
+export interface IngressGatewayArgs {
+    /** Namespace of the gateway (its TLS Secret must live beside it). */
+    readonly namespace: pulumi.Input<string>;
+    /** The gateway's service account (the ingress identity's federated subject with Key Vault); the chart creates it. */
+    readonly serviceAccount: ServiceAccountRef;
+    /** Where the certificate and key come from. */
+    readonly tls: KeyVaultIngressTls | PemIngressTls;
+    /** Host served over HTTPS. */
+    readonly host: string;
+    /** Type of the gateway's Service. Default: LoadBalancer. */
+    readonly serviceType?: GatewayValues["service"]["type"];
+    /** Two or more replicas and a disruption budget (prod). */
+    readonly highAvailability: boolean;
+    /** A serving istiod: it injects the gateway's proxy image and validates the Gateway resource. */
+    readonly meshReady: readonly pulumi.Resource[];
     /** Kubernetes provider of the target cluster. */
     readonly provider: k8s.Provider;
 }
 
 /**
- * The Istio ingress gateway (official gateway chart) serving HTTPS with a certificate from Key Vault:
- * a SecretProviderClass syncs the PEM certificate and key into a kubernetes.io/tls Secret, which the
- * CSI driver only does while a pod mounts the class, so the gateway pods mount it. The Istio Gateway
- * resource refers to that Secret by name (credentialName) and redirects HTTP to HTTPS.
+ * The Istio ingress gateway (official gateway chart) serving HTTPS from a kubernetes.io/tls Secret,
+ * which the Istio Gateway resource refers to by name (credentialName); HTTP redirects to HTTPS. With
+ * Key Vault, a SecretProviderClass syncs the PEM certificate and key into that Secret, which the CSI
+ * driver only does while a pod mounts the class, so the gateway pods mount it as the ingress identity.
+ * With PEM values, the component writes the Secret itself.
  */
 export class IngressGateway extends pulumi.ComponentResource {
     /** The LoadBalancer Service in front of the gateway pods. */
@@ -75,8 +93,8 @@ export class IngressGateway extends pulumi.ComponentResource {
     readonly gatewayRef: pulumi.Output<string>;
     /** Name of the kubernetes.io/tls Secret synced from Key Vault. */
     readonly tlsSecretName: string;
-    /** Name of the TLS SecretProviderClass. */
-    readonly tlsSecretProviderClass: string;
+    /** Name of the TLS SecretProviderClass; absent when the certificate does not come from Key Vault. */
+    readonly tlsSecretProviderClass?: string;
     readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: IngressGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -84,46 +102,18 @@ export class IngressGateway extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const tlsName = "ingress-tls";
 
-        const tls = new KeyVaultSecretProviderClass(
-            `${name}-tls`,
-            {
-                className: tlsName,
-                namespace: args.namespace,
-                keyVaultName: args.keyVaultName,
-                tenantId: args.tenantId,
-                clientId: args.clientId,
-                objects: [
-                    { objectName: args.tlsSecrets.certificate, key: "tls.crt" },
-                    { objectName: args.tlsSecrets.privateKey, key: "tls.key" },
-                ],
-                secretName: tlsName,
-                secretType: "kubernetes.io/tls",
-                after: args.secretsStoreReady,
-                provider: args.provider,
-            },
-            { parent: this },
-        );
+        const delivered =
+            args.tls.kind === "keyvault" ? this.keyVaultTls(name, tlsName, args.tls, args) : this.pemTls(name, tlsName, args.tls, args);
 
         const ha = args.highAvailability;
         const values: GatewayValues = {
-            // The identity label is what the AKS documentation puts on pods mounting Key Vault through
-            // workload identity; the driver itself requests the service account token it exchanges.
-            labels: { ...INGRESS_GATEWAY_SELECTOR, [WORKLOAD_IDENTITY_USE_LABEL]: "true" },
-            serviceAccount: {
-                create: true,
-                name: args.serviceAccount.name,
-                annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.clientId },
-            },
+            labels: { ...INGRESS_GATEWAY_SELECTOR, ...delivered.podLabels },
+            serviceAccount: { create: true, name: args.serviceAccount.name, annotations: delivered.serviceAccountAnnotations },
             autoscaling: { enabled: true, minReplicas: ha ? 2 : 1, maxReplicas: ha ? 5 : 2 },
             podDisruptionBudget: ha ? { minAvailable: 1 } : {},
-            service: { type: "LoadBalancer" },
-            volumes: [
-                {
-                    name: tlsName,
-                    csi: { driver: SECRETS_STORE_CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: tls.className } },
-                },
-            ],
-            volumeMounts: [{ name: tlsName, mountPath: `/mnt/secrets-store/${tlsName}`, readOnly: true }],
+            service: { type: args.serviceType ?? "LoadBalancer" },
+            volumes: delivered.volumes,
+            volumeMounts: delivered.volumeMounts,
         };
         // The chart names the Deployment, Service and selector after the release.
         const releaseName = "istio-ingressgateway";
@@ -131,8 +121,8 @@ export class IngressGateway extends pulumi.ComponentResource {
             name,
             CHARTS.istioGateway,
             { releaseName, namespace: args.namespace, values },
-            // Pods start only once istiod injects them and their Key Vault volume mounts.
-            { ...child, dependsOn: [...args.meshReady, ...args.secretsStoreReady, ...args.identityReady, tls] },
+            // Pods start only once istiod injects them and their certificate is there to mount or read.
+            { ...child, dependsOn: [...args.meshReady, ...delivered.after] },
         );
 
         const gatewayName = "public";
@@ -165,7 +155,7 @@ export class IngressGateway extends pulumi.ComponentResource {
         this.namespace = pulumi.output(args.namespace);
         this.gatewayRef = pulumi.interpolate`${gateway.metadata.namespace}/${gateway.metadata.name}`;
         this.tlsSecretName = tlsName;
-        this.tlsSecretProviderClass = tls.className;
+        this.tlsSecretProviderClass = delivered.secretProviderClass;
         this.registerOutputs({
             serviceName: this.serviceName,
             namespace: this.namespace,
@@ -173,4 +163,70 @@ export class IngressGateway extends pulumi.ComponentResource {
             tlsSecretName: this.tlsSecretName,
         });
     }
+
+    /**
+     * A SecretProviderClass syncing the Key Vault certificate and key into the TLS Secret, and the CSI
+     * volume that makes the driver do it, mounted as the ingress identity.
+     */
+    private keyVaultTls(name: string, tlsName: string, tls: KeyVaultIngressTls, args: IngressGatewayArgs): TlsDelivery {
+        const spc = new KeyVaultSecretProviderClass(
+            `${name}-tls`,
+            {
+                className: tlsName,
+                namespace: args.namespace,
+                keyVaultName: tls.keyVaultName,
+                tenantId: tls.tenantId,
+                clientId: tls.clientId,
+                objects: [
+                    { objectName: tls.secretNames.certificate, key: "tls.crt" },
+                    { objectName: tls.secretNames.privateKey, key: "tls.key" },
+                ],
+                secretName: tlsName,
+                secretType: "kubernetes.io/tls",
+                after: tls.secretsStoreReady,
+                provider: args.provider,
+            },
+            { parent: this },
+        );
+        return {
+            // The identity label is what the AKS documentation puts on pods mounting Key Vault through
+            // workload identity; the driver itself requests the service account token it exchanges.
+            podLabels: { [WORKLOAD_IDENTITY_USE_LABEL]: "true" },
+            serviceAccountAnnotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: tls.clientId },
+            volumes: [
+                {
+                    name: tlsName,
+                    csi: { driver: SECRETS_STORE_CSI_DRIVER, readOnly: true, volumeAttributes: { secretProviderClass: spc.className } },
+                },
+            ],
+            volumeMounts: [{ name: tlsName, mountPath: `/mnt/secrets-store/${tlsName}`, readOnly: true }],
+            after: [...tls.secretsStoreReady, ...tls.identityReady, spc],
+            secretProviderClass: spc.className,
+        };
+    }
+
+    /** The TLS Secret written from PEM values; istiod reads it by name, so the pods mount nothing. */
+    private pemTls(name: string, tlsName: string, tls: PemIngressTls, args: IngressGatewayArgs): TlsDelivery {
+        const secret = new k8s.core.v1.Secret(
+            `${name}-tls`,
+            {
+                metadata: { name: tlsName, namespace: args.namespace },
+                type: "kubernetes.io/tls",
+                stringData: { "tls.crt": tls.certificate, "tls.key": pulumi.secret(tls.privateKey) },
+            },
+            { parent: this, provider: args.provider },
+        );
+        return { podLabels: {}, serviceAccountAnnotations: {}, volumes: [], volumeMounts: [], after: [secret] };
+    }
+}
+
+/** How the TLS Secret comes to exist, and what the gateway pods need for it. */
+interface TlsDelivery {
+    readonly podLabels: Readonly<Record<string, string>>;
+    readonly serviceAccountAnnotations: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly volumes: readonly object[];
+    readonly volumeMounts: readonly object[];
+    /** What the gateway release waits for. */
+    readonly after: readonly pulumi.Resource[];
+    readonly secretProviderClass?: string;
 }

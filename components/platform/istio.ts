@@ -64,7 +64,12 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             base: SETTLED_WEBHOOK,
             global: { istioNamespace },
         };
-        this.base = pinnedRelease(`${name}-base`, CHARTS.istioBase, { releaseName: "istio-base", namespace: args.namespace, values: baseValues }, child);
+        this.base = pinnedRelease(
+            `${name}-base`,
+            CHARTS.istioBase,
+            { releaseName: "istio-base", namespace: args.namespace, values: baseValues },
+            child,
+        );
 
         const ha = args.highAvailability;
         const istiodValues: IstiodValues = {

@@ -1,18 +1,29 @@
-// The in-cluster platform layer: namespaces, Istio, the Secrets Store CSI driver with its Key Vault
-// SecretProviderClasses, HashiCorp Vault and (prod) its initialisation, composed from the components
-// beside this file. Every Kubernetes resource goes through the AKS cluster's provider, passed explicitly.
+// The in-cluster platform layer: namespaces, Istio, the ingress gateway, HashiCorp Vault and (prod) its
+// initialisation, and the way application secrets reach pods, composed from the components beside this
+// file. Every Kubernetes resource goes through the foundation's provider, passed explicitly.
+// Where secrets come from is the one thing that differs between a stack with Azure (Key Vault through
+// the Secrets Store CSI driver, as workload identities) and one without (plain Kubernetes Secrets): it
+// is decided once, in keyVaultPlumbing / kubernetesPlumbing, and everything after reads the result.
 // Ordering follows real need only: the CSI driver, Vault and Istio install side by side once the
-// cluster (and, for Vault, its identity) exists; only the gateway waits for istiod and the CSI driver.
-import type * as pulumi from "@pulumi/pulumi";
-import { INGRESS_TLS_SECRETS, VAULT_INIT_SECRETS, APP_SECRET_KEYS, type AzureLayer } from "../azure/layer";
+// cluster (and, for Vault, its identity) exists; only the gateway waits for istiod and its certificate.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { appNamespace, singleServiceAccount as single, type PlatformConfig, type ServiceAccountRef } from "../config";
-import { IngressGateway } from "./ingressGateway";
+import {
+    APP_SECRET_KEYS,
+    type AppSecretName,
+    type BoundWorkloadIdentity,
+    type ClusterFoundation,
+    type KeyVaultSecrets,
+    type KubernetesSecrets,
+} from "../foundation";
+import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./ingressGateway";
 import { IstioControlPlane } from "./istio";
 import { Namespaces } from "./namespaces";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
-import { HashiCorpVault } from "./vault";
+import { HashiCorpVault, type VaultSealArgs } from "./vault";
 import { VaultInitJob } from "./vaultInit";
 
 /** Istio's control plane namespace; no workload identity is bound there. */
@@ -21,41 +32,210 @@ export const ISTIO_NAMESPACE = "istio-system";
 export const APP_SECRET_PROVIDER_CLASS = "azure-keyvault-secrets";
 export const APP_SECRETS_SECRET = "keyvault-secrets";
 
+/** How the application secrets reach the services' pods. */
+export interface AppSecretsDelivery {
+    /** The Kubernetes Secret, in the app namespace, whose keys (APP_SECRET_KEYS values) the services read into env. */
+    readonly secretName: string;
+    /** The SecretProviderClass a pod must mount for that Secret to exist (Key Vault); absent for a plain Secret. */
+    readonly secretProviderClass?: string;
+    /** The Key Vault behind the Secret, and the identity reading it; absent without Key Vault. */
+    readonly keyVault?: {
+        readonly vaultName: pulumi.Output<string>;
+        readonly tenantId: pulumi.Output<string>;
+        readonly clientId: pulumi.Output<string>;
+    };
+    /** What pods reading the Secret wait for. */
+    readonly ready: pulumi.Resource[];
+}
+
+/** A Vault token allowed to configure auth methods, secrets engines and policies, as a Job reads it. */
+export interface VaultAdminToken {
+    /** Secret in Vault's namespace, and its key, holding the token. */
+    readonly secret: { readonly name: pulumi.Input<string>; readonly key: string };
+    /**
+     * When the token lives in Key Vault (prod): the SecretProviderClass a pod mounts so that the CSI driver
+     * creates the Secret, and the service account allowed to read it. Absent for a plain Secret.
+     */
+    readonly fromKeyVault?: { readonly secretProviderClass: string; readonly serviceAccountName: string };
+}
+
 export interface PlatformLayer {
     readonly namespaces: Namespaces;
     /** The applications' namespace (sidecar injection on). */
     readonly appNamespace: string;
     /** What workloads in the mesh wait for: a serving istiod. */
     readonly meshReady: pulumi.Resource[];
-    /** What pods mounting a SecretProviderClass wait for. */
-    readonly secretsStoreReady: pulumi.Resource[];
-    /** The SecretProviderClass of the four application secrets, in appNamespace. */
-    readonly appSecretProviderClass: KeyVaultSecretProviderClass;
-    /** Service accounts the applications run as, annotated for the application-secrets identity. */
+    /** How the four application secrets reach the services (Key Vault CSI, or a Kubernetes Secret). */
+    readonly appSecrets: AppSecretsDelivery;
+    /** Service accounts the applications run as (annotated for the application-secrets identity with Key Vault). */
     readonly appServiceAccounts: WorkloadServiceAccounts;
     readonly istio: IstioControlPlane;
     readonly ingressGateway: IngressGateway;
     /** Host the ingress gateway serves. */
     readonly ingressHost: string;
     readonly vault: HashiCorpVault;
-    /** The prod initialisation Job; absent in dev. */
+    /** The prod initialisation Job; absent where Vault runs in dev mode. */
     readonly vaultInit?: VaultInitJob;
+    /** The token the workloads' Vault configuration Job uses. */
+    readonly vaultToken: VaultAdminToken;
 }
 
 /** The one namespace a binding's service accounts live in. */
 function namespaceOf(binding: readonly ServiceAccountRef[], what: string): string {
     const namespaces = [...new Set(binding.map((sa) => sa.namespace))];
-    if (namespaces.length !== 1) throw new Error(`${what}: expected the service accounts in one namespace, got ${namespaces.join(", ") || "none"}`);
+    if (namespaces.length !== 1)
+        throw new Error(`${what}: expected the service accounts in one namespace, got ${namespaces.join(", ") || "none"}`);
     return namespaces[0];
 }
 
-export function createPlatformLayer(cfg: PlatformConfig, azure: AzureLayer): PlatformLayer {
-    const provider = azure.cluster.provider;
+/** Where Vault's initialisation writes its root token and recovery keys, and reads the token back (Key Vault). */
+interface VaultInitStore {
+    readonly identity: BoundWorkloadIdentity;
+    readonly keyVaultName: pulumi.Output<string>;
+    readonly tenantId: pulumi.Output<string>;
+    readonly secretNames: KeyVaultSecrets["vaultInitSecrets"];
+    /** The CSI driver, for reading the token back. */
+    readonly secretsStoreReady: readonly pulumi.Resource[];
+}
+
+/** Everything in the platform that depends on where secrets come from. */
+interface SecretsPlumbing {
+    readonly appSecrets: AppSecretsDelivery;
+    /** Client ID the application service accounts are annotated with; absent without workload identity. */
+    readonly appClientId?: pulumi.Output<string>;
+    readonly ingressTls: KeyVaultIngressTls | PemIngressTls;
+    /** Vault's auto-unseal (used in ha mode); absent without Key Vault. */
+    readonly vaultSeal?: VaultSealArgs;
+    /** Absent without Key Vault, or where no initialisation identity exists (dev). */
+    readonly vaultInitStore?: VaultInitStore;
+}
+
+/**
+ * Key Vault: the Secrets Store CSI driver, the applications' SecretProviderClass syncing keyvault-secrets,
+ * and the workload identities of the applications, the gateway and Vault's seal.
+ */
+function keyVaultPlumbing(
+    source: KeyVaultSecrets,
+    cfg: PlatformConfig,
+    appNs: pulumi.Input<string>,
+    provider: k8s.Provider,
+): SecretsPlumbing {
+    const ids = source.identities;
+    const csi = new SecretsStoreCsi("secrets-store-csi", { rotationPollInterval: cfg.secretsStore.rotationPollInterval, provider });
+    const appSecretProviderClass = new KeyVaultSecretProviderClass("app-secrets", {
+        className: APP_SECRET_PROVIDER_CLASS,
+        namespace: appNs,
+        keyVaultName: source.appVaultName,
+        tenantId: source.tenantId,
+        clientId: ids.appSecrets.clientId,
+        objects: Object.entries(APP_SECRET_KEYS).map(([objectName, key]) => ({ objectName, key })),
+        secretName: APP_SECRETS_SECRET,
+        after: csi.ready,
+        provider,
+    });
+    return {
+        appSecrets: {
+            secretName: appSecretProviderClass.secretName,
+            secretProviderClass: appSecretProviderClass.className,
+            keyVault: { vaultName: source.appVaultName, tenantId: source.tenantId, clientId: ids.appSecrets.clientId },
+            // Pods mounting the class need the driver, the class, and their identity's roles on the secrets.
+            ready: [...csi.ready, appSecretProviderClass, ...ids.appSecrets.ready],
+        },
+        appClientId: ids.appSecrets.clientId,
+        ingressTls: {
+            kind: "keyvault",
+            clientId: ids.ingressTls.clientId,
+            tenantId: source.tenantId,
+            keyVaultName: source.appVaultName,
+            secretNames: source.ingressTlsSecrets,
+            secretsStoreReady: csi.ready,
+            identityReady: ids.ingressTls.ready,
+        },
+        vaultSeal: {
+            clientId: ids.vaultUnseal.clientId,
+            settings: { tenantId: source.tenantId, vaultName: source.unsealVaultName, keyName: source.unsealKeyName },
+            identityReady: ids.vaultUnseal.ready,
+        },
+        vaultInitStore: ids.vaultInit && {
+            identity: ids.vaultInit,
+            keyVaultName: source.unsealVaultName,
+            tenantId: source.tenantId,
+            secretNames: source.vaultInitSecrets,
+            secretsStoreReady: csi.ready,
+        },
+    };
+}
+
+/**
+ * Plain Kubernetes Secrets: keyvault-secrets written from the generated values, with the same keys the
+ * CSI driver would sync, and the gateway's TLS Secret from the PEM pair. No driver, no identities.
+ */
+function kubernetesPlumbing(source: KubernetesSecrets, appNs: pulumi.Input<string>, provider: k8s.Provider): SecretsPlumbing {
+    const names = Object.keys(APP_SECRET_KEYS) as AppSecretName[];
+    const stringData = Object.fromEntries(names.map((name) => [APP_SECRET_KEYS[name], pulumi.secret(source.appSecretValues[name])]));
+    const appSecrets = new k8s.core.v1.Secret(
+        "app-secrets",
+        { metadata: { name: APP_SECRETS_SECRET, namespace: appNs }, type: "Opaque", stringData },
+        { provider },
+    );
+    return {
+        appSecrets: { secretName: APP_SECRETS_SECRET, ready: [appSecrets] },
+        ingressTls: { kind: "pem", ...source.ingressTls },
+    };
+}
+
+/**
+ * The token the Vault configuration Job uses. dev mode: the dev server's root token, put in a Secret (it
+ * is the chart's fixed dev token, but still a credential). ha: the root token the initialisation Job
+ * stored in Key Vault, synced by the CSI driver through the vault-init identity (the one allowed to read it).
+ */
+function vaultAdminToken(
+    cfg: PlatformConfig,
+    store: VaultInitStore | undefined,
+    vaultNs: pulumi.Input<string>,
+    provider: k8s.Provider,
+): VaultAdminToken {
+    if (cfg.vault.mode === "dev") {
+        const secret = new k8s.core.v1.Secret(
+            "vault-dev-root-token",
+            {
+                metadata: { name: "vault-dev-root-token", namespace: vaultNs },
+                type: "Opaque",
+                stringData: { token: pulumi.secret("root") },
+            },
+            { provider },
+        );
+        return { secret: { name: secret.metadata.name, key: "token" } };
+    }
+    if (!store) throw new Error("Vault in ha mode needs the vault-init identity to read its root token");
+    const tokenClass = new KeyVaultSecretProviderClass("vault-root-token", {
+        className: "vault-root-token",
+        namespace: vaultNs,
+        keyVaultName: store.keyVaultName,
+        tenantId: store.tenantId,
+        clientId: store.identity.clientId,
+        objects: [{ objectName: store.secretNames.rootToken, key: "token" }],
+        secretName: "vault-root-token",
+        after: store.secretsStoreReady,
+        provider,
+    });
+    return {
+        secret: { name: tokenClass.secretName, key: "token" },
+        fromKeyVault: {
+            secretProviderClass: tokenClass.className,
+            serviceAccountName: single(cfg.identities.vaultInit, "identities.vaultInit").name,
+        },
+    };
+}
+
+export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoundation): PlatformLayer {
+    const provider = foundation.provider;
     const ids = cfg.identities;
 
     // Namespaces that federated subjects use come from the bindings, never retyped.
     const appNs = namespaceOf(ids.appSecrets, "identities.appSecrets");
-    if (appNs !== appNamespace(cfg.environment)) throw new Error(`identities.appSecrets: namespace ${appNs} is not ${appNamespace(cfg.environment)}`);
+    if (appNs !== appNamespace(cfg.environment))
+        throw new Error(`identities.appSecrets: namespace ${appNs} is not ${appNamespace(cfg.environment)}`);
     const ingressNs = namespaceOf(ids.ingressTls, "identities.ingressTls");
     const vaultNs = namespaceOf(ids.vaultUnseal, "identities.vaultUnseal");
     if (ids.vaultInit.length > 0 && namespaceOf(ids.vaultInit, "identities.vaultInit") !== vaultNs) {
@@ -81,22 +261,16 @@ export function createPlatformLayer(cfg: PlatformConfig, azure: AzureLayer): Pla
         provider,
     });
 
-    const csi = new SecretsStoreCsi("secrets-store-csi", { rotationPollInterval: cfg.secretsStore.rotationPollInterval, provider });
+    // The one switch on where secrets come from.
+    const source = foundation.secrets;
+    const secrets =
+        source.kind === "keyvault"
+            ? keyVaultPlumbing(source, cfg, namespaces.name(appNs), provider)
+            : kubernetesPlumbing(source, namespaces.name(appNs), provider);
 
-    const appSecretProviderClass = new KeyVaultSecretProviderClass("app-secrets", {
-        className: APP_SECRET_PROVIDER_CLASS,
-        namespace: namespaces.name(appNs),
-        keyVaultName: azure.appVault.vaultName,
-        tenantId: azure.tenantId,
-        clientId: azure.appSecretsIdentity.clientId,
-        objects: Object.entries(APP_SECRET_KEYS).map(([objectName, key]) => ({ objectName, key })),
-        secretName: APP_SECRETS_SECRET,
-        after: csi.ready,
-        provider,
-    });
     const appServiceAccounts = new WorkloadServiceAccounts("app", {
         serviceAccounts: ids.appSecrets,
-        clientId: azure.appSecretsIdentity.clientId,
+        clientId: secrets.appClientId,
         namespaces: namespaces.names,
         provider,
     });
@@ -104,15 +278,11 @@ export function createPlatformLayer(cfg: PlatformConfig, azure: AzureLayer): Pla
     const ingressGateway = new IngressGateway("ingress", {
         namespace: namespaces.name(ingressNs),
         serviceAccount: single(ids.ingressTls, "identities.ingressTls"),
-        clientId: azure.ingressTlsIdentity.clientId,
-        tenantId: azure.tenantId,
-        keyVaultName: azure.appVault.vaultName,
-        tlsSecrets: INGRESS_TLS_SECRETS,
+        tls: secrets.ingressTls,
         host: cfg.ingress.host,
+        serviceType: cfg.ingress.serviceType,
         highAvailability: cfg.highAvailability,
         meshReady: istio.meshReady,
-        secretsStoreReady: csi.ready,
-        identityReady: azure.ingressTlsIdentity.ready,
         provider,
     });
 
@@ -122,27 +292,28 @@ export function createPlatformLayer(cfg: PlatformConfig, azure: AzureLayer): Pla
         replicas: cfg.vault.replicas,
         storageClass: cfg.vault.storageClass,
         serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
-        clientId: azure.vaultUnsealIdentity.clientId,
-        seal: { tenantId: azure.tenantId, vaultName: azure.unsealVault.vaultName, keyName: azure.unsealKey.keyName },
-        identityReady: azure.vaultUnsealIdentity.ready,
+        seal: secrets.vaultSeal,
         protect: cfg.protectStatefulResources,
         provider,
     });
 
     let vaultInit: VaultInitJob | undefined;
     if (cfg.vault.mode === "ha") {
-        const initIdentity = azure.vaultInitIdentity;
-        if (!initIdentity) throw new Error("Vault in ha mode needs the vault-init identity (identities.vaultInit is empty)");
+        const store = secrets.vaultInitStore;
+        if (!store)
+            throw new Error(
+                "Vault in ha mode keeps its recovery keys in Key Vault: it needs the vault-init identity (identities.vaultInit is empty)",
+            );
         vaultInit = new VaultInitJob("vault-init", {
             namespace: namespaces.name(vaultNs),
             serviceAccount: single(ids.vaultInit, "identities.vaultInit"),
-            clientId: initIdentity.clientId,
-            keyVaultName: azure.unsealVault.vaultName,
-            secretNames: VAULT_INIT_SECRETS,
+            clientId: store.identity.clientId,
+            keyVaultName: store.keyVaultName,
+            secretNames: store.secretNames,
             vaultAddress: vault.firstPodAddress,
             recoveryShares: cfg.vault.recoveryShares,
             recoveryThreshold: cfg.vault.recoveryThreshold,
-            after: [vault.release, ...initIdentity.ready],
+            after: [vault.release, ...store.identity.ready],
             provider,
         });
     }
@@ -151,13 +322,13 @@ export function createPlatformLayer(cfg: PlatformConfig, azure: AzureLayer): Pla
         namespaces,
         appNamespace: appNs,
         meshReady: istio.meshReady,
-        secretsStoreReady: csi.ready,
-        appSecretProviderClass,
+        appSecrets: secrets.appSecrets,
         appServiceAccounts,
         istio,
         ingressGateway,
         ingressHost: cfg.ingress.host,
         vault,
         vaultInit,
+        vaultToken: vaultAdminToken(cfg, secrets.vaultInitStore, namespaces.name(vaultNs), provider),
     };
 }

@@ -6,8 +6,11 @@ import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION } from "./charts";
 export interface WorkloadServiceAccountsArgs {
     /** The service accounts: exactly the federated subjects of the identity. */
     readonly serviceAccounts: readonly ServiceAccountRef[];
-    /** Client ID of the managed identity they act as. */
-    readonly clientId: pulumi.Input<string>;
+    /**
+     * Client ID of the managed identity they act as. Default: none, plain service accounts (a stack
+     * without Azure, where pods read Kubernetes Secrets and have no identity to exchange tokens for).
+     */
+    readonly clientId?: pulumi.Input<string>;
     /** Namespace name outputs by name, so each account waits for its namespace. */
     readonly namespaces: Readonly<Record<string, pulumi.Input<string>>>;
     /** Kubernetes provider of the target cluster. */
@@ -17,6 +20,7 @@ export interface WorkloadServiceAccountsArgs {
 /**
  * Service accounts that act as one managed identity through Azure Workload Identity: each is annotated
  * with the identity's client ID. Pods that run as them still need the azure.workload.identity/use label.
+ * Without a client ID they are plain service accounts, with the same names.
  */
 export class WorkloadServiceAccounts extends pulumi.ComponentResource {
     /** The created accounts, as namespace/name. */
@@ -27,14 +31,15 @@ export class WorkloadServiceAccounts extends pulumi.ComponentResource {
 
         for (const sa of args.serviceAccounts) {
             const namespace = args.namespaces[sa.namespace];
-            if (namespace === undefined) throw new Error(`service account ${sa.namespace}/${sa.name}: namespace ${sa.namespace} is not created by the platform`);
+            if (namespace === undefined)
+                throw new Error(`service account ${sa.namespace}/${sa.name}: namespace ${sa.namespace} is not created by the platform`);
             new k8s.core.v1.ServiceAccount(
                 `${name}-${sa.namespace}-${sa.name}`,
                 {
                     metadata: {
                         name: sa.name,
                         namespace,
-                        annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.clientId },
+                        annotations: args.clientId === undefined ? {} : { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.clientId },
                     },
                 },
                 { parent: this, provider: args.provider },

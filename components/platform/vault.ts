@@ -64,7 +64,11 @@ export interface VaultValues {
     readonly server: {
         readonly image: { readonly repository: string; readonly tag: string };
         readonly extraLabels: Readonly<Record<string, string>>;
-        readonly serviceAccount: { readonly create: boolean; readonly name: string; readonly annotations: Readonly<Record<string, string>> };
+        readonly serviceAccount: {
+            readonly create: boolean;
+            readonly name: string;
+            readonly annotations: Readonly<Record<string, string>>;
+        };
         readonly dataStorage: { readonly enabled: boolean; readonly storageClass?: string; readonly size: string };
         readonly resources: object;
         readonly dev: { readonly enabled: boolean };
@@ -78,6 +82,16 @@ export interface VaultValues {
     readonly ui: { readonly enabled: boolean };
 }
 
+/** Vault's azurekeyvault seal and the workload identity it authenticates as. */
+export interface VaultSealArgs {
+    /** Client ID of the unseal identity. */
+    readonly clientId: pulumi.Input<string>;
+    /** Tenant, Key Vault and key of the seal. */
+    readonly settings: { readonly [K in keyof SealSettings]: pulumi.Input<SealSettings[K]> };
+    /** The unseal identity's federated credentials and role assignment: the seal needs them at start. */
+    readonly identityReady: readonly pulumi.Resource[];
+}
+
 export interface HashiCorpVaultArgs {
     /** Namespace of the release. */
     readonly namespace: pulumi.Input<string>;
@@ -89,12 +103,8 @@ export interface HashiCorpVaultArgs {
     readonly storageClass: string;
     /** The server's service account: the unseal identity's federated subject. */
     readonly serviceAccount: ServiceAccountRef;
-    /** Client ID of the unseal identity (ha). */
-    readonly clientId: pulumi.Input<string>;
-    /** Tenant, Key Vault and key of the seal (ha). */
-    readonly seal: { readonly [K in keyof SealSettings]: pulumi.Input<SealSettings[K]> };
-    /** The unseal identity's federated credentials and role assignment: the seal needs them at start (ha). */
-    readonly identityReady: readonly pulumi.Resource[];
+    /** The seal: required in ha mode, unused in dev mode (nothing to unseal). Default none. */
+    readonly seal?: VaultSealArgs;
     /** Keep the release from being deleted (prod). Default false. */
     readonly protect?: boolean;
     /** Kubernetes provider of the target cluster. */
@@ -115,8 +125,12 @@ export class HashiCorpVault extends pulumi.ComponentResource {
     constructor(name: string, args: HashiCorpVaultArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:platform:HashiCorpVault", name, {}, opts);
         const ha = args.mode === "ha";
+        // Only the ha server talks to Azure; a dev-mode server has no seal to unwrap.
+        const seal = ha ? args.seal : undefined;
+        if (ha && !seal) throw new Error(`${name}: Vault in ha mode needs its seal (a Key Vault key and the unseal identity)`);
 
-        const values = pulumi.all([args.clientId, pulumi.output(args.seal)]).apply(([clientId, seal]): VaultValues => ({
+        const sealValues = pulumi.output(seal ? { clientId: seal.clientId, settings: seal.settings } : undefined);
+        const values = sealValues.apply((sealed): VaultValues => ({
             global: { enabled: true, tlsDisable: true },
             injector: {
                 enabled: true,
@@ -126,12 +140,11 @@ export class HashiCorpVault extends pulumi.ComponentResource {
             },
             server: {
                 image: IMAGES.vault,
-                // Only the ha server talks to Azure; a dev-mode server has no seal to unwrap.
-                extraLabels: ha ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {},
+                extraLabels: sealed ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {},
                 serviceAccount: {
                     create: true,
                     name: args.serviceAccount.name,
-                    annotations: ha ? { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: clientId } : {},
+                    annotations: sealed ? { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: sealed.clientId } : {},
                 },
                 dataStorage: ha ? { enabled: true, storageClass: args.storageClass, size: "10Gi" } : { enabled: false, size: "10Gi" },
                 resources: ha ? { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } } : {},
@@ -139,7 +152,9 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                 ha: {
                     enabled: ha,
                     replicas: args.replicas,
-                    raft: ha ? { enabled: true, setNodeId: true, config: raftConfig(args.replicas, seal) } : { enabled: false, setNodeId: false },
+                    raft: sealed
+                        ? { enabled: true, setNodeId: true, config: raftConfig(args.replicas, sealed.settings) }
+                        : { enabled: false, setNodeId: false },
                 },
             },
             ui: { enabled: false },
@@ -147,7 +162,7 @@ export class HashiCorpVault extends pulumi.ComponentResource {
 
         // The seal unwraps Vault's root key at every start: the pods need their federated credential
         // and the key's role assignment before they run.
-        const sealReady = ha ? args.identityReady : [];
+        const sealReady = seal?.identityReady ?? [];
         this.release = pinnedRelease(
             name,
             CHARTS.vault,

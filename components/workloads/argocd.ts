@@ -24,12 +24,12 @@ export interface ClusterFacts {
     readonly appNamespace: pulumi.Input<string>;
     /** Namespace of HashiCorp Vault. */
     readonly vaultNamespace: pulumi.Input<string>;
-    /** The application Key Vault's name. */
-    readonly keyVaultName: pulumi.Input<string>;
-    /** Entra ID tenant of the Key Vault and the identities. */
-    readonly tenantId: pulumi.Input<string>;
-    /** Workload identity client ID per service account name, e.g. { "product-service": <clientId> }. */
-    readonly identityClientIds: pulumi.Input<Readonly<Record<string, pulumi.Input<string>>>>;
+    /** The application Key Vault's name. Default: none (a stack without Azure; not annotated). */
+    readonly keyVaultName?: pulumi.Input<string>;
+    /** Entra ID tenant of the Key Vault and the identities. Default: none (not annotated). */
+    readonly tenantId?: pulumi.Input<string>;
+    /** Workload identity client ID per service account name, e.g. { "product-service": <clientId> }. Default: none. */
+    readonly identityClientIds?: pulumi.Input<Readonly<Record<string, pulumi.Input<string>>>>;
 }
 
 /** The keys of the argo-cd chart's values (9.5.x) this component sets. */
@@ -86,10 +86,11 @@ export function clusterFactAnnotations(facts: pulumi.Unwrap<ClusterFacts>): Reco
     const annotations: Record<string, string> = {
         [`${CLUSTER_FACT_PREFIX}/app-namespace`]: facts.appNamespace,
         [`${CLUSTER_FACT_PREFIX}/vault-namespace`]: facts.vaultNamespace,
-        [`${CLUSTER_FACT_PREFIX}/key-vault-name`]: facts.keyVaultName,
-        [`${CLUSTER_FACT_PREFIX}/tenant-id`]: facts.tenantId,
     };
-    for (const [account, clientId] of Object.entries(facts.identityClientIds)) {
+    // Absent facts are left out rather than annotated empty, so a manifest can test for them.
+    if (facts.keyVaultName !== undefined) annotations[`${CLUSTER_FACT_PREFIX}/key-vault-name`] = facts.keyVaultName;
+    if (facts.tenantId !== undefined) annotations[`${CLUSTER_FACT_PREFIX}/tenant-id`] = facts.tenantId;
+    for (const [account, clientId] of Object.entries(facts.identityClientIds ?? {})) {
         annotations[`${CLUSTER_FACT_PREFIX}/${account}-client-id`] = clientId;
     }
     return annotations;

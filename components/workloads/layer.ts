@@ -1,17 +1,16 @@
 // The workloads layer: the lab's application on the platform. MongoDB, Vault's database secrets
 // engine configured for it, product-service and order-service (or, with Argo CD on, the app-of-apps
 // that deploys them from Git) and the mesh traffic policy in front of them.
-import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
-import { MONGO_ROOT_PASSWORD_SECRET, VAULT_INIT_SECRETS, type AzureLayer } from "../azure/layer";
+// It reads no Azure resource: secrets, the Vault token and the provider come from the foundation and
+// the platform layer, the same way with Key Vault (dev, prod) and without (local).
 import { singleServiceAccount, type PlatformConfig, type ServiceAccountRef, type ServiceName } from "../config";
+import type { ClusterFoundation } from "../foundation";
 import type { PlatformLayer } from "../platform/layer";
-import { KeyVaultSecretProviderClass } from "../platform/secretProviderClass";
 import { ArgoCd } from "./argocd";
 import { Microservice, sizingFor } from "./microservice";
 import { MongoDb, mongoStorageFor } from "./mongodb";
 import { MeshTrafficPolicy, type MeshService } from "./trafficPolicy";
-import { VaultDatabaseConfig, type SecretKeyRef } from "./vaultDatabase";
+import { VaultDatabaseConfig } from "./vaultDatabase";
 
 /** MongoDB's root user: Vault's database secrets engine connects as it to create per-pod users. */
 const MONGO_ROOT_USER = "root";
@@ -31,8 +30,8 @@ export interface WorkloadsLayer {
     readonly argocd?: ArgoCd;
 }
 
-export function createWorkloadsLayer(cfg: PlatformConfig, azure: AzureLayer, platform: PlatformLayer): WorkloadsLayer {
-    const provider = azure.cluster.provider;
+export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFoundation, platform: PlatformLayer): WorkloadsLayer {
+    const provider = foundation.provider;
     const appNs = platform.namespaces.name(platform.appNamespace);
     const vaultNs = platform.namespaces.name(singleServiceAccount(cfg.identities.vaultUnseal, "identities.vaultUnseal").namespace);
     // The services run as the service accounts the application identity is federated with.
@@ -42,7 +41,7 @@ export function createWorkloadsLayer(cfg: PlatformConfig, azure: AzureLayer, pla
     const mongo = new MongoDb("mongodb", {
         namespace: appNs,
         rootUsername: MONGO_ROOT_USER,
-        rootPassword: azure.appSecrets.generatedValues[MONGO_ROOT_PASSWORD_SECRET],
+        rootPassword: foundation.mongoRootPassword,
         ...mongoStorageForArgs(cfg),
         appNamespace: appNs,
         vaultNamespace: vaultNs,
@@ -50,26 +49,27 @@ export function createWorkloadsLayer(cfg: PlatformConfig, azure: AzureLayer, pla
         provider,
     });
 
-    const vaultDatabase = new VaultDatabaseConfig(
-        "vault-database",
-        {
-            vaultNamespace: vaultNs,
-            vaultAddress: platform.vault.address,
-            ...vaultToken(cfg, azure, platform, vaultNs),
-            mongoHost: mongo.host,
-            mongoUsername: MONGO_ROOT_USER,
-            mongoPassword: azure.appSecrets.generatedValues[MONGO_ROOT_PASSWORD_SECRET],
-            appNamespace: appNs,
-            services: serviceNames.map((name) => ({ role: name, serviceAccount: name })),
-            // Vault must be serving (and, in prod, initialised) and MongoDB up before the engine connects.
-            after: [platform.vault.release, ...(platform.vaultInit ? [platform.vaultInit] : []), mongo],
-            provider,
-        },
-    );
+    const vaultDatabase = new VaultDatabaseConfig("vault-database", {
+        vaultNamespace: vaultNs,
+        vaultAddress: platform.vault.address,
+        tokenSecret: platform.vaultToken.secret,
+        tokenFromKeyVault: platform.vaultToken.fromKeyVault,
+        mongoHost: mongo.host,
+        mongoUsername: MONGO_ROOT_USER,
+        mongoPassword: foundation.mongoRootPassword,
+        appNamespace: appNs,
+        services: serviceNames.map((name) => ({ role: name, serviceAccount: name })),
+        // Vault must be serving (and, in prod, initialised) and MongoDB up before the engine connects.
+        after: [platform.vault.release, ...(platform.vaultInit ? [platform.vaultInit] : []), mongo],
+        provider,
+    });
 
     // The services start only once Vault can issue their MongoDB credentials: the Vault agent init
-    // container would otherwise fail, and their Key Vault secrets need the CSI driver and identity.
-    const servicesReady = [vaultDatabase, mongo, platform.appServiceAccounts, ...platform.secretsStoreReady, ...azure.appSecretsIdentity.ready];
+    // container would otherwise fail. Their secrets need what the platform says they need (with Key
+    // Vault the CSI driver and the identity's roles; without, the Secret).
+    const appSecrets = platform.appSecrets;
+    const keyVault = appSecrets.keyVault;
+    const servicesReady = [vaultDatabase, mongo, platform.appServiceAccounts, ...appSecrets.ready];
     const argo = cfg.workloads.argocd;
     const services = argo
         ? []
@@ -87,10 +87,10 @@ export function createWorkloadsLayer(cfg: PlatformConfig, azure: AzureLayer, pla
                       vaultRole: name,
                       vaultCredsPath: vaultDatabase.credsPath,
                       mongoHost: mongo.host,
-                      secretProviderClass: platform.appSecretProviderClass.className,
-                      keyVaultSecretName: platform.appSecretProviderClass.secretName,
-                      // The lab seeds sample data in dev only.
-                      seedData: cfg.environment === "dev",
+                      secretProviderClass: appSecrets.secretProviderClass,
+                      keyVaultSecretName: appSecrets.secretName,
+                      // The lab seeds sample data outside prod.
+                      seedData: cfg.environment !== "prod",
                       provider,
                   },
                   { dependsOn: servicesReady },
@@ -98,25 +98,25 @@ export function createWorkloadsLayer(cfg: PlatformConfig, azure: AzureLayer, pla
           });
 
     const argocd = argo
-        ? new ArgoCd(
-              "argocd",
-              {
-                  environment: cfg.environment,
-                  repoUrl: argo.repoUrl,
-                  path: argo.path,
-                  targetRevision: argo.revision,
-                  // What the Git-side manifests need to know about this cluster, from the graph.
-                  clusterFacts: {
-                      appNamespace: appNs,
-                      vaultNamespace: vaultNs,
-                      keyVaultName: azure.appVault.vaultName,
-                      tenantId: azure.tenantId,
-                      identityClientIds: Object.fromEntries(serviceNames.map((name) => [name, azure.appSecretsIdentity.clientId])),
-                  },
-                  appsAfter: servicesReady,
-                  provider,
+        ? new ArgoCd("argocd", {
+              environment: cfg.environment,
+              repoUrl: argo.repoUrl,
+              path: argo.path,
+              targetRevision: argo.revision,
+              // What the Git-side manifests need to know about this cluster, from the graph.
+              clusterFacts: {
+                  appNamespace: appNs,
+                  vaultNamespace: vaultNs,
+                  // The Key Vault facts only where the secrets come from Key Vault.
+                  ...(keyVault && {
+                      keyVaultName: keyVault.vaultName,
+                      tenantId: keyVault.tenantId,
+                      identityClientIds: Object.fromEntries(serviceNames.map((name) => [name, keyVault.clientId])),
+                  }),
               },
-          )
+              appsAfter: servicesReady,
+              provider,
+          })
         : undefined;
 
     const meshServices: MeshService[] = serviceNames.map((name) => ({ name, serviceAccount: name, pathPrefix: ROUTES[name] }));
@@ -138,50 +138,4 @@ export function createWorkloadsLayer(cfg: PlatformConfig, azure: AzureLayer, pla
 function mongoStorageForArgs(cfg: PlatformConfig): { storageClassName?: string; storageSize: string } {
     const storage = mongoStorageFor(cfg.environment);
     return { storageClassName: storage.storageClassName, storageSize: storage.size };
-}
-
-/**
- * The Vault token the configuration Job uses. dev: the dev server's root token, put in a Secret (it is
- * the chart's fixed dev token, but still a credential). prod: the root token the initialisation Job
- * stored in Key Vault, synced by the CSI driver through the vault-init identity (the one allowed to read it).
- */
-function vaultToken(
-    cfg: PlatformConfig,
-    azure: AzureLayer,
-    platform: PlatformLayer,
-    vaultNs: pulumi.Input<string>,
-): { tokenSecret: SecretKeyRef; tokenFromKeyVault?: { secretProviderClass: pulumi.Input<string>; serviceAccountName: pulumi.Input<string> } } {
-    const provider = azure.cluster.provider;
-    if (cfg.vault.mode === "dev") {
-        const secret = new k8s.core.v1.Secret(
-            "vault-dev-root-token",
-            {
-                metadata: { name: "vault-dev-root-token", namespace: vaultNs },
-                type: "Opaque",
-                stringData: { token: pulumi.secret("root") },
-            },
-            { provider },
-        );
-        return { tokenSecret: { name: secret.metadata.name, key: "token" } };
-    }
-    const initIdentity = azure.vaultInitIdentity;
-    if (!initIdentity) throw new Error("Vault in ha mode needs the vault-init identity to read its root token");
-    const tokenClass = new KeyVaultSecretProviderClass("vault-root-token", {
-        className: "vault-root-token",
-        namespace: vaultNs,
-        keyVaultName: azure.unsealVault.vaultName,
-        tenantId: azure.tenantId,
-        clientId: initIdentity.clientId,
-        objects: [{ objectName: VAULT_INIT_SECRETS.rootToken, key: "token" }],
-        secretName: "vault-root-token",
-        after: platform.secretsStoreReady,
-        provider,
-    });
-    return {
-        tokenSecret: { name: tokenClass.secretName, key: "token" },
-        tokenFromKeyVault: {
-            secretProviderClass: tokenClass.className,
-            serviceAccountName: singleServiceAccount(cfg.identities.vaultInit, "identities.vaultInit").name,
-        },
-    };
 }

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { APP_SECRET_KEYS } from "../azure/layer";
 import type { Environment } from "../config";
+import { APP_SECRET_KEYS } from "../foundation";
 import { MONGO_PORT } from "./mongodb";
 
 /** The repo's one chart for both services. */
@@ -51,12 +51,15 @@ export interface Sizing {
 }
 
 // The lab's "Dev vs Prod Differences" table; requests are the lab's values files'.
+const DEV_SIZING: Sizing = {
+    replicas: 1,
+    requests: { cpu: "50m", memory: "64Mi" },
+    limits: { cpu: "250m", memory: "128Mi" },
+};
 const SIZING: Readonly<Record<Environment, Sizing>> = {
-    dev: {
-        replicas: 1,
-        requests: { cpu: "50m", memory: "64Mi" },
-        limits: { cpu: "250m", memory: "128Mi" },
-    },
+    dev: DEV_SIZING,
+    // The lab's ubuntu (MicroK8s) environment runs the dev sizing: one small pod per service.
+    local: DEV_SIZING,
     prod: {
         replicas: 3,
         autoscaling: { minReplicas: 3, maxReplicas: 10, targetCPUUtilizationPercentage: 70 },
@@ -103,9 +106,13 @@ export interface MicroserviceArgs {
     readonly vaultCredsPath?: pulumi.Input<string>;
     /** Host name of the MongoDB service, e.g. mongodb.<namespace>.svc.cluster.local. */
     readonly mongoHost: pulumi.Input<string>;
-    /** SecretProviderClass (in `namespace`) the CSI volume mounts. */
-    readonly secretProviderClass: pulumi.Input<string>;
-    /** Kubernetes Secret the SecretProviderClass syncs. Default: keyvault-secrets. */
+    /**
+     * SecretProviderClass (in `namespace`) the CSI volume mounts, as the service account's workload
+     * identity. Default: none, no CSI volume and no workload identity label: keyVaultSecretName is then
+     * a plain Kubernetes Secret (a stack without Azure), read into env all the same.
+     */
+    readonly secretProviderClass?: pulumi.Input<string>;
+    /** Kubernetes Secret the services read their secrets from (the SecretProviderClass syncs it). Default: keyvault-secrets. */
     readonly keyVaultSecretName?: pulumi.Input<string>;
     /** Keys of that Secret exposed as env variables. Default: the values of APP_SECRET_KEYS. */
     readonly keyVaultSecretKeys?: pulumi.Input<readonly string[]>;
@@ -129,21 +136,26 @@ export type MicroserviceSettings = Omit<pulumi.Unwrap<MicroserviceArgs>, "provid
 export function microserviceValues(s: MicroserviceSettings) {
     const { sizing } = s;
     const credsPath = s.vaultCredsPath ?? VAULT_DB_CREDS_PATH;
+    const secretName = s.keyVaultSecretName ?? "keyvault-secrets";
+    const secretKeys = [...(s.keyVaultSecretKeys ?? Object.values(APP_SECRET_KEYS))];
+    // The chart reads the Secret into env only together with its CSI volume (the synced Secret exists only
+    // while a pod mounts it). Without Key Vault the Secret simply exists: the same env, as extraEnv.
+    const csi = s.secretProviderClass !== undefined;
+    const secretEnv = csi ? [] : secretKeys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } }));
     return {
         fullnameOverride: s.serviceName,
         image: { repository: s.imageRepository, tag: s.imageTag },
         replicaCount: sizing.replicas,
-        autoscaling: sizing.autoscaling
-            ? { enabled: true, ...sizing.autoscaling }
-            : { enabled: false },
+        autoscaling: sizing.autoscaling ? { enabled: true, ...sizing.autoscaling } : { enabled: false },
         resources: { requests: { ...sizing.requests }, limits: { ...sizing.limits } },
         service: { port: SERVICE_PORT },
         // The service account carries the workload identity annotation and is federated by the Azure
         // layer, so it is created where that binding is defined, not by each release.
         serviceAccount: { create: false, name: s.serviceAccountName },
         podLabels: {
-            // The workload identity webhook only injects the federated token into labelled pods.
-            "azure.workload.identity/use": "true",
+            // The workload identity webhook only injects the federated token into labelled pods; only the
+            // Key Vault volume needs that token.
+            ...(csi ? { "azure.workload.identity/use": "true" } : {}),
             version: s.version ?? "v1",
         },
         podAnnotations: {
@@ -156,21 +168,16 @@ export function microserviceValues(s: MicroserviceSettings) {
             "traffic.sidecar.istio.io/excludeOutboundPorts": String(VAULT_PORT),
         },
         seedData: s.seedData ?? false,
-        extraEnv: Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value })),
-        secretsStore: {
-            enabled: true,
-            secretProviderClass: s.secretProviderClass,
-            secretName: s.keyVaultSecretName ?? "keyvault-secrets",
-            secretKeys: [...(s.keyVaultSecretKeys ?? Object.values(APP_SECRET_KEYS))],
-        },
+        extraEnv: [...secretEnv, ...Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value }))],
+        secretsStore: csi ? { enabled: true, secretProviderClass: s.secretProviderClass, secretName, secretKeys } : { enabled: false },
     };
 }
 
 /**
  * One of the lab's HTTP services (product-service, order-service) as a Helm release of the repo's
- * generic chart: sized per environment, Key Vault secrets through the CSI driver, MongoDB credentials
- * from the Vault agent, running as the given workload identity service account. Sidecar injection is
- * left to the namespace's istio-injection label.
+ * generic chart: sized per environment, Key Vault secrets through the CSI driver (or, without Azure,
+ * the same Secret created directly), MongoDB credentials from the Vault agent, running as the given
+ * service account. Sidecar injection is left to the namespace's istio-injection label.
  */
 export class Microservice extends pulumi.ComponentResource {
     /** Name of the Kubernetes Service (and Deployment). */

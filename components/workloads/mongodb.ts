@@ -23,6 +23,9 @@ export interface MongoStorage {
 
 const STORAGE: Readonly<Record<Environment, MongoStorage>> = {
     dev: { size: "1Gi" },
+    // Whatever the existing cluster provisions by default: kind's and k3d's local-path, minikube's
+    // standard, MicroK8s's hostpath (the lab's microk8s-hostpath), so one stack file fits them all.
+    local: { size: "1Gi" },
     // Premium SSD through the Azure Disk CSI driver. Azure bills a premium disk by its tier and the
     // smallest tier (P1) is 4 GiB, so asking for less buys nothing.
     prod: { storageClassName: "managed-csi-premium", size: "4Gi" },

@@ -228,8 +228,14 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                                         { name: "VAULT_TOKEN", valueFrom: fromSecret(args.tokenSecret.name, args.tokenSecret.key) },
                                         { name: "MONGO_HOST", value: args.mongoHost },
                                         { name: "MONGO_PORT", value: String(mongoPort) },
-                                        { name: "MONGO_USERNAME", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username) },
-                                        { name: "MONGO_PASSWORD", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password) },
+                                        {
+                                            name: "MONGO_USERNAME",
+                                            valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username),
+                                        },
+                                        {
+                                            name: "MONGO_PASSWORD",
+                                            valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
+                                        },
                                         { name: "APP_NAMESPACE", value: args.appNamespace },
                                         { name: "SERVICES", value: servicesEnv(services) },
                                         { name: "DB_NAME", value: database },
@@ -251,7 +257,9 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                                     volumeMounts: [
                                         { name: "script", mountPath: "/scripts", readOnly: true },
                                         { name: "tmp", mountPath: "/tmp" },
-                                        ...(args.tokenFromKeyVault ? [{ name: "token", mountPath: "/mnt/secrets-store", readOnly: true }] : []),
+                                        ...(args.tokenFromKeyVault
+                                            ? [{ name: "token", mountPath: "/mnt/secrets-store", readOnly: true }]
+                                            : []),
                                     ],
                                 },
                             ],

@@ -1,0 +1,175 @@
+// The workloads layer as index.ts composes it, for dev and prod: what each piece is wired to across
+// the Azure and platform layers, and what waits for what.
+import { strict as assert } from "assert";
+import { evaluateStack, plainText, type Registration, type StackRun } from "./harness";
+
+const T = {
+    release: "kubernetes:helm.sh/v3:Release",
+    job: "kubernetes:batch/v1:Job",
+    secret: "kubernetes:core/v1:Secret",
+    serviceAccount: "kubernetes:core/v1:ServiceAccount",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    spc: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
+    virtualService: "kubernetes:networking.istio.io/v1:VirtualService",
+    gateway: "kubernetes:networking.istio.io/v1:Gateway",
+    application: "kubernetes:argoproj.io/v1alpha1:Application",
+    kvSecret: "azure-native:keyvault:Secret",
+    password: "random:index/randomPassword:RandomPassword",
+    fic: "azure-native:managedidentity:FederatedIdentityCredential",
+};
+const SERVICES = ["product-service", "order-service"] as const;
+
+const serviceRelease = (run: StackRun, name: string): Registration => {
+    const found = run.ofType(T.release).filter((r) => r.inputs.name === name);
+    assert.equal(found.length, 1, `one release ${name}`);
+    return found[0];
+};
+const configJob = (run: StackRun): Registration => {
+    const found = run.ofType(T.job).filter((r) => r.urn.includes("VaultDatabaseConfig"));
+    assert.equal(found.length, 1);
+    return found[0];
+};
+const envOf = (job: Registration) =>
+    Object.fromEntries(job.inputs.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+for (const stack of ["dev", "prod"] as const) {
+    describe(`workloads layer (${stack})`, () => {
+        const appNs = `microservices-${stack}`;
+        let run: StackRun;
+        before(async () => {
+            run = await evaluateStack(stack);
+        });
+
+        it("runs each service as the service account its federated credential names", () => {
+            const subjects = run.ofType(T.fic).map((f) => f.inputs.subject);
+            for (const name of SERVICES) {
+                const values = serviceRelease(run, name).inputs.values;
+                assert.equal(values.serviceAccount.create, false);
+                assert.equal(values.serviceAccount.name, name);
+                assert.ok(subjects.includes(`system:serviceaccount:${appNs}:${name}`), name);
+                const sa = run
+                    .ofType(T.serviceAccount)
+                    .find((s) => s.inputs.metadata.name === name && s.inputs.metadata.namespace === appNs);
+                assert.ok(sa, `service account ${name} exists`);
+            }
+        });
+
+        it("deploys the configured images with the lab's sizing", () => {
+            const tag = stack === "prod" ? "v1.0.0" : "dev-3f2c1ab";
+            for (const name of SERVICES) {
+                const values = serviceRelease(run, name).inputs.values;
+                assert.deepEqual(values.image, { repository: `ghcr.io/my-org/${name}`, tag });
+                assert.equal(values.resources.limits.cpu, stack === "prod" ? "500m" : "250m");
+                assert.equal(values.autoscaling.enabled, stack === "prod");
+                assert.equal(values.seedData, stack === "dev");
+                assert.equal(values.secretsStore.secretProviderClass, run.outputs.appSecretProviderClass.value);
+            }
+        });
+
+        it("starts the services only after Vault's database engine is configured and MongoDB runs", () => {
+            const job = configJob(run);
+            const mongo = run.ofType(T.statefulSet).find((s) => s.urn.includes("MongoDb"))!;
+            for (const name of SERVICES) {
+                const release = serviceRelease(run, name);
+                assert.ok(run.dependsOn(release.urn, job.urn), `${name} after the Vault config Job`);
+                assert.ok(run.dependsOn(release.urn, mongo.urn), `${name} after MongoDB`);
+            }
+        });
+
+        it("configures Vault after the Vault release (and its initialisation in prod) and MongoDB", () => {
+            const job = configJob(run);
+            const vault = run.ofType(T.release).find((r) => r.inputs.chart === "vault")!;
+            assert.ok(run.dependsOn(job.urn, vault.urn));
+            assert.ok(run.dependsOn(job.urn, run.ofType(T.statefulSet).find((s) => s.urn.includes("MongoDb"))!.urn));
+            const init = run.ofType(T.job).find((j) => j.urn.includes("VaultInitJob"));
+            assert.equal(Boolean(init), stack === "prod");
+            if (init) assert.ok(run.dependsOn(job.urn, init.urn), "after the init Job");
+        });
+
+        it("points Vault's database engine at this MongoDB with its generated root password, never in plain text", () => {
+            const env = envOf(configJob(run));
+            assert.equal(env.VAULT_ADDR, run.outputs.vaultAddress.value);
+            assert.equal(env.MONGO_HOST, `mongodb.${appNs}.svc.cluster.local`);
+            assert.deepEqual(env.DEFAULT_TTL, "1h");
+            assert.deepEqual(env.MAX_TTL, "24h");
+            assert.equal(env.APP_NAMESPACE, appNs);
+            assert.equal(env.SERVICES, "product-service:product-service order-service:order-service");
+            const password = run.get(T.password, "app-secrets-mongodb-root-password").state.result;
+            const kv = run.ofType(T.kvSecret).find((s) => s.inputs.secretName === "mongodb-root-password")!;
+            assert.equal(kv.inputs.properties.value, password, "the root password is also kept in Key Vault");
+            for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
+                assert.ok(!plainText(r.rawInputs).includes(password), `${r.type} ${r.name} has the MongoDB password in plain text`);
+            }
+        });
+
+        if (stack === "dev") {
+            it("uses the dev server's root token from a Kubernetes Secret", () => {
+                const env = envOf(configJob(run));
+                assert.deepEqual(env.VAULT_TOKEN, { secretKeyRef: { name: "vault-dev-root-token", key: "token" } });
+                assert.equal(run.ofType(T.spc).filter((s) => s.inputs.metadata.name === "vault-root-token").length, 0);
+            });
+        } else {
+            it("reads the root token the init Job stored in Key Vault, through the init identity", () => {
+                const job = configJob(run);
+                const env = envOf(job);
+                assert.deepEqual(env.VAULT_TOKEN, { secretKeyRef: { name: "vault-root-token", key: "token" } });
+                const spc = run.ofType(T.spc).find((s) => s.inputs.metadata.name === "vault-root-token")!;
+                assert.equal(spc.inputs.metadata.namespace, "vault");
+                assert.equal(spc.inputs.spec.parameters.keyvaultName, run.outputs.unsealKeyVaultName.value);
+                assert.match(spc.inputs.spec.parameters.objects, /objectName: vault-root-token/);
+                const initClientId = run
+                    .ofType("azure-native:managedidentity:UserAssignedIdentity")
+                    .find((i) => i.name === "vault-init-id")!.state.clientId;
+                assert.equal(spc.inputs.spec.parameters.clientID, initClientId);
+                const pod = job.inputs.spec.template.spec;
+                assert.equal(pod.serviceAccountName, "vault-init");
+                assert.deepEqual(
+                    pod.volumes.find((v: any) => v.csi)?.csi.volumeAttributes,
+                    { secretProviderClass: "vault-root-token" },
+                    "the pod mounts the class, so the CSI driver syncs the Secret",
+                );
+            });
+        }
+
+        it("routes the API through the platform's gateway", () => {
+            const vs = run.ofType(T.virtualService)[0];
+            assert.deepEqual(vs.inputs.spec.gateways, [run.outputs.ingressGatewayRef.value]);
+            assert.deepEqual(vs.inputs.spec.hosts, [run.outputs.ingressHost.value]);
+            assert.deepEqual(
+                vs.inputs.spec.http.map((h: any) => h.match[0].uri.prefix),
+                ["/api/products", "/api/orders"],
+            );
+            assert.equal(run.ofType(T.gateway).length, 1, "one Gateway: the platform's");
+        });
+    });
+}
+
+describe("workloads layer with Argo CD", () => {
+    let run: StackRun;
+    before(async () => {
+        run = await evaluateStack("dev", { argocdEnabled: "true", argocdRepoUrl: "https://github.com/my-org/gitops-helm.git" });
+    });
+
+    it("hands the services to Argo CD instead of deploying them as releases", () => {
+        const charts = run.ofType(T.release).map((r) => r.inputs.chart);
+        assert.ok(charts.includes("argo-cd"));
+        assert.equal(run.ofType(T.release).filter((r) => SERVICES.includes(r.inputs.name)).length, 0);
+        const app = run.ofType(T.application).find((a) => a.inputs.spec.source.path === "argocd/apps/dev")!;
+        assert.equal(app.inputs.spec.source.repoURL, "https://github.com/my-org/gitops-helm.git");
+        assert.equal(app.inputs.spec.source.targetRevision, "main");
+        assert.ok(run.dependsOn(app.urn, configJob(run).urn), "Argo CD syncs only once Vault can issue credentials");
+    });
+
+    it("passes the cluster facts from the graph, not typed by hand", () => {
+        const clusterSecret = run.ofType(T.secret).find((s) => s.inputs.metadata.labels?.["argocd.argoproj.io/secret-type"] === "cluster")!;
+        const facts = JSON.stringify(clusterSecret.inputs.metadata.annotations);
+        const appClientId = run.outputs.appSecretsIdentity.value.clientId;
+        assert.ok(facts.includes(appClientId), "the app identity's client ID");
+        assert.ok(facts.includes(run.outputs.appKeyVaultName.value), "the app Key Vault name");
+        assert.ok(facts.includes("microservices-dev"));
+    });
+
+    it("requires a repository when switched on", async () => {
+        await assert.rejects(evaluateStack("dev", { argocdEnabled: "true" }), /argocdRepoUrl: is not set but argocdEnabled is true/);
+    });
+});
