@@ -320,12 +320,13 @@ export function configProblems(raw: Record<string, string | undefined>, stack = 
     return [];
 }
 
-/** Drops the program's modules from the require cache so index.ts runs again from the top. */
+/**
+ * Drops index.ts from the require cache so that requiring it runs the program's top level again. The
+ * components it imports are kept: they register nothing when loaded (only when called), so reusing
+ * them is the same program and saves compiling them again for every evaluation.
+ */
 function forgetProgram(): void {
-    for (const file of Object.keys(require.cache)) {
-        const inProject = file.startsWith(ROOT + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`);
-        if (inProject && !file.startsWith(path.join(ROOT, "tests") + path.sep)) delete require.cache[file];
-    }
+    delete require.cache[require.resolve(path.join(ROOT, "index.ts"))];
 }
 
 async function resolveOutput(output: pulumi.Output<unknown>): Promise<ExportedOutput> {
