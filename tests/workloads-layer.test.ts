@@ -131,6 +131,17 @@ for (const stack of ["dev", "prod"] as const) {
             });
         }
 
+        it(`${stack === "prod" ? "keeps" : "does not keep"} MongoDB's and Vault's namespaces when the stack is destroyed`, () => {
+            const kept = run
+                .ofType("kubernetes:core/v1:Namespace")
+                .filter((n) => n.retainOnDelete)
+                .map((n) => n.inputs.metadata.name)
+                .sort();
+            assert.deepEqual(kept, stack === "prod" ? [appNs, "vault"] : []);
+            const mongo = run.ofType(T.statefulSet).find((s) => s.urn.includes("MongoDb"))!;
+            assert.equal(mongo.retainOnDelete, stack === "prod");
+        });
+
         it("routes the API through the platform's gateway", () => {
             const vs = run.ofType(T.virtualService)[0];
             assert.deepEqual(vs.inputs.spec.gateways, [run.outputs.ingressGatewayRef.value]);

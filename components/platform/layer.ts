@@ -248,8 +248,9 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             // The gateway's pods are injected by their own label (the chart sets it).
             { name: ingressNs },
             // Vault stays out of the mesh: raft and the seal need no sidecar, and Jobs would hang on one.
-            { name: vaultNs },
-            { name: appNs, labels: { "istio-injection": "enabled" } },
+            // Vault's raft volumes (prod) and MongoDB's live in these two: they outlive the stack in prod.
+            { name: vaultNs, retainOnDelete: cfg.protectStatefulResources },
+            { name: appNs, labels: { "istio-injection": "enabled" }, retainOnDelete: cfg.protectStatefulResources },
         ],
         provider,
     });

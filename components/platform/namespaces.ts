@@ -7,6 +7,12 @@ export interface NamespaceSpec {
     readonly name: string;
     /** Labels, e.g. istio-injection: enabled. Default none. */
     readonly labels?: Readonly<Record<string, string>>;
+    /**
+     * Keep the namespace when the stack is destroyed. Deleting a namespace deletes its volume claims,
+     * and AKS's storage classes then delete the disks, whatever the claims' own retainOnDelete says.
+     * Default false.
+     */
+    readonly retainOnDelete?: boolean;
 }
 
 export interface NamespacesArgs {
@@ -30,7 +36,7 @@ export class Namespaces extends pulumi.ComponentResource {
             const namespace = new k8s.core.v1.Namespace(
                 `${name}-${spec.name}`,
                 { metadata: { name: spec.name, labels: { ...spec.labels } } },
-                { parent: this, provider: args.provider },
+                { parent: this, provider: args.provider, retainOnDelete: spec.retainOnDelete },
             );
             names[spec.name] = namespace.metadata.name;
         }
