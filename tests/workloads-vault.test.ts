@@ -14,7 +14,7 @@ import {
     VaultDatabaseConfig,
     type VaultDatabaseConfigArgs,
 } from "../components/workloads/vaultDatabase";
-import { evaluate, isSecretValue, type Registration, type StackRun, TEST_KUBECONFIG as KUBECONFIG } from "./harness";
+import { plainText, evaluate, isSecretValue, type Registration, type StackRun, TEST_KUBECONFIG as KUBECONFIG } from "./harness";
 
 const T = {
     provider: "pulumi:providers:kubernetes",
@@ -53,15 +53,6 @@ const envOf = (job: Registration) => {
     const [c] = job.inputs.spec.template.spec.containers;
     return new Map<string, any>(c.env.map((e: any) => [e.name, e]));
 };
-
-/** Strings outside secrets: what state and diffs would show in the clear. */
-function plaintextStrings(value: unknown, out: string[] = []): string[] {
-    if (isSecretValue(value)) return out;
-    if (typeof value === "string") out.push(value);
-    else if (Array.isArray(value)) value.forEach((v) => plaintextStrings(v, out));
-    else if (value && typeof value === "object") Object.values(value).forEach((v) => plaintextStrings(v, out));
-    return out;
-}
 
 for (const environment of ["dev", "prod"] as const) {
     describe(`VaultDatabaseConfig (${environment})`, () => {
@@ -129,7 +120,7 @@ for (const environment of ["dev", "prod"] as const) {
             assert.ok(!JSON.stringify(job.inputs).includes(PASSWORD), "not in the Job spec");
             const mongoSecret = run.get(T.secret, "vault-db-mongo");
             assert.ok(isSecretValue(mongoSecret.rawInputs.stringData.password) || isSecretValue(mongoSecret.rawInputs.stringData));
-            assert.ok(!plaintextStrings(mongoSecret.rawInputs).includes(PASSWORD), "never in the clear in state");
+            assert.ok(!plainText(mongoSecret.rawInputs).includes(PASSWORD), "never in the clear in state");
             assert.equal(mongoSecret.inputs.stringData.password, PASSWORD);
             assert.equal(mongoSecret.inputs.stringData.username, "root");
         });
