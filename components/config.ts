@@ -829,11 +829,11 @@ export function parseConfig(raw: Raw, project: string, stack: string): PlatformC
         unsealVaultStem: `${namePrefix}-${env}-seal`,
         unsealKey: "vault-unseal",
     };
-    const suffixPlaceholder = "x".repeat(NAME_SUFFIX_LENGTH);
-    r.check(
-        checkKeyVaultName("namePrefix", `${names.appVaultStem}-${suffixPlaceholder}`),
-        checkKeyVaultName("namePrefix", `${names.unsealVaultStem}-${suffixPlaceholder}`),
-    );
+    // A valid prefix can still make the longest derived Key Vault name (the unseal vault's) too long:
+    // one message for it, none when the prefix itself was already reported.
+    const stems = [names.appVaultStem, names.unsealVaultStem];
+    const longestVaultName = `${stems.reduce((a, b) => (b.length > a.length ? b : a))}-${"x".repeat(NAME_SUFFIX_LENGTH)}`;
+    if (!checkNamePrefix("namePrefix", namePrefix)) r.check(checkKeyVaultName("namePrefix", longestVaultName));
 
     if (r.errors.length > 0) throw new ConfigError([...new Set(r.errors)]);
 

@@ -34,25 +34,10 @@ KUBERNETES_SERVICE_PORT="${KUBERNETES_SERVICE_PORT:-443}"
 WAIT_ATTEMPTS="${WAIT_ATTEMPTS:-120}"
 WAIT_SECONDS="${WAIT_SECONDS:-5}"
 
-log() {
-    printf '%s vault-configure: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$*" >&2
-}
-
-# retry ATTEMPTS PAUSE COMMAND...: run COMMAND until it succeeds, at most ATTEMPTS times.
-retry() {
-    attempts=$1
-    pause=$2
-    shift 2
-    n=1
-    until "$@"; do
-        if [ "$n" -ge "$attempts" ]; then
-            log "giving up after $n attempts: $1"
-            return 1
-        fi
-        n=$((n + 1))
-        sleep "$pause"
-    done
-}
+# log and retry.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+LOG_TAG=vault-configure
 
 # `vault status` exits 0 when unsealed, 2 when sealed, 1 when Vault cannot be reached.
 unsealed() {

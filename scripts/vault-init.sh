@@ -14,25 +14,10 @@ set -eu
 phase="${1:-}"
 : "${WORK_DIR:?WORK_DIR must name the shared in-memory directory}"
 
-log() {
-    printf '%s vault-init %s: %s\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$phase" "$*" >&2
-}
-
-# retry ATTEMPTS PAUSE COMMAND...: run COMMAND until it succeeds, at most ATTEMPTS times.
-retry() {
-    attempts=$1
-    pause=$2
-    shift 2
-    n=1
-    until "$@"; do
-        if [ "$n" -ge "$attempts" ]; then
-            return 1
-        fi
-        log "attempt $n of $attempts failed; retrying in ${pause}s"
-        n=$((n + 1))
-        sleep "$pause"
-    done
-}
+# log and retry.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+LOG_TAG="vault-init $phase"
 
 az_login() {
     # The workload identity webhook injects these into every container of a labelled pod.

@@ -1,6 +1,7 @@
 // Evaluates the real program (index.ts) for a stack under Pulumi mocks that answer like Azure does,
 // and records every resource registration with its inputs, options and dependencies.
 import * as pulumi from "@pulumi/pulumi";
+import { strict as assert } from "assert";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -318,6 +319,36 @@ export function configProblems(raw: Record<string, string | undefined>, stack = 
         return [...error.problems];
     }
     return [];
+}
+
+/** A bad configuration and what its rejection must say. */
+export interface BadConfigRow {
+    readonly name: string;
+    /** Keys set on top of the stack's committed file. */
+    readonly raw: Readonly<Record<string, string>>;
+    /** Default dev. */
+    readonly stack?: string;
+    /** How many problems are reported. Default 1. */
+    readonly count?: number;
+    /** Fragments the report must contain: the key, the value given, what is allowed. */
+    readonly expect: readonly string[];
+}
+
+/**
+ * One test per row: parseConfig reports exactly `count` problems, their text contains every fragment,
+ * and no message quotes PEM text (certificates and keys are secrets).
+ */
+export function itRejectsConfig(rows: readonly BadConfigRow[]): void {
+    for (const row of rows) {
+        it(row.name, () => {
+            const stack = row.stack ?? "dev";
+            const problems = configProblems({ ...stackRaw(stack), ...row.raw }, stack);
+            const text = problems.join("\n");
+            assert.equal(problems.length, row.count ?? 1, text);
+            for (const fragment of row.expect) assert.ok(text.includes(fragment), `${JSON.stringify(fragment)} not in:\n${text}`);
+            assert.doesNotMatch(text, /BEGIN|END (CERTIFICATE|PRIVATE KEY)/, "a message quotes PEM text");
+        });
+    }
 }
 
 /**

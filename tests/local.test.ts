@@ -17,6 +17,8 @@ import {
     stackRaw,
     type Registration,
     type StackRun,
+    itRejectsConfig,
+    type BadConfigRow,
 } from "./harness";
 
 const T = {
@@ -318,7 +320,7 @@ describe("local configuration", () => {
     });
 
     describe("bad combinations are rejected with the key, the value and what to do", () => {
-        const rows: { name: string; stack: string; raw: Record<string, string>; expect: string[] }[] = [
+        const rows: BadConfigRow[] = [
             {
                 name: "kubeconfigContext on dev",
                 stack: "dev",
@@ -362,14 +364,7 @@ describe("local configuration", () => {
                 expect: ["kubeconfigContext", '"kind-kind\\n"'],
             },
         ];
-        for (const row of rows) {
-            it(row.name, () => {
-                const problems = configProblems({ ...stackRaw(row.stack), ...row.raw }, row.stack);
-                assert.equal(problems.length, 1, problems.join("\n"));
-                for (const fragment of row.expect)
-                    assert.ok(problems[0].includes(fragment), `${JSON.stringify(fragment)} not in: ${problems[0]}`);
-            });
-        }
+        itRejectsConfig(rows);
 
         it("reports every Azure key of a dev stack file copied to local at once", () => {
             const problems = configProblems({ ...stackRaw("dev"), kubeconfigContext: "kind-kind" }, "local");

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import { generateKeyPairSync } from "crypto";
 import { checkDeployable, checkHostName, checkPollInterval, checkRecoverySplit, checkTlsPair, parseConfig } from "../components/config";
-import { configProblems, evaluateStack, EvaluationError, PROJECT, stackRaw, TEST_TLS } from "./harness";
+import { configProblems, evaluateStack, EvaluationError, PROJECT, stackRaw, TEST_TLS, itRejectsConfig, type BadConfigRow } from "./harness";
 
 const problemsOf = configProblems;
 const committed = stackRaw;
@@ -68,7 +68,7 @@ describe("platform config", () => {
 
     describe("bad values are rejected with the key, the value and what is allowed", () => {
         // `count`: problems expected (default 1); the fragments may come from any of them.
-        const rows: { name: string; raw: Record<string, string>; stack?: string; count?: number; expect: string[] }[] = [
+        const rows: BadConfigRow[] = [
             { name: "unknown mTLS mode", raw: { meshMtlsMode: "strict" }, expect: ["meshMtlsMode", '"strict"', "STRICT, PERMISSIVE"] },
             {
                 name: "PERMISSIVE in prod",
@@ -141,17 +141,7 @@ describe("platform config", () => {
                 expect: ["vaultRecoveryShares", '"five"', "whole number"],
             },
         ];
-        for (const row of rows) {
-            it(row.name, () => {
-                const stack = row.stack ?? "dev";
-                const problems = problemsOf({ ...committed(stack), ...row.raw }, stack);
-                assert.equal(problems.length, row.count ?? 1, `got ${JSON.stringify(problems)}`);
-                const text = problems.join("\n");
-                for (const fragment of row.expect)
-                    assert.ok(text.includes(fragment), `${JSON.stringify(text)} lacks ${JSON.stringify(fragment)}`);
-                assert.doesNotMatch(text, /BEGIN|END (CERTIFICATE|PRIVATE KEY)/, "a message quotes PEM text");
-            });
-        }
+        itRejectsConfig(rows);
 
         it("accepts one share with threshold one", () => {
             assert.deepEqual(problemsOf({ ...committed("dev"), vaultRecoveryShares: "1", vaultRecoveryThreshold: "1" }, "dev"), []);

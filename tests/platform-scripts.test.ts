@@ -27,7 +27,7 @@ describe("scripts", () => {
             .filter((f) => f.endsWith(".sh"))
             .map((f) => path.join("scripts", f));
         assert.ok(scripts.includes(path.join("scripts", "vault-init.sh")));
-        const result = spawnSync("shellcheck", scripts, { cwd: ROOT, encoding: "utf8" });
+        const result = spawnSync("shellcheck", ["-x", ...scripts], { cwd: ROOT, encoding: "utf8" });
         assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
     });
 });

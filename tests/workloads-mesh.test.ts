@@ -1,5 +1,5 @@
-// MeshTrafficPolicy on its own under the mocks: every value of the guide's Gateway, routes, destination
-// rules and authorization policies.
+// MeshTrafficPolicy on its own under the mocks: every value of the guide's routes, destination rules and
+// authorization policies. The Gateway they bind to is the platform's (tests/platform.test.ts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -27,6 +27,7 @@ const SERVICES = [
     { name: "product-service", prefix: "/api/products" },
     { name: "order-service", prefix: "/api/orders" },
 ];
+const GATEWAY_REF = `${GATEWAY_NS}/public`;
 
 function program(namespace: string, overrides: Partial<MeshTrafficPolicyArgs> = {}) {
     return () => {
@@ -38,11 +39,12 @@ function program(namespace: string, overrides: Partial<MeshTrafficPolicyArgs> = 
             gatewayNamespace: GATEWAY_NS,
             gatewayServiceAccount: pulumi.output(GATEWAY_SA),
             host: HOST,
-            tlsSecretName: "ingress-tls",
+            gateway: GATEWAY_REF,
+            services: SERVICES.map((s) => ({ name: s.name, serviceAccount: s.name, pathPrefix: s.prefix })),
             meshReady: [istiod],
             ...overrides,
         });
-        return { gatewayRef: policy.gatewayRef };
+        return { virtualServiceName: policy.virtualServiceName };
     };
 }
 
@@ -59,7 +61,7 @@ for (const environment of ["dev", "prod"] as const) {
             const component = run.get(T.component, "mesh");
             const istiod = run.get("kubernetes:core/v1:ConfigMap", "istiod-stand-in");
             const crs = run.resources.filter((r) => r.parent === component.urn);
-            assert.equal(crs.length, 1 + 1 + 2 + 2);
+            assert.equal(crs.length, 1 + 2 + 2);
             for (const r of crs) {
                 assert.equal(r.provider, provider.urn, r.name);
                 assert.ok(r.dependencies.includes(istiod.urn), `${r.name} waits for the mesh`);
@@ -67,26 +69,11 @@ for (const environment of ["dev", "prod"] as const) {
             }
         });
 
-        it("Gateway: HTTPS 443 with the TLS Secret on the ingress gateway, HTTP 80 redirecting", () => {
-            const gw = run.get(T.gateway, "mesh-gateway");
-            assert.equal(gw.inputs.metadata.namespace, GATEWAY_NS);
-            assert.deepEqual(gw.inputs.spec.selector, { istio: "ingressgateway" });
-            assert.deepEqual(gw.inputs.spec.servers, [
-                {
-                    port: { number: 443, name: "https", protocol: "HTTPS" },
-                    hosts: [HOST],
-                    tls: { mode: "SIMPLE", credentialName: "ingress-tls" },
-                },
-                { port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [HOST], tls: { httpsRedirect: true } },
-            ]);
-            assert.equal(run.outputs.gatewayRef.value, `${GATEWAY_NS}/mesh-gateway`);
-        });
-
         it("VirtualService: each prefix to its service on port 80 with retries and a 10s timeout", () => {
             const vs = run.get(T.virtualService, "mesh-routes");
             assert.equal(vs.inputs.metadata.namespace, namespace);
             assert.deepEqual(vs.inputs.spec.hosts, [HOST]);
-            assert.deepEqual(vs.inputs.spec.gateways, [`${GATEWAY_NS}/mesh-gateway`]);
+            assert.deepEqual(vs.inputs.spec.gateways, [GATEWAY_REF]);
             assert.deepEqual(
                 vs.inputs.spec.http,
                 SERVICES.map((s) => ({
@@ -139,12 +126,11 @@ for (const environment of ["dev", "prod"] as const) {
     });
 }
 
-describe("MeshTrafficPolicy: binding to an existing Gateway", () => {
-    it("creates no Gateway and routes through the given one", async () => {
-        const run = await evaluate("dev", {}, program("microservices-dev", { existingGateway: "istio-ingress/public" }));
+describe("MeshTrafficPolicy: the platform's Gateway", () => {
+    it("creates no Gateway of its own and routes through the given one", async () => {
+        const run = await evaluate("dev", {}, program("microservices-dev", { gateway: "istio-ingress/other" }));
         assert.equal(run.ofType(T.gateway).length, 0);
-        assert.deepEqual(run.get(T.virtualService, "mesh-routes").inputs.spec.gateways, ["istio-ingress/public"]);
-        assert.equal(run.outputs.gatewayRef.value, "istio-ingress/public");
+        assert.deepEqual(run.get(T.virtualService, "mesh-routes").inputs.spec.gateways, ["istio-ingress/other"]);
     });
 });
 

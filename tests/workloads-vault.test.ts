@@ -3,6 +3,7 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { appNamespace } from "../components/config";
@@ -41,6 +42,10 @@ function program(namespace: string, overrides: Partial<VaultDatabaseConfigArgs> 
                 mongoUsername: "root",
                 mongoPassword: pulumi.secret(PASSWORD),
                 appNamespace: namespace,
+                services: [
+                    { role: "product-service", serviceAccount: "product-service" },
+                    { role: "order-service", serviceAccount: "order-service" },
+                ],
                 ...overrides,
             },
             opts,
@@ -86,6 +91,7 @@ for (const environment of ["dev", "prod"] as const) {
         it("runs the script from a ConfigMap holding exactly the file, in the platform's Vault image", () => {
             const map = run.get(T.configMap, "vault-db-script");
             assert.equal(map.inputs.data["vault-configure.sh"], fs.readFileSync(VAULT_CONFIGURE_SCRIPT, "utf8"));
+            assert.equal(map.inputs.data["lib.sh"], fs.readFileSync(path.join(path.dirname(VAULT_CONFIGURE_SCRIPT), "lib.sh"), "utf8"));
             const pod = job.inputs.spec.template.spec;
             const [c] = pod.containers;
             assert.equal(c.image, VAULT_CONFIGURE_IMAGE);

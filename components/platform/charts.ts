@@ -18,6 +18,10 @@ const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
  */
 export const ISTIO_VERSION = "1.29.2";
 
+/** Istio's v1 APIs, served since Istio 1.22: Gateway, VirtualService, DestinationRule; PeerAuthentication, AuthorizationPolicy. */
+export const ISTIO_NETWORKING_API = "networking.istio.io/v1";
+export const ISTIO_SECURITY_API = "security.istio.io/v1";
+
 export const CHARTS = {
     istioBase: { chart: "base", repo: ISTIO_REPO, version: ISTIO_VERSION },
     istiod: { chart: "istiod", repo: ISTIO_REPO, version: ISTIO_VERSION },

@@ -6,6 +6,7 @@ import {
     pinnedRelease,
     SECRETS_STORE_CSI_DRIVER,
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+    ISTIO_NETWORKING_API,
     WORKLOAD_IDENTITY_USE_LABEL,
 } from "./charts";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
@@ -129,7 +130,7 @@ export class IngressGateway extends pulumi.ComponentResource {
         const gateway = new k8s.apiextensions.CustomResource(
             `${name}-gateway`,
             {
-                apiVersion: "networking.istio.io/v1",
+                apiVersion: ISTIO_NETWORKING_API,
                 kind: "Gateway",
                 metadata: { name: gatewayName, namespace: args.namespace },
                 spec: {

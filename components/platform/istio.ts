@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MESH_MTLS_MODES } from "../config";
-import { CHARTS, pinnedRelease } from "./charts";
+import { CHARTS, pinnedRelease, ISTIO_SECURITY_API } from "./charts";
 
 /**
  * istiod flips its validating webhooks from the chart's fail-open `Ignore` to `Fail` once it serves;
@@ -97,7 +97,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         new k8s.apiextensions.CustomResource(
             `${name}-mtls`,
             {
-                apiVersion: "security.istio.io/v1",
+                apiVersion: ISTIO_SECURITY_API,
                 kind: "PeerAuthentication",
                 metadata: { name: "default", namespace: args.namespace },
                 spec: { mtls: { mode: args.mtlsMode } },

@@ -63,6 +63,8 @@ export interface PlatformLayer {
     readonly namespaces: Namespaces;
     /** The applications' namespace (sidecar injection on). */
     readonly appNamespace: string;
+    /** Vault's namespace, as an output of its Namespace resource. */
+    readonly vaultNamespace: pulumi.Output<string>;
     /** What workloads in the mesh wait for: a serving istiod. */
     readonly meshReady: pulumi.Resource[];
     /** How the four application secrets reach the services (Key Vault CSI, or a Kubernetes Secret). */
@@ -322,6 +324,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
     return {
         namespaces,
         appNamespace: appNs,
+        vaultNamespace: namespaces.name(vaultNs),
         meshReady: istio.meshReady,
         appSecrets: secrets.appSecrets,
         appServiceAccounts,

@@ -1,13 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
 import * as path from "path";
+import { jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
 import type { ServiceAccountRef } from "../config";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
 
-/** The initialisation script, kept in the repository and checked with shellcheck (tests/platform.test.ts). */
-export const VAULT_INIT_SCRIPT = path.join(__dirname, "..", "..", "scripts", "vault-init.sh");
+/** The initialisation script, kept in the repository and checked with shellcheck (tests/platform-scripts.test.ts). */
+export const VAULT_INIT_SCRIPT_FILE = "vault-init.sh";
+export const VAULT_INIT_SCRIPT = path.join(SCRIPTS_DIR, VAULT_INIT_SCRIPT_FILE);
 
 export interface VaultInitJobArgs {
     /** Namespace of Vault and of the Job. */
@@ -64,7 +65,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
         // (and does nothing on an initialised Vault).
         const script = new k8s.core.v1.ConfigMap(
             `${name}-script`,
-            { metadata: { namespace: args.namespace }, data: { "vault-init.sh": fs.readFileSync(VAULT_INIT_SCRIPT, "utf8") } },
+            { metadata: { namespace: args.namespace }, data: jobScriptFiles(VAULT_INIT_SCRIPT_FILE) },
             child,
         );
 

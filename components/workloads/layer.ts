@@ -33,16 +33,18 @@ export interface WorkloadsLayer {
 export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFoundation, platform: PlatformLayer): WorkloadsLayer {
     const provider = foundation.provider;
     const appNs = platform.namespaces.name(platform.appNamespace);
-    const vaultNs = platform.namespaces.name(singleServiceAccount(cfg.identities.vaultUnseal, "identities.vaultUnseal").namespace);
+    const vaultNs = platform.vaultNamespace;
     // The services run as the service accounts the application identity is federated with.
     const serviceAccounts: readonly ServiceAccountRef[] = cfg.identities.appSecrets;
     const serviceNames = serviceAccounts.map((sa) => sa.name as ServiceName);
 
+    const storage = mongoStorageFor(cfg.environment);
     const mongo = new MongoDb("mongodb", {
         namespace: appNs,
         rootUsername: MONGO_ROOT_USER,
         rootPassword: foundation.mongoRootPassword,
-        ...mongoStorageForArgs(cfg),
+        storageClassName: storage.storageClassName,
+        storageSize: storage.size,
         appNamespace: appNs,
         vaultNamespace: vaultNs,
         retainOnDelete: cfg.protectStatefulResources,
@@ -125,17 +127,11 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         gatewayNamespace: platform.ingressGateway.namespace,
         gatewayServiceAccount: singleServiceAccount(cfg.identities.ingressTls, "identities.ingressTls").name,
         host: platform.ingressHost,
-        tlsSecretName: platform.ingressGateway.tlsSecretName,
-        existingGateway: platform.ingressGateway.gatewayRef,
+        gateway: platform.ingressGateway.gatewayRef,
         services: meshServices,
         meshReady: platform.meshReady,
         provider,
     });
 
     return { mongo, vaultDatabase, services, traffic, argocd };
-}
-
-function mongoStorageForArgs(cfg: PlatformConfig): { storageClassName?: string; storageSize: string } {
-    const storage = mongoStorageFor(cfg.environment);
-    return { storageClassName: storage.storageClassName, storageSize: storage.size };
 }

@@ -1,16 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ISTIO_NETWORKING_API, ISTIO_SECURITY_API } from "../platform/charts";
 import { SERVICE_PORT } from "./microservice";
-
-/**
- * Istio's v1 APIs, served since Istio 1.22 (networking: Gateway, VirtualService, DestinationRule;
- * security: AuthorizationPolicy). The platform pins a newer Istio (ISTIO_VERSION in platform/charts.ts).
- */
-export const ISTIO_NETWORKING_API = "networking.istio.io/v1";
-export const ISTIO_SECURITY_API = "security.istio.io/v1";
-
-/** The pod label the ingress gateway's pods carry and a Gateway selects them by. */
-export const INGRESS_GATEWAY_LABELS = { istio: "ingressgateway" } as const;
 
 /** One service behind the gateway. */
 export interface MeshService {
@@ -21,12 +12,6 @@ export interface MeshService {
     /** Path prefix the gateway routes to it, e.g. /api/products. */
     readonly pathPrefix: string;
 }
-
-/** The lab's two services and their routes. */
-export const DEFAULT_MESH_SERVICES: readonly MeshService[] = [
-    { name: "product-service", serviceAccount: "product-service", pathPrefix: "/api/products" },
-    { name: "order-service", serviceAccount: "order-service", pathPrefix: "/api/orders" },
-];
 
 /** Retries and timeout of each route, from the guide. */
 export const ROUTE_RESILIENCE = {
@@ -53,17 +38,15 @@ export interface MeshTrafficPolicyArgs {
     readonly gatewayNamespace: pulumi.Input<string>;
     /** Service account of the ingress gateway pods: the principal allowed in. */
     readonly gatewayServiceAccount: pulumi.Input<string>;
-    /** Host name served over HTTPS. */
+    /** Host name the routes serve (the Gateway's host). */
     readonly host: pulumi.Input<string>;
-    /** kubernetes.io/tls Secret in gatewayNamespace holding the certificate (the Gateway's credentialName). */
-    readonly tlsSecretName: pulumi.Input<string>;
     /**
-     * An existing Gateway (`<namespace>/<name>`) to bind the routes to instead of creating one. Default:
-     * none, a Gateway `<name>-gateway` is created in gatewayNamespace.
+     * The Gateway (`<namespace>/<name>`) the routes bind to: the platform's ingress gateway creates it,
+     * with the host's TLS certificate (a second Gateway for the same host and port would conflict).
      */
-    readonly existingGateway?: pulumi.Input<string>;
-    /** Services, their accounts and routes. Default: product-service on /api/products, order-service on /api/orders. */
-    readonly services?: readonly MeshService[];
+    readonly gateway: pulumi.Input<string>;
+    /** Services, their accounts and routes. */
+    readonly services: readonly MeshService[];
     /** The mesh's trust domain, the first segment of SPIFFE principals. Default: cluster.local. */
     readonly trustDomain?: string;
     /** HTTP methods the AuthorizationPolicies allow. Default: GET and POST. */
@@ -78,54 +61,20 @@ export interface MeshTrafficPolicyArgs {
 const fqdn = (service: string, namespace: pulumi.Input<string>) => pulumi.interpolate`${service}.${namespace}.svc.cluster.local`;
 
 /**
- * The guide's mesh traffic policy for the services: an HTTPS Gateway on the ingress gateway with an
- * HTTP-to-HTTPS redirect, a VirtualService routing each path prefix with retries and a timeout, a
+ * The guide's mesh traffic policy for the services, behind the platform's Gateway: a VirtualService
+ * routing each path prefix with retries and a timeout, a
  * DestinationRule per service (connection pool, outlier detection, Istio mTLS), and an
  * AuthorizationPolicy per service that admits only the ingress gateway and the services themselves.
  */
 export class MeshTrafficPolicy extends pulumi.ComponentResource {
-    /** `<namespace>/<name>` of the Gateway the routes are bound to. */
-    readonly gatewayRef: pulumi.Output<string>;
     /** Name of the VirtualService. */
     readonly virtualServiceName: pulumi.Output<string>;
 
     constructor(name: string, args: MeshTrafficPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:workloads:MeshTrafficPolicy", name, {}, opts);
         const child = { parent: this, provider: args.provider, dependsOn: [...(args.meshReady ?? [])] };
-        const services = args.services ?? DEFAULT_MESH_SERVICES;
+        const services = args.services;
         const trustDomain = args.trustDomain ?? "cluster.local";
-
-        let gatewayRef: pulumi.Output<string>;
-        if (args.existingGateway !== undefined) {
-            gatewayRef = pulumi.output(args.existingGateway);
-        } else {
-            const gateway = new k8s.apiextensions.CustomResource(
-                `${name}-gateway`,
-                {
-                    apiVersion: ISTIO_NETWORKING_API,
-                    kind: "Gateway",
-                    metadata: { name: `${name}-gateway`, namespace: args.gatewayNamespace },
-                    spec: {
-                        selector: INGRESS_GATEWAY_LABELS,
-                        servers: [
-                            {
-                                port: { number: 443, name: "https", protocol: "HTTPS" },
-                                hosts: [args.host],
-                                // credentialName is looked up in the gateway pods' namespace.
-                                tls: { mode: "SIMPLE", credentialName: args.tlsSecretName },
-                            },
-                            {
-                                port: { number: 80, name: "http", protocol: "HTTP" },
-                                hosts: [args.host],
-                                tls: { httpsRedirect: true },
-                            },
-                        ],
-                    },
-                },
-                child,
-            );
-            gatewayRef = pulumi.interpolate`${gateway.metadata.namespace}/${gateway.metadata.name}`;
-        }
 
         const virtualService = new k8s.apiextensions.CustomResource(
             `${name}-routes`,
@@ -135,7 +84,7 @@ export class MeshTrafficPolicy extends pulumi.ComponentResource {
                 metadata: { name: `${name}-routes`, namespace: args.namespace },
                 spec: {
                     hosts: [args.host],
-                    gateways: [gatewayRef],
+                    gateways: [args.gateway],
                     http: services.map((s) => ({
                         name: s.name,
                         match: [{ uri: { prefix: s.pathPrefix } }],
@@ -197,8 +146,7 @@ export class MeshTrafficPolicy extends pulumi.ComponentResource {
             );
         }
 
-        this.gatewayRef = gatewayRef;
         this.virtualServiceName = virtualService.metadata.name;
-        this.registerOutputs({ gatewayRef: this.gatewayRef, virtualServiceName: this.virtualServiceName });
+        this.registerOutputs({ virtualServiceName: this.virtualServiceName });
     }
 }

@@ -1,14 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import * as fs from "fs";
 import * as path from "path";
+import { jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
 import { IMAGES } from "../platform/charts";
 import { MONGO_DATABASE, VAULT_DB_CREDS_PATH } from "./microservice";
 import { MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
 
 /** The configuration script, kept in the repository and checked with shellcheck and `sh -n`. */
-export const VAULT_CONFIGURE_SCRIPT = path.join(__dirname, "..", "..", "scripts", "vault-configure.sh");
+export const VAULT_CONFIGURE_SCRIPT_FILE = "vault-configure.sh";
+export const VAULT_CONFIGURE_SCRIPT = path.join(SCRIPTS_DIR, VAULT_CONFIGURE_SCRIPT_FILE);
 
 /** The Vault image the Job runs: the same 1.x release as the platform's server, so CLI and server agree. */
 export const VAULT_CONFIGURE_IMAGE = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
@@ -63,8 +64,8 @@ export interface VaultDatabaseConfigArgs {
     readonly mongoPassword: pulumi.Input<string>;
     /** Namespace the services run in; their Kubernetes-auth roles are bound to it. */
     readonly appNamespace: pulumi.Input<string>;
-    /** Services that read credentials. Default: product-service and order-service, each with its own account. */
-    readonly services?: readonly VaultServiceBinding[];
+    /** Services that read credentials, each bound to its own service account. */
+    readonly services: readonly VaultServiceBinding[];
     /** Database the issued users get readWrite on. Default: microservices. */
     readonly database?: string;
     /** Database secrets engine role. Default: microservices-role. */
@@ -80,12 +81,6 @@ export interface VaultDatabaseConfigArgs {
     /** What must be running first: the Vault release (and its initialisation) and MongoDB. Default none. */
     readonly after?: readonly pulumi.Resource[];
 }
-
-/** The default service bindings: each service logs in with its own service account of the same name. */
-export const DEFAULT_VAULT_SERVICES: readonly VaultServiceBinding[] = [
-    { role: "product-service", serviceAccount: "product-service" },
-    { role: "order-service", serviceAccount: "order-service" },
-];
 
 /** The non-secret settings the script receives; their hash names the Job. */
 export interface VaultConfigureSettings {
@@ -131,8 +126,10 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
         super("aksplatform:workloads:VaultDatabaseConfig", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const script = fs.readFileSync(VAULT_CONFIGURE_SCRIPT, "utf8");
-        const services = args.services ?? DEFAULT_VAULT_SERVICES;
+        // The script and lib.sh: both go into the ConfigMap and into the hash that names the Job.
+        const scriptFiles = jobScriptFiles(VAULT_CONFIGURE_SCRIPT_FILE);
+        const script = Object.values(scriptFiles).join("\n");
+        const services = args.services;
         const dbRole = args.dbRole ?? VAULT_DB_ROLE;
         const database = args.database ?? MONGO_DATABASE;
         const defaultTtl = args.defaultTtl ?? VAULT_DB_TTLS.defaultTtl;
@@ -185,7 +182,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
         // Job keeps mounting until Pulumi deletes it after the new Job has completed.
         const scriptMap = new k8s.core.v1.ConfigMap(
             `${name}-script`,
-            { metadata: { name: jobName, namespace: args.vaultNamespace, labels }, data: { "vault-configure.sh": script } },
+            { metadata: { name: jobName, namespace: args.vaultNamespace, labels }, data: scriptFiles },
             child,
         );
 
