@@ -2,8 +2,16 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { GENERATED } from "../tools/configDocs";
 import {
     addressInCidr,
+    ConfigError,
+    defaultOf,
+    KEY_NAMES,
+    maxNamePrefixLength,
+    nearestKey,
+    specOf,
+    type ConfigKey,
     checkCidr,
     checkKeyVaultName,
     checkKubernetesVersion,
@@ -89,31 +97,86 @@ describe("config", () => {
         });
     });
 
-    describe("Pulumi.yaml schema", () => {
-        const schema: Record<string, { type: string; description?: string; items?: { type: string } }> = parse(
-            fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"),
-        ).config;
-
-        it("declares exactly the keys the program reads, with the same types", () => {
-            const declared = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, v.type]));
-            assert.deepEqual(declared, { ...CONFIG_KEYS });
+    describe("the key table", () => {
+        it("is the only list of keys: Pulumi.yaml's template.config and the README table are generated from it", () => {
+            for (const [file, render] of Object.entries(GENERATED)) {
+                const current = fs.readFileSync(path.join(ROOT, file), "utf8");
+                assert.equal(current, render(current), `${file} is not current: run npm run config:docs`);
+            }
+            const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
+            assert.deepEqual(Object.keys(template), KEY_NAMES);
+            assert.deepEqual(documentedNames("Configuration"), KEY_NAMES);
         });
 
-        it("describes every key, and says what its default is", () => {
-            for (const [key, decl] of Object.entries(schema)) {
-                assert.ok(decl.description && /Default/.test(decl.description), `${key} needs a description with its default`);
-                if (decl.type === "array") assert.equal(decl.items?.type, "string", `${key} items`);
+        it("Pulumi.yaml declares no project config, so the CLI requires and injects nothing", () => {
+            const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+            assert.equal(project.config, undefined);
+        });
+
+        it("marks exactly the TLS pair secret, in the table and in template.config", () => {
+            const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
+            const secret = KEY_NAMES.filter((k) => specOf(k).secret);
+            assert.deepEqual(secret, ["ingressTlsCertificate", "ingressTlsPrivateKey"]);
+            assert.deepEqual(
+                Object.keys(template).filter((k) => template[k].secret),
+                secret,
+            );
+        });
+
+        it("gives every key with a per-environment default a value for dev and prod, of the key's type", () => {
+            const typeOf = (v: unknown) => (Array.isArray(v) ? "array" : typeof v === "number" ? "integer" : typeof v);
+            for (const key of KEY_NAMES) {
+                const spec = specOf(key);
+                for (const environment of ["dev", "prod", "local"] as const) {
+                    const d = defaultOf(key, environment);
+                    if (d === undefined) assert.ok(spec.defaultText, `${key} has neither a default nor a defaultText`);
+                    else assert.equal(typeOf(d), spec.type, `${key} default on ${environment}`);
+                }
             }
         });
 
-        it("the README documents every key", () => {
-            const documented = documentedNames("Configuration");
-            for (const key of Object.keys(CONFIG_KEYS)) assert.ok(documented.includes(key), `README does not document config key ${key}`);
+        it("every switch a key names is a boolean key", () => {
+            for (const key of KEY_NAMES) {
+                const enabledBy = specOf(key).enabledBy;
+                if (enabledBy) assert.equal(specOf(enabledBy as ConfigKey).type, "boolean", key);
+            }
         });
 
-        it("stack files set only declared keys", () => {
-            for (const stack of ["dev", "prod"]) {
+        it("the committed stacks set only known keys", () => {
+            for (const stack of ["dev", "prod", "local"]) {
                 for (const key of Object.keys(rawOf(stack))) assert.ok(key in CONFIG_KEYS, `${stack}: ${key}`);
+            }
+        });
+
+        it("rejects a secret key that arrived in plain text", () => {
+            const problems = (() => {
+                try {
+                    parseConfig(rawOf("prod"), PROJECT, "prod", { isSecret: (key) => key !== "ingressTlsPrivateKey" });
+                    return [];
+                } catch (error) {
+                    return [...(error as ConfigError).problems];
+                }
+            })();
+            assert.deepEqual(problems, [
+                "ingressTlsPrivateKey: (value not shown) is set in plain text; it is a secret: pulumi config set --secret ingressTlsPrivateKey < file.pem",
+            ]);
+        });
+
+        it("names the nearest key for a typo, and none for a word far from every key", () => {
+            assert.equal(nearestKey("kubernetesVerison"), "kubernetesVersion");
+            assert.equal(nearestKey("systempoolnodecount"), "systemPoolNodeCount");
+            assert.equal(nearestKey("colour"), undefined);
+        });
+
+        it("states the real namePrefix maximum per environment: 10 on dev, 9 on prod", () => {
+            assert.equal(maxNamePrefixLength("dev"), 10);
+            assert.equal(maxNamePrefixLength("prod"), 9);
+            for (const environment of ["dev", "prod"] as const) {
+                const longest = "a".repeat(maxNamePrefixLength(environment));
+                const stem = parseConfig({ ...rawOf(environment), namePrefix: longest }, PROJECT, environment).names.unsealVaultStem;
+                assert.equal(checkKeyVaultName("namePrefix", `${stem}-xxxx`), undefined);
+                assert.equal(`${stem}-xxxx`.length, 24);
+                assert.deepEqual(problemsOf({ ...rawOf(environment), namePrefix: `${longest}a` }, environment).length, 1);
             }
         });
     });
@@ -125,11 +188,37 @@ describe("config", () => {
             { name: "unknown environment", raw: { environment: "staging" }, expect: ["environment", '"staging"', "dev, prod"] },
             { name: "region with a space", raw: { location: "East US" }, expect: ["location", '"East US"', "eastus"] },
             { name: "prefix with upper case", raw: { namePrefix: "MyApp" }, expect: ["namePrefix", '"MyApp"', "lowercase"] },
-            { name: "prefix longer than 12", raw: { namePrefix: "verylongprefix" }, expect: ["namePrefix", '"verylongprefix"', "2-12"] },
+            { name: "prefix too long for dev", raw: { namePrefix: "platformtea" }, expect: ["namePrefix", '"platformtea"', "2-10", "24"] },
             {
-                name: "Key Vault name over 24 characters",
-                raw: { namePrefix: "platformteam" },
-                expect: ["namePrefix", '"platformteam-dev-seal-xxxx"', "26 characters", "3-24"],
+                name: "prefix too long for prod's Key Vault names",
+                stack: "prod",
+                raw: { namePrefix: "platformt" + "e" },
+                expect: ["namePrefix", '"platformte"', "2-9", "on prod"],
+            },
+            {
+                name: "a disabled user pool's keys are still checked, naming the switch",
+                raw: { userPoolNodeCount: "three" },
+                expect: ["userPoolNodeCount", '"three"', "whole number", "userPoolEnabled is false", "userPoolEnabled: true"],
+            },
+            {
+                name: "a disabled Argo CD's keys are still checked, naming the switch",
+                raw: { argocdRepoUrl: "github.com/x/y" },
+                expect: ["argocdRepoUrl", '"github.com/x/y"', "Git URL", "argocdEnabled is false"],
+            },
+            {
+                name: "a patch-level version with an upgrade channel that moves past it",
+                raw: { kubernetesVersion: "1.33.2" },
+                expect: ["kubernetesVersion", '"1.33.2"', 'autoUpgradeChannel "patch"', "downgrade", '"1.33"', "none or node-image"],
+            },
+            {
+                name: "an unquoted version YAML read as a number",
+                raw: { kubernetesVersion: "1.3" },
+                expect: ["kubernetesVersion", '"1.3"', "YAML read it as the number 1.3", "quote the value"],
+            },
+            {
+                name: "an unknown key names the nearest known key",
+                raw: { kubernetesVerison: "1.33" },
+                expect: ["kubernetesVerison: is not a config key of this program; did you mean kubernetesVersion?"],
             },
             { name: "old Kubernetes", raw: { kubernetesVersion: "1.27" }, expect: ["kubernetesVersion", '"1.27"', "1.31 or newer"] },
             {

@@ -1,267 +1,40 @@
-// Evaluates the real program (index.ts) for a stack under Pulumi mocks that answer like Azure does,
-// and records every resource registration with its inputs, options and dependencies.
-import * as pulumi from "@pulumi/pulumi";
+// Test helpers over the program's mocks (tools/mocks.ts, shared with the offline plan): the committed
+// stacks' config as the CLI hands it over, prod's secrets as a real stack holds them, and table runners
+// for rejected configuration.
 import { strict as assert } from "assert";
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
 import { ConfigError, parseConfig } from "../components/config";
+import * as mocks from "../tools/mocks";
+import { TEST_TLS, PROJECT, ROOT, type StackRun } from "../tools/mocks";
 
-export const ROOT = path.resolve(__dirname, "..");
-export const PROJECT: string = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).name;
-export const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
-export const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-export const DEPLOYER_OBJECT_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+export * from "../tools/mocks";
 
-// The SDK's marker for a secret value inside mock inputs.
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-export interface Registration {
-    readonly urn: string;
-    readonly type: string;
-    readonly name: string;
-    /** Inputs with secrets unwrapped. */
-    readonly inputs: any;
-    /** Inputs as the SDK sent them: secret values still wrapped (see isSecretValue). */
-    readonly rawInputs: any;
-    /** What the mock answered: the resource's ID and outputs. */
-    readonly id: string;
-    readonly state: any;
-    readonly parent: string;
-    /** URNs this resource waits for: explicit dependsOn plus the resources behind its inputs. */
-    readonly dependencies: readonly string[];
-    /** URN of the explicit provider, if any. */
-    readonly provider: string;
-    readonly protect: boolean;
-    readonly retainOnDelete: boolean;
-    readonly ignoreChanges: readonly string[];
-    readonly additionalSecretOutputs: readonly string[];
-    readonly custom: boolean;
-}
-
-export interface ExportedOutput {
-    readonly value: any;
-    readonly secret: boolean;
-}
-
-export interface StackRun {
-    readonly resources: readonly Registration[];
-    readonly invokes: readonly { token: string; inputs: any }[];
-    readonly outputs: Readonly<Record<string, ExportedOutput>>;
-    /** All registrations of a type token. */
-    ofType(type: string): Registration[];
-    /** The one registration of `type` whose name is `name`; throws if there is not exactly one. */
-    get(type: string, name: string): Registration;
-    byUrn(urn: string): Registration;
-    /** True if `urn` waits for `on`, directly or through the resources it waits for. */
-    dependsOn(urn: string, on: string): boolean;
-}
-
-/** The program threw; `resources` are the registrations made before it did. */
-export class EvaluationError extends Error {
-    constructor(
-        readonly cause: unknown,
-        readonly resources: readonly Registration[],
-    ) {
-        super(cause instanceof Error ? cause.message : String(cause));
-        this.name = "EvaluationError";
-    }
-}
-
-export function isSecretValue(value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as any)[SIG_KEY] === SECRET_SIG;
-}
-
-export function unwrapSecrets(value: any): any {
-    if (isSecretValue(value)) return unwrapSecrets(value.value);
-    if (Array.isArray(value)) return value.map(unwrapSecrets);
-    if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
-    }
-    return value;
-}
-
-/** Inputs as the provider would log or diff them in plain text: every secret value replaced by "[secret]". */
-export function plainText(rawInputs: unknown): string {
-    const redact = (value: any): any => {
-        if (isSecretValue(value)) return "[secret]";
-        if (Array.isArray(value)) return value.map(redact);
-        if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
-            return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
-        }
-        return value;
-    };
-    return JSON.stringify(redact(rawInputs));
-}
-
-/** A kubeconfig for component tests that build their own provider; nothing ever connects to it. */
-export const TEST_KUBECONFIG = [
-    "apiVersion: v1",
-    "kind: Config",
-    "clusters: [{name: test, cluster: {server: 'https://test.invalid:443'}}]",
-    "contexts: [{name: test, context: {cluster: test, user: test}}]",
-    "current-context: test",
-    "users: [{name: test, user: {token: test}}]",
-].join("\n");
-
-/** A stable GUID derived from a seed, so mock IDs are deterministic across runs. */
-export function guid(seed: string): string {
-    const h = createHash("sha256").update(seed).digest("hex");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
-const ARM_TYPES: Record<string, string> = {
-    "azure-native:operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
-    "azure-native:applicationinsights:Component": "Microsoft.Insights/components",
-    "azure-native:containerservice:ManagedCluster": "Microsoft.ContainerService/managedClusters",
-    "azure-native:keyvault:Vault": "Microsoft.KeyVault/vaults",
-    "azure-native:managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
-    "azure-native:monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
+/**
+ * Secret config a real stack holds encrypted in its Pulumi.<stack>.yaml (`pulumi config set --secret`),
+ * which the committed files cannot carry: evaluateStack adds it, and an override of undefined removes it.
+ */
+export const STACK_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+    prod: { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey },
 };
 
-/** Mocks that answer as Azure does: ARM IDs, issuer URLs, client IDs, vault URIs, keys' URIs. */
-function azureState(type: string, name: string, inputs: any): { id: string; extra: Record<string, unknown> } {
-    const rgId = (rg: string) => `/subscriptions/${SUBSCRIPTION}/resourceGroups/${rg}`;
-    const arm = (path: string, resourceName: string) => `${rgId(inputs.resourceGroupName)}/providers/${path}/${resourceName}`;
-    switch (type) {
-        case "azure-native:resources:ResourceGroup":
-            return { id: rgId(inputs.resourceGroupName), extra: { name: inputs.resourceGroupName } };
-        case "azure-native:operationalinsights:Workspace":
-            return {
-                id: arm(ARM_TYPES[type], inputs.workspaceName),
-                extra: { name: inputs.workspaceName, customerId: guid(`law-${name}`) },
-            };
-        case "azure-native:applicationinsights:Component": {
-            const key = guid(`appi-key-${name}`);
-            return {
-                id: arm(ARM_TYPES[type], inputs.resourceName),
-                extra: {
-                    name: inputs.resourceName,
-                    instrumentationKey: key,
-                    connectionString: `InstrumentationKey=${key};IngestionEndpoint=https://${inputs.location}-8.in.applicationinsights.azure.com/;LiveEndpoint=https://${inputs.location}.livediagnostics.monitor.azure.com/;ApplicationId=${guid(`appi-app-${name}`)}`,
-                },
-            };
-        }
-        case "azure-native:containerservice:ManagedCluster":
-            return {
-                id: arm(ARM_TYPES[type], inputs.resourceName),
-                extra: {
-                    name: inputs.resourceName,
-                    fqdn: `${inputs.dnsPrefix}-k8s.hcp.${inputs.location}.azmk8s.io`,
-                    oidcIssuerProfile: {
-                        enabled: inputs.oidcIssuerProfile?.enabled ?? false,
-                        issuerURL: inputs.oidcIssuerProfile?.enabled
-                            ? `https://${inputs.location}.oic.prod-aks.azure.com/${TENANT}/${guid(`issuer-${name}`)}/`
-                            : undefined,
-                    },
-                    identity: { ...inputs.identity, principalId: guid(`aks-principal-${name}`), tenantId: TENANT },
-                },
-            };
-        case "azure-native:keyvault:Vault":
-            return {
-                id: arm(ARM_TYPES[type], inputs.vaultName),
-                extra: {
-                    name: inputs.vaultName,
-                    properties: { ...inputs.properties, vaultUri: `https://${inputs.vaultName}.vault.azure.net/` },
-                },
-            };
-        case "azure-native:keyvault:Key":
-            return {
-                id: `${arm(ARM_TYPES["azure-native:keyvault:Vault"], inputs.vaultName)}/keys/${inputs.keyName}`,
-                extra: {
-                    name: inputs.keyName,
-                    keyUri: `https://${inputs.vaultName}.vault.azure.net/keys/${inputs.keyName}`,
-                    keyUriWithVersion: `https://${inputs.vaultName}.vault.azure.net/keys/${inputs.keyName}/${guid(name).replace(/-/g, "")}`,
-                },
-            };
-        case "azure-native:keyvault:Secret":
-            return {
-                id: `${arm(ARM_TYPES["azure-native:keyvault:Vault"], inputs.vaultName)}/secrets/${inputs.secretName}`,
-                extra: {
-                    name: inputs.secretName,
-                    properties: {
-                        ...inputs.properties,
-                        secretUri: `https://${inputs.vaultName}.vault.azure.net/secrets/${inputs.secretName}`,
-                    },
-                },
-            };
-        case "azure-native:managedidentity:UserAssignedIdentity":
-            return {
-                id: arm(ARM_TYPES[type], inputs.resourceName),
-                extra: {
-                    name: inputs.resourceName,
-                    clientId: guid(`client-${name}`),
-                    principalId: guid(`principal-${name}`),
-                    tenantId: TENANT,
-                },
-            };
-        case "azure-native:managedidentity:FederatedIdentityCredential":
-            return {
-                id: `${arm(ARM_TYPES["azure-native:managedidentity:UserAssignedIdentity"], inputs.resourceName)}/federatedIdentityCredentials/${inputs.federatedIdentityCredentialResourceName}`,
-                extra: { name: inputs.federatedIdentityCredentialResourceName },
-            };
-        case "azure-native:authorization:RoleAssignment": {
-            const assignment = guid(`ra-${name}`);
-            return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${assignment}`, extra: { name: assignment } };
-        }
-        case "azure-native:monitor:DataCollectionRule":
-            return { id: arm(ARM_TYPES[type], inputs.dataCollectionRuleName), extra: { name: inputs.dataCollectionRuleName } };
-        case "random:index/randomString:RandomString":
-        case "random:index/randomPassword:RandomPassword": {
-            // Deterministic, and of the requested length and alphabet.
-            const alphabet = inputs.upper === false ? "abcdefghijklmnopqrstuvwxyz0123456789" : "Aa0-bB1_cC2.dD3~";
-            const seed = createHash("sha256").update(name).digest();
-            const result = Array.from({ length: inputs.length }, (_, i) => alphabet[seed[i % seed.length] % alphabet.length]).join("");
-            return { id: name, extra: { result } };
-        }
-        // A generated key pair as the tls provider returns it (PEM text; the fixture pair stands in).
-        case "tls:index/privateKey:PrivateKey":
-            return { id: name, extra: { privateKeyPem: TEST_TLS.privateKey, algorithm: inputs.algorithm } };
-        case "tls:index/selfSignedCert:SelfSignedCert":
-            return { id: name, extra: { certPem: TEST_TLS.certificate } };
-        default:
-            return { id: `${name}-id`, extra: {} };
-    }
+/** Runs index.ts for a committed stack (plus its STACK_SECRETS), adjusted by `overrides`. */
+export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
+    return mocks.evaluateStack(stack, overrides, STACK_SECRETS[stack] ?? {});
 }
 
-function kubeconfigFor(resourceGroupName: string, clusterName: string): string {
-    return [
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        `- name: ${clusterName}`,
-        "  cluster:",
-        `    server: https://${clusterName}-dns.hcp.eastus.azmk8s.io:443`,
-        "    certificate-authority-data: TU9DSw==",
-        "contexts:",
-        `- name: ${clusterName}`,
-        `  context: {cluster: ${clusterName}, user: clusterUser_${resourceGroupName}_${clusterName}}`,
-        `current-context: ${clusterName}`,
-        "users:",
-        `- name: clusterUser_${resourceGroupName}_${clusterName}`,
-        "  user: {token: mock-token-for-" + clusterName + "}",
-    ].join("\n");
-}
-
-function answerInvoke(token: string, inputs: any): Record<string, unknown> {
-    switch (token) {
-        case "azure-native:authorization:getClientConfig":
-            return { clientId: guid("deployer-client"), objectId: DEPLOYER_OBJECT_ID, subscriptionId: SUBSCRIPTION, tenantId: TENANT };
-        case "azure-native:containerservice:listManagedClusterUserCredentials":
-            return {
-                kubeconfigs: [
-                    {
-                        name: "clusterUser",
-                        value: Buffer.from(kubeconfigFor(inputs.resourceGroupName, inputs.resourceName)).toString("base64"),
-                    },
-                ],
-            };
-        default:
-            // Strict: an invoke nobody mocked is a test gap, not something to answer with {}.
-            throw new Error(`unmocked invoke ${token} ${JSON.stringify(inputs)}`);
-    }
+/**
+ * The committed stack as the program receives it, bare keys (no project prefix), with its
+ * STACK_SECRETS unless `withSecrets` is false.
+ */
+export function stackRaw(stack: string, withSecrets = true): Record<string, string> {
+    const prefix = `${PROJECT}:`;
+    const { config } = mocks.programConfig(stack, {}, withSecrets ? (STACK_SECRETS[stack] ?? {}) : {});
+    return Object.fromEntries(
+        Object.entries(config)
+            .filter(([k]) => k.startsWith(prefix))
+            .map(([k, v]) => [k.slice(prefix.length), v]),
+    );
 }
 
 /** The `names` in the first column of the tables under the README heading `## <section>`. */
@@ -272,41 +45,6 @@ export function documentedNames(section: string): string[] {
     const end = readme.indexOf("\n## ", start + 1);
     const body = readme.slice(start, end < 0 ? undefined : end);
     return [...body.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
-}
-
-/** A self-signed certificate for app.prod.example.com and app.dev.example.com, with its key: test only. */
-export const TEST_TLS = {
-    certificate: fs.readFileSync(path.join(ROOT, "tests", "fixtures", "ingress-tls.crt"), "utf8"),
-    privateKey: fs.readFileSync(path.join(ROOT, "tests", "fixtures", "ingress-tls.key"), "utf8"),
-};
-
-/**
- * Secret config a real stack holds encrypted in its Pulumi.<stack>.yaml, which the committed files
- * cannot (no CLI to encrypt): evaluateStack adds it, and an override of undefined removes it.
- */
-export const STACK_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-    prod: { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey },
-};
-
-/** Reads Pulumi.<stack>.yaml as the CLI would hand it to the program: key -> string (JSON for lists). */
-export function stackConfig(stack: string): Record<string, string> {
-    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
-    const doc = parse(fs.readFileSync(file, "utf8")) ?? {};
-    const out: Record<string, string> = {};
-    for (const [key, value] of Object.entries<unknown>(doc.config ?? {})) {
-        out[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return out;
-}
-
-/** The committed stack file as bare keys (no project prefix), as loadConfig hands it to parseConfig. */
-export function stackRaw(stack: string): Record<string, string> {
-    const prefix = `${PROJECT}:`;
-    return Object.fromEntries(
-        Object.entries(stackConfig(stack))
-            .filter(([k]) => k.startsWith(prefix))
-            .map(([k, v]) => [k.slice(prefix.length), v]),
-    );
 }
 
 /** The problems parseConfig reports for `raw` (keys set to undefined are left out); [] when it parses. */
@@ -349,168 +87,4 @@ export function itRejectsConfig(rows: readonly BadConfigRow[]): void {
             assert.doesNotMatch(text, /BEGIN|END (CERTIFICATE|PRIVATE KEY)/, "a message quotes PEM text");
         });
     }
-}
-
-/**
- * Drops index.ts from the require cache so that requiring it runs the program's top level again. The
- * components it imports are kept: they register nothing when loaded (only when called), so reusing
- * them is the same program and saves compiling them again for every evaluation.
- */
-function forgetProgram(): void {
-    delete require.cache[require.resolve(path.join(ROOT, "index.ts"))];
-}
-
-async function resolveOutput(output: pulumi.Output<unknown>): Promise<ExportedOutput> {
-    const value = await new Promise<unknown>((resolve) => output.apply(resolve));
-    return { value, secret: await pulumi.isSecret(output) };
-}
-
-/**
- * Runs index.ts for `stack` with the committed Pulumi.<stack>.yaml, adjusted by `overrides`
- * (a key set to undefined is removed). Resolves once every registration has completed.
- */
-export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
-    const config = { ...stackConfig(stack), ...prefixed(STACK_SECRETS[stack] ?? {}), ...prefixed(overrides) };
-    // The program is deterministic under the mocks, so test files share one evaluation per stack and
-    // config. A StackRun is read-only: a test that changed it would change it for every other test.
-    const key = JSON.stringify([stack, config]);
-    let run = evaluations.get(key);
-    if (!run) {
-        run = evaluate(stack, config, () => {
-            forgetProgram();
-            // A fresh require is what runs the program's top level again, as `pulumi up` would.
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
-        });
-        evaluations.set(key, run);
-    }
-    return run;
-}
-const evaluations = new Map<string, Promise<StackRun>>();
-
-/**
- * Runs `program` under the Azure mocks as stack `stack` with the given full config (project:key ->
- * value; undefined values dropped). `program` registers resources and returns its outputs; use it to
- * test one component on its own.
- */
-export async function evaluate(
-    stack: string,
-    fullConfig: Record<string, string | undefined>,
-    program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
-): Promise<StackRun> {
-    const registrations: Registration[] = [];
-    const inputsByKey = new Map<string, { raw: any; id: string; state: any }>();
-    // The engine marks additionalSecretOutputs secret; the mock monitor does not, so do it here.
-    const secretOutputsByKey = new Map<string, string[]>();
-    const invokes: { token: string; inputs: any }[] = [];
-
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args) {
-                const inputs = unwrapSecrets(args.inputs);
-                const { id, extra } = azureState(args.type, args.name, inputs);
-                const key = `${args.type}::${args.name}`;
-                const state: Record<string, unknown> = { ...args.inputs, ...extra };
-                for (const field of secretOutputsByKey.get(key) ?? []) {
-                    if (field in state && !isSecretValue(state[field])) state[field] = { [SIG_KEY]: SECRET_SIG, value: state[field] };
-                }
-                inputsByKey.set(key, { raw: args.inputs, id, state });
-                return { id, state };
-            },
-            call(args) {
-                const inputs = unwrapSecrets(args.inputs);
-                invokes.push({ token: args.token, inputs });
-                return answerInvoke(args.token, inputs);
-            },
-        },
-        PROJECT,
-        stack,
-        false,
-    );
-
-    // The mocks do not pass dependencies or options to newResource; read them off the request.
-    const monitor = pulumi.runtime.getMonitor() as any;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
-        const key = `${req.getType()}::${req.getName()}`;
-        secretOutputsByKey.set(key, req.getAdditionalsecretoutputsList());
-        return register(req, (err: any, res: any) => {
-            if (!err) {
-                const recorded = inputsByKey.get(key) ?? { raw: {}, id: "", state: {} };
-                registrations.push({
-                    urn: res.getUrn(),
-                    type: req.getType(),
-                    name: req.getName(),
-                    rawInputs: recorded.raw,
-                    inputs: unwrapSecrets(recorded.raw),
-                    id: recorded.id,
-                    state: unwrapSecrets(recorded.state),
-                    parent: req.getParent(),
-                    dependencies: req.getDependenciesList(),
-                    provider: (req.getProvider() ?? "").split("::").slice(0, -1).join("::"),
-                    protect: req.getProtect() === true,
-                    retainOnDelete: req.getRetainondelete() === true,
-                    ignoreChanges: req.getIgnorechangesList(),
-                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-                    custom: req.getCustom(),
-                });
-            }
-            callback(err, res);
-        });
-    };
-
-    const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries(fullConfig)) if (value !== undefined) config[key] = value;
-    pulumi.runtime.setAllConfig(config);
-
-    let exported: Record<string, unknown>;
-    try {
-        exported = await program();
-    } catch (error) {
-        await pulumi.runtime.disconnect();
-        throw new EvaluationError(error, registrations);
-    }
-    const outputs: Record<string, ExportedOutput> = {};
-    for (const [name, value] of Object.entries(exported)) {
-        if (pulumi.Output.isInstance(value)) outputs[name] = await resolveOutput(value);
-    }
-    await pulumi.runtime.disconnect();
-
-    const byUrn = new Map(registrations.map((r) => [r.urn, r]));
-    const run: StackRun = {
-        resources: registrations,
-        invokes,
-        outputs,
-        ofType: (type) => registrations.filter((r) => r.type === type),
-        get(type, name) {
-            const found = registrations.filter((r) => r.type === type && r.name === name);
-            if (found.length !== 1) {
-                const names = run.ofType(type).map((r) => r.name);
-                throw new Error(`expected one ${type} named ${name}, found ${found.length}; names: ${names.join(", ")}`);
-            }
-            return found[0];
-        },
-        byUrn(urn) {
-            const found = byUrn.get(urn);
-            if (!found) throw new Error(`no registration with URN ${urn}`);
-            return found;
-        },
-        dependsOn(urn, on) {
-            const seen = new Set<string>();
-            const visit = (u: string): boolean => {
-                if (seen.has(u)) return false;
-                seen.add(u);
-                const r = byUrn.get(u);
-                if (!r) return false;
-                return r.dependencies.some((d) => d === on || visit(d));
-            };
-            return visit(urn);
-        },
-    };
-    return run;
-}
-
-/** Bare keys become `<project>:<key>`; keys that already name a namespace stay as they are. */
-export function prefixed(overrides: Record<string, string | undefined>): Record<string, string | undefined> {
-    return Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k.includes(":") ? k : `${PROJECT}:${k}`, v]));
 }

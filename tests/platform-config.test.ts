@@ -41,7 +41,7 @@ describe("platform config", () => {
     });
 
     it("prod cannot be deployed without the ingress certificate and key, and says how to set them", async () => {
-        const cfg = parseConfig(committed("prod"), PROJECT, "prod");
+        const cfg = parseConfig(committed("prod", false), PROJECT, "prod");
         const problems = checkDeployable(cfg);
         assert.deepEqual(
             problems.map((p) => p.split(":")[0]),

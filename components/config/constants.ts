@@ -1,0 +1,45 @@
+// The enumerations and fixed names stack configuration is checked against.
+
+export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/**
+ * Where a stack's cluster and secrets come from, derived from the environment (never a flag of its
+ * own): azure (dev, prod) creates AKS, Key Vaults and workload identities; none (local) deploys into
+ * an existing cluster of the kubeconfig, with Kubernetes Secrets where Key Vault would be.
+ */
+export type Cloud = "azure" | "none";
+export function cloudOf(environment: Environment): Cloud {
+    return environment === "local" ? "none" : "azure";
+}
+
+export const CLUSTER_TIERS = ["Free", "Standard", "Premium"] as const;
+export const UPGRADE_CHANNELS = ["none", "patch", "stable", "rapid", "node-image"] as const;
+/** Channels that never change the Kubernetes version, so a patch-level kubernetesVersion stays true. */
+export const VERSION_KEEPING_CHANNELS: readonly (typeof UPGRADE_CHANNELS)[number][] = ["none", "node-image"];
+export const NODE_OS_UPGRADE_CHANNELS = ["None", "Unmanaged", "NodeImage", "SecurityPatch"] as const;
+export const WEEK_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] as const;
+export const UNSEAL_KEY_SIZES = [2048, 3072, 4096] as const;
+export const NETWORK_ACL_MODES = ["allow", "deny"] as const;
+export const KEY_VAULT_SKUS = ["standard", "premium"] as const;
+export const MESH_MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
+
+/** Length of the random suffix that makes Key Vault names globally unique. */
+export const NAME_SUFFIX_LENGTH = 4;
+/** Longest Key Vault name Azure accepts. */
+export const KEY_VAULT_NAME_MAX = 24;
+/** Oldest Kubernetes minor version we accept (AKS supports the newest three or four minors). */
+export const MIN_KUBERNETES_MINOR = 31;
+/** AKS's built-in Premium SSD class (the azuredisk CSI driver): Vault's raft volumes in prod. */
+export const PREMIUM_STORAGE_CLASS = "managed-csi-premium";
+/** HashiCorp Vault's namespace: its server and, in prod, its initialisation Job run here. */
+export const VAULT_NAMESPACE = "vault";
+
+/** The lab's two HTTP services. */
+export const SERVICE_NAMES = ["product-service", "order-service"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** The namespace the applications run in, one per environment as in the lab. */
+export function appNamespace(environment: Environment): string {
+    return `microservices-${environment}`;
+}

@@ -1,0 +1,468 @@
+// The one table of stack configuration keys. Parsing (read.ts), validation (validators.ts, parse.ts),
+// Pulumi.yaml's `template.config` and the README's configuration table all derive from it; a test
+// checks that the two files are current (`npm run config:docs` rewrites them).
+//
+// Why the keys are not declared under Pulumi.yaml's `config:` (pulumi/pulumi
+// sdk/go/common/workspace/config.go, `mergeConfig`): a key of the project's namespace declared there
+// with neither `default` nor `value` is REQUIRED on every stack ("Stack 'dev' is missing configuration
+// values ..."), whatever its `type`; a declared `default` is injected into every stack as if it had
+// been set, so the program could no longer tell "unset" from "set", local would receive the Azure keys
+// it must reject, and a default that differs between dev and prod cannot be written there at all; and
+// a `secret: true` key with a default fails on every stack that does not set it encrypted
+// (`validateStackConfigValue` checks the injected plain default too). `template.config` only
+// documents keys for `pulumi new` (sdk/go/common/apitype/templates.go, ProjectTemplateConfigValue)
+// and makes nothing required, so that is where the declarations live.
+import {
+    KEY_VAULT_NAME_MAX,
+    CLUSTER_TIERS,
+    KEY_VAULT_SKUS,
+    MESH_MTLS_MODES,
+    NETWORK_ACL_MODES,
+    NODE_OS_UPGRADE_CHANNELS,
+    UNSEAL_KEY_SIZES,
+    UPGRADE_CHANNELS,
+    WEEK_DAYS,
+    type Environment,
+} from "./constants";
+import { maxNamePrefixLength } from "./names";
+import * as v from "./validators";
+
+export type ConfigType = "string" | "integer" | "boolean" | "array";
+export type ValueOf<T extends ConfigType> = T extends "string"
+    ? string
+    : T extends "integer"
+      ? number
+      : T extends "boolean"
+        ? boolean
+        : readonly string[];
+
+/**
+ * Which stacks may set a key: `any` every stack; `azure` only stacks that create Azure (dev, prod: the
+ * key configures an Azure resource or the Key Vault CSI path); `none` only stacks on an existing cluster
+ * (local). A key set where nothing reads it is rejected: a setting that silently does nothing misleads.
+ */
+export type Scope = "any" | "azure" | "none";
+
+/** A default: one value, one per environment (local falls back to dev's), or derived from the environment. */
+export type Default<V> = V | { readonly dev: V; readonly prod: V; readonly local?: V } | ((environment: Environment) => V);
+
+export interface KeySpec<T extends ConfigType = ConfigType> {
+    readonly type: T;
+    readonly scope: Scope;
+    /** One sentence for the README and `pulumi new`. */
+    readonly description: string;
+    /** Absent: the key has no default (optional, or required where `required` says so). */
+    readonly default?: Default<ValueOf<T>>;
+    /** How the README states a derived or absent default. */
+    readonly defaultText?: string;
+    /** The value must arrive encrypted (`pulumi config set --secret`). */
+    readonly secret?: boolean;
+    /** A boolean key that turns the feature this key configures on; the key is validated either way. */
+    readonly enabledBy?: string;
+    /** The key's own rule (cross-key rules live in parse.ts): an error message, or undefined. */
+    readonly check?: (key: string, value: ValueOf<T>) => string | undefined | readonly (string | undefined)[];
+}
+
+/** A key of any type: a union, so that each entry's `check` is typed by its own `type`. */
+export type AnyKeySpec = KeySpec<"string"> | KeySpec<"integer"> | KeySpec<"boolean"> | KeySpec<"array">;
+
+/** Every key this program reads. Order is the README's order. */
+export const CONFIG_KEYS = {
+    environment: {
+        type: "string",
+        scope: "any",
+        description: "dev, prod or local (an existing cluster from the kubeconfig, no Azure).",
+        defaultText: "the stack name when it is dev, prod or local",
+    },
+    location: {
+        type: "string",
+        scope: "azure",
+        default: "eastus",
+        description: "Azure region, lowercase programmatic name.",
+        check: v.checkRegion,
+    },
+    namePrefix: {
+        type: "string",
+        scope: "azure",
+        default: "gitops",
+        description: `Prefix of every resource name: lowercase letters and digits, starting with a letter, 2 up to ${maxNamePrefixLength("dev")} characters on dev and ${maxNamePrefixLength("prod")} on prod (the unseal Key Vault's name, \`<prefix>-<environment>-seal-<4 random>\`, has at most ${KEY_VAULT_NAME_MAX}).`,
+    },
+    tags: {
+        type: "array",
+        scope: "azure",
+        default: [],
+        description: "Extra tags as key=value strings; project, stack and environment are always set.",
+        check: (key, tags) => tags.map((t) => v.checkTag(key, t)),
+    },
+    kubernetesVersion: {
+        type: "string",
+        scope: "azure",
+        default: "1.33",
+        description:
+            "Kubernetes version, 1.31 or newer, as major.minor (quote it in YAML). major.minor.patch only with autoUpgradeChannel none or node-image.",
+        check: v.checkKubernetesVersion,
+    },
+    clusterTier: {
+        type: "string",
+        scope: "azure",
+        default: { dev: "Free", prod: "Standard" },
+        description: "AKS pricing tier: Free, Standard or Premium.",
+        check: (key, value) => v.checkOneOf(key, value, CLUSTER_TIERS),
+    },
+    systemPoolVmSize: {
+        type: "string",
+        scope: "azure",
+        default: { dev: "Standard_D2s_v5", prod: "Standard_D4s_v5" },
+        description: "VM size of the system pool.",
+        check: v.checkVmSize,
+    },
+    systemPoolNodeCount: {
+        type: "integer",
+        scope: "azure",
+        default: { dev: 2, prod: 3 },
+        description: "System pool node count (initial count with autoscaling), 1-100.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 100),
+    },
+    systemPoolAutoscaling: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description: "Cluster autoscaler on the system pool.",
+    },
+    systemPoolMinCount: {
+        type: "integer",
+        scope: "azure",
+        default: { dev: 1, prod: 3 },
+        description: "System pool autoscaler minimum, 1-100.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 100),
+    },
+    systemPoolMaxCount: {
+        type: "integer",
+        scope: "azure",
+        default: { dev: 3, prod: 5 },
+        description: "System pool autoscaler maximum, 1-100.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 100),
+    },
+    systemPoolZones: {
+        type: "array",
+        scope: "azure",
+        default: { dev: [], prod: ["1", "2", "3"] },
+        description: 'Availability zones of the system pool, distinct values from "1", "2", "3" (quoted).',
+        check: v.checkZones,
+    },
+    userPoolEnabled: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description: "Add a user pool for workloads (the system pool is then tainted CriticalAddonsOnly).",
+    },
+    userPoolVmSize: {
+        type: "string",
+        scope: "azure",
+        default: "Standard_D4s_v5",
+        enabledBy: "userPoolEnabled",
+        description: "VM size of the user pool.",
+        check: v.checkVmSize,
+    },
+    userPoolNodeCount: {
+        type: "integer",
+        scope: "azure",
+        default: 3,
+        enabledBy: "userPoolEnabled",
+        description: "User pool node count (initial count with autoscaling), 1-100.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 100),
+    },
+    userPoolAutoscaling: {
+        type: "boolean",
+        scope: "azure",
+        default: true,
+        enabledBy: "userPoolEnabled",
+        description: "Cluster autoscaler on the user pool.",
+    },
+    userPoolMinCount: {
+        type: "integer",
+        scope: "azure",
+        default: 3,
+        enabledBy: "userPoolEnabled",
+        description: "User pool autoscaler minimum, 1-100.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 100),
+    },
+    userPoolMaxCount: {
+        type: "integer",
+        scope: "azure",
+        default: 10,
+        enabledBy: "userPoolEnabled",
+        description: "User pool autoscaler maximum, 1-100.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 100),
+    },
+    userPoolZones: {
+        type: "array",
+        scope: "azure",
+        default: ["1", "2", "3"],
+        enabledBy: "userPoolEnabled",
+        description: "Availability zones of the user pool.",
+        check: v.checkZones,
+    },
+    podCidr: {
+        type: "string",
+        scope: "azure",
+        default: "10.244.0.0/16",
+        description: "Pod CIDR of the Azure CNI overlay.",
+        check: v.checkCidr,
+    },
+    serviceCidr: {
+        type: "string",
+        scope: "azure",
+        default: "10.0.0.0/16",
+        description: "Kubernetes service CIDR, disjoint from podCidr; the DNS service IP is its 10th address.",
+        check: v.checkCidr,
+    },
+    autoUpgradeChannel: {
+        type: "string",
+        scope: "azure",
+        default: "patch",
+        description: "AKS auto-upgrade channel: none, patch, stable, rapid, node-image.",
+        check: (key, value) => v.checkOneOf(key, value, UPGRADE_CHANNELS),
+    },
+    nodeOsUpgradeChannel: {
+        type: "string",
+        scope: "azure",
+        default: "NodeImage",
+        description: "Node OS upgrade channel: None, Unmanaged, NodeImage, SecurityPatch.",
+        check: (key, value) => v.checkOneOf(key, value, NODE_OS_UPGRADE_CHANNELS),
+    },
+    maintenanceDay: {
+        type: "string",
+        scope: "azure",
+        default: "Sunday",
+        description: "Day of the weekly maintenance window, Monday-Sunday.",
+        check: (key, value) => v.checkOneOf(key, value, WEEK_DAYS),
+    },
+    maintenanceStartHour: {
+        type: "integer",
+        scope: "azure",
+        default: 2,
+        description: "Start hour (UTC) of the maintenance window, 0-23.",
+        check: (key, value) => v.checkIntRange(key, value, 0, 23),
+    },
+    maintenanceDurationHours: {
+        type: "integer",
+        scope: "azure",
+        default: 4,
+        description: "Length of the maintenance window in hours, 4-24 (AKS rejects shorter windows).",
+        check: (key, value) => v.checkIntRange(key, value, 4, 24),
+    },
+    entraIdEnabled: {
+        type: "boolean",
+        scope: "azure",
+        default: false,
+        description: "Entra ID authentication with Azure RBAC for Kubernetes (the kubeconfig then needs kubelogin).",
+    },
+    entraAdminGroupObjectIds: {
+        type: "array",
+        scope: "azure",
+        default: [],
+        enabledBy: "entraIdEnabled",
+        description: "Object IDs of Entra ID groups with cluster admin.",
+        check: (key, ids) => ids.map((id) => v.checkGuid(key, id)),
+    },
+    disableLocalAccounts: {
+        type: "boolean",
+        scope: "azure",
+        default: false,
+        description: "Disable the cluster's local accounts; needs entraIdEnabled and an admin group.",
+    },
+    logRetentionDays: {
+        type: "integer",
+        scope: "azure",
+        default: 30,
+        description: "Log Analytics retention in days, 30-730.",
+        check: (key, value) => v.checkIntRange(key, value, 30, 730),
+    },
+    keyVaultSku: {
+        type: "string",
+        scope: "azure",
+        default: "standard",
+        description: "Key Vault SKU, standard or premium.",
+        check: (key, value) => v.checkOneOf(key, value, KEY_VAULT_SKUS),
+    },
+    keyVaultRetentionDays: {
+        type: "integer",
+        scope: "azure",
+        default: { dev: 7, prod: 90 },
+        description: "Key Vault soft-delete retention in days, 7-90.",
+        check: (key, value) => v.checkIntRange(key, value, 7, 90),
+    },
+    keyVaultPurgeProtection: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description: "Key Vault purge protection (cannot be turned off once on; required in prod).",
+    },
+    keyVaultNetworkAclMode: {
+        type: "string",
+        scope: "azure",
+        default: "allow",
+        description: "Key Vault firewall default action, allow or deny (deny needs keyVaultAllowedIpRanges).",
+        check: (key, value) => v.checkOneOf(key, value, NETWORK_ACL_MODES),
+    },
+    keyVaultAllowedIpRanges: {
+        type: "array",
+        scope: "azure",
+        default: [],
+        description: "IPv4 addresses or CIDR ranges let through the Key Vault firewall.",
+        check: (key, ranges) => ranges.map((ip) => v.checkCidr(key, ip)),
+    },
+    unsealKeySize: {
+        type: "integer",
+        scope: "azure",
+        default: 3072,
+        description: "RSA size of Vault's unseal key: 2048, 3072 or 4096.",
+        check: (key, value) => v.checkOneOf(key, value, UNSEAL_KEY_SIZES),
+    },
+    unsealKeyRotationDays: {
+        type: "integer",
+        scope: "azure",
+        default: 0,
+        description: "Days between automatic unseal key rotations, 28-730, or 0 for none.",
+        check: (key, value) => (value === 0 ? undefined : v.checkIntRange(key, value, 28, 730)),
+    },
+    meshMtlsMode: {
+        type: "string",
+        scope: "any",
+        default: "STRICT",
+        description: "Mesh-wide Istio PeerAuthentication mode, STRICT or PERMISSIVE; prod must be STRICT.",
+        check: (key, value) => v.checkOneOf(key, value, MESH_MTLS_MODES),
+    },
+    csiRotationPollInterval: {
+        type: "string",
+        // The CSI driver only exists to read Key Vault.
+        scope: "azure",
+        default: "2m",
+        description: "How often the Secrets Store CSI driver re-reads Key Vault objects, a whole number of s, m or h.",
+        check: v.checkPollInterval,
+    },
+    ingressHost: {
+        type: "string",
+        scope: "any",
+        default: (environment) => `app.${environment}.example.com`,
+        defaultText: "app.<environment>.example.com",
+        description: "Host the Istio ingress gateway serves over HTTPS; a configured certificate must cover it.",
+        check: v.checkHostName,
+    },
+    ingressTlsCertificate: {
+        type: "string",
+        scope: "any",
+        secret: true,
+        defaultText: "none (required in prod; dev generates a self-signed one)",
+        description:
+            "PEM certificate (chain) for ingressHost, stored in Key Vault: `pulumi config set --secret ingressTlsCertificate < cert.pem`.",
+    },
+    ingressTlsPrivateKey: {
+        type: "string",
+        scope: "any",
+        secret: true,
+        defaultText: "none (required in prod; dev generates one)",
+        description: "Unencrypted PEM private key of ingressTlsCertificate: `pulumi config set --secret ingressTlsPrivateKey < key.pem`.",
+    },
+    vaultRecoveryShares: {
+        type: "integer",
+        scope: "any",
+        default: 5,
+        description: "Recovery key shares the prod Vault initialisation creates, 1-10 (read in prod only).",
+    },
+    vaultRecoveryThreshold: {
+        type: "integer",
+        scope: "any",
+        default: 3,
+        description: "Recovery keys needed to regenerate a root token, 2 up to vaultRecoveryShares (1 with one share).",
+    },
+    productServiceImage: {
+        type: "string",
+        scope: "any",
+        defaultText: "none (required)",
+        description: "Image repository of product-service, without tag, e.g. ghcr.io/<owner>/product-service.",
+        check: v.checkImageRepository,
+    },
+    productServiceTag: {
+        type: "string",
+        scope: "any",
+        defaultText: "none (required)",
+        description: "Pinned image tag of product-service (not latest).",
+        check: v.checkImageTag,
+    },
+    orderServiceImage: {
+        type: "string",
+        scope: "any",
+        defaultText: "none (required)",
+        description: "Image repository of order-service, without tag.",
+        check: v.checkImageRepository,
+    },
+    orderServiceTag: {
+        type: "string",
+        scope: "any",
+        defaultText: "none (required)",
+        description: "Pinned image tag of order-service (not latest).",
+        check: v.checkImageTag,
+    },
+    argocdEnabled: {
+        type: "boolean",
+        scope: "any",
+        default: false,
+        description: "Install Argo CD and hand the services to it (app-of-apps) instead of deploying them as Helm releases.",
+    },
+    argocdRepoUrl: {
+        type: "string",
+        scope: "any",
+        enabledBy: "argocdEnabled",
+        defaultText: "none (required with argocdEnabled)",
+        description: "Git repository Argo CD deploys from (https or ssh).",
+        check: v.checkGitUrl,
+    },
+    argocdPath: {
+        type: "string",
+        scope: "any",
+        enabledBy: "argocdEnabled",
+        default: (environment) => `argocd/apps/${environment}`,
+        defaultText: "argocd/apps/<environment>",
+        description: "Folder of the environment's Application manifests in that repository.",
+        check: v.checkRelativePath,
+    },
+    argocdRevision: {
+        type: "string",
+        scope: "any",
+        enabledBy: "argocdEnabled",
+        default: "main",
+        description: "Branch, tag or commit Argo CD tracks.",
+    },
+    kubeconfigContext: {
+        type: "string",
+        scope: "none",
+        defaultText: "the kubeconfig's current context at each pulumi up",
+        description: "Kubeconfig context of the existing cluster the local stack deploys to, e.g. kind-kind, k3d-dev, minikube, microk8s.",
+        check: v.checkKubeconfigContext,
+    },
+} as const satisfies Record<string, AnyKeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+export type Spec<K extends ConfigKey> = (typeof CONFIG_KEYS)[K];
+/** The typed value of a key: undefined where it has no default and is unset. */
+export type KeyValue<K extends ConfigKey> = ValueOf<Spec<K>["type"]> | (Spec<K> extends { default: unknown } ? never : undefined);
+export type KeyValues = { readonly [K in ConfigKey]: KeyValue<K> };
+
+export const KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
+
+export function specOf(key: ConfigKey): KeySpec {
+    return CONFIG_KEYS[key] as KeySpec;
+}
+
+/** The default of `key` for `environment`, or undefined where it has none. */
+export function defaultOf(key: ConfigKey, environment: Environment): unknown {
+    const d = specOf(key).default;
+    if (typeof d === "function") return d(environment);
+    if (d !== null && typeof d === "object" && !Array.isArray(d) && "dev" in d) {
+        const perEnvironment = d as { dev: unknown; prod: unknown; local?: unknown };
+        return environment === "local" ? (perEnvironment.local ?? perEnvironment.dev) : perEnvironment[environment];
+    }
+    return d;
+}

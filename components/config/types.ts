@@ -1,0 +1,161 @@
+// The typed configuration the components receive. Only this folder reads stack config.
+import type * as pulumi from "@pulumi/pulumi";
+import type {
+    CLUSTER_TIERS,
+    Cloud,
+    Environment,
+    KEY_VAULT_SKUS,
+    MESH_MTLS_MODES,
+    NETWORK_ACL_MODES,
+    NODE_OS_UPGRADE_CHANNELS,
+    ServiceName,
+    UNSEAL_KEY_SIZES,
+    UPGRADE_CHANNELS,
+    WEEK_DAYS,
+} from "./constants";
+
+/** A container image: repository and a pinned tag. */
+export interface ImageRef {
+    readonly repository: string;
+    readonly tag: string;
+}
+
+export interface NodePoolConfig {
+    /** Azure VM size of the pool's nodes. */
+    readonly vmSize: string;
+    /** Node count when autoscaling is off, initial count when it is on. */
+    readonly nodeCount: number;
+    /** Whether the cluster autoscaler manages the pool. */
+    readonly autoscaling: boolean;
+    /** Autoscaler bounds (equal to nodeCount when autoscaling is off). */
+    readonly minCount: number;
+    readonly maxCount: number;
+    /** Availability zones the pool spreads across; empty for no zones. */
+    readonly zones: readonly string[];
+}
+
+export interface MaintenanceWindowConfig {
+    readonly dayOfWeek: (typeof WEEK_DAYS)[number];
+    /** Start hour, UTC. */
+    readonly startHour: number;
+    readonly durationHours: number;
+}
+
+/** A Kubernetes service account: the subject of one federated credential. */
+export interface ServiceAccountRef {
+    readonly namespace: string;
+    readonly name: string;
+}
+
+/**
+ * Where the Azure layer and the in-cluster layer meet. Each identity's federated subjects are defined
+ * here once; the Azure side federates exactly these and the Kubernetes side creates exactly these.
+ */
+export interface IdentityBindings {
+    /** HashiCorp Vault's server: unwraps its root key with the unseal key. */
+    readonly vaultUnseal: readonly ServiceAccountRef[];
+    /** The applications: read their secrets from the application Key Vault through the CSI driver. */
+    readonly appSecrets: readonly ServiceAccountRef[];
+    /** The Istio ingress gateway: reads its TLS certificate and key from the application Key Vault. */
+    readonly ingressTls: readonly ServiceAccountRef[];
+    /** The prod Vault initialisation Job: writes recovery keys and root token to Key Vault. Empty in dev (no Job). */
+    readonly vaultInit: readonly ServiceAccountRef[];
+}
+
+export interface Names {
+    readonly resourceGroup: string;
+    readonly cluster: string;
+    readonly dnsPrefix: string;
+    readonly logAnalytics: string;
+    readonly appInsights: string;
+    /** Key Vault names without the random suffix; the suffix is appended by the Azure layer. */
+    readonly appVaultStem: string;
+    readonly unsealVaultStem: string;
+    readonly unsealKey: string;
+}
+
+export interface PlatformConfig {
+    readonly project: string;
+    readonly stack: string;
+    readonly environment: Environment;
+    /** azure: the stack creates its AKS cluster and Key Vaults; none: an existing cluster, no Azure at all. */
+    readonly cloud: Cloud;
+    /** cloud none: kubeconfig context of the existing cluster; undefined means the kubeconfig's current context. */
+    readonly kubeconfigContext?: string;
+    // From here to `unsealKey`: settings of the Azure resources, read only where cloud is azure (a stack
+    // without Azure rejects their keys and holds the defaults, which nothing reads).
+    readonly location: string;
+    readonly namePrefix: string;
+    readonly names: Names;
+    /** Tags on every Azure resource that takes them: project, stack, environment, plus `tags`. */
+    readonly tags: Readonly<Record<string, string>>;
+    readonly cluster: {
+        readonly kubernetesVersion: string;
+        readonly tier: (typeof CLUSTER_TIERS)[number];
+        readonly systemPool: NodePoolConfig;
+        /** Absent when the stack runs workloads on the system pool. */
+        readonly userPool?: NodePoolConfig;
+        readonly podCidr: string;
+        readonly serviceCidr: string;
+        readonly dnsServiceIp: string;
+        readonly autoUpgradeChannel: (typeof UPGRADE_CHANNELS)[number];
+        readonly nodeOsUpgradeChannel: (typeof NODE_OS_UPGRADE_CHANNELS)[number];
+        readonly maintenanceWindow: MaintenanceWindowConfig;
+        readonly entraId?: { readonly adminGroupObjectIds: readonly string[] };
+        readonly disableLocalAccounts: boolean;
+    };
+    readonly monitoring: { readonly logRetentionDays: number };
+    readonly keyVault: {
+        readonly sku: (typeof KEY_VAULT_SKUS)[number];
+        readonly softDeleteRetentionDays: number;
+        readonly purgeProtection: boolean;
+        readonly networkAclMode: (typeof NETWORK_ACL_MODES)[number];
+        readonly allowedIpRanges: readonly string[];
+    };
+    readonly unsealKey: {
+        readonly size: (typeof UNSEAL_KEY_SIZES)[number];
+        /** Days between automatic rotations; 0 turns rotation off. */
+        readonly rotationDays: number;
+    };
+    readonly identities: IdentityBindings;
+    /** Stateful Azure resources get `protect` (prod). */
+    readonly protectStatefulResources: boolean;
+    /** Platform components run several replicas with disruption budgets (prod). */
+    readonly highAvailability: boolean;
+    readonly mesh: {
+        /** Mesh-wide PeerAuthentication mode; prod is always STRICT. */
+        readonly mtlsMode: (typeof MESH_MTLS_MODES)[number];
+    };
+    readonly secretsStore: {
+        /** How often the CSI driver re-reads mounted Key Vault objects, e.g. 2m. */
+        readonly rotationPollInterval: string;
+    };
+    readonly ingress: {
+        /** Host name the ingress gateway serves over HTTPS. */
+        readonly host: string;
+        /**
+         * Type of the gateway's Service. AKS provisions a load balancer; an existing local cluster often
+         * has none (kind, MicroK8s without MetalLB), and Helm would wait for its address until it timed out.
+         */
+        readonly serviceType: "LoadBalancer" | "NodePort";
+        /** Certificate and key (PEM, secret) from config; absent in dev means a generated self-signed pair. */
+        readonly tls?: { readonly certificate: pulumi.Output<string>; readonly privateKey: pulumi.Output<string> };
+    };
+    readonly workloads: {
+        /** Container images of the lab's two services, by service name. */
+        readonly images: Readonly<Record<ServiceName, ImageRef>>;
+        /** When set, Argo CD deploys the services from Git (app-of-apps) instead of this program. */
+        readonly argocd?: { readonly repoUrl: string; readonly path: string; readonly revision: string };
+    };
+    readonly vault: {
+        /** dev: a single in-memory dev server; ha: raft x3 auto-unsealed by the Key Vault key. */
+        readonly mode: "dev" | "ha";
+        /** Server replicas (ha). */
+        readonly replicas: number;
+        /** Storage class of the raft volumes (ha). */
+        readonly storageClass: string;
+        /** Recovery key shares and threshold `vault operator init` creates (ha). */
+        readonly recoveryShares: number;
+        readonly recoveryThreshold: number;
+    };
+}

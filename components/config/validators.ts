@@ -1,0 +1,216 @@
+// Pure validators. Each returns an error message naming the key, the value and what is allowed, or
+// undefined when the value is fine. Tested with tables of good and bad input (tests/config.test.ts).
+import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
+import { MIN_KUBERNETES_MINOR } from "./constants";
+import type { NodePoolConfig } from "./types";
+
+export const show = (value: unknown): string => JSON.stringify(value);
+
+export function checkOneOf<T>(key: string, value: T, allowed: readonly T[]): string | undefined {
+    return allowed.includes(value) ? undefined : `${key}: ${show(value)} is not allowed; use one of ${allowed.join(", ")}`;
+}
+
+export function checkIntRange(key: string, value: number, min: number, max: number): string | undefined {
+    return Number.isInteger(value) && value >= min && value <= max
+        ? undefined
+        : `${key}: ${show(value)} is not allowed; use a whole number from ${min} to ${max}`;
+}
+
+export function checkRegion(key: string, value: string): string | undefined {
+    return /^[a-z][a-z0-9]{2,29}$/.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not an Azure region name; use the lowercase programmatic name, e.g. eastus or westeurope`;
+}
+
+/** A name prefix of 2 up to `max` lowercase letters and digits, starting with a letter. */
+export function checkNamePrefix(key: string, value: string, max: number, why: string): string | undefined {
+    return /^[a-z][a-z0-9]*$/.test(value) && value.length >= 2 && value.length <= max
+        ? undefined
+        : `${key}: ${show(value)} is not allowed; use 2-${max} lowercase letters and digits, starting with a letter (${why})`;
+}
+
+export function checkKubernetesVersion(key: string, value: string): string | undefined {
+    const match = /^1\.(\d+)(\.\d+)?$/.exec(value);
+    if (match && Number(match[1]) >= MIN_KUBERNETES_MINOR) return undefined;
+    return `${key}: ${show(value)} is not allowed; use a supported AKS version 1.${MIN_KUBERNETES_MINOR} or newer, as major.minor or major.minor.patch`;
+}
+
+export function checkVmSize(key: string, value: string): string | undefined {
+    return /^Standard_[A-Za-z0-9_]+$/.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not an Azure VM size; use a name like Standard_D4s_v5`;
+}
+
+export function checkZones(key: string, value: readonly string[]): string | undefined {
+    const ok = value.every((z) => ["1", "2", "3"].includes(z)) && new Set(value).size === value.length;
+    return ok ? undefined : `${key}: ${show(value)} is not allowed; use distinct zones from "1", "2", "3", or none`;
+}
+
+export function checkCidr(key: string, value: string): string | undefined {
+    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/(\d{1,2}))?$/.exec(value);
+    const ok = match !== null && match.slice(1, 5).every((o) => Number(o) <= 255) && (match[6] === undefined || Number(match[6]) <= 32);
+    return ok ? undefined : `${key}: ${show(value)} is not an IPv4 address or CIDR range, e.g. 10.0.0.0/16`;
+}
+
+export function checkGuid(key: string, value: string): string | undefined {
+    return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not an object ID; use a GUID like 00000000-0000-0000-0000-000000000000`;
+}
+
+/** Key Vault names: 3-24 characters, letters, digits and hyphens, start with a letter, end with a letter or digit, no "--". */
+export function checkKeyVaultName(key: string, value: string): string | undefined {
+    const ok = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/.test(value) && !value.includes("--");
+    return ok
+        ? undefined
+        : `${key}: makes the Key Vault name ${show(value)} (${value.length} characters); Key Vault names are 3-24 letters, digits and single hyphens, starting with a letter`;
+}
+
+export function checkTag(key: string, value: string): string | undefined {
+    const match = /^([^=<>%&\\?/]{1,512})=(.{0,256})$/.exec(value);
+    return match
+        ? undefined
+        : `${key}: ${show(value)} is not a tag; use key=value, a key of 1-512 characters without < > % & \\ ? / and a value of at most 256`;
+}
+
+/** The CSI driver's rotation poll interval: a whole number of seconds, minutes or hours, e.g. 2m. */
+export function checkPollInterval(key: string, value: string): string | undefined {
+    return /^[1-9]\d*[smh]$/.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not allowed; use a whole number followed by s, m or h, e.g. 2m`;
+}
+
+/** A DNS host name: two or more lowercase labels of letters, digits and inner hyphens. */
+export function checkHostName(key: string, value: string): string | undefined {
+    const label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+    return value.length <= 253 && new RegExp(`^${label}(\\.${label})+$`).test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not a host name; use lowercase DNS labels separated by dots, e.g. shop.example.com`;
+}
+
+/**
+ * A PEM certificate and its private key for `host`: both parse, the key belongs to the certificate,
+ * the certificate covers the host and has not expired. Messages never quote the PEM text (a secret).
+ */
+export function checkTlsPair(certificate: string, privateKey: string, host: string, now: Date = new Date()): string[] {
+    const errors: string[] = [];
+    const fromFile = (key: string, file: string) => `set it from the file with pulumi config set --secret ${key} < ${file}`;
+    let cert: X509Certificate | undefined;
+    let key: KeyObject | undefined;
+    try {
+        cert = new X509Certificate(certificate);
+    } catch {
+        errors.push(
+            `ingressTlsCertificate: (value not shown) is not a PEM X.509 certificate; ${fromFile("ingressTlsCertificate", "cert.pem")}`,
+        );
+    }
+    try {
+        key = createPrivateKey(privateKey);
+    } catch {
+        errors.push(
+            `ingressTlsPrivateKey: (value not shown) is not an unencrypted PEM private key; ${fromFile("ingressTlsPrivateKey", "key.pem")}`,
+        );
+    }
+    if (cert) {
+        const names = cert.subjectAltName ?? cert.subject.replace(/\n/g, ", ");
+        if (new Date(cert.validTo) <= now)
+            errors.push(`ingressTlsCertificate: (${names}) expired on ${cert.validTo}; use a current certificate`);
+        if (!cert.checkHost(host)) {
+            errors.push(
+                `ingressTlsCertificate: (${names}) does not cover ingressHost ${show(host)}; use a certificate for that host or set ingressHost to a name it covers`,
+            );
+        }
+        if (key && !cert.checkPrivateKey(key)) {
+            errors.push("ingressTlsPrivateKey: (value not shown) is not the key of ingressTlsCertificate; set the matching private key");
+        }
+    }
+    return errors;
+}
+
+/**
+ * A kubeconfig context name as kubectl lists it (kind-kind, k3d-dev, minikube, microk8s, an EKS ARN):
+ * anything printable, but not empty and without surrounding whitespace, which no tool writes.
+ */
+export function checkKubeconfigContext(key: string, value: string): string | undefined {
+    const ok = value.length > 0 && value.length <= 253 && value.trim() === value && !/[\x00-\x1f\x7f]/.test(value);
+    return ok
+        ? undefined
+        : `${key}: ${show(value)} is not a context name; use one from kubectl config get-contexts, e.g. kind-kind, or unset it for the current context`;
+}
+
+/** A container image repository, e.g. ghcr.io/org/product-service (no tag: that is its own key). */
+export function checkImageRepository(key: string, value: string): string | undefined {
+    const part = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
+    return new RegExp(`^(?:[a-z0-9.-]+(?::\\d+)?/)?${part}(?:/${part})*$`).test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not an image repository; use a lowercase reference without a tag, e.g. ghcr.io/my-org/product-service`;
+}
+
+/** An image tag that pins a build: not "latest", which would change under a running deployment. */
+export function checkImageTag(key: string, value: string): string | undefined {
+    if (value === "latest") return `${key}: "latest" is not allowed; pin a build tag such as v1.0.0 or dev-<sha>`;
+    return /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not an image tag; use up to 128 letters, digits, '.', '_' or '-', e.g. v1.0.0`;
+}
+
+/** A Git repository URL Argo CD can clone: https:// or ssh (git@host:org/repo.git). */
+export function checkGitUrl(key: string, value: string): string | undefined {
+    return /^(https:\/\/[^\s/]+\/\S+|git@[^\s:]+:\S+|ssh:\/\/\S+)$/.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not a Git URL; use https://github.com/<org>/<repo>.git or git@github.com:<org>/<repo>.git`;
+}
+
+/** A folder inside a Git repository: relative, never climbing out of it. */
+export function checkRelativePath(key: string, value: string): string | undefined {
+    return value.length > 0 && !value.startsWith("/") && !value.split("/").includes("..")
+        ? undefined
+        : `${key}: ${show(value)} is not allowed; use a path relative to the repository root, e.g. argocd/apps/dev`;
+}
+
+/** Vault's recovery key split: 1 of 1, or a threshold from 2 up to the number of shares (at most 10). */
+export function checkRecoverySplit(shares: number, threshold: number): string | undefined {
+    const bad = checkIntRange("vaultRecoveryShares", shares, 1, 10);
+    if (bad) return bad;
+    if (shares === 1)
+        return threshold === 1 ? undefined : `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares 1; use 1`;
+    return checkIntRange("vaultRecoveryThreshold", threshold, 2, shares)
+        ? `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares ${shares}; use a whole number from 2 to ${shares}`
+        : undefined;
+}
+
+/** A pool's autoscaler bounds and initial count agree (each number's own range is the key table's). */
+export function checkPool(key: string, pool: NodePoolConfig): string[] {
+    if (!pool.autoscaling) return [];
+    if (pool.minCount > pool.maxCount) {
+        return [
+            `${key}MinCount: ${pool.minCount} is greater than ${key}MaxCount ${pool.maxCount}; the minimum must be at most the maximum`,
+        ];
+    }
+    if (pool.nodeCount < pool.minCount || pool.nodeCount > pool.maxCount) {
+        return [
+            `${key}NodeCount: ${pool.nodeCount} is outside ${key}MinCount..${key}MaxCount (${pool.minCount}..${pool.maxCount}); the initial count must lie within the autoscaler bounds`,
+        ];
+    }
+    return [];
+}
+
+/** The first address of a CIDR plus `offset`, e.g. the cluster DNS service IP (base + 10). */
+export function addressInCidr(cidr: string, offset: number): string {
+    const [address] = cidr.split("/");
+    const n = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0) + offset;
+    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+    const range = (cidr: string): [number, number] => {
+        const [address, bits = "32"] = cidr.split("/");
+        const base = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+        const size = 2 ** (32 - Number(bits));
+        const start = base - (base % size);
+        return [start, start + size - 1];
+    };
+    const [aStart, aEnd] = range(a);
+    const [bStart, bEnd] = range(b);
+    return aStart <= bEnd && bStart <= aEnd;
+}
