@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { countsByType, dependencyEdges, longestChain, mermaid, plan, resourceTree } from "../tools/plan";
 import { evaluateStack, ROOT, type StackRun } from "./harness";
@@ -47,19 +48,56 @@ describe("offline plan", () => {
 
     describe("command", () => {
         const bad = path.join(ROOT, "Pulumi.plantest.yaml");
-        after(() => fs.rmSync(bad, { force: true }));
+        afterEach(() => fs.rmSync(bad, { force: true }));
 
-        it("prints the tree, the counts, the Mermaid graph and the longest chain", async () => {
-            const result = await plan("dev");
+        it("prints the summary first: counts, the longest chain, the outputs with secrets masked; no graph unless asked", async () => {
+            const result = await plan(["dev"]);
             assert.equal(result.code, 0, result.stderr);
-            for (const heading of ["## Resource tree", "## Counts by type", "```mermaid", "## Longest dependency chain"]) {
-                assert.ok(result.stdout.includes(heading), heading);
-            }
+            const order = ["# Plan for stack dev", "## Counts by type", "## Longest dependency chain", "## Stack outputs"].map((h) =>
+                result.stdout.indexOf(h),
+            );
+            assert.ok(
+                order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1])),
+                order.join(","),
+            );
+            assert.match(result.stdout, /^ {2}kubeconfig: \[secret\]$/m);
+            assert.match(result.stdout, /^ {2}appNamespace: "microservices-dev"$/m);
+            assert.ok(!result.stdout.includes("```mermaid"));
+            assert.ok(!result.stdout.includes("## Resource tree"));
         });
 
-        it("fails on bad config with the message pulumi up would print", async () => {
+        it("adds the Mermaid graph and the tree on request, or writes the graph to a file", async () => {
+            const shown = await plan(["dev", "--graph", "--tree"]);
+            assert.ok(shown.stdout.includes("```mermaid\nflowchart LR"));
+            assert.ok(shown.stdout.includes("## Resource tree"));
+            const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-")), "dev.mmd");
+            const written = await plan(["dev", `--graph=${file}`]);
+            assert.equal(written.code, 0, written.stderr);
+            assert.match(fs.readFileSync(file, "utf8"), /^flowchart LR\n/);
+            assert.ok(!written.stdout.includes("```mermaid"));
+        });
+
+        it("fails prod without its secret keys as pulumi preview would, naming the keys and the command", async () => {
+            const result = await plan(["prod"]);
+            assert.equal(result.code, 1);
+            assert.equal(result.stdout, "");
+            assert.match(result.stderr, /ingressTlsCertificate: is not set.*pulumi config set --secret ingressTlsCertificate < cert\.pem/);
+            assert.match(result.stderr, /ingressTlsPrivateKey: is not set.*pulumi config set --secret ingressTlsPrivateKey < key\.pem/);
+        });
+
+        it("stands in throwaway certificates only when asked, and says so on the first line", async function () {
+            const result = await plan(["prod", "--throwaway-tls"]);
+            assert.equal(result.code, 0, result.stderr);
+            assert.match(
+                result.stdout.split("\n")[0],
+                /^NOTE: ingress TLS is a throwaway self-signed certificate for app\.prod\.example\.com/,
+            );
+            assert.match(result.stdout, /^ {2}appNamespace: "microservices-prod"$/m);
+        });
+
+        it("fails on bad config with the program's message", async () => {
             fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  aks-platform:keyVaultRetentionDays: 120\n");
-            const result = await plan("plantest");
+            const result = await plan(["plantest"]);
             assert.equal(result.code, 1, result.stderr);
             assert.match(
                 result.stderr,
@@ -68,10 +106,26 @@ describe("offline plan", () => {
             assert.equal(result.stdout, "");
         });
 
+        it("fails where the CLI would, before the program: a stack key without its namespace", async () => {
+            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  location: westeurope\n");
+            const result = await plan(["plantest"]);
+            assert.equal(result.code, 1);
+            assert.match(result.stderr, /^error: could not unmarshal map: could not parse location as a configuration key/);
+        });
+
         it("names the stacks it knows when the stack file is missing", async () => {
-            const result = await plan("nosuchstack");
+            const result = await plan(["nosuchstack"]);
             assert.equal(result.code, 2);
             assert.match(result.stderr, /no stack file Pulumi.nosuchstack.yaml; stacks here: .*dev/);
+        });
+
+        it("prints usage for --help instead of reading it as a stack, and rejects unknown options", async () => {
+            const help = await plan(["--help"]);
+            assert.equal(help.code, 0);
+            assert.match(help.stdout, /^usage: npm run plan -- <stack>/);
+            const unknown = await plan(["dev", "--grpah"]);
+            assert.equal(unknown.code, 2);
+            assert.match(unknown.stderr, /^unknown option --grpah\nusage:/);
         });
 
         it("runs as `npm run plan -- <stack>`", () => {
@@ -80,7 +134,7 @@ describe("offline plan", () => {
                 encoding: "utf8",
             });
             assert.equal(result.status, 2);
-            assert.match(result.stderr, /usage: npm run plan -- <stack>/);
+            assert.match(result.stderr, /^no stack given\nusage: npm run plan -- <stack>/);
         });
     });
 });

@@ -1,10 +1,15 @@
-// Offline plan: `npm run plan -- <stack>` evaluates the program for a stack under the same mocks the
-// tests use (no Pulumi CLI, no cloud credentials) and prints the resource tree, counts by type, the
-// dependency graph as Mermaid and the longest dependency chain. Bad config fails with the same
-// message `pulumi up` would print.
+// Offline plan: `npm run plan -- <stack>` evaluates the program for a stack under the mocks the tests
+// use (no Pulumi CLI, no cloud credentials): the stack's config goes through the CLI's config pass
+// first (cliConfig.ts), so a stack `pulumi preview` would stop on stops here with the same message.
+// It prints a summary (counts by type, the longest dependency chain, the stack outputs with secrets
+// masked); the resource tree and the Mermaid graph on request.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { evaluateStack, EvaluationError, ROOT, type Registration, type StackRun } from "../tests/harness";
+import { parseConfig } from "../components/config";
+import { CliConfigError } from "./cliConfig";
+import { evaluateStack, EvaluationError, PROJECT, programConfig, ROOT, type Registration, type StackRun } from "./mocks";
 
 /** Resources that exist in the cloud or cluster (components and providers are structure). */
 function isDeployed(r: Registration): boolean {
@@ -89,56 +94,152 @@ function stackNames(): string[] {
         .filter((s): s is string => s !== undefined);
 }
 
-/** What the command prints and its exit code: 0, 1 for a program error (bad config), 2 for bad usage. */
+/** What the command prints and its exit code: 0, 1 for a failed preview (bad config), 2 for bad usage. */
 export interface PlanResult {
     readonly code: number;
     readonly stdout: string;
     readonly stderr: string;
 }
 
-export async function plan(stack: string | undefined): Promise<PlanResult> {
-    if (!stack) {
-        return { code: 2, stdout: "", stderr: "usage: npm run plan -- <stack>   (a stack with a Pulumi.<stack>.yaml, e.g. dev or prod)" };
+export const USAGE = [
+    "usage: npm run plan -- <stack> [--tree] [--graph[=file.mmd]] [--throwaway-tls]",
+    "",
+    "Evaluates the program for Pulumi.<stack>.yaml under mocks, offline, and prints a summary.",
+    "  --tree           also print the resource tree",
+    "  --graph          also print the dependency graph as Mermaid (--graph=file.mmd writes it to a file)",
+    "  --throwaway-tls  stand in a one-day self-signed certificate (openssl) for the stack's ingress TLS",
+    "                   secrets, where the stack file cannot hold them (prod); the output says so first",
+].join("\n");
+
+export interface PlanOptions {
+    readonly stack: string;
+    readonly tree: boolean;
+    /** true: print the graph; a string: write it to that file. */
+    readonly graph: boolean | string;
+    readonly throwawayTls: boolean;
+}
+
+/** The command line, or a usage error (undefined options, with the message). */
+export function parseArgs(args: readonly string[]): { options?: PlanOptions; error?: string; help?: true } {
+    let stack: string | undefined;
+    let tree = false;
+    let graph: boolean | string = false;
+    let throwawayTls = false;
+    for (const arg of args) {
+        if (arg === "--help" || arg === "-h") return { help: true };
+        else if (arg === "--tree") tree = true;
+        else if (arg === "--graph") graph = true;
+        else if (arg.startsWith("--graph=")) graph = arg.slice("--graph=".length);
+        else if (arg === "--throwaway-tls") throwawayTls = true;
+        else if (arg.startsWith("-")) return { error: `unknown option ${arg}` };
+        else if (stack === undefined) stack = arg;
+        else return { error: `one stack at a time; got ${stack} and ${arg}` };
     }
+    if (stack === undefined) return { error: "no stack given" };
+    return { options: { stack, tree, graph, throwawayTls } };
+}
+
+const TLS_KEYS = ["ingressTlsCertificate", "ingressTlsPrivateKey"] as const;
+
+/** A one-day self-signed EC certificate for `host`, made with openssl in a temporary folder. */
+function throwawayCertificate(host: string): Record<(typeof TLS_KEYS)[number], string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-tls-"));
+    try {
+        const [key, cert] = [path.join(dir, "key.pem"), path.join(dir, "cert.pem")];
+        execFileSync(
+            "openssl",
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"].concat([
+                "-keyout",
+                key,
+                "-out",
+                cert,
+                "-subj",
+                `/CN=${host}`,
+                "-addext",
+                `subjectAltName=DNS:${host}`,
+            ]),
+            { stdio: "ignore" },
+        );
+        return { ingressTlsCertificate: fs.readFileSync(cert, "utf8"), ingressTlsPrivateKey: fs.readFileSync(key, "utf8") };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** The host the stack serves, as the program will read it (the TLS pair must cover it). */
+function ingressHostOf(stack: string): string {
+    const prefix = `${PROJECT}:`;
+    const raw = Object.fromEntries(
+        Object.entries(programConfig(stack).config)
+            .filter(([k]) => k.startsWith(prefix))
+            .map(([k, v]) => [k.slice(prefix.length), v]),
+    );
+    return parseConfig(raw, PROJECT, stack).ingress.host;
+}
+
+function outputLines(run: StackRun): string[] {
+    return Object.entries(run.outputs)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, { value, secret }]) => `  ${name}: ${secret ? "[secret]" : JSON.stringify(value)}`);
+}
+
+export async function plan(args: readonly string[]): Promise<PlanResult> {
+    const parsed = parseArgs(args);
+    if (parsed.help) return { code: 0, stdout: USAGE, stderr: "" };
+    if (!parsed.options) return { code: 2, stdout: "", stderr: `${parsed.error}\n${USAGE}` };
+    const { stack, tree, graph, throwawayTls } = parsed.options;
     if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
         return { code: 2, stdout: "", stderr: `no stack file Pulumi.${stack}.yaml; stacks here: ${stackNames().join(", ")}` };
     }
+    const notes: string[] = [];
     let run: StackRun;
     try {
-        run = await evaluateStack(stack);
+        let secrets = {};
+        if (throwawayTls) {
+            const host = ingressHostOf(stack);
+            secrets = throwawayCertificate(host);
+            notes.push(
+                `NOTE: ingress TLS is a throwaway self-signed certificate for ${host} made for this plan, not the stack's own secrets.`,
+            );
+        }
+        run = await evaluateStack(stack, {}, secrets);
     } catch (error) {
-        return { code: 1, stdout: "", stderr: error instanceof EvaluationError ? error.message : String(error) };
+        // The CLI's own failures print as `pulumi preview` prints them; the program's as its error.
+        const message =
+            error instanceof CliConfigError ? `error: ${error.message}` : error instanceof EvaluationError ? error.message : String(error);
+        return { code: 1, stdout: "", stderr: message };
     }
     const deployed = run.resources.filter(isDeployed);
     const chain = longestChain(run);
     const out = [
+        ...notes,
         `# Plan for stack ${stack} (offline, under mocks)`,
         "",
         `${deployed.length} resources, ${run.resources.length - deployed.length} components and providers`,
-        "",
-        "## Resource tree",
-        "",
-        resourceTree(run),
         "",
         "## Counts by type",
         "",
         ...countsByType(run).map(([type, count]) => `${String(count).padStart(4)}  ${type}`),
         "",
-        "## Dependency graph",
-        "",
-        "```mermaid",
-        mermaid(run),
-        "```",
-        "",
         `## Longest dependency chain (${chain.length} resources)`,
         "",
         chain.map(label).join("\n  -> "),
+        "",
+        "## Stack outputs",
+        "",
+        ...outputLines(run),
     ];
+    if (tree) out.push("", "## Resource tree", "", resourceTree(run));
+    if (graph === true) out.push("", "## Dependency graph", "", "```mermaid", mermaid(run), "```");
+    else if (typeof graph === "string") {
+        fs.writeFileSync(graph, `${mermaid(run)}\n`);
+        out.push("", `Dependency graph written to ${graph}`);
+    }
     return { code: 0, stdout: out.join("\n"), stderr: "" };
 }
 
 if (require.main === module) {
-    plan(process.argv[2]).then(
+    plan(process.argv.slice(2)).then(
         (result) => {
             if (result.stdout) console.log(result.stdout);
             if (result.stderr) console.error(result.stderr);

@@ -1,4 +1,4 @@
-// Loaded by mocha (see .mocharc.json) after ts-node. Pulumi's SDK captures a stack trace for every
+// Loaded by mocha (see .mocharc.json) after ts-node, and by the benchmark. Pulumi's SDK captures a stack trace for every
 // internal promise and resource registration (debugging bookkeeping it rarely prints). Through ts-node's
 // source-map support each of those costs a source-map lookup per frame, which doubled the time of one
 // evaluation of a stack. Stacks of errors created inside the SDK are therefore left unmapped; every
