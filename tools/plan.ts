@@ -139,10 +139,8 @@ export function parseArgs(args: readonly string[]): { options?: PlanOptions; err
     return { options: { stack, tree, graph, throwawayTls } };
 }
 
-const TLS_KEYS = ["ingressTlsCertificate", "ingressTlsPrivateKey"] as const;
-
 /** A one-day self-signed EC certificate for `host`, made with openssl in a temporary folder. */
-function throwawayCertificate(host: string): Record<(typeof TLS_KEYS)[number], string> {
+function throwawayCertificate(host: string): { ingressTlsCertificate: string; ingressTlsPrivateKey: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-tls-"));
     try {
         const [key, cert] = [path.join(dir, "key.pem"), path.join(dir, "cert.pem")];
