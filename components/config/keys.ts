@@ -60,7 +60,7 @@ export interface KeySpec<T extends ConfigType = ConfigType> {
     /** A boolean key that turns the feature this key configures on; the key is validated either way. */
     readonly enabledBy?: string;
     /** The key's own rule (cross-key rules live in parse.ts): an error message, or undefined. */
-    readonly check?: (key: string, value: ValueOf<T>) => string | undefined | readonly (string | undefined)[];
+    readonly check?: (key: string, value: ValueOf<T>, environment: Environment) => string | undefined | readonly (string | undefined)[];
 }
 
 /** A key of any type: a union, so that each entry's `check` is typed by its own `type`. */
@@ -85,6 +85,13 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         default: "gitops",
+        check: (key, value, environment) =>
+            v.checkNamePrefix(
+                key,
+                value,
+                maxNamePrefixLength(environment),
+                `the unseal Key Vault's name on ${environment} has at most ${KEY_VAULT_NAME_MAX} characters`,
+            ),
         description: `Prefix of every resource name: lowercase letters and digits, starting with a letter, 2 up to ${maxNamePrefixLength("dev")} characters on dev and ${maxNamePrefixLength("prod")} on prod (the unseal Key Vault's name, \`<prefix>-<environment>-seal-<4 random>\`, has at most ${KEY_VAULT_NAME_MAX}).`,
     },
     tags: {

@@ -5,7 +5,6 @@ import {
     appNamespace,
     cloudOf,
     ENVIRONMENTS,
-    KEY_VAULT_NAME_MAX,
     PREMIUM_STORAGE_CLASS,
     SERVICE_NAMES,
     VAULT_NAMESPACE,
@@ -14,31 +13,21 @@ import {
     type ServiceName,
 } from "./constants";
 import type { ConfigKey } from "./keys";
-import { maxNamePrefixLength, namesFor } from "./names";
+import { namesFor } from "./names";
 import { ConfigError, readValues, type Raw } from "./read";
 import type { ImageRef, NodePoolConfig, PlatformConfig, ServiceAccountRef } from "./types";
-import {
-    addressInCidr,
-    checkNamePrefix,
-    checkPool,
-    checkRecoverySplit,
-    checkTlsPair,
-    cidrsOverlap,
-    checkHostName,
-    show,
-} from "./validators";
+import { addressInCidr, checkPool, checkRecoverySplit, checkTlsPair, cidrsOverlap, checkHostName, show } from "./validators";
 
 /** The environment: the `environment` key, else the stack name when that is one. */
-function environmentOf(raw: Raw, stack: string, errors: readonly string[]): Environment {
+function environmentOf(raw: Raw, stack: string): Environment {
     const text = raw.environment ?? ((ENVIRONMENTS as readonly string[]).includes(stack) ? stack : undefined);
     if (text === undefined) {
         throw new ConfigError([
             `environment: is not set and the stack name ${show(stack)} is not one of ${ENVIRONMENTS.join(", ")}; set it with pulumi config set environment dev`,
-            ...errors,
         ]);
     }
     if (!(ENVIRONMENTS as readonly string[]).includes(text)) {
-        throw new ConfigError([`environment: ${show(text)} is not allowed; use one of ${ENVIRONMENTS.join(", ")}`, ...errors]);
+        throw new ConfigError([`environment: ${show(text)} is not allowed; use one of ${ENVIRONMENTS.join(", ")}`]);
     }
     return text as Environment;
 }
@@ -53,23 +42,13 @@ export interface ParseOptions {
  * Throws ConfigError listing every problem; unknown keys are problems too (they are usually typos).
  */
 export function parseConfig(raw: Raw, project: string, stack: string, options: ParseOptions = {}): PlatformConfig {
-    const environment = environmentOf(raw, stack, []);
+    const environment = environmentOf(raw, stack);
     const cloud = cloudOf(environment);
     const { values: v, set, errors } = readValues(raw, environment, options.isSecret ?? (() => true));
     const check = (...results: (string | undefined | readonly (string | undefined)[])[]) => {
         for (const result of results.flat()) if (result !== undefined) errors.push(result);
     };
 
-    const maxPrefix = maxNamePrefixLength(environment);
-    const prefixProblem = set.has("namePrefix")
-        ? checkNamePrefix(
-              "namePrefix",
-              v.namePrefix,
-              maxPrefix,
-              `the unseal Key Vault's name on ${environment} has at most ${KEY_VAULT_NAME_MAX} characters`,
-          )
-        : undefined;
-    check(prefixProblem);
     const names = namesFor(v.namePrefix, environment);
 
     const tags: Record<string, string> = Object.fromEntries(v.tags.map((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]));

@@ -114,7 +114,9 @@ export function readValues(raw: Raw, environment: Environment, isSecret: (key: C
         }
         set.add(key);
         const parsed = parseText(key, text);
-        const keyErrors = parsed.error ? [parsed.error] : [spec.check?.(key, parsed.value as never)].flat().filter((e) => e !== undefined);
+        const keyErrors = parsed.error
+            ? [parsed.error]
+            : [spec.check?.(key, parsed.value as never, environment)].flat().filter((e) => e !== undefined);
         // A value of the right type is kept even when its own rule fails, so that cross-key rules judge
         // what the stack says (a bad list item must not read as an empty list).
         if (!parsed.error) values[key] = parsed.value;
