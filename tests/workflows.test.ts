@@ -104,7 +104,9 @@ function usesLines(): { file: string; uses: string; comment: string }[] {
 
 /** Step-level uses with their `with`, from the workflows and the composite action. */
 function allSteps(): { file: string; step: Step }[] {
-    const fromWorkflows = FILES.flatMap((file) => Object.values(load(file).jobs).flatMap((job) => steps(job).map((step) => ({ file, step }))));
+    const fromWorkflows = FILES.flatMap((file) =>
+        Object.values(load(file).jobs).flatMap((job) => steps(job).map((step) => ({ file, step }))),
+    );
     const composite = (parse(setupAction()).runs.steps as Step[]).map((step) => ({ file: "actions/setup/action.yml", step }));
     return [...fromWorkflows, ...composite];
 }
@@ -199,7 +201,10 @@ describe("GitHub workflows", () => {
         assert.equal(fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim(), "22");
         assert.equal(PACKAGE.engines.node, ">=22");
         const setup = (parse(setupAction()).runs.steps as Step[]).filter((s) => action(s) === "actions/setup-node");
-        assert.deepEqual(setup.map((s) => s.with), [{ "node-version-file": ".nvmrc", cache: "npm" }]);
+        assert.deepEqual(
+            setup.map((s) => s.with),
+            [{ "node-version-file": ".nvmrc", cache: "npm" }],
+        );
         for (const file of FILES) {
             assert.doesNotMatch(text(file), /node-version:|actions\/setup-node/, `${file} sets Node itself`);
             for (const [id, job] of Object.entries(load(file).jobs)) {
@@ -207,7 +212,11 @@ describe("GitHub workflows", () => {
                 if (firstNpm < 0) continue;
                 const setupAt = indexOf(job, (s) => s.uses === SETUP_ACTION);
                 assert.ok(setupAt >= 0 && setupAt < firstNpm, `${file} ${id}: npm before the setup action`);
-                assert.equal(indexOf(job, (s) => action(s) === "actions/checkout"), 0, `${file} ${id}: checkout first`);
+                assert.equal(
+                    indexOf(job, (s) => action(s) === "actions/checkout"),
+                    0,
+                    `${file} ${id}: checkout first`,
+                );
             }
         }
     });
@@ -268,13 +277,17 @@ describe("GitHub workflows", () => {
                 checked++;
             }
         }
-        assert.equal(checked, 5, "preview, deploy dev, deploy prod, drift (dev and prod in one matrix job)");
+        assert.equal(checked, 4, "preview, deploy dev, deploy prod, drift");
     });
 
     it("never use AAD_LOGIN_METHOD=workloadidentity (a runner has no AZURE_FEDERATED_TOKEN_FILE)", () => {
         for (const file of FILES) assert.doesNotMatch(text(file), /workloadidentity/i, file);
         for (const doc of ["README.md", "docs/delivery.md"]) {
-            assert.doesNotMatch(fs.readFileSync(path.join(ROOT, doc), "utf8"), /AAD_LOGIN_METHOD=workloadidentity`? for|in CI[^.]*AAD_LOGIN_METHOD=workloadidentity/i, doc);
+            assert.doesNotMatch(
+                fs.readFileSync(path.join(ROOT, doc), "utf8"),
+                /AAD_LOGIN_METHOD=workloadidentity`? for|in CI[^.]*AAD_LOGIN_METHOD=workloadidentity/i,
+                doc,
+            );
         }
     });
 
@@ -330,8 +343,11 @@ describe("GitHub workflows", () => {
         });
 
         it("skips the Azure preview for forks and Dependabot, which get the offline plan instead", () => {
-            assert.equal(preview.if, "github.event.pull_request.head.repo.full_name == github.repository && github.actor != 'dependabot[bot]'");
-            assert.ok(runs(wf.jobs.test, "npm run --silent plan -- \"$stack\"") >= 0);
+            assert.equal(
+                preview.if,
+                "github.event.pull_request.head.repo.full_name == github.repository && github.actor != 'dependabot[bot]'",
+            );
+            assert.ok(runs(wf.jobs.test, 'npm run --silent plan -- "$stack"') >= 0);
             assert.equal(wf.jobs.test.if, undefined, "the tests and the plan run for every pull request");
         });
 
@@ -366,7 +382,13 @@ describe("GitHub workflows", () => {
         it("builds what e2e.yml builds for kind: the same Dockerfiles, context and services", () => {
             const e2e = load("e2e.yml").jobs.kind;
             const loop = steps(e2e).find((s) => s.run?.includes("kind load docker-image"))!.run!;
-            assert.deepEqual(loop.match(/for service in ([\w -]+); do/)?.[1].trim().split(/\s+/), [...SERVICE_NAMES]);
+            assert.deepEqual(
+                loop
+                    .match(/for service in ([\w -]+); do/)?.[1]
+                    .trim()
+                    .split(/\s+/),
+                [...SERVICE_NAMES],
+            );
             assert.ok(loop.includes(`--file "services/$service/Dockerfile" ${buildStep.with?.context}\n`), "same context");
             // ...tagged as the local stack names them.
             const local = stackRaw("local");
@@ -509,7 +531,8 @@ describe("GitHub workflows", () => {
 
     describe("dependabot.yml", () => {
         const config = parse(fs.readFileSync(path.join(GITHUB, "dependabot.yml"), "utf8"));
-        const byEcosystem = (name: string) => config.updates.filter((u: { "package-ecosystem": string }) => u["package-ecosystem"] === name);
+        const byEcosystem = (name: string) =>
+            config.updates.filter((u: { "package-ecosystem": string }) => u["package-ecosystem"] === name);
 
         it("updates npm (root with the services' workspaces, policy), GitHub Actions and Docker", () => {
             assert.equal(config.version, 2);
