@@ -8,7 +8,9 @@ set -euo pipefail
 message=$1
 git config user.name "github-actions[bot]"
 git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
-git add -- 'Pulumi.*.yaml' argocd/apps
+paths=(Pulumi.*.yaml)
+if [ -d argocd/apps ]; then paths+=(argocd/apps); fi
+git add -- "${paths[@]}"
 if git diff --cached --quiet; then
   echo "Nothing to promote: the tags are already there."
 else
