@@ -9,7 +9,16 @@ import * as path from "path";
 import { ROOT } from "./harness";
 
 const SCRIPTS = path.join(ROOT, ".github", "scripts");
-const bash = spawnSync("bash", ["--version"], { stdio: "ignore" }).status === 0;
+const has = (tool: string) => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
+const bash = has("bash");
+const jq = has("jq");
+
+/** A fresh directory with an empty bin/ for stand-ins; returns the directory. */
+function sandbox(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    fs.mkdirSync(path.join(dir, "bin"));
+    return dir;
+}
 
 /** Writes an executable script into `dir`. */
 function stub(dir: string, name: string, body: string): void {
@@ -19,11 +28,10 @@ function stub(dir: string, name: string, body: string): void {
 describe(".github/scripts/drift-check.sh", function () {
     let tmp: string;
     before(function () {
-        if (!bash || spawnSync("jq", ["--version"], { stdio: "ignore" }).status !== 0) this.skip();
+        if (!bash || !jq) this.skip();
     });
     beforeEach(() => {
-        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "drift-"));
-        fs.mkdirSync(path.join(tmp, "bin"));
+        tmp = sandbox("drift-");
         // pulumi: `stack select` succeeds; `preview` prints $PREVIEW_JSON and exits $PREVIEW_EXIT.
         stub(
             path.join(tmp, "bin"),
@@ -117,7 +125,7 @@ describe(".github/scripts/commit-promotion.sh", function () {
     let tmp: string;
     const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
     before(function () {
-        if (!bash || spawnSync("git", ["--version"], { stdio: "ignore" }).status !== 0) this.skip();
+        if (!bash || !has("git")) this.skip();
     });
     beforeEach(() => {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "promotion-"));
@@ -164,5 +172,82 @@ describe(".github/scripts/commit-promotion.sh", function () {
         const before = git(path.join(tmp, "origin.git"), "rev-parse", "main");
         assert.equal(promote().sha, before);
         assert.equal(git(path.join(tmp, "origin.git"), "rev-parse", "main"), before);
+    });
+});
+
+describe(".github/scripts/e2e-smoke.sh", function () {
+    let tmp: string;
+    before(function () {
+        if (!bash || !jq) this.skip();
+    });
+    beforeEach(() => {
+        tmp = sandbox("smoke-");
+        const bin = path.join(tmp, "bin");
+        stub(
+            bin,
+            "pulumi",
+            'case "$3" in appNamespace) echo microservices-local ;; ingressGatewayNamespace) echo istio-ingress ;; ingressGatewayService) echo istio-ingressgateway ;; ingressHost) echo app.local.example.com ;; esac',
+        );
+        // kubectl: pods with the containers in $CONTAINERS, a port-forward that idles, Vault's leases.
+        stub(
+            bin,
+            "kubectl",
+            [
+                'echo "kubectl $*" >> "$LOG"',
+                'case "$*" in *"get pods"*) echo "$CONTAINERS" ;; *port-forward*) sleep 5 ;; *"vault list"*) echo \'["a1b2"]\' ;; esac',
+            ].join("\n"),
+        );
+        // curl: the services' answers (lists are arrays, records have numeric ids), the request logged.
+        stub(
+            bin,
+            "curl",
+            [
+                'echo "curl $*" >> "$LOG"',
+                'case "$*" in',
+                '  *"-X POST"*) echo \'{"id":7,"customerId":"e2e-9","items":[{"productId":1,"quantity":2,"price":999.99}]}\' ;;',
+                '  */api/orders/7) echo \'{"id":7,"customerId":"e2e-9","items":[{"productId":1,"quantity":2,"price":999.99}]}\' ;;',
+                '  */api/products) echo "$PRODUCTS" ;;',
+                "  *) exit 22 ;;",
+                "esac",
+            ].join("\n"),
+        );
+    });
+    afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    const SEEDED = ["Laptop", "Mouse", "Keyboard", "Monitor"].map((name, i) => ({ id: i + 1, name, price: 10 * (i + 1) }));
+
+    function smoke(containers: string, products: unknown[] = SEEDED) {
+        const log = path.join(tmp, "log");
+        fs.writeFileSync(log, "");
+        const result = spawnSync("bash", [path.join(SCRIPTS, "e2e-smoke.sh")], {
+            encoding: "utf8",
+            env: {
+                ...process.env,
+                PATH: `${path.join(tmp, "bin")}:${process.env.PATH}`,
+                LOG: log,
+                CONTAINERS: containers,
+                PRODUCTS: JSON.stringify(products),
+                GITHUB_RUN_ID: "9",
+                GATEWAY_LOCAL_PORT: "18443",
+            },
+        });
+        return { status: result.status, out: result.stdout + result.stderr, log: fs.readFileSync(log, "utf8") };
+    }
+
+    it("passes with both sidecars, the seeded products, an order that round-trips and a Vault lease", () => {
+        const { status, out, log } = smoke("product-service vault-agent istio-proxy vault-agent-init");
+        assert.equal(status, 0, out);
+        assert.match(out, /order 7 round-trips/);
+        assert.match(
+            log,
+            /--resolve app\.local\.example\.com:18443:127\.0\.0\.1 --fail https:\/\/app\.local\.example\.com:18443\/api\/products/,
+        );
+        assert.match(log, /--data \{"customerId":"e2e-9","items":\[\{"productId":1,"quantity":2,"price":10\}\]\}/);
+        assert.match(log, /sys\/leases\/lookup\/database\/creds\/microservices-role/);
+    });
+
+    it("fails when a pod has no Istio proxy, or a seeded product is missing", () => {
+        assert.match(smoke("product-service vault-agent").out, /without istio-proxy/);
+        assert.match(smoke("product-service istio-proxy vault-agent", SEEDED.slice(1)).out, /seeded product Laptop missing/);
     });
 });

@@ -60,10 +60,9 @@ for name in Laptop Mouse Keyboard Monitor; do
 done
 echo "GET /api/products: the four seeded products"
 
-product_id=$(jq -r "$list | first | (.id // ._id)" <<<"$products")
+# An order for two of the first product, at its listed price.
 customer="e2e-${GITHUB_RUN_ID:-local}"
-order=$(jq -n --arg customer "$customer" --arg product "$product_id" \
-  '{customerId: $customer, items: [{productId: ($product | tonumber? // $product), quantity: 2}]}')
+order=$(jq -c --arg customer "$customer" "$list | first"' | {customerId: $customer, items: [{productId: (.id // ._id), quantity: 2, price}]}' <<<"$products")
 created=$(api --fail -X POST -H "Content-Type: application/json" --data "$order" "$url/api/orders") ||
   fail "POST /api/orders failed"
 order_id=$(jq -r '.id // ._id' <<<"$created")
