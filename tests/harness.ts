@@ -6,17 +6,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, parseConfig } from "../components/config";
 import * as mocks from "../tools/mocks";
-import { TEST_TLS, PROJECT, ROOT, type StackRun } from "../tools/mocks";
+import { PROJECT, ROOT, type StackRun } from "../tools/mocks";
 
 export * from "../tools/mocks";
 
-/**
- * Secret config a real stack holds encrypted in its Pulumi.<stack>.yaml (`pulumi config set --secret`),
- * which the committed files cannot carry: evaluateStack adds it, and an override of undefined removes it.
- */
-export const STACK_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-    prod: { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey },
-};
+/** The committed stacks' secrets (tools/mocks.ts): evaluateStack adds them; an override of undefined removes one. */
+export const STACK_SECRETS = mocks.STAND_IN_SECRETS;
 
 /** Runs index.ts for a committed stack (plus its STACK_SECRETS), adjusted by `overrides`. */
 export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {

@@ -1,31 +1,47 @@
-// The GitHub Actions workflows, checked by parsing them (they cannot run here): triggers, Node version,
-// OIDC login without a client secret, the approval gate on prod, previews of both stacks with the
-// policy pack, per-stack concurrency, and actions pinned to versions.
+// The GitHub Actions workflows, checked without running them (they cannot run here): every workflow
+// and the local composite action against the GitHub workflow / action JSON schemas (SchemaStore's,
+// bundled in @action-validator/core), every pinned action's inputs against its action.yml (recorded in
+// tests/fixtures/action-inputs.json), and what the delivery relies on: triggers, Node from .nvmrc, the
+// Pulumi CLI of package.json, OIDC without a client secret, kubelogin, the approval gate, the images,
+// promotion, the kind run and drift detection.
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { validateAction, validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
-import { ROOT } from "./harness";
+import { SERVICE_NAMES } from "../components/config";
+import { MONGO_IMAGE } from "../components/workloads/mongodb";
+import { ROOT, stackRaw } from "./harness";
 
-const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const GITHUB = path.join(ROOT, ".github");
+const WORKFLOWS = path.join(GITHUB, "workflows");
+const SETUP_ACTION = "./.github/actions/setup";
 
 interface Step {
     readonly name?: string;
+    readonly id?: string;
+    readonly if?: string;
     readonly uses?: string;
     readonly run?: string;
     readonly with?: Record<string, unknown>;
+    readonly env?: Record<string, string>;
 }
 
 interface Job {
     readonly name?: string;
     readonly needs?: string | string[];
     readonly if?: string;
+    readonly uses?: string;
+    readonly with?: Record<string, unknown>;
+    readonly outputs?: Record<string, string>;
     readonly environment?: string | { readonly name: string };
     readonly permissions?: Record<string, string>;
     readonly concurrency?: { readonly group: string; readonly "cancel-in-progress"?: boolean };
-    readonly strategy?: { readonly matrix?: Record<string, unknown> };
+    readonly strategy?: { readonly "fail-fast"?: boolean; readonly matrix?: Record<string, unknown> };
     readonly env?: Record<string, string>;
-    readonly steps: readonly Step[];
+    readonly services?: Record<string, { readonly image: string }>;
+    readonly steps?: readonly Step[];
 }
 
 interface Workflow {
@@ -34,22 +50,39 @@ interface Workflow {
     readonly jobs: Record<string, Job>;
 }
 
+interface ActionInputs {
+    readonly tag: string;
+    readonly commit: string;
+    readonly runs: string;
+    readonly inputs: Record<string, { readonly required: boolean; readonly default: boolean }>;
+}
+
+const FIXTURE: Record<string, ActionInputs> = JSON.parse(
+    fs.readFileSync(path.join(ROOT, "tests", "fixtures", "action-inputs.json"), "utf8"),
+).actions;
+
+const FILES = ["pull-request.yml", "deploy-dev.yml", "deploy-prod.yml", "images.yml", "e2e.yml", "drift.yml", "services.yml"] as const;
 const text = (file: string) => fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
 const load = (file: string) => parse(text(file)) as Workflow;
+const setupAction = () => fs.readFileSync(path.join(ROOT, SETUP_ACTION, "action.yml"), "utf8");
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const PULUMI_VERSION: string = PACKAGE.dependencies["@pulumi/pulumi"];
 
-const FILES = ["pull-request.yml", "deploy-dev.yml", "deploy-prod.yml"] as const;
-
+const steps = (job: Job) => job.steps ?? [];
 /** The action a step uses, without its version: `pulumi/actions`. */
 const action = (step: Step) => step.uses?.split("@")[0];
-const stepsUsing = (job: Job, name: string) => job.steps.filter((s) => action(s) === name);
-const indexOf = (job: Job, predicate: (s: Step) => boolean) => job.steps.findIndex(predicate);
+const stepsUsing = (job: Job, name: string) => steps(job).filter((s) => action(s) === name);
+const indexOf = (job: Job, predicate: (s: Step) => boolean) => steps(job).findIndex(predicate);
+const runs = (job: Job, fragment: string) => indexOf(job, (s) => s.run?.includes(fragment) === true);
 
-/** Jobs that run Pulumi. */
-const pulumiJobs = (wf: Workflow) => Object.values(wf.jobs).filter((job) => stepsUsing(job, "pulumi/actions").length > 0);
+/** Jobs that run a Pulumi command through pulumi/actions. */
+const pulumiJobs = (wf: Workflow) => Object.values(wf.jobs).filter((job) => stepsUsing(job, "pulumi/actions").some((s) => s.with?.command));
+/** Jobs that talk to Azure. */
+const azureJobs = (wf: Workflow) => Object.values(wf.jobs).filter((job) => job.env?.ARM_USE_OIDC !== undefined);
 
-/** The one pulumi/actions step of a job. */
+/** The one pulumi/actions step of a job that runs a command. */
 function pulumiStep(job: Job): Step {
-    const found = stepsUsing(job, "pulumi/actions");
+    const found = stepsUsing(job, "pulumi/actions").filter((s) => s.with?.command);
     assert.equal(found.length, 1);
     return found[0];
 }
@@ -61,117 +94,247 @@ function stacksOf(job: Job): string[] {
     return [stackName];
 }
 
+/** Every `uses:` line with its trailing comment, in the workflows and the composite action. */
+function usesLines(): { file: string; uses: string; comment: string }[] {
+    const sources = [...FILES.map((f) => [f, text(f)] as const), ["actions/setup/action.yml", setupAction()] as const];
+    return sources.flatMap(([file, source]) =>
+        [...source.matchAll(/^\s*(?:- )?uses:\s*(\S+)\s*(?:#\s*(.*))?$/gm)].map((m) => ({ file, uses: m[1], comment: m[2] ?? "" })),
+    );
+}
+
+/** Step-level uses with their `with`, from the workflows and the composite action. */
+function allSteps(): { file: string; step: Step }[] {
+    const fromWorkflows = FILES.flatMap((file) =>
+        Object.values(load(file).jobs).flatMap((job) => steps(job).map((step) => ({ file, step }))),
+    );
+    const composite = (parse(setupAction()).runs.steps as Step[]).map((step) => ({ file: "actions/setup/action.yml", step }));
+    return [...fromWorkflows, ...composite];
+}
+
 describe("GitHub workflows", () => {
-    it("are the three the delivery docs describe", () => {
+    it("are the ones the delivery docs describe", () => {
         const found = fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"));
         assert.deepEqual(found.sort(), [...FILES].sort());
+        const docs = fs.readFileSync(path.join(ROOT, "docs", "delivery.md"), "utf8");
+        for (const file of FILES) assert.ok(docs.includes(`\`${file}\``), `docs/delivery.md does not describe ${file}`);
     });
 
-    it("run on pull requests, pushes to main and published releases", () => {
+    describe("schemas", () => {
+        for (const file of FILES) {
+            it(`${file} is valid against the GitHub workflow schema`, () => {
+                assert.deepEqual(validateWorkflow(text(file)).errors, []);
+            });
+        }
+
+        it("the composite action is valid against the GitHub action schema", () => {
+            assert.deepEqual(validateAction(setupAction()).errors, []);
+        });
+
+        it("the validator rejects what GitHub would (a job with a misspelt key, an action without runs)", () => {
+            assert.ok(validateWorkflow("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n").errors.length > 0);
+            assert.ok(validateAction("name: x\ndescription: y\n").errors.length > 0);
+        });
+    });
+
+    describe("actions", () => {
+        it("are pinned by full commit SHA, commented with the tag that commit is", () => {
+            const remote = usesLines().filter((u) => !u.uses.startsWith("./"));
+            assert.ok(remote.length > 10);
+            for (const { file, uses, comment } of remote) {
+                const [name, ref] = uses.split("@");
+                const pinned = FIXTURE[name];
+                assert.ok(pinned, `${file}: ${name} is not in tests/fixtures/action-inputs.json`);
+                assert.equal(ref, pinned.commit, `${file}: ${name} is not pinned to ${pinned.commit}`);
+                assert.equal(comment, pinned.tag, `${file}: ${name}'s comment should name ${pinned.tag}`);
+            }
+        });
+
+        it("every action of the fixture is used (none recorded for nothing)", () => {
+            const used = new Set(usesLines().map((u) => u.uses.split("@")[0]));
+            for (const name of Object.keys(FIXTURE)) assert.ok(used.has(name), `${name} is pinned in the fixture but unused`);
+        });
+
+        it("run on node24", () => {
+            for (const [name, pinned] of Object.entries(FIXTURE)) assert.equal(pinned.runs, "node24", name);
+        });
+
+        it("get only inputs their action.yml declares, and every required one", () => {
+            for (const { file, step } of allSteps()) {
+                const name = action(step);
+                if (!name || name.startsWith("./")) continue;
+                const declared = FIXTURE[name].inputs;
+                for (const key of Object.keys(step.with ?? {})) assert.ok(key in declared, `${file}: ${name} has no input ${key}`);
+                for (const [key, input] of Object.entries(declared)) {
+                    if (input.required && !input.default) assert.ok(key in (step.with ?? {}), `${file}: ${name} needs ${key}`);
+                }
+            }
+        });
+
+        it("local actions and reusable workflows get only the inputs they declare, and every required one", () => {
+            const setupInputs = parse(setupAction()).inputs as Record<string, { required?: boolean }>;
+            for (const { file, step } of allSteps().filter((s) => s.step.uses === SETUP_ACTION)) {
+                for (const key of Object.keys(step.with ?? {})) assert.ok(key in setupInputs, `${file}: setup has no input ${key}`);
+            }
+            const callee = load("images.yml").on.workflow_call.inputs as Record<string, { required?: boolean }>;
+            const callers = FILES.flatMap((f) => Object.values(load(f).jobs)).filter((j) => j.uses !== undefined);
+            assert.ok(callers.length >= 2);
+            for (const job of callers) {
+                assert.equal(job.uses, "./.github/workflows/images.yml");
+                for (const key of Object.keys(job.with ?? {})) assert.ok(key in callee, `images.yml has no input ${key}`);
+                for (const [key, input] of Object.entries(callee)) if (input.required) assert.ok(key in (job.with ?? {}), key);
+            }
+        });
+    });
+
+    it("run on pull requests, pushes to main, published releases, nightly and daily schedules", () => {
         assert.deepEqual(load("pull-request.yml").on.pull_request.branches, ["main"]);
         assert.deepEqual(Object.keys(load("deploy-dev.yml").on), ["push"]);
         assert.deepEqual(load("deploy-dev.yml").on.push.branches, ["main"]);
         assert.deepEqual(Object.keys(load("deploy-prod.yml").on), ["release"]);
         assert.deepEqual(load("deploy-prod.yml").on.release.types, ["published"]);
+        assert.deepEqual(Object.keys(load("images.yml").on), ["workflow_call"]);
+        assert.deepEqual(Object.keys(load("e2e.yml").on).sort(), ["pull_request", "schedule", "workflow_dispatch"]);
+        assert.ok(load("drift.yml").on.schedule.length === 1);
     });
 
-    for (const file of FILES) {
-        describe(file, () => {
-            const wf = load(file);
-
-            it("tests with Node 22 and the npm cache (npm ci, npm test) before any Pulumi job", () => {
-                const test = wf.jobs.test;
-                assert.ok(test, "no test job");
-                const runs = test.steps.map((s) => s.run?.split(" ").slice(0, 2).join(" "));
-                assert.ok(runs.includes("npm ci") && runs.includes("npm test"));
-                assert.ok(indexOf(test, (s) => s.run?.startsWith("npm ci") === true) < indexOf(test, (s) => s.run === "npm test"));
-                for (const job of Object.values(wf.jobs)) {
-                    const [setup] = stepsUsing(job, "actions/setup-node");
-                    assert.ok(setup, `${job.name}: no setup-node`);
-                    assert.equal(String(setup.with?.["node-version"]), "22");
-                    assert.equal(setup.with?.cache, "npm");
-                }
-                for (const job of pulumiJobs(wf)) {
-                    assert.ok([job.needs].flat().includes("test"), `${job.name} does not wait for the tests`);
-                    assert.ok(
-                        indexOf(job, (s) => s.run?.startsWith("npm ci") === true) < indexOf(job, (s) => action(s) === "pulumi/actions"),
-                        "npm ci before pulumi",
-                    );
-                }
-            });
-
-            it("reads repository contents only, and gives the OIDC token only to the Azure jobs", () => {
-                assert.deepEqual(wf.permissions, { contents: "read" });
-                for (const [id, job] of Object.entries(wf.jobs)) {
-                    const azure = stepsUsing(job, "azure/login").length > 0;
-                    assert.equal(job.permissions?.["id-token"] === "write", azure, `${id} id-token`);
-                    if (azure) assert.equal(job.permissions?.contents, "read", `${id} contents`);
-                }
-            });
-
-            it("logs in to Azure through OIDC federation, before Pulumi runs", () => {
-                for (const job of pulumiJobs(wf)) {
-                    const [login] = stepsUsing(job, "azure/login");
-                    assert.ok(login, `${job.name}: no azure/login`);
-                    assert.deepEqual(Object.keys(login.with ?? {}).sort(), ["client-id", "subscription-id", "tenant-id"]);
-                    assert.match(String(login.with?.["client-id"]), /^\$\{\{ (vars|secrets)\.AZURE_CLIENT_ID \}\}$/);
-                    assert.ok(job.steps.indexOf(login) < indexOf(job, (s) => action(s) === "pulumi/actions"), "azure/login before pulumi");
-                    assert.equal(job.env?.ARM_USE_OIDC, "true");
-                    for (const key of ["ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"]) {
-                        assert.match(String(job.env?.[key]), /^\$\{\{ (vars|secrets)\.AZURE_\w+ \}\}$/, key);
-                    }
-                    assert.equal(job.env?.ARM_CLIENT_ID, login.with?.["client-id"], "one identity for login and provider");
-                }
-            });
-
-            it("has no client secret anywhere", () => {
-                assert.doesNotMatch(text(file), /client[-_]?secret|CLIENT_SECRET|creds:|AZURE_CREDENTIALS|AZURE_STORAGE_KEY/i);
-            });
-
-            it("keeps state in Azure Blob, runs the policy pack, and passes the stack secrets from secrets", () => {
-                for (const job of pulumiJobs(wf)) {
-                    const step = pulumiStep(job);
-                    assert.match(String(step.with?.["cloud-url"]), /^azblob:\/\/\$\{\{ vars\.\w+ \}\}$/);
-                    assert.equal(step.with?.policyPacks, "policy");
-                    assert.ok(fs.existsSync(path.join(ROOT, "policy", "PulumiPolicy.yaml")));
-                    assert.match(String(job.env?.AZURE_STORAGE_ACCOUNT), /^\$\{\{ vars\.\w+ \}\}$/);
-                    assert.equal(job.env?.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
-                }
-            });
-
-            it("serializes each stack's runs in a concurrency group of its own", () => {
-                for (const job of pulumiJobs(wf)) {
-                    const group = job.concurrency?.group ?? "";
-                    const stack = String(pulumiStep(job).with?.["stack-name"]);
-                    assert.ok(group.includes(stack), `group ${group} does not name the stack ${stack}`);
-                }
-            });
-
-            it("pins every action to a version", () => {
-                const uses = Object.values(wf.jobs).flatMap((job) =>
-                    job.steps.map((s) => s.uses).filter((u): u is string => u !== undefined),
+    it("set up Node from .nvmrc (22, as package.json's engines) through the one setup action", () => {
+        assert.equal(fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim(), "22");
+        assert.equal(PACKAGE.engines.node, ">=22");
+        const setup = (parse(setupAction()).runs.steps as Step[]).filter((s) => action(s) === "actions/setup-node");
+        assert.deepEqual(
+            setup.map((s) => s.with),
+            [{ "node-version-file": ".nvmrc", cache: "npm" }],
+        );
+        for (const file of FILES) {
+            assert.doesNotMatch(text(file), /node-version:|actions\/setup-node/, `${file} sets Node itself`);
+            for (const [id, job] of Object.entries(load(file).jobs)) {
+                const firstNpm = indexOf(job, (s) => /\bnpm /.test(s.run ?? ""));
+                if (firstNpm < 0) continue;
+                const setupAt = indexOf(job, (s) => s.uses === SETUP_ACTION);
+                assert.ok(setupAt >= 0 && setupAt < firstNpm, `${file} ${id}: npm before the setup action`);
+                assert.equal(
+                    indexOf(job, (s) => action(s) === "actions/checkout"),
+                    0,
+                    `${file} ${id}: checkout first`,
                 );
-                assert.ok(uses.length > 0);
-                for (const u of uses) assert.match(u, /^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, u);
-            });
-        });
-    }
+            }
+        }
+    });
+
+    it("only run npm scripts that package.json defines", () => {
+        // test:mongo comes with the services (npm workspaces under services/).
+        const pending = fs.existsSync(path.join(ROOT, "services")) ? [] : ["test:mongo"];
+        for (const file of FILES) {
+            for (const [, script] of text(file).matchAll(/npm run (?:--silent )?([\w:-]+)/g)) {
+                if (pending.includes(script)) continue;
+                assert.ok(script in PACKAGE.scripts, `${file}: npm run ${script} is not a script of package.json`);
+            }
+        }
+    });
+
+    it("install the Pulumi CLI of @pulumi/pulumi in package.json in every pulumi/actions step", () => {
+        const pulumiSteps = allSteps().filter((s) => action(s.step) === "pulumi/actions");
+        assert.equal(pulumiSteps.length, 5, "preview, up dev, up prod, the CLI for e2e and for drift");
+        for (const { file, step } of pulumiSteps) assert.equal(step.with?.["pulumi-version"], PULUMI_VERSION, file);
+    });
+
+    it("create a missing stack instead of failing on it (upsert) wherever pulumi/actions runs a command", () => {
+        for (const file of FILES) for (const job of pulumiJobs(load(file))) assert.equal(pulumiStep(job).with?.upsert, true, file);
+    });
+
+    it("read repository contents only, and give the OIDC token only to the Azure jobs", () => {
+        for (const file of FILES) {
+            const wf = load(file);
+            assert.deepEqual(wf.permissions, { contents: "read" }, file);
+            for (const [id, job] of Object.entries(wf.jobs)) {
+                const azure = job.env?.ARM_USE_OIDC === "true";
+                assert.equal(job.permissions?.["id-token"] === "write", azure, `${file} ${id} id-token`);
+                if (azure) assert.equal(job.permissions?.contents, "read", `${file} ${id} contents`);
+            }
+        }
+    });
+
+    it("log in to Azure through OIDC federation with one identity for the CLI and the provider, with kubelogin", () => {
+        const composite = parse(setupAction()).runs.steps as Step[];
+        const login = composite.findIndex((s) => action(s) === "azure/login");
+        const kubelogin = composite.findIndex((s) => action(s) === "azure/use-kubelogin");
+        const method = composite.findIndex((s) => s.run === 'echo "AAD_LOGIN_METHOD=azurecli" >> "$GITHUB_ENV"');
+        assert.ok(login >= 0 && login < kubelogin && kubelogin < method, "azure/login, then kubelogin, then its login method");
+        assert.deepEqual(Object.keys(composite[login].with ?? {}).sort(), ["client-id", "subscription-id", "tenant-id"]);
+        assert.match(String(composite[kubelogin].with?.["kubelogin-version"]), /^v\d+\.\d+\.\d+$/);
+        let checked = 0;
+        for (const file of FILES) {
+            for (const job of azureJobs(load(file))) {
+                const [setup] = steps(job).filter((s) => s.uses === SETUP_ACTION);
+                assert.equal(setup.with?.["azure-client-id"], job.env?.ARM_CLIENT_ID, `${file}: one identity for login and provider`);
+                assert.equal(setup.with?.["azure-tenant-id"], job.env?.ARM_TENANT_ID);
+                assert.equal(setup.with?.["azure-subscription-id"], job.env?.ARM_SUBSCRIPTION_ID);
+                for (const key of ["ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"]) {
+                    assert.match(String(job.env?.[key]), /^\$\{\{ vars\.AZURE_\w+ \}\}$/, key);
+                }
+                const pulumiAt = indexOf(job, (s) => action(s) === "pulumi/actions" || /\bpulumi /.test(s.run ?? ""));
+                assert.ok(steps(job).indexOf(setup) < pulumiAt, `${file}: the Azure login comes before Pulumi`);
+                checked++;
+            }
+        }
+        assert.equal(checked, 4, "preview, deploy dev, deploy prod, drift");
+    });
+
+    it("never use AAD_LOGIN_METHOD=workloadidentity (a runner has no AZURE_FEDERATED_TOKEN_FILE)", () => {
+        for (const file of FILES) assert.doesNotMatch(text(file), /workloadidentity/i, file);
+        for (const doc of ["README.md", "docs/delivery.md"]) {
+            assert.doesNotMatch(
+                fs.readFileSync(path.join(ROOT, doc), "utf8"),
+                /AAD_LOGIN_METHOD=workloadidentity`? for|in CI[^.]*AAD_LOGIN_METHOD=workloadidentity/i,
+                doc,
+            );
+        }
+    });
+
+    it("have no client secret anywhere", () => {
+        for (const file of FILES) {
+            assert.doesNotMatch(text(file), /client[-_]?secret|CLIENT_SECRET|creds:|AZURE_CREDENTIALS|AZURE_STORAGE_KEY/i, file);
+        }
+    });
+
+    it("keep state in Azure Blob, run the policy pack, and pass the stack secrets from secrets", () => {
+        for (const file of FILES) {
+            for (const job of pulumiJobs(load(file))) {
+                const step = pulumiStep(job);
+                assert.match(String(step.with?.["cloud-url"]), /^azblob:\/\/\$\{\{ vars\.\w+ \}\}$/);
+                assert.equal(step.with?.policyPacks, "policy");
+                assert.ok(fs.existsSync(path.join(ROOT, "policy", "PulumiPolicy.yaml")));
+                assert.match(String(job.env?.AZURE_STORAGE_ACCOUNT), /^\$\{\{ vars\.\w+ \}\}$/);
+                assert.equal(job.env?.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+            }
+        }
+    });
+
+    it("serialize each Azure stack's runs in a concurrency group of its own", () => {
+        for (const file of FILES) {
+            for (const job of pulumiJobs(load(file))) {
+                const group = job.concurrency?.group ?? "";
+                const stack = String(pulumiStep(job).with?.["stack-name"]);
+                assert.ok(group.includes(stack), `group ${group} does not name the stack ${stack}`);
+            }
+        }
+        assert.equal(load("drift.yml").jobs.drift.concurrency?.group, "pulumi-${{ matrix.stack }}", "drift waits for updates");
+    });
 
     describe("pull-request.yml", () => {
         const wf = load("pull-request.yml");
         const [preview] = pulumiJobs(wf);
 
-        it("previews dev and prod and comments each result on the pull request", () => {
+        it("tests, then previews dev and prod and comments each result with its summary", () => {
+            assert.ok(runs(wf.jobs.test, "npm test") >= 0);
+            assert.deepEqual([preview.needs].flat(), ["test"]);
             assert.deepEqual(stacksOf(preview), ["dev", "prod"]);
             const step = pulumiStep(preview);
             assert.equal(step.with?.command, "preview");
             assert.equal(step.with?.["comment-on-pr"], true);
+            assert.equal(step.with?.["always-include-summary"], true);
             assert.equal(preview.permissions?.["pull-requests"], "write");
-            assert.equal(
-                preview.strategy && (preview.strategy as { "fail-fast"?: boolean })["fail-fast"],
-                false,
-                "one stack's failure hides the other's preview",
-            );
+            assert.equal(preview.strategy?.["fail-fast"], false, "one stack's failure hides the other's preview");
         });
 
         it("cancels a superseded preview, per stack and pull request", () => {
@@ -179,8 +342,13 @@ describe("GitHub workflows", () => {
             assert.equal(preview.concurrency?.["cancel-in-progress"], true);
         });
 
-        it("skips the preview for pull requests from forks (no secrets, no OIDC token)", () => {
-            assert.equal(preview.if, "github.event.pull_request.head.repo.full_name == github.repository");
+        it("skips the Azure preview for forks and Dependabot, which get the offline plan instead", () => {
+            assert.equal(
+                preview.if,
+                "github.event.pull_request.head.repo.full_name == github.repository && github.actor != 'dependabot[bot]'",
+            );
+            assert.ok(runs(wf.jobs.test, 'npm run --silent plan -- "$stack"') >= 0);
+            assert.equal(wf.jobs.test.if, undefined, "the tests and the plan run for every pull request");
         });
 
         it("has no environment, so its OIDC subject is repo:<owner>/<repo>:pull_request", () => {
@@ -188,29 +356,201 @@ describe("GitHub workflows", () => {
         });
     });
 
-    describe("deploy-dev.yml", () => {
-        const [deploy] = pulumiJobs(load("deploy-dev.yml"));
+    describe("images.yml", () => {
+        const wf = load("images.yml");
+        const build = wf.jobs.build;
+        const [buildStep] = stepsUsing(build, "docker/build-push-action");
 
-        it("runs pulumi up for dev only, never cancelling a running update", () => {
+        it("builds one image per service of the program, pushing to GHCR under the lowercased owner", () => {
+            assert.deepEqual(build.strategy?.matrix?.service, [...SERVICE_NAMES]);
+            assert.equal(buildStep.with?.file, "services/${{ matrix.service }}/Dockerfile");
+            assert.equal(buildStep.with?.tags, "${{ needs.registry.outputs.registry }}/${{ matrix.service }}:${{ inputs.tag }}");
+            assert.equal(buildStep.with?.push, "${{ inputs.push }}");
+            assert.ok(runs(wf.jobs.registry, 'registry=ghcr.io/${GITHUB_REPOSITORY_OWNER,,}" >> "$GITHUB_OUTPUT"') >= 0);
+            assert.equal(build.permissions?.packages, "write");
+            const [login] = stepsUsing(build, "docker/login-action");
+            assert.equal(login.with?.registry, "ghcr.io");
+            assert.equal(login.with?.password, "${{ secrets.GITHUB_TOKEN }}");
+        });
+
+        it("is called with dev-<sha> on main and the release's tag on a release", () => {
+            assert.deepEqual(load("deploy-dev.yml").jobs.images.with, { tag: "dev-${{ github.sha }}", push: true });
+            assert.deepEqual(load("deploy-prod.yml").jobs.images.with, { tag: "${{ github.event.release.tag_name }}", push: true });
+            for (const file of ["deploy-dev.yml", "deploy-prod.yml"]) assert.equal(load(file).jobs.images.permissions?.packages, "write");
+        });
+
+        it("builds what e2e.yml builds for kind: the same Dockerfiles, context and services", () => {
+            const e2e = load("e2e.yml").jobs.kind;
+            const loop = steps(e2e).find((s) => s.run?.includes("kind load docker-image"))!.run!;
+            assert.deepEqual(
+                loop
+                    .match(/for service in ([\w -]+); do/)?.[1]
+                    .trim()
+                    .split(/\s+/),
+                [...SERVICE_NAMES],
+            );
+            assert.ok(loop.includes(`--file "services/$service/Dockerfile" ${buildStep.with?.context}\n`), "same context");
+            // ...tagged as the local stack names them.
+            const local = stackRaw("local");
+            for (const service of SERVICE_NAMES) {
+                const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+                assert.equal(`${local[`${stem}Image`]}:${local[`${stem}Tag`]}`, `${service}:local`);
+            }
+            assert.ok(loop.includes('docker build --tag "$service:local"'));
+        });
+
+        it("finds a Dockerfile for every service once the services exist", function () {
+            if (!fs.existsSync(path.join(ROOT, "services"))) this.skip();
+            for (const service of SERVICE_NAMES) assert.ok(fs.existsSync(path.join(ROOT, "services", service, "Dockerfile")), service);
+        });
+    });
+
+    describe("deploy-dev.yml", () => {
+        const wf = load("deploy-dev.yml");
+        const [deploy] = pulumiJobs(wf);
+
+        it("promotes the new tag by a commit to main, then deploys that commit", () => {
+            const promote = wf.jobs.promote;
+            assert.deepEqual([promote.needs].flat(), ["images"]);
+            assert.equal(promote.permissions?.contents, "write");
+            assert.equal(steps(promote)[0].with?.ref, "main");
+            const at = runs(promote, "npm run promote -- --stack dev");
+            assert.ok(at >= 0 && at < runs(promote, ".github/scripts/commit-promotion.sh"));
+            assert.deepEqual(steps(promote)[at].env, {
+                TAG: "${{ needs.images.outputs.tag }}",
+                REGISTRY: "${{ needs.images.outputs.registry }}",
+            });
+            assert.equal(promote.outputs?.sha, "${{ steps.commit.outputs.sha }}");
+            assert.deepEqual([deploy.needs].flat(), ["promote"]);
+            assert.equal(steps(deploy)[0].with?.ref, "${{ needs.promote.outputs.sha }}");
+            assert.equal(promote.concurrency?.group, load("deploy-prod.yml").jobs.promote.concurrency?.group, "one promotion at a time");
+        });
+
+        it("runs pulumi up for dev only, never cancelling a running update, with no environment", () => {
             assert.deepEqual(stacksOf(deploy), ["dev"]);
             assert.equal(pulumiStep(deploy).with?.command, "up");
             assert.deepEqual(deploy.concurrency, { group: "pulumi-dev", "cancel-in-progress": false });
-        });
-
-        it("has no environment, so its OIDC subject is repo:<owner>/<repo>:ref:refs/heads/main", () => {
-            assert.equal(deploy.environment, undefined);
+            assert.equal(deploy.environment, undefined, "OIDC subject repo:<owner>/<repo>:ref:refs/heads/main");
         });
     });
 
     describe("deploy-prod.yml", () => {
-        const [deploy] = pulumiJobs(load("deploy-prod.yml"));
+        const wf = load("deploy-prod.yml");
+        const [deploy] = pulumiJobs(wf);
 
-        it("runs pulumi up for prod behind the production environment's approval", () => {
+        it("runs pulumi up for prod behind the production environment's approval, with the release's images", () => {
             assert.deepEqual(stacksOf(deploy), ["prod"]);
             assert.equal(pulumiStep(deploy).with?.command, "up");
             const environment = typeof deploy.environment === "string" ? deploy.environment : deploy.environment?.name;
             assert.equal(environment, "production");
             assert.deepEqual(deploy.concurrency, { group: "pulumi-prod", "cancel-in-progress": false });
+            const promoteAt = runs(deploy, "npm run promote -- --stack prod");
+            assert.ok(promoteAt >= 0 && promoteAt < indexOf(deploy, (s) => action(s) === "pulumi/actions"));
+            assert.equal(steps(deploy)[0].with, undefined, "the release's own checkout");
         });
+
+        it("promotes the tag to prod on main only after the approved update", () => {
+            const promote = wf.jobs.promote;
+            assert.deepEqual([promote.needs].flat().sort(), ["deploy", "images"]);
+            assert.equal(promote.permissions?.contents, "write");
+            assert.ok(runs(promote, "npm run promote -- --stack prod") < runs(promote, ".github/scripts/commit-promotion.sh"));
+        });
+    });
+
+    describe("e2e.yml", () => {
+        const wf = load("e2e.yml");
+        const kind = wf.jobs.kind;
+        const order = (...fragments: string[]) => fragments.map((f) => runs(kind, f));
+
+        it("runs on pull requests touching the program, charts or services, and nightly", () => {
+            const paths: string[] = wf.on.pull_request.paths;
+            for (const p of ["index.ts", "components/**", "charts/**", "services/**", "Pulumi.local.yaml", "package-lock.json"]) {
+                assert.ok(paths.includes(p), p);
+            }
+            assert.match(wf.on.schedule[0].cron, /^\d+ \d+ \* \* \*$/);
+        });
+
+        it("pins kind, its node image by digest and the Pulumi CLI", () => {
+            const [cluster] = stepsUsing(kind, "helm/kind-action");
+            assert.match(String(cluster.with?.version), /^v\d+\.\d+\.\d+$/);
+            assert.match(String(cluster.with?.node_image), /^kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
+            assert.equal(kind.env?.KIND_CLUSTER, cluster.with?.cluster_name === "${{ env.KIND_CLUSTER }}" ? "e2e" : undefined);
+        });
+
+        it("creates the cluster, loads the images, then up, smoke tests, the idempotency gate, destroy", () => {
+            const clusterAt = indexOf(kind, (s) => action(s) === "helm/kind-action");
+            const cliAt = indexOf(kind, (s) => action(s) === "pulumi/actions");
+            const [load_, login, init, context, up, smoke, gate, diagnostics, destroy] = order(
+                "kind load docker-image",
+                "pulumi login --local",
+                'pulumi stack init "$STACK"',
+                'pulumi config set kubeconfigContext "kind-$KIND_CLUSTER"',
+                'pulumi up --yes --stack "$STACK"',
+                ".github/scripts/e2e-smoke.sh",
+                'pulumi preview --expect-no-changes --diff --stack "$STACK"',
+                ".github/scripts/e2e-diagnostics.sh",
+                'pulumi destroy --yes --stack "$STACK"',
+            );
+            assert.ok(clusterAt < load_ && load_ < up && cliAt < login && login === init && init === context && context < up);
+            assert.ok(up < smoke && smoke < gate && gate < diagnostics && diagnostics < destroy);
+            assert.equal(kind.env?.STACK, "local");
+            assert.equal(steps(kind)[diagnostics].if, "failure() && steps.init.outcome == 'success'");
+            assert.equal(steps(kind)[destroy].if, "always() && steps.init.outcome == 'success'");
+            assert.equal(steps(kind)[init].id, "init");
+        });
+
+        it("needs no repository secret, and masks the run's throwaway passphrase", () => {
+            assert.doesNotMatch(text("e2e.yml"), /secrets\.|vars\./);
+            const init = steps(kind).find((s) => s.id === "init")!.run!;
+            assert.ok(init.indexOf('echo "::add-mask::$passphrase"') < init.indexOf("GITHUB_ENV"));
+        });
+    });
+
+    describe("drift.yml", () => {
+        const job = load("drift.yml").jobs.drift;
+
+        it("previews each Azure stack with --refresh --expect-no-changes and may write issues", () => {
+            assert.deepEqual(job.strategy?.matrix?.stack, ["dev", "prod"]);
+            assert.equal(job.permissions?.issues, "write");
+            assert.ok(runs(job, '.github/scripts/drift-check.sh "${{ matrix.stack }}"') >= 0);
+            const script = fs.readFileSync(path.join(GITHUB, "scripts", "drift-check.sh"), "utf8");
+            assert.ok(script.includes('pulumi preview --refresh --expect-no-changes --json --stack "$stack"'));
+        });
+    });
+
+    describe("services.yml", () => {
+        const job = load("services.yml").jobs.mongo;
+
+        it("runs the services' MongoDB tests against the image the program deploys", () => {
+            assert.deepEqual(load("services.yml").on.pull_request.paths.includes("services/**"), true);
+            assert.equal(job.services?.mongodb.image, MONGO_IMAGE);
+            const step = steps(job).find((s) => s.run === "npm run test:mongo")!;
+            assert.equal(step.env?.MONGODB_TEST_URL, "mongodb://localhost:27017");
+        });
+    });
+
+    describe("dependabot.yml", () => {
+        const config = parse(fs.readFileSync(path.join(GITHUB, "dependabot.yml"), "utf8"));
+        const byEcosystem = (name: string) =>
+            config.updates.filter((u: { "package-ecosystem": string }) => u["package-ecosystem"] === name);
+
+        it("updates npm (root with the services' workspaces, policy), GitHub Actions and Docker", () => {
+            assert.equal(config.version, 2);
+            assert.deepEqual(byEcosystem("npm")[0].directories, ["/", "/policy"]);
+            assert.ok(fs.existsSync(path.join(ROOT, "policy", "package.json")));
+            assert.deepEqual(byEcosystem("github-actions")[0].directories, ["/", "/.github/actions/*"]);
+            assert.deepEqual(byEcosystem("docker")[0].directories, ["/services/*"]);
+        });
+    });
+
+    it("scripts pass shellcheck", function () {
+        const check = spawnSync("shellcheck", ["--version"], { stdio: "ignore" });
+        if (check.status !== 0) this.skip();
+        const dir = path.join(GITHUB, "scripts");
+        const scripts = fs.readdirSync(dir).map((f) => path.join(dir, f));
+        assert.ok(scripts.length >= 4);
+        const result = spawnSync("shellcheck", scripts, { encoding: "utf8" });
+        assert.equal(result.status, 0, result.stdout);
+        for (const script of scripts) assert.ok((fs.statSync(script).mode & 0o111) !== 0, `${script} is not executable`);
     });
 });

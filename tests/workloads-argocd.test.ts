@@ -121,7 +121,13 @@ for (const environment of ["dev", "prod"] as const) {
             assert.equal(app.inputs.metadata.name, `app-of-apps-${environment}`);
             assert.equal(app.inputs.metadata.namespace, "argocd");
             assert.equal(app.inputs.spec.project, "microservices-bootstrap");
-            assert.deepEqual(app.inputs.spec.source, { repoURL: REPO, path: `argocd/apps/${environment}`, targetRevision: "main" });
+            assert.deepEqual(app.inputs.spec.source, {
+                repoURL: REPO,
+                path: `argocd/apps/${environment}`,
+                targetRevision: "main",
+                // The generated chart there reads these (tests/gitops.test.ts renders it with them).
+                helm: { valuesObject: { repoURL: REPO, targetRevision: "main" } },
+            });
             assert.deepEqual(app.inputs.spec.destination, { server: "https://kubernetes.default.svc", namespace: "argocd" });
             assert.deepEqual(app.inputs.spec.syncPolicy, { automated: { prune: true, selfHeal: true } });
             assert.equal(run.outputs.application.value, `app-of-apps-${environment}`);

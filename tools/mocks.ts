@@ -286,6 +286,15 @@ async function resolveOutput(output: pulumi.Output<unknown>): Promise<ExportedOu
     return { value, secret: await pulumi.isSecret(output) };
 }
 
+/**
+ * Stand-ins for the secret config a real stack holds encrypted in its Pulumi.<stack>.yaml
+ * (`pulumi config set --secret`), which the committed files cannot carry: the fixture pair above as
+ * prod's ingress TLS. For tests and tools that evaluate a committed stack; never deployed.
+ */
+export const STAND_IN_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+    prod: { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey },
+};
+
 /** Whether the key table marks a bare key secret (it is then set as with `pulumi config set --secret`). */
 function isSecretKey(key: string): boolean {
     return key in CONFIG_KEYS && specOf(key as ConfigKey).secret === true;

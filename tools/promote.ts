@@ -1,0 +1,94 @@
+// Promotion as the lab does it: a new build's tag is written where an environment reads it.
+// `npm run promote -- --stack dev --tag dev-<sha> [--registry ghcr.io/<owner>]` sets each service's
+// image tag (and, with --registry, its repository <registry>/<service>) in Pulumi.<stack>.yaml, the
+// Helm-release path's source, then regenerates argocd/apps/<env>/ from it (tools/gitops.ts), the Argo
+// CD path's. The workflows run it and commit the result (.github/workflows/deploy-dev.yml,
+// deploy-prod.yml). The stack file is edited as a YAML document, so its comments and every other key
+// stay as they are; running it twice changes nothing the second time.
+import * as fs from "fs";
+import * as path from "path";
+import { isMap, parseDocument } from "yaml";
+import {
+    checkImageRepository,
+    checkImageTag,
+    CONFIG_KEYS,
+    ENVIRONMENTS,
+    SERVICE_NAMES,
+    type Environment,
+    type ServiceName,
+} from "../components/config";
+import { PROJECT, ROOT } from "./mocks";
+import { writeGitOps } from "./gitops";
+
+/** The config keys of a service's image: product-service -> productServiceImage, productServiceTag. */
+export function imageKeys(service: ServiceName): { readonly image: string; readonly tag: string } {
+    const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const keys = { image: `${stem}Image`, tag: `${stem}Tag` };
+    for (const key of Object.values(keys)) {
+        if (!(key in CONFIG_KEYS)) throw new Error(`${key} is not a config key of the program; promotion would set nothing`);
+    }
+    return keys;
+}
+
+export interface Promotion {
+    /** The image tag to deploy, e.g. dev-3f2c1ab or v1.2.0. */
+    readonly tag: string;
+    /** Registry and owner the images are pushed under, e.g. ghcr.io/my-org (lowercased). Default: keep the repositories. */
+    readonly registry?: string;
+}
+
+/** `text` (a Pulumi.<stack>.yaml) with every service's image set as `promotion` says. */
+export function promoteStackFile(text: string, promotion: Promotion, project = PROJECT): string {
+    const registry = promotion.registry?.toLowerCase().replace(/\/+$/, "");
+    const problems: string[] = [];
+    const doc = parseDocument(text);
+    if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
+    for (const service of SERVICE_NAMES) {
+        const keys = imageKeys(service);
+        const tagProblem = checkImageTag(keys.tag, promotion.tag);
+        if (tagProblem) problems.push(tagProblem);
+        doc.setIn(["config", `${project}:${keys.tag}`], promotion.tag);
+        if (registry !== undefined) {
+            const repository = `${registry}/${service}`;
+            const repositoryProblem = checkImageRepository(keys.image, repository);
+            if (repositoryProblem) problems.push(repositoryProblem);
+            doc.setIn(["config", `${project}:${keys.image}`], repository);
+        }
+    }
+    if (problems.length > 0) throw new Error([...new Set(problems)].join("\n"));
+    return doc.toString({ lineWidth: 0 });
+}
+
+/** The environment a stack deploys: its `environment` key, else its name. */
+export function environmentOf(stack: string, text: string, project = PROJECT): Environment {
+    const declared = parseDocument(text).getIn(["config", `${project}:environment`]);
+    const environment = typeof declared === "string" ? declared : stack;
+    if (!(ENVIRONMENTS as readonly string[]).includes(environment)) throw new Error(`stack ${stack}: unknown environment ${environment}`);
+    return environment as Environment;
+}
+
+function option(argv: readonly string[], name: string): string | undefined {
+    const at = argv.indexOf(`--${name}`);
+    return at >= 0 ? argv[at + 1] : undefined;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+    const stack = option(argv, "stack");
+    const tag = option(argv, "tag");
+    if (!stack || !tag) throw new Error("usage: npm run promote -- --stack <stack> --tag <tag> [--registry ghcr.io/<owner>]");
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    const text = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, promoteStackFile(text, { tag, registry: option(argv, "registry") }));
+    console.log(`set ${SERVICE_NAMES.join(", ")} to ${tag} in Pulumi.${stack}.yaml`);
+    for (const written of await writeGitOps(environmentOf(stack, text))) console.log(`wrote ${written}`);
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        () => process.exit(0),
+        (error) => {
+            console.error(error instanceof Error ? error.message : error);
+            process.exit(1);
+        },
+    );
+}
