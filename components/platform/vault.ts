@@ -129,6 +129,11 @@ export class HashiCorpVault extends pulumi.ComponentResource {
      * service registration labels vault-active=true), or the vault Service (dev: one pod).
      */
     readonly adminAddress: pulumi.Output<string>;
+    /**
+     * What to run after an update that changed the release: its text names the release revision, so it
+     * changes exactly when the release was upgraded (and `pulumi up` then shows it among the outputs).
+     */
+    readonly rolloutNotice: pulumi.Output<string>;
     readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: HashiCorpVaultArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -192,8 +197,12 @@ export class HashiCorpVault extends pulumi.ComponentResource {
             pulumi.interpolate`http://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal.${ns}.svc.cluster.local:${API_PORT}`;
         this.peerAddresses = pulumi.all(Array.from({ length: ha ? args.replicas : 1 }, (_, i) => podAddress(i)));
         this.adminAddress = ha ? pulumi.interpolate`http://${VAULT_RELEASE}-active.${ns}.svc.cluster.local:${API_PORT}` : this.address;
+        // OnDelete (chart values.yaml server.updateStrategyType): an upgraded release changes the
+        // StatefulSet, not the running pods.
+        this.rolloutNotice = pulumi.interpolate`Vault release revision ${this.release.status.revision}: if this changed in this update, the server pods still run the previous spec; run scripts/vault-rollout.sh (docs/operations.md, "Roll out a Vault change")`;
         this.registerOutputs({
             address: this.address,
+            rolloutNotice: this.rolloutNotice,
             peerAddresses: this.peerAddresses,
             adminAddress: this.adminAddress,
             release: this.release,
