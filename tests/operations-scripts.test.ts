@@ -16,7 +16,8 @@ const SLEEP = "#!/bin/sh\nexit 0\n";
 function sandbox(prefix: string, tools: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     fs.mkdirSync(path.join(dir, "bin"));
-    for (const [name, body] of Object.entries({ sleep: SLEEP, ...tools })) fs.writeFileSync(path.join(dir, "bin", name), body, { mode: 0o755 });
+    for (const [name, body] of Object.entries({ sleep: SLEEP, ...tools }))
+        fs.writeFileSync(path.join(dir, "bin", name), body, { mode: 0o755 });
     return dir;
 }
 const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : []);
@@ -87,7 +88,8 @@ describe("scripts/vault-rollout.sh", () => {
         const r = rollout();
         assert.equal(r.status, 0, r.output);
         assert.deepEqual(actions(), ["delete vault-0", "delete vault-2", "step-down vault-1", "delete vault-1"]);
-        for (const pod of ["vault-0", "vault-1", "vault-2"]) assert.equal(fs.readFileSync(path.join(fake, "pods", pod, "rev"), "utf8"), "vault-new");
+        for (const pod of ["vault-0", "vault-1", "vault-2"])
+            assert.equal(fs.readFileSync(path.join(fake, "pods", pod, "rev"), "utf8"), "vault-new");
         assert.ok(!lines(path.join(fake, "calls.log")).some((l) => l.includes("hvs.OPERATOR")), "the token is in no kubectl argument");
         assert.match(r.output, /done: every Vault pod runs revision vault-new/);
     });
@@ -217,7 +219,11 @@ describe("scripts/vault-configure.sh", () => {
         ]);
         assert.equal((r.output.match(/has lost its configuration/g) ?? []).length, 1, "reconfigured once, after the restart only");
         assert.ok(fs.existsSync(path.join(fake, "ready")), "ready again once configured");
-        assert.ok(lines(path.join(fake, "vault.log")).includes("write auth/kubernetes/role/order-service bound_service_account_names=order-service bound_service_account_namespaces=microservices-dev token_policies=order-service token_ttl=1h"));
+        assert.ok(
+            lines(path.join(fake, "vault.log")).includes(
+                "write auth/kubernetes/role/order-service bound_service_account_names=order-service bound_service_account_namespaces=microservices-dev token_policies=order-service token_ttl=1h",
+            ),
+        );
     });
 
     it("as a Job (no RECONCILE_SECONDS): configures once and exits", () => {
@@ -264,7 +270,10 @@ describe("scripts/unseal-key-rotation-policy.sh", () => {
         const r = run(365);
         assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
         assert.equal(fs.readFileSync(path.join(fake, "policy"), "utf8"), JSON.stringify(rotationPolicy(365)));
-        assert.match(lines(path.join(fake, "az.log"))[0], /^keyvault key rotation-policy update --vault-name gitops-prod-seal-ab12 --name vault-unseal --value /);
+        assert.match(
+            lines(path.join(fake, "az.log"))[0],
+            /^keyvault key rotation-policy update --vault-name gitops-prod-seal-ab12 --name vault-unseal --value /,
+        );
         assert.match(r.stderr, /rotate after P365D/);
     });
 
