@@ -57,6 +57,7 @@ const everyStack: Exported<ClusterOutputs> = {
     ingressGatewayNamespace: platform.ingressGateway.namespace,
     ingressGatewayRef: platform.ingressGateway.gatewayRef,
     ingressHost: pulumi.output(platform.ingressHost),
+    vaultRollout: platform.vault.rolloutNotice,
 };
 // Without Azure the Azure outputs are undefined, which Pulumi leaves out of the stack's outputs.
 const outputs: Exported<ClusterOutputs> & Partial<Exported<AzureOutputs>> = { ...everyStack, ...(azure && azureOutputs(azure, platform)) };
@@ -83,4 +84,5 @@ export const {
     ingressGatewayNamespace,
     ingressGatewayRef,
     ingressHost,
+    vaultRollout,
 } = outputs;

@@ -14,6 +14,12 @@ export const APP_SECRET_KEYS = {
 } as const;
 export type AppSecretName = keyof typeof APP_SECRET_KEYS;
 
+/**
+ * The value the Key Vault secrets for Vault's root token and recovery keys hold until the
+ * initialisation Job writes them: the Job initialises Vault only while both still hold it.
+ */
+export const VAULT_INIT_PLACEHOLDER = "pending: written by the vault-init Job";
+
 /** A managed identity as the cluster side needs it: the client ID to annotate, and what must exist first. */
 export interface BoundWorkloadIdentity {
     /** Client ID: the azure.workload.identity/client-id annotation value. */
@@ -74,6 +80,11 @@ export type SecretsSource = KeyVaultSecrets | KubernetesSecrets;
 export interface ClusterFoundation {
     /** The cluster's Kubernetes provider; every in-cluster resource names it explicitly. */
     readonly provider: k8s.Provider;
+    /**
+     * The same cluster, for the objects kept on destroy (retainOnDelete) only: it adopts such an object
+     * when a re-created stack finds it still there (upsertExistingObjects). Absent where nothing is kept.
+     */
+    readonly retainedObjectsProvider?: k8s.Provider;
     /** Where application secrets, the ingress certificate and Vault's seal come from. */
     readonly secrets: SecretsSource;
     /** MongoDB's generated root password (secret). */

@@ -12,3 +12,19 @@ export function jobScriptFiles(file: string): Record<string, string> {
     const read = (name: string) => fs.readFileSync(path.join(SCRIPTS_DIR, name), "utf8");
     return { [file]: read(file), [SCRIPT_LIB]: read(SCRIPT_LIB) };
 }
+
+/**
+ * Annotations every Job of the program carries. pulumi-kubernetes replaces a Job whose live object is
+ * not Complete (failed, or still running) only when this annotation is "true"; without it the next
+ * `pulumi up` waits on the same failed Job again (pulumi/pulumi-kubernetes
+ * provider/pkg/provider/provider.go, Diff: `metadata.ReplaceUnready`).
+ */
+export const JOB_ANNOTATIONS = { "pulumi.com/replaceUnready": "true" } as const;
+
+/**
+ * On a failed exit the kubelet copies the container's last log lines into its termination message;
+ * pulumi-kubernetes' pod checker puts a container's termination message into the error it reports
+ * for a failing Job (provider/pkg/await/checker/pod/check.go, containerLastTerminationState). So a
+ * failed `pulumi up` names the cause, not only "BackoffLimitExceeded".
+ */
+export const JOB_CONTAINER_DEFAULTS = { terminationMessagePolicy: "FallbackToLogsOnError" } as const;

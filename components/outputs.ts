@@ -56,6 +56,8 @@ export interface ClusterOutputs {
     readonly ingressGatewayRef: string;
     /** Host the ingress gateway serves over HTTPS. */
     readonly ingressHost: string;
+    /** Vault's release revision and what to run when it changed (scripts/vault-rollout.sh). */
+    readonly vaultRollout: string;
 }
 
 /** What a stack exports: the cluster outputs always, the Azure outputs only where the stack creates Azure. */

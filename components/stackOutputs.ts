@@ -42,6 +42,7 @@ const CONTRACT: { readonly [K in keyof AzureStackOutputs]: K extends keyof Azure
     ingressGatewayNamespace: "every stack",
     ingressGatewayRef: "every stack",
     ingressHost: "every stack",
+    vaultRollout: "every stack",
 };
 
 /** The contract's output names, in declaration order: what a stack with Azure exports. */

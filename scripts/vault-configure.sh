@@ -3,6 +3,12 @@
 # either checks first (mounts) or writes the whole desired state (configs, roles, policies), so running it
 # again on a configured Vault changes nothing and succeeds.
 #
+# Once (a Job, prod), or with RECONCILE_SECONDS set, for ever (a Deployment, dev): after configuring, it
+# checks every RECONCILE_SECONDS that the configuration is still there and configures Vault again when
+# it is not. A dev-mode Vault keeps everything in memory, so each restart (a node image upgrade, an
+# eviction) starts it empty; this brings the configuration back without a `pulumi up`. READY_FILE is
+# created while Vault is configured (the Deployment's readiness probe).
+#
 #   1. wait until Vault answers and is unsealed
 #   2. auth method `kubernetes/`: enable if absent; point it at the in-cluster API server
 #   3. secrets engine `database/`: enable if absent; connection `mongodb` (MongoDB plugin, root user from
@@ -33,6 +39,10 @@ AUTH_TOKEN_TTL="${AUTH_TOKEN_TTL:-1h}"
 KUBERNETES_SERVICE_PORT="${KUBERNETES_SERVICE_PORT:-443}"
 WAIT_ATTEMPTS="${WAIT_ATTEMPTS:-120}"
 WAIT_SECONDS="${WAIT_SECONDS:-5}"
+RECONCILE_SECONDS="${RECONCILE_SECONDS:-}"
+# Bounds the loop (tests); empty for ever.
+RECONCILE_ROUNDS="${RECONCILE_ROUNDS:-}"
+READY_FILE="${READY_FILE:-/tmp/configured}"
 
 # log and retry.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -44,9 +54,24 @@ unsealed() {
     vault status >/dev/null 2>&1
 }
 
-# mounted KIND PATH: KIND (auth or secrets) has a mount at PATH/ (JSON keys are "<path>/").
+# mount_state KIND PATH: prints mounted or absent for a KIND (auth or secrets) mount at PATH/ (JSON keys
+# are "<path>/"). A failed list fails, rather than reading as "absent" (or "mounted"): the output is
+# captured first, then searched, so no pipeline hides the vault CLI's exit status.
+mount_state() {
+    listing=$(vault "$1" list -format=json) || return 1
+    case "$listing" in
+        *"\"$2/\""*) echo mounted ;;
+        *) echo absent ;;
+    esac
+}
+
+# mounted KIND PATH: exit 0 if mounted, 1 if absent; a listing that keeps failing ends the script.
 mounted() {
-    vault "$1" list -format=json | grep -q "\"$2/\""
+    state=$(retry 5 "$WAIT_SECONDS" mount_state "$1" "$2") || {
+        log "cannot list $1 mounts at ${VAULT_ADDR}"
+        exit 1
+    }
+    [ "$state" = mounted ]
 }
 
 configure_auth() {
@@ -101,10 +126,6 @@ configure_service() {
     log "policy and auth role $1 for ${APP_NAMESPACE}/$2"
 }
 
-log "waiting for Vault at ${VAULT_ADDR} to be unsealed"
-retry "$WAIT_ATTEMPTS" "$WAIT_SECONDS" unsealed
-configure_auth
-configure_database
 for pair in $SERVICES; do
     role="${pair%%:*}"
     account="${pair#*:}"
@@ -112,6 +133,41 @@ for pair in $SERVICES; do
         log "bad SERVICES entry '$pair': expected <role>:<serviceaccount>"
         exit 1
     fi
-    configure_service "$role" "$account"
 done
-log "done"
+
+configure() {
+    log "waiting for Vault at ${VAULT_ADDR} to be unsealed"
+    retry "$WAIT_ATTEMPTS" "$WAIT_SECONDS" unsealed
+    configure_auth
+    configure_database
+    for pair in $SERVICES; do
+        configure_service "${pair%%:*}" "${pair#*:}"
+    done
+    log "done"
+}
+
+# configured: the database role and every service's auth role exist. A Vault that lost its memory has
+# none of them; a failed read (Vault restarting) also counts as "not configured": configuring again is
+# harmless, and waits for Vault first.
+configured() {
+    vault read "database/roles/${DB_ROLE}" >/dev/null 2>&1 || return 1
+    for pair in $SERVICES; do
+        vault read "auth/kubernetes/role/${pair%%:*}" >/dev/null 2>&1 || return 1
+    done
+}
+
+rm -f "$READY_FILE"
+configure
+[ -z "$RECONCILE_SECONDS" ] && exit 0
+: >"$READY_FILE"
+round=0
+while [ -z "$RECONCILE_ROUNDS" ] || [ "$round" -lt "$RECONCILE_ROUNDS" ]; do
+    round=$((round + 1))
+    sleep "$RECONCILE_SECONDS"
+    if ! configured; then
+        log "Vault at ${VAULT_ADDR} has lost its configuration (restarted?); configuring it again"
+        rm -f "$READY_FILE"
+        configure
+        : >"$READY_FILE"
+    fi
+done

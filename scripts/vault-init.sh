@@ -2,37 +2,58 @@
 # Initialises HashiCorp Vault once and keeps its recovery keys and root token in Azure Key Vault.
 #
 # Runs as the three containers of one Kubernetes Job pod, which share an in-memory emptyDir ($WORK_DIR):
-#   preflight  (Azure CLI image)  log in as the pod's workload identity and read the two target secrets,
-#                                 so a missing federated credential or role stops the Job *before* Vault
-#                                 is initialised: `vault operator init` prints the keys exactly once.
-#   init       (Vault image)      if Vault is not initialised yet, `vault operator init` into $WORK_DIR.
-#   store      (Azure CLI image)  write recovery keys and root token to Key Vault, then delete the files.
-# When Vault is already initialised, init records that, store does nothing and the Job succeeds.
-# POSIX sh: the Vault image has only busybox sh. Nothing secret is printed or passed as an argument.
+#   preflight  (Azure CLI image)  log in as the pod's workload identity and read the two target secrets:
+#                                 a missing federated credential or role stops the Job *before* Vault is
+#                                 initialised (`vault operator init` prints the keys exactly once), and
+#                                 what Key Vault holds (placeholders or real values) is recorded.
+#   init       (Vault image)      ask every raft peer whether it is initialised; initialise only when Key
+#                                 Vault holds no real values AND every peer says "not initialised".
+#   store      (Azure CLI image)  write recovery keys and root token to Key Vault, never over real values.
+#
+# Decision table (init):
+#   Key Vault placeholders, every peer uninitialised  -> vault operator init (a new cluster)
+#   Key Vault real values, some peer initialised      -> nothing to do (a replaced follower rejoins by
+#                                                        retry_join; it is never initialised on its own)
+#   anything else (real values but no initialised peer, placeholders but an initialised peer, one secret
+#   real and the other not)                           -> refuse, exit non-zero, say what was found
+#
+# A phase that fails records why in $WORK_DIR/failed and lets the pod go on; the later phases skip, and
+# the main container (store) prints the record and exits non-zero. Pulumi reports a failed Job with its
+# main container's last log lines (termination message), never an init container's, so this is how the
+# reason reaches `pulumi up`. POSIX sh: the Vault image has only busybox sh. Nothing secret is printed
+# or passed as an argument (the federated token goes to az as @file).
 set -eu
 
 phase="${1:-}"
 : "${WORK_DIR:?WORK_DIR must name the shared in-memory directory}"
+LOG_DIR="${TMPDIR:-/tmp}/vault-init"
 
 # log and retry.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-LOG_TAG="vault-init $phase"
+LOG_TAG="vault-init ${phase#run-}"
 
 az_login() {
-    # The workload identity webhook injects these into every container of a labelled pod.
+    # The workload identity webhook injects these into every container of a labelled pod. The token is
+    # read from its file by az itself (azure-cli expands @file arguments), so it is in no command line.
     : "${AZURE_CLIENT_ID:?}" "${AZURE_TENANT_ID:?}" "${AZURE_FEDERATED_TOKEN_FILE:?}"
     az login --service-principal \
         --username "$AZURE_CLIENT_ID" \
         --tenant "$AZURE_TENANT_ID" \
-        --federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" \
+        --federated-token "@$AZURE_FEDERATED_TOKEN_FILE" \
         --allow-no-subscriptions \
         --output none
 }
 
-# secret_readable NAME: the identity can read secret NAME (its role covers reading and writing).
-secret_readable() {
-    az keyvault secret show --vault-name "$KEY_VAULT_NAME" --name "$1" --query id --output tsv >/dev/null
+# secret_value NAME: prints the current value of secret NAME (to be captured, never shown).
+secret_value() {
+    az keyvault secret show --vault-name "$KEY_VAULT_NAME" --name "$1" --query value --output tsv
+}
+
+# secret_state NAME: prints placeholder or stored; fails while Key Vault cannot be read.
+secret_state() {
+    value=$(secret_value "$1") || return 1
+    if [ "$value" = "$PLACEHOLDER" ]; then echo placeholder; else echo stored; fi
 }
 
 # store_secret NAME FILE CONTENT_TYPE: a new current version of secret NAME with FILE's content.
@@ -41,47 +62,85 @@ store_secret() {
         --encoding utf-8 --content-type "$3" --output none
 }
 
-# init_status: prints 0 (initialised) or 2 (not initialised); fails while Vault cannot answer.
+# store_once NAME FILE CONTENT_TYPE: store FILE as NAME unless it is already there; never overwrite a
+# real value that differs (another initialisation's keys).
+store_once() {
+    current=$(retry 30 10 secret_value "$1") || return 1
+    if [ "$current" = "$(cat "$2")" ]; then
+        log "$1 already holds this initialisation's value"
+        return 0
+    fi
+    if [ "$current" != "$PLACEHOLDER" ]; then
+        log "$1 already holds a real value from another initialisation: refusing to overwrite it"
+        return 1
+    fi
+    retry 30 10 store_secret "$1" "$2" "$3"
+}
+
+# init_status ADDRESS: prints initialised or uninitialised; fails while that peer cannot answer.
 init_status() {
     code=0
-    vault operator init -status >/dev/null 2>&1 || code=$?
+    VAULT_ADDR="$1" vault operator init -status >/dev/null 2>&1 || code=$?
     case "$code" in
-        0 | 2) echo "$code" ;;
+        0) echo initialised ;;
+        2) echo uninitialised ;;
         *) return 1 ;;
     esac
 }
 
 preflight() {
-    : "${KEY_VAULT_NAME:?}" "${ROOT_TOKEN_SECRET:?}" "${RECOVERY_KEYS_SECRET:?}"
+    : "${KEY_VAULT_NAME:?}" "${ROOT_TOKEN_SECRET:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
     # A new federated credential takes a minute or so to be honoured, a role assignment up to ten.
     retry 30 10 az_login
-    retry 60 10 secret_readable "$ROOT_TOKEN_SECRET"
-    retry 60 10 secret_readable "$RECOVERY_KEYS_SECRET"
-    log "Key Vault $KEY_VAULT_NAME is readable and writable as this Job's identity"
+    root=$(retry 60 10 secret_state "$ROOT_TOKEN_SECRET")
+    keys=$(retry 60 10 secret_state "$RECOVERY_KEYS_SECRET")
+    if [ "$root" = "$keys" ]; then
+        echo "$root" >"$WORK_DIR/key-vault"
+    else
+        echo mixed >"$WORK_DIR/key-vault"
+    fi
+    log "Key Vault $KEY_VAULT_NAME is readable and writable as this Job's identity; root token: $root, recovery keys: $keys"
 }
 
 init() {
-    : "${VAULT_ADDR:?}" "${RECOVERY_SHARES:?}" "${RECOVERY_THRESHOLD:?}"
-    if ! state=$(retry 120 5 init_status); then
-        log "Vault at $VAULT_ADDR did not answer"
-        return 1
-    fi
-    if [ "$state" = 0 ]; then
-        log "Vault at $VAULT_ADDR is already initialised; nothing to do"
+    : "${VAULT_PEERS:?}" "${RECOVERY_SHARES:?}" "${RECOVERY_THRESHOLD:?}"
+    key_vault=$(cat "$WORK_DIR/key-vault")
+    initialised=""
+    uninitialised=""
+    for peer in $VAULT_PEERS; do
+        if ! state=$(retry 120 5 init_status "$peer"); then
+            log "raft peer $peer did not answer: cannot tell whether Vault is initialised"
+            return 1
+        fi
+        if [ "$state" = initialised ]; then initialised="$initialised $peer"; else uninitialised="$uninitialised $peer"; fi
+    done
+    log "Key Vault: $key_vault; initialised peers:${initialised:- none}; uninitialised peers:${uninitialised:- none}"
+    if [ "$key_vault" = stored ] && [ -n "$initialised" ]; then
+        log "Vault is initialised and its credentials are in Key Vault; nothing to do"
         : >"$WORK_DIR/already-initialised"
         return 0
     fi
-    umask 077
-    vault operator init \
-        -recovery-shares="$RECOVERY_SHARES" \
-        -recovery-threshold="$RECOVERY_THRESHOLD" \
-        -format=json >"$WORK_DIR/init.json.partial"
-    mv "$WORK_DIR/init.json.partial" "$WORK_DIR/init.json"
-    log "Vault initialised: $RECOVERY_SHARES recovery key shares, threshold $RECOVERY_THRESHOLD"
+    if [ "$key_vault" = placeholder ] && [ -z "$initialised" ]; then
+        first="${VAULT_PEERS%% *}"
+        umask 077
+        VAULT_ADDR="$first" vault operator init \
+            -recovery-shares="$RECOVERY_SHARES" \
+            -recovery-threshold="$RECOVERY_THRESHOLD" \
+            -format=json >"$WORK_DIR/init.json.partial"
+        mv "$WORK_DIR/init.json.partial" "$WORK_DIR/init.json"
+        log "Vault initialised at $first: $RECOVERY_SHARES recovery key shares, threshold $RECOVERY_THRESHOLD"
+        return 0
+    fi
+    case "$key_vault" in
+        stored) log "REFUSING: Key Vault holds the credentials of an initialised Vault, but no raft peer is initialised (its volumes were lost or replaced). Initialising now would create a second, empty cluster. Restore a raft snapshot instead (docs/operations.md, 'Vault lost its raft data')." ;;
+        placeholder) log "REFUSING: raft peers${initialised} are initialised, but Key Vault holds no root token or recovery keys: the initialisation output was lost, or Vault was initialised by hand. Nothing is overwritten; see docs/operations.md, 'Recover a failed Job'." ;;
+        *) log "REFUSING: one of $ROOT_TOKEN_SECRET and $RECOVERY_KEYS_SECRET holds a real value and the other the placeholder; inspect both versions' history in Key Vault $KEY_VAULT_NAME before anything else." ;;
+    esac
+    return 1
 }
 
 store() {
-    : "${KEY_VAULT_NAME:?}" "${ROOT_TOKEN_SECRET:?}" "${RECOVERY_KEYS_SECRET:?}"
+    : "${KEY_VAULT_NAME:?}" "${ROOT_TOKEN_SECRET:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
     output="$WORK_DIR/init.json"
     if [ -f "$WORK_DIR/stored" ]; then
         log "already stored by an earlier run of this container"
@@ -103,17 +162,49 @@ store() {
         return 1
     fi
     retry 30 10 az_login
-    retry 30 10 store_secret "$RECOVERY_KEYS_SECRET" "$WORK_DIR/recovery-keys" application/json
-    retry 30 10 store_secret "$ROOT_TOKEN_SECRET" "$WORK_DIR/root-token" text/plain
+    store_once "$RECOVERY_KEYS_SECRET" "$WORK_DIR/recovery-keys" application/json
+    store_once "$ROOT_TOKEN_SECRET" "$WORK_DIR/root-token" text/plain
     rm -f "$output" "$WORK_DIR/root-token" "$WORK_DIR/recovery-keys"
     : >"$WORK_DIR/stored"
     log "recovery keys and root token stored in Key Vault $KEY_VAULT_NAME as $RECOVERY_KEYS_SECRET and $ROOT_TOKEN_SECRET"
 }
 
+# run_phase NAME: runs phase NAME in a child shell (so `set -e` holds inside it), its log also kept in
+# LOG_DIR; on failure records the phase, exit code and last log lines in $WORK_DIR/failed.
+run_phase() {
+    if [ -s "$WORK_DIR/failed" ]; then
+        log "skipped: an earlier phase failed"
+        return 0
+    fi
+    mkdir -p "$LOG_DIR"
+    rm -f "$LOG_DIR/$1.status"
+    { sh "$0" "run-$1" 2>&1 || echo "$?" >"$LOG_DIR/$1.status"; } | tee "$LOG_DIR/$1.log" >&2
+    if [ -f "$LOG_DIR/$1.status" ]; then
+        {
+            echo "vault-init: phase $1 failed (exit $(cat "$LOG_DIR/$1.status")); its last log lines:"
+            tail -n 15 "$LOG_DIR/$1.log"
+        } >"$WORK_DIR/failed"
+    fi
+}
+
+report_failure() {
+    if [ -s "$WORK_DIR/failed" ]; then
+        cat "$WORK_DIR/failed" >&2
+        exit 1
+    fi
+}
+
 case "$phase" in
-    preflight) preflight ;;
-    init) init ;;
-    store) store ;;
+    preflight | init) run_phase "$phase" ;;
+    # The main container: a failure of its own is retried by the pod's restarts (OnFailure), with its
+    # log as the termination message.
+    store)
+        report_failure
+        store
+        ;;
+    run-preflight) preflight ;;
+    run-init) init ;;
+    run-store) store ;;
     *)
         echo "usage: $0 preflight|init|store" >&2
         exit 64

@@ -209,7 +209,8 @@ describe("local stack (existing cluster, no Azure)", () => {
         });
 
         it("configures Vault's database engine with the dev root token from a Secret", () => {
-            const [job] = run.ofType(T.job).filter((j) => j.urn.includes("VaultDatabaseConfig"));
+            // A dev-mode Vault: configured by the reconciling Deployment (docs/operations.md).
+            const [job] = run.ofType("kubernetes:apps/v1:Deployment").filter((j) => j.urn.includes("VaultDatabaseConfig"));
             const container = job.inputs.spec.template.spec.containers[0];
             const token = container.env.find((e: any) => e.name === "VAULT_TOKEN");
             assert.deepEqual(token.valueFrom, { secretKeyRef: { name: "vault-dev-root-token", key: "token" } });

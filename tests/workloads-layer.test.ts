@@ -24,8 +24,11 @@ const serviceRelease = (run: StackRun, name: string): Registration => {
     assert.equal(found.length, 1, `one release ${name}`);
     return found[0];
 };
+/** What configures Vault: a Job (prod, a Vault with storage) or the reconciling Deployment (dev mode). */
 const configJob = (run: StackRun): Registration => {
-    const found = run.ofType(T.job).filter((r) => r.urn.includes("VaultDatabaseConfig"));
+    const found = [...run.ofType(T.job), ...run.ofType("kubernetes:apps/v1:Deployment")].filter((r) =>
+        r.urn.includes("VaultDatabaseConfig"),
+    );
     assert.equal(found.length, 1);
     return found[0];
 };
@@ -88,7 +91,11 @@ for (const stack of ["dev", "prod"] as const) {
 
         it("points Vault's database engine at this MongoDB with its generated root password, never in plain text", () => {
             const env = envOf(configJob(run));
-            assert.equal(env.VAULT_ADDR, run.outputs.vaultAddress.value);
+            // Writes go to the leader: vault-active in ha mode (only the unsealed leader), the one pod in dev.
+            assert.equal(
+                env.VAULT_ADDR,
+                stack === "prod" ? "http://vault-active.vault.svc.cluster.local:8200" : run.outputs.vaultAddress.value,
+            );
             assert.equal(env.MONGO_HOST, `mongodb.${appNs}.svc.cluster.local`);
             assert.deepEqual(env.DEFAULT_TTL, "1h");
             assert.deepEqual(env.MAX_TTL, "24h");

@@ -158,7 +158,10 @@ for (const environment of ["dev", "prod"] as const) {
             assert.deepEqual(c.resources.limits, { cpu: "200m", memory: "128Mi" });
             assert.ok(c.resources.requests.cpu);
             assert.equal(spec.backoffLimit, 4);
-            assert.equal(spec.ttlSecondsAfterFinished, 86400);
+            // Never deleted behind Pulumi's back: a refresh would drop it and the next up re-run it.
+            assert.equal(spec.ttlSecondsAfterFinished, undefined);
+            assert.deepEqual(job.inputs.metadata.annotations, { "pulumi.com/replaceUnready": "true" });
+            assert.equal(c.terminationMessagePolicy, "FallbackToLogsOnError");
             assert.ok(spec.activeDeadlineSeconds > 0);
         });
 

@@ -25,6 +25,19 @@ export interface AksClusterArgs {
     readonly protect?: boolean;
 }
 
+/**
+ * The `ignoreChanges` paths of the pools' counts that the cluster autoscaler owns: `count` is only the
+ * initial size of an autoscaled pool. The autoscaler then moves the live count, and AKS refuses a
+ * cluster update whose autoscaled pool carries a count other than the current one ("Cannot manually
+ * scale AgentPool ... with cluster autoscaler enabled", hashicorp/terraform-provider-azurerm#4543;
+ * `az aks nodepool scale` is blocked for such pools, Azure/azure-cli#13996). With the path ignored,
+ * Pulumi sends the count it last stored instead of the program's, and `pulumi refresh` (or
+ * `up --refresh`) stores the live one: no stale count, and no diff after a refresh.
+ */
+export function autoscaledCountPaths(pools: readonly NodePoolConfig[]): string[] {
+    return pools.flatMap((pool, i) => (pool.autoscaling ? [`agentPoolProfiles[${i}].count`] : []));
+}
+
 /** Container Insights' default stream set (the Microsoft-ContainerInsights-Group-Default group). */
 const CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default";
 
@@ -70,6 +83,7 @@ export class AksCluster extends pulumi.ComponentResource {
 
         // With a user pool, the system pool only runs critical add-ons and workloads go to the user pool.
         const systemTaints = s.userPool ? ["CriticalAddonsOnly=true:NoSchedule"] : [];
+        const poolConfigs = s.userPool ? [s.systemPool, s.userPool] : [s.systemPool];
         const pools = [agentPool("system", "System", s.systemPool, s.kubernetesVersion, systemTaints)];
         if (s.userPool) pools.push(agentPool("user", "User", s.userPool, s.kubernetesVersion, []));
 
@@ -118,7 +132,7 @@ export class AksCluster extends pulumi.ComponentResource {
                 },
                 tags: args.tags,
             },
-            { parent: this, protect: args.protect },
+            { parent: this, protect: args.protect, ignoreChanges: autoscaledCountPaths(poolConfigs) },
         );
 
         const collectionRule = new monitor.DataCollectionRule(

@@ -30,6 +30,14 @@ export interface KeyVaultArgs {
 }
 
 /**
+ * An allowed address as Key Vault stores it: a bare IPv4 address comes back from Azure as `<ip>/32`,
+ * so passing it bare would show a diff after every `pulumi refresh`.
+ */
+export function normalisedIpRule(range: string): string {
+    return range.includes("/") ? range : `${range}/32`;
+}
+
+/**
  * A Key Vault with RBAC authorization (no access policies), soft delete, optional purge protection
  * and firewall, and its AuditEvent log sent to Log Analytics (who read which secret, when).
  */
@@ -62,7 +70,7 @@ export class KeyVault extends pulumi.ComponentResource {
                     networkAcls: {
                         defaultAction: args.networkAclMode === "deny" ? "Deny" : "Allow",
                         bypass: "AzureServices",
-                        ipRules: (args.allowedIpRanges ?? []).map((value) => ({ value })),
+                        ipRules: (args.allowedIpRanges ?? []).map((range) => ({ value: normalisedIpRule(range) })),
                     },
                 },
                 tags: args.tags,

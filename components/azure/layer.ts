@@ -3,11 +3,11 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as resources from "@pulumi/azure-native/resources";
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { NAME_SUFFIX_LENGTH, type PlatformConfig } from "../config";
-import { APP_SECRET_KEYS, type AppSecretName, type ClusterFoundation, type KeyVaultSecrets } from "../foundation";
+import { APP_SECRET_KEYS, VAULT_INIT_PLACEHOLDER, type AppSecretName, type ClusterFoundation, type KeyVaultSecrets } from "../foundation";
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
@@ -110,6 +110,8 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         keyName: cfg.names.unsealKey,
         size: cfg.unsealKey.size,
         rotationDays: cfg.unsealKey.rotationDays,
+        deployerObjectId: client.objectId,
+        subscriptionId: client.subscriptionId,
         protect,
     });
 
@@ -184,7 +186,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                         vaultName: unsealVault.vaultName,
                         resourceGroupName: group.name,
                         secretName,
-                        properties: { value: pulumi.secret("pending: written by the vault-init Job"), contentType: "text/plain" },
+                        properties: { value: pulumi.secret(VAULT_INIT_PLACEHOLDER), contentType: "text/plain" },
                     },
                     { ignoreChanges: ["properties"], protect, additionalSecretOutputs: ["properties"] },
                 ),
@@ -197,8 +199,18 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         });
     }
 
+    // Prod keeps its namespaces and MongoDB on destroy. pulumi-kubernetes creates with a plain create
+    // since 4.29, so re-creating the stack would fail with AlreadyExists on each kept object
+    // (provider/pkg/await/await.go, Creation). This second provider for the same cluster adopts them
+    // (server-side apply over the existing object, `upsertExistingObjects`); it is used for exactly the
+    // kept objects, so anything else that already exists still fails loudly.
+    const retainedObjectsProvider = protect
+        ? new k8s.Provider("aks-k8s-retained", { kubeconfig: cluster.kubeconfig, upsertExistingObjects: true }, { parent: cluster })
+        : undefined;
+
     return {
         provider: cluster.provider,
+        retainedObjectsProvider,
         secrets: {
             kind: "keyvault",
             tenantId: client.tenantId,

@@ -324,7 +324,8 @@ export const CONFIG_KEYS = {
         type: "integer",
         scope: "azure",
         default: 3072,
-        description: "RSA size of Vault's unseal key: 2048, 3072 or 4096.",
+        description:
+            "RSA size of Vault's unseal key: 2048, 3072 or 4096. Create-only: a change fails the up with the migration steps (docs/operations.md).",
         check: (key, value) => v.checkOneOf(key, value, UNSEAL_KEY_SIZES),
     },
     unsealKeyRotationDays: {

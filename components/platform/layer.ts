@@ -57,6 +57,8 @@ export interface VaultAdminToken {
      * creates the Secret, and the service account allowed to read it. Absent for a plain Secret.
      */
     readonly fromKeyVault?: { readonly secretProviderClass: string; readonly serviceAccountName: string };
+    /** What must exist before a pod reads the token: the Secret, or the SecretProviderClass it mounts. */
+    readonly ready: readonly pulumi.Resource[];
 }
 
 export interface PlatformLayer {
@@ -207,7 +209,7 @@ function vaultAdminToken(
             },
             { provider },
         );
-        return { secret: { name: secret.metadata.name, key: "token" } };
+        return { secret: { name: secret.metadata.name, key: "token" }, ready: [secret] };
     }
     if (!store) throw new Error("Vault in ha mode needs the vault-init identity to read its root token");
     const tokenClass = new KeyVaultSecretProviderClass("vault-root-token", {
@@ -227,6 +229,7 @@ function vaultAdminToken(
             secretProviderClass: tokenClass.className,
             serviceAccountName: single(cfg.identities.vaultInit, "identities.vaultInit").name,
         },
+        ready: [tokenClass],
     };
 }
 
@@ -255,6 +258,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             { name: appNs, labels: { "istio-injection": "enabled" }, retainOnDelete: cfg.protectStatefulResources },
         ],
         provider,
+        retainedProvider: foundation.retainedObjectsProvider,
     });
 
     const istio = new IstioControlPlane("istio", {
@@ -313,7 +317,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             clientId: store.identity.clientId,
             keyVaultName: store.keyVaultName,
             secretNames: store.secretNames,
-            vaultAddress: vault.firstPodAddress,
+            peerAddresses: vault.peerAddresses,
             recoveryShares: cfg.vault.recoveryShares,
             recoveryThreshold: cfg.vault.recoveryThreshold,
             after: [vault.release, ...store.identity.ready],

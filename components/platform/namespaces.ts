@@ -20,6 +20,8 @@ export interface NamespacesArgs {
     readonly namespaces: readonly NamespaceSpec[];
     /** Kubernetes provider of the target cluster. */
     readonly provider: k8s.Provider;
+    /** Provider for the retained namespaces: adopts one a re-created stack finds. Default: `provider`. */
+    readonly retainedProvider?: k8s.Provider;
 }
 
 /** The platform's namespaces. Releases take their names from `names`, which carries the dependency. */
@@ -36,7 +38,11 @@ export class Namespaces extends pulumi.ComponentResource {
             const namespace = new k8s.core.v1.Namespace(
                 `${name}-${spec.name}`,
                 { metadata: { name: spec.name, labels: { ...spec.labels } } },
-                { parent: this, provider: args.provider, retainOnDelete: spec.retainOnDelete },
+                {
+                    parent: this,
+                    provider: spec.retainOnDelete ? (args.retainedProvider ?? args.provider) : args.provider,
+                    retainOnDelete: spec.retainOnDelete,
+                },
             );
             names[spec.name] = namespace.metadata.name;
         }

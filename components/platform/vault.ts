@@ -64,6 +64,10 @@ export interface VaultValues {
     readonly server: {
         readonly image: { readonly repository: string; readonly tag: string };
         readonly extraLabels: Readonly<Record<string, string>>;
+        /** Pod annotation with a checksum of the server config: a config or seal change is a new pod spec. */
+        readonly includeConfigAnnotation: boolean;
+        /** The vault and vault-active Services (not the headless one raft joins through). */
+        readonly service: { readonly publishNotReadyAddresses: boolean };
         readonly serviceAccount: {
             readonly create: boolean;
             readonly name: string;
@@ -118,8 +122,18 @@ export interface HashiCorpVaultArgs {
 export class HashiCorpVault extends pulumi.ComponentResource {
     /** In-cluster API address. */
     readonly address: pulumi.Output<string>;
-    /** Address of the first server pod through the headless Service: where initialisation happens. */
-    readonly firstPodAddress: pulumi.Output<string>;
+    /** Every server pod's address through the headless Service (ha: replicas; dev: the one pod). */
+    readonly peerAddresses: pulumi.Output<string[]>;
+    /**
+     * Where configuration writes go: the vault-active Service (ha: only the unsealed leader, which
+     * service registration labels vault-active=true), or the vault Service (dev: one pod).
+     */
+    readonly adminAddress: pulumi.Output<string>;
+    /**
+     * What to run after an update that changed the release: its text names the release revision, so it
+     * changes exactly when the release was upgraded (and `pulumi up` then shows it among the outputs).
+     */
+    readonly rolloutNotice: pulumi.Output<string>;
     readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: HashiCorpVaultArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -141,6 +155,13 @@ export class HashiCorpVault extends pulumi.ComponentResource {
             server: {
                 image: IMAGES.vault,
                 extraLabels: sealed ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {},
+                // The StatefulSet's update strategy is OnDelete (chart values.yaml updateStrategyType): a
+                // changed config only reaches pods that scripts/vault-rollout.sh replaces. The checksum
+                // annotation makes a config change a new revision that the script can see.
+                includeConfigAnnotation: true,
+                // The chart defaults to true for vault and vault-active (templates/server-service.yaml,
+                // server-ha-active-service.yaml): clients would reach sealed or starting pods.
+                service: { publishNotReadyAddresses: false },
                 serviceAccount: {
                     create: true,
                     name: args.serviceAccount.name,
@@ -172,7 +193,19 @@ export class HashiCorpVault extends pulumi.ComponentResource {
 
         const ns = pulumi.output(args.namespace);
         this.address = pulumi.interpolate`http://${VAULT_RELEASE}.${ns}.svc.cluster.local:${API_PORT}`;
-        this.firstPodAddress = pulumi.interpolate`http://${VAULT_RELEASE}-0.${VAULT_RELEASE}-internal.${ns}.svc.cluster.local:${API_PORT}`;
-        this.registerOutputs({ address: this.address, firstPodAddress: this.firstPodAddress, release: this.release });
+        const podAddress = (i: number) =>
+            pulumi.interpolate`http://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal.${ns}.svc.cluster.local:${API_PORT}`;
+        this.peerAddresses = pulumi.all(Array.from({ length: ha ? args.replicas : 1 }, (_, i) => podAddress(i)));
+        this.adminAddress = ha ? pulumi.interpolate`http://${VAULT_RELEASE}-active.${ns}.svc.cluster.local:${API_PORT}` : this.address;
+        // OnDelete (chart values.yaml server.updateStrategyType): an upgraded release changes the
+        // StatefulSet, not the running pods.
+        this.rolloutNotice = pulumi.interpolate`Vault release revision ${this.release.status.revision}: if this changed in this update, the server pods still run the previous spec; run scripts/vault-rollout.sh (docs/operations.md, "Roll out a Vault change")`;
+        this.registerOutputs({
+            address: this.address,
+            rolloutNotice: this.rolloutNotice,
+            peerAddresses: this.peerAddresses,
+            adminAddress: this.adminAddress,
+            release: this.release,
+        });
     }
 }

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import { VAULT_INIT_PLACEHOLDER } from "../foundation";
+import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
 import type { ServiceAccountRef } from "../config";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
@@ -21,8 +22,11 @@ export interface VaultInitJobArgs {
     readonly keyVaultName: pulumi.Input<string>;
     /** Names of the Key Vault secrets for the root token and the recovery keys. */
     readonly secretNames: { readonly rootToken: string; readonly recoveryKeys: string };
-    /** Address of the Vault server to initialise (the first raft pod; followers join it). */
-    readonly vaultAddress: pulumi.Input<string>;
+    /**
+     * Every raft peer's address, the first one first: initialisation happens there (the others join
+     * it), and only when every peer reports "not initialised".
+     */
+    readonly peerAddresses: pulumi.Input<pulumi.Input<string>[]>;
     /** Recovery key shares and threshold. */
     readonly recoveryShares: number;
     readonly recoveryThreshold: number;
@@ -40,7 +44,9 @@ export interface VaultInitJobArgs {
  * lives as long as the pod. A preflight container first proves the identity can reach the two secrets,
  * because the init output exists exactly once: failing after `vault operator init` would lose it. With
  * restartPolicy OnFailure a failed store is retried in the same pod, so the emptyDir survives it.
- * When Vault is already initialised the Job does nothing and succeeds.
+ * When Vault is already initialised and Key Vault holds its credentials the Job does nothing and
+ * succeeds; every other mixed state fails the Job with what was found (scripts/vault-init.sh). A failed
+ * Job is replaced by the next `pulumi up` (JOB_ANNOTATIONS), after the cause is fixed.
  */
 export class VaultInitJob extends pulumi.ComponentResource {
     /** The Job's name (generated). */
@@ -73,12 +79,14 @@ export class VaultInitJob extends pulumi.ComponentResource {
             { name: "KEY_VAULT_NAME", value: args.keyVaultName },
             { name: "ROOT_TOKEN_SECRET", value: args.secretNames.rootToken },
             { name: "RECOVERY_KEYS_SECRET", value: args.secretNames.recoveryKeys },
+            { name: "PLACEHOLDER", value: VAULT_INIT_PLACEHOLDER },
         ];
         const common = {
             env: [
                 { name: "WORK_DIR", value: "/work" },
                 { name: "HOME", value: "/tmp" },
                 { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
+                { name: "TMPDIR", value: "/tmp" },
             ],
             volumeMounts: [
                 { name: "script", mountPath: "/scripts", readOnly: true },
@@ -98,6 +106,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
             image,
             command: ["/bin/sh", "/scripts/vault-init.sh", phaseName],
             ...common,
+            ...JOB_CONTAINER_DEFAULTS,
             env: [...common.env, ...env],
         });
         const vaultImage = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
@@ -105,7 +114,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
         const job = new k8s.batch.v1.Job(
             name,
             {
-                metadata: { namespace: args.namespace },
+                metadata: { namespace: args.namespace, annotations: JOB_ANNOTATIONS },
                 spec: {
                     backoffLimit: 6,
                     activeDeadlineSeconds: 1800,
@@ -131,7 +140,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
                             initContainers: [
                                 phase("preflight", IMAGES.azureCli, keyVaultEnv),
                                 phase("init", vaultImage, [
-                                    { name: "VAULT_ADDR", value: args.vaultAddress },
+                                    { name: "VAULT_PEERS", value: pulumi.output(args.peerAddresses).apply((peers) => peers.join(" ")) },
                                     { name: "RECOVERY_SHARES", value: String(args.recoveryShares) },
                                     { name: "RECOVERY_THRESHOLD", value: String(args.recoveryThreshold) },
                                 ]),

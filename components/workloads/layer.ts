@@ -15,6 +15,9 @@ import { VaultDatabaseConfig } from "./vaultDatabase";
 /** MongoDB's root user: Vault's database secrets engine connects as it to create per-pod users. */
 const MONGO_ROOT_USER = "root";
 
+/** How often the dev reconciler checks that the in-memory Vault still holds its configuration. */
+export const DEV_VAULT_RECONCILE_SECONDS = 30;
+
 /** Where each service is routed at the ingress gateway (the lab's API paths). */
 const ROUTES: Readonly<Record<ServiceName, string>> = {
     "product-service": "/api/products",
@@ -48,14 +51,19 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         appNamespace: appNs,
         vaultNamespace: vaultNs,
         retainOnDelete: cfg.protectStatefulResources,
-        provider,
+        // Kept on destroy, so a re-created stack finds them: the adopting provider takes them over.
+        provider: cfg.protectStatefulResources ? (foundation.retainedObjectsProvider ?? provider) : provider,
     });
 
     const vaultDatabase = new VaultDatabaseConfig("vault-database", {
         vaultNamespace: vaultNs,
-        vaultAddress: platform.vault.address,
+        // Writes go to the leader only (ha: the vault-active Service).
+        vaultAddress: platform.vault.adminAddress,
         tokenSecret: platform.vaultToken.secret,
         tokenFromKeyVault: platform.vaultToken.fromKeyVault,
+        tokenReady: platform.vaultToken.ready,
+        // A dev-mode Vault starts empty after every restart: keep configuring it (docs/operations.md).
+        reconcileSeconds: cfg.vault.mode === "dev" ? DEV_VAULT_RECONCILE_SECONDS : undefined,
         mongoHost: mongo.host,
         mongoUsername: MONGO_ROOT_USER,
         mongoPassword: foundation.mongoRootPassword,
@@ -68,10 +76,12 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
 
     // The services start only once Vault can issue their MongoDB credentials: the Vault agent init
     // container would otherwise fail. Their secrets need what the platform says they need (with Key
-    // Vault the CSI driver and the identity's roles; without, the Secret).
+    // Vault the CSI driver and the identity's roles; without, the Secret). They run in the mesh
+    // namespace: a pod created before istiod's injector serves gets no sidecar and then fails the
+    // gateway's ISTIO_MUTUAL traffic, so they wait for the mesh too.
     const appSecrets = platform.appSecrets;
     const keyVault = appSecrets.keyVault;
-    const servicesReady = [vaultDatabase, mongo, platform.appServiceAccounts, ...appSecrets.ready];
+    const servicesReady = [vaultDatabase, mongo, platform.appServiceAccounts, ...appSecrets.ready, ...platform.meshReady];
     const argo = cfg.workloads.argocd;
     const services = argo
         ? []

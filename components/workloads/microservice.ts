@@ -1,5 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import type { Environment } from "../config";
 import { APP_SECRET_KEYS } from "../foundation";
@@ -14,9 +16,60 @@ export const MICROSERVICE_CHART_DIR = path.join(__dirname, "../../charts/microse
  * (pulumi/pulumi-kubernetes#2251). The leading ./ keeps Helm from reading `charts/microservice` as
  * chart `microservice` of a repository named `charts`.
  */
-export function chartPath(from: string = process.cwd()): string {
-    const relative = path.relative(from, MICROSERVICE_CHART_DIR);
+export function chartPath(from: string = process.cwd(), chartDir: string = MICROSERVICE_CHART_DIR): string {
+    const relative = path.relative(from, chartDir);
     return path.isAbsolute(relative) || relative.startsWith("..") ? relative : `./${relative}`;
+}
+
+/** The patterns of a chart's .helmignore (names, `*` globs, `dir/`): what Helm leaves out of the chart. */
+function helmIgnored(chartDir: string): (relative: string) => boolean {
+    const file = path.join(chartDir, ".helmignore");
+    const patterns = fs.existsSync(file)
+        ? fs
+              .readFileSync(file, "utf8")
+              .split("\n")
+              .map((l) => l.trim())
+              .filter((l) => l && !l.startsWith("#"))
+        : [];
+    const globs = patterns.map(
+        (p) =>
+            new RegExp(
+                `^${p
+                    .replace(/\/$/, "")
+                    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+                    .replace(/\*/g, "[^/]*")}$`,
+            ),
+    );
+    return (relative) => relative.split("/").some((part) => globs.some((g) => g.test(part)));
+}
+
+/**
+ * A digest of a local chart's content: every file Helm packages (not .helmignore'd), by relative path
+ * and bytes, in a fixed order, so it is the same on every checkout. `helm.v3.Release` diffs its inputs
+ * only (chart, version, values: pulumi-kubernetes provider/pkg/provider/helm_release.go, Diff), so a
+ * template edit at the same chart version would never deploy; the Release carries this digest, and a
+ * changed file is a changed input, which upgrades the release.
+ */
+export function chartDigest(chartDir: string = MICROSERVICE_CHART_DIR): string {
+    const ignored = helmIgnored(chartDir);
+    const files: string[] = [];
+    const walk = (dir: string) => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const full = path.join(dir, entry.name);
+            const relative = path.relative(chartDir, full).split(path.sep).join("/");
+            if (ignored(relative)) continue;
+            if (entry.isDirectory()) walk(full);
+            else if (entry.isFile()) files.push(relative);
+        }
+    };
+    walk(chartDir);
+    const hash = createHash("sha256");
+    for (const relative of files.sort()) {
+        hash.update(`${relative}\0`)
+            .update(fs.readFileSync(path.join(chartDir, relative)))
+            .update("\0");
+    }
+    return hash.digest("hex");
 }
 
 /** The lab's application database. */
@@ -124,10 +177,12 @@ export interface MicroserviceArgs {
     readonly env?: pulumi.Input<Readonly<Record<string, pulumi.Input<string>>>>;
     /** Seconds Helm waits for the rollout before failing (and rolling back). Default: 600. */
     readonly timeoutSeconds?: number;
+    /** The chart's directory. Default: the repository's charts/microservice. */
+    readonly chartDir?: string;
 }
 
 /** The arguments of microserviceValues: MicroserviceArgs with every input resolved. */
-export type MicroserviceSettings = Omit<pulumi.Unwrap<MicroserviceArgs>, "provider" | "timeoutSeconds">;
+export type MicroserviceSettings = Omit<pulumi.Unwrap<MicroserviceArgs>, "provider" | "timeoutSeconds" | "chartDir">;
 
 /**
  * The Helm values the component passes to charts/microservice: pure, so the chart render test feeds
@@ -192,15 +247,19 @@ export class Microservice extends pulumi.ComponentResource {
     constructor(name: string, args: MicroserviceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:workloads:Microservice", name, {}, opts);
 
-        const { provider, timeoutSeconds, ...inputs } = args;
+        const { provider, timeoutSeconds, chartDir, ...inputs } = args;
         const values = pulumi.output(inputs).apply(microserviceValues);
+        const dir = chartDir ?? MICROSERVICE_CHART_DIR;
 
         const release = new k8s.helm.v3.Release(
             name,
             {
                 name: args.serviceName,
                 namespace: args.namespace,
-                chart: chartPath(),
+                chart: chartPath(process.cwd(), dir),
+                // The chart's content as an input (see chartDigest); Helm keeps it as the revision's
+                // description, so `helm history` shows which content each revision deployed.
+                description: `chart sha256:${chartDigest(dir)}`,
                 values,
                 // A failed rollout is rolled back rather than left half-upgraded.
                 atomic: true,

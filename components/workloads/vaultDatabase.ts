@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as path from "path";
-import { jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
 import { IMAGES } from "../platform/charts";
 import { MONGO_DATABASE, VAULT_DB_CREDS_PATH } from "./microservice";
 import { MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
@@ -80,6 +80,14 @@ export interface VaultDatabaseConfigArgs {
     readonly timeoutMinutes?: number;
     /** What must be running first: the Vault release (and its initialisation) and MongoDB. Default none. */
     readonly after?: readonly pulumi.Resource[];
+    /** What makes tokenSecret exist: the Secret, or the SecretProviderClass the pod mounts. Default none. */
+    readonly tokenReady?: readonly pulumi.Resource[];
+    /**
+     * Keep configuring: a Deployment that re-applies the configuration whenever Vault no longer holds
+     * it, checking every this many seconds (a dev-mode Vault forgets everything on restart). Default: none,
+     * a Job that configures once (a Vault with storage keeps its configuration).
+     */
+    readonly reconcileSeconds?: number;
 }
 
 /** The non-secret settings the script receives; their hash names the Job. */
@@ -110,12 +118,13 @@ export function servicesEnv(services: readonly VaultServiceBinding[]): string {
 }
 
 /**
- * Configures Vault's Kubernetes auth and the MongoDB database secrets engine with a Kubernetes Job
- * running scripts/vault-configure.sh in the Vault image. The script is idempotent, so re-running the
- * Job on a configured Vault is harmless.
+ * Configures Vault's Kubernetes auth and the MongoDB database secrets engine, running
+ * scripts/vault-configure.sh in the Vault image: once, as a Job (a Vault with storage), or, with
+ * reconcileSeconds, as a one-pod Deployment that configures Vault again whenever it comes back empty
+ * (a dev-mode Vault). The script is idempotent, so re-running it on a configured Vault is harmless.
  */
 export class VaultDatabaseConfig extends pulumi.ComponentResource {
-    /** Name of the Job (changes whenever the script or a setting does). */
+    /** Name of the Job (changes whenever the script or a setting does), or of the reconciling Deployment. */
     readonly jobName: pulumi.Output<string>;
     /** Vault path the services read MongoDB credentials from. */
     readonly credsPath: string;
@@ -187,110 +196,139 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
         );
 
         const fromSecret = (secretName: pulumi.Input<string>, key: pulumi.Input<string>) => ({ secretKeyRef: { name: secretName, key } });
-        const job = new k8s.batch.v1.Job(
-            name,
-            {
-                metadata: { name: jobName, namespace: args.vaultNamespace, labels },
-                spec: {
-                    backoffLimit: 4,
-                    activeDeadlineSeconds: 1200,
-                    // Kubernetes removes the finished Job after a day. A later `pulumi refresh` then
-                    // drops it from state and the next update runs it again: harmless, it is idempotent.
-                    ttlSecondsAfterFinished: 86400,
-                    template: {
-                        metadata: {
-                            // A sidecar would never exit and keep the finished Job's pod running.
-                            labels: { ...labels, "sidecar.istio.io/inject": "false" },
-                        },
-                        spec: {
-                            restartPolicy: "Never",
-                            // It talks to Vault only; Vault reviews tokens with its own account. With a
-                            // Key Vault token the CSI driver requests its own projected token for this
-                            // service account, so the API token still stays unmounted.
-                            serviceAccountName: args.tokenFromKeyVault?.serviceAccountName,
-                            automountServiceAccountToken: false,
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: JOB_UID,
-                                runAsGroup: 1000,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
-                            containers: [
-                                {
-                                    name: "configure",
-                                    image,
-                                    command: ["/bin/sh", "/scripts/vault-configure.sh"],
-                                    env: [
-                                        { name: "VAULT_ADDR", value: args.vaultAddress },
-                                        { name: "VAULT_TOKEN", valueFrom: fromSecret(args.tokenSecret.name, args.tokenSecret.key) },
-                                        { name: "MONGO_HOST", value: args.mongoHost },
-                                        { name: "MONGO_PORT", value: String(mongoPort) },
-                                        {
-                                            name: "MONGO_USERNAME",
-                                            valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username),
-                                        },
-                                        {
-                                            name: "MONGO_PASSWORD",
-                                            valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
-                                        },
-                                        { name: "APP_NAMESPACE", value: args.appNamespace },
-                                        { name: "SERVICES", value: servicesEnv(services) },
-                                        { name: "DB_NAME", value: database },
-                                        { name: "DB_ROLE", value: dbRole },
-                                        { name: "DEFAULT_TTL", value: defaultTtl },
-                                        { name: "MAX_TTL", value: maxTtl },
-                                        // The vault CLI keeps nothing there with VAULT_TOKEN set, but wants a HOME.
-                                        { name: "HOME", value: "/tmp" },
-                                    ],
-                                    resources: {
-                                        requests: { cpu: "50m", memory: "64Mi" },
-                                        limits: { cpu: "200m", memory: "128Mi" },
-                                    },
-                                    securityContext: {
-                                        allowPrivilegeEscalation: false,
-                                        readOnlyRootFilesystem: true,
-                                        capabilities: { drop: ["ALL"] },
-                                    },
-                                    volumeMounts: [
-                                        { name: "script", mountPath: "/scripts", readOnly: true },
-                                        { name: "tmp", mountPath: "/tmp" },
-                                        ...(args.tokenFromKeyVault
-                                            ? [{ name: "token", mountPath: "/mnt/secrets-store", readOnly: true }]
-                                            : []),
-                                    ],
-                                },
-                            ],
-                            volumes: [
-                                { name: "script", configMap: { name: scriptMap.metadata.name, defaultMode: 0o555 } },
-                                { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
-                                ...(args.tokenFromKeyVault
-                                    ? [
-                                          {
-                                              name: "token",
-                                              csi: {
-                                                  driver: "secrets-store.csi.k8s.io",
-                                                  readOnly: true,
-                                                  volumeAttributes: { secretProviderClass: args.tokenFromKeyVault.secretProviderClass },
-                                              },
-                                          },
-                                      ]
-                                    : []),
-                            ],
-                        },
+        const reconcile = args.reconcileSeconds !== undefined;
+        const readyFile = "/tmp/configured";
+        const container: k8s.types.input.core.v1.Container = {
+            name: "configure",
+            image,
+            command: ["/bin/sh", "/scripts/vault-configure.sh"],
+            ...JOB_CONTAINER_DEFAULTS,
+            env: [
+                { name: "VAULT_ADDR", value: args.vaultAddress },
+                { name: "VAULT_TOKEN", valueFrom: fromSecret(args.tokenSecret.name, args.tokenSecret.key) },
+                { name: "MONGO_HOST", value: args.mongoHost },
+                { name: "MONGO_PORT", value: String(mongoPort) },
+                {
+                    name: "MONGO_USERNAME",
+                    valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username),
+                },
+                {
+                    name: "MONGO_PASSWORD",
+                    valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
+                },
+                { name: "APP_NAMESPACE", value: args.appNamespace },
+                { name: "SERVICES", value: servicesEnv(services) },
+                { name: "DB_NAME", value: database },
+                { name: "DB_ROLE", value: dbRole },
+                { name: "DEFAULT_TTL", value: defaultTtl },
+                { name: "MAX_TTL", value: maxTtl },
+                // The vault CLI keeps nothing there with VAULT_TOKEN set, but wants a HOME.
+                { name: "HOME", value: "/tmp" },
+                ...(reconcile
+                    ? [
+                          { name: "RECONCILE_SECONDS", value: String(args.reconcileSeconds) },
+                          { name: "READY_FILE", value: readyFile },
+                      ]
+                    : []),
+            ],
+            resources: {
+                requests: { cpu: "50m", memory: "64Mi" },
+                limits: { cpu: "200m", memory: "128Mi" },
+            },
+            securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+            },
+            // Ready while Vault holds the configuration: `pulumi up` waits for the first one, and pods
+            // reading credentials wait for it through the services' dependsOn.
+            readinessProbe: reconcile ? { exec: { command: ["test", "-f", readyFile] }, periodSeconds: 5 } : undefined,
+            volumeMounts: [
+                { name: "script", mountPath: "/scripts", readOnly: true },
+                { name: "tmp", mountPath: "/tmp" },
+                ...(args.tokenFromKeyVault ? [{ name: "token", mountPath: "/mnt/secrets-store", readOnly: true }] : []),
+            ],
+        };
+        const podSpec: k8s.types.input.core.v1.PodSpec = {
+            restartPolicy: reconcile ? "Always" : "Never",
+            // It talks to Vault only; Vault reviews tokens with its own account. With a Key Vault token
+            // the CSI driver requests its own projected token for this service account, so the API
+            // token still stays unmounted.
+            serviceAccountName: args.tokenFromKeyVault?.serviceAccountName,
+            automountServiceAccountToken: false,
+            securityContext: {
+                runAsNonRoot: true,
+                runAsUser: JOB_UID,
+                runAsGroup: 1000,
+                seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [container],
+            volumes: [
+                { name: "script", configMap: { name: scriptMap.metadata.name, defaultMode: 0o555 } },
+                { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
+                ...(args.tokenFromKeyVault
+                    ? [
+                          {
+                              name: "token",
+                              csi: {
+                                  driver: "secrets-store.csi.k8s.io",
+                                  readOnly: true,
+                                  volumeAttributes: { secretProviderClass: args.tokenFromKeyVault.secretProviderClass },
+                              },
+                          },
+                      ]
+                    : []),
+            ],
+        };
+        // A sidecar would never exit and keep the finished Job's pod running.
+        const podMetadata = { labels: { ...labels, "sidecar.istio.io/inject": "false" } };
+        // The token's Secret (or the SecretProviderClass that creates it) must exist before the pod.
+        const dependsOn = [...(args.after ?? []), ...(args.tokenReady ?? [])];
+        const timeout = `${args.timeoutMinutes ?? 20}m`;
+
+        let workload: k8s.batch.v1.Job | k8s.apps.v1.Deployment;
+        if (reconcile) {
+            // Named like the Job; a changed setting rolls the one pod, which configures Vault again.
+            workload = new k8s.apps.v1.Deployment(
+                name,
+                {
+                    metadata: { name, namespace: args.vaultNamespace, labels },
+                    spec: {
+                        replicas: 1,
+                        selector: { matchLabels: labels },
+                        strategy: { type: "Recreate" },
+                        template: { metadata: podMetadata, spec: podSpec },
                     },
                 },
-            },
-            {
-                ...child,
-                // Belt and braces with the hashed name: any change to the spec replaces the Job rather
-                // than attempting an update the API server would refuse.
-                replaceOnChanges: ["spec"],
-                dependsOn: [...(args.after ?? [])],
-                customTimeouts: { create: `${args.timeoutMinutes ?? 20}m`, update: `${args.timeoutMinutes ?? 20}m` },
-            },
-        );
+                { ...child, dependsOn, customTimeouts: { create: timeout, update: timeout } },
+            );
+        } else {
+            workload = new k8s.batch.v1.Job(
+                name,
+                {
+                    metadata: { name: jobName, namespace: args.vaultNamespace, labels, annotations: JOB_ANNOTATIONS },
+                    spec: {
+                        backoffLimit: 4,
+                        activeDeadlineSeconds: 1200,
+                        // No ttlSecondsAfterFinished: Kubernetes would delete the completed Job, a later
+                        // `pulumi refresh` would drop it from state and the next `up` would create it
+                        // again. A completed Job costs one API object and its finished pod (whose log
+                        // stays readable); Pulumi deletes it when a changed setting replaces it.
+                        template: { metadata: podMetadata, spec: podSpec },
+                    },
+                },
+                {
+                    ...child,
+                    // Belt and braces with the hashed name: any change to the spec replaces the Job rather
+                    // than attempting an update the API server would refuse.
+                    replaceOnChanges: ["spec"],
+                    dependsOn,
+                    customTimeouts: { create: timeout, update: timeout },
+                },
+            );
+        }
 
-        this.jobName = job.metadata.name;
+        this.jobName = workload.metadata.name;
         this.credsPath = `database/creds/${dbRole}`;
         this.roles = services.map((s) => s.role);
         this.registerOutputs({ jobName: this.jobName, credsPath: this.credsPath, roles: this.roles });

@@ -1,0 +1,291 @@
+// The day-2 scripts run by a POSIX sh against stand-ins: scripts/vault-rollout.sh (kubectl), the dev
+// reconciler and mount checks of scripts/vault-configure.sh (vault), and
+// scripts/unseal-key-rotation-policy.sh (az). `sleep` returns at once so waits cost nothing.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ROTATION_POLICY_SCRIPT, rotationPolicy } from "../components/azure/unsealKey";
+import { VAULT_CONFIGURE_SCRIPT } from "../components/workloads/vaultDatabase";
+import { ROOT } from "./harness";
+
+const ROLLOUT_SCRIPT = path.join(ROOT, "scripts", "vault-rollout.sh");
+const SLEEP = "#!/bin/sh\nexit 0\n";
+
+function sandbox(prefix: string, tools: Record<string, string>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    fs.mkdirSync(path.join(dir, "bin"));
+    for (const [name, body] of Object.entries({ sleep: SLEEP, ...tools }))
+        fs.writeFileSync(path.join(dir, "bin", name), body, { mode: 0o755 });
+    return dir;
+}
+const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : []);
+
+// kubectl: the StatefulSet's update revision in $FAKE/revision, each pod's in $FAKE/pods/<pod>/rev, the
+// leader's name in $FAKE/leader (empty in dev). Deleting a pod brings it back on the update revision
+// (as the StatefulSet controller does); a step-down moves the leadership to another pod. Every call is
+// logged as its verb and pod; a token read by an exec is checked against $EXPECTED_TOKEN.
+const FAKE_KUBECTL = `#!/bin/sh
+shift 2
+verb=$1
+echo "$*" >>"$FAKE/calls.log"
+case "$verb" in
+  get)
+    case "$2 $*" in
+      "statefulset "*updateRevision*) cat "$FAKE/revision" ;;
+      "statefulset "*replicas*) ls "$FAKE/pods" | wc -l | tr -d ' ' ;;
+      "pods "*vault-active=true*) cat "$FAKE/leader" ;;
+      "pods "*) ls "$FAKE/pods" ;;
+      "pod "*controller-revision-hash*) cat "$FAKE/pods/$3/rev" ;;
+      "pod "*Ready*) echo True ;;
+    esac ;;
+  delete) echo "delete $3" >>"$FAKE/actions.log"; cat "$FAKE/revision" >"$FAKE/pods/$3/rev" ;;
+  exec)
+    pod=$3
+    token=$(cat)
+    [ "$token" = "$EXPECTED_TOKEN" ] || { echo "bad token" >&2; exit 9; }
+    case "$*" in
+      *step-down*) echo "step-down $pod" >>"$FAKE/actions.log"; for p in $(ls "$FAKE/pods"); do [ "$p" != "$pod" ] && { echo "$p" >"$FAKE/leader"; break; }; done ;;
+      *autopilot*) printf '{"healthy": true, "servers": {%s}}' "$(ls "$FAKE/pods" | sed 's/.*/"&": {"healthy": true}/' | paste -sd, -)" ;;
+    esac ;;
+esac
+`;
+
+describe("scripts/vault-rollout.sh", () => {
+    let fake: string;
+    beforeEach(() => {
+        fake = sandbox("vault-rollout-", { kubectl: FAKE_KUBECTL });
+        fs.mkdirSync(path.join(fake, "pods"));
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+    function cluster(revision: string, pods: Record<string, string>, leader: string) {
+        fs.writeFileSync(path.join(fake, "revision"), revision);
+        for (const [pod, rev] of Object.entries(pods)) {
+            fs.mkdirSync(path.join(fake, "pods", pod));
+            fs.writeFileSync(path.join(fake, "pods", pod, "rev"), rev);
+        }
+        fs.writeFileSync(path.join(fake, "leader"), leader);
+    }
+    function rollout(...args: string[]) {
+        const r = spawnSync("sh", [ROLLOUT_SCRIPT, ...args], {
+            encoding: "utf8",
+            env: {
+                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                FAKE: fake,
+                VAULT_TOKEN: "hvs.OPERATOR",
+                EXPECTED_TOKEN: "hvs.OPERATOR",
+            },
+        });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    }
+    const actions = () => lines(path.join(fake, "actions.log"));
+
+    it("replaces the followers first, then steps the leader down and replaces it", function () {
+        if (spawnSync("jq", ["--version"]).error) this.skip();
+        cluster("vault-new", { "vault-0": "vault-old", "vault-1": "vault-old", "vault-2": "vault-old" }, "vault-1");
+        const r = rollout();
+        assert.equal(r.status, 0, r.output);
+        assert.deepEqual(actions(), ["delete vault-0", "delete vault-2", "step-down vault-1", "delete vault-1"]);
+        for (const pod of ["vault-0", "vault-1", "vault-2"])
+            assert.equal(fs.readFileSync(path.join(fake, "pods", pod, "rev"), "utf8"), "vault-new");
+        assert.ok(!lines(path.join(fake, "calls.log")).some((l) => l.includes("hvs.OPERATOR")), "the token is in no kubectl argument");
+        assert.match(r.output, /done: every Vault pod runs revision vault-new/);
+    });
+
+    it("checks before and after every pod that raft is healthy with every server", function () {
+        if (spawnSync("jq", ["--version"]).error) this.skip();
+        cluster("b", { "vault-0": "a", "vault-1": "a", "vault-2": "a" }, "vault-0");
+        assert.equal(rollout().status, 0);
+        const calls = lines(path.join(fake, "calls.log"));
+        const autopilot = calls.filter((l) => l.includes("autopilot")).length;
+        assert.ok(autopilot >= 4, `autopilot state read ${autopilot} times: once before, once after each pod`);
+    });
+
+    it("leaves a cluster on the current revision alone, and `check` says whether a rollout is due", () => {
+        cluster("a", { "vault-0": "a", "vault-1": "a", "vault-2": "a" }, "vault-2");
+        assert.equal(rollout("check").status, 0);
+        assert.equal(rollout().status, 0);
+        assert.deepEqual(actions(), []);
+        fs.writeFileSync(path.join(fake, "revision"), "b");
+        const check = rollout("check");
+        assert.equal(check.status, 3);
+        assert.match(check.output, /pods on an old spec: vault-0 vault-1 vault-2/);
+        assert.deepEqual(actions(), [], "check changes nothing");
+    });
+
+    it("only replaces what is stale: a leader already on the new spec is not stepped down", function () {
+        if (spawnSync("jq", ["--version"]).error) this.skip();
+        cluster("b", { "vault-0": "a", "vault-1": "b", "vault-2": "b" }, "vault-1");
+        assert.equal(rollout().status, 0);
+        assert.deepEqual(actions(), ["delete vault-0"]);
+    });
+
+    it("replaces a dev-mode server (one pod, no leader) without a token", () => {
+        cluster("b", { "vault-0": "a" }, "");
+        const r = spawnSync("sh", [ROLLOUT_SCRIPT], {
+            encoding: "utf8",
+            env: { PATH: `${path.join(fake, "bin")}:${process.env.PATH}`, FAKE: fake },
+        });
+        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+        assert.deepEqual(actions(), ["delete vault-0"]);
+    });
+});
+
+// vault: its in-memory state is the files of $FAKE/v (one per mount, one per written path). `list`
+// answers from it (or fails while $FAKE/list-fails exists), `read` succeeds for a written path. A test
+// "restarts" Vault by emptying $FAKE/v from a stand-in `sleep`.
+const FAKE_VAULT = `#!/bin/sh
+echo "$*" >>"$FAKE/vault.log"
+v="$FAKE/v"
+case "$1 $2" in
+  "status "*) exit 0 ;;
+  "auth list"|"secrets list")
+    [ -e "$FAKE/list-fails" ] && { echo "Error listing: connection refused" >&2; exit 2; }
+    printf '{"token/": {}'; for m in $(ls "$v" | sed -n "s/^mount-$1-//p"); do printf ', "%s/": {}' "$m"; done; echo '}' ;;
+  "auth enable") : >"$v/mount-auth-$3" ;;
+  "secrets enable") : >"$v/mount-secrets-\${4#-path=}"; [ "$3" = "-path=database" ] && : >"$v/mount-secrets-database" ;;
+  "read "*) [ -e "$v/$(echo "$2" | tr / _)" ] || exit 2 ;;
+  "write "*) cat >/dev/null 2>&1 </dev/null; : >"$v/$(echo "$2" | tr / _)" ;;
+  "policy write") cat >/dev/null ;;
+esac
+exit 0
+`;
+
+describe("scripts/vault-configure.sh", () => {
+    let fake: string;
+    beforeEach(() => {
+        fake = sandbox("vault-configure-", { vault: FAKE_VAULT });
+        fs.mkdirSync(path.join(fake, "v"));
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+    function configure(env: Record<string, string> = {}) {
+        const r = spawnSync("sh", [VAULT_CONFIGURE_SCRIPT], {
+            encoding: "utf8",
+            env: {
+                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                FAKE: fake,
+                VAULT_ADDR: "http://vault.vault.svc.cluster.local:8200",
+                VAULT_TOKEN: "root",
+                MONGO_HOST: "mongodb.microservices-dev.svc.cluster.local",
+                MONGO_USERNAME: "root",
+                MONGO_PASSWORD: "pw",
+                APP_NAMESPACE: "microservices-dev",
+                SERVICES: "product-service:product-service order-service:order-service",
+                KUBERNETES_SERVICE_HOST: "10.0.0.1",
+                READY_FILE: path.join(fake, "ready"),
+                ...env,
+            },
+        });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    }
+    const enables = () => lines(path.join(fake, "vault.log")).filter((l) => / enable /.test(` ${l} `));
+
+    it("a listing that fails is an error, never 'already mounted' or 'absent'", () => {
+        fs.writeFileSync(path.join(fake, "list-fails"), "");
+        const r = configure();
+        assert.notEqual(r.status, 0);
+        assert.match(r.output, /cannot list auth mounts/);
+        assert.deepEqual(enables(), [], "nothing enabled on a guess");
+        assert.doesNotMatch(r.output, /already enabled/);
+    });
+
+    it("enables what is absent and skips what is mounted", () => {
+        assert.equal(configure().status, 0);
+        assert.deepEqual(enables(), ["auth enable kubernetes", "secrets enable -path=database database"]);
+        fs.rmSync(path.join(fake, "vault.log"));
+        const again = configure();
+        assert.equal(again.status, 0);
+        assert.deepEqual(enables(), []);
+        assert.match(again.output, /auth method kubernetes\/ already enabled/);
+    });
+
+    it("as the dev reconciler: configures Vault again when a restart emptied it, and only then", () => {
+        // The third pause "restarts" Vault: its state is empty again.
+        fs.writeFileSync(
+            path.join(fake, "bin", "sleep"),
+            `#!/bin/sh\nn=$(($(cat "$FAKE/sleeps" 2>/dev/null || echo 0) + 1)); echo $n >"$FAKE/sleeps"\n[ "$n" = 3 ] && rm -f "$FAKE"/v/*\nexit 0\n`,
+            { mode: 0o755 },
+        );
+        const r = configure({ RECONCILE_SECONDS: "30", RECONCILE_ROUNDS: "5" });
+        assert.equal(r.status, 0, r.output);
+        assert.deepEqual(enables(), [
+            "auth enable kubernetes",
+            "secrets enable -path=database database",
+            "auth enable kubernetes",
+            "secrets enable -path=database database",
+        ]);
+        assert.equal((r.output.match(/has lost its configuration/g) ?? []).length, 1, "reconfigured once, after the restart only");
+        assert.ok(fs.existsSync(path.join(fake, "ready")), "ready again once configured");
+        assert.ok(
+            lines(path.join(fake, "vault.log")).includes(
+                "write auth/kubernetes/role/order-service bound_service_account_names=order-service bound_service_account_namespaces=microservices-dev token_policies=order-service token_ttl=1h",
+            ),
+        );
+    });
+
+    it("as a Job (no RECONCILE_SECONDS): configures once and exits", () => {
+        const r = configure();
+        assert.equal(r.status, 0);
+        assert.ok(!fs.existsSync(path.join(fake, "ready")), "no readiness file for a Job");
+        assert.doesNotMatch(r.output, /lost its configuration/);
+    });
+});
+
+// az: records calls; `rotation-policy show` answers with what the last update set (or $FAKE/ignore
+// makes the update a no-op, as a silent service would).
+const FAKE_AZ = `#!/bin/sh
+echo "$*" >>"$FAKE/az.log"
+case "$3 $4" in
+  "rotation-policy update")
+    [ -e "$FAKE/ignore" ] && exit 0
+    while [ $# -gt 0 ]; do [ "$1" = --value ] && printf '%s' "$2" >"$FAKE/policy"; shift; done ;;
+  "rotation-policy show")
+    [ -f "$FAKE/policy" ] && sed -n 's/.*"timeAfterCreate":"\\([^"]*\\)".*/\\1/p' "$FAKE/policy" ;;
+esac
+exit 0
+`;
+
+describe("scripts/unseal-key-rotation-policy.sh", () => {
+    let fake: string;
+    beforeEach(() => {
+        fake = sandbox("rotation-policy-", { az: FAKE_AZ });
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+    const run = (days: number) =>
+        spawnSync("sh", [ROTATION_POLICY_SCRIPT], {
+            encoding: "utf8",
+            env: {
+                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                FAKE: fake,
+                VAULT_NAME: "gitops-prod-seal-ab12",
+                KEY_NAME: "vault-unseal",
+                POLICY: JSON.stringify(rotationPolicy(days)),
+            },
+        });
+
+    it("sets the policy through the data plane and reads it back", () => {
+        const r = run(365);
+        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+        assert.equal(fs.readFileSync(path.join(fake, "policy"), "utf8"), JSON.stringify(rotationPolicy(365)));
+        assert.match(
+            lines(path.join(fake, "az.log"))[0],
+            /^keyvault key rotation-policy update --vault-name gitops-prod-seal-ab12 --name vault-unseal --value /,
+        );
+        assert.match(r.stderr, /rotate after P365D/);
+    });
+
+    it("turning rotation off sets a policy without a Rotate action", () => {
+        assert.equal(run(0).status, 0);
+        assert.doesNotMatch(fs.readFileSync(path.join(fake, "policy"), "utf8"), /Rotate/);
+    });
+
+    it("fails when the policy Azure reports is not the one set (never a silent no-op)", () => {
+        fs.writeFileSync(path.join(fake, "ignore"), "");
+        const r = run(90);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /rotates after 'never', expected 'P90D'/);
+    });
+});
