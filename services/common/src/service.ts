@@ -182,9 +182,12 @@ export async function startService(definition: ServiceDefinition, options: Start
             stopping = true;
             logger.info("shutting down");
             const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-            server.closeIdleConnections();
+            // Keep-alive connections go as soon as their request is answered; whatever is still open at
+            // the deadline is cut.
+            const idle = setInterval(() => server.closeIdleConnections(), 50);
             const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_TIMEOUT_MS).unref();
             await closed;
+            clearInterval(idle);
             clearTimeout(timer);
             credentials?.stop();
             await storage.close().catch((error: unknown) => logger.warn("closing storage failed", errorFields(error)));

@@ -18,7 +18,7 @@ import {
     type ServiceDefinition,
 } from "@aksplatform/service-common";
 import { PROBE_PATHS } from "../../../components/workloads/microservice";
-import { call, start, stopAll } from "./support";
+import { call, start, stopAll, unclosable } from "./support";
 
 const REPO = path.join(__dirname, "../../..");
 
@@ -85,7 +85,7 @@ describe("Service process", () => {
     it("seeds with SEED_DATA=true, is not ready until seeded, and seeds nothing twice across restarts", async () => {
         const shared = new InMemoryStorage();
         // One database outliving two processes: closing a process does not close the database.
-        const database = { store: shared.store.bind(shared), ping: () => shared.ping(), close: async () => undefined };
+        const database = unclosable(shared);
         const counter = { calls: 0 };
         let open: () => void = () => undefined;
         const gate = new Promise<void>((resolve) => (open = resolve));

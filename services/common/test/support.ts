@@ -39,6 +39,21 @@ export async function start(definition: ServiceDefinition, options: StartOptions
 
 const running: RunningService[] = [];
 
+/** Starts `definition` over `storage` with SEED_DATA=true and resolves once it is ready (seeded). */
+export async function startReady(definition: ServiceDefinition, storage: Storage): Promise<Started> {
+    const started = await start(definition, { storage: unclosable(storage), env: { SEED_DATA: "true" } });
+    for (let i = 0; (await call(started.base, "GET", "/health/ready")).status !== 200; i++) {
+        if (i > 200) throw new Error(`${definition.name} did not become ready`);
+        await new Promise((r) => setTimeout(r, 10));
+    }
+    return started;
+}
+
+/** The same database behind a storage that a service's shutdown does not close (it outlives a restart). */
+export function unclosable(storage: Storage): Storage {
+    return { store: storage.store.bind(storage), ping: () => storage.ping(), close: async () => undefined };
+}
+
 export async function stopAll(): Promise<void> {
     await Promise.all(running.splice(0).map((s) => s.shutdown()));
 }
@@ -141,6 +156,41 @@ export function mongoStorage(): StorageFactory {
                 await connection.db().dropDatabase();
                 await storage.close();
             }
+        },
+    };
+}
+
+/** A service under test, fresh for each test: started ready over a new storage, stopped and disposed after. */
+export interface ServiceUnderTest {
+    readonly base: string;
+    readonly storage: Storage;
+    /** Stops the service and starts it again over the same database. */
+    restart(): Promise<void>;
+}
+
+/** Registers mocha hooks that run `definition` over `factory`'s storage around every test of the suite. */
+export function serviceUnderTest(definition: ServiceDefinition, factory: StorageFactory): ServiceUnderTest {
+    let base = "";
+    let storage: Storage | undefined;
+    beforeEach(async () => {
+        storage = await factory.create();
+        ({ base } = await startReady(definition, storage));
+    });
+    afterEach(async () => {
+        await stopAll();
+        await factory.dispose();
+    });
+    return {
+        get base() {
+            return base;
+        },
+        get storage() {
+            if (!storage) throw new Error("no storage outside a test");
+            return storage;
+        },
+        async restart() {
+            await stopAll();
+            ({ base } = await startReady(definition, this.storage));
         },
     };
 }
