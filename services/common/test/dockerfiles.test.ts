@@ -26,6 +26,12 @@ describe("Service Dockerfiles", () => {
         for (const other of rest) assert.equal(other, first);
     });
 
+    it("build with the TypeScript and Node types the root pins", () => {
+        const root = JSON.parse(fs.readFileSync(path.join(SERVICES, "../package.json"), "utf8"));
+        const common = JSON.parse(fs.readFileSync(path.join(SERVICES, "common/package.json"), "utf8"));
+        for (const dep of Object.keys(common.devDependencies)) assert.equal(common.devDependencies[dep], root.devDependencies[dep], dep);
+    });
+
     it("copy every workspace's manifest before npm ci, which reads them all", () => {
         for (const name of NAMES) {
             const copied = dockerfile(name)
@@ -57,7 +63,12 @@ describe("Service Dockerfiles", () => {
                 const final = stages[stages.length - 1];
                 assert.doesNotMatch(final, /npm (ci|install)/);
                 const deps = stages.find((s) => s.includes(" AS deps")) ?? "";
-                assert.match(deps, new RegExp(`npm ci --workspace services/${name} --omit=dev`));
+                assert.match(
+                    deps,
+                    new RegExp(
+                        `npm pkg delete devDependencies --workspaces --include-workspace-root \\\\\n\\s+&& npm ci --workspace services/${name} --omit=dev`,
+                    ),
+                );
                 assert.match(final, /COPY --from=deps \/app \.\//);
                 assert.match(final, new RegExp(`COPY --from=build /app/services/${name}/dist`));
                 assert.match(final, /CMD \["node", "dist\/index\.js"\]/);
