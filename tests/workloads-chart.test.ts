@@ -145,11 +145,12 @@ describe("charts/microservice rendered by helm", function () {
                 assert.ok(resources.requests.cpu && resources.requests.memory, "requests set (HPA utilization is relative to them)");
             });
 
-            it("probes /health on the http port, which the Service's port 80 targets", () => {
+            it("probes liveness on /health and readiness on /health/ready, on the http port the Service's port 80 targets", () => {
                 const c = container();
-                for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
+                for (const probe of ["startupProbe", "livenessProbe"]) {
                     assert.deepEqual(c[probe].httpGet, { path: "/health", port: "http" }, probe);
                 }
+                assert.deepEqual(c.readinessProbe.httpGet, { path: "/health/ready", port: "http" });
                 assert.deepEqual(c.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
                 const service = one("Service");
                 assert.deepEqual(service.spec.ports, [

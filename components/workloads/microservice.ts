@@ -82,6 +82,12 @@ export const VAULT_SECRET_FILE = "mongodb";
 export const VAULT_PORT = 8200;
 /** Port of each service's Kubernetes Service (the lab's services answer on 80). */
 export const SERVICE_PORT = 80;
+/**
+ * The services' health endpoints (services/common's LIVENESS_PATH and READINESS_PATH; a test checks
+ * they agree): startup and liveness on the lab's /health, readiness on one that fails while MongoDB
+ * is unreachable, so such a pod leaves the Service instead of being restarted.
+ */
+export const PROBE_PATHS = { liveness: "/health", readiness: "/health/ready" } as const;
 
 export interface CpuMemory {
     readonly cpu: string;
@@ -204,6 +210,7 @@ export function microserviceValues(s: MicroserviceSettings) {
         autoscaling: sizing.autoscaling ? { enabled: true, ...sizing.autoscaling } : { enabled: false },
         resources: { requests: { ...sizing.requests }, limits: { ...sizing.limits } },
         service: { port: SERVICE_PORT },
+        probes: { path: PROBE_PATHS.liveness, readinessPath: PROBE_PATHS.readiness },
         // The service account carries the workload identity annotation and is federated by the Azure
         // layer, so it is created where that binding is defined, not by each release.
         serviceAccount: { create: false, name: s.serviceAccountName },

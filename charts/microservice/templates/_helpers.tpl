@@ -46,12 +46,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s:%s" $repository (toString $tag) }}
 {{- end }}
 
-{{/* One httpGet probe on the container port; $settings holds its timings. */}}
+{{/* One httpGet probe on the container port: (list $path $settings), $settings holding its timings. */}}
 {{- define "microservice.probe" -}}
-{{- $root := index . 0 }}
+{{- $path := index . 0 }}
 {{- $settings := index . 1 -}}
 httpGet:
-  path: {{ $root.Values.probes.path }}
+  path: {{ $path }}
   port: http
 {{ toYaml $settings }}
 {{- end }}

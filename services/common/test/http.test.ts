@@ -1,0 +1,101 @@
+// The router's error contract, on a real server: 404, 405, 415, 413, bad JSON, 500 and 503.
+import { strict as assert } from "assert";
+import { HttpError, InMemoryStorage, MAX_BODY_BYTES, StorageUnavailableError, type ServiceDefinition } from "@aksplatform/service-common";
+import { assertError, call, start, stopAll } from "./support";
+
+const probe: ServiceDefinition = {
+    name: "probe-service",
+    seed: async () => undefined,
+    routes: () => [
+        { method: "GET", path: "/boom", handler: () => Promise.reject(new Error("secret internals at line 42")) },
+        {
+            method: "GET",
+            path: "/down",
+            handler: () => {
+                throw new StorageUnavailableError("MongoDB is unreachable");
+            },
+        },
+        {
+            method: "GET",
+            path: "/teapot",
+            handler: () => {
+                throw new HttpError(418, "short and stout", "spout");
+            },
+        },
+        {
+            method: "POST",
+            path: "/echo/{name}",
+            handler: async (req) => ({ status: 200, body: { name: req.params.name, body: await req.json() } }),
+        },
+        { method: "GET", path: "/items/special", handler: () => ({ status: 200, body: "literal" }) },
+        { method: "GET", path: "/items/{id}", handler: (req) => ({ status: 200, body: `param ${req.params.id}` }) },
+    ],
+};
+
+describe("HTTP router", () => {
+    afterEach(stopAll);
+
+    it("answers an unknown path with a JSON 404", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        assertError(await call(base, "GET", "/nowhere"), 404);
+    });
+
+    it("answers a wrong method with 405 and the allowed ones", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        const answer = await call(base, "DELETE", "/boom");
+        assertError(answer, 405);
+        assert.equal(answer.headers.get("allow"), "GET");
+    });
+
+    it("prefers a literal segment to a parameter, and decodes parameters", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        assert.equal((await call(base, "GET", "/items/special")).body, "literal");
+        assert.equal((await call(base, "GET", "/items/a%20b")).body, "param a b");
+        assert.equal((await call(base, "GET", "/items/special/")).body, "literal");
+    });
+
+    it("parses a JSON body, and rejects a missing, malformed, non-JSON or oversized one", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        assert.deepEqual((await call(base, "POST", "/echo/x", { a: 1 })).body, { name: "x", body: { a: 1 } });
+        assertError(await call(base, "POST", "/echo/x"), 415);
+        assertError(await call(base, "POST", "/echo/x", ""), 400);
+        assertError(await call(base, "POST", "/echo/x", "{not json"), 400);
+        assertError(await call(base, "POST", "/echo/x", "a=1", "application/x-www-form-urlencoded"), 415);
+        assertError(await call(base, "POST", "/echo/x", JSON.stringify({ big: "x".repeat(MAX_BODY_BYTES) })), 413);
+    });
+
+    it("hides an unexpected error behind a bare 500 and logs it with its stack", async () => {
+        const { base, logs } = await start(probe, { storage: new InMemoryStorage() });
+        const answer = await call(base, "GET", "/boom");
+        assertError(answer, 500);
+        assert.deepEqual(answer.body, { error: "Internal server error" });
+        const logged = logs.map((l) => JSON.parse(l)).find((l) => l.msg === "request failed");
+        assert.equal(logged.level, "error");
+        assert.match(logged.error.stack, /secret internals/);
+    });
+
+    it("answers a database outage with 503 and Retry-After", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        const answer = await call(base, "GET", "/down");
+        assertError(answer, 503);
+        assert.equal(answer.headers.get("retry-after"), "5");
+    });
+
+    it("passes a client error's status, message and field through", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        const answer = await call(base, "GET", "/teapot");
+        assertError(answer, 418, "spout");
+        assert.equal(answer.body.error, "short and stout");
+    });
+
+    it("logs every request as one JSON line with method, path, status and duration", async () => {
+        const { base, logs } = await start(probe, { storage: new InMemoryStorage() });
+        await call(base, "GET", "/items/7");
+        const line = logs.map((l) => JSON.parse(l)).find((l) => l.msg === "request" && l.path === "/items/7");
+        assert.equal(line.service, "probe-service");
+        assert.equal(line.method, "GET");
+        assert.equal(line.status, 200);
+        assert.equal(typeof line.durationMs, "number");
+        assert.ok(!Number.isNaN(Date.parse(line.time)));
+    });
+});

@@ -1,0 +1,42 @@
+import { strict as assert } from "assert";
+import { Logger, errorFields, logLevelFrom, redact } from "@aksplatform/service-common";
+
+describe("Logger", () => {
+    it("writes one JSON object per line with time, level, its fields and the message", () => {
+        const lines: string[] = [];
+        new Logger({ service: "s" }, "info", (l) => lines.push(l)).child({ part: "p" }).info("hello", { n: 1 });
+        const line = JSON.parse(lines[0]);
+        assert.deepEqual({ ...line, time: undefined }, { time: undefined, level: "info", service: "s", part: "p", msg: "hello", n: 1 });
+    });
+
+    it("drops lines below its level; LOG_LEVEL picks it, info by default", () => {
+        const lines: string[] = [];
+        const logger = new Logger({}, logLevelFrom("WARN"), (l) => lines.push(l));
+        logger.info("no");
+        logger.warn("yes");
+        assert.deepEqual(
+            lines.map((l) => JSON.parse(l).msg),
+            ["yes"],
+        );
+        assert.equal(logLevelFrom(undefined), "info");
+        assert.equal(logLevelFrom("verbose"), "info");
+    });
+
+    it("masks registered secrets anywhere in a line, in children and parents alike, and JSON-escaped", () => {
+        const lines: string[] = [];
+        const parent = new Logger({}, "debug", (l) => lines.push(l));
+        const child = parent.child({ c: 1 });
+        child.addSecret('pa"ss');
+        parent.error("failed", { nested: { detail: 'login with pa"ss refused' }, ...errorFields(new Error('bad pa"ss')) });
+        assert.ok(!lines[0].includes('pa\\"ss') && !lines[0].includes('pa"ss'), lines[0]);
+        assert.match(lines[0], /\*\*\*/);
+    });
+
+    it("masks the credentials of any URL, registered or not", () => {
+        assert.equal(
+            redact("mongodb://v-token-product-abc:A1b2-C3d4@mongodb:27017/microservices?authSource=admin"),
+            "mongodb://***@mongodb:27017/microservices?authSource=admin",
+        );
+        assert.equal(redact("no url here"), "no url here");
+    });
+});

@@ -1,0 +1,4 @@
+import { storageContract } from "./storage-contract";
+import { memoryStorage } from "./support";
+
+storageContract(memoryStorage());

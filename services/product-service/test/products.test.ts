@@ -1,0 +1,4 @@
+import { memoryStorage } from "../../common/test/support";
+import { productContract } from "./contract";
+
+productContract(memoryStorage());
