@@ -14,3 +14,7 @@ export const KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
 export function roleDefinitionId(subscriptionId: string, roleId: string): string {
     return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
 }
+/** Joins subnets and manages load balancers and IPs: the AKS control-plane identity on the stack's VNet. */
+export const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
+/** Pulls images: the kubelet identity on the registry. */
+export const ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d";

@@ -214,3 +214,34 @@ export function cidrsOverlap(a: string, b: string): boolean {
     const [bStart, bEnd] = range(b);
     return aStart <= bEnd && bStart <= aEnd;
 }
+
+/** A single IPv4 address (no prefix length), e.g. a firewall's private IP. */
+export function checkIpv4Address(key: string, value: string): string | undefined {
+    return !value.includes("/") && checkCidr(key, value) === undefined
+        ? undefined
+        : `${key}: ${show(value)} is not an IPv4 address; use one like 10.0.0.4`;
+}
+
+/** A CIDR range with its prefix length (an address space or a subnet), e.g. 10.240.0.0/16. */
+export function checkCidrRange(key: string, value: string): string | undefined {
+    return value.includes("/") && checkCidr(key, value) === undefined
+        ? undefined
+        : `${key}: ${show(value)} is not a CIDR range; use an IPv4 range with its prefix length, e.g. 10.240.0.0/16`;
+}
+
+/** Whether CIDR `inner` lies wholly inside CIDR `outer`. */
+export function cidrWithin(inner: string, outer: string): boolean {
+    const bits = (cidr: string) => Number(cidr.split("/")[1] ?? "32");
+    return bits(inner) >= bits(outer) && cidrsOverlap(inner, outer);
+}
+
+/** An ARM resource ID of one resource type, e.g. Microsoft.ContainerRegistry/registries. */
+export function checkArmId(key: string, value: string, type: string): string | undefined {
+    const pattern = new RegExp(
+        `^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/${type.replace(/[./]/g, "\\$&")}/[^/]+$`,
+        "i",
+    );
+    return pattern.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not a ${type} resource ID; use /subscriptions/<id>/resourceGroups/<group>/providers/${type}/<name>`;
+}
