@@ -158,7 +158,7 @@ describe("operations: the unseal key", () => {
             assert.equal(policy.inputs.create, "sh ./scripts/unseal-key-rotation-policy.sh");
             assert.equal(policy.inputs.update, policy.inputs.create, "a changed policy runs the command again");
             assert.equal(policy.inputs.delete, undefined, "removing it leaves Azure's policy alone");
-            assert.equal(policy.inputs.environment.POLICY, JSON.stringify(rotationPolicy(stack === "prod" ? 365 : 0)));
+            assert.equal(policy.inputs.environment.POLICY, JSON.stringify(rotationPolicy(0)));
             assert.equal(policy.inputs.environment.VAULT_NAME, run.outputs.unsealKeyVaultName.value);
             const writer = run.get(T.role, "unseal-key-policy-writer");
             assert.equal(writer.inputs.scope, key.id, "on the key alone");
