@@ -312,15 +312,12 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
 
     // Created after what they cover, so that destroy removes them first (components/azure/locks.ts).
     if (cfg.resourceLocks) {
-        new ResourceLocks(
-            "locks",
-            {
-                resourceGroupName: group.name,
-                resources: { "unseal-kv": unsealVault.vaultId },
-                notes: "Production platform: lift deliberately (docs/platform.md, Locks).",
-            },
-            { dependsOn: [monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls] },
-        );
+        new ResourceLocks("locks", {
+            resourceGroupName: group.name,
+            resources: { "unseal-kv": unsealVault.vaultId },
+            notes: "Production platform: lift deliberately (docs/platform.md, Locks).",
+            covers: [monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
+        });
     }
 
     return {
