@@ -22,7 +22,8 @@ export interface ClusterIdentityArgs {
  * The AKS control plane's user-assigned identity, with Network Contributor on the stack's VNet BEFORE
  * the cluster exists: with a bring-your-own subnet (and API server VNet integration) AKS checks its
  * rights on the subnets at creation, which a system-assigned identity cannot have yet
- * (mspnp/aks-baseline cluster-stamp.bicep: a control-plane identity granted on the spoke's subnets).
+ * (mspnp/aks-baseline workload-team/modules/role-assignment-EnsureClusterIdentityHasRbacToSelfManagedResources.bicep
+ * grants its control-plane identity Network Contributor per subnet; one grant on the VNet covers ours).
  */
 export class ClusterIdentity extends pulumi.ComponentResource {
     /** ARM ID of the identity; resolves only once its role assignment exists. */

@@ -528,7 +528,7 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "any",
         defaultText: "none (required)",
-        description: "Pinned image tag of product-service (not latest).",
+        description: "Pinned image tag of product-service (not latest), or its digest sha256:<64 hex> (deployed as repository@sha256:...).",
         check: v.checkImageTag,
     },
     orderServiceImage: {
@@ -542,7 +542,7 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "any",
         defaultText: "none (required)",
-        description: "Pinned image tag of order-service (not latest).",
+        description: "Pinned image tag of order-service (not latest), or its digest sha256:<64 hex>.",
         check: v.checkImageTag,
     },
     argocdEnabled: {

@@ -146,12 +146,14 @@ export function checkImageRepository(key: string, value: string): string | undef
         : `${key}: ${show(value)} is not an image repository; use a lowercase reference without a tag, e.g. ghcr.io/my-org/product-service`;
 }
 
-/** An image tag that pins a build: not "latest", which would change under a running deployment. */
+/** An image tag that pins a build (not "latest", which would change under a running deployment), or a digest sha256:<hex>. */
 export function checkImageTag(key: string, value: string): string | undefined {
     if (value === "latest") return `${key}: "latest" is not allowed; pin a build tag such as v1.0.0 or dev-<sha>`;
+    // A digest pins the image itself (the chart renders repository@sha256:<hex>).
+    if (/^sha256:[0-9a-f]{64}$/.test(value)) return undefined;
     return /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(value)
         ? undefined
-        : `${key}: ${show(value)} is not an image tag; use up to 128 letters, digits, '.', '_' or '-', e.g. v1.0.0`;
+        : `${key}: ${show(value)} is not an image tag; use up to 128 letters, digits, '.', '_' or '-', e.g. v1.0.0, or a digest sha256:<64 hex>`;
 }
 
 /** A Git repository URL Argo CD can clone: https:// or ssh (git@host:org/repo.git). */
