@@ -62,16 +62,19 @@ export interface AksClusterArgs {
 export function apiServerAccessProfile(
     settings: PlatformConfig["cluster"]["apiServer"],
     network: Pick<ClusterNetwork, "apiServerSubnetId" | "egressIps">,
-): pulumi.Output<azureInputs.containerservice.ManagedClusterAPIServerAccessProfileArgs> {
-    return pulumi.output(network.egressIps).apply((egressIps) => ({
+): azureInputs.containerservice.ManagedClusterAPIServerAccessProfileArgs {
+    // Only the ranges wait for the IPs, so a preview knows the rest (and the policy pack can check it).
+    const restricted = !settings.private && settings.authorizedIpRanges.length > 0;
+    return {
         enablePrivateCluster: settings.private,
-        authorizedIPRanges:
-            !settings.private && settings.authorizedIpRanges.length > 0
-                ? [...new Set([...settings.authorizedIpRanges, ...egressIps.map((ip) => `${ip}/32`)])]
-                : undefined,
+        authorizedIPRanges: restricted
+            ? pulumi
+                  .output(network.egressIps)
+                  .apply((egressIps) => [...new Set([...settings.authorizedIpRanges, ...egressIps.map((ip) => `${ip}/32`)])])
+            : undefined,
         enableVnetIntegration: settings.vnetIntegration ? true : undefined,
         subnetId: settings.vnetIntegration ? network.apiServerSubnetId : undefined,
-    }));
+    };
 }
 
 /**

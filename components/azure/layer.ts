@@ -84,7 +84,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         ...common,
         vnetName: `vnet-${stem}`,
         settings: cfg.network,
-        zones: cfg.cluster.systemPool.zones,
         tags,
     });
     const clusterIdentity = new ClusterIdentity("aks-identity", {

@@ -34,8 +34,6 @@ export interface NetworkArgs {
     readonly location: pulumi.Input<string>;
     /** Validated address ranges and egress settings from the stack config. */
     readonly settings: NetworkConfig;
-    /** Zones of the NAT gateway's public IPs (zone-redundant IPs with ["1","2","3"]). Default none. */
-    readonly zones?: readonly string[];
     /** Tags on every network resource. */
     readonly tags: pulumi.Input<Record<string, string>>;
 }
@@ -94,7 +92,8 @@ export class Network extends pulumi.ComponentResource {
                             sku: { name: "Standard", tier: "Regional" },
                             publicIPAllocationMethod: "Static",
                             publicIPAddressVersion: "IPv4",
-                            zones: args.zones && args.zones.length > 0 ? [...args.zones] : undefined,
+                            // No zones, like the NAT gateway (a regional resource): a zonal IP may only
+                            // serve a NAT gateway of its own zone.
                         },
                         { parent: this },
                     ),
