@@ -11,6 +11,7 @@ import { APP_SECRET_KEYS, VAULT_INIT_PLACEHOLDER, type AppSecretName, type Clust
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
+import { BackupStorage, type BackupContainer } from "./backupStorage";
 import { KeyVault } from "./keyVault";
 import { Monitoring } from "./monitoring";
 import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER } from "./roles";
@@ -28,6 +29,14 @@ export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey:
 
 /** Key Vault secrets (unseal vault) the prod Vault initialisation Job writes. */
 export const VAULT_INIT_SECRETS = { rootToken: "vault-root-token", recoveryKeys: "vault-recovery-keys" } as const;
+
+/**
+ * The containers of the stack's backup storage account: the one place a kind of backup is added, with
+ * the retention its config gives. The account exists only when there is one.
+ */
+export function backupContainers(_cfg: PlatformConfig): BackupContainer[] {
+    return [];
+}
 
 /** The Azure resources, and the foundation the in-cluster layers stand on: AKS's provider and Key Vault. */
 export interface AzureLayer extends ClusterFoundation {
@@ -47,6 +56,8 @@ export interface AzureLayer extends ClusterFoundation {
     readonly ingressTlsIdentity: WorkloadIdentity;
     /** The Vault initialisation Job's identity: writes the two VAULT_INIT_SECRETS (prod only). */
     readonly vaultInitIdentity?: WorkloadIdentity;
+    /** The backup storage account, when backupContainers(cfg) lists any container. */
+    readonly backupStorage?: BackupStorage;
 }
 
 export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
@@ -103,6 +114,19 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const appVault = new KeyVault("app-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.appVaultStem}-${suffix}` });
     // Vault's unseal key lives apart from application secrets, so no application role can reach it.
     const unsealVault = new KeyVault("unseal-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.unsealVaultStem}-${suffix}` });
+
+    const containers = backupContainers(cfg);
+    const backupStorage =
+        containers.length > 0
+            ? new BackupStorage("backups", {
+                  ...common,
+                  accountName: pulumi.interpolate`${cfg.names.backupStorageStem}${suffix}`,
+                  containers,
+                  zoneRedundant: cfg.highAvailability,
+                  tags,
+                  protect,
+              })
+            : undefined;
 
     const unsealKey = new UnsealKey("unseal-key", {
         vaultName: unsealVault.vaultName,
@@ -239,5 +263,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         appSecretsIdentity,
         ingressTlsIdentity,
         vaultInitIdentity,
+        backupStorage,
     };
 }
