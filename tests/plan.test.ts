@@ -42,7 +42,10 @@ describe("offline plan", () => {
         const chain = longestChain(run);
         assert.ok(chain.length >= 4);
         // It starts at a root: the resource group, or the random suffix of the globally unique names.
-        assert.ok(["azure-native:resources:ResourceGroup", "random:index/randomString:RandomString"].includes(chain[0].type), chain[0].type);
+        assert.ok(
+            ["azure-native:resources:ResourceGroup", "random:index/randomString:RandomString"].includes(chain[0].type),
+            chain[0].type,
+        );
         assert.deepEqual(chain[0].dependencies, []);
         for (let i = 1; i < chain.length; i++)
             assert.ok(run.dependsOn(chain[i].urn, chain[i - 1].urn), `${chain[i].name} after ${chain[i - 1].name}`);

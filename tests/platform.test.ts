@@ -253,7 +253,9 @@ for (const stack of ["dev", "prod"] as const) {
                 // The MongoDB backup's account lives there too, bound to its own identity (mongodb-backup.test.ts).
                 const accounts = run
                     .ofType(T.serviceAccount)
-                    .filter((sa) => sa.inputs.metadata.namespace === appNs && run.byUrn(sa.parent).type !== "aksplatform:workloads:MongoBackup");
+                    .filter(
+                        (sa) => sa.inputs.metadata.namespace === appNs && run.byUrn(sa.parent).type !== "aksplatform:workloads:MongoBackup",
+                    );
                 assert.deepEqual(
                     accounts.map((sa) => subjectOf(appNs, sa.inputs.metadata.name)),
                     app.subjects,

@@ -397,7 +397,8 @@ export const CONFIG_KEYS = {
         type: "integer",
         scope: "azure",
         default: { dev: 7, prod: 35 },
-        description: "Days a MongoDB backup (and any old version of it) is kept in the backup storage before the lifecycle policy deletes it, 1-3650.",
+        description:
+            "Days a MongoDB backup (and any old version of it) is kept in the backup storage before the lifecycle policy deletes it, 1-3650.",
         check: (key, value) => v.checkIntRange(key, value, 1, 3650),
     },
     productServiceImage: {
