@@ -85,12 +85,15 @@ access_token() {
         log "Entra ID refused the token exchange (HTTP ${status}): $(json_field error_description "$work/token.json")"
         return 1
     fi
-    json_field access_token "$work/token.json" | sed 's/^/Authorization: Bearer /' >"$work/auth"
+    token=$(json_field access_token "$work/token.json")
     rm -f "$work/token.json"
-    [ -s "$work/auth" ] || {
+    [ -n "$token" ] || {
         log "Entra ID's answer holds no access_token"
         return 1
     }
+    # printf is a shell builtin (dash, busybox ash): the token never becomes a process argument.
+    printf 'Authorization: Bearer %s\n' "$token" >"$work/auth"
+    token=
 }
 
 upload() {
