@@ -5,6 +5,7 @@
 // before anything is registered.
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as path from "path";
 import { checkCronSchedule, parseConfig } from "../components/config";
 import { MONGO_BACKUP_CONTAINER } from "../components/azure/layer";
 import { STORAGE_BLOB_DATA_CONTRIBUTOR } from "../components/azure/roles";
@@ -15,9 +16,10 @@ import {
     MONGO_BACKUP_SCRIPT_FILE,
     MONGO_BACKUP_UPLOAD_IMAGE,
 } from "../components/workloads/mongoBackup";
+import { MONGO_DATABASE } from "../components/workloads/microservice";
 import { MONGO_IMAGE, MONGO_SECRET_KEYS } from "../components/workloads/mongodb";
 import { VAULT_CONFIGURE_SCRIPT } from "../components/workloads/vaultDatabase";
-import { evaluateStack, EvaluationError, itRejectsConfig, PROJECT, stackRaw, type Registration, type StackRun } from "./harness";
+import { evaluateStack, EvaluationError, itRejectsConfig, PROJECT, ROOT, stackRaw, type Registration, type StackRun } from "./harness";
 
 const T = {
     cronJob: "kubernetes:batch/v1:CronJob",
@@ -213,6 +215,39 @@ describe("MongoDB backups (local)", () => {
         const cfg = parseConfig(stackRaw("local"), PROJECT, "local");
         assert.equal(cfg.mongo.backup, undefined);
         assert.deepEqual(cfg.identities.mongoBackup, []);
+    });
+});
+
+describe("MongoDB restore runbook", () => {
+    const docs = fs.readFileSync(path.join(ROOT, "docs", "operations.md"), "utf8");
+    const start = docs.indexOf("\n## Restore MongoDB\n");
+    const section = docs.slice(start, docs.indexOf("\n## ", start + 1));
+
+    it("is in docs/operations.md and its contents", () => {
+        assert.ok(start > 0);
+        assert.ok(docs.includes("- [Restore MongoDB](#restore-mongodb)"));
+    });
+
+    it("names what the program creates: the CronJob, the container, the database, the Secret's variables", () => {
+        for (const fragment of [
+            "cronjob/mongodb-backup",
+            `-c ${MONGO_BACKUP_CONTAINER}`,
+            `--nsInclude="${MONGO_DATABASE}.*"`,
+            "mongorestore",
+            "--archive --gzip",
+            "$MONGO_INITDB_ROOT_USERNAME",
+            "$MONGO_INITDB_ROOT_PASSWORD",
+            "data-mongodb-0",
+            "--auth-mode login",
+        ])
+            assert.ok(section.includes(fragment), fragment);
+        // The variables exist in MongoDB's container, where the exec runs.
+        const sts = fs.readFileSync(path.join(ROOT, "components", "workloads", "mongodb.ts"), "utf8");
+        assert.ok(sts.includes('"MONGO_INITDB_ROOT_USERNAME"') && sts.includes('"MONGO_INITDB_ROOT_PASSWORD"'));
+    });
+
+    it("never puts a password or key on a command line", () => {
+        assert.doesNotMatch(section, /--password[= ]|-p \$|--account-key|--sas-token|connection-string/);
     });
 });
 
