@@ -296,17 +296,12 @@ describe("MongoDB backup config", () => {
             stack: "prod",
             expect: ["mongoBackupSchedule", '"0 25 * * *"', "hour 0-23"],
         },
-        {
-            name: "a backup retention of 0 days",
+        ...(["dev", "prod"] as const).map((stack) => ({
+            name: `a backup retention of 0 days (${stack})`,
             raw: { mongoBackupRetentionDays: "0" },
+            stack,
             expect: ["mongoBackupRetentionDays", "0 is not allowed", "from 1 to 3650"],
-        },
-        {
-            name: "a backup retention of 0 days in prod",
-            raw: { mongoBackupRetentionDays: "0" },
-            stack: "prod",
-            expect: ["mongoBackupRetentionDays", "0 is not allowed", "from 1 to 3650"],
-        },
+        })),
         {
             name: "a backup schedule on local, which has no backup storage",
             raw: { mongoBackupSchedule: "0 3 * * *" },
