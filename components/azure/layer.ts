@@ -14,7 +14,12 @@ import { AppSecrets } from "./appSecrets";
 import { BackupStorage, type BackupContainer } from "./backupStorage";
 import { KeyVault } from "./keyVault";
 import { Monitoring } from "./monitoring";
-import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER } from "./roles";
+import {
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_VAULT_SECRETS_OFFICER,
+    KEY_VAULT_SECRETS_USER,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+} from "./roles";
 import { UnsealKey } from "./unsealKey";
 import { WorkloadIdentity } from "./workloadIdentity";
 
@@ -27,6 +32,9 @@ export const MONGO_ROOT_PASSWORD_SECRET = "mongodb-root-password";
 /** Key Vault secrets (application vault) holding the ingress gateway's PEM certificate and key. */
 export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey: "ingress-tls-key" } as const;
 
+/** Container of the backup storage account that MongoDB's dumps go to. */
+export const MONGO_BACKUP_CONTAINER = "mongodb";
+
 /** Key Vault secrets (unseal vault) the prod Vault initialisation Job writes. */
 export const VAULT_INIT_SECRETS = { rootToken: "vault-root-token", recoveryKeys: "vault-recovery-keys" } as const;
 
@@ -34,8 +42,8 @@ export const VAULT_INIT_SECRETS = { rootToken: "vault-root-token", recoveryKeys:
  * The containers of the stack's backup storage account: the one place a kind of backup is added, with
  * the retention its config gives. The account exists only when there is one.
  */
-export function backupContainers(_cfg: PlatformConfig): BackupContainer[] {
-    return [];
+export function backupContainers(cfg: PlatformConfig): BackupContainer[] {
+    return [...(cfg.mongo.backup ? [{ name: MONGO_BACKUP_CONTAINER, retentionDays: cfg.mongo.backup.retentionDays }] : [])];
 }
 
 /** The Azure resources, and the foundation the in-cluster layers stand on: AKS's provider and Key Vault. */
@@ -58,6 +66,8 @@ export interface AzureLayer extends ClusterFoundation {
     readonly vaultInitIdentity?: WorkloadIdentity;
     /** The backup storage account, when backupContainers(cfg) lists any container. */
     readonly backupStorage?: BackupStorage;
+    /** The MongoDB backup CronJob's identity: Storage Blob Data Contributor on the mongodb container only. */
+    readonly mongoBackupIdentity?: WorkloadIdentity;
 }
 
 export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
@@ -223,6 +233,28 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         });
     }
 
+    // The backup CronJob writes its dumps with this identity; the role reaches its own container, not
+    // the account (nor another kind of backup's container).
+    const mongoBackupScope = backupStorage?.containerIds[MONGO_BACKUP_CONTAINER];
+    const mongoBackupIdentity =
+        cfg.mongo.backup && backupStorage && mongoBackupScope
+            ? new WorkloadIdentity("mongodb-backup-id", {
+                  ...identityArgs,
+                  identityName: `${cfg.namePrefix}-${cfg.environment}-mongodb-backup`,
+                  subjects: cfg.identities.mongoBackup,
+                  roles: [{ roleId: STORAGE_BLOB_DATA_CONTRIBUTOR, scope: mongoBackupScope }],
+              })
+            : undefined;
+    const mongoBackup =
+        backupStorage && mongoBackupIdentity
+            ? {
+                  blobEndpoint: backupStorage.blobEndpoint,
+                  container: MONGO_BACKUP_CONTAINER,
+                  identity: mongoBackupIdentity,
+                  tenantId: client.tenantId,
+              }
+            : undefined;
+
     // Prod keeps its namespaces and MongoDB on destroy. pulumi-kubernetes creates with a plain create
     // since 4.29, so re-creating the stack would fail with AlreadyExists on each kept object
     // (provider/pkg/await/await.go, Creation). This second provider for the same cluster adopts them
@@ -251,6 +283,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             },
         },
         mongoRootPassword: appSecrets.generatedValues[MONGO_ROOT_PASSWORD_SECRET],
+        mongoBackup,
         resourceGroupName: group.name,
         tenantId: client.tenantId,
         monitoring,
@@ -264,5 +297,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         ingressTlsIdentity,
         vaultInitIdentity,
         backupStorage,
+        mongoBackupIdentity,
     };
 }
