@@ -77,6 +77,18 @@ export interface KubernetesSecrets {
 
 export type SecretsSource = KeyVaultSecrets | KubernetesSecrets;
 
+/** Where MongoDB's scheduled dumps go: a blob container written through a workload identity. */
+export interface MongoBackupTarget {
+    /** https://<account>.blob.core.windows.net/ */
+    readonly blobEndpoint: pulumi.Output<string>;
+    /** Blob container of the dumps. */
+    readonly container: string;
+    /** The identity the backup pods act as (its federated subject is identities.mongoBackup). */
+    readonly identity: BoundWorkloadIdentity;
+    /** Entra ID tenant of the identity. */
+    readonly tenantId: pulumi.Output<string>;
+}
+
 export interface ClusterFoundation {
     /** The cluster's Kubernetes provider; every in-cluster resource names it explicitly. */
     readonly provider: k8s.Provider;
@@ -89,4 +101,6 @@ export interface ClusterFoundation {
     readonly secrets: SecretsSource;
     /** MongoDB's generated root password (secret). */
     readonly mongoRootPassword: pulumi.Output<string>;
+    /** Where MongoDB's backups go; absent where the stack has no backup storage (local). */
+    readonly mongoBackup?: MongoBackupTarget;
 }

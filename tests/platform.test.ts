@@ -250,7 +250,12 @@ for (const stack of ["dev", "prod"] as const) {
 
             it("the application service accounts are exactly the app identity's subjects, annotated with its client ID", () => {
                 const app = identity(run, "app-secrets-id");
-                const accounts = run.ofType(T.serviceAccount).filter((sa) => sa.inputs.metadata.namespace === appNs);
+                // The MongoDB backup's account lives there too, bound to its own identity (mongodb-backup.test.ts).
+                const accounts = run
+                    .ofType(T.serviceAccount)
+                    .filter(
+                        (sa) => sa.inputs.metadata.namespace === appNs && run.byUrn(sa.parent).type !== "aksplatform:workloads:MongoBackup",
+                    );
                 assert.deepEqual(
                     accounts.map((sa) => subjectOf(appNs, sa.inputs.metadata.name)),
                     app.subjects,

@@ -18,6 +18,7 @@ const T = {
     service: "kubernetes:core/v1:Service",
     statefulSet: "kubernetes:apps/v1:StatefulSet",
     networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
     configMap: "kubernetes:core/v1:ConfigMap",
     password: "random:index/randomPassword:RandomPassword",
     microservice: "aksplatform:workloads:Microservice",
@@ -39,6 +40,7 @@ function workloads(environment: Environment, rootPassword?: pulumi.Input<string>
             namespace,
             rootPassword: password,
             storageClassName: storage.storageClassName,
+            zoneRedundantStorage: storage.zoneRedundant,
             storageSize: storage.size,
             vaultNamespace: VAULT_NAMESPACE,
             retainOnDelete: environment === "prod",
@@ -203,10 +205,19 @@ for (const environment of ["dev", "prod"] as const) {
                 assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
                 if (environment === "dev") {
                     assert.equal(claim.spec.storageClassName, undefined, "cluster default class");
+                    assert.equal(run.ofType(T.storageClass).length, 0);
                     assert.equal(claim.spec.resources.requests.storage, "1Gi");
                     assert.deepEqual(sts.inputs.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Delete", whenScaled: "Retain" });
                 } else {
-                    assert.equal(claim.spec.storageClassName, "managed-csi-premium");
+                    // A zone-redundant Premium SSD class of its own, kept with its disks.
+                    const zrs = run.get(T.storageClass, "mongodb-zrs").inputs;
+                    assert.equal(claim.spec.storageClassName, zrs.metadata.name);
+                    assert.equal(zrs.metadata.name, "mongodb-premium-zrs");
+                    assert.equal(zrs.provisioner, "disk.csi.azure.com");
+                    assert.equal(zrs.parameters.skuName, "Premium_ZRS");
+                    assert.equal(zrs.reclaimPolicy, "Retain");
+                    assert.equal(zrs.volumeBindingMode, "WaitForFirstConsumer");
+                    assert.equal(run.get(T.storageClass, "mongodb-zrs").retainOnDelete, true);
                     assert.equal(claim.spec.resources.requests.storage, "4Gi");
                     assert.deepEqual(sts.inputs.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
                 }
@@ -269,7 +280,8 @@ for (const environment of ["dev", "prod"] as const) {
             it(environment === "prod" ? "retains every MongoDB object when the stack is destroyed" : "is deleted with the stack", () => {
                 const mongo = run.get(T.mongo, "mongodb");
                 const children = run.resources.filter((r) => r.parent === mongo.urn);
-                assert.equal(children.length, 5);
+                // Secret, two Services, StatefulSet, NetworkPolicy; and prod's zone-redundant StorageClass.
+                assert.equal(children.length, environment === "prod" ? 6 : 5);
                 for (const r of children) assert.equal(r.retainOnDelete, environment === "prod", `${r.type} ${r.name}`);
             });
         });

@@ -129,6 +129,7 @@ const ARM_TYPES: Record<string, string> = {
     "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
     "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
     "azure-native:containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
+    "azure-native:storage:StorageAccount": "Microsoft.Storage/storageAccounts",
 };
 
 /** A stable public IPv4 address for a mocked public IP resource (Azure assigns one from its pools). */
@@ -272,6 +273,19 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
             const assignment = guid(`ra-${name}`);
             return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${assignment}`, extra: { name: assignment } };
         }
+        case "azure-native:storage:StorageAccount":
+            return {
+                id: arm(ARM_TYPES[type], inputs.accountName),
+                extra: {
+                    name: inputs.accountName,
+                    primaryEndpoints: { blob: `https://${inputs.accountName}.blob.core.windows.net/` },
+                },
+            };
+        case "azure-native:storage:BlobContainer":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:storage:StorageAccount"], inputs.accountName)}/blobServices/default/containers/${inputs.containerName}`,
+                extra: { name: inputs.containerName },
+            };
         case "azure-native:monitor:DataCollectionRule":
             return { id: arm(ARM_TYPES[type], inputs.dataCollectionRuleName), extra: { name: inputs.dataCollectionRuleName } };
         case "random:index/randomString:RandomString":

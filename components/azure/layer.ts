@@ -11,6 +11,7 @@ import { APP_SECRET_KEYS, VAULT_INIT_PLACEHOLDER, type AppSecretName, type Clust
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
+import { BackupStorage, type BackupContainer } from "./backupStorage";
 import { ClusterIdentity } from "./clusterIdentity";
 import { KeyVault } from "./keyVault";
 import { ResourceLocks } from "./locks";
@@ -19,7 +20,12 @@ import { Network } from "./network";
 import { PrivateDnsZone, PRIVATE_LINK_ZONES } from "./privateDnsZone";
 import { PrivateEndpoint } from "./privateEndpoint";
 import { Registry } from "./registry";
-import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER } from "./roles";
+import {
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_VAULT_SECRETS_OFFICER,
+    KEY_VAULT_SECRETS_USER,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+} from "./roles";
 import { UnsealKey } from "./unsealKey";
 import { WorkloadIdentity } from "./workloadIdentity";
 
@@ -32,8 +38,19 @@ export const MONGO_ROOT_PASSWORD_SECRET = "mongodb-root-password";
 /** Key Vault secrets (application vault) holding the ingress gateway's PEM certificate and key. */
 export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey: "ingress-tls-key" } as const;
 
+/** Container of the backup storage account that MongoDB's dumps go to. */
+export const MONGO_BACKUP_CONTAINER = "mongodb";
+
 /** Key Vault secrets (unseal vault) the prod Vault initialisation Job writes. */
 export const VAULT_INIT_SECRETS = { rootToken: "vault-root-token", recoveryKeys: "vault-recovery-keys" } as const;
+
+/**
+ * The containers of the stack's backup storage account: the one place a kind of backup is added, with
+ * the retention its config gives. The account exists only when there is one.
+ */
+export function backupContainers(cfg: PlatformConfig): BackupContainer[] {
+    return [...(cfg.mongo.backup ? [{ name: MONGO_BACKUP_CONTAINER, retentionDays: cfg.mongo.backup.retentionDays }] : [])];
+}
 
 /** The Azure resources, and the foundation the in-cluster layers stand on: AKS's provider and Key Vault. */
 export interface AzureLayer extends ClusterFoundation {
@@ -56,6 +73,10 @@ export interface AzureLayer extends ClusterFoundation {
     readonly ingressTlsIdentity: WorkloadIdentity;
     /** The Vault initialisation Job's identity: writes the two VAULT_INIT_SECRETS (prod only). */
     readonly vaultInitIdentity?: WorkloadIdentity;
+    /** The backup storage account, when backupContainers(cfg) lists any container. */
+    readonly backupStorage?: BackupStorage;
+    /** The MongoDB backup CronJob's identity: Storage Blob Data Contributor on the mongodb container only. */
+    readonly mongoBackupIdentity?: WorkloadIdentity;
 }
 
 /** The ID of a subnet every stack has. */
@@ -177,6 +198,19 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     }
     const reachable = (name: pulumi.Output<string>) => pulumi.all([name, ...vaultsReachable]).apply(([n]) => n);
 
+    const containers = backupContainers(cfg);
+    const backupStorage =
+        containers.length > 0
+            ? new BackupStorage("backups", {
+                  ...common,
+                  accountName: pulumi.interpolate`${cfg.names.backupStorageStem}${suffix}`,
+                  containers,
+                  zoneRedundant: cfg.highAvailability,
+                  tags,
+                  protect,
+              })
+            : undefined;
+
     const unsealKey = new UnsealKey("unseal-key", {
         deployerReachesDataPlane: cfg.keyVault.publicNetworkAccess,
         vaultName: unsealVault.vaultName,
@@ -273,6 +307,28 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         });
     }
 
+    // The backup CronJob writes its dumps with this identity; the role reaches its own container, not
+    // the account (nor another kind of backup's container).
+    const mongoBackupScope = backupStorage?.containerIds[MONGO_BACKUP_CONTAINER];
+    const mongoBackupIdentity =
+        cfg.mongo.backup && backupStorage && mongoBackupScope
+            ? new WorkloadIdentity("mongodb-backup-id", {
+                  ...identityArgs,
+                  identityName: `${cfg.namePrefix}-${cfg.environment}-mongodb-backup`,
+                  subjects: cfg.identities.mongoBackup,
+                  roles: [{ roleId: STORAGE_BLOB_DATA_CONTRIBUTOR, scope: mongoBackupScope }],
+              })
+            : undefined;
+    const mongoBackup =
+        backupStorage && mongoBackupIdentity
+            ? {
+                  blobEndpoint: backupStorage.blobEndpoint,
+                  container: MONGO_BACKUP_CONTAINER,
+                  identity: mongoBackupIdentity,
+                  tenantId: client.tenantId,
+              }
+            : undefined;
+
     // Prod keeps its namespaces and MongoDB on destroy. pulumi-kubernetes creates with a plain create
     // since 4.29, so re-creating the stack would fail with AlreadyExists on each kept object
     // (provider/pkg/await/await.go, Creation). This second provider for the same cluster adopts them
@@ -315,7 +371,10 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             resourceGroupName: group.name,
             resources: { "unseal-kv": unsealVault.vaultId },
             notes: "Production platform: lift deliberately (docs/platform.md, Locks).",
-            covers: [monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
+            covers: [
+                ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
+                ...(backupStorage ? [backupStorage] : []),
+            ],
         });
     }
 
@@ -338,6 +397,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             },
         },
         mongoRootPassword: appSecrets.generatedValues[MONGO_ROOT_PASSWORD_SECRET],
+        mongoBackup,
         resourceGroupName: group.name,
         tenantId: client.tenantId,
         monitoring,
@@ -352,5 +412,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         appSecretsIdentity,
         ingressTlsIdentity,
         vaultInitIdentity,
+        backupStorage,
+        mongoBackupIdentity,
     };
 }

@@ -9,6 +9,8 @@ export const KEY_VAULT_CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603";
 export const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
 /** Writes and reads secrets; for identities that store secrets (e.g. an init job), scoped to one secret. */
 export const KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
+/** Reads, writes and deletes blobs; for backup writers, scoped to their own container. */
+export const STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
 
 /** The subscription-scoped resource ID Azure reports for a built-in role (so `pulumi up` shows no diff). */
 export function roleDefinitionId(subscriptionId: string, roleId: string): string {

@@ -517,6 +517,22 @@ export const CONFIG_KEYS = {
         default: 3,
         description: "Recovery keys needed to regenerate a root token, 2 up to vaultRecoveryShares (1 with one share).",
     },
+    mongoBackupSchedule: {
+        type: "string",
+        scope: "azure",
+        default: { dev: "30 2 * * *", prod: "0 */6 * * *" },
+        description:
+            "When the MongoDB backup CronJob dumps the database to the stack's backup storage: five cron fields, UTC (minute hour day-of-month month day-of-week).",
+        check: v.checkCronSchedule,
+    },
+    mongoBackupRetentionDays: {
+        type: "integer",
+        scope: "azure",
+        default: { dev: 7, prod: 35 },
+        description:
+            "Days a MongoDB backup (and any old version of it) is kept in the backup storage before the lifecycle policy deletes it, 1-3650.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 3650),
+    },
     productServiceImage: {
         type: "string",
         scope: "any",

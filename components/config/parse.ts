@@ -299,6 +299,8 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             appSecrets: SERVICE_NAMES.map((name) => ({ namespace: appNs, name })),
             ingressTls: [{ namespace: "istio-ingress", name: "istio-ingressgateway" }],
             vaultInit: environment === "prod" ? [{ namespace: VAULT_NAMESPACE, name: "vault-init" }] : [],
+            // Beside MongoDB, whose root Secret it reads; only where there is backup storage (Azure).
+            mongoBackup: cloud === "azure" ? [{ namespace: appNs, name: "mongodb-backup" }] : [],
         },
         protectStatefulResources: environment === "prod",
         highAvailability: environment === "prod",
@@ -318,6 +320,9 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
                 v.argocdEnabled && v.argocdRepoUrl
                     ? { repoUrl: v.argocdRepoUrl, path: v.argocdPath, revision: v.argocdRevision }
                     : undefined,
+        },
+        mongo: {
+            backup: cloud === "azure" ? { schedule: v.mongoBackupSchedule.trim(), retentionDays: v.mongoBackupRetentionDays } : undefined,
         },
         vault: {
             mode: environment === "prod" ? "ha" : "dev",

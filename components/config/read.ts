@@ -98,7 +98,7 @@ export function readValues(raw: Raw, environment: Environment, isSecret: (key: C
         if (text === undefined) continue;
         if (spec.scope === "azure" && cloud === "none") {
             errors.push(
-                `${key}: ${show(text)} is not allowed for environment ${environment}, which creates no Azure resources (the key only configures Azure or its Key Vault CSI path); remove it with pulumi config rm ${key}`,
+                `${key}: ${show(text)} is not allowed for environment ${environment}, which creates no Azure resources (the key only configures Azure, or what exists only with Azure: the Key Vault CSI path, the backups to Azure Storage); remove it with pulumi config rm ${key}`,
             );
             continue;
         }

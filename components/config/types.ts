@@ -62,6 +62,8 @@ export interface IdentityBindings {
     readonly ingressTls: readonly ServiceAccountRef[];
     /** The prod Vault initialisation Job: writes recovery keys and root token to Key Vault. Empty in dev (no Job). */
     readonly vaultInit: readonly ServiceAccountRef[];
+    /** The MongoDB backup CronJob: writes dumps to its backup container. Empty without Azure (no backups). */
+    readonly mongoBackup: readonly ServiceAccountRef[];
 }
 
 export interface Names {
@@ -74,6 +76,8 @@ export interface Names {
     readonly appVaultStem: string;
     readonly unsealVaultStem: string;
     readonly unsealKey: string;
+    /** Backup storage account name without the random suffix (no hyphens: storage names allow none). */
+    readonly backupStorageStem: string;
 }
 
 /** Who can reach the API server. */
@@ -190,6 +194,15 @@ export interface PlatformConfig {
         readonly images: Readonly<Record<ServiceName, ImageRef>>;
         /** When set, Argo CD deploys the services from Git (app-of-apps) instead of this program. */
         readonly argocd?: { readonly repoUrl: string; readonly path: string; readonly revision: string };
+    };
+    readonly mongo: {
+        /** Scheduled dumps to the stack's backup storage; absent without Azure (local: no backups). */
+        readonly backup?: {
+            /** Cron schedule (five fields, UTC). */
+            readonly schedule: string;
+            /** Days the lifecycle policy keeps each dump. */
+            readonly retentionDays: number;
+        };
     };
     readonly vault: {
         /** dev: a single in-memory dev server; ha: raft x3 auto-unsealed by the Key Vault key. */

@@ -73,6 +73,37 @@ export function checkTag(key: string, value: string): string | undefined {
         : `${key}: ${show(value)} is not a tag; use key=value, a key of 1-512 characters without < > % & \\ ? / and a value of at most 256`;
 }
 
+/** The five fields of a cron schedule and the values each takes (Kubernetes CronJob, standard syntax). */
+export const CRON_FIELDS = [
+    { name: "minute", min: 0, max: 59 },
+    { name: "hour", min: 0, max: 23 },
+    { name: "day of month", min: 1, max: 31 },
+    { name: "month", min: 1, max: 12 },
+    { name: "day of week", min: 0, max: 6 },
+] as const;
+
+/** One cron field: comma-separated `*`, `n` or `n-m`, each optionally `/step`, within the field's range. */
+function cronFieldOk(text: string, min: number, max: number): boolean {
+    return text.split(",").every((part) => {
+        const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+        if (!match) return false;
+        const [, , from, to, step] = match;
+        const inRange = (n: string | undefined) => n === undefined || (Number(n) >= min && Number(n) <= max);
+        if (!inRange(from) || !inRange(to)) return false;
+        if (from !== undefined && to !== undefined && Number(from) > Number(to)) return false;
+        return step === undefined || Number(step) >= 1;
+    });
+}
+
+/** A cron schedule of five numeric fields (no names, no @daily, no TZ= prefix: the CronJob sets the zone). */
+export function checkCronSchedule(key: string, value: string): string | undefined {
+    const fields = value.trim().split(/\s+/);
+    const ok = fields.length === CRON_FIELDS.length && CRON_FIELDS.every((f, i) => cronFieldOk(fields[i], f.min, f.max));
+    return ok
+        ? undefined
+        : `${key}: ${show(value)} is not a cron schedule; use five fields, ${CRON_FIELDS.map((f) => `${f.name} ${f.min}-${f.max}`).join(", ")} (each *, n, n-m or a comma list, optionally /step), e.g. "0 3 * * *"`;
+}
+
 /** The CSI driver's rotation poll interval: a whole number of seconds, minutes or hours, e.g. 2m. */
 export function checkPollInterval(key: string, value: string): string | undefined {
     return /^[1-9]\d*[smh]$/.test(value)

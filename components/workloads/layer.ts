@@ -3,11 +3,13 @@
 // that deploys them from Git) and the mesh traffic policy in front of them.
 // It reads no Azure resource: secrets, the Vault token and the provider come from the foundation and
 // the platform layer, the same way with Key Vault (dev, prod) and without (local).
+import * as pulumi from "@pulumi/pulumi";
 import { singleServiceAccount, type PlatformConfig, type ServiceAccountRef, type ServiceName } from "../config";
 import type { ClusterFoundation } from "../foundation";
 import type { PlatformLayer } from "../platform/layer";
 import { ArgoCd } from "./argocd";
 import { Microservice, sizingFor } from "./microservice";
+import { MongoBackup } from "./mongoBackup";
 import { MongoDb, mongoStorageFor } from "./mongodb";
 import { MeshTrafficPolicy, type MeshService } from "./trafficPolicy";
 import { VaultDatabaseConfig } from "./vaultDatabase";
@@ -26,6 +28,8 @@ const ROUTES: Readonly<Record<ServiceName, string>> = {
 
 export interface WorkloadsLayer {
     readonly mongo: MongoDb;
+    /** Scheduled dumps to the stack's backup storage; absent without one (local). */
+    readonly mongoBackup?: MongoBackup;
     readonly vaultDatabase: VaultDatabaseConfig;
     /** The services as Helm releases; empty when Argo CD deploys them. */
     readonly services: readonly Microservice[];
@@ -47,6 +51,7 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         rootUsername: MONGO_ROOT_USER,
         rootPassword: foundation.mongoRootPassword,
         storageClassName: storage.storageClassName,
+        zoneRedundantStorage: storage.zoneRedundant,
         storageSize: storage.size,
         appNamespace: appNs,
         vaultNamespace: vaultNs,
@@ -54,6 +59,8 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         // Kept on destroy, so a re-created stack finds them: the adopting provider takes them over.
         provider: cfg.protectStatefulResources ? (foundation.retainedObjectsProvider ?? provider) : provider,
     });
+
+    const mongoBackup = createMongoBackup(cfg, foundation, mongo, platform.appNamespace, appNs);
 
     const vaultDatabase = new VaultDatabaseConfig("vault-database", {
         vaultNamespace: vaultNs,
@@ -143,5 +150,39 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         provider,
     });
 
-    return { mongo, vaultDatabase, services, traffic, argocd };
+    return { mongo, mongoBackup, vaultDatabase, services, traffic, argocd };
+}
+
+/** The backup CronJob, where the foundation has somewhere to put the dumps (the Azure layer's storage). */
+function createMongoBackup(
+    cfg: PlatformConfig,
+    foundation: ClusterFoundation,
+    mongo: MongoDb,
+    appNamespace: string,
+    appNs: pulumi.Output<string>,
+): MongoBackup | undefined {
+    const target = foundation.mongoBackup;
+    const backup = cfg.mongo.backup;
+    if (!target || !backup) return undefined;
+    // The same binding the identity's federated credential was made for.
+    const account = singleServiceAccount(cfg.identities.mongoBackup, "identities.mongoBackup");
+    if (account.namespace !== appNamespace) {
+        throw new Error(
+            `identities.mongoBackup: the CronJob reads MongoDB's Secret, so it must run in ${appNamespace}, not ${account.namespace}`,
+        );
+    }
+    return new MongoBackup("mongodb-backup", {
+        namespace: appNs,
+        serviceAccountName: account.name,
+        clientId: target.identity.clientId,
+        identityReady: target.identity.ready,
+        schedule: backup.schedule,
+        blobContainerUrl: pulumi.interpolate`${target.blobEndpoint}${target.container}`,
+        mongoHost: mongo.host,
+        // Root, from the Secret MongoDB itself was initialised from (docs/workloads.md: why not a backup user).
+        credentialsSecret: mongo.secretName,
+        scratchSize: mongoStorageFor(cfg.environment).size,
+        after: [mongo],
+        provider: foundation.provider,
+    });
 }

@@ -14,10 +14,18 @@ export const MONGO_UID = 999;
 /** Keys of the root credentials Secret. */
 export const MONGO_SECRET_KEYS = { username: "username", password: "password" } as const;
 
+/**
+ * Azure Disk's zone-redundant Premium SSD (kubernetes-sigs/azuredisk-csi-driver docs/driver-parameters.md,
+ * skuName): the disk is written synchronously in three zones and can attach to a node in any of them.
+ */
+export const ZONE_REDUNDANT_DISK_SKU = "Premium_ZRS";
+
 /** Where the data volume comes from. */
 export interface MongoStorage {
-    /** StorageClass of the volume claim; undefined for the cluster's default class. */
+    /** StorageClass of the volume claim; undefined for the cluster's default class (or zoneRedundant's). */
     readonly storageClassName?: string;
+    /** Claim from a zone-redundant Premium SSD class the stack creates (ZONE_REDUNDANT_DISK_SKU). */
+    readonly zoneRedundant?: boolean;
     readonly size: string;
 }
 
@@ -26,9 +34,10 @@ const STORAGE: Readonly<Record<Environment, MongoStorage>> = {
     // Whatever the existing cluster provisions by default: kind's and k3d's local-path, minikube's
     // standard, MicroK8s's hostpath (the lab's microk8s-hostpath), so one stack file fits them all.
     local: { size: "1Gi" },
-    // Premium SSD through the Azure Disk CSI driver. Azure bills a premium disk by its tier and the
-    // smallest tier (P1) is 4 GiB, so asking for less buys nothing.
-    prod: { storageClassName: "managed-csi-premium", size: "4Gi" },
+    // One member on a zone-redundant Premium SSD: losing a zone loses no data, and the pod comes back
+    // on a node of another zone with the same disk (docs/workloads.md: why not a replica set). Azure
+    // bills a premium disk by its tier and the smallest tier (P1) is 4 GiB, so asking for less buys nothing.
+    prod: { zoneRedundant: true, size: "4Gi" },
 };
 
 /** Storage class and size of MongoDB's volume in `environment` (the lab's storage table). */
@@ -51,6 +60,11 @@ export interface MongoDbArgs {
     readonly image?: pulumi.Input<string>;
     /** StorageClass of the data volume. Default: the cluster's default class. */
     readonly storageClassName?: pulumi.Input<string>;
+    /**
+     * Create a StorageClass of zone-redundant Premium SSDs (`<serviceName>-premium-zrs`) and claim the
+     * volume from it; excludes storageClassName. Default: false.
+     */
+    readonly zoneRedundantStorage?: boolean;
     /** Size of the data volume. Default: 1Gi. */
     readonly storageSize?: pulumi.Input<string>;
     /** Container requests and limits. Default: 250m/512Mi requests, 1 CPU/1Gi limits. */
@@ -86,6 +100,8 @@ export class MongoDb extends pulumi.ComponentResource {
     readonly secretName: pulumi.Output<string>;
     /** Name of the StatefulSet; it is ready once MongoDB answers its readiness probe. */
     readonly statefulSetName: pulumi.Output<string>;
+    /** StorageClass of the data volume; undefined for the cluster's default class. */
+    readonly storageClassName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: MongoDbArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:workloads:MongoDb", name, {}, opts);
@@ -108,6 +124,27 @@ export class MongoDb extends pulumi.ComponentResource {
             },
             childOpts,
         );
+
+        if (args.zoneRedundantStorage && args.storageClassName !== undefined) {
+            throw new Error(`${name}: zoneRedundantStorage creates the storage class; do not also set storageClassName`);
+        }
+        // Retain: the disk (with the data) outlives its claim, whatever deletes the claim. Wait for the
+        // first consumer: the claim binds when the pod is scheduled, as AKS's own classes do.
+        const zrsClass = args.zoneRedundantStorage
+            ? new k8s.storage.v1.StorageClass(
+                  `${name}-zrs`,
+                  {
+                      metadata: { name: `${svc}-premium-zrs`, labels },
+                      provisioner: "disk.csi.azure.com",
+                      parameters: { skuName: ZONE_REDUNDANT_DISK_SKU, cachingMode: "ReadOnly" },
+                      reclaimPolicy: "Retain",
+                      volumeBindingMode: "WaitForFirstConsumer",
+                      allowVolumeExpansion: true,
+                  },
+                  childOpts,
+              )
+            : undefined;
+        const storageClassName = zrsClass ? zrsClass.metadata.name : args.storageClassName;
 
         // appProtocol tcp: clients' sidecars proxy it as plain TCP instead of sniffing the protocol.
         const port = { name: "mongodb", port: MONGO_PORT, targetPort: "mongodb", protocol: "TCP", appProtocol: "tcp" };
@@ -207,7 +244,7 @@ export class MongoDb extends pulumi.ComponentResource {
                             metadata: { name: "data", labels },
                             spec: {
                                 accessModes: ["ReadWriteOnce"],
-                                storageClassName: args.storageClassName,
+                                storageClassName,
                                 resources: { requests: { storage: args.storageSize ?? "1Gi" } },
                             },
                         },
@@ -245,6 +282,7 @@ export class MongoDb extends pulumi.ComponentResource {
         this.host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
         this.secretName = secret.metadata.name;
         this.statefulSetName = statefulSet.metadata.name;
+        this.storageClassName = pulumi.output(storageClassName);
         this.registerOutputs({
             serviceName: this.serviceName,
             host: this.host,
@@ -252,6 +290,7 @@ export class MongoDb extends pulumi.ComponentResource {
             namespace: this.namespace,
             secretName: this.secretName,
             statefulSetName: this.statefulSetName,
+            storageClassName: this.storageClassName,
         });
     }
 }
