@@ -46,6 +46,7 @@ function azureOutputs(layer: AzureLayer, inCluster: PlatformLayer): Exported<Azu
         appSecretsIdentity: bound(layer.appSecretsIdentity),
         appInsightsConnectionString: layer.monitoring.connectionString,
         logAnalyticsWorkspaceId: layer.monitoring.workspaceId,
+        egressIps: layer.network.egressIps,
         appSecretProviderClass: pulumi.output(appSecretProviderClass),
     };
 }
@@ -77,6 +78,7 @@ export const {
     appSecretsIdentity,
     appInsightsConnectionString,
     logAnalyticsWorkspaceId,
+    egressIps,
     appNamespace,
     appSecretProviderClass,
     vaultAddress,

@@ -35,6 +35,7 @@ const CONTRACT: { readonly [K in keyof AzureStackOutputs]: K extends keyof Azure
     appSecretsIdentity: "azure",
     appInsightsConnectionString: "azure",
     logAnalyticsWorkspaceId: "azure",
+    egressIps: "azure",
     appNamespace: "every stack",
     appSecretProviderClass: "azure",
     vaultAddress: "every stack",

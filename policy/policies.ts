@@ -5,7 +5,15 @@
 // `pulumi preview` and in `pulumi up` alike, so a mandatory violation stops the resource from being
 // made. Stack policies only run once an update has finished. A rule reads only the inputs it needs: an
 // input that is unknown during a preview turns the rule into an advisory "can't run during preview".
-import type { Policies, PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type {
+    Policies,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Resource types the rules look at. */
@@ -15,7 +23,14 @@ export const TYPES = {
     helmRelease: "kubernetes:helm.sh/v3:Release",
     helmChart: "kubernetes:helm.sh/v4:Chart",
     service: "kubernetes:core/v1:Service",
+    resourceGroup: "azure-native:resources:ResourceGroup",
+    groupLock: "azure-native:authorization:ManagementLockAtResourceGroupLevel",
+    scopeLock: "azure-native:authorization:ManagementLockByScope",
+    registry: "azure-native:containerregistry:Registry",
 } as const;
+
+/** The only lock level prod accepts: deletes refused, everything else goes on. */
+export const PROD_LOCK_LEVEL = "CanNotDelete";
 
 /** Helm resources that name a chart and a version (a v4 Chart renders its objects one by one, a Release keeps them in Helm). */
 const HELM_TYPES: readonly string[] = [TYPES.helmRelease, TYPES.helmChart];
@@ -84,6 +99,17 @@ function stringListSchema(key: string, description: string, defaults: readonly s
 }
 
 type Validate = (args: ResourceValidationArgs, report: ReportViolation) => void;
+
+/**
+ * Whether an image reference pins what runs: a digest (`repo@sha256:<64 hex>`) or a tag that is not
+ * `latest` (`repo:tag`; a port in the registry host is not a tag).
+ */
+export function isPinnedImage(image: string): boolean {
+    if (image.includes("@")) return /@sha256:[0-9a-f]{64}$/.test(image);
+    const lastSegment = image.split("/").pop() ?? image;
+    const colon = lastSegment.lastIndexOf(":");
+    return colon > 0 && lastSegment.slice(colon + 1) !== "latest" && lastSegment.slice(colon + 1) !== "";
+}
 
 function mandatory(name: string, description: string, validate: Validate, configSchema?: PolicyConfigSchema): ResourceValidationPolicy {
     return { name, description, enforcementLevel: "mandatory", configSchema, validateResource: validate };
@@ -218,6 +244,85 @@ export function createPolicies(options: PolicyOptions = {}): Policies {
             },
             ENVIRONMENT_SCHEMA,
         ),
+        mandatory(
+            "aks-entra-id-only-in-prod",
+            "AKS clusters of the prod environment authenticate with Entra ID and Azure RBAC only: local accounts (a certificate kubeconfig nobody can revoke) are off.",
+            (args, report) => {
+                if (args.type !== TYPES.managedCluster || !isProd(args)) return;
+                if (args.props.disableLocalAccounts !== true) {
+                    report(
+                        "AKS cluster in prod must set disableLocalAccounts: true; a local-account kubeconfig bypasses Entra ID and cannot be revoked per user.",
+                    );
+                }
+                const aad = args.props.aadProfile;
+                if (at(aad, ["managed"]) !== true || at(aad, ["enableAzureRBAC"]) !== true) {
+                    report(
+                        "AKS cluster in prod must set aadProfile.managed: true and aadProfile.enableAzureRBAC: true (Entra ID with Azure RBAC).",
+                    );
+                }
+            },
+            ENVIRONMENT_SCHEMA,
+        ),
+        mandatory(
+            "aks-api-server-restricted-in-prod",
+            "The prod API server is private, or public only to authorized IP ranges (never 0.0.0.0/0).",
+            (args, report) => {
+                if (args.type !== TYPES.managedCluster || !isProd(args)) return;
+                const profile = args.props.apiServerAccessProfile;
+                if (at(profile, ["enablePrivateCluster"]) === true) return;
+                const ranges = at(profile, ["authorizedIPRanges"]);
+                if (!Array.isArray(ranges) || ranges.length === 0) {
+                    report(
+                        "AKS cluster in prod must set apiServerAccessProfile.enablePrivateCluster: true or list apiServerAccessProfile.authorizedIPRanges; otherwise the API server is reachable from anywhere.",
+                    );
+                } else if (ranges.some((range) => /^0\.0\.0\.0(\/0)?$/.test(String(range)))) {
+                    report("AKS cluster in prod must not authorize 0.0.0.0/0 on its API server; list the deployer's and runners' ranges.");
+                }
+            },
+            ENVIRONMENT_SCHEMA,
+        ),
+        mandatory(
+            "keyvault-no-public-access-in-prod",
+            "Key Vaults of the prod environment are reached through private endpoints only: public network access is disabled.",
+            (args, report) => {
+                if (args.type !== TYPES.keyVault || !isProd(args)) return;
+                if (at(args.props.properties, ["publicNetworkAccess"]) !== "Disabled") {
+                    report(
+                        'Key Vault in prod must set properties.publicNetworkAccess: "Disabled"; the cluster reaches it through its private endpoint.',
+                    );
+                }
+            },
+            ENVIRONMENT_SCHEMA,
+        ),
+        mandatory(
+            "prod-resource-group-protected",
+            "The prod resource group is protected in Pulumi and its locks refuse deletes (CanNotDelete), so no single command removes the platform.",
+            (args, report) => {
+                if (!isProd(args)) return;
+                if (args.type === TYPES.resourceGroup && args.opts.protect !== true) {
+                    report(
+                        "Resource group in prod must have the protect resource option; pulumi destroy would otherwise delete everything in it.",
+                    );
+                }
+                if ((args.type === TYPES.groupLock || args.type === TYPES.scopeLock) && args.props.level !== PROD_LOCK_LEVEL) {
+                    report(
+                        `Management lock in prod must have level ${PROD_LOCK_LEVEL}; ${JSON.stringify(args.props.level)} is not allowed (ReadOnly blocks cluster operations).`,
+                    );
+                }
+            },
+            ENVIRONMENT_SCHEMA,
+        ),
+        mandatory(
+            "registry-admin-user-off",
+            "Container registries have the admin user off: pulls and pushes authenticate with Entra ID, never a shared password.",
+            (args, report) => {
+                if (args.type !== TYPES.registry) return;
+                if (args.props.adminUserEnabled !== false)
+                    report("Container registry must set adminUserEnabled: false; the admin user is one shared password with push rights.");
+            },
+        ),
+        pinnedImagesPolicy(isProd),
+        prodLocksPresentPolicy(isProd),
         publicLoadBalancerPolicy(),
         containerLimitsPolicy(),
     ];
@@ -295,6 +400,60 @@ function containerLimitsPolicy(): ResourceValidationPolicy {
         },
         stringListSchema("requiredLimits", "Resource names every container must limit.", DEFAULT_REQUIRED_LIMITS),
     );
+}
+
+/** In prod, every container of a workload runs a pinned image: a digest or a tag other than latest. */
+function pinnedImagesPolicy(isProd: (args: ResourceValidationArgs) => boolean): ResourceValidationPolicy {
+    return mandatory(
+        "images-pinned-in-prod",
+        "Containers of the prod environment run pinned images (repo:tag other than latest, or repo@sha256:digest), so a push never changes what runs.",
+        (args, report) => {
+            const path = POD_SPEC_PATHS[args.type];
+            if (!path || !isProd(args)) return;
+            const podSpec = at(args.props, path);
+            for (const field of ["initContainers", "containers"]) {
+                const containers = at(podSpec, [field]);
+                if (!Array.isArray(containers)) continue;
+                for (const container of containers) {
+                    const image = at(container, ["image"]);
+                    if (typeof image === "string" && !isPinnedImage(image)) {
+                        report(
+                            `${args.type} ${args.name}: container ${JSON.stringify(at(container, ["name"]))} runs the unpinned image ${JSON.stringify(image)}; use repo:tag (not latest) or repo@sha256:digest.`,
+                        );
+                    }
+                }
+            }
+        },
+        ENVIRONMENT_SCHEMA,
+    );
+}
+
+/**
+ * Prod holds a CanNotDelete lock on its resource group and one on a Key Vault (the unseal vault). A
+ * stack policy, as only the whole stack shows that a lock is missing; it runs once the update is done,
+ * so it reports a removed lock rather than preventing the removal.
+ */
+function prodLocksPresentPolicy(isProd: (args: ResourceValidationArgs) => boolean): StackValidationPolicy {
+    return {
+        name: "prod-locks-present",
+        description: "The prod stack holds CanNotDelete locks on its resource group and on its unseal Key Vault.",
+        enforcementLevel: "mandatory",
+        configSchema: ENVIRONMENT_SCHEMA,
+        validateStack: (args: StackValidationArgs, report) => {
+            // isProd reads only the policy config and the stack name.
+            if (!isProd({ getConfig: args.getConfig } as ResourceValidationArgs)) return;
+            const locks = (type: string) => args.resources.filter((r) => r.type === type && r.props.level === PROD_LOCK_LEVEL);
+            if (locks(TYPES.groupLock).length === 0)
+                report(
+                    `The prod stack has no ${PROD_LOCK_LEVEL} lock on its resource group (${TYPES.groupLock}); set resourceLocks: true.`,
+                );
+            const onVault = locks(TYPES.scopeLock).filter((r) =>
+                /\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i.test(String(r.props.scope)),
+            );
+            if (onVault.length === 0)
+                report(`The prod stack has no ${PROD_LOCK_LEVEL} lock on a Key Vault (${TYPES.scopeLock}); set resourceLocks: true.`);
+        },
+    };
 }
 
 /** The rules as the pack serves them. */

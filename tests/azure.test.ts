@@ -87,7 +87,11 @@ for (const stack of ["dev", "prod"] as const) {
             it("has the OIDC issuer and workload identity on, and a managed identity instead of a service principal", () => {
                 assert.equal(cluster.inputs.oidcIssuerProfile.enabled, true);
                 assert.equal(cluster.inputs.securityProfile.workloadIdentity.enabled, true);
-                assert.equal(cluster.inputs.identity.type, "SystemAssigned");
+                // User-assigned: it holds Network Contributor on the VNet before the cluster exists.
+                assert.equal(cluster.inputs.identity.type, "UserAssigned");
+                assert.deepEqual(cluster.inputs.identity.userAssignedIdentities, [
+                    run.get("azure-native:managedidentity:UserAssignedIdentity", "aks-identity").id,
+                ]);
                 assert.equal(cluster.inputs.servicePrincipalProfile, undefined);
                 assert.equal(cluster.inputs.kubernetesVersion, "1.33");
             });
@@ -164,14 +168,25 @@ for (const stack of ["dev", "prod"] as const) {
                 });
             }
 
-            it("has local accounts and no Entra ID unless configured", () => {
-                assert.equal(cluster.inputs.aadProfile, undefined);
-                assert.equal(cluster.inputs.disableLocalAccounts, false);
+            it("dev keeps local accounts without Entra ID; prod has Entra ID with Azure RBAC only", () => {
                 const credentials = run.invokes.filter(
                     (i) => i.token === "azure-native:containerservice:listManagedClusterUserCredentials",
                 );
                 assert.equal(credentials.length, 1);
-                assert.equal(credentials[0].inputs.format, undefined);
+                if (stack === "dev") {
+                    assert.equal(cluster.inputs.aadProfile, undefined);
+                    assert.equal(cluster.inputs.disableLocalAccounts, false);
+                    assert.equal(credentials[0].inputs.format, undefined);
+                } else {
+                    assert.deepEqual(cluster.inputs.aadProfile, {
+                        managed: true,
+                        enableAzureRBAC: true,
+                        adminGroupObjectIDs: ["8a3f1c52-6d0e-4b7a-9c21-5e4f3a2b1c0d"],
+                        tenantID: TENANT,
+                    });
+                    assert.equal(cluster.inputs.disableLocalAccounts, true);
+                    assert.equal(credentials[0].inputs.format, "exec", "kubelogin");
+                }
             });
         });
 
@@ -188,7 +203,14 @@ for (const stack of ["dev", "prod"] as const) {
                     assert.equal(p.softDeleteRetentionInDays, stack === "prod" ? 90 : 7);
                     // Azure refuses enablePurgeProtection=false, so dev leaves it unset.
                     assert.equal(p.enablePurgeProtection, stack === "prod" ? true : undefined);
-                    assert.deepEqual(p.networkAcls, { defaultAction: "Allow", bypass: "AzureServices", ipRules: [] });
+                    if (stack === "dev") {
+                        assert.deepEqual(p.networkAcls, { defaultAction: "Allow", bypass: "AzureServices", ipRules: [] });
+                        assert.equal(p.publicNetworkAccess, "Enabled");
+                    } else {
+                        // Private endpoints only; the NAT gateway's IP stays listed for a later public phase.
+                        assert.equal(p.publicNetworkAccess, "Disabled");
+                        assert.equal(p.networkAcls.defaultAction, "Deny");
+                    }
                     assert.equal(vault.protect, stack === "prod");
                     assert.match(vault.inputs.vaultName, /^[a-z][a-z0-9-]{1,22}[a-z0-9]$/);
                     assert.ok(vault.inputs.vaultName.length <= 24);
@@ -214,8 +236,13 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(key.inputs.properties.kty, "RSA");
                 assert.equal(key.inputs.properties.keySize, stack === "prod" ? 4096 : 3072);
                 assert.deepEqual(key.inputs.properties.keyOps, ["wrapKey", "unwrapKey"]);
-                // The policy is set through the data plane (see "the unseal key's rotation policy" below).
-                assert.equal(key.inputs.properties.rotationPolicy, undefined);
+                // dev sets the policy through the data plane (operations tests); prod's private vault through ARM at creation.
+                assert.deepEqual(
+                    key.inputs.properties.rotationPolicy,
+                    stack === "prod"
+                        ? { lifetimeActions: [{ trigger: { timeAfterCreate: "P365D" }, action: { type: "rotate" } }] }
+                        : undefined,
+                );
                 assert.equal(key.protect, stack === "prod");
             });
 
@@ -326,7 +353,12 @@ for (const stack of ["dev", "prod"] as const) {
             it("is built from this cluster's user credentials, and the kubeconfig is secret", () => {
                 const provider = run.get(T.k8sProvider, "aks-k8s");
                 const call = run.invokes.find((i) => i.token === "azure-native:containerservice:listManagedClusterUserCredentials")!;
-                assert.deepEqual(call.inputs, { resourceGroupName: `gitops-${stack}-rg`, resourceName: `gitops-${stack}-aks` });
+                assert.deepEqual(call.inputs, {
+                    resourceGroupName: `gitops-${stack}-rg`,
+                    resourceName: `gitops-${stack}-aks`,
+                    // Entra ID in prod: an exec (kubelogin) kubeconfig.
+                    ...(stack === "prod" ? { format: "exec" } : {}),
+                });
                 assert.ok(isSecretValue(provider.rawInputs.kubeconfig), "the provider's kubeconfig input is not secret");
                 assert.match(
                     provider.inputs.kubeconfig,

@@ -279,7 +279,13 @@ describe("config", () => {
             { name: "tag without =", raw: { tags: '["owner"]' }, expect: ["tags", '"owner"', "key=value"] },
             {
                 name: "service CIDR overlapping pods",
-                raw: { podCidr: "10.0.0.0/8", serviceCidr: "10.1.0.0/16" },
+                raw: {
+                    podCidr: "10.0.0.0/8",
+                    serviceCidr: "10.1.0.0/16",
+                    vnetAddressSpace: "172.16.0.0/16",
+                    systemSubnetCidr: "172.16.0.0/22",
+                    privateEndpointSubnetCidr: "172.16.8.0/24",
+                },
                 expect: ["serviceCidr", '"10.1.0.0/16"', "podCidr", "disjoint"],
             },
             {

@@ -137,7 +137,18 @@ describe("operations: the services' chart content is part of the release", () =>
 });
 
 describe("operations: the unseal key", () => {
-    for (const stack of ["dev", "prod"] as const) {
+    it("prod: the private vault's rotation policy goes through ARM with the key's creation, no data-plane command", async () => {
+        const run = await evaluateStack("prod");
+        const key = run.get(T.key, "unseal-key");
+        assert.deepEqual(key.inputs.properties.rotationPolicy, {
+            lifetimeActions: [{ trigger: { timeAfterCreate: "P365D" }, action: { type: "rotate" } }],
+        });
+        assert.ok(key.ignoreChanges.includes("properties.rotationPolicy"), "ARM would not apply a change anyway");
+        assert.equal(run.ofType(T.command).filter((c) => c.name === "unseal-key-rotation-policy").length, 0);
+        assert.equal(run.ofType(T.role).filter((r) => r.name === "unseal-key-policy-writer").length, 0);
+    });
+
+    for (const stack of ["dev"] as const) {
         it(`${stack}: size and operations are create-only, the rotation policy goes through the data plane`, async () => {
             const run = await evaluateStack(stack);
             const key = run.get(T.key, "unseal-key");
@@ -147,7 +158,7 @@ describe("operations: the unseal key", () => {
             assert.equal(policy.inputs.create, "sh ./scripts/unseal-key-rotation-policy.sh");
             assert.equal(policy.inputs.update, policy.inputs.create, "a changed policy runs the command again");
             assert.equal(policy.inputs.delete, undefined, "removing it leaves Azure's policy alone");
-            assert.equal(policy.inputs.environment.POLICY, JSON.stringify(rotationPolicy(stack === "prod" ? 365 : 0)));
+            assert.equal(policy.inputs.environment.POLICY, JSON.stringify(rotationPolicy(0)));
             assert.equal(policy.inputs.environment.VAULT_NAME, run.outputs.unsealKeyVaultName.value);
             const writer = run.get(T.role, "unseal-key-policy-writer");
             assert.equal(writer.inputs.scope, key.id, "on the key alone");
@@ -321,7 +332,7 @@ describe("operations: values Azure normalises are sent normalised", () => {
     it("a bare IPv4 address in the Key Vault firewall is sent as Azure stores it, /32", async () => {
         assert.equal(normalisedIpRule("198.51.100.7"), "198.51.100.7/32");
         assert.equal(normalisedIpRule("203.0.113.0/24"), "203.0.113.0/24");
-        const run = await evaluateStack("prod", { keyVaultNetworkAclMode: "deny", keyVaultAllowedIpRanges: '["198.51.100.7"]' });
+        const run = await evaluateStack("dev", { keyVaultNetworkAclMode: "deny", keyVaultAllowedIpRanges: '["198.51.100.7"]' });
         for (const v of run.ofType(T.vault)) assert.deepEqual(v.inputs.properties.networkAcls.ipRules, [{ value: "198.51.100.7/32" }]);
     });
 });

@@ -1,10 +1,17 @@
 // The policy pack's rules, called the way the analyzer calls them: each validateResource gets an args
 // object shaped like @pulumi/policy's ResourceValidationArgs and a reportViolation collector. Every rule
 // has resources that pass and resources that fail, and the real program must pass all of them.
-import type { PolicyProviderResource, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type {
+    PolicyProviderResource,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
-import { AZURE_INTERNAL_LB_ANNOTATION, createPolicies, isLocalChart, chartName, policies, TYPES } from "../policy/policies";
+import { AZURE_INTERNAL_LB_ANNOTATION, createPolicies, isLocalChart, isPinnedImage, chartName, policies, TYPES } from "../policy/policies";
 import { evaluateStack, PROJECT, type Registration, type StackRun } from "./harness";
 
 interface FakeResource {
@@ -15,6 +22,8 @@ interface FakeResource {
     readonly provider?: PolicyProviderResource | null;
     /** The policy's config (policy pack config file). */
     readonly config?: object;
+    /** The protect resource option. Default false. */
+    readonly protect?: boolean;
 }
 
 function provider(name: string, pkg = "kubernetes"): PolicyProviderResource {
@@ -32,7 +41,7 @@ function argsFor(resource: FakeResource): ResourceValidationArgs {
         urn: `urn:pulumi:dev::${PROJECT}::${resource.type}::${name}`,
         name,
         opts: {
-            protect: false,
+            protect: resource.protect ?? false,
             ignoreChanges: [],
             aliases: [],
             customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
@@ -48,6 +57,11 @@ function argsFor(resource: FakeResource): ResourceValidationArgs {
     };
     if (resource.provider !== null) args.provider = resource.provider ?? EXPLICIT;
     return args;
+}
+
+/** The resource policies: the rules the engine runs on each resource before it is created or updated. */
+function resourcePolicies(list: typeof policies): ResourceValidationPolicy[] {
+    return list.filter((p): p is ResourceValidationPolicy => "validateResource" in p);
 }
 
 function findPolicy(list: typeof policies, name: string): ResourceValidationPolicy {
@@ -101,6 +115,95 @@ interface Case {
 }
 
 const CASES: Record<string, readonly Case[]> = {
+    "aks-entra-id-only-in-prod": [
+        {
+            title: "prod with Entra ID, Azure RBAC and no local accounts",
+            stack: "prod",
+            resource: cluster({ disableLocalAccounts: true, aadProfile: { managed: true, enableAzureRBAC: true } }),
+        },
+        {
+            title: "prod with local accounts",
+            stack: "prod",
+            resource: cluster({ disableLocalAccounts: false, aadProfile: { managed: true, enableAzureRBAC: true } }),
+            expect: [/disableLocalAccounts: true/],
+        },
+        { title: "prod without Entra ID", stack: "prod", resource: cluster({ disableLocalAccounts: true }), expect: [/aadProfile/] },
+        { title: "dev with local accounts", resource: cluster({}) },
+    ],
+    "aks-api-server-restricted-in-prod": [
+        { title: "prod private cluster", stack: "prod", resource: cluster({ apiServerAccessProfile: { enablePrivateCluster: true } }) },
+        {
+            title: "prod with authorized ranges",
+            stack: "prod",
+            resource: cluster({ apiServerAccessProfile: { enablePrivateCluster: false, authorizedIPRanges: ["203.0.113.0/24"] } }),
+        },
+        { title: "prod open to anyone", stack: "prod", resource: cluster({}), expect: [/authorizedIPRanges/] },
+        {
+            title: "prod authorizing the whole internet",
+            stack: "prod",
+            resource: cluster({ apiServerAccessProfile: { authorizedIPRanges: ["0.0.0.0/0"] } }),
+            expect: [/0\.0\.0\.0\/0/],
+        },
+        { title: "dev open to anyone", resource: cluster({}) },
+    ],
+    "keyvault-no-public-access-in-prod": [
+        { title: "prod, public access disabled", stack: "prod", resource: vault({ ...goodVault, publicNetworkAccess: "Disabled" }) },
+        {
+            title: "prod, public access enabled",
+            stack: "prod",
+            resource: vault({ ...goodVault, publicNetworkAccess: "Enabled" }),
+            expect: [/publicNetworkAccess: "Disabled"/],
+        },
+        {
+            title: "prod, public access not set (Azure enables it)",
+            stack: "prod",
+            resource: vault(goodVault),
+            expect: [/publicNetworkAccess/],
+        },
+        { title: "dev, public access enabled", resource: vault({ ...goodVault, publicNetworkAccess: "Enabled" }) },
+    ],
+    "prod-resource-group-protected": [
+        { title: "prod protected group", stack: "prod", resource: { type: TYPES.resourceGroup, props: {}, protect: true } },
+        { title: "prod unprotected group", stack: "prod", resource: { type: TYPES.resourceGroup, props: {} }, expect: [/protect/] },
+        { title: "prod CanNotDelete lock", stack: "prod", resource: { type: TYPES.groupLock, props: { level: "CanNotDelete" } } },
+        {
+            title: "prod ReadOnly lock",
+            stack: "prod",
+            resource: { type: TYPES.scopeLock, props: { level: "ReadOnly" } },
+            expect: [/CanNotDelete/],
+        },
+        { title: "dev unprotected group", resource: { type: TYPES.resourceGroup, props: {} } },
+    ],
+    "registry-admin-user-off": [
+        { title: "admin user off", resource: { type: TYPES.registry, props: { adminUserEnabled: false } } },
+        {
+            title: "admin user on",
+            resource: { type: TYPES.registry, props: { adminUserEnabled: true } },
+            expect: [/adminUserEnabled: false/],
+        },
+        { title: "admin user unset", resource: { type: TYPES.registry, props: {} }, expect: [/adminUserEnabled/] },
+    ],
+    "images-pinned-in-prod": [
+        { title: "prod, a tag", stack: "prod", resource: deployment([container("api", LIMITS)]) },
+        {
+            title: "prod, a digest",
+            stack: "prod",
+            resource: deployment([{ ...container("api", LIMITS), image: `ghcr.io/o/api@sha256:${"a".repeat(64)}` }]),
+        },
+        {
+            title: "prod, latest",
+            stack: "prod",
+            resource: deployment([{ ...container("api", LIMITS), image: "ghcr.io/o/api:latest" }]),
+            expect: [/unpinned image "ghcr.io\/o\/api:latest"/],
+        },
+        {
+            title: "prod, no tag behind a registry port",
+            stack: "prod",
+            resource: deployment([], [{ ...container("init", LIMITS), image: "registry:5000/o/api" }]),
+            expect: [/unpinned/],
+        },
+        { title: "dev, latest", resource: deployment([{ ...container("api", LIMITS), image: "api:latest" }]) },
+    ],
     "keyvault-rbac-and-soft-delete": [
         { title: "RBAC and soft delete on", resource: vault(goodVault) },
         {
@@ -346,7 +449,17 @@ const CASES: Record<string, readonly Case[]> = {
 
 describe("policy pack", () => {
     it("has a passing and a failing case for every rule, and no case for a rule that does not exist", () => {
-        assert.deepEqual(Object.keys(CASES).sort(), policies.map((p) => p.name).sort());
+        assert.deepEqual(
+            Object.keys(CASES).sort(),
+            resourcePolicies(policies)
+                .map((p) => p.name)
+                .sort(),
+        );
+        assert.deepEqual(
+            policies.filter((p) => !("validateResource" in p)).map((p) => p.name),
+            ["prod-locks-present"],
+            "the one stack policy has its own tests below",
+        );
         for (const [name, cases] of Object.entries(CASES)) {
             assert.ok(
                 cases.some((c) => !c.expect),
@@ -425,14 +538,14 @@ function providerOf(r: Registration, stack: string): PolicyProviderResource | un
 
 async function programViolations(run: StackRun, stack: string, environment: string): Promise<string[]> {
     const found: string[] = [];
-    for (const policy of createPolicies({ stackName: () => environment })) {
-        const resourcePolicy = policy as ResourceValidationPolicy;
+    for (const policy of resourcePolicies(createPolicies({ stackName: () => environment }))) {
         for (const r of run.resources) {
-            const messages = await violations(resourcePolicy, {
+            const messages = await violations(policy, {
                 type: r.type,
                 name: r.name,
                 props: r.inputs,
                 provider: providerOf(r, stack) ?? null,
+                protect: r.protect,
             });
             found.push(...messages.map((m) => `${policy.name} (${r.name}): ${m}`));
         }
@@ -478,5 +591,56 @@ describe("policy pack on the program", () => {
         const purge = found.filter((m) => m.startsWith("keyvault-purge-protection-in-prod"));
         assert.equal(purge.length, runs.dev!.ofType(TYPES.keyVault).length);
         assert.ok(purge.length >= 2);
+    });
+});
+
+describe("policy pack: prod-locks-present (a stack policy)", () => {
+    const policy = (stack: string) =>
+        createPolicies({ stackName: () => stack }).find((p) => p.name === "prod-locks-present") as StackValidationPolicy;
+    const resource = (type: string, props: object): PolicyResource =>
+        ({
+            type,
+            props,
+            urn: `urn:pulumi:prod::${PROJECT}::${type}::x`,
+            name: "x",
+            opts: {},
+            dependencies: [],
+            propertyDependencies: {},
+        }) as never;
+    const check = async (stack: string, resources: PolicyResource[]) => {
+        const messages: string[] = [];
+        const args = { resources, getConfig: () => ({}) } as unknown as StackValidationArgs;
+        await policy(stack).validateStack(args, (message) => messages.push(message));
+        return messages;
+    };
+    const vaultId = `/subscriptions/${"1".repeat(8)}-1111-1111-1111-${"1".repeat(12)}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv`;
+    const locks = [
+        resource(TYPES.groupLock, { level: "CanNotDelete", resourceGroupName: "rg" }),
+        resource(TYPES.scopeLock, { level: "CanNotDelete", scope: vaultId }),
+    ];
+
+    it("passes with both locks", async () => assert.deepEqual(await check("prod", locks), []));
+    it("fails without the group lock", async () => assert.match((await check("prod", [locks[1]])).join(), /resource group/));
+    it("fails without a Key Vault lock", async () => assert.match((await check("prod", [locks[0]])).join(), /Key Vault/));
+    it("fails with ReadOnly locks only", async () => {
+        const readOnly = locks.map((l) => ({ ...l, props: { ...l.props, level: "ReadOnly" } }));
+        assert.equal((await check("prod", readOnly)).length, 2);
+    });
+    it("leaves dev alone", async () => assert.deepEqual(await check("dev", []), []));
+
+    it("passes on the program's prod stack, whose locks cover the group and the unseal vault", async () => {
+        const run = await evaluateStack("prod");
+        const resources = run.resources.map((r) => resource(r.type, { ...r.inputs, id: r.id }));
+        assert.deepEqual(await check("prod", resources), []);
+        const dev = await evaluateStack("dev");
+        assert.equal(dev.ofType(TYPES.groupLock).length + dev.ofType(TYPES.scopeLock).length, 0, "dev stays lock-free");
+    });
+});
+
+describe("policy pack: pinned images", () => {
+    it("tells pinned references from unpinned ones", () => {
+        for (const image of ["nginx:1.27", "ghcr.io/o/a:v1", "localhost:5000/a:1", `a@sha256:${"0".repeat(64)}`])
+            assert.ok(isPinnedImage(image), image);
+        for (const image of ["nginx", "nginx:latest", "localhost:5000/a", "a@sha256:abc"]) assert.ok(!isPinnedImage(image), image);
     });
 });

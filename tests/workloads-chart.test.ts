@@ -68,6 +68,30 @@ describe("charts/microservice rendered by helm", function () {
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     });
 
+    it("renders a digest as repository@sha256:<hex> and a tag as repository:tag", () => {
+        const s = settings("dev");
+        const digest = `sha256:${"0a".repeat(32)}`;
+        for (const [tag, image] of [
+            [digest, `${s.imageRepository}@${digest}`],
+            ["v1.2.3", `${s.imageRepository}:v1.2.3`],
+        ]) {
+            const values = microserviceValues({ ...s, imageTag: tag });
+            const out = helm(
+                "template",
+                "x",
+                MICROSERVICE_CHART_DIR,
+                "-f",
+                valuesFile(`digest-${tag.slice(0, 6)}`, values),
+                "--kube-version",
+                KUBE_VERSION,
+            );
+            const deployment = parseAllDocuments(out)
+                .map((d) => d.toJS())
+                .find((d) => d?.kind === "Deployment");
+            assert.equal(deployment.spec.template.spec.containers[0].image, image);
+        }
+    });
+
     it("fails clearly without an image or a SecretProviderClass", () => {
         const result = helmFails("template", "x", MICROSERVICE_CHART_DIR, "--kube-version", KUBE_VERSION);
         assert.notEqual(result.status, 0);

@@ -121,8 +121,22 @@ const ARM_TYPES: Record<string, string> = {
     "azure-native:keyvault:Vault": "Microsoft.KeyVault/vaults",
     "azure-native:managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
     "azure-native:monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
+    "azure-native:network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
+    "azure-native:network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
+    "azure-native:network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
+    "azure-native:network:NatGateway": "Microsoft.Network/natGateways",
+    "azure-native:network:RouteTable": "Microsoft.Network/routeTables",
+    "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
+    "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
+    "azure-native:containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
     "azure-native:storage:StorageAccount": "Microsoft.Storage/storageAccounts",
 };
+
+/** A stable public IPv4 address for a mocked public IP resource (Azure assigns one from its pools). */
+export function mockPublicIp(name: string): string {
+    const h = createHash("sha256").update(`pip-${name}`).digest();
+    return `20.${h[0]}.${h[1]}.${(h[2] % 254) + 1}`;
+}
 
 /** Mocks that answer as Azure does: ARM IDs, issuer URLs, client IDs, vault URIs, keys' URIs. */
 function azureState(type: string, name: string, inputs: any): { id: string; extra: Record<string, unknown> } {
@@ -160,8 +174,58 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
                             : undefined,
                     },
                     identity: { ...inputs.identity, principalId: guid(`aks-principal-${name}`), tenantId: TENANT },
+                    // AKS creates the kubelet identity in the node resource group and reports it here.
+                    identityProfile: {
+                        kubeletidentity: {
+                            clientId: guid(`kubelet-client-${name}`),
+                            objectId: guid(`kubelet-object-${name}`),
+                            resourceId: `/subscriptions/${SUBSCRIPTION}/resourceGroups/MC_${inputs.resourceGroupName}_${inputs.resourceName}_${inputs.location}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${inputs.resourceName}-agentpool`,
+                        },
+                    },
                 },
             };
+        case "azure-native:network:VirtualNetwork": {
+            const id = arm(ARM_TYPES[type], inputs.virtualNetworkName);
+            const subnets = (inputs.subnets ?? []).map((subnet: any) => ({ ...subnet, id: `${id}/subnets/${subnet.name}` }));
+            return { id, extra: { name: inputs.virtualNetworkName, subnets } };
+        }
+        case "azure-native:network:NetworkSecurityGroup":
+            return { id: arm(ARM_TYPES[type], inputs.networkSecurityGroupName), extra: { name: inputs.networkSecurityGroupName } };
+        case "azure-native:network:PublicIPAddress":
+            return {
+                id: arm(ARM_TYPES[type], inputs.publicIpAddressName),
+                extra: { name: inputs.publicIpAddressName, ipAddress: mockPublicIp(name) },
+            };
+        case "azure-native:network:NatGateway":
+            return { id: arm(ARM_TYPES[type], inputs.natGatewayName), extra: { name: inputs.natGatewayName } };
+        case "azure-native:network:RouteTable":
+            return { id: arm(ARM_TYPES[type], inputs.routeTableName), extra: { name: inputs.routeTableName } };
+        case "azure-native:network:PrivateEndpoint":
+            return { id: arm(ARM_TYPES[type], inputs.privateEndpointName), extra: { name: inputs.privateEndpointName } };
+        case "azure-native:network:PrivateDnsZoneGroup":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:network:PrivateEndpoint"], inputs.privateEndpointName)}/privateDnsZoneGroups/${inputs.privateDnsZoneGroupName}`,
+                extra: { name: inputs.privateDnsZoneGroupName },
+            };
+        case "azure-native:privatedns:PrivateZone":
+            return { id: arm(ARM_TYPES[type], inputs.privateZoneName), extra: { name: inputs.privateZoneName } };
+        case "azure-native:privatedns:VirtualNetworkLink":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:privatedns:PrivateZone"], inputs.privateZoneName)}/virtualNetworkLinks/${inputs.virtualNetworkLinkName}`,
+                extra: { name: inputs.virtualNetworkLinkName },
+            };
+        case "azure-native:containerregistry:Registry":
+            return {
+                id: arm(ARM_TYPES[type], inputs.registryName),
+                extra: { name: inputs.registryName, loginServer: `${String(inputs.registryName).toLowerCase()}.azurecr.io` },
+            };
+        case "azure-native:authorization:ManagementLockAtResourceGroupLevel":
+            return {
+                id: `${rgId(inputs.resourceGroupName)}/providers/Microsoft.Authorization/locks/${inputs.lockName}`,
+                extra: { name: inputs.lockName },
+            };
+        case "azure-native:authorization:ManagementLockByScope":
+            return { id: `${inputs.scope}/providers/Microsoft.Authorization/locks/${inputs.lockName}`, extra: { name: inputs.lockName } };
         case "azure-native:keyvault:Vault":
             return {
                 id: arm(ARM_TYPES[type], inputs.vaultName),

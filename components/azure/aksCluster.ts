@@ -2,7 +2,31 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { NodePoolConfig, PlatformConfig } from "../config";
+import type * as azureInputs from "@pulumi/azure-native/types/input";
+import type { NetworkConfig, NodePoolConfig, PlatformConfig } from "../config";
+
+/** Where the cluster sits in the stack's network (components/azure/network.ts). */
+export interface ClusterNetwork {
+    /** Subnet of the system pool's nodes. */
+    readonly systemSubnetId: pulumi.Input<string>;
+    /** Subnet of the user pool's nodes (with a user pool). */
+    readonly userSubnetId?: pulumi.Input<string>;
+    /** Subnet delegated to the API server (API server VNet integration). */
+    readonly apiServerSubnetId?: pulumi.Input<string>;
+    /** How nodes leave the VNet. */
+    readonly egressType: NetworkConfig["egress"]["type"];
+    /** Static egress IPs (NAT gateway): added to the API server's authorized ranges, where those are set. */
+    readonly egressIps: pulumi.Input<string[]>;
+}
+
+/** AKS's outboundType for each egress type of the config. */
+export const OUTBOUND_TYPES = {
+    loadBalancer: containerservice.OutboundType.LoadBalancer,
+    // A NAT gateway we create and associate to the node subnets; AKS's own (managedNATGateway) would
+    // choose its IPs only once the cluster exists, too late for the Key Vault firewall's first deploy.
+    natGateway: containerservice.OutboundType.UserAssignedNATGateway,
+    firewall: containerservice.OutboundType.UserDefinedRouting,
+} as const satisfies Record<NetworkConfig["egress"]["type"], string>;
 
 export interface AksClusterArgs {
     /** Cluster resource name. */
@@ -23,6 +47,34 @@ export interface AksClusterArgs {
     readonly tags: pulumi.Input<Record<string, string>>;
     /** Keep the cluster from being deleted (prod). Default false. */
     readonly protect?: boolean;
+    /** ARM ID of the control plane's user-assigned identity (it holds Network Contributor on the VNet). */
+    readonly identityId: pulumi.Input<string>;
+    /** Subnets and egress of the stack's VNet. */
+    readonly network: ClusterNetwork;
+}
+
+/**
+ * The API server's access profile (ManagedCluster API version 2025-09-01): a private cluster has no
+ * public endpoint; a public one admits only the configured ranges plus the nodes' static egress IPs (the
+ * nodes reach a public API server from those), and no range at all means anyone (dev only: config
+ * requires ranges or a private cluster in prod).
+ */
+export function apiServerAccessProfile(
+    settings: PlatformConfig["cluster"]["apiServer"],
+    network: Pick<ClusterNetwork, "apiServerSubnetId" | "egressIps">,
+): azureInputs.containerservice.ManagedClusterAPIServerAccessProfileArgs {
+    // Only the ranges wait for the IPs, so a preview knows the rest (and the policy pack can check it).
+    const restricted = !settings.private && settings.authorizedIpRanges.length > 0;
+    return {
+        enablePrivateCluster: settings.private,
+        authorizedIPRanges: restricted
+            ? pulumi
+                  .output(network.egressIps)
+                  .apply((egressIps) => [...new Set([...settings.authorizedIpRanges, ...egressIps.map((ip) => `${ip}/32`)])])
+            : undefined,
+        enableVnetIntegration: settings.vnetIntegration ? true : undefined,
+        subnetId: settings.vnetIntegration ? network.apiServerSubnetId : undefined,
+    };
 }
 
 /**
@@ -41,10 +93,18 @@ export function autoscaledCountPaths(pools: readonly NodePoolConfig[]): string[]
 /** Container Insights' default stream set (the Microsoft-ContainerInsights-Group-Default group). */
 const CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default";
 
-function agentPool(name: string, mode: "System" | "User", pool: NodePoolConfig, version: string, taints: string[]) {
+function agentPool(
+    name: string,
+    mode: "System" | "User",
+    pool: NodePoolConfig,
+    version: string,
+    taints: string[],
+    subnetId: pulumi.Input<string> | undefined,
+) {
     return {
         name,
         mode,
+        vnetSubnetID: subnetId,
         vmSize: pool.vmSize,
         count: pool.nodeCount,
         enableAutoScaling: pool.autoscaling,
@@ -76,6 +136,8 @@ export class AksCluster extends pulumi.ComponentResource {
     readonly kubeconfig: pulumi.Output<string>;
     /** Kubernetes provider for this cluster; pass it explicitly to every Kubernetes resource. */
     readonly provider: k8s.Provider;
+    /** Object ID of the kubelet identity AKS creates: what pulls images from a private registry. */
+    readonly kubeletObjectId: pulumi.Output<string>;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:AksCluster", name, {}, opts);
@@ -84,8 +146,9 @@ export class AksCluster extends pulumi.ComponentResource {
         // With a user pool, the system pool only runs critical add-ons and workloads go to the user pool.
         const systemTaints = s.userPool ? ["CriticalAddonsOnly=true:NoSchedule"] : [];
         const poolConfigs = s.userPool ? [s.systemPool, s.userPool] : [s.systemPool];
-        const pools = [agentPool("system", "System", s.systemPool, s.kubernetesVersion, systemTaints)];
-        if (s.userPool) pools.push(agentPool("user", "User", s.userPool, s.kubernetesVersion, []));
+        const net = args.network;
+        const pools = [agentPool("system", "System", s.systemPool, s.kubernetesVersion, systemTaints, net.systemSubnetId)];
+        if (s.userPool) pools.push(agentPool("user", "User", s.userPool, s.kubernetesVersion, [], net.userSubnetId));
 
         const cluster = new containerservice.ManagedCluster(
             name,
@@ -96,8 +159,12 @@ export class AksCluster extends pulumi.ComponentResource {
                 dnsPrefix: args.dnsPrefix,
                 kubernetesVersion: s.kubernetesVersion,
                 sku: { name: containerservice.ManagedClusterSKUName.Base, tier: s.tier },
-                // A managed identity: no service principal secret to rotate or leak.
-                identity: { type: containerservice.ResourceIdentityType.SystemAssigned },
+                // A managed identity: no service principal secret to rotate or leak. User-assigned, so that
+                // it holds its rights on the VNet before the cluster is created.
+                identity: {
+                    type: containerservice.ResourceIdentityType.UserAssigned,
+                    userAssignedIdentities: [args.identityId],
+                },
                 enableRBAC: true,
                 agentPoolProfiles: pools,
                 networkProfile: {
@@ -109,8 +176,9 @@ export class AksCluster extends pulumi.ComponentResource {
                     serviceCidr: s.serviceCidr,
                     dnsServiceIP: s.dnsServiceIp,
                     loadBalancerSku: containerservice.LoadBalancerSku.Standard,
-                    outboundType: containerservice.OutboundType.LoadBalancer,
+                    outboundType: OUTBOUND_TYPES[net.egressType],
                 },
+                apiServerAccessProfile: apiServerAccessProfile(s.apiServer, net),
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: { workloadIdentity: { enabled: true } },
                 aadProfile: s.entraId
@@ -211,6 +279,11 @@ export class AksCluster extends pulumi.ComponentResource {
 
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
 
+        this.kubeletObjectId = cluster.identityProfile.apply((profile) => {
+            const objectId = profile?.["kubeletidentity"]?.objectId;
+            if (!objectId) throw new Error(`cluster ${args.clusterName} reports no kubelet identity`);
+            return objectId;
+        });
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => {
@@ -223,6 +296,7 @@ export class AksCluster extends pulumi.ComponentResource {
             oidcIssuerUrl: this.oidcIssuerUrl,
             kubeconfig: this.kubeconfig,
             provider: this.provider,
+            kubeletObjectId: this.kubeletObjectId,
         });
     }
 }

@@ -21,6 +21,10 @@ export interface KeyVaultArgs {
     readonly networkAclMode?: "allow" | "deny";
     /** Addresses or CIDR ranges let through when the default action is deny. Default none. */
     readonly allowedIpRanges?: readonly string[];
+    /** The cluster's static egress IPs (NAT gateway), let through too; known before the cluster exists. Default none. */
+    readonly egressIps?: pulumi.Input<string[]>;
+    /** The public endpoint; false leaves only private endpoints. Default true. */
+    readonly publicNetworkAccess?: boolean;
     /** Log Analytics workspace that receives the vault's audit log. */
     readonly auditWorkspaceId: pulumi.Input<string>;
     /** Tags on the vault. */
@@ -66,11 +70,17 @@ export class KeyVault extends pulumi.ComponentResource {
                     softDeleteRetentionInDays: args.softDeleteRetentionDays,
                     // Azure rejects an explicit false, so "off" is expressed by leaving it unset.
                     enablePurgeProtection: args.purgeProtection ? true : undefined,
-                    publicNetworkAccess: "Enabled",
+                    // Disabled: the data plane answers only through private endpoints, whatever the ACLs say;
+                    // ARM (the Secret and Key resources) is the control plane and unaffected.
+                    publicNetworkAccess: args.publicNetworkAccess === false ? "Disabled" : "Enabled",
                     networkAcls: {
                         defaultAction: args.networkAclMode === "deny" ? "Deny" : "Allow",
                         bypass: "AzureServices",
-                        ipRules: (args.allowedIpRanges ?? []).map((range) => ({ value: normalisedIpRule(range) })),
+                        ipRules: pulumi.output(args.egressIps ?? []).apply((egressIps) =>
+                            [...new Set([...(args.allowedIpRanges ?? []), ...egressIps].map(normalisedIpRule))].map((value) => ({
+                                value,
+                            })),
+                        ),
                     },
                 },
                 tags: args.tags,

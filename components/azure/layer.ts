@@ -12,8 +12,14 @@ import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
 import { BackupStorage, type BackupContainer } from "./backupStorage";
+import { ClusterIdentity } from "./clusterIdentity";
 import { KeyVault } from "./keyVault";
+import { ResourceLocks } from "./locks";
 import { Monitoring } from "./monitoring";
+import { Network } from "./network";
+import { PrivateDnsZone, PRIVATE_LINK_ZONES } from "./privateDnsZone";
+import { PrivateEndpoint } from "./privateEndpoint";
+import { Registry } from "./registry";
 import {
     KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
     KEY_VAULT_SECRETS_OFFICER,
@@ -53,7 +59,10 @@ export interface AzureLayer extends ClusterFoundation {
     readonly resourceGroupName: pulumi.Output<string>;
     readonly tenantId: pulumi.Output<string>;
     readonly monitoring: Monitoring;
+    readonly network: Network;
     readonly cluster: AksCluster;
+    /** The private registry (registryMode create or existing). */
+    readonly registry?: Registry;
     readonly appVault: KeyVault;
     readonly unsealVault: KeyVault;
     readonly unsealKey: UnsealKey;
@@ -70,17 +79,41 @@ export interface AzureLayer extends ClusterFoundation {
     readonly mongoBackupIdentity?: WorkloadIdentity;
 }
 
+/** The ID of a subnet every stack has. */
+function subnet(net: Network, role: "system" | "privateEndpoints"): pulumi.Output<string> {
+    const id = net.subnetIds[role];
+    if (!id) throw new Error(`the network has no ${role} subnet`);
+    return id;
+}
+
 export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const client = authorization.getClientConfigOutput();
     const tags = cfg.tags;
     const protect = cfg.protectStatefulResources;
 
-    const group = new resources.ResourceGroup("rg", {
-        resourceGroupName: cfg.names.resourceGroup,
-        location: cfg.location,
+    const group = new resources.ResourceGroup(
+        "rg",
+        { resourceGroupName: cfg.names.resourceGroup, location: cfg.location, tags },
+        { protect },
+    );
+    const common = { resourceGroupName: group.name, location: group.location };
+    const stem = `${cfg.namePrefix}-${cfg.environment}`;
+
+    // The network and the control plane's identity are the only things the cluster waits for; the
+    // private endpoints and DNS zones come up beside the cluster, not before it.
+    const net = new Network("network", {
+        ...common,
+        vnetName: `vnet-${stem}`,
+        settings: cfg.network,
         tags,
     });
-    const common = { resourceGroupName: group.name, location: group.location };
+    const clusterIdentity = new ClusterIdentity("aks-identity", {
+        ...common,
+        identityName: `${stem}-aks-control-plane`,
+        vnetId: net.vnetId,
+        subscriptionId: client.subscriptionId,
+        tags,
+    });
 
     const monitoring = new Monitoring("monitoring", {
         ...common,
@@ -100,6 +133,14 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         workspaceId: monitoring.workspaceId,
         tags,
         protect,
+        identityId: clusterIdentity.identityId,
+        network: {
+            systemSubnetId: subnet(net, "system"),
+            userSubnetId: net.subnetIds.user,
+            apiServerSubnetId: net.subnetIds.apiServer,
+            egressType: cfg.network.egress.type,
+            egressIps: net.egressIps,
+        },
     });
 
     // Key Vault names are global across Azure; a suffix fixed in state keeps them unique and stable.
@@ -117,6 +158,8 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         purgeProtection: cfg.keyVault.purgeProtection,
         networkAclMode: cfg.keyVault.networkAclMode,
         allowedIpRanges: cfg.keyVault.allowedIpRanges,
+        egressIps: net.egressIps,
+        publicNetworkAccess: cfg.keyVault.publicNetworkAccess,
         auditWorkspaceId: monitoring.workspaceId,
         tags,
         protect,
@@ -124,6 +167,36 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const appVault = new KeyVault("app-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.appVaultStem}-${suffix}` });
     // Vault's unseal key lives apart from application secrets, so no application role can reach it.
     const unsealVault = new KeyVault("unseal-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.unsealVaultStem}-${suffix}` });
+
+    // Private endpoints for both vaults; in-cluster consumers (the CSI driver, Vault's seal, the init
+    // Job) get the vault names only once the endpoints' records resolve inside the VNet.
+    const vaultsReachable: pulumi.Input<string>[] = [];
+    const endpointSubnet = subnet(net, "privateEndpoints");
+    if (cfg.keyVault.privateEndpoints) {
+        const zone = new PrivateDnsZone("kv-dns", {
+            zoneName: PRIVATE_LINK_ZONES.keyVault,
+            resourceGroupName: group.name,
+            vnetId: net.vnetId,
+            tags,
+        });
+        vaultsReachable.push(zone.linked);
+        for (const [key, vault] of [
+            ["app-kv", appVault],
+            ["unseal-kv", unsealVault],
+        ] as const) {
+            const endpoint = new PrivateEndpoint(`${key}-pe`, {
+                ...common,
+                endpointName: pulumi.interpolate`pe-${vault.vaultName}`,
+                subnetId: endpointSubnet,
+                targetId: vault.vaultId,
+                groupId: "vault",
+                privateDnsZoneId: zone.zoneId,
+                tags,
+            });
+            vaultsReachable.push(endpoint.registered);
+        }
+    }
+    const reachable = (name: pulumi.Output<string>) => pulumi.all([name, ...vaultsReachable]).apply(([n]) => n);
 
     const containers = backupContainers(cfg);
     const backupStorage =
@@ -139,6 +212,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             : undefined;
 
     const unsealKey = new UnsealKey("unseal-key", {
+        deployerReachesDataPlane: cfg.keyVault.publicNetworkAccess,
         vaultName: unsealVault.vaultName,
         resourceGroupName: group.name,
         keyName: cfg.names.unsealKey,
@@ -264,15 +338,55 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         ? new k8s.Provider("aks-k8s-retained", { kubeconfig: cluster.kubeconfig, upsertExistingObjects: true }, { parent: cluster })
         : undefined;
 
+    let registry: Registry | undefined;
+    if (cfg.registry.mode !== "none") {
+        const privateRegistry = cfg.registry.mode === "create" && cfg.keyVault.privateEndpoints;
+        registry = new Registry("acr", {
+            ...common,
+            mode: cfg.registry.mode,
+            // Registry names are global and alphanumeric: the prefix, environment and the vaults' suffix.
+            registryName: pulumi.interpolate`${cfg.namePrefix}${cfg.environment}${suffix}`,
+            existingId: cfg.registry.id,
+            publicNetworkAccess: cfg.keyVault.publicNetworkAccess,
+            privateEndpoint: privateRegistry
+                ? {
+                      subnetId: endpointSubnet,
+                      privateDnsZoneId: new PrivateDnsZone("acr-dns", {
+                          zoneName: PRIVATE_LINK_ZONES.registry,
+                          resourceGroupName: group.name,
+                          vnetId: net.vnetId,
+                          tags,
+                      }).zoneId,
+                  }
+                : undefined,
+            kubeletObjectId: cluster.kubeletObjectId,
+            subscriptionId: client.subscriptionId,
+            tags,
+        });
+    }
+
+    // Created after what they cover, so that destroy removes them first (components/azure/locks.ts).
+    if (cfg.resourceLocks) {
+        new ResourceLocks("locks", {
+            resourceGroupName: group.name,
+            resources: { "unseal-kv": unsealVault.vaultId },
+            notes: "Production platform: lift deliberately (docs/platform.md, Locks).",
+            covers: [
+                ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
+                ...(backupStorage ? [backupStorage] : []),
+            ],
+        });
+    }
+
     return {
         provider: cluster.provider,
         retainedObjectsProvider,
         secrets: {
             kind: "keyvault",
             tenantId: client.tenantId,
-            appVaultName: appVault.vaultName,
+            appVaultName: reachable(appVault.vaultName),
             ingressTlsSecrets: INGRESS_TLS_SECRETS,
-            unsealVaultName: unsealVault.vaultName,
+            unsealVaultName: reachable(unsealVault.vaultName),
             unsealKeyName: unsealKey.keyName,
             vaultInitSecrets: VAULT_INIT_SECRETS,
             identities: {
@@ -287,7 +401,9 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         resourceGroupName: group.name,
         tenantId: client.tenantId,
         monitoring,
+        network: net,
         cluster,
+        registry,
         appVault,
         unsealVault,
         unsealKey,

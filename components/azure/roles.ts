@@ -16,3 +16,7 @@ export const STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9
 export function roleDefinitionId(subscriptionId: string, roleId: string): string {
     return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
 }
+/** Joins subnets and manages load balancers and IPs: the AKS control-plane identity on the stack's VNet. */
+export const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
+/** Pulls images: the kubelet identity on the registry. */
+export const ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d";

@@ -2,6 +2,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type * as azureInputs from "@pulumi/azure-native/types/input";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -31,6 +32,33 @@ export interface UnsealKeyArgs {
     readonly subscriptionId: pulumi.Input<string>;
     /** Keep the key from being deleted (prod): losing it makes Vault's data unrecoverable. Default false. */
     readonly protect?: boolean;
+    /**
+     * Whether the deployer reaches the vault's data plane (a public endpoint). Default true. false (a
+     * vault behind private endpoints only): the policy is set through ARM when the key is created, and a
+     * later change fails the up with the steps to take from inside the VNet.
+     */
+    readonly deployerReachesDataPlane?: boolean;
+}
+
+/** rotationPolicy in ARM's shape: the same lifetime actions, with ARM's lowercase action types. */
+export function armRotationPolicy(rotationDays: number): azureInputs.keyvault.RotationPolicyArgs {
+    const policy = rotationPolicy(rotationDays) as { lifetimeActions: { trigger: object; action: { type: string } }[] };
+    return {
+        lifetimeActions: policy.lifetimeActions.map((a) => ({
+            trigger: a.trigger,
+            action: {
+                type:
+                    a.action.type === "Rotate" ? keyvault.KeyRotationPolicyActionType.Rotate : keyvault.KeyRotationPolicyActionType.Notify,
+            },
+        })),
+    };
+}
+
+/** The rotate trigger of a policy (the `timeAfterCreate` of its Rotate action), or undefined for none. */
+export function rotateTrigger(
+    policy: { lifetimeActions?: readonly { trigger?: { timeAfterCreate?: string }; action?: { type?: string } }[] } | undefined,
+): string | undefined {
+    return policy?.lifetimeActions?.find((a) => a.action?.type?.toLowerCase() === "rotate")?.trigger?.timeAfterCreate;
 }
 
 /**
@@ -88,6 +116,7 @@ export class UnsealKey extends pulumi.ComponentResource {
 
     constructor(name: string, args: UnsealKeyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:UnsealKey", name, {}, opts);
+        const privateVault = args.deployerReachesDataPlane === false;
 
         const key = new keyvault.Key(
             name,
@@ -95,7 +124,15 @@ export class UnsealKey extends pulumi.ComponentResource {
                 vaultName: args.vaultName,
                 resourceGroupName: args.resourceGroupName,
                 keyName: args.keyName,
-                properties: { kty: keyvault.JsonWebKeyType.RSA, keySize: args.size, keyOps: [...UNSEAL_KEY_OPS] },
+                properties: {
+                    kty: keyvault.JsonWebKeyType.RSA,
+                    keySize: args.size,
+                    keyOps: [...UNSEAL_KEY_OPS],
+                    // ARM takes the policy with the key's creation (azure-rest-api-specs keyvault
+                    // stable/2024-11-01/keys.json, KeyProperties.rotationPolicy): the one path to a
+                    // private vault's data-plane setting that needs no network path from the deployer.
+                    rotationPolicy: privateVault ? armRotationPolicy(args.rotationDays ?? 0) : undefined,
+                },
             },
             // An update would be a PUT that ARM answers with the unchanged key. The rotation policy moved
             // to the command below: a stack created with it in the key's inputs keeps it there, untouched.
@@ -106,8 +143,15 @@ export class UnsealKey extends pulumi.ComponentResource {
             },
         );
 
-        this.verified = pulumi.all([key.keySize, key.keyOps]).apply(([size, keyOps]) => {
+        this.verified = pulumi.all([key.keySize, key.keyOps, key.rotationPolicy]).apply(([size, keyOps, policy]) => {
             const problems = unsealKeyMismatch({ size: args.size, keyOps: UNSEAL_KEY_OPS }, { size, keyOps });
+            const wanted = rotateTrigger(rotationPolicy(args.rotationDays ?? 0) as Parameters<typeof rotateTrigger>[0]);
+            if (privateVault && policy !== undefined && rotateTrigger(policy) !== wanted) {
+                problems.push(
+                    `unsealKeyRotationDays: the private vault's key rotates ${rotateTrigger(policy) ?? "never"}, the configuration asks for ${wanted ?? "never"}; ` +
+                        "set the policy from inside the VNet (docs/platform.md, 'Key Vaults off the internet')",
+                );
+            }
             if (problems.length > 0) {
                 throw new Error(
                     `${name}: ${problems.join("; ")}. Key Vault cannot change an existing key; to move to another size, ` +
@@ -118,6 +162,16 @@ export class UnsealKey extends pulumi.ComponentResource {
             return true;
         });
 
+        if (!privateVault) this.setPolicyFromDeployer(name, key, args);
+
+        this.keyName = key.name;
+        this.keyId = key.id;
+        this.keyUri = key.keyUri;
+        this.registerOutputs({ keyName: this.keyName, keyId: this.keyId, keyUri: this.keyUri, verified: this.verified });
+    }
+
+    /** Sets the rotation policy through the data plane from the deployer's machine, whenever it changes. */
+    private setPolicyFromDeployer(name: string, key: keyvault.Key, args: UnsealKeyArgs): void {
         // The data plane needs a data-plane role even for the subscription's Owner (RBAC vault).
         const policyWriter = new authorization.RoleAssignment(
             `${name}-policy-writer`,
@@ -151,10 +205,5 @@ export class UnsealKey extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [policyWriter] },
         );
-
-        this.keyName = key.name;
-        this.keyId = key.id;
-        this.keyUri = key.keyUri;
-        this.registerOutputs({ keyName: this.keyName, keyId: this.keyId, keyUri: this.keyUri, verified: this.verified });
     }
 }

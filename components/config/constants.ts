@@ -23,6 +23,14 @@ export const UNSEAL_KEY_SIZES = [2048, 3072, 4096] as const;
 export const NETWORK_ACL_MODES = ["allow", "deny"] as const;
 export const KEY_VAULT_SKUS = ["standard", "premium"] as const;
 export const MESH_MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
+/**
+ * How nodes reach the internet: the AKS load balancer (dev: no extra cost, egress IP chosen by AKS), a
+ * NAT gateway with static public IPs this stack creates (known before the cluster exists), or an
+ * existing firewall through a route table (user-defined routing).
+ */
+export const EGRESS_TYPES = ["loadBalancer", "natGateway", "firewall"] as const;
+/** none: public images only; create: a Premium registry in the stack; existing: one referenced by ID. */
+export const REGISTRY_MODES = ["none", "create", "existing"] as const;
 
 /** Length of the random suffix that makes Key Vault names globally unique. */
 export const NAME_SUFFIX_LENGTH = 4;

@@ -15,10 +15,12 @@
 import {
     KEY_VAULT_NAME_MAX,
     CLUSTER_TIERS,
+    EGRESS_TYPES,
     KEY_VAULT_SKUS,
     MESH_MTLS_MODES,
     NETWORK_ACL_MODES,
     NODE_OS_UPGRADE_CHANNELS,
+    REGISTRY_MODES,
     UNSEAL_KEY_SIZES,
     UPGRADE_CHANNELS,
     WEEK_DAYS,
@@ -224,6 +226,77 @@ export const CONFIG_KEYS = {
         description: "Kubernetes service CIDR, disjoint from podCidr; the DNS service IP is its 10th address.",
         check: v.checkCidr,
     },
+    vnetAddressSpace: {
+        type: "string",
+        scope: "azure",
+        default: "10.240.0.0/16",
+        description: "Address space of the stack's VNet; every subnet lies inside it, disjoint from podCidr and serviceCidr.",
+        check: v.checkCidrRange,
+    },
+    systemSubnetCidr: {
+        type: "string",
+        scope: "azure",
+        default: "10.240.0.0/22",
+        description: "Subnet of the system pool's nodes (overlay: pods take no subnet addresses).",
+        check: v.checkCidrRange,
+    },
+    userSubnetCidr: {
+        type: "string",
+        scope: "azure",
+        default: "10.240.4.0/22",
+        enabledBy: "userPoolEnabled",
+        description: "Subnet of the user pool's nodes.",
+        check: v.checkCidrRange,
+    },
+    privateEndpointSubnetCidr: {
+        type: "string",
+        scope: "azure",
+        default: "10.240.8.0/24",
+        description: "Subnet of the private endpoints (Key Vaults, registry).",
+        check: v.checkCidrRange,
+    },
+    apiServerSubnetCidr: {
+        type: "string",
+        scope: "azure",
+        default: "10.240.9.0/28",
+        enabledBy: "apiServerVnetIntegration",
+        description: "Subnet delegated to the API server with apiServerVnetIntegration, /28 or larger.",
+        check: (key, value) =>
+            v.checkCidrRange(key, value) ??
+            (Number(value.split("/")[1]) > 28
+                ? `${key}: ${JSON.stringify(value)} is too small; API server VNet integration needs a /28 or larger`
+                : undefined),
+    },
+    runnerSubnetCidr: {
+        type: "string",
+        scope: "azure",
+        defaultText: "none (required with apiServerPrivate)",
+        description:
+            "Subnet for the self-hosted runner or jump host that runs pulumi up and the workflows from inside the VNet (the way into a private cluster).",
+        check: v.checkCidrRange,
+    },
+    egressType: {
+        type: "string",
+        scope: "azure",
+        default: { dev: "loadBalancer", prod: "natGateway" },
+        description:
+            "Node egress: loadBalancer (AKS picks the IP), natGateway (static public IPs created first, exported as egressIps) or firewall (route table to egressFirewallIp).",
+        check: (key, value) => v.checkOneOf(key, value, EGRESS_TYPES),
+    },
+    natGatewayPublicIpCount: {
+        type: "integer",
+        scope: "azure",
+        default: 1,
+        description: "Static public IPs on the NAT gateway (egressType natGateway), 1-16; each adds about 64,000 SNAT ports.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 16),
+    },
+    egressFirewallIp: {
+        type: "string",
+        scope: "azure",
+        defaultText: "none (required with egressType firewall)",
+        description: "Private IP of an existing firewall (e.g. Azure Firewall in a peered hub) the node subnets route 0.0.0.0/0 to.",
+        check: v.checkIpv4Address,
+    },
     autoUpgradeChannel: {
         type: "string",
         scope: "azure",
@@ -262,22 +335,45 @@ export const CONFIG_KEYS = {
     entraIdEnabled: {
         type: "boolean",
         scope: "azure",
-        default: false,
-        description: "Entra ID authentication with Azure RBAC for Kubernetes (the kubeconfig then needs kubelogin).",
+        default: { dev: false, prod: true },
+        description: "Entra ID authentication with Azure RBAC for Kubernetes (the kubeconfig then needs kubelogin); required in prod.",
     },
     entraAdminGroupObjectIds: {
         type: "array",
         scope: "azure",
         default: [],
         enabledBy: "entraIdEnabled",
-        description: "Object IDs of Entra ID groups with cluster admin.",
+        description: "Object IDs of Entra ID groups with cluster admin; at least one with disableLocalAccounts (so in prod).",
         check: (key, ids) => ids.map((id) => v.checkGuid(key, id)),
     },
     disableLocalAccounts: {
         type: "boolean",
         scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "Disable the cluster's local accounts (no certificate kubeconfig); needs entraIdEnabled and an admin group; required in prod.",
+    },
+    apiServerAuthorizedIpRanges: {
+        type: "array",
+        scope: "azure",
+        default: [],
+        description:
+            "CIDR ranges allowed to reach the public API server (the deployer's and the runners' egress); required in prod unless apiServerPrivate. The NAT gateway's IPs are added.",
+        check: (key, ranges) => ranges.map((range) => v.checkCidrRange(key, range)),
+    },
+    apiServerVnetIntegration: {
+        type: "boolean",
+        scope: "azure",
         default: false,
-        description: "Disable the cluster's local accounts; needs entraIdEnabled and an admin group.",
+        description:
+            "API server VNet integration: the API server gets an internal IP in apiServerSubnetCidr; nodes reach it without a tunnel.",
+    },
+    apiServerPrivate: {
+        type: "boolean",
+        scope: "azure",
+        default: false,
+        description:
+            "Private cluster: no public API server endpoint; needs runnerSubnetCidr (pulumi up and the workflows then run in the VNet).",
     },
     logRetentionDays: {
         type: "integer",
@@ -309,8 +405,9 @@ export const CONFIG_KEYS = {
     keyVaultNetworkAclMode: {
         type: "string",
         scope: "azure",
-        default: "allow",
-        description: "Key Vault firewall default action, allow or deny (deny needs keyVaultAllowedIpRanges).",
+        default: { dev: "allow", prod: "deny" },
+        description:
+            "Key Vault firewall default action on the public endpoint, allow or deny (deny needs keyVaultAllowedIpRanges; the NAT gateway's IPs are added).",
         check: (key, value) => v.checkOneOf(key, value, NETWORK_ACL_MODES),
     },
     keyVaultAllowedIpRanges: {
@@ -319,6 +416,19 @@ export const CONFIG_KEYS = {
         default: [],
         description: "IPv4 addresses or CIDR ranges let through the Key Vault firewall.",
         check: (key, ranges) => ranges.map((ip) => v.checkCidr(key, ip)),
+    },
+    keyVaultPrivateEndpoints: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "Private endpoints for both Key Vaults in privateEndpointSubnetCidr, with the privatelink.vaultcore.azure.net zone linked to the VNet.",
+    },
+    keyVaultPublicNetworkAccess: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: true, prod: false },
+        description: "Key Vaults' public endpoint; false needs keyVaultPrivateEndpoints and is required in prod.",
     },
     unsealKeySize: {
         type: "integer",
@@ -334,6 +444,28 @@ export const CONFIG_KEYS = {
         default: 0,
         description: "Days between automatic unseal key rotations, 28-730, or 0 for none.",
         check: (key, value) => (value === 0 ? undefined : v.checkIntRange(key, value, 28, 730)),
+    },
+    registryMode: {
+        type: "string",
+        scope: "azure",
+        default: "none",
+        description:
+            "Private registry: none, create (Premium ACR, admin user off, private endpoint with keyVaultPrivateEndpoints) or existing (registryId); the kubelet identity gets AcrPull on it.",
+        check: (key, value) => v.checkOneOf(key, value, REGISTRY_MODES),
+    },
+    registryId: {
+        type: "string",
+        scope: "azure",
+        defaultText: "none (required with registryMode existing)",
+        description: "ARM resource ID of an existing container registry (registryMode existing).",
+        check: (key, value) => v.checkArmId(key, value, "Microsoft.ContainerRegistry/registries"),
+    },
+    resourceLocks: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "CanNotDelete locks on the resource group and the unseal Key Vault; turn off only for a deliberate teardown (docs/platform.md).",
     },
     meshMtlsMode: {
         type: "string",
@@ -412,7 +544,7 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "any",
         defaultText: "none (required)",
-        description: "Pinned image tag of product-service (not latest).",
+        description: "Pinned image tag of product-service (not latest), or its digest sha256:<64 hex> (deployed as repository@sha256:...).",
         check: v.checkImageTag,
     },
     orderServiceImage: {
@@ -426,7 +558,7 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "any",
         defaultText: "none (required)",
-        description: "Pinned image tag of order-service (not latest).",
+        description: "Pinned image tag of order-service (not latest), or its digest sha256:<64 hex>.",
         check: v.checkImageTag,
     },
     argocdEnabled: {

@@ -12,11 +12,11 @@ import {
     type Environment,
     type ServiceName,
 } from "./constants";
-import type { ConfigKey } from "./keys";
+import { specOf, type ConfigKey } from "./keys";
 import { namesFor } from "./names";
 import { ConfigError, readValues, type Raw } from "./read";
 import type { ImageRef, NodePoolConfig, PlatformConfig, ServiceAccountRef } from "./types";
-import { addressInCidr, checkPool, checkRecoverySplit, checkTlsPair, cidrsOverlap, checkHostName, show } from "./validators";
+import { addressInCidr, checkPool, checkRecoverySplit, checkTlsPair, cidrsOverlap, cidrWithin, checkHostName, show } from "./validators";
 
 /** The environment: the `environment` key, else the stack name when that is one. */
 function environmentOf(raw: Raw, stack: string): Environment {
@@ -30,6 +30,106 @@ function environmentOf(raw: Raw, stack: string): Environment {
         throw new ConfigError([`environment: ${show(text)} is not allowed; use one of ${ENVIRONMENTS.join(", ")}`]);
     }
     return text as Environment;
+}
+
+type Values = ReturnType<typeof readValues>["values"];
+
+/** The subnet ranges the stack creates, by config key: the optional ones only where they are used. */
+function subnetKeys(v: Values): Partial<Record<SubnetKey, string>> {
+    return {
+        systemSubnetCidr: v.systemSubnetCidr,
+        userSubnetCidr: v.userPoolEnabled ? v.userSubnetCidr : undefined,
+        privateEndpointSubnetCidr: v.privateEndpointSubnetCidr,
+        apiServerSubnetCidr: v.apiServerVnetIntegration ? v.apiServerSubnetCidr : undefined,
+        runnerSubnetCidr: v.runnerSubnetCidr,
+    };
+}
+type SubnetKey = "systemSubnetCidr" | "userSubnetCidr" | "privateEndpointSubnetCidr" | "apiServerSubnetCidr" | "runnerSubnetCidr";
+
+function activeSubnets(v: Values): PlatformConfig["network"]["subnets"] {
+    const s = subnetKeys(v);
+    return {
+        system: v.systemSubnetCidr,
+        user: s.userSubnetCidr,
+        privateEndpoints: v.privateEndpointSubnetCidr,
+        apiServer: s.apiServerSubnetCidr,
+        runner: s.runnerSubnetCidr,
+    };
+}
+
+/**
+ * The network's cross-key rules: address ranges that fit together, one way out, one way in to the API
+ * server, and Key Vaults that stay reachable. A key whose own check failed is not compared again.
+ */
+function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: Environment): string[] {
+    const problems: string[] = [];
+    const valid = (key: ConfigKey, value: string | undefined): value is string =>
+        value !== undefined && specOf(key).check?.(key, value as never, environment) === undefined;
+    const ranges = Object.entries(subnetKeys(v)).filter(([key, value]) => valid(key as ConfigKey, value)) as [SubnetKey, string][];
+    if (valid("vnetAddressSpace", v.vnetAddressSpace)) {
+        for (const other of ["podCidr", "serviceCidr"] as const) {
+            if (valid(other, v[other]) && cidrsOverlap(v.vnetAddressSpace, v[other]))
+                problems.push(
+                    `vnetAddressSpace: ${show(v.vnetAddressSpace)} overlaps ${other} ${show(v[other])}; the VNet, pod and service ranges must be disjoint`,
+                );
+        }
+        for (const [key, range] of ranges) {
+            if (!cidrWithin(range, v.vnetAddressSpace))
+                problems.push(`${key}: ${show(range)} is not inside vnetAddressSpace ${show(v.vnetAddressSpace)}; use a range within it`);
+        }
+    }
+    ranges.forEach(([key, range], i) => {
+        for (const [otherKey, other] of ranges.slice(i + 1)) {
+            if (cidrsOverlap(range, other))
+                problems.push(`${otherKey}: ${show(other)} overlaps ${key} ${show(range)}; subnets must be disjoint`);
+        }
+    });
+
+    if (v.egressType === "firewall" && v.egressFirewallIp === undefined && !set.has("egressFirewallIp")) {
+        problems.push(
+            'egressFirewallIp: is not set but egressType is "firewall"; set the private IP of the firewall the route table sends egress to',
+        );
+    }
+    if (v.egressType !== "firewall" && v.egressFirewallIp !== undefined) {
+        problems.push(
+            `egressFirewallIp: ${show(v.egressFirewallIp)} is set but egressType is ${show(v.egressType)}; ${v.egressType === "natGateway" ? "a NAT gateway and a route to a firewall at once are not allowed: " : ""}use egressType "firewall" or unset egressFirewallIp`,
+        );
+    }
+
+    const api = { ranges: v.apiServerAuthorizedIpRanges, private: v.apiServerPrivate };
+    if (api.private && api.ranges.length > 0) {
+        problems.push(
+            `apiServerAuthorizedIpRanges: ${show(api.ranges)} is set but apiServerPrivate is true; a private cluster has no public endpoint to restrict: unset one of them`,
+        );
+    }
+    if (api.private && v.runnerSubnetCidr === undefined && !set.has("runnerSubnetCidr")) {
+        problems.push(
+            "runnerSubnetCidr: is not set but apiServerPrivate is true; a private cluster is reachable only from inside the VNet: set the subnet of the runner that runs pulumi up and the workflows",
+        );
+    }
+    if (environment === "prod" && !api.private && api.ranges.length === 0) {
+        problems.push(
+            "apiServerAuthorizedIpRanges: [] is not allowed for environment prod; list the CIDR ranges of the deployer and the runners, or set apiServerPrivate: true with runnerSubnetCidr",
+        );
+    }
+
+    if (!v.keyVaultPublicNetworkAccess && !v.keyVaultPrivateEndpoints) {
+        problems.push(
+            "keyVaultPublicNetworkAccess: false needs keyVaultPrivateEndpoints: true; otherwise nothing, the cluster included, could reach the vaults",
+        );
+    }
+    if (environment === "prod" && v.keyVaultPublicNetworkAccess) {
+        problems.push(
+            "keyVaultPublicNetworkAccess: true is not allowed for environment prod; prod Key Vaults are reached through their private endpoints only",
+        );
+    }
+    if (v.registryMode === "existing" && v.registryId === undefined && !set.has("registryId")) {
+        problems.push('registryId: is not set but registryMode is "existing"; set the ARM resource ID of the registry');
+    }
+    if (v.registryMode !== "existing" && v.registryId !== undefined) {
+        problems.push(`registryId: is set but registryMode is ${show(v.registryMode)}; use registryMode "existing" or unset registryId`);
+    }
+    return problems;
 }
 
 export interface ParseOptions {
@@ -88,12 +188,21 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             "disableLocalAccounts: true needs entraIdEnabled: true and at least one entraAdminGroupObjectIds entry; without them nobody could reach the cluster",
         );
     }
+    if (environment === "prod") {
+        for (const key of ["entraIdEnabled", "disableLocalAccounts"] as const) {
+            if (!v[key])
+                check(
+                    `${key}: false is not allowed for environment prod; prod authenticates with Entra ID and Azure RBAC only (set it to true, with entraAdminGroupObjectIds)`,
+                );
+        }
+    }
+    check(networkProblems(v, set, environment));
     if (environment === "prod" && !v.keyVaultPurgeProtection) {
         check("keyVaultPurgeProtection: false is not allowed for environment prod; prod Key Vaults keep purge protection on");
     }
-    if (v.keyVaultNetworkAclMode === "deny" && v.keyVaultAllowedIpRanges.length === 0) {
+    if (v.keyVaultNetworkAclMode === "deny" && v.keyVaultPublicNetworkAccess && v.keyVaultAllowedIpRanges.length === 0) {
         check(
-            'keyVaultNetworkAclMode: "deny" with no keyVaultAllowedIpRanges would block the cluster; list the cluster egress IP and your own',
+            `keyVaultNetworkAclMode: "deny" with no keyVaultAllowedIpRanges would block the deployer${v.egressType === "natGateway" ? "" : " and the cluster"}; list your own egress IP${v.egressType === "natGateway" ? " (the NAT gateway's IPs are added)" : " and the cluster's (or use egressType natGateway, whose IPs are added)"}`,
         );
     }
     if (environment === "prod" && v.meshMtlsMode === "PERMISSIVE") {
@@ -160,7 +269,17 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             },
             entraId: v.entraIdEnabled ? { adminGroupObjectIds: v.entraAdminGroupObjectIds } : undefined,
             disableLocalAccounts: v.disableLocalAccounts,
+            apiServer: {
+                authorizedIpRanges: v.apiServerAuthorizedIpRanges,
+                vnetIntegration: v.apiServerVnetIntegration,
+                private: v.apiServerPrivate,
+            },
         } as PlatformConfig["cluster"],
+        network: {
+            addressSpace: v.vnetAddressSpace,
+            subnets: activeSubnets(v),
+            egress: { type: v.egressType, natGatewayPublicIpCount: v.natGatewayPublicIpCount, firewallIp: v.egressFirewallIp },
+        } as PlatformConfig["network"],
         monitoring: { logRetentionDays: v.logRetentionDays },
         keyVault: {
             sku: v.keyVaultSku,
@@ -168,7 +287,11 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             purgeProtection: v.keyVaultPurgeProtection,
             networkAclMode: v.keyVaultNetworkAclMode,
             allowedIpRanges: v.keyVaultAllowedIpRanges,
+            privateEndpoints: v.keyVaultPrivateEndpoints,
+            publicNetworkAccess: v.keyVaultPublicNetworkAccess,
         } as PlatformConfig["keyVault"],
+        registry: { mode: v.registryMode, id: v.registryId } as PlatformConfig["registry"],
+        resourceLocks: v.resourceLocks,
         unsealKey: { size: v.unsealKeySize, rotationDays: v.unsealKeyRotationDays } as PlatformConfig["unsealKey"],
         identities: {
             vaultUnseal: [{ namespace: VAULT_NAMESPACE, name: "vault" }],

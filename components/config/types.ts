@@ -2,12 +2,14 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type {
     CLUSTER_TIERS,
+    EGRESS_TYPES,
     Cloud,
     Environment,
     KEY_VAULT_SKUS,
     MESH_MTLS_MODES,
     NETWORK_ACL_MODES,
     NODE_OS_UPGRADE_CHANNELS,
+    REGISTRY_MODES,
     ServiceName,
     UNSEAL_KEY_SIZES,
     UPGRADE_CHANNELS,
@@ -78,6 +80,35 @@ export interface Names {
     readonly backupStorageStem: string;
 }
 
+/** Who can reach the API server. */
+export interface ApiServerConfig {
+    /** CIDR ranges allowed to the public endpoint (empty: any, dev only); the egress IPs are added. */
+    readonly authorizedIpRanges: readonly string[];
+    /** API server VNet integration in the network's apiServer subnet. */
+    readonly vnetIntegration: boolean;
+    /** No public endpoint (private cluster). */
+    readonly private: boolean;
+}
+
+/** The stack's VNet: address ranges of its subnets (absent where not used) and how nodes leave it. */
+export interface NetworkConfig {
+    readonly addressSpace: string;
+    readonly subnets: {
+        readonly system: string;
+        readonly user?: string;
+        readonly privateEndpoints: string;
+        readonly apiServer?: string;
+        readonly runner?: string;
+    };
+    readonly egress: {
+        readonly type: (typeof EGRESS_TYPES)[number];
+        /** Static public IPs of the NAT gateway (type natGateway). */
+        readonly natGatewayPublicIpCount: number;
+        /** Private IP of the firewall the route table sends 0.0.0.0/0 to (type firewall). */
+        readonly firewallIp?: string;
+    };
+}
+
 export interface PlatformConfig {
     readonly project: string;
     readonly stack: string;
@@ -107,7 +138,9 @@ export interface PlatformConfig {
         readonly maintenanceWindow: MaintenanceWindowConfig;
         readonly entraId?: { readonly adminGroupObjectIds: readonly string[] };
         readonly disableLocalAccounts: boolean;
+        readonly apiServer: ApiServerConfig;
     };
+    readonly network: NetworkConfig;
     readonly monitoring: { readonly logRetentionDays: number };
     readonly keyVault: {
         readonly sku: (typeof KEY_VAULT_SKUS)[number];
@@ -115,7 +148,18 @@ export interface PlatformConfig {
         readonly purgeProtection: boolean;
         readonly networkAclMode: (typeof NETWORK_ACL_MODES)[number];
         readonly allowedIpRanges: readonly string[];
+        /** Private endpoints for both vaults, with the privatelink zone linked to the VNet. */
+        readonly privateEndpoints: boolean;
+        /** The vaults' public endpoint; false in prod. */
+        readonly publicNetworkAccess: boolean;
     };
+    readonly registry: {
+        readonly mode: (typeof REGISTRY_MODES)[number];
+        /** ARM ID of the existing registry (mode existing). */
+        readonly id?: string;
+    };
+    /** CanNotDelete locks on the resource group and the unseal Key Vault (prod). */
+    readonly resourceLocks: boolean;
     readonly unsealKey: {
         readonly size: (typeof UNSEAL_KEY_SIZES)[number];
         /** Days between automatic rotations; 0 turns rotation off. */

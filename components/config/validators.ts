@@ -177,12 +177,14 @@ export function checkImageRepository(key: string, value: string): string | undef
         : `${key}: ${show(value)} is not an image repository; use a lowercase reference without a tag, e.g. ghcr.io/my-org/product-service`;
 }
 
-/** An image tag that pins a build: not "latest", which would change under a running deployment. */
+/** An image tag that pins a build (not "latest", which would change under a running deployment), or a digest sha256:<hex>. */
 export function checkImageTag(key: string, value: string): string | undefined {
     if (value === "latest") return `${key}: "latest" is not allowed; pin a build tag such as v1.0.0 or dev-<sha>`;
+    // A digest pins the image itself (the chart renders repository@sha256:<hex>).
+    if (/^sha256:[0-9a-f]{64}$/.test(value)) return undefined;
     return /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(value)
         ? undefined
-        : `${key}: ${show(value)} is not an image tag; use up to 128 letters, digits, '.', '_' or '-', e.g. v1.0.0`;
+        : `${key}: ${show(value)} is not an image tag; use up to 128 letters, digits, '.', '_' or '-', e.g. v1.0.0, or a digest sha256:<64 hex>`;
 }
 
 /** A Git repository URL Argo CD can clone: https:// or ssh (git@host:org/repo.git). */
@@ -244,4 +246,35 @@ export function cidrsOverlap(a: string, b: string): boolean {
     const [aStart, aEnd] = range(a);
     const [bStart, bEnd] = range(b);
     return aStart <= bEnd && bStart <= aEnd;
+}
+
+/** A single IPv4 address (no prefix length), e.g. a firewall's private IP. */
+export function checkIpv4Address(key: string, value: string): string | undefined {
+    return !value.includes("/") && checkCidr(key, value) === undefined
+        ? undefined
+        : `${key}: ${show(value)} is not an IPv4 address; use one like 10.0.0.4`;
+}
+
+/** A CIDR range with its prefix length (an address space or a subnet), e.g. 10.240.0.0/16. */
+export function checkCidrRange(key: string, value: string): string | undefined {
+    return value.includes("/") && checkCidr(key, value) === undefined
+        ? undefined
+        : `${key}: ${show(value)} is not a CIDR range; use an IPv4 range with its prefix length, e.g. 10.240.0.0/16`;
+}
+
+/** Whether CIDR `inner` lies wholly inside CIDR `outer`. */
+export function cidrWithin(inner: string, outer: string): boolean {
+    const bits = (cidr: string) => Number(cidr.split("/")[1] ?? "32");
+    return bits(inner) >= bits(outer) && cidrsOverlap(inner, outer);
+}
+
+/** An ARM resource ID of one resource type, e.g. Microsoft.ContainerRegistry/registries. */
+export function checkArmId(key: string, value: string, type: string): string | undefined {
+    const pattern = new RegExp(
+        `^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/${type.replace(/[./]/g, "\\$&")}/[^/]+$`,
+        "i",
+    );
+    return pattern.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not a ${type} resource ID; use /subscriptions/<id>/resourceGroups/<group>/providers/${type}/<name>`;
 }

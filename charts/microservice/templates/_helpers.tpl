@@ -43,7 +43,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "microservice.image" -}}
 {{- $repository := required "image.repository is required" .Values.image.repository }}
 {{- $tag := required "image.tag is required (pin a tag, not latest)" .Values.image.tag }}
+{{- /* A digest pins the image itself: repo@sha256:<hex>; anything else is a tag: repo:tag. */ -}}
+{{- if hasPrefix "sha256:" (toString $tag) }}
+{{- printf "%s@%s" $repository (toString $tag) }}
+{{- else }}
 {{- printf "%s:%s" $repository (toString $tag) }}
+{{- end }}
 {{- end }}
 
 {{/* One httpGet probe on the container port: (list $path $settings), $settings holding its timings. */}}

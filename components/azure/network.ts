@@ -1,0 +1,179 @@
+// The stack's own VNet (azure-native network, API version 2024-05-01). Subnets are declared inline on
+// the VNet, so the cluster waits for one network resource, not a chain of subnets created one by one;
+// azure-native's VirtualNetwork docs warn against mixing inline subnets with standalone Subnet
+// resources, and there are none.
+import * as network from "@pulumi/azure-native/network";
+import type * as azureInputs from "@pulumi/azure-native/types/input";
+import * as pulumi from "@pulumi/pulumi";
+import type { NetworkConfig } from "../config";
+
+/** Subnet names inside the VNet, one per role. */
+export const SUBNET_NAMES = {
+    system: "snet-system",
+    user: "snet-user",
+    privateEndpoints: "snet-private-endpoints",
+    apiServer: "snet-apiserver",
+    runner: "snet-runner",
+} as const;
+export type SubnetRole = keyof typeof SUBNET_NAMES;
+
+/** The subnets whose machines leave the VNet through the egress path (NAT gateway or firewall route). */
+const EGRESS_SUBNETS: readonly SubnetRole[] = ["system", "user", "runner"];
+/** The subnets whose nodes may run the ingress gateway, which the internet reaches on 443. */
+const NODE_SUBNETS: readonly SubnetRole[] = ["system", "user"];
+
+/** The delegation AKS requires on the API server subnet (API server VNet integration). */
+export const API_SERVER_DELEGATION = "Microsoft.ContainerService/managedClusters";
+
+export interface NetworkArgs {
+    /** VNet name; NSGs, NAT gateway, IPs and route table derive theirs from it. */
+    readonly vnetName: string;
+    /** Resource group of the network. */
+    readonly resourceGroupName: pulumi.Input<string>;
+    /** Azure region. */
+    readonly location: pulumi.Input<string>;
+    /** Validated address ranges and egress settings from the stack config. */
+    readonly settings: NetworkConfig;
+    /** Tags on every network resource. */
+    readonly tags: pulumi.Input<Record<string, string>>;
+}
+
+/** The NSG rules of one subnet role: the platform's defaults deny inbound from the internet already. */
+function securityRules(role: SubnetRole): azureInputs.network.SecurityRuleArgs[] {
+    if (!NODE_SUBNETS.includes(role)) return [];
+    // The subnet NSG is evaluated before the NIC-level one AKS manages: without this rule the ingress
+    // gateway's public load balancer would be unreachable.
+    return [
+        {
+            name: "allow-https-to-ingress",
+            priority: 100,
+            direction: "Inbound",
+            access: "Allow",
+            protocol: "Tcp",
+            sourceAddressPrefix: "Internet",
+            sourcePortRange: "*",
+            destinationAddressPrefix: "*",
+            destinationPortRange: "443",
+        },
+    ];
+}
+
+/**
+ * A VNet with one subnet per role (node pools, private endpoints, the API server with VNet
+ * integration, a runner), an NSG on each, and node egress through a NAT gateway with static public IPs
+ * or a route table to an existing firewall (mspnp/aks-baseline network-team: spoke with NSG'd subnets,
+ * egress via UDR to the hub firewall; the AKS AVM waf-aligned example: NAT gateway / UDR outbound).
+ */
+export class Network extends pulumi.ComponentResource {
+    /** ARM ID of the VNet: what the private DNS zones link to. */
+    readonly vnetId: pulumi.Output<string>;
+    /** ARM IDs of the subnets that exist, by role. */
+    readonly subnetIds: Readonly<Partial<Record<SubnetRole, pulumi.Output<string>>>>;
+    /** The NAT gateway's static public IPs, known before the cluster exists ([] without a NAT gateway). */
+    readonly egressIps: pulumi.Output<string[]>;
+
+    constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:azure:Network", name, {}, opts);
+        const s = args.settings;
+        const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
+        const roles = (Object.keys(SUBNET_NAMES) as SubnetRole[]).filter((role) => s.subnets[role] !== undefined);
+
+        let natGateway: network.NatGateway | undefined;
+        let egressIps: pulumi.Output<string[]> = pulumi.output([]);
+        if (s.egress.type === "natGateway") {
+            const ips = Array.from(
+                { length: s.egress.natGatewayPublicIpCount },
+                (_, i) =>
+                    new network.PublicIPAddress(
+                        `${name}-egress-${i + 1}`,
+                        {
+                            ...common,
+                            publicIpAddressName: `pip-${args.vnetName}-egress-${i + 1}`,
+                            sku: { name: "Standard", tier: "Regional" },
+                            publicIPAllocationMethod: "Static",
+                            publicIPAddressVersion: "IPv4",
+                            // No zones, like the NAT gateway (a regional resource): a zonal IP may only
+                            // serve a NAT gateway of its own zone.
+                        },
+                        { parent: this },
+                    ),
+            );
+            natGateway = new network.NatGateway(
+                `${name}-nat`,
+                {
+                    ...common,
+                    natGatewayName: `ng-${args.vnetName}`,
+                    sku: { name: "Standard" },
+                    idleTimeoutInMinutes: 4,
+                    publicIpAddresses: ips.map((ip) => ({ id: ip.id })),
+                },
+                { parent: this },
+            );
+            egressIps = pulumi.all(ips.map((ip) => ip.ipAddress)).apply((addresses) =>
+                addresses.map((address, i) => {
+                    if (!address) throw new Error(`${name}: Azure reported no address for egress IP ${i + 1}`);
+                    return address;
+                }),
+            );
+        }
+
+        const routeTable =
+            s.egress.type === "firewall"
+                ? new network.RouteTable(
+                      `${name}-egress`,
+                      {
+                          ...common,
+                          routeTableName: `rt-${args.vnetName}-egress`,
+                          // Keeps routes a gateway learns over BGP from bypassing the firewall.
+                          disableBgpRoutePropagation: true,
+                          routes: [
+                              {
+                                  name: "default-via-firewall",
+                                  addressPrefix: "0.0.0.0/0",
+                                  nextHopType: "VirtualAppliance",
+                                  nextHopIpAddress: s.egress.firewallIp,
+                              },
+                          ],
+                      },
+                      { parent: this },
+                  )
+                : undefined;
+
+        const subnets = roles.map((role) => {
+            const nsg = new network.NetworkSecurityGroup(
+                `${name}-${role}`,
+                { ...common, networkSecurityGroupName: `nsg-${args.vnetName}-${role}`, securityRules: securityRules(role) },
+                { parent: this },
+            );
+            const egress = EGRESS_SUBNETS.includes(role);
+            return {
+                name: SUBNET_NAMES[role],
+                addressPrefix: s.subnets[role],
+                networkSecurityGroup: { id: nsg.id },
+                natGateway: egress && natGateway ? { id: natGateway.id } : undefined,
+                routeTable: egress && routeTable ? { id: routeTable.id } : undefined,
+                // NSGs apply to the private endpoints too (off by default on a subnet).
+                privateEndpointNetworkPolicies: role === "privateEndpoints" ? "Enabled" : undefined,
+                // Nothing in these two subnets needs the internet; Azure's implicit outbound is retired anyway.
+                defaultOutboundAccess: role === "privateEndpoints" || role === "apiServer" ? false : undefined,
+                delegations: role === "apiServer" ? [{ name: "aks-apiserver", serviceName: API_SERVER_DELEGATION }] : undefined,
+            };
+        });
+
+        const vnet = new network.VirtualNetwork(
+            name,
+            {
+                ...common,
+                virtualNetworkName: args.vnetName,
+                addressSpace: { addressPrefixes: [s.addressSpace] },
+                subnets,
+            },
+            { parent: this },
+        );
+
+        this.vnetId = vnet.id;
+        this.subnetIds = Object.fromEntries(roles.map((role) => [role, pulumi.interpolate`${vnet.id}/subnets/${SUBNET_NAMES[role]}`]));
+        this.egressIps = egressIps;
+        this.registerOutputs({ vnetId: this.vnetId, subnetIds: this.subnetIds, egressIps: this.egressIps });
+    }
+}

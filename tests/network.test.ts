@@ -1,0 +1,390 @@
+// Issue 12: the stack's own network, who reaches the API server, Key Vaults off the internet, the
+// private registry and the prod locks, proved on the evaluated plans and their wiring.
+import { strict as assert } from "assert";
+import { ACR_PULL, NETWORK_CONTRIBUTOR } from "../components/azure/roles";
+import { API_SERVER_DELEGATION, SUBNET_NAMES } from "../components/azure/network";
+import { dependencyEdges } from "../tools/plan";
+import { evaluateStack, itRejectsConfig, mockPublicIp, type Registration, type StackRun } from "./harness";
+
+const T = {
+    group: "azure-native:resources:ResourceGroup",
+    cluster: "azure-native:containerservice:ManagedCluster",
+    vault: "azure-native:keyvault:Vault",
+    vnet: "azure-native:network:VirtualNetwork",
+    nsg: "azure-native:network:NetworkSecurityGroup",
+    pip: "azure-native:network:PublicIPAddress",
+    nat: "azure-native:network:NatGateway",
+    routes: "azure-native:network:RouteTable",
+    endpoint: "azure-native:network:PrivateEndpoint",
+    zoneGroup: "azure-native:network:PrivateDnsZoneGroup",
+    zone: "azure-native:privatedns:PrivateZone",
+    link: "azure-native:privatedns:VirtualNetworkLink",
+    registry: "azure-native:containerregistry:Registry",
+    role: "azure-native:authorization:RoleAssignment",
+    identity: "azure-native:managedidentity:UserAssignedIdentity",
+    groupLock: "azure-native:authorization:ManagementLockAtResourceGroupLevel",
+    scopeLock: "azure-native:authorization:ManagementLockByScope",
+};
+
+const subnetId = (run: StackRun, role: keyof typeof SUBNET_NAMES) => `${run.get(T.vnet, "network").id}/subnets/${SUBNET_NAMES[role]}`;
+const subnetOf = (run: StackRun, role: keyof typeof SUBNET_NAMES) =>
+    run.get(T.vnet, "network").inputs.subnets.find((s: { name: string }) => s.name === SUBNET_NAMES[role]);
+/**
+ * Typical create times in seconds (Azure's and the charts' usual durations; an estimate, enough to
+ * weigh seconds against minutes). Anything else counts 5 s.
+ */
+const ESTIMATED_SECONDS: Readonly<Record<string, number>> = {
+    [T.cluster]: 480,
+    "kubernetes:helm.sh/v3:Release": 120,
+    "kubernetes:batch/v1:Job": 60,
+    [T.nat]: 20,
+    [T.vnet]: 10,
+    [T.endpoint]: 60,
+    [T.vault]: 30,
+};
+const estimatedSeconds = (r: Registration) => ESTIMATED_SECONDS[r.type] ?? 5;
+/** What the network adds in front of the cluster: its resources and the control plane's grant on the VNet. */
+const NETWORK_STEP_TYPES: readonly string[] = [T.pip, T.nat, T.routes, T.nsg, T.vnet, T.role, T.identity];
+
+/** The longest path through the deployed resources, each weighing `weight` seconds. */
+function criticalPath(run: StackRun, weight: (r: Registration) => number): number {
+    const incoming = new Map<string, Registration[]>();
+    for (const [from, to] of dependencyEdges(run)) incoming.set(to.urn, [...(incoming.get(to.urn) ?? []), from]);
+    const memo = new Map<string, number>();
+    const finish = (r: Registration): number => {
+        const known = memo.get(r.urn);
+        if (known !== undefined) return known;
+        const start = Math.max(0, ...(incoming.get(r.urn) ?? []).map(finish));
+        memo.set(r.urn, start + weight(r));
+        return start + weight(r);
+    };
+    return Math.max(...run.resources.filter((r) => r.custom).map(finish));
+}
+
+const pool = (cluster: Registration, name: string) => cluster.inputs.agentPoolProfiles.find((p: { name: string }) => p.name === name);
+
+describe("network: prod", () => {
+    let run: StackRun;
+    let cluster: Registration;
+    before(async () => {
+        run = await evaluateStack("prod");
+        cluster = run.get(T.cluster, "aks");
+    });
+
+    it("has a VNet of the configured range with NSG'd subnets for the pools and the private endpoints", () => {
+        const vnet = run.get(T.vnet, "network");
+        assert.deepEqual(vnet.inputs.addressSpace, { addressPrefixes: ["10.240.0.0/16"] });
+        const subnets = vnet.inputs.subnets as { name: string; addressPrefix: string; networkSecurityGroup: { id: string } }[];
+        assert.deepEqual(
+            subnets.map((s) => [s.name, s.addressPrefix]),
+            [
+                [SUBNET_NAMES.system, "10.240.0.0/22"],
+                [SUBNET_NAMES.user, "10.240.4.0/22"],
+                [SUBNET_NAMES.privateEndpoints, "10.240.8.0/24"],
+            ],
+        );
+        const nsgIds = new Set(run.ofType(T.nsg).map((n) => n.id));
+        for (const s of subnets) assert.ok(nsgIds.has(s.networkSecurityGroup.id), `${s.name} has an NSG of this stack`);
+        assert.equal(subnetOf(run, "privateEndpoints").privateEndpointNetworkPolicies, "Enabled");
+    });
+
+    it("puts each pool on its own subnet", () => {
+        assert.equal(pool(cluster, "system").vnetSubnetID, subnetId(run, "system"));
+        assert.equal(pool(cluster, "user").vnetSubnetID, subnetId(run, "user"));
+    });
+
+    it("sends node egress through a NAT gateway with a static IP, exported as egressIps", () => {
+        const nat = run.get(T.nat, "network-nat");
+        const pip = run.get(T.pip, "network-egress-1");
+        assert.equal(pip.inputs.publicIPAllocationMethod, "Static");
+        assert.deepEqual(nat.inputs.publicIpAddresses, [{ id: pip.id }]);
+        for (const role of ["system", "user"] as const) assert.deepEqual(subnetOf(run, role).natGateway, { id: nat.id });
+        assert.equal(subnetOf(run, "privateEndpoints").natGateway, undefined);
+        assert.equal(cluster.inputs.networkProfile.outboundType, "userAssignedNATGateway");
+        assert.deepEqual(run.outputs.egressIps.value, [mockPublicIp("network-egress-1")]);
+        assert.equal(run.ofType(T.routes).length, 0);
+    });
+
+    it("lets the NAT gateway's IP through the Key Vault firewall and the API server's authorized ranges", () => {
+        const ip = `${mockPublicIp("network-egress-1")}/32`;
+        for (const vault of run.ofType(T.vault)) assert.ok(vault.inputs.properties.networkAcls.ipRules.some((r: any) => r.value === ip));
+        assert.deepEqual(cluster.inputs.apiServerAccessProfile.authorizedIPRanges, ["203.0.113.0/24", ip]);
+        assert.equal(cluster.inputs.apiServerAccessProfile.enablePrivateCluster, false);
+    });
+
+    it("runs the control plane as a user-assigned identity with Network Contributor on the VNet", () => {
+        const identity = run.get(T.identity, "aks-identity");
+        const grant = run.get(T.role, "aks-identity-network");
+        assert.equal(grant.inputs.principalId, identity.state.principalId);
+        assert.equal(grant.inputs.scope, run.get(T.vnet, "network").id);
+        assert.match(grant.inputs.roleDefinitionId, new RegExp(`${NETWORK_CONTRIBUTOR}$`));
+        assert.ok(run.dependsOn(cluster.urn, grant.urn), "the cluster waits for the grant");
+    });
+
+    it("puts both Key Vaults behind private endpoints in the endpoint subnet, the privatelink zone linked to the VNet", () => {
+        const zone = run.get(T.zone, "kv-dns");
+        assert.equal(zone.inputs.privateZoneName, "privatelink.vaultcore.azure.net");
+        const link = run.get(T.link, "kv-dns-link");
+        assert.equal(link.inputs.privateZoneName, "privatelink.vaultcore.azure.net");
+        assert.deepEqual(link.inputs.virtualNetwork, { id: run.get(T.vnet, "network").id });
+        assert.equal(link.inputs.registrationEnabled, false);
+        for (const name of ["app-kv", "unseal-kv"]) {
+            const vault = run.get(T.vault, name);
+            assert.equal(vault.inputs.properties.publicNetworkAccess, "Disabled");
+            const endpoint = run.get(T.endpoint, `${name}-pe`);
+            assert.equal(endpoint.inputs.subnet.id, subnetId(run, "privateEndpoints"));
+            assert.equal(endpoint.inputs.privateLinkServiceConnections[0].privateLinkServiceId, vault.id);
+            assert.deepEqual(endpoint.inputs.privateLinkServiceConnections[0].groupIds, ["vault"]);
+            const group = run.get(T.zoneGroup, `${name}-pe-dns`);
+            assert.equal(group.inputs.privateEndpointName, endpoint.state.name);
+            assert.deepEqual(group.inputs.privateDnsZoneConfigs, [{ name: "vault", privateDnsZoneId: zone.id }]);
+        }
+    });
+
+    it("hands the vault names to the cluster's consumers only once the private endpoints resolve", () => {
+        const unsealName = run.outputs.unsealKeyVaultName.value as string;
+        const consumers = run.resources.filter(
+            (r) => r.type.startsWith("kubernetes:") && r.custom && JSON.stringify(r.inputs).includes(unsealName),
+        );
+        assert.ok(consumers.length > 0, "something in the cluster reads the unseal vault's name");
+        const group = run.get(T.zoneGroup, "unseal-kv-pe-dns");
+        const link = run.get(T.link, "kv-dns-link");
+        for (const r of consumers) {
+            assert.ok(run.dependsOn(r.urn, group.urn), `${r.type} ${r.name} waits for the endpoint's DNS records`);
+            assert.ok(run.dependsOn(r.urn, link.urn), `${r.type} ${r.name} waits for the VNet link`);
+        }
+    });
+
+    it("creates the endpoints and DNS beside the cluster, not before it: the deploy's critical path barely grows", async () => {
+        for (const type of [T.endpoint, T.zoneGroup, T.zone, T.link, T.groupLock, T.scopeLock]) {
+            for (const r of run.ofType(type)) assert.ok(!run.dependsOn(cluster.urn, r.urn), `the cluster waits for ${type} ${r.name}`);
+        }
+        // In time, not in steps: the network resources take seconds, the cluster and the releases
+        // minutes. With the network weighing nothing the longest path is the floor; with it, the
+        // path may be at most 10% longer.
+        const floor = criticalPath(run, (r) => (NETWORK_STEP_TYPES.includes(r.type) ? 0 : estimatedSeconds(r)));
+        const actual = criticalPath(run, estimatedSeconds);
+        assert.ok(actual <= floor * 1.1, `critical path ${actual}s against a floor of ${floor}s`);
+        assert.ok(actual > floor, "the network is on the path at all (the estimate is not vacuous)");
+    });
+
+    it("locks the resource group and the unseal vault after everything they cover, and protects the group", () => {
+        const group = run.get(T.group, "rg");
+        assert.equal(group.protect, true);
+        const groupLock = run.get(T.groupLock, "locks-rg");
+        assert.equal(groupLock.inputs.level, "CanNotDelete");
+        assert.equal(groupLock.inputs.resourceGroupName, group.state.name);
+        const vaultLock = run.get(T.scopeLock, "locks-unseal-kv");
+        assert.equal(vaultLock.inputs.level, "CanNotDelete");
+        assert.equal(vaultLock.inputs.scope, run.get(T.vault, "unseal-kv").id);
+        for (const covered of [cluster, run.get(T.vault, "unseal-kv"), run.get("azure-native:keyvault:Key", "unseal-key")]) {
+            assert.ok(run.dependsOn(groupLock.urn, covered.urn), `destroy removes the lock before ${covered.name}`);
+        }
+    });
+
+    it("has Entra ID only: local accounts off, admin groups from config", () => {
+        assert.equal(cluster.inputs.disableLocalAccounts, true);
+        assert.equal(cluster.inputs.aadProfile.enableAzureRBAC, true);
+        assert.deepEqual(cluster.inputs.aadProfile.adminGroupObjectIDs, ["8a3f1c52-6d0e-4b7a-9c21-5e4f3a2b1c0d"]);
+    });
+});
+
+describe("network: dev stays cheap", () => {
+    let run: StackRun;
+    before(async () => {
+        run = await evaluateStack("dev");
+    });
+
+    it("has the VNet and NSGs (free) but no NAT gateway, endpoints, registry or locks", () => {
+        assert.equal(run.ofType(T.vnet).length, 1);
+        for (const type of [T.nat, T.pip, T.endpoint, T.zone, T.registry, T.groupLock, T.scopeLock])
+            assert.equal(run.ofType(type).length, 0, type);
+        const cluster = run.get(T.cluster, "aks");
+        assert.equal(cluster.inputs.networkProfile.outboundType, "loadBalancer");
+        assert.equal(pool(cluster, "system").vnetSubnetID, subnetId(run, "system"));
+        assert.equal(cluster.inputs.apiServerAccessProfile.authorizedIPRanges, undefined, "dev's API server is open");
+        for (const vault of run.ofType(T.vault)) assert.equal(vault.inputs.properties.publicNetworkAccess, "Enabled");
+        assert.deepEqual(run.outputs.egressIps.value, []);
+        assert.equal(run.get(T.group, "rg").protect, false);
+    });
+
+    it("a deny firewall on a first deploy: the NAT gateway's IP is in the vault rules before the cluster exists", async () => {
+        const denied = await evaluateStack("dev", {
+            egressType: "natGateway",
+            keyVaultNetworkAclMode: "deny",
+            keyVaultAllowedIpRanges: '["198.51.100.7"]',
+        });
+        const pip = denied.get(T.pip, "network-egress-1");
+        const cluster = denied.get(T.cluster, "aks");
+        for (const vault of denied.ofType(T.vault)) {
+            assert.deepEqual(vault.inputs.properties.networkAcls.ipRules, [
+                { value: "198.51.100.7/32" },
+                { value: `${pip.state.ipAddress}/32` },
+            ]);
+            assert.ok(!denied.dependsOn(vault.urn, cluster.urn), "the vault does not wait for the cluster");
+            assert.ok(denied.dependsOn(vault.urn, pip.urn));
+        }
+    });
+});
+
+describe("network: options", () => {
+    it("egress through an existing firewall: a route table on the node subnets, user-defined routing, no NAT gateway", async () => {
+        const run = await evaluateStack("prod", { egressType: "firewall", egressFirewallIp: "10.0.1.4" });
+        const table = run.get(T.routes, "network-egress");
+        assert.deepEqual(table.inputs.routes, [
+            { name: "default-via-firewall", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance", nextHopIpAddress: "10.0.1.4" },
+        ]);
+        for (const role of ["system", "user"] as const) assert.deepEqual(subnetOf(run, role).routeTable, { id: table.id });
+        assert.equal(run.ofType(T.nat).length, 0);
+        assert.equal(run.get(T.cluster, "aks").inputs.networkProfile.outboundType, "userDefinedRouting");
+        assert.deepEqual(run.outputs.egressIps.value, []);
+    });
+
+    it("API server VNet integration: a delegated subnet the API server sits in", async () => {
+        const run = await evaluateStack("prod", { apiServerVnetIntegration: "true" });
+        const subnet = subnetOf(run, "apiServer");
+        assert.equal(subnet.addressPrefix, "10.240.9.0/28");
+        assert.deepEqual(subnet.delegations, [{ name: "aks-apiserver", serviceName: API_SERVER_DELEGATION }]);
+        const profile = run.get(T.cluster, "aks").inputs.apiServerAccessProfile;
+        assert.equal(profile.enableVnetIntegration, true);
+        assert.equal(profile.subnetId, subnetId(run, "apiServer"));
+    });
+
+    it("a private cluster: no public endpoint, no ranges, a runner subnet inside the VNet as the way in", async () => {
+        const run = await evaluateStack("prod", {
+            apiServerPrivate: "true",
+            apiServerAuthorizedIpRanges: "[]",
+            runnerSubnetCidr: "10.240.10.0/27",
+        });
+        const profile = run.get(T.cluster, "aks").inputs.apiServerAccessProfile;
+        assert.equal(profile.enablePrivateCluster, true);
+        assert.equal(profile.authorizedIPRanges, undefined);
+        const runner = subnetOf(run, "runner");
+        assert.equal(runner.addressPrefix, "10.240.10.0/27");
+        assert.deepEqual(runner.natGateway, { id: run.get(T.nat, "network-nat").id }, "the runner leaves through the NAT gateway too");
+    });
+
+    it("a registry the stack creates: Premium, admin user off, private endpoint, AcrPull for the kubelet identity on it", async () => {
+        const run = await evaluateStack("prod", { registryMode: "create" });
+        const registry = run.get(T.registry, "acr");
+        assert.equal(registry.inputs.sku.name, "Premium");
+        assert.equal(registry.inputs.adminUserEnabled, false);
+        assert.equal(registry.inputs.publicNetworkAccess, "Disabled");
+        const endpoint = run.get(T.endpoint, "acr-pe");
+        assert.equal(endpoint.inputs.privateLinkServiceConnections[0].privateLinkServiceId, registry.id);
+        assert.deepEqual(endpoint.inputs.privateLinkServiceConnections[0].groupIds, ["registry"]);
+        assert.equal(run.get(T.zone, "acr-dns").inputs.privateZoneName, "privatelink.azurecr.io");
+        const pull = run.get(T.role, "acr-pull");
+        assert.equal(pull.inputs.scope, registry.id);
+        assert.equal(pull.inputs.principalId, run.get(T.cluster, "aks").state.identityProfile.kubeletidentity.objectId);
+        assert.match(pull.inputs.roleDefinitionId, new RegExp(`${ACR_PULL}$`));
+    });
+
+    it("an existing registry: AcrPull on exactly that registry, nothing created", async () => {
+        const id =
+            "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/shared/providers/Microsoft.ContainerRegistry/registries/sharedacr";
+        const run = await evaluateStack("dev", { registryMode: "existing", registryId: id });
+        assert.equal(run.ofType(T.registry).length, 0);
+        const pull = run.get(T.role, "acr-pull");
+        assert.equal(pull.inputs.scope, id);
+        assert.equal(pull.inputs.principalId, run.get(T.cluster, "aks").state.identityProfile.kubeletidentity.objectId);
+    });
+});
+
+describe("network: bad configuration is rejected before anything is registered", () => {
+    itRejectsConfig([
+        {
+            name: "a subnet overlapping the pod CIDR",
+            raw: { podCidr: "10.240.0.0/16", vnetAddressSpace: "10.240.0.0/16" },
+            expect: ["vnetAddressSpace", '"10.240.0.0/16"', "podCidr", "disjoint"],
+        },
+        {
+            name: "two subnets overlapping",
+            raw: { privateEndpointSubnetCidr: "10.240.1.0/24" },
+            expect: ["privateEndpointSubnetCidr", '"10.240.1.0/24"', "systemSubnetCidr", "disjoint"],
+        },
+        {
+            name: "a subnet outside the VNet",
+            raw: { systemSubnetCidr: "10.50.0.0/22" },
+            expect: ["systemSubnetCidr", '"10.50.0.0/22"', "inside vnetAddressSpace"],
+        },
+        {
+            name: "an authorized range that is not a CIDR",
+            raw: { apiServerAuthorizedIpRanges: '["my-office"]' },
+            expect: ["apiServerAuthorizedIpRanges", '"my-office"', "CIDR range"],
+        },
+        {
+            name: "a private cluster without a way in",
+            stack: "prod",
+            raw: { apiServerPrivate: "true", apiServerAuthorizedIpRanges: "[]" },
+            expect: ["runnerSubnetCidr", "apiServerPrivate", "inside the VNet"],
+        },
+        {
+            name: "a NAT gateway and a route to a firewall at once",
+            stack: "prod",
+            raw: { egressFirewallIp: "10.0.1.4" },
+            expect: ["egressFirewallIp", '"10.0.1.4"', "NAT gateway", '"firewall"'],
+        },
+        {
+            name: "a firewall egress without its IP",
+            raw: { egressType: "firewall" },
+            expect: ["egressFirewallIp", "is not set", "private IP"],
+        },
+        {
+            name: "prod without Entra ID",
+            stack: "prod",
+            raw: { entraIdEnabled: "false", disableLocalAccounts: "false" },
+            count: 2,
+            expect: ["entraIdEnabled: false", "disableLocalAccounts: false", "prod", "Entra ID"],
+        },
+        {
+            name: "prod with local accounts on",
+            stack: "prod",
+            raw: { disableLocalAccounts: "false" },
+            expect: ["disableLocalAccounts", "false", "prod"],
+        },
+        {
+            name: "prod without an admin group",
+            stack: "prod",
+            raw: { entraAdminGroupObjectIds: "[]" },
+            expect: ["disableLocalAccounts", "entraAdminGroupObjectIds"],
+        },
+        {
+            name: "prod's API server open to anyone",
+            stack: "prod",
+            raw: { apiServerAuthorizedIpRanges: "[]" },
+            expect: ["apiServerAuthorizedIpRanges", "[]", "prod", "apiServerPrivate"],
+        },
+        {
+            name: "prod with public Key Vaults",
+            stack: "prod",
+            raw: { keyVaultPublicNetworkAccess: "true", keyVaultNetworkAclMode: "allow" },
+            expect: ["keyVaultPublicNetworkAccess", "true", "prod", "private endpoints"],
+        },
+        {
+            name: "vaults with neither a public nor a private endpoint",
+            raw: { keyVaultPublicNetworkAccess: "false" },
+            expect: ["keyVaultPublicNetworkAccess", "false", "keyVaultPrivateEndpoints"],
+        },
+        {
+            name: "an API server subnet smaller than /28",
+            raw: { apiServerVnetIntegration: "true", apiServerSubnetCidr: "10.240.9.0/29" },
+            expect: ["apiServerSubnetCidr", '"10.240.9.0/29"', "/28"],
+        },
+        {
+            name: "an existing registry without its ID",
+            raw: { registryMode: "existing" },
+            expect: ["registryId", "registryMode", "ARM resource ID"],
+        },
+        {
+            name: "a registry ID that is not one",
+            raw: { registryMode: "existing", registryId: "myacr" },
+            expect: ["registryId", '"myacr"', "Microsoft.ContainerRegistry/registries"],
+        },
+        {
+            name: "an egress type that does not exist",
+            raw: { egressType: "nat" },
+            expect: ["egressType", '"nat"', "loadBalancer, natGateway, firewall"],
+        },
+    ]);
+});
