@@ -106,10 +106,12 @@ describe("local stack (existing cluster, no Azure)", () => {
     });
 
     describe("the same in-cluster program as dev", () => {
-        it("has dev's Kubernetes resources, with two Kubernetes Secrets in place of the CSI driver and its SecretProviderClasses", () => {
+        it("has dev's Kubernetes resources, with two Kubernetes Secrets in place of the CSI driver, its SecretProviderClasses and the Reloader that rotation needs", () => {
             const local = kubernetesNames(run, "local");
             const devNames = kubernetesNames(dev, "dev");
             assert.deepEqual([...devNames].filter((n) => !local.has(n)).sort(), [
+                "kubernetes:core/v1:Namespace platform-ns-reloader",
+                `${T.release} reloader`,
                 `${T.release} secrets-store-csi`,
                 `${T.spc} app-secrets`,
                 `${T.spc} ingress-tls`,

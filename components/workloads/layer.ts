@@ -96,6 +96,7 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
                       imageRepository: image.repository,
                       imageTag: image.tag,
                       sizing: sizingFor(cfg.environment),
+                      highAvailability: cfg.highAvailability,
                       vaultRole: name,
                       vaultCredsPath: vaultDatabase.credsPath,
                       mongoHost: mongo.host,
