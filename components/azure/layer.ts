@@ -6,13 +6,16 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { NAME_SUFFIX_LENGTH, type PlatformConfig } from "../config";
+import { appNamespace, NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, type PlatformConfig } from "../config";
 import { APP_SECRET_KEYS, VAULT_INIT_PLACEHOLDER, type AppSecretName, type ClusterFoundation, type KeyVaultSecrets } from "../foundation";
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
+import { AuditAlerts } from "./auditAlerts";
+import { ClusterDiagnostics, controlPlaneCategories } from "./clusterDiagnostics";
 import { KeyVault } from "./keyVault";
 import { Monitoring } from "./monitoring";
+import { PodSecurityPolicy } from "./podSecurityPolicy";
 import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER } from "./roles";
 import { UnsealKey } from "./unsealKey";
 import { WorkloadIdentity } from "./workloadIdentity";
@@ -77,9 +80,26 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         tenantId: client.tenantId,
         settings: cfg.cluster,
         workspaceId: monitoring.workspaceId,
+        azurePolicy: cfg.governance.azurePolicy !== undefined,
+        defender: cfg.governance.defender,
         tags,
         protect,
     });
+
+    // Who did what on the control plane, and (prod) the pod security initiative the add-on enforces.
+    const diagnostics = new ClusterDiagnostics("aks-diagnostics", {
+        clusterId: cluster.clusterId,
+        workspaceId: monitoring.workspaceId,
+        categories: controlPlaneCategories(cfg.monitoring),
+    });
+    if (cfg.governance.azurePolicy) {
+        new PodSecurityPolicy("pod-security", {
+            clusterId: cluster.clusterId,
+            effect: cfg.governance.azurePolicy.effect,
+            // Its pods' istio-init needs NET_ADMIN (docs/operations.md, "Pod security").
+            denyExemptNamespaces: [appNamespace(cfg.environment)],
+        });
+    }
 
     // Key Vault names are global across Azure; a suffix fixed in state keeps them unique and stable.
     const suffix = new random.RandomString("kv-suffix", {
@@ -103,6 +123,17 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const appVault = new KeyVault("app-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.appVaultStem}-${suffix}` });
     // Vault's unseal key lives apart from application secrets, so no application role can reach it.
     const unsealVault = new KeyVault("unseal-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.unsealVaultStem}-${suffix}` });
+
+    new AuditAlerts("audit-alerts", {
+        ...common,
+        workspaceId: monitoring.workspaceId,
+        namePrefix: `${cfg.namePrefix}-${cfg.environment}`,
+        auditTable: diagnostics.auditTable,
+        vaultNamespace: VAULT_NAMESPACE,
+        unsealVaultName: unsealVault.vaultName,
+        receiver: cfg.monitoring.alertReceiver,
+        tags,
+    });
 
     const unsealKey = new UnsealKey("unseal-key", {
         vaultName: unsealVault.vaultName,
