@@ -9,6 +9,7 @@ import type { PlatformLayer } from "../platform/layer";
 import { ArgoCd } from "./argocd";
 import { Microservice, sizingFor } from "./microservice";
 import { MongoDb, mongoStorageFor } from "./mongodb";
+import { NetworkPolicies } from "./networkPolicies";
 import { MeshTrafficPolicy, type MeshService } from "./trafficPolicy";
 import { VaultDatabaseConfig } from "./vaultDatabase";
 
@@ -31,6 +32,7 @@ export interface WorkloadsLayer {
     readonly services: readonly Microservice[];
     readonly traffic: MeshTrafficPolicy;
     readonly argocd?: ArgoCd;
+    readonly networkPolicies: NetworkPolicies;
 }
 
 export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFoundation, platform: PlatformLayer): WorkloadsLayer {
@@ -144,5 +146,11 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         provider,
     });
 
-    return { mongo, vaultDatabase, services, traffic, argocd };
+    // Default deny in the namespaces the platform's traffic crosses, and an allow per flow (NETWORK_FLOWS).
+    const networkPolicies = new NetworkPolicies("netpol", {
+        namespaces: { app: appNs, vault: vaultNs, ingress: platform.ingressGateway.namespace, argocd: argocd?.namespace },
+        provider,
+    });
+
+    return { mongo, vaultDatabase, services, traffic, argocd, networkPolicies };
 }
