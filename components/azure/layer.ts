@@ -13,6 +13,7 @@ import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
 import { AuditAlerts } from "./auditAlerts";
 import { ClusterDiagnostics, controlPlaneCategories } from "./clusterDiagnostics";
+import { BackupStorage, type BackupContainer } from "./backupStorage";
 import { KeyVault } from "./keyVault";
 import { Monitoring } from "./monitoring";
 import { PodSecurityPolicy } from "./podSecurityPolicy";
@@ -32,6 +33,14 @@ export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey:
 /** Key Vault secrets (unseal vault) the prod Vault initialisation Job writes. */
 export const VAULT_INIT_SECRETS = { rootToken: "vault-root-token", recoveryKeys: "vault-recovery-keys" } as const;
 
+/**
+ * The containers of the stack's backup storage account: the one place a kind of backup is added, with
+ * the retention its config gives. The account exists only when there is one.
+ */
+export function backupContainers(_cfg: PlatformConfig): BackupContainer[] {
+    return [];
+}
+
 /** The Azure resources, and the foundation the in-cluster layers stand on: AKS's provider and Key Vault. */
 export interface AzureLayer extends ClusterFoundation {
     readonly provider: k8s.Provider;
@@ -50,6 +59,8 @@ export interface AzureLayer extends ClusterFoundation {
     readonly ingressTlsIdentity: WorkloadIdentity;
     /** The Vault initialisation Job's identity: writes the two VAULT_INIT_SECRETS (prod only). */
     readonly vaultInitIdentity?: WorkloadIdentity;
+    /** The backup storage account, when backupContainers(cfg) lists any container. */
+    readonly backupStorage?: BackupStorage;
 }
 
 export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
@@ -134,6 +145,19 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         receiver: cfg.monitoring.alertReceiver,
         tags,
     });
+
+    const containers = backupContainers(cfg);
+    const backupStorage =
+        containers.length > 0
+            ? new BackupStorage("backups", {
+                  ...common,
+                  accountName: pulumi.interpolate`${cfg.names.backupStorageStem}${suffix}`,
+                  containers,
+                  zoneRedundant: cfg.highAvailability,
+                  tags,
+                  protect,
+              })
+            : undefined;
 
     const unsealKey = new UnsealKey("unseal-key", {
         vaultName: unsealVault.vaultName,
@@ -270,5 +294,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         appSecretsIdentity,
         ingressTlsIdentity,
         vaultInitIdentity,
+        backupStorage,
     };
 }
