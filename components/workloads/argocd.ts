@@ -6,7 +6,8 @@ import { podSecurityLabels, type PodSecurity } from "../platform/podSecurity";
  * Argo CD's namespace enforces restricted: the argo-cd chart's components (server, repo-server,
  * application controller, redis and its secret-init Job) all run with runAsNonRoot, no privilege
  * escalation, capabilities dropped and the RuntimeDefault seccomp profile (argoproj/argo-helm
- * charts/argo-cd/values.yaml, `*.containerSecurityContext`).
+ * charts/argo-cd/values.yaml at argo-cd-9.5.17: each component's `containerSecurityContext`, and for
+ * redis the pod-level `redis.securityContext`).
  */
 export const ARGOCD_POD_SECURITY: PodSecurity = { enforce: "restricted" };
 
