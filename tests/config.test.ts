@@ -113,10 +113,10 @@ describe("config", () => {
             assert.equal(project.config, undefined);
         });
 
-        it("marks exactly the TLS pair secret, in the table and in template.config", () => {
+        it("marks exactly the TLS pair and the alert webhook secret, in the table and in template.config", () => {
             const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
             const secret = KEY_NAMES.filter((k) => specOf(k).secret);
-            assert.deepEqual(secret, ["ingressTlsCertificate", "ingressTlsPrivateKey"]);
+            assert.deepEqual(secret, ["alertWebhookUrl", "ingressTlsCertificate", "ingressTlsPrivateKey"]);
             assert.deepEqual(
                 Object.keys(template).filter((k) => template[k].secret),
                 secret,
@@ -310,6 +310,17 @@ describe("config", () => {
                 expect: ["entraAdminGroupObjectIds", '"admins"', "GUID"],
             },
             { name: "log retention of a week", raw: { logRetentionDays: "7" }, expect: ["logRetentionDays", "7", "30 to 730"] },
+            { name: "alert e-mail without a domain", raw: { alertEmail: "ops" }, expect: ["alertEmail", '"ops"', "e-mail address"] },
+            {
+                name: "alert webhook over plain http, not quoted back",
+                raw: { alertWebhookUrl: "http://hooks.example.com/token-abc" },
+                expect: ["alertWebhookUrl", "https URL"],
+            },
+            {
+                name: "pod security effect of warn",
+                raw: { azurePolicyEnabled: "true", podSecurityPolicyEffect: "warn" },
+                expect: ["podSecurityPolicyEffect", '"warn"', "audit, deny"],
+            },
             {
                 name: "misspelt key",
                 raw: { kubernetesVerison: "1.33" },

@@ -106,14 +106,16 @@ describe("local stack (existing cluster, no Azure)", () => {
     });
 
     describe("the same in-cluster program as dev", () => {
-        it("has dev's Kubernetes resources, with two Kubernetes Secrets in place of the CSI driver and its SecretProviderClasses, and no backups", () => {
+        it("has dev's Kubernetes resources, with two Kubernetes Secrets in place of the CSI driver, its SecretProviderClasses and the Reloader that rotation needs, and no backups", () => {
             const local = kubernetesNames(run, "local");
             const devNames = kubernetesNames(dev, "dev");
             // ... and no MongoDB backups: local has no backup storage (docs/workloads.md).
             assert.deepEqual([...devNames].filter((n) => !local.has(n)).sort(), [
                 "kubernetes:batch/v1:CronJob mongodb-backup",
                 "kubernetes:core/v1:ConfigMap mongodb-backup-script",
+                "kubernetes:core/v1:Namespace platform-ns-reloader",
                 "kubernetes:core/v1:ServiceAccount mongodb-backup-sa",
+                `${T.release} reloader`,
                 `${T.release} secrets-store-csi`,
                 `${T.spc} app-secrets`,
                 `${T.spc} ingress-tls`,

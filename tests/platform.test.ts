@@ -83,9 +83,13 @@ for (const stack of ["dev", "prod"] as const) {
             const namespaces = Object.fromEntries(
                 run.ofType(T.namespace).map((n) => [n.inputs.metadata.name, n.inputs.metadata.labels ?? {}]),
             );
-            assert.deepEqual(Object.keys(namespaces).sort(), ["istio-ingress", "istio-system", appNs, "vault"].sort());
-            assert.deepEqual(namespaces[appNs], { "istio-injection": "enabled" });
-            for (const ns of ["istio-system", "istio-ingress", "vault"]) assert.equal(namespaces[ns]["istio-injection"], undefined, ns);
+            assert.deepEqual(Object.keys(namespaces).sort(), ["istio-ingress", "istio-system", appNs, "reloader", "vault"].sort());
+            // Pod Security labels are tests/governance.test.ts's subject.
+            const own = (labels: Record<string, string>) =>
+                Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith("pod-security.kubernetes.io/")));
+            assert.deepEqual(own(namespaces[appNs]), { "istio-injection": "enabled" });
+            for (const ns of ["istio-system", "istio-ingress", "reloader", "vault"])
+                assert.equal(namespaces[ns]["istio-injection"], undefined, ns);
         });
 
         describe("charts", () => {
@@ -119,6 +123,13 @@ for (const stack of ["dev", "prod"] as const) {
                     ns: "kube-system",
                 },
                 { chart: "vault", repo: "https://helm.releases.hashicorp.com", version: "0.32.0", name: "vault", ns: "vault" },
+                {
+                    chart: "reloader",
+                    repo: "https://stakater.github.io/stakater-charts",
+                    version: "2.2.16",
+                    name: "reloader",
+                    ns: "reloader",
+                },
             ];
             for (const pin of pins) {
                 it(`${pin.chart}: ${pin.version} from ${pin.repo}, release ${pin.ns}/${pin.name}`, () => {

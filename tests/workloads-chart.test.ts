@@ -33,6 +33,7 @@ function settings(environment: Environment): MicroserviceSettings {
         mongoHost: `mongodb.${namespace}.svc.cluster.local`,
         secretProviderClass: "app-secrets",
         seedData: environment === "dev",
+        highAvailability: environment === "prod",
         env: { ASPNETCORE_ENVIRONMENT: environment === "prod" ? "Production" : "Development" },
     };
 }
@@ -135,7 +136,10 @@ describe("charts/microservice rendered by helm", function () {
 
             it("renders a Deployment and Service, no ServiceAccount (created elsewhere), and an HPA only in prod", () => {
                 const kinds = docs.map((d) => d.kind).sort();
-                const expected = environment === "prod" ? ["Deployment", "HorizontalPodAutoscaler", "Service"] : ["Deployment", "Service"];
+                const expected =
+                    environment === "prod"
+                        ? ["Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"]
+                        : ["Deployment", "Service"];
                 assert.deepEqual(kinds, expected);
                 for (const d of docs) assert.equal(d.metadata.name, "product-service");
             });
@@ -234,6 +238,42 @@ describe("charts/microservice rendered by helm", function () {
                     SEED_DATA: environment === "dev" ? "true" : "false",
                     ASPNETCORE_ENVIRONMENT: environment === "prod" ? "Production" : "Development",
                 });
+            });
+
+            it("spreads across nodes always and, in prod, across zones with a disruption budget", () => {
+                const deployment = one("Deployment");
+                const pod = deployment.spec.template.spec;
+                const selector = deployment.spec.selector.matchLabels;
+                const [preferred] = pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+                assert.equal(preferred.podAffinityTerm.topologyKey, "kubernetes.io/hostname");
+                assert.deepEqual(preferred.podAffinityTerm.labelSelector.matchLabels, selector);
+                if (environment === "prod") {
+                    assert.deepEqual(pod.topologySpreadConstraints, [
+                        {
+                            topologyKey: "topology.kubernetes.io/zone",
+                            maxSkew: 1,
+                            whenUnsatisfiable: "ScheduleAnyway",
+                            labelSelector: { matchLabels: selector },
+                            matchLabelKeys: ["pod-template-hash"],
+                        },
+                    ]);
+                    const pdb = one("PodDisruptionBudget");
+                    assert.equal(pdb.apiVersion, "policy/v1");
+                    assert.equal(pdb.spec.maxUnavailable, 1);
+                    assert.deepEqual(pdb.spec.selector.matchLabels, selector);
+                } else {
+                    assert.equal(pod.topologySpreadConstraints, undefined);
+                }
+            });
+
+            it("is rolled by Reloader when the synced Key Vault Secret changes", () => {
+                const annotations = one("Deployment").metadata.annotations ?? {};
+                assert.equal(annotations["secret.reloader.stakater.com/reload"], "keyvault-secrets");
+                // The env it must refresh is read from exactly that Secret.
+                const refs = container()
+                    .env.filter((e: any) => e.valueFrom?.secretKeyRef)
+                    .map((e: any) => e.valueFrom.secretKeyRef.name);
+                assert.deepEqual([...new Set(refs)], ["keyvault-secrets"]);
             });
 
             it("runs non-root on a read-only root filesystem with no capabilities", () => {

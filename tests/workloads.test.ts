@@ -142,6 +142,7 @@ for (const environment of ["dev", "prod"] as const) {
                         enabled: true,
                         secretProviderClass: "app-secrets",
                         secretName: "keyvault-secrets",
+                        restartOnRotation: true,
                         secretKeys: Object.values(APP_SECRET_KEYS),
                     });
                 });

@@ -45,6 +45,10 @@ export interface AksClusterArgs {
     readonly workspaceId: pulumi.Input<string>;
     /** Tags on the cluster and its data collection rule. */
     readonly tags: pulumi.Input<Record<string, string>>;
+    /** The Azure Policy add-on (Gatekeeper), which enforces policy assignments in the cluster. Default false. */
+    readonly azurePolicy?: boolean;
+    /** Defender for Containers' sensor, reporting to the workspace. Default false. */
+    readonly defender?: boolean;
     /** Keep the cluster from being deleted (prod). Default false. */
     readonly protect?: boolean;
     /** ARM ID of the control plane's user-assigned identity (it holds Network Contributor on the VNet). */
@@ -180,7 +184,12 @@ export class AksCluster extends pulumi.ComponentResource {
                 },
                 apiServerAccessProfile: apiServerAccessProfile(s.apiServer, net),
                 oidcIssuerProfile: { enabled: true },
-                securityProfile: { workloadIdentity: { enabled: true } },
+                securityProfile: {
+                    workloadIdentity: { enabled: true },
+                    defender: args.defender
+                        ? { logAnalyticsWorkspaceResourceId: args.workspaceId, securityMonitoring: { enabled: true } }
+                        : undefined,
+                },
                 aadProfile: s.entraId
                     ? {
                           managed: true,
@@ -197,6 +206,8 @@ export class AksCluster extends pulumi.ComponentResource {
                         enabled: true,
                         config: { logAnalyticsWorkspaceResourceID: args.workspaceId, useAADAuth: "true" },
                     },
+                    // Gatekeeper v3 with Azure Policy; "v2" is the add-on's config version for it.
+                    azurepolicy: { enabled: args.azurePolicy ?? false, config: args.azurePolicy ? { version: "v2" } : undefined },
                 },
                 tags: args.tags,
             },

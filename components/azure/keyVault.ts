@@ -95,6 +95,8 @@ export class KeyVault extends pulumi.ComponentResource {
                 resourceUri: vault.id,
                 workspaceId: args.auditWorkspaceId,
                 logs: [{ categoryGroup: "audit", enabled: true }],
+                // Availability, latency and request counts by result, next to who-did-what.
+                metrics: [{ category: "AllMetrics", enabled: true }],
             },
             { parent: this },
         );

@@ -6,11 +6,13 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { NAME_SUFFIX_LENGTH, type PlatformConfig } from "../config";
+import { appNamespace, NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, type PlatformConfig } from "../config";
 import { APP_SECRET_KEYS, VAULT_INIT_PLACEHOLDER, type AppSecretName, type ClusterFoundation, type KeyVaultSecrets } from "../foundation";
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
+import { AuditAlerts } from "./auditAlerts";
+import { ClusterDiagnostics, controlPlaneCategories } from "./clusterDiagnostics";
 import { BackupStorage, type BackupContainer } from "./backupStorage";
 import { ClusterIdentity } from "./clusterIdentity";
 import { KeyVault } from "./keyVault";
@@ -26,6 +28,7 @@ import {
     KEY_VAULT_SECRETS_USER,
     STORAGE_BLOB_DATA_CONTRIBUTOR,
 } from "./roles";
+import { PodSecurityPolicy } from "./podSecurityPolicy";
 import { UnsealKey } from "./unsealKey";
 import { WorkloadIdentity } from "./workloadIdentity";
 
@@ -131,6 +134,8 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         tenantId: client.tenantId,
         settings: cfg.cluster,
         workspaceId: monitoring.workspaceId,
+        azurePolicy: cfg.governance.azurePolicy !== undefined,
+        defender: cfg.governance.defender,
         tags,
         protect,
         identityId: clusterIdentity.identityId,
@@ -142,6 +147,21 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             egressIps: net.egressIps,
         },
     });
+
+    // Who did what on the control plane, and (prod) the pod security initiative the add-on enforces.
+    const diagnostics = new ClusterDiagnostics("aks-diagnostics", {
+        clusterId: cluster.clusterId,
+        workspaceId: monitoring.workspaceId,
+        categories: controlPlaneCategories(cfg.monitoring),
+    });
+    if (cfg.governance.azurePolicy) {
+        new PodSecurityPolicy("pod-security", {
+            clusterId: cluster.clusterId,
+            effect: cfg.governance.azurePolicy.effect,
+            // Its pods' istio-init needs NET_ADMIN (docs/operations.md, "Pod security").
+            denyExemptNamespaces: [appNamespace(cfg.environment)],
+        });
+    }
 
     // Key Vault names are global across Azure; a suffix fixed in state keeps them unique and stable.
     const suffix = new random.RandomString("kv-suffix", {
@@ -197,6 +217,16 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         }
     }
     const reachable = (name: pulumi.Output<string>) => pulumi.all([name, ...vaultsReachable]).apply(([n]) => n);
+    new AuditAlerts("audit-alerts", {
+        ...common,
+        workspaceId: monitoring.workspaceId,
+        namePrefix: `${cfg.namePrefix}-${cfg.environment}`,
+        auditTable: diagnostics.auditTable,
+        vaultNamespace: VAULT_NAMESPACE,
+        unsealVaultName: unsealVault.vaultName,
+        receiver: cfg.monitoring.alertReceiver,
+        tags,
+    });
 
     const containers = backupContainers(cfg);
     const backupStorage =

@@ -51,3 +51,6 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 export function appNamespace(environment: Environment): string {
     return `microservices-${environment}`;
 }
+
+/** Effects of the Azure Policy pod security initiative assignment (audit reports, deny rejects at admission). */
+export const POLICY_EFFECTS = ["audit", "deny"] as const;

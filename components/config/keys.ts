@@ -21,6 +21,7 @@ import {
     NETWORK_ACL_MODES,
     NODE_OS_UPGRADE_CHANNELS,
     REGISTRY_MODES,
+    POLICY_EFFECTS,
     UNSEAL_KEY_SIZES,
     UPGRADE_CHANNELS,
     WEEK_DAYS,
@@ -381,6 +382,57 @@ export const CONFIG_KEYS = {
         default: 30,
         description: "Log Analytics retention in days, 30-730.",
         check: (key, value) => v.checkIntRange(key, value, 30, 730),
+    },
+    kubeApiServerLogs: {
+        type: "boolean",
+        scope: "azure",
+        default: false,
+        description:
+            "Also send the cluster's kube-apiserver log to Log Analytics (verbose and billed by volume; the audit categories are always sent).",
+    },
+    kubeAuditReads: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "Send the full kube-audit category (reads included) instead of kube-audit-admin; the alert on secret reads in Vault's namespace needs it.",
+    },
+    alertEmail: {
+        type: "string",
+        scope: "azure",
+        defaultText: "none (prod needs this or alertWebhookUrl)",
+        description: "E-mail address the audit alerts' action group notifies.",
+        check: v.checkEmail,
+    },
+    alertWebhookUrl: {
+        type: "string",
+        scope: "azure",
+        secret: true,
+        defaultText: "none (prod needs this or alertEmail)",
+        description:
+            "https webhook the audit alerts' action group calls (common alert schema): `pulumi config set --secret alertWebhookUrl <url>`.",
+        check: v.checkWebhookUrl,
+    },
+    azurePolicyEnabled: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "The Azure Policy add-on (Gatekeeper) with the built-in Kubernetes pod security baseline initiative assigned to the cluster.",
+    },
+    podSecurityPolicyEffect: {
+        type: "string",
+        scope: "azure",
+        enabledBy: "azurePolicyEnabled",
+        default: "audit",
+        description: "Effect of the pod security initiative: audit (report) or deny (reject at admission; see docs/operations.md first).",
+        check: (key, value) => v.checkOneOf(key, value, POLICY_EFFECTS),
+    },
+    defenderEnabled: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description: "Microsoft Defender for Containers' sensor on the cluster, reporting to the Log Analytics workspace.",
     },
     keyVaultSku: {
         type: "string",

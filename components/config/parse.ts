@@ -5,6 +5,7 @@ import {
     appNamespace,
     cloudOf,
     ENVIRONMENTS,
+    POLICY_EFFECTS,
     PREMIUM_STORAGE_CLASS,
     SERVICE_NAMES,
     VAULT_NAMESPACE,
@@ -209,6 +210,12 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         check('meshMtlsMode: "PERMISSIVE" is not allowed for environment prod; the prod mesh requires STRICT mutual TLS');
     }
 
+    if (environment === "prod" && v.alertEmail === undefined && v.alertWebhookUrl === undefined) {
+        check(
+            "alertEmail: is not set and neither is alertWebhookUrl; environment prod sends its audit alerts to a receiver: pulumi config set alertEmail <address> (or pulumi config set --secret alertWebhookUrl <https url>)",
+        );
+    }
+
     const certificate = v.ingressTlsCertificate;
     const privateKey = v.ingressTlsPrivateKey;
     if (certificate !== undefined && privateKey !== undefined) {
@@ -280,7 +287,19 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             subnets: activeSubnets(v),
             egress: { type: v.egressType, natGatewayPublicIpCount: v.natGatewayPublicIpCount, firewallIp: v.egressFirewallIp },
         } as PlatformConfig["network"],
-        monitoring: { logRetentionDays: v.logRetentionDays },
+        monitoring: {
+            logRetentionDays: v.logRetentionDays,
+            kubeApiServerLogs: v.kubeApiServerLogs,
+            kubeAuditReads: v.kubeAuditReads,
+            alertReceiver:
+                v.alertEmail !== undefined || v.alertWebhookUrl !== undefined
+                    ? { email: v.alertEmail, webhookUrl: v.alertWebhookUrl === undefined ? undefined : pulumi.secret(v.alertWebhookUrl) }
+                    : undefined,
+        },
+        governance: {
+            azurePolicy: v.azurePolicyEnabled ? { effect: v.podSecurityPolicyEffect as (typeof POLICY_EFFECTS)[number] } : undefined,
+            defender: v.defenderEnabled,
+        },
         keyVault: {
             sku: v.keyVaultSku,
             softDeleteRetentionDays: v.keyVaultRetentionDays,

@@ -10,6 +10,7 @@ import type {
     NETWORK_ACL_MODES,
     NODE_OS_UPGRADE_CHANNELS,
     REGISTRY_MODES,
+    POLICY_EFFECTS,
     ServiceName,
     UNSEAL_KEY_SIZES,
     UPGRADE_CHANNELS,
@@ -141,7 +142,20 @@ export interface PlatformConfig {
         readonly apiServer: ApiServerConfig;
     };
     readonly network: NetworkConfig;
-    readonly monitoring: { readonly logRetentionDays: number };
+    readonly monitoring: {
+        readonly logRetentionDays: number;
+        /** Send kube-apiserver's own log besides the audit categories. */
+        readonly kubeApiServerLogs: boolean;
+        /** kube-audit (reads included) instead of kube-audit-admin. */
+        readonly kubeAuditReads: boolean;
+        /** Who the audit alerts notify; absent (dev only) means the alerts fire without notifying anyone. */
+        readonly alertReceiver?: { readonly email?: string; readonly webhookUrl?: pulumi.Output<string> };
+    };
+    readonly governance: {
+        /** Azure Policy add-on plus the pod security initiative with this effect; absent when off. */
+        readonly azurePolicy?: { readonly effect: (typeof POLICY_EFFECTS)[number] };
+        readonly defender: boolean;
+    };
     readonly keyVault: {
         readonly sku: (typeof KEY_VAULT_SKUS)[number];
         readonly softDeleteRetentionDays: number;

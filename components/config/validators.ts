@@ -278,3 +278,15 @@ export function checkArmId(key: string, value: string, type: string): string | u
         ? undefined
         : `${key}: ${show(value)} is not a ${type} resource ID; use /subscriptions/<id>/resourceGroups/<group>/providers/${type}/<name>`;
 }
+
+/** An e-mail address an action group can send to. */
+export function checkEmail(key: string, value: string): string | undefined {
+    return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)
+        ? undefined
+        : `${key}: ${show(value)} is not an e-mail address; use e.g. platform-team@example.com`;
+}
+
+/** An https webhook URL. The value is a secret (it often carries a token), so the message never quotes it. */
+export function checkWebhookUrl(key: string, value: string): string | undefined {
+    return /^https:\/\/[^\s/]+(\/\S*)?$/.test(value) ? undefined : `${key}: the value given is not an https URL; use https://<host>/<path>`;
+}

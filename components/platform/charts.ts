@@ -36,12 +36,16 @@ export const CHARTS = {
     // 0.32.0 is the last chart on Vault 1.x (0.33.0 moves to Vault 2.x); its default is Vault 1.21.2,
     // which has the workload identity fix for the azurekeyvault seal (hashicorp/vault#29717).
     vault: { chart: "vault", repo: "https://helm.releases.hashicorp.com", version: "0.32.0" },
+    // Stakater Reloader (chart 2.2.16 = Reloader v1.4.21): rolls Deployments whose referenced Secret
+    // changes, which is how Key Vault rotation reaches the services' env (docs/operations.md).
+    reloader: { chart: "reloader", repo: "https://stakater.github.io/stakater-charts", version: "2.2.16" },
 } as const satisfies Record<string, ChartPin>;
 
 /** Images set explicitly rather than left to chart defaults, so a chart bump never changes them silently. */
 export const IMAGES = {
     vault: { repository: "hashicorp/vault", tag: "1.21.2" },
     vaultK8s: { repository: "hashicorp/vault-k8s", tag: "1.7.2" },
+    reloader: { repository: "ghcr.io/stakater/reloader", tag: "v1.4.21" },
     // Azure Linux based; ships az, bash and jq (Azure/azure-cli#29830).
     azureCli: "mcr.microsoft.com/azure-cli:2.77.0",
 } as const;

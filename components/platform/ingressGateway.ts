@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceAccountRef } from "../config";
+import { zoneSpread, type ZoneSpreadConstraint } from "./availability";
 import {
     CHARTS,
     pinnedRelease,
@@ -30,6 +31,8 @@ export interface GatewayValues {
     /** `{}` renders no PodDisruptionBudget. */
     readonly podDisruptionBudget: { readonly minAvailable?: number };
     readonly service: { readonly type: "LoadBalancer" | "NodePort" };
+    /** Rendered into the gateway Deployment's pod spec (gateway values.yaml `topologySpreadConstraints`). */
+    readonly topologySpreadConstraints: readonly ZoneSpreadConstraint[];
     readonly volumes: readonly object[];
     readonly volumeMounts: readonly object[];
 }
@@ -113,6 +116,7 @@ export class IngressGateway extends pulumi.ComponentResource {
             autoscaling: { enabled: true, minReplicas: ha ? 2 : 1, maxReplicas: ha ? 5 : 2 },
             podDisruptionBudget: ha ? { minAvailable: 1 } : {},
             service: { type: args.serviceType ?? "LoadBalancer" },
+            topologySpreadConstraints: ha ? zoneSpread(INGRESS_GATEWAY_SELECTOR) : [],
             volumes: delivered.volumes,
             volumeMounts: delivered.volumeMounts,
         };

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MESH_MTLS_MODES } from "../config";
+import { zoneSpread, type ZoneSpreadConstraint } from "./availability";
 import { CHARTS, pinnedRelease, ISTIO_SECURITY_API } from "./charts";
 
 /**
@@ -31,6 +32,8 @@ export interface IstiodValues {
     readonly autoscaleMax: number;
     readonly pdb: { readonly minAvailable: number };
     readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string } };
+    /** Rendered into the istiod Deployment's pod spec (istio-discovery values.yaml `topologySpreadConstraints`). */
+    readonly topologySpreadConstraints: readonly ZoneSpreadConstraint[];
 }
 
 export interface IstioControlPlaneArgs {
@@ -81,6 +84,8 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             autoscaleMax: ha ? 5 : 2,
             pdb: { minAvailable: 1 },
             // The chart asks for 500m / 2Gi; a small dev node pool cannot spare that.
+            // istiod's pods carry `app: istiod` (istio-discovery templates/deployment.yaml).
+            topologySpreadConstraints: ha ? zoneSpread({ app: "istiod" }) : [],
             resources: ha ? { requests: { cpu: "500m", memory: "2048Mi" } } : { requests: { cpu: "100m", memory: "512Mi" } },
         };
         // istiod serves the webhooks and fills in the gateway's `image: auto`; it needs base's CRDs.

@@ -20,6 +20,8 @@ import {
 import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./ingressGateway";
 import { IstioControlPlane } from "./istio";
 import { Namespaces } from "./namespaces";
+import { ISTIO_INIT_REASON } from "./podSecurity";
+import { Reloader } from "./reloader";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
@@ -28,6 +30,8 @@ import { VaultInitJob } from "./vaultInit";
 
 /** Istio's control plane namespace; no workload identity is bound there. */
 export const ISTIO_NAMESPACE = "istio-system";
+/** Stakater Reloader's namespace (stacks with Key Vault, where the CSI driver rotates the synced Secret). */
+export const RELOADER_NAMESPACE = "reloader";
 /** The SecretProviderClass the applications mount, and the Secret it syncs (the guide's names). */
 export const APP_SECRET_PROVIDER_CLASS = "azure-keyvault-secrets";
 export const APP_SECRETS_SECRET = "keyvault-secrets";
@@ -122,6 +126,7 @@ function keyVaultPlumbing(
     source: KeyVaultSecrets,
     cfg: PlatformConfig,
     appNs: pulumi.Input<string>,
+    reloaderNs: pulumi.Input<string>,
     provider: k8s.Provider,
 ): SecretsPlumbing {
     const ids = source.identities;
@@ -137,13 +142,15 @@ function keyVaultPlumbing(
         after: csi.ready,
         provider,
     });
+    // Rotation updates the synced Secret; Reloader rolls the services that read it into env.
+    const reloader = new Reloader("reloader", { namespace: reloaderNs, watchNamespaces: [appNs], provider });
     return {
         appSecrets: {
             secretName: appSecretProviderClass.secretName,
             secretProviderClass: appSecretProviderClass.className,
             keyVault: { vaultName: source.appVaultName, tenantId: source.tenantId, clientId: ids.appSecrets.clientId },
             // Pods mounting the class need the driver, the class, and their identity's roles on the secrets.
-            ready: [...csi.ready, appSecretProviderClass, ...ids.appSecrets.ready],
+            ready: [...csi.ready, appSecretProviderClass, ...ids.appSecrets.ready, reloader.release],
         },
         appClientId: ids.appSecrets.clientId,
         ingressTls: {
@@ -249,13 +256,41 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
 
     const namespaces = new Namespaces("platform-ns", {
         namespaces: [
-            { name: ISTIO_NAMESPACE },
-            // The gateway's pods are injected by their own label (the chart sets it).
-            { name: ingressNs },
+            {
+                name: ISTIO_NAMESPACE,
+                podSecurity: {
+                    enforce: "baseline",
+                    reason: "the istiod chart's pods set no seccomp profile of their own; restricted is audited and warned",
+                },
+            },
+            // The gateway's pods are injected by their own label (the chart sets it); the gateway
+            // injection template adds no istio-init, so baseline holds here.
+            {
+                name: ingressNs,
+                podSecurity: {
+                    enforce: "baseline",
+                    reason: "the gateway chart lowers net.ipv4.ip_unprivileged_port_start by a pod sysctl (allowed from baseline) and sets no seccomp profile",
+                },
+            },
             // Vault stays out of the mesh: raft and the seal need no sidecar, and Jobs would hang on one.
             // Vault's raft volumes (prod) and MongoDB's live in these two: they outlive the stack in prod.
-            { name: vaultNs, retainOnDelete: cfg.protectStatefulResources },
-            { name: appNs, labels: { "istio-injection": "enabled" }, retainOnDelete: cfg.protectStatefulResources },
+            {
+                name: vaultNs,
+                retainOnDelete: cfg.protectStatefulResources,
+                podSecurity: {
+                    enforce: "baseline",
+                    reason: "vault-helm's server and injector pods drop no capabilities and set no seccomp profile (chart 0.32.0 defaults); the program's Jobs there are restricted",
+                },
+            },
+            {
+                name: appNs,
+                labels: { "istio-injection": "enabled" },
+                retainOnDelete: cfg.protectStatefulResources,
+                podSecurity: { enforce: "privileged", reason: ISTIO_INIT_REASON },
+            },
+            ...(foundation.secrets.kind === "keyvault"
+                ? [{ name: RELOADER_NAMESPACE, podSecurity: { enforce: "restricted" as const } }]
+                : []),
         ],
         provider,
         retainedProvider: foundation.retainedObjectsProvider,
@@ -272,7 +307,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
     const source = foundation.secrets;
     const secrets =
         source.kind === "keyvault"
-            ? keyVaultPlumbing(source, cfg, namespaces.name(appNs), provider)
+            ? keyVaultPlumbing(source, cfg, namespaces.name(appNs), namespaces.name(RELOADER_NAMESPACE), provider)
             : kubernetesPlumbing(source, namespaces.name(appNs), provider);
 
     const appServiceAccounts = new WorkloadServiceAccounts("app", {

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { podSecurityLabels, type PodSecurity } from "./podSecurity";
 
 /** One namespace and its labels. */
 export interface NamespaceSpec {
@@ -7,6 +8,8 @@ export interface NamespaceSpec {
     readonly name: string;
     /** Labels, e.g. istio-injection: enabled. Default none. */
     readonly labels?: Readonly<Record<string, string>>;
+    /** Pod Security Admission level enforced, with the reason where it is below restricted. */
+    readonly podSecurity: PodSecurity;
     /**
      * Keep the namespace when the stack is destroyed. Deleting a namespace deletes its volume claims,
      * and AKS's storage classes then delete the disks, whatever the claims' own retainOnDelete says.
@@ -37,7 +40,7 @@ export class Namespaces extends pulumi.ComponentResource {
             if (spec.name in names) throw new Error(`namespace ${spec.name} is listed twice`);
             const namespace = new k8s.core.v1.Namespace(
                 `${name}-${spec.name}`,
-                { metadata: { name: spec.name, labels: { ...spec.labels } } },
+                { metadata: { name: spec.name, labels: { ...spec.labels, ...podSecurityLabels(spec.podSecurity, spec.name) } } },
                 {
                     parent: this,
                     provider: spec.retainOnDelete ? (args.retainedProvider ?? args.provider) : args.provider,

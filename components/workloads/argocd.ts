@@ -1,5 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { podSecurityLabels, type PodSecurity } from "../platform/podSecurity";
+
+/**
+ * Argo CD's namespace enforces restricted: the argo-cd chart's components (server, repo-server,
+ * application controller, redis and its secret-init Job) all run with runAsNonRoot, no privilege
+ * escalation, capabilities dropped and the RuntimeDefault seccomp profile (argoproj/argo-helm
+ * charts/argo-cd/values.yaml at argo-cd-9.5.17: each component's `containerSecurityContext`, and for
+ * redis the pod-level `redis.securityContext`).
+ */
+export const ARGOCD_POD_SECURITY: PodSecurity = { enforce: "restricted" };
 
 /**
  * The argo-cd chart, pinned. 9.5.17 is a published 9.5 release (Argo CD 3.4 line); the value keys below
@@ -130,7 +140,12 @@ export class ArgoCd extends pulumi.ComponentResource {
         const projectName = args.projectName ?? SERVICES_PROJECT;
         const labels = { "app.kubernetes.io/part-of": "argocd" };
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace ?? ARGOCD_NAMESPACE } }, child);
+        const nsName = args.namespace ?? ARGOCD_NAMESPACE;
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: nsName, labels: podSecurityLabels(ARGOCD_POD_SECURITY, nsName) } },
+            child,
+        );
         const ns = namespace.metadata.name;
 
         const release = new k8s.helm.v3.Release(

@@ -11,6 +11,7 @@ import { ArgoCd } from "./argocd";
 import { Microservice, sizingFor } from "./microservice";
 import { MongoBackup } from "./mongoBackup";
 import { MongoDb, mongoStorageFor } from "./mongodb";
+import { NetworkPolicies } from "./networkPolicies";
 import { MeshTrafficPolicy, type MeshService } from "./trafficPolicy";
 import { VaultDatabaseConfig } from "./vaultDatabase";
 
@@ -35,6 +36,7 @@ export interface WorkloadsLayer {
     readonly services: readonly Microservice[];
     readonly traffic: MeshTrafficPolicy;
     readonly argocd?: ArgoCd;
+    readonly networkPolicies: NetworkPolicies;
 }
 
 export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFoundation, platform: PlatformLayer): WorkloadsLayer {
@@ -103,6 +105,7 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
                       imageRepository: image.repository,
                       imageTag: image.tag,
                       sizing: sizingFor(cfg.environment),
+                      highAvailability: cfg.highAvailability,
                       vaultRole: name,
                       vaultCredsPath: vaultDatabase.credsPath,
                       mongoHost: mongo.host,
@@ -150,7 +153,13 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         provider,
     });
 
-    return { mongo, mongoBackup, vaultDatabase, services, traffic, argocd };
+    // Default deny in the namespaces the platform's traffic crosses, and an allow per flow (NETWORK_FLOWS).
+    const networkPolicies = new NetworkPolicies("netpol", {
+        namespaces: { app: appNs, vault: vaultNs, ingress: platform.ingressGateway.namespace, argocd: argocd?.namespace },
+        provider,
+    });
+
+    return { mongo, mongoBackup, vaultDatabase, services, traffic, argocd, networkPolicies };
 }
 
 /** The backup CronJob, where the foundation has somewhere to put the dumps (the Azure layer's storage). */

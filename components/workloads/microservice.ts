@@ -181,6 +181,8 @@ export interface MicroserviceArgs {
     readonly version?: pulumi.Input<string>;
     /** Extra plain env variables, e.g. PRODUCT_SERVICE_URL. No secrets: they land in Helm values. Default none. */
     readonly env?: pulumi.Input<Readonly<Record<string, pulumi.Input<string>>>>;
+    /** A PodDisruptionBudget and zone spread (prod). Anti-affinity across nodes is on either way. Default: false. */
+    readonly highAvailability?: pulumi.Input<boolean>;
     /** Seconds Helm waits for the rollout before failing (and rolling back). Default: 600. */
     readonly timeoutSeconds?: number;
     /** The chart's directory. Default: the repository's charts/microservice. */
@@ -231,7 +233,12 @@ export function microserviceValues(s: MicroserviceSettings) {
         },
         seedData: s.seedData ?? false,
         extraEnv: [...secretEnv, ...Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value }))],
-        secretsStore: csi ? { enabled: true, secretProviderClass: s.secretProviderClass, secretName, secretKeys } : { enabled: false },
+        podDisruptionBudget: { enabled: s.highAvailability ?? false, maxUnavailable: 1 },
+        zoneSpread: { enabled: s.highAvailability ?? false },
+        podAntiAffinity: { enabled: true },
+        secretsStore: csi
+            ? { enabled: true, secretProviderClass: s.secretProviderClass, secretName, secretKeys, restartOnRotation: true }
+            : { enabled: false },
     };
 }
 

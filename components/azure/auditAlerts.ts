@@ -1,0 +1,185 @@
+import * as monitor from "@pulumi/azure-native/monitor";
+import * as pulumi from "@pulumi/pulumi";
+
+/** One scheduled-query alert: what it watches, the table it reads and its KQL (docs/operations.md, "Audit trail"). */
+export interface AuditAlert {
+    /** Short name; the rule is `<component>-<name>`. */
+    readonly name: string;
+    readonly description: string;
+    /** 0 critical ... 4 verbose. */
+    readonly severity: 0 | 1 | 2 | 3 | 4;
+    /** The one Log Analytics table the query reads. */
+    readonly table: string;
+    readonly query: string;
+}
+
+export interface AuditAlertFacts {
+    /** AKSAudit (reads collected) or AKSAuditAdmin (writes only). */
+    readonly auditTable: "AKSAudit" | "AKSAuditAdmin";
+    /** HashiCorp Vault's namespace. */
+    readonly vaultNamespace: string;
+    /** Name of the Key Vault holding the unseal key. */
+    readonly unsealVaultName: string;
+}
+
+const kql = (...lines: string[]) => lines.join("\n");
+
+/**
+ * The alerts, pure so that a test checks each query against the committed table schema. A secret-read
+ * alert needs the get/list events that only kube-audit carries, so it exists only with AKSAudit.
+ */
+export function auditAlerts(f: AuditAlertFacts): AuditAlert[] {
+    const ns = JSON.stringify(f.vaultNamespace);
+    const alerts: AuditAlert[] = [];
+    if (f.auditTable === "AKSAudit") {
+        alerts.push({
+            name: "vault-secret-reads",
+            description: `A person or a workload outside the platform read a Secret in namespace ${f.vaultNamespace}.`,
+            severity: 2,
+            table: "AKSAudit",
+            query: kql(
+                "AKSAudit",
+                `| where ObjectRef.resource == "secrets" and ObjectRef.namespace == ${ns}`,
+                '| where Verb in ("get", "list", "watch")',
+                // Helm's release records (Pulumi reads them on every up) and the platform's own controllers.
+                '| where not(tostring(ObjectRef.name) startswith "sh.helm.release.")',
+                '| where not(tostring(User.username) startswith "system:serviceaccount:kube-system:")',
+                `| where tostring(User.username) != "system:serviceaccount:${f.vaultNamespace}:vault-agent-injector"`,
+                "| project TimeGenerated, Verb, SecretName = tostring(ObjectRef.name), UserName = tostring(User.username), SourceIps",
+            ),
+        });
+    }
+    alerts.push(
+        {
+            name: "vault-pod-exec",
+            description: `Someone opened a shell (exec or attach) in a pod of namespace ${f.vaultNamespace}.`,
+            severity: 1,
+            table: f.auditTable,
+            query: kql(
+                f.auditTable,
+                `| where ObjectRef.resource == "pods" and ObjectRef.namespace == ${ns}`,
+                '| where ObjectRef.subresource in ("exec", "attach")',
+                "| project TimeGenerated, Verb, PodName = tostring(ObjectRef.name), UserName = tostring(User.username), SourceIps, Code = toint(ResponseStatus.code)",
+            ),
+        },
+        {
+            name: "unseal-key-failures",
+            description: `Key Vault ${f.unsealVaultName} refused to get or unwrap with Vault's unseal key: Vault pods cannot unseal.`,
+            severity: 1,
+            table: "AzureDiagnostics",
+            query: kql(
+                "AzureDiagnostics",
+                '| where ResourceProvider == "MICROSOFT.KEYVAULT" and Category == "AuditEvent"',
+                `| where Resource =~ ${JSON.stringify(f.unsealVaultName)}`,
+                '| where OperationName in ("KeyUnwrap", "KeyGet") and httpStatusCode_d >= 400',
+                "| project TimeGenerated, OperationName, ResultSignature, httpStatusCode_d, CallerIPAddress, id_s",
+            ),
+        },
+        {
+            name: "vault-sealed-or-peer-lost",
+            description: "A Vault server logged that it is sealed or that it lost contact with a raft peer or the quorum.",
+            severity: 1,
+            table: "ContainerLogV2",
+            query: kql(
+                "ContainerLogV2",
+                `| where PodNamespace == ${ns} and ContainerName == "vault"`,
+                '| where tostring(LogMessage) has_any ("vault is sealed", "failed to contact quorum", "failed to heartbeat to")',
+                "| summarize Lines = count(), Sample = take_any(tostring(LogMessage)) by PodName",
+            ),
+        },
+    );
+    return alerts;
+}
+
+/** Who an action group notifies: an e-mail address, a webhook, or both. */
+export interface AlertReceiver {
+    readonly email?: string;
+    /** Secret: webhook URLs usually carry a token. */
+    readonly webhookUrl?: pulumi.Input<string>;
+}
+
+export interface AuditAlertsArgs {
+    readonly resourceGroupName: pulumi.Input<string>;
+    readonly location: pulumi.Input<string>;
+    /** The Log Analytics workspace the rules query. */
+    readonly workspaceId: pulumi.Input<string>;
+    /** Name stem of the action group and rules. */
+    readonly namePrefix: string;
+    readonly auditTable: AuditAlertFacts["auditTable"];
+    readonly vaultNamespace: string;
+    readonly unsealVaultName: pulumi.Input<string>;
+    /** Who is notified; absent (dev only, config rejects it in prod) means the alerts fire in the portal only. */
+    readonly receiver?: AlertReceiver;
+    readonly tags: pulumi.Input<Record<string, string>>;
+}
+
+/** An action group and one scheduled-query rule per audit alert, every five minutes over the workspace. */
+export class AuditAlerts extends pulumi.ComponentResource {
+    /** ARM ID of the action group; absent without a receiver. */
+    readonly actionGroupId?: pulumi.Output<string>;
+
+    constructor(name: string, args: AuditAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:azure:AuditAlerts", name, {}, opts);
+        const receiver = args.receiver;
+        const group =
+            receiver &&
+            new monitor.ActionGroup(
+                `${name}-receivers`,
+                {
+                    actionGroupName: `${args.namePrefix}-audit`,
+                    resourceGroupName: args.resourceGroupName,
+                    // Action groups are global resources.
+                    location: "Global",
+                    // At most 12 characters: the sender name of e-mails.
+                    groupShortName: "audit",
+                    enabled: true,
+                    emailReceivers: receiver.email ? [{ name: "email", emailAddress: receiver.email, useCommonAlertSchema: true }] : [],
+                    webhookReceivers: receiver.webhookUrl
+                        ? [{ name: "webhook", serviceUri: pulumi.secret(receiver.webhookUrl), useCommonAlertSchema: true }]
+                        : [],
+                    tags: args.tags,
+                },
+                { parent: this, additionalSecretOutputs: ["webhookReceivers"] },
+            );
+
+        // The unseal alert's query names the vault, an output; the set of rules does not depend on it.
+        const facts = { auditTable: args.auditTable, vaultNamespace: args.vaultNamespace };
+        const queries = pulumi.output(args.unsealVaultName).apply((unsealVaultName) => auditAlerts({ ...facts, unsealVaultName }));
+        auditAlerts({ ...facts, unsealVaultName: "" }).forEach((alert, i) => {
+            const query = queries.apply((all) => all[i].query);
+            new monitor.ScheduledQueryRule(
+                `${name}-${alert.name}`,
+                {
+                    ruleName: `${args.namePrefix}-${alert.name}`,
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    kind: "LogAlert",
+                    description: alert.description,
+                    severity: alert.severity,
+                    enabled: true,
+                    scopes: [args.workspaceId],
+                    evaluationFrequency: "PT5M",
+                    windowSize: "PT5M",
+                    criteria: {
+                        allOf: [
+                            {
+                                query,
+                                timeAggregation: "Count",
+                                operator: "GreaterThan",
+                                threshold: 0,
+                                failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
+                            },
+                        ],
+                    },
+                    // Each event is its own signal: nothing resolves an exec or a read.
+                    autoMitigate: false,
+                    actions: { actionGroups: group ? [group.id] : [] },
+                    tags: args.tags,
+                },
+                { parent: this },
+            );
+        });
+        this.actionGroupId = group?.id;
+        this.registerOutputs({ actionGroupId: this.actionGroupId });
+    }
+}
