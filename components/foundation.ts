@@ -50,7 +50,15 @@ export interface KeyVaultSecrets {
     readonly unsealVaultName: pulumi.Output<string>;
     readonly unsealKeyName: pulumi.Output<string>;
     /** Key Vault secret names the prod Vault initialisation Job writes. */
-    readonly vaultInitSecrets: { readonly rootToken: string; readonly recoveryKeys: string };
+    readonly vaultInitSecrets: { readonly recoveryKeys: string };
+    /**
+     * Vault's listener TLS (ha with TLS): the Key Vault secrets (unseal vault) of the CA, the server
+     * certificate chain and its key, which Vault's own identity reads, and the CA certificate (public).
+     */
+    readonly vaultTls?: {
+        readonly secretNames: { readonly caCertificate: string; readonly certificate: string; readonly privateKey: string };
+        readonly caCertificate: pulumi.Output<string>;
+    };
     readonly identities: {
         /** The applications: Key Vault Secrets User on the four application secrets. */
         readonly appSecrets: BoundWorkloadIdentity;

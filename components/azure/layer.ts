@@ -6,7 +6,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { NAME_SUFFIX_LENGTH, type PlatformConfig } from "../config";
+import { NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, VAULT_RELEASE, type PlatformConfig } from "../config";
 import { APP_SECRET_KEYS, VAULT_INIT_PLACEHOLDER, type AppSecretName, type ClusterFoundation, type KeyVaultSecrets } from "../foundation";
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
@@ -15,6 +15,7 @@ import { KeyVault } from "./keyVault";
 import { Monitoring } from "./monitoring";
 import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER } from "./roles";
 import { UnsealKey } from "./unsealKey";
+import { VAULT_TLS_SECRETS, VaultTls } from "./vaultTls";
 import { WorkloadIdentity } from "./workloadIdentity";
 
 // Shared with the stack without Azure; kept importable from here, where the secrets are created.
@@ -26,8 +27,8 @@ export const MONGO_ROOT_PASSWORD_SECRET = "mongodb-root-password";
 /** Key Vault secrets (application vault) holding the ingress gateway's PEM certificate and key. */
 export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey: "ingress-tls-key" } as const;
 
-/** Key Vault secrets (unseal vault) the prod Vault initialisation Job writes. */
-export const VAULT_INIT_SECRETS = { rootToken: "vault-root-token", recoveryKeys: "vault-recovery-keys" } as const;
+/** Key Vault secret (unseal vault) the prod Vault initialisation Job writes: the recovery keys, no root token. */
+export const VAULT_INIT_SECRETS = { recoveryKeys: "vault-recovery-keys" } as const;
 
 /** The Azure resources, and the foundation the in-cluster layers stand on: AKS's provider and Key Vault. */
 export interface AzureLayer extends ClusterFoundation {
@@ -47,6 +48,8 @@ export interface AzureLayer extends ClusterFoundation {
     readonly ingressTlsIdentity: WorkloadIdentity;
     /** The Vault initialisation Job's identity: writes the two VAULT_INIT_SECRETS (prod only). */
     readonly vaultInitIdentity?: WorkloadIdentity;
+    /** Vault's internal CA and listener certificate (ha with TLS). */
+    readonly vaultTls?: VaultTls;
 }
 
 export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
@@ -127,13 +130,28 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         generated: ["database-password", "api-key", MONGO_ROOT_PASSWORD_SECRET],
     });
 
+    // Vault's listener certificate (ha with TLS): kept in Vault's own Key Vault, read by Vault's identity.
+    const vaultTls = cfg.vault.tls
+        ? new VaultTls("vault-tls", {
+              release: VAULT_RELEASE,
+              namespace: VAULT_NAMESPACE,
+              replicas: cfg.vault.replicas,
+              vaultName: unsealVault.vaultName,
+              resourceGroupName: group.name,
+          })
+        : undefined;
+
     const identityArgs = { ...common, issuerUrl: cluster.oidcIssuerUrl, subscriptionId: client.subscriptionId, tags };
     const vaultUnsealIdentity = new WorkloadIdentity("vault-unseal-id", {
         ...identityArgs,
         identityName: `${cfg.namePrefix}-${cfg.environment}-vault-unseal`,
         subjects: cfg.identities.vaultUnseal,
-        // On the key itself, not the vault: the seal can touch nothing else.
-        roles: [{ roleId: KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, scope: unsealKey.keyId }],
+        roles: [
+            // On the key itself, not the vault: the seal can touch nothing else.
+            { roleId: KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, scope: unsealKey.keyId },
+            // The CSI driver mounts the listener's certificate, key and CA as this identity: one each.
+            ...Object.values(vaultTls?.secretIds ?? {}).map((scope) => ({ roleId: KEY_VAULT_SECRETS_USER, scope })),
+        ],
     });
     const appSecretsIdentity = new WorkloadIdentity("app-secrets-id", {
         ...identityArgs,
@@ -219,6 +237,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             unsealVaultName: unsealVault.vaultName,
             unsealKeyName: unsealKey.keyName,
             vaultInitSecrets: VAULT_INIT_SECRETS,
+            vaultTls: vaultTls && { secretNames: VAULT_TLS_SECRETS, caCertificate: vaultTls.caCertificate },
             identities: {
                 appSecrets: appSecretsIdentity,
                 ingressTls: ingressTlsIdentity,
@@ -239,5 +258,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         appSecretsIdentity,
         ingressTlsIdentity,
         vaultInitIdentity,
+        vaultTls,
     };
 }

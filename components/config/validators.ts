@@ -168,6 +168,15 @@ export function checkRelativePath(key: string, value: string): string | undefine
         : `${key}: ${show(value)} is not allowed; use a path relative to the repository root, e.g. argocd/apps/dev`;
 }
 
+/** A five-field cron schedule (minute hour day-of-month month day-of-week) of numbers, ranges, steps, lists and *. */
+export function checkCronSchedule(key: string, value: string): string | undefined {
+    const field = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+    const fields = value.trim().split(/\s+/);
+    return fields.length === 5 && fields.every((f) => field.test(f))
+        ? undefined
+        : `${key}: ${show(value)} is not a cron schedule; use five fields (minute hour day-of-month month day-of-week), e.g. "0 */6 * * *"`;
+}
+
 /** Vault's recovery key split: 1 of 1, or a threshold from 2 up to the number of shares (at most 10). */
 export function checkRecoverySplit(shares: number, threshold: number): string | undefined {
     const bad = checkIntRange("vaultRecoveryShares", shares, 1, 10);

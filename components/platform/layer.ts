@@ -8,7 +8,7 @@
 // cluster (and, for Vault, its identity) exists; only the gateway waits for istiod and its certificate.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appNamespace, singleServiceAccount as single, type PlatformConfig, type ServiceAccountRef } from "../config";
+import { appNamespace, singleServiceAccount as single, VAULT_NAMESPACE, type PlatformConfig, type ServiceAccountRef } from "../config";
 import {
     APP_SECRET_KEYS,
     type AppSecretName,
@@ -23,14 +23,19 @@ import { Namespaces } from "./namespaces";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
-import { HashiCorpVault, type VaultSealArgs } from "./vault";
+import { ZoneRedundantStorageClass } from "./storageClass";
+import { HashiCorpVault, type HashiCorpVaultArgs, type VaultSealArgs } from "./vault";
+import { VaultCaBundle } from "./vaultCa";
 import { VaultInitJob } from "./vaultInit";
+import { VAULT_BOOTSTRAP_POLICIES, VAULT_BOOTSTRAP_ROLES, VAULT_TOKEN_AUDIENCE } from "./vaultPolicies";
 
 /** Istio's control plane namespace; no workload identity is bound there. */
 export const ISTIO_NAMESPACE = "istio-system";
 /** The SecretProviderClass the applications mount, and the Secret it syncs (the guide's names). */
 export const APP_SECRET_PROVIDER_CLASS = "azure-keyvault-secrets";
 export const APP_SECRETS_SECRET = "keyvault-secrets";
+/** The SecretProviderClass (Vault's namespace) that mounts Vault's listener certificate, key and CA. */
+export const VAULT_TLS_PROVIDER_CLASS = "vault-tls";
 
 /** How the application secrets reach the services' pods. */
 export interface AppSecretsDelivery {
@@ -48,18 +53,27 @@ export interface AppSecretsDelivery {
     readonly ready: pulumi.Resource[];
 }
 
-/** A Vault token allowed to configure auth methods, secrets engines and policies, as a Job reads it. */
-export interface VaultAdminToken {
-    /** Secret in Vault's namespace, and its key, holding the token. */
-    readonly secret: { readonly name: pulumi.Input<string>; readonly key: string };
-    /**
-     * When the token lives in Key Vault (prod): the SecretProviderClass a pod mounts so that the CSI driver
-     * creates the Secret, and the service account allowed to read it. Absent for a plain Secret.
-     */
-    readonly fromKeyVault?: { readonly secretProviderClass: string; readonly serviceAccountName: string };
-    /** What must exist before a pod reads the token: the Secret, or the SecretProviderClass it mounts. */
-    readonly ready: readonly pulumi.Resource[];
-}
+/**
+ * How the workloads' Vault configuration authenticates: the dev server's fixed root token from a Secret
+ * (dev: an in-memory server that forgets every auth method on restart), or Kubernetes auth as the
+ * bootstrapped vault-configure role (ha: no root token exists after the initialisation).
+ */
+export type VaultAdminAuth =
+    | {
+          readonly kind: "token";
+          /** Secret in Vault's namespace, and its key, holding the token. */
+          readonly secret: { readonly name: pulumi.Input<string>; readonly key: string };
+          readonly ready: readonly pulumi.Resource[];
+      }
+    | {
+          readonly kind: "kubernetes";
+          /** Kubernetes-auth role, the service account (Vault's namespace) it is bound to, and the token audience. */
+          readonly role: string;
+          readonly serviceAccountName: pulumi.Output<string>;
+          readonly audience: string;
+          /** The service account, and the initialisation that created the role. */
+          readonly ready: readonly pulumi.Resource[];
+      };
 
 export interface PlatformLayer {
     readonly namespaces: Namespaces;
@@ -78,10 +92,12 @@ export interface PlatformLayer {
     /** Host the ingress gateway serves. */
     readonly ingressHost: string;
     readonly vault: HashiCorpVault;
+    /** The internal CA as a Secret in Vault's and the applications' namespaces (ha with TLS). */
+    readonly vaultCa?: VaultCaBundle;
     /** The prod initialisation Job; absent where Vault runs in dev mode. */
     readonly vaultInit?: VaultInitJob;
-    /** The token the workloads' Vault configuration Job uses. */
-    readonly vaultToken: VaultAdminToken;
+    /** How the workloads' Vault configuration authenticates. */
+    readonly vaultAdmin: VaultAdminAuth;
 }
 
 /** The one namespace a binding's service accounts live in. */
@@ -112,6 +128,15 @@ interface SecretsPlumbing {
     readonly vaultSeal?: VaultSealArgs;
     /** Absent without Key Vault, or where no initialisation identity exists (dev). */
     readonly vaultInitStore?: VaultInitStore;
+    /** Vault's listener TLS through the CSI driver (ha with TLS); absent otherwise. */
+    readonly vaultTls?: VaultTlsPlumbing;
+}
+
+/** Vault's TLS as the platform layer wires it: the server's CSI mount and the CA its clients trust. */
+interface VaultTlsPlumbing {
+    readonly server: NonNullable<HashiCorpVaultArgs["tls"]>;
+    /** The internal CA certificate (public PEM). */
+    readonly caCertificate: pulumi.Output<string>;
 }
 
 /**
@@ -122,6 +147,7 @@ function keyVaultPlumbing(
     source: KeyVaultSecrets,
     cfg: PlatformConfig,
     appNs: pulumi.Input<string>,
+    vaultNs: pulumi.Input<string>,
     provider: k8s.Provider,
 ): SecretsPlumbing {
     const ids = source.identities;
@@ -137,7 +163,31 @@ function keyVaultPlumbing(
         after: csi.ready,
         provider,
     });
+    // The listener's certificate, key and CA as files in the server pods, read as Vault's own identity;
+    // no Kubernetes Secret holds the key (the class syncs none).
+    const tlsSource = source.vaultTls;
+    const vaultTlsClass =
+        tlsSource &&
+        new KeyVaultSecretProviderClass("vault-tls", {
+            className: VAULT_TLS_PROVIDER_CLASS,
+            namespace: vaultNs,
+            keyVaultName: source.unsealVaultName,
+            tenantId: source.tenantId,
+            clientId: ids.vaultUnseal.clientId,
+            objects: Object.values(tlsSource.secretNames).map((objectName) => ({ objectName, key: objectName })),
+            after: csi.ready,
+            provider,
+        });
     return {
+        vaultTls: tlsSource &&
+            vaultTlsClass && {
+                server: {
+                    secretProviderClass: vaultTlsClass.className,
+                    files: tlsSource.secretNames,
+                    ready: [...csi.ready, vaultTlsClass],
+                },
+                caCertificate: tlsSource.caCertificate,
+            },
         appSecrets: {
             secretName: appSecretProviderClass.secretName,
             secretProviderClass: appSecretProviderClass.className,
@@ -189,17 +239,12 @@ function kubernetesPlumbing(source: KubernetesSecrets, appNs: pulumi.Input<strin
 }
 
 /**
- * The token the Vault configuration Job uses. dev mode: the dev server's root token, put in a Secret (it
- * is the chart's fixed dev token, but still a credential). ha: the root token the initialisation Job
- * stored in Key Vault, synced by the CSI driver through the vault-init identity (the one allowed to read it).
+ * dev: the dev server's root token ("root", the chart's fixed dev token, still a credential) in a
+ * Secret. ha: the vault-configure service account, which the initialisation's Kubernetes-auth role is
+ * bound to; no Secret holds any Vault token.
  */
-function vaultAdminToken(
-    cfg: PlatformConfig,
-    store: VaultInitStore | undefined,
-    vaultNs: pulumi.Input<string>,
-    provider: k8s.Provider,
-): VaultAdminToken {
-    if (cfg.vault.mode === "dev") {
+function vaultAdminAuth(vaultInit: VaultInitJob | undefined, vaultNs: pulumi.Input<string>, provider: k8s.Provider): VaultAdminAuth {
+    if (!vaultInit) {
         const secret = new k8s.core.v1.Secret(
             "vault-dev-root-token",
             {
@@ -209,27 +254,21 @@ function vaultAdminToken(
             },
             { provider },
         );
-        return { secret: { name: secret.metadata.name, key: "token" }, ready: [secret] };
+        return { kind: "token", secret: { name: secret.metadata.name, key: "token" }, ready: [secret] };
     }
-    if (!store) throw new Error("Vault in ha mode needs the vault-init identity to read its root token");
-    const tokenClass = new KeyVaultSecretProviderClass("vault-root-token", {
-        className: "vault-root-token",
-        namespace: vaultNs,
-        keyVaultName: store.keyVaultName,
-        tenantId: store.tenantId,
-        clientId: store.identity.clientId,
-        objects: [{ objectName: store.secretNames.rootToken, key: "token" }],
-        secretName: "vault-root-token",
-        after: store.secretsStoreReady,
-        provider,
-    });
+    const { role, serviceAccount } = VAULT_BOOTSTRAP_ROLES.configure;
+    const account = new k8s.core.v1.ServiceAccount(
+        "vault-configure-sa",
+        // No API token is mounted: the Job projects its own, with Vault's audience.
+        { metadata: { name: serviceAccount, namespace: vaultNs }, automountServiceAccountToken: false },
+        { provider },
+    );
     return {
-        secret: { name: tokenClass.secretName, key: "token" },
-        fromKeyVault: {
-            secretProviderClass: tokenClass.className,
-            serviceAccountName: single(cfg.identities.vaultInit, "identities.vaultInit").name,
-        },
-        ready: [tokenClass],
+        kind: "kubernetes",
+        role,
+        serviceAccountName: account.metadata.name,
+        audience: VAULT_TOKEN_AUDIENCE,
+        ready: [account, vaultInit],
     };
 }
 
@@ -272,7 +311,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
     const source = foundation.secrets;
     const secrets =
         source.kind === "keyvault"
-            ? keyVaultPlumbing(source, cfg, namespaces.name(appNs), provider)
+            ? keyVaultPlumbing(source, cfg, namespaces.name(appNs), namespaces.name(vaultNs), provider)
             : kubernetesPlumbing(source, namespaces.name(appNs), provider);
 
     const appServiceAccounts = new WorkloadServiceAccounts("app", {
@@ -293,16 +332,43 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         provider,
     });
 
-    const vault = new HashiCorpVault("vault", {
-        namespace: namespaces.name(vaultNs),
-        mode: cfg.vault.mode,
-        replicas: cfg.vault.replicas,
-        storageClass: cfg.vault.storageClass,
-        serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
-        seal: secrets.vaultSeal,
-        protect: cfg.protectStatefulResources,
-        provider,
-    });
+    if (secrets.vaultTls && vaultNs !== VAULT_NAMESPACE)
+        throw new Error(`identities.vaultUnseal: Vault's certificate names namespace ${VAULT_NAMESPACE}, not ${vaultNs}`);
+    if (cfg.vault.mode === "ha" && cfg.vault.tls && !secrets.vaultTls)
+        throw new Error("Vault in ha mode with TLS needs its certificate in Key Vault (the Azure layer's VaultTls)");
+    const raftStorage =
+        cfg.vault.mode === "ha"
+            ? new ZoneRedundantStorageClass("vault-raft-storage", {
+                  className: cfg.vault.storageClass,
+                  retain: cfg.protectStatefulResources,
+                  provider,
+              })
+            : undefined;
+    const vault = new HashiCorpVault(
+        "vault",
+        {
+            namespace: namespaces.name(vaultNs),
+            mode: cfg.vault.mode,
+            replicas: cfg.vault.replicas,
+            storageClass: cfg.vault.storageClass,
+            serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
+            seal: secrets.vaultSeal,
+            tls: secrets.vaultTls?.server,
+            zoneSpread: cfg.highAvailability ? "DoNotSchedule" : "ScheduleAnyway",
+            protect: cfg.protectStatefulResources,
+            provider,
+        },
+        { dependsOn: raftStorage ? [raftStorage] : [] },
+    );
+    // The CA every Vault client verifies against, beside the Jobs (Vault's namespace) and the
+    // applications' agents (vault.hashicorp.com/tls-secret mounts a Secret of the pod's namespace).
+    const vaultCa = secrets.vaultTls
+        ? new VaultCaBundle("vault-ca", {
+              caCertificate: secrets.vaultTls.caCertificate,
+              namespaces: { vault: namespaces.name(vaultNs), app: namespaces.name(appNs) },
+              provider,
+          })
+        : undefined;
 
     let vaultInit: VaultInitJob | undefined;
     if (cfg.vault.mode === "ha") {
@@ -317,10 +383,16 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             clientId: store.identity.clientId,
             keyVaultName: store.keyVaultName,
             secretNames: store.secretNames,
+            bootstrap: {
+                policies: VAULT_BOOTSTRAP_POLICIES,
+                roles: Object.values(VAULT_BOOTSTRAP_ROLES),
+                audience: VAULT_TOKEN_AUDIENCE,
+            },
+            caSecret: vaultCa?.secret,
             peerAddresses: vault.peerAddresses,
             recoveryShares: cfg.vault.recoveryShares,
             recoveryThreshold: cfg.vault.recoveryThreshold,
-            after: [vault.release, ...store.identity.ready],
+            after: [vault.release, ...store.identity.ready, ...(vaultCa ? [vaultCa] : [])],
             provider,
         });
     }
@@ -336,7 +408,8 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         ingressGateway,
         ingressHost: cfg.ingress.host,
         vault,
+        vaultCa,
         vaultInit,
-        vaultToken: vaultAdminToken(cfg, secrets.vaultInitStore, namespaces.name(vaultNs), provider),
+        vaultAdmin: vaultAdminAuth(vaultInit, namespaces.name(vaultNs), provider),
     };
 }

@@ -10,6 +10,10 @@ import { WorkloadServiceAccounts } from "./serviceAccounts";
 /** The initialisation script, kept in the repository and checked with shellcheck (tests/platform-scripts.test.ts). */
 export const VAULT_INIT_SCRIPT_FILE = "vault-init.sh";
 export const VAULT_INIT_SCRIPT = path.join(SCRIPTS_DIR, VAULT_INIT_SCRIPT_FILE);
+/** What the init phase runs with the new root token, shipped beside it (and usable by hand: break glass). */
+export const VAULT_BOOTSTRAP_SCRIPT_FILE = "vault-bootstrap.sh";
+/** Where a Job mounts Vault's CA Secret. */
+const CA_DIR = "/vault/ca";
 
 export interface VaultInitJobArgs {
     /** Namespace of Vault and of the Job. */
@@ -18,10 +22,22 @@ export interface VaultInitJobArgs {
     readonly serviceAccount: ServiceAccountRef;
     /** Client ID of the init identity (Key Vault Secrets Officer on the two secrets below only). */
     readonly clientId: pulumi.Input<string>;
-    /** Key Vault that receives the recovery keys and root token. */
+    /** Key Vault that receives the recovery keys. */
     readonly keyVaultName: pulumi.Input<string>;
-    /** Names of the Key Vault secrets for the root token and the recovery keys. */
-    readonly secretNames: { readonly rootToken: string; readonly recoveryKeys: string };
+    /** Name of the Key Vault secret for the recovery keys (no root token is kept). */
+    readonly secretNames: { readonly recoveryKeys: string };
+    /**
+     * What scripts/vault-bootstrap.sh writes with the new root token before revoking it: policies by
+     * name (HCL), and the Kubernetes-auth roles (policy of the same name) bound to one service account
+     * each in Vault's namespace, accepting tokens of `audience`.
+     */
+    readonly bootstrap: {
+        readonly policies: Readonly<Record<string, string>>;
+        readonly roles: readonly { readonly role: string; readonly serviceAccount: string }[];
+        readonly audience: string;
+    };
+    /** Secret (Vault's namespace) and key of the CA to verify an https Vault against. Default none (http). */
+    readonly caSecret?: { readonly name: string; readonly key: string };
     /**
      * Every raft peer's address, the first one first: initialisation happens there (the others join
      * it), and only when every peer reports "not initialised".
@@ -37,8 +53,9 @@ export interface VaultInitJobArgs {
 }
 
 /**
- * Initialises a new HA Vault once, without a manual `kubectl exec`: a Job runs scripts/vault-init.sh in
- * three containers of one pod. Two images are used because no single official image has both tools:
+ * Initialises a new HA Vault once, without a manual `kubectl exec`, bootstraps it (audit device,
+ * Kubernetes auth, the configuration's and snapshots' policies and roles) and revokes the root token:
+ * a Job runs scripts/vault-init.sh in three containers of one pod. Two images are used because no single official image has both tools:
  * `vault operator init` runs in the Vault image, `az login --federated-token` and `az keyvault secret
  * set` in the Azure CLI image; they hand the init output over through an in-memory emptyDir that
  * lives as long as the pod. A preflight container first proves the identity can reach the two secrets,
@@ -71,13 +88,19 @@ export class VaultInitJob extends pulumi.ComponentResource {
         // (and does nothing on an initialised Vault).
         const script = new k8s.core.v1.ConfigMap(
             `${name}-script`,
-            { metadata: { namespace: args.namespace }, data: jobScriptFiles(VAULT_INIT_SCRIPT_FILE) },
+            {
+                metadata: { namespace: args.namespace },
+                data: {
+                    ...jobScriptFiles(VAULT_INIT_SCRIPT_FILE),
+                    ...jobScriptFiles(VAULT_BOOTSTRAP_SCRIPT_FILE),
+                    ...Object.fromEntries(Object.entries(args.bootstrap.policies).map(([policy, text]) => [`${policy}.hcl`, text])),
+                },
+            },
             child,
         );
 
         const keyVaultEnv: k8s.types.input.core.v1.EnvVar[] = [
             { name: "KEY_VAULT_NAME", value: args.keyVaultName },
-            { name: "ROOT_TOKEN_SECRET", value: args.secretNames.rootToken },
             { name: "RECOVERY_KEYS_SECRET", value: args.secretNames.recoveryKeys },
             { name: "PLACEHOLDER", value: VAULT_INIT_PLACEHOLDER },
         ];
@@ -92,6 +115,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
                 { name: "script", mountPath: "/scripts", readOnly: true },
                 { name: "work", mountPath: "/work" },
                 { name: "tmp", mountPath: "/tmp" },
+                ...(args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : []),
             ],
             // The Azure CLI (Python) is the hungriest of the three.
             resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
@@ -143,6 +167,14 @@ export class VaultInitJob extends pulumi.ComponentResource {
                                     { name: "VAULT_PEERS", value: pulumi.output(args.peerAddresses).apply((peers) => peers.join(" ")) },
                                     { name: "RECOVERY_SHARES", value: String(args.recoveryShares) },
                                     { name: "RECOVERY_THRESHOLD", value: String(args.recoveryThreshold) },
+                                    { name: "POLICY_DIR", value: "/scripts" },
+                                    {
+                                        name: "BOOTSTRAP_ROLES",
+                                        value: args.bootstrap.roles.map((r) => `${r.role}:${r.serviceAccount}`).join(" "),
+                                    },
+                                    { name: "ROLE_NAMESPACE", value: args.namespace },
+                                    { name: "TOKEN_AUDIENCE", value: args.bootstrap.audience },
+                                    ...(args.caSecret ? [{ name: "VAULT_CACERT", value: `${CA_DIR}/${args.caSecret.key}` }] : []),
                                 ]),
                             ],
                             containers: [phase("store", IMAGES.azureCli, keyVaultEnv)],
@@ -151,6 +183,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
                                 // Memory-backed: the init output never touches a node's disk.
                                 { name: "work", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
                                 { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                                ...(args.caSecret ? [{ name: "vault-ca", secret: { secretName: args.caSecret.name } }] : []),
                             ],
                         },
                     },
