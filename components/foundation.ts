@@ -59,6 +59,15 @@ export interface KeyVaultSecrets {
         readonly secretNames: { readonly caCertificate: string; readonly certificate: string; readonly privateKey: string };
         readonly caCertificate: pulumi.Output<string>;
     };
+    /**
+     * Where the prod raft snapshots go: the backup storage account and its container, and the identity
+     * allowed to write there (Storage Blob Data Contributor on the container). Absent in dev.
+     */
+    readonly vaultSnapshots?: {
+        readonly accountName: pulumi.Output<string>;
+        readonly containerName: string;
+        readonly identity: BoundWorkloadIdentity;
+    };
     readonly identities: {
         /** The applications: Key Vault Secrets User on the four application secrets. */
         readonly appSecrets: BoundWorkloadIdentity;

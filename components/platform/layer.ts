@@ -27,6 +27,7 @@ import { ZoneRedundantStorageClass } from "./storageClass";
 import { HashiCorpVault, type HashiCorpVaultArgs, type VaultSealArgs } from "./vault";
 import { VaultCaBundle } from "./vaultCa";
 import { VaultInitJob } from "./vaultInit";
+import { VaultSnapshotCronJob } from "./vaultSnapshot";
 import { VAULT_BOOTSTRAP_POLICIES, VAULT_BOOTSTRAP_ROLES, VAULT_TOKEN_AUDIENCE } from "./vaultPolicies";
 
 /** Istio's control plane namespace; no workload identity is bound there. */
@@ -96,6 +97,8 @@ export interface PlatformLayer {
     readonly vaultCa?: VaultCaBundle;
     /** The prod initialisation Job; absent where Vault runs in dev mode. */
     readonly vaultInit?: VaultInitJob;
+    /** The prod raft snapshot CronJob; absent elsewhere. */
+    readonly vaultSnapshot?: VaultSnapshotCronJob;
     /** How the workloads' Vault configuration authenticates. */
     readonly vaultAdmin: VaultAdminAuth;
 }
@@ -130,6 +133,8 @@ interface SecretsPlumbing {
     readonly vaultInitStore?: VaultInitStore;
     /** Vault's listener TLS through the CSI driver (ha with TLS); absent otherwise. */
     readonly vaultTls?: VaultTlsPlumbing;
+    /** Where raft snapshots go (prod); absent otherwise. */
+    readonly vaultSnapshots?: KeyVaultSecrets["vaultSnapshots"];
 }
 
 /** Vault's TLS as the platform layer wires it: the server's CSI mount and the CA its clients trust. */
@@ -179,6 +184,7 @@ function keyVaultPlumbing(
             provider,
         });
     return {
+        vaultSnapshots: source.vaultSnapshots,
         vaultTls: tlsSource &&
             vaultTlsClass && {
                 server: {
@@ -397,6 +403,26 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         });
     }
 
+    // Raft snapshots to Azure Storage (prod), once the initialisation has created their role.
+    const snapshots = secrets.vaultSnapshots;
+    if (snapshots && single(ids.vaultSnapshot, "identities.vaultSnapshot").name !== VAULT_BOOTSTRAP_ROLES.snapshot.serviceAccount)
+        throw new Error(`identities.vaultSnapshot: Vault's snapshot role is bound to ${VAULT_BOOTSTRAP_ROLES.snapshot.serviceAccount}`);
+    const vaultSnapshot =
+        vaultInit && snapshots
+            ? new VaultSnapshotCronJob("vault-snapshot", {
+                  namespace: namespaces.name(vaultNs),
+                  serviceAccount: single(ids.vaultSnapshot, "identities.vaultSnapshot"),
+                  clientId: snapshots.identity.clientId,
+                  storage: { accountName: snapshots.accountName, containerName: snapshots.containerName },
+                  schedule: cfg.vault.snapshot.schedule,
+                  vaultAddress: vault.adminAddress,
+                  vaultRole: VAULT_BOOTSTRAP_ROLES.snapshot.role,
+                  audience: VAULT_TOKEN_AUDIENCE,
+                  caSecret: vaultCa?.secret,
+                  after: [vaultInit, ...snapshots.identity.ready, ...(vaultCa ? [vaultCa] : [])],
+                  provider,
+              })
+            : undefined;
     return {
         namespaces,
         appNamespace: appNs,
@@ -410,6 +436,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         vault,
         vaultCa,
         vaultInit,
+        vaultSnapshot,
         vaultAdmin: vaultAdminAuth(vaultInit, namespaces.name(vaultNs), provider),
     };
 }

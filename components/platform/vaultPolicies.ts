@@ -30,7 +30,7 @@ const write = ["create", "read", "update"];
  * Kubernetes auth and the database engine, and writes the services' policies and roles; it cannot
  * touch the two bootstrapped policies or roles (deny wins over every grant), read credentials, delete
  * anything, or reach sys/ beyond these paths. Writing policies is inherently powerful: that is why the
- * role is bound to one service account in Vault's namespace, with a 15-minute token.
+ * role is bound to one service account in Vault's namespace, with a 30-minute token.
  */
 export const VAULT_CONFIGURE_POLICY = hcl([
     { path: "sys/auth", capabilities: ["read"] },
