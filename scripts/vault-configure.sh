@@ -16,7 +16,8 @@
 #   4. secrets engine `database/`: enable if absent; connection `mongodb` (MongoDB plugin, root user from
 #      env); role DB_ROLE issuing users with readWrite on DB_NAME, TTLs DEFAULT_TTL / MAX_TTL
 #   5. per service: a policy allowing read on database/creds/DB_ROLE, and a Kubernetes-auth role bound to
-#      the service's own service account in APP_NAMESPACE with that policy
+#      the service's own service account in APP_NAMESPACE with that policy (and, with APP_TOKEN_AUDIENCE,
+#      accepting only tokens of that audience)
 #
 # POSIX sh, not bash: it runs in the official Vault image, which is Alpine with busybox sh and no bash or
 # jq. Nothing secret is printed or passed as a command-line argument: the token is read by the CLI from
@@ -44,6 +45,7 @@ DB_CONNECTION="${DB_CONNECTION:-mongodb}"
 DEFAULT_TTL="${DEFAULT_TTL:-1h}"
 MAX_TTL="${MAX_TTL:-24h}"
 AUTH_TOKEN_TTL="${AUTH_TOKEN_TTL:-1h}"
+APP_TOKEN_AUDIENCE="${APP_TOKEN_AUDIENCE:-}"
 KUBERNETES_SERVICE_PORT="${KUBERNETES_SERVICE_PORT:-443}"
 WAIT_ATTEMPTS="${WAIT_ATTEMPTS:-120}"
 WAIT_SECONDS="${WAIT_SECONDS:-5}"
@@ -149,9 +151,11 @@ configure_database() {
 # configure_service ROLE SERVICE_ACCOUNT: policy ROLE and Kubernetes-auth role ROLE for one service.
 configure_service() {
     printf 'path "database/creds/%s" {\n  capabilities = ["read"]\n}\n' "$DB_ROLE" | vault policy write "$1" - >/dev/null
+    # shellcheck disable=SC2086 # one word or none
     vault write "auth/kubernetes/role/$1" \
         bound_service_account_names="$2" \
         bound_service_account_namespaces="$APP_NAMESPACE" \
+        ${APP_TOKEN_AUDIENCE:+audience=$APP_TOKEN_AUDIENCE} \
         token_policies="$1" \
         token_ttl="$AUTH_TOKEN_TTL" >/dev/null
     log "policy and auth role $1 for ${APP_NAMESPACE}/$2"

@@ -242,6 +242,15 @@ describe("scripts/vault-configure.sh", () => {
         assert.deepEqual(enables(), []);
     });
 
+    it("with APP_TOKEN_AUDIENCE, each service's role accepts only tokens of that audience", () => {
+        assert.equal(configure({ APP_TOKEN_AUDIENCE: "vault" }).status, 0);
+        assert.ok(
+            lines(path.join(fake, "vault.log")).includes(
+                "write auth/kubernetes/role/product-service bound_service_account_names=product-service bound_service_account_namespaces=microservices-dev audience=vault token_policies=product-service token_ttl=1h",
+            ),
+        );
+    });
+
     it("refuses to start with neither a token nor a Kubernetes-auth role", () => {
         const r = configure({ VAULT_TOKEN: "" });
         assert.notEqual(r.status, 0);

@@ -206,6 +206,7 @@ describe("VaultDatabaseConfig: re-running on change", () => {
             maxTtl: "24h",
             auth: "token:t/k",
             caSecret: "",
+            appTokenAudience: "",
         };
         assert.notEqual(configHash(settings), configHash({ ...settings, script: "b" }));
         assert.equal(configHash(settings), configHash({ ...settings }));

@@ -224,7 +224,10 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         case "tls:index/selfSignedCert:SelfSignedCert":
             return { id: name, extra: { certPem: TEST_TLS.certificate } };
         case "tls:index/certRequest:CertRequest":
-            return { id: name, extra: { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${name}\n-----END CERTIFICATE REQUEST-----\n` } };
+            return {
+                id: name,
+                extra: { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${name}\n-----END CERTIFICATE REQUEST-----\n` },
+            };
         // Signed by the CA in caCertPem: the mock answers with the test certificate, as for SelfSignedCert.
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { id: name, extra: { certPem: TEST_TLS.certificate } };

@@ -350,22 +350,19 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
                   provider,
               })
             : undefined;
-    const vault = new HashiCorpVault(
-        "vault",
-        {
-            namespace: namespaces.name(vaultNs),
-            mode: cfg.vault.mode,
-            replicas: cfg.vault.replicas,
-            storageClass: cfg.vault.storageClass,
-            serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
-            seal: secrets.vaultSeal,
-            tls: secrets.vaultTls?.server,
-            zoneSpread: cfg.highAvailability ? "DoNotSchedule" : "ScheduleAnyway",
-            protect: cfg.protectStatefulResources,
-            provider,
-        },
-        { dependsOn: raftStorage ? [raftStorage] : [] },
-    );
+    const vault = new HashiCorpVault("vault", {
+        namespace: namespaces.name(vaultNs),
+        mode: cfg.vault.mode,
+        replicas: cfg.vault.replicas,
+        storageClass: cfg.vault.storageClass,
+        serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
+        seal: secrets.vaultSeal,
+        tls: secrets.vaultTls?.server,
+        zoneSpread: cfg.highAvailability ? "DoNotSchedule" : "ScheduleAnyway",
+        after: raftStorage ? [raftStorage] : [],
+        protect: cfg.protectStatefulResources,
+        provider,
+    });
     // The CA every Vault client verifies against, beside the Jobs (Vault's namespace) and the
     // applications' agents (vault.hashicorp.com/tls-secret mounts a Secret of the pod's namespace).
     const vaultCa = secrets.vaultTls

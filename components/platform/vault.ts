@@ -166,6 +166,8 @@ export interface HashiCorpVaultArgs {
      * pod waits rather than share a zone with another voter beyond the skew) or ScheduleAnyway.
      */
     readonly zoneSpread: "DoNotSchedule" | "ScheduleAnyway";
+    /** What else must exist first, e.g. the raft volumes' StorageClass. Default none. */
+    readonly after?: readonly pulumi.Resource[];
     /** Keep the release from being deleted (prod). Default false. */
     readonly protect?: boolean;
     /** Kubernetes provider of the target cluster. */
@@ -284,7 +286,7 @@ export class HashiCorpVault extends pulumi.ComponentResource {
 
         // The seal unwraps Vault's root key at every start: the pods need their federated credential
         // and the key's role assignment before they run.
-        const sealReady = [...(seal?.identityReady ?? []), ...(tls?.ready ?? [])];
+        const sealReady = [...(seal?.identityReady ?? []), ...(tls?.ready ?? []), ...(args.after ?? [])];
         this.release = pinnedRelease(
             name,
             CHARTS.vault,

@@ -72,7 +72,12 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
             { name: "work", mountPath: "/work" },
             { name: "tmp", mountPath: "/tmp" },
         ];
-        const container = (phase: string, image: string, env: k8s.types.input.core.v1.EnvVar[], extraMounts: k8s.types.input.core.v1.VolumeMount[] = []) => ({
+        const container = (
+            phase: string,
+            image: string,
+            env: k8s.types.input.core.v1.EnvVar[],
+            extraMounts: k8s.types.input.core.v1.VolumeMount[] = [],
+        ) => ({
             name: phase,
             image,
             command: ["/bin/sh", `/scripts/${VAULT_SNAPSHOT_SCRIPT_FILE}`, phase],
@@ -129,7 +134,9 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                                 { name: "VAULT_ADDR", value: args.vaultAddress },
                                                 { name: "VAULT_AUTH_ROLE", value: args.vaultRole },
                                                 { name: "VAULT_AUTH_JWT_FILE", value: `${TOKEN_DIR}/token` },
-                                                ...(args.caSecret ? [{ name: "VAULT_CACERT", value: `${CA_DIR}/${args.caSecret.key}` }] : []),
+                                                ...(args.caSecret
+                                                    ? [{ name: "VAULT_CACERT", value: `${CA_DIR}/${args.caSecret.key}` }]
+                                                    : []),
                                             ],
                                             [
                                                 { name: "vault-token", mountPath: TOKEN_DIR, readOnly: true },
@@ -151,7 +158,15 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                         {
                                             name: "vault-token",
                                             projected: {
-                                                sources: [{ serviceAccountToken: { audience: args.audience, expirationSeconds: 600, path: "token" } }],
+                                                sources: [
+                                                    {
+                                                        serviceAccountToken: {
+                                                            audience: args.audience,
+                                                            expirationSeconds: 600,
+                                                            path: "token",
+                                                        },
+                                                    },
+                                                ],
                                             },
                                         },
                                         ...(args.caSecret ? [{ name: "vault-ca", secret: { secretName: args.caSecret.name } }] : []),

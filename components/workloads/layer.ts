@@ -62,6 +62,8 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         auth: platform.vaultAdmin,
         authReady: platform.vaultAdmin.ready,
         caSecret: platform.vaultCa?.secret,
+        // ha: the agents log in with a projected token of Vault's audience, and the roles require it.
+        appTokenAudience: platform.vaultAdmin.kind === "kubernetes" ? platform.vaultAdmin.audience : undefined,
         // A dev-mode Vault starts empty after every restart: keep configuring it (docs/operations.md).
         reconcileSeconds: cfg.vault.mode === "dev" ? DEV_VAULT_RECONCILE_SECONDS : undefined,
         mongoHost: mongo.host,
@@ -112,6 +114,7 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
                       vaultCredsPath: vaultDatabase.credsPath,
                       mongoHost: mongo.host,
                       vaultCaSecret: platform.vaultCa?.secret.name,
+                      vaultTokenAudience: platform.vaultAdmin.kind === "kubernetes" ? platform.vaultAdmin.audience : undefined,
                       secretProviderClass: appSecrets.secretProviderClass,
                       keyVaultSecretName: appSecrets.secretName,
                       // The lab seeds sample data outside prod.

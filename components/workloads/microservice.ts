@@ -81,6 +81,8 @@ export const VAULT_DB_CREDS_PATH = "database/creds/microservices-role";
 export const VAULT_SECRET_FILE = "mongodb";
 /** Where the Vault agent mounts the vault.hashicorp.com/tls-secret Secret (hashicorp/vault-k8s, agent-inject/agent). */
 export const VAULT_AGENT_TLS_DIR = "/vault/tls";
+/** The chart's projected token volume for the agent (values vaultAgent.tokenAudience). */
+export const VAULT_AGENT_TOKEN_VOLUME = "vault-token";
 /** Port of the Vault API, kept out of the Istio sidecar (see microserviceValues). */
 export const VAULT_PORT = 8200;
 /** Port of each service's Kubernetes Service (the lab's services answer on 80). */
@@ -175,6 +177,11 @@ export interface MicroserviceArgs {
      */
     readonly vaultCaSecret?: pulumi.Input<string>;
     /**
+     * Audience of the projected token the Vault agent logs in with (its Kubernetes-auth role accepts only
+     * that audience). Default none: the pod's default service account token.
+     */
+    readonly vaultTokenAudience?: pulumi.Input<string>;
+    /**
      * SecretProviderClass (in `namespace`) the CSI volume mounts, as the service account's workload
      * identity. Default: none, no CSI volume and no workload identity label: keyVaultSecretName is then
      * a plain Kubernetes Secret (a stack without Azure), read into env all the same.
@@ -238,6 +245,8 @@ export function microserviceValues(s: MicroserviceSettings) {
             // redirected to a proxy that is not listening it cannot log in (hashicorp/vault-k8s#41).
             // The port stays outside the proxy; with TLS the agent's traffic is encrypted end to end to Vault.
             "traffic.sidecar.istio.io/excludeOutboundPorts": String(VAULT_PORT),
+            // vault-k8s mounts the named projected volume into its agent containers and logs in with its token.
+            ...(s.vaultTokenAudience ? { "vault.hashicorp.com/agent-service-account-token-volume-name": VAULT_AGENT_TOKEN_VOLUME } : {}),
             ...(s.vaultCaSecret
                 ? {
                       "vault.hashicorp.com/tls-secret": s.vaultCaSecret,
@@ -245,6 +254,7 @@ export function microserviceValues(s: MicroserviceSettings) {
                   }
                 : {}),
         },
+        vaultAgent: { tokenAudience: s.vaultTokenAudience ?? "" },
         seedData: s.seedData ?? false,
         extraEnv: [...secretEnv, ...Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value }))],
         secretsStore: csi ? { enabled: true, secretProviderClass: s.secretProviderClass, secretName, secretKeys } : { enabled: false },

@@ -64,6 +64,8 @@ export interface VaultDatabaseConfigArgs {
           };
     /** Secret (in vaultNamespace) and key of the CA an https Vault is verified against. Default none (http). */
     readonly caSecret?: SecretKeyRef;
+    /** The audience the services' Kubernetes-auth roles require of their agents' tokens. Default none. */
+    readonly appTokenAudience?: string;
     /** MongoDB service host, e.g. mongodb.<app namespace>.svc.cluster.local. */
     readonly mongoHost: pulumi.Input<string>;
     /** MongoDB port. Default: 27017. */
@@ -117,6 +119,7 @@ export interface VaultConfigureSettings {
     /** "token:<secret>/<key>" or "kubernetes:<role>:<serviceaccount>:<audience>", plus the CA's Secret. */
     readonly auth: string;
     readonly caSecret: string;
+    readonly appTokenAudience: string;
 }
 
 /** A short, stable hash of everything that changes what the Job does (the MongoDB password excepted). */
@@ -203,6 +206,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 maxTtl,
                 auth: authSetting,
                 caSecret: caSetting,
+                appTokenAudience: args.appTokenAudience ?? "",
             }));
         const jobName = settings.apply((s) => `${name}-${configHash(s)}`);
 
@@ -242,6 +246,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                     valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
                 },
                 { name: "APP_NAMESPACE", value: args.appNamespace },
+                ...(args.appTokenAudience ? [{ name: "APP_TOKEN_AUDIENCE", value: args.appTokenAudience }] : []),
                 { name: "SERVICES", value: servicesEnv(services) },
                 { name: "DB_NAME", value: database },
                 { name: "DB_ROLE", value: dbRole },
