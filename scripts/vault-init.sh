@@ -34,22 +34,10 @@ phase="${1:-}"
 : "${WORK_DIR:?WORK_DIR must name the shared in-memory directory}"
 LOG_DIR="${TMPDIR:-/tmp}/vault-init"
 
-# log and retry.
+# log, retry and az_login.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 LOG_TAG="vault-init ${phase#run-}"
-
-az_login() {
-    # The workload identity webhook injects these into every container of a labelled pod. The token is
-    # read from its file by az itself (azure-cli expands @file arguments), so it is in no command line.
-    : "${AZURE_CLIENT_ID:?}" "${AZURE_TENANT_ID:?}" "${AZURE_FEDERATED_TOKEN_FILE:?}"
-    az login --service-principal \
-        --username "$AZURE_CLIENT_ID" \
-        --tenant "$AZURE_TENANT_ID" \
-        --federated-token "@$AZURE_FEDERATED_TOKEN_FILE" \
-        --allow-no-subscriptions \
-        --output none
-}
 
 # secret_value NAME: prints the current value of secret NAME (to be captured, never shown).
 secret_value() {

@@ -19,7 +19,7 @@ phase="${1:-}"
 : "${WORK_DIR:?WORK_DIR must name the shared in-memory directory}"
 SNAPSHOT="$WORK_DIR/vault.snap"
 
-# log and retry.
+# log, retry and az_login.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 LOG_TAG="vault-snapshot $phase"
@@ -44,16 +44,6 @@ save() {
     mv "$SNAPSHOT.partial" "$SNAPSHOT"
     vault token revoke -self >/dev/null 2>&1 || log "could not revoke the login token (it expires on its own)"
     log "snapshot saved: $(wc -c <"$SNAPSHOT" | tr -d ' ') bytes"
-}
-
-az_login() {
-    : "${AZURE_CLIENT_ID:?}" "${AZURE_TENANT_ID:?}" "${AZURE_FEDERATED_TOKEN_FILE:?}"
-    az login --service-principal \
-        --username "$AZURE_CLIENT_ID" \
-        --tenant "$AZURE_TENANT_ID" \
-        --federated-token "@$AZURE_FEDERATED_TOKEN_FILE" \
-        --allow-no-subscriptions \
-        --output none
 }
 
 upload() {

@@ -2,7 +2,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { VAULT_INIT_PLACEHOLDER } from "../foundation";
-import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import {
+    JOB_ANNOTATIONS,
+    JOB_CONTAINER_DEFAULTS,
+    JOB_CONTAINER_SECURITY_CONTEXT,
+    JOB_POD_SECURITY_CONTEXT,
+    jobScriptFiles,
+    SCRIPTS_DIR,
+} from "../jobScripts";
 import type { ServiceAccountRef } from "../config";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
@@ -119,11 +126,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
             ],
             // The Azure CLI (Python) is the hungriest of the three.
             resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-            securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"] },
-            },
+            securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
         };
         const phase = (phaseName: string, image: string, env: k8s.types.input.core.v1.EnvVar[]): k8s.types.input.core.v1.Container => ({
             name: phaseName,
@@ -154,13 +157,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
                         spec: {
                             serviceAccountName: args.serviceAccount.name,
                             restartPolicy: "OnFailure",
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: 1000,
-                                runAsGroup: 1000,
-                                fsGroup: 1000,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: JOB_POD_SECURITY_CONTEXT,
                             initContainers: [
                                 phase("preflight", IMAGES.azureCli, keyVaultEnv),
                                 phase("init", vaultImage, [

@@ -2,7 +2,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { ServiceAccountRef } from "../config";
-import { JOB_CONTAINER_DEFAULTS, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import {
+    JOB_CONTAINER_DEFAULTS,
+    JOB_CONTAINER_SECURITY_CONTEXT,
+    JOB_POD_SECURITY_CONTEXT,
+    jobScriptFiles,
+    SCRIPTS_DIR,
+} from "../jobScripts";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
 
@@ -90,7 +96,7 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
             ],
             volumeMounts: [...mounts, ...extraMounts],
             resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+            securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
         });
 
         const cronJob = new k8s.batch.v1.CronJob(
@@ -119,13 +125,7 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                 spec: {
                                     serviceAccountName: args.serviceAccount.name,
                                     restartPolicy: "Never",
-                                    securityContext: {
-                                        runAsNonRoot: true,
-                                        runAsUser: 1000,
-                                        runAsGroup: 1000,
-                                        fsGroup: 1000,
-                                        seccompProfile: { type: "RuntimeDefault" },
-                                    },
+                                    securityContext: JOB_POD_SECURITY_CONTEXT,
                                     initContainers: [
                                         container(
                                             "save",
