@@ -15,8 +15,8 @@ export const APP_SECRET_KEYS = {
 export type AppSecretName = keyof typeof APP_SECRET_KEYS;
 
 /**
- * The value the Key Vault secrets for Vault's root token and recovery keys hold until the
- * initialisation Job writes them: the Job initialises Vault only while both still hold it.
+ * The value the Key Vault secret for Vault's recovery keys holds until the
+ * initialisation Job writes them: the Job initialises Vault only while it still holds it.
  */
 export const VAULT_INIT_PLACEHOLDER = "pending: written by the vault-init Job";
 
@@ -46,7 +46,7 @@ export interface KeyVaultSecrets {
     readonly appVaultName: pulumi.Output<string>;
     /** Key Vault secret names of the ingress gateway's PEM certificate and private key. */
     readonly ingressTlsSecrets: { readonly certificate: string; readonly privateKey: string };
-    /** Key Vault of Vault's unseal key (and, prod, of the root token and recovery keys the init Job writes). */
+    /** Key Vault of Vault's unseal key (and, prod, of the recovery keys the init Job writes and Vault's TLS material). */
     readonly unsealVaultName: pulumi.Output<string>;
     readonly unsealKeyName: pulumi.Output<string>;
     /** Key Vault secret names the prod Vault initialisation Job writes. */

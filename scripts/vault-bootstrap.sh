@@ -38,6 +38,8 @@ token_valid() {
 }
 
 # listed KIND PATH: exit 0 when `vault KIND list` (audit or auth) has PATH/; a failed listing fails.
+# With no audit device `vault audit list` prints a sentence and exits 0 (hashicorp/vault
+# command/audit_list.go), which simply does not match.
 listed() {
     listing=$(vault "$1" list -format=json) || {
         log "cannot list $1 at ${VAULT_ADDR}"

@@ -111,14 +111,11 @@ function namespaceOf(binding: readonly ServiceAccountRef[], what: string): strin
     return namespaces[0];
 }
 
-/** Where Vault's initialisation writes its root token and recovery keys, and reads the token back (Key Vault). */
+/** Where Vault's initialisation writes the recovery keys (Key Vault). */
 interface VaultInitStore {
     readonly identity: BoundWorkloadIdentity;
     readonly keyVaultName: pulumi.Output<string>;
-    readonly tenantId: pulumi.Output<string>;
     readonly secretNames: KeyVaultSecrets["vaultInitSecrets"];
-    /** The CSI driver, for reading the token back. */
-    readonly secretsStoreReady: readonly pulumi.Resource[];
 }
 
 /** Everything in the platform that depends on where secrets come from. */
@@ -219,9 +216,7 @@ function keyVaultPlumbing(
         vaultInitStore: ids.vaultInit && {
             identity: ids.vaultInit,
             keyVaultName: source.unsealVaultName,
-            tenantId: source.tenantId,
             secretNames: source.vaultInitSecrets,
-            secretsStoreReady: csi.ready,
         },
     };
 }
