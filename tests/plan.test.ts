@@ -77,6 +77,13 @@ describe("offline plan", () => {
             assert.ok(!written.stdout.includes("```mermaid"));
         });
 
+        it("plans the local stack, which exports no Azure outputs", async () => {
+            const result = await plan(["local"]);
+            assert.equal(result.code, 0, result.stderr);
+            assert.match(result.stdout, /^ {2}appNamespace: "microservices-local"$/m);
+            assert.doesNotMatch(result.stdout, /kubeconfig|resourceGroupName/);
+        });
+
         it("fails prod without its secret keys as pulumi preview would, naming the keys and the command", async () => {
             const result = await plan(["prod"]);
             assert.equal(result.code, 1);

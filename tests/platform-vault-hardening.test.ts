@@ -9,7 +9,8 @@ import {
     VAULT_CONFIGURE_POLICY,
     VAULT_SNAPSHOT_POLICY,
 } from "../components/platform/vaultPolicies";
-import { evaluateStack, itRejectsConfig, plainText, type StackRun } from "./harness";
+import { STORAGE_BLOB_DATA_CONTRIBUTOR, roleDefinitionId } from "../components/azure/roles";
+import { evaluateStack, itRejectsConfig, plainText, SUBSCRIPTION, type StackRun } from "./harness";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release",
@@ -150,7 +151,7 @@ describe("Vault, production grade (prod)", () => {
         assert.equal(env.BOOTSTRAP_ROLES, "vault-configure:vault-configure vault-snapshot:vault-snapshot");
         assert.equal(env.TOKEN_AUDIENCE, "vault");
         assert.equal(env.ROLE_NAMESPACE, "vault");
-        const script = run.ofType(T.configMap).find((c) => pod.volumes.some((v: any) => v.configMap?.name === c.state.metadata.name))!;
+        const script = run.ofType(T.configMap).find((c) => c.urn.includes("VaultInitJob"))!;
         for (const [policy, text] of Object.entries(VAULT_BOOTSTRAP_POLICIES)) assert.equal(script.inputs.data[`${policy}.hcl`], text);
         assert.ok(script.inputs.data["vault-bootstrap.sh"].includes("vault token revoke -self"));
         assert.ok(script.inputs.data["vault-bootstrap.sh"].includes("vault audit enable -path=stdout file file_path=stdout"));
@@ -181,6 +182,59 @@ describe("Vault, production grade (prod)", () => {
         assert.ok(run.dependsOn(release.urn, sc.urn));
     });
 
+    it("snapshots: the CronJob's service account, the identity's federated subject, its role and scope, and the container agree", () => {
+        const cron = run.ofType("kubernetes:batch/v1:CronJob").find((c) => c.urn.includes("VaultSnapshotCronJob"))!;
+        assert.equal(cron.inputs.metadata.namespace, "vault");
+        assert.equal(cron.inputs.spec.schedule, "0 */6 * * *");
+        assert.equal(cron.inputs.spec.concurrencyPolicy, "Forbid");
+        const pod = cron.inputs.spec.jobTemplate.spec.template;
+        const saName = pod.spec.serviceAccountName;
+        assert.equal(saName, VAULT_BOOTSTRAP_ROLES.snapshot.serviceAccount, "the Vault role is bound to this service account");
+        assert.equal(pod.metadata.labels["azure.workload.identity/use"], "true");
+        const identity = run.ofType(T.identity).find((i) => i.name === "vault-snapshot-id")!;
+        const sa = run.ofType("kubernetes:core/v1:ServiceAccount").find((a) => a.inputs.metadata.name === saName)!;
+        assert.equal(sa.inputs.metadata.namespace, "vault");
+        assert.equal(sa.inputs.metadata.annotations["azure.workload.identity/client-id"], identity.state.clientId);
+        const credentials = run
+            .ofType("azure-native:managedidentity:FederatedIdentityCredential")
+            .filter((c) => c.name.startsWith("vault-snapshot-id-"));
+        assert.deepEqual(
+            credentials.map((c) => c.inputs.subject),
+            [`system:serviceaccount:vault:${saName}`],
+        );
+        const roles = run.ofType("azure-native:authorization:RoleAssignment").filter((r) => r.name.startsWith("vault-snapshot-id-"));
+        assert.equal(roles.length, 1);
+        assert.equal(roles[0].inputs.principalId, identity.state.principalId);
+        assert.equal(roles[0].inputs.roleDefinitionId, roleDefinitionId(SUBSCRIPTION, STORAGE_BLOB_DATA_CONTRIBUTOR));
+        const container = run.ofType("azure-native:storage:BlobContainer").find((c) => c.inputs.containerName === "vault-snapshots")!;
+        assert.equal(roles[0].inputs.scope, container.id, "scoped to the one container, not the account");
+        const account = run.ofType("azure-native:storage:StorageAccount")[0];
+        assert.equal(account.inputs.allowSharedKeyAccess, false);
+        const env = (name: string, containers: any[]) =>
+            Object.fromEntries(containers.find((c) => c.name === name).env.map((e: any) => [e.name, e.value]));
+        const upload = env("upload", pod.spec.containers);
+        assert.equal(upload.STORAGE_ACCOUNT, account.inputs.accountName);
+        assert.equal(upload.STORAGE_CONTAINER, "vault-snapshots");
+        const save = env("save", pod.spec.initContainers);
+        assert.equal(save.VAULT_AUTH_ROLE, VAULT_BOOTSTRAP_ROLES.snapshot.role);
+        assert.equal(save.VAULT_ADDR, "https://vault-active.vault.svc.cluster.local:8200");
+        assert.equal(save.VAULT_CACERT, "/vault/ca/ca.crt");
+        const token = pod.spec.volumes.find((v: any) => v.name === "vault-token").projected.sources[0].serviceAccountToken;
+        assert.equal(token.audience, "vault");
+        const init = run.ofType(T.job).find((j) => j.urn.includes("VaultInitJob"))!;
+        assert.ok(run.dependsOn(cron.urn, init.urn), "after the init Job that creates its Vault role");
+        for (const r of credentials.concat(roles)) assert.ok(run.dependsOn(cron.urn, r.urn), r.name);
+    });
+
+    it("snapshots: schedule and retention come from config", async () => {
+        const other = await evaluateStack("prod", { vaultSnapshotSchedule: "15 2 * * *", vaultSnapshotRetentionDays: "90" });
+        const cron = other.ofType("kubernetes:batch/v1:CronJob").find((c) => c.urn.includes("VaultSnapshotCronJob"))!;
+        assert.equal(cron.inputs.spec.schedule, "15 2 * * *");
+        const rules = JSON.stringify(other.ofType("azure-native:storage:ManagementPolicy")[0].inputs.policy);
+        assert.match(rules, /"vault-snapshots\/"/);
+        assert.match(rules, /"daysAfterCreationGreaterThan":90/);
+    });
+
     it("five voters from config: five replicas, five retry_joins, five pod names in the certificate", async () => {
         const five = await evaluateStack("prod", { vaultVoters: "5" });
         assert.equal(vaultValues(five).server.ha.replicas, 5);
@@ -199,6 +253,8 @@ describe("Vault, production grade (dev)", () => {
         assert.deepEqual(v.server.topologySpreadConstraints, []);
         assert.deepEqual(v.server.ha.disruptionBudget, { enabled: false });
         assert.equal(run.ofType(T.storageClass).length, 0);
+        assert.equal(run.ofType("kubernetes:batch/v1:CronJob").length, 0, "no snapshots of an in-memory server");
+        assert.equal(run.ofType(T.identity).filter((i) => i.name === "vault-snapshot-id").length, 0);
     });
 });
 

@@ -14,14 +14,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { appNamespace, ENVIRONMENTS, SERVICE_NAMES, type Environment } from "../components/config";
+import { appNamespace, ENVIRONMENTS, KEY_NAMES, SERVICE_NAMES, specOf, type Environment } from "../components/config";
 import { appOfAppsPath, ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, SERVICES_PROJECT } from "../components/workloads/argocd";
 import { chartPath, MICROSERVICE_CHART_DIR } from "../components/workloads/microservice";
 import { evaluateStack, plainText, ROOT, STAND_IN_SECRETS, type StackRun } from "./mocks";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 /** Config keys that switch the services to Argo CD; removed so the program deploys them as Releases. */
-const ARGOCD_KEYS = ["argocdEnabled", "argocdRepoUrl", "argocdPath", "argocdRevision"] as const;
+const ARGOCD_KEYS = KEY_NAMES.filter((key) => key === "argocdEnabled" || specOf(key).enabledBy === "argocdEnabled");
 
 const HEADER = (environment: Environment) =>
     [

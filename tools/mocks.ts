@@ -121,6 +121,7 @@ const ARM_TYPES: Record<string, string> = {
     "azure-native:keyvault:Vault": "Microsoft.KeyVault/vaults",
     "azure-native:managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
     "azure-native:monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
+    "azure-native:storage:StorageAccount": "Microsoft.Storage/storageAccounts",
 };
 
 /** Mocks that answer as Azure does: ARM IDs, issuer URLs, client IDs, vault URIs, keys' URIs. */
@@ -208,6 +209,19 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
             const assignment = guid(`ra-${name}`);
             return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${assignment}`, extra: { name: assignment } };
         }
+        case "azure-native:storage:StorageAccount":
+            return {
+                id: arm(ARM_TYPES[type], inputs.accountName),
+                extra: {
+                    name: inputs.accountName,
+                    primaryEndpoints: { blob: `https://${inputs.accountName}.blob.core.windows.net/` },
+                },
+            };
+        case "azure-native:storage:BlobContainer":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:storage:StorageAccount"], inputs.accountName)}/blobServices/default/containers/${inputs.containerName}`,
+                extra: { name: inputs.containerName },
+            };
         case "azure-native:monitor:DataCollectionRule":
             return { id: arm(ARM_TYPES[type], inputs.dataCollectionRuleName), extra: { name: inputs.dataCollectionRuleName } };
         case "random:index/randomString:RandomString":

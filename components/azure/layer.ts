@@ -11,9 +11,15 @@ import { APP_SECRET_KEYS, VAULT_INIT_PLACEHOLDER, type AppSecretName, type Clust
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
+import { BackupStorage, type BackupContainer } from "./backupStorage";
 import { KeyVault } from "./keyVault";
 import { Monitoring } from "./monitoring";
-import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER } from "./roles";
+import {
+    KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
+    KEY_VAULT_SECRETS_OFFICER,
+    KEY_VAULT_SECRETS_USER,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+} from "./roles";
 import { UnsealKey } from "./unsealKey";
 import { VAULT_TLS_SECRETS, VaultTls } from "./vaultTls";
 import { WorkloadIdentity } from "./workloadIdentity";
@@ -29,6 +35,22 @@ export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey:
 
 /** Key Vault secret (unseal vault) the prod Vault initialisation Job writes: the recovery keys, no root token. */
 export const VAULT_INIT_SECRETS = { recoveryKeys: "vault-recovery-keys" } as const;
+
+/**
+ * The containers of the stack's backup storage account: the one place a kind of backup is added, with
+ * the retention its config gives. The account exists only when there is one.
+ */
+export function backupContainers(cfg: PlatformConfig): BackupContainer[] {
+    return [
+        // Vault's raft snapshots, where a snapshot CronJob runs (prod).
+        ...(cfg.identities.vaultSnapshot.length > 0
+            ? [{ name: VAULT_SNAPSHOT_CONTAINER, retentionDays: cfg.vault.snapshot.retentionDays }]
+            : []),
+    ];
+}
+
+/** The backup container of Vault's raft snapshots. */
+export const VAULT_SNAPSHOT_CONTAINER = "vault-snapshots";
 
 /** The Azure resources, and the foundation the in-cluster layers stand on: AKS's provider and Key Vault. */
 export interface AzureLayer extends ClusterFoundation {
@@ -50,6 +72,10 @@ export interface AzureLayer extends ClusterFoundation {
     readonly vaultInitIdentity?: WorkloadIdentity;
     /** Vault's internal CA and listener certificate (ha with TLS). */
     readonly vaultTls?: VaultTls;
+    /** The backup storage account, when backupContainers(cfg) lists any container. */
+    readonly backupStorage?: BackupStorage;
+    /** The raft snapshot CronJob's identity: writes blobs of the vault-snapshots container (prod only). */
+    readonly vaultSnapshotIdentity?: WorkloadIdentity;
 }
 
 export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
@@ -106,6 +132,19 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const appVault = new KeyVault("app-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.appVaultStem}-${suffix}` });
     // Vault's unseal key lives apart from application secrets, so no application role can reach it.
     const unsealVault = new KeyVault("unseal-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.unsealVaultStem}-${suffix}` });
+
+    const containers = backupContainers(cfg);
+    const backupStorage =
+        containers.length > 0
+            ? new BackupStorage("backups", {
+                  ...common,
+                  accountName: pulumi.interpolate`${cfg.names.backupStorageStem}${suffix}`,
+                  containers,
+                  zoneRedundant: cfg.highAvailability,
+                  tags,
+                  protect,
+              })
+            : undefined;
 
     const unsealKey = new UnsealKey("unseal-key", {
         vaultName: unsealVault.vaultName,
@@ -217,6 +256,24 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         });
     }
 
+    // The raft snapshot CronJob's identity: writes blobs of its one container, nothing else of the account.
+    let vaultSnapshotIdentity: WorkloadIdentity | undefined;
+    let vaultSnapshots: KeyVaultSecrets["vaultSnapshots"];
+    if (cfg.identities.vaultSnapshot.length > 0) {
+        if (!backupStorage) throw new Error("identities.vaultSnapshot: the snapshots need the backup storage account");
+        vaultSnapshotIdentity = new WorkloadIdentity("vault-snapshot-id", {
+            ...identityArgs,
+            identityName: `${cfg.namePrefix}-${cfg.environment}-vault-snapshot`,
+            subjects: cfg.identities.vaultSnapshot,
+            roles: [{ roleId: STORAGE_BLOB_DATA_CONTRIBUTOR, scope: backupStorage.containerIds[VAULT_SNAPSHOT_CONTAINER] }],
+        });
+        vaultSnapshots = {
+            accountName: backupStorage.accountName,
+            containerName: VAULT_SNAPSHOT_CONTAINER,
+            identity: vaultSnapshotIdentity,
+        };
+    }
+
     // Prod keeps its namespaces and MongoDB on destroy. pulumi-kubernetes creates with a plain create
     // since 4.29, so re-creating the stack would fail with AlreadyExists on each kept object
     // (provider/pkg/await/await.go, Creation). This second provider for the same cluster adopts them
@@ -238,6 +295,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             unsealKeyName: unsealKey.keyName,
             vaultInitSecrets: VAULT_INIT_SECRETS,
             vaultTls: vaultTls && { secretNames: VAULT_TLS_SECRETS, caCertificate: vaultTls.caCertificate },
+            vaultSnapshots,
             identities: {
                 appSecrets: appSecretsIdentity,
                 ingressTls: ingressTlsIdentity,
@@ -259,5 +317,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         ingressTlsIdentity,
         vaultInitIdentity,
         vaultTls,
+        backupStorage,
+        vaultSnapshotIdentity,
     };
 }

@@ -14,6 +14,8 @@ export function namesFor(namePrefix: string, environment: Environment): Names {
         appVaultStem: `${stem}-app`,
         unsealVaultStem: `${stem}-seal`,
         unsealKey: "vault-unseal",
+        // Storage account names allow no hyphens: 3-24 lowercase letters and digits.
+        backupStorageStem: `${namePrefix}${environment}bk`,
     };
 }
 

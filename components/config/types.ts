@@ -74,6 +74,8 @@ export interface Names {
     readonly appVaultStem: string;
     readonly unsealVaultStem: string;
     readonly unsealKey: string;
+    /** Backup storage account name without the random suffix (no hyphens: storage names allow none). */
+    readonly backupStorageStem: string;
 }
 
 export interface PlatformConfig {

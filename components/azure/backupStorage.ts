@@ -1,0 +1,131 @@
+// One storage account for the stack's backups (Vault raft snapshots, MongoDB dumps), one container per
+// kind. Access is Entra ID only: no account keys, no SAS, no anonymous reads; workloads write through
+// workload identities with Storage Blob Data Contributor on their own container. Azure REST API
+// 2024-01-01 (azure-native 3.28.0 storage.StorageAccount, BlobServiceProperties, BlobContainer,
+// ManagementPolicy).
+import * as storage from "@pulumi/azure-native/storage";
+import * as pulumi from "@pulumi/pulumi";
+
+/** A backup container and how long its blobs (and their old versions) are kept. */
+export interface BackupContainer {
+    /** Container name: 3-63 lowercase letters, digits and single hyphens. */
+    readonly name: string;
+    /** Days after creation a blob, and a superseded version of it, is deleted by the lifecycle policy. */
+    readonly retentionDays: number;
+}
+
+export interface BackupStorageArgs {
+    /** Resource group of the account. */
+    readonly resourceGroupName: pulumi.Input<string>;
+    /** Azure region. */
+    readonly location: pulumi.Input<string>;
+    /** Globally unique account name, 3-24 lowercase letters and digits. */
+    readonly accountName: pulumi.Input<string>;
+    /** Tags on the account. */
+    readonly tags: pulumi.Input<Record<string, string>>;
+    /** The containers, each with its retention. */
+    readonly containers: readonly BackupContainer[];
+    /** Zone-redundant storage (Standard_ZRS, prod) rather than locally redundant (Standard_LRS). */
+    readonly zoneRedundant: boolean;
+    /** Days a deleted blob or container can still be restored (soft delete). Default 14. */
+    readonly softDeleteDays?: number;
+    /** Keep the account from being deleted (prod). Default false. */
+    readonly protect?: boolean;
+}
+
+/** Storage soft delete keeps deleted blobs and containers for 1-365 days. */
+export const DEFAULT_SOFT_DELETE_DAYS = 14;
+
+export class BackupStorage extends pulumi.ComponentResource {
+    readonly accountName: pulumi.Output<string>;
+    /** ARM ID of the account. */
+    readonly accountId: pulumi.Output<string>;
+    /** https://<account>.blob.core.windows.net/ */
+    readonly blobEndpoint: pulumi.Output<string>;
+    /** ARM ID of each container, by name: the scope of a writer's role assignment. */
+    readonly containerIds: Readonly<Record<string, pulumi.Output<string>>>;
+
+    constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:azure:BackupStorage", name, {}, opts);
+        const names = args.containers.map((c) => c.name);
+        if (new Set(names).size !== names.length) throw new Error(`${name}: container names must be unique, got ${names.join(", ")}`);
+        const softDeleteDays = args.softDeleteDays ?? DEFAULT_SOFT_DELETE_DAYS;
+
+        const account = new storage.StorageAccount(
+            name,
+            {
+                accountName: args.accountName,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                kind: storage.Kind.StorageV2,
+                sku: { name: args.zoneRedundant ? storage.SkuName.Standard_ZRS : storage.SkuName.Standard_LRS },
+                accessTier: storage.AccessTier.Cool,
+                // Entra ID only: with shared keys off, neither account keys nor SAS tokens authorize.
+                allowSharedKeyAccess: false,
+                defaultToOAuthAuthentication: true,
+                allowBlobPublicAccess: false,
+                allowCrossTenantReplication: false,
+                enableHttpsTrafficOnly: true,
+                minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
+                tags: args.tags,
+            },
+            { parent: this, protect: args.protect },
+        );
+        const common = { accountName: account.name, resourceGroupName: args.resourceGroupName };
+
+        // Versioning keeps every overwritten snapshot; soft delete every deleted blob and container.
+        const blobService = new storage.BlobServiceProperties(
+            name,
+            {
+                ...common,
+                blobServicesName: "default",
+                isVersioningEnabled: true,
+                deleteRetentionPolicy: { enabled: true, days: softDeleteDays },
+                containerDeleteRetentionPolicy: { enabled: true, days: softDeleteDays },
+            },
+            { parent: this },
+        );
+
+        const containerIds: Record<string, pulumi.Output<string>> = {};
+        for (const container of args.containers) {
+            containerIds[container.name] = new storage.BlobContainer(
+                `${name}-${container.name}`,
+                { ...common, containerName: container.name, publicAccess: storage.PublicAccess.None },
+                { parent: this, dependsOn: [blobService] },
+            ).id;
+        }
+
+        // Retention, per container: base blobs and superseded versions older than its days go.
+        if (args.containers.length > 0) {
+            new storage.ManagementPolicy(
+                name,
+                {
+                    ...common,
+                    // The only name the API accepts.
+                    managementPolicyName: "default",
+                    policy: {
+                        rules: args.containers.map((c) => ({
+                            name: `retain-${c.name}`,
+                            enabled: true,
+                            type: storage.RuleType.Lifecycle,
+                            definition: {
+                                filters: { blobTypes: ["blockBlob"], prefixMatch: [`${c.name}/`] },
+                                actions: {
+                                    baseBlob: { delete: { daysAfterCreationGreaterThan: c.retentionDays } },
+                                    version: { delete: { daysAfterCreationGreaterThan: c.retentionDays } },
+                                },
+                            },
+                        })),
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        this.accountName = account.name;
+        this.accountId = account.id;
+        this.blobEndpoint = account.primaryEndpoints.apply((e) => e.blob);
+        this.containerIds = containerIds;
+        this.registerOutputs({ accountName: this.accountName, accountId: this.accountId, blobEndpoint: this.blobEndpoint, containerIds });
+    }
+}

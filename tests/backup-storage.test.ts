@@ -1,0 +1,117 @@
+// BackupStorage on its own under the mocks: an account that only Entra ID can write to, versioned and
+// soft-deleted, one container per kind of backup with its own retention.
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { maxNamePrefixLength, namesFor, parseConfig } from "../components/config";
+import { BackupStorage, DEFAULT_SOFT_DELETE_DAYS } from "../components/azure/backupStorage";
+import { backupContainers } from "../components/azure/layer";
+import { evaluate, evaluateStack, PROJECT, stackRaw, type StackRun } from "./harness";
+
+const T = {
+    account: "azure-native:storage:StorageAccount",
+    blobService: "azure-native:storage:BlobServiceProperties",
+    container: "azure-native:storage:BlobContainer",
+    policy: "azure-native:storage:ManagementPolicy",
+};
+const CONTAINERS = [
+    { name: "vault-snapshots", retentionDays: 30 },
+    { name: "mongodb", retentionDays: 7 },
+];
+
+function program(zoneRedundant: boolean, containers = CONTAINERS) {
+    return () => {
+        const backups = new BackupStorage(
+            "backups",
+            { resourceGroupName: "rg", location: "eastus", accountName: "gitopsprodbkab12", tags: { a: "b" }, containers, zoneRedundant },
+            { protect: zoneRedundant },
+        );
+        return { containerIds: pulumi.output(backups.containerIds), blobEndpoint: backups.blobEndpoint, accountId: backups.accountId };
+    };
+}
+
+describe("BackupStorage", () => {
+    let run: StackRun;
+    before(async () => {
+        run = await evaluate("prod", {}, program(true));
+    });
+
+    it("accepts Entra ID alone: no shared keys, no public blobs, HTTPS and TLS 1.2, no cross-tenant copies", () => {
+        const account = run.get(T.account, "backups").inputs;
+        assert.equal(account.allowSharedKeyAccess, false);
+        assert.equal(account.defaultToOAuthAuthentication, true);
+        assert.equal(account.allowBlobPublicAccess, false);
+        assert.equal(account.allowCrossTenantReplication, false);
+        assert.equal(account.enableHttpsTrafficOnly, true);
+        assert.equal(account.minimumTlsVersion, "TLS1_2");
+        assert.equal(account.kind, "StorageV2");
+    });
+
+    it("is zone-redundant when asked (prod), locally redundant otherwise", async () => {
+        assert.equal(run.get(T.account, "backups").inputs.sku.name, "Standard_ZRS");
+        const lrs = await evaluate("dev", {}, program(false));
+        assert.equal(lrs.get(T.account, "backups").inputs.sku.name, "Standard_LRS");
+    });
+
+    it("keeps versions and soft-deleted blobs and containers", () => {
+        const service = run.get(T.blobService, "backups").inputs;
+        assert.equal(service.blobServicesName, "default");
+        assert.equal(service.isVersioningEnabled, true);
+        assert.deepEqual(service.deleteRetentionPolicy, { enabled: true, days: DEFAULT_SOFT_DELETE_DAYS });
+        assert.deepEqual(service.containerDeleteRetentionPolicy, { enabled: true, days: DEFAULT_SOFT_DELETE_DAYS });
+    });
+
+    it("creates each container private, after the blob service settings, and exports its ARM ID as a role scope", () => {
+        const service = run.get(T.blobService, "backups");
+        for (const c of CONTAINERS) {
+            const container = run.get(T.container, `backups-${c.name}`);
+            assert.equal(container.inputs.containerName, c.name);
+            assert.equal(container.inputs.publicAccess, "None");
+            assert.ok(run.dependsOn(container.urn, service.urn));
+            assert.equal(run.outputs.containerIds.value[c.name], container.id);
+            assert.match(
+                container.id,
+                new RegExp(`/providers/Microsoft.Storage/storageAccounts/gitopsprodbkab12/blobServices/default/containers/${c.name}$`),
+            );
+        }
+        assert.equal(run.outputs.blobEndpoint.value, "https://gitopsprodbkab12.blob.core.windows.net/");
+    });
+
+    it("deletes blobs and old versions after each container's own retention, nothing else", () => {
+        const policy = run.get(T.policy, "backups").inputs;
+        assert.equal(policy.managementPolicyName, "default");
+        assert.deepEqual(
+            policy.policy.rules.map((r: any) => [
+                r.name,
+                r.definition.filters.prefixMatch,
+                r.definition.actions.baseBlob.delete.daysAfterCreationGreaterThan,
+                r.definition.actions.version.delete.daysAfterCreationGreaterThan,
+            ]),
+            CONTAINERS.map((c) => [`retain-${c.name}`, [`${c.name}/`], c.retentionDays, c.retentionDays]),
+        );
+    });
+
+    it("protects the account when asked", () => {
+        assert.equal(run.get(T.account, "backups").protect, true);
+    });
+
+    it("refuses two containers of one name", async () => {
+        await assert.rejects(
+            evaluate("dev", {}, program(false, [CONTAINERS[0], CONTAINERS[0]])),
+            /container names must be unique, got vault-snapshots, vault-snapshots/,
+        );
+    });
+
+    it("has a name that fits Azure's 24 lowercase letters and digits for the longest allowed prefix", () => {
+        for (const environment of ["dev", "prod"] as const) {
+            const name = `${namesFor("a".repeat(maxNamePrefixLength(environment)), environment).backupStorageStem}x1y2`;
+            assert.match(name, /^[a-z0-9]{3,24}$/, name);
+        }
+    });
+
+    it("exists in a stack exactly when some kind of backup names a container", async () => {
+        for (const stack of ["dev", "prod"] as const) {
+            const expected = backupContainers(parseConfig(stackRaw(stack), PROJECT, stack)).length > 0 ? 1 : 0;
+            assert.equal((await evaluateStack(stack)).ofType(T.account).length, expected, stack);
+        }
+    });
+});
