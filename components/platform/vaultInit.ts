@@ -12,7 +12,7 @@ import {
 } from "../jobScripts";
 import type { ServiceAccountRef } from "../config";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
-import { WorkloadServiceAccounts } from "./serviceAccounts";
+import { jobServiceAccount } from "./serviceAccounts";
 
 /** The initialisation script, kept in the repository and checked with shellcheck (tests/platform-scripts.test.ts). */
 export const VAULT_INIT_SCRIPT_FILE = "vault-init.sh";
@@ -62,13 +62,14 @@ export interface VaultInitJobArgs {
 /**
  * Initialises a new HA Vault once, without a manual `kubectl exec`, bootstraps it (audit device,
  * Kubernetes auth, the configuration's and snapshots' policies and roles) and revokes the root token:
- * a Job runs scripts/vault-init.sh in three containers of one pod. Two images are used because no single official image has both tools:
- * `vault operator init` runs in the Vault image, `az login --federated-token` and `az keyvault secret
- * set` in the Azure CLI image; they hand the init output over through an in-memory emptyDir that
- * lives as long as the pod. A preflight container first proves the identity can reach the two secrets,
+ * a Job runs scripts/vault-init.sh in three containers of one pod. Two images are used because no
+ * single official image has both tools: `vault operator init` runs in the Vault image, `az login
+ * --federated-token` and `az keyvault secret set` in the Azure CLI image; they hand the init output
+ * over through an in-memory emptyDir that lives as long as the pod. A preflight container first proves
+ * the identity can reach the recovery keys' secret,
  * because the init output exists exactly once: failing after `vault operator init` would lose it. With
  * restartPolicy OnFailure a failed store is retried in the same pod, so the emptyDir survives it.
- * When Vault is already initialised and Key Vault holds its credentials the Job does nothing and
+ * When Vault is already initialised and Key Vault holds its recovery keys the Job does nothing and
  * succeeds; every other mixed state fails the Job with what was found (scripts/vault-init.sh). A failed
  * Job is replaced by the next `pulumi up` (JOB_ANNOTATIONS), after the cause is fixed.
  */
@@ -80,16 +81,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
         super("aksplatform:platform:VaultInitJob", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const accounts = new WorkloadServiceAccounts(
-            `${name}-sa`,
-            {
-                serviceAccounts: [args.serviceAccount],
-                clientId: args.clientId,
-                namespaces: { [args.serviceAccount.namespace]: args.namespace },
-                provider: args.provider,
-            },
-            { parent: this },
-        );
+        const accounts = jobServiceAccount(name, args, this);
 
         // Auto-named: a changed script gives a new ConfigMap name, hence a new Job, which re-runs
         // (and does nothing on an initialised Vault).

@@ -10,7 +10,7 @@ import {
     SCRIPTS_DIR,
 } from "../jobScripts";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
-import { WorkloadServiceAccounts } from "./serviceAccounts";
+import { jobServiceAccount } from "./serviceAccounts";
 
 /** The snapshot script, checked with shellcheck and run against stand-ins (tests/platform-snapshot.test.ts). */
 export const VAULT_SNAPSHOT_SCRIPT_FILE = "vault-snapshot.sh";
@@ -57,16 +57,7 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
         super("aksplatform:platform:VaultSnapshotCronJob", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const accounts = new WorkloadServiceAccounts(
-            `${name}-sa`,
-            {
-                serviceAccounts: [args.serviceAccount],
-                clientId: args.clientId,
-                namespaces: { [args.serviceAccount.namespace]: args.namespace },
-                provider: args.provider,
-            },
-            { parent: this },
-        );
+        const accounts = jobServiceAccount(name, args, this);
         const script = new k8s.core.v1.ConfigMap(
             `${name}-script`,
             { metadata: { namespace: args.namespace }, data: jobScriptFiles(VAULT_SNAPSHOT_SCRIPT_FILE) },
