@@ -15,8 +15,8 @@ export const APP_SECRET_KEYS = {
 export type AppSecretName = keyof typeof APP_SECRET_KEYS;
 
 /**
- * The value the Key Vault secrets for Vault's root token and recovery keys hold until the
- * initialisation Job writes them: the Job initialises Vault only while both still hold it.
+ * The value the Key Vault secret for Vault's recovery keys holds until the
+ * initialisation Job writes them: the Job initialises Vault only while it still holds it.
  */
 export const VAULT_INIT_PLACEHOLDER = "pending: written by the vault-init Job";
 
@@ -46,11 +46,28 @@ export interface KeyVaultSecrets {
     readonly appVaultName: pulumi.Output<string>;
     /** Key Vault secret names of the ingress gateway's PEM certificate and private key. */
     readonly ingressTlsSecrets: { readonly certificate: string; readonly privateKey: string };
-    /** Key Vault of Vault's unseal key (and, prod, of the root token and recovery keys the init Job writes). */
+    /** Key Vault of Vault's unseal key (and, prod, of the recovery keys the init Job writes and Vault's TLS material). */
     readonly unsealVaultName: pulumi.Output<string>;
     readonly unsealKeyName: pulumi.Output<string>;
     /** Key Vault secret names the prod Vault initialisation Job writes. */
-    readonly vaultInitSecrets: { readonly rootToken: string; readonly recoveryKeys: string };
+    readonly vaultInitSecrets: { readonly recoveryKeys: string };
+    /**
+     * Vault's listener TLS (ha with TLS): the Key Vault secrets (unseal vault) of the CA, the server
+     * certificate chain and its key, which Vault's own identity reads, and the CA certificate (public).
+     */
+    readonly vaultTls?: {
+        readonly secretNames: { readonly caCertificate: string; readonly certificate: string; readonly privateKey: string };
+        readonly caCertificate: pulumi.Output<string>;
+    };
+    /**
+     * Where the prod raft snapshots go: the backup storage account and its container, and the identity
+     * allowed to write there (Storage Blob Data Contributor on the container). Absent in dev.
+     */
+    readonly vaultSnapshots?: {
+        readonly accountName: pulumi.Output<string>;
+        readonly containerName: string;
+        readonly identity: BoundWorkloadIdentity;
+    };
     readonly identities: {
         /** The applications: Key Vault Secrets User on the four application secrets. */
         readonly appSecrets: BoundWorkloadIdentity;

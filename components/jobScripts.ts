@@ -1,5 +1,6 @@
 // The shell scripts the program's Jobs run live in scripts/ (checked with shellcheck there), never as
 // strings in TypeScript. A Job mounts a ConfigMap holding its script and the lib.sh it sources.
+import type * as k8s from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -28,3 +29,19 @@ export const JOB_ANNOTATIONS = { "pulumi.com/replaceUnready": "true" } as const;
  * failed `pulumi up` names the cause, not only "BackoffLimitExceeded".
  */
 export const JOB_CONTAINER_DEFAULTS = { terminationMessagePolicy: "FallbackToLogsOnError" } as const;
+
+/** The pod security context of the Jobs that run a script as a non-root user (any UID runs the CLIs). */
+export const JOB_POD_SECURITY_CONTEXT: k8s.types.input.core.v1.PodSecurityContext = {
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    fsGroup: 1000,
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
+/** Their containers' security context: nothing to escalate to, a read-only root filesystem. */
+export const JOB_CONTAINER_SECURITY_CONTEXT: k8s.types.input.core.v1.SecurityContext = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+};

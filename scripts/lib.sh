@@ -23,3 +23,16 @@ retry() {
         sleep "$pause"
     done
 }
+
+# az_login: the Azure CLI logs in as the pod's workload identity. The webhook injects these into every
+# container of a labelled pod; az reads the token from its file itself (azure-cli expands @file
+# arguments), so it is in no command line. (Used by the Jobs that run in the Azure CLI image.)
+az_login() {
+    : "${AZURE_CLIENT_ID:?}" "${AZURE_TENANT_ID:?}" "${AZURE_FEDERATED_TOKEN_FILE:?}"
+    az login --service-principal \
+        --username "$AZURE_CLIENT_ID" \
+        --tenant "$AZURE_TENANT_ID" \
+        --federated-token "@$AZURE_FEDERATED_TOKEN_FILE" \
+        --allow-no-subscriptions \
+        --output none
+}

@@ -9,20 +9,29 @@
 # eviction) starts it empty; this brings the configuration back without a `pulumi up`. READY_FILE is
 # created while Vault is configured (the Deployment's readiness probe).
 #
-#   1. wait until Vault answers and is unsealed
-#   2. auth method `kubernetes/`: enable if absent; point it at the in-cluster API server
-#   3. secrets engine `database/`: enable if absent; connection `mongodb` (MongoDB plugin, root user from
+#   1. wait until Vault answers and is unsealed; log in (Kubernetes auth as VAULT_AUTH_ROLE with the
+#      projected token in VAULT_AUTH_JWT_FILE, prod), unless VAULT_TOKEN is given (the dev server's)
+#   2. audit device `stdout/` (file to stdout): enable if absent
+#   3. auth method `kubernetes/`: enable if absent; point it at the in-cluster API server
+#   4. secrets engine `database/`: enable if absent; connection `mongodb` (MongoDB plugin, root user from
 #      env); role DB_ROLE issuing users with readWrite on DB_NAME, TTLs DEFAULT_TTL / MAX_TTL
-#   4. per service: a policy allowing read on database/creds/DB_ROLE, and a Kubernetes-auth role bound to
-#      the service's own service account in APP_NAMESPACE with that policy
+#   5. per service: a policy allowing read on database/creds/DB_ROLE, and a Kubernetes-auth role bound to
+#      the service's own service account in APP_NAMESPACE with that policy (and, with APP_TOKEN_AUDIENCE,
+#      accepting only tokens of that audience)
 #
 # POSIX sh, not bash: it runs in the official Vault image, which is Alpine with busybox sh and no bash or
 # jq. Nothing secret is printed or passed as a command-line argument: the token is read by the CLI from
-# VAULT_TOKEN, the MongoDB password goes to `vault write` on stdin.
+# VAULT_TOKEN, the login JWT from its file (@file), the MongoDB password goes to `vault write` on stdin.
 set -eu
 
 : "${VAULT_ADDR:?VAULT_ADDR must be the Vault API address}"
-: "${VAULT_TOKEN:?VAULT_TOKEN must hold a token allowed to configure Vault}"
+: "${VAULT_TOKEN:=}"
+VAULT_AUTH_ROLE="${VAULT_AUTH_ROLE:-}"
+VAULT_AUTH_JWT_FILE="${VAULT_AUTH_JWT_FILE:-/var/run/secrets/vault/token}"
+if [ -z "$VAULT_TOKEN" ] && [ -z "$VAULT_AUTH_ROLE" ]; then
+    echo "vault-configure: set VAULT_AUTH_ROLE (Kubernetes auth) or VAULT_TOKEN" >&2
+    exit 1
+fi
 : "${MONGO_HOST:?MONGO_HOST must be the MongoDB service host}"
 : "${MONGO_USERNAME:?MONGO_USERNAME must be the MongoDB root user}"
 : "${MONGO_PASSWORD:?MONGO_PASSWORD must be the MongoDB root password}"
@@ -36,6 +45,7 @@ DB_CONNECTION="${DB_CONNECTION:-mongodb}"
 DEFAULT_TTL="${DEFAULT_TTL:-1h}"
 MAX_TTL="${MAX_TTL:-24h}"
 AUTH_TOKEN_TTL="${AUTH_TOKEN_TTL:-1h}"
+APP_TOKEN_AUDIENCE="${APP_TOKEN_AUDIENCE:-}"
 KUBERNETES_SERVICE_PORT="${KUBERNETES_SERVICE_PORT:-443}"
 WAIT_ATTEMPTS="${WAIT_ATTEMPTS:-120}"
 WAIT_SECONDS="${WAIT_SECONDS:-5}"
@@ -52,6 +62,29 @@ LOG_TAG=vault-configure
 # `vault status` exits 0 when unsealed, 2 when sealed, 1 when Vault cannot be reached.
 unsealed() {
     vault status >/dev/null 2>&1
+}
+
+# login: a token for VAULT_AUTH_ROLE from the pod's projected service account token. A failed login
+# (role missing, wrong audience, token expired) fails: the caller retries, then gives up loudly.
+login() {
+    token=$(vault write -field=token auth/kubernetes/login role="$VAULT_AUTH_ROLE" jwt=@"$VAULT_AUTH_JWT_FILE") || return 1
+    [ -n "$token" ] || return 1
+    VAULT_TOKEN="$token"
+    export VAULT_TOKEN
+}
+
+configure_audit() {
+    listing=$(vault audit list -format=json) || {
+        log "cannot list audit devices at ${VAULT_ADDR}"
+        exit 1
+    }
+    case "$listing" in
+        *'"stdout/"'*) log "audit device stdout/ already enabled" ;;
+        *)
+            vault audit enable -path=stdout file file_path=stdout >/dev/null
+            log "enabled audit device stdout/ (file to stdout)"
+            ;;
+    esac
 }
 
 # mount_state KIND PATH: prints mounted or absent for a KIND (auth or secrets) mount at PATH/ (JSON keys
@@ -118,9 +151,11 @@ configure_database() {
 # configure_service ROLE SERVICE_ACCOUNT: policy ROLE and Kubernetes-auth role ROLE for one service.
 configure_service() {
     printf 'path "database/creds/%s" {\n  capabilities = ["read"]\n}\n' "$DB_ROLE" | vault policy write "$1" - >/dev/null
+    # shellcheck disable=SC2086 # one word or none
     vault write "auth/kubernetes/role/$1" \
         bound_service_account_names="$2" \
         bound_service_account_namespaces="$APP_NAMESPACE" \
+        ${APP_TOKEN_AUDIENCE:+audience=$APP_TOKEN_AUDIENCE} \
         token_policies="$1" \
         token_ttl="$AUTH_TOKEN_TTL" >/dev/null
     log "policy and auth role $1 for ${APP_NAMESPACE}/$2"
@@ -138,6 +173,14 @@ done
 configure() {
     log "waiting for Vault at ${VAULT_ADDR} to be unsealed"
     retry "$WAIT_ATTEMPTS" "$WAIT_SECONDS" unsealed
+    if [ -n "$VAULT_AUTH_ROLE" ]; then
+        retry 12 "$WAIT_SECONDS" login || {
+            log "cannot log in to Vault as Kubernetes-auth role ${VAULT_AUTH_ROLE}: was it bootstrapped (docs/operations.md, 'Break glass')?"
+            exit 1
+        }
+        log "logged in as Kubernetes-auth role ${VAULT_AUTH_ROLE}"
+    fi
+    configure_audit
     configure_auth
     configure_database
     for pair in $SERVICES; do

@@ -1,21 +1,27 @@
 #!/bin/sh
-# Initialises HashiCorp Vault once and keeps its recovery keys and root token in Azure Key Vault.
+# Initialises HashiCorp Vault once, bootstraps it so that no later run needs a root token, revokes the
+# root token, and keeps the recovery keys in Azure Key Vault (the root token is stored nowhere).
 #
 # Runs as the three containers of one Kubernetes Job pod, which share an in-memory emptyDir ($WORK_DIR):
-#   preflight  (Azure CLI image)  log in as the pod's workload identity and read the two target secrets:
-#                                 a missing federated credential or role stops the Job *before* Vault is
-#                                 initialised (`vault operator init` prints the keys exactly once), and
-#                                 what Key Vault holds (placeholders or real values) is recorded.
+#   preflight  (Azure CLI image)  log in as the pod's workload identity and read the recovery keys'
+#                                 secret: a missing federated credential or role stops the Job *before*
+#                                 Vault is initialised (`vault operator init` prints the keys exactly
+#                                 once), and what Key Vault holds (placeholder or real value) is recorded.
 #   init       (Vault image)      ask every raft peer whether it is initialised; initialise only when Key
-#                                 Vault holds no real values AND every peer says "not initialised".
-#   store      (Azure CLI image)  write recovery keys and root token to Key Vault, never over real values.
+#                                 Vault holds no real value AND every peer says "not initialised"; then
+#                                 scripts/vault-bootstrap.sh with the new root token (audit device,
+#                                 Kubernetes auth, the configuration's and snapshots' policies and roles)
+#                                 and revoke that token.
+#   store      (Azure CLI image)  write the recovery keys to Key Vault, never over a real value; also
+#                                 when the bootstrap failed, so the keys that can regenerate a root token
+#                                 are never lost.
 #
 # Decision table (init):
-#   Key Vault placeholders, every peer uninitialised  -> vault operator init (a new cluster)
-#   Key Vault real values, some peer initialised      -> nothing to do (a replaced follower rejoins by
-#                                                        retry_join; it is never initialised on its own)
-#   anything else (real values but no initialised peer, placeholders but an initialised peer, one secret
-#   real and the other not)                           -> refuse, exit non-zero, say what was found
+#   Key Vault placeholder, every peer uninitialised  -> vault operator init (a new cluster), bootstrap
+#   Key Vault real value, some peer initialised      -> nothing to do (a replaced follower rejoins by
+#                                                       retry_join; it is never initialised on its own)
+#   anything else (a real value but no initialised peer, the placeholder but an initialised peer)
+#                                                    -> refuse, exit non-zero, say what was found
 #
 # A phase that fails records why in $WORK_DIR/failed and lets the pod go on; the later phases skip, and
 # the main container (store) prints the record and exits non-zero. Pulumi reports a failed Job with its
@@ -28,22 +34,10 @@ phase="${1:-}"
 : "${WORK_DIR:?WORK_DIR must name the shared in-memory directory}"
 LOG_DIR="${TMPDIR:-/tmp}/vault-init"
 
-# log and retry.
+# log, retry and az_login.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 LOG_TAG="vault-init ${phase#run-}"
-
-az_login() {
-    # The workload identity webhook injects these into every container of a labelled pod. The token is
-    # read from its file by az itself (azure-cli expands @file arguments), so it is in no command line.
-    : "${AZURE_CLIENT_ID:?}" "${AZURE_TENANT_ID:?}" "${AZURE_FEDERATED_TOKEN_FILE:?}"
-    az login --service-principal \
-        --username "$AZURE_CLIENT_ID" \
-        --tenant "$AZURE_TENANT_ID" \
-        --federated-token "@$AZURE_FEDERATED_TOKEN_FILE" \
-        --allow-no-subscriptions \
-        --output none
-}
 
 # secret_value NAME: prints the current value of secret NAME (to be captured, never shown).
 secret_value() {
@@ -89,17 +83,12 @@ init_status() {
 }
 
 preflight() {
-    : "${KEY_VAULT_NAME:?}" "${ROOT_TOKEN_SECRET:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
+    : "${KEY_VAULT_NAME:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
     # A new federated credential takes a minute or so to be honoured, a role assignment up to ten.
     retry 30 10 az_login
-    root=$(retry 60 10 secret_state "$ROOT_TOKEN_SECRET")
     keys=$(retry 60 10 secret_state "$RECOVERY_KEYS_SECRET")
-    if [ "$root" = "$keys" ]; then
-        echo "$root" >"$WORK_DIR/key-vault"
-    else
-        echo mixed >"$WORK_DIR/key-vault"
-    fi
-    log "Key Vault $KEY_VAULT_NAME is readable and writable as this Job's identity; root token: $root, recovery keys: $keys"
+    echo "$keys" >"$WORK_DIR/key-vault"
+    log "Key Vault $KEY_VAULT_NAME is readable and writable as this Job's identity; recovery keys: $keys"
 }
 
 init() {
@@ -129,18 +118,25 @@ init() {
             -format=json >"$WORK_DIR/init.json.partial"
         mv "$WORK_DIR/init.json.partial" "$WORK_DIR/init.json"
         log "Vault initialised at $first: $RECOVERY_SHARES recovery key shares, threshold $RECOVERY_THRESHOLD"
+        # No jq in this image; the CLI prints the field as "root_token": "<token>".
+        root=$(sed -n 's/.*"root_token": *"\([^"]*\)".*/\1/p' "$WORK_DIR/init.json")
+        if [ -z "$root" ]; then
+            log "the initialisation output has no root token"
+            return 1
+        fi
+        VAULT_ADDR="$first" VAULT_TOKEN="$root" sh "$(dirname "$0")/vault-bootstrap.sh"
+        : >"$WORK_DIR/bootstrapped"
         return 0
     fi
     case "$key_vault" in
-        stored) log "REFUSING: Key Vault holds the credentials of an initialised Vault, but no raft peer is initialised (its volumes were lost or replaced). Initialising now would create a second, empty cluster. Restore a raft snapshot instead (docs/operations.md, 'Vault lost its raft data')." ;;
-        placeholder) log "REFUSING: raft peers${initialised} are initialised, but Key Vault holds no root token or recovery keys: the initialisation output was lost, or Vault was initialised by hand. Nothing is overwritten; see docs/operations.md, 'Recover a failed Job'." ;;
-        *) log "REFUSING: one of $ROOT_TOKEN_SECRET and $RECOVERY_KEYS_SECRET holds a real value and the other the placeholder; inspect both versions' history in Key Vault $KEY_VAULT_NAME before anything else." ;;
+        stored) log "REFUSING: Key Vault holds the recovery keys of an initialised Vault, but no raft peer is initialised (its volumes were lost or replaced). Initialising now would create a second, empty cluster. Restore a raft snapshot instead (docs/operations.md, 'Vault lost its raft data')." ;;
+        *) log "REFUSING: raft peers${initialised} are initialised, but Key Vault holds no recovery keys: the initialisation output was lost, or Vault was initialised by hand. Nothing is overwritten; see docs/operations.md, 'Recover a failed Job'." ;;
     esac
     return 1
 }
 
 store() {
-    : "${KEY_VAULT_NAME:?}" "${ROOT_TOKEN_SECRET:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
+    : "${KEY_VAULT_NAME:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
     output="$WORK_DIR/init.json"
     if [ -f "$WORK_DIR/stored" ]; then
         log "already stored by an earlier run of this container"
@@ -155,18 +151,18 @@ store() {
         return 1
     fi
     umask 077
-    jq -j '.root_token' "$output" >"$WORK_DIR/root-token"
+    # The root token is left out: the bootstrap revoked it (or, if the bootstrap failed, it is dropped
+    # here: a root token is regenerated from these keys when needed, docs/operations.md "Break glass").
     jq -c '{recovery_keys_b64, recovery_keys_shares, recovery_keys_threshold}' "$output" >"$WORK_DIR/recovery-keys"
-    if ! jq -e '(.root_token | type == "string" and length > 0) and (.recovery_keys_b64 | length > 0)' "$output" >/dev/null; then
-        log "the initialisation output has no root token or recovery keys"
+    if ! jq -e '.recovery_keys_b64 | length > 0' "$output" >/dev/null; then
+        log "the initialisation output has no recovery keys"
         return 1
     fi
     retry 30 10 az_login
     store_once "$RECOVERY_KEYS_SECRET" "$WORK_DIR/recovery-keys" application/json
-    store_once "$ROOT_TOKEN_SECRET" "$WORK_DIR/root-token" text/plain
-    rm -f "$output" "$WORK_DIR/root-token" "$WORK_DIR/recovery-keys"
+    rm -f "$output" "$WORK_DIR/recovery-keys"
     : >"$WORK_DIR/stored"
-    log "recovery keys and root token stored in Key Vault $KEY_VAULT_NAME as $RECOVERY_KEYS_SECRET and $ROOT_TOKEN_SECRET"
+    log "recovery keys stored in Key Vault $KEY_VAULT_NAME as $RECOVERY_KEYS_SECRET; no root token is kept"
 }
 
 # run_phase NAME: runs phase NAME in a child shell (so `set -e` holds inside it), its log also kept in
@@ -198,9 +194,11 @@ case "$phase" in
     preflight | init) run_phase "$phase" ;;
     # The main container: a failure of its own is retried by the pod's restarts (OnFailure), with its
     # log as the termination message.
+    # The recovery keys are stored whenever there are some, even after a failed bootstrap: they are
+    # what regenerates a root token.
     store)
+        if [ -s "$WORK_DIR/init.json" ] || [ ! -s "$WORK_DIR/failed" ]; then store; fi
         report_failure
-        store
         ;;
     run-preflight) preflight ;;
     run-init) init ;;

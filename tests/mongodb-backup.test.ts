@@ -171,7 +171,7 @@ for (const stack of ["dev", "prod"] as const) {
                 const sts = run.get(T.statefulSet, "mongodb");
                 assert.equal(sts.inputs.spec.replicas, 1);
                 const [claim] = sts.inputs.spec.volumeClaimTemplates;
-                const classes = run.ofType(T.storageClass);
+                const classes = run.ofType(T.storageClass).filter((c) => c.urn.includes("MongoDb"));
                 if (stack === "prod") {
                     assert.equal(classes.length, 1);
                     assert.equal(claim.spec.storageClassName, classes[0].inputs.metadata.name);

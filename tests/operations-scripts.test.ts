@@ -138,10 +138,15 @@ describe("scripts/vault-rollout.sh", () => {
 // "restarts" Vault by emptying $FAKE/v from a stand-in `sleep`.
 const FAKE_VAULT = `#!/bin/sh
 echo "$*" >>"$FAKE/vault.log"
+echo "\${VAULT_TOKEN:-none}" >>"$FAKE/tokens.log"
 v="$FAKE/v"
 case "$1 $2" in
   "status "*) exit 0 ;;
-  "auth list"|"secrets list")
+  "write -field=token")
+    [ -e "$FAKE/login-fails" ] && { echo "Error writing data to auth/kubernetes/login: invalid audience (aud) claim" >&2; exit 2; }
+    echo "hvs.LOGIN-TOKEN" ;;
+  "audit enable") : >"$v/mount-audit-\${3#-path=}" ;;
+  "auth list"|"secrets list"|"audit list")
     [ -e "$FAKE/list-fails" ] && { echo "Error listing: connection refused" >&2; exit 2; }
     printf '{"token/": {}'; for m in $(ls "$v" | sed -n "s/^mount-$1-//p"); do printf ', "%s/": {}' "$m"; done; echo '}' ;;
   "auth enable") : >"$v/mount-auth-$3" ;;
@@ -187,19 +192,69 @@ describe("scripts/vault-configure.sh", () => {
         fs.writeFileSync(path.join(fake, "list-fails"), "");
         const r = configure();
         assert.notEqual(r.status, 0);
-        assert.match(r.output, /cannot list auth mounts/);
+        assert.match(r.output, /cannot list audit devices/);
         assert.deepEqual(enables(), [], "nothing enabled on a guess");
         assert.doesNotMatch(r.output, /already enabled/);
     });
 
     it("enables what is absent and skips what is mounted", () => {
         assert.equal(configure().status, 0);
-        assert.deepEqual(enables(), ["auth enable kubernetes", "secrets enable -path=database database"]);
+        assert.deepEqual(enables(), [
+            "audit enable -path=stdout file file_path=stdout",
+            "auth enable kubernetes",
+            "secrets enable -path=database database",
+        ]);
         fs.rmSync(path.join(fake, "vault.log"));
         const again = configure();
         assert.equal(again.status, 0);
         assert.deepEqual(enables(), []);
+        assert.match(again.output, /audit device stdout\/ already enabled/);
         assert.match(again.output, /auth method kubernetes\/ already enabled/);
+    });
+
+    it("prod: logs in through Kubernetes auth with the projected token file, then runs every call with that token", () => {
+        const jwt = path.join(fake, "jwt");
+        fs.writeFileSync(jwt, "projected-token");
+        const r = configure({ VAULT_TOKEN: "", VAULT_AUTH_ROLE: "vault-configure", VAULT_AUTH_JWT_FILE: jwt });
+        assert.equal(r.status, 0, r.output);
+        const calls = lines(path.join(fake, "vault.log"));
+        const tokens = lines(path.join(fake, "tokens.log"));
+        const login = calls.findIndex((c) => c.startsWith("write -field=token auth/kubernetes/login"));
+        assert.equal(
+            calls[login],
+            `write -field=token auth/kubernetes/login role=vault-configure jwt=@${jwt}`,
+            "the JWT is read from its file",
+        );
+        assert.ok(
+            tokens.slice(login + 1).every((t) => t === "hvs.LOGIN-TOKEN"),
+            "every later call uses the login's token",
+        );
+        assert.ok(!r.output.includes("hvs.LOGIN-TOKEN") && !r.output.includes("projected-token"), "neither token is printed");
+    });
+
+    it("a failed login fails the Job loudly, having changed nothing", () => {
+        fs.writeFileSync(path.join(fake, "login-fails"), "");
+        const jwt = path.join(fake, "jwt");
+        fs.writeFileSync(jwt, "projected-token");
+        const r = configure({ VAULT_TOKEN: "", VAULT_AUTH_ROLE: "vault-configure", VAULT_AUTH_JWT_FILE: jwt });
+        assert.notEqual(r.status, 0);
+        assert.match(r.output, /cannot log in to Vault as Kubernetes-auth role vault-configure/);
+        assert.deepEqual(enables(), []);
+    });
+
+    it("with APP_TOKEN_AUDIENCE, each service's role accepts only tokens of that audience", () => {
+        assert.equal(configure({ APP_TOKEN_AUDIENCE: "vault" }).status, 0);
+        assert.ok(
+            lines(path.join(fake, "vault.log")).includes(
+                "write auth/kubernetes/role/product-service bound_service_account_names=product-service bound_service_account_namespaces=microservices-dev audience=vault token_policies=product-service token_ttl=1h",
+            ),
+        );
+    });
+
+    it("refuses to start with neither a token nor a Kubernetes-auth role", () => {
+        const r = configure({ VAULT_TOKEN: "" });
+        assert.notEqual(r.status, 0);
+        assert.match(r.output, /set VAULT_AUTH_ROLE \(Kubernetes auth\) or VAULT_TOKEN/);
     });
 
     it("as the dev reconciler: configures Vault again when a restart emptied it, and only then", () => {
@@ -212,8 +267,10 @@ describe("scripts/vault-configure.sh", () => {
         const r = configure({ RECONCILE_SECONDS: "30", RECONCILE_ROUNDS: "5" });
         assert.equal(r.status, 0, r.output);
         assert.deepEqual(enables(), [
+            "audit enable -path=stdout file file_path=stdout",
             "auth enable kubernetes",
             "secrets enable -path=database database",
+            "audit enable -path=stdout file file_path=stdout",
             "auth enable kubernetes",
             "secrets enable -path=database database",
         ]);

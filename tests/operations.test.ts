@@ -263,11 +263,15 @@ describe("operations: the init Job", () => {
         assert.equal(peers.length, 3, "one per replica");
         assert.equal(
             peers[0],
-            "http://vault-0.vault-internal.vault.svc.cluster.local:8200",
+            "https://vault-0.vault-internal.vault.svc.cluster.local:8200",
             "initialised at vault-0, which the others join",
         );
-        const placeholders = run.ofType(T.kvSecret).filter((s) => s.inputs.secretName.startsWith("vault-"));
-        assert.equal(placeholders.length, 2);
+        const placeholders = run.ofType(T.kvSecret).filter((s) => s.name.startsWith("vault-init-"));
+        assert.deepEqual(
+            placeholders.map((s) => s.inputs.secretName),
+            ["vault-recovery-keys"],
+            "the recovery keys only: no root token is kept",
+        );
         for (const s of placeholders) assert.equal(s.inputs.properties.value, VAULT_INIT_PLACEHOLDER);
         for (const phase of ["preflight", "store"]) assert.equal(env(phase).PLACEHOLDER, VAULT_INIT_PLACEHOLDER);
     });
@@ -314,17 +318,17 @@ describe("operations: autoscaled pools are left to the autoscaler", () => {
 });
 
 describe("operations: Vault's configuration Job", () => {
-    it("prod: writes to the leader only, and waits for the SecretProviderClass it mounts", async () => {
+    it("prod: writes to the leader only over TLS, after the init Job that created its role and the CA it verifies with", async () => {
         const run = await evaluateStack("prod");
         const job = run.ofType(T.job).find((j) => j.urn.includes("VaultDatabaseConfig"))!;
         const env = Object.fromEntries(podsOf(job)[0].env.map((e: any) => [e.name, e.value]));
-        assert.equal(env.VAULT_ADDR, "http://vault-active.vault.svc.cluster.local:8200");
-        const spc = run
-            .ofType("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
-            .find((s) => s.inputs.metadata.name === "vault-root-token")!;
-        assert.ok(job.dependencies.includes(spc.urn), "an explicit dependency, not a lucky ordering");
-        const volume = job.inputs.spec.template.spec.volumes.find((v: any) => v.csi);
-        assert.equal(volume.csi.volumeAttributes.secretProviderClass, spc.inputs.metadata.name);
+        assert.equal(env.VAULT_ADDR, "https://vault-active.vault.svc.cluster.local:8200");
+        const init = run.ofType(T.job).find((j) => j.urn.includes("VaultInitJob"))!;
+        assert.ok(run.dependsOn(job.urn, init.urn), "an explicit dependency, not a lucky ordering");
+        const ca = run
+            .ofType("kubernetes:core/v1:Secret")
+            .find((s) => s.inputs.metadata.name === "vault-ca" && s.inputs.metadata.namespace === "vault")!;
+        assert.ok(run.dependsOn(job.urn, ca.urn));
     });
 });
 

@@ -22,7 +22,9 @@ describe("platform config", () => {
         assert.deepEqual(cfg.vault, {
             mode: "dev",
             replicas: 3,
-            storageClass: "managed-csi-premium",
+            storageClass: "vault-premium-zrs",
+            tls: false,
+            snapshot: { schedule: "0 */6 * * *", retentionDays: 30 },
             recoveryShares: 5,
             recoveryThreshold: 3,
         });

@@ -44,9 +44,17 @@ state=$(cat "$file")
 echo "$peer $*" >>"$FAKE/vault.log"
 case "$state" in down:0) state=uninitialised; echo uninitialised >"$file" ;; down:*) echo "down:$((\${state#down:} - 1))" >"$file"; exit 1 ;; esac
 if [ "$1 $2 $3" = "operator init -status" ]; then [ "$state" = initialised ] && exit 0; exit 2; fi
-[ "$state" = initialised ] && { echo "Vault is already initialized" >&2; exit 2; }
-for p in "$FAKE"/peers/*; do echo initialised >"$p"; done
-printf '{"recovery_keys_b64":["a2V5MQ==","a2V5Mg==","a2V5Mw=="],"recovery_keys_hex":["6b657931"],"recovery_keys_shares":3,"recovery_keys_threshold":2,"root_token":"hvs.FAKE-ROOT-TOKEN"}\\n'
+if [ "$1 $2" = "operator init" ]; then
+  [ "$state" = initialised ] && { echo "Vault is already initialized" >&2; exit 2; }
+  for p in "$FAKE"/peers/*; do echo initialised >"$p"; done
+  printf '{\\n  "recovery_keys_b64": ["a2V5MQ==","a2V5Mg==","a2V5Mw=="],\\n  "recovery_keys_hex": ["6b657931"],\\n  "recovery_keys_shares": 3,\\n  "recovery_keys_threshold": 2,\\n  "root_token": "hvs.FAKE-ROOT-TOKEN"\\n}\\n'
+  exit 0
+fi
+# The bootstrap's calls, with the token each ran with; lists answer empty.
+echo "token=$VAULT_TOKEN $*" >>"$FAKE/bootstrap.log"
+[ -e "$FAKE/bootstrap-fails" ] && { echo "permission denied" >&2; exit 2; }
+case "$1 $2" in "audit list" | "auth list") echo '{}' ;; esac
+exit 0
 `;
 const FAKE_AZ = `#!/bin/sh
 echo "$*" >>"$FAKE/az.log"
@@ -84,6 +92,8 @@ describe("scripts/vault-init.sh", function () {
             fs.writeFileSync(path.join(fake, "bin", name), body, { mode: 0o755 });
         }
         fs.writeFileSync(path.join(fake, "token"), "federated-token");
+        fs.mkdirSync(path.join(fake, "policies"));
+        for (const policy of ["vault-configure", "vault-snapshot"]) fs.writeFileSync(path.join(fake, "policies", `${policy}.hcl`), "");
         peers("uninitialised");
     });
 
@@ -92,9 +102,8 @@ describe("scripts/vault-init.sh", function () {
     function peers(...states: string[]) {
         PEERS.forEach((p, i) => fs.writeFileSync(path.join(fake, "peers", p), states[i] ?? states[0]));
     }
-    /** A Key Vault that already holds the credentials of an initialised Vault. */
+    /** A Key Vault that already holds the recovery keys of an initialised Vault. */
     function storedCredentials() {
-        fs.writeFileSync(path.join(fake, "kv", "vault-root-token"), "hvs.EXISTING-ROOT-TOKEN");
         fs.writeFileSync(path.join(fake, "kv", "vault-recovery-keys"), '{"recovery_keys_b64":["ZXhpc3Rpbmc="]}');
     }
     function phase(name: string) {
@@ -109,7 +118,11 @@ describe("scripts/vault-init.sh", function () {
                 RECOVERY_SHARES: "3",
                 RECOVERY_THRESHOLD: "2",
                 KEY_VAULT_NAME: "gitops-prod-seal-ab12",
-                ROOT_TOKEN_SECRET: "vault-root-token",
+                POLICY_DIR: path.join(fake, "policies"),
+                BOOTSTRAP_ROLES: "vault-configure:vault-configure vault-snapshot:vault-snapshot",
+                ROLE_NAMESPACE: "vault",
+                TOKEN_AUDIENCE: "vault",
+                KUBERNETES_SERVICE_HOST: "10.0.0.1",
                 RECOVERY_KEYS_SECRET: "vault-recovery-keys",
                 PLACEHOLDER,
                 AZURE_CLIENT_ID: "client",
@@ -126,12 +139,38 @@ describe("scripts/vault-init.sh", function () {
     const inits = () => log("vault.log").filter((l) => l.includes("-recovery-shares"));
     const writes = () => log("az.log").filter((l) => l.startsWith("keyvault secret set"));
 
-    it("first install: initialises once and stores the root token and recovery keys in Key Vault, printing neither", () => {
+    it("first install: initialises once, bootstraps with the root token, revokes it, stores only the recovery keys, printing nothing", () => {
         const runs = pod();
         for (const r of runs) assert.equal(r.status, 0, r.output);
         assert.deepEqual(inits(), ["vault-0 operator init -recovery-shares=3 -recovery-threshold=2 -format=json"]);
         for (const p of PEERS) assert.ok(log("vault.log").includes(`${p} operator init -status`), `asked ${p}`);
-        assert.equal(read("kv/vault-root-token"), "hvs.FAKE-ROOT-TOKEN");
+        const bootstrap = log("bootstrap.log");
+        assert.ok(
+            bootstrap.every((l) => l.startsWith("token=hvs.FAKE-ROOT-TOKEN ")),
+            "every bootstrap call runs with the new root token",
+        );
+        const calls = bootstrap.map((l) => l.replace(/^token=\S+ /, ""));
+        assert.equal(calls.filter((c) => c.startsWith("audit enable"))[0], "audit enable -path=stdout file file_path=stdout");
+        assert.ok(
+            calls.indexOf("audit enable -path=stdout file file_path=stdout") < calls.indexOf("auth enable kubernetes"),
+            "audited from the start",
+        );
+        for (const role of ["vault-configure", "vault-snapshot"]) {
+            assert.ok(
+                calls.some((c) => c.startsWith(`policy write ${role} `)),
+                role,
+            );
+            assert.ok(
+                calls.some((c) =>
+                    c.startsWith(
+                        `write auth/kubernetes/role/${role} bound_service_account_names=${role} bound_service_account_namespaces=vault audience=vault token_policies=${role} `,
+                    ),
+                ),
+                `${role}: ${calls.join("\n")}`,
+            );
+        }
+        assert.equal(calls[calls.length - 1], "token revoke -self", "the root token is revoked last");
+        assert.ok(!fs.existsSync(path.join(fake, "kv", "vault-root-token")), "no root token in Key Vault");
         assert.deepEqual(JSON.parse(read("kv/vault-recovery-keys")), {
             recovery_keys_b64: ["a2V5MQ==", "a2V5Mg==", "a2V5Mw=="],
             recovery_keys_shares: 3,
@@ -145,7 +184,7 @@ describe("scripts/vault-init.sh", function () {
         assert.ok(!az.join("\n").includes("federated-token federated-token"), "the federated token itself is in no command line");
         assert.ok(
             az.some((l) =>
-                /^keyvault secret set --vault-name gitops-prod-seal-ab12 --name vault-root-token --file \S+ --encoding utf-8 --content-type text\/plain/.test(
+                /^keyvault secret set --vault-name gitops-prod-seal-ab12 --name vault-recovery-keys --file \S+ --encoding utf-8 --content-type application\/json/.test(
                     l,
                 ),
             ),
@@ -155,7 +194,19 @@ describe("scripts/vault-init.sh", function () {
         for (const secret of ["hvs.FAKE-ROOT-TOKEN", "a2V5MQ=="]) assert.ok(!printed.includes(secret), `printed ${secret}`);
         for (const secret of ["hvs.FAKE-ROOT-TOKEN", "a2V5MQ=="])
             assert.ok(!az.join("\n").includes(secret), `passed ${secret} as an argument`);
-        assert.deepEqual(fs.readdirSync(work).sort(), ["key-vault", "stored"], "the init output is deleted once stored");
+        assert.deepEqual(fs.readdirSync(work).sort(), ["bootstrapped", "key-vault", "stored"], "the init output is deleted once stored");
+    });
+
+    it("a failed bootstrap still stores the recovery keys, then fails the Job with the reason", () => {
+        fs.writeFileSync(path.join(fake, "bootstrap-fails"), "");
+        const [preflight, init, store] = pod();
+        assert.equal(preflight.status, 0, preflight.output);
+        assert.equal(init.status, 0, "recorded");
+        assert.notEqual(store.status, 0, store.output);
+        assert.match(store.output, /phase init failed/);
+        assert.match(store.output, /recovery keys stored in Key Vault/);
+        assert.deepEqual(JSON.parse(read("kv/vault-recovery-keys")).recovery_keys_b64, ["a2V5MQ==", "a2V5Mg==", "a2V5Mw=="]);
+        assert.ok(!store.output.includes("hvs.FAKE-ROOT-TOKEN"));
     });
 
     it("already initialised, credentials in Key Vault: does nothing and succeeds", () => {
@@ -172,7 +223,7 @@ describe("scripts/vault-init.sh", function () {
         for (const r of pod()) assert.equal(r.status, 0, r.output);
         assert.deepEqual(inits(), [], "no second cluster");
         assert.deepEqual(writes(), []);
-        assert.equal(read("kv/vault-root-token"), "hvs.EXISTING-ROOT-TOKEN");
+        assert.deepEqual(log("bootstrap.log"), [], "no bootstrap without a new root token");
     });
 
     const refusals: [string, () => void, RegExp][] = [
@@ -182,17 +233,12 @@ describe("scripts/vault-init.sh", function () {
                 storedCredentials();
                 peers("uninitialised");
             },
-            /REFUSING: Key Vault holds the credentials of an initialised Vault, but no raft peer is initialised/,
+            /REFUSING: Key Vault holds the recovery keys of an initialised Vault, but no raft peer is initialised/,
         ],
         [
             "an initialised peer but no credentials in Key Vault (the init output was lost)",
             () => peers("initialised", "uninitialised", "uninitialised"),
-            /REFUSING: raft peers .*vault-0.* are initialised, but Key Vault holds no root token or recovery keys/,
-        ],
-        [
-            "one secret real, the other still the placeholder",
-            () => fs.writeFileSync(path.join(fake, "kv", "vault-root-token"), "hvs.EXISTING-ROOT-TOKEN"),
-            /REFUSING: one of vault-root-token and vault-recovery-keys holds a real value/,
+            /REFUSING: raft peers .*vault-0.* are initialised, but Key Vault holds no recovery keys/,
         ],
     ];
     for (const [name, arrange, message] of refusals) {
@@ -223,7 +269,7 @@ describe("scripts/vault-init.sh", function () {
         assert.notEqual(store.status, 0);
         assert.match(store.output, /already holds a real value from another initialisation: refusing to overwrite it/);
         assert.equal(read("kv/vault-recovery-keys"), '{"recovery_keys_b64":["b3RoZXI="]}');
-        assert.ok(!fs.existsSync(path.join(fake, "kv", "vault-root-token")), "the root token is not written either");
+        assert.ok(!fs.existsSync(path.join(fake, "kv", "vault-root-token")), "no root token is ever written");
     });
 
     it("waits for a raft peer that does not answer yet", () => {

@@ -152,6 +152,8 @@ for (const stack of ["dev", "prod"] as const) {
                     "gateway -> csi-secrets-store-provider-azure",
                     "gateway -> istiod",
                     "istiod -> base",
+                    // prod: the server's TLS volume is a CSI mount.
+                    ...(prod ? ["vault -> csi-secrets-store-provider-azure"] : []),
                 ]);
             });
 
@@ -289,9 +291,10 @@ for (const stack of ["dev", "prod"] as const) {
                     assert.ok(isSecretValue(secret.rawInputs.properties), `${secretName} is not secret`);
                 }
                 // dev generates a self-signed pair for the host; prod takes the configured one.
-                assert.equal(run.ofType("tls:index/selfSignedCert:SelfSignedCert").length, prod ? 0 : 1);
+                const ingressCerts = run.ofType("tls:index/selfSignedCert:SelfSignedCert").filter((c) => c.name.startsWith("ingress-"));
+                assert.equal(ingressCerts.length, prod ? 0 : 1);
                 if (!prod) {
-                    const [cert] = run.ofType("tls:index/selfSignedCert:SelfSignedCert");
+                    const [cert] = ingressCerts;
                     assert.deepEqual(cert.inputs.dnsNames, ["app.dev.example.com"]);
                 }
             });
@@ -380,7 +383,7 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.ok(!JSON.stringify(v).includes("LoadBalancer") && !JSON.stringify(v).includes("NodePort"));
                 assert.equal(v.server.dev.enabled, !prod);
                 assert.equal(v.server.ha.enabled, prod);
-                assert.equal(run.outputs.vaultAddress.value, "http://vault.vault.svc.cluster.local:8200");
+                assert.equal(run.outputs.vaultAddress.value, `${prod ? "https" : "http"}://vault.vault.svc.cluster.local:8200`);
             });
 
             it("runs as the unseal identity's federated service account", () => {
@@ -396,12 +399,12 @@ for (const stack of ["dev", "prod"] as const) {
             });
 
             if (prod) {
-                it("HA: 3 raft replicas on premium disks, joining one another, auto-unsealed by the Key Vault key", () => {
+                it("HA: 3 raft replicas on zone-redundant disks, joining one another over TLS, auto-unsealed by the Key Vault key", () => {
                     const server = release(run, "vault").inputs.values.server;
                     assert.equal(server.ha.replicas, 3);
                     assert.equal(server.ha.raft.enabled, true);
                     assert.equal(server.ha.raft.setNodeId, true);
-                    assert.equal(server.dataStorage.storageClass, "managed-csi-premium");
+                    assert.equal(server.dataStorage.storageClass, "vault-premium-zrs");
                     const hcl: string = server.ha.raft.config;
                     assert.deepEqual(hclBlock(hcl, 'seal "azurekeyvault"'), {
                         tenant_id: TENANT,
@@ -411,19 +414,23 @@ for (const stack of ["dev", "prod"] as const) {
                     assert.equal(hclBlock(hcl, 'storage "raft"').path, "/vault/data");
                     assert.deepEqual(
                         [...hcl.matchAll(/leader_api_addr = "([^"]+)"/g)].map((m) => m[1]),
-                        [0, 1, 2].map((i) => `http://vault-${i}.vault-internal:8200`),
+                        [0, 1, 2].map((i) => `https://vault-${i}.vault-internal:8200`),
                     );
                     assert.match(hcl, /service_registration "kubernetes" \{\}/);
                     assert.doesNotMatch(hcl, /client_secret|disable_mlock/);
                 });
 
-                it("waits for the unseal identity's federated credential and role assignment, and nothing of Istio or CSI", () => {
+                it("waits for the unseal identity's credential and roles and the CSI driver that mounts its TLS files, nothing of Istio", () => {
                     const vault = release(run, "vault");
                     const unseal = identity(run, "vault-unseal-id");
-                    assert.equal(unseal.ready.length, 2);
+                    // One federated credential, the unseal key's role and one role per TLS secret.
+                    assert.equal(unseal.ready.length, 5);
                     for (const r of unseal.ready) assert.ok(run.dependsOn(vault.urn, r.urn), r.name);
-                    for (const other of ["base", "istiod", "gateway", "csi-secrets-store-provider-azure"])
-                        assert.ok(!run.dependsOn(vault.urn, release(run, other).urn), other);
+                    assert.ok(
+                        run.dependsOn(vault.urn, release(run, "csi-secrets-store-provider-azure").urn),
+                        "the TLS volume needs the driver",
+                    );
+                    for (const other of ["base", "istiod", "gateway"]) assert.ok(!run.dependsOn(vault.urn, release(run, other).urn), other);
                     assert.equal(vault.protect, true);
                 });
             } else {
@@ -455,9 +462,8 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(pod.metadata.labels[WI_USE], "true");
                 assert.equal(pod.metadata.labels["sidecar.istio.io/inject"], "false");
 
-                const [script] = run
-                    .ofType(T.configMap)
-                    .filter((c) => pod.spec.volumes.some((v: any) => v.configMap?.name === c.state.metadata.name));
+                const script = run.ofType(T.configMap).find((c) => c.urn.includes("VaultInitJob"))!;
+                assert.ok(pod.spec.volumes.some((v: any) => v.configMap?.name === script.state.metadata.name));
                 assert.equal(script.inputs.data["vault-init.sh"], fs.readFileSync(VAULT_INIT_SCRIPT, "utf8"));
                 assert.equal(
                     script.inputs.data["lib.sh"],
@@ -476,11 +482,11 @@ for (const stack of ["dev", "prod"] as const) {
                 const env = (name: string) =>
                     Object.fromEntries(steps.find((c: any) => c.name === name).env.map((e: any) => [e.name, e.value]));
                 assert.equal(env("store").KEY_VAULT_NAME, run.outputs.unsealKeyVaultName.value);
-                assert.equal(env("store").ROOT_TOKEN_SECRET, VAULT_INIT_SECRETS.rootToken);
+                assert.equal(env("store").ROOT_TOKEN_SECRET, undefined, "no root token is stored");
                 assert.equal(env("store").RECOVERY_KEYS_SECRET, VAULT_INIT_SECRETS.recoveryKeys);
                 assert.equal(
                     env("init").VAULT_PEERS,
-                    [0, 1, 2].map((i) => `http://vault-${i}.vault-internal.vault.svc.cluster.local:8200`).join(" "),
+                    [0, 1, 2].map((i) => `https://vault-${i}.vault-internal.vault.svc.cluster.local:8200`).join(" "),
                 );
                 assert.deepEqual([env("init").RECOVERY_SHARES, env("init").RECOVERY_THRESHOLD], ["5", "3"]);
                 assert.equal(pod.spec.restartPolicy, "OnFailure");

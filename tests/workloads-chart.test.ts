@@ -32,6 +32,8 @@ function settings(environment: Environment): MicroserviceSettings {
         sizing: sizingFor(environment),
         mongoHost: `mongodb.${namespace}.svc.cluster.local`,
         secretProviderClass: "app-secrets",
+        // prod's Vault speaks TLS and requires its audience (components/workloads/layer.ts).
+        ...(environment === "prod" ? { vaultCaSecret: "vault-ca", vaultTokenAudience: "vault" } : {}),
         seedData: environment === "dev",
         highAvailability: environment === "prod",
         env: { ASPNETCORE_ENVIRONMENT: environment === "prod" ? "Production" : "Development" },
@@ -185,6 +187,27 @@ describe("charts/microservice rendered by helm", function () {
                     { name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http" },
                 ]);
                 assert.deepEqual(service.spec.selector, one("Deployment").spec.selector.matchLabels);
+            });
+
+            it("prod: the agent logs in with a projected Vault-audience token and verifies Vault against the CA", () => {
+                const pod = one("Deployment").spec.template;
+                const annotations = pod.metadata.annotations;
+                const volume = pod.spec.volumes.find((v: any) => v.name === "vault-token");
+                if (s.vaultTokenAudience === undefined) {
+                    assert.equal(volume, undefined);
+                    assert.equal(annotations["vault.hashicorp.com/tls-secret"], undefined);
+                    return;
+                }
+                assert.deepEqual(volume.projected.sources, [
+                    { serviceAccountToken: { audience: "vault", expirationSeconds: 3600, path: "token" } },
+                ]);
+                assert.equal(annotations["vault.hashicorp.com/agent-service-account-token-volume-name"], "vault-token");
+                assert.equal(annotations["vault.hashicorp.com/tls-secret"], "vault-ca");
+                assert.equal(annotations["vault.hashicorp.com/ca-cert"], "/vault/tls/ca.crt");
+                assert.ok(
+                    !container().volumeMounts.some((m: any) => m.name === "vault-token"),
+                    "the service itself never mounts the Vault token",
+                );
             });
 
             it("carries the Vault agent annotations, the template arriving literally", () => {

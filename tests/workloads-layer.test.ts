@@ -94,7 +94,7 @@ for (const stack of ["dev", "prod"] as const) {
             // Writes go to the leader: vault-active in ha mode (only the unsealed leader), the one pod in dev.
             assert.equal(
                 env.VAULT_ADDR,
-                stack === "prod" ? "http://vault-active.vault.svc.cluster.local:8200" : run.outputs.vaultAddress.value,
+                stack === "prod" ? "https://vault-active.vault.svc.cluster.local:8200" : run.outputs.vaultAddress.value,
             );
             assert.equal(env.MONGO_HOST, `mongodb.${appNs}.svc.cluster.local`);
             assert.deepEqual(env.DEFAULT_TTL, "1h");
@@ -116,25 +116,23 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(run.ofType(T.spc).filter((s) => s.inputs.metadata.name === "vault-root-token").length, 0);
             });
         } else {
-            it("reads the root token the init Job stored in Key Vault, through the init identity", () => {
+            it("logs in through Kubernetes auth with a projected Vault-audience token, verifying the CA; no token anywhere", () => {
                 const job = configJob(run);
                 const env = envOf(job);
-                assert.deepEqual(env.VAULT_TOKEN, { secretKeyRef: { name: "vault-root-token", key: "token" } });
-                const spc = run.ofType(T.spc).find((s) => s.inputs.metadata.name === "vault-root-token")!;
-                assert.equal(spc.inputs.metadata.namespace, "vault");
-                assert.equal(spc.inputs.spec.parameters.keyvaultName, run.outputs.unsealKeyVaultName.value);
-                assert.match(spc.inputs.spec.parameters.objects, /objectName: vault-root-token/);
-                const initClientId = run
-                    .ofType("azure-native:managedidentity:UserAssignedIdentity")
-                    .find((i) => i.name === "vault-init-id")!.state.clientId;
-                assert.equal(spc.inputs.spec.parameters.clientID, initClientId);
+                assert.equal(env.VAULT_TOKEN, undefined, "no token in the Job's env");
+                assert.equal(env.VAULT_AUTH_ROLE, "vault-configure");
+                assert.equal(env.VAULT_AUTH_JWT_FILE, "/var/run/secrets/vault/token");
+                assert.equal(env.VAULT_CACERT, "/vault/ca/ca.crt");
                 const pod = job.inputs.spec.template.spec;
-                assert.equal(pod.serviceAccountName, "vault-init");
-                assert.deepEqual(
-                    pod.volumes.find((v: any) => v.csi)?.csi.volumeAttributes,
-                    { secretProviderClass: "vault-root-token" },
-                    "the pod mounts the class, so the CSI driver syncs the Secret",
-                );
+                assert.equal(pod.serviceAccountName, "vault-configure");
+                assert.equal(pod.automountServiceAccountToken, false);
+                const projected = pod.volumes.find((v: any) => v.name === "vault-token").projected.sources[0].serviceAccountToken;
+                assert.deepEqual(projected, { audience: "vault", expirationSeconds: 600, path: "token" });
+                assert.equal(pod.volumes.find((v: any) => v.name === "vault-ca").secret.secretName, "vault-ca");
+                assert.equal(run.ofType(T.spc).filter((s) => s.inputs.metadata.name === "vault-root-token").length, 0);
+                const sa = run.ofType("kubernetes:core/v1:ServiceAccount").find((a) => a.inputs.metadata.name === "vault-configure")!;
+                assert.equal(sa.inputs.metadata.namespace, "vault");
+                assert.ok(run.dependsOn(job.urn, sa.urn));
             });
         }
 

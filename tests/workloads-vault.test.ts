@@ -37,7 +37,7 @@ function program(namespace: string, overrides: Partial<VaultDatabaseConfigArgs> 
                 provider,
                 vaultNamespace: "vault",
                 vaultAddress: VAULT_ADDR,
-                tokenSecret: TOKEN_SECRET,
+                auth: { kind: "token", secret: TOKEN_SECRET },
                 mongoHost: pulumi.output(`mongodb.${namespace}.svc.cluster.local`),
                 mongoUsername: "root",
                 mongoPassword: pulumi.secret(PASSWORD),
@@ -204,7 +204,9 @@ describe("VaultDatabaseConfig: re-running on change", () => {
             dbRole: "r",
             defaultTtl: "1h",
             maxTtl: "24h",
-            tokenSecret: { name: "t", key: "k" },
+            auth: "token:t/k",
+            caSecret: "",
+            appTokenAudience: "",
         };
         assert.notEqual(configHash(settings), configHash({ ...settings, script: "b" }));
         assert.equal(configHash(settings), configHash({ ...settings }));

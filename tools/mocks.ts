@@ -301,6 +301,14 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
             return { id: name, extra: { privateKeyPem: TEST_TLS.privateKey, algorithm: inputs.algorithm } };
         case "tls:index/selfSignedCert:SelfSignedCert":
             return { id: name, extra: { certPem: TEST_TLS.certificate } };
+        case "tls:index/certRequest:CertRequest":
+            return {
+                id: name,
+                extra: { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${name}\n-----END CERTIFICATE REQUEST-----\n` },
+            };
+        // Signed by the CA in caCertPem: the mock answers with the test certificate, as for SelfSignedCert.
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { id: name, extra: { certPem: TEST_TLS.certificate } };
         default:
             return { id: `${name}-id`, extra: {} };
     }

@@ -6,7 +6,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { appNamespace, NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, type PlatformConfig } from "../config";
+import { appNamespace, NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, VAULT_RELEASE, type PlatformConfig } from "../config";
 import { APP_SECRET_KEYS, VAULT_INIT_PLACEHOLDER, type AppSecretName, type ClusterFoundation, type KeyVaultSecrets } from "../foundation";
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
@@ -30,6 +30,7 @@ import {
 } from "./roles";
 import { PodSecurityPolicy } from "./podSecurityPolicy";
 import { UnsealKey } from "./unsealKey";
+import { VAULT_TLS_SECRETS, VaultTls } from "./vaultTls";
 import { WorkloadIdentity } from "./workloadIdentity";
 
 // Shared with the stack without Azure; kept importable from here, where the secrets are created.
@@ -44,16 +45,25 @@ export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey:
 /** Container of the backup storage account that MongoDB's dumps go to. */
 export const MONGO_BACKUP_CONTAINER = "mongodb";
 
-/** Key Vault secrets (unseal vault) the prod Vault initialisation Job writes. */
-export const VAULT_INIT_SECRETS = { rootToken: "vault-root-token", recoveryKeys: "vault-recovery-keys" } as const;
+/** Key Vault secret (unseal vault) the prod Vault initialisation Job writes: the recovery keys, no root token. */
+export const VAULT_INIT_SECRETS = { recoveryKeys: "vault-recovery-keys" } as const;
 
 /**
  * The containers of the stack's backup storage account: the one place a kind of backup is added, with
  * the retention its config gives. The account exists only when there is one.
  */
 export function backupContainers(cfg: PlatformConfig): BackupContainer[] {
-    return [...(cfg.mongo.backup ? [{ name: MONGO_BACKUP_CONTAINER, retentionDays: cfg.mongo.backup.retentionDays }] : [])];
+    return [
+        ...(cfg.mongo.backup ? [{ name: MONGO_BACKUP_CONTAINER, retentionDays: cfg.mongo.backup.retentionDays }] : []),
+        // Vault's raft snapshots, where a snapshot CronJob runs (prod).
+        ...(cfg.identities.vaultSnapshot.length > 0
+            ? [{ name: VAULT_SNAPSHOT_CONTAINER, retentionDays: cfg.vault.snapshot.retentionDays }]
+            : []),
+    ];
 }
+
+/** The backup container of Vault's raft snapshots. */
+export const VAULT_SNAPSHOT_CONTAINER = "vault-snapshots";
 
 /** The Azure resources, and the foundation the in-cluster layers stand on: AKS's provider and Key Vault. */
 export interface AzureLayer extends ClusterFoundation {
@@ -76,10 +86,14 @@ export interface AzureLayer extends ClusterFoundation {
     readonly ingressTlsIdentity: WorkloadIdentity;
     /** The Vault initialisation Job's identity: writes the two VAULT_INIT_SECRETS (prod only). */
     readonly vaultInitIdentity?: WorkloadIdentity;
+    /** Vault's internal CA and listener certificate (ha with TLS). */
+    readonly vaultTls?: VaultTls;
     /** The backup storage account, when backupContainers(cfg) lists any container. */
     readonly backupStorage?: BackupStorage;
     /** The MongoDB backup CronJob's identity: Storage Blob Data Contributor on the mongodb container only. */
     readonly mongoBackupIdentity?: WorkloadIdentity;
+    /** The raft snapshot CronJob's identity: writes blobs of the vault-snapshots container (prod only). */
+    readonly vaultSnapshotIdentity?: WorkloadIdentity;
 }
 
 /** The ID of a subnet every stack has. */
@@ -265,13 +279,28 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         generated: ["database-password", "api-key", MONGO_ROOT_PASSWORD_SECRET],
     });
 
+    // Vault's listener certificate (ha with TLS): kept in Vault's own Key Vault, read by Vault's identity.
+    const vaultTls = cfg.vault.tls
+        ? new VaultTls("vault-tls", {
+              release: VAULT_RELEASE,
+              namespace: VAULT_NAMESPACE,
+              replicas: cfg.vault.replicas,
+              vaultName: unsealVault.vaultName,
+              resourceGroupName: group.name,
+          })
+        : undefined;
+
     const identityArgs = { ...common, issuerUrl: cluster.oidcIssuerUrl, subscriptionId: client.subscriptionId, tags };
     const vaultUnsealIdentity = new WorkloadIdentity("vault-unseal-id", {
         ...identityArgs,
         identityName: `${cfg.namePrefix}-${cfg.environment}-vault-unseal`,
         subjects: cfg.identities.vaultUnseal,
-        // On the key itself, not the vault: the seal can touch nothing else.
-        roles: [{ roleId: KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, scope: unsealKey.keyId }],
+        roles: [
+            // On the key itself, not the vault: the seal can touch nothing else.
+            { roleId: KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, scope: unsealKey.keyId },
+            // The CSI driver mounts the listener's certificate, key and CA as this identity: one each.
+            ...Object.values(vaultTls?.secretIds ?? {}).map((scope) => ({ roleId: KEY_VAULT_SECRETS_USER, scope })),
+        ],
     });
     const appSecretsIdentity = new WorkloadIdentity("app-secrets-id", {
         ...identityArgs,
@@ -358,6 +387,23 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                   tenantId: client.tenantId,
               }
             : undefined;
+    // The raft snapshot CronJob's identity: writes blobs of its one container, nothing else of the account.
+    let vaultSnapshotIdentity: WorkloadIdentity | undefined;
+    let vaultSnapshots: KeyVaultSecrets["vaultSnapshots"];
+    if (cfg.identities.vaultSnapshot.length > 0) {
+        if (!backupStorage) throw new Error("identities.vaultSnapshot: the snapshots need the backup storage account");
+        vaultSnapshotIdentity = new WorkloadIdentity("vault-snapshot-id", {
+            ...identityArgs,
+            identityName: `${cfg.namePrefix}-${cfg.environment}-vault-snapshot`,
+            subjects: cfg.identities.vaultSnapshot,
+            roles: [{ roleId: STORAGE_BLOB_DATA_CONTRIBUTOR, scope: backupStorage.containerIds[VAULT_SNAPSHOT_CONTAINER] }],
+        });
+        vaultSnapshots = {
+            accountName: backupStorage.accountName,
+            containerName: VAULT_SNAPSHOT_CONTAINER,
+            identity: vaultSnapshotIdentity,
+        };
+    }
 
     // Prod keeps its namespaces and MongoDB on destroy. pulumi-kubernetes creates with a plain create
     // since 4.29, so re-creating the stack would fail with AlreadyExists on each kept object
@@ -419,6 +465,8 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             unsealVaultName: reachable(unsealVault.vaultName),
             unsealKeyName: unsealKey.keyName,
             vaultInitSecrets: VAULT_INIT_SECRETS,
+            vaultTls: vaultTls && { secretNames: VAULT_TLS_SECRETS, caCertificate: vaultTls.caCertificate },
+            vaultSnapshots,
             identities: {
                 appSecrets: appSecretsIdentity,
                 ingressTls: ingressTlsIdentity,
@@ -442,7 +490,9 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         appSecretsIdentity,
         ingressTlsIdentity,
         vaultInitIdentity,
+        vaultTls,
         backupStorage,
         mongoBackupIdentity,
+        vaultSnapshotIdentity,
     };
 }

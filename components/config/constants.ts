@@ -38,10 +38,15 @@ export const NAME_SUFFIX_LENGTH = 4;
 export const KEY_VAULT_NAME_MAX = 24;
 /** Oldest Kubernetes minor version we accept (AKS supports the newest three or four minors). */
 export const MIN_KUBERNETES_MINOR = 31;
-/** AKS's built-in Premium SSD class (the azuredisk CSI driver): Vault's raft volumes in prod. */
-export const PREMIUM_STORAGE_CLASS = "managed-csi-premium";
+/**
+ * The StorageClass the platform layer creates for Vault's raft volumes: Premium_ZRS through the Azure
+ * Disk CSI driver, so a volume survives the loss of its zone (prod).
+ */
+export const VAULT_ZRS_STORAGE_CLASS = "vault-premium-zrs";
 /** HashiCorp Vault's namespace: its server and, in prod, its initialisation Job run here. */
 export const VAULT_NAMESPACE = "vault";
+/** Vault's Helm release name: the chart's fullname, which its Services, pods and service account follow. */
+export const VAULT_RELEASE = "vault";
 
 /** The lab's two HTTP services. */
 export const SERVICE_NAMES = ["product-service", "order-service"] as const;
@@ -54,3 +59,5 @@ export function appNamespace(environment: Environment): string {
 
 /** Effects of the Azure Policy pod security initiative assignment (audit reports, deny rejects at admission). */
 export const POLICY_EFFECTS = ["audit", "deny"] as const;
+/** Raft voter counts the ha Vault accepts: odd, so a quorum survives one (3) or two (5) lost voters. */
+export const VAULT_VOTER_COUNTS: readonly number[] = [3, 5];

@@ -24,6 +24,7 @@ import {
     POLICY_EFFECTS,
     UNSEAL_KEY_SIZES,
     UPGRADE_CHANNELS,
+    VAULT_VOTER_COUNTS,
     WEEK_DAYS,
     type Environment,
 } from "./constants";
@@ -583,6 +584,34 @@ export const CONFIG_KEYS = {
         default: { dev: 7, prod: 35 },
         description:
             "Days a MongoDB backup (and any old version of it) is kept in the backup storage before the lifecycle policy deletes it, 1-3650.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 3650),
+    },
+    vaultTlsEnabled: {
+        type: "boolean",
+        scope: "azure",
+        default: true,
+        description:
+            "TLS on the ha Vault's listener and raft joins, from the stack's internal CA through Key Vault (read in prod only, where it must be true; dev's in-memory dev server has no listener config).",
+    },
+    vaultVoters: {
+        type: "integer",
+        scope: "azure",
+        default: 3,
+        description: "Raft voters (server replicas) of the ha Vault, 3 or 5, spread across zones (read in prod only).",
+        check: (key, value) => v.checkOneOf(key, value, VAULT_VOTER_COUNTS),
+    },
+    vaultSnapshotSchedule: {
+        type: "string",
+        scope: "azure",
+        default: "0 */6 * * *",
+        description: "Cron schedule (five fields, UTC) of the raft snapshot CronJob (prod).",
+        check: v.checkCronSchedule,
+    },
+    vaultSnapshotRetentionDays: {
+        type: "integer",
+        scope: "azure",
+        default: 30,
+        description: "Days a raft snapshot blob is kept before the storage lifecycle rule deletes it, 1-3650 (prod).",
         check: (key, value) => v.checkIntRange(key, value, 1, 3650),
     },
     productServiceImage: {

@@ -6,9 +6,9 @@ import {
     cloudOf,
     ENVIRONMENTS,
     POLICY_EFFECTS,
-    PREMIUM_STORAGE_CLASS,
     SERVICE_NAMES,
     VAULT_NAMESPACE,
+    VAULT_ZRS_STORAGE_CLASS,
     VERSION_KEEPING_CHANNELS,
     type Environment,
     type ServiceName,
@@ -228,6 +228,11 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         check(`${missing}: is not set but ${given} is; set both (pulumi config set --secret ${missing} < file.pem) or neither`);
     }
     check(checkRecoverySplit(v.vaultRecoveryShares, v.vaultRecoveryThreshold));
+    if (environment === "prod" && !v.vaultTlsEnabled) {
+        check(
+            "vaultTlsEnabled: false is not allowed for environment prod; tokens and database credentials must not cross the network in clear text",
+        );
+    }
 
     // The images are the team's own builds (this repository's workflow pushes them): no default.
     const images = {} as Record<ServiceName, ImageRef>;
@@ -320,6 +325,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             vaultInit: environment === "prod" ? [{ namespace: VAULT_NAMESPACE, name: "vault-init" }] : [],
             // Beside MongoDB, whose root Secret it reads; only where there is backup storage (Azure).
             mongoBackup: cloud === "azure" ? [{ namespace: appNs, name: "mongodb-backup" }] : [],
+            vaultSnapshot: environment === "prod" ? [{ namespace: VAULT_NAMESPACE, name: "vault-snapshot" }] : [],
         },
         protectStatefulResources: environment === "prod",
         highAvailability: environment === "prod",
@@ -345,8 +351,10 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         },
         vault: {
             mode: environment === "prod" ? "ha" : "dev",
-            replicas: 3,
-            storageClass: PREMIUM_STORAGE_CLASS,
+            replicas: v.vaultVoters,
+            storageClass: VAULT_ZRS_STORAGE_CLASS,
+            tls: environment === "prod" && v.vaultTlsEnabled,
+            snapshot: { schedule: v.vaultSnapshotSchedule, retentionDays: v.vaultSnapshotRetentionDays },
             recoveryShares: v.vaultRecoveryShares,
             recoveryThreshold: v.vaultRecoveryThreshold,
         },

@@ -61,10 +61,12 @@ export interface IdentityBindings {
     readonly appSecrets: readonly ServiceAccountRef[];
     /** The Istio ingress gateway: reads its TLS certificate and key from the application Key Vault. */
     readonly ingressTls: readonly ServiceAccountRef[];
-    /** The prod Vault initialisation Job: writes recovery keys and root token to Key Vault. Empty in dev (no Job). */
+    /** The prod Vault initialisation Job: writes the recovery keys to Key Vault. Empty in dev (no Job). */
     readonly vaultInit: readonly ServiceAccountRef[];
     /** The MongoDB backup CronJob: writes dumps to its backup container. Empty without Azure (no backups). */
     readonly mongoBackup: readonly ServiceAccountRef[];
+    /** The prod raft snapshot CronJob: writes snapshots to the backup storage container. Empty in dev. */
+    readonly vaultSnapshot: readonly ServiceAccountRef[];
 }
 
 export interface Names {
@@ -223,8 +225,12 @@ export interface PlatformConfig {
         readonly mode: "dev" | "ha";
         /** Server replicas (ha). */
         readonly replicas: number;
-        /** Storage class of the raft volumes (ha). */
+        /** Storage class of the raft volumes (ha): the zone-redundant class the platform layer creates. */
         readonly storageClass: string;
+        /** TLS on the listener and raft joins (ha only: the dev server's listener is plain HTTP). */
+        readonly tls: boolean;
+        /** Raft snapshots (ha): CronJob schedule and how long Azure Storage keeps each snapshot. */
+        readonly snapshot: { readonly schedule: string; readonly retentionDays: number };
         /** Recovery key shares and threshold `vault operator init` creates (ha). */
         readonly recoveryShares: number;
         readonly recoveryThreshold: number;

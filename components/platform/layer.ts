@@ -8,7 +8,7 @@
 // cluster (and, for Vault, its identity) exists; only the gateway waits for istiod and its certificate.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { appNamespace, singleServiceAccount as single, type PlatformConfig, type ServiceAccountRef } from "../config";
+import { appNamespace, singleServiceAccount as single, VAULT_NAMESPACE, type PlatformConfig, type ServiceAccountRef } from "../config";
 import {
     APP_SECRET_KEYS,
     type AppSecretName,
@@ -25,8 +25,12 @@ import { Reloader } from "./reloader";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
-import { HashiCorpVault, type VaultSealArgs } from "./vault";
+import { ZoneRedundantStorageClass } from "./storageClass";
+import { HashiCorpVault, type HashiCorpVaultArgs, type VaultSealArgs } from "./vault";
+import { VaultCaBundle } from "./vaultCa";
 import { VaultInitJob } from "./vaultInit";
+import { VaultSnapshotCronJob } from "./vaultSnapshot";
+import { VAULT_BOOTSTRAP_POLICIES, VAULT_BOOTSTRAP_ROLES, VAULT_TOKEN_AUDIENCE } from "./vaultPolicies";
 
 /** Istio's control plane namespace; no workload identity is bound there. */
 export const ISTIO_NAMESPACE = "istio-system";
@@ -35,6 +39,8 @@ export const RELOADER_NAMESPACE = "reloader";
 /** The SecretProviderClass the applications mount, and the Secret it syncs (the guide's names). */
 export const APP_SECRET_PROVIDER_CLASS = "azure-keyvault-secrets";
 export const APP_SECRETS_SECRET = "keyvault-secrets";
+/** The SecretProviderClass (Vault's namespace) that mounts Vault's listener certificate, key and CA. */
+export const VAULT_TLS_PROVIDER_CLASS = "vault-tls";
 
 /** How the application secrets reach the services' pods. */
 export interface AppSecretsDelivery {
@@ -52,18 +58,27 @@ export interface AppSecretsDelivery {
     readonly ready: pulumi.Resource[];
 }
 
-/** A Vault token allowed to configure auth methods, secrets engines and policies, as a Job reads it. */
-export interface VaultAdminToken {
-    /** Secret in Vault's namespace, and its key, holding the token. */
-    readonly secret: { readonly name: pulumi.Input<string>; readonly key: string };
-    /**
-     * When the token lives in Key Vault (prod): the SecretProviderClass a pod mounts so that the CSI driver
-     * creates the Secret, and the service account allowed to read it. Absent for a plain Secret.
-     */
-    readonly fromKeyVault?: { readonly secretProviderClass: string; readonly serviceAccountName: string };
-    /** What must exist before a pod reads the token: the Secret, or the SecretProviderClass it mounts. */
-    readonly ready: readonly pulumi.Resource[];
-}
+/**
+ * How the workloads' Vault configuration authenticates: the dev server's fixed root token from a Secret
+ * (dev: an in-memory server that forgets every auth method on restart), or Kubernetes auth as the
+ * bootstrapped vault-configure role (ha: no root token exists after the initialisation).
+ */
+export type VaultAdminAuth =
+    | {
+          readonly kind: "token";
+          /** Secret in Vault's namespace, and its key, holding the token. */
+          readonly secret: { readonly name: pulumi.Input<string>; readonly key: string };
+          readonly ready: readonly pulumi.Resource[];
+      }
+    | {
+          readonly kind: "kubernetes";
+          /** Kubernetes-auth role, the service account (Vault's namespace) it is bound to, and the token audience. */
+          readonly role: string;
+          readonly serviceAccountName: pulumi.Output<string>;
+          readonly audience: string;
+          /** The service account, and the initialisation that created the role. */
+          readonly ready: readonly pulumi.Resource[];
+      };
 
 export interface PlatformLayer {
     readonly namespaces: Namespaces;
@@ -82,10 +97,14 @@ export interface PlatformLayer {
     /** Host the ingress gateway serves. */
     readonly ingressHost: string;
     readonly vault: HashiCorpVault;
+    /** The internal CA as a Secret in Vault's and the applications' namespaces (ha with TLS). */
+    readonly vaultCa?: VaultCaBundle;
     /** The prod initialisation Job; absent where Vault runs in dev mode. */
     readonly vaultInit?: VaultInitJob;
-    /** The token the workloads' Vault configuration Job uses. */
-    readonly vaultToken: VaultAdminToken;
+    /** The prod raft snapshot CronJob; absent elsewhere. */
+    readonly vaultSnapshot?: VaultSnapshotCronJob;
+    /** How the workloads' Vault configuration authenticates. */
+    readonly vaultAdmin: VaultAdminAuth;
 }
 
 /** The one namespace a binding's service accounts live in. */
@@ -96,14 +115,11 @@ function namespaceOf(binding: readonly ServiceAccountRef[], what: string): strin
     return namespaces[0];
 }
 
-/** Where Vault's initialisation writes its root token and recovery keys, and reads the token back (Key Vault). */
+/** Where Vault's initialisation writes the recovery keys (Key Vault). */
 interface VaultInitStore {
     readonly identity: BoundWorkloadIdentity;
     readonly keyVaultName: pulumi.Output<string>;
-    readonly tenantId: pulumi.Output<string>;
     readonly secretNames: KeyVaultSecrets["vaultInitSecrets"];
-    /** The CSI driver, for reading the token back. */
-    readonly secretsStoreReady: readonly pulumi.Resource[];
 }
 
 /** Everything in the platform that depends on where secrets come from. */
@@ -116,6 +132,17 @@ interface SecretsPlumbing {
     readonly vaultSeal?: VaultSealArgs;
     /** Absent without Key Vault, or where no initialisation identity exists (dev). */
     readonly vaultInitStore?: VaultInitStore;
+    /** Vault's listener TLS through the CSI driver (ha with TLS); absent otherwise. */
+    readonly vaultTls?: VaultTlsPlumbing;
+    /** Where raft snapshots go (prod); absent otherwise. */
+    readonly vaultSnapshots?: KeyVaultSecrets["vaultSnapshots"];
+}
+
+/** Vault's TLS as the platform layer wires it: the server's CSI mount and the CA its clients trust. */
+interface VaultTlsPlumbing {
+    readonly server: NonNullable<HashiCorpVaultArgs["tls"]>;
+    /** The internal CA certificate (public PEM). */
+    readonly caCertificate: pulumi.Output<string>;
 }
 
 /**
@@ -127,6 +154,7 @@ function keyVaultPlumbing(
     cfg: PlatformConfig,
     appNs: pulumi.Input<string>,
     reloaderNs: pulumi.Input<string>,
+    vaultNs: pulumi.Input<string>,
     provider: k8s.Provider,
 ): SecretsPlumbing {
     const ids = source.identities;
@@ -144,7 +172,32 @@ function keyVaultPlumbing(
     });
     // Rotation updates the synced Secret; Reloader rolls the services that read it into env.
     const reloader = new Reloader("reloader", { namespace: reloaderNs, watchNamespaces: [appNs], provider });
+    // The listener's certificate, key and CA as files in the server pods, read as Vault's own identity;
+    // no Kubernetes Secret holds the key (the class syncs none).
+    const tlsSource = source.vaultTls;
+    const vaultTlsClass =
+        tlsSource &&
+        new KeyVaultSecretProviderClass("vault-tls", {
+            className: VAULT_TLS_PROVIDER_CLASS,
+            namespace: vaultNs,
+            keyVaultName: source.unsealVaultName,
+            tenantId: source.tenantId,
+            clientId: ids.vaultUnseal.clientId,
+            objects: Object.values(tlsSource.secretNames).map((objectName) => ({ objectName, key: objectName })),
+            after: csi.ready,
+            provider,
+        });
     return {
+        vaultSnapshots: source.vaultSnapshots,
+        vaultTls: tlsSource &&
+            vaultTlsClass && {
+                server: {
+                    secretProviderClass: vaultTlsClass.className,
+                    files: tlsSource.secretNames,
+                    ready: [...csi.ready, vaultTlsClass],
+                },
+                caCertificate: tlsSource.caCertificate,
+            },
         appSecrets: {
             secretName: appSecretProviderClass.secretName,
             secretProviderClass: appSecretProviderClass.className,
@@ -170,9 +223,7 @@ function keyVaultPlumbing(
         vaultInitStore: ids.vaultInit && {
             identity: ids.vaultInit,
             keyVaultName: source.unsealVaultName,
-            tenantId: source.tenantId,
             secretNames: source.vaultInitSecrets,
-            secretsStoreReady: csi.ready,
         },
     };
 }
@@ -196,17 +247,12 @@ function kubernetesPlumbing(source: KubernetesSecrets, appNs: pulumi.Input<strin
 }
 
 /**
- * The token the Vault configuration Job uses. dev mode: the dev server's root token, put in a Secret (it
- * is the chart's fixed dev token, but still a credential). ha: the root token the initialisation Job
- * stored in Key Vault, synced by the CSI driver through the vault-init identity (the one allowed to read it).
+ * dev: the dev server's root token ("root", the chart's fixed dev token, still a credential) in a
+ * Secret. ha: the vault-configure service account, which the initialisation's Kubernetes-auth role is
+ * bound to; no Secret holds any Vault token.
  */
-function vaultAdminToken(
-    cfg: PlatformConfig,
-    store: VaultInitStore | undefined,
-    vaultNs: pulumi.Input<string>,
-    provider: k8s.Provider,
-): VaultAdminToken {
-    if (cfg.vault.mode === "dev") {
+function vaultAdminAuth(vaultInit: VaultInitJob | undefined, vaultNs: pulumi.Input<string>, provider: k8s.Provider): VaultAdminAuth {
+    if (!vaultInit) {
         const secret = new k8s.core.v1.Secret(
             "vault-dev-root-token",
             {
@@ -216,27 +262,21 @@ function vaultAdminToken(
             },
             { provider },
         );
-        return { secret: { name: secret.metadata.name, key: "token" }, ready: [secret] };
+        return { kind: "token", secret: { name: secret.metadata.name, key: "token" }, ready: [secret] };
     }
-    if (!store) throw new Error("Vault in ha mode needs the vault-init identity to read its root token");
-    const tokenClass = new KeyVaultSecretProviderClass("vault-root-token", {
-        className: "vault-root-token",
-        namespace: vaultNs,
-        keyVaultName: store.keyVaultName,
-        tenantId: store.tenantId,
-        clientId: store.identity.clientId,
-        objects: [{ objectName: store.secretNames.rootToken, key: "token" }],
-        secretName: "vault-root-token",
-        after: store.secretsStoreReady,
-        provider,
-    });
+    const { role, serviceAccount } = VAULT_BOOTSTRAP_ROLES.configure;
+    const account = new k8s.core.v1.ServiceAccount(
+        "vault-configure-sa",
+        // No API token is mounted: the Job projects its own, with Vault's audience.
+        { metadata: { name: serviceAccount, namespace: vaultNs }, automountServiceAccountToken: false },
+        { provider },
+    );
     return {
-        secret: { name: tokenClass.secretName, key: "token" },
-        fromKeyVault: {
-            secretProviderClass: tokenClass.className,
-            serviceAccountName: single(cfg.identities.vaultInit, "identities.vaultInit").name,
-        },
-        ready: [tokenClass],
+        kind: "kubernetes",
+        role,
+        serviceAccountName: account.metadata.name,
+        audience: VAULT_TOKEN_AUDIENCE,
+        ready: [account, vaultInit],
     };
 }
 
@@ -307,7 +347,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
     const source = foundation.secrets;
     const secrets =
         source.kind === "keyvault"
-            ? keyVaultPlumbing(source, cfg, namespaces.name(appNs), namespaces.name(RELOADER_NAMESPACE), provider)
+            ? keyVaultPlumbing(source, cfg, namespaces.name(appNs), namespaces.name(RELOADER_NAMESPACE), namespaces.name(vaultNs), provider)
             : kubernetesPlumbing(source, namespaces.name(appNs), provider);
 
     const appServiceAccounts = new WorkloadServiceAccounts("app", {
@@ -328,6 +368,18 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         provider,
     });
 
+    if (secrets.vaultTls && vaultNs !== VAULT_NAMESPACE)
+        throw new Error(`identities.vaultUnseal: Vault's certificate names namespace ${VAULT_NAMESPACE}, not ${vaultNs}`);
+    if (cfg.vault.mode === "ha" && cfg.vault.tls && !secrets.vaultTls)
+        throw new Error("Vault in ha mode with TLS needs its certificate in Key Vault (the Azure layer's VaultTls)");
+    const raftStorage =
+        cfg.vault.mode === "ha"
+            ? new ZoneRedundantStorageClass("vault-raft-storage", {
+                  className: cfg.vault.storageClass,
+                  retain: cfg.protectStatefulResources,
+                  provider,
+              })
+            : undefined;
     const vault = new HashiCorpVault("vault", {
         namespace: namespaces.name(vaultNs),
         mode: cfg.vault.mode,
@@ -335,9 +387,21 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         storageClass: cfg.vault.storageClass,
         serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
         seal: secrets.vaultSeal,
+        tls: secrets.vaultTls?.server,
+        zoneSpread: cfg.highAvailability ? "DoNotSchedule" : "ScheduleAnyway",
+        after: raftStorage ? [raftStorage] : [],
         protect: cfg.protectStatefulResources,
         provider,
     });
+    // The CA every Vault client verifies against, beside the Jobs (Vault's namespace) and the
+    // applications' agents (vault.hashicorp.com/tls-secret mounts a Secret of the pod's namespace).
+    const vaultCa = secrets.vaultTls
+        ? new VaultCaBundle("vault-ca", {
+              caCertificate: secrets.vaultTls.caCertificate,
+              namespaces: { vault: namespaces.name(vaultNs), app: namespaces.name(appNs) },
+              provider,
+          })
+        : undefined;
 
     let vaultInit: VaultInitJob | undefined;
     if (cfg.vault.mode === "ha") {
@@ -352,14 +416,40 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             clientId: store.identity.clientId,
             keyVaultName: store.keyVaultName,
             secretNames: store.secretNames,
+            bootstrap: {
+                policies: VAULT_BOOTSTRAP_POLICIES,
+                roles: Object.values(VAULT_BOOTSTRAP_ROLES),
+                audience: VAULT_TOKEN_AUDIENCE,
+            },
+            caSecret: vaultCa?.secret,
             peerAddresses: vault.peerAddresses,
             recoveryShares: cfg.vault.recoveryShares,
             recoveryThreshold: cfg.vault.recoveryThreshold,
-            after: [vault.release, ...store.identity.ready],
+            after: [vault.release, ...store.identity.ready, ...(vaultCa ? [vaultCa] : [])],
             provider,
         });
     }
 
+    // Raft snapshots to Azure Storage (prod), once the initialisation has created their role.
+    const snapshots = secrets.vaultSnapshots;
+    if (snapshots && single(ids.vaultSnapshot, "identities.vaultSnapshot").name !== VAULT_BOOTSTRAP_ROLES.snapshot.serviceAccount)
+        throw new Error(`identities.vaultSnapshot: Vault's snapshot role is bound to ${VAULT_BOOTSTRAP_ROLES.snapshot.serviceAccount}`);
+    const vaultSnapshot =
+        vaultInit && snapshots
+            ? new VaultSnapshotCronJob("vault-snapshot", {
+                  namespace: namespaces.name(vaultNs),
+                  serviceAccount: single(ids.vaultSnapshot, "identities.vaultSnapshot"),
+                  clientId: snapshots.identity.clientId,
+                  storage: { accountName: snapshots.accountName, containerName: snapshots.containerName },
+                  schedule: cfg.vault.snapshot.schedule,
+                  vaultAddress: vault.adminAddress,
+                  vaultRole: VAULT_BOOTSTRAP_ROLES.snapshot.role,
+                  audience: VAULT_TOKEN_AUDIENCE,
+                  caSecret: vaultCa?.secret,
+                  after: [vaultInit, ...snapshots.identity.ready, ...(vaultCa ? [vaultCa] : [])],
+                  provider,
+              })
+            : undefined;
     return {
         namespaces,
         appNamespace: appNs,
@@ -371,7 +461,9 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         ingressGateway,
         ingressHost: cfg.ingress.host,
         vault,
+        vaultCa,
         vaultInit,
-        vaultToken: vaultAdminToken(cfg, secrets.vaultInitStore, namespaces.name(vaultNs), provider),
+        vaultSnapshot,
+        vaultAdmin: vaultAdminAuth(vaultInit, namespaces.name(vaultNs), provider),
     };
 }

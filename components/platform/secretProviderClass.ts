@@ -22,8 +22,11 @@ export interface KeyVaultSecretProviderClassArgs {
     readonly clientId: pulumi.Input<string>;
     /** Key Vault secrets to mount, and their keys in the synced Secret. */
     readonly objects: readonly SyncedObject[];
-    /** Kubernetes Secret the objects are synced into while a pod mounts the class. */
-    readonly secretName: string;
+    /**
+     * Kubernetes Secret the objects are synced into while a pod mounts the class. Default none: the
+     * objects are files in the pod's CSI volume only (what a private key should be).
+     */
+    readonly secretName?: string;
     /** Type of that Secret. Default Opaque. */
     readonly secretType?: "Opaque" | "kubernetes.io/tls";
     /** Resources that must exist first: the CSI driver release, which installs the CRD. */
@@ -49,7 +52,7 @@ export function keyVaultObjects(secretNames: readonly string[]): string {
 export class KeyVaultSecretProviderClass extends pulumi.ComponentResource {
     /** Name of the SecretProviderClass. */
     readonly className: string;
-    /** Name of the synced Kubernetes Secret. */
+    /** Name of the synced Kubernetes Secret (empty when the class syncs none). */
     readonly secretName: string;
 
     constructor(name: string, args: KeyVaultSecretProviderClassArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -71,20 +74,22 @@ export class KeyVaultSecretProviderClass extends pulumi.ComponentResource {
                         tenantID: args.tenantId,
                         objects: keyVaultObjects(args.objects.map((o) => o.objectName)),
                     },
-                    secretObjects: [
-                        {
-                            secretName: args.secretName,
-                            type: args.secretType ?? "Opaque",
-                            data: args.objects.map((o) => ({ objectName: o.objectName, key: o.key })),
-                        },
-                    ],
+                    secretObjects: args.secretName
+                        ? [
+                              {
+                                  secretName: args.secretName,
+                                  type: args.secretType ?? "Opaque",
+                                  data: args.objects.map((o) => ({ objectName: o.objectName, key: o.key })),
+                              },
+                          ]
+                        : undefined,
                 },
             },
             { parent: this, provider: args.provider, dependsOn: [...args.after] },
         );
 
         this.className = args.className;
-        this.secretName = args.secretName;
+        this.secretName = args.secretName ?? "";
         this.registerOutputs({ className: this.className, secretName: this.secretName });
     }
 }

@@ -50,3 +50,26 @@ export class WorkloadServiceAccounts extends pulumi.ComponentResource {
         this.registerOutputs({ names: this.names });
     }
 }
+
+/** The one federated service account a Job of `parent` runs as, in `namespace` (the ref's own namespace name). */
+export function jobServiceAccount(
+    name: string,
+    args: {
+        readonly serviceAccount: ServiceAccountRef;
+        readonly clientId: pulumi.Input<string>;
+        readonly namespace: pulumi.Input<string>;
+        readonly provider: k8s.Provider;
+    },
+    parent: pulumi.Resource,
+): WorkloadServiceAccounts {
+    return new WorkloadServiceAccounts(
+        `${name}-sa`,
+        {
+            serviceAccounts: [args.serviceAccount],
+            clientId: args.clientId,
+            namespaces: { [args.serviceAccount.namespace]: args.namespace },
+            provider: args.provider,
+        },
+        { parent },
+    );
+}

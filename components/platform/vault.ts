@@ -1,7 +1,14 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceAccountRef } from "../config";
-import { CHARTS, IMAGES, pinnedRelease, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
+import { VAULT_RELEASE, type ServiceAccountRef } from "../config";
+import {
+    CHARTS,
+    IMAGES,
+    pinnedRelease,
+    SECRETS_STORE_CSI_DRIVER,
+    WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+    WORKLOAD_IDENTITY_USE_LABEL,
+} from "./charts";
 
 /** Where the azurekeyvault seal finds its key. */
 export interface SealSettings {
@@ -10,28 +17,56 @@ export interface SealSettings {
     readonly keyName: string;
 }
 
-/** The release name: the chart's fullname, so its Services, pods and service account default follow it. */
-export const VAULT_RELEASE = "vault";
+export { VAULT_RELEASE };
 const API_PORT = 8200;
+
+/** Where the server pods mount the listener's certificate, key and CA (the CSI volume). */
+export const VAULT_TLS_DIR = "/vault/userconfig/tls";
+
+/** The three files of Vault's TLS volume, each named like the Key Vault secret behind it. */
+export interface VaultTlsFiles {
+    readonly caCertificate: string;
+    readonly certificate: string;
+    readonly privateKey: string;
+}
+
+/** `http` or `https`: the scheme every Vault address uses. */
+export function vaultScheme(tls: boolean): "http" | "https" {
+    return tls ? "https" : "http";
+}
 
 /**
  * Vault's server configuration for HA mode: integrated raft storage on the pod's volume, every pod
  * retrying to join the others through the chart's headless Service, Kubernetes service registration
  * (it labels the active pod for the vault-active Service), and auto-unseal with the Key Vault key.
+ * With TLS the listener serves the CSI-mounted certificate (TLS 1.2 at least) and every retry_join
+ * verifies the leader against the internal CA (leader_ca_cert_file; each pod's name is a SAN).
  * The seal's credentials come from Azure Workload Identity: the webhook injects AZURE_CLIENT_ID (from
  * the service account's client-id annotation), AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE.
  * The chart runs it through `tpl` and appends `disable_mlock = true` (0.32.0 checks for it first).
  */
-export function raftConfig(replicas: number, seal: SealSettings): string {
-    const joins = Array.from(
-        { length: replicas },
-        (_, i) => `  retry_join {\n    leader_api_addr = "http://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal:${API_PORT}"\n  }`,
+export function raftConfig(replicas: number, seal: SealSettings, tls?: VaultTlsFiles): string {
+    const scheme = vaultScheme(tls !== undefined);
+    const joins = Array.from({ length: replicas }, (_, i) =>
+        [
+            "  retry_join {",
+            `    leader_api_addr = "${scheme}://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal:${API_PORT}"`,
+            ...(tls ? [`    leader_ca_cert_file = "${VAULT_TLS_DIR}/${tls.caCertificate}"`] : []),
+            "  }",
+        ].join("\n"),
     );
+    const listenerTls = tls
+        ? [
+              `  tls_cert_file   = "${VAULT_TLS_DIR}/${tls.certificate}"`,
+              `  tls_key_file    = "${VAULT_TLS_DIR}/${tls.privateKey}"`,
+              '  tls_min_version = "tls12"',
+          ]
+        : ["  tls_disable     = 1"];
     return [
         "ui = true",
         "",
         'listener "tcp" {',
-        "  tls_disable     = 1",
+        ...listenerTls,
         `  address         = "[::]:${API_PORT}"`,
         '  cluster_address = "[::]:8201"',
         "}",
@@ -58,12 +93,22 @@ export interface VaultValues {
     readonly injector: {
         readonly enabled: boolean;
         readonly replicas: number;
+        /** The injector's own PDB (ha): one of its two replicas may go at a time. */
+        readonly podDisruptionBudget: { readonly maxUnavailable?: number };
+        readonly topologySpreadConstraints: readonly object[];
         readonly image: { readonly repository: string; readonly tag: string };
         readonly agentImage: { readonly repository: string; readonly tag: string };
     };
     readonly server: {
         readonly image: { readonly repository: string; readonly tag: string };
         readonly extraLabels: Readonly<Record<string, string>>;
+        /** VAULT_CACERT for the CLI inside the server pods (TLS). */
+        readonly extraEnvironmentVars: Readonly<Record<string, string>>;
+        /** The TLS CSI volume and its mount (TLS); null otherwise, as the chart's default. */
+        readonly volumes: readonly object[] | null;
+        readonly volumeMounts: readonly object[] | null;
+        /** Raft voters across zones (ha). */
+        readonly topologySpreadConstraints: readonly object[];
         /** Pod annotation with a checksum of the server config: a config or seal change is a new pod spec. */
         readonly includeConfigAnnotation: boolean;
         /** The vault and vault-active Services (not the headless one raft joins through). */
@@ -80,6 +125,8 @@ export interface VaultValues {
             readonly enabled: boolean;
             readonly replicas: number;
             readonly raft: { readonly enabled: boolean; readonly setNodeId: boolean; readonly config?: string };
+            /** At most one voter down for a voluntary disruption: a 3- or 5-voter quorum holds. */
+            readonly disruptionBudget: { readonly enabled: boolean; readonly maxUnavailable?: number };
         };
     };
     /** No UI Service: the UI is reached through the ClusterIP Service (port-forward) only. */
@@ -109,6 +156,18 @@ export interface HashiCorpVaultArgs {
     readonly serviceAccount: ServiceAccountRef;
     /** The seal: required in ha mode, unused in dev mode (nothing to unseal). Default none. */
     readonly seal?: VaultSealArgs;
+    /**
+     * TLS (ha): the SecretProviderClass that mounts the certificate, key and CA into the server pods as
+     * Vault's identity, the three file names, and what the mount needs first. Default none: plain HTTP.
+     */
+    readonly tls?: { readonly secretProviderClass: string; readonly files: VaultTlsFiles; readonly ready: readonly pulumi.Resource[] };
+    /**
+     * How the voters spread across zones (topology.kubernetes.io/zone, skew 1): DoNotSchedule (prod, a
+     * pod waits rather than share a zone with another voter beyond the skew) or ScheduleAnyway.
+     */
+    readonly zoneSpread: "DoNotSchedule" | "ScheduleAnyway";
+    /** What else must exist first, e.g. the raft volumes' StorageClass. Default none. */
+    readonly after?: readonly pulumi.Resource[];
     /** Keep the release from being deleted (prod). Default false. */
     readonly protect?: boolean;
     /** Kubernetes provider of the target cluster. */
@@ -135,6 +194,8 @@ export class HashiCorpVault extends pulumi.ComponentResource {
      */
     readonly rolloutNotice: pulumi.Output<string>;
     readonly release: k8s.helm.v3.Release;
+    /** Whether the addresses above are https (verify against the internal CA). */
+    readonly tls: boolean;
 
     constructor(name: string, args: HashiCorpVaultArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:platform:HashiCorpVault", name, {}, opts);
@@ -143,18 +204,59 @@ export class HashiCorpVault extends pulumi.ComponentResource {
         const seal = ha ? args.seal : undefined;
         if (ha && !seal) throw new Error(`${name}: Vault in ha mode needs its seal (a Key Vault key and the unseal identity)`);
 
+        // TLS needs the ha server's listener config; the dev server's listener is built by `vault server -dev`.
+        const tls = ha ? args.tls : undefined;
+        if (args.tls && !ha) throw new Error(`${name}: TLS is configured for the ha server only (dev mode has no listener config)`);
+        const scheme = vaultScheme(tls !== undefined);
+        const selector = (component: string) => ({
+            "app.kubernetes.io/name": component === "server" ? VAULT_RELEASE : `${VAULT_RELEASE}-agent-injector`,
+            "app.kubernetes.io/instance": VAULT_RELEASE,
+            component: component === "server" ? "server" : "webhook",
+        });
+        // The chart renders these with toYaml into the pod specs (templates/server-statefulset.yaml,
+        // injector-deployment.yaml, values.yaml server/injector.topologySpreadConstraints).
+        const spread = (component: string) =>
+            ha
+                ? [
+                      {
+                          maxSkew: 1,
+                          topologyKey: "topology.kubernetes.io/zone",
+                          whenUnsatisfiable: args.zoneSpread,
+                          labelSelector: { matchLabels: selector(component) },
+                      },
+                  ]
+                : [];
+        const tlsVolume = "tls";
+
         const sealValues = pulumi.output(seal ? { clientId: seal.clientId, settings: seal.settings } : undefined);
         const values = sealValues.apply((sealed): VaultValues => ({
-            global: { enabled: true, tlsDisable: true },
+            global: { enabled: true, tlsDisable: tls === undefined },
             injector: {
                 enabled: true,
                 replicas: ha ? 2 : 1,
+                podDisruptionBudget: ha ? { maxUnavailable: 1 } : {},
+                topologySpreadConstraints: spread("injector"),
                 image: IMAGES.vaultK8s,
                 agentImage: IMAGES.vault,
             },
             server: {
                 image: IMAGES.vault,
                 extraLabels: sealed ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {},
+                extraEnvironmentVars: tls ? { VAULT_CACERT: `${VAULT_TLS_DIR}/${tls.files.caCertificate}` } : {},
+                volumes: tls
+                    ? [
+                          {
+                              name: tlsVolume,
+                              csi: {
+                                  driver: SECRETS_STORE_CSI_DRIVER,
+                                  readOnly: true,
+                                  volumeAttributes: { secretProviderClass: tls.secretProviderClass },
+                              },
+                          },
+                      ]
+                    : null,
+                volumeMounts: tls ? [{ name: tlsVolume, mountPath: VAULT_TLS_DIR, readOnly: true }] : null,
+                topologySpreadConstraints: spread("server"),
                 // The StatefulSet's update strategy is OnDelete (chart values.yaml updateStrategyType): a
                 // changed config only reaches pods that scripts/vault-rollout.sh replaces. The checksum
                 // annotation makes a config change a new revision that the script can see.
@@ -174,8 +276,9 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                     enabled: ha,
                     replicas: args.replicas,
                     raft: sealed
-                        ? { enabled: true, setNodeId: true, config: raftConfig(args.replicas, sealed.settings) }
+                        ? { enabled: true, setNodeId: true, config: raftConfig(args.replicas, sealed.settings, tls?.files) }
                         : { enabled: false, setNodeId: false },
+                    disruptionBudget: ha ? { enabled: true, maxUnavailable: 1 } : { enabled: false },
                 },
             },
             ui: { enabled: false },
@@ -183,7 +286,7 @@ export class HashiCorpVault extends pulumi.ComponentResource {
 
         // The seal unwraps Vault's root key at every start: the pods need their federated credential
         // and the key's role assignment before they run.
-        const sealReady = seal?.identityReady ?? [];
+        const sealReady = [...(seal?.identityReady ?? []), ...(tls?.ready ?? []), ...(args.after ?? [])];
         this.release = pinnedRelease(
             name,
             CHARTS.vault,
@@ -192,11 +295,13 @@ export class HashiCorpVault extends pulumi.ComponentResource {
         );
 
         const ns = pulumi.output(args.namespace);
-        this.address = pulumi.interpolate`http://${VAULT_RELEASE}.${ns}.svc.cluster.local:${API_PORT}`;
+        // Each name below is a SAN of the server certificate (components/azure/vaultTls.ts).
+        this.address = pulumi.interpolate`${scheme}://${VAULT_RELEASE}.${ns}.svc.cluster.local:${API_PORT}`;
         const podAddress = (i: number) =>
-            pulumi.interpolate`http://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal.${ns}.svc.cluster.local:${API_PORT}`;
+            pulumi.interpolate`${scheme}://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal.${ns}.svc.cluster.local:${API_PORT}`;
         this.peerAddresses = pulumi.all(Array.from({ length: ha ? args.replicas : 1 }, (_, i) => podAddress(i)));
-        this.adminAddress = ha ? pulumi.interpolate`http://${VAULT_RELEASE}-active.${ns}.svc.cluster.local:${API_PORT}` : this.address;
+        this.adminAddress = ha ? pulumi.interpolate`${scheme}://${VAULT_RELEASE}-active.${ns}.svc.cluster.local:${API_PORT}` : this.address;
+        this.tls = tls !== undefined;
         // OnDelete (chart values.yaml server.updateStrategyType): an upgraded release changes the
         // StatefulSet, not the running pods.
         this.rolloutNotice = pulumi.interpolate`Vault release revision ${this.release.status.revision}: if this changed in this update, the server pods still run the previous spec; run scripts/vault-rollout.sh (docs/operations.md, "Roll out a Vault change")`;

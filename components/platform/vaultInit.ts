@@ -2,14 +2,25 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { VAULT_INIT_PLACEHOLDER } from "../foundation";
-import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import {
+    JOB_ANNOTATIONS,
+    JOB_CONTAINER_DEFAULTS,
+    JOB_CONTAINER_SECURITY_CONTEXT,
+    JOB_POD_SECURITY_CONTEXT,
+    jobScriptFiles,
+    SCRIPTS_DIR,
+} from "../jobScripts";
 import type { ServiceAccountRef } from "../config";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
-import { WorkloadServiceAccounts } from "./serviceAccounts";
+import { jobServiceAccount } from "./serviceAccounts";
 
 /** The initialisation script, kept in the repository and checked with shellcheck (tests/platform-scripts.test.ts). */
 export const VAULT_INIT_SCRIPT_FILE = "vault-init.sh";
 export const VAULT_INIT_SCRIPT = path.join(SCRIPTS_DIR, VAULT_INIT_SCRIPT_FILE);
+/** What the init phase runs with the new root token, shipped beside it (and usable by hand: break glass). */
+export const VAULT_BOOTSTRAP_SCRIPT_FILE = "vault-bootstrap.sh";
+/** Where a Job mounts Vault's CA Secret. */
+const CA_DIR = "/vault/ca";
 
 export interface VaultInitJobArgs {
     /** Namespace of Vault and of the Job. */
@@ -18,10 +29,22 @@ export interface VaultInitJobArgs {
     readonly serviceAccount: ServiceAccountRef;
     /** Client ID of the init identity (Key Vault Secrets Officer on the two secrets below only). */
     readonly clientId: pulumi.Input<string>;
-    /** Key Vault that receives the recovery keys and root token. */
+    /** Key Vault that receives the recovery keys. */
     readonly keyVaultName: pulumi.Input<string>;
-    /** Names of the Key Vault secrets for the root token and the recovery keys. */
-    readonly secretNames: { readonly rootToken: string; readonly recoveryKeys: string };
+    /** Name of the Key Vault secret for the recovery keys (no root token is kept). */
+    readonly secretNames: { readonly recoveryKeys: string };
+    /**
+     * What scripts/vault-bootstrap.sh writes with the new root token before revoking it: policies by
+     * name (HCL), and the Kubernetes-auth roles (policy of the same name) bound to one service account
+     * each in Vault's namespace, accepting tokens of `audience`.
+     */
+    readonly bootstrap: {
+        readonly policies: Readonly<Record<string, string>>;
+        readonly roles: readonly { readonly role: string; readonly serviceAccount: string }[];
+        readonly audience: string;
+    };
+    /** Secret (Vault's namespace) and key of the CA to verify an https Vault against. Default none (http). */
+    readonly caSecret?: { readonly name: string; readonly key: string };
     /**
      * Every raft peer's address, the first one first: initialisation happens there (the others join
      * it), and only when every peer reports "not initialised".
@@ -37,14 +60,16 @@ export interface VaultInitJobArgs {
 }
 
 /**
- * Initialises a new HA Vault once, without a manual `kubectl exec`: a Job runs scripts/vault-init.sh in
- * three containers of one pod. Two images are used because no single official image has both tools:
- * `vault operator init` runs in the Vault image, `az login --federated-token` and `az keyvault secret
- * set` in the Azure CLI image; they hand the init output over through an in-memory emptyDir that
- * lives as long as the pod. A preflight container first proves the identity can reach the two secrets,
+ * Initialises a new HA Vault once, without a manual `kubectl exec`, bootstraps it (audit device,
+ * Kubernetes auth, the configuration's and snapshots' policies and roles) and revokes the root token:
+ * a Job runs scripts/vault-init.sh in three containers of one pod. Two images are used because no
+ * single official image has both tools: `vault operator init` runs in the Vault image, `az login
+ * --federated-token` and `az keyvault secret set` in the Azure CLI image; they hand the init output
+ * over through an in-memory emptyDir that lives as long as the pod. A preflight container first proves
+ * the identity can reach the recovery keys' secret,
  * because the init output exists exactly once: failing after `vault operator init` would lose it. With
  * restartPolicy OnFailure a failed store is retried in the same pod, so the emptyDir survives it.
- * When Vault is already initialised and Key Vault holds its credentials the Job does nothing and
+ * When Vault is already initialised and Key Vault holds its recovery keys the Job does nothing and
  * succeeds; every other mixed state fails the Job with what was found (scripts/vault-init.sh). A failed
  * Job is replaced by the next `pulumi up` (JOB_ANNOTATIONS), after the cause is fixed.
  */
@@ -56,28 +81,25 @@ export class VaultInitJob extends pulumi.ComponentResource {
         super("aksplatform:platform:VaultInitJob", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const accounts = new WorkloadServiceAccounts(
-            `${name}-sa`,
-            {
-                serviceAccounts: [args.serviceAccount],
-                clientId: args.clientId,
-                namespaces: { [args.serviceAccount.namespace]: args.namespace },
-                provider: args.provider,
-            },
-            { parent: this },
-        );
+        const accounts = jobServiceAccount(name, args, this);
 
         // Auto-named: a changed script gives a new ConfigMap name, hence a new Job, which re-runs
         // (and does nothing on an initialised Vault).
         const script = new k8s.core.v1.ConfigMap(
             `${name}-script`,
-            { metadata: { namespace: args.namespace }, data: jobScriptFiles(VAULT_INIT_SCRIPT_FILE) },
+            {
+                metadata: { namespace: args.namespace },
+                data: {
+                    ...jobScriptFiles(VAULT_INIT_SCRIPT_FILE),
+                    ...jobScriptFiles(VAULT_BOOTSTRAP_SCRIPT_FILE),
+                    ...Object.fromEntries(Object.entries(args.bootstrap.policies).map(([policy, text]) => [`${policy}.hcl`, text])),
+                },
+            },
             child,
         );
 
         const keyVaultEnv: k8s.types.input.core.v1.EnvVar[] = [
             { name: "KEY_VAULT_NAME", value: args.keyVaultName },
-            { name: "ROOT_TOKEN_SECRET", value: args.secretNames.rootToken },
             { name: "RECOVERY_KEYS_SECRET", value: args.secretNames.recoveryKeys },
             { name: "PLACEHOLDER", value: VAULT_INIT_PLACEHOLDER },
         ];
@@ -92,14 +114,11 @@ export class VaultInitJob extends pulumi.ComponentResource {
                 { name: "script", mountPath: "/scripts", readOnly: true },
                 { name: "work", mountPath: "/work" },
                 { name: "tmp", mountPath: "/tmp" },
+                ...(args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : []),
             ],
             // The Azure CLI (Python) is the hungriest of the three.
             resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-            securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"] },
-            },
+            securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
         };
         const phase = (phaseName: string, image: string, env: k8s.types.input.core.v1.EnvVar[]): k8s.types.input.core.v1.Container => ({
             name: phaseName,
@@ -130,19 +149,21 @@ export class VaultInitJob extends pulumi.ComponentResource {
                         spec: {
                             serviceAccountName: args.serviceAccount.name,
                             restartPolicy: "OnFailure",
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: 1000,
-                                runAsGroup: 1000,
-                                fsGroup: 1000,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: JOB_POD_SECURITY_CONTEXT,
                             initContainers: [
                                 phase("preflight", IMAGES.azureCli, keyVaultEnv),
                                 phase("init", vaultImage, [
                                     { name: "VAULT_PEERS", value: pulumi.output(args.peerAddresses).apply((peers) => peers.join(" ")) },
                                     { name: "RECOVERY_SHARES", value: String(args.recoveryShares) },
                                     { name: "RECOVERY_THRESHOLD", value: String(args.recoveryThreshold) },
+                                    { name: "POLICY_DIR", value: "/scripts" },
+                                    {
+                                        name: "BOOTSTRAP_ROLES",
+                                        value: args.bootstrap.roles.map((r) => `${r.role}:${r.serviceAccount}`).join(" "),
+                                    },
+                                    { name: "ROLE_NAMESPACE", value: args.namespace },
+                                    { name: "TOKEN_AUDIENCE", value: args.bootstrap.audience },
+                                    ...(args.caSecret ? [{ name: "VAULT_CACERT", value: `${CA_DIR}/${args.caSecret.key}` }] : []),
                                 ]),
                             ],
                             containers: [phase("store", IMAGES.azureCli, keyVaultEnv)],
@@ -151,6 +172,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
                                 // Memory-backed: the init output never touches a node's disk.
                                 { name: "work", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
                                 { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                                ...(args.caSecret ? [{ name: "vault-ca", secret: { secretName: args.caSecret.name } }] : []),
                             ],
                         },
                     },

@@ -68,9 +68,11 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         vaultNamespace: vaultNs,
         // Writes go to the leader only (ha: the vault-active Service).
         vaultAddress: platform.vault.adminAddress,
-        tokenSecret: platform.vaultToken.secret,
-        tokenFromKeyVault: platform.vaultToken.fromKeyVault,
-        tokenReady: platform.vaultToken.ready,
+        auth: platform.vaultAdmin,
+        authReady: platform.vaultAdmin.ready,
+        caSecret: platform.vaultCa?.secret,
+        // ha: the agents log in with a projected token of Vault's audience, and the roles require it.
+        appTokenAudience: platform.vaultAdmin.kind === "kubernetes" ? platform.vaultAdmin.audience : undefined,
         // A dev-mode Vault starts empty after every restart: keep configuring it (docs/operations.md).
         reconcileSeconds: cfg.vault.mode === "dev" ? DEV_VAULT_RECONCILE_SECONDS : undefined,
         mongoHost: mongo.host,
@@ -79,7 +81,12 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         appNamespace: appNs,
         services: serviceNames.map((name) => ({ role: name, serviceAccount: name })),
         // Vault must be serving (and, in prod, initialised) and MongoDB up before the engine connects.
-        after: [platform.vault.release, ...(platform.vaultInit ? [platform.vaultInit] : []), mongo],
+        after: [
+            platform.vault.release,
+            ...(platform.vaultInit ? [platform.vaultInit] : []),
+            ...(platform.vaultCa ? [platform.vaultCa] : []),
+            mongo,
+        ],
         provider,
     });
 
@@ -90,7 +97,14 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
     // gateway's ISTIO_MUTUAL traffic, so they wait for the mesh too.
     const appSecrets = platform.appSecrets;
     const keyVault = appSecrets.keyVault;
-    const servicesReady = [vaultDatabase, mongo, platform.appServiceAccounts, ...appSecrets.ready, ...platform.meshReady];
+    const servicesReady = [
+        vaultDatabase,
+        mongo,
+        platform.appServiceAccounts,
+        ...appSecrets.ready,
+        ...platform.meshReady,
+        ...(platform.vaultCa ? [platform.vaultCa] : []),
+    ];
     const argo = cfg.workloads.argocd;
     const services = argo
         ? []
@@ -109,6 +123,8 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
                       vaultRole: name,
                       vaultCredsPath: vaultDatabase.credsPath,
                       mongoHost: mongo.host,
+                      vaultCaSecret: platform.vaultCa?.secret.name,
+                      vaultTokenAudience: platform.vaultAdmin.kind === "kubernetes" ? platform.vaultAdmin.audience : undefined,
                       secretProviderClass: appSecrets.secretProviderClass,
                       keyVaultSecretName: appSecrets.secretName,
                       // The lab seeds sample data outside prod.

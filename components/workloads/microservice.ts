@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Environment } from "../config";
 import { APP_SECRET_KEYS } from "../foundation";
+import { VAULT_CA_SECRET } from "../platform/vaultCa";
 import { MONGO_PORT } from "./mongodb";
 
 /** The repo's one chart for both services. */
@@ -78,6 +79,10 @@ export const MONGO_DATABASE = "microservices";
 export const VAULT_DB_CREDS_PATH = "database/creds/microservices-role";
 /** The Vault agent writes the rendered connection string to /vault/secrets/<this>. */
 export const VAULT_SECRET_FILE = "mongodb";
+/** Where the Vault agent mounts the vault.hashicorp.com/tls-secret Secret (hashicorp/vault-k8s, agent-inject/agent). */
+export const VAULT_AGENT_TLS_DIR = "/vault/tls";
+/** The chart's projected token volume for the agent (values vaultAgent.tokenAudience). */
+export const VAULT_AGENT_TOKEN_VOLUME = "vault-token";
 /** Port of the Vault API, kept out of the Istio sidecar (see microserviceValues). */
 export const VAULT_PORT = 8200;
 /** Port of each service's Kubernetes Service (the lab's services answer on 80). */
@@ -166,6 +171,17 @@ export interface MicroserviceArgs {
     /** Host name of the MongoDB service, e.g. mongodb.<namespace>.svc.cluster.local. */
     readonly mongoHost: pulumi.Input<string>;
     /**
+     * Secret (in `namespace`) holding Vault's CA certificate as `ca.crt`, for an https Vault: the agent
+     * mounts it (vault.hashicorp.com/tls-secret, at /vault/tls) and verifies Vault against it. Default
+     * none (an http dev-mode Vault).
+     */
+    readonly vaultCaSecret?: pulumi.Input<string>;
+    /**
+     * Audience of the projected token the Vault agent logs in with (its Kubernetes-auth role accepts only
+     * that audience). Default none: the pod's default service account token.
+     */
+    readonly vaultTokenAudience?: pulumi.Input<string>;
+    /**
      * SecretProviderClass (in `namespace`) the CSI volume mounts, as the service account's workload
      * identity. Default: none, no CSI volume and no workload identity label: keyVaultSecretName is then
      * a plain Kubernetes Secret (a stack without Azure), read into env all the same.
@@ -229,8 +245,18 @@ export function microserviceValues(s: MicroserviceSettings) {
             [`vault.hashicorp.com/agent-inject-template-${VAULT_SECRET_FILE}`]: vaultMongoTemplate(s.mongoHost, credsPath),
             // The vault-agent-init container runs before the Istio proxy is up; with Vault's port
             // redirected to a proxy that is not listening it cannot log in (hashicorp/vault-k8s#41).
+            // The port stays outside the proxy; with TLS the agent's traffic is encrypted end to end to Vault.
             "traffic.sidecar.istio.io/excludeOutboundPorts": String(VAULT_PORT),
+            // vault-k8s mounts the named projected volume into its agent containers and logs in with its token.
+            ...(s.vaultTokenAudience ? { "vault.hashicorp.com/agent-service-account-token-volume-name": VAULT_AGENT_TOKEN_VOLUME } : {}),
+            ...(s.vaultCaSecret
+                ? {
+                      "vault.hashicorp.com/tls-secret": s.vaultCaSecret,
+                      "vault.hashicorp.com/ca-cert": `${VAULT_AGENT_TLS_DIR}/${VAULT_CA_SECRET.key}`,
+                  }
+                : {}),
         },
+        vaultAgent: { tokenAudience: s.vaultTokenAudience ?? "" },
         seedData: s.seedData ?? false,
         extraEnv: [...secretEnv, ...Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value }))],
         podDisruptionBudget: { enabled: s.highAvailability ?? false, maxUnavailable: 1 },

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../config";
+import { AZURE_DISK_CSI_PROVISIONER, ZONE_REDUNDANT_DISK_SKU } from "../platform/storageClass";
 
 /**
  * The official image, pinned to a patch release of the 7.0 series the lab uses (docker-library/mongo
@@ -18,7 +19,7 @@ export const MONGO_SECRET_KEYS = { username: "username", password: "password" } 
  * Azure Disk's zone-redundant Premium SSD (kubernetes-sigs/azuredisk-csi-driver docs/driver-parameters.md,
  * skuName): the disk is written synchronously in three zones and can attach to a node in any of them.
  */
-export const ZONE_REDUNDANT_DISK_SKU = "Premium_ZRS";
+export { ZONE_REDUNDANT_DISK_SKU };
 
 /** Where the data volume comes from. */
 export interface MongoStorage {
@@ -135,7 +136,7 @@ export class MongoDb extends pulumi.ComponentResource {
                   `${name}-zrs`,
                   {
                       metadata: { name: `${svc}-premium-zrs`, labels },
-                      provisioner: "disk.csi.azure.com",
+                      provisioner: AZURE_DISK_CSI_PROVISIONER,
                       parameters: { skuName: ZONE_REDUNDANT_DISK_SKU, cachingMode: "ReadOnly" },
                       reclaimPolicy: "Retain",
                       volumeBindingMode: "WaitForFirstConsumer",

@@ -20,6 +20,10 @@ export const VAULT_DB_ROLE = VAULT_DB_CREDS_PATH.split("/").pop() as string;
 /** TTLs of the issued MongoDB users, per the lab: 1h, renewable up to 24h. */
 export const VAULT_DB_TTLS = { defaultTtl: "1h", maxTtl: "24h" } as const;
 
+/** Where the Job mounts its projected Vault-audience token, and Vault's CA. */
+const TOKEN_DIR = "/var/run/secrets/vault";
+const CA_DIR = "/vault/ca";
+
 /** The user the Job runs as: any non-root UID works, the vault binary and the script are world-executable. */
 const JOB_UID = 1000;
 
@@ -46,14 +50,22 @@ export interface VaultDatabaseConfigArgs {
     readonly vaultNamespace: pulumi.Input<string>;
     /** Vault API address, e.g. http://vault.vault.svc.cluster.local:8200. */
     readonly vaultAddress: pulumi.Input<string>;
-    /** Secret (in vaultNamespace) and key holding a Vault token allowed to configure auth, mounts and policies. */
-    readonly tokenSecret: SecretKeyRef;
     /**
-     * When the token lives in Key Vault (prod): the SecretProviderClass that syncs tokenSecret, and the
-     * service account federated with an identity that may read it. The pod mounts the class, which is
-     * what makes the CSI driver create the Secret before the container starts. Default: none.
+     * How the Job authenticates: a token from a Secret (in vaultNamespace; the dev server's), or
+     * Kubernetes auth as `role`, running as `serviceAccountName` with a projected token of `audience`.
      */
-    readonly tokenFromKeyVault?: { readonly secretProviderClass: pulumi.Input<string>; readonly serviceAccountName: pulumi.Input<string> };
+    readonly auth:
+        | { readonly kind: "token"; readonly secret: SecretKeyRef }
+        | {
+              readonly kind: "kubernetes";
+              readonly role: string;
+              readonly serviceAccountName: pulumi.Input<string>;
+              readonly audience: string;
+          };
+    /** Secret (in vaultNamespace) and key of the CA an https Vault is verified against. Default none (http). */
+    readonly caSecret?: SecretKeyRef;
+    /** The audience the services' Kubernetes-auth roles require of their agents' tokens. Default none. */
+    readonly appTokenAudience?: string;
     /** MongoDB service host, e.g. mongodb.<app namespace>.svc.cluster.local. */
     readonly mongoHost: pulumi.Input<string>;
     /** MongoDB port. Default: 27017. */
@@ -80,8 +92,8 @@ export interface VaultDatabaseConfigArgs {
     readonly timeoutMinutes?: number;
     /** What must be running first: the Vault release (and its initialisation) and MongoDB. Default none. */
     readonly after?: readonly pulumi.Resource[];
-    /** What makes tokenSecret exist: the Secret, or the SecretProviderClass the pod mounts. Default none. */
-    readonly tokenReady?: readonly pulumi.Resource[];
+    /** What the authentication needs first: the token's Secret, or the service account and its role. Default none. */
+    readonly authReady?: readonly pulumi.Resource[];
     /**
      * Keep configuring: a Deployment that re-applies the configuration whenever Vault no longer holds
      * it, checking every this many seconds (a dev-mode Vault forgets everything on restart). Default: none,
@@ -104,7 +116,10 @@ export interface VaultConfigureSettings {
     readonly dbRole: string;
     readonly defaultTtl: string;
     readonly maxTtl: string;
-    readonly tokenSecret: { readonly name: string; readonly key: string };
+    /** "token:<secret>/<key>" or "kubernetes:<role>:<serviceaccount>:<audience>", plus the CA's Secret. */
+    readonly auth: string;
+    readonly caSecret: string;
+    readonly appTokenAudience: string;
 }
 
 /** A short, stable hash of everything that changes what the Job does (the MongoDB password excepted). */
@@ -168,9 +183,15 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
         // for it, delete the old one), and an unchanged program keeps the completed Job as it is. The
         // MongoDB password is left out of the hash (and the name) on purpose: MongoDB only reads it when
         // its volume is first initialised, so it does not change under a running database.
+        const auth = args.auth;
+        const authText =
+            auth.kind === "token"
+                ? pulumi.interpolate`token:${auth.secret.name}/${auth.secret.key}`
+                : pulumi.interpolate`kubernetes:${auth.role}:${auth.serviceAccountName}:${auth.audience}`;
+        const caText = args.caSecret ? pulumi.interpolate`${args.caSecret.name}/${args.caSecret.key}` : pulumi.output("");
         const settings = pulumi
-            .all([args.vaultAddress, args.mongoHost, args.mongoUsername, args.appNamespace, args.tokenSecret.name, args.tokenSecret.key])
-            .apply(([vaultAddress, mongoHost, mongoUsername, appNamespace, tokenName, tokenKey]): VaultConfigureSettings => ({
+            .all([args.vaultAddress, args.mongoHost, args.mongoUsername, args.appNamespace, authText, caText])
+            .apply(([vaultAddress, mongoHost, mongoUsername, appNamespace, authSetting, caSetting]): VaultConfigureSettings => ({
                 script,
                 image,
                 vaultAddress,
@@ -183,7 +204,9 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 dbRole,
                 defaultTtl,
                 maxTtl,
-                tokenSecret: { name: tokenName, key: tokenKey },
+                auth: authSetting,
+                caSecret: caSetting,
+                appTokenAudience: args.appTokenAudience ?? "",
             }));
         const jobName = settings.apply((s) => `${name}-${configHash(s)}`);
 
@@ -205,7 +228,13 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
             ...JOB_CONTAINER_DEFAULTS,
             env: [
                 { name: "VAULT_ADDR", value: args.vaultAddress },
-                { name: "VAULT_TOKEN", valueFrom: fromSecret(args.tokenSecret.name, args.tokenSecret.key) },
+                ...(auth.kind === "token"
+                    ? [{ name: "VAULT_TOKEN", valueFrom: fromSecret(auth.secret.name, auth.secret.key) }]
+                    : [
+                          { name: "VAULT_AUTH_ROLE", value: auth.role },
+                          { name: "VAULT_AUTH_JWT_FILE", value: `${TOKEN_DIR}/token` },
+                      ]),
+                ...(args.caSecret ? [{ name: "VAULT_CACERT", value: pulumi.interpolate`${CA_DIR}/${args.caSecret.key}` }] : []),
                 { name: "MONGO_HOST", value: args.mongoHost },
                 { name: "MONGO_PORT", value: String(mongoPort) },
                 {
@@ -217,6 +246,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                     valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
                 },
                 { name: "APP_NAMESPACE", value: args.appNamespace },
+                ...(args.appTokenAudience ? [{ name: "APP_TOKEN_AUDIENCE", value: args.appTokenAudience }] : []),
                 { name: "SERVICES", value: servicesEnv(services) },
                 { name: "DB_NAME", value: database },
                 { name: "DB_ROLE", value: dbRole },
@@ -246,15 +276,15 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
             volumeMounts: [
                 { name: "script", mountPath: "/scripts", readOnly: true },
                 { name: "tmp", mountPath: "/tmp" },
-                ...(args.tokenFromKeyVault ? [{ name: "token", mountPath: "/mnt/secrets-store", readOnly: true }] : []),
+                ...(auth.kind === "kubernetes" ? [{ name: "vault-token", mountPath: TOKEN_DIR, readOnly: true }] : []),
+                ...(args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : []),
             ],
         };
         const podSpec: k8s.types.input.core.v1.PodSpec = {
             restartPolicy: reconcile ? "Always" : "Never",
-            // It talks to Vault only; Vault reviews tokens with its own account. With a Key Vault token
-            // the CSI driver requests its own projected token for this service account, so the API
-            // token still stays unmounted.
-            serviceAccountName: args.tokenFromKeyVault?.serviceAccountName,
+            // It talks to Vault only; Vault reviews tokens with its own account. With Kubernetes auth it
+            // projects a token of Vault's audience only (short-lived), never the API server's.
+            serviceAccountName: auth.kind === "kubernetes" ? auth.serviceAccountName : undefined,
             automountServiceAccountToken: false,
             securityContext: {
                 runAsNonRoot: true,
@@ -266,24 +296,23 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
             volumes: [
                 { name: "script", configMap: { name: scriptMap.metadata.name, defaultMode: 0o555 } },
                 { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
-                ...(args.tokenFromKeyVault
+                ...(auth.kind === "kubernetes"
                     ? [
                           {
-                              name: "token",
-                              csi: {
-                                  driver: "secrets-store.csi.k8s.io",
-                                  readOnly: true,
-                                  volumeAttributes: { secretProviderClass: args.tokenFromKeyVault.secretProviderClass },
+                              name: "vault-token",
+                              projected: {
+                                  sources: [{ serviceAccountToken: { audience: auth.audience, expirationSeconds: 600, path: "token" } }],
                               },
                           },
                       ]
                     : []),
+                ...(args.caSecret ? [{ name: "vault-ca", secret: { secretName: args.caSecret.name } }] : []),
             ],
         };
         // A sidecar would never exit and keep the finished Job's pod running.
         const podMetadata = { labels: { ...labels, "sidecar.istio.io/inject": "false" } };
         // The token's Secret (or the SecretProviderClass that creates it) must exist before the pod.
-        const dependsOn = [...(args.after ?? []), ...(args.tokenReady ?? [])];
+        const dependsOn = [...(args.after ?? []), ...(args.authReady ?? [])];
         const timeout = `${args.timeoutMinutes ?? 20}m`;
 
         let workload: k8s.batch.v1.Job | k8s.apps.v1.Deployment;

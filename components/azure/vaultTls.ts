@@ -1,0 +1,116 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { AppSecrets } from "./appSecrets";
+
+/** Key Vault secrets (unseal vault) holding Vault's listener certificate, its key and the internal CA. */
+export const VAULT_TLS_SECRETS = { caCertificate: "vault-tls-ca", certificate: "vault-tls-crt", privateKey: "vault-tls-key" } as const;
+
+/** The server certificate's life and how early `pulumi up` replaces it; the CA lives ten years. */
+export const VAULT_TLS_VALIDITY = { serverHours: 24 * 365, earlyRenewalHours: 24 * 30, caHours: 24 * 365 * 10 } as const;
+
+/**
+ * Every name a client or a raft peer reaches Vault by: the vault, vault-active and vault-internal
+ * Services and each pod through the headless one (vault-N.vault-internal, as retry_join dials it),
+ * each bare, with its namespace, and in its .svc and .svc.cluster.local forms.
+ */
+export function vaultServerNames(release: string, namespace: string, replicas: number): string[] {
+    const services = [release, `${release}-active`, `${release}-internal`];
+    const pods = Array.from({ length: replicas }, (_, i) => `${release}-${i}.${release}-internal`);
+    return [...services, ...pods].flatMap((host) => [
+        host,
+        `${host}.${namespace}`,
+        `${host}.${namespace}.svc`,
+        `${host}.${namespace}.svc.cluster.local`,
+    ]);
+}
+
+export interface VaultTlsArgs {
+    /** Vault's Helm release name and namespace: the certificate's names derive from them. */
+    readonly release: string;
+    readonly namespace: string;
+    /** Server replicas (raft voters): one pod name each. */
+    readonly replicas: number;
+    /** Key Vault (Vault's own, the unseal vault) that keeps the key material. */
+    readonly vaultName: pulumi.Input<string>;
+    readonly resourceGroupName: pulumi.Input<string>;
+}
+
+/**
+ * An internal CA and the Vault server certificate it signs, kept as three Key Vault secrets that the
+ * Secrets Store CSI driver mounts into the server pods as Vault's own identity. The keys are
+ * @pulumi/tls resources: in Pulumi state they are secrets (encrypted), never clear text, and no key
+ * is ever a Helm value. `pulumi up` replaces the server certificate in its last 30 days (the
+ * provider's early renewal), which writes a new Key Vault secret version (docs/operations.md).
+ */
+export class VaultTls extends pulumi.ComponentResource {
+    /** The CA certificate (public): what every Vault client verifies against. */
+    readonly caCertificate: pulumi.Output<string>;
+    /** The SANs of the server certificate. */
+    readonly dnsNames: readonly string[];
+    /** ARM ID of each of the three secrets, by VAULT_TLS_SECRETS name: the readers' role scopes. */
+    readonly secretIds: Readonly<Record<string, pulumi.Output<string>>>;
+
+    constructor(name: string, args: VaultTlsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:azure:VaultTls", name, {}, opts);
+        const child = { parent: this };
+
+        const caKey = new tls.PrivateKey(`${name}-ca`, { algorithm: "ECDSA", ecdsaCurve: "P384" }, child);
+        const ca = new tls.SelfSignedCert(
+            `${name}-ca`,
+            {
+                privateKeyPem: caKey.privateKeyPem,
+                subject: { commonName: `${args.release} internal CA`, organization: args.namespace },
+                isCaCertificate: true,
+                validityPeriodHours: VAULT_TLS_VALIDITY.caHours,
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+            },
+            child,
+        );
+
+        this.dnsNames = vaultServerNames(args.release, args.namespace, args.replicas);
+        const serverKey = new tls.PrivateKey(`${name}-server`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
+        const request = new tls.CertRequest(
+            `${name}-server`,
+            {
+                privateKeyPem: serverKey.privateKeyPem,
+                subject: { commonName: `${args.release}.${args.namespace}.svc`, organization: args.namespace },
+                dnsNames: [...this.dnsNames],
+                // The chart points the CLI inside each server pod at https://127.0.0.1:8200 (VAULT_ADDR).
+                ipAddresses: ["127.0.0.1"],
+            },
+            child,
+        );
+        const server = new tls.LocallySignedCert(
+            `${name}-server`,
+            {
+                certRequestPem: request.certRequestPem,
+                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: ca.certPem,
+                validityPeriodHours: VAULT_TLS_VALIDITY.serverHours,
+                earlyRenewalHours: VAULT_TLS_VALIDITY.earlyRenewalHours,
+                // Raft peers present it both ways on the API port when joining.
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
+            },
+            child,
+        );
+
+        const secrets = new AppSecrets(
+            `${name}-kv`,
+            {
+                vaultName: args.vaultName,
+                resourceGroupName: args.resourceGroupName,
+                provided: {
+                    [VAULT_TLS_SECRETS.caCertificate]: ca.certPem,
+                    // The chain Vault serves: its certificate, then the CA.
+                    [VAULT_TLS_SECRETS.certificate]: pulumi.interpolate`${server.certPem}${ca.certPem}`,
+                    [VAULT_TLS_SECRETS.privateKey]: pulumi.secret(serverKey.privateKeyPem),
+                },
+            },
+            child,
+        );
+
+        this.caCertificate = ca.certPem;
+        this.secretIds = secrets.secretIds;
+        this.registerOutputs({ caCertificate: this.caCertificate, dnsNames: this.dnsNames, secretIds: this.secretIds });
+    }
+}

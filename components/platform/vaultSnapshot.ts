@@ -1,0 +1,176 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import type { ServiceAccountRef } from "../config";
+import {
+    JOB_CONTAINER_DEFAULTS,
+    JOB_CONTAINER_SECURITY_CONTEXT,
+    JOB_POD_SECURITY_CONTEXT,
+    jobScriptFiles,
+    SCRIPTS_DIR,
+} from "../jobScripts";
+import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
+import { jobServiceAccount } from "./serviceAccounts";
+
+/** The snapshot script, checked with shellcheck and run against stand-ins (tests/platform-snapshot.test.ts). */
+export const VAULT_SNAPSHOT_SCRIPT_FILE = "vault-snapshot.sh";
+export const VAULT_SNAPSHOT_SCRIPT = path.join(SCRIPTS_DIR, VAULT_SNAPSHOT_SCRIPT_FILE);
+
+const TOKEN_DIR = "/var/run/secrets/vault";
+const CA_DIR = "/vault/ca";
+
+export interface VaultSnapshotArgs {
+    /** Vault's namespace: the CronJob runs there. */
+    readonly namespace: pulumi.Input<string>;
+    /** The CronJob's service account: federated with the snapshot identity, bound to the Vault role. */
+    readonly serviceAccount: ServiceAccountRef;
+    /** Client ID of the snapshot identity (Storage Blob Data Contributor on the container only). */
+    readonly clientId: pulumi.Input<string>;
+    /** Storage account and container the snapshots go to. */
+    readonly storage: { readonly accountName: pulumi.Input<string>; readonly containerName: string };
+    /** Cron schedule (UTC). */
+    readonly schedule: string;
+    /** Where to take the snapshot: the active node (vault-active). */
+    readonly vaultAddress: pulumi.Input<string>;
+    /** Kubernetes-auth role (snapshot-only policy) and the audience of the token it accepts. */
+    readonly vaultRole: string;
+    readonly audience: string;
+    /** Secret (Vault's namespace) and key of the CA an https Vault is verified against. Default none. */
+    readonly caSecret?: { readonly name: string; readonly key: string };
+    /** What must exist first: the initialisation that created the role, the identity's credential and role. */
+    readonly after: readonly pulumi.Resource[];
+    /** Kubernetes provider of the target cluster. */
+    readonly provider: k8s.Provider;
+}
+
+/**
+ * Raft snapshots on a schedule: a CronJob whose pod saves a snapshot in the Vault image (Kubernetes
+ * auth, snapshot-only policy) and uploads it in the Azure CLI image (workload identity, Entra ID auth
+ * to Blob Storage) through an in-memory emptyDir. Never two at once (concurrencyPolicy Forbid); a
+ * failed run is not retried into a pile of pods (backoffLimit 1) and stays visible as the last failed
+ * Job. Restore: docs/operations.md, "Restore Vault from a raft snapshot".
+ */
+export class VaultSnapshotCronJob extends pulumi.ComponentResource {
+    readonly cronJobName: pulumi.Output<string>;
+
+    constructor(name: string, args: VaultSnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:platform:VaultSnapshotCronJob", name, {}, opts);
+        const child = { parent: this, provider: args.provider };
+
+        const accounts = jobServiceAccount(name, args, this);
+        const script = new k8s.core.v1.ConfigMap(
+            `${name}-script`,
+            { metadata: { namespace: args.namespace }, data: jobScriptFiles(VAULT_SNAPSHOT_SCRIPT_FILE) },
+            child,
+        );
+
+        const mounts = [
+            { name: "script", mountPath: "/scripts", readOnly: true },
+            { name: "work", mountPath: "/work" },
+            { name: "tmp", mountPath: "/tmp" },
+        ];
+        const container = (
+            phase: string,
+            image: string,
+            env: k8s.types.input.core.v1.EnvVar[],
+            extraMounts: k8s.types.input.core.v1.VolumeMount[] = [],
+        ) => ({
+            name: phase,
+            image,
+            command: ["/bin/sh", `/scripts/${VAULT_SNAPSHOT_SCRIPT_FILE}`, phase],
+            ...JOB_CONTAINER_DEFAULTS,
+            env: [
+                { name: "WORK_DIR", value: "/work" },
+                { name: "HOME", value: "/tmp" },
+                { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
+                ...env,
+            ],
+            volumeMounts: [...mounts, ...extraMounts],
+            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+            securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
+        });
+
+        const cronJob = new k8s.batch.v1.CronJob(
+            name,
+            {
+                metadata: { namespace: args.namespace },
+                spec: {
+                    schedule: args.schedule,
+                    timeZone: "Etc/UTC",
+                    concurrencyPolicy: "Forbid",
+                    startingDeadlineSeconds: 600,
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 3,
+                    jobTemplate: {
+                        spec: {
+                            backoffLimit: 1,
+                            activeDeadlineSeconds: 1800,
+                            template: {
+                                metadata: {
+                                    labels: {
+                                        app: "vault-snapshot",
+                                        [WORKLOAD_IDENTITY_USE_LABEL]: "true",
+                                        "sidecar.istio.io/inject": "false",
+                                    },
+                                },
+                                spec: {
+                                    serviceAccountName: args.serviceAccount.name,
+                                    restartPolicy: "Never",
+                                    securityContext: JOB_POD_SECURITY_CONTEXT,
+                                    initContainers: [
+                                        container(
+                                            "save",
+                                            `${IMAGES.vault.repository}:${IMAGES.vault.tag}`,
+                                            [
+                                                { name: "VAULT_ADDR", value: args.vaultAddress },
+                                                { name: "VAULT_AUTH_ROLE", value: args.vaultRole },
+                                                { name: "VAULT_AUTH_JWT_FILE", value: `${TOKEN_DIR}/token` },
+                                                ...(args.caSecret
+                                                    ? [{ name: "VAULT_CACERT", value: `${CA_DIR}/${args.caSecret.key}` }]
+                                                    : []),
+                                            ],
+                                            [
+                                                { name: "vault-token", mountPath: TOKEN_DIR, readOnly: true },
+                                                ...(args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : []),
+                                            ],
+                                        ),
+                                    ],
+                                    containers: [
+                                        container("upload", IMAGES.azureCli, [
+                                            { name: "STORAGE_ACCOUNT", value: args.storage.accountName },
+                                            { name: "STORAGE_CONTAINER", value: args.storage.containerName },
+                                        ]),
+                                    ],
+                                    volumes: [
+                                        { name: "script", configMap: { name: script.metadata.name, defaultMode: 0o555 } },
+                                        // A snapshot holds every secret Vault keeps (encrypted): memory only.
+                                        { name: "work", emptyDir: { medium: "Memory", sizeLimit: "512Mi" } },
+                                        { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                                        {
+                                            name: "vault-token",
+                                            projected: {
+                                                sources: [
+                                                    {
+                                                        serviceAccountToken: {
+                                                            audience: args.audience,
+                                                            expirationSeconds: 600,
+                                                            path: "token",
+                                                        },
+                                                    },
+                                                ],
+                                            },
+                                        },
+                                        ...(args.caSecret ? [{ name: "vault-ca", secret: { secretName: args.caSecret.name } }] : []),
+                                    ],
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            { ...child, dependsOn: [...args.after, accounts] },
+        );
+        this.cronJobName = cronJob.metadata.name;
+        this.registerOutputs({ cronJobName: this.cronJobName });
+    }
+}

@@ -1,0 +1,90 @@
+#!/bin/sh
+# Takes a raft snapshot of HashiCorp Vault and uploads it to Azure Blob Storage. Runs as the two
+# containers of the snapshot CronJob's pod, which share an in-memory emptyDir ($WORK_DIR):
+#   save    (Vault image, init container)  log in through Kubernetes auth as VAULT_AUTH_ROLE (a policy
+#                                          that may read sys/storage/raft/snapshot only) with the pod's
+#                                          projected Vault-audience token; `vault operator raft snapshot
+#                                          save`; check the file is not empty
+#   upload  (Azure CLI image)              log in as the pod's workload identity (Storage Blob Data
+#                                          Contributor on the one container, no account key) and upload
+#                                          the file under a new, timestamped name; check the blob's size
+#
+# Any failure exits non-zero with the reason, so the Job (and the CronJob's last run) fails loudly; a
+# failed save never reaches the upload. Nothing is ever deleted or overwritten here: the container's
+# lifecycle rule expires snapshots by age, versioning and soft delete keep what a mistake removes.
+# POSIX sh (the Vault image has busybox sh only). No token is printed or passed as an argument.
+set -eu
+
+phase="${1:-}"
+: "${WORK_DIR:?WORK_DIR must name the shared in-memory directory}"
+SNAPSHOT="$WORK_DIR/vault.snap"
+
+# log, retry and az_login.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+LOG_TAG="vault-snapshot $phase"
+
+save() {
+    : "${VAULT_ADDR:?}" "${VAULT_AUTH_ROLE:?}" "${VAULT_AUTH_JWT_FILE:?}"
+    token=$(retry 6 10 vault write -field=token auth/kubernetes/login role="$VAULT_AUTH_ROLE" jwt=@"$VAULT_AUTH_JWT_FILE") || {
+        log "FAILED: cannot log in to Vault at $VAULT_ADDR as Kubernetes-auth role $VAULT_AUTH_ROLE"
+        exit 1
+    }
+    VAULT_TOKEN="$token"
+    export VAULT_TOKEN
+    rm -f "$SNAPSHOT" "$SNAPSHOT.partial"
+    vault operator raft snapshot save "$SNAPSHOT.partial" || {
+        log "FAILED: vault operator raft snapshot save at $VAULT_ADDR"
+        exit 1
+    }
+    if [ ! -s "$SNAPSHOT.partial" ]; then
+        log "FAILED: the snapshot is empty"
+        exit 1
+    fi
+    mv "$SNAPSHOT.partial" "$SNAPSHOT"
+    vault token revoke -self >/dev/null 2>&1 || log "could not revoke the login token (it expires on its own)"
+    log "snapshot saved: $(wc -c <"$SNAPSHOT" | tr -d ' ') bytes"
+}
+
+upload() {
+    : "${STORAGE_ACCOUNT:?}" "${STORAGE_CONTAINER:?}"
+    if [ ! -s "$SNAPSHOT" ]; then
+        log "FAILED: no snapshot to upload (the save container did not produce one)"
+        exit 1
+    fi
+    name="${BLOB_PREFIX:-vault}-$(date -u '+%Y%m%dT%H%M%SZ').snap"
+    retry 10 10 az_login || {
+        log "FAILED: cannot log in to Azure as the snapshot identity"
+        exit 1
+    }
+    # --auth-mode login: Entra ID, the only way in (the account allows no shared key). No --overwrite:
+    # an existing name is an error, never a replaced snapshot.
+    retry 3 10 az storage blob upload --auth-mode login \
+        --account-name "$STORAGE_ACCOUNT" --container-name "$STORAGE_CONTAINER" \
+        --name "$name" --file "$SNAPSHOT" --no-progress --output none || {
+        log "FAILED: upload of $name to $STORAGE_ACCOUNT/$STORAGE_CONTAINER"
+        exit 1
+    }
+    size=$(az storage blob show --auth-mode login \
+        --account-name "$STORAGE_ACCOUNT" --container-name "$STORAGE_CONTAINER" \
+        --name "$name" --query properties.contentLength --output tsv) || {
+        log "FAILED: cannot read back $name"
+        exit 1
+    }
+    expected=$(wc -c <"$SNAPSHOT" | tr -d ' ')
+    if [ "$size" != "$expected" ]; then
+        log "FAILED: $name holds $size bytes, the snapshot $expected"
+        exit 1
+    fi
+    rm -f "$SNAPSHOT"
+    log "uploaded $name ($size bytes) to $STORAGE_ACCOUNT/$STORAGE_CONTAINER"
+}
+
+case "$phase" in
+    save) save ;;
+    upload) upload ;;
+    *)
+        echo "usage: $0 save|upload" >&2
+        exit 64
+        ;;
+esac

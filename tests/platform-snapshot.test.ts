@@ -1,0 +1,123 @@
+// scripts/vault-snapshot.sh against stand-ins for `vault` and `az`: it fails loudly (non-zero, with the
+// reason) when login, snapshot or upload fails, never uploads a failed save, and never deletes.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { VAULT_SNAPSHOT_SCRIPT } from "../components/platform/vaultSnapshot";
+
+// vault: login prints a token unless $FAKE/login-fails; `snapshot save FILE` writes bytes unless
+// $FAKE/save-fails (or $FAKE/save-empty: an empty file). az: records calls; an upload copies the file
+// into $FAKE/blobs/<name> unless $FAKE/upload-fails; `blob show` prints the stored size.
+const FAKE_VAULT = `#!/bin/sh
+echo "\${VAULT_TOKEN:-none} $*" >>"$FAKE/vault.log"
+case "$1 $2" in
+  "write -field=token") [ -e "$FAKE/login-fails" ] && { echo "permission denied" >&2; exit 2; }; echo hvs.SNAPSHOT-TOKEN ;;
+  "operator raft")
+    [ -e "$FAKE/save-fails" ] && { echo "Error taking the snapshot: 403 permission denied" >&2; exit 2; }
+    if [ -e "$FAKE/save-empty" ]; then : >"$5"; else printf 'raft-snapshot-bytes' >"$5"; fi ;;
+esac
+exit 0
+`;
+const FAKE_AZ = `#!/bin/sh
+echo "$*" >>"$FAKE/az.log"
+name=""; file=""
+case "$1 $2 $3" in
+  "login --service-principal --username") exit 0 ;;
+  "storage blob upload")
+    [ -e "$FAKE/upload-fails" ] && { echo "AuthorizationPermissionMismatch" >&2; exit 1; }
+    while [ $# -gt 0 ]; do case "$1" in --name) name=$2; shift ;; --file) file=$2; shift ;; esac; shift; done
+    cp "$file" "$FAKE/blobs/$name" ;;
+  "storage blob show")
+    while [ $# -gt 0 ]; do case "$1" in --name) name=$2; shift ;; esac; shift; done
+    wc -c <"$FAKE/blobs/$name" | tr -d ' ' ;;
+  *) exit 3 ;;
+esac
+exit 0
+`;
+
+describe("scripts/vault-snapshot.sh", () => {
+    let fake: string;
+    beforeEach(() => {
+        fake = fs.mkdtempSync(path.join(os.tmpdir(), "vault-snapshot-"));
+        for (const dir of ["bin", "work", "blobs"]) fs.mkdirSync(path.join(fake, dir));
+        for (const [name, body] of Object.entries({ vault: FAKE_VAULT, az: FAKE_AZ, sleep: "#!/bin/sh\nexit 0\n" }))
+            fs.writeFileSync(path.join(fake, "bin", name), body, { mode: 0o755 });
+        fs.writeFileSync(path.join(fake, "jwt"), "projected-token");
+        fs.mkdirSync(path.join(fake, "blobs", "vault-20250101T000000Z.snap.older"), { recursive: true });
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+    function phase(name: string) {
+        const r = spawnSync("sh", [VAULT_SNAPSHOT_SCRIPT, name], {
+            encoding: "utf8",
+            env: {
+                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                FAKE: fake,
+                WORK_DIR: path.join(fake, "work"),
+                VAULT_ADDR: "https://vault-active.vault.svc.cluster.local:8200",
+                VAULT_AUTH_ROLE: "vault-snapshot",
+                VAULT_AUTH_JWT_FILE: path.join(fake, "jwt"),
+                STORAGE_ACCOUNT: "gitopsprodbackup",
+                STORAGE_CONTAINER: "vault-snapshots",
+                AZURE_CLIENT_ID: "client",
+                AZURE_TENANT_ID: "tenant",
+                AZURE_FEDERATED_TOKEN_FILE: path.join(fake, "jwt"),
+            },
+        });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    }
+    const log = (file: string) =>
+        fs.existsSync(path.join(fake, file)) ? fs.readFileSync(path.join(fake, file), "utf8").trim().split("\n") : [];
+    const blobs = () => fs.readdirSync(path.join(fake, "blobs")).sort();
+
+    it("saves with the login's token and uploads under a new timestamped name, checking its size", () => {
+        const save = phase("save");
+        assert.equal(save.status, 0, save.output);
+        const calls = log("vault.log");
+        assert.equal(calls[0], `none write -field=token auth/kubernetes/login role=vault-snapshot jwt=@${path.join(fake, "jwt")}`);
+        assert.match(calls[1], /^hvs\.SNAPSHOT-TOKEN operator raft snapshot save \S+vault\.snap\.partial$/);
+        const upload = phase("upload");
+        assert.equal(upload.status, 0, upload.output);
+        const uploaded = blobs().filter((b) => /^vault-\d{8}T\d{6}Z\.snap$/.test(b));
+        assert.equal(uploaded.length, 1, blobs().join(", "));
+        assert.equal(fs.readFileSync(path.join(fake, "blobs", uploaded[0]), "utf8"), "raft-snapshot-bytes");
+        const az = log("az.log");
+        assert.ok(
+            az.some((l) =>
+                l.startsWith("storage blob upload --auth-mode login --account-name gitopsprodbackup --container-name vault-snapshots"),
+            ),
+        );
+        assert.ok(!az.some((l) => /--overwrite|delete|--account-key|--sas-token/.test(l)), "never overwrites, deletes or uses a key");
+        assert.ok(blobs().includes("vault-20250101T000000Z.snap.older"), "the older snapshot is untouched");
+        assert.ok(!`${save.output}${upload.output}`.includes("hvs.SNAPSHOT-TOKEN"), "the token is never printed");
+    });
+
+    const failures: [string, string, RegExp][] = [
+        ["login-fails", "save", /FAILED: cannot log in to Vault at \S+ as Kubernetes-auth role vault-snapshot/],
+        ["save-fails", "save", /FAILED: vault operator raft snapshot save/],
+        ["save-empty", "save", /FAILED: the snapshot is empty/],
+    ];
+    for (const [flag, phaseName, message] of failures) {
+        it(`fails loudly and uploads nothing when ${flag.replace("-", " ")}`, () => {
+            fs.writeFileSync(path.join(fake, flag), "");
+            const r = phase(phaseName);
+            assert.notEqual(r.status, 0);
+            assert.match(r.output, message);
+            const upload = phase("upload");
+            assert.notEqual(upload.status, 0, "the upload refuses without a snapshot");
+            assert.match(upload.output, /FAILED: no snapshot to upload/);
+            assert.deepEqual(blobs(), ["vault-20250101T000000Z.snap.older"]);
+        });
+    }
+
+    it("fails loudly when the upload fails, leaving the older snapshots as they are", () => {
+        assert.equal(phase("save").status, 0);
+        fs.writeFileSync(path.join(fake, "upload-fails"), "");
+        const r = phase("upload");
+        assert.notEqual(r.status, 0);
+        assert.match(r.output, /FAILED: upload of vault-\S+ to gitopsprodbackup\/vault-snapshots/);
+        assert.deepEqual(blobs(), ["vault-20250101T000000Z.snap.older"]);
+    });
+});
