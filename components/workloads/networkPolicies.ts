@@ -107,7 +107,7 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         from: { namespace: "vault" },
         to: { namespace: "vault", pods: VAULT_SERVER },
         ports: tcp(VAULT_PORT),
-        why: "the init and configuration Jobs, and standbys forwarding to the leader",
+        why: "the init and configuration Jobs, the raft snapshot CronJob, and standbys forwarding to the leader",
     },
     {
         from: { namespace: "vault", pods: VAULT_SERVER },
@@ -119,7 +119,7 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         from: { namespace: "vault" },
         to: INTERNET,
         ports: tcp(443),
-        why: "the seal and the init Job: Key Vault and Entra ID (workload identity token exchange)",
+        why: "the seal and the init Job (Key Vault), the snapshot CronJob (Azure Storage), and their Entra ID token exchange",
     },
     {
         from: { namespace: "vault", pods: VAULT_SERVER },
