@@ -1,6 +1,7 @@
 // The shell scripts the program's Jobs run live in scripts/ (checked with shellcheck there), never as
 // strings in TypeScript. A Job mounts a ConfigMap holding its script and the lib.sh it sources.
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -45,3 +46,51 @@ export const JOB_CONTAINER_SECURITY_CONTEXT: k8s.types.input.core.v1.SecurityCon
     readOnlyRootFilesystem: true,
     capabilities: { drop: ["ALL"] },
 };
+
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+
+/**
+ * A container that runs one phase of the Job script `file` (scripts/), mounted from its ConfigMap at
+ * /scripts: /work hands output from one phase to the next, /tmp holds HOME and the Azure CLI's config,
+ * so the root filesystem stays read-only. Pair it with scriptVolumes.
+ */
+export function scriptPhase(
+    file: string,
+    phase: string,
+    image: pulumi.Input<string>,
+    env: EnvVar[],
+    extraMounts: VolumeMount[] = [],
+): k8s.types.input.core.v1.Container {
+    return {
+        name: phase,
+        image,
+        command: ["/bin/sh", `/scripts/${file}`, phase],
+        ...JOB_CONTAINER_DEFAULTS,
+        env: [
+            { name: "WORK_DIR", value: "/work" },
+            { name: "HOME", value: "/tmp" },
+            { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
+            { name: "TMPDIR", value: "/tmp" },
+            ...env,
+        ],
+        volumeMounts: [
+            { name: "script", mountPath: "/scripts", readOnly: true },
+            { name: "work", mountPath: "/work" },
+            { name: "tmp", mountPath: "/tmp" },
+            ...extraMounts,
+        ],
+        // The Azure CLI (Python) is the hungriest of the images these phases run.
+        resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+        securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
+    };
+}
+
+/** The volumes scriptPhase mounts: the script's ConfigMap, /work in memory (it may hold secrets), /tmp. */
+export function scriptVolumes(configMapName: pulumi.Input<string>, workSizeLimit: string): k8s.types.input.core.v1.Volume[] {
+    return [
+        { name: "script", configMap: { name: configMapName, defaultMode: 0o555 } },
+        { name: "work", emptyDir: { medium: "Memory", sizeLimit: workSizeLimit } },
+        { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+    ];
+}

@@ -2,14 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { VAULT_INIT_PLACEHOLDER } from "../foundation";
-import {
-    JOB_ANNOTATIONS,
-    JOB_CONTAINER_DEFAULTS,
-    JOB_CONTAINER_SECURITY_CONTEXT,
-    JOB_POD_SECURITY_CONTEXT,
-    jobScriptFiles,
-    SCRIPTS_DIR,
-} from "../jobScripts";
+import { JOB_ANNOTATIONS, JOB_POD_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR, scriptPhase, scriptVolumes } from "../jobScripts";
 import type { ServiceAccountRef } from "../config";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
 import { jobServiceAccount } from "./serviceAccounts";
@@ -103,31 +96,9 @@ export class VaultInitJob extends pulumi.ComponentResource {
             { name: "RECOVERY_KEYS_SECRET", value: args.secretNames.recoveryKeys },
             { name: "PLACEHOLDER", value: VAULT_INIT_PLACEHOLDER },
         ];
-        const common = {
-            env: [
-                { name: "WORK_DIR", value: "/work" },
-                { name: "HOME", value: "/tmp" },
-                { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
-                { name: "TMPDIR", value: "/tmp" },
-            ],
-            volumeMounts: [
-                { name: "script", mountPath: "/scripts", readOnly: true },
-                { name: "work", mountPath: "/work" },
-                { name: "tmp", mountPath: "/tmp" },
-                ...(args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : []),
-            ],
-            // The Azure CLI (Python) is the hungriest of the three.
-            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-            securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
-        };
-        const phase = (phaseName: string, image: string, env: k8s.types.input.core.v1.EnvVar[]): k8s.types.input.core.v1.Container => ({
-            name: phaseName,
-            image,
-            command: ["/bin/sh", "/scripts/vault-init.sh", phaseName],
-            ...common,
-            ...JOB_CONTAINER_DEFAULTS,
-            env: [...common.env, ...env],
-        });
+        const caMounts = args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : [];
+        const phase = (phaseName: string, image: string, env: k8s.types.input.core.v1.EnvVar[]) =>
+            scriptPhase(VAULT_INIT_SCRIPT_FILE, phaseName, image, env, caMounts);
         const vaultImage = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
 
         const job = new k8s.batch.v1.Job(
@@ -168,10 +139,8 @@ export class VaultInitJob extends pulumi.ComponentResource {
                             ],
                             containers: [phase("store", IMAGES.azureCli, keyVaultEnv)],
                             volumes: [
-                                { name: "script", configMap: { name: script.metadata.name, defaultMode: 0o555 } },
-                                // Memory-backed: the init output never touches a node's disk.
-                                { name: "work", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
-                                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                                // /work in memory: the init output never touches a node's disk.
+                                ...scriptVolumes(script.metadata.name, "1Mi"),
                                 ...(args.caSecret ? [{ name: "vault-ca", secret: { secretName: args.caSecret.name } }] : []),
                             ],
                         },

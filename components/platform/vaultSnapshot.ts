@@ -2,13 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { ServiceAccountRef } from "../config";
-import {
-    JOB_CONTAINER_DEFAULTS,
-    JOB_CONTAINER_SECURITY_CONTEXT,
-    JOB_POD_SECURITY_CONTEXT,
-    jobScriptFiles,
-    SCRIPTS_DIR,
-} from "../jobScripts";
+import { JOB_POD_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR, scriptPhase, scriptVolumes } from "../jobScripts";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
 import { jobServiceAccount } from "./serviceAccounts";
 
@@ -64,31 +58,12 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
             child,
         );
 
-        const mounts = [
-            { name: "script", mountPath: "/scripts", readOnly: true },
-            { name: "work", mountPath: "/work" },
-            { name: "tmp", mountPath: "/tmp" },
-        ];
         const container = (
             phase: string,
             image: string,
             env: k8s.types.input.core.v1.EnvVar[],
             extraMounts: k8s.types.input.core.v1.VolumeMount[] = [],
-        ) => ({
-            name: phase,
-            image,
-            command: ["/bin/sh", `/scripts/${VAULT_SNAPSHOT_SCRIPT_FILE}`, phase],
-            ...JOB_CONTAINER_DEFAULTS,
-            env: [
-                { name: "WORK_DIR", value: "/work" },
-                { name: "HOME", value: "/tmp" },
-                { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
-                ...env,
-            ],
-            volumeMounts: [...mounts, ...extraMounts],
-            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-            securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
-        });
+        ) => scriptPhase(VAULT_SNAPSHOT_SCRIPT_FILE, phase, image, env, extraMounts);
 
         const cronJob = new k8s.batch.v1.CronJob(
             name,
@@ -142,10 +117,8 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                         ]),
                                     ],
                                     volumes: [
-                                        { name: "script", configMap: { name: script.metadata.name, defaultMode: 0o555 } },
-                                        // A snapshot holds every secret Vault keeps (encrypted): memory only.
-                                        { name: "work", emptyDir: { medium: "Memory", sizeLimit: "512Mi" } },
-                                        { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                                        // A snapshot holds every secret Vault keeps (encrypted): /work is in memory.
+                                        ...scriptVolumes(script.metadata.name, "512Mi"),
                                         {
                                             name: "vault-token",
                                             projected: {

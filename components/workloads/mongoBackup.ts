@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { JOB_CONTAINER_DEFAULTS, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import { JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
 import { MONGO_IMAGE, MONGO_PORT, MONGO_SECRET_KEYS, MONGO_UID } from "./mongodb";
 
 /** The backup script (dump and upload steps), kept in the repository and checked with shellcheck. */
@@ -92,7 +92,7 @@ export class MongoBackup extends pulumi.ComponentResource {
             ...JOB_CONTAINER_DEFAULTS,
             env: [{ name: "BACKUP_DIR", value: BACKUP_DIR }, ...env],
             resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+            securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
             volumeMounts: [
                 { name: "script", mountPath: "/scripts", readOnly: true },
                 { name: "backup", mountPath: BACKUP_DIR },

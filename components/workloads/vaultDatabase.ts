@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as path from "path";
-import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
 import { IMAGES } from "../platform/charts";
 import { MONGO_DATABASE, VAULT_DB_CREDS_PATH } from "./microservice";
 import { MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
@@ -265,11 +265,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 requests: { cpu: "50m", memory: "64Mi" },
                 limits: { cpu: "200m", memory: "128Mi" },
             },
-            securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"] },
-            },
+            securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
             // Ready while Vault holds the configuration: `pulumi up` waits for the first one, and pods
             // reading credentials wait for it through the services' dependsOn.
             readinessProbe: reconcile ? { exec: { command: ["test", "-f", readyFile] }, periodSeconds: 5 } : undefined,
