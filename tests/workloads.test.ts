@@ -280,8 +280,11 @@ for (const environment of ["dev", "prod"] as const) {
 
             it(environment === "prod" ? "retains every MongoDB object when the stack is destroyed" : "is deleted with the stack", () => {
                 const mongo = run.get(T.mongo, "mongodb");
-                const children = run.resources.filter((r) => r.parent === mongo.urn);
-                // Secret, two Services, StatefulSet, NetworkPolicy; and prod's zone-redundant StorageClass.
+                // Every object under MongoDb, through its components: Secret, two Services, StatefulSet,
+                // NetworkPolicy; and prod's zone-redundant StorageClass.
+                const under = (urn: string): typeof run.resources =>
+                    run.resources.filter((r) => r.parent === urn).flatMap((r) => [r, ...under(r.urn)]);
+                const children = under(mongo.urn).filter((r) => r.custom);
                 assert.equal(children.length, environment === "prod" ? 6 : 5);
                 for (const r of children) assert.equal(r.retainOnDelete, environment === "prod", `${r.type} ${r.name}`);
             });

@@ -12,6 +12,10 @@ export interface ZoneRedundantStorageClassArgs {
     readonly className: string;
     /** Keep the disk when its claim is deleted (prod). Default false: Delete. */
     readonly retain?: boolean;
+    /** Keep the StorageClass object itself when the stack is destroyed (with what it serves). Default false. */
+    readonly retainOnDelete?: boolean;
+    /** Labels on the StorageClass. Default none. */
+    readonly labels?: Readonly<Record<string, string>>;
     /** Kubernetes provider of the target cluster. */
     readonly provider: k8s.Provider;
 }
@@ -31,14 +35,14 @@ export class ZoneRedundantStorageClass extends pulumi.ComponentResource {
         const sc = new k8s.storage.v1.StorageClass(
             name,
             {
-                metadata: { name: args.className },
+                metadata: { name: args.className, labels: args.labels },
                 provisioner: AZURE_DISK_CSI_PROVISIONER,
                 parameters: { skuName: ZONE_REDUNDANT_DISK_SKU, cachingMode: "ReadOnly" },
                 reclaimPolicy: args.retain ? "Retain" : "Delete",
                 volumeBindingMode: "WaitForFirstConsumer",
                 allowVolumeExpansion: true,
             },
-            { parent: this, provider: args.provider },
+            { parent: this, provider: args.provider, retainOnDelete: args.retainOnDelete },
         );
         this.className = sc.metadata.name;
         this.registerOutputs({ className: this.className });

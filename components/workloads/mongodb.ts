@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../config";
-import { AZURE_DISK_CSI_PROVISIONER, ZONE_REDUNDANT_DISK_SKU } from "../platform/storageClass";
+import { ZONE_REDUNDANT_DISK_SKU, ZoneRedundantStorageClass } from "../platform/storageClass";
 
 /**
  * The official image, pinned to a patch release of the 7.0 series the lab uses (docker-library/mongo
@@ -132,20 +132,19 @@ export class MongoDb extends pulumi.ComponentResource {
         // Retain: the disk (with the data) outlives its claim, whatever deletes the claim. Wait for the
         // first consumer: the claim binds when the pod is scheduled, as AKS's own classes do.
         const zrsClass = args.zoneRedundantStorage
-            ? new k8s.storage.v1.StorageClass(
+            ? new ZoneRedundantStorageClass(
                   `${name}-zrs`,
                   {
-                      metadata: { name: `${svc}-premium-zrs`, labels },
-                      provisioner: AZURE_DISK_CSI_PROVISIONER,
-                      parameters: { skuName: ZONE_REDUNDANT_DISK_SKU, cachingMode: "ReadOnly" },
-                      reclaimPolicy: "Retain",
-                      volumeBindingMode: "WaitForFirstConsumer",
-                      allowVolumeExpansion: true,
+                      className: `${svc}-premium-zrs`,
+                      retain: true,
+                      retainOnDelete: args.retainOnDelete,
+                      labels,
+                      provider: args.provider,
                   },
-                  childOpts,
+                  { parent: this },
               )
             : undefined;
-        const storageClassName = zrsClass ? zrsClass.metadata.name : args.storageClassName;
+        const storageClassName = zrsClass ? zrsClass.className : args.storageClassName;
 
         // appProtocol tcp: clients' sidecars proxy it as plain TCP instead of sniffing the protocol.
         const port = { name: "mongodb", port: MONGO_PORT, targetPort: "mongodb", protocol: "TCP", appProtocol: "tcp" };
