@@ -138,6 +138,16 @@ export function mockPublicIp(name: string): string {
     return `20.${h[0]}.${h[1]}.${(h[2] % 254) + 1}`;
 }
 
+/** ARM resources whose mock answer is only their ID and name: the input that holds the name, by type. */
+const NAME_INPUTS: Record<string, string> = {
+    "azure-native:network:NetworkSecurityGroup": "networkSecurityGroupName",
+    "azure-native:network:NatGateway": "natGatewayName",
+    "azure-native:network:RouteTable": "routeTableName",
+    "azure-native:network:PrivateEndpoint": "privateEndpointName",
+    "azure-native:privatedns:PrivateZone": "privateZoneName",
+    "azure-native:monitor:DataCollectionRule": "dataCollectionRuleName",
+};
+
 /** Mocks that answer as Azure does: ARM IDs, issuer URLs, client IDs, vault URIs, keys' URIs. */
 function azureState(type: string, name: string, inputs: any): { id: string; extra: Record<string, unknown> } {
     const rgId = (rg: string) => `/subscriptions/${SUBSCRIPTION}/resourceGroups/${rg}`;
@@ -189,26 +199,16 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
             const subnets = (inputs.subnets ?? []).map((subnet: any) => ({ ...subnet, id: `${id}/subnets/${subnet.name}` }));
             return { id, extra: { name: inputs.virtualNetworkName, subnets } };
         }
-        case "azure-native:network:NetworkSecurityGroup":
-            return { id: arm(ARM_TYPES[type], inputs.networkSecurityGroupName), extra: { name: inputs.networkSecurityGroupName } };
         case "azure-native:network:PublicIPAddress":
             return {
                 id: arm(ARM_TYPES[type], inputs.publicIpAddressName),
                 extra: { name: inputs.publicIpAddressName, ipAddress: mockPublicIp(name) },
             };
-        case "azure-native:network:NatGateway":
-            return { id: arm(ARM_TYPES[type], inputs.natGatewayName), extra: { name: inputs.natGatewayName } };
-        case "azure-native:network:RouteTable":
-            return { id: arm(ARM_TYPES[type], inputs.routeTableName), extra: { name: inputs.routeTableName } };
-        case "azure-native:network:PrivateEndpoint":
-            return { id: arm(ARM_TYPES[type], inputs.privateEndpointName), extra: { name: inputs.privateEndpointName } };
         case "azure-native:network:PrivateDnsZoneGroup":
             return {
                 id: `${arm(ARM_TYPES["azure-native:network:PrivateEndpoint"], inputs.privateEndpointName)}/privateDnsZoneGroups/${inputs.privateDnsZoneGroupName}`,
                 extra: { name: inputs.privateDnsZoneGroupName },
             };
-        case "azure-native:privatedns:PrivateZone":
-            return { id: arm(ARM_TYPES[type], inputs.privateZoneName), extra: { name: inputs.privateZoneName } };
         case "azure-native:privatedns:VirtualNetworkLink":
             return {
                 id: `${arm(ARM_TYPES["azure-native:privatedns:PrivateZone"], inputs.privateZoneName)}/virtualNetworkLinks/${inputs.virtualNetworkLinkName}`,
@@ -286,8 +286,6 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
                 id: `${arm(ARM_TYPES["azure-native:storage:StorageAccount"], inputs.accountName)}/blobServices/default/containers/${inputs.containerName}`,
                 extra: { name: inputs.containerName },
             };
-        case "azure-native:monitor:DataCollectionRule":
-            return { id: arm(ARM_TYPES[type], inputs.dataCollectionRuleName), extra: { name: inputs.dataCollectionRuleName } };
         case "random:index/randomString:RandomString":
         case "random:index/randomPassword:RandomPassword": {
             // Deterministic, and of the requested length and alphabet.
@@ -310,6 +308,10 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { id: name, extra: { certPem: TEST_TLS.certificate } };
         default:
+            if (type in NAME_INPUTS) {
+                const resourceName = inputs[NAME_INPUTS[type]];
+                return { id: arm(ARM_TYPES[type], resourceName), extra: { name: resourceName } };
+            }
             return { id: `${name}-id`, extra: {} };
     }
 }
