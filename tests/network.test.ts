@@ -280,6 +280,24 @@ describe("network: options", () => {
         assert.match(pull.inputs.roleDefinitionId, new RegExp(`${ACR_PULL}$`));
     });
 
+    it("a created registry's endpoints follow the registry keys, not the Key Vault ones", async () => {
+        const run = await evaluateStack("dev", {
+            registryMode: "create",
+            registryPrivateEndpoint: "true",
+            registryPublicNetworkAccess: "false",
+        });
+        const registry = run.get(T.registry, "acr");
+        assert.equal(registry.inputs.publicNetworkAccess, "Disabled");
+        const endpoints = run
+            .ofType(T.endpoint)
+            .filter((e) => e.inputs.privateLinkServiceConnections[0].privateLinkServiceId === registry.id);
+        assert.equal(endpoints.length, 1);
+        // dev's Key Vaults stay public without endpoints.
+        assert.ok(run.ofType("azure-native:keyvault:Vault").every((v) => v.inputs.properties.publicNetworkAccess !== "Disabled"));
+        const open = await evaluateStack("dev", { registryMode: "create" });
+        assert.equal(open.get(T.registry, "acr").inputs.publicNetworkAccess, "Enabled");
+    });
+
     it("an existing registry: AcrPull on exactly that registry, nothing created", async () => {
         const id =
             "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/shared/providers/Microsoft.ContainerRegistry/registries/sharedacr";
@@ -375,6 +393,17 @@ describe("network: bad configuration is rejected before anything is registered",
             name: "an existing registry without its ID",
             raw: { registryMode: "existing" },
             expect: ["registryId", "registryMode", "ARM resource ID"],
+        },
+        {
+            name: "a created registry closed to the public with no private endpoint",
+            raw: { registryMode: "create", registryPublicNetworkAccess: "false" },
+            expect: ["registryPublicNetworkAccess: false", "registryPrivateEndpoint: true"],
+        },
+        {
+            name: "a prod registry open to the public",
+            stack: "prod",
+            raw: { registryMode: "create", registryPublicNetworkAccess: "true" },
+            expect: ["registryPublicNetworkAccess: true", "prod", "private endpoint"],
         },
         {
             name: "a registry ID that is not one",

@@ -416,14 +416,14 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
 
     let registry: Registry | undefined;
     if (cfg.registry.mode !== "none") {
-        const privateRegistry = cfg.registry.mode === "create" && cfg.keyVault.privateEndpoints;
+        const privateRegistry = cfg.registry.mode === "create" && cfg.registry.privateEndpoint;
         registry = new Registry("acr", {
             ...common,
             mode: cfg.registry.mode,
             // Registry names are global and alphanumeric: the prefix, environment and the vaults' suffix.
             registryName: pulumi.interpolate`${cfg.namePrefix}${cfg.environment}${suffix}`,
             existingId: cfg.registry.id,
-            publicNetworkAccess: cfg.keyVault.publicNetworkAccess,
+            publicNetworkAccess: cfg.registry.publicNetworkAccess,
             privateEndpoint: privateRegistry
                 ? {
                       subnetId: endpointSubnet,

@@ -503,7 +503,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: "none",
         description:
-            "Private registry: none, create (Premium ACR, admin user off, private endpoint with keyVaultPrivateEndpoints) or existing (registryId); the kubelet identity gets AcrPull on it.",
+            "Private registry: none, create (Premium ACR, admin user off, private endpoint with registryPrivateEndpoint) or existing (registryId); the kubelet identity gets AcrPull on it.",
         check: (key, value) => v.checkOneOf(key, value, REGISTRY_MODES),
     },
     registryId: {
@@ -512,6 +512,19 @@ export const CONFIG_KEYS = {
         defaultText: "none (required with registryMode existing)",
         description: "ARM resource ID of an existing container registry (registryMode existing).",
         check: (key, value) => v.checkArmId(key, value, "Microsoft.ContainerRegistry/registries"),
+    },
+    registryPrivateEndpoint: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "A private endpoint for the registry the stack creates (registryMode create), in privateEndpointSubnetCidr, with the privatelink.azurecr.io zone linked to the VNet.",
+    },
+    registryPublicNetworkAccess: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: true, prod: false },
+        description: "The created registry's public endpoint; false needs registryPrivateEndpoint and is required in prod.",
     },
     resourceLocks: {
         type: "boolean",

@@ -119,6 +119,16 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
             "keyVaultPublicNetworkAccess: false needs keyVaultPrivateEndpoints: true; otherwise nothing, the cluster included, could reach the vaults",
         );
     }
+    if (v.registryMode === "create" && !v.registryPublicNetworkAccess && !v.registryPrivateEndpoint) {
+        problems.push(
+            "registryPublicNetworkAccess: false needs registryPrivateEndpoint: true; otherwise no node could pull from the registry",
+        );
+    }
+    if (environment === "prod" && v.registryMode === "create" && v.registryPublicNetworkAccess) {
+        problems.push(
+            "registryPublicNetworkAccess: true is not allowed for environment prod; a prod registry is reached through its private endpoint only",
+        );
+    }
     if (environment === "prod" && v.keyVaultPublicNetworkAccess) {
         problems.push(
             "keyVaultPublicNetworkAccess: true is not allowed for environment prod; prod Key Vaults are reached through their private endpoints only",
@@ -314,7 +324,12 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             privateEndpoints: v.keyVaultPrivateEndpoints,
             publicNetworkAccess: v.keyVaultPublicNetworkAccess,
         } as PlatformConfig["keyVault"],
-        registry: { mode: v.registryMode, id: v.registryId } as PlatformConfig["registry"],
+        registry: {
+            mode: v.registryMode,
+            id: v.registryId,
+            privateEndpoint: v.registryPrivateEndpoint,
+            publicNetworkAccess: v.registryPublicNetworkAccess,
+        } as PlatformConfig["registry"],
         resourceLocks: v.resourceLocks,
         unsealKey: { size: v.unsealKeySize, rotationDays: v.unsealKeyRotationDays } as PlatformConfig["unsealKey"],
         identities: {

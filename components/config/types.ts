@@ -173,6 +173,9 @@ export interface PlatformConfig {
         readonly mode: (typeof REGISTRY_MODES)[number];
         /** ARM ID of the existing registry (mode existing). */
         readonly id?: string;
+        /** A created registry's private endpoint, and whether its public endpoint stays open. */
+        readonly privateEndpoint: boolean;
+        readonly publicNetworkAccess: boolean;
     };
     /** CanNotDelete locks on the resource group and the unseal Key Vault (prod). */
     readonly resourceLocks: boolean;
