@@ -382,6 +382,7 @@ describe("local configuration", () => {
             const problems = configProblems({ ...stackRaw("dev"), kubeconfigContext: "kind-kind" }, "local");
             const keys = problems.map((p) => p.slice(0, p.indexOf(":")));
             assert.deepEqual(keys.sort(), [
+                "apiServerAuthorizedIpRanges",
                 "keyVaultRetentionDays",
                 "kubernetesVersion",
                 "location",

@@ -4,7 +4,7 @@ import { strict as assert } from "assert";
 import { ACR_PULL, NETWORK_CONTRIBUTOR } from "../components/azure/roles";
 import { API_SERVER_DELEGATION, SUBNET_NAMES } from "../components/azure/network";
 import { dependencyEdges } from "../tools/plan";
-import { evaluateStack, itRejectsConfig, mockPublicIp, type Registration, type StackRun } from "./harness";
+import { evaluateStack, itRejectsConfig, mockPublicIp, MOCK_FIREWALL_PRIVATE_IP, type Registration, type StackRun } from "./harness";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -15,6 +15,12 @@ const T = {
     pip: "azure-native:network:PublicIPAddress",
     nat: "azure-native:network:NatGateway",
     routes: "azure-native:network:RouteTable",
+    route: "azure-native:network:Route",
+    firewall: "azure-native:network:AzureFirewall",
+    firewallPolicy: "azure-native:network:FirewallPolicy",
+    firewallRules: "azure-native:network:FirewallPolicyRuleCollectionGroup",
+    diagnostics: "azure-native:monitor:DiagnosticSetting",
+    workspace: "azure-native:operationalinsights:Workspace",
     endpoint: "azure-native:network:PrivateEndpoint",
     zoneGroup: "azure-native:network:PrivateDnsZoneGroup",
     zone: "azure-native:privatedns:PrivateZone",
@@ -38,6 +44,9 @@ const ESTIMATED_SECONDS: Readonly<Record<string, number>> = {
     "kubernetes:helm.sh/v3:Release": 120,
     "kubernetes:batch/v1:Job": 60,
     [T.nat]: 20,
+    // Azure Firewall takes minutes to provision; it is necessarily before the cluster (AKS checks the
+    // default route of a userDefinedRouting cluster's subnets), so it counts in the floor below.
+    [T.firewall]: 420,
     [T.vnet]: 10,
     [T.endpoint]: 60,
     [T.vault]: 30,
@@ -71,20 +80,26 @@ describe("network: prod", () => {
         cluster = run.get(T.cluster, "aks");
     });
 
-    it("has a VNet of the configured range with NSG'd subnets for the pools and the private endpoints", () => {
+    it("has a VNet of the configured range with NSG'd subnets for the pools, the private endpoints and the API server, and the firewall's subnet", () => {
         const vnet = run.get(T.vnet, "network");
         assert.deepEqual(vnet.inputs.addressSpace, { addressPrefixes: ["10.240.0.0/16"] });
-        const subnets = vnet.inputs.subnets as { name: string; addressPrefix: string; networkSecurityGroup: { id: string } }[];
+        const subnets = vnet.inputs.subnets as { name: string; addressPrefix: string; networkSecurityGroup?: { id: string } }[];
         assert.deepEqual(
             subnets.map((s) => [s.name, s.addressPrefix]),
             [
                 [SUBNET_NAMES.system, "10.240.0.0/22"],
                 [SUBNET_NAMES.user, "10.240.4.0/22"],
                 [SUBNET_NAMES.privateEndpoints, "10.240.8.0/24"],
+                [SUBNET_NAMES.apiServer, "10.240.9.0/28"],
+                // Azure Firewall requires exactly this subnet name, /26 or larger.
+                ["AzureFirewallSubnet", "10.240.12.0/26"],
             ],
         );
         const nsgIds = new Set(run.ofType(T.nsg).map((n) => n.id));
-        for (const s of subnets) assert.ok(nsgIds.has(s.networkSecurityGroup.id), `${s.name} has an NSG of this stack`);
+        for (const s of subnets.filter((s) => s.name !== "AzureFirewallSubnet"))
+            assert.ok(s.networkSecurityGroup && nsgIds.has(s.networkSecurityGroup.id), `${s.name} has an NSG of this stack`);
+        // Azure Firewall FAQ: NSGs are not supported on AzureFirewallSubnet.
+        assert.equal(subnetOf(run, "firewall").networkSecurityGroup, undefined);
         assert.equal(subnetOf(run, "privateEndpoints").privateEndpointNetworkPolicies, "Enabled");
     });
 
@@ -93,23 +108,127 @@ describe("network: prod", () => {
         assert.equal(pool(cluster, "user").vnetSubnetID, subnetId(run, "user"));
     });
 
-    it("sends node egress through a NAT gateway with a static IP, exported as egressIps", () => {
-        const nat = run.get(T.nat, "network-nat");
-        const pip = run.get(T.pip, "network-egress-1");
-        assert.equal(pip.inputs.publicIPAllocationMethod, "Static");
-        assert.deepEqual(nat.inputs.publicIpAddresses, [{ id: pip.id }]);
-        for (const role of ["system", "user"] as const) assert.deepEqual(subnetOf(run, role).natGateway, { id: nat.id });
-        assert.equal(subnetOf(run, "privateEndpoints").natGateway, undefined);
-        assert.equal(cluster.inputs.networkProfile.outboundType, "userAssignedNATGateway");
-        assert.deepEqual(run.outputs.egressIps.value, [mockPublicIp("network-egress-1")]);
-        assert.equal(run.ofType(T.routes).length, 0);
+    it("sends node egress through the stack's Azure Firewall: user-defined routing, 0.0.0.0/0 to its private IP, no NAT gateway", () => {
+        const firewall = run.get(T.firewall, "network-firewall");
+        const table = run.get(T.routes, "network-egress");
+        const route = run.get(T.route, "network-default-route");
+        assert.equal(table.inputs.routes, undefined, "no inline routes beside the standalone one");
+        assert.equal(route.inputs.routeTableName, table.state.name);
+        assert.equal(route.inputs.addressPrefix, "0.0.0.0/0");
+        assert.equal(route.inputs.nextHopType, "VirtualAppliance");
+        // The address Azure reports for the firewall, not one the program guesses.
+        assert.equal(route.inputs.nextHopIpAddress, firewall.state.ipConfigurations[0].privateIPAddress);
+        assert.equal(route.inputs.nextHopIpAddress, MOCK_FIREWALL_PRIVATE_IP);
+        for (const role of ["system", "user"] as const) assert.deepEqual(subnetOf(run, role).routeTable, { id: table.id });
+        for (const role of ["privateEndpoints", "apiServer", "firewall"] as const)
+            assert.equal(subnetOf(run, role).routeTable, undefined, role);
+        assert.equal(cluster.inputs.networkProfile.outboundType, "userDefinedRouting");
+        assert.equal(run.ofType(T.nat).length, 0);
+        // AKS checks the subnet's default route when it creates a userDefinedRouting cluster.
+        assert.ok(run.dependsOn(cluster.urn, route.urn), "the cluster waits for the default route");
+        assert.deepEqual(run.outputs.egressIps.value, [mockPublicIp("network-firewall-ip")]);
     });
 
-    it("lets the NAT gateway's IP through the Key Vault firewall and the API server's authorized ranges", () => {
-        const ip = `${mockPublicIp("network-egress-1")}/32`;
+    it("runs Azure Firewall Standard in AzureFirewallSubnet with a Standard policy, a static IP in the pools' zones, and its logs in Log Analytics", () => {
+        const firewall = run.get(T.firewall, "network-firewall");
+        const policy = run.get(T.firewallPolicy, "network-firewall-policy");
+        const pip = run.get(T.pip, "network-firewall-ip");
+        // azure-native 3.28.0 enums (types/enums/network): AzureFirewallSkuName AZFW_VNet, tier Standard.
+        assert.deepEqual(firewall.inputs.sku, { name: "AZFW_VNet", tier: "Standard" });
+        assert.deepEqual(firewall.inputs.firewallPolicy, { id: policy.id });
+        assert.deepEqual(firewall.inputs.ipConfigurations, [
+            { name: "egress", subnet: { id: subnetId(run, "firewall") }, publicIPAddress: { id: pip.id } },
+        ]);
+        assert.deepEqual(firewall.inputs.zones, ["1", "2", "3"]);
+        assert.deepEqual(policy.inputs.sku, { tier: "Standard" });
+        assert.equal(policy.inputs.threatIntelMode, "Deny");
+        assert.deepEqual(pip.inputs.sku, { name: "Standard", tier: "Regional" });
+        assert.equal(pip.inputs.publicIPAllocationMethod, "Static");
+        assert.deepEqual(pip.inputs.zones, ["1", "2", "3"]);
+        const diagnostics = run.ofType(T.diagnostics).find((d) => d.inputs.resourceUri === firewall.id);
+        assert.ok(diagnostics, "the firewall has a diagnostic setting");
+        assert.equal(diagnostics.inputs.workspaceId, run.ofType(T.workspace)[0].id);
+        assert.equal(diagnostics.inputs.logAnalyticsDestinationType, "Dedicated");
+        assert.deepEqual(diagnostics.inputs.logs, [{ categoryGroup: "allLogs", enabled: true }]);
+        assert.ok(
+            run.dependsOn(firewall.urn, run.get(T.firewallRules, "network-firewall-rules").urn),
+            "rules before the firewall takes the policy",
+        );
+    });
+
+    it("allows the node subnets exactly AKS's documented FQDNs, Entra ID, Azure Monitor, Azure Policy and the registries the images come from", () => {
+        const group = run.get(T.firewallRules, "network-firewall-rules");
+        assert.equal(group.inputs.ruleCollections.length, 1);
+        const [collection] = group.inputs.ruleCollections;
+        assert.deepEqual(collection.action, { type: "Allow" });
+        const rules = collection.rules as { ruleType: string; sourceAddresses: string[]; targetFqdns?: string[]; fqdnTags?: string[] }[];
+        for (const rule of rules) {
+            assert.equal(rule.ruleType, "ApplicationRule", "no network rule: nothing but FQDNs leaves");
+            assert.deepEqual(rule.sourceAddresses, ["10.240.0.0/22", "10.240.4.0/22"]);
+        }
+        assert.deepEqual(
+            rules.flatMap((r) => r.fqdnTags ?? []),
+            ["AzureKubernetesService"],
+        );
+        // Written from MicrosoftDocs/azure-aks-docs articles/aks/outbound-rules-control-egress.md (Azure
+        // Global required FQDNs; Azure Monitor for containers; Azure Policy), the Application Insights
+        // connection string's ingestion host, and the registries' documented pull hosts.
+        const expected = [
+            "*.hcp.eastus.azmk8s.io",
+            "mcr.microsoft.com",
+            "*.data.mcr.microsoft.com",
+            "mcr-0001.mcr-msedge.net",
+            "management.azure.com",
+            "packages.microsoft.com",
+            "acs-mirror.azureedge.net",
+            "login.microsoftonline.com",
+            "dc.services.visualstudio.com",
+            "*.ods.opinsights.azure.com",
+            "*.oms.opinsights.azure.com",
+            "*.monitoring.azure.com",
+            "eastus.ingest.monitor.azure.com",
+            "eastus.handler.control.monitor.azure.com",
+            "*.in.applicationinsights.azure.com",
+            "data.policy.core.windows.net",
+            "store.policy.core.windows.net",
+            "registry-1.docker.io",
+            "auth.docker.io",
+            "production.cloudflare.docker.com",
+            "ghcr.io",
+            "pkg-containers.githubusercontent.com",
+        ];
+        assert.deepEqual(rules.flatMap((r) => r.targetFqdns ?? []).sort(), [...expected].sort());
+    });
+
+    it("lets every image the program deploys through: its registry's pull host is allowed", () => {
+        const allowed = new Set(
+            run.get(T.firewallRules, "network-firewall-rules").inputs.ruleCollections[0].rules.flatMap((r: any) => r.targetFqdns ?? []),
+        );
+        // The container runtime's normalization (distribution/reference): no host in the first path
+        // component means Docker Hub, whose pull API is registry-1.docker.io.
+        const pullHost = (image: string) => {
+            const first = image.split("/")[0];
+            return image.includes("/") && (first.includes(".") || first.includes(":")) ? first : "registry-1.docker.io";
+        };
+        const images = new Set<string>();
+        const walk = (value: unknown, key?: string): void => {
+            if (typeof value === "string" && key === "image" && value !== "auto") images.add(value);
+            else if (key === "image" && value && typeof value === "object" && "repository" in value)
+                images.add(String((value as any).repository));
+            else if (Array.isArray(value)) value.forEach((v) => walk(v));
+            else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, k);
+        };
+        for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:"))) walk(r.inputs);
+        assert.ok(images.size >= 5, `found the program's images: ${[...images].join(", ")}`);
+        for (const image of images) assert.ok(allowed.has(pullHost(image)), `${image}: ${pullHost(image)} is not allowed by the firewall`);
+    });
+
+    it("lets the firewall's IP through the Key Vault rules and the API server's authorized ranges", () => {
+        const ip = `${mockPublicIp("network-firewall-ip")}/32`;
         for (const vault of run.ofType(T.vault)) assert.ok(vault.inputs.properties.networkAcls.ipRules.some((r: any) => r.value === ip));
         assert.deepEqual(cluster.inputs.apiServerAccessProfile.authorizedIPRanges, ["203.0.113.0/24", ip]);
         assert.equal(cluster.inputs.apiServerAccessProfile.enablePrivateCluster, false);
+        assert.equal(cluster.inputs.apiServerAccessProfile.enableVnetIntegration, true);
     });
 
     it("runs the control plane as a user-assigned identity with Network Contributor on the VNet", () => {
@@ -202,7 +321,7 @@ describe("network: dev stays cheap", () => {
         const cluster = run.get(T.cluster, "aks");
         assert.equal(cluster.inputs.networkProfile.outboundType, "loadBalancer");
         assert.equal(pool(cluster, "system").vnetSubnetID, subnetId(run, "system"));
-        assert.equal(cluster.inputs.apiServerAccessProfile.authorizedIPRanges, undefined, "dev's API server is open");
+        assert.deepEqual(cluster.inputs.apiServerAccessProfile.authorizedIPRanges, ["203.0.113.0/24"], "dev's API server is not open");
         for (const vault of run.ofType(T.vault)) assert.equal(vault.inputs.properties.publicNetworkAccess, "Enabled");
         assert.deepEqual(run.outputs.egressIps.value, []);
         assert.equal(run.get(T.group, "rg").protect, false);
@@ -228,20 +347,25 @@ describe("network: dev stays cheap", () => {
 });
 
 describe("network: options", () => {
-    it("egress through an existing firewall: a route table on the node subnets, user-defined routing, no NAT gateway", async () => {
-        const run = await evaluateStack("prod", { egressType: "firewall", egressFirewallIp: "10.0.1.4" });
-        const table = run.get(T.routes, "network-egress");
-        assert.deepEqual(table.inputs.routes, [
-            { name: "default-via-firewall", addressPrefix: "0.0.0.0/0", nextHopType: "VirtualAppliance", nextHopIpAddress: "10.0.1.4" },
-        ]);
-        for (const role of ["system", "user"] as const) assert.deepEqual(subnetOf(run, role).routeTable, { id: table.id });
-        assert.equal(run.ofType(T.nat).length, 0);
-        assert.equal(run.get(T.cluster, "aks").inputs.networkProfile.outboundType, "userDefinedRouting");
-        assert.deepEqual(run.outputs.egressIps.value, []);
+    it("egress through a NAT gateway instead: a static IP exported as egressIps, in the authorized ranges, no firewall or route", async () => {
+        const run = await evaluateStack("prod", { egressType: "natGateway" });
+        const cluster = run.get(T.cluster, "aks");
+        const nat = run.get(T.nat, "network-nat");
+        const pip = run.get(T.pip, "network-egress-1");
+        assert.equal(pip.inputs.publicIPAllocationMethod, "Static");
+        assert.deepEqual(nat.inputs.publicIpAddresses, [{ id: pip.id }]);
+        for (const role of ["system", "user"] as const) assert.deepEqual(subnetOf(run, role).natGateway, { id: nat.id });
+        assert.equal(subnetOf(run, "privateEndpoints").natGateway, undefined);
+        assert.equal(cluster.inputs.networkProfile.outboundType, "userAssignedNATGateway");
+        assert.deepEqual(run.outputs.egressIps.value, [mockPublicIp("network-egress-1")]);
+        for (const type of [T.routes, T.route, T.firewall, T.firewallPolicy]) assert.equal(run.ofType(type).length, 0, type);
+        assert.equal(subnetOf(run, "firewall"), undefined);
+        const ip = `${mockPublicIp("network-egress-1")}/32`;
+        assert.deepEqual(cluster.inputs.apiServerAccessProfile.authorizedIPRanges, ["203.0.113.0/24", ip]);
     });
 
     it("API server VNet integration: a delegated subnet the API server sits in", async () => {
-        const run = await evaluateStack("prod", { apiServerVnetIntegration: "true" });
+        const run = await evaluateStack("dev", { apiServerVnetIntegration: "true" });
         const subnet = subnetOf(run, "apiServer");
         assert.equal(subnet.addressPrefix, "10.240.9.0/28");
         assert.deepEqual(subnet.delegations, [{ name: "aks-apiserver", serviceName: API_SERVER_DELEGATION }]);
@@ -261,7 +385,7 @@ describe("network: options", () => {
         assert.equal(profile.authorizedIPRanges, undefined);
         const runner = subnetOf(run, "runner");
         assert.equal(runner.addressPrefix, "10.240.10.0/27");
-        assert.deepEqual(runner.natGateway, { id: run.get(T.nat, "network-nat").id }, "the runner leaves through the NAT gateway too");
+        assert.deepEqual(runner.routeTable, { id: run.get(T.routes, "network-egress").id }, "the runner leaves through the firewall too");
     });
 
     it("a registry the stack creates: Premium, admin user off, private endpoint, AcrPull for the kubelet identity on it", async () => {
@@ -338,15 +462,27 @@ describe("network: bad configuration is rejected before anything is registered",
             expect: ["runnerSubnetCidr", "apiServerPrivate", "inside the VNet"],
         },
         {
-            name: "a NAT gateway and a route to a firewall at once",
+            name: "a firewall with the API server's public IP outside the VNet",
             stack: "prod",
-            raw: { egressFirewallIp: "10.0.1.4" },
-            expect: ["egressFirewallIp", '"10.0.1.4"', "NAT gateway", '"firewall"'],
+            raw: { apiServerVnetIntegration: "false" },
+            expect: ['egressType: "firewall"', "apiServerVnetIntegration: true", "apiServerPrivate"],
         },
         {
-            name: "a firewall egress without its IP",
-            raw: { egressType: "firewall" },
-            expect: ["egressFirewallIp", "is not set", "private IP"],
+            name: "a firewall subnet smaller than Azure Firewall accepts",
+            stack: "prod",
+            raw: { firewallSubnetCidr: "10.240.12.0/27" },
+            expect: ["firewallSubnetCidr", '"10.240.12.0/27"', "/26"],
+        },
+        {
+            name: "a firewall subnet overlapping another subnet",
+            stack: "prod",
+            raw: { firewallSubnetCidr: "10.240.8.0/26" },
+            expect: ["firewallSubnetCidr", '"10.240.8.0/26"', "privateEndpointSubnetCidr", "disjoint"],
+        },
+        {
+            name: "dev's API server open to anyone",
+            raw: { apiServerAuthorizedIpRanges: "[]" },
+            expect: ["apiServerAuthorizedIpRanges", "[]", "dev", "dig +short myip.opendns.com", "/32", "apiServerPrivate"],
         },
         {
             name: "prod without Entra ID",

@@ -125,6 +125,8 @@ const ARM_TYPES: Record<string, string> = {
     "azure-native:network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups",
     "azure-native:network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
     "azure-native:network:NatGateway": "Microsoft.Network/natGateways",
+    "azure-native:network:AzureFirewall": "Microsoft.Network/azureFirewalls",
+    "azure-native:network:FirewallPolicy": "Microsoft.Network/firewallPolicies",
     "azure-native:network:RouteTable": "Microsoft.Network/routeTables",
     "azure-native:network:PrivateEndpoint": "Microsoft.Network/privateEndpoints",
     "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
@@ -138,11 +140,15 @@ export function mockPublicIp(name: string): string {
     return `20.${h[0]}.${h[1]}.${(h[2] % 254) + 1}`;
 }
 
+/** The private address the mocked Azure Firewall reports (Azure picks one of AzureFirewallSubnet's). */
+export const MOCK_FIREWALL_PRIVATE_IP = "10.240.12.4";
+
 /** ARM resources whose mock answer is only their ID and name: the input that holds the name, by type. */
 const NAME_INPUTS: Record<string, string> = {
     "azure-native:network:NetworkSecurityGroup": "networkSecurityGroupName",
     "azure-native:network:NatGateway": "natGatewayName",
     "azure-native:network:RouteTable": "routeTableName",
+    "azure-native:network:FirewallPolicy": "firewallPolicyName",
     "azure-native:network:PrivateEndpoint": "privateEndpointName",
     "azure-native:privatedns:PrivateZone": "privateZoneName",
     "azure-native:monitor:DataCollectionRule": "dataCollectionRuleName",
@@ -203,6 +209,28 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
             return {
                 id: arm(ARM_TYPES[type], inputs.publicIpAddressName),
                 extra: { name: inputs.publicIpAddressName, ipAddress: mockPublicIp(name) },
+            };
+        case "azure-native:network:AzureFirewall":
+            // Azure gives the firewall an address of its subnet and reports it on the IP configuration.
+            return {
+                id: arm(ARM_TYPES[type], inputs.azureFirewallName),
+                extra: {
+                    name: inputs.azureFirewallName,
+                    ipConfigurations: (inputs.ipConfigurations ?? []).map((c: any) => ({
+                        ...c,
+                        privateIPAddress: MOCK_FIREWALL_PRIVATE_IP,
+                    })),
+                },
+            };
+        case "azure-native:network:FirewallPolicyRuleCollectionGroup":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:network:FirewallPolicy"], inputs.firewallPolicyName)}/ruleCollectionGroups/${inputs.ruleCollectionGroupName}`,
+                extra: { name: inputs.ruleCollectionGroupName },
+            };
+        case "azure-native:network:Route":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:network:RouteTable"], inputs.routeTableName)}/routes/${inputs.routeName}`,
+                extra: { name: inputs.routeName },
             };
         case "azure-native:network:PrivateDnsZoneGroup":
             return {

@@ -18,7 +18,19 @@ import { ClusterIdentity } from "./clusterIdentity";
 import { KeyVault } from "./keyVault";
 import { ResourceLocks } from "./locks";
 import { Monitoring } from "./monitoring";
-import { Network } from "./network";
+import { egressSourceRanges, Network } from "./network";
+import {
+    AKS_FQDN_TAG,
+    aksRequiredFqdns,
+    AZURE_POLICY_FQDNS,
+    azureMonitorFqdns,
+    ENTRA_ID_FQDNS,
+    KEY_VAULT_FQDNS,
+    pinnedImages,
+    registryFqdns,
+    upstreamRegistryFqdns,
+} from "./egressAllowlist";
+import type { FirewallApplicationRule } from "./firewall";
 import { PrivateDnsZone, PRIVATE_LINK_ZONES } from "./privateDnsZone";
 import { PrivateEndpoint } from "./privateEndpoint";
 import { Registry } from "./registry";
@@ -103,6 +115,60 @@ function subnet(net: Network, role: "system" | "privateEndpoints"): pulumi.Outpu
     return id;
 }
 
+/**
+ * What the egress firewall allows, from the egress subnets, and nothing else: AKS (its FQDN tag and
+ * the documented FQDNs), Entra ID, Azure Monitor, the Azure Policy add-on where it runs, Key Vault
+ * where the vaults have no private endpoint, the stack's registry, and the upstream registries of the
+ * images the program pins and the services are configured with (components/azure/egressAllowlist.ts).
+ */
+export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.Input<string>): FirewallApplicationRule[] {
+    const sourceAddresses = egressSourceRanges(cfg.network);
+    const rule = (name: string, description: string, targetFqdns: pulumi.Input<readonly string[]>): FirewallApplicationRule => ({
+        name,
+        description,
+        sourceAddresses,
+        targetFqdns,
+    });
+    const registryName =
+        cfg.registry.mode === "create"
+            ? pulumi.output(createdRegistryName)
+            : cfg.registry.mode === "existing" && cfg.registry.id
+              ? pulumi.output(cfg.registry.id.split("/").pop() ?? "")
+              : undefined;
+    const serviceImages = Object.values(cfg.workloads.images).map((image) => image.repository);
+    return [
+        {
+            name: "aks-fqdn-tag",
+            description: "AKS's own dependencies, as Azure maintains them",
+            sourceAddresses,
+            fqdnTags: [AKS_FQDN_TAG],
+            protocols: [
+                { protocolType: "Http", port: 80 },
+                { protocolType: "Https", port: 443 },
+            ],
+        },
+        rule("aks-required", "AKS's required FQDNs (outbound-rules-control-egress)", aksRequiredFqdns(cfg.location)),
+        rule("entra-id", "Entra ID tokens: kubelet, CSI driver, workload identities", [...ENTRA_ID_FQDNS]),
+        rule("azure-monitor", "Container Insights and Application Insights", azureMonitorFqdns(cfg.location)),
+        ...(cfg.governance.azurePolicy ? [rule("azure-policy", "The Azure Policy add-on", [...AZURE_POLICY_FQDNS])] : []),
+        ...(cfg.keyVault.privateEndpoints ? [] : [rule("key-vault", "Key Vault without private endpoints", [...KEY_VAULT_FQDNS])]),
+        ...(registryName
+            ? [
+                  rule(
+                      "stack-registry",
+                      "The stack's registry",
+                      registryName.apply((n) => registryFqdns(n, cfg.location)),
+                  ),
+              ]
+            : []),
+        rule(
+            "upstream-registries",
+            "Registries of the pinned images and the services' images",
+            upstreamRegistryFqdns([...pinnedImages(cfg.workloads.argocd !== undefined), ...serviceImages]),
+        ),
+    ];
+}
+
 export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const client = authorization.getClientConfigOutput();
     const tags = cfg.tags;
@@ -116,21 +182,15 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const common = { resourceGroupName: group.name, location: group.location };
     const stem = `${cfg.namePrefix}-${cfg.environment}`;
 
-    // The network and the control plane's identity are the only things the cluster waits for; the
-    // private endpoints and DNS zones come up beside the cluster, not before it.
-    const net = new Network("network", {
-        ...common,
-        vnetName: `vnet-${stem}`,
-        settings: cfg.network,
-        tags,
-    });
-    const clusterIdentity = new ClusterIdentity("aks-identity", {
-        ...common,
-        identityName: `${stem}-aks-control-plane`,
-        vnetId: net.vnetId,
-        subscriptionId: client.subscriptionId,
-        tags,
-    });
+    // Key Vault and registry names are global across Azure; a suffix fixed in state keeps them unique and stable.
+    const suffix = new random.RandomString("kv-suffix", {
+        length: NAME_SUFFIX_LENGTH,
+        special: false,
+        upper: false,
+        minNumeric: 1,
+    }).result;
+    // Registry names are global and alphanumeric: the prefix, environment and the vaults' suffix.
+    const createdRegistryName = pulumi.interpolate`${cfg.namePrefix}${cfg.environment}${suffix}`;
 
     const monitoring = new Monitoring("monitoring", {
         ...common,
@@ -139,6 +199,32 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         retentionDays: cfg.monitoring.logRetentionDays,
         tags,
         protect,
+    });
+
+    // The network and the control plane's identity are the only things the cluster waits for; the
+    // private endpoints and DNS zones come up beside the cluster, not before it.
+    const net = new Network("network", {
+        ...common,
+        vnetName: `vnet-${stem}`,
+        settings: cfg.network,
+        tags,
+        firewall:
+            cfg.network.egress.type === "firewall"
+                ? {
+                      applicationRules: firewallRules(cfg, createdRegistryName),
+                      workspaceId: monitoring.workspaceId,
+                      // The firewall spans the zones the node pools span, so that a zone's loss leaves
+                      // the other zones' nodes their way out.
+                      zones: [...new Set([...cfg.cluster.systemPool.zones, ...(cfg.cluster.userPool?.zones ?? [])])].sort(),
+                  }
+                : undefined,
+    });
+    const clusterIdentity = new ClusterIdentity("aks-identity", {
+        ...common,
+        identityName: `${stem}-aks-control-plane`,
+        vnetId: net.vnetId,
+        subscriptionId: client.subscriptionId,
+        tags,
     });
 
     const cluster = new AksCluster("aks", {
@@ -177,13 +263,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         });
     }
 
-    // Key Vault names are global across Azure; a suffix fixed in state keeps them unique and stable.
-    const suffix = new random.RandomString("kv-suffix", {
-        length: NAME_SUFFIX_LENGTH,
-        special: false,
-        upper: false,
-        minNumeric: 1,
-    }).result;
     const vaultArgs = {
         ...common,
         tenantId: client.tenantId,
@@ -420,8 +499,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         registry = new Registry("acr", {
             ...common,
             mode: cfg.registry.mode,
-            // Registry names are global and alphanumeric: the prefix, environment and the vaults' suffix.
-            registryName: pulumi.interpolate`${cfg.namePrefix}${cfg.environment}${suffix}`,
+            registryName: createdRegistryName,
             existingId: cfg.registry.id,
             publicNetworkAccess: cfg.registry.publicNetworkAccess,
             privateEndpoint: privateRegistry

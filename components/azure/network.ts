@@ -6,6 +6,7 @@ import * as network from "@pulumi/azure-native/network";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConfig } from "../config";
+import { EgressFirewall, type FirewallApplicationRule } from "./firewall";
 
 /** Subnet names inside the VNet, one per role. */
 export const SUBNET_NAMES = {
@@ -14,8 +15,16 @@ export const SUBNET_NAMES = {
     privateEndpoints: "snet-private-endpoints",
     apiServer: "snet-apiserver",
     runner: "snet-runner",
+    // The name Azure Firewall requires of its subnet.
+    firewall: "AzureFirewallSubnet",
 } as const;
 export type SubnetRole = keyof typeof SUBNET_NAMES;
+
+/**
+ * Subnets without an NSG: Azure Firewall's subnet carries none (Azure Firewall FAQ: NSGs are not
+ * required on AzureFirewallSubnet and are disabled there, the firewall being the filter itself).
+ */
+const NO_NSG_SUBNETS: readonly SubnetRole[] = ["firewall"];
 
 /** The subnets whose machines leave the VNet through the egress path (NAT gateway or firewall route). */
 const EGRESS_SUBNETS: readonly SubnetRole[] = ["system", "user", "runner"];
@@ -36,6 +45,21 @@ export interface NetworkArgs {
     readonly settings: NetworkConfig;
     /** Tags on every network resource. */
     readonly tags: pulumi.Input<Record<string, string>>;
+    /** With egress type firewall: what the firewall allows, where it logs, the zones it spans. */
+    readonly firewall?: {
+        /** The rules, each naming its sources (use sourceRanges for the egress subnets). */
+        readonly applicationRules: readonly FirewallApplicationRule[];
+        readonly workspaceId: pulumi.Input<string>;
+        readonly zones: readonly string[];
+    };
+}
+
+/** The address ranges of the subnets whose traffic leaves through the egress path (the firewall's rule sources). */
+export function egressSourceRanges(settings: NetworkConfig): string[] {
+    return EGRESS_SUBNETS.flatMap((role) => {
+        const range = settings.subnets[role];
+        return range === undefined ? [] : [range];
+    });
 }
 
 /** The NSG rules of one subnet role: the platform's defaults deny inbound from the internet already. */
@@ -60,17 +84,25 @@ function securityRules(role: SubnetRole): azureInputs.network.SecurityRuleArgs[]
 
 /**
  * A VNet with one subnet per role (node pools, private endpoints, the API server with VNet
- * integration, a runner), an NSG on each, and node egress through a NAT gateway with static public IPs
- * or a route table to an existing firewall (mspnp/aks-baseline network-team: spoke with NSG'd subnets,
- * egress via UDR to the hub firewall; the AKS AVM waf-aligned example: NAT gateway / UDR outbound).
+ * integration, a runner, the firewall), an NSG on each but the firewall's, and node egress through a
+ * NAT gateway with static public IPs or a route table to the stack's Azure Firewall (mspnp/aks-baseline
+ * network-team: spoke with NSG'd subnets, egress via UDR to the hub firewall; the AKS AVM waf-aligned
+ * example: NAT gateway / UDR outbound). A new subnet role is one entry in SUBNET_NAMES (plus its config
+ * key in components/config/parse.ts) and, where it differs, in EGRESS_SUBNETS, NODE_SUBNETS or
+ * NO_NSG_SUBNETS.
  */
 export class Network extends pulumi.ComponentResource {
     /** ARM ID of the VNet: what the private DNS zones link to. */
     readonly vnetId: pulumi.Output<string>;
     /** ARM IDs of the subnets that exist, by role. */
     readonly subnetIds: Readonly<Partial<Record<SubnetRole, pulumi.Output<string>>>>;
-    /** The NAT gateway's static public IPs, known before the cluster exists ([] without a NAT gateway). */
+    /**
+     * The nodes' static public egress IPs, known before the cluster exists: the NAT gateway's, or the
+     * firewall's ([] with the load balancer, whose IP AKS picks and adds to authorized ranges itself).
+     */
     readonly egressIps: pulumi.Output<string[]>;
+    /** The egress firewall (egress type firewall). */
+    readonly firewall?: EgressFirewall;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:Network", name, {}, opts);
@@ -117,6 +149,12 @@ export class Network extends pulumi.ComponentResource {
             );
         }
 
+        // The route table exists before the VNet (the subnets reference it) and before the firewall, whose
+        // private IP its one route needs; so the route is a standalone Route created once the firewall
+        // reports that IP, and the table declares no inline routes. azure-native keeps standalone
+        // sub-resources through updates of their parent when the parent leaves the property unset
+        // (pulumi/pulumi-azure-native provider/pkg/resources: MaintainSubResourcePropertiesIfNotSet,
+        // the "Sub-resources" pattern), the same contract as subnets on a VNet.
         const routeTable =
             s.egress.type === "firewall"
                 ? new network.RouteTable(
@@ -126,30 +164,24 @@ export class Network extends pulumi.ComponentResource {
                           routeTableName: `rt-${args.vnetName}-egress`,
                           // Keeps routes a gateway learns over BGP from bypassing the firewall.
                           disableBgpRoutePropagation: true,
-                          routes: [
-                              {
-                                  name: "default-via-firewall",
-                                  addressPrefix: "0.0.0.0/0",
-                                  nextHopType: "VirtualAppliance",
-                                  nextHopIpAddress: s.egress.firewallIp,
-                              },
-                          ],
                       },
                       { parent: this },
                   )
                 : undefined;
 
         const subnets = roles.map((role) => {
-            const nsg = new network.NetworkSecurityGroup(
-                `${name}-${role}`,
-                { ...common, networkSecurityGroupName: `nsg-${args.vnetName}-${role}`, securityRules: securityRules(role) },
-                { parent: this },
-            );
+            const nsg = NO_NSG_SUBNETS.includes(role)
+                ? undefined
+                : new network.NetworkSecurityGroup(
+                      `${name}-${role}`,
+                      { ...common, networkSecurityGroupName: `nsg-${args.vnetName}-${role}`, securityRules: securityRules(role) },
+                      { parent: this },
+                  );
             const egress = EGRESS_SUBNETS.includes(role);
             return {
                 name: SUBNET_NAMES[role],
                 addressPrefix: s.subnets[role],
-                networkSecurityGroup: { id: nsg.id },
+                networkSecurityGroup: nsg ? { id: nsg.id } : undefined,
                 natGateway: egress && natGateway ? { id: natGateway.id } : undefined,
                 routeTable: egress && routeTable ? { id: routeTable.id } : undefined,
                 // NSGs apply to the private endpoints too (off by default on a subnet).
@@ -171,8 +203,51 @@ export class Network extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        const subnetIdOf = (role: SubnetRole) => pulumi.interpolate`${vnet.id}/subnets/${SUBNET_NAMES[role]}`;
+        // Egress through the firewall: the firewall, then the default route to it. Whoever takes an
+        // egress subnet's ID (the cluster's pools) gets it only once that route exists: AKS's
+        // userDefinedRouting checks for a 0.0.0.0/0 route when the cluster is created.
+        let egressReady: pulumi.Output<string> | undefined;
+        if (s.egress.type === "firewall" && routeTable) {
+            if (!args.firewall) throw new Error(`${name}: egress type firewall needs the firewall's rules and workspace`);
+            if (!s.subnets.firewall) throw new Error(`${name}: egress type firewall needs the firewall subnet`);
+            this.firewall = new EgressFirewall(
+                `${name}-firewall`,
+                {
+                    ...common,
+                    name: args.vnetName.replace(/^vnet-/, ""),
+                    subnetId: subnetIdOf("firewall"),
+                    zones: args.firewall.zones,
+                    applicationRules: args.firewall.applicationRules,
+                    workspaceId: args.firewall.workspaceId,
+                },
+                { parent: this },
+            );
+            const route = new network.Route(
+                `${name}-default-route`,
+                {
+                    resourceGroupName: args.resourceGroupName,
+                    routeTableName: routeTable.name,
+                    routeName: "default-via-firewall",
+                    addressPrefix: "0.0.0.0/0",
+                    nextHopType: "VirtualAppliance",
+                    nextHopIpAddress: this.firewall.privateIp,
+                },
+                { parent: this, dependsOn: [vnet] },
+            );
+            egressReady = route.id;
+            egressIps = this.firewall.publicIp.apply((ip) => [ip]);
+        }
+
         this.vnetId = vnet.id;
-        this.subnetIds = Object.fromEntries(roles.map((role) => [role, pulumi.interpolate`${vnet.id}/subnets/${SUBNET_NAMES[role]}`]));
+        this.subnetIds = Object.fromEntries(
+            roles.map((role) => [
+                role,
+                egressReady && EGRESS_SUBNETS.includes(role)
+                    ? pulumi.all([subnetIdOf(role), egressReady]).apply(([id]) => id)
+                    : subnetIdOf(role),
+            ]),
+        );
         this.egressIps = egressIps;
         this.registerOutputs({ vnetId: this.vnetId, subnetIds: this.subnetIds, egressIps: this.egressIps });
     }

@@ -25,8 +25,8 @@ export const KEY_VAULT_SKUS = ["standard", "premium"] as const;
 export const MESH_MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
 /**
  * How nodes reach the internet: the AKS load balancer (dev: no extra cost, egress IP chosen by AKS), a
- * NAT gateway with static public IPs this stack creates (known before the cluster exists), or an
- * existing firewall through a route table (user-defined routing).
+ * NAT gateway with static public IPs this stack creates (known before the cluster exists), or an Azure
+ * Firewall this stack creates, reached through a route table (user-defined routing; prod's default).
  */
 export const EGRESS_TYPES = ["loadBalancer", "natGateway", "firewall"] as const;
 /** none: public images only; create: a Premium registry in the stack; existing: one referenced by ID. */

@@ -280,9 +280,9 @@ export const CONFIG_KEYS = {
     egressType: {
         type: "string",
         scope: "azure",
-        default: { dev: "loadBalancer", prod: "natGateway" },
+        default: { dev: "loadBalancer", prod: "firewall" },
         description:
-            "Node egress: loadBalancer (AKS picks the IP), natGateway (static public IPs created first, exported as egressIps) or firewall (route table to egressFirewallIp).",
+            "Node egress: loadBalancer (AKS picks the IP), natGateway (static public IPs created first, exported as egressIps) or firewall (an Azure Firewall the stack creates in firewallSubnetCidr, allowing only what AKS and the platform need; its public IP is exported as egressIps).",
         check: (key, value) => v.checkOneOf(key, value, EGRESS_TYPES),
     },
     natGatewayPublicIpCount: {
@@ -292,12 +292,17 @@ export const CONFIG_KEYS = {
         description: "Static public IPs on the NAT gateway (egressType natGateway), 1-16; each adds about 64,000 SNAT ports.",
         check: (key, value) => v.checkIntRange(key, value, 1, 16),
     },
-    egressFirewallIp: {
+    firewallSubnetCidr: {
         type: "string",
         scope: "azure",
-        defaultText: "none (required with egressType firewall)",
-        description: "Private IP of an existing firewall (e.g. Azure Firewall in a peered hub) the node subnets route 0.0.0.0/0 to.",
-        check: v.checkIpv4Address,
+        default: "10.240.12.0/26",
+        defaultText: "10.240.12.0/26 (used with egressType firewall)",
+        description: "AzureFirewallSubnet of the egress firewall (egressType firewall), /26 or larger as Azure Firewall requires.",
+        check: (key, value) =>
+            v.checkCidrRange(key, value) ??
+            (Number(value.split("/")[1]) > 26
+                ? `${key}: ${JSON.stringify(value)} is too small; Azure Firewall needs a /26 or larger AzureFirewallSubnet`
+                : undefined),
     },
     autoUpgradeChannel: {
         type: "string",
@@ -360,15 +365,15 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: [],
         description:
-            "CIDR ranges allowed to reach the public API server (the deployer's and the runners' egress); required in prod unless apiServerPrivate. The NAT gateway's IPs are added.",
+            "CIDR ranges allowed to reach the public API server (the deployer's and the runners' egress); required on dev and prod unless apiServerPrivate. The NAT gateway's or the firewall's public IPs are added.",
         check: (key, ranges) => ranges.map((range) => v.checkCidrRange(key, range)),
     },
     apiServerVnetIntegration: {
         type: "boolean",
         scope: "azure",
-        default: false,
+        default: { dev: false, prod: true },
         description:
-            "API server VNet integration: the API server gets an internal IP in apiServerSubnetCidr; nodes reach it without a tunnel.",
+            "API server VNet integration: the API server gets an internal IP in apiServerSubnetCidr; nodes and pods reach it inside the VNet (required with egressType firewall unless apiServerPrivate).",
     },
     apiServerPrivate: {
         type: "boolean",

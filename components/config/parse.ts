@@ -43,9 +43,11 @@ function subnetKeys(v: Values): Partial<Record<SubnetKey, string>> {
         privateEndpointSubnetCidr: v.privateEndpointSubnetCidr,
         apiServerSubnetCidr: v.apiServerVnetIntegration ? v.apiServerSubnetCidr : undefined,
         runnerSubnetCidr: v.runnerSubnetCidr,
+        firewallSubnetCidr: v.egressType === "firewall" ? v.firewallSubnetCidr : undefined,
     };
 }
-type SubnetKey = "systemSubnetCidr" | "userSubnetCidr" | "privateEndpointSubnetCidr" | "apiServerSubnetCidr" | "runnerSubnetCidr";
+type SubnetKey =
+    "systemSubnetCidr" | "userSubnetCidr" | "privateEndpointSubnetCidr" | "apiServerSubnetCidr" | "runnerSubnetCidr" | "firewallSubnetCidr";
 
 function activeSubnets(v: Values): PlatformConfig["network"]["subnets"] {
     const s = subnetKeys(v);
@@ -55,6 +57,7 @@ function activeSubnets(v: Values): PlatformConfig["network"]["subnets"] {
         privateEndpoints: v.privateEndpointSubnetCidr,
         apiServer: s.apiServerSubnetCidr,
         runner: s.runnerSubnetCidr,
+        firewall: s.firewallSubnetCidr,
     };
 }
 
@@ -86,17 +89,6 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
         }
     });
 
-    if (v.egressType === "firewall" && v.egressFirewallIp === undefined && !set.has("egressFirewallIp")) {
-        problems.push(
-            'egressFirewallIp: is not set but egressType is "firewall"; set the private IP of the firewall the route table sends egress to',
-        );
-    }
-    if (v.egressType !== "firewall" && v.egressFirewallIp !== undefined) {
-        problems.push(
-            `egressFirewallIp: ${show(v.egressFirewallIp)} is set but egressType is ${show(v.egressType)}; ${v.egressType === "natGateway" ? "a NAT gateway and a route to a firewall at once are not allowed: " : ""}use egressType "firewall" or unset egressFirewallIp`,
-        );
-    }
-
     const api = { ranges: v.apiServerAuthorizedIpRanges, private: v.apiServerPrivate };
     if (api.private && api.ranges.length > 0) {
         problems.push(
@@ -108,9 +100,21 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
             "runnerSubnetCidr: is not set but apiServerPrivate is true; a private cluster is reachable only from inside the VNet: set the subnet of the runner that runs pulumi up and the workflows",
         );
     }
-    if (environment === "prod" && !api.private && api.ranges.length === 0) {
+    // Dev too (issue 22): an API server open to the internet is one leaked credential away from anyone.
+    if (environment !== "local" && !api.private && api.ranges.length === 0) {
         problems.push(
-            "apiServerAuthorizedIpRanges: [] is not allowed for environment prod; list the CIDR ranges of the deployer and the runners, or set apiServerPrivate: true with runnerSubnetCidr",
+            `apiServerAuthorizedIpRanges: [] is not allowed for environment ${environment}; list your own public address as <ip>/32 (find it with \`dig +short myip.opendns.com @resolver1.opendns.com\` or \`curl -s https://ifconfig.me\`) and the ranges of the deployer and the runners, or set apiServerPrivate: true with runnerSubnetCidr`,
+        );
+    }
+    // With a firewall, pods that call the API server through the in-cluster \`kubernetes\` Service
+    // (istiod, Vault's TokenReview, Reloader) reach the public API server by IP, with no TLS SNI for
+    // an application rule to match, and that IP is known only once the cluster exists ("Outbound
+    // network and FQDN rules for AKS clusters": such pods need a network rule to the API server's IP,
+    // MicrosoftDocs/azure-aks-docs articles/aks/outbound-rules-control-egress.md). With VNet
+    // integration (or a private cluster) that traffic stays inside the VNet and never meets the firewall.
+    if (v.egressType === "firewall" && !api.private && !v.apiServerVnetIntegration) {
+        problems.push(
+            'egressType: "firewall" needs apiServerVnetIntegration: true (or apiServerPrivate: true); otherwise in-cluster clients of the API server (istiod, Vault, Reloader) reach its public IP through the firewall, which allows FQDNs only',
         );
     }
 
@@ -213,7 +217,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
     }
     if (v.keyVaultNetworkAclMode === "deny" && v.keyVaultPublicNetworkAccess && v.keyVaultAllowedIpRanges.length === 0) {
         check(
-            `keyVaultNetworkAclMode: "deny" with no keyVaultAllowedIpRanges would block the deployer${v.egressType === "natGateway" ? "" : " and the cluster"}; list your own egress IP${v.egressType === "natGateway" ? " (the NAT gateway's IPs are added)" : " and the cluster's (or use egressType natGateway, whose IPs are added)"}`,
+            `keyVaultNetworkAclMode: "deny" with no keyVaultAllowedIpRanges would block the deployer${v.egressType !== "loadBalancer" ? "" : " and the cluster"}; list your own egress IP${v.egressType !== "loadBalancer" ? ` (the ${v.egressType === "natGateway" ? "NAT gateway's" : "firewall's"} IPs are added)` : " and the cluster's (or use egressType natGateway or firewall, whose IPs are added)"}`,
         );
     }
     if (environment === "prod" && v.meshMtlsMode === "PERMISSIVE") {
@@ -300,7 +304,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         network: {
             addressSpace: v.vnetAddressSpace,
             subnets: activeSubnets(v),
-            egress: { type: v.egressType, natGatewayPublicIpCount: v.natGatewayPublicIpCount, firewallIp: v.egressFirewallIp },
+            egress: { type: v.egressType, natGatewayPublicIpCount: v.natGatewayPublicIpCount },
         } as PlatformConfig["network"],
         monitoring: {
             logRetentionDays: v.logRetentionDays,

@@ -102,13 +102,13 @@ export interface NetworkConfig {
         readonly privateEndpoints: string;
         readonly apiServer?: string;
         readonly runner?: string;
+        /** AzureFirewallSubnet (egress type firewall). */
+        readonly firewall?: string;
     };
     readonly egress: {
         readonly type: (typeof EGRESS_TYPES)[number];
         /** Static public IPs of the NAT gateway (type natGateway). */
         readonly natGatewayPublicIpCount: number;
-        /** Private IP of the firewall the route table sends 0.0.0.0/0 to (type firewall). */
-        readonly firewallIp?: string;
     };
 }
 

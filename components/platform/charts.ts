@@ -17,6 +17,12 @@ const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
  * take `base.validationFailurePolicy` (istio/istio#59367, #59488), which settles the webhook drift.
  */
 export const ISTIO_VERSION = "1.29.2";
+/**
+ * Where Istio's images come from, set explicitly (`global.hub`) instead of the chart's baked-in default,
+ * which istio/release-builder stamps per release line (docker.io/istio on most lines,
+ * registry.istio.io/release on 1.30): the egress firewall allows exactly this registry.
+ */
+export const ISTIO_HUB = "docker.io/istio";
 
 /** Istio's v1 APIs, served since Istio 1.22: Gateway, VirtualService, DestinationRule; PeerAuthentication, AuthorizationPolicy. */
 export const ISTIO_NETWORKING_API = "networking.istio.io/v1";

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MESH_MTLS_MODES } from "../config";
 import { zoneSpread, type ZoneSpreadConstraint } from "./availability";
-import { CHARTS, pinnedRelease, ISTIO_SECURITY_API } from "./charts";
+import { CHARTS, pinnedRelease, ISTIO_HUB, ISTIO_SECURITY_API } from "./charts";
 
 /**
  * istiod flips its validating webhooks from the chart's fail-open `Ignore` to `Fail` once it serves;
@@ -23,6 +23,8 @@ export interface IstiodValues {
     readonly base: typeof SETTLED_WEBHOOK;
     readonly global: {
         readonly istioNamespace: pulumi.Input<string>;
+        /** Registry of istiod's and the injected proxies' images (istio-discovery values.yaml `global.hub`). */
+        readonly hub: string;
         /** The chart's PDB (minAvailable 1): on with 2+ replicas; with one it would block node drains. */
         readonly defaultPodDisruptionBudget: { readonly enabled: boolean };
     };
@@ -77,7 +79,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const ha = args.highAvailability;
         const istiodValues: IstiodValues = {
             base: SETTLED_WEBHOOK,
-            global: { istioNamespace, defaultPodDisruptionBudget: { enabled: ha } },
+            global: { istioNamespace, hub: ISTIO_HUB, defaultPodDisruptionBudget: { enabled: ha } },
             replicaCount: ha ? 2 : 1,
             autoscaleEnabled: true,
             autoscaleMin: ha ? 2 : 1,
