@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { maxNamePrefixLength, namesFor, parseConfig } from "../components/config";
 import { BackupStorage, DEFAULT_SOFT_DELETE_DAYS } from "../components/azure/backupStorage";
 import { backupContainers } from "../components/azure/layer";
-import { evaluate, evaluateStack, PROJECT, stackRaw, type StackRun } from "./harness";
+import { evaluate, evaluateStack, itRejectsConfig, PROJECT, stackRaw, type StackRun } from "./harness";
 
 const T = {
     account: "azure-native:storage:StorageAccount",
@@ -114,4 +114,82 @@ describe("BackupStorage", () => {
             assert.equal((await evaluateStack(stack)).ofType(T.account).length, expected, stack);
         }
     });
+});
+
+// Issue 22 item 7: prod's backups have no public endpoint; the writers reach them privately.
+describe("backup storage: private in prod", () => {
+    let run: StackRun;
+    before(async () => {
+        run = await evaluateStack("prod");
+    });
+    const E = {
+        endpoint: "azure-native:network:PrivateEndpoint",
+        zoneGroup: "azure-native:network:PrivateDnsZoneGroup",
+        zone: "azure-native:privatedns:PrivateZone",
+        link: "azure-native:privatedns:VirtualNetworkLink",
+        vnet: "azure-native:network:VirtualNetwork",
+    };
+
+    it("disables the account's public endpoint", () => {
+        // azure-native 3.28.0 storage PublicNetworkAccess: Enabled | Disabled | SecuredByPerimeter.
+        assert.equal(run.get(T.account, "backups").inputs.publicNetworkAccess, "Disabled");
+    });
+
+    it("puts a blob private endpoint in the endpoint subnet, its records in privatelink.blob.core.windows.net linked to the VNet", () => {
+        const account = run.get(T.account, "backups");
+        const endpoint = run.get(E.endpoint, "backups-pe");
+        const [connection] = endpoint.inputs.privateLinkServiceConnections;
+        assert.equal(connection.privateLinkServiceId, account.id);
+        // The blob sub-resource (Azure Private Link: "Private endpoint DNS": blob -> privatelink.blob.core.windows.net).
+        assert.deepEqual(connection.groupIds, ["blob"]);
+        assert.equal(endpoint.inputs.subnet.id, `${run.get(E.vnet, "network").id}/subnets/snet-private-endpoints`);
+        const zone = run.get(E.zone, "blob-dns");
+        assert.equal(zone.inputs.privateZoneName, "privatelink.blob.core.windows.net");
+        assert.deepEqual(run.get(E.link, "blob-dns-link").inputs.virtualNetwork, { id: run.get(E.vnet, "network").id });
+        assert.deepEqual(run.get(E.zoneGroup, "backups-pe-dns").inputs.privateDnsZoneConfigs, [
+            { name: "blob", privateDnsZoneId: zone.id },
+        ]);
+    });
+
+    it("starts the jobs that write backups only once the account resolves privately", () => {
+        const accountName = run.get(T.account, "backups").state.name as string;
+        const writers = run.resources.filter(
+            (r) =>
+                r.custom &&
+                ["kubernetes:batch/v1:CronJob", "kubernetes:batch/v1:Job"].includes(r.type) &&
+                JSON.stringify(r.inputs).includes(accountName),
+        );
+        assert.ok(
+            writers.length >= 2,
+            `the raft snapshot and MongoDB backup CronJobs name the account: ${writers.map((w) => w.name).join(", ")}`,
+        );
+        const group = run.get(E.zoneGroup, "backups-pe-dns");
+        const link = run.get(E.link, "blob-dns-link");
+        for (const writer of writers) {
+            assert.ok(run.dependsOn(writer.urn, group.urn), `${writer.name} waits for the endpoint's DNS records`);
+            assert.ok(run.dependsOn(writer.urn, link.urn), `${writer.name} waits for the VNet link`);
+        }
+    });
+
+    it("dev keeps its public endpoint and no endpoint (cheap)", async () => {
+        const dev = await evaluateStack("dev");
+        assert.equal(dev.get(T.account, "backups").inputs.publicNetworkAccess, "Enabled");
+        assert.equal(dev.ofType(E.zone).filter((z) => z.inputs.privateZoneName === "privatelink.blob.core.windows.net").length, 0);
+    });
+});
+
+describe("backup storage: bad configuration", () => {
+    itRejectsConfig([
+        {
+            name: "prod's backups open to the internet",
+            stack: "prod",
+            raw: { backupStoragePublicNetworkAccess: "true" },
+            expect: ["backupStoragePublicNetworkAccess: true", "prod", "private endpoint"],
+        },
+        {
+            name: "a closed account with no private endpoint",
+            raw: { backupStoragePublicNetworkAccess: "false" },
+            expect: ["backupStoragePublicNetworkAccess: false", "backupStoragePrivateEndpoint: true"],
+        },
+    ]);
 });

@@ -5,6 +5,7 @@
 // ManagementPolicy).
 import * as storage from "@pulumi/azure-native/storage";
 import * as pulumi from "@pulumi/pulumi";
+import { PrivateEndpoint } from "./privateEndpoint";
 
 /** A backup container and how long its blobs (and their old versions) are kept. */
 export interface BackupContainer {
@@ -31,6 +32,15 @@ export interface BackupStorageArgs {
     readonly softDeleteDays?: number;
     /** Keep the account from being deleted (prod). Default false. */
     readonly protect?: boolean;
+    /** The account's public endpoint; off needs `privateEndpoint`. Default true. */
+    readonly publicNetworkAccess?: boolean;
+    /** A blob private endpoint: its subnet and the privatelink.blob.core.windows.net zone. */
+    readonly privateEndpoint?: {
+        readonly subnetId: pulumi.Input<string>;
+        readonly privateDnsZoneId: pulumi.Input<string>;
+        /** Resolves once the zone is linked to the VNet (PrivateDnsZone.linked). */
+        readonly zoneLinked: pulumi.Input<string>;
+    };
 }
 
 /** Storage soft delete keeps deleted blobs and containers for 1-365 days. */
@@ -44,6 +54,11 @@ export class BackupStorage extends pulumi.ComponentResource {
     readonly blobEndpoint: pulumi.Output<string>;
     /** ARM ID of each container, by name: the scope of a writer's role assignment. */
     readonly containerIds: Readonly<Record<string, pulumi.Output<string>>>;
+    /**
+     * The account name, resolving once the blob endpoint's private DNS records exist (with a private
+     * endpoint): what the in-cluster writers take, so none runs before the name resolves privately.
+     */
+    readonly reachableAccountName: pulumi.Output<string>;
 
     constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:BackupStorage", name, {}, opts);
@@ -67,6 +82,11 @@ export class BackupStorage extends pulumi.ComponentResource {
                 allowCrossTenantReplication: false,
                 enableHttpsTrafficOnly: true,
                 minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
+                // Prod: no public endpoint at all; the jobs in the cluster and the restore runbooks reach
+                // the blob endpoint through the private endpoint (the VNet's privatelink zone answers
+                // <account>.blob.core.windows.net with its private address).
+                publicNetworkAccess:
+                    args.publicNetworkAccess === false ? storage.PublicNetworkAccess.Disabled : storage.PublicNetworkAccess.Enabled,
                 tags: args.tags,
             },
             { parent: this, protect: args.protect },
@@ -122,9 +142,32 @@ export class BackupStorage extends pulumi.ComponentResource {
             );
         }
 
+        let registered: pulumi.Output<string> | undefined;
+        if (args.privateEndpoint) {
+            registered = new PrivateEndpoint(
+                `${name}-pe`,
+                {
+                    endpointName: pulumi.interpolate`pe-${account.name}-blob`,
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    subnetId: args.privateEndpoint.subnetId,
+                    targetId: account.id,
+                    // The blob sub-resource: the only one the backups use.
+                    groupId: "blob",
+                    privateDnsZoneId: args.privateEndpoint.privateDnsZoneId,
+                    tags: args.tags,
+                },
+                { parent: this },
+            ).registered;
+            registered = pulumi.all([registered, args.privateEndpoint.zoneLinked]).apply(([r]) => r);
+        }
+
         this.accountName = account.name;
+        this.reachableAccountName = registered ? pulumi.all([account.name, registered]).apply(([n]) => n) : account.name;
         this.accountId = account.id;
-        this.blobEndpoint = account.primaryEndpoints.apply((e) => e.blob);
+        this.blobEndpoint = registered
+            ? pulumi.all([account.primaryEndpoints, registered]).apply(([e]) => e.blob)
+            : account.primaryEndpoints.apply((e) => e.blob);
         this.containerIds = containerIds;
         this.registerOutputs({ accountName: this.accountName, accountId: this.accountId, blobEndpoint: this.blobEndpoint, containerIds });
     }

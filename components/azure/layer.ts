@@ -322,6 +322,10 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     });
 
     const containers = backupContainers(cfg);
+    const blobZone =
+        containers.length > 0 && cfg.backupStorage.privateEndpoint
+            ? new PrivateDnsZone("blob-dns", { zoneName: PRIVATE_LINK_ZONES.blob, resourceGroupName: group.name, vnetId: net.vnetId, tags })
+            : undefined;
     const backupStorage =
         containers.length > 0
             ? new BackupStorage("backups", {
@@ -331,6 +335,10 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                   zoneRedundant: cfg.highAvailability,
                   tags,
                   protect,
+                  publicNetworkAccess: cfg.backupStorage.publicNetworkAccess,
+                  privateEndpoint: blobZone
+                      ? { subnetId: endpointSubnet, privateDnsZoneId: blobZone.zoneId, zoneLinked: blobZone.linked }
+                      : undefined,
               })
             : undefined;
 
@@ -478,7 +486,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             roles: [{ roleId: STORAGE_BLOB_DATA_CONTRIBUTOR, scope: backupStorage.containerIds[VAULT_SNAPSHOT_CONTAINER] }],
         });
         vaultSnapshots = {
-            accountName: backupStorage.accountName,
+            accountName: backupStorage.reachableAccountName,
             containerName: VAULT_SNAPSHOT_CONTAINER,
             identity: vaultSnapshotIdentity,
         };

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 export const PRIVATE_LINK_ZONES = {
     keyVault: "privatelink.vaultcore.azure.net",
     registry: "privatelink.azurecr.io",
+    blob: "privatelink.blob.core.windows.net",
 } as const;
 
 export interface PrivateDnsZoneArgs {

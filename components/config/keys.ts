@@ -531,6 +531,20 @@ export const CONFIG_KEYS = {
         default: { dev: true, prod: false },
         description: "The created registry's public endpoint; false needs registryPrivateEndpoint and is required in prod.",
     },
+    backupStoragePrivateEndpoint: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "A private endpoint (blob) for the backup storage account, in privateEndpointSubnetCidr, with the privatelink.blob.core.windows.net zone linked to the VNet.",
+    },
+    backupStoragePublicNetworkAccess: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: true, prod: false },
+        description:
+            "The backup storage account's public endpoint; false needs backupStoragePrivateEndpoint (readers then work from inside the VNet) and is required in prod.",
+    },
     resourceLocks: {
         type: "boolean",
         scope: "azure",

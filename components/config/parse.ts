@@ -133,6 +133,16 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
             "registryPublicNetworkAccess: true is not allowed for environment prod; a prod registry is reached through its private endpoint only",
         );
     }
+    if (!v.backupStoragePublicNetworkAccess && !v.backupStoragePrivateEndpoint) {
+        problems.push(
+            "backupStoragePublicNetworkAccess: false needs backupStoragePrivateEndpoint: true; otherwise neither the backup jobs nor a restore could reach the account",
+        );
+    }
+    if (environment === "prod" && v.backupStoragePublicNetworkAccess) {
+        problems.push(
+            "backupStoragePublicNetworkAccess: true is not allowed for environment prod; prod's backups are reached through their private endpoint only",
+        );
+    }
     if (environment === "prod" && v.keyVaultPublicNetworkAccess) {
         problems.push(
             "keyVaultPublicNetworkAccess: true is not allowed for environment prod; prod Key Vaults are reached through their private endpoints only",
@@ -334,6 +344,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             privateEndpoint: v.registryPrivateEndpoint,
             publicNetworkAccess: v.registryPublicNetworkAccess,
         } as PlatformConfig["registry"],
+        backupStorage: { privateEndpoint: v.backupStoragePrivateEndpoint, publicNetworkAccess: v.backupStoragePublicNetworkAccess },
         resourceLocks: v.resourceLocks,
         unsealKey: { size: v.unsealKeySize, rotationDays: v.unsealKeyRotationDays } as PlatformConfig["unsealKey"],
         identities: {

@@ -214,6 +214,12 @@ export interface PlatformConfig {
         /** When set, Argo CD deploys the services from Git (app-of-apps) instead of this program. */
         readonly argocd?: { readonly repoUrl: string; readonly path: string; readonly revision: string };
     };
+    /** The backup storage account's endpoints (it exists where backupContainers lists any container). */
+    readonly backupStorage: {
+        /** A blob private endpoint with the privatelink.blob.core.windows.net zone linked to the VNet. */
+        readonly privateEndpoint: boolean;
+        readonly publicNetworkAccess: boolean;
+    };
     readonly mongo: {
         /** Scheduled dumps to the stack's backup storage; absent without Azure (local: no backups). */
         readonly backup?: {
