@@ -38,6 +38,12 @@ export interface Registration {
     readonly provider: string;
     readonly protect: boolean;
     readonly retainOnDelete: boolean;
+    /** URN of the resource whose delete makes this one's unnecessary (deletedWith), or "". */
+    readonly deletedWith: string;
+    /** customTimeouts as the SDK sent them ("" where unset). */
+    readonly customTimeouts: { readonly create: string; readonly update: string; readonly delete: string };
+    /** The `import` ID, or "". */
+    readonly importId: string;
     readonly ignoreChanges: readonly string[];
     readonly additionalSecretOutputs: readonly string[];
     readonly custom: boolean;
@@ -504,6 +510,13 @@ export async function evaluate(
                     provider: (req.getProvider() ?? "").split("::").slice(0, -1).join("::"),
                     protect: req.getProtect() === true,
                     retainOnDelete: req.getRetainondelete() === true,
+                    deletedWith: req.getDeletedwith() ?? "",
+                    customTimeouts: {
+                        create: req.getCustomtimeouts()?.getCreate() ?? "",
+                        update: req.getCustomtimeouts()?.getUpdate() ?? "",
+                        delete: req.getCustomtimeouts()?.getDelete() ?? "",
+                    },
+                    importId: req.getImportid() ?? "",
                     ignoreChanges: req.getIgnorechangesList(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     custom: req.getCustom(),
