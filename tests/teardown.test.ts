@@ -129,3 +129,50 @@ describe("teardown: MongoDB's root password survives a re-create (issue 18 item 
         });
     }
 });
+
+describe("teardown: locks on the stateful resources, not on routine work (issue 18 item 6)", () => {
+    const LOCK_TYPES = ["azure-native:authorization:ManagementLockAtResourceGroupLevel", "azure-native:authorization:ManagementLockByScope"];
+    // A lock's scope is its ID without the lock's own segment; it covers that scope and everything below
+    // it, child and extension resources alike (MicrosoftDocs/azure-docs
+    // articles/azure-resource-manager/management/lock-resources.md, "Lock inheritance").
+    const lockScopes = (run: StackRun) =>
+        LOCK_TYPES.flatMap((t) => run.ofType(t)).map((l) => l.id.replace(/\/providers\/Microsoft\.Authorization\/locks\/[^/]+$/i, "").toLowerCase());
+    const underLock = (scopes: string[], id: string) => scopes.some((s) => id.toLowerCase() === s || id.toLowerCase().startsWith(`${s}/`));
+
+    it("prod: each vault, the unseal key, the workspace and the backup storage carry their own CanNotDelete lock; the group none", async () => {
+        const run = await evaluateStack("prod");
+        assert.equal(run.ofType(LOCK_TYPES[0]).length, 0, "no resource-group lock");
+        const scopes = run.ofType(LOCK_TYPES[1]).map((l) => l.inputs.scope);
+        for (const r of run.ofType(LOCK_TYPES[1])) assert.equal(r.inputs.level, "CanNotDelete");
+        for (const [type, name] of [
+            [T.vault, "app-kv"],
+            [T.vault, "unseal-kv"],
+            [T.key, "unseal-key"],
+            ["azure-native:operationalinsights:Workspace", "monitoring-logs"],
+            ["azure-native:storage:StorageAccount", "backups"],
+        ]) {
+            assert.ok(scopes.includes(run.get(type, name).id), `${name} is locked`);
+        }
+    });
+
+    it("prod: no federated credential, maintenance configuration, node pool or routine role assignment is under a lock", async () => {
+        const run = await evaluateStack("prod");
+        const scopes = lockScopes(run);
+        assert.ok(scopes.length > 0);
+        const routine = [
+            ...run.ofType("azure-native:managedidentity:FederatedIdentityCredential"),
+            ...run.ofType("azure-native:containerservice:MaintenanceConfiguration"),
+            ...run.ofType("azure-native:containerservice:AgentPool"),
+        ];
+        assert.ok(run.ofType("azure-native:managedidentity:FederatedIdentityCredential").length > 0);
+        assert.equal(run.ofType("azure-native:containerservice:MaintenanceConfiguration").length, 2);
+        for (const r of routine) assert.ok(!underLock(scopes, r.id), `${r.type} ${r.name} (${r.id}) is under a lock`);
+        // Role assignments: only the per-item data roles sit inside a locked store (a secret, a key, a
+        // blob container); they change only when that item or its reader goes (docs/platform.md, Locks).
+        const roles = run.ofType("azure-native:authorization:RoleAssignment");
+        const locked = roles.filter((r) => underLock(scopes, r.id));
+        for (const r of locked) assert.match(r.inputs.scope, /\/(secrets|keys)\/[^/]+$|\/containers\/[^/]+$/, `${r.name} is under a lock`);
+        assert.ok(roles.length - locked.length > 0, "some role assignments are outside every lock");
+        assert.ok(!underLock(scopes, run.get("azure-native:authorization:RoleAssignment", "aks-identity-network").id));
+    });
+});

@@ -230,6 +230,16 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
                 id: `${rgId(inputs.resourceGroupName)}/providers/Microsoft.Authorization/locks/${inputs.lockName}`,
                 extra: { name: inputs.lockName },
             };
+        case "azure-native:containerservice:MaintenanceConfiguration":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:containerservice:ManagedCluster"], inputs.resourceName)}/maintenanceConfigurations/${inputs.configName}`,
+                extra: { name: inputs.configName },
+            };
+        case "azure-native:containerservice:AgentPool":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:containerservice:ManagedCluster"], inputs.resourceName)}/agentPools/${inputs.agentPoolName}`,
+                extra: { name: inputs.agentPoolName },
+            };
         case "azure-native:authorization:ManagementLockByScope":
             return { id: `${inputs.scope}/providers/Microsoft.Authorization/locks/${inputs.lockName}`, extra: { name: inputs.lockName } };
         case "azure-native:keyvault:Vault":

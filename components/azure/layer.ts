@@ -448,10 +448,19 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     }
 
     // Created after what they cover, so that destroy removes them first (components/azure/locks.ts).
+    // On the stateful resources themselves, never the group: a lock is inherited by everything below
+    // its scope, and the group holds the federated credentials, maintenance configurations, node pools
+    // and role assignments that day-2 work deletes. Not on the cluster either, whose agent pools,
+    // maintenance configurations and role assignments are such deletes (it is `protect`ed instead).
     if (cfg.resourceLocks) {
         new ResourceLocks("locks", {
-            resourceGroupName: group.name,
-            resources: { "unseal-kv": unsealVault.vaultId },
+            resources: {
+                "app-kv": appVault.vaultId,
+                "unseal-kv": unsealVault.vaultId,
+                "unseal-key": unsealKey.keyId,
+                workspace: monitoring.workspaceId,
+                ...(backupStorage ? { backups: backupStorage.accountId } : {}),
+            },
             notes: "Production platform: lift deliberately (docs/platform.md, Locks).",
             covers: [
                 ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
