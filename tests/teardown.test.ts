@@ -131,12 +131,17 @@ describe("teardown: MongoDB's root password survives a re-create (issue 18 item 
 });
 
 describe("teardown: locks on the stateful resources, not on routine work (issue 18 item 6)", () => {
-    const LOCK_TYPES = ["azure-native:authorization:ManagementLockAtResourceGroupLevel", "azure-native:authorization:ManagementLockByScope"];
+    const LOCK_TYPES = [
+        "azure-native:authorization:ManagementLockAtResourceGroupLevel",
+        "azure-native:authorization:ManagementLockByScope",
+    ];
     // A lock's scope is its ID without the lock's own segment; it covers that scope and everything below
     // it, child and extension resources alike (MicrosoftDocs/azure-docs
     // articles/azure-resource-manager/management/lock-resources.md, "Lock inheritance").
     const lockScopes = (run: StackRun) =>
-        LOCK_TYPES.flatMap((t) => run.ofType(t)).map((l) => l.id.replace(/\/providers\/Microsoft\.Authorization\/locks\/[^/]+$/i, "").toLowerCase());
+        LOCK_TYPES.flatMap((t) => run.ofType(t)).map((l) =>
+            l.id.replace(/\/providers\/Microsoft\.Authorization\/locks\/[^/]+$/i, "").toLowerCase(),
+        );
     const underLock = (scopes: string[], id: string) => scopes.some((s) => id.toLowerCase() === s || id.toLowerCase().startsWith(`${s}/`));
 
     it("prod: each vault, the unseal key, the workspace and the backup storage carry their own CanNotDelete lock; the group none", async () => {

@@ -7,7 +7,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { appNamespace, NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, VAULT_RELEASE, type PlatformConfig } from "../config";
-import { APP_SECRET_KEYS, retainsMongoData, VAULT_INIT_PLACEHOLDER, type AppSecretName, type ClusterFoundation, type KeyVaultSecrets } from "../foundation";
+import {
+    APP_SECRET_KEYS,
+    retainsMongoData,
+    VAULT_INIT_PLACEHOLDER,
+    type AppSecretName,
+    type ClusterFoundation,
+    type KeyVaultSecrets,
+} from "../foundation";
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
@@ -361,7 +368,11 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                         secretName,
                         properties: { value: pulumi.secret(VAULT_INIT_PLACEHOLDER), contentType: "text/plain" },
                     },
-                    { ignoreChanges: ["properties"], additionalSecretOutputs: ["properties"], ...keyVaultItemOptions(unsealVault, protect) },
+                    {
+                        ignoreChanges: ["properties"],
+                        additionalSecretOutputs: ["properties"],
+                        ...keyVaultItemOptions(unsealVault, protect),
+                    },
                 ),
         );
         vaultInitIdentity = new WorkloadIdentity("vault-init-id", {
