@@ -1,13 +1,14 @@
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
+import { keyVaultItemOptions, type KeyVault } from "./keyVault";
 
 /** The only operations the seal calls: no encrypt, decrypt, sign or verify. */
 export const UNSEAL_KEY_OPS = [keyvault.JsonWebKeyOperation.WrapKey, keyvault.JsonWebKeyOperation.UnwrapKey] as const;
 
 export interface UnsealKeyArgs {
-    /** Vault that holds the key (dedicated to unsealing). */
-    readonly vaultName: pulumi.Input<string>;
+    /** Vault that holds the key (dedicated to unsealing); the key is deleted with it, never on its own. */
+    readonly vault: KeyVault;
     /** Resource group of that vault. */
     readonly resourceGroupName: pulumi.Input<string>;
     /** Key name, e.g. vault-unseal. */
@@ -109,7 +110,7 @@ export class UnsealKey extends pulumi.ComponentResource {
         const key = new keyvault.Key(
             name,
             {
-                vaultName: args.vaultName,
+                vaultName: args.vault.vaultName,
                 resourceGroupName: args.resourceGroupName,
                 keyName: args.keyName,
                 properties: {
@@ -126,9 +127,10 @@ export class UnsealKey extends pulumi.ComponentResource {
             // An update would be a PUT that ARM answers with the unchanged key (Keys_CreateIfNotExist).
             // Keys created while a data-plane command set the policy have none in their inputs: ignoring
             // the path keeps them without a diff, and `verified` below compares what Azure reports.
+            // The key is deleted with its vault (keyVaultItemOptions), never through the data plane on its own.
             {
                 parent: this,
-                protect: args.protect,
+                ...keyVaultItemOptions(args.vault, args.protect),
                 ignoreChanges: ["properties.keySize", "properties.keyOps", "properties.rotationPolicy"],
             },
         );
