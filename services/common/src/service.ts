@@ -48,6 +48,8 @@ export const STORAGE_MODES: readonly StorageMode[] = ["mongodb", "memory"];
 /** The environment variables a service reads (the chart and the lab's local set-up give these). */
 export interface ServiceSettings {
     readonly port: number;
+    /** HOST: the address to listen on. Default 0.0.0.0 (every IPv4 interface: the pod's address). */
+    readonly host: string;
     /** STORAGE: mongodb (default) or memory (nothing kept; local trials and the benchmark). */
     readonly storage: StorageMode;
     readonly seedData: boolean;
@@ -69,6 +71,7 @@ export function settingsFrom(env: NodeJS.ProcessEnv): ServiceSettings {
     if (seed !== "true" && seed !== "false") throw new Error(`SEED_DATA: ${env.SEED_DATA} is not true or false`);
     return {
         port,
+        host: env.HOST?.trim() || "0.0.0.0",
         storage: storage as StorageMode,
         seedData: seed === "true",
         secretFile: env.MONGODB_SECRET_FILE || VAULT_SECRET_PATH,
@@ -211,7 +214,7 @@ export async function startService(definition: ServiceDefinition, options: Start
         ...definition.routes(storage, { env, logger }),
     ];
     const app = await createServer(routes, logger, { title: definition.name, description: definition.description });
-    await app.listen({ port: settings.port, host: options.host ?? "0.0.0.0" });
+    await app.listen({ port: settings.port, host: options.host ?? settings.host });
     const server = app.server;
     const port = (server.address() as AddressInfo).port;
     logger.info("listening", {
