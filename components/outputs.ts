@@ -38,7 +38,7 @@ export interface AzureOutputs {
     readonly appInsightsConnectionString: string;
     /** ARM resource ID of the Log Analytics workspace. */
     readonly logAnalyticsWorkspaceId: string;
-    /** Static public IPs the nodes leave through (NAT gateway); [] with another egress type. For allow lists elsewhere. */
+    /** Static public IPs the nodes leave through (the firewall's, prod, or the NAT gateway's); [] with loadBalancer. For allow lists elsewhere. */
     readonly egressIps: string[];
     /** SecretProviderClass (in appNamespace) that mounts the application secrets and syncs the keyvault-secrets Secret. */
     readonly appSecretProviderClass: string;

@@ -465,7 +465,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: { dev: "allow", prod: "deny" },
         description:
-            "Key Vault firewall default action on the public endpoint, allow or deny (deny needs keyVaultAllowedIpRanges; the NAT gateway's IPs are added).",
+            "Key Vault firewall default action on the public endpoint, allow or deny (deny needs keyVaultAllowedIpRanges; the NAT gateway's or the firewall's IPs are added).",
         check: (key, value) => v.checkOneOf(key, value, NETWORK_ACL_MODES),
     },
     keyVaultAllowedIpRanges: {
