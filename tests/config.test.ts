@@ -220,7 +220,11 @@ describe("config", () => {
                 raw: { kubernetesVerison: "1.33" },
                 expect: ["kubernetesVerison: is not a config key of this program; did you mean kubernetesVersion?"],
             },
-            { name: "old Kubernetes", raw: { kubernetesVersion: "1.27" }, expect: ["kubernetesVersion", '"1.27"', "1.35 to 1.36", "1.35 or newer"] },
+            {
+                name: "old Kubernetes",
+                raw: { kubernetesVersion: "1.27" },
+                expect: ["kubernetesVersion", '"1.27"', "1.35 to 1.36", "1.35 or newer"],
+            },
             // Past AKS support (its N-2 window, AKS release calendar): upstream end of life 2026-10-27.
             {
                 name: "a minor AKS left in 2026-11",

@@ -7,7 +7,6 @@ import { evaluateStack, PROJECT, stackRaw, type Registration } from "./harness";
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
     pool: "azure-native:containerservice:AgentPool",
-    vnet: "azure-native:network:VirtualNetwork",
 } as const;
 
 const userPool = async (overrides: Record<string, string> = {}, stack = "prod") => {

@@ -111,8 +111,7 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         default: DEFAULT_KUBERNETES_VERSION,
-        description:
-            `Kubernetes version as major.minor (quote it in YAML), a minor AKS still supports (1.${MIN_KUBERNETES_MINOR} or newer); major.minor.patch only with autoUpgradeChannel none or node-image. With stable or rapid the channel owns the version after creation and this is the creation version only.`,
+        description: `Kubernetes version as major.minor (quote it in YAML), a minor AKS still supports (1.${MIN_KUBERNETES_MINOR} or newer); major.minor.patch only with autoUpgradeChannel none or node-image. With stable or rapid the channel owns the version after creation and this is the creation version only.`,
         check: v.checkKubernetesVersion,
     },
     clusterTier: {
