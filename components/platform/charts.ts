@@ -26,6 +26,8 @@ export const CHARTS = {
     istioBase: { chart: "base", repo: ISTIO_REPO, version: ISTIO_VERSION },
     istiod: { chart: "istiod", repo: ISTIO_REPO, version: ISTIO_VERSION },
     istioGateway: { chart: "gateway", repo: ISTIO_REPO, version: ISTIO_VERSION },
+    // The CNI node agent (istio/istio manifests/charts/istio-cni at 1.29.2, published as `cni`).
+    istioCni: { chart: "cni", repo: ISTIO_REPO, version: ISTIO_VERSION },
     // 1.7.2 bundles secrets-store-csi-driver 1.5.4; upstream advised staying on 1.7.2 while 1.8.0 had
     // open problems (Azure/secrets-store-csi-driver-provider-azure#2025).
     secretsStoreCsiAzure: {
