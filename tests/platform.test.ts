@@ -410,7 +410,7 @@ for (const stack of ["dev", "prod"] as const) {
         describe("HashiCorp Vault", () => {
             it(`pins Vault ${IMAGES.vault.tag} (not 1.18.5) with the injector on and nothing exposed outside the cluster`, () => {
                 const v = release(run, "vault").inputs.values;
-                assert.deepEqual(v.server.image, { repository: "hashicorp/vault", tag: "1.21.2" });
+                assert.deepEqual(v.server.image, { repository: "docker.io/hashicorp/vault", tag: "1.21.2" });
                 assert.deepEqual(v.injector.agentImage, v.server.image);
                 assert.equal(v.injector.enabled, true);
                 assert.equal(v.ui.enabled, false);
@@ -509,7 +509,7 @@ for (const stack of ["dev", "prod"] as const) {
                     steps.map((c: any) => [c.name, c.image, c.command]),
                     [
                         ["preflight", IMAGES.azureCli, ["/bin/sh", "/scripts/vault-init.sh", "preflight"]],
-                        ["init", "hashicorp/vault:1.21.2", ["/bin/sh", "/scripts/vault-init.sh", "init"]],
+                        ["init", "docker.io/hashicorp/vault:1.21.2", ["/bin/sh", "/scripts/vault-init.sh", "init"]],
                         ["store", IMAGES.azureCli, ["/bin/sh", "/scripts/vault-init.sh", "store"]],
                     ],
                 );

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MESH_MTLS_MODES } from "../config";
 import { zoneSpread, type ZoneSpreadConstraint } from "./availability";
-import { CHARTS, pinnedRelease, ISTIO_SECURITY_API } from "./charts";
+import { CHARTS, ISTIO_HUB, pinnedRelease, ISTIO_SECURITY_API } from "./charts";
 
 /**
  * istiod flips its validating webhooks from the chart's fail-open `Ignore` to `Fail` once it serves;
@@ -45,6 +45,7 @@ export interface IstioCniValues {
     readonly ambient: { readonly enabled: false };
     /** The chart sets requests only; limits keep the container-limits policy satisfied. */
     readonly resources: ContainerResources;
+    readonly global: { readonly hub: string };
 }
 
 /** Requests and limits of one container. */
@@ -60,6 +61,8 @@ export interface IstiodValues {
     readonly cni: typeof CNI_INJECTION;
     readonly global: {
         readonly istioNamespace: pulumi.Input<string>;
+        /** Registry of istiod's image and of every proxy it injects (the gateway's `image: auto` included). */
+        readonly hub: string;
         /** The chart's PDB (minAvailable 1): on with 2+ replicas; with one it would block node drains. */
         readonly defaultPodDisruptionBudget: { readonly enabled: boolean };
     };
@@ -124,6 +127,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             excludeNamespaces: ["kube-system"],
             ambient: { enabled: false },
             resources: { requests: { cpu: "100m", memory: "100Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+            global: { hub: ISTIO_HUB },
         };
         this.cni = pinnedRelease(
             `${name}-cni`,
@@ -137,7 +141,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const istiodValues: IstiodValues = {
             base: SETTLED_WEBHOOK,
             cni: CNI_INJECTION,
-            global: { istioNamespace, defaultPodDisruptionBudget: { enabled: ha } },
+            global: { istioNamespace, hub: ISTIO_HUB, defaultPodDisruptionBudget: { enabled: ha } },
             replicaCount: ha ? 2 : 1,
             autoscaleEnabled: true,
             autoscaleMin: ha ? 2 : 1,
