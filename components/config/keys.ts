@@ -427,7 +427,7 @@ export const CONFIG_KEYS = {
         enabledBy: "azurePolicyEnabled",
         default: { dev: "audit", prod: "deny" },
         description:
-            'Effect of the cluster\'s Azure Policy assignments (restricted pod security, allowed images, internal load balancers, container limits): audit (report) or deny (reject at admission). Exemptions: docs/operations.md, "Azure Policy".',
+            "Effect of the Azure Policy assignments on the cluster (restricted pod security, allowed images, internal load balancers, container limits): audit (report) or deny (reject at admission). Exemptions: docs/operations.md, Audit trail.",
         check: (key, value) => v.checkOneOf(key, value, POLICY_EFFECTS),
     },
     defenderEnabled: {
