@@ -95,6 +95,7 @@ export const CHART_DEFAULT_IMAGES: Readonly<Record<keyof typeof CHARTS | "argocd
     istioBase: [],
     istiod: [`${ISTIO_HUB}/pilot`, `${ISTIO_HUB}/proxyv2`],
     istioGateway: [`${ISTIO_HUB}/proxyv2`],
+    istioCni: [`${ISTIO_HUB}/install-cni`],
     secretsStoreCsiAzure: [
         "mcr.microsoft.com/oss/v2/kubernetes-csi/secrets-store/driver",
         "mcr.microsoft.com/oss/v2/azure/secrets-store/provider-azure",
