@@ -208,7 +208,8 @@ describe("network: prod", () => {
         // component means Docker Hub, whose pull API is registry-1.docker.io.
         const pullHost = (image: string) => {
             const first = image.split("/")[0];
-            return image.includes("/") && (first.includes(".") || first.includes(":")) ? first : "registry-1.docker.io";
+            const host = image.includes("/") && (first.includes(".") || first.includes(":")) ? first : "docker.io";
+            return host === "docker.io" ? "registry-1.docker.io" : host;
         };
         const images = new Set<string>();
         const walk = (value: unknown, key?: string): void => {
