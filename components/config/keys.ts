@@ -361,6 +361,7 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         enabledBy: "entraIdEnabled",
+        defaultText: "none: no preview principal is granted anything in the cluster",
         description:
             "Object ID of the pull-request preview principal: it gets the program's dry-run role on the cluster (read and write, no delete, no exec: a server-side-apply dry run is authorized as a write) and its user credentials.",
         check: v.checkGuid,
