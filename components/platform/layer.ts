@@ -20,7 +20,7 @@ import {
 import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./ingressGateway";
 import { IstioControlPlane } from "./istio";
 import { Namespaces } from "./namespaces";
-import { ISTIO_INIT_REASON } from "./podSecurity";
+import { ISTIO_CNI_REASON } from "./podSecurity";
 import { Reloader } from "./reloader";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
@@ -34,6 +34,11 @@ import { VAULT_BOOTSTRAP_POLICIES, VAULT_BOOTSTRAP_ROLES, VAULT_TOKEN_AUDIENCE }
 
 /** Istio's control plane namespace; no workload identity is bound there. */
 export const ISTIO_NAMESPACE = "istio-system";
+/**
+ * The Istio CNI node agent's own namespace: the one privileged namespace the program creates, so that
+ * istio-system keeps baseline and the application namespace can enforce restricted.
+ */
+export const ISTIO_CNI_NAMESPACE = "istio-cni";
 /** Stakater Reloader's namespace (stacks with Key Vault, where the CSI driver rotates the synced Secret). */
 export const RELOADER_NAMESPACE = "reloader";
 /** The SecretProviderClass the applications mount, and the Secret it syncs (the guide's names). */
@@ -297,6 +302,10 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
     const namespaces = new Namespaces("platform-ns", {
         namespaces: [
             {
+                name: ISTIO_CNI_NAMESPACE,
+                podSecurity: { enforce: "privileged", reason: ISTIO_CNI_REASON },
+            },
+            {
                 name: ISTIO_NAMESPACE,
                 podSecurity: {
                     enforce: "baseline",
@@ -326,7 +335,10 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
                 name: appNs,
                 labels: { "istio-injection": "enabled" },
                 retainOnDelete: cfg.protectStatefulResources,
-                podSecurity: { enforce: "privileged", reason: ISTIO_INIT_REASON },
+                // The CNI node agent redirects the sidecars' traffic, so no istio-init needs NET_ADMIN here:
+                // the services, MongoDB, the Jobs and the injected istio-proxy / istio-validation / vault-agent
+                // containers all meet restricted (pod-level RuntimeDefault seccomp covers the injected ones).
+                podSecurity: { enforce: "restricted" },
             },
             ...(foundation.secrets.kind === "keyvault"
                 ? [{ name: RELOADER_NAMESPACE, podSecurity: { enforce: "restricted" as const } }]
@@ -338,6 +350,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
 
     const istio = new IstioControlPlane("istio", {
         namespace: namespaces.name(ISTIO_NAMESPACE),
+        cniNamespace: namespaces.name(ISTIO_CNI_NAMESPACE),
         highAvailability: cfg.highAvailability,
         mtlsMode: cfg.mesh.mtlsMode,
         provider,
