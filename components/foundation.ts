@@ -4,6 +4,16 @@
 // (local). The in-cluster layers take this, never the Azure layer, so Azure stays optional in one place.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "./config";
+
+/**
+ * Whether MongoDB's objects, and so its volume and root user, outlive a destroy (retainOnDelete): then
+ * the root password must outlive it too (the foundation keeps the generated value in state), or a
+ * re-create writes a new password that the kept data does not know. One answer for both sides.
+ */
+export function retainsMongoData(cfg: Pick<PlatformConfig, "protectStatefulResources">): boolean {
+    return cfg.protectStatefulResources;
+}
 
 /** The guide's application secrets and the Kubernetes Secret keys the services read them from. */
 export const APP_SECRET_KEYS = {

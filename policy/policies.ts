@@ -429,29 +429,34 @@ function pinnedImagesPolicy(isProd: (args: ResourceValidationArgs) => boolean): 
 }
 
 /**
- * Prod holds a CanNotDelete lock on its resource group and one on a Key Vault (the unseal vault). A
- * stack policy, as only the whole stack shows that a lock is missing; it runs once the update is done,
- * so it reports a removed lock rather than preventing the removal.
+ * Prod holds CanNotDelete locks on its stateful resources (a Key Vault, the Log Analytics workspace),
+ * and none on its resource group: a group lock is inherited by every child and extension resource and
+ * refuses the routine deletes of day-2 work (components/azure/locks.ts). A stack policy, as only the
+ * whole stack shows that a lock is missing; it runs once the update is done, so it reports a removed
+ * lock rather than preventing the removal.
  */
 function prodLocksPresentPolicy(isProd: (args: ResourceValidationArgs) => boolean): StackValidationPolicy {
     return {
         name: "prod-locks-present",
-        description: "The prod stack holds CanNotDelete locks on its resource group and on its unseal Key Vault.",
+        description:
+            "The prod stack holds CanNotDelete locks on its Key Vaults and its Log Analytics workspace, and none on its resource group.",
         enforcementLevel: "mandatory",
         configSchema: ENVIRONMENT_SCHEMA,
         validateStack: (args: StackValidationArgs, report) => {
             // isProd reads only the policy config and the stack name.
             if (!isProd({ getConfig: args.getConfig } as ResourceValidationArgs)) return;
             const locks = (type: string) => args.resources.filter((r) => r.type === type && r.props.level === PROD_LOCK_LEVEL);
-            if (locks(TYPES.groupLock).length === 0)
+            if (args.resources.some((r) => r.type === TYPES.groupLock))
                 report(
-                    `The prod stack has no ${PROD_LOCK_LEVEL} lock on its resource group (${TYPES.groupLock}); set resourceLocks: true.`,
+                    `The prod stack locks its resource group (${TYPES.groupLock}): the lock is inherited by every federated credential, maintenance configuration and role assignment in it and refuses their routine deletes; lock the stateful resources instead.`,
                 );
-            const onVault = locks(TYPES.scopeLock).filter((r) =>
-                /\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i.test(String(r.props.scope)),
-            );
-            if (onVault.length === 0)
+            const on = (pattern: RegExp) => locks(TYPES.scopeLock).filter((r) => pattern.test(String(r.props.scope)));
+            if (on(/\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i).length === 0)
                 report(`The prod stack has no ${PROD_LOCK_LEVEL} lock on a Key Vault (${TYPES.scopeLock}); set resourceLocks: true.`);
+            if (on(/\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i).length === 0)
+                report(
+                    `The prod stack has no ${PROD_LOCK_LEVEL} lock on its Log Analytics workspace (${TYPES.scopeLock}); set resourceLocks: true.`,
+                );
         },
     };
 }

@@ -168,17 +168,15 @@ describe("network: prod", () => {
         assert.ok(actual > floor, "the network is on the path at all (the estimate is not vacuous)");
     });
 
-    it("locks the resource group and the unseal vault after everything they cover, and protects the group", () => {
+    it("locks the stateful resources (not the group) after everything they cover, and protects the group", () => {
         const group = run.get(T.group, "rg");
         assert.equal(group.protect, true);
-        const groupLock = run.get(T.groupLock, "locks-rg");
-        assert.equal(groupLock.inputs.level, "CanNotDelete");
-        assert.equal(groupLock.inputs.resourceGroupName, group.state.name);
+        assert.equal(run.ofType(T.groupLock).length, 0, "no resource-group lock");
         const vaultLock = run.get(T.scopeLock, "locks-unseal-kv");
         assert.equal(vaultLock.inputs.level, "CanNotDelete");
         assert.equal(vaultLock.inputs.scope, run.get(T.vault, "unseal-kv").id);
         for (const covered of [cluster, run.get(T.vault, "unseal-kv"), run.get("azure-native:keyvault:Key", "unseal-key")]) {
-            assert.ok(run.dependsOn(groupLock.urn, covered.urn), `destroy removes the lock before ${covered.name}`);
+            assert.ok(run.dependsOn(vaultLock.urn, covered.urn), `destroy removes the lock before ${covered.name}`);
         }
     });
 

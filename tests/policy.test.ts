@@ -613,22 +613,29 @@ describe("policy pack: prod-locks-present (a stack policy)", () => {
         await policy(stack).validateStack(args, (message) => messages.push(message));
         return messages;
     };
-    const vaultId = `/subscriptions/${"1".repeat(8)}-1111-1111-1111-${"1".repeat(12)}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv`;
+    const rgId = `/subscriptions/${"1".repeat(8)}-1111-1111-1111-${"1".repeat(12)}/resourceGroups/rg`;
+    const vaultId = `${rgId}/providers/Microsoft.KeyVault/vaults/kv`;
+    const workspaceId = `${rgId}/providers/Microsoft.OperationalInsights/workspaces/log`;
     const locks = [
-        resource(TYPES.groupLock, { level: "CanNotDelete", resourceGroupName: "rg" }),
+        resource(TYPES.scopeLock, { level: "CanNotDelete", scope: workspaceId }),
         resource(TYPES.scopeLock, { level: "CanNotDelete", scope: vaultId }),
     ];
 
     it("passes with both locks", async () => assert.deepEqual(await check("prod", locks), []));
-    it("fails without the group lock", async () => assert.match((await check("prod", [locks[1]])).join(), /resource group/));
+    it("fails without the workspace lock", async () => assert.match((await check("prod", [locks[1]])).join(), /workspace/));
     it("fails without a Key Vault lock", async () => assert.match((await check("prod", [locks[0]])).join(), /Key Vault/));
+    it("fails with a resource-group lock, which blocks routine deletes", async () =>
+        assert.match(
+            (await check("prod", [...locks, resource(TYPES.groupLock, { level: "CanNotDelete", resourceGroupName: "rg" })])).join(),
+            /locks its resource group.*routine deletes/,
+        ));
     it("fails with ReadOnly locks only", async () => {
         const readOnly = locks.map((l) => ({ ...l, props: { ...l.props, level: "ReadOnly" } }));
         assert.equal((await check("prod", readOnly)).length, 2);
     });
     it("leaves dev alone", async () => assert.deepEqual(await check("dev", []), []));
 
-    it("passes on the program's prod stack, whose locks cover the group and the unseal vault", async () => {
+    it("passes on the program's prod stack, whose locks cover its vaults and workspace", async () => {
         const run = await evaluateStack("prod");
         const resources = run.resources.map((r) => resource(r.type, { ...r.inputs, id: r.id }));
         assert.deepEqual(await check("prod", resources), []);

@@ -11,6 +11,7 @@ import * as path from "path";
 import { validateAction, validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { SERVICE_NAMES } from "../components/config";
+import { SERVICE_BUILD_ARG, SERVICE_DOCKERFILE } from "../components/config/constants";
 import { MONGO_IMAGE } from "../components/workloads/mongodb";
 import { ROOT, stackRaw } from "./harness";
 
@@ -363,7 +364,9 @@ describe("GitHub workflows", () => {
 
         it("builds one image per service of the program, pushing to GHCR under the lowercased owner", () => {
             assert.deepEqual(build.strategy?.matrix?.service, [...SERVICE_NAMES]);
-            assert.equal(buildStep.with?.file, "services/${{ matrix.service }}/Dockerfile");
+            // One Dockerfile, the service as its build argument (issue 21 item 5).
+            assert.equal(buildStep.with?.file, SERVICE_DOCKERFILE);
+            assert.equal(buildStep.with?.["build-args"], `${SERVICE_BUILD_ARG}=\${{ matrix.service }}`);
             assert.equal(buildStep.with?.tags, "${{ needs.registry.outputs.registry }}/${{ matrix.service }}:${{ inputs.tag }}");
             assert.equal(buildStep.with?.push, "${{ inputs.push }}");
             assert.ok(runs(wf.jobs.registry, 'registry=ghcr.io/${GITHUB_REPOSITORY_OWNER,,}" >> "$GITHUB_OUTPUT"') >= 0);
@@ -379,7 +382,7 @@ describe("GitHub workflows", () => {
             for (const file of ["deploy-dev.yml", "deploy-prod.yml"]) assert.equal(load(file).jobs.images.permissions?.packages, "write");
         });
 
-        it("builds what e2e.yml builds for kind: the same Dockerfiles, context and services", () => {
+        it("builds what e2e.yml builds for kind: the same Dockerfile, build argument, context and services", () => {
             const e2e = load("e2e.yml").jobs.kind;
             const loop = steps(e2e).find((s) => s.run?.includes("kind load docker-image"))!.run!;
             assert.deepEqual(
@@ -389,7 +392,10 @@ describe("GitHub workflows", () => {
                     .split(/\s+/),
                 [...SERVICE_NAMES],
             );
-            assert.ok(loop.includes(`--file "services/$service/Dockerfile" ${buildStep.with?.context}\n`), "same context");
+            assert.ok(
+                loop.includes(`--file ${SERVICE_DOCKERFILE} --build-arg "${SERVICE_BUILD_ARG}=$service" ${buildStep.with?.context}\n`),
+                "same Dockerfile, build argument and context",
+            );
             // ...tagged as the local stack names them.
             const local = stackRaw("local");
             for (const service of SERVICE_NAMES) {
@@ -399,9 +405,13 @@ describe("GitHub workflows", () => {
             assert.ok(loop.includes('docker build --tag "$service:local"'));
         });
 
-        it("finds a Dockerfile for every service once the services exist", function () {
+        it("finds the one Dockerfile, and a service folder for every service it is built for", function () {
             if (!fs.existsSync(path.join(ROOT, "services"))) this.skip();
-            for (const service of SERVICE_NAMES) assert.ok(fs.existsSync(path.join(ROOT, "services", service, "Dockerfile")), service);
+            assert.ok(fs.existsSync(path.join(ROOT, SERVICE_DOCKERFILE)));
+            for (const service of SERVICE_NAMES) {
+                assert.ok(fs.existsSync(path.join(ROOT, "services", service, "package.json")), service);
+                assert.ok(!fs.existsSync(path.join(ROOT, "services", service, "Dockerfile")), `${service}: no second Dockerfile`);
+            }
         });
     });
 
@@ -539,7 +549,8 @@ describe("GitHub workflows", () => {
             assert.deepEqual(byEcosystem("npm")[0].directories, ["/", "/policy"]);
             assert.ok(fs.existsSync(path.join(ROOT, "policy", "package.json")));
             assert.deepEqual(byEcosystem("github-actions")[0].directories, ["/", "/.github/actions/*"]);
-            assert.deepEqual(byEcosystem("docker")[0].directories, ["/services/*"]);
+            // Where the services' one Dockerfile is.
+            assert.deepEqual(byEcosystem("docker")[0].directories, [path.posix.dirname(`/${SERVICE_DOCKERFILE}`)]);
         });
     });
 

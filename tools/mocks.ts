@@ -38,6 +38,12 @@ export interface Registration {
     readonly provider: string;
     readonly protect: boolean;
     readonly retainOnDelete: boolean;
+    /** URN of the resource whose delete makes this one's unnecessary (deletedWith), or "". */
+    readonly deletedWith: string;
+    /** customTimeouts as the SDK sent them ("" where unset). */
+    readonly customTimeouts: { readonly create: string; readonly update: string; readonly delete: string };
+    /** The `import` ID, or "". */
+    readonly importId: string;
     readonly ignoreChanges: readonly string[];
     readonly additionalSecretOutputs: readonly string[];
     readonly custom: boolean;
@@ -223,6 +229,16 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
             return {
                 id: `${rgId(inputs.resourceGroupName)}/providers/Microsoft.Authorization/locks/${inputs.lockName}`,
                 extra: { name: inputs.lockName },
+            };
+        case "azure-native:containerservice:MaintenanceConfiguration":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:containerservice:ManagedCluster"], inputs.resourceName)}/maintenanceConfigurations/${inputs.configName}`,
+                extra: { name: inputs.configName },
+            };
+        case "azure-native:containerservice:AgentPool":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:containerservice:ManagedCluster"], inputs.resourceName)}/agentPools/${inputs.agentPoolName}`,
+                extra: { name: inputs.agentPoolName },
             };
         case "azure-native:authorization:ManagementLockByScope":
             return { id: `${inputs.scope}/providers/Microsoft.Authorization/locks/${inputs.lockName}`, extra: { name: inputs.lockName } };
@@ -504,6 +520,13 @@ export async function evaluate(
                     provider: (req.getProvider() ?? "").split("::").slice(0, -1).join("::"),
                     protect: req.getProtect() === true,
                     retainOnDelete: req.getRetainondelete() === true,
+                    deletedWith: req.getDeletedwith() ?? "",
+                    customTimeouts: {
+                        create: req.getCustomtimeouts()?.getCreate() ?? "",
+                        update: req.getCustomtimeouts()?.getUpdate() ?? "",
+                        delete: req.getCustomtimeouts()?.getDelete() ?? "",
+                    },
+                    importId: req.getImportid() ?? "",
                     ignoreChanges: req.getIgnorechangesList(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     custom: req.getCustom(),

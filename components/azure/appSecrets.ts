@@ -1,16 +1,22 @@
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
 import { generatedPassword } from "../generated";
+import { keyVaultItemOptions, type KeyVault } from "./keyVault";
 
 export interface AppSecretsArgs {
-    /** Vault that stores the secrets. */
-    readonly vaultName: pulumi.Input<string>;
+    /** Vault that stores the secrets (they are deleted with it, never on their own: keyVaultItemOptions). */
+    readonly vault: KeyVault;
     /** Resource group of that vault. */
     readonly resourceGroupName: pulumi.Input<string>;
     /** Secrets whose values come from elsewhere in the graph, by Key Vault secret name. */
     readonly provided: Readonly<Record<string, pulumi.Input<string>>>;
     /** Secret names whose values are generated here (32 random characters). Default none. */
     readonly generated?: readonly string[];
+    /**
+     * Keep the secrets, and the generated values, through `pulumi destroy --exclude-protected` (the
+     * stacks whose vaults are kept: prod). Default false.
+     */
+    readonly protect?: boolean;
 }
 
 /** Application secrets in Key Vault, every value a Pulumi secret. */
@@ -25,7 +31,7 @@ export class AppSecrets extends pulumi.ComponentResource {
 
         const generatedValues: Record<string, pulumi.Output<string>> = {};
         for (const secretName of args.generated ?? []) {
-            generatedValues[secretName] = generatedPassword(`${name}-${secretName}`, { parent: this });
+            generatedValues[secretName] = generatedPassword(`${name}-${secretName}`, { parent: this, protect: args.protect });
         }
 
         const secretIds: Record<string, pulumi.Output<string>> = {};
@@ -33,12 +39,12 @@ export class AppSecrets extends pulumi.ComponentResource {
             const secret = new keyvault.Secret(
                 `${name}-${secretName}`,
                 {
-                    vaultName: args.vaultName,
+                    vaultName: args.vault.vaultName,
                     resourceGroupName: args.resourceGroupName,
                     secretName,
                     properties: { value: pulumi.secret(value), contentType: "text/plain" },
                 },
-                { parent: this, additionalSecretOutputs: ["properties"] },
+                { parent: this, additionalSecretOutputs: ["properties"], ...keyVaultItemOptions(args.vault, args.protect) },
             );
             secretIds[secretName] = secret.id;
         }

@@ -42,6 +42,32 @@ export function normalisedIpRule(range: string): string {
 }
 
 /**
+ * The resource options every Key Vault secret and key of the program carries, so that no destroy path
+ * calls a vault's data plane. azure-native implements only the DELETE of `keyvault:Secret` and
+ * `keyvault:Key` itself, through the vault's data plane (`https://<vault>.vault.azure.net`, as the
+ * deployer) and treats only a 404 as success (pulumi/pulumi-azure-native
+ * provider/pkg/resources/customresources/custom_keyvault.go). The deployer holds no data-plane role on
+ * these RBAC vaults, and a prod vault has no public endpoint, so that delete fails with 403 or finds
+ * no route. Hence:
+ * - `deletedWith` the vault: when the vault goes in the same operation (dev's `destroy`, a replaced
+ *   vault), Pulumi skips the item's delete; the vault's deletion takes its items with it (pulumi/docs
+ *   content/docs/concepts/options/deletedwith.md);
+ * - `retainOnDelete`: when the item alone goes (a secret dropped from the program, or a destroy that
+ *   keeps the vault), Pulumi removes it from state without calling the provider's delete at all. The
+ *   item stays in the vault; it is not soft-deleted, so it never blocks its name (purge protection
+ *   would keep a deleted one "deleted but recoverable" and a create of the same name would get 409);
+ * - `protect` where the stack protects its vaults (prod): the item then stays in state through
+ *   `pulumi destroy --exclude-protected`, with everything it was built from (Pulumi keeps a protected
+ *   resource's transitive dependencies: pulumi/pulumi pkg/cmd/pulumi/operations/destroy.go,
+ *   separateProtected), so the `up` that re-creates the stack finds it in state and creates nothing in
+ *   the kept vault. azure-native refuses to create an item that already exists ("cannot create already
+ *   existing resource", provider/pkg/provider/crud/crud.go, CanCreate), which is why keeping it in state matters.
+ */
+export function keyVaultItemOptions(vault: KeyVault, protect: boolean | undefined): pulumi.CustomResourceOptions {
+    return { deletedWith: vault.vault, retainOnDelete: true, protect: protect ?? false };
+}
+
+/**
  * A Key Vault with RBAC authorization (no access policies), soft delete, optional purge protection
  * and firewall, and its AuditEvent log sent to Log Analytics (who read which secret, when).
  */
@@ -52,6 +78,8 @@ export class KeyVault extends pulumi.ComponentResource {
     readonly vaultId: pulumi.Output<string>;
     /** Data-plane URI, https://<name>.vault.azure.net/. */
     readonly vaultUri: pulumi.Output<string>;
+    /** The vault resource itself: what its secrets and keys are `deletedWith` (see keyVaultItemOptions). */
+    readonly vault: keyvault.Vault;
 
     constructor(name: string, args: KeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:KeyVault", name, {}, opts);
@@ -101,6 +129,7 @@ export class KeyVault extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        this.vault = vault;
         this.vaultName = vault.name;
         this.vaultId = vault.id;
         this.vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");

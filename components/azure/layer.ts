@@ -7,7 +7,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { appNamespace, NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, VAULT_RELEASE, type PlatformConfig } from "../config";
-import { APP_SECRET_KEYS, VAULT_INIT_PLACEHOLDER, type AppSecretName, type ClusterFoundation, type KeyVaultSecrets } from "../foundation";
+import {
+    APP_SECRET_KEYS,
+    retainsMongoData,
+    VAULT_INIT_PLACEHOLDER,
+    type AppSecretName,
+    type ClusterFoundation,
+    type KeyVaultSecrets,
+} from "../foundation";
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
 import { AppSecrets } from "./appSecrets";
@@ -15,7 +22,7 @@ import { AuditAlerts } from "./auditAlerts";
 import { ClusterDiagnostics, controlPlaneCategories } from "./clusterDiagnostics";
 import { BackupStorage, type BackupContainer } from "./backupStorage";
 import { ClusterIdentity } from "./clusterIdentity";
-import { KeyVault } from "./keyVault";
+import { KeyVault, keyVaultItemOptions } from "./keyVault";
 import { ResourceLocks } from "./locks";
 import { Monitoring } from "./monitoring";
 import { Network } from "./network";
@@ -257,7 +264,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
 
     const unsealKey = new UnsealKey("unseal-key", {
         deployerReachesDataPlane: cfg.keyVault.publicNetworkAccess,
-        vaultName: unsealVault.vaultName,
+        vault: unsealVault,
         resourceGroupName: group.name,
         keyName: cfg.names.unsealKey,
         size: cfg.unsealKey.size,
@@ -268,7 +275,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     });
 
     const appSecrets = new AppSecrets("app-secrets", {
-        vaultName: appVault.vaultName,
+        vault: appVault,
         resourceGroupName: group.name,
         // Taken from the Application Insights resource itself, never typed in.
         provided: {
@@ -277,6 +284,10 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         } satisfies Partial<Record<AppSecretName, pulumi.Input<string>>>,
         // MongoDB's root password is kept beside them, but no role lets an application read it.
         generated: ["database-password", "api-key", MONGO_ROOT_PASSWORD_SECRET],
+        // Where MongoDB's volume outlives a destroy (retainsMongoData), its root user keeps the password
+        // it was created with: the generated value stays in state with its secret, so a re-create
+        // writes the same password into the mongodb-root Secret. (Kept vaults: keyVaultItemOptions.)
+        protect: protect || retainsMongoData(cfg),
     });
 
     // Vault's listener certificate (ha with TLS): kept in Vault's own Key Vault, read by Vault's identity.
@@ -285,8 +296,9 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
               release: VAULT_RELEASE,
               namespace: VAULT_NAMESPACE,
               replicas: cfg.vault.replicas,
-              vaultName: unsealVault.vaultName,
+              vault: unsealVault,
               resourceGroupName: group.name,
+              protect,
           })
         : undefined;
 
@@ -322,8 +334,9 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         configured: cfg.ingress.tls,
     });
     const ingressTls = new AppSecrets("ingress-tls", {
-        vaultName: appVault.vaultName,
+        vault: appVault,
         resourceGroupName: group.name,
+        protect,
         provided: {
             [INGRESS_TLS_SECRETS.certificate]: ingressPem.certificate,
             [INGRESS_TLS_SECRETS.privateKey]: ingressPem.privateKey,
@@ -355,7 +368,11 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                         secretName,
                         properties: { value: pulumi.secret(VAULT_INIT_PLACEHOLDER), contentType: "text/plain" },
                     },
-                    { ignoreChanges: ["properties"], protect, additionalSecretOutputs: ["properties"] },
+                    {
+                        ignoreChanges: ["properties"],
+                        additionalSecretOutputs: ["properties"],
+                        ...keyVaultItemOptions(unsealVault, protect),
+                    },
                 ),
         );
         vaultInitIdentity = new WorkloadIdentity("vault-init-id", {
@@ -442,10 +459,19 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     }
 
     // Created after what they cover, so that destroy removes them first (components/azure/locks.ts).
+    // On the stateful resources themselves, never the group: a lock is inherited by everything below
+    // its scope, and the group holds the federated credentials, maintenance configurations, node pools
+    // and role assignments that day-2 work deletes. Not on the cluster either, whose agent pools,
+    // maintenance configurations and role assignments are such deletes (it is `protect`ed instead).
     if (cfg.resourceLocks) {
         new ResourceLocks("locks", {
-            resourceGroupName: group.name,
-            resources: { "unseal-kv": unsealVault.vaultId },
+            resources: {
+                "app-kv": appVault.vaultId,
+                "unseal-kv": unsealVault.vaultId,
+                "unseal-key": unsealKey.keyId,
+                workspace: monitoring.workspaceId,
+                ...(backupStorage ? { backups: backupStorage.accountId } : {}),
+            },
             notes: "Production platform: lift deliberately (docs/platform.md, Locks).",
             covers: [
                 ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],

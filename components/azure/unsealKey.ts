@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { SCRIPTS_DIR, SCRIPT_LIB } from "../jobScripts";
+import { keyVaultItemOptions, type KeyVault } from "./keyVault";
 import { KEY_VAULT_CRYPTO_OFFICER, roleDefinitionId } from "./roles";
 
 /** The script that sets the key's rotation policy through the Key Vault data plane (az CLI). */
@@ -16,8 +17,8 @@ export const ROTATION_POLICY_SCRIPT = path.join(SCRIPTS_DIR, "unseal-key-rotatio
 export const UNSEAL_KEY_OPS = [keyvault.JsonWebKeyOperation.WrapKey, keyvault.JsonWebKeyOperation.UnwrapKey] as const;
 
 export interface UnsealKeyArgs {
-    /** Vault that holds the key (dedicated to unsealing). */
-    readonly vaultName: pulumi.Input<string>;
+    /** Vault that holds the key (dedicated to unsealing); the key is deleted with it, never on its own. */
+    readonly vault: KeyVault;
     /** Resource group of that vault. */
     readonly resourceGroupName: pulumi.Input<string>;
     /** Key name, e.g. vault-unseal. */
@@ -121,7 +122,7 @@ export class UnsealKey extends pulumi.ComponentResource {
         const key = new keyvault.Key(
             name,
             {
-                vaultName: args.vaultName,
+                vaultName: args.vault.vaultName,
                 resourceGroupName: args.resourceGroupName,
                 keyName: args.keyName,
                 properties: {
@@ -136,9 +137,11 @@ export class UnsealKey extends pulumi.ComponentResource {
             },
             // An update would be a PUT that ARM answers with the unchanged key. The rotation policy moved
             // to the command below: a stack created with it in the key's inputs keeps it there, untouched.
+            // Its delete would go through the data plane after the policy writer's role is gone (dev) or
+            // with no route at all (prod): keyVaultItemOptions.
             {
                 parent: this,
-                protect: args.protect,
+                ...keyVaultItemOptions(args.vault, args.protect),
                 ignoreChanges: ["properties.keySize", "properties.keyOps", "properties.rotationPolicy"],
             },
         );
@@ -197,7 +200,7 @@ export class UnsealKey extends pulumi.ComponentResource {
                 create: run,
                 update: run,
                 environment: {
-                    VAULT_NAME: args.vaultName,
+                    VAULT_NAME: args.vault.vaultName,
                     KEY_NAME: key.name,
                     POLICY: JSON.stringify(rotationPolicy(args.rotationDays ?? 0)),
                     SCRIPT_SHA256: scriptDigest,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { AppSecrets } from "./appSecrets";
+import type { KeyVault } from "./keyVault";
 
 /** Key Vault secrets (unseal vault) holding Vault's listener certificate, its key and the internal CA. */
 export const VAULT_TLS_SECRETS = { caCertificate: "vault-tls-ca", certificate: "vault-tls-crt", privateKey: "vault-tls-key" } as const;
@@ -31,8 +32,10 @@ export interface VaultTlsArgs {
     /** Server replicas (raft voters): one pod name each. */
     readonly replicas: number;
     /** Key Vault (Vault's own, the unseal vault) that keeps the key material. */
-    readonly vaultName: pulumi.Input<string>;
+    readonly vault: KeyVault;
     readonly resourceGroupName: pulumi.Input<string>;
+    /** Keep the secrets through `destroy --exclude-protected` (prod). Default false. */
+    readonly protect?: boolean;
 }
 
 /**
@@ -97,8 +100,9 @@ export class VaultTls extends pulumi.ComponentResource {
         const secrets = new AppSecrets(
             `${name}-kv`,
             {
-                vaultName: args.vaultName,
+                vault: args.vault,
                 resourceGroupName: args.resourceGroupName,
+                protect: args.protect,
                 provided: {
                     [VAULT_TLS_SECRETS.caCertificate]: ca.certPem,
                     // The chain Vault serves: its certificate, then the CA.

@@ -51,6 +51,13 @@ export const VAULT_RELEASE = "vault";
 /** The lab's two HTTP services. */
 export const SERVICE_NAMES = ["product-service", "order-service"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+/**
+ * The one Dockerfile of both services, relative to the repository root (its build context, where the
+ * workspace lockfile is), and the build argument naming the service. The images workflow, the e2e
+ * workflow and the program's image build use these (tests/workflows.test.ts checks the workflows).
+ */
+export const SERVICE_DOCKERFILE = "services/Dockerfile";
+export const SERVICE_BUILD_ARG = "SERVICE";
 
 /** The namespace the applications run in, one per environment as in the lab. */
 export function appNamespace(environment: Environment): string {

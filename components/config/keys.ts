@@ -531,7 +531,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: { dev: false, prod: true },
         description:
-            "CanNotDelete locks on the resource group and the unseal Key Vault; turn off only for a deliberate teardown (docs/platform.md).",
+            "CanNotDelete locks on both Key Vaults, the unseal key, the Log Analytics workspace and the backup storage (not the resource group); turn off only for a deliberate teardown (docs/platform.md).",
     },
     meshMtlsMode: {
         type: "string",

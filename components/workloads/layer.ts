@@ -5,7 +5,7 @@
 // the platform layer, the same way with Key Vault (dev, prod) and without (local).
 import * as pulumi from "@pulumi/pulumi";
 import { singleServiceAccount, type PlatformConfig, type ServiceAccountRef, type ServiceName } from "../config";
-import type { ClusterFoundation } from "../foundation";
+import { retainsMongoData, type ClusterFoundation } from "../foundation";
 import type { PlatformLayer } from "../platform/layer";
 import { ArgoCd } from "./argocd";
 import { Microservice, sizingFor } from "./microservice";
@@ -57,9 +57,9 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
         storageSize: storage.size,
         appNamespace: appNs,
         vaultNamespace: vaultNs,
-        retainOnDelete: cfg.protectStatefulResources,
+        retainOnDelete: retainsMongoData(cfg),
         // Kept on destroy, so a re-created stack finds them: the adopting provider takes them over.
-        provider: cfg.protectStatefulResources ? (foundation.retainedObjectsProvider ?? provider) : provider,
+        provider: retainsMongoData(cfg) ? (foundation.retainedObjectsProvider ?? provider) : provider,
     });
 
     const mongoBackup = createMongoBackup(cfg, foundation, mongo, platform.appNamespace, appNs);
