@@ -101,6 +101,9 @@ describe("Vault day 2 (prod plan)", () => {
         assert.equal(pod.volumes.find((v: any) => v.name === "script").configMap.name, script.state.metadata.name);
         const init = run.ofType(T.job).find((j) => j.urn.includes("VaultInitJob"))!;
         assert.ok(run.dependsOn(job.urn, init.urn), "after the initialisation that bootstrapped its role");
+        const configure = run.ofType(T.job).find((j) => j.urn.includes("VaultDatabaseConfig"))!;
+        assert.ok(configure, "the configuration Job");
+        assert.ok(run.dependsOn(configure.urn, job.urn), "the configuration runs with the policy the sync Job just applied");
         const sa = run.ofType(T.sa).find((a) => a.inputs.metadata.name === "vault-sync")!;
         assert.equal(sa.inputs.automountServiceAccountToken, false);
     });
@@ -275,5 +278,40 @@ describe("scripts/vault-sync.sh", () => {
         assert.match(r.output, /cannot log in to Vault as Kubernetes-auth role vault-sync/);
         assert.match(r.output, /NOT applied/);
         assert.equal(read("policies", "vault-configure"), "old vault-configure\n");
+    });
+});
+
+describe("Vault day 2: snapshots you can trust (prod plan)", () => {
+    const RULE = "azure-native:monitor:ScheduledQueryRule";
+    it("an absence alert on the verified-upload line over twice the schedule's gap (6 h -> 12 h), resolving when one arrives", async () => {
+        const run = await evaluateStack("prod");
+        const rule = run.ofType(RULE).find((r) => r.inputs.ruleName === "gitops-prod-vault-snapshot-stale")!;
+        assert.ok(rule, "a staleness rule");
+        assert.equal(rule.inputs.windowSize, "PT12H");
+        const criterion = rule.inputs.criteria.allOf[0];
+        assert.equal(criterion.operator, "LessThan");
+        assert.equal(criterion.threshold, 1);
+        assert.equal(rule.inputs.autoMitigate, true);
+        // The line the snapshot script logs only after reading the upload's size back.
+        const line = fs.readFileSync(path.join(__dirname, "..", "scripts", "vault-snapshot.sh"), "utf8");
+        assert.match(line, /log "uploaded \$name/);
+        assert.match(criterion.query, /ContainerName == "upload"/);
+        assert.match(criterion.query, /has "uploaded vault-"/);
+        const daily = await evaluateStack("prod", { vaultSnapshotSchedule: "30 1 * * *" });
+        assert.equal(daily.ofType(RULE).find((r) => r.inputs.ruleName === "gitops-prod-vault-snapshot-stale")!.inputs.windowSize, "PT48H");
+    });
+
+    it("the lifecycle rule never deletes a current snapshot (the CronJob prunes, keeping the newest N); N reaches the CronJob", async () => {
+        const run = await evaluateStack("prod", { vaultSnapshotKeepLast: "12" });
+        const rules = run.ofType("azure-native:storage:ManagementPolicy")[0].inputs.policy.rules;
+        const snapshots = rules.find((r: any) => r.definition.filters.prefixMatch.includes("vault-snapshots/"));
+        assert.equal(snapshots.definition.actions.baseBlob, undefined, "no age-based delete of current snapshots");
+        assert.ok(snapshots.definition.actions.version.delete.daysAfterCreationGreaterThan > 0, "superseded versions still expire");
+        const mongo = rules.find((r: any) => !r.definition.filters.prefixMatch.includes("vault-snapshots/"));
+        assert.ok(mongo.definition.actions.baseBlob, "other containers keep their age rule");
+        const cron = run.ofType("kubernetes:batch/v1:CronJob").find((c) => c.urn.includes("VaultSnapshotCronJob"))!;
+        const upload = envOf(cron.inputs.spec.jobTemplate.spec.template.spec.containers.find((c: any) => c.name === "upload"));
+        assert.equal(upload.KEEP_LAST, "12");
+        assert.equal(upload.RETENTION_DAYS, "30");
     });
 });

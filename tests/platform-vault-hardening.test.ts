@@ -296,6 +296,18 @@ describe("Vault config that is refused", () => {
         { name: "one voter in prod", stack: "prod", raw: { vaultVoters: "1" }, expect: ["vaultVoters", "1", "3, 5"] },
         { name: "four voters", stack: "prod", raw: { vaultVoters: "4" }, expect: ["vaultVoters", "4", "3, 5"] },
         {
+            name: "a weekly snapshot schedule (the staleness alert looks back at most 48 hours)",
+            stack: "prod",
+            raw: { vaultSnapshotSchedule: "0 3 * * 1" },
+            expect: ["vaultSnapshotSchedule", "0 3 * * 1", "168 hours", "at least once every 24 hours"],
+        },
+        {
+            name: "keeping no snapshot",
+            stack: "prod",
+            raw: { vaultSnapshotKeepLast: "0" },
+            expect: ["vaultSnapshotKeepLast", "0"],
+        },
+        {
             name: "a snapshot schedule that is not cron",
             stack: "prod",
             raw: { vaultSnapshotSchedule: "hourly" },

@@ -617,8 +617,9 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         default: "0 */6 * * *",
-        description: "Cron schedule (five fields, UTC) of the raft snapshot CronJob (prod).",
-        check: v.checkCronSchedule,
+        description:
+            "Cron schedule (five fields, UTC) of the raft snapshot CronJob (prod), at least daily: an alert fires when the newest snapshot is older than twice its longest gap.",
+        check: v.checkSnapshotSchedule,
     },
     vaultSnapshotRetentionDays: {
         type: "integer",

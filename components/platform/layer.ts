@@ -263,7 +263,12 @@ function kubernetesPlumbing(source: KubernetesSecrets, appNs: pulumi.Input<strin
  * Secret. ha: the vault-configure service account, which the initialisation's Kubernetes-auth role is
  * bound to; no Secret holds any Vault token.
  */
-function vaultAdminAuth(vaultInit: VaultInitJob | undefined, vaultNs: pulumi.Input<string>, provider: k8s.Provider): VaultAdminAuth {
+function vaultAdminAuth(
+    vaultInit: VaultInitJob | undefined,
+    vaultSync: VaultSyncJob | undefined,
+    vaultNs: pulumi.Input<string>,
+    provider: k8s.Provider,
+): VaultAdminAuth {
     if (!vaultInit) {
         const secret = new k8s.core.v1.Secret(
             "vault-dev-root-token",
@@ -288,7 +293,8 @@ function vaultAdminAuth(vaultInit: VaultInitJob | undefined, vaultNs: pulumi.Inp
         role,
         serviceAccountName: account.metadata.name,
         audience: VAULT_TOKEN_AUDIENCE,
-        ready: [account, vaultInit],
+        // After the sync Job: a configuration step that needs a new capability of vault-configure finds it applied.
+        ready: [account, vaultInit, ...(vaultSync ? [vaultSync] : [])],
     };
 }
 
@@ -483,6 +489,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
                   clientId: snapshots.identity.clientId,
                   storage: { accountName: snapshots.accountName, containerName: snapshots.containerName },
                   schedule: cfg.vault.snapshot.schedule,
+                  retention: { retentionDays: cfg.vault.snapshot.retentionDays, keepLast: cfg.vault.snapshot.keepLast },
                   vaultAddress: vault.adminAddress,
                   vaultRole: VAULT_BOOTSTRAP_ROLES.snapshot.role,
                   audience: VAULT_TOKEN_AUDIENCE,
@@ -507,6 +514,6 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         vaultSnapshot,
         vaultSync,
         vaultOperator,
-        vaultAdmin: vaultAdminAuth(vaultInit, namespaces.name(vaultNs), provider),
+        vaultAdmin: vaultAdminAuth(vaultInit, vaultSync, namespaces.name(vaultNs), provider),
     };
 }
