@@ -186,7 +186,19 @@ describe("config", () => {
         // resulting message must contain.
         const rows: BadConfigRow[] = [
             { name: "unknown environment", raw: { environment: "staging" }, expect: ["environment", '"staging"', "dev, prod"] },
-            { name: "region with a space", raw: { location: "East US" }, expect: ["location", '"East US"', "eastus"] },
+            { name: "region with a space", raw: { location: "East US" }, expect: ["location", '"East US"', "did you mean eastus?"] },
+            // Well-formed but no such region: Azure would refuse it only at the first create (issue 17 item 7).
+            {
+                name: "region that does not exist",
+                raw: { location: "eastus3" },
+                expect: ["location", '"eastus3"', "not an Azure region", "did you mean eastus"],
+            },
+            { name: "region misspelt", raw: { location: "westeruope" }, expect: ["location", '"westeruope"', "did you mean westeurope?"] },
+            {
+                name: "region nowhere near a real one",
+                raw: { location: "mars" },
+                expect: ["location", '"mars"', "az account list-locations"],
+            },
             { name: "prefix with upper case", raw: { namePrefix: "MyApp" }, expect: ["namePrefix", '"MyApp"', "lowercase"] },
             { name: "prefix too long for dev", raw: { namePrefix: "platformtea" }, expect: ["namePrefix", '"platformtea"', "2-10", "24"] },
             {
@@ -333,6 +345,12 @@ describe("config", () => {
         it("reports every problem at once", () => {
             const problems = problemsOf({ ...rawOf("dev"), location: "East US", unsealKeySize: "1000", clusterTier: "Gold" });
             assert.equal(problems.length, 3, problems.join("\n"));
+        });
+
+        it("accepts the regions Azure lists, including ones the old shape check would have taken on faith", () => {
+            // Names as `az account list-locations` prints them (learn.microsoft.com/azure/reliability/regions-list).
+            for (const location of ["eastus", "eastus2", "westeurope", "swedencentral", "australiacentral2", "newzealandnorth"])
+                assert.deepEqual(problemsOf({ ...rawOf("dev"), location }), [], location);
         });
 
         it("a stack that is neither dev nor prod must say which it is", () => {

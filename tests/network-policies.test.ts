@@ -26,6 +26,8 @@ const REQUIRED: readonly [string, string, number, string][] = [
     ["internet", "ingress/gateway", 443, "TCP"],
     ["ingress/gateway", "app/product-service", 8080, "TCP"],
     ["ingress/gateway", "app/order-service", 8080, "TCP"],
+    // Issue 21: order-service asks product-service for each ordered product.
+    ["app/order-service", "app/product-service", 8080, "TCP"],
     ["app", "app/mongodb", 27017, "TCP"],
     ["vault", "app/mongodb", 27017, "TCP"],
     ["app", "vault/vault", 8200, "TCP"],
@@ -54,10 +56,21 @@ describe("network flows table", () => {
         for (const f of NETWORK_FLOWS) assert.ok(f.why.length > 10, `${short(f.from)} -> ${short(f.to)} has no reason`);
     });
 
+    it("has exactly one flow between the services: order-service to product-service's container port", () => {
+        const services = ["app/product-service", "app/order-service"];
+        const between = NETWORK_FLOWS.filter((f) => "namespace" in f.from && f.from.namespace === "app" && services.includes(short(f.to)));
+        assert.deepEqual(
+            between.map((f) => `${short(f.from)} -> ${short(f.to)} ${f.ports.map((p) => `${p.port}/${p.protocol}`).join(",")}`),
+            ["app/order-service -> app/product-service 8080/TCP"],
+        );
+    });
+
     it("drops the flows of an absent namespace (Argo CD off) and keeps both sides of an internal one", () => {
         const rules = flowRules(["app", "vault", "ingress"]);
         assert.ok(!rules.some((r) => r.namespace === "argocd"));
-        const gatewayToProducts = rules.filter((r) => short(r.flow.to) === "app/product-service");
+        const gatewayToProducts = rules.filter(
+            (r) => short(r.flow.from) === "ingress/gateway" && short(r.flow.to) === "app/product-service",
+        );
         assert.deepEqual(gatewayToProducts.map((r) => `${r.direction} ${r.namespace}`).sort(), ["egress ingress", "ingress app"]);
     });
 });

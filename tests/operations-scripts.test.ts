@@ -1,12 +1,11 @@
 // The day-2 scripts run by a POSIX sh against stand-ins: scripts/vault-rollout.sh (kubectl), the dev
-// reconciler and mount checks of scripts/vault-configure.sh (vault), and
-// scripts/unseal-key-rotation-policy.sh (az). `sleep` returns at once so waits cost nothing.
+// reconciler and mount checks of scripts/vault-configure.sh (vault). `sleep` returns at once so waits
+// cost nothing.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROTATION_POLICY_SCRIPT, rotationPolicy } from "../components/azure/unsealKey";
 import { VAULT_CONFIGURE_SCRIPT } from "../components/workloads/vaultDatabase";
 import { ROOT } from "./harness";
 
@@ -333,61 +332,5 @@ describe("scripts/vault-configure.sh", () => {
         assert.equal(r.status, 0);
         assert.ok(!fs.existsSync(path.join(fake, "ready")), "no readiness file for a Job");
         assert.doesNotMatch(r.output, /lost its configuration/);
-    });
-});
-
-// az: records calls; `rotation-policy show` answers with what the last update set (or $FAKE/ignore
-// makes the update a no-op, as a silent service would).
-const FAKE_AZ = `#!/bin/sh
-echo "$*" >>"$FAKE/az.log"
-case "$3 $4" in
-  "rotation-policy update")
-    [ -e "$FAKE/ignore" ] && exit 0
-    while [ $# -gt 0 ]; do [ "$1" = --value ] && printf '%s' "$2" >"$FAKE/policy"; shift; done ;;
-  "rotation-policy show")
-    [ -f "$FAKE/policy" ] && sed -n 's/.*"timeAfterCreate":"\\([^"]*\\)".*/\\1/p' "$FAKE/policy" ;;
-esac
-exit 0
-`;
-
-describe("scripts/unseal-key-rotation-policy.sh", () => {
-    let fake: string;
-    beforeEach(() => {
-        fake = sandbox("rotation-policy-", { az: FAKE_AZ });
-    });
-    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
-    const run = (days: number) =>
-        spawnSync("sh", [ROTATION_POLICY_SCRIPT], {
-            encoding: "utf8",
-            env: {
-                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
-                FAKE: fake,
-                VAULT_NAME: "gitops-prod-seal-ab12",
-                KEY_NAME: "vault-unseal",
-                POLICY: JSON.stringify(rotationPolicy(days)),
-            },
-        });
-
-    it("sets the policy through the data plane and reads it back", () => {
-        const r = run(365);
-        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-        assert.equal(fs.readFileSync(path.join(fake, "policy"), "utf8"), JSON.stringify(rotationPolicy(365)));
-        assert.match(
-            lines(path.join(fake, "az.log"))[0],
-            /^keyvault key rotation-policy update --vault-name gitops-prod-seal-ab12 --name vault-unseal --value /,
-        );
-        assert.match(r.stderr, /rotate after P365D/);
-    });
-
-    it("turning rotation off sets a policy without a Rotate action", () => {
-        assert.equal(run(0).status, 0);
-        assert.doesNotMatch(fs.readFileSync(path.join(fake, "policy"), "utf8"), /Rotate/);
-    });
-
-    it("fails when the policy Azure reports is not the one set (never a silent no-op)", () => {
-        fs.writeFileSync(path.join(fake, "ignore"), "");
-        const r = run(90);
-        assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /rotates after 'never', expected 'P90D'/);
     });
 });

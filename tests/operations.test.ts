@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { normalisedIpRule } from "../components/azure/keyVault";
 import { autoscaledCountPaths } from "../components/azure/aksCluster";
 import { KEY_VAULT_CRYPTO_OFFICER } from "../components/azure/roles";
-import { rotationPolicy, UNSEAL_KEY_OPS, unsealKeyMismatch } from "../components/azure/unsealKey";
+import { UNSEAL_KEY_OPS, unsealKeyMismatch } from "../components/azure/unsealKey";
 import { VAULT_INIT_PLACEHOLDER } from "../components/foundation";
 import { chartDigest, Microservice, MICROSERVICE_CHART_DIR, sizingFor } from "../components/workloads/microservice";
 import { DEV_VAULT_RECONCILE_SECONDS } from "../components/workloads/layer";
@@ -28,7 +28,6 @@ const T = {
     key: "azure-native:keyvault:Key",
     vault: "azure-native:keyvault:Vault",
     kvSecret: "azure-native:keyvault:Secret",
-    command: "command:local:Command",
     role: "azure-native:authorization:RoleAssignment",
     cluster: "azure-native:containerservice:ManagedCluster",
 };
@@ -137,33 +136,34 @@ describe("operations: the services' chart content is part of the release", () =>
 });
 
 describe("operations: the unseal key", () => {
-    it("prod: the private vault's rotation policy goes through ARM with the key's creation, no data-plane command", async () => {
-        const run = await evaluateStack("prod");
-        const key = run.get(T.key, "unseal-key");
-        assert.deepEqual(key.inputs.properties.rotationPolicy, {
-            lifetimeActions: [{ trigger: { timeAfterCreate: "P365D" }, action: { type: "rotate" } }],
-        });
-        assert.ok(key.ignoreChanges.includes("properties.rotationPolicy"), "ARM would not apply a change anyway");
-        assert.equal(run.ofType(T.command).filter((c) => c.name === "unseal-key-rotation-policy").length, 0);
-        assert.equal(run.ofType(T.role).filter((r) => r.name === "unseal-key-policy-writer").length, 0);
-    });
-
-    for (const stack of ["dev"] as const) {
-        it(`${stack}: size and operations are create-only, the rotation policy goes through the data plane`, async () => {
+    // Issue 17 item 3: nothing in `pulumi up` calls the Azure CLI (a CI login's federated token expires
+    // after minutes) or the data plane; ARM takes the policy with the key's creation on every stack.
+    for (const [stack, trigger] of [
+        ["dev", { timeBeforeExpiry: "P30D" }],
+        ["prod", { timeAfterCreate: "P365D" }],
+    ] as const) {
+        it(`${stack}: the rotation policy goes through ARM with the key's creation; no command, no data-plane role`, async () => {
             const run = await evaluateStack(stack);
             const key = run.get(T.key, "unseal-key");
+            // Key Vault's ARM shape (azure-native keyvault KeyRotationPolicyActionType: "rotate" | "notify"):
+            // prod rotates after 365 days (Pulumi.prod.yaml); dev sets Key Vault's own notify-only default.
+            assert.deepEqual(key.inputs.properties.rotationPolicy, {
+                lifetimeActions: [{ trigger, action: { type: stack === "prod" ? "rotate" : "notify" } }],
+            });
             assert.deepEqual([...key.ignoreChanges].sort(), ["properties.keyOps", "properties.keySize", "properties.rotationPolicy"]);
-            assert.equal(key.inputs.properties.rotationPolicy, undefined);
-            const policy = run.get(T.command, "unseal-key-rotation-policy");
-            assert.equal(policy.inputs.create, "sh ./scripts/unseal-key-rotation-policy.sh");
-            assert.equal(policy.inputs.update, policy.inputs.create, "a changed policy runs the command again");
-            assert.equal(policy.inputs.delete, undefined, "removing it leaves Azure's policy alone");
-            assert.equal(policy.inputs.environment.POLICY, JSON.stringify(rotationPolicy(0)));
-            assert.equal(policy.inputs.environment.VAULT_NAME, run.outputs.unsealKeyVaultName.value);
-            const writer = run.get(T.role, "unseal-key-policy-writer");
-            assert.equal(writer.inputs.scope, key.id, "on the key alone");
-            assert.match(writer.inputs.roleDefinitionId, new RegExp(`${KEY_VAULT_CRYPTO_OFFICER}$`));
-            assert.ok(run.dependsOn(policy.urn, writer.urn));
+            assert.deepEqual(
+                run.resources.filter((r) => r.type.startsWith("command:")).map((r) => r.name),
+                [],
+                "no local command runs during up",
+            );
+            assert.deepEqual(
+                run.ofType(T.role).filter((r) => r.inputs.roleDefinitionId.endsWith(KEY_VAULT_CRYPTO_OFFICER)),
+                [],
+                "the deployer needs no data-plane role on the key",
+            );
+            // Its only use gone, the deprecated @pulumi/command 4.5.0 publish goes too (issue 17 item 7).
+            const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
+            assert.equal(manifest.dependencies["@pulumi/command"], undefined);
         });
     }
 
@@ -208,12 +208,57 @@ describe("operations: the unseal key", () => {
             resourceGroupName: "gitops-prod-rg",
             keyName: "vault-unseal",
             size: 4096,
-            deployerObjectId: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-            subscriptionId: "11111111-2222-3333-4444-555555555555",
         });
         // The Output's own promise: it rejects when the check throws, which fails `pulumi up`.
         const verified = (key.verified as unknown as { promise(): Promise<boolean> }).promise();
         await assert.rejects(verified, /RSA 3072, the configuration asks for 4096.*Rotate the unseal key/s);
+        await pulumi.runtime.disconnect();
+    });
+
+    it("a changed rotation policy, which ARM cannot apply to an existing key, fails the update with the command to run", async () => {
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => ({
+                    id: `${args.name}-id`,
+                    // As ARM reports a key created with a 365-day policy, after the config moved to 90 days.
+                    state:
+                        args.type === T.key
+                            ? {
+                                  ...args.inputs,
+                                  keySize: 4096,
+                                  keyOps: ["wrapKey", "unwrapKey"],
+                                  rotationPolicy: {
+                                      lifetimeActions: [{ trigger: { timeAfterCreate: "P365D" }, action: { type: "rotate" } }],
+                                  },
+                              }
+                            : args.inputs,
+                }),
+                call: () => ({}),
+            },
+            "aks-platform",
+            "dev",
+            false,
+        );
+        const { UnsealKey } = await import("../components/azure/unsealKey");
+        const { KeyVault } = await import("../components/azure/keyVault");
+        const vault = new KeyVault("unseal-kv", {
+            vaultName: "gitops-dev-seal-ab12",
+            resourceGroupName: "gitops-dev-rg",
+            location: "westeurope",
+            tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            softDeleteRetentionDays: 7,
+            auditWorkspaceId: "workspace-id",
+            tags: {},
+        });
+        const key = new UnsealKey("unseal-key", {
+            vault,
+            resourceGroupName: "gitops-dev-rg",
+            keyName: "vault-unseal",
+            size: 4096,
+            rotationDays: 90,
+        });
+        const verified = (key.verified as unknown as { promise(): Promise<boolean> }).promise();
+        await assert.rejects(verified, /rotates P365D, the configuration asks for P90D.*az keyvault key rotation-policy update/s);
         await pulumi.runtime.disconnect();
     });
 });

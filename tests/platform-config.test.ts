@@ -62,6 +62,23 @@ describe("platform config", () => {
         assert.deepEqual(failure.resources, [], "nothing is registered before config is valid");
     });
 
+    it("reports prod's missing certificate and key in the same round as every other problem (issue 17 item 7)", async () => {
+        // Before: the program threw the bad region alone, and only once it was fixed named the certificate.
+        const failure = await evaluateStack("prod", {
+            ingressTlsCertificate: undefined,
+            ingressTlsPrivateKey: undefined,
+            location: "eastus3",
+            clusterTier: "Gold",
+        }).then(
+            () => assert.fail("accepted"),
+            (error: unknown) => error,
+        );
+        assert.ok(failure instanceof EvaluationError);
+        for (const key of ["location", "clusterTier", "ingressTlsCertificate", "ingressTlsPrivateKey"])
+            assert.match(failure.message, new RegExp(`^ *- ${key}: `, "m"), `${key} in:\n${failure.message}`);
+        assert.deepEqual(failure.resources, [], "nothing is registered before config is valid");
+    });
+
     it("marks the configured certificate and key secret", async () => {
         const cfg = parseConfig({ ...committed("dev"), ...tls }, PROJECT, "dev");
         assert.ok(cfg.ingress.tls);

@@ -98,28 +98,23 @@ for (const environment of ["dev", "prod"] as const) {
                 });
             });
 
-            it(`AuthorizationPolicy ${s.name}: ALLOW the gateway and both services, GET/POST on /api/*`, () => {
+            it(`AuthorizationPolicy ${s.name}: ALLOW the gateway GET/POST on /api/*, and only order-service into product-service`, () => {
                 const ap: Registration = run.get(T.authorizationPolicy, `mesh-${s.name}-authz`);
                 assert.equal(ap.inputs.metadata.namespace, namespace);
+                const gateway = {
+                    from: [{ source: { principals: [`cluster.local/ns/${GATEWAY_NS}/sa/${GATEWAY_SA}`] } }],
+                    to: [{ operation: { methods: ["GET", "POST"], paths: ["/api/*"] } }],
+                };
+                // Issue 21: order-service looks products up (GET /api/products/{id}) on the container port 8080
+                // (charts/microservice values.yaml containerPort); no other service-to-service call exists.
+                const orderServiceLooksUpProducts = {
+                    from: [{ source: { principals: [`cluster.local/ns/${namespace}/sa/order-service`] } }],
+                    to: [{ operation: { methods: ["GET"], paths: ["/api/products/*"], ports: ["8080"] } }],
+                };
                 assert.deepEqual(ap.inputs.spec, {
                     selector: { matchLabels: { "app.kubernetes.io/name": s.name } },
                     action: "ALLOW",
-                    rules: [
-                        {
-                            from: [
-                                {
-                                    source: {
-                                        principals: [
-                                            `cluster.local/ns/${GATEWAY_NS}/sa/${GATEWAY_SA}`,
-                                            `cluster.local/ns/${namespace}/sa/product-service`,
-                                            `cluster.local/ns/${namespace}/sa/order-service`,
-                                        ],
-                                    },
-                                },
-                            ],
-                            to: [{ operation: { methods: ["GET", "POST"], paths: ["/api/*"] } }],
-                        },
-                    ],
+                    rules: s.name === "product-service" ? [gateway, orderServiceLooksUpProducts] : [gateway],
                 });
             });
         }

@@ -190,6 +190,12 @@ export class AuditAlerts extends pulumi.ComponentResource {
                     severity: alert.severity,
                     enabled: true,
                     scopes: [args.workspaceId],
+                    // ARM resolves a LogAlert's KQL against the workspace at create time and fails with 400
+                    // SEM0100 while a table has no data yet: AzureDiagnostics appears with the first Key Vault
+                    // AuditEvent, the AKS audit tables and ContainerLogV2 minutes after the workspace (seen in
+                    // CDCgov/prime-reportstream#11773). The queries are checked by our own tests against the
+                    // tables' schemas instead (tests/governance-azure.test.ts, kqlProblems).
+                    skipQueryValidation: true,
                     evaluationFrequency: alert.evaluation?.frequency ?? "PT5M",
                     windowSize: alert.evaluation?.window ?? "PT5M",
                     criteria: {

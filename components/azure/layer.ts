@@ -276,8 +276,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         keyName: cfg.names.unsealKey,
         size: cfg.unsealKey.size,
         rotationDays: cfg.unsealKey.rotationDays,
-        deployerObjectId: client.objectId,
-        subscriptionId: client.subscriptionId,
         protect,
     });
 

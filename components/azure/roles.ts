@@ -3,7 +3,7 @@
 
 /** keys/read, wrapKey, unwrapKey: exactly what Vault's azurekeyvault seal calls (GetKey, WrapKey, UnwrapKey). */
 export const KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
-/** Keys: every data-plane action, rotation policy included; only the deployer holds it, on the unseal key alone. */
+/** Keys: every data-plane action, rotation policy included: what an operator changing the unseal key's rotation policy needs. */
 export const KEY_VAULT_CRYPTO_OFFICER = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603";
 /** Reads secret contents: what the Secrets Store CSI driver needs for the objects it mounts. */
 export const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";

@@ -1,17 +1,7 @@
-import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
-import { createHash } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
-import { SCRIPTS_DIR, SCRIPT_LIB } from "../jobScripts";
 import { keyVaultItemOptions, type KeyVault } from "./keyVault";
-import { KEY_VAULT_CRYPTO_OFFICER, roleDefinitionId } from "./roles";
-
-/** The script that sets the key's rotation policy through the Key Vault data plane (az CLI). */
-export const ROTATION_POLICY_SCRIPT = path.join(SCRIPTS_DIR, "unseal-key-rotation-policy.sh");
 
 /** The only operations the seal calls: no encrypt, decrypt, sign or verify. */
 export const UNSEAL_KEY_OPS = [keyvault.JsonWebKeyOperation.WrapKey, keyvault.JsonWebKeyOperation.UnwrapKey] as const;
@@ -27,16 +17,12 @@ export interface UnsealKeyArgs {
     readonly size: 2048 | 3072 | 4096;
     /** Days between automatic rotations; 0 (default) for none. Vault keeps unwrapping with older versions. */
     readonly rotationDays?: number;
-    /** Object ID of the identity running `pulumi up`: it sets the rotation policy (data plane). */
-    readonly deployerObjectId: pulumi.Input<string>;
-    /** Subscription of the role definition IDs. */
-    readonly subscriptionId: pulumi.Input<string>;
     /** Keep the key from being deleted (prod): losing it makes Vault's data unrecoverable. Default false. */
     readonly protect?: boolean;
     /**
-     * Whether the deployer reaches the vault's data plane (a public endpoint). Default true. false (a
-     * vault behind private endpoints only): the policy is set through ARM when the key is created, and a
-     * later change fails the up with the steps to take from inside the VNet.
+     * Whether the vault's data plane has a public endpoint. Default true. Only the advice changes: a
+     * changed rotation policy is set with `az keyvault key rotation-policy update` from the operator's
+     * machine, or, for a vault behind private endpoints only, from inside the VNet.
      */
     readonly deployerReachesDataPlane?: boolean;
 }
@@ -102,8 +88,10 @@ export function unsealKeyMismatch(
  * - size and operations are create-only: Pulumi ignores changes to them, and a program that asks for
  *   other values than the key has fails with the steps to take (docs/operations.md, "Rotate the unseal
  *   key"), never a silent no-op;
- * - the rotation policy is set through the data plane by a command that runs whenever the policy
- *   changes (the deployer gets Key Vault Crypto Officer on this key alone for it).
+ * - the rotation policy goes with the key's creation through ARM (`properties.rotationPolicy`), on every
+ *   stack: `pulumi up` calls nothing but ARM, so no Azure CLI session or data-plane token has to last
+ *   the run (a CI login's federated token expires after minutes) and no data-plane role is needed. A
+ *   later change of the policy is one ARM cannot apply: it fails the up with the command to run.
  */
 export class UnsealKey extends pulumi.ComponentResource {
     /** Key name as Vault's seal stanza expects it (key_name). */
@@ -130,15 +118,16 @@ export class UnsealKey extends pulumi.ComponentResource {
                     keySize: args.size,
                     keyOps: [...UNSEAL_KEY_OPS],
                     // ARM takes the policy with the key's creation (azure-rest-api-specs keyvault
-                    // stable/2024-11-01/keys.json, KeyProperties.rotationPolicy): the one path to a
-                    // private vault's data-plane setting that needs no network path from the deployer.
-                    rotationPolicy: privateVault ? armRotationPolicy(args.rotationDays ?? 0) : undefined,
+                    // stable/2024-11-01/keys.json, KeyProperties.rotationPolicy; azure-native 3.28.0
+                    // keyvault/key.d.ts, KeyPropertiesArgs.rotationPolicy): a control-plane write
+                    // (Microsoft.KeyVault/vaults/keys/write), no data-plane token or role from the deployer.
+                    rotationPolicy: armRotationPolicy(args.rotationDays ?? 0),
                 },
             },
-            // An update would be a PUT that ARM answers with the unchanged key. The rotation policy moved
-            // to the command below: a stack created with it in the key's inputs keeps it there, untouched.
-            // Its delete would go through the data plane after the policy writer's role is gone (dev) or
-            // with no route at all (prod): keyVaultItemOptions.
+            // An update would be a PUT that ARM answers with the unchanged key (Keys_CreateIfNotExist).
+            // Keys created while a data-plane command set the policy have none in their inputs: ignoring
+            // the path keeps them without a diff, and `verified` below compares what Azure reports.
+            // The key is deleted with its vault (keyVaultItemOptions), never through the data plane on its own.
             {
                 parent: this,
                 ...keyVaultItemOptions(args.vault, args.protect),
@@ -149,10 +138,11 @@ export class UnsealKey extends pulumi.ComponentResource {
         this.verified = pulumi.all([key.keySize, key.keyOps, key.rotationPolicy]).apply(([size, keyOps, policy]) => {
             const problems = unsealKeyMismatch({ size: args.size, keyOps: UNSEAL_KEY_OPS }, { size, keyOps });
             const wanted = rotateTrigger(rotationPolicy(args.rotationDays ?? 0) as Parameters<typeof rotateTrigger>[0]);
-            if (privateVault && policy !== undefined && rotateTrigger(policy) !== wanted) {
+            if (policy !== undefined && rotateTrigger(policy) !== wanted) {
+                const where = privateVault ? "from inside the VNet (docs/platform.md, 'Key Vaults off the internet')" : "as the deployer";
                 problems.push(
-                    `unsealKeyRotationDays: the private vault's key rotates ${rotateTrigger(policy) ?? "never"}, the configuration asks for ${wanted ?? "never"}; ` +
-                        "set the policy from inside the VNet (docs/platform.md, 'Key Vaults off the internet')",
+                    `unsealKeyRotationDays: the key rotates ${rotateTrigger(policy) ?? "never"}, the configuration asks for ${wanted ?? "never"}; ` +
+                        `ARM cannot change an existing key's policy: run az keyvault key rotation-policy update --vault-name <unseal vault> --name ${args.keyName} --value '${JSON.stringify(rotationPolicy(args.rotationDays ?? 0))}' ${where}, then pulumi up --refresh`,
                 );
             }
             if (problems.length > 0) {
@@ -165,48 +155,9 @@ export class UnsealKey extends pulumi.ComponentResource {
             return true;
         });
 
-        if (!privateVault) this.setPolicyFromDeployer(name, key, args);
-
         this.keyName = key.name;
         this.keyId = key.id;
         this.keyUri = key.keyUri;
         this.registerOutputs({ keyName: this.keyName, keyId: this.keyId, keyUri: this.keyUri, verified: this.verified });
-    }
-
-    /** Sets the rotation policy through the data plane from the deployer's machine, whenever it changes. */
-    private setPolicyFromDeployer(name: string, key: keyvault.Key, args: UnsealKeyArgs): void {
-        // The data plane needs a data-plane role even for the subscription's Owner (RBAC vault).
-        const policyWriter = new authorization.RoleAssignment(
-            `${name}-policy-writer`,
-            {
-                principalId: args.deployerObjectId,
-                roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, KEY_VAULT_CRYPTO_OFFICER)),
-                scope: key.id,
-            },
-            { parent: this },
-        );
-
-        const read = (file: string) => fs.readFileSync(file, "utf8");
-        const scriptDigest = createHash("sha256")
-            .update(read(ROTATION_POLICY_SCRIPT))
-            .update(read(path.join(SCRIPTS_DIR, SCRIPT_LIB)))
-            .digest("hex");
-        // Relative to the program's directory (where `pulumi up` runs it), so the input is the same on
-        // every checkout. No delete command: removing this resource leaves Azure's policy as it is.
-        const run = `sh ./${path.relative(process.cwd(), ROTATION_POLICY_SCRIPT).split(path.sep).join("/")}`;
-        new command.local.Command(
-            `${name}-rotation-policy`,
-            {
-                create: run,
-                update: run,
-                environment: {
-                    VAULT_NAME: args.vault.vaultName,
-                    KEY_NAME: key.name,
-                    POLICY: JSON.stringify(rotationPolicy(args.rotationDays ?? 0)),
-                    SCRIPT_SHA256: scriptDigest,
-                },
-            },
-            { parent: this, dependsOn: [policyWriter] },
-        );
     }
 }

@@ -1,8 +1,7 @@
 // Reads this stack's configuration from the Pulumi runtime, as the CLI hands it to the program after
 // its own config pass (tools/cliConfig.ts models that pass for the tests and the offline plan).
 import * as pulumi from "@pulumi/pulumi";
-import { checkDeployable, parseConfig } from "./parse";
-import { ConfigError } from "./read";
+import { parseConfig } from "./parse";
 import type { PlatformConfig } from "./types";
 
 /**
@@ -28,9 +27,7 @@ export function loadConfig(): PlatformConfig {
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
     }
-    // Secret keys arrive decrypted like the others; parseConfig marks them secret (pulumi.secret).
-    const cfg = parseConfig(raw, project, pulumi.getStack(), { isSecret: (key) => isConfigSecret(`${prefix}${key}`) });
-    const missing = checkDeployable(cfg);
-    if (missing.length > 0) throw new ConfigError(missing);
-    return cfg;
+    // Secret keys arrive decrypted like the others; parseConfig marks them secret (pulumi.secret). What a
+    // deploy needs beyond valid values (prod's certificate) is reported in the same round as the rest.
+    return parseConfig(raw, project, pulumi.getStack(), { isSecret: (key) => isConfigSecret(`${prefix}${key}`), deployable: true });
 }

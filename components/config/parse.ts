@@ -146,6 +146,12 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
 export interface ParseOptions {
     /** Whether a key arrived encrypted; keys the table marks secret must. Default: every key did. */
     readonly isSecret?: (key: ConfigKey) => boolean;
+    /**
+     * Also require what a deploy needs beyond valid values (missingForDeploy: prod's certificate and
+     * key), reported in the same round as every other problem. Default false: the offline plan and
+     * the tests parse prod without them.
+     */
+    readonly deployable?: boolean;
 }
 
 /**
@@ -236,6 +242,8 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
                 ? ["ingressTlsCertificate", "ingressTlsPrivateKey"]
                 : ["ingressTlsPrivateKey", "ingressTlsCertificate"];
         check(`${missing}: is not set but ${given} is; set both (pulumi config set --secret ${missing} < file.pem) or neither`);
+    } else if (options.deployable) {
+        check(missingForDeploy(environment, v.ingressHost, false));
     }
     check(checkRecoverySplit(v.vaultRecoveryShares, v.vaultRecoveryThreshold));
     if (environment === "prod" && !v.vaultTlsEnabled) {
@@ -382,10 +390,15 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
  * certificate and key only an encrypted stack file can carry (`pulumi config set --secret`).
  */
 export function checkDeployable(cfg: PlatformConfig): string[] {
-    if (cfg.environment !== "prod" || cfg.ingress.tls) return [];
+    return missingForDeploy(cfg.environment, cfg.ingress.host, cfg.ingress.tls !== undefined);
+}
+
+/** The keys a deploy of `environment` still needs, one message each (prod: the ingress certificate and key). */
+function missingForDeploy(environment: Environment, ingressHost: string, tlsConfigured: boolean): string[] {
+    if (environment !== "prod" || tlsConfigured) return [];
     return ["ingressTlsCertificate", "ingressTlsPrivateKey"].map(
         (key) =>
-            `${key}: is not set; environment prod serves the certificate for ingressHost ${show(cfg.ingress.host)} from Key Vault: pulumi config set --secret ${key} < ${key === "ingressTlsCertificate" ? "cert.pem" : "key.pem"}`,
+            `${key}: is not set; environment prod serves the certificate for ingressHost ${show(ingressHost)} from Key Vault: pulumi config set --secret ${key} < ${key === "ingressTlsCertificate" ? "cert.pem" : "key.pem"}`,
     );
 }
 

@@ -3,7 +3,7 @@
 // rule, and hints for the mistakes YAML invites. Cross-key rules are parse.ts's.
 import { cloudOf, type Environment } from "./constants";
 import { CONFIG_KEYS, defaultOf, KEY_NAMES, specOf, type ConfigKey, type KeyValues } from "./keys";
-import { show } from "./validators";
+import { nearest, show } from "./validators";
 
 export type Raw = Readonly<Record<string, string | undefined>>;
 
@@ -22,24 +22,9 @@ export interface Reading {
     readonly errors: string[];
 }
 
-/** Edit distance, for "did you mean": small keys, so the plain dynamic programme is enough. */
-function distance(a: string, b: string): number {
-    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        previous = current;
-    }
-    return previous[b.length];
-}
-
 /** The known key nearest to `unknown` (case-insensitively), if it is close enough to be a typo. */
 export function nearestKey(unknown: string): ConfigKey | undefined {
-    const scored = KEY_NAMES.map((key) => ({ key, d: distance(unknown.toLowerCase(), key.toLowerCase()) }));
-    const best = scored.reduce((a, b) => (b.d < a.d ? b : a));
-    return best.d <= Math.max(2, Math.floor(unknown.length / 3)) ? best.key : undefined;
+    return nearest(unknown, KEY_NAMES);
 }
 
 function unknownKeyMessage(key: string): string {

@@ -1,5 +1,6 @@
 // Pure validators. Each returns an error message naming the key, the value and what is allowed, or
 // undefined when the value is fine. Tested with tables of good and bad input (tests/config.test.ts).
+import { AZURE_REGIONS } from "./azureRegions";
 import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
 import { MIN_KUBERNETES_MINOR } from "./constants";
 import type { NodePoolConfig } from "./types";
@@ -16,10 +17,33 @@ export function checkIntRange(key: string, value: number, min: number, max: numb
         : `${key}: ${show(value)} is not allowed; use a whole number from ${min} to ${max}`;
 }
 
+/** Edit distance, for "did you mean": short names, so the plain dynamic programme is enough. */
+export function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/** The candidate nearest to `value` (case-insensitively), if it is close enough to be a typo. */
+export function nearest<T extends string>(value: string, candidates: readonly T[]): T | undefined {
+    const scored = candidates.map((candidate) => ({ candidate, d: editDistance(value.toLowerCase(), candidate.toLowerCase()) }));
+    const best = scored.reduce((a, b) => (b.d < a.d ? b : a));
+    return best.d <= Math.max(2, Math.floor(value.length / 3)) ? best.candidate : undefined;
+}
+
+/** An Azure public-cloud region by its programmatic name (the list in azureRegions.ts, with its source). */
 export function checkRegion(key: string, value: string): string | undefined {
-    return /^[a-z][a-z0-9]{2,29}$/.test(value)
-        ? undefined
-        : `${key}: ${show(value)} is not an Azure region name; use the lowercase programmatic name, e.g. eastus or westeurope`;
+    if ((AZURE_REGIONS as readonly string[]).includes(value)) return undefined;
+    // "East US 2" or "EastUS2" is a display spelling of a real name: say which.
+    const squashed = value.toLowerCase().replace(/[\s_-]/g, "");
+    const near = (AZURE_REGIONS as readonly string[]).includes(squashed) ? squashed : nearest(value, AZURE_REGIONS);
+    return `${key}: ${show(value)} is not an Azure region${near ? ` (did you mean ${near}?)` : ""}; use the lowercase programmatic name of a public-cloud region (az account list-locations), e.g. eastus or westeurope`;
 }
 
 /** A name prefix of 2 up to `max` lowercase letters and digits, starting with a letter. */

@@ -12,6 +12,7 @@ import { Microservice, sizingFor } from "./microservice";
 import { MongoBackup } from "./mongoBackup";
 import { MongoDb, mongoStorageFor } from "./mongodb";
 import { NetworkPolicies } from "./networkPolicies";
+import { callEnv } from "./serviceCalls";
 import { MeshTrafficPolicy, type MeshService } from "./trafficPolicy";
 import { VaultDatabaseConfig } from "./vaultDatabase";
 
@@ -129,6 +130,8 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
                       keyVaultSecretName: appSecrets.secretName,
                       // The lab seeds sample data outside prod.
                       seedData: cfg.environment !== "prod",
+                      // order-service's PRODUCT_SERVICE_URL (SERVICE_CALLS).
+                      env: callEnv(name, serviceNames, appNs),
                       provider,
                   },
                   { dependsOn: servicesReady },

@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MONGO_PORT } from "./mongodb";
 import { VAULT_PORT } from "./microservice";
+import { SERVICE_CALLS, SERVICE_CONTAINER_PORT } from "./serviceCalls";
 
 /** The namespaces that get a default deny, by role. */
 export type GuardedNamespace = "app" | "vault" | "ingress" | "argocd";
@@ -46,8 +47,6 @@ const GATEWAY = { istio: "ingressgateway" };
 const MONGODB = { "app.kubernetes.io/name": "mongodb", "app.kubernetes.io/instance": "mongodb" };
 const KUBE_DNS: PodPeer = { namespace: "kube-system", pods: { "k8s-app": "kube-dns" } };
 const ISTIOD: PodPeer = { namespace: "istio-system", pods: { app: "istiod" } };
-/** The services' container port (charts/microservice values.yaml containerPort). */
-const SERVICE_CONTAINER_PORT = 8080;
 const API = { external: "apiserver" } as const;
 const INTERNET = { external: "internet" } as const;
 
@@ -79,6 +78,13 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         ports: tcp(SERVICE_CONTAINER_PORT),
         why: "the gateway routes /api/orders",
     },
+    // One flow per service-to-service call (serviceCalls.ts), to the callee's container port only.
+    ...SERVICE_CALLS.map((call) => ({
+        from: { namespace: "app" as const, pods: { "app.kubernetes.io/name": call.from } },
+        to: { namespace: "app" as const, pods: { "app.kubernetes.io/name": call.to } },
+        ports: tcp(SERVICE_CONTAINER_PORT),
+        why: call.why,
+    })),
     {
         from: { namespace: "app" },
         to: { namespace: "app", pods: MONGODB },

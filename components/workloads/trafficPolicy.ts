@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_NETWORKING_API, ISTIO_SECURITY_API } from "../platform/charts";
 import { SERVICE_PORT } from "./microservice";
+import { SERVICE_CALLS, SERVICE_CONTAINER_PORT } from "./serviceCalls";
 
 /** One service behind the gateway. */
 export interface MeshService {
@@ -64,7 +65,8 @@ const fqdn = (service: string, namespace: pulumi.Input<string>) => pulumi.interp
  * The guide's mesh traffic policy for the services, behind the platform's Gateway: a VirtualService
  * routing each path prefix with retries and a timeout, a
  * DestinationRule per service (connection pool, outlier detection, Istio mTLS), and an
- * AuthorizationPolicy per service that admits only the ingress gateway and the services themselves.
+ * AuthorizationPolicy per service that admits the ingress gateway and, for each call of SERVICE_CALLS,
+ * the calling service's identity with that call's methods and paths on the container port only.
  */
 export class MeshTrafficPolicy extends pulumi.ComponentResource {
     /** Name of the VirtualService. */
@@ -99,10 +101,24 @@ export class MeshTrafficPolicy extends pulumi.ComponentResource {
 
         const principal = (namespace: pulumi.Input<string>, account: pulumi.Input<string>) =>
             pulumi.interpolate`${trustDomain}/ns/${namespace}/sa/${account}`;
-        const principals = [
-            principal(args.gatewayNamespace, args.gatewayServiceAccount),
-            ...services.map((s) => principal(args.namespace, s.serviceAccount)),
-        ];
+        const gatewayRule = {
+            from: [{ source: { principals: [principal(args.gatewayNamespace, args.gatewayServiceAccount)] } }],
+            to: [{ operation: { methods: [...(args.allowedMethods ?? ["GET", "POST"])], paths: [...(args.allowedPaths ?? ["/api/*"])] } }],
+        };
+        // A caller's rule: its identity, its methods and paths, and the port the sidecar delivers to
+        // (Operation.ports matches destination.port, the workload's port: istio/api
+        // security/v1beta1/authorization.proto, message Operation).
+        const callerRules = (callee: MeshService) =>
+            SERVICE_CALLS.filter((c) => c.to === callee.name).flatMap((c) => {
+                const caller = services.find((s) => s.name === c.from);
+                if (!caller) return [];
+                return [
+                    {
+                        from: [{ source: { principals: [principal(args.namespace, caller.serviceAccount)] } }],
+                        to: [{ operation: { methods: [...c.methods], paths: [...c.paths], ports: [String(SERVICE_CONTAINER_PORT)] } }],
+                    },
+                ];
+            });
 
         for (const s of services) {
             new k8s.apiextensions.CustomResource(
@@ -127,19 +143,7 @@ export class MeshTrafficPolicy extends pulumi.ComponentResource {
                         // The label the microservice chart puts on the pods (its fullname, the service name).
                         selector: { matchLabels: { "app.kubernetes.io/name": s.name } },
                         action: "ALLOW",
-                        rules: [
-                            {
-                                from: [{ source: { principals } }],
-                                to: [
-                                    {
-                                        operation: {
-                                            methods: [...(args.allowedMethods ?? ["GET", "POST"])],
-                                            paths: [...(args.allowedPaths ?? ["/api/*"])],
-                                        },
-                                    },
-                                ],
-                            },
-                        ],
+                        rules: [gatewayRule, ...callerRules(s)],
                     },
                 },
                 child,

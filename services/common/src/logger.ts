@@ -1,4 +1,8 @@
-// Structured JSON logs, one object per line on stdout, with every secret the process knows masked.
+// Structured JSON logs on pino, one object per line on stdout, with every secret the process knows
+// masked. The masking is pino's `hooks.streamWrite` (pinojs/pino lib/proto.js, write(): the hook gets
+// the finished, serialized line just before it goes to the stream), so it covers every field, nested
+// objects, error stacks and Fastify's own lines, and the JSON escaping of each secret.
+import pino from "pino";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const LEVELS: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -41,19 +45,44 @@ export function errorFields(error: unknown): Record<string, unknown> {
 
 export class Logger {
     private readonly secrets: Set<string>;
+    /** The pino logger behind this one (Fastify logs through it, so its lines are masked too). */
+    readonly pino: pino.Logger;
 
     constructor(
-        private readonly fields: Readonly<Record<string, unknown>>,
-        private readonly level: LogLevel = "info",
-        private readonly sink: LogSink = (line) => process.stdout.write(`${line}\n`),
+        fields: Readonly<Record<string, unknown>>,
+        level: LogLevel = "info",
+        sink: LogSink = (line) => process.stdout.write(`${line}\n`),
         secrets?: Set<string>,
+        parent?: pino.Logger,
     ) {
         this.secrets = secrets ?? new Set();
+        if (parent) {
+            this.pino = parent.child(fields);
+            return;
+        }
+        const known = this.secrets;
+        this.pino = pino(
+            {
+                level,
+                // No pid and hostname: the pod's name is on the log record already; `service` instead.
+                base: { ...fields },
+                messageKey: "msg",
+                timestamp: pino.stdTimeFunctions.isoTime,
+                formatters: { level: (label) => ({ level: label }) },
+                hooks: {
+                    streamWrite: (line) => {
+                        const escaped = [...known].flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
+                        return redact(line, escaped);
+                    },
+                },
+            },
+            { write: (line: string) => sink(line.endsWith("\n") ? line.slice(0, -1) : line) },
+        );
     }
 
     /** A logger that adds `fields` to every line; it shares this one's secrets. */
     child(fields: Record<string, unknown>): Logger {
-        return new Logger({ ...this.fields, ...fields }, this.level, this.sink, this.secrets);
+        return new Logger(fields, undefined, undefined, this.secrets, this.pino);
     }
 
     /** Masks `value` wherever it appears in later lines of this logger and all its relatives. */
@@ -62,23 +91,15 @@ export class Logger {
     }
 
     debug(msg: string, fields?: Record<string, unknown>): void {
-        this.write("debug", msg, fields);
+        this.pino.debug(fields ?? {}, msg);
     }
     info(msg: string, fields?: Record<string, unknown>): void {
-        this.write("info", msg, fields);
+        this.pino.info(fields ?? {}, msg);
     }
     warn(msg: string, fields?: Record<string, unknown>): void {
-        this.write("warn", msg, fields);
+        this.pino.warn(fields ?? {}, msg);
     }
     error(msg: string, fields?: Record<string, unknown>): void {
-        this.write("error", msg, fields);
-    }
-
-    private write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
-        if (LEVELS[level] < LEVELS[this.level]) return;
-        const line = JSON.stringify({ time: new Date().toISOString(), level, ...this.fields, msg, ...fields });
-        // Redacting the serialized line covers every nested field and the JSON escaping of each secret.
-        const escaped = [...this.secrets].flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]);
-        this.sink(redact(line, escaped));
+        this.pino.error(fields ?? {}, msg);
     }
 }

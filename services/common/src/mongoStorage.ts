@@ -189,8 +189,12 @@ export class MongoStorage implements Storage {
         const collection = (db: Db) => db.collection<StoredDoc>(name);
         const byId = (id: number): Filter<StoredDoc> => ({ _id: id });
         return {
-            list: (filter = {}) =>
-                this.run(async (db) => (await collection(db).find(filter).sort({ _id: 1 }).toArray()).map((d) => toEntity<T>(d))),
+            list: (filter = {}, page) =>
+                this.run(async (db) => {
+                    let cursor = collection(db).find(filter).sort({ _id: 1 });
+                    if (page) cursor = cursor.skip(page.offset).limit(page.limit);
+                    return (await cursor.toArray()).map((d) => toEntity<T>(d));
+                }),
             get: (id) =>
                 this.run(async (db) => {
                     const doc = await collection(db).findOne(byId(id));
@@ -217,6 +221,13 @@ export class MongoStorage implements Storage {
                 }),
             remove: (id) => this.run(async (db) => (await collection(db).deleteOne(byId(id))).deletedCount === 1),
             seed: (records) => this.run((db) => this.seed(db, name, records)),
+            // createIndex is a no-op when an index of the same keys and options exists (MongoDB manual,
+            // db.collection.createIndex: "If you call db.collection.createIndex() for an index that already
+            // exists, MongoDB does not recreate the index"), so every replica may call it at every start.
+            ensureIndex: (field) =>
+                this.run(async (db) => {
+                    await collection(db).createIndex({ [field]: 1 }, { name: `${field}_1` });
+                }),
         };
     }
 
@@ -243,12 +254,27 @@ export class MongoStorage implements Storage {
         return result.upsertedCount;
     }
 
+    /**
+     * The next id of `name`: one atomic $inc on its counter document, so concurrent creates (in one
+     * process or many) each get their own. The first creates race to upsert the counter; MongoDB
+     * retries an upsert that failed with a duplicate key on the _id equality match itself (since 4.2,
+     * manual "Upsert with Duplicate Values"), and this retries once more for older or sharded set-ups.
+     */
     private async nextId(db: Db, name: string): Promise<number> {
-        const counter = await db
-            .collection<{ _id: string; seq: number }>(COUNTERS_COLLECTION)
-            .findOneAndUpdate({ _id: name }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: "after" });
-        if (!counter) throw new Error(`counter ${name} was not returned`);
-        return counter.seq;
+        const counters = db.collection<{ _id: string; seq: number }>(COUNTERS_COLLECTION);
+        for (let attempt = 1; ; attempt++) {
+            try {
+                const counter = await counters.findOneAndUpdate(
+                    { _id: name },
+                    { $inc: { seq: 1 } },
+                    { upsert: true, returnDocument: "after" },
+                );
+                if (!counter) throw new Error(`counter ${name} was not returned`);
+                return counter.seq;
+            } catch (error) {
+                if ((error as { code?: unknown }).code !== 11000 || attempt >= 3) throw error;
+            }
+        }
     }
 
     private async run<R>(operation: (db: Db) => Promise<R>): Promise<R> {

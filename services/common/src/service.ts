@@ -1,13 +1,14 @@
 // One service process: configuration from the environment, telemetry first, the connection string and
 // its reloads, MongoDB storage, seeding, the HTTP server with liveness and readiness, and a graceful
 // stop on SIGTERM.
-import * as http from "http";
+import type * as http from "http";
 import type { AddressInfo } from "net";
 import { CredentialSource, VAULT_SECRET_PATH } from "./credentials";
-import { createRouter, type Route } from "./http";
+import { createServer, type Route } from "./http";
 import { errorFields, Logger, logLevelFrom, type LogSink } from "./logger";
 import { MongoConnection, MongoStorage, mongoClientFactory, type MongoClientFactory } from "./mongoStorage";
-import type { Storage } from "./storage";
+import type { FastifyInstance } from "fastify";
+import { InMemoryStorage, type Storage } from "./storage";
 import { startTelemetry, type AzureMonitorDistro, type Telemetry } from "./telemetry";
 
 /** The port the chart's containerPort names (charts/microservice values.yaml). */
@@ -17,19 +18,40 @@ export const LIVENESS_PATH = "/health";
 /** Readiness: 200 only while MongoDB answers and seeding is done. */
 export const READINESS_PATH = "/health/ready";
 
+/** What a service's routes may read besides storage: its environment and logger. */
+export interface ServiceContext {
+    readonly env: NodeJS.ProcessEnv;
+    readonly logger: Logger;
+}
+
 /** What makes product-service product-service. */
 export interface ServiceDefinition {
     /** e.g. product-service: the log field `service` and the telemetry role name. */
     readonly name: string;
-    /** The API routes, served from `storage`. */
-    routes(storage: Storage): Route[];
+    /** One line on what the API is, for the OpenAPI document. */
+    readonly description?: string;
+    /**
+     * The API routes, served from `storage`. Called once at start-up, before the server listens: an
+     * error here (a missing setting, named) stops the process.
+     */
+    routes(storage: Storage, context: ServiceContext): Route[];
     /** Seeds the service's collections when they are empty (SEED_DATA=true). */
     seed(storage: Storage): Promise<void>;
+    /** What the collections need before the service is ready, at every start (indexes); idempotent. */
+    prepare?(storage: Storage): Promise<void>;
 }
+
+/** Where records live: MongoDB (the default, and the only thing the chart runs), or process memory. */
+export type StorageMode = "mongodb" | "memory";
+export const STORAGE_MODES: readonly StorageMode[] = ["mongodb", "memory"];
 
 /** The environment variables a service reads (the chart and the lab's local set-up give these). */
 export interface ServiceSettings {
     readonly port: number;
+    /** HOST: the address to listen on. Default 0.0.0.0 (every IPv4 interface: the pod's address). */
+    readonly host: string;
+    /** STORAGE: mongodb (default) or memory (nothing kept; local trials and the benchmark). */
+    readonly storage: StorageMode;
     readonly seedData: boolean;
     readonly secretFile: string;
     readonly fallbackConnectionString: string | undefined;
@@ -40,10 +62,17 @@ export interface ServiceSettings {
 export function settingsFrom(env: NodeJS.ProcessEnv): ServiceSettings {
     const port = env.PORT === undefined || env.PORT === "" ? DEFAULT_PORT : Number(env.PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: ${env.PORT} is not a port number`);
-    const seed = (env.SEED_DATA ?? "false").trim().toLowerCase();
-    if (seed !== "true" && seed !== "false" && seed !== "") throw new Error(`SEED_DATA: ${env.SEED_DATA} is not true or false`);
+    const storage = (env.STORAGE ?? "").trim().toLowerCase() || "mongodb";
+    if (!(STORAGE_MODES as readonly string[]).includes(storage)) {
+        throw new Error(`STORAGE: ${env.STORAGE} is not one of ${STORAGE_MODES.join(", ")}`);
+    }
+    // An in-memory store starts empty every time: it is seeded unless SEED_DATA=false says otherwise.
+    const seed = (env.SEED_DATA ?? "").trim().toLowerCase() || (storage === "memory" ? "true" : "false");
+    if (seed !== "true" && seed !== "false") throw new Error(`SEED_DATA: ${env.SEED_DATA} is not true or false`);
     return {
         port,
+        host: env.HOST?.trim() || "0.0.0.0",
+        storage: storage as StorageMode,
         seedData: seed === "true",
         secretFile: env.MONGODB_SECRET_FILE || VAULT_SECRET_PATH,
         fallbackConnectionString: env.MONGODB_CONNECTION_STRING,
@@ -53,9 +82,9 @@ export function settingsFrom(env: NodeJS.ProcessEnv): ServiceSettings {
 
 export interface StartOptions {
     readonly env?: NodeJS.ProcessEnv;
-    /** Address to listen on. Default: every interface (the Istio sidecar forwards to the pod's address). */
+    /** Address to listen on. Default: every IPv4 interface, 0.0.0.0 (the Istio sidecar forwards to the pod's address). */
     readonly host?: string;
-    /** Storage to serve from instead of MongoDB (tests); no connection string is read then. */
+    /** Storage to serve from instead of STORAGE's (tests); no connection string is read then. */
     readonly storage?: Storage;
     /** Makes MongoDB clients. Default: the driver's MongoClient. */
     readonly clientFactory?: MongoClientFactory;
@@ -70,6 +99,7 @@ export interface StartOptions {
 
 export interface RunningService {
     readonly server: http.Server;
+    readonly app: FastifyInstance;
     readonly port: number;
     readonly storage: Storage;
     readonly logger: Logger;
@@ -106,6 +136,12 @@ export async function startService(definition: ServiceDefinition, options: Start
     let reachable: Promise<void> = Promise.resolve();
     if (options.storage) {
         storage = options.storage;
+    } else if (settings.storage === "memory") {
+        storage = new InMemoryStorage();
+        logger.warn(
+            "STORAGE=memory: records live in this process only and NOTHING IS KEPT; every change is lost when it stops. For trying the API locally, never for a deployment",
+            { storage: "memory" },
+        );
     } else {
         const source = new CredentialSource({
             file: settings.secretFile,
@@ -124,17 +160,29 @@ export async function startService(definition: ServiceDefinition, options: Start
     }
 
     let stopping = false;
+    let prepared = !definition.prepare;
     let seeded = !settings.seedData;
     const seed = async () => {
         await reachable;
         let delay = retryMs;
-        for (let attempt = 1; !seeded && !stopping; attempt++) {
+        for (let attempt = 1; !(prepared && seeded) && !stopping; attempt++) {
             try {
-                await definition.seed(storage);
-                seeded = true;
-                logger.info("seed data in place");
+                if (!prepared) {
+                    await definition.prepare?.(storage);
+                    prepared = true;
+                    logger.info("collections prepared (indexes in place)");
+                }
+                if (!seeded) {
+                    await definition.seed(storage);
+                    seeded = true;
+                    logger.info("seed data in place");
+                }
             } catch (error) {
-                logger.warn("seeding failed; retrying", { attempt, retryInMs: delay, ...errorFields(error) });
+                logger.warn(prepared ? "seeding failed; retrying" : "preparing the collections failed; retrying", {
+                    attempt,
+                    retryInMs: delay,
+                    ...errorFields(error),
+                });
                 await new Promise((resolve) => setTimeout(resolve, delay).unref());
                 delay = Math.min(delay * 2, 30_000);
             }
@@ -149,7 +197,7 @@ export async function startService(definition: ServiceDefinition, options: Start
         } catch {
             return "database unreachable";
         }
-        return seeded ? undefined : "seeding";
+        return !prepared ? "creating indexes" : seeded ? undefined : "seeding";
     };
 
     const routes: Route[] = [
@@ -163,27 +211,28 @@ export async function startService(definition: ServiceDefinition, options: Start
                 return reason ? { status: 503, body: { status: "Unhealthy", reason } } : { status: 200, body: { status: "Healthy" } };
             },
         },
-        ...definition.routes(storage),
+        ...definition.routes(storage, { env, logger }),
     ];
-    const server = http.createServer(createRouter(routes, logger));
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(settings.port, options.host, () => {
-            server.off("error", reject);
-            resolve();
-        });
-    });
+    const app = await createServer(routes, logger, { title: definition.name, description: definition.description });
+    await app.listen({ port: settings.port, host: options.host ?? settings.host });
+    const server = app.server;
     const port = (server.address() as AddressInfo).port;
-    logger.info("listening", { port, seedData: settings.seedData, telemetry: telemetry.enabled });
+    logger.info("listening", {
+        port,
+        storage: options.storage ? "injected" : settings.storage,
+        seedData: settings.seedData,
+        telemetry: telemetry.enabled,
+    });
 
     let stopped: Promise<void> | undefined;
     const shutdown = () =>
         (stopped ??= (async () => {
             stopping = true;
             logger.info("shutting down");
-            const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-            // Keep-alive connections go as soon as their request is answered; whatever is still open at
-            // the deadline is cut.
+            // Fastify stops accepting, answers new requests on open connections with 503 and closes idle
+            // keep-alive connections (forceCloseConnections "idle"); requests in flight finish. Keep-alive
+            // connections go as soon as their request is answered; whatever is still open at the deadline is cut.
+            const closed = app.close();
             const idle = setInterval(() => server.closeIdleConnections(), 50);
             const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_TIMEOUT_MS).unref();
             await closed;
@@ -195,7 +244,7 @@ export async function startService(definition: ServiceDefinition, options: Start
             logger.info("stopped");
         })());
 
-    return { server, port, storage, logger, notReadyReason, shutdown };
+    return { server, app, port, storage, logger, notReadyReason, shutdown };
 }
 
 /** The SIGTERM/SIGINT handler: shuts `service` down once, then exits (1 when shutdown failed). */

@@ -11,8 +11,8 @@ export type Fields<T extends Entity> = Omit<T, "id">;
 
 /** One collection of records of type T. */
 export interface Store<T extends Entity> {
-    /** Every record matching `filter` (equality on each given field), by ascending id. */
-    list(filter?: Partial<Fields<T>>): Promise<T[]>;
+    /** The records matching `filter` (equality on each given field), by ascending id; all of them without `page`. */
+    list(filter?: Partial<Fields<T>>, page?: PageRequest): Promise<T[]>;
     get(id: number): Promise<T | undefined>;
     /** Inserts a record under the collection's next id. */
     create(fields: Fields<T>): Promise<T>;
@@ -26,6 +26,14 @@ export interface Store<T extends Entity> {
      * the result is the same as one seeding. Returns how many records this call inserted.
      */
     seed(records: readonly Fields<T>[]): Promise<number>;
+    /** Creates an ascending index on `field` unless it exists (idempotent: safe at every start-up). */
+    ensureIndex(field: keyof Fields<T> & string): Promise<void>;
+}
+
+/** Which slice of a list: skip `offset` records, then at most `limit`. */
+export interface PageRequest {
+    readonly limit: number;
+    readonly offset: number;
 }
 
 /** The database: one Store per collection, a health check, and closing. */
@@ -51,10 +59,12 @@ function matches(record: object, filter: object): boolean {
     return Object.entries(filter).every(([key, value]) => (record as Record<string, unknown>)[key] === value);
 }
 
-/** Storage in process memory, with the MongoDB implementation's semantics. For tests. */
+/** Storage in process memory, with the MongoDB implementation's semantics: the tests, and STORAGE=memory. */
 export class InMemoryStorage implements Storage {
     private readonly collections = new Map<string, Map<number, Entity>>();
     private readonly counters = new Map<string, number>();
+    /** Fields indexed per collection (nothing is faster for it: it records what was asked, for tests). */
+    readonly indexes = new Map<string, Set<string>>();
     private closed = false;
     /** When set, every operation fails as if the database were down. */
     unavailable = false;
@@ -68,11 +78,11 @@ export class InMemoryStorage implements Storage {
         };
         const copy = (record: T | undefined): T | undefined => (record ? structuredClone(record) : undefined);
         return {
-            list: async (filter = {}) =>
-                [...records().values()]
-                    .filter((r) => matches(r, filter))
-                    .sort((a, b) => a.id - b.id)
-                    .map((r) => structuredClone(r)),
+            list: async (filter = {}, page) => {
+                const all = [...records().values()].filter((r) => matches(r, filter)).sort((a, b) => a.id - b.id);
+                const slice = page ? all.slice(page.offset, page.offset + page.limit) : all;
+                return slice.map((r) => structuredClone(r));
+            },
             get: async (id) => copy(records().get(id)),
             create: async (fields) => {
                 const map = records();
@@ -96,6 +106,11 @@ export class InMemoryStorage implements Storage {
                 seeds.forEach((fields, i) => map.set(i + 1, { id: i + 1, ...structuredClone(fields) } as unknown as T));
                 this.counters.set(collection, Math.max(this.counters.get(collection) ?? 0, seeds.length));
                 return seeds.length;
+            },
+            ensureIndex: async (field) => {
+                records();
+                const fields = this.indexes.get(collection) ?? new Set<string>();
+                this.indexes.set(collection, fields.add(field));
             },
         };
     }

@@ -1,85 +1,79 @@
-// Request validation: every check names the field it rejects, and all checks run before any write.
+// The request schemas both services share (TypeBox: JSON Schema with its TypeScript type), and the
+// paging every list endpoint has. A schema is the validation, the 400's field and the OpenAPI text.
+import { Type, type Static, type TSchema } from "typebox";
 import { HttpError } from "./http";
 
-export type JsonObject = Record<string, unknown>;
+/** A positive whole-number id (path parameter or field); at most the largest safe integer. */
+export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "A positive whole number" });
 
-function invalid(field: string, message: string): HttpError {
-    return new HttpError(400, `${field} ${message}`, field);
+/** `{id}` in the path. */
+export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
+export type IdParams = Static<typeof IdParams>;
+
+/** A string with at least one non-blank character and at most `maxLength` characters (trimmed when stored). */
+export const Text = (maxLength: number, description?: string) =>
+    Type.String({ minLength: 1, maxLength, pattern: "\\S", ...(description && { description }) });
+
+/** Every error answer: the message, and the field at fault when there is one. */
+export const ErrorAnswer = Type.Object({ error: Type.String(), field: Type.Optional(Type.String()) });
+
+/** `additionalProperties: false` on an object: an unknown field (a `$`-prefixed operator, `__proto__`, a typo) is a 400. */
+export const Closed = { additionalProperties: false } as const;
+
+/** Page size when `limit` is not given. */
+export const DEFAULT_PAGE_LIMIT = 100;
+/** Largest `limit`. */
+export const MAX_PAGE_LIMIT = 1000;
+/** Largest `offset`: beyond it the database walks too many records to skip them; filter instead. */
+export const MAX_PAGE_OFFSET = 1_000_000;
+
+/** `?limit=&offset=` of every list endpoint. */
+export const PageQuery = Type.Object(
+    {
+        limit: Type.Optional(
+            Type.Integer({
+                minimum: 1,
+                maximum: MAX_PAGE_LIMIT,
+                description: `Records per page, 1 to ${MAX_PAGE_LIMIT}; default ${DEFAULT_PAGE_LIMIT}`,
+            }),
+        ),
+        offset: Type.Optional(
+            Type.Integer({ minimum: 0, maximum: MAX_PAGE_OFFSET, description: `Records to skip, 0 to ${MAX_PAGE_OFFSET}; default 0` }),
+        ),
+    },
+    Closed,
+);
+
+export interface Page {
+    readonly limit: number;
+    readonly offset: number;
 }
 
-function isObject(value: unknown): value is JsonObject {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
+/** The page a validated query asks for, with the defaults filled in. */
+export function pageOf(query: Readonly<Record<string, unknown>>): Page {
+    return { limit: (query.limit as number | undefined) ?? DEFAULT_PAGE_LIMIT, offset: (query.offset as number | undefined) ?? 0 };
 }
 
-/** `value` as a JSON object with no keys outside `allowed`; `where` names it in errors (default: the body). */
-export function jsonObject(value: unknown, allowed: readonly string[], where?: string): JsonObject {
-    if (!isObject(value)) {
-        throw where ? invalid(where, "must be a JSON object") : new HttpError(400, "Request body must be a JSON object");
-    }
-    for (const key of Object.keys(value)) {
-        if (!allowed.includes(key)) {
-            const field = where ? `${where}.${key}` : key;
-            throw invalid(field, `is not a known field; expected ${allowed.join(", ")}`);
-        }
-    }
-    return value;
+/**
+ * The `Link` header (RFC 8288) of a page: `next` when there are more records (the store was asked for
+ * one more than the page), `prev` when the page does not start at 0. Undefined when there is neither.
+ */
+export function pageLinks(path: string, page: Page, more: boolean): string | undefined {
+    const link = (offset: number, rel: string) => `<${path}?limit=${page.limit}&offset=${offset}>; rel="${rel}"`;
+    const links = [
+        ...(more ? [link(page.offset + page.limit, "next")] : []),
+        ...(page.offset > 0 ? [link(Math.max(0, page.offset - page.limit), "prev")] : []),
+    ];
+    return links.length > 0 ? links.join(", ") : undefined;
 }
 
-/** A trimmed, non-empty string of at most `maxLength` characters. */
-export function text(body: JsonObject, field: string, maxLength: number, where = field): string {
-    const value = body[field];
-    if (typeof value !== "string" || value.trim() === "") throw invalid(where, "must be a non-empty string");
-    if (value.trim().length > maxLength) throw invalid(where, `must be at most ${maxLength} characters`);
-    return value.trim();
-}
-
-/** A finite number of at least `min`. */
-export function number(body: JsonObject, field: string, min: number, where = field): number {
-    const value = body[field];
-    if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-        throw invalid(where, `must be a number of ${min} or more`);
-    }
-    return value;
-}
-
-/** A whole number of at least `min` (and at most the largest safe integer). */
-export function integer(body: JsonObject, field: string, min: number, where = field): number {
-    const value = body[field];
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-        throw invalid(where, `must be a whole number of ${min} or more`);
-    }
-    return value;
-}
-
-/** One of `allowed`, exactly as spelled there. */
-export function oneOf<T extends string>(body: JsonObject, field: string, allowed: readonly T[]): T {
-    const value = body[field];
-    if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
-        throw invalid(field, `must be one of ${allowed.join(", ")}`);
-    }
-    return value as T;
-}
-
-/** A non-empty array of at most `maxItems` entries, each passed through `item` (which gets its index). */
-export function list<T>(body: JsonObject, field: string, maxItems: number, item: (value: unknown, where: string) => T): T[] {
-    const value = body[field];
-    if (!Array.isArray(value) || value.length === 0) throw invalid(field, "must be a non-empty array");
-    if (value.length > maxItems) throw invalid(field, `must have at most ${maxItems} entries`);
-    return value.map((entry, i) => item(entry, `${field}[${i}]`));
-}
-
-/** A positive whole-number id from the path parameter `name`. */
-export function idParam(params: Readonly<Record<string, string>>, name = "id"): number {
-    const raw = params[name] ?? "";
-    const id = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(id)) throw invalid(name, "must be a positive whole number");
-    return id;
-}
+/** A JSON array of `item`, as the OpenAPI document shows a list answer. */
+export const ListOf = (item: TSchema) => Type.Array(item);
 
 /**
  * The body's `id`, which a client may repeat on PUT (the lab's clients send the whole record): it must
  * then be the id of the URL.
  */
-export function sameIdOrAbsent(body: JsonObject, id: number): void {
-    if (body.id !== undefined && body.id !== id) throw invalid("id", `must be ${id}, the id in the URL, or left out`);
+export function sameIdOrAbsent(body: Readonly<Record<string, unknown>>, id: number): void {
+    if (body.id !== undefined && body.id !== id) throw new HttpError(400, `id must be ${id}, the id in the URL, or left out`, "id");
 }

@@ -1,6 +1,16 @@
 // The router's error contract, on a real server: 404, 405, 415, 413, bad JSON, 500 and 503.
 import { strict as assert } from "assert";
-import { HttpError, InMemoryStorage, MAX_BODY_BYTES, StorageUnavailableError, type ServiceDefinition } from "@aksplatform/service-common";
+import { Type } from "typebox";
+import {
+    Closed,
+    HttpError,
+    InMemoryStorage,
+    MAX_BODY_BYTES,
+    OPENAPI_PATH,
+    StorageUnavailableError,
+    UpstreamUnavailableError,
+    type ServiceDefinition,
+} from "@aksplatform/service-common";
 import { assertError, call, start, stopAll } from "./support";
 
 const probe: ServiceDefinition = {
@@ -23,9 +33,27 @@ const probe: ServiceDefinition = {
             },
         },
         {
+            method: "GET",
+            path: "/upstream",
+            handler: () => {
+                throw new UpstreamUnavailableError("product-service is unavailable");
+            },
+        },
+        {
             method: "POST",
             path: "/echo/{name}",
-            handler: async (req) => ({ status: 200, body: { name: req.params.name, body: await req.json() } }),
+            schema: {
+                body: Type.Object(
+                    {
+                        a: Type.Optional(Type.Number()),
+                        big: Type.Optional(Type.String()),
+                        list: Type.Optional(Type.Array(Type.Object({ n: Type.Integer() }, Closed))),
+                    },
+                    Closed,
+                ),
+                querystring: Type.Object({ n: Type.Optional(Type.Integer({ minimum: 1 })) }, Closed),
+            },
+            handler: (req) => ({ status: 200, body: { name: req.params.name, body: req.body, query: req.query } }),
         },
         { method: "GET", path: "/items/special", handler: () => ({ status: 200, body: "literal" }) },
         { method: "GET", path: "/items/{id}", handler: (req) => ({ status: 200, body: `param ${req.params.id}` }) },
@@ -56,12 +84,41 @@ describe("HTTP router", () => {
 
     it("parses a JSON body, and rejects a missing, malformed, non-JSON or oversized one", async () => {
         const { base } = await start(probe, { storage: new InMemoryStorage() });
-        assert.deepEqual((await call(base, "POST", "/echo/x", { a: 1 })).body, { name: "x", body: { a: 1 } });
+        assert.deepEqual((await call(base, "POST", "/echo/x", { a: 1 })).body, { name: "x", body: { a: 1 }, query: {} });
         assertError(await call(base, "POST", "/echo/x"), 415);
         assertError(await call(base, "POST", "/echo/x", ""), 400);
         assertError(await call(base, "POST", "/echo/x", "{not json"), 400);
         assertError(await call(base, "POST", "/echo/x", "a=1", "application/x-www-form-urlencoded"), 415);
         assertError(await call(base, "POST", "/echo/x", JSON.stringify({ big: "x".repeat(MAX_BODY_BYTES) })), 413);
+    });
+
+    it("names the field at fault from the schema: nested, unknown, $-prefixed, __proto__, query", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        assertError(await call(base, "POST", "/echo/x", { a: "1" }), 400, "a");
+        assertError(await call(base, "POST", "/echo/x", { list: [{ n: 1 }, { n: 1.5 }] }), 400, "list[1].n");
+        assertError(await call(base, "POST", "/echo/x", { list: [{ n: 1, m: 2 }] }), 400, "list[0].m");
+        assertError(await call(base, "POST", "/echo/x", { list: [{}] }), 400, "list[0].n");
+        assertError(await call(base, "POST", "/echo/x", { $where: "sleep(1000)" }), 400, "$where");
+        assertError(await call(base, "POST", "/echo/x", '{"__proto__":{"polluted":true}}'), 400, "__proto__");
+        assertError(await call(base, "POST", "/echo/x", [1]), 400);
+        assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+        assert.deepEqual((await call(base, "POST", "/echo/x?n=3", { a: 1 })).body.query, { n: 3 }, "query parameters converted");
+        assertError(await call(base, "POST", "/echo/x?n=0", { a: 1 }), 400, "n");
+        assertError(await call(base, "POST", "/echo/x?m=1", { a: 1 }), 400, "m");
+    });
+
+    it("answers an unreachable upstream service with 503 and Retry-After", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        const answer = await call(base, "GET", "/upstream");
+        assertError(answer, 503);
+        assert.equal(answer.headers.get("retry-after"), "5");
+    });
+
+    it("serves an OpenAPI 3 document at /openapi.json", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        const doc = (await call(base, "GET", OPENAPI_PATH)).body;
+        assert.match(doc.openapi, /^3\./);
+        assert.equal(doc.paths["/echo/{name}"].post.requestBody.content["application/json"].schema.additionalProperties, false);
     });
 
     it("hides an unexpected error behind a bare 500 and logs it with its stack", async () => {

@@ -40,6 +40,8 @@ describe("Service process", () => {
     it("reads PORT, SEED_DATA, MONGODB_SECRET_FILE and MONGODB_CONNECTION_STRING, and rejects bad values by name", () => {
         assert.deepEqual(settingsFrom({}), {
             port: 8080,
+            host: "0.0.0.0",
+            storage: "mongodb",
             seedData: false,
             secretFile: "/vault/secrets/mongodb",
             fallbackConnectionString: undefined,

@@ -39,9 +39,9 @@ export async function start(definition: ServiceDefinition, options: StartOptions
 
 const running: RunningService[] = [];
 
-/** Starts `definition` over `storage` with SEED_DATA=true and resolves once it is ready (seeded). */
-export async function startReady(definition: ServiceDefinition, storage: Storage): Promise<Started> {
-    const started = await start(definition, { storage: unclosable(storage), env: { SEED_DATA: "true" } });
+/** Starts `definition` over `storage` with SEED_DATA=true (and `env`) and resolves once it is ready (seeded). */
+export async function startReady(definition: ServiceDefinition, storage: Storage, env: NodeJS.ProcessEnv = {}): Promise<Started> {
+    const started = await start(definition, { storage: unclosable(storage), env: { SEED_DATA: "true", ...env } });
     for (let i = 0; (await call(started.base, "GET", "/health/ready")).status !== 200; i++) {
         if (i > 200) throw new Error(`${definition.name} did not become ready`);
         await new Promise((r) => setTimeout(r, 10));
@@ -93,6 +93,8 @@ export interface StorageFactory {
     dispose(): Promise<void>;
     /** The last id `collection` handed out, read from where the implementation keeps it. */
     counter(storage: Storage, collection: string): Promise<number>;
+    /** The fields `collection` has a single-field index on (besides _id), read from the implementation. */
+    indexedFields(storage: Storage, collection: string): Promise<string[]>;
 }
 
 export function memoryStorage(): StorageFactory {
@@ -101,6 +103,7 @@ export function memoryStorage(): StorageFactory {
         create: async () => new InMemoryStorage(),
         dispose: async () => undefined,
         counter: async (storage, collection) => (storage as InMemoryStorage).counter(collection),
+        indexedFields: async (storage, collection) => [...((storage as InMemoryStorage).indexes.get(collection) ?? [])],
     };
 }
 
@@ -142,6 +145,13 @@ export function mongoStorage(): StorageFactory {
             opened.push({ storage, connection });
             return storage;
         },
+        indexedFields: async (storage, collection) => {
+            const entry = opened.find((o) => o.storage === storage);
+            if (!entry) throw new Error("not a storage of this factory");
+            // listIndexes, as the server reports them: one entry per index, `key` its fields.
+            const indexes = await entry.connection.db().collection(collection).indexes();
+            return indexes.flatMap((index) => Object.keys(index.key)).filter((field) => field !== "_id");
+        },
         counter: async (storage, collection) => {
             const entry = opened.find((o) => o.storage === storage);
             if (!entry) throw new Error("not a storage of this factory");
@@ -168,13 +178,22 @@ export interface ServiceUnderTest {
     restart(): Promise<void>;
 }
 
-/** Registers mocha hooks that run `definition` over `factory`'s storage around every test of the suite. */
-export function serviceUnderTest(definition: ServiceDefinition, factory: StorageFactory): ServiceUnderTest {
+/**
+ * Registers mocha hooks that run `definition` over `factory`'s storage around every test of the suite.
+ * `env`, called before each start, gives extra environment (order-service: PRODUCT_SERVICE_URL).
+ */
+export function serviceUnderTest(
+    definition: ServiceDefinition,
+    factory: StorageFactory,
+    env: () => Promise<NodeJS.ProcessEnv> = async () => ({}),
+): ServiceUnderTest {
     let base = "";
     let storage: Storage | undefined;
+    let extra: NodeJS.ProcessEnv = {};
     beforeEach(async () => {
         storage = await factory.create();
-        ({ base } = await startReady(definition, storage));
+        extra = await env();
+        ({ base } = await startReady(definition, storage, extra));
     });
     afterEach(async () => {
         await stopAll();
@@ -190,7 +209,8 @@ export function serviceUnderTest(definition: ServiceDefinition, factory: Storage
         },
         async restart() {
             await stopAll();
-            ({ base } = await startReady(definition, this.storage));
+            extra = await env();
+            ({ base } = await startReady(definition, this.storage, extra));
         },
     };
 }

@@ -1,40 +1,54 @@
-// order-service: the lab's order API over the `orders` collection.
+// order-service: the lab's order API over the `orders` collection. A new order's items name a product
+// and a quantity; the price of each comes from product-service, never from the client.
+import { Type, type Static } from "typebox";
 import {
-    idParam,
-    integer,
-    jsonObject,
-    list,
-    number,
-    oneOf,
+    Closed,
+    ErrorAnswer,
+    Id,
+    IdParams,
+    PageQuery,
+    Text,
     resource,
-    text,
     type Fields,
     type ServiceDefinition,
 } from "@aksplatform/service-common";
+import { pricesOf, productLookup, productServiceUrl, type ProductLookup } from "./productCatalog";
 
 /** The statuses an order can have; a new order is Pending. */
 export const ORDER_STATUSES = ["Pending", "Processing", "Shipped", "Delivered", "Cancelled"] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export interface OrderItem {
-    readonly productId: number;
-    readonly quantity: number;
-    /** Unit price at the time of the order. */
-    readonly price: number;
-}
-
-export interface Order {
-    readonly id: number;
-    readonly customerId: string;
-    readonly items: readonly OrderItem[];
-    readonly status: OrderStatus;
-    /** When the order was created (ISO 8601, UTC). */
-    readonly createdAt: string;
-}
-
 export const ORDERS_COLLECTION = "orders";
-const MAX_ITEMS = 100;
-const MAX_CUSTOMER_ID = 100;
+export const MAX_ITEMS = 100;
+export const MAX_CUSTOMER_ID = 100;
+
+const Quantity = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "Units ordered, 1 or more" });
+const CustomerId = Text(MAX_CUSTOMER_ID, `The customer, at most ${MAX_CUSTOMER_ID} characters (trimmed)`);
+const Status = Type.Unsafe<OrderStatus>({ type: "string", enum: [...ORDER_STATUSES], description: `One of ${ORDER_STATUSES.join(", ")}` });
+
+/** What a client sends for an item: the product and how many. No price: product-service's is stored. */
+export const OrderItemBody = Type.Object({ productId: Id, quantity: Quantity }, Closed);
+export const OrderBody = Type.Object(
+    { customerId: CustomerId, items: Type.Array(OrderItemBody, { minItems: 1, maxItems: MAX_ITEMS }) },
+    Closed,
+);
+export const StatusBody = Type.Object({ status: Status }, Closed);
+export const CustomerParams = Type.Object({ customerId: CustomerId }, Closed);
+
+const OrderItemRecord = Type.Object({
+    productId: Id,
+    quantity: Quantity,
+    price: Type.Number({ minimum: 0, description: "Unit price when the order was made, from product-service" }),
+});
+export type OrderItem = Static<typeof OrderItemRecord>;
+export const OrderRecord = Type.Object({
+    id: Id,
+    customerId: Type.String(),
+    items: Type.Array(OrderItemRecord),
+    status: Status,
+    createdAt: Type.String({ format: "date-time", description: "When the order was made (ISO 8601, UTC)" }),
+});
+export type Order = Static<typeof OrderRecord>;
 
 /** The lab's three sample orders (of the seeded products 1-4), seeded into an empty collection. */
 export const SEED_ORDERS: readonly Fields<Order>[] = [
@@ -61,51 +75,68 @@ export const SEED_ORDERS: readonly Fields<Order>[] = [
     },
 ];
 
-function orderItem(value: unknown, where: string): OrderItem {
-    const item = jsonObject(value, ["productId", "quantity", "price"], where);
+/** A new order from a validated body, priced by `lookup`; Pending, created now. */
+export async function newOrder(body: unknown, lookup: ProductLookup, now: () => Date = () => new Date()): Promise<Fields<Order>> {
+    const b = body as Static<typeof OrderBody>;
+    const prices = await pricesOf(
+        lookup,
+        b.items.map((i) => i.productId),
+    );
     return {
-        productId: integer(item, "productId", 1, `${where}.productId`),
-        quantity: integer(item, "quantity", 1, `${where}.quantity`),
-        price: number(item, "price", 0, `${where}.price`),
-    };
-}
-
-/** A new order from a request body: customerId and items; the status starts Pending. */
-export function newOrder(value: unknown, now: Date = new Date()): Fields<Order> {
-    const body = jsonObject(value, ["customerId", "items"]);
-    return {
-        customerId: text(body, "customerId", MAX_CUSTOMER_ID),
-        items: list(body, "items", MAX_ITEMS, orderItem),
+        customerId: b.customerId.trim(),
+        items: b.items.map((i) => ({ productId: i.productId, quantity: i.quantity, price: prices.get(i.productId) as number })),
         status: "Pending",
-        createdAt: now.toISOString(),
+        createdAt: now().toISOString(),
     };
 }
 
 export const orderService: ServiceDefinition = {
     name: "order-service",
-    routes: (storage) => {
+    description: "The lab's orders; each item priced by product-service",
+    routes: (storage, { env, logger }) => {
+        const lookup = productLookup({ baseUrl: productServiceUrl(env), logger });
         const store = storage.store<Order>(ORDERS_COLLECTION);
-        const orders = resource(store, { path: "/api/orders", label: "Order", parse: (body) => newOrder(body) });
+        const orders = resource(store, {
+            path: "/api/orders",
+            label: "Order",
+            record: OrderRecord,
+            createBody: OrderBody,
+            parse: (body) => newOrder(body, lookup),
+        });
         return [
             ...orders.routes,
             {
                 method: "GET",
                 path: "/api/orders/customer/{customerId}",
-                handler: async (req) => ({
-                    status: 200,
-                    body: await store.list({ customerId: text(req.params, "customerId", MAX_CUSTOMER_ID) }),
-                }),
+                schema: {
+                    summary: "A customer's orders by id, a page at a time",
+                    tags: ["Order"],
+                    params: CustomerParams,
+                    querystring: PageQuery,
+                    response: { 200: Type.Array(OrderRecord), 400: ErrorAnswer },
+                },
+                handler: (req) => orders.listReply(req, { customerId: (req.params.customerId as string).trim() }),
             },
             {
                 method: "PUT",
                 path: "/api/orders/{id}/status",
+                schema: {
+                    summary: "Set an order's status",
+                    tags: ["Order"],
+                    params: IdParams,
+                    body: StatusBody,
+                    response: { 200: OrderRecord, 400: ErrorAnswer, 404: ErrorAnswer },
+                },
                 handler: async (req) => {
-                    const id = idParam(req.params);
-                    const status = oneOf(jsonObject(await req.json(), ["status"]), "status", ORDER_STATUSES);
-                    return { status: 200, body: await orders.update(id, { status }) };
+                    const { status } = req.body as Static<typeof StatusBody>;
+                    return { status: 200, body: await orders.update(req.params.id as number, { status }) };
                 },
             },
         ];
+    },
+    // Customers' orders are listed by customerId: without an index every such request scans the collection.
+    prepare: async (storage) => {
+        await storage.store<Order>(ORDERS_COLLECTION).ensureIndex("customerId");
     },
     seed: async (storage) => {
         await storage.store<Order>(ORDERS_COLLECTION).seed(SEED_ORDERS);

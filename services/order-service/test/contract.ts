@@ -1,14 +1,25 @@
 // order-service's HTTP contract, on a real server over the given storage (in memory in `npm test`,
 // MongoDB in `npm run test:mongo`).
 import { strict as assert } from "assert";
-import { assertError, call, serviceUnderTest, type StorageFactory } from "../../common/test/support";
+import { InMemoryStorage, MAX_PAGE_LIMIT, MAX_PAGE_OFFSET } from "@aksplatform/service-common";
+import { assertError, call, serviceUnderTest, start, startReady, type StorageFactory } from "../../common/test/support";
+import { SEED_PRODUCTS, productService } from "../../product-service/src/products";
 import { ORDERS_COLLECTION, ORDER_STATUSES, SEED_ORDERS, orderService } from "../src/orders";
+import { PRODUCT_SERVICE_URL_ENV } from "../src/productCatalog";
 
-const item = { productId: 2, quantity: 3, price: 29.99 };
+/** What a client sends: a product and a quantity. */
+const item = { productId: 2, quantity: 3 };
+/** What is stored: product 2's price as product-service has it (the seeded Mouse). */
+const stored = { ...item, price: SEED_PRODUCTS[1].price };
 
 export function orderContract(factory: StorageFactory): void {
     describe(`order-service API (${factory.name})`, () => {
-        const sut = serviceUnderTest(orderService, factory);
+        // A real product-service (in memory, seeded) for every test: order-service asks it for prices.
+        let products = "";
+        const sut = serviceUnderTest(orderService, factory, async () => {
+            products = (await startReady(productService, new InMemoryStorage())).base;
+            return { [PRODUCT_SERVICE_URL_ENV]: products };
+        });
 
         it("GET /health answers 200", async () => {
             assert.equal((await call(sut.base, "GET", "/health")).status, 200);
@@ -45,7 +56,7 @@ export function orderContract(factory: StorageFactory): void {
             const answer = await call(sut.base, "POST", "/api/orders", { customerId: "customer-3", items: [item] });
             assert.equal(answer.status, 201);
             const { createdAt, ...rest } = answer.body;
-            assert.deepEqual(rest, { id: 4, customerId: "customer-3", items: [item], status: "Pending" });
+            assert.deepEqual(rest, { id: 4, customerId: "customer-3", items: [stored], status: "Pending" });
             assert.ok(Date.parse(createdAt) >= before - 1000, createdAt);
             assert.equal(answer.headers.get("location"), "/api/orders/4");
             assert.deepEqual((await call(sut.base, "GET", "/api/orders/customer/customer-3")).body, [answer.body]);
@@ -63,15 +74,152 @@ export function orderContract(factory: StorageFactory): void {
                 [{ customerId: "c", items: [{ ...item, productId: 0 }] }, "items[0].productId"],
                 [{ customerId: "c", items: [{ ...item, quantity: 0 }] }, "items[0].quantity"],
                 [{ customerId: "c", items: [{ ...item, quantity: 1.5 }] }, "items[0].quantity"],
-                [{ customerId: "c", items: [{ ...item, price: -1 }] }, "items[0].price"],
+                [{ customerId: "c", items: [{ ...item, price: 29.99 }] }, "items[0].price"],
+                [{ customerId: "c", items: [item, { ...item, price: 0 }] }, "items[1].price"],
+                [{ customerId: "c", items: [{ ...item, productId: "2" }] }, "items[0].productId"],
+                [{ customerId: "c", items: [item], $where: "1" }, "$where"],
+                [{ customerId: "c", items: [{ ...item, $set: { price: 0 } }] }, "items[0].$set"],
                 [{ customerId: "c", items: [{ ...item, colour: "red" }] }, "items[0].colour"],
                 [{ customerId: "c", items: [item], status: "Shipped" }, "status"],
                 [{ customerId: "c", items: [item], id: 1 }, "id"],
             ];
             for (const [body, field] of cases) assertError(await call(sut.base, "POST", "/api/orders", body), 400, field);
             assertError(await call(sut.base, "POST", "/api/orders", "[1,"), 400);
+            assertError(await call(sut.base, "POST", "/api/orders", '{"customerId":"c","items":[],"__proto__":{"x":1}}'), 400, "__proto__");
+            assertError(await call(sut.base, "POST", "/api/orders", "customerId=c", "text/plain"), 415);
             assert.equal((await call(sut.base, "GET", "/api/orders")).body.length, 3);
             assert.equal((await call(sut.base, "POST", "/api/orders", { customerId: "c", items: [item] })).body.id, 4, "no id was used up");
+        });
+
+        it("POST /api/orders stores product-service's current price, whatever it was before", async () => {
+            await call(products, "PUT", "/api/products/2", { name: "Mouse", price: 35.5, stock: 1 });
+            const answer = await call(sut.base, "POST", "/api/orders", {
+                customerId: "c",
+                items: [item, { productId: 1, quantity: 1 }, { productId: 2, quantity: 1 }],
+            });
+            assert.equal(answer.status, 201, answer.text);
+            assert.deepEqual(answer.body.items, [
+                { ...item, price: 35.5 },
+                { productId: 1, quantity: 1, price: SEED_PRODUCTS[0].price },
+                { productId: 2, quantity: 1, price: 35.5 },
+            ]);
+        });
+
+        it("POST /api/orders: an unknown product is a 422 naming the item, and nothing is written", async () => {
+            const answer = await call(sut.base, "POST", "/api/orders", { customerId: "c", items: [item, { productId: 99, quantity: 1 }] });
+            assertError(answer, 422, "items[1].productId");
+            await call(products, "DELETE", "/api/products/2");
+            assertError(await call(sut.base, "POST", "/api/orders", { customerId: "c", items: [item] }), 422, "items[0].productId");
+            assert.equal((await call(sut.base, "GET", "/api/orders")).body.length, 3);
+            assert.equal(
+                (await call(sut.base, "POST", "/api/orders", { customerId: "c", items: [{ productId: 1, quantity: 1 }] })).body.id,
+                4,
+            );
+        });
+
+        it("POST /api/orders: product-service unreachable is a 503 with Retry-After after bounded retries, not a 500", async () => {
+            // A port nothing listens on: product-service's pods gone.
+            const closed = await start(productService, { storage: new InMemoryStorage() });
+            const deadUrl = closed.base;
+            await closed.service.shutdown();
+            const { base, logs } = await startReady(orderService, factory.name === "in-memory" ? new InMemoryStorage() : sut.storage, {
+                [PRODUCT_SERVICE_URL_ENV]: deadUrl,
+            });
+            const began = Date.now();
+            const answer = await call(base, "POST", "/api/orders", { customerId: "c", items: [item] });
+            assertError(answer, 503);
+            assert.equal(answer.headers.get("retry-after"), "5");
+            assert.ok(Date.now() - began < 5000, "bounded: three attempts, not a hang");
+            const failed = logs.map((l) => JSON.parse(l)).find((l) => l.msg === "product-service lookup failed");
+            assert.equal(failed?.attempts, 3);
+        });
+
+        it("GET lists take limit and offset, answer a JSON array and link the next page", async () => {
+            for (let i = 0; i < 4; i++) await call(sut.base, "POST", "/api/orders", { customerId: "customer-1", items: [item] });
+            const first = await call(sut.base, "GET", "/api/orders?limit=2");
+            assert.deepEqual(
+                first.body.map((o: { id: number }) => o.id),
+                [1, 2],
+            );
+            assert.equal(first.headers.get("link"), '</api/orders?limit=2&offset=2>; rel="next"');
+            const second = await call(sut.base, "GET", "/api/orders?limit=2&offset=2");
+            assert.deepEqual(
+                second.body.map((o: { id: number }) => o.id),
+                [3, 4],
+            );
+            assert.equal(
+                second.headers.get("link"),
+                '</api/orders?limit=2&offset=4>; rel="next", </api/orders?limit=2&offset=0>; rel="prev"',
+            );
+            const last = await call(sut.base, "GET", "/api/orders?limit=2&offset=6");
+            assert.deepEqual(
+                last.body.map((o: { id: number }) => o.id),
+                [7],
+            );
+            assert.equal(last.headers.get("link"), '</api/orders?limit=2&offset=4>; rel="prev"');
+            assert.equal((await call(sut.base, "GET", "/api/orders")).headers.get("link"), null, "everything fits the default page");
+            const customer = await call(sut.base, "GET", "/api/orders/customer/customer-1?limit=3&offset=1");
+            assert.deepEqual(
+                customer.body.map((o: { id: number }) => o.id),
+                [2, 4, 5],
+            );
+            assert.equal(
+                customer.headers.get("link"),
+                '</api/orders/customer/customer-1?limit=3&offset=4>; rel="next", </api/orders/customer/customer-1?limit=3&offset=0>; rel="prev"',
+            );
+            assert.deepEqual((await call(sut.base, "GET", "/api/orders?offset=100")).body, []);
+        });
+
+        it("GET lists: a bad limit or offset is a 400 naming it", async () => {
+            for (const q of ["limit=0", "limit=-1", `limit=${MAX_PAGE_LIMIT + 1}`, "limit=1.5", "limit=x"])
+                assertError(await call(sut.base, "GET", `/api/orders?${q}`), 400, "limit");
+            for (const q of ["offset=-1", `offset=${MAX_PAGE_OFFSET + 1}`, "offset=abc"])
+                assertError(await call(sut.base, "GET", `/api/orders/customer/customer-1?${q}`), 400, "offset");
+            assertError(await call(sut.base, "GET", "/api/orders?page=2"), 400, "page");
+        });
+
+        it("twenty concurrent creates get twenty distinct ids from the counters collection", async () => {
+            const answers = await Promise.all(
+                Array.from({ length: 20 }, (_, i) => call(sut.base, "POST", "/api/orders", { customerId: `c${i}`, items: [item] })),
+            );
+            assert.deepEqual(
+                answers.map((a) => a.status),
+                Array(20).fill(201),
+            );
+            const ids = answers.map((a) => a.body.id as number).sort((a, b) => a - b);
+            assert.deepEqual(
+                ids,
+                Array.from({ length: 20 }, (_, i) => i + 4),
+            );
+            assert.equal(await factory.counter(sut.storage, ORDERS_COLLECTION), 23);
+            assert.equal((await call(sut.base, "GET", "/api/orders?limit=1000")).body.length, 23);
+        });
+
+        it("has an index on customerId from start-up, created once however often it starts", async () => {
+            assert.deepEqual(await factory.indexedFields(sut.storage, ORDERS_COLLECTION), ["customerId"]);
+            await sut.restart();
+            await sut.restart();
+            assert.deepEqual(await factory.indexedFields(sut.storage, ORDERS_COLLECTION), ["customerId"]);
+        });
+
+        it("serves its OpenAPI document from the same schemas that validate", async () => {
+            const doc = (await call(sut.base, "GET", "/openapi.json")).body;
+            assert.match(doc.openapi, /^3\./);
+            const post = doc.paths["/api/orders"].post;
+            const body = post.requestBody.content["application/json"].schema;
+            assert.deepEqual(Object.keys(body.properties.items.items.properties), ["productId", "quantity"]);
+            assert.equal(body.properties.items.items.additionalProperties, false);
+            assert.equal(body.properties.items.maxItems, 100);
+            const list = doc.paths["/api/orders/customer/{customerId}"].get;
+            assert.deepEqual(list.parameters.map((p: { in: string; name: string }) => `${p.in}:${p.name}`).sort(), [
+                "path:customerId",
+                "query:limit",
+                "query:offset",
+            ]);
+            assert.deepEqual(
+                doc.paths["/api/orders/{id}/status"].put.requestBody.content["application/json"].schema.properties.status.enum,
+                [...ORDER_STATUSES],
+            );
         });
 
         it("PUT /api/orders/{id}/status sets any allowed status and returns the order", async () => {

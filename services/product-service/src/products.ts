@@ -1,26 +1,33 @@
 // product-service: the lab's product catalog API over the `products` collection.
+import { Type, type Static } from "typebox";
 import {
-    idParam,
-    integer,
-    jsonObject,
-    number,
+    Closed,
+    ErrorAnswer,
+    Id,
+    IdParams,
+    Text,
     resource,
     sameIdOrAbsent,
-    text,
     type Fields,
     type ServiceDefinition,
 } from "@aksplatform/service-common";
 
-export interface Product {
-    readonly id: number;
-    readonly name: string;
-    /** Unit price; 0 or more. */
-    readonly price: number;
-    /** Units in stock; a whole number, 0 or more. */
-    readonly stock: number;
-}
-
 export const PRODUCTS_COLLECTION = "products";
+/** Longest product name (trimmed). */
+export const MAX_NAME = 200;
+
+/** A product's fields as a client sends them on POST and PUT: every one required. */
+const fields = {
+    name: Text(MAX_NAME, `The product's name, at most ${MAX_NAME} characters (trimmed)`),
+    price: Type.Number({ minimum: 0, description: "Unit price, 0 or more" }),
+    stock: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "Units in stock, a whole number, 0 or more" }),
+};
+export const ProductBody = Type.Object(fields, Closed);
+/** PUT's body: the same, and the client may repeat the URL's id. */
+export const ProductReplaceBody = Type.Object({ id: Type.Optional(Id), ...fields }, Closed);
+/** A stored product, as every answer shows it. */
+export const ProductRecord = Type.Object({ id: Id, ...fields });
+export type Product = Static<typeof ProductRecord>;
 
 /** The lab's four sample products, seeded into an empty collection when SEED_DATA=true. */
 export const SEED_PRODUCTS: readonly Fields<Product>[] = [
@@ -30,33 +37,39 @@ export const SEED_PRODUCTS: readonly Fields<Product>[] = [
     { name: "Monitor", price: 299.99, stock: 75 },
 ];
 
-const FIELDS = ["name", "price", "stock"];
-
-/** A product's fields from a request body, every one required and checked; PUT may repeat the id. */
-export function productFields(value: unknown, allowId = false): Fields<Product> {
-    const body = jsonObject(value, allowId ? ["id", ...FIELDS] : FIELDS);
-    return { name: text(body, "name", 200), price: number(body, "price", 0), stock: integer(body, "stock", 0) };
+/** A product's fields from a validated body: the name trimmed. */
+export function productFields(body: unknown): Fields<Product> {
+    const b = body as Static<typeof ProductBody>;
+    return { name: b.name.trim(), price: b.price, stock: b.stock };
 }
 
 export const productService: ServiceDefinition = {
     name: "product-service",
+    description: "The lab's product catalog",
     routes: (storage) => {
         const products = resource(storage.store<Product>(PRODUCTS_COLLECTION), {
             path: "/api/products",
             label: "Product",
-            parse: (body) => productFields(body),
+            record: ProductRecord,
+            createBody: ProductBody,
+            parse: productFields,
         });
         return [
             ...products.routes,
             {
                 method: "PUT",
                 path: "/api/products/{id}",
+                schema: {
+                    summary: "Replace a product",
+                    tags: ["Product"],
+                    params: IdParams,
+                    body: ProductReplaceBody,
+                    response: { 200: ProductRecord, 400: ErrorAnswer, 404: ErrorAnswer },
+                },
                 handler: async (req) => {
-                    const id = idParam(req.params);
-                    const body = await req.json();
-                    const fields = productFields(body, true);
-                    sameIdOrAbsent(jsonObject(body, ["id", ...FIELDS]), id);
-                    return { status: 200, body: await products.update(id, fields) };
+                    const id = req.params.id as number;
+                    sameIdOrAbsent(req.body as Record<string, unknown>, id);
+                    return { status: 200, body: await products.update(id, productFields(req.body)) };
                 },
             },
         ];

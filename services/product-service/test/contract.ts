@@ -58,11 +58,22 @@ export function productContract(factory: StorageFactory): void {
                 [{ name: "x", price: 1, stock: -1 }, "stock"],
                 [{ name: "x", price: 1, stock: 1, colour: "red" }, "colour"],
                 [{ id: 9, name: "x", price: 1, stock: 1 }, "id"],
+                [{ name: "x", price: 1, stock: 1, $inc: { stock: 1 } }, "$inc"],
+                [{ name: { $ne: null }, price: 1, stock: 1 }, "name"],
                 [[{ name: "x", price: 1, stock: 1 }], undefined],
                 ["null", undefined],
             ];
             for (const [body, field] of cases) assertError(await call(sut.base, "POST", "/api/products", body), 400, field);
             assertError(await call(sut.base, "POST", "/api/products", "{"), 400);
+            assertError(
+                await call(sut.base, "POST", "/api/products", '{"name":"x","price":1,"stock":1,"__proto__":{"admin":true}}'),
+                400,
+                "__proto__",
+            );
+            assertError(
+                await call(sut.base, "POST", "/api/products", JSON.stringify({ name: "x".repeat(1024 * 1024), price: 1, stock: 1 })),
+                413,
+            );
             assertError(await call(sut.base, "POST", "/api/products", "name=x", "text/plain"), 415);
             assert.equal((await call(sut.base, "GET", "/api/products")).body.length, 4);
             assert.equal(
@@ -97,6 +108,39 @@ export function productContract(factory: StorageFactory): void {
             assertError(await call(sut.base, "DELETE", "/api/products/3"), 404);
             assertError(await call(sut.base, "DELETE", "/api/products/nope"), 400, "id");
             assert.equal((await call(sut.base, "GET", "/api/products")).body.length, 3);
+        });
+
+        it("GET /api/products pages with limit and offset and links the next page", async () => {
+            const page = await call(sut.base, "GET", "/api/products?limit=3");
+            assert.deepEqual(
+                page.body.map((p: { id: number }) => p.id),
+                [1, 2, 3],
+            );
+            assert.equal(page.headers.get("link"), '</api/products?limit=3&offset=3>; rel="next"');
+            const rest = await call(sut.base, "GET", "/api/products?limit=3&offset=3");
+            assert.deepEqual(rest.body, [{ id: 4, ...SEED_PRODUCTS[3] }]);
+            assert.equal(rest.headers.get("link"), '</api/products?limit=3&offset=0>; rel="prev"');
+            assertError(await call(sut.base, "GET", "/api/products?limit=0"), 400, "limit");
+            assertError(await call(sut.base, "GET", "/api/products?offset=-3"), 400, "offset");
+        });
+
+        it("serves /openapi.json, whose schemas are the ones that validate", async () => {
+            const answer = await call(sut.base, "GET", "/openapi.json");
+            assert.equal(answer.status, 200);
+            const doc = answer.body;
+            assert.equal(doc.info.title, "product-service");
+            assert.deepEqual(Object.keys(doc.paths).sort(), ["/api/products", "/api/products/{id}", "/health", "/health/ready"]);
+            const body = doc.paths["/api/products"].post.requestBody.content["application/json"].schema;
+            assert.deepEqual(body.required, ["name", "price", "stock"]);
+            assert.equal(body.additionalProperties, false);
+            assert.equal(body.properties.name.maxLength, 200);
+            assert.equal(body.properties.price.minimum, 0);
+            const get = doc.paths["/api/products/{id}"].get;
+            assert.deepEqual(
+                get.parameters.map((p: { in: string; name: string }) => `${p.in}:${p.name}`),
+                ["path:id"],
+            );
+            assert.ok(get.responses["404"], "the 404 answer is described");
         });
 
         it("answers a method the path does not have with 405", async () => {
