@@ -93,7 +93,8 @@ for (const stack of ["dev", "prod"] as const) {
                     run.get("azure-native:managedidentity:UserAssignedIdentity", "aks-identity").id,
                 ]);
                 assert.equal(cluster.inputs.servicePrincipalProfile, undefined);
-                assert.equal(cluster.inputs.kubernetesVersion, "1.33");
+                // The newest minor AKS serves (the e2e's too; kubernetes.io/releases: 1.33 and 1.34 are past end of life).
+                assert.equal(cluster.inputs.kubernetesVersion, "1.36");
             });
 
             it("uses Azure CNI overlay with the Cilium dataplane and network policy", () => {
@@ -130,7 +131,9 @@ for (const stack of ["dev", "prod"] as const) {
             } else {
                 it("is Standard tier, autoscaled across three zones, with a tainted system pool and a user pool", () => {
                     assert.equal(cluster.inputs.sku.tier, "Standard");
-                    const [system, user] = cluster.inputs.agentPoolProfiles;
+                    const [system] = cluster.inputs.agentPoolProfiles;
+                    assert.equal(cluster.inputs.agentPoolProfiles.length, 1, "only the system pool is inline");
+                    const user = run.get("azure-native:containerservice:AgentPool", "aks-user").inputs;
                     assert.deepEqual(
                         [
                             system.mode,

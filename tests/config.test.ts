@@ -219,8 +219,8 @@ describe("config", () => {
             },
             {
                 name: "a patch-level version with an upgrade channel that moves past it",
-                raw: { kubernetesVersion: "1.33.2" },
-                expect: ["kubernetesVersion", '"1.33.2"', 'autoUpgradeChannel "patch"', "downgrade", '"1.33"', "none or node-image"],
+                raw: { kubernetesVersion: "1.36.2" },
+                expect: ["kubernetesVersion", '"1.36.2"', 'autoUpgradeChannel "patch"', "downgrade", '"1.36"', "none or node-image"],
             },
             {
                 name: "an unquoted version YAML read as a number",
@@ -232,7 +232,17 @@ describe("config", () => {
                 raw: { kubernetesVerison: "1.33" },
                 expect: ["kubernetesVerison: is not a config key of this program; did you mean kubernetesVersion?"],
             },
-            { name: "old Kubernetes", raw: { kubernetesVersion: "1.27" }, expect: ["kubernetesVersion", '"1.27"', "1.31 or newer"] },
+            {
+                name: "old Kubernetes",
+                raw: { kubernetesVersion: "1.27" },
+                expect: ["kubernetesVersion", '"1.27"', "1.35 to 1.36", "1.35 or newer"],
+            },
+            // Past AKS support (its N-2 window, AKS release calendar): upstream end of life 2026-10-27.
+            {
+                name: "a minor AKS left in 2026-11",
+                raw: { kubernetesVersion: "1.34" },
+                expect: ["kubernetesVersion", '"1.34"', "no longer supports", "1.35 to 1.36", "az aks get-versions"],
+            },
             {
                 name: "garbled Kubernetes version",
                 raw: { kubernetesVersion: "v1.33" },
@@ -379,8 +389,8 @@ describe("config", () => {
         });
 
         it("Kubernetes versions", () => {
-            for (const good of ["1.31", "1.33", "1.34.2"]) assert.equal(checkKubernetesVersion("k", good), undefined, good);
-            for (const bad of ["1.30", "2.0", "1.33.", "latest", ""]) assert.ok(checkKubernetesVersion("k", bad), bad);
+            for (const good of ["1.35", "1.36", "1.36.2", "1.37"]) assert.equal(checkKubernetesVersion("k", good), undefined, good);
+            for (const bad of ["1.33", "1.34.2", "2.0", "1.36.", "latest", ""]) assert.ok(checkKubernetesVersion("k", bad), bad);
         });
 
         it("CIDRs and addresses", () => {

@@ -3,7 +3,8 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
-import type { NetworkConfig, NodePoolConfig, PlatformConfig } from "../config";
+import { createHash } from "crypto";
+import { VERSION_OWNING_CHANNELS, type NetworkConfig, type NodePoolConfig, type PlatformConfig } from "../config";
 
 /** Where the cluster sits in the stack's network (components/azure/network.ts). */
 export interface ClusterNetwork {
@@ -82,23 +83,109 @@ export function apiServerAccessProfile(
 }
 
 /**
- * The `ignoreChanges` paths of the pools' counts that the cluster autoscaler owns: `count` is only the
- * initial size of an autoscaled pool. The autoscaler then moves the live count, and AKS refuses a
- * cluster update whose autoscaled pool carries a count other than the current one ("Cannot manually
- * scale AgentPool ... with cluster autoscaler enabled", hashicorp/terraform-provider-azurerm#4543;
+ * How a pool rolls its nodes in an upgrade: surge a third of the pool, and give each node's drain (pod
+ * evictions, which honour PodDisruptionBudgets) 30 minutes, AKS's own default made explicit
+ * (AgentPoolUpgradeSettings.drainTimeoutInMinutes, azure-native 3.28.0 types/input.d.ts). A drain that
+ * a PDB still holds after that fails the upgrade rather than hanging it.
+ */
+export const POOL_UPGRADE = { maxSurgePercent: 33, drainTimeoutMinutes: 30 } as const;
+
+/** Minutes to bring a surge node up and Ready (allocate, boot, join); an estimate with margin. */
+const NODE_READY_MINUTES = 15;
+/** Minutes for AKS to upgrade the control plane, before it touches any pool; an estimate with margin. */
+const CONTROL_PLANE_UPGRADE_MINUTES = 45;
+
+/**
+ * The longest a pool's roll can take: AKS surges ceil(maxSurge% of the pool) nodes per batch, and each
+ * batch waits for its new nodes, then for the old ones' drains (up to drainTimeoutMinutes). azure-native
+ * gives an operation two hours unless the resource says otherwise (provider.go, azureContext), too
+ * little for a large pool whose drains wait on PodDisruptionBudgets.
+ */
+export function poolRollMinutes(pool: Pick<NodePoolConfig, "maxCount" | "nodeCount" | "autoscaling">): number {
+    const nodes = pool.autoscaling ? pool.maxCount : pool.nodeCount;
+    const surge = Math.max(1, Math.ceil((nodes * POOL_UPGRADE.maxSurgePercent) / 100));
+    const batches = Math.ceil(nodes / surge);
+    return batches * (NODE_READY_MINUTES + POOL_UPGRADE.drainTimeoutMinutes);
+}
+
+/** customTimeouts for the cluster (control plane, then the inline system pool) and for the user AgentPool. */
+export function upgradeTimeouts(settings: Pick<PlatformConfig["cluster"], "systemPool" | "userPool">): {
+    readonly cluster: pulumi.CustomTimeouts;
+    readonly userPool?: pulumi.CustomTimeouts;
+} {
+    const minutes = (m: number) => `${m}m`;
+    const cluster = minutes(CONTROL_PLANE_UPGRADE_MINUTES + poolRollMinutes(settings.systemPool));
+    const user = settings.userPool ? minutes(poolRollMinutes(settings.userPool)) : undefined;
+    return {
+        cluster: { create: cluster, update: cluster, delete: minutes(CONTROL_PLANE_UPGRADE_MINUTES) },
+        // A pool's delete drains it too (AKS honours PDBs unless ignore-pod-disruption-budget is set).
+        userPool: user ? { create: user, update: user, delete: user } : undefined,
+    };
+}
+
+/**
+ * The `ignoreChanges` paths of the inline pools' counts that the cluster autoscaler owns: `count` is
+ * only the initial size of an autoscaled pool. The autoscaler then moves the live count, and AKS
+ * refuses a cluster update whose autoscaled pool carries a count other than the current one ("Cannot
+ * manually scale AgentPool ... with cluster autoscaler enabled", hashicorp/terraform-provider-azurerm#4543;
  * `az aks nodepool scale` is blocked for such pools, Azure/azure-cli#13996). With the path ignored,
  * Pulumi sends the count it last stored instead of the program's, and `pulumi refresh` (or
- * `up --refresh`) stores the live one: no stale count, and no diff after a refresh.
+ * `up --refresh`) stores the live one: no stale count, and no diff after a refresh. The user pool, an
+ * AgentPool of its own, ignores its `count` the same way.
  */
 export function autoscaledCountPaths(pools: readonly NodePoolConfig[]): string[] {
     return pools.flatMap((pool, i) => (pool.autoscaling ? [`agentPoolProfiles[${i}].count`] : []));
 }
 
+/**
+ * Version fields Pulumi stops sending once the cluster exists, when the auto-upgrade channel moves the
+ * minor itself (stable, rapid): a later PUT would carry the minor the cluster was created with, and AKS
+ * refuses to downgrade (the pattern of pulumi/pulumi-azure-native#2059). The channel owns the version
+ * then; kubernetesVersion is the creation version only (docs/operations.md, "Upgrade Kubernetes").
+ */
+export function channelOwnedVersionPaths(channel: PlatformConfig["cluster"]["autoUpgradeChannel"]): {
+    readonly cluster: string[];
+    readonly pool: string[];
+} {
+    return VERSION_OWNING_CHANNELS.includes(channel)
+        ? { cluster: ["kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"], pool: ["orchestratorVersion"] }
+        : { cluster: [], pool: [] };
+}
+
 /** Container Insights' default stream set (the Microsoft-ContainerInsights-Group-Default group). */
 const CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default";
 
-function agentPool(
-    name: string,
+/** What AKS cannot change on an existing pool. */
+export interface PoolIdentity {
+    readonly vmSize: string;
+    readonly zones: readonly string[];
+    readonly subnetId: string;
+    readonly osType: string;
+    readonly osSku: string;
+}
+
+/**
+ * The AKS name of the user pool: "user" and a digest of what AKS cannot change in place. VM size, zones
+ * and subnet are fixed for a pool's life: AKS resizes or moves a pool only by creating another and
+ * deleting the old one (MicrosoftDocs/azure-aks-docs articles/aks/resize-node-pool.md; azure-native
+ * stopped replacing the whole cluster for such changes, pulumi/pulumi-azure-native#2774). A change to
+ * any of them gives the pool a new name, which Pulumi carries out as a replacement, create before
+ * delete: the new pool comes up, then the old one is deleted, which drains it honouring
+ * PodDisruptionBudgets (AgentPools_Delete without ignore-pod-disruption-budget; azure-aks-docs
+ * articles/aks/manage-node-pools.md, "Ignore PodDisruptionBudgets when removing an existing node pool").
+ * Linux pool names are 1-12 lowercase letters and digits, starting with a letter.
+ */
+export function userPoolName(pool: PoolIdentity): string {
+    const digest = createHash("sha256")
+        .update(JSON.stringify([pool.vmSize, [...pool.zones].sort(), pool.subnetId.toLowerCase(), pool.osType, pool.osSku]))
+        .digest("hex");
+    return `user${digest.slice(0, 6)}`;
+}
+
+const OS = { type: containerservice.OSType.Linux, sku: containerservice.OSSKU.AzureLinux } as const;
+
+/** The settings the inline system pool and the user AgentPool share. */
+function poolSettings(
     mode: "System" | "User",
     pool: NodePoolConfig,
     version: string,
@@ -106,7 +193,6 @@ function agentPool(
     subnetId: pulumi.Input<string> | undefined,
 ) {
     return {
-        name,
         mode,
         vnetSubnetID: subnetId,
         vmSize: pool.vmSize,
@@ -116,11 +202,11 @@ function agentPool(
         maxCount: pool.autoscaling ? pool.maxCount : undefined,
         availabilityZones: pool.zones.length > 0 ? [...pool.zones] : undefined,
         orchestratorVersion: version,
-        osType: containerservice.OSType.Linux,
-        osSKU: containerservice.OSSKU.AzureLinux,
+        osType: OS.type,
+        osSKU: OS.sku,
         type: containerservice.AgentPoolType.VirtualMachineScaleSets,
         nodeTaints: taints.length > 0 ? taints : undefined,
-        upgradeSettings: { maxSurge: "33%" },
+        upgradeSettings: { maxSurge: `${POOL_UPGRADE.maxSurgePercent}%`, drainTimeoutInMinutes: POOL_UPGRADE.drainTimeoutMinutes },
     };
 }
 
@@ -142,6 +228,8 @@ export class AksCluster extends pulumi.ComponentResource {
     readonly provider: k8s.Provider;
     /** Object ID of the kubelet identity AKS creates: what pulls images from a private registry. */
     readonly kubeletObjectId: pulumi.Output<string>;
+    /** AKS name of the user pool (userPoolName), when there is one. */
+    readonly userPoolName?: pulumi.Output<string>;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:AksCluster", name, {}, opts);
@@ -149,10 +237,15 @@ export class AksCluster extends pulumi.ComponentResource {
 
         // With a user pool, the system pool only runs critical add-ons and workloads go to the user pool.
         const systemTaints = s.userPool ? ["CriticalAddonsOnly=true:NoSchedule"] : [];
-        const poolConfigs = s.userPool ? [s.systemPool, s.userPool] : [s.systemPool];
         const net = args.network;
-        const pools = [agentPool("system", "System", s.systemPool, s.kubernetesVersion, systemTaints, net.systemSubnetId)];
-        if (s.userPool) pools.push(agentPool("user", "User", s.userPool, s.kubernetesVersion, [], net.userSubnetId));
+        // Only the system pool is inline: AKS refuses to add a pool through a cluster PUT ("Adding agent
+        // pools to an existing cluster is not allowed through managed cluster operations",
+        // pulumi/pulumi-azure-nextgen#168), does not delete one left out of agentPoolProfiles, and puts
+        // every pool into Scaling on any inline edit (pulumi/pulumi-azure-native#4264). The user pool
+        // is an AgentPool of its own, below.
+        const pools = [{ name: "system", ...poolSettings("System", s.systemPool, s.kubernetesVersion, systemTaints, net.systemSubnetId) }];
+        const timeouts = upgradeTimeouts(s);
+        const versionPaths = channelOwnedVersionPaths(s.autoUpgradeChannel);
 
         const cluster = new containerservice.ManagedCluster(
             name,
@@ -211,8 +304,39 @@ export class AksCluster extends pulumi.ComponentResource {
                 },
                 tags: args.tags,
             },
-            { parent: this, protect: args.protect, ignoreChanges: autoscaledCountPaths(poolConfigs) },
+            {
+                parent: this,
+                protect: args.protect,
+                ignoreChanges: [...autoscaledCountPaths([s.systemPool]), ...versionPaths.cluster],
+                // A version bump upgrades the control plane, then rolls the system pool in this one PUT.
+                customTimeouts: timeouts.cluster,
+            },
         );
+
+        if (s.userPool) {
+            const user = s.userPool;
+            const subnetId = net.userSubnetId;
+            if (!subnetId) throw new Error(`${name}: the user pool needs the network's user subnet`);
+            this.userPoolName = pulumi
+                .output(subnetId)
+                .apply((id) => userPoolName({ vmSize: user.vmSize, zones: user.zones, subnetId: id, osType: OS.type, osSku: OS.sku }));
+            new containerservice.AgentPool(
+                `${name}-user`,
+                {
+                    resourceGroupName: args.resourceGroupName,
+                    resourceName: cluster.name,
+                    agentPoolName: this.userPoolName,
+                    ...poolSettings("User", user, s.kubernetesVersion, [], subnetId),
+                },
+                {
+                    parent: this,
+                    // A new name is a replacement: the new pool first, then the old one drained and deleted.
+                    deleteBeforeReplace: false,
+                    ignoreChanges: [...(user.autoscaling ? ["count"] : []), ...versionPaths.pool],
+                    customTimeouts: timeouts.userPool,
+                },
+            );
+        }
 
         const collectionRule = new monitor.DataCollectionRule(
             `${name}-ci`,
@@ -308,6 +432,7 @@ export class AksCluster extends pulumi.ComponentResource {
             kubeconfig: this.kubeconfig,
             provider: this.provider,
             kubeletObjectId: this.kubeletObjectId,
+            userPoolName: this.userPoolName,
         });
     }
 }

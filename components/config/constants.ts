@@ -17,6 +17,11 @@ export const CLUSTER_TIERS = ["Free", "Standard", "Premium"] as const;
 export const UPGRADE_CHANNELS = ["none", "patch", "stable", "rapid", "node-image"] as const;
 /** Channels that never change the Kubernetes version, so a patch-level kubernetesVersion stays true. */
 export const VERSION_KEEPING_CHANNELS: readonly (typeof UPGRADE_CHANNELS)[number][] = ["none", "node-image"];
+/**
+ * Channels that move the cluster to a newer minor on their own: once the cluster exists, the program
+ * stops sending its version fields (components/azure/aksCluster.ts, channelOwnedVersionPaths).
+ */
+export const VERSION_OWNING_CHANNELS: readonly (typeof UPGRADE_CHANNELS)[number][] = ["stable", "rapid"];
 export const NODE_OS_UPGRADE_CHANNELS = ["None", "Unmanaged", "NodeImage", "SecurityPatch"] as const;
 export const WEEK_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] as const;
 export const UNSEAL_KEY_SIZES = [2048, 3072, 4096] as const;
@@ -36,8 +41,21 @@ export const REGISTRY_MODES = ["none", "create", "existing"] as const;
 export const NAME_SUFFIX_LENGTH = 4;
 /** Longest Key Vault name Azure accepts. */
 export const KEY_VAULT_NAME_MAX = 24;
-/** Oldest Kubernetes minor version we accept (AKS supports the newest three or four minors). */
-export const MIN_KUBERNETES_MINOR = 31;
+/**
+ * The Kubernetes minors AKS serves, as of `asOf`. AKS supports three GA minors (N-2) for 12 months from
+ * their AKS GA each, and creates clusters on no older one (MicrosoftDocs/azure-aks-docs
+ * articles/aks/supported-kubernetes-versions.md, "Kubernetes version support policy", "Platform support
+ * policy": cluster creation is not supported at N-3); AKS GA follows the upstream release by about three
+ * months. Upstream end of life (kubernetes.io/releases): 1.33 on 2026-06-28, 1.34 on 2026-10-27, 1.35 on
+ * 2027-02-28, 1.36 on 2027-06-28, so 1.34 left AKS support in 2026-11. Long-term support (Premium tier,
+ * supportPlan AKSLongTermSupport) keeps older minors, but the program does not set it. Check with
+ * `az aks get-versions --location <region>` and move these forward with the AKS release calendar.
+ */
+export const AKS_KUBERNETES_MINORS = { oldest: 35, newest: 36, asOf: "2026-12" } as const;
+/** Oldest Kubernetes minor version we accept: the oldest AKS still supports. */
+export const MIN_KUBERNETES_MINOR = AKS_KUBERNETES_MINORS.oldest;
+/** A new stack's Kubernetes version: the newest minor AKS serves (and the e2e runs). */
+export const DEFAULT_KUBERNETES_VERSION = `1.${AKS_KUBERNETES_MINORS.newest}`;
 /**
  * The StorageClass the platform layer creates for Vault's raft volumes: Premium_ZRS through the Azure
  * Disk CSI driver, so a volume survives the loss of its zone (prod).

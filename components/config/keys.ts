@@ -14,6 +14,8 @@
 // and makes nothing required, so that is where the declarations live.
 import {
     KEY_VAULT_NAME_MAX,
+    DEFAULT_KUBERNETES_VERSION,
+    MIN_KUBERNETES_MINOR,
     CLUSTER_TIERS,
     EGRESS_TYPES,
     KEY_VAULT_SKUS,
@@ -108,9 +110,8 @@ export const CONFIG_KEYS = {
     kubernetesVersion: {
         type: "string",
         scope: "azure",
-        default: "1.33",
-        description:
-            "Kubernetes version, 1.31 or newer, as major.minor (quote it in YAML). major.minor.patch only with autoUpgradeChannel none or node-image.",
+        default: DEFAULT_KUBERNETES_VERSION,
+        description: `Kubernetes version as major.minor (quote it in YAML), a minor AKS still supports (1.${MIN_KUBERNETES_MINOR} or newer); major.minor.patch only with autoUpgradeChannel none or node-image. With stable or rapid the channel owns the version after creation and this is the creation version only.`,
         check: v.checkKubernetesVersion,
     },
     clusterTier: {

@@ -2,7 +2,7 @@
 // undefined when the value is fine. Tested with tables of good and bad input (tests/config.test.ts).
 import { AZURE_REGIONS } from "./azureRegions";
 import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
-import { MIN_KUBERNETES_MINOR } from "./constants";
+import { AKS_KUBERNETES_MINORS, MIN_KUBERNETES_MINOR } from "./constants";
 import type { NodePoolConfig } from "./types";
 
 export const show = (value: unknown): string => JSON.stringify(value);
@@ -56,7 +56,10 @@ export function checkNamePrefix(key: string, value: string, max: number, why: st
 export function checkKubernetesVersion(key: string, value: string): string | undefined {
     const match = /^1\.(\d+)(\.\d+)?$/.exec(value);
     if (match && Number(match[1]) >= MIN_KUBERNETES_MINOR) return undefined;
-    return `${key}: ${show(value)} is not allowed; use a supported AKS version 1.${MIN_KUBERNETES_MINOR} or newer, as major.minor or major.minor.patch`;
+    const range = `1.${AKS_KUBERNETES_MINORS.oldest} to 1.${AKS_KUBERNETES_MINORS.newest}`;
+    return match
+        ? `${key}: ${show(value)} is a minor AKS no longer supports; AKS supports ${range} (as of ${AKS_KUBERNETES_MINORS.asOf}, AKS release calendar; \`az aks get-versions --location <region>\` lists them), so use 1.${MIN_KUBERNETES_MINOR} or newer`
+        : `${key}: ${show(value)} is not allowed; use a Kubernetes version AKS supports (${range}), as major.minor or major.minor.patch`;
 }
 
 export function checkVmSize(key: string, value: string): string | undefined {

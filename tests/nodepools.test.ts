@@ -1,0 +1,135 @@
+// Node pools and Kubernetes versions on AKS (issue 18 items 4 and 5).
+import { strict as assert } from "assert";
+import { userPoolName } from "../components/azure/aksCluster";
+import { parseConfig } from "../components/config";
+import { evaluateStack, PROJECT, stackRaw, type Registration } from "./harness";
+
+const T = {
+    cluster: "azure-native:containerservice:ManagedCluster",
+    pool: "azure-native:containerservice:AgentPool",
+} as const;
+
+const userPool = async (overrides: Record<string, string> = {}, stack = "prod") => {
+    const run = await evaluateStack(stack, overrides);
+    return { run, cluster: run.get(T.cluster, "aks"), pool: run.get(T.pool, "aks-user") };
+};
+
+/** Minutes in a Pulumi customTimeouts duration such as "135m" or "2h15m". */
+function minutes(duration: string): number {
+    const m = /^(?:(\d+)h)?(?:(\d+)m)?$/.exec(duration);
+    assert.ok(m && duration, `a duration: ${JSON.stringify(duration)}`);
+    return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
+}
+
+/**
+ * The longest AKS may spend draining a pool in an upgrade, from what the program sends it: batches of
+ * ceil(maxSurge% x nodes) surge nodes, each batch's drains allowed drainTimeoutInMinutes (AKS
+ * upgradeSettings, azure-native 3.28.0 AgentPoolUpgradeSettings).
+ */
+function drainMinutes(pool: { maxCount?: number; count: number; upgradeSettings: { maxSurge: string; drainTimeoutInMinutes: number } }) {
+    const nodes = pool.maxCount ?? pool.count;
+    const percent = Number(/^(\d+)%$/.exec(pool.upgradeSettings.maxSurge)?.[1]);
+    const surge = Math.ceil((nodes * percent) / 100);
+    return Math.ceil(nodes / surge) * pool.upgradeSettings.drainTimeoutInMinutes;
+}
+
+describe("node pools: only the system pool inline, the user pool an AgentPool (issue 18 item 4)", () => {
+    it("prod: the cluster PUT carries the system pool alone; the user pool is its own resource on the cluster and its subnet", async () => {
+        const { run, cluster, pool } = await userPool();
+        assert.deepEqual(
+            cluster.inputs.agentPoolProfiles.map((p: { name: string; mode: string }) => [p.name, p.mode]),
+            [["system", "System"]],
+        );
+        assert.equal(pool.inputs.resourceName, cluster.state.name);
+        assert.equal(pool.inputs.resourceGroupName, cluster.inputs.resourceGroupName);
+        assert.equal(pool.inputs.mode, "User");
+        // Its subnet: tests/network.test.ts, "puts each pool on its own subnet".
+        assert.ok(run.dependsOn(pool.urn, cluster.urn), "the pool is created on the existing cluster");
+        // AKS Linux pool names: lowercase letters and digits, a letter first, at most 12.
+        assert.match(pool.inputs.agentPoolName, /^[a-z][a-z0-9]{0,11}$/);
+    });
+
+    it("dev: turning userPoolEnabled on adds an AgentPool and never a pool to the cluster's PUT", async () => {
+        const before = (await evaluateStack("dev")).get(T.cluster, "aks");
+        const { run, cluster, pool } = await userPool({ userPoolEnabled: "true" }, "dev");
+        // AKS refuses a cluster PUT that introduces a pool ("Adding agent pools to an existing cluster is
+        // not allowed through managed cluster operations", pulumi/pulumi-azure-nextgen#168).
+        const names = (c: Registration) => c.inputs.agentPoolProfiles.map((p: { name: string }) => p.name);
+        assert.deepEqual(names(cluster), names(before));
+        assert.equal(pool.inputs.mode, "User");
+        assert.equal(run.ofType(T.pool).length, 1);
+        assert.equal((await evaluateStack("dev")).ofType(T.pool).length, 0);
+    });
+
+    it("a change AKS cannot make in place (VM size, zones, subnet) goes to a new pool under a new name", async function () {
+        this.timeout(180_000);
+        const base = (await userPool()).pool.inputs.agentPoolName;
+        // Fixed for a pool's life: AKS resizes a pool only by creating another (azure-aks-docs resize-node-pool.md).
+        const resized = (await userPool({ userPoolVmSize: "Standard_D8s_v5" })).pool.inputs.agentPoolName;
+        assert.notEqual(resized, base);
+        assert.match(resized, /^[a-z][a-z0-9]{0,11}$/);
+        const identity = {
+            vmSize: "Standard_D4s_v5",
+            zones: ["1", "2", "3"],
+            subnetId: "/x/subnets/snet-user",
+            osType: "Linux",
+            osSku: "AzureLinux",
+        };
+        for (const change of [{ zones: ["1", "2"] }, { subnetId: "/x/subnets/snet-other" }, { osSku: "Ubuntu" }]) {
+            assert.notEqual(userPoolName({ ...identity, ...change }), userPoolName(identity), JSON.stringify(change));
+        }
+        assert.equal(userPoolName({ ...identity, zones: ["3", "1", "2"] }), userPoolName(identity), "zone order is no change");
+    });
+
+    it("counts and autoscaler bounds change in place: same pool name", async function () {
+        this.timeout(180_000);
+        const base = (await userPool()).pool.inputs.agentPoolName;
+        assert.equal((await userPool({ userPoolMaxCount: "12", userPoolMinCount: "2" })).pool.inputs.agentPoolName, base);
+    });
+
+    it("a legacy inline pool named user is never taken for the new pool: the move creates the new pool, then the old one goes", async () => {
+        // Stacks from before this change have an inline pool "user" that the cluster PUT no longer lists and
+        // AKS does not delete (docs/operations.md, "Move an existing cluster's user pool").
+        const { pool } = await userPool();
+        assert.notEqual(pool.inputs.agentPoolName, "user");
+    });
+});
+
+describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
+    // Upstream end of life (kubernetes.io/releases), read independently of the program's own table.
+    const UPSTREAM_EOL: Record<number, string> = { 33: "2026-06-28", 34: "2026-10-27", 35: "2027-02-28", 36: "2027-06-28" };
+    const TODAY = "2026-12-03";
+
+    it("a stack without kubernetesVersion gets a minor still supported upstream, and the committed stacks use it", () => {
+        const raw = stackRaw("dev");
+        delete raw.kubernetesVersion;
+        const cfg = parseConfig(raw, PROJECT, "dev");
+        const minor = Number(cfg.cluster.kubernetesVersion.split(".")[1]);
+        assert.ok(UPSTREAM_EOL[minor] > TODAY, `default 1.${minor} reached end of life ${UPSTREAM_EOL[minor]}`);
+        assert.equal(cfg.cluster.kubernetesVersion, "1.36");
+        for (const stack of ["dev", "prod"]) assert.equal(stackRaw(stack).kubernetesVersion, "1.36", stack);
+    });
+
+    it("stable and rapid own the version after creation: the cluster and the pool stop sending it; patch keeps it", async () => {
+        for (const channel of ["stable", "rapid"]) {
+            const { cluster, pool } = await userPool({ autoUpgradeChannel: channel });
+            for (const path of ["kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"])
+                assert.ok(cluster.ignoreChanges.includes(path), `${channel}: cluster ignores ${path}`);
+            assert.ok(pool.ignoreChanges.includes("orchestratorVersion"), `${channel}: pool ignores its version`);
+        }
+        const { cluster, pool } = await userPool();
+        assert.ok(!cluster.ignoreChanges.some((p) => /ersion/.test(p)), "patch: a version bump reaches AKS");
+        assert.ok(!pool.ignoreChanges.some((p) => /ersion/.test(p)));
+    });
+
+    it("upgrades get timeouts longer than the drains AKS may spend, beyond azure-native's two-hour default", async () => {
+        const { cluster, pool } = await userPool();
+        const userDrains = drainMinutes(pool.inputs);
+        assert.equal(pool.inputs.upgradeSettings.drainTimeoutInMinutes, 30);
+        assert.ok(minutes(pool.customTimeouts.update) > userDrains, `${pool.customTimeouts.update} vs ${userDrains}m of drains`);
+        assert.ok(minutes(pool.customTimeouts.update) > 120, "the provider's default would cut the roll short");
+        assert.ok(minutes(pool.customTimeouts.delete) > userDrains, "deleting an old pool drains it too");
+        const system = cluster.inputs.agentPoolProfiles[0];
+        assert.ok(minutes(cluster.customTimeouts.update) > drainMinutes(system), "control plane, then the system pool");
+    });
+});
