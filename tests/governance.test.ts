@@ -1,7 +1,7 @@
 // Issue 13: Pod Security Admission on every namespace the program creates, zone spread of the platform's
 // replicated pods, and Key Vault rotation reaching the services (Reloader), on the evaluated plans.
 import { strict as assert } from "assert";
-import { POD_SECURITY_VERSION, podSecurityLabels } from "../components/platform/podSecurity";
+import { POD_SECURITY_REASON_ANNOTATION, POD_SECURITY_VERSION, podSecurityLabels } from "../components/platform/podSecurity";
 import { evaluateStack, type StackRun } from "./harness";
 
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -15,6 +15,7 @@ const release = (run: StackRun, chart: string) => {
 /** The enforced level per namespace, and why each is not restricted (the issue's exceptions). */
 const EXPECTED_ENFORCE: Record<string, { level: string; because?: RegExp }> = {
     "istio-system": { level: "baseline", because: /seccomp/ },
+    "istio-cni": { level: "privileged", because: /CNI plugin on each node/ },
     "istio-ingress": { level: "baseline", because: /sysctl/ },
     vault: { level: "baseline", because: /vault-helm/ },
     reloader: { level: "restricted" },
@@ -35,9 +36,12 @@ for (const stack of ["dev", "prod", "local"] as const) {
             for (const ns of namespaces) {
                 const name = ns.inputs.metadata.name as string;
                 const labels = ns.inputs.metadata.labels as Record<string, string>;
-                const expected = name === appNs ? { level: "privileged" } : EXPECTED_ENFORCE[name];
+                const reasons = { [name]: ns.inputs.metadata.annotations?.[POD_SECURITY_REASON_ANNOTATION] as string | undefined };
+                // Restricted, now that the CNI node agent replaces istio-init (issue 22 item 4).
+                const expected = name === appNs ? { level: "restricted" } : EXPECTED_ENFORCE[name];
                 assert.ok(expected, `namespace ${name} has no expected level`);
                 assert.equal(labels["pod-security.kubernetes.io/enforce"], expected.level, name);
+                if (expected.because) assert.match(reasons[name] ?? "", expected.because, `${name}: the reason names the exception`);
                 for (const mode of ["audit", "warn"])
                     assert.equal(labels[`pod-security.kubernetes.io/${mode}`], "restricted", `${name} ${mode}`);
                 for (const mode of ["enforce", "audit", "warn"])

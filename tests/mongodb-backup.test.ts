@@ -71,7 +71,7 @@ for (const stack of ["dev", "prod"] as const) {
             assert.equal(dump.image, MONGO_IMAGE);
             assert.deepEqual(dump.command, ["/bin/sh", `/scripts/${MONGO_BACKUP_SCRIPT_FILE}`, "dump"]);
             assert.equal(upload.image, MONGO_BACKUP_UPLOAD_IMAGE);
-            assert.match(upload.image, /^curlimages\/curl:\d+\.\d+\.\d+$/, "a pinned release");
+            assert.match(upload.image, /^docker\.io\/curlimages\/curl:\d+\.\d+\.\d+$/, "a pinned release");
             assert.deepEqual(upload.command, ["/bin/sh", `/scripts/${MONGO_BACKUP_SCRIPT_FILE}`, "upload"]);
             assert.equal(pod.spec.restartPolicy, "Never");
             // Both steps see the same scratch volume.

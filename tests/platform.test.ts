@@ -83,13 +83,16 @@ for (const stack of ["dev", "prod"] as const) {
             const namespaces = Object.fromEntries(
                 run.ofType(T.namespace).map((n) => [n.inputs.metadata.name, n.inputs.metadata.labels ?? {}]),
             );
-            assert.deepEqual(Object.keys(namespaces).sort(), ["istio-ingress", "istio-system", appNs, "reloader", "vault"].sort());
+            assert.deepEqual(
+                Object.keys(namespaces).sort(),
+                ["istio-cni", "istio-ingress", "istio-system", appNs, "reloader", "vault"].sort(),
+            );
             // Pod Security labels are tests/governance.test.ts's subject.
             const own = (labels: Record<string, string>) =>
                 Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith("pod-security.kubernetes.io/")));
             assert.deepEqual(own(namespaces[appNs]), { "istio-injection": "enabled", "vault.hashicorp.com/agent-inject": "true" });
             assert.equal(namespaces.vault["vault.hashicorp.com/agent-inject"], undefined, "the injector never gates its own namespace");
-            for (const ns of ["istio-system", "istio-ingress", "reloader", "vault"])
+            for (const ns of ["istio-cni", "istio-system", "istio-ingress", "reloader", "vault"])
                 assert.equal(namespaces[ns]["istio-injection"], undefined, ns);
         });
 
@@ -108,6 +111,13 @@ for (const stack of ["dev", "prod"] as const) {
                     version: ISTIO_VERSION,
                     name: "istiod",
                     ns: "istio-system",
+                },
+                {
+                    chart: "cni",
+                    repo: "https://istio-release.storage.googleapis.com/charts",
+                    version: ISTIO_VERSION,
+                    name: "istio-cni",
+                    ns: "istio-cni",
                 },
                 {
                     chart: "gateway",
@@ -149,7 +159,9 @@ for (const stack of ["dev", "prod"] as const) {
                     releases.filter((b) => a !== b && run.dependsOn(a.urn, b.urn)).map((b) => `${a.inputs.chart} -> ${b.inputs.chart}`),
                 );
                 assert.deepEqual(waits.sort(), [
+                    "cni -> base",
                     "gateway -> base",
+                    "gateway -> cni",
                     "gateway -> csi-secrets-store-provider-azure",
                     "gateway -> istiod",
                     "istiod -> base",
@@ -167,7 +179,10 @@ for (const stack of ["dev", "prod"] as const) {
                         .sort(),
                     pins.map((p) => p.chart).sort(),
                 );
-                assert.equal(new Set([CHARTS.istioBase.version, CHARTS.istiod.version, CHARTS.istioGateway.version]).size, 1);
+                assert.equal(
+                    new Set([CHARTS.istioBase.version, CHARTS.istiod.version, CHARTS.istioGateway.version, CHARTS.istioCni.version]).size,
+                    1,
+                );
             });
         });
 
@@ -211,6 +226,25 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.deepEqual(peer.inputs.metadata, { name: "default", namespace: "istio-system" });
                 assert.deepEqual(peer.inputs.spec, { mtls: { mode: "STRICT" } });
                 assert.ok(run.dependsOn(peer.urn, release(run, "istiod").urn));
+            });
+
+            // Issue 22 item 4. Keys from istio/istio 1.29.2: istio-discovery's injector ConfigMap picks the
+            // top-level `cni` into `pilot` (templates/istiod-injector-configmap.yaml), and the injection
+            // template adds istio-init with NET_ADMIN/NET_RAW unless `.Values.pilot.cni.enabled`.
+            it("injects sidecars through the CNI node agent, which the meshed workloads wait for", () => {
+                const v = release(run, "istiod").inputs.values;
+                assert.equal(v.cni.enabled, true);
+                const cni = release(run, "cni");
+                assert.equal(cni.inputs.namespace, "istio-cni");
+                // AKS's (and kind's) CNI paths, appended to the existing conflist (istio-cni values.yaml keys).
+                assert.equal(cni.inputs.values.cniBinDir, "/opt/cni/bin");
+                assert.equal(cni.inputs.values.cniConfDir, "/etc/cni/net.d");
+                assert.equal(cni.inputs.values.chained, true);
+                assert.equal(cni.inputs.values.ambient.enabled, false);
+                assert.ok(run.dependsOn(cni.urn, release(run, "base").urn), "cni after base (Istio's order)");
+                const meshed = run.ofType(T.release).filter((r) => r.inputs.namespace === appNs);
+                assert.ok(meshed.length >= 2, "the services' releases");
+                for (const r of meshed) assert.ok(run.dependsOn(r.urn, cni.urn), `${r.inputs.name} waits for the CNI agent`);
             });
 
             it("orders base -> istiod -> gateway", () => {
@@ -377,7 +411,7 @@ for (const stack of ["dev", "prod"] as const) {
         describe("HashiCorp Vault", () => {
             it(`pins Vault ${IMAGES.vault.tag} (not 1.18.5) with the injector on and nothing exposed outside the cluster`, () => {
                 const v = release(run, "vault").inputs.values;
-                assert.deepEqual(v.server.image, { repository: "hashicorp/vault", tag: "1.21.2" });
+                assert.deepEqual(v.server.image, { repository: "docker.io/hashicorp/vault", tag: "1.21.2" });
                 assert.deepEqual(v.injector.agentImage, v.server.image);
                 assert.equal(v.injector.enabled, true);
                 assert.equal(v.ui.enabled, false);
@@ -476,7 +510,7 @@ for (const stack of ["dev", "prod"] as const) {
                     steps.map((c: any) => [c.name, c.image, c.command]),
                     [
                         ["preflight", IMAGES.azureCli, ["/bin/sh", "/scripts/vault-init.sh", "preflight"]],
-                        ["init", "hashicorp/vault:1.21.2", ["/bin/sh", "/scripts/vault-init.sh", "init"]],
+                        ["init", "docker.io/hashicorp/vault:1.21.2", ["/bin/sh", "/scripts/vault-init.sh", "init"]],
                         ["store", IMAGES.azureCli, ["/bin/sh", "/scripts/vault-init.sh", "store"]],
                     ],
                 );

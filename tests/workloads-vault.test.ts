@@ -95,7 +95,7 @@ for (const environment of ["dev", "prod"] as const) {
             const pod = job.inputs.spec.template.spec;
             const [c] = pod.containers;
             assert.equal(c.image, VAULT_CONFIGURE_IMAGE);
-            assert.equal(VAULT_CONFIGURE_IMAGE, `hashicorp/vault:${IMAGES.vault.tag}`);
+            assert.equal(VAULT_CONFIGURE_IMAGE, `docker.io/hashicorp/vault:${IMAGES.vault.tag}`);
             assert.match(IMAGES.vault.tag, /^1\.\d+\.\d+$/, "a pinned 1.x release");
             assert.deepEqual(c.command, ["/bin/sh", "/scripts/vault-configure.sh"]);
             const scriptVolume = pod.volumes.find((v: any) => v.name === "script");

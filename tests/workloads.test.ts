@@ -172,7 +172,7 @@ for (const environment of ["dev", "prod"] as const) {
                 const pod = sts.inputs.spec.template.spec;
                 const [c] = pod.containers;
                 assert.equal(c.image, MONGO_IMAGE);
-                assert.match(MONGO_IMAGE, /^mongo:7\.0\.\d+$/);
+                assert.match(MONGO_IMAGE, /^docker\.io\/library\/mongo:7\.0\.\d+$/);
                 assert.deepEqual(
                     { ...pod.securityContext },
                     {
@@ -181,6 +181,7 @@ for (const environment of ["dev", "prod"] as const) {
                         runAsGroup: 999,
                         fsGroup: 999,
                         fsGroupChangePolicy: "OnRootMismatch",
+                        supplementalGroups: [999],
                         seccompProfile: { type: "RuntimeDefault" },
                     },
                 );

@@ -6,7 +6,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { appNamespace, cronMaxGapMinutes, NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, VAULT_RELEASE, type PlatformConfig } from "../config";
+import { cronMaxGapMinutes, NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, VAULT_RELEASE, type PlatformConfig } from "../config";
 import {
     APP_SECRET_KEYS,
     retainsMongoData,
@@ -35,7 +35,10 @@ import {
     KEY_VAULT_SECRETS_USER,
     STORAGE_BLOB_DATA_CONTRIBUTOR,
 } from "./roles";
-import { PodSecurityPolicy } from "./podSecurityPolicy";
+import { ClusterPolicy, policyExemptions } from "./clusterPolicy";
+import { ISTIO_CNI_NAMESPACE, ISTIO_NAMESPACE, RELOADER_NAMESPACE } from "../platform/layer";
+import { UPSTREAM_IMAGE_PREFIXES } from "../platform/charts";
+import { ARGOCD_NAMESPACE } from "../workloads/argocd";
 import { UnsealKey } from "./unsealKey";
 import { VAULT_TLS_SECRETS, VaultTls } from "./vaultTls";
 import { WorkloadIdentity } from "./workloadIdentity";
@@ -181,14 +184,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         workspaceId: monitoring.workspaceId,
         categories: controlPlaneCategories(cfg.monitoring),
     });
-    if (cfg.governance.azurePolicy) {
-        new PodSecurityPolicy("pod-security", {
-            clusterId: cluster.clusterId,
-            effect: cfg.governance.azurePolicy.effect,
-            // Its pods' istio-init needs NET_ADMIN (docs/operations.md, "Pod security").
-            denyExemptNamespaces: [appNamespace(cfg.environment)],
-        });
-    }
 
     // Key Vault names are global across Azure; a suffix fixed in state keeps them unique and stable.
     const suffix = new random.RandomString("kv-suffix", {
@@ -460,6 +455,30 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             kubeletObjectId: cluster.kubeletObjectId,
             subscriptionId: client.subscriptionId,
             tags,
+        });
+    }
+
+    // The policies the add-on enforces in the cluster (issue 22 item 3). Images: the stack's registry, the
+    // services' configured repositories and the pinned upstream ones (UPSTREAM_IMAGE_PREFIXES).
+    if (cfg.governance.azurePolicy) {
+        const serviceRepositories = Object.values(cfg.workloads.images).map((image) => `${image.repository}:`);
+        new ClusterPolicy("cluster-policy", {
+            clusterId: cluster.clusterId,
+            effect: cfg.governance.azurePolicy.effect,
+            exemptions: policyExemptions(
+                {
+                    istioSystem: ISTIO_NAMESPACE,
+                    istioCni: ISTIO_CNI_NAMESPACE,
+                    ingress: cfg.identities.ingressTls[0].namespace,
+                    vault: VAULT_NAMESPACE,
+                    reloader: RELOADER_NAMESPACE,
+                    argocd: ARGOCD_NAMESPACE,
+                },
+                { publicIngress: true },
+            ),
+            allowedImagePrefixes: pulumi
+                .all([registry?.loginServer ?? ""])
+                .apply(([server]) => [...(server ? [`${server}/`] : []), ...new Set(serviceRepositories), ...UPSTREAM_IMAGE_PREFIXES]),
         });
     }
 

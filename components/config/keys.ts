@@ -420,14 +420,15 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: { dev: false, prod: true },
         description:
-            "The Azure Policy add-on (Gatekeeper) with the built-in Kubernetes pod security baseline initiative assigned to the cluster.",
+            "The Azure Policy add-on (Gatekeeper) with the built-in restricted pod security initiative, allowed images, internal load balancers and container limits assigned to the cluster.",
     },
     podSecurityPolicyEffect: {
         type: "string",
         scope: "azure",
         enabledBy: "azurePolicyEnabled",
-        default: "audit",
-        description: "Effect of the pod security initiative: audit (report) or deny (reject at admission; see docs/operations.md first).",
+        default: { dev: "audit", prod: "deny" },
+        description:
+            "Effect of the Azure Policy assignments on the cluster (restricted pod security, allowed images, internal load balancers, container limits): audit (report) or deny (reject at admission). Exemptions: docs/operations.md, Audit trail.",
         check: (key, value) => v.checkOneOf(key, value, POLICY_EFFECTS),
     },
     defenderEnabled: {

@@ -26,6 +26,8 @@ export const CHARTS = {
     istioBase: { chart: "base", repo: ISTIO_REPO, version: ISTIO_VERSION },
     istiod: { chart: "istiod", repo: ISTIO_REPO, version: ISTIO_VERSION },
     istioGateway: { chart: "gateway", repo: ISTIO_REPO, version: ISTIO_VERSION },
+    // The CNI node agent (istio/istio manifests/charts/istio-cni at 1.29.2, published as `cni`).
+    istioCni: { chart: "cni", repo: ISTIO_REPO, version: ISTIO_VERSION },
     // 1.7.2 bundles secrets-store-csi-driver 1.5.4; upstream advised staying on 1.7.2 while 1.8.0 had
     // open problems (Azure/secrets-store-csi-driver-provider-azure#2025).
     secretsStoreCsiAzure: {
@@ -41,14 +43,43 @@ export const CHARTS = {
     reloader: { chart: "reloader", repo: "https://stakater.github.io/stakater-charts", version: "2.2.16" },
 } as const satisfies Record<string, ChartPin>;
 
+/**
+ * Where Istio 1.29.2's images come from: the hub its release charts are published with, set explicitly
+ * (`global.hub`) so the allowed-images policy and the chart agree on one registry path.
+ */
+export const ISTIO_HUB = "docker.io/istio";
+
 /** Images set explicitly rather than left to chart defaults, so a chart bump never changes them silently. */
 export const IMAGES = {
-    vault: { repository: "hashicorp/vault", tag: "1.21.2" },
-    vaultK8s: { repository: "hashicorp/vault-k8s", tag: "1.7.2" },
+    // Fully qualified: the allowed-images policy matches the pod's image string as written.
+    vault: { repository: "docker.io/hashicorp/vault", tag: "1.21.2" },
+    vaultK8s: { repository: "docker.io/hashicorp/vault-k8s", tag: "1.7.2" },
     reloader: { repository: "ghcr.io/stakater/reloader", tag: "v1.4.21" },
     // Azure Linux based; ships az, bash and jq (Azure/azure-cli#29830).
     azureCli: "mcr.microsoft.com/azure-cli:2.77.0",
 } as const;
+
+/**
+ * The one list of upstream image locations the cluster may pull from (registry and repository path),
+ * besides the stack's own registry and the services' configured repositories: the allowed-images
+ * policy's regex is built from it (components/azure/clusterPolicy.ts). Each entry names what pulls it.
+ */
+export const UPSTREAM_IMAGE_PREFIXES = [
+    // istiod, the CNI agent, the gateway and the injected sidecars (ISTIO_HUB).
+    `${ISTIO_HUB}/`,
+    // Vault's server, agent and the Jobs using its CLI; the injector.
+    `${IMAGES.vault.repository}:`,
+    `${IMAGES.vaultK8s.repository}:`,
+    `${IMAGES.reloader.repository}:`,
+    // The Jobs' az CLI (Microsoft's registry; the CSI driver's images in kube-system come from it too).
+    "mcr.microsoft.com/",
+    // MongoDB and the backup's upload step (components/workloads/mongodb.ts, mongoBackup.ts).
+    "docker.io/library/mongo:",
+    "docker.io/curlimages/curl:",
+    // Argo CD (argo-cd 9.5.17 defaults: its own image and redis).
+    "quay.io/argoproj/argocd:",
+    "ecr-public.aws.com/docker/library/redis:",
+] as const;
 
 /** Pod label that makes the Azure Workload Identity webhook project a federated token into the pod. */
 export const WORKLOAD_IDENTITY_USE_LABEL = "azure.workload.identity/use";

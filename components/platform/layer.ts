@@ -20,7 +20,7 @@ import {
 import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./ingressGateway";
 import { IstioControlPlane } from "./istio";
 import { Namespaces } from "./namespaces";
-import { ISTIO_INIT_REASON } from "./podSecurity";
+import { ISTIO_CNI_REASON } from "./podSecurity";
 import { Reloader } from "./reloader";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
@@ -42,6 +42,11 @@ import {
 
 /** Istio's control plane namespace; no workload identity is bound there. */
 export const ISTIO_NAMESPACE = "istio-system";
+/**
+ * The Istio CNI node agent's own namespace: the one privileged namespace the program creates, so that
+ * istio-system keeps baseline and the application namespace can enforce restricted.
+ */
+export const ISTIO_CNI_NAMESPACE = "istio-cni";
 /** Stakater Reloader's namespace (stacks with Key Vault, where the CSI driver rotates the synced Secret). */
 export const RELOADER_NAMESPACE = "reloader";
 /** The SecretProviderClass the applications mount, and the Secret it syncs (the guide's names). */
@@ -315,6 +320,10 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
     const namespaces = new Namespaces("platform-ns", {
         namespaces: [
             {
+                name: ISTIO_CNI_NAMESPACE,
+                podSecurity: { enforce: "privileged", reason: ISTIO_CNI_REASON },
+            },
+            {
                 name: ISTIO_NAMESPACE,
                 podSecurity: {
                     enforce: "baseline",
@@ -345,7 +354,10 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
                 // The Vault agent injector's webhook is scoped to namespaces with this label (vault.ts).
                 labels: { "istio-injection": "enabled", [VAULT_AGENT_INJECT_LABEL.key]: VAULT_AGENT_INJECT_LABEL.value },
                 retainOnDelete: cfg.protectStatefulResources,
-                podSecurity: { enforce: "privileged", reason: ISTIO_INIT_REASON },
+                // The CNI node agent redirects the sidecars' traffic, so no istio-init needs NET_ADMIN here:
+                // the services, MongoDB, the Jobs and the injected istio-proxy / istio-validation / vault-agent
+                // containers all meet restricted (pod-level RuntimeDefault seccomp covers the injected ones).
+                podSecurity: { enforce: "restricted" },
             },
             ...(foundation.secrets.kind === "keyvault"
                 ? [{ name: RELOADER_NAMESPACE, podSecurity: { enforce: "restricted" as const } }]
@@ -357,6 +369,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
 
     const istio = new IstioControlPlane("istio", {
         namespace: namespaces.name(ISTIO_NAMESPACE),
+        cniNamespace: namespaces.name(ISTIO_CNI_NAMESPACE),
         highAvailability: cfg.highAvailability,
         mtlsMode: cfg.mesh.mtlsMode,
         provider,

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { podSecurityLabels, type PodSecurity } from "./podSecurity";
+import { POD_SECURITY_REASON_ANNOTATION, podSecurityLabels, type PodSecurity } from "./podSecurity";
 
 /** One namespace and its labels. */
 export interface NamespaceSpec {
@@ -40,7 +40,14 @@ export class Namespaces extends pulumi.ComponentResource {
             if (spec.name in names) throw new Error(`namespace ${spec.name} is listed twice`);
             const namespace = new k8s.core.v1.Namespace(
                 `${name}-${spec.name}`,
-                { metadata: { name: spec.name, labels: { ...spec.labels, ...podSecurityLabels(spec.podSecurity, spec.name) } } },
+                {
+                    metadata: {
+                        name: spec.name,
+                        labels: { ...spec.labels, ...podSecurityLabels(spec.podSecurity, spec.name) },
+                        // The exception's reason where an operator reads the level.
+                        annotations: spec.podSecurity.reason ? { [POD_SECURITY_REASON_ANNOTATION]: spec.podSecurity.reason } : undefined,
+                    },
+                },
                 {
                     parent: this,
                     provider: spec.retainOnDelete ? (args.retainedProvider ?? args.provider) : args.provider,

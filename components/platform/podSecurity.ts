@@ -13,6 +13,9 @@ export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
  */
 export const POD_SECURITY_VERSION = "v1.33";
 
+/** Namespace annotation carrying why `enforce` is below restricted. */
+export const POD_SECURITY_REASON_ANNOTATION = "aks-platform/pod-security-exception";
+
 /** A namespace's Pod Security Admission settings. */
 export interface PodSecurity {
     /** Pods violating this level are rejected. */
@@ -32,6 +35,11 @@ export function podSecurityLabels(ps: PodSecurity, namespace: string): Record<st
     return labels;
 }
 
-/** Why a meshed namespace cannot enforce baseline or restricted (istio.io, "Install Istio with Pod Security Admission"). */
-export const ISTIO_INIT_REASON =
-    "the injected istio-init container adds NET_ADMIN and NET_RAW to redirect traffic to the sidecar, which baseline and restricted forbid; enforcing restricted needs the Istio CNI node agent instead of istio-init";
+/**
+ * Why the Istio CNI node agent's namespace is privileged: its DaemonSet (istio/istio 1.29.2
+ * manifests/charts/istio-cni/templates/daemonset.yaml) mounts the node's CNI bin and conf dirs, /proc
+ * and /var/run/netns (hostPath) and adds NET_ADMIN and SYS_ADMIN as root, which is what lets the
+ * meshed pods themselves run restricted.
+ */
+export const ISTIO_CNI_REASON =
+    "the Istio CNI node agent installs the CNI plugin on each node (hostPath) and programs pod network namespaces (NET_ADMIN, SYS_ADMIN as root), so that meshed pods need neither";

@@ -13,7 +13,7 @@ export const MONGO_BACKUP_SCRIPT = path.join(SCRIPTS_DIR, MONGO_BACKUP_SCRIPT_FI
  * does the workload identity token exchange and the Put Blob with every secret read from a file; the
  * mongo image has no HTTP client (docker-library/mongo 7.0/Dockerfile purges wget after the build).
  */
-export const MONGO_BACKUP_UPLOAD_IMAGE = "curlimages/curl:8.16.0";
+export const MONGO_BACKUP_UPLOAD_IMAGE = "docker.io/curlimages/curl:8.16.0";
 
 /** Name of the pod's dump step, which must not receive the Azure token (workload identity skips it). */
 export const DUMP_CONTAINER = "dump";
@@ -139,6 +139,8 @@ export class MongoBackup extends pulumi.ComponentResource {
                                         runAsUser: MONGO_UID,
                                         runAsGroup: MONGO_UID,
                                         fsGroup: MONGO_UID,
+                                        // The restricted Azure Policy initiative requires supplementalGroups in 1-65535 (components/azure/clusterPolicy.ts).
+                                        supplementalGroups: [MONGO_UID],
                                         seccompProfile: { type: "RuntimeDefault" },
                                     },
                                     initContainers: [

@@ -7,7 +7,7 @@ import { ZONE_REDUNDANT_DISK_SKU, ZoneRedundantStorageClass } from "../platform/
  * The official image, pinned to a patch release of the 7.0 series the lab uses (docker-library/mongo
  * versions.json: 7.0.28, 2025-12-16). Bump deliberately: a new patch restarts the database.
  */
-export const MONGO_IMAGE = "mongo:7.0.28";
+export const MONGO_IMAGE = "docker.io/library/mongo:7.0.28";
 /** Port MongoDB listens and its Services answer on. */
 export const MONGO_PORT = 27017;
 /** The image's `mongodb` user and group (created with uid/gid 999 in its Dockerfile). */
@@ -195,6 +195,8 @@ export class MongoDb extends pulumi.ComponentResource {
                                 // Makes the new volume writable by mongod, which never runs as root here
                                 // (the entrypoint skips its chown-and-gosu step for a non-root start).
                                 fsGroup: MONGO_UID,
+                                // The restricted Azure Policy initiative requires supplementalGroups in 1-65535 (components/azure/clusterPolicy.ts).
+                                supplementalGroups: [MONGO_UID],
                                 fsGroupChangePolicy: "OnRootMismatch",
                                 seccompProfile: { type: "RuntimeDefault" },
                             },

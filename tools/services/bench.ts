@@ -49,7 +49,10 @@ async function main(): Promise<void> {
             { name: "POST /api/orders", method: "POST" as const, path: "/api/orders", port: orderPort },
         ];
         console.log(
-            `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${CONNECTIONS} connections, ${SECONDS} s per case, loopback`,
+            `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${os
+                .loadavg()
+                .map((l) => l.toFixed(1))
+                .join(" ")}, ${CONNECTIONS} connections, ${SECONDS} s per case, loopback`,
         );
         console.log("case                 service req/s  p99 ms | floor req/s  p99 ms | req/s ratio  p99 ratio");
         for (const c of cases) {

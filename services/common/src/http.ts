@@ -133,7 +133,7 @@ export function validationError(errors: readonly ErrorObject[], part: string): H
 
 // Two validators. Bodies are JSON, so nothing is coerced ("1" is not a price) and nothing is removed (an
 // unknown field is a 400, not silently dropped: Fastify's default Ajv options are coerceTypes "array"
-// and removeAdditional true, fastify/fastify lib/schemas.js and @fastify/ajv-compiler index.js). Path
+// and removeAdditional true, @fastify/ajv-compiler lib/default-ajv-options.js). Path
 // and query parameters are strings on the wire, so those are coerced to the schema's types.
 const ajvOptions = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false } as const;
 const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false });

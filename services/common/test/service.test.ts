@@ -131,6 +131,8 @@ describe("Service process", () => {
 
     it("lets a request in flight finish during shutdown", async () => {
         let release: () => void = () => undefined;
+        let entered: () => void = () => undefined;
+        const inHandler = new Promise<void>((r) => (entered = r));
         const slow: ServiceDefinition = {
             name: "slow-service",
             seed: async () => undefined,
@@ -139,7 +141,9 @@ describe("Service process", () => {
                     method: "GET",
                     path: "/slow",
                     handler: async () => {
-                        await new Promise<void>((r) => (release = r));
+                        const released = new Promise<void>((r) => (release = r));
+                        entered();
+                        await released;
                         return { status: 200, body: "done" };
                     },
                 },
@@ -147,7 +151,9 @@ describe("Service process", () => {
         };
         const { service, base } = await start(slow, { storage: new InMemoryStorage() });
         const pending = call(base, "GET", "/slow");
-        await new Promise((r) => setTimeout(r, 50));
+        // In flight: the handler is running (a request that only arrives after shutdown began gets a
+        // 503 from Fastify, return503OnClosing, which is right: readiness has failed by then).
+        await inHandler;
         const stopping = service.shutdown();
         release();
         assert.equal((await pending).body, "done");
