@@ -1,10 +1,13 @@
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import { createHash } from "crypto";
 import { VERSION_OWNING_CHANNELS, type NetworkConfig, type NodePoolConfig, type PlatformConfig } from "../config";
+import { AKS_RBAC_CLUSTER_ADMIN, AKS_RBAC_PROPAGATION_SECONDS, roleDefinitionId } from "./roles";
 
 /** Where the cluster sits in the stack's network (components/azure/network.ts). */
 export interface ClusterNetwork {
@@ -56,7 +59,41 @@ export interface AksClusterArgs {
     readonly identityId: pulumi.Input<string>;
     /** Subnets and egress of the stack's VNet. */
     readonly network: ClusterNetwork;
+    /**
+     * Object ID of the principal that runs `pulumi up` (deployerObjectId, else the signed-in client): with
+     * Entra ID it gets Azure Kubernetes Service RBAC Cluster Admin on the cluster.
+     */
+    readonly deployerObjectId: pulumi.Input<string>;
+    /** Subscription of the role definition IDs. */
+    readonly subscriptionId: pulumi.Input<string>;
 }
+
+/**
+ * The dry-run role of the pull-request preview principal (Entra ID clusters). pulumi-kubernetes previews
+ * with server-side apply, a PATCH with dryRun=All, which the API server authorizes as the PATCH itself
+ * (kubernetes apiserver: dry-run requests go through the same authorization as the real verb); a
+ * ClusterRole or Role in the program is checked for escalation too (the rbac registry's escalation
+ * check), so the preview needs `escalate` and `bind` on them. Azure RBAC maps get/list/watch to
+ * `<group>/<resource>/read`, create/update/patch to `/write`, delete to `/delete`. Least privilege: read
+ * and write only, no delete (a preview never deletes), and no pods/exec, serviceaccounts/impersonate or
+ * the like (`/action`s other than RBAC's escalate and bind). Kubernetes has no dry-run-only permission:
+ * whoever can preview an object can write it; docs/delivery.md says so.
+ */
+export const PREVIEW_ROLE_PERMISSIONS = {
+    actions: [
+        "Microsoft.ContainerService/managedClusters/read",
+        // The kubeconfig: what "Azure Kubernetes Service Cluster User Role" grants, on this cluster only.
+        "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
+    ],
+    dataActions: [
+        "Microsoft.ContainerService/managedClusters/*/read",
+        "Microsoft.ContainerService/managedClusters/*/write",
+        "Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/clusterroles/escalate/action",
+        "Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/clusterroles/bind/action",
+        "Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/roles/escalate/action",
+        "Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/roles/bind/action",
+    ],
+} as const;
 
 /**
  * The API server's access profile (ManagedCluster API version 2025-09-01): a private cluster has no
@@ -228,6 +265,11 @@ export class AksCluster extends pulumi.ComponentResource {
     readonly provider: k8s.Provider;
     /** Object ID of the kubelet identity AKS creates: what pulls images from a private registry. */
     readonly kubeletObjectId: pulumi.Output<string>;
+    /**
+     * What every Kubernetes provider of this cluster waits for: the deployer's cluster-admin grant and its
+     * propagation (Entra ID), or nothing (local accounts: the kubeconfig's certificate is cluster admin).
+     */
+    readonly kubernetesAuthorized: pulumi.Resource[];
     /** AKS name of the user pool (userPoolName), when there is one. */
     readonly userPoolName?: pulumi.Output<string>;
 
@@ -412,7 +454,13 @@ export class AksCluster extends pulumi.ComponentResource {
             }),
         );
 
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+        this.kubernetesAuthorized = s.entraId ? this.authorizeDeployer(name, cluster, args) : [];
+        if (s.entraId?.previewerObjectId) this.authorizePreviewer(name, cluster, args, s.entraId.previewerObjectId);
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig },
+            { parent: this, dependsOn: this.kubernetesAuthorized },
+        );
 
         this.kubeletObjectId = cluster.identityProfile.apply((profile) => {
             const objectId = profile?.["kubeletidentity"]?.objectId;
@@ -434,5 +482,61 @@ export class AksCluster extends pulumi.ComponentResource {
             kubeletObjectId: this.kubeletObjectId,
             userPoolName: this.userPoolName,
         });
+    }
+
+    /**
+     * Entra ID with Azure RBAC for Kubernetes: Owner, or Contributor with User Access Administrator, carry
+     * no Kubernetes dataActions, so the principal running `pulumi up` gets "Azure Kubernetes Service RBAC
+     * Cluster Admin" on this cluster (the AKS baseline does the same: mspnp/aks-baseline
+     * cluster-stamp.bicep, clusterAdminRole). An assignment takes effect at the cluster's authorization
+     * server up to five minutes after it is created (AKS_RBAC_PROPAGATION_SECONDS); pulumi-kubernetes does
+     * not retry a 403, so the providers wait for a Sleep after the grant. The Sleep runs on create only,
+     * and again only when the grant is replaced (its triggers): a second `up` does not wait.
+     */
+    private authorizeDeployer(name: string, cluster: containerservice.ManagedCluster, args: AksClusterArgs): pulumi.Resource[] {
+        const admin = new authorization.RoleAssignment(
+            `${name}-deployer-admin`,
+            {
+                principalId: args.deployerObjectId,
+                roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, AKS_RBAC_CLUSTER_ADMIN)),
+                scope: cluster.id,
+            },
+            { parent: this },
+        );
+        const propagated = new time.Sleep(
+            `${name}-deployer-admin-propagation`,
+            {
+                createDuration: `${AKS_RBAC_PROPAGATION_SECONDS}s`,
+                triggers: { principalId: admin.principalId, assignmentId: admin.id },
+            },
+            { parent: this },
+        );
+        return [admin, propagated];
+    }
+
+    /** The pull-request preview principal: the dry-run role (PREVIEW_ROLE_PERMISSIONS) on this cluster. */
+    private authorizePreviewer(name: string, cluster: containerservice.ManagedCluster, args: AksClusterArgs, principalId: string): void {
+        const role = new authorization.RoleDefinition(
+            `${name}-previewer-role`,
+            {
+                scope: cluster.id,
+                roleName: `${args.clusterName} preview (dry-run apply)`,
+                description:
+                    "Reads and writes (no delete, no exec) every Kubernetes object of this cluster: what a server-side-apply dry run needs.",
+                permissions: [
+                    {
+                        actions: [...PREVIEW_ROLE_PERMISSIONS.actions],
+                        dataActions: [...PREVIEW_ROLE_PERMISSIONS.dataActions],
+                    },
+                ],
+                assignableScopes: [cluster.id],
+            },
+            { parent: this },
+        );
+        new authorization.RoleAssignment(
+            `${name}-previewer`,
+            { principalId, roleDefinitionId: role.id, scope: cluster.id },
+            { parent: this },
+        );
     }
 }

@@ -176,6 +176,9 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             egressType: cfg.network.egress.type,
             egressIps: net.egressIps,
         },
+        // One fixed principal where configured, so that CI and a workstation do not replace each other's grant.
+        deployerObjectId: cfg.cluster.entraId?.deployerObjectId ?? client.objectId,
+        subscriptionId: client.subscriptionId,
     });
 
     // Who did what on the control plane, and (prod) the pod security initiative the add-on enforces.
@@ -428,7 +431,11 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     // (server-side apply over the existing object, `upsertExistingObjects`); it is used for exactly the
     // kept objects, so anything else that already exists still fails loudly.
     const retainedObjectsProvider = protect
-        ? new k8s.Provider("aks-k8s-retained", { kubeconfig: cluster.kubeconfig, upsertExistingObjects: true }, { parent: cluster })
+        ? new k8s.Provider(
+              "aks-k8s-retained",
+              { kubeconfig: cluster.kubeconfig, upsertExistingObjects: true },
+              { parent: cluster, dependsOn: cluster.kubernetesAuthorized },
+          )
         : undefined;
 
     let registry: Registry | undefined;

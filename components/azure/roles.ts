@@ -20,3 +20,12 @@ export function roleDefinitionId(subscriptionId: string, roleId: string): string
 export const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
 /** Pulls images: the kubelet identity on the registry. */
 export const ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+/** Every Kubernetes action on the whole cluster (Azure RBAC for Kubernetes): the deployer, on its cluster. */
+export const AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
+
+/**
+ * How long a new Azure RBAC for Kubernetes assignment may take to reach the cluster's authorization
+ * server: "New role assignments can take up to five minutes to propagate and be updated by the
+ * authorization server" (learn.microsoft.com/azure/aks/manage-azure-rbac, "Before you begin").
+ */
+export const AKS_RBAC_PROPAGATION_SECONDS = 300;

@@ -349,6 +349,24 @@ export const CONFIG_KEYS = {
         description: "Object IDs of Entra ID groups with cluster admin; at least one with disableLocalAccounts (so in prod).",
         check: (key, ids) => ids.map((id) => v.checkGuid(key, id)),
     },
+    deployerObjectId: {
+        type: "string",
+        scope: "azure",
+        enabledBy: "entraIdEnabled",
+        defaultText: "the object ID of whoever runs `pulumi up` (getClientConfig)",
+        description:
+            "Object ID of the principal that runs `pulumi up` (the CI application's service principal): it gets Azure Kubernetes Service RBAC Cluster Admin on the cluster. Set it so that a workstation and CI do not replace each other's grant.",
+        check: v.checkGuid,
+    },
+    previewerObjectId: {
+        type: "string",
+        scope: "azure",
+        enabledBy: "entraIdEnabled",
+        defaultText: "none: no preview principal is granted anything in the cluster",
+        description:
+            "Object ID of the pull-request preview principal: it gets the program's dry-run role on the cluster (read and write, no delete, no exec: a server-side-apply dry run is authorized as a write) and its user credentials.",
+        check: v.checkGuid,
+    },
     disableLocalAccounts: {
         type: "boolean",
         scope: "azure",

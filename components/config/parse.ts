@@ -297,7 +297,13 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
                 startHour: v.maintenanceStartHour,
                 durationHours: v.maintenanceDurationHours,
             },
-            entraId: v.entraIdEnabled ? { adminGroupObjectIds: v.entraAdminGroupObjectIds } : undefined,
+            entraId: v.entraIdEnabled
+                ? {
+                      adminGroupObjectIds: v.entraAdminGroupObjectIds,
+                      deployerObjectId: v.deployerObjectId,
+                      previewerObjectId: v.previewerObjectId,
+                  }
+                : undefined,
             disableLocalAccounts: v.disableLocalAccounts,
             apiServer: {
                 authorizedIpRanges: v.apiServerAuthorizedIpRanges,

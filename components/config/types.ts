@@ -139,7 +139,13 @@ export interface PlatformConfig {
         readonly autoUpgradeChannel: (typeof UPGRADE_CHANNELS)[number];
         readonly nodeOsUpgradeChannel: (typeof NODE_OS_UPGRADE_CHANNELS)[number];
         readonly maintenanceWindow: MaintenanceWindowConfig;
-        readonly entraId?: { readonly adminGroupObjectIds: readonly string[] };
+        readonly entraId?: {
+            readonly adminGroupObjectIds: readonly string[];
+            /** The principal running `pulumi up`, when configured (else the signed-in client's object ID). */
+            readonly deployerObjectId?: string;
+            /** The pull-request preview principal, when configured. */
+            readonly previewerObjectId?: string;
+        };
         readonly disableLocalAccounts: boolean;
         readonly apiServer: ApiServerConfig;
     };

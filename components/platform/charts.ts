@@ -88,6 +88,36 @@ export const WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION = "azure.workload.identity/c
 /** The Secrets Store CSI driver's name, as a pod's csi volume refers to it. */
 export const SECRETS_STORE_CSI_DRIVER = "secrets-store.csi.k8s.io";
 
+/** How long Helm waits for a release's workloads before an atomic release rolls back: the default. */
+export const RELEASE_TIMEOUT_SECONDS = 600;
+
+/**
+ * How long a new Key Vault data-plane role assignment may take to apply: "it will take up to 10 minutes
+ * (600 seconds) after role assignments is changed for role to be applied" (learn.microsoft.com/azure/
+ * key-vault/general/rbac-guide, best practices).
+ */
+export const KEY_VAULT_RBAC_PROPAGATION_SECONDS = 600;
+
+/**
+ * The longest pause of kubelet between two attempts of a failed volume mount: exponential backoff capped
+ * at 2m2s (kubernetes pkg/util/goroutinemap/exponentialbackoff/exponential_backoff.go,
+ * maxDurationBeforeRetry).
+ */
+export const KUBELET_MOUNT_RETRY_MAX_SECONDS = 122;
+
+/**
+ * The Helm timeout of a release whose pods mount Key Vault objects through the Secrets Store CSI driver
+ * as a workload identity whose role assignments the same `up` creates. The release waits for the
+ * assignments to exist, not to apply: until they do, the driver's mount gets 403 and the pods stay in
+ * ContainerCreating. The timeout covers the documented propagation plus one kubelet retry on top of
+ * the release's own readiness time, so a first `up` does not roll back a release that would have
+ * become ready (issue 17 item 6). It is an upper bound: a healthy release finishes as soon as its pods
+ * are ready, and an `up` that changes nothing does not touch the release.
+ */
+export function keyVaultMountTimeoutSeconds(base: number = RELEASE_TIMEOUT_SECONDS): number {
+    return base + KEY_VAULT_RBAC_PROPAGATION_SECONDS + KUBELET_MOUNT_RETRY_MAX_SECONDS;
+}
+
 export interface ReleaseSpec {
     /** Helm release name. Fixed: the charts derive object and service names from it. */
     readonly releaseName: string;
@@ -116,7 +146,7 @@ export function pinnedRelease(name: string, pin: ChartPin, spec: ReleaseSpec, op
             values: spec.values as pulumi.Input<Record<string, unknown>>,
             atomic: true,
             cleanupOnFail: true,
-            timeout: spec.timeoutSeconds ?? 600,
+            timeout: spec.timeoutSeconds ?? RELEASE_TIMEOUT_SECONDS,
             maxHistory: 5,
         },
         opts,

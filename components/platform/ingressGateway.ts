@@ -4,6 +4,7 @@ import type { ServiceAccountRef } from "../config";
 import { zoneSpread, type ZoneSpreadConstraint } from "./availability";
 import {
     CHARTS,
+    keyVaultMountTimeoutSeconds,
     pinnedRelease,
     SECRETS_STORE_CSI_DRIVER,
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
@@ -125,7 +126,13 @@ export class IngressGateway extends pulumi.ComponentResource {
         this.release = pinnedRelease(
             name,
             CHARTS.istioGateway,
-            { releaseName, namespace: args.namespace, values },
+            {
+                releaseName,
+                namespace: args.namespace,
+                values,
+                // The CSI volume mounts as the ingress identity, whose Key Vault roles may still be propagating.
+                timeoutSeconds: args.tls.kind === "keyvault" ? keyVaultMountTimeoutSeconds() : undefined,
+            },
             // Pods start only once istiod injects them and their certificate is there to mount or read.
             { ...child, dependsOn: [...args.meshReady, ...delivered.after] },
         );

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Environment } from "../config";
 import { APP_SECRET_KEYS } from "../foundation";
+import { keyVaultMountTimeoutSeconds, RELEASE_TIMEOUT_SECONDS } from "../platform/charts";
 import { VAULT_AGENT_INJECT_LABEL } from "../platform/vault";
 import { VAULT_CA_SECRET } from "../platform/vaultCa";
 import { MONGO_PORT } from "./mongodb";
@@ -307,7 +308,9 @@ export class Microservice extends pulumi.ComponentResource {
                 // A failed rollout is rolled back rather than left half-upgraded.
                 atomic: true,
                 cleanupOnFail: true,
-                timeout: timeoutSeconds ?? 600,
+                // Pods that mount Key Vault secrets (the CSI path) wait out their identity's role propagation.
+                timeout:
+                    timeoutSeconds ?? (args.secretProviderClass !== undefined ? keyVaultMountTimeoutSeconds() : RELEASE_TIMEOUT_SECONDS),
                 maxHistory: 10,
             },
             // Children do not inherit the component's dependsOn; pass it on so "after Vault and
