@@ -11,16 +11,26 @@
 #
 # After each replaced pod it waits until the pod is back, Ready (the chart's readiness probe is
 # `vault status`: unsealed) and, with a token, until raft autopilot reports the cluster healthy with
-# every server. Needs kubectl (the stack's kubeconfig), jq, and VAULT_TOKEN in the environment: a token
-# allowed to read sys/storage/raft/autopilot/state and to update sys/step-down. The token is handed to
-# the vault CLI in the pod on stdin, never as an argument. A dev-mode Vault (one pod, no leader) is
-# simply replaced; the dev reconciler configures it again.
+# every server. Needs kubectl (the stack's kubeconfig) and jq. No root token: the script logs in to Vault
+# as the bootstrapped vault-operator role (Kubernetes auth; its policy reads
+# sys/storage/raft/autopilot/state and updates sys/step-down, nothing else) with a short-lived token of
+# the vault-operator service account that it asks the API server for (`kubectl create token`, Vault's
+# audience, 10 minutes). Who may do that is Kubernetes RBAC: the vault-operator Role in Vault's
+# namespace (docs/operations.md, "Roll out a Vault change"). VAULT_TOKEN, when set, is used instead
+# (break glass). Tokens go to the vault CLI in the pod on stdin, never as an argument. A dev-mode Vault
+# (one pod, no leader) is simply replaced; the dev reconciler configures it again.
 set -eu
 
 NAMESPACE="${NAMESPACE:-vault}"
 RELEASE="${RELEASE:-vault}"
 ATTEMPTS="${ATTEMPTS:-120}"
 PAUSE="${PAUSE:-5}"
+OPERATOR_ROLE="${OPERATOR_ROLE:-vault-operator}"
+OPERATOR_SERVICE_ACCOUNT="${OPERATOR_SERVICE_ACCOUNT:-vault-operator}"
+TOKEN_AUDIENCE="${TOKEN_AUDIENCE:-vault}"
+# Re-login after this many seconds: the role's Vault tokens live 30 minutes.
+LOGIN_SECONDS="${LOGIN_SECONDS:-900}"
+VAULT_TOKEN="${VAULT_TOKEN:-}"
 SELECTOR="app.kubernetes.io/name=vault,app.kubernetes.io/instance=${RELEASE},component=server"
 
 # log and retry.
@@ -67,10 +77,38 @@ vault_in() {
     printf '%s' "$VAULT_TOKEN" | kc exec -i "$pod" -c vault -- sh -c 'VAULT_TOKEN=$(cat) exec vault "$@"' vault "$@"
 }
 
+# login POD: a Vault token for the operator role, from a fresh service account token (TokenRequest,
+# the minimum 10 minutes) handed to `vault write` on stdin (jwt=-). Kept in VAULT_TOKEN.
+logged_in_at=0
+own_token=""
+login() {
+    jwt=$(kubectl --namespace "$NAMESPACE" create token "$OPERATOR_SERVICE_ACCOUNT" --audience "$TOKEN_AUDIENCE" --duration 10m) || {
+        log "cannot create a token for service account $NAMESPACE/$OPERATOR_SERVICE_ACCOUNT: you need the vault-operator Role (docs/operations.md, 'Roll out a Vault change')"
+        return 1
+    }
+    token=$(printf '%s' "$jwt" | kc exec -i "$1" -c vault -- vault write -field=token auth/kubernetes/login role="$OPERATOR_ROLE" jwt=-) || {
+        log "cannot log in to Vault as role $OPERATOR_ROLE: was it bootstrapped (docs/operations.md, 'Change a bootstrapped Vault policy')?"
+        return 1
+    }
+    [ -n "$token" ] || return 1
+    VAULT_TOKEN="$token"
+    own_token=1
+    logged_in_at=$(date +%s)
+}
+
+# token_for POD: makes sure VAULT_TOKEN holds a usable token (a break-glass one as given, or a recent login).
+token_for() {
+    if [ -n "$VAULT_TOKEN" ] && { [ -z "$own_token" ] || [ $(($(date +%s) - logged_in_at)) -lt "$LOGIN_SECONDS" ]; }; then
+        return 0
+    fi
+    login "$1"
+}
+
 # healthy: autopilot says the raft cluster is healthy and has every server.
 healthy() {
     active=$(leader)
     [ -n "$active" ] || return 1
+    token_for "$active" || return 1
     vault_in "$active" operator raft autopilot state -format=json |
         jq -e --argjson n "$(replicas)" '.healthy == true and (.servers | length) == $n' >/dev/null
 }
@@ -120,7 +158,10 @@ old_leader=$(leader)
 ha=""
 if [ -n "$old_leader" ]; then
     ha=1
-    : "${VAULT_TOKEN:?VAULT_TOKEN must hold a token that may read raft autopilot state and step the leader down}"
+    retry 3 "$PAUSE" token_for "$old_leader" || {
+        log "no Vault token for the rollout: stopping before any pod is touched"
+        exit 1
+    }
     retry "$ATTEMPTS" "$PAUSE" healthy || {
         log "raft is not healthy before the rollout: fix that first"
         exit 1
@@ -135,6 +176,7 @@ done
 case "${ha:+ $stale }" in
     *" $old_leader "*)
         log "stepping the leader $old_leader down"
+        token_for "$old_leader" || exit 1
         vault_in "$old_leader" operator step-down >/dev/null
         new_leader() {
             now=$(leader)
@@ -145,4 +187,7 @@ case "${ha:+ $stale }" in
         replace "$old_leader"
         ;;
 esac
+if [ -n "$own_token" ] && active=$(leader) && [ -n "$active" ]; then
+    vault_in "$active" token revoke -self >/dev/null 2>&1 || log "could not revoke the operator token (it expires on its own)"
+fi
 log "done: every Vault pod runs revision $revision"

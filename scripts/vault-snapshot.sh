@@ -10,8 +10,11 @@
 #                                          the file under a new, timestamped name; check the blob's size
 #
 # Any failure exits non-zero with the reason, so the Job (and the CronJob's last run) fails loudly; a
-# failed save never reaches the upload. Nothing is ever deleted or overwritten here: the container's
-# lifecycle rule expires snapshots by age, versioning and soft delete keep what a mistake removes.
+# failed save never reaches the upload. No snapshot is overwritten. Retention is done here, not by a
+# lifecycle rule (which cannot keep "the last N"): after a verified upload the blob is marked
+# verified=true (metadata), then snapshots older than RETENTION_DAYS are deleted EXCEPT the newest
+# KEEP_LAST verified ones, so a long run of failed snapshots never empties the container. Versioning
+# and soft delete keep what a mistake removes for a while.
 # POSIX sh (the Vault image has busybox sh only). No token is printed or passed as an argument.
 set -eu
 
@@ -77,7 +80,57 @@ upload() {
         exit 1
     fi
     rm -f "$SNAPSHOT"
+    # The staleness alert (components/azure/auditAlerts.ts) matches this line: only a read-back upload counts.
     log "uploaded $name ($size bytes) to $STORAGE_ACCOUNT/$STORAGE_CONTAINER"
+    retry 3 10 az storage blob metadata update --auth-mode login \
+        --account-name "$STORAGE_ACCOUNT" --container-name "$STORAGE_CONTAINER" \
+        --name "$name" --metadata verified=true --output none || {
+        log "FAILED: cannot mark $name verified (it does not count as a good snapshot for retention)"
+        exit 1
+    }
+    prune
+}
+
+# stamp NAME: the 14 digits of a <prefix>-YYYYmmddTHHMMSSZ.snap name, or nothing.
+stamp() {
+    printf '%s\n' "$1" | sed -n 's/^.*-\([0-9]\{8\}\)T\([0-9]\{6\}\)Z\.snap$/\1\2/p'
+}
+
+# prune: deletes snapshots older than RETENTION_DAYS, never one of the newest KEEP_LAST verified ones.
+prune() {
+    : "${RETENTION_DAYS:?}" "${KEEP_LAST:?}"
+    cutoff=$(date -u -d "@$(($(date -u +%s) - RETENTION_DAYS * 86400))" '+%Y%m%d%H%M%S') || {
+        log "FAILED: cannot compute the retention cutoff"
+        exit 1
+    }
+    # name<TAB>verified, newest first (the names sort by their UTC timestamp).
+    listing=$(az storage blob list --auth-mode login \
+        --account-name "$STORAGE_ACCOUNT" --container-name "$STORAGE_CONTAINER" \
+        --prefix "${BLOB_PREFIX:-vault}-" --include m \
+        --query '[].[name, metadata.verified]' --output tsv) || {
+        log "FAILED: cannot list $STORAGE_CONTAINER for retention"
+        exit 1
+    }
+    kept=0
+    removed=0
+    for entry in $(printf '%s\n' "$listing" | tr '\t' '|' | sort -r); do
+        name=${entry%%|*}
+        verified=${entry#*|}
+        if [ "$verified" = true ] && [ "$kept" -lt "$KEEP_LAST" ]; then
+            kept=$((kept + 1))
+            continue
+        fi
+        when=$(stamp "$name")
+        if [ -z "$when" ] || [ "$when" -ge "$cutoff" ]; then continue; fi
+        az storage blob delete --auth-mode login \
+            --account-name "$STORAGE_ACCOUNT" --container-name "$STORAGE_CONTAINER" \
+            --name "$name" --output none || {
+            log "FAILED: cannot delete $name (retention)"
+            exit 1
+        }
+        removed=$((removed + 1))
+    done
+    log "retention: kept the newest $kept verified snapshots (at least ${KEEP_LAST} whatever their age), deleted $removed older than ${RETENTION_DAYS} days"
 }
 
 case "$phase" in

@@ -40,11 +40,20 @@ case "$verb" in
       "pod "*Ready*) echo True ;;
     esac ;;
   delete) echo "delete $3" >>"$FAKE/actions.log"; cat "$FAKE/revision" >"$FAKE/pods/$3/rev" ;;
+  create)
+    # kubectl create token <sa> --audience <aud> --duration <d>: a service account token (TokenRequest).
+    case "$*" in *"token vault-operator --audience vault "*) printf 'jwt.OPERATOR' ;; *) exit 7 ;; esac ;;
   exec)
     pod=$3
     token=$(cat)
+    case "$*" in
+      *auth/kubernetes/login*role=vault-operator*jwt=-*)
+        [ "$token" = "jwt.OPERATOR" ] || { echo "bad jwt" >&2; exit 8; }
+        echo "login $pod" >>"$FAKE/actions.log"; printf '%s' "$EXPECTED_TOKEN"; exit 0 ;;
+    esac
     [ "$token" = "$EXPECTED_TOKEN" ] || { echo "bad token" >&2; exit 9; }
     case "$*" in
+      *"token revoke -self"*) echo "revoke $pod" >>"$FAKE/actions.log" ;;
       *step-down*) echo "step-down $pod" >>"$FAKE/actions.log"; for p in $(ls "$FAKE/pods"); do [ "$p" != "$pod" ] && { echo "$p" >"$FAKE/leader"; break; }; done ;;
       *autopilot*) printf '{"healthy": true, "servers": {%s}}' "$(ls "$FAKE/pods" | sed 's/.*/"&": {"healthy": true}/' | paste -sd, -)" ;;
     esac ;;
@@ -119,6 +128,42 @@ describe("scripts/vault-rollout.sh", () => {
         cluster("b", { "vault-0": "a", "vault-1": "b", "vault-2": "b" }, "vault-1");
         assert.equal(rollout().status, 0);
         assert.deepEqual(actions(), ["delete vault-0"]);
+    });
+
+    it("without VAULT_TOKEN: logs in as the vault-operator role with a fresh Vault-audience service account token, and revokes it at the end", function () {
+        if (spawnSync("jq", ["--version"]).error) this.skip();
+        cluster("b", { "vault-0": "a", "vault-1": "a", "vault-2": "a" }, "vault-2");
+        const r = spawnSync("sh", [ROLLOUT_SCRIPT], {
+            encoding: "utf8",
+            env: { PATH: `${path.join(fake, "bin")}:${process.env.PATH}`, FAKE: fake, EXPECTED_TOKEN: "hvs.FROM-LOGIN" },
+        });
+        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+        const acts = actions();
+        assert.equal(acts[0], "login vault-2", "logs in before touching any pod");
+        assert.deepEqual(
+            acts.filter((a) => !a.startsWith("login")),
+            [
+                "delete vault-0",
+                "delete vault-1",
+                "step-down vault-2",
+                "delete vault-2",
+                `revoke ${fs.readFileSync(path.join(fake, "leader"), "utf8").trim()}`,
+            ],
+        );
+        const calls = lines(path.join(fake, "calls.log")).join("\n");
+        assert.doesNotMatch(calls, /jwt\.OPERATOR|hvs\.FROM-LOGIN/, "neither token is in a kubectl argument");
+    });
+
+    it("without VAULT_TOKEN and no right to mint the operator's token: stops before any pod is touched, naming the Role", () => {
+        cluster("b", { "vault-0": "a", "vault-1": "a", "vault-2": "a" }, "vault-2");
+        fs.writeFileSync(path.join(fake, "bin", "kubectl"), FAKE_KUBECTL.replace("create)\n", "create)\n    exit 1\n"), { mode: 0o755 });
+        const r = spawnSync("sh", [ROLLOUT_SCRIPT], {
+            encoding: "utf8",
+            env: { PATH: `${path.join(fake, "bin")}:${process.env.PATH}`, FAKE: fake, EXPECTED_TOKEN: "x" },
+        });
+        assert.notEqual(r.status, 0);
+        assert.match(`${r.stdout}${r.stderr}`, /vault-operator Role/);
+        assert.deepEqual(actions(), []);
     });
 
     it("replaces a dev-mode server (one pod, no leader) without a token", () => {

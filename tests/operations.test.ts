@@ -41,7 +41,7 @@ describe("operations: Jobs", () => {
         it(`${stack}: every Job is replaced when it is not Complete, and reports its containers' last log lines`, async () => {
             const run = await evaluateStack(stack);
             const jobs = run.ofType(T.job);
-            assert.equal(jobs.length, stack === "prod" ? 2 : 0, jobs.map((j) => j.name).join(", "));
+            assert.equal(jobs.length, stack === "prod" ? 3 : 0, jobs.map((j) => j.name).join(", "));
             for (const job of jobs) {
                 assert.equal(job.inputs.metadata.annotations?.["pulumi.com/replaceUnready"], "true", job.name);
                 assert.equal(job.inputs.spec.ttlSecondsAfterFinished, undefined, `${job.name}: never deleted behind Pulumi's back`);

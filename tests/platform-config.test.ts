@@ -24,7 +24,8 @@ describe("platform config", () => {
             replicas: 3,
             storageClass: "vault-premium-zrs",
             tls: false,
-            snapshot: { schedule: "0 */6 * * *", retentionDays: 30 },
+            snapshot: { schedule: "0 */6 * * *", retentionDays: 30, keepLast: 7 },
+            operatorGroups: [],
             recoveryShares: 5,
             recoveryThreshold: 3,
         });

@@ -32,6 +32,17 @@ case "$1 $2 $3" in
   "storage blob show")
     while [ $# -gt 0 ]; do case "$1" in --name) name=$2; shift ;; esac; shift; done
     wc -c <"$FAKE/blobs/$name" | tr -d ' ' ;;
+  "storage blob metadata")
+    while [ $# -gt 0 ]; do case "$1" in --name) name=$2; shift ;; esac; shift; done
+    : >"$FAKE/meta/$name" ;;
+  "storage blob list")
+    for f in "$FAKE"/blobs/vault-*; do
+      n=\${f##*/}; [ -f "$f" ] || continue
+      if [ -e "$FAKE/meta/$n" ]; then printf '%s\ttrue\n' "$n"; else printf '%s\tNone\n' "$n"; fi
+    done ;;
+  "storage blob delete")
+    while [ $# -gt 0 ]; do case "$1" in --name) name=$2; shift ;; esac; shift; done
+    rm "$FAKE/blobs/$name" ;;
   *) exit 3 ;;
 esac
 exit 0
@@ -41,7 +52,7 @@ describe("scripts/vault-snapshot.sh", () => {
     let fake: string;
     beforeEach(() => {
         fake = fs.mkdtempSync(path.join(os.tmpdir(), "vault-snapshot-"));
-        for (const dir of ["bin", "work", "blobs"]) fs.mkdirSync(path.join(fake, dir));
+        for (const dir of ["bin", "work", "blobs", "meta"]) fs.mkdirSync(path.join(fake, dir));
         for (const [name, body] of Object.entries({ vault: FAKE_VAULT, az: FAKE_AZ, sleep: "#!/bin/sh\nexit 0\n" }))
             fs.writeFileSync(path.join(fake, "bin", name), body, { mode: 0o755 });
         fs.writeFileSync(path.join(fake, "jwt"), "projected-token");
@@ -64,6 +75,8 @@ describe("scripts/vault-snapshot.sh", () => {
                 AZURE_CLIENT_ID: "client",
                 AZURE_TENANT_ID: "tenant",
                 AZURE_FEDERATED_TOKEN_FILE: path.join(fake, "jwt"),
+                RETENTION_DAYS: "30",
+                KEEP_LAST: "3",
             },
         });
         return { status: r.status, output: `${r.stdout}${r.stderr}` };
@@ -89,7 +102,8 @@ describe("scripts/vault-snapshot.sh", () => {
                 l.startsWith("storage blob upload --auth-mode login --account-name gitopsprodbackup --container-name vault-snapshots"),
             ),
         );
-        assert.ok(!az.some((l) => /--overwrite|delete|--account-key|--sas-token/.test(l)), "never overwrites, deletes or uses a key");
+        assert.ok(!az.some((l) => /--overwrite|blob delete|--account-key|--sas-token/.test(l)), "never overwrites, deletes or uses a key");
+        assert.ok(az.some((l) => l.startsWith(`storage blob metadata update --auth-mode login`) && l.includes("--metadata verified=true")));
         assert.ok(blobs().includes("vault-20250101T000000Z.snap.older"), "the older snapshot is untouched");
         assert.ok(!`${save.output}${upload.output}`.includes("hvs.SNAPSHOT-TOKEN"), "the token is never printed");
     });
@@ -111,6 +125,33 @@ describe("scripts/vault-snapshot.sh", () => {
             assert.deepEqual(blobs(), ["vault-20250101T000000Z.snap.older"]);
         });
     }
+
+    it("retention: deletes snapshots past RETENTION_DAYS, but never the newest KEEP_LAST verified ones, however old", () => {
+        // A long outage: every earlier snapshot is months old; two runs left unverified blobs.
+        const old = ["20250101T000000Z", "20250102T000000Z", "20250103T000000Z", "20250104T000000Z", "20250105T000000Z"];
+        for (const t of old) {
+            fs.writeFileSync(path.join(fake, "blobs", `vault-${t}.snap`), "x");
+            fs.writeFileSync(path.join(fake, "meta", `vault-${t}.snap`), "");
+        }
+        for (const t of ["20250106T000000Z", "20250107T000000Z"]) fs.writeFileSync(path.join(fake, "blobs", `vault-${t}.snap`), "partial");
+        assert.equal(phase("save").status, 0);
+        const r = phase("upload");
+        assert.equal(r.status, 0, r.output);
+        const left = blobs().filter((b) => b.endsWith(".snap"));
+        // The new one and the two newest verified old ones (3 in all); unverified and older verified ones go.
+        assert.equal(left.length, 3, left.join(", "));
+        assert.ok(left.includes("vault-20250105T000000Z.snap") && left.includes("vault-20250104T000000Z.snap"), left.join(", "));
+        assert.match(r.output, /kept the newest 3 verified snapshots/);
+        // Nothing within RETENTION_DAYS is ever deleted, however many there are.
+        const recent = new Date(Date.now() - 86_400_000)
+            .toISOString()
+            .replace(/[-:]/g, "")
+            .replace(/\.\d+Z$/, "Z");
+        fs.writeFileSync(path.join(fake, "blobs", `vault-${recent}.snap`), "x");
+        assert.equal(phase("save").status, 0);
+        assert.equal(phase("upload").status, 0);
+        assert.ok(blobs().includes(`vault-${recent}.snap`), "a recent unverified snapshot stays until it ages out");
+    });
 
     it("fails loudly when the upload fails, leaving the older snapshots as they are", () => {
         assert.equal(phase("save").status, 0);

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import { VAULT_TLS_SECRETS, vaultServerNames } from "../components/azure/vaultTls";
 import {
-    VAULT_BOOTSTRAP_POLICIES,
+    vaultBootstrapPolicies,
     VAULT_BOOTSTRAP_ROLES,
     VAULT_CONFIGURE_POLICY,
     VAULT_SNAPSHOT_POLICY,
@@ -144,31 +144,48 @@ describe("Vault, production grade (prod)", () => {
         }
     });
 
-    it("the init Job bootstraps the two least-privilege roles with Vault's token audience and ships their policies", () => {
+    it("the init Job bootstraps the four least-privilege roles with Vault's token audience and ships their policies", () => {
         const init = run.ofType(T.job).find((j) => j.urn.includes("VaultInitJob"))!;
         const pod = init.inputs.spec.template.spec;
         const env = Object.fromEntries(pod.initContainers.find((c: any) => c.name === "init").env.map((e: any) => [e.name, e.value]));
-        assert.equal(env.BOOTSTRAP_ROLES, "vault-configure:vault-configure vault-snapshot:vault-snapshot");
+        assert.equal(
+            env.BOOTSTRAP_ROLES,
+            "vault-configure:vault-configure vault-snapshot:vault-snapshot vault-operator:vault-operator vault-sync:vault-sync",
+        );
         assert.equal(env.TOKEN_AUDIENCE, "vault");
         assert.equal(env.ROLE_NAMESPACE, "vault");
         const script = run.ofType(T.configMap).find((c) => c.urn.includes("VaultInitJob"))!;
-        for (const [policy, text] of Object.entries(VAULT_BOOTSTRAP_POLICIES)) assert.equal(script.inputs.data[`${policy}.hcl`], text);
+        for (const [policy, text] of Object.entries(vaultBootstrapPolicies("vault")))
+            assert.equal(script.inputs.data[`${policy}.hcl`], text);
         assert.ok(script.inputs.data["vault-bootstrap.sh"].includes("vault token revoke -self"));
         assert.ok(script.inputs.data["vault-bootstrap.sh"].includes("vault audit enable -path=stdout file file_path=stdout"));
     });
 
-    it("spreads the voters across zones (DoNotSchedule), one voter and one injector down at most, on Premium_ZRS disks", () => {
+    it("spreads the voters across zones (ScheduleAnyway: a lost zone never keeps a replacement Pending), never two on a node, one voter and one injector down at most, on Premium_ZRS disks", () => {
         const v = vaultValues(run);
         assert.deepEqual(v.server.topologySpreadConstraints, [
             {
                 maxSkew: 1,
                 topologyKey: "topology.kubernetes.io/zone",
-                whenUnsatisfiable: "DoNotSchedule",
+                whenUnsatisfiable: "ScheduleAnyway",
                 labelSelector: {
                     matchLabels: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault", component: "server" },
                 },
             },
         ]);
+        // The chart's own default (vault-helm 0.32.0 values.yaml server.affinity), pinned.
+        assert.deepEqual(v.server.affinity, {
+            podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                        labelSelector: {
+                            matchLabels: { "app.kubernetes.io/name": "vault", "app.kubernetes.io/instance": "vault", component: "server" },
+                        },
+                        topologyKey: "kubernetes.io/hostname",
+                    },
+                ],
+            },
+        });
         assert.deepEqual(v.server.ha.disruptionBudget, { enabled: true, maxUnavailable: 1 });
         assert.equal(v.injector.replicas, 2);
         assert.deepEqual(v.injector.podDisruptionBudget, { maxUnavailable: 1 });
@@ -278,6 +295,18 @@ describe("Vault config that is refused", () => {
         { name: "TLS off in prod", stack: "prod", raw: { vaultTlsEnabled: "false" }, expect: ["vaultTlsEnabled", "false", "prod"] },
         { name: "one voter in prod", stack: "prod", raw: { vaultVoters: "1" }, expect: ["vaultVoters", "1", "3, 5"] },
         { name: "four voters", stack: "prod", raw: { vaultVoters: "4" }, expect: ["vaultVoters", "4", "3, 5"] },
+        {
+            name: "a weekly snapshot schedule (the staleness alert looks back at most 48 hours)",
+            stack: "prod",
+            raw: { vaultSnapshotSchedule: "0 3 * * 1" },
+            expect: ["vaultSnapshotSchedule", "0 3 * * 1", "168 hours", "at least once every 24 hours"],
+        },
+        {
+            name: "keeping no snapshot",
+            stack: "prod",
+            raw: { vaultSnapshotKeepLast: "0" },
+            expect: ["vaultSnapshotKeepLast", "0"],
+        },
         {
             name: "a snapshot schedule that is not cron",
             stack: "prod",

@@ -90,7 +90,8 @@ for (const stack of ["dev", "prod"] as const) {
             // Pod Security labels are tests/governance.test.ts's subject.
             const own = (labels: Record<string, string>) =>
                 Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith("pod-security.kubernetes.io/")));
-            assert.deepEqual(own(namespaces[appNs]), { "istio-injection": "enabled" });
+            assert.deepEqual(own(namespaces[appNs]), { "istio-injection": "enabled", "vault.hashicorp.com/agent-inject": "true" });
+            assert.equal(namespaces.vault["vault.hashicorp.com/agent-inject"], undefined, "the injector never gates its own namespace");
             for (const ns of ["istio-cni", "istio-system", "istio-ingress", "reloader", "vault"])
                 assert.equal(namespaces[ns]["istio-injection"], undefined, ns);
         });

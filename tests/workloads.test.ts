@@ -125,7 +125,12 @@ for (const environment of ["dev", "prod"] as const) {
                     const [release] = childOf(run, run.get(T.microservice, serviceName), T.release);
                     const v = release.inputs.values;
                     assert.deepEqual(v.serviceAccount, { create: false, name: serviceName });
-                    assert.deepEqual(v.podLabels, { "azure.workload.identity/use": "true", version: "v1" });
+                    // The injector webhook's objectSelector label (vault-helm templates/injector-mutating-webhook.yaml sees labels only).
+                    assert.deepEqual(v.podLabels, {
+                        "azure.workload.identity/use": "true",
+                        "vault.hashicorp.com/agent-inject": "true",
+                        version: "v1",
+                    });
                     const mongoHost = `mongodb.${namespace}.svc.cluster.local`;
                     assert.deepEqual(v.podAnnotations, {
                         "vault.hashicorp.com/agent-inject": "true",

@@ -11,6 +11,12 @@ export interface AuditAlert {
     /** The one Log Analytics table the query reads. */
     readonly table: string;
     readonly query: string;
+    /**
+     * How the rule evaluates. Default: every 5 minutes over 5 minutes, fires on any row, never resolves
+     * (each event is its own signal). An absence alert fires on fewer than one row over its window and
+     * resolves once a row arrives.
+     */
+    readonly evaluation?: { readonly frequency: string; readonly window: string; readonly absence: true };
 }
 
 export interface AuditAlertFacts {
@@ -20,6 +26,11 @@ export interface AuditAlertFacts {
     readonly vaultNamespace: string;
     /** Name of the Key Vault holding the unseal key. */
     readonly unsealVaultName: string;
+    /**
+     * Raft snapshots (prod): the alert fires when no snapshot was uploaded for this many minutes (twice
+     * the schedule's longest gap). Absent: no snapshots, no alert.
+     */
+    readonly snapshotStaleMinutes?: number;
 }
 
 const kql = (...lines: string[]) => lines.join("\n");
@@ -75,6 +86,25 @@ export function auditAlerts(f: AuditAlertFacts): AuditAlert[] {
                 "| project TimeGenerated, OperationName, ResultSignature, httpStatusCode_d, CallerIPAddress, id_s",
             ),
         },
+        ...(f.snapshotStaleMinutes === undefined
+            ? []
+            : [
+                  {
+                      name: "vault-snapshot-stale",
+                      description: `No raft snapshot of Vault was uploaded in the last ${Math.ceil(f.snapshotStaleMinutes / 60)} hours (twice the schedule): the newest good snapshot is getting old.`,
+                      severity: 2 as const,
+                      table: "ContainerLogV2",
+                      // The line scripts/vault-snapshot.sh logs only after the upload's size was read back.
+                      query: kql(
+                          "ContainerLogV2",
+                          `| where PodNamespace == ${ns} and ContainerName == "upload"`,
+                          '| where tostring(LogMessage) has "uploaded vault-"',
+                          "| project TimeGenerated, PodName, LogMessage",
+                      ),
+                      // Log alerts look back at most 48 hours (config refuses a slower schedule).
+                      evaluation: { frequency: "PT15M", window: `PT${Math.ceil(f.snapshotStaleMinutes / 60)}H`, absence: true as const },
+                  },
+              ]),
         {
             name: "vault-sealed-or-peer-lost",
             description: "A Vault server logged that it is sealed or that it lost contact with a raft peer or the quorum.",
@@ -108,6 +138,8 @@ export interface AuditAlertsArgs {
     readonly auditTable: AuditAlertFacts["auditTable"];
     readonly vaultNamespace: string;
     readonly unsealVaultName: pulumi.Input<string>;
+    /** See AuditAlertFacts.snapshotStaleMinutes. Default none. */
+    readonly snapshotStaleMinutes?: number;
     /** Who is notified; absent (dev only, config rejects it in prod) means the alerts fire in the portal only. */
     readonly receiver?: AlertReceiver;
     readonly tags: pulumi.Input<Record<string, string>>;
@@ -143,7 +175,7 @@ export class AuditAlerts extends pulumi.ComponentResource {
             );
 
         // The unseal alert's query names the vault, an output; the set of rules does not depend on it.
-        const facts = { auditTable: args.auditTable, vaultNamespace: args.vaultNamespace };
+        const facts = { auditTable: args.auditTable, vaultNamespace: args.vaultNamespace, snapshotStaleMinutes: args.snapshotStaleMinutes };
         const queries = pulumi.output(args.unsealVaultName).apply((unsealVaultName) => auditAlerts({ ...facts, unsealVaultName }));
         auditAlerts({ ...facts, unsealVaultName: "" }).forEach((alert, i) => {
             const query = queries.apply((all) => all[i].query);
@@ -164,21 +196,22 @@ export class AuditAlerts extends pulumi.ComponentResource {
                     // CDCgov/prime-reportstream#11773). The queries are checked by our own tests against the
                     // tables' schemas instead (tests/governance-azure.test.ts, kqlProblems).
                     skipQueryValidation: true,
-                    evaluationFrequency: "PT5M",
-                    windowSize: "PT5M",
+                    evaluationFrequency: alert.evaluation?.frequency ?? "PT5M",
+                    windowSize: alert.evaluation?.window ?? "PT5M",
                     criteria: {
                         allOf: [
                             {
                                 query,
                                 timeAggregation: "Count",
-                                operator: "GreaterThan",
-                                threshold: 0,
+                                operator: alert.evaluation?.absence ? "LessThan" : "GreaterThan",
+                                threshold: alert.evaluation?.absence ? 1 : 0,
                                 failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
                             },
                         ],
                     },
-                    // Each event is its own signal: nothing resolves an exec or a read.
-                    autoMitigate: false,
+                    // Each event is its own signal: nothing resolves an exec or a read. An absence
+                    // resolves when the missing rows arrive.
+                    autoMitigate: alert.evaluation?.absence ?? false,
                     actions: { actionGroups: group ? [group.id] : [] },
                     tags: args.tags,
                 },

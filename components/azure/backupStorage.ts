@@ -13,6 +13,13 @@ export interface BackupContainer {
     readonly name: string;
     /** Days after creation a blob, and a superseded version of it, is deleted by the lifecycle policy. */
     readonly retentionDays: number;
+    /**
+     * Set where the writer prunes by age itself, keeping its newest N good blobs whatever their age
+     * (scripts/vault-snapshot.sh): the lifecycle policy then deletes only superseded versions, never a
+     * current blob, so a long run of failed writes cannot empty the container. A lifecycle rule has no
+     * "keep the last N" (Azure Storage lifecycle management: filters and age conditions only).
+     */
+    readonly writerPrunesKeepingLast?: number;
 }
 
 export interface BackupStorageArgs {
@@ -131,7 +138,9 @@ export class BackupStorage extends pulumi.ComponentResource {
                             definition: {
                                 filters: { blobTypes: ["blockBlob"], prefixMatch: [`${c.name}/`] },
                                 actions: {
-                                    baseBlob: { delete: { daysAfterCreationGreaterThan: c.retentionDays } },
+                                    ...(c.writerPrunesKeepingLast === undefined
+                                        ? { baseBlob: { delete: { daysAfterCreationGreaterThan: c.retentionDays } } }
+                                        : {}),
                                     version: { delete: { daysAfterCreationGreaterThan: c.retentionDays } },
                                 },
                             },

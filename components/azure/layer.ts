@@ -6,7 +6,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, VAULT_RELEASE, type PlatformConfig } from "../config";
+import { cronMaxGapMinutes, NAME_SUFFIX_LENGTH, VAULT_NAMESPACE, VAULT_RELEASE, type PlatformConfig } from "../config";
 import {
     APP_SECRET_KEYS,
     retainsMongoData,
@@ -79,7 +79,13 @@ export function backupContainers(cfg: PlatformConfig): BackupContainer[] {
         ...(cfg.mongo.backup ? [{ name: MONGO_BACKUP_CONTAINER, retentionDays: cfg.mongo.backup.retentionDays }] : []),
         // Vault's raft snapshots, where a snapshot CronJob runs (prod).
         ...(cfg.identities.vaultSnapshot.length > 0
-            ? [{ name: VAULT_SNAPSHOT_CONTAINER, retentionDays: cfg.vault.snapshot.retentionDays }]
+            ? [
+                  {
+                      name: VAULT_SNAPSHOT_CONTAINER,
+                      retentionDays: cfg.vault.snapshot.retentionDays,
+                      writerPrunesKeepingLast: cfg.vault.snapshot.keepLast,
+                  },
+              ]
             : []),
     ];
 }
@@ -322,6 +328,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         auditTable: diagnostics.auditTable,
         vaultNamespace: VAULT_NAMESPACE,
         unsealVaultName: unsealVault.vaultName,
+        snapshotStaleMinutes: cfg.identities.vaultSnapshot.length > 0 ? 2 * cronMaxGapMinutes(cfg.vault.snapshot.schedule) : undefined,
         receiver: cfg.monitoring.alertReceiver,
         tags,
     });

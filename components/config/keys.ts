@@ -656,8 +656,9 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         default: "0 */6 * * *",
-        description: "Cron schedule (five fields, UTC) of the raft snapshot CronJob (prod).",
-        check: v.checkCronSchedule,
+        description:
+            "Cron schedule (five fields, UTC) of the raft snapshot CronJob (prod), at least daily: an alert fires when the newest snapshot is older than twice its longest gap.",
+        check: v.checkSnapshotSchedule,
     },
     vaultSnapshotRetentionDays: {
         type: "integer",
@@ -665,6 +666,21 @@ export const CONFIG_KEYS = {
         default: 30,
         description: "Days a raft snapshot blob is kept before the storage lifecycle rule deletes it, 1-3650 (prod).",
         check: (key, value) => v.checkIntRange(key, value, 1, 3650),
+    },
+    vaultSnapshotKeepLast: {
+        type: "integer",
+        scope: "azure",
+        default: 7,
+        description:
+            "Newest raft snapshots the retention never removes, however old, 1-1000 (prod): a long run of failed snapshots cannot empty the container.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 1000),
+    },
+    vaultOperatorGroups: {
+        type: "array",
+        scope: "any",
+        default: [],
+        description:
+            "Kubernetes groups (on AKS with Entra ID: group object IDs) bound to the vault-operator Role, which may run scripts/vault-rollout.sh (prod); empty: cluster admins only.",
     },
     productServiceImage: {
         type: "string",

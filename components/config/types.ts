@@ -244,8 +244,13 @@ export interface PlatformConfig {
         readonly storageClass: string;
         /** TLS on the listener and raft joins (ha only: the dev server's listener is plain HTTP). */
         readonly tls: boolean;
-        /** Raft snapshots (ha): CronJob schedule and how long Azure Storage keeps each snapshot. */
-        readonly snapshot: { readonly schedule: string; readonly retentionDays: number };
+        /**
+         * Raft snapshots (ha): CronJob schedule, how long each snapshot is kept, and how many of the
+         * newest the retention never removes.
+         */
+        readonly snapshot: { readonly schedule: string; readonly retentionDays: number; readonly keepLast: number };
+        /** Kubernetes groups bound to the vault-operator Role (who may run scripts/vault-rollout.sh). */
+        readonly operatorGroups: readonly string[];
         /** Recovery key shares and threshold `vault operator init` creates (ha). */
         readonly recoveryShares: number;
         readonly recoveryThreshold: number;

@@ -131,6 +131,60 @@ export function checkCronSchedule(key: string, value: string): string | undefine
         : `${key}: ${show(value)} is not a cron schedule; use five fields, ${CRON_FIELDS.map((f) => `${f.name} ${f.min}-${f.max}`).join(", ")} (each *, n, n-m or a comma list, optionally /step), e.g. "0 3 * * *"`;
 }
 
+/** The values one cron field selects, and whether it starts with `*` (robfig/cron's starBit). */
+function cronFieldValues(text: string, min: number, max: number): { values: Set<number>; star: boolean } {
+    const values = new Set<number>();
+    for (const part of text.split(",")) {
+        const [, range, from, to, step] = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part) ?? [];
+        const lo = range === "*" ? min : Number(from);
+        // "n/step" runs from n to the field's end (robfig/cron parser.go getRange).
+        const hi = range === "*" ? max : to !== undefined ? Number(to) : step !== undefined ? max : lo;
+        for (let n = lo; n <= hi; n += step === undefined ? 1 : Number(step)) values.add(n);
+    }
+    return { values, star: text.startsWith("*") };
+}
+
+/**
+ * The longest time, in minutes, between two consecutive runs of a valid cron schedule (UTC), over 62
+ * days; Infinity when it runs fewer than twice in that span. Kubernetes CronJobs use robfig/cron v3:
+ * day of month and day of week are ANDed when either starts with `*`, ORed otherwise (spec.go, dayMatches).
+ */
+export function cronMaxGapMinutes(schedule: string): number {
+    const [minute, hour, dom, month, dow] = schedule
+        .trim()
+        .split(/\s+/)
+        .map((f, i) => cronFieldValues(f, CRON_FIELDS[i].min, CRON_FIELDS[i].max));
+    const start = Date.UTC(2027, 0, 1);
+    let previous: number | undefined;
+    let longest = 0;
+    let runs = 0;
+    for (let m = 0; m < 62 * 24 * 60; m++) {
+        const t = new Date(start + m * 60_000);
+        if (!minute.values.has(t.getUTCMinutes()) || !hour.values.has(t.getUTCHours()) || !month.values.has(t.getUTCMonth() + 1)) continue;
+        const domOk = dom.values.has(t.getUTCDate());
+        const dowOk = dow.values.has(t.getUTCDay());
+        if (!(dom.star || dow.star ? domOk && dowOk : domOk || dowOk)) continue;
+        if (previous !== undefined) longest = Math.max(longest, m - previous);
+        previous = m;
+        runs++;
+    }
+    return runs < 2 ? Infinity : longest;
+}
+
+/**
+ * The raft snapshot schedule: a cron schedule that runs at least once a day, because the staleness
+ * alert (twice the longest gap) can look back at most two days (Azure Monitor log alerts: windowSize up
+ * to 48 hours).
+ */
+export function checkSnapshotSchedule(key: string, value: string): string | undefined {
+    const bad = checkCronSchedule(key, value);
+    if (bad) return bad;
+    const gap = cronMaxGapMinutes(value);
+    return gap <= 24 * 60
+        ? undefined
+        : `${key}: ${show(value)} leaves ${gap === Infinity ? "more than a month" : `${Math.round(gap / 60)} hours`} between snapshots; the schedule must run at least once every 24 hours (the staleness alert looks back twice that, at most 48 hours), e.g. "0 */6 * * *"`;
+}
+
 /** The CSI driver's rotation poll interval: a whole number of seconds, minutes or hours, e.g. 2m. */
 export function checkPollInterval(key: string, value: string): string | undefined {
     return /^[1-9]\d*[smh]$/.test(value)

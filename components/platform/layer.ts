@@ -26,11 +26,19 @@ import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
 import { ZoneRedundantStorageClass } from "./storageClass";
-import { HashiCorpVault, type HashiCorpVaultArgs, type VaultSealArgs } from "./vault";
+import { HashiCorpVault, VAULT_AGENT_INJECT_LABEL, VAULT_RELEASE, type HashiCorpVaultArgs, type VaultSealArgs } from "./vault";
 import { VaultCaBundle } from "./vaultCa";
 import { VaultInitJob } from "./vaultInit";
+import { VaultOperatorAccess } from "./vaultOperator";
 import { VaultSnapshotCronJob } from "./vaultSnapshot";
-import { VAULT_BOOTSTRAP_POLICIES, VAULT_BOOTSTRAP_ROLES, VAULT_TOKEN_AUDIENCE } from "./vaultPolicies";
+import { VaultSyncJob } from "./vaultSync";
+import {
+    autopilotSettings,
+    vaultBootstrapPolicies,
+    VAULT_BOOTSTRAP_ROLES,
+    VAULT_ROLE_TOKEN_TTL,
+    VAULT_TOKEN_AUDIENCE,
+} from "./vaultPolicies";
 
 /** Istio's control plane namespace; no workload identity is bound there. */
 export const ISTIO_NAMESPACE = "istio-system";
@@ -108,6 +116,10 @@ export interface PlatformLayer {
     readonly vaultInit?: VaultInitJob;
     /** The prod raft snapshot CronJob; absent elsewhere. */
     readonly vaultSnapshot?: VaultSnapshotCronJob;
+    /** The Job that keeps the bootstrapped policies and roles in step (ha); absent in dev mode. */
+    readonly vaultSync?: VaultSyncJob;
+    /** The vault-operator service account and Role (who may run scripts/vault-rollout.sh; ha). */
+    readonly vaultOperator?: VaultOperatorAccess;
     /** How the workloads' Vault configuration authenticates. */
     readonly vaultAdmin: VaultAdminAuth;
 }
@@ -256,7 +268,12 @@ function kubernetesPlumbing(source: KubernetesSecrets, appNs: pulumi.Input<strin
  * Secret. ha: the vault-configure service account, which the initialisation's Kubernetes-auth role is
  * bound to; no Secret holds any Vault token.
  */
-function vaultAdminAuth(vaultInit: VaultInitJob | undefined, vaultNs: pulumi.Input<string>, provider: k8s.Provider): VaultAdminAuth {
+function vaultAdminAuth(
+    vaultInit: VaultInitJob | undefined,
+    vaultSync: VaultSyncJob | undefined,
+    vaultNs: pulumi.Input<string>,
+    provider: k8s.Provider,
+): VaultAdminAuth {
     if (!vaultInit) {
         const secret = new k8s.core.v1.Secret(
             "vault-dev-root-token",
@@ -281,7 +298,8 @@ function vaultAdminAuth(vaultInit: VaultInitJob | undefined, vaultNs: pulumi.Inp
         role,
         serviceAccountName: account.metadata.name,
         audience: VAULT_TOKEN_AUDIENCE,
-        ready: [account, vaultInit],
+        // After the sync Job: a configuration step that needs a new capability of vault-configure finds it applied.
+        ready: [account, vaultInit, ...(vaultSync ? [vaultSync] : [])],
     };
 }
 
@@ -333,7 +351,8 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             },
             {
                 name: appNs,
-                labels: { "istio-injection": "enabled" },
+                // The Vault agent injector's webhook is scoped to namespaces with this label (vault.ts).
+                labels: { "istio-injection": "enabled", [VAULT_AGENT_INJECT_LABEL.key]: VAULT_AGENT_INJECT_LABEL.value },
                 retainOnDelete: cfg.protectStatefulResources,
                 // The CNI node agent redirects the sidecars' traffic, so no istio-init needs NET_ADMIN here:
                 // the services, MongoDB, the Jobs and the injected istio-proxy / istio-validation / vault-agent
@@ -401,7 +420,6 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
         seal: secrets.vaultSeal,
         tls: secrets.vaultTls?.server,
-        zoneSpread: cfg.highAvailability ? "DoNotSchedule" : "ScheduleAnyway",
         after: raftStorage ? [raftStorage] : [],
         protect: cfg.protectStatefulResources,
         provider,
@@ -430,9 +448,10 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             keyVaultName: store.keyVaultName,
             secretNames: store.secretNames,
             bootstrap: {
-                policies: VAULT_BOOTSTRAP_POLICIES,
+                policies: vaultBootstrapPolicies(vaultNs),
                 roles: Object.values(VAULT_BOOTSTRAP_ROLES),
                 audience: VAULT_TOKEN_AUDIENCE,
+                tokenTtl: VAULT_ROLE_TOKEN_TTL,
             },
             caSecret: vaultCa?.secret,
             peerAddresses: vault.peerAddresses,
@@ -442,6 +461,34 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             provider,
         });
     }
+
+    // Policy and role changes reach an initialised Vault through the vault-sync role (no root token);
+    // the rollout script logs in as vault-operator.
+    const { sync: syncRole, ...syncedRoles } = VAULT_BOOTSTRAP_ROLES;
+    const vaultSync =
+        vaultInit &&
+        new VaultSyncJob("vault-sync", {
+            namespace: namespaces.name(vaultNs),
+            vaultAddress: vault.adminAddress,
+            self: syncRole,
+            roles: Object.values(syncedRoles),
+            policies: vaultBootstrapPolicies(vaultNs),
+            audience: VAULT_TOKEN_AUDIENCE,
+            tokenTtl: VAULT_ROLE_TOKEN_TTL,
+            autopilot: autopilotSettings(cfg.vault.replicas),
+            caSecret: vaultCa?.secret,
+            after: [vaultInit],
+            provider,
+        });
+    const vaultOperator =
+        vaultInit &&
+        new VaultOperatorAccess("vault-operator", {
+            namespace: namespaces.name(vaultNs),
+            statefulSet: VAULT_RELEASE,
+            operator: VAULT_BOOTSTRAP_ROLES.operator,
+            groups: cfg.vault.operatorGroups,
+            provider,
+        });
 
     // Raft snapshots to Azure Storage (prod), once the initialisation has created their role.
     const snapshots = secrets.vaultSnapshots;
@@ -455,6 +502,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
                   clientId: snapshots.identity.clientId,
                   storage: { accountName: snapshots.accountName, containerName: snapshots.containerName },
                   schedule: cfg.vault.snapshot.schedule,
+                  retention: { retentionDays: cfg.vault.snapshot.retentionDays, keepLast: cfg.vault.snapshot.keepLast },
                   vaultAddress: vault.adminAddress,
                   vaultRole: VAULT_BOOTSTRAP_ROLES.snapshot.role,
                   audience: VAULT_TOKEN_AUDIENCE,
@@ -477,6 +525,8 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         vaultCa,
         vaultInit,
         vaultSnapshot,
-        vaultAdmin: vaultAdminAuth(vaultInit, namespaces.name(vaultNs), provider),
+        vaultSync,
+        vaultOperator,
+        vaultAdmin: vaultAdminAuth(vaultInit, vaultSync, namespaces.name(vaultNs), provider),
     };
 }

@@ -1,6 +1,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VAULT_RELEASE, type ServiceAccountRef } from "../config";
+import { zoneSpread } from "./availability";
 import {
     CHARTS,
     IMAGES,
@@ -29,6 +30,15 @@ export interface VaultTlsFiles {
     readonly certificate: string;
     readonly privateKey: string;
 }
+
+/**
+ * The label that opts a namespace and a pod into the agent injector: the webhook's namespaceSelector
+ * and objectSelector both match it (a label, not the vault.hashicorp.com/agent-inject annotation: an
+ * admission webhook's selectors see labels only).
+ */
+export const VAULT_AGENT_INJECT_LABEL = { key: "vault.hashicorp.com/agent-inject", value: "true" } as const;
+/** Seconds the API server waits for the injector on each pod it is asked about. */
+export const VAULT_INJECTOR_TIMEOUT_SECONDS = 10;
 
 /** `http` or `https`: the scheme every Vault address uses. */
 export function vaultScheme(tls: boolean): "http" | "https" {
@@ -98,6 +108,13 @@ export interface VaultValues {
         readonly topologySpreadConstraints: readonly object[];
         readonly image: { readonly repository: string; readonly tag: string };
         readonly agentImage: { readonly repository: string; readonly tag: string };
+        /** The MutatingWebhookConfiguration (templates/injector-mutating-webhook.yaml). */
+        readonly webhook: {
+            readonly failurePolicy: "Fail" | "Ignore";
+            readonly timeoutSeconds: number;
+            readonly namespaceSelector: object;
+            readonly objectSelector: object;
+        };
     };
     readonly server: {
         readonly image: { readonly repository: string; readonly tag: string };
@@ -109,6 +126,8 @@ export interface VaultValues {
         readonly volumeMounts: readonly object[] | null;
         /** Raft voters across zones (ha). */
         readonly topologySpreadConstraints: readonly object[];
+        /** Never two voters on one node (required), as the chart's default, pinned here. */
+        readonly affinity: object;
         /** Pod annotation with a checksum of the server config: a config or seal change is a new pod spec. */
         readonly includeConfigAnnotation: boolean;
         /** The vault and vault-active Services (not the headless one raft joins through). */
@@ -161,11 +180,6 @@ export interface HashiCorpVaultArgs {
      * Vault's identity, the three file names, and what the mount needs first. Default none: plain HTTP.
      */
     readonly tls?: { readonly secretProviderClass: string; readonly files: VaultTlsFiles; readonly ready: readonly pulumi.Resource[] };
-    /**
-     * How the voters spread across zones (topology.kubernetes.io/zone, skew 1): DoNotSchedule (prod, a
-     * pod waits rather than share a zone with another voter beyond the skew) or ScheduleAnyway.
-     */
-    readonly zoneSpread: "DoNotSchedule" | "ScheduleAnyway";
     /** What else must exist first, e.g. the raft volumes' StorageClass. Default none. */
     readonly after?: readonly pulumi.Resource[];
     /** Keep the release from being deleted (prod). Default false. */
@@ -215,17 +229,17 @@ export class HashiCorpVault extends pulumi.ComponentResource {
         });
         // The chart renders these with toYaml into the pod specs (templates/server-statefulset.yaml,
         // injector-deployment.yaml, values.yaml server/injector.topologySpreadConstraints).
-        const spread = (component: string) =>
-            ha
-                ? [
-                      {
-                          maxSkew: 1,
-                          topologyKey: "topology.kubernetes.io/zone",
-                          whenUnsatisfiable: args.zoneSpread,
-                          labelSelector: { matchLabels: selector(component) },
-                      },
-                  ]
-                : [];
+        // ScheduleAnyway (availability.ts): while a lost zone's nodes still count as a domain, a
+        // DoNotSchedule spread would keep the replacement voter Pending and the cluster on two voters
+        // until the zone returns. Hostname anti-affinity stays required: two voters never share a node.
+        const spread = (component: string) => (ha ? zoneSpread(selector(component)) : []);
+        const hostAntiAffinity = (component: string) => ({
+            podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                    { labelSelector: { matchLabels: selector(component) }, topologyKey: "kubernetes.io/hostname" },
+                ],
+            },
+        });
         const tlsVolume = "tls";
 
         const sealValues = pulumi.output(seal ? { clientId: seal.clientId, settings: seal.settings } : undefined);
@@ -238,6 +252,23 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                 topologySpreadConstraints: spread("injector"),
                 image: IMAGES.vaultK8s,
                 agentImage: IMAGES.vault,
+                // vault-helm 0.32.0 defaults (values.yaml injector.webhook): failurePolicy Ignore,
+                // namespaceSelector {}, timeoutSeconds 30, so a pod created while the injector is down
+                // starts without its agent, and every pod creation in every namespace may wait 30 s.
+                // Scoped to labelled namespaces and pods, it fails closed there (the pod is refused and its
+                // controller retries) and nowhere else; the injector's own pods stay excluded (the
+                // chart's default objectSelector expression, kept).
+                webhook: {
+                    failurePolicy: "Fail",
+                    timeoutSeconds: VAULT_INJECTOR_TIMEOUT_SECONDS,
+                    namespaceSelector: { matchLabels: { [VAULT_AGENT_INJECT_LABEL.key]: VAULT_AGENT_INJECT_LABEL.value } },
+                    objectSelector: {
+                        matchLabels: { [VAULT_AGENT_INJECT_LABEL.key]: VAULT_AGENT_INJECT_LABEL.value },
+                        matchExpressions: [
+                            { key: "app.kubernetes.io/name", operator: "NotIn", values: [`${VAULT_RELEASE}-agent-injector`] },
+                        ],
+                    },
+                },
             },
             server: {
                 image: IMAGES.vault,
@@ -257,6 +288,7 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                     : null,
                 volumeMounts: tls ? [{ name: tlsVolume, mountPath: VAULT_TLS_DIR, readOnly: true }] : null,
                 topologySpreadConstraints: spread("server"),
+                affinity: hostAntiAffinity("server"),
                 // The StatefulSet's update strategy is OnDelete (chart values.yaml updateStrategyType): a
                 // changed config only reaches pods that scripts/vault-rollout.sh replaces. The checksum
                 // annotation makes a config change a new revision that the script can see.

@@ -35,6 +35,8 @@ export interface VaultInitJobArgs {
         readonly policies: Readonly<Record<string, string>>;
         readonly roles: readonly { readonly role: string; readonly serviceAccount: string }[];
         readonly audience: string;
+        /** Token lifetimes of the roles. */
+        readonly tokenTtl: { readonly ttl: string; readonly maxTtl: string };
     };
     /** Secret (Vault's namespace) and key of the CA to verify an https Vault against. Default none (http). */
     readonly caSecret?: { readonly name: string; readonly key: string };
@@ -134,6 +136,8 @@ export class VaultInitJob extends pulumi.ComponentResource {
                                     },
                                     { name: "ROLE_NAMESPACE", value: args.namespace },
                                     { name: "TOKEN_AUDIENCE", value: args.bootstrap.audience },
+                                    { name: "ROLE_TOKEN_TTL", value: args.bootstrap.tokenTtl.ttl },
+                                    { name: "ROLE_TOKEN_MAX_TTL", value: args.bootstrap.tokenTtl.maxTtl },
                                     ...(args.caSecret ? [{ name: "VAULT_CACERT", value: `${CA_DIR}/${args.caSecret.key}` }] : []),
                                 ]),
                             ],

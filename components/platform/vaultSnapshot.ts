@@ -24,6 +24,8 @@ export interface VaultSnapshotArgs {
     readonly storage: { readonly accountName: pulumi.Input<string>; readonly containerName: string };
     /** Cron schedule (UTC). */
     readonly schedule: string;
+    /** Snapshots older than retentionDays are deleted, except the newest keepLast good ones. */
+    readonly retention: { readonly retentionDays: number; readonly keepLast: number };
     /** Where to take the snapshot: the active node (vault-active). */
     readonly vaultAddress: pulumi.Input<string>;
     /** Kubernetes-auth role (snapshot-only policy) and the audience of the token it accepts. */
@@ -114,6 +116,8 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                         container("upload", IMAGES.azureCli, [
                                             { name: "STORAGE_ACCOUNT", value: args.storage.accountName },
                                             { name: "STORAGE_CONTAINER", value: args.storage.containerName },
+                                            { name: "RETENTION_DAYS", value: String(args.retention.retentionDays) },
+                                            { name: "KEEP_LAST", value: String(args.retention.keepLast) },
                                         ]),
                                     ],
                                     volumes: [

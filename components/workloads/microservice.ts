@@ -6,6 +6,7 @@ import * as path from "path";
 import type { Environment } from "../config";
 import { APP_SECRET_KEYS } from "../foundation";
 import { keyVaultMountTimeoutSeconds, RELEASE_TIMEOUT_SECONDS } from "../platform/charts";
+import { VAULT_AGENT_INJECT_LABEL } from "../platform/vault";
 import { VAULT_CA_SECRET } from "../platform/vaultCa";
 import { MONGO_PORT } from "./mongodb";
 
@@ -237,6 +238,8 @@ export function microserviceValues(s: MicroserviceSettings) {
             // The workload identity webhook only injects the federated token into labelled pods; only the
             // Key Vault volume needs that token.
             ...(csi ? { "azure.workload.identity/use": "true" } : {}),
+            // The agent injector's webhook only sees pods with this label (objectSelector), in namespaces with it.
+            [VAULT_AGENT_INJECT_LABEL.key]: VAULT_AGENT_INJECT_LABEL.value,
             version: s.version ?? "v1",
         },
         podAnnotations: {
