@@ -5,6 +5,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
+import type { ServiceName } from "./config/constants";
 
 /**
  * Whether MongoDB's objects, and so its volume and root user, outlive a destroy (retainOnDelete): then
@@ -130,4 +131,11 @@ export interface ClusterFoundation {
     readonly mongoRootPassword: pulumi.Output<string>;
     /** Where MongoDB's backups go; absent where the stack has no backup storage (local). */
     readonly mongoBackup?: MongoBackupTarget;
+    /**
+     * The services' images in the stack's registry (serviceImageSource build or import), by service;
+     * absent where config names them (the stack's <service>Image and <service>Tag are deployed as they are).
+     */
+    readonly serviceImages?: Readonly<
+        Record<ServiceName, { readonly repository: pulumi.Output<string>; readonly tag: pulumi.Output<string> }>
+    >;
 }

@@ -15,6 +15,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
+import { NAMESPACES, POD_LABELS, PRIVATE_RANGES } from "../components/topology";
 
 /** Resource types the rules look at. */
 export const TYPES = {
@@ -27,6 +28,7 @@ export const TYPES = {
     groupLock: "azure-native:authorization:ManagementLockAtResourceGroupLevel",
     scopeLock: "azure-native:authorization:ManagementLockByScope",
     registry: "azure-native:containerregistry:Registry",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 } as const;
 
 /** The only lock level prod accepts: deletes refused, everything else goes on. */
@@ -66,6 +68,34 @@ export const AZURE_INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-lo
 
 /** `<namespace>/<name>` of the one Service that may face the internet: the Istio ingress gateway. */
 export const DEFAULT_PUBLIC_SERVICES: readonly string[] = ["istio-ingress/istio-ingressgateway"];
+
+/** The pods that may admit the whole internet: the ingress gateway's, in its namespace (components/topology.ts). */
+export const OPEN_INGRESS_PODS: { readonly namespace: string; readonly matchLabels: Readonly<Record<string, string>> } = {
+    namespace: NAMESPACES.ingress,
+    matchLabels: POD_LABELS.ingressGateway,
+};
+
+function ipv4ToInt(ip: string): number | undefined {
+    const parts = ip.split(".").map(Number);
+    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
+    return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+}
+
+/** Whether IPv4 range `inner` lies inside range `outer` (both CIDR). */
+export function cidrInside(inner: string, outer: string): boolean {
+    const [ia, ib] = inner.split("/");
+    const [oa, ob] = outer.split("/");
+    const i = ipv4ToInt(ia);
+    const o = ipv4ToInt(oa);
+    const ibits = Number(ib ?? 32);
+    const obits = Number(ob ?? 32);
+    if (i === undefined || o === undefined || ibits < obits) return false;
+    const mask = obits === 0 ? 0 : (~0 << (32 - obits)) >>> 0;
+    return (i & mask) >>> 0 === (o & mask) >>> 0;
+}
+
+/** Everywhere: 0.0.0.0/0 or ::/0. */
+const isEverywhere = (cidr: unknown) => cidr === "0.0.0.0/0" || cidr === "::/0";
 
 /** Limits every container must declare unless the policy config says otherwise. */
 export const DEFAULT_REQUIRED_LIMITS: readonly string[] = ["cpu", "memory"];
@@ -325,6 +355,7 @@ export function createPolicies(options: PolicyOptions = {}): Policies {
         prodLocksPresentPolicy(isProd),
         publicLoadBalancerPolicy(),
         containerLimitsPolicy(),
+        networkPolicyOpenCidrPolicy(),
     ];
 }
 
@@ -463,3 +494,57 @@ function prodLocksPresentPolicy(isProd: (args: ResourceValidationArgs) => boolea
 
 /** The rules as the pack serves them. */
 export const policies: Policies = createPolicies();
+
+/** The rules of a NetworkPolicy in one direction, as plain objects. */
+function rulesOf(spec: unknown, direction: "ingress" | "egress"): Record<string, unknown>[] {
+    const rules = at(spec, [direction]);
+    return Array.isArray(rules) ? (rules as Record<string, unknown>[]) : [];
+}
+
+/**
+ * NetworkPolicies never open the cluster to every address, except at the ingress gateway: an ingress
+ * peer of 0.0.0.0/0 (or a rule with no peers, which means the same) is allowed only on the gateway's
+ * pods in its namespace; an egress peer of 0.0.0.0/0 must `except` the private ranges pods, Services,
+ * nodes and the VNet live in, or on an IP-matching enforcer (kind's kube-network-policies) it admits
+ * every pod of the cluster on that port.
+ */
+function networkPolicyOpenCidrPolicy(): ResourceValidationPolicy {
+    return mandatory(
+        "networkpolicy-no-open-cidr",
+        "NetworkPolicies admit 0.0.0.0/0 on ingress only at the ingress gateway, and egress to 0.0.0.0/0 only with the private ranges excepted.",
+        (args, report) => {
+            if (args.type !== TYPES.networkPolicy) return;
+            const metadata = args.props.metadata;
+            const id = `${at(metadata, ["namespace"]) ?? "default"}/${at(metadata, ["name"]) ?? args.name}`;
+            const spec = args.props.spec;
+            const selected = (at(spec, ["podSelector", "matchLabels"]) ?? {}) as Record<string, unknown>;
+            const atGateway =
+                at(metadata, ["namespace"]) === OPEN_INGRESS_PODS.namespace &&
+                Object.entries(OPEN_INGRESS_PODS.matchLabels).every(([k, v]) => selected[k] === v);
+            for (const rule of rulesOf(spec, "ingress")) {
+                const peers = Array.isArray(rule.from) ? (rule.from as unknown[]) : [];
+                const open = peers.length === 0 || peers.some((peer) => isEverywhere(at(peer, ["ipBlock", "cidr"])));
+                if (open && !atGateway)
+                    report(
+                        `NetworkPolicy ${id} admits every address on ingress (${peers.length === 0 ? "a rule without from" : "ipBlock 0.0.0.0/0"}); only the ingress gateway (${OPEN_INGRESS_PODS.namespace}) may.`,
+                    );
+            }
+            for (const rule of rulesOf(spec, "egress")) {
+                const peers = Array.isArray(rule.to) ? (rule.to as unknown[]) : [];
+                if (peers.length === 0) {
+                    report(`NetworkPolicy ${id} has an egress rule without to (every address); name the peers.`);
+                    continue;
+                }
+                for (const peer of peers) {
+                    if (!isEverywhere(at(peer, ["ipBlock", "cidr"]))) continue;
+                    const except = at(peer, ["ipBlock", "except"]);
+                    const excepted = Array.isArray(except) ? except.map(String) : [];
+                    if (!excepted.some((e) => PRIVATE_RANGES.some((range) => cidrInside(e, range))))
+                        report(
+                            `NetworkPolicy ${id} allows egress to 0.0.0.0/0 without excepting the private ranges (${PRIVATE_RANGES.join(", ")}): the cluster's pods, Services and nodes would match it.`,
+                        );
+                }
+            }
+        },
+    );
+}

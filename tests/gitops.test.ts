@@ -12,12 +12,19 @@ import { parse, parseAllDocuments } from "yaml";
 import { appNamespace, ENVIRONMENTS, SERVICE_NAMES, type Environment } from "../components/config";
 import { appOfAppsValues, SERVICES_PROJECT } from "../components/workloads/argocd";
 import { chartPath, MICROSERVICE_CHART_DIR } from "../components/workloads/microservice";
-import { CHART_PATH_IN_REPO, evaluateForGitOps, gitopsFiles, releaseValues, staleFiles } from "../tools/gitops";
+import { CHART_PATH_IN_REPO, evaluateForGitOps, gitopsFiles, promotedImages, releaseValues, staleFiles } from "../tools/gitops";
 import { environmentOf, imageKeys, promoteStackFile } from "../tools/promote";
 import { extractHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
 import { configProblems, evaluateStack, PROJECT, ROOT } from "./harness";
 
 const REPO = "https://github.com/a-fork/aks-platform.git";
+/** A promotion as deploy-dev.yml and deploy-prod.yml write it (tools/promote.ts), for stacks that have had none. */
+const STAND_IN_PROMOTION: Record<string, string> = {
+    productServiceImage: "ghcr.io/a-fork/product-service",
+    productServiceTag: "v1.0.0",
+    orderServiceImage: "ghcr.io/a-fork/order-service",
+    orderServiceTag: "v1.0.0",
+};
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /** What parseConfig says about a stack file's text (bare keys, lists as JSON, as the CLI hands them). */
@@ -48,20 +55,24 @@ describe("GitOps layout (argocd/apps)", function () {
     });
     after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+    /** argocd/apps/<environment> as the generator writes it after a promotion of `images`, in a temporary folder. */
+    async function generatedChart(environment: Environment, images: Record<string, string>): Promise<string> {
+        const files = await gitopsFiles(environment, images);
+        const dir = path.join(tmp, `generated-${environment}`);
+        for (const [file, text] of Object.entries(files)) {
+            const target = path.join(dir, path.relative(path.join("argocd", "apps", environment), file));
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, text);
+        }
+        return dir;
+    }
+
     /** The app-of-apps chart of `environment` rendered as Argo CD renders it, given the parent's values. */
-    function renderApplications(environment: Environment): any[] {
+    function renderApplications(environment: Environment, chartDir = path.join(ROOT, "argocd", "apps", environment)): any[] {
         const values = path.join(tmp, `parent-${environment}.json`);
         const parent = appOfAppsValues(REPO, "main");
         fs.writeFileSync(values, JSON.stringify(parent));
-        const out = helm(
-            "template",
-            `app-of-apps-${environment}`,
-            path.join(ROOT, "argocd", "apps", environment),
-            "-n",
-            "argocd",
-            "-f",
-            values,
-        );
+        const out = helm("template", `app-of-apps-${environment}`, chartDir, "-n", "argocd", "-f", values);
         return parseAllDocuments(out)
             .map((d) => d.toJS())
             .filter(Boolean);
@@ -75,8 +86,12 @@ describe("GitOps layout (argocd/apps)", function () {
 
             it("renders one Application per service with the Helm-release path's values, release name and namespace", async function () {
                 if (!helmBin) this.skip();
-                const expected = releaseValues(await evaluateForGitOps(environment));
-                const apps = renderApplications(environment);
+                // A stack whose images the program builds or imports names none until promotion writes
+                // them: its app-of-apps deploys no service rather than a placeholder image.
+                const images = promotedImages(environment) ?? STAND_IN_PROMOTION;
+                if (!promotedImages(environment)) assert.deepEqual(renderApplications(environment), []);
+                const expected = releaseValues(await evaluateForGitOps(environment, images));
+                const apps = renderApplications(environment, await generatedChart(environment, images));
                 assert.deepEqual(apps.map((a) => a.metadata.name).sort(), SERVICE_NAMES.map((s) => `${s}-${environment}`).sort());
                 for (const app of apps) {
                     const service = app.spec.source.helm.releaseName;
@@ -113,9 +128,11 @@ describe("GitOps layout (argocd/apps)", function () {
 
     it("gives the same product-service Deployment on both paths (prod: HPA, Key Vault, Vault agent)", async function () {
         if (!helmBin) this.skip();
-        const run = await evaluateForGitOps("prod");
+        const run = await evaluateForGitOps("prod", STAND_IN_PROMOTION);
         const release = run.get(RELEASE, "product-service");
-        const app = renderApplications("prod").find((a) => a.spec.source.helm.releaseName === "product-service");
+        const app = renderApplications("prod", await generatedChart("prod", STAND_IN_PROMOTION)).find(
+            (a) => a.spec.source.helm.releaseName === "product-service",
+        );
         const deployment = (releaseName: string, namespace: string, values: unknown) => {
             const file = path.join(tmp, `${releaseName}-${namespace}.json`);
             fs.writeFileSync(file, JSON.stringify(values));
@@ -142,8 +159,8 @@ describe("GitOps layout (argocd/apps)", function () {
     });
 
     it("holds nothing only a deployed stack knows (identity client IDs, Key Vault names, tenant)", async () => {
-        const files = Object.values(await gitopsFiles("dev")).join("\n");
-        const run = await evaluateForGitOps("dev");
+        const files = Object.values(await gitopsFiles("dev", STAND_IN_PROMOTION)).join("\n");
+        const run = await evaluateForGitOps("dev", STAND_IN_PROMOTION);
         const facts = [
             run.outputs.appSecretsIdentity.value.clientId,
             run.outputs.vaultUnsealIdentity.value.clientId,
@@ -174,15 +191,19 @@ describe("Promotion (tools/promote.ts)", () => {
         assert.equal(promoteStackFile(once, { tag: "dev-0123abc", registry: "ghcr.io/my-org" }), once);
         const before = parse(devFile).config;
         const after = parse(once).config;
-        assert.deepEqual(Object.keys(after).sort(), Object.keys(before).sort());
+        // The committed dev file names no image (dev builds its own); promotion adds exactly the image keys.
+        const imageKeyNames = SERVICE_NAMES.flatMap((s) => Object.values(imageKeys(s)).map((k) => `${PROJECT}:${k}`));
+        assert.deepEqual(Object.keys(after).sort(), [...new Set([...Object.keys(before), ...imageKeyNames])].sort());
         for (const key of Object.keys(before).filter((k) => !/Service(Image|Tag)$/.test(k))) assert.deepEqual(after[key], before[key], key);
         for (const comment of devFile.split("\n").filter((l) => l.trim().startsWith("#"))) assert.ok(once.includes(comment), comment);
         assert.deepEqual(configProblemsOf(once, "dev"), [], "the promoted file is valid config");
     });
 
     it("without a registry keeps the repositories", () => {
-        const promoted = parse(promoteStackFile(devFile, { tag: "v2.0.0" })).config;
-        assert.equal(promoted[`${PROJECT}:productServiceImage`], parse(devFile).config[`${PROJECT}:productServiceImage`]);
+        const once = promoteStackFile(devFile, { tag: "v1.0.0", registry: "ghcr.io/a-fork" });
+        const promoted = parse(promoteStackFile(once, { tag: "v2.0.0" })).config;
+        assert.equal(promoted[`${PROJECT}:productServiceImage`], "ghcr.io/a-fork/product-service");
+        assert.equal(promoted[`${PROJECT}:productServiceTag`], "v2.0.0");
     });
 
     it("refuses a tag or registry the program would refuse, naming the key", () => {
@@ -205,7 +226,8 @@ describe("Promotion (tools/promote.ts)", () => {
                 .filter(([k]) => /Service(Image|Tag)$/.test(k))
                 .map(([k, v]) => [k, String(v)]),
         );
-        const values = releaseValues(await evaluateStack("dev", config)) as Record<string, any>;
+        // The GitOps path's values: the promoted images, deployed as named (dev's own Helm path builds).
+        const values = releaseValues(await evaluateStack("dev", { ...config, serviceImageSource: "config" })) as Record<string, any>;
         for (const service of SERVICE_NAMES) {
             assert.deepEqual(values[service].image, { repository: `ghcr.io/my-org/${service}`, tag: "dev-4567def" });
         }

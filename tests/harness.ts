@@ -15,7 +15,9 @@ export const STACK_SECRETS = mocks.STAND_IN_SECRETS;
 
 /** Runs index.ts for a committed stack (plus its STACK_SECRETS), adjusted by `overrides`. */
 export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
-    return mocks.evaluateStack(stack, overrides, STACK_SECRETS[stack] ?? {});
+    // An override wins over the stand-in of the same key.
+    const secrets = Object.fromEntries(Object.entries(STACK_SECRETS[stack] ?? {}).filter(([key]) => !(key in overrides)));
+    return mocks.evaluateStack(stack, overrides, secrets);
 }
 
 /**

@@ -117,6 +117,11 @@ describe("local stack (existing cluster, no Azure)", () => {
                 "kubernetes:core/v1:ServiceAccount mongodb-backup-sa",
                 `${T.release} reloader`,
                 `${T.release} secrets-store-csi`,
+                // ... and no private endpoints to allow egress to (no VNet).
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-app-allow-mongodb-backup-to-private-endpoints",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-init-to-private-endpoints",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-server-to-private-endpoints",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-snapshot-to-private-endpoints",
                 `${T.spc} app-secrets`,
                 `${T.spc} ingress-tls`,
             ]);

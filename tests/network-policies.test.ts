@@ -2,7 +2,10 @@
 // Argo CD namespaces; every flow the platform needs has its allow, and no policy opens anything else.
 import { strict as assert } from "assert";
 import {
+    clusterNetwork,
+    flowPorts,
     flowRules,
+    peerSelectors,
     GUARDED_NAMESPACES,
     NETWORK_FLOWS,
     type Flow,
@@ -29,10 +32,10 @@ const REQUIRED: readonly [string, string, number, string][] = [
     // Issue 21: order-service asks product-service for each ordered product.
     ["app/order-service", "app/product-service", 8080, "TCP"],
     ["app", "app/mongodb", 27017, "TCP"],
-    ["vault", "app/mongodb", 27017, "TCP"],
+    ["vault/vault", "app/mongodb", 27017, "TCP"],
     ["app", "vault/vault", 8200, "TCP"],
     ["vault/vault", "vault/vault", 8201, "TCP"],
-    ["vault", "internet", 443, "TCP"],
+    ["vault/vault", "internet", 443, "TCP"],
     ["vault/vault", "apiserver", 443, "TCP"],
     ["apiserver", "vault/vault-agent-injector", 8080, "TCP"],
     ["argocd", "apiserver", 443, "TCP"],
@@ -49,7 +52,10 @@ describe("network flows table", () => {
     it("lists every flow the platform needs, each with its reason", () => {
         for (const [from, to, port, protocol] of REQUIRED) {
             const found = NETWORK_FLOWS.find(
-                (f) => short(f.from) === from && short(f.to) === to && f.ports.some((p) => p.port === port && p.protocol === protocol),
+                (f) =>
+                    short(f.from) === from &&
+                    short(f.to) === to &&
+                    flowPorts(f, { apiServerPorts: [443] }).some((p) => p.port === port && p.protocol === protocol),
             );
             assert.ok(found, `no flow ${from} -> ${to} ${port}/${protocol}`);
         }
@@ -60,7 +66,12 @@ describe("network flows table", () => {
         const services = ["app/product-service", "app/order-service"];
         const between = NETWORK_FLOWS.filter((f) => "namespace" in f.from && f.from.namespace === "app" && services.includes(short(f.to)));
         assert.deepEqual(
-            between.map((f) => `${short(f.from)} -> ${short(f.to)} ${f.ports.map((p) => `${p.port}/${p.protocol}`).join(",")}`),
+            between.map(
+                (f) =>
+                    `${short(f.from)} -> ${short(f.to)} ${flowPorts(f, { apiServerPorts: [] })
+                        .map((p) => `${p.port}/${p.protocol}`)
+                        .join(",")}`,
+            ),
             ["app/order-service -> app/product-service 8080/TCP"],
         );
     });
@@ -104,17 +115,23 @@ function allowedByPolicies(run: StackRun, guardedNames: ReadonlySet<string>): Se
 }
 
 /** The same, from the flows: what each flow means as a NetworkPolicy rule. */
-function allowedByFlows(present: readonly GuardedNamespace[], nameOf: (role: string) => string): Set<string> {
+function allowedByFlows(
+    present: readonly GuardedNamespace[],
+    nameOf: (role: string) => string,
+    network: ReturnType<typeof clusterNetwork>,
+): Set<string> {
     const allowed = new Set<string>();
-    for (const rule of flowRules(present)) {
+    for (const rule of flowRules(present, NETWORK_FLOWS, network)) {
         const peerTexts = (peer: Peer): string[] => {
             if (!("external" in peer)) return [`ns:${nameOf(peer.namespace)} pods:${labelsText(peer.pods)}`];
-            return peer.external === "apiserver" && rule.direction === "ingress"
-                ? ["cidr:0.0.0.0/0", "ns:kube-system pods:{}"]
-                : ["cidr:0.0.0.0/0"];
+            return peerSelectors(peer, {}, rule.direction, network).map((p) =>
+                "ipBlock" in p
+                    ? `cidr:${p.ipBlock.cidr}${p.ipBlock.except ? "-except" : ""}`
+                    : `ns:${String(p.namespaceSelector.matchLabels["kubernetes.io/metadata.name"])} pods:${labelsText(p.podSelector?.matchLabels)}`,
+            );
         };
         for (const text of peerTexts(rule.peer))
-            for (const port of rule.flow.ports)
+            for (const port of flowPorts(rule.flow, network))
                 allowed.add(`${nameOf(rule.namespace)} ${rule.direction} ${labelsText(rule.pods)} ${text} ${port.port}/${port.protocol}`);
     }
     return allowed;
@@ -148,7 +165,18 @@ for (const [stack, argocd] of [
         it("allows each flow, and nothing a flow does not name", () => {
             const guardedNames = new Set(present.map(nameOf));
             const actual = allowedByPolicies(run, guardedNames);
-            const expected = allowedByFlows(present, nameOf);
+            const network = clusterNetwork(
+                stack === "local"
+                    ? { target: "existing" }
+                    : {
+                          target: "aks",
+                          podCidr: "10.244.0.0/16",
+                          serviceCidr: "10.0.0.0/16",
+                          vnetAddressSpace: "10.240.0.0/16",
+                          privateEndpointSubnet: "10.240.8.0/24",
+                      },
+            );
+            const expected = allowedByFlows(present, nameOf, network);
             assert.deepEqual([...actual].filter((a) => !expected.has(a)).sort(), [], "opened without a flow");
             assert.deepEqual([...expected].filter((e) => !actual.has(e)).sort(), [], "a flow without its allow");
         });

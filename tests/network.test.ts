@@ -4,7 +4,15 @@ import { strict as assert } from "assert";
 import { ACR_PULL, NETWORK_CONTRIBUTOR } from "../components/azure/roles";
 import { API_SERVER_DELEGATION, SUBNET_NAMES } from "../components/azure/network";
 import { dependencyEdges } from "../tools/plan";
-import { evaluateStack, itRejectsConfig, mockPublicIp, MOCK_FIREWALL_PRIVATE_IP, type Registration, type StackRun } from "./harness";
+import {
+    evaluateStack,
+    itRejectsConfig,
+    mockPublicIp,
+    MOCK_FIREWALL_PRIVATE_IP,
+    STAND_IN_IMAGES,
+    type Registration,
+    type StackRun,
+} from "./harness";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -313,10 +321,12 @@ describe("network: dev stays cheap", () => {
         run = await evaluateStack("dev");
     });
 
-    it("has the VNet and NSGs (free) but no NAT gateway, endpoints, registry or locks", () => {
+    it("has the VNet and NSGs (free) but no NAT gateway, endpoints or locks; a Basic registry for its own images", () => {
         assert.equal(run.ofType(T.vnet).length, 1);
-        for (const type of [T.nat, T.pip, T.endpoint, T.zone, T.registry, T.groupLock, T.scopeLock])
-            assert.equal(run.ofType(type).length, 0, type);
+        for (const type of [T.nat, T.pip, T.endpoint, T.zone, T.groupLock, T.scopeLock]) assert.equal(run.ofType(type).length, 0, type);
+        // The images dev builds go to its own registry (issue 17 item 5); without a private endpoint it
+        // needs no Premium SKU.
+        assert.equal(run.get(T.registry, "acr").inputs.sku.name, "Basic");
         const cluster = run.get(T.cluster, "aks");
         assert.equal(cluster.inputs.networkProfile.outboundType, "loadBalancer");
         assert.equal(pool(cluster, "system").vnetSubnetID, subnetId(run, "system"));
@@ -408,6 +418,9 @@ describe("network: options", () => {
             registryMode: "create",
             registryPrivateEndpoint: "true",
             registryPublicNetworkAccess: "false",
+            // A private registry takes the images by import (a push from where `up` runs needs the public endpoint).
+            serviceImageSource: "import",
+            ...STAND_IN_IMAGES,
         });
         const registry = run.get(T.registry, "acr");
         assert.equal(registry.inputs.publicNetworkAccess, "Disabled");
@@ -532,7 +545,13 @@ describe("network: bad configuration is rejected before anything is registered",
         {
             name: "a created registry closed to the public with no private endpoint",
             raw: { registryMode: "create", registryPublicNetworkAccess: "false" },
-            expect: ["registryPublicNetworkAccess: false", "registryPrivateEndpoint: true"],
+            // ...and dev's default build could not push to it either.
+            count: 2,
+            expect: [
+                "registryPublicNetworkAccess: false",
+                "registryPrivateEndpoint: true",
+                'serviceImageSource: "build" needs registryPublicNetworkAccess: true',
+            ],
         },
         {
             name: "a prod registry open to the public",

@@ -46,9 +46,15 @@ describe("platform config", () => {
     it("prod cannot be deployed without the ingress certificate and key, and says how to set them", async () => {
         const cfg = parseConfig(committed("prod", false), PROJECT, "prod");
         const problems = checkDeployable(cfg);
+        // ...nor without the images it imports (serviceImageSource import), which promotion writes: in the same round.
         assert.deepEqual(
             problems.map((p) => p.split(":")[0]),
-            ["ingressTlsCertificate", "ingressTlsPrivateKey"],
+            [
+                "ingressTlsCertificate",
+                "ingressTlsPrivateKey",
+                "productServiceImage, productServiceTag",
+                "orderServiceImage, orderServiceTag",
+            ],
         );
         assert.match(problems[0], /pulumi config set --secret ingressTlsCertificate < cert\.pem/);
         assert.deepEqual(checkDeployable(parseConfig(committed("dev"), PROJECT, "dev")), []);

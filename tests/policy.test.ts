@@ -114,7 +114,54 @@ interface Case {
     readonly expect?: readonly RegExp[];
 }
 
+const netpol = (namespace: string, spec: object): FakeResource => ({
+    type: TYPES.networkPolicy,
+    props: { metadata: { name: "p", namespace }, spec },
+});
+
 const CASES: Record<string, readonly Case[]> = {
+    "networkpolicy-no-open-cidr": [
+        {
+            title: "the ingress gateway admits the internet",
+            resource: netpol("istio-ingress", {
+                podSelector: { matchLabels: { istio: "ingressgateway" } },
+                ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 443 }] }],
+            }),
+        },
+        {
+            title: "egress to the internet except the private ranges",
+            resource: netpol("vault", {
+                podSelector: {},
+                egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.244.0.0/16", "10.0.0.0/16", "10.240.0.0/16"] } }] }],
+            }),
+        },
+        {
+            title: "the injector admits 0.0.0.0/0",
+            resource: netpol("vault", {
+                podSelector: { matchLabels: { component: "webhook" } },
+                ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 8080 }] }],
+            }),
+            expect: [/vault\/p admits every address on ingress/],
+        },
+        {
+            title: "a gateway-labelled pod outside the gateway's namespace, and a rule without from",
+            resource: netpol("app", { podSelector: { matchLabels: { istio: "ingressgateway" } }, ingress: [{ ports: [{ port: 80 }] }] }),
+            expect: [/a rule without from/],
+        },
+        {
+            title: "egress to 0.0.0.0/0 without except, and egress without to",
+            resource: netpol("app", {
+                podSelector: {},
+                egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 443 }] }, { ports: [{ port: 53 }] }],
+            }),
+            expect: [/without excepting the private ranges/, /without to/],
+        },
+        {
+            title: "egress to 0.0.0.0/0 excepting only a public range",
+            resource: netpol("app", { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["20.0.0.0/8"] } }] }] }),
+            expect: [/without excepting the private ranges/],
+        },
+    ],
     "aks-entra-id-only-in-prod": [
         {
             title: "prod with Entra ID, Azure RBAC and no local accounts",

@@ -188,13 +188,15 @@ describe(".github/scripts/e2e-smoke.sh", function () {
             "pulumi",
             'case "$3" in appNamespace) echo microservices-local ;; ingressGatewayNamespace) echo istio-ingress ;; ingressGatewayService) echo istio-ingressgateway ;; ingressHost) echo app.local.example.com ;; esac',
         );
-        // kubectl: pods with the containers in $CONTAINERS, a port-forward that idles, Vault's leases.
+        // kubectl: pods with the containers in $CONTAINERS, a node address and the gateway's NodePort,
+        // the dev root token's Secret (base64 of "s3cr3t"), Vault's leases.
         stub(
             bin,
             "kubectl",
             [
                 'echo "kubectl $*" >> "$LOG"',
-                'case "$*" in *"get pods"*) echo "$CONTAINERS" ;; *port-forward*) sleep 5 ;; *"vault list"*) echo \'["a1b2"]\' ;; esac',
+                'case "$*" in *"get pods"*) echo "$CONTAINERS" ;; *"get nodes"*) echo 172.18.0.2 ;; *"service/istio-ingressgateway"*) echo 31443 ;;',
+                '  *"secret vault-dev-root-token"*) echo czNjcjN0 ;; *"vault list"*) echo \'["a1b2"]\' ;; esac',
             ].join("\n"),
         );
         // curl: the services' answers (lists are arrays, records have numeric ids), the request logged.
@@ -228,7 +230,6 @@ describe(".github/scripts/e2e-smoke.sh", function () {
                 CONTAINERS: containers,
                 PRODUCTS: JSON.stringify(products),
                 GITHUB_RUN_ID: "9",
-                GATEWAY_LOCAL_PORT: "18443",
             },
         });
         return { status: result.status, out: result.stdout + result.stderr, log: fs.readFileSync(log, "utf8") };
@@ -240,8 +241,11 @@ describe(".github/scripts/e2e-smoke.sh", function () {
         assert.match(out, /order 7 round-trips/);
         assert.match(
             log,
-            /--resolve app\.local\.example\.com:18443:127\.0\.0\.1 --fail https:\/\/app\.local\.example\.com:18443\/api\/products/,
+            /--resolve app\.local\.example\.com:31443:172\.18\.0\.2 --fail https:\/\/app\.local\.example\.com:31443\/api\/products/,
         );
+        // Vault is asked with the generated token read from its Secret, never the chart's "root".
+        assert.match(log, /exec vault-0 -c vault -- env VAULT_TOKEN=s3cr3t vault list/);
+        assert.doesNotMatch(log, /port-forward/);
         assert.match(log, /--data \{"customerId":"e2e-9","items":\[\{"productId":1,"quantity":2,"price":10\}\]\}/);
         assert.match(log, /sys\/leases\/lookup\/database\/creds\/microservices-role/);
     });

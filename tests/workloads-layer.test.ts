@@ -57,11 +57,14 @@ for (const stack of ["dev", "prod"] as const) {
             }
         });
 
-        it("deploys the configured images with the lab's sizing", () => {
-            const tag = stack === "prod" ? "v1.0.0" : "dev-3f2c1ab";
+        it("deploys the images from the stack's own registry with the lab's sizing", () => {
+            // dev builds its images and deploys the digest; prod imports the configured tag
+            // (tests/service-images.test.ts covers both in depth).
+            const loginServer = run.ofType("azure-native:containerregistry:Registry")[0].state.loginServer;
             for (const name of SERVICES) {
                 const values = serviceRelease(run, name).inputs.values;
-                assert.deepEqual(values.image, { repository: `ghcr.io/my-org/${name}`, tag });
+                const tag = stack === "prod" ? "v1.0.0" : run.get("docker-build:index:Image", `images-${name}`).state.digest;
+                assert.deepEqual(values.image, { repository: `${loginServer}/${name}`, tag });
                 assert.equal(values.resources.limits.cpu, stack === "prod" ? "500m" : "250m");
                 assert.equal(values.autoscaling.enabled, stack === "prod");
                 assert.equal(values.seedData, stack === "dev");

@@ -246,7 +246,7 @@ for (const environment of ["dev", "prod"] as const) {
                 assert.equal(run.outputs.mongoHost.value, `mongodb.${namespace}.svc.cluster.local`);
             });
 
-            it("admits only the application and Vault namespaces, on 27017", () => {
+            it("admits only the application namespace and Vault's server, on 27017", () => {
                 const policy = run.get(T.networkPolicy, "mongodb-ingress");
                 const sts = run.get(T.statefulSet, "mongodb");
                 assert.equal(policy.inputs.metadata.namespace, namespace);
@@ -256,7 +256,11 @@ for (const environment of ["dev", "prod"] as const) {
                     {
                         from: [
                             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
-                            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": VAULT_NAMESPACE } } },
+                            // Only Vault's server (its database secrets engine): vault-helm v0.32.0's server pod labels.
+                            {
+                                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": VAULT_NAMESPACE } },
+                                podSelector: { matchLabels: { "app.kubernetes.io/name": "vault", component: "server" } },
+                            },
                         ],
                         ports: [{ protocol: "TCP", port: 27017 }],
                     },

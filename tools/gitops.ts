@@ -13,11 +13,11 @@
 // in Git either: the app-of-apps passes them (appOfAppsValues), so a fork deploys from itself.
 import * as fs from "fs";
 import * as path from "path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { appNamespace, ENVIRONMENTS, KEY_NAMES, SERVICE_NAMES, specOf, type Environment } from "../components/config";
 import { appOfAppsPath, ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, SERVICES_PROJECT } from "../components/workloads/argocd";
 import { chartPath, MICROSERVICE_CHART_DIR } from "../components/workloads/microservice";
-import { evaluateStack, plainText, ROOT, STAND_IN_SECRETS, type StackRun } from "./mocks";
+import { evaluateStack, plainText, PROJECT, ROOT, STAND_IN_IMAGES, STAND_IN_SECRETS, type StackRun } from "./mocks";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 /** Config keys that switch the services to Argo CD; removed so the program deploys them as Releases. */
@@ -47,14 +47,46 @@ export function releaseValues(run: StackRun): Record<string, unknown> {
     return values;
 }
 
-/** The program for `environment` with the services as Releases, whatever the stack says about Argo CD. */
-export function evaluateForGitOps(environment: Environment): Promise<StackRun> {
+/** The services' image keys and values, by bare key (productServiceImage, productServiceTag, ...). */
+export type PromotedImages = Readonly<Record<string, string>>;
+
+/**
+ * The services' prebuilt images the stack file names (promotion writes them, tools/promote.ts): the
+ * GitOps path deploys only those. A stack that builds or imports its images (serviceImageSource build,
+ * import) names none until its first promotion: undefined.
+ */
+export function promotedImages(environment: Environment): PromotedImages | undefined {
+    const text = fs.readFileSync(path.join(ROOT, `Pulumi.${environment}.yaml`), "utf8");
+    const config = (parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
+    const keys = SERVICE_NAMES.flatMap((service) => {
+        const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+        return [`${stem}Image`, `${stem}Tag`];
+    });
+    if (!keys.every((key) => `${PROJECT}:${key}` in config)) return undefined;
+    return Object.fromEntries(keys.map((key) => [key, String(config[`${PROJECT}:${key}`])]));
+}
+
+/**
+ * The program for `environment` with the services as Releases of `images` (serviceImageSource config),
+ * whatever the stack says about Argo CD and its own image source.
+ */
+export function evaluateForGitOps(
+    environment: Environment,
+    images: PromotedImages | undefined = promotedImages(environment),
+): Promise<StackRun> {
+    if (!images) return Promise.reject(new Error(`Pulumi.${environment}.yaml names no promoted images`));
     // prod's TLS pair only feeds the gateway, never these values: the stand-in pair is enough.
-    return evaluateStack(environment, Object.fromEntries(ARGOCD_KEYS.map((key) => [key, undefined])), STAND_IN_SECRETS[environment] ?? {});
+    return evaluateStack(
+        environment,
+        { ...Object.fromEntries(ARGOCD_KEYS.map((key) => [key, undefined])), serviceImageSource: "config", ...images },
+        // The stand-in secrets without the stand-in images and their source credentials.
+        Object.fromEntries(Object.entries(STAND_IN_SECRETS[environment] ?? {}).filter(([key]) => !(key in STAND_IN_IMAGES))),
+    );
 }
 
 /** The chart's templates: one Application per service, the same for every environment. */
 const APPLICATIONS_TEMPLATE = `{{- /* One Argo CD Application per service, deploying charts/microservice with its values. */ -}}
+{{- $repoURL := required "repoURL: the app-of-apps sets it from argocdRepoUrl" .Values.repoURL }}
 {{- range $name, $values := .Values.services }}
 ---
 apiVersion: argoproj.io/v1alpha1
@@ -67,7 +99,7 @@ metadata:
 spec:
   project: {{ $.Values.project }}
   source:
-    repoURL: {{ required "repoURL: the app-of-apps sets it from argocdRepoUrl" $.Values.repoURL | quote }}
+    repoURL: {{ $repoURL | quote }}
     targetRevision: {{ $.Values.targetRevision | quote }}
     path: {{ $.Values.chartPath }}
     helm:
@@ -86,9 +118,13 @@ spec:
 `;
 
 /** Every file of argocd/apps/<environment>/, by path relative to the repository root. */
-export async function gitopsFiles(environment: Environment): Promise<Record<string, string>> {
+export async function gitopsFiles(
+    environment: Environment,
+    images: PromotedImages | undefined = promotedImages(environment),
+): Promise<Record<string, string>> {
     const dir = appOfAppsPath(environment);
-    const services = releaseValues(await evaluateForGitOps(environment));
+    // Until a promotion names the images, the app-of-apps deploys no service rather than a placeholder.
+    const services = images ? releaseValues(await evaluateForGitOps(environment, images)) : {};
     const chart = {
         apiVersion: "v2",
         name: `apps-${environment}`,

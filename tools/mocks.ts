@@ -15,6 +15,32 @@ export const PROJECT: string = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yam
 export const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
 export const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 export const DEPLOYER_OBJECT_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+export const MOCK_ARM_TOKEN = "mock-arm-access-token";
+
+/** The registry's answer to the Entra ID token exchange (components/azure/acrToken.ts), by login server. */
+export const mockAcrRefreshToken = (loginServer: string) => `mock-acr-refresh-token-for-${loginServer}`;
+
+/**
+ * fetch as the program meets it under the mocks: ACR's POST /oauth2/exchange is answered like the
+ * registry does (a refresh_token for the form's `service`), and recorded; anything else throws, so an
+ * unmocked call is a test gap, not a request to the internet.
+ */
+function mockFetch(exchanges: { url: string; form: Record<string, string> }[]): typeof fetch {
+    return (async (input: string | URL | Request, init?: RequestInit) => {
+        const url = String(input instanceof Request ? input.url : input);
+        const exchange = /^https:\/\/([a-z0-9.-]+\.azurecr\.io)\/oauth2\/exchange$/.exec(url);
+        if (exchange && init?.method === "POST") {
+            const form = Object.fromEntries(new URLSearchParams(String(init.body)));
+            exchanges.push({ url, form });
+            const ok = form.grant_type === "access_token" && form.service === exchange[1] && form.access_token === MOCK_ARM_TOKEN;
+            return new Response(JSON.stringify(ok ? { refresh_token: mockAcrRefreshToken(exchange[1]) } : { errors: ["bad exchange"] }), {
+                status: ok ? 200 : 400,
+                headers: { "Content-Type": "application/json" },
+            });
+        }
+        throw new Error(`unmocked fetch ${init?.method ?? "GET"} ${url}`);
+    }) as typeof fetch;
+}
 
 // The SDK's marker for a secret value inside mock inputs.
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -57,6 +83,8 @@ export interface ExportedOutput {
 export interface StackRun {
     readonly resources: readonly Registration[];
     readonly invokes: readonly { token: string; inputs: any }[];
+    /** The registry token exchanges the program made (mockFetch). */
+    readonly tokenExchanges: readonly { url: string; form: Record<string, string> }[];
     readonly outputs: Readonly<Record<string, ExportedOutput>>;
     /** All registrations of a type token. */
     ofType(type: string): Registration[];
@@ -248,6 +276,12 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
                 id: `${arm(ARM_TYPES["azure-native:privatedns:PrivateZone"], inputs.privateZoneName)}/virtualNetworkLinks/${inputs.virtualNetworkLinkName}`,
                 extra: { name: inputs.virtualNetworkLinkName },
             };
+        // A pushed image: its digest as the registry reports it (deterministic per name here).
+        case "docker-build:index:Image": {
+            const digest = `sha256:${createHash("sha256").update(`image-${name}`).digest("hex")}`;
+            const [tag] = inputs.tags ?? [];
+            return { id: name, extra: { digest, ref: tag ? `${tag}@${digest}` : "", contextHash: "mock-context-hash" } };
+        }
         case "azure-native:containerregistry:Registry":
             return {
                 id: arm(ARM_TYPES[type], inputs.registryName),
@@ -381,6 +415,9 @@ function kubeconfigFor(resourceGroupName: string, clusterName: string): string {
 
 function answerInvoke(token: string, inputs: any): Record<string, unknown> {
     switch (token) {
+        // The deployer's ARM access token (ServiceImages: the registry token exchange, the image import).
+        case "azure-native:authorization:getClientToken":
+            return { token: MOCK_ARM_TOKEN };
         case "azure-native:authorization:getClientConfig":
             return { clientId: guid("deployer-client"), objectId: DEPLOYER_OBJECT_ID, subscriptionId: SUBSCRIPTION, tenantId: TENANT };
         case "azure-native:containerservice:listManagedClusterUserCredentials":
@@ -423,8 +460,22 @@ async function resolveOutput(output: pulumi.Output<unknown>): Promise<ExportedOu
  * (`pulumi config set --secret`), which the committed files cannot carry: the fixture pair above as
  * prod's ingress TLS. For tests and tools that evaluate a committed stack; never deployed.
  */
+/**
+ * Stand-ins for the images a prod stack imports (serviceImageSource import): the stack file names them
+ * once the first release is promoted (tools/promote.ts), or the admin sets them before the first `up`
+ * (docs/delivery.md); the committed file names none. With GHCR's read token. Never deployed.
+ */
+export const STAND_IN_IMAGES: Readonly<Record<string, string>> = {
+    productServiceImage: "ghcr.io/ci-owner/product-service",
+    productServiceTag: "v1.0.0",
+    orderServiceImage: "ghcr.io/ci-owner/order-service",
+    orderServiceTag: "v1.0.0",
+    imageSourceUsername: "ci-owner",
+    imageSourceToken: "stand-in-read-packages-token",
+};
+
 export const STAND_IN_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-    prod: { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey },
+    prod: { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey, ...STAND_IN_IMAGES },
 };
 
 /** Whether the key table marks a bare key secret (it is then set as with `pulumi config set --secret`). */
@@ -501,6 +552,9 @@ export async function evaluate(
     // The engine marks additionalSecretOutputs secret; the mock monitor does not, so do it here.
     const secretOutputsByKey = new Map<string, string[]>();
     const invokes: { token: string; inputs: any }[] = [];
+    const tokenExchanges: { url: string; form: Record<string, string> }[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = mockFetch(tokenExchanges);
 
     await pulumi.runtime.setMocks(
         {
@@ -569,22 +623,27 @@ export async function evaluate(
     pulumi.runtime.setAllConfig(config, [...secretKeys]);
 
     let exported: Record<string, unknown>;
-    try {
-        exported = await program();
-    } catch (error) {
-        await pulumi.runtime.disconnect();
-        throw new EvaluationError(error, registrations);
-    }
     const outputs: Record<string, ExportedOutput> = {};
-    for (const [name, value] of Object.entries(exported)) {
-        if (pulumi.Output.isInstance(value)) outputs[name] = await resolveOutput(value);
+    try {
+        try {
+            exported = await program();
+        } catch (error) {
+            await pulumi.runtime.disconnect();
+            throw new EvaluationError(error, registrations);
+        }
+        for (const [name, value] of Object.entries(exported)) {
+            if (pulumi.Output.isInstance(value)) outputs[name] = await resolveOutput(value);
+        }
+        await pulumi.runtime.disconnect();
+    } finally {
+        globalThis.fetch = realFetch;
     }
-    await pulumi.runtime.disconnect();
 
     const byUrn = new Map(registrations.map((r) => [r.urn, r]));
     const run: StackRun = {
         resources: registrations,
         invokes,
+        tokenExchanges,
         outputs,
         ofType: (type) => registrations.filter((r) => r.type === type),
         get(type, name) {

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseConfig } from "../components/config";
 import { CliConfigError } from "./cliConfig";
-import { evaluateStack, EvaluationError, PROJECT, programConfig, ROOT, type Registration, type StackRun } from "./mocks";
+import { evaluateStack, EvaluationError, PROJECT, programConfig, ROOT, STAND_IN_IMAGES, type Registration, type StackRun } from "./mocks";
 
 /** Resources that exist in the cloud or cluster (components and providers are structure). */
 function isDeployed(r: Registration): boolean {
@@ -102,13 +102,15 @@ export interface PlanResult {
 }
 
 export const USAGE = [
-    "usage: npm run plan -- <stack> [--tree] [--graph[=file.mmd]] [--throwaway-tls]",
+    "usage: npm run plan -- <stack> [--tree] [--graph[=file.mmd]] [--throwaway-tls] [--stand-in-images]",
     "",
     "Evaluates the program for Pulumi.<stack>.yaml under mocks, offline, and prints a summary.",
     "  --tree           also print the resource tree",
     "  --graph          also print the dependency graph as Mermaid (--graph=file.mmd writes it to a file)",
     "  --throwaway-tls  stand in a one-day self-signed certificate (openssl) for the stack's ingress TLS",
     "                   secrets, where the stack file cannot hold them (prod); the output says so first",
+    "  --stand-in-images  stand in images for a stack that imports them but names none yet (prod before its",
+    "                   first promotion); the output says so first",
 ].join("\n");
 
 export interface PlanOptions {
@@ -117,6 +119,7 @@ export interface PlanOptions {
     /** true: print the graph; a string: write it to that file. */
     readonly graph: boolean | string;
     readonly throwawayTls: boolean;
+    readonly standInImages?: boolean;
 }
 
 /** The command line, or a usage error (undefined options, with the message). */
@@ -125,18 +128,20 @@ export function parseArgs(args: readonly string[]): { options?: PlanOptions; err
     let tree = false;
     let graph: boolean | string = false;
     let throwawayTls = false;
+    let standInImages = false;
     for (const arg of args) {
         if (arg === "--help" || arg === "-h") return { help: true };
         else if (arg === "--tree") tree = true;
         else if (arg === "--graph") graph = true;
         else if (arg.startsWith("--graph=")) graph = arg.slice("--graph=".length);
         else if (arg === "--throwaway-tls") throwawayTls = true;
+        else if (arg === "--stand-in-images") standInImages = true;
         else if (arg.startsWith("-")) return { error: `unknown option ${arg}` };
         else if (stack === undefined) stack = arg;
         else return { error: `one stack at a time; got ${stack} and ${arg}` };
     }
     if (stack === undefined) return { error: "no stack given" };
-    return { options: { stack, tree, graph, throwawayTls } };
+    return { options: { stack, tree, graph, throwawayTls, standInImages } };
 }
 
 /** A one-day self-signed EC certificate for `host`, made with openssl in a temporary folder. */
@@ -185,7 +190,7 @@ export async function plan(args: readonly string[]): Promise<PlanResult> {
     const parsed = parseArgs(args);
     if (parsed.help) return { code: 0, stdout: USAGE, stderr: "" };
     if (!parsed.options) return { code: 2, stdout: "", stderr: `${parsed.error}\n${USAGE}` };
-    const { stack, tree, graph, throwawayTls } = parsed.options;
+    const { stack, tree, graph, throwawayTls, standInImages } = parsed.options;
     if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
         return { code: 2, stdout: "", stderr: `no stack file Pulumi.${stack}.yaml; stacks here: ${stackNames().join(", ")}` };
     }
@@ -198,6 +203,12 @@ export async function plan(args: readonly string[]): Promise<PlanResult> {
             secrets = throwawayCertificate(host);
             notes.push(
                 `NOTE: ingress TLS is a throwaway self-signed certificate for ${host} made for this plan, not the stack's own secrets.`,
+            );
+        }
+        if (standInImages) {
+            secrets = { ...secrets, ...STAND_IN_IMAGES };
+            notes.push(
+                "NOTE: the services' images are stand-ins made for this plan (tools/mocks.ts STAND_IN_IMAGES), not the stack's own.",
             );
         }
         run = await evaluateStack(stack, {}, secrets);

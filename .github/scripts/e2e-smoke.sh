@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Smoke tests of a stack just brought up on kind (.github/workflows/e2e.yml): the services run with the
-# Istio proxy and the Vault agent beside them, the API answers through the ingress gateway (reached by
-# a port-forward, with the stack's host as SNI and Host header), products are seeded, an order
+# Istio proxy and the Vault agent beside them, the API answers through the ingress gateway (its NodePort
+# on a kind node, as a client reaches it, with the stack's host as SNI and Host header), products are seeded, an order
 # round-trips, and Vault has issued MongoDB credentials under database/creds/microservices-role.
 # Every wait is bounded. Needs pulumi (logged in, $STACK), kubectl, curl and jq.
 set -euo pipefail
 
 stack=${STACK:-local}
 services=(product-service order-service)
-port=${GATEWAY_LOCAL_PORT:-8443}
 
 output() { pulumi stack output "$1" --stack "$stack"; }
 fail() {
@@ -35,13 +34,16 @@ for service in "${services[@]}"; do
   echo "$service: running with istio-proxy and vault-agent"
 done
 
-kubectl -n "$gateway_namespace" port-forward "service/$gateway_service" "$port:443" >/tmp/gateway-port-forward.log 2>&1 &
-forward=$!
-trap 'kill "$forward" 2>/dev/null || true' EXIT
+# As a user would: through the gateway's Service on a node (local's gateway Service is a NodePort;
+# kind's nodes are containers on the runner's Docker network, reachable at their InternalIP). Unlike a
+# port-forward, this passes kube-proxy and the gateway's NetworkPolicy like any client.
+node_ip=$(kubectl get nodes -o jsonpath='{.items[0].status.addresses[?(@.type=="InternalIP")].address}')
+port=$(kubectl -n "$gateway_namespace" get "service/$gateway_service" -o jsonpath='{.spec.ports[?(@.port==443)].nodePort}')
+if [ -z "$node_ip" ] || [ -z "$port" ]; then fail "the gateway's NodePort or a node address is missing"; fi
 
 # The gateway's certificate is the stack's self-signed one, hence -k; --resolve sends the host as SNI,
 # which selects the gateway's HTTPS server, and as the Host header, which selects the route.
-api() { curl -sS -k --max-time 10 --resolve "$host:$port:127.0.0.1" "$@"; }
+api() { curl -sS -k --max-time 10 --resolve "$host:$port:$node_ip" "$@"; }
 url="https://$host:$port"
 
 products=""
@@ -72,9 +74,12 @@ jq -e --arg customer "$customer" '.customerId == $customer and (.items | length)
   fail "GET /api/orders/$order_id: not the order just created: $fetched"
 echo "POST /api/orders: order $order_id round-trips"
 
-# Dev-mode Vault (the local stack's): the root token is `root`.
+# Dev-mode Vault (the local stack's): its root token is generated and kept in the vault-dev-root-token Secret.
+token=$(kubectl -n vault get secret vault-dev-root-token -o jsonpath='{.data.token}' | base64 -d)
+[ -n "$token" ] || fail "Vault: no root token in the vault-dev-root-token Secret"
+echo "::add-mask::$token"
 leases=$(kubectl -n vault exec vault-0 -c vault -- \
-  env VAULT_TOKEN=root vault list -format=json sys/leases/lookup/database/creds/microservices-role) ||
+  env VAULT_TOKEN="$token" vault list -format=json sys/leases/lookup/database/creds/microservices-role) ||
   fail "Vault: no leases under database/creds/microservices-role"
 jq -e 'length > 0' <<<"$leases" >/dev/null || fail "Vault: no leases under database/creds/microservices-role"
 echo "Vault: $(jq length <<<"$leases") lease(s) under database/creds/microservices-role"

@@ -47,6 +47,7 @@ import {
     KEY_VAULT_SECRETS_USER,
     STORAGE_BLOB_DATA_CONTRIBUTOR,
 } from "./roles";
+import { ServiceImages } from "./serviceImages";
 import { ClusterPolicy, policyExemptions } from "./clusterPolicy";
 import { ISTIO_CNI_NAMESPACE, ISTIO_NAMESPACE, RELOADER_NAMESPACE } from "../platform/layer";
 import { UPSTREAM_IMAGE_PREFIXES } from "../platform/charts";
@@ -151,7 +152,7 @@ export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.I
             : cfg.registry.mode === "existing" && cfg.registry.id
               ? pulumi.output(cfg.registry.id.split("/").pop() ?? "")
               : undefined;
-    const serviceImages = Object.values(cfg.workloads.images).map((image) => image.repository);
+    const serviceImages = Object.values(cfg.workloads.images ?? {}).map((image) => image.repository);
     return [
         {
             name: "aks-fqdn-tag",
@@ -551,10 +552,27 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         });
     }
 
+    // The services' images in the stack's registry (build, import); config names them as they are.
+    const source = cfg.workloads.imageSource;
+    let serviceImages: ServiceImages | undefined;
+    if (source !== "config" && !cfg.workloads.argocd) {
+        if (!registry) throw new Error(`serviceImageSource ${source} needs the stack's registry`);
+        serviceImages = new ServiceImages("images", {
+            source,
+            registryId: registry.registryId,
+            loginServer: registry.loginServer,
+            tenantId: client.tenantId,
+            buildTag: cfg.environment,
+            sources: cfg.workloads.images,
+            sourceCredentials: cfg.workloads.imageSourceCredentials,
+            registryReady: registry.ready,
+        });
+    }
+
     // The policies the add-on enforces in the cluster (issue 22 item 3). Images: the stack's registry, the
     // services' configured repositories and the pinned upstream ones (UPSTREAM_IMAGE_PREFIXES).
     if (cfg.governance.azurePolicy) {
-        const serviceRepositories = Object.values(cfg.workloads.images).map((image) => `${image.repository}:`);
+        const serviceRepositories = Object.values(cfg.workloads.images ?? {}).map((image) => `${image.repository}:`);
         new ClusterPolicy("cluster-policy", {
             clusterId: cluster.clusterId,
             effect: cfg.governance.azurePolicy.effect,
@@ -619,6 +637,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         },
         mongoRootPassword: appSecrets.generatedValues[MONGO_ROOT_PASSWORD_SECRET],
         mongoBackup,
+        serviceImages: serviceImages?.images,
         resourceGroupName: group.name,
         tenantId: client.tenantId,
         monitoring,

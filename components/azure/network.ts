@@ -7,6 +7,7 @@ import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConfig } from "../config";
 import { EgressFirewall, type FirewallApplicationRule } from "./firewall";
+import { PORTS } from "../topology";
 
 /** Subnet names inside the VNet, one per role. */
 export const SUBNET_NAMES = {
@@ -28,7 +29,12 @@ const NO_NSG_SUBNETS: readonly SubnetRole[] = ["firewall"];
 
 /** The subnets whose machines leave the VNet through the egress path (NAT gateway or firewall route). */
 const EGRESS_SUBNETS: readonly SubnetRole[] = ["system", "user", "runner"];
-/** The subnets whose nodes may run the ingress gateway, which the internet reaches on 443. */
+/**
+ * The ports the internet reaches the ingress gateway's load balancer on: HTTPS, and HTTP for the
+ * gateway's redirect to HTTPS (components/platform/ingressGateway.ts serves both).
+ */
+export const INGRESS_PUBLIC_PORTS = [PORTS.gatewayHttp.service, PORTS.gatewayHttps.service] as const;
+/** The subnets whose nodes may run the ingress gateway, which the internet reaches on INGRESS_PUBLIC_PORTS. */
 const NODE_SUBNETS: readonly SubnetRole[] = ["system", "user"];
 
 /** The delegation AKS requires on the API server subnet (API server VNet integration). */
@@ -69,7 +75,7 @@ function securityRules(role: SubnetRole): azureInputs.network.SecurityRuleArgs[]
     // gateway's public load balancer would be unreachable.
     return [
         {
-            name: "allow-https-to-ingress",
+            name: "allow-http-https-to-ingress",
             priority: 100,
             direction: "Inbound",
             access: "Allow",
@@ -77,7 +83,7 @@ function securityRules(role: SubnetRole): azureInputs.network.SecurityRuleArgs[]
             sourceAddressPrefix: "Internet",
             sourcePortRange: "*",
             destinationAddressPrefix: "*",
-            destinationPortRange: "443",
+            destinationPortRanges: INGRESS_PUBLIC_PORTS.map(String),
         },
     ];
 }

@@ -29,18 +29,21 @@ export interface RegistryArgs {
 
 /**
  * The cluster's private registry (azure-native containerregistry, API version 2023-01-01-preview):
- * created (Premium, the only SKU with private endpoints; admin user off, so pulls authenticate with
- * Entra ID) or referenced, with AcrPull for the kubelet identity on exactly the registry.
+ * created (Premium with a private endpoint, Basic without; admin user off, so pulls and pushes
+ * authenticate with Entra ID) or referenced, with AcrPull for the kubelet identity on exactly the registry.
  */
 export class Registry extends pulumi.ComponentResource {
     /** ARM ID of the registry. */
     readonly registryId: pulumi.Output<string>;
-    /** Login server, e.g. <name>.azurecr.io (undefined for an existing registry: it is not read). */
-    readonly loginServer?: pulumi.Output<string>;
+    /** Login server, <name>.azurecr.io: the created registry's, or derived from an existing one's ID. */
+    readonly loginServer: pulumi.Output<string>;
+    /** What a pull from the cluster waits for: the kubelet's AcrPull and, if any, the private endpoint. */
+    readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:Registry", name, {}, opts);
         let registryId: pulumi.Output<string>;
+        let endpoint: PrivateEndpoint | undefined;
         if (args.mode === "create") {
             const registry = new containerregistry.Registry(
                 name,
@@ -48,7 +51,9 @@ export class Registry extends pulumi.ComponentResource {
                     registryName: args.registryName,
                     resourceGroupName: args.resourceGroupName,
                     location: args.location,
-                    sku: { name: containerregistry.SkuName.Premium },
+                    // Premium is the only SKU with private endpoints; a registry without one (dev) is Basic,
+                    // which pushes, imports and pulls all the same at a tenth of the price.
+                    sku: { name: args.privateEndpoint ? containerregistry.SkuName.Premium : containerregistry.SkuName.Basic },
                     adminUserEnabled: false,
                     anonymousPullEnabled: false,
                     publicNetworkAccess: args.publicNetworkAccess === false ? "Disabled" : "Enabled",
@@ -57,7 +62,7 @@ export class Registry extends pulumi.ComponentResource {
                 { parent: this },
             );
             if (args.privateEndpoint) {
-                new PrivateEndpoint(
+                endpoint = new PrivateEndpoint(
                     `${name}-pe`,
                     {
                         endpointName: pulumi.interpolate`pe-${registry.name}`,
@@ -77,8 +82,10 @@ export class Registry extends pulumi.ComponentResource {
         } else {
             if (!args.existingId) throw new Error(`${name}: an existing registry needs its resource ID`);
             registryId = pulumi.output(args.existingId);
+            // Azure's public cloud names a registry's login server <lowercased name>.azurecr.io.
+            this.loginServer = pulumi.output(`${args.existingId.split("/").pop()!.toLowerCase()}.azurecr.io`);
         }
-        new authorization.RoleAssignment(
+        const pull = new authorization.RoleAssignment(
             `${name}-pull`,
             {
                 principalId: args.kubeletObjectId,
@@ -89,6 +96,7 @@ export class Registry extends pulumi.ComponentResource {
             { parent: this },
         );
         this.registryId = registryId;
+        this.ready = [pull, ...(endpoint ? [endpoint] : [])];
         this.registerOutputs({ registryId: this.registryId, loginServer: this.loginServer });
     }
 }

@@ -1,4 +1,5 @@
 // The enumerations and fixed names stack configuration is checked against.
+import { appNamespace as topologyAppNamespace, NAMESPACES, RELEASES } from "../topology";
 
 export const ENVIRONMENTS = ["dev", "prod", "local"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -36,6 +37,11 @@ export const MESH_MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
 export const EGRESS_TYPES = ["loadBalancer", "natGateway", "firewall"] as const;
 /** none: public images only; create: a Premium registry in the stack; existing: one referenced by ID. */
 export const REGISTRY_MODES = ["none", "create", "existing"] as const;
+/**
+ * Where the services' images come from: built by the program from services/ into the stack's registry
+ * (build), imported into it from a registry the CI pushed to (import), or named by config (config).
+ */
+export const IMAGE_SOURCES = ["build", "import", "config"] as const;
 
 /** Length of the random suffix that makes Key Vault names globally unique. */
 export const NAME_SUFFIX_LENGTH = 4;
@@ -61,14 +67,13 @@ export const DEFAULT_KUBERNETES_VERSION = `1.${AKS_KUBERNETES_MINORS.newest}`;
  * Disk CSI driver, so a volume survives the loss of its zone (prod).
  */
 export const VAULT_ZRS_STORAGE_CLASS = "vault-premium-zrs";
-/** HashiCorp Vault's namespace: its server and, in prod, its initialisation Job run here. */
-export const VAULT_NAMESPACE = "vault";
+/** HashiCorp Vault's namespace: its server and, in prod, its initialisation Job run here (components/topology.ts). */
+export const VAULT_NAMESPACE = NAMESPACES.vault;
 /** Vault's Helm release name: the chart's fullname, which its Services, pods and service account follow. */
-export const VAULT_RELEASE = "vault";
+export const VAULT_RELEASE = RELEASES.vault;
 
-/** The lab's two HTTP services. */
-export const SERVICE_NAMES = ["product-service", "order-service"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** The lab's two HTTP services (components/topology.ts). */
+export { SERVICE_NAMES, type ServiceName } from "../topology";
 /**
  * The one Dockerfile of both services, relative to the repository root (its build context, where the
  * workspace lockfile is), and the build argument naming the service. The images workflow, the e2e
@@ -77,9 +82,9 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 export const SERVICE_DOCKERFILE = "services/Dockerfile";
 export const SERVICE_BUILD_ARG = "SERVICE";
 
-/** The namespace the applications run in, one per environment as in the lab. */
+/** The namespace the applications run in, one per environment as in the lab (components/topology.ts). */
 export function appNamespace(environment: Environment): string {
-    return `microservices-${environment}`;
+    return topologyAppNamespace(environment);
 }
 
 /** Effects of the Azure Policy pod security initiative assignment (audit reports, deny rejects at admission). */

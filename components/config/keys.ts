@@ -23,6 +23,7 @@ import {
     NETWORK_ACL_MODES,
     NODE_OS_UPGRADE_CHANNELS,
     REGISTRY_MODES,
+    IMAGE_SOURCES,
     POLICY_EFFECTS,
     UNSEAL_KEY_SIZES,
     UPGRADE_CHANNELS,
@@ -526,9 +527,9 @@ export const CONFIG_KEYS = {
     registryMode: {
         type: "string",
         scope: "azure",
-        default: "none",
+        default: "create",
         description:
-            "Private registry: none, create (Premium ACR, admin user off, private endpoint with registryPrivateEndpoint) or existing (registryId); the kubelet identity gets AcrPull on it.",
+            "Private registry: none, create (Premium ACR, admin user off, private endpoint with registryPrivateEndpoint; the services' images go here) or existing (registryId); the kubelet identity gets AcrPull on it.",
         check: (key, value) => v.checkOneOf(key, value, REGISTRY_MODES),
     },
     registryId: {
@@ -682,31 +683,54 @@ export const CONFIG_KEYS = {
         description:
             "Kubernetes groups (on AKS with Entra ID: group object IDs) bound to the vault-operator Role, which may run scripts/vault-rollout.sh (prod); empty: cluster admins only.",
     },
+    serviceImageSource: {
+        type: "string",
+        scope: "any",
+        default: { dev: "build", prod: "import", local: "config" },
+        description:
+            "Where the services' images come from: build (the program builds services/Dockerfile with a Docker engine at `up` time, pushes to the stack's registry and deploys by digest), import (the program copies the CI-built <service>Image:<service>Tag into the stack's registry with ARM's importImage, which needs no public registry endpoint) or config (deploys <service>Image:<service>Tag as named).",
+        check: (key, value) => v.checkOneOf(key, value, IMAGE_SOURCES),
+    },
+    imageSourceUsername: {
+        type: "string",
+        scope: "azure",
+        defaultText: "none (an anonymous pull)",
+        description: "User name for the registry serviceImageSource import copies from (GHCR: any user name with imageSourceToken).",
+    },
+    imageSourceToken: {
+        type: "string",
+        scope: "azure",
+        secret: true,
+        defaultText: "none (an anonymous pull)",
+        description:
+            "Token for that registry (GHCR: a token with read:packages, since packages are private by default): `pulumi config set --secret imageSourceToken`.",
+    },
     productServiceImage: {
         type: "string",
         scope: "any",
-        defaultText: "none (required)",
-        description: "Image repository of product-service, without tag, e.g. ghcr.io/<owner>/product-service.",
+        defaultText: "none (required with serviceImageSource config or import)",
+        description:
+            "Image repository of product-service, without tag, e.g. ghcr.io/<owner>/product-service: deployed (serviceImageSource config), imported (import) and the GitOps path's image.",
         check: v.checkImageRepository,
     },
     productServiceTag: {
         type: "string",
         scope: "any",
-        defaultText: "none (required)",
+        defaultText: "none (required with productServiceImage)",
         description: "Pinned image tag of product-service (not latest), or its digest sha256:<64 hex> (deployed as repository@sha256:...).",
         check: v.checkImageTag,
     },
     orderServiceImage: {
         type: "string",
         scope: "any",
-        defaultText: "none (required)",
-        description: "Image repository of order-service, without tag.",
+        defaultText: "none (required with serviceImageSource config or import)",
+        description: "Image repository of order-service, without tag (as productServiceImage).",
         check: v.checkImageRepository,
     },
     orderServiceTag: {
         type: "string",
         scope: "any",
-        defaultText: "none (required)",
+        defaultText: "none (required with orderServiceImage)",
         description: "Pinned image tag of order-service (not latest), or its digest sha256:<64 hex>.",
         check: v.checkImageTag,
     },

@@ -1,10 +1,12 @@
 // Raw stack config into one typed, validated PlatformConfig. Every problem is reported together, each
 // naming the key, the value given and what is allowed; nothing is registered before this has passed.
 import * as pulumi from "@pulumi/pulumi";
+import { NAMESPACES, SERVICE_ACCOUNTS } from "../topology";
 import {
     appNamespace,
     cloudOf,
     ENVIRONMENTS,
+    IMAGE_SOURCES,
     POLICY_EFFECTS,
     SERVICE_NAMES,
     VAULT_NAMESPACE,
@@ -157,6 +159,41 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
     return problems;
 }
 
+/**
+ * The image source's cross-key rules: build and import put the images in the stack's own registry,
+ * which must exist and, for a push from where `up` runs, be reachable.
+ */
+function imageSourceProblems(v: Values, environment: Environment, cloud: string): string[] {
+    const problems: string[] = [];
+    const source = v.serviceImageSource;
+    if (!(IMAGE_SOURCES as readonly string[]).includes(source)) return problems;
+    if (source !== "config" && cloud !== "azure") {
+        problems.push(
+            `serviceImageSource: ${show(source)} is not allowed for environment ${environment}; without Azure there is no stack registry to ${source === "build" ? "push" : "import"} to: use "config" with images the cluster can pull`,
+        );
+        return problems;
+    }
+    if (source !== "config" && v.registryMode === "none") {
+        problems.push(
+            `serviceImageSource: ${show(source)} needs the stack's registry (registryMode "create" or "existing", got "none"); the images go there, and the kubelet identity pulls from it`,
+        );
+    }
+    if (source === "build" && v.registryMode === "create" && !v.registryPublicNetworkAccess) {
+        problems.push(
+            `serviceImageSource: "build" needs registryPublicNetworkAccess: true; the Docker engine that builds at \`up\` pushes over the registry's public endpoint: use "import" for a private-only registry`,
+        );
+    }
+    if ((v.imageSourceUsername === undefined) !== (v.imageSourceToken === undefined)) {
+        problems.push(
+            `${v.imageSourceUsername === undefined ? "imageSourceUsername" : "imageSourceToken"}: is not set but ${v.imageSourceUsername === undefined ? "imageSourceToken" : "imageSourceUsername"} is; set both or neither`,
+        );
+    }
+    if (source !== "import" && (v.imageSourceUsername !== undefined || v.imageSourceToken !== undefined)) {
+        problems.push(`imageSourceUsername: is set but serviceImageSource is ${show(source)}; only "import" pulls from a source registry`);
+    }
+    return problems;
+}
+
 export interface ParseOptions {
     /** Whether a key arrived encrypted; keys the table marks secret must. Default: every key did. */
     readonly isSecret?: (key: ConfigKey) => boolean;
@@ -266,19 +303,34 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         );
     }
 
-    // The images are the team's own builds (this repository's workflow pushes them): no default.
+    // The images: built by the program (build: no image keys needed; set, they are the GitOps path's),
+    // imported from the CI's registry (import) or named as they are (config). The prebuilt images are
+    // the team's own builds (this repository's workflow pushes them): no default, no placeholder.
+    const imageSource = v.serviceImageSource as (typeof IMAGE_SOURCES)[number];
     const images = {} as Record<ServiceName, ImageRef>;
+    let anyImage = false;
     for (const [service, repositoryKey, tagKey] of [
         ["product-service", "productServiceImage", "productServiceTag"],
         ["order-service", "orderServiceImage", "orderServiceTag"],
     ] as const) {
         const repository = v[repositoryKey];
         const tag = v[tagKey];
-        if (repository === undefined && !set.has(repositoryKey))
-            check(`${repositoryKey}: is not set; set the ${service} image repository, e.g. ghcr.io/<owner>/${service}`);
-        if (tag === undefined && !set.has(tagKey)) check(`${tagKey}: is not set; set the pinned ${service} image tag, e.g. v1.0.0`);
+        const given = repository !== undefined || tag !== undefined || set.has(repositoryKey) || set.has(tagKey);
+        anyImage ||= given;
+        // Half an image is a mistake in any mode; none at all with a prebuilt source is what a committed
+        // stack file looks like before its first promotion (checkDeployable reports it with the secrets).
+        if (given && repository === undefined && !set.has(repositoryKey))
+            check(
+                `${repositoryKey}: is not set but ${tagKey} is; set the ${service} image repository the CI pushes, e.g. ghcr.io/<owner>/${service}`,
+            );
+        if (given && tag === undefined && !set.has(tagKey))
+            check(
+                `${tagKey}: is not set but ${repositoryKey} is; set the pinned ${service} image tag or digest, e.g. v1.0.0 or sha256:<64 hex>`,
+            );
         images[service] = { repository: repository ?? "", tag: tag ?? "" };
     }
+    check(imageSourceProblems(v, environment, cloud));
+    if (options.deployable) check(missingImages(imageSource, anyImage, v.argocdEnabled));
     if (v.argocdEnabled && v.argocdRepoUrl === undefined && !set.has("argocdRepoUrl")) {
         check("argocdRepoUrl: is not set but argocdEnabled is true; set the Git repository Argo CD deploys from");
     }
@@ -365,7 +417,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             vaultUnseal: [{ namespace: VAULT_NAMESPACE, name: "vault" }],
             // Each service runs as its own service account, named after it.
             appSecrets: SERVICE_NAMES.map((name) => ({ namespace: appNs, name })),
-            ingressTls: [{ namespace: "istio-ingress", name: "istio-ingressgateway" }],
+            ingressTls: [{ namespace: NAMESPACES.ingress, name: SERVICE_ACCOUNTS.ingressGateway }],
             vaultInit: environment === "prod" ? [{ namespace: VAULT_NAMESPACE, name: "vault-init" }] : [],
             // Beside MongoDB, whose root Secret it reads; only where there is backup storage (Azure).
             mongoBackup: cloud === "azure" ? [{ namespace: appNs, name: "mongodb-backup" }] : [],
@@ -384,7 +436,12 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
                     : undefined,
         },
         workloads: {
-            images,
+            imageSource,
+            images: anyImage ? images : undefined,
+            imageSourceCredentials:
+                imageSource === "import" && v.imageSourceUsername !== undefined && v.imageSourceToken !== undefined
+                    ? { username: v.imageSourceUsername, token: pulumi.secret(v.imageSourceToken) }
+                    : undefined,
             argocd:
                 v.argocdEnabled && v.argocdRepoUrl
                     ? { repoUrl: v.argocdRepoUrl, path: v.argocdPath, revision: v.argocdRevision }
@@ -411,7 +468,10 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
  * certificate and key only an encrypted stack file can carry (`pulumi config set --secret`).
  */
 export function checkDeployable(cfg: PlatformConfig): string[] {
-    return missingForDeploy(cfg.environment, cfg.ingress.host, cfg.ingress.tls !== undefined);
+    return [
+        ...missingForDeploy(cfg.environment, cfg.ingress.host, cfg.ingress.tls !== undefined),
+        ...missingImages(cfg.workloads.imageSource, cfg.workloads.images !== undefined, cfg.workloads.argocd !== undefined),
+    ];
 }
 
 /** The keys a deploy of `environment` still needs, one message each (prod: the ingress certificate and key). */
@@ -421,6 +481,19 @@ function missingForDeploy(environment: Environment, ingressHost: string, tlsConf
         (key) =>
             `${key}: is not set; environment prod serves the certificate for ingressHost ${show(ingressHost)} from Key Vault: pulumi config set --secret ${key} < ${key === "ingressTlsCertificate" ? "cert.pem" : "key.pem"}`,
     );
+}
+
+/**
+ * A prebuilt source (import, config) deploys the images the stack names; a stack file has them once
+ * promotion wrote them (tools/promote.ts), or once set by hand before a first `up` (docs/delivery.md).
+ * With Argo CD the services come from Git, and the program deploys none.
+ */
+function missingImages(source: string, imagesGiven: boolean, argocd: boolean): string[] {
+    if (source === "build" || imagesGiven || argocd) return [];
+    return SERVICE_NAMES.map((service) => {
+        const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+        return `${stem}Image, ${stem}Tag: are not set but serviceImageSource is ${show(source)}; set the image the CI built, e.g. pulumi config set ${stem}Image ghcr.io/<owner>/${service} and pulumi config set ${stem}Tag v1.0.0 (promotion writes both)`;
+    });
 }
 
 /** The one service account of a binding that a single chart or Job runs as. */

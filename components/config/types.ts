@@ -10,6 +10,7 @@ import type {
     NETWORK_ACL_MODES,
     NODE_OS_UPGRADE_CHANNELS,
     REGISTRY_MODES,
+    IMAGE_SOURCES,
     POLICY_EFFECTS,
     ServiceName,
     UNSEAL_KEY_SIZES,
@@ -215,8 +216,15 @@ export interface PlatformConfig {
         readonly tls?: { readonly certificate: pulumi.Output<string>; readonly privateKey: pulumi.Output<string> };
     };
     readonly workloads: {
-        /** Container images of the lab's two services, by service name. */
-        readonly images: Readonly<Record<ServiceName, ImageRef>>;
+        /** Where the services' images come from: built into the stack's registry, imported into it, or as named. */
+        readonly imageSource: (typeof IMAGE_SOURCES)[number];
+        /**
+         * The prebuilt images, by service name: deployed as named (config), the import's source (import), the
+         * GitOps path's images (any source). Absent with build when no image key is set.
+         */
+        readonly images?: Readonly<Record<ServiceName, ImageRef>>;
+        /** Credentials for the import's source registry (import), the token a secret. */
+        readonly imageSourceCredentials?: { readonly username: string; readonly token: pulumi.Output<string> };
         /** When set, Argo CD deploys the services from Git (app-of-apps) instead of this program. */
         readonly argocd?: { readonly repoUrl: string; readonly path: string; readonly revision: string };
     };

@@ -11,10 +11,11 @@ import {
     ISTIO_NETWORKING_API,
     WORKLOAD_IDENTITY_USE_LABEL,
 } from "./charts";
+import { PORTS, POD_LABELS, RELEASES } from "../topology";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 
 /** The label value VirtualServices' Gateways select the ingress gateway pods by (the guide's selector). */
-export const INGRESS_GATEWAY_SELECTOR = { istio: "ingressgateway" } as const;
+export const INGRESS_GATEWAY_SELECTOR = POD_LABELS.ingressGateway;
 
 /** The keys of Istio's gateway chart values (1.29.x) this component sets. */
 export interface GatewayValues {
@@ -31,11 +32,33 @@ export interface GatewayValues {
     readonly autoscaling: { readonly enabled: boolean; readonly minReplicas: number; readonly maxReplicas: number };
     /** `{}` renders no PodDisruptionBudget. */
     readonly podDisruptionBudget: { readonly minAvailable?: number };
-    readonly service: { readonly type: "LoadBalancer" | "NodePort" };
+    readonly service: {
+        readonly type: "LoadBalancer" | "NodePort";
+        /** Rendered only when set (gateway templates/service.yaml `with .Values.service.externalTrafficPolicy`). */
+        readonly externalTrafficPolicy?: "Local" | "Cluster";
+    };
     /** Rendered into the gateway Deployment's pod spec (gateway values.yaml `topologySpreadConstraints`). */
     readonly topologySpreadConstraints: readonly ZoneSpreadConstraint[];
     readonly volumes: readonly object[];
     readonly volumeMounts: readonly object[];
+}
+
+/**
+ * The gateway's Service. Behind a load balancer, `externalTrafficPolicy: Local`: with Cluster (the
+ * chart's default), a request landing on a node without a gateway pod is forwarded with the node's
+ * address as its source (cilium/cilium#19010 for Cilium's kube-proxy replacement), and on Azure CNI
+ * powered by Cilium a NetworkPolicy's ipBlock can never admit node or pod addresses (AKS docs, "Azure
+ * CNI Powered by Cilium", limitations), so that request would be dropped at the gateway's ingress
+ * policy. Local keeps the client's address and sends load-balanced traffic only to nodes running a
+ * gateway pod. The Azure load balancer's health check keeps working: for a Local Service the cloud
+ * provider probes HTTP on the Service's healthCheckNodePort (kubernetes-sigs/cloud-provider-azure
+ * pkg/provider/azure_loadbalancer.go, `servicehelpers.NeedsHealthCheck` ->
+ * `GetServiceHealthCheckPathPort`), answered by the node's proxy (kube-proxy, or Cilium's replacement)
+ * with 200 only where a ready gateway pod runs; the probe comes from the AzureLoadBalancer tag, which
+ * the NSGs' default rules admit, and never reaches a pod, so no NetworkPolicy is involved.
+ */
+export function gatewayService(type: GatewayValues["service"]["type"]): GatewayValues["service"] {
+    return type === "LoadBalancer" ? { type, externalTrafficPolicy: "Local" } : { type };
 }
 
 /** The certificate and key in Key Vault, read through the CSI driver as the ingress identity. */
@@ -116,13 +139,13 @@ export class IngressGateway extends pulumi.ComponentResource {
             serviceAccount: { create: true, name: args.serviceAccount.name, annotations: delivered.serviceAccountAnnotations },
             autoscaling: { enabled: true, minReplicas: ha ? 2 : 1, maxReplicas: ha ? 5 : 2 },
             podDisruptionBudget: ha ? { minAvailable: 1 } : {},
-            service: { type: args.serviceType ?? "LoadBalancer" },
+            service: gatewayService(args.serviceType ?? "LoadBalancer"),
             topologySpreadConstraints: ha ? zoneSpread(INGRESS_GATEWAY_SELECTOR) : [],
             volumes: delivered.volumes,
             volumeMounts: delivered.volumeMounts,
         };
         // The chart names the Deployment, Service and selector after the release.
-        const releaseName = "istio-ingressgateway";
+        const releaseName = RELEASES.ingressGateway;
         this.release = pinnedRelease(
             name,
             CHARTS.istioGateway,
@@ -148,12 +171,12 @@ export class IngressGateway extends pulumi.ComponentResource {
                     selector: INGRESS_GATEWAY_SELECTOR,
                     servers: [
                         {
-                            port: { number: 443, name: "https", protocol: "HTTPS" },
+                            port: { number: PORTS.gatewayHttps.service, name: "https", protocol: "HTTPS" },
                             hosts: [args.host],
                             tls: { mode: "SIMPLE", credentialName: tlsName },
                         },
                         {
-                            port: { number: 80, name: "http", protocol: "HTTP" },
+                            port: { number: PORTS.gatewayHttp.service, name: "http", protocol: "HTTP" },
                             hosts: [args.host],
                             tls: { httpsRedirect: true },
                         },

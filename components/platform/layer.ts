@@ -8,6 +8,7 @@
 // cluster (and, for Vault, its identity) exists; only the gateway waits for istiod and its certificate.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { appNamespace, singleServiceAccount as single, VAULT_NAMESPACE, type PlatformConfig, type ServiceAccountRef } from "../config";
 import {
     APP_SECRET_KEYS,
@@ -17,6 +18,7 @@ import {
     type KeyVaultSecrets,
     type KubernetesSecrets,
 } from "../foundation";
+import { NAMESPACES } from "../topology";
 import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./ingressGateway";
 import { IstioControlPlane } from "./istio";
 import { Namespaces } from "./namespaces";
@@ -41,14 +43,14 @@ import {
 } from "./vaultPolicies";
 
 /** Istio's control plane namespace; no workload identity is bound there. */
-export const ISTIO_NAMESPACE = "istio-system";
+export const ISTIO_NAMESPACE = NAMESPACES.istio;
 /**
  * The Istio CNI node agent's own namespace: the one privileged namespace the program creates, so that
  * istio-system keeps baseline and the application namespace can enforce restricted.
  */
 export const ISTIO_CNI_NAMESPACE = "istio-cni";
 /** Stakater Reloader's namespace (stacks with Key Vault, where the CSI driver rotates the synced Secret). */
-export const RELOADER_NAMESPACE = "reloader";
+export const RELOADER_NAMESPACE = NAMESPACES.reloader;
 /** The SecretProviderClass the applications mount, and the Secret it syncs (the guide's names). */
 export const APP_SECRET_PROVIDER_CLASS = "azure-keyvault-secrets";
 export const APP_SECRETS_SECRET = "keyvault-secrets";
@@ -263,28 +265,41 @@ function kubernetesPlumbing(source: KubernetesSecrets, appNs: pulumi.Input<strin
     };
 }
 
+/** The Secret (Vault's namespace) holding the dev server's root token, and its key. */
+export const VAULT_DEV_ROOT_TOKEN_SECRET = { name: "vault-dev-root-token", key: "token" } as const;
+
 /**
- * dev: the dev server's root token ("root", the chart's fixed dev token, still a credential) in a
- * Secret. ha: the vault-configure service account, which the initialisation's Kubernetes-auth role is
- * bound to; no Secret holds any Vault token.
+ * dev: the dev server's root token, generated (never the chart's well-known "root") and kept in the
+ * Secret the server reads it from and the configuration workload authenticates with. The random value
+ * lives in the stack's state (secret), so later `up`s keep it.
+ */
+function vaultDevRootToken(vaultNs: pulumi.Input<string>, provider: k8s.Provider): k8s.core.v1.Secret {
+    const token = new random.RandomPassword("vault-dev-root-token", { length: 32, special: false });
+    return new k8s.core.v1.Secret(
+        "vault-dev-root-token",
+        {
+            metadata: { name: VAULT_DEV_ROOT_TOKEN_SECRET.name, namespace: vaultNs },
+            type: "Opaque",
+            stringData: { [VAULT_DEV_ROOT_TOKEN_SECRET.key]: token.result },
+        },
+        { provider },
+    );
+}
+
+/**
+ * dev: the dev server's generated root token in its Secret. ha: the vault-configure service account,
+ * which the initialisation's Kubernetes-auth role is bound to; no Secret holds any Vault token.
  */
 function vaultAdminAuth(
     vaultInit: VaultInitJob | undefined,
     vaultSync: VaultSyncJob | undefined,
+    devToken: k8s.core.v1.Secret | undefined,
     vaultNs: pulumi.Input<string>,
     provider: k8s.Provider,
 ): VaultAdminAuth {
     if (!vaultInit) {
-        const secret = new k8s.core.v1.Secret(
-            "vault-dev-root-token",
-            {
-                metadata: { name: "vault-dev-root-token", namespace: vaultNs },
-                type: "Opaque",
-                stringData: { token: pulumi.secret("root") },
-            },
-            { provider },
-        );
-        return { kind: "token", secret: { name: secret.metadata.name, key: "token" }, ready: [secret] };
+        if (!devToken) throw new Error("Vault in dev mode: its root token Secret is missing");
+        return { kind: "token", secret: { name: devToken.metadata.name, key: VAULT_DEV_ROOT_TOKEN_SECRET.key }, ready: [devToken] };
     }
     const { role, serviceAccount } = VAULT_BOOTSTRAP_ROLES.configure;
     const account = new k8s.core.v1.ServiceAccount(
@@ -412,9 +427,11 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
                   provider,
               })
             : undefined;
+    const devToken = cfg.vault.mode === "dev" ? vaultDevRootToken(namespaces.name(vaultNs), provider) : undefined;
     const vault = new HashiCorpVault("vault", {
         namespace: namespaces.name(vaultNs),
         mode: cfg.vault.mode,
+        devRootToken: devToken && { secretName: VAULT_DEV_ROOT_TOKEN_SECRET.name, key: VAULT_DEV_ROOT_TOKEN_SECRET.key, ready: [devToken] },
         replicas: cfg.vault.replicas,
         storageClass: cfg.vault.storageClass,
         serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
@@ -527,6 +544,6 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         vaultSnapshot,
         vaultSync,
         vaultOperator,
-        vaultAdmin: vaultAdminAuth(vaultInit, vaultSync, namespaces.name(vaultNs), provider),
+        vaultAdmin: vaultAdminAuth(vaultInit, vaultSync, devToken, namespaces.name(vaultNs), provider),
     };
 }

@@ -2,6 +2,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VAULT_RELEASE, type ServiceAccountRef } from "../config";
 import { zoneSpread } from "./availability";
+import { PORTS } from "../topology";
 import {
     CHARTS,
     IMAGES,
@@ -19,7 +20,7 @@ export interface SealSettings {
 }
 
 export { VAULT_RELEASE };
-const API_PORT = 8200;
+const API_PORT = PORTS.vaultApi;
 
 /** Where the server pods mount the listener's certificate, key and CA (the CSI volume). */
 export const VAULT_TLS_DIR = "/vault/userconfig/tls";
@@ -121,6 +122,12 @@ export interface VaultValues {
         readonly extraLabels: Readonly<Record<string, string>>;
         /** VAULT_CACERT for the CLI inside the server pods (TLS). */
         readonly extraEnvironmentVars: Readonly<Record<string, string>>;
+        /** Env from Secrets, rendered after the chart's own env (templates/server-statefulset.yaml). */
+        readonly extraSecretEnvironmentVars: readonly {
+            readonly envName: string;
+            readonly secretName: string;
+            readonly secretKey: string;
+        }[];
         /** The TLS CSI volume and its mount (TLS); null otherwise, as the chart's default. */
         readonly volumes: readonly object[] | null;
         readonly volumeMounts: readonly object[] | null;
@@ -165,8 +172,13 @@ export interface VaultSealArgs {
 export interface HashiCorpVaultArgs {
     /** Namespace of the release. */
     readonly namespace: pulumi.Input<string>;
-    /** dev: one in-memory dev-mode server (root token "root"); ha: raft cluster auto-unsealed by Key Vault. */
+    /** dev: one in-memory dev-mode server (root token from devRootToken); ha: raft cluster auto-unsealed by Key Vault. */
     readonly mode: "dev" | "ha";
+    /**
+     * dev: the Secret (in Vault's namespace) and key holding the generated root token, and what creates
+     * it. Required in dev mode: without it the chart's fixed token "root" would be the root token.
+     */
+    readonly devRootToken?: { readonly secretName: string; readonly key: string; readonly ready: readonly pulumi.Resource[] };
     /** Server replicas in ha mode. */
     readonly replicas: number;
     /** Storage class of the raft volumes (ha). */
@@ -220,6 +232,8 @@ export class HashiCorpVault extends pulumi.ComponentResource {
 
         // TLS needs the ha server's listener config; the dev server's listener is built by `vault server -dev`.
         const tls = ha ? args.tls : undefined;
+        const devToken = ha ? undefined : args.devRootToken;
+        if (!ha && !devToken) throw new Error(`${name}: dev mode needs devRootToken (the chart's default root token is "root")`);
         if (args.tls && !ha) throw new Error(`${name}: TLS is configured for the ha server only (dev mode has no listener config)`);
         const scheme = vaultScheme(tls !== undefined);
         const selector = (component: string) => ({
@@ -274,6 +288,14 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                 image: IMAGES.vault,
                 extraLabels: sealed ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {},
                 extraEnvironmentVars: tls ? { VAULT_CACERT: `${VAULT_TLS_DIR}/${tls.files.caCertificate}` } : {},
+                // dev: the chart renders VAULT_DEV_ROOT_TOKEN_ID from server.dev.devRootToken (default
+                // "root") as a plain value (vault-helm v0.32.0 templates/_helpers.tpl "vault.envs"); this
+                // entry, rendered after it, sets the same variable from the generated Secret, and the
+                // kubelet keeps the last of duplicate names (kubernetes pkg/kubelet/kubelet_pods.go
+                // makeEnvironmentVariables fills a map in order). No token goes into the Helm values.
+                extraSecretEnvironmentVars: devToken
+                    ? [{ envName: "VAULT_DEV_ROOT_TOKEN_ID", secretName: devToken.secretName, secretKey: devToken.key }]
+                    : [],
                 volumes: tls
                     ? [
                           {
@@ -318,7 +340,7 @@ export class HashiCorpVault extends pulumi.ComponentResource {
 
         // The seal unwraps Vault's root key at every start: the pods need their federated credential
         // and the key's role assignment before they run.
-        const sealReady = [...(seal?.identityReady ?? []), ...(tls?.ready ?? []), ...(args.after ?? [])];
+        const sealReady = [...(seal?.identityReady ?? []), ...(tls?.ready ?? []), ...(args.after ?? []), ...(devToken?.ready ?? [])];
         this.release = pinnedRelease(
             name,
             CHARTS.vault,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { podSecurityLabels, type PodSecurity } from "../platform/podSecurity";
+import { NAMESPACES } from "../topology";
 
 /**
  * Argo CD's namespace enforces restricted: the argo-cd chart's components (server, repo-server,
@@ -29,7 +30,7 @@ export function appOfAppsPath(environment: string): string {
 }
 
 /** Argo CD's namespace unless ArgoCdArgs.namespace says otherwise. */
-export const ARGOCD_NAMESPACE = "argocd";
+export const ARGOCD_NAMESPACE = NAMESPACES.argocd;
 /** The services' AppProject unless ArgoCdArgs.projectName says otherwise. */
 export const SERVICES_PROJECT = "microservices";
 

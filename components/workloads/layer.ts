@@ -11,7 +11,7 @@ import { ArgoCd } from "./argocd";
 import { Microservice, sizingFor } from "./microservice";
 import { MongoBackup } from "./mongoBackup";
 import { MongoDb, mongoStorageFor } from "./mongodb";
-import { NetworkPolicies } from "./networkPolicies";
+import { clusterNetwork, NetworkPolicies } from "./networkPolicies";
 import { callEnv } from "./serviceCalls";
 import { MeshTrafficPolicy, type MeshService } from "./trafficPolicy";
 import { VaultDatabaseConfig } from "./vaultDatabase";
@@ -110,7 +110,9 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
     const services = argo
         ? []
         : serviceNames.map((name) => {
-              const image = cfg.workloads.images[name];
+              // The stack's registry's copy (build, import) or the image config names.
+              const image = foundation.serviceImages?.[name] ?? cfg.workloads.images?.[name];
+              if (!image) throw new Error(`${name}: no image; serviceImageSource config needs ${name}'s image keys`);
               return new Microservice(
                   name,
                   {
@@ -175,6 +177,18 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
     // Default deny in the namespaces the platform's traffic crosses, and an allow per flow (NETWORK_FLOWS).
     const networkPolicies = new NetworkPolicies("netpol", {
         namespaces: { app: appNs, vault: vaultNs, ingress: platform.ingressGateway.namespace, argocd: argocd?.namespace },
+        network: clusterNetwork(
+            cfg.cloud === "azure"
+                ? {
+                      target: "aks",
+                      podCidr: cfg.cluster.podCidr,
+                      serviceCidr: cfg.cluster.serviceCidr,
+                      vnetAddressSpace: cfg.network.addressSpace,
+                      privateEndpointSubnet: cfg.network.subnets.privateEndpoints,
+                      apiServerSubnet: cfg.network.subnets.apiServer,
+                  }
+                : { target: "existing" },
+        ),
         provider,
     });
 

@@ -8,6 +8,7 @@ import { APP_SECRET_KEYS } from "../foundation";
 import { keyVaultMountTimeoutSeconds, RELEASE_TIMEOUT_SECONDS } from "../platform/charts";
 import { VAULT_AGENT_INJECT_LABEL } from "../platform/vault";
 import { VAULT_CA_SECRET } from "../platform/vaultCa";
+import { PORTS } from "../topology";
 import { MONGO_PORT } from "./mongodb";
 
 /** The repo's one chart for both services. */
@@ -86,9 +87,9 @@ export const VAULT_AGENT_TLS_DIR = "/vault/tls";
 /** The chart's projected token volume for the agent (values vaultAgent.tokenAudience). */
 export const VAULT_AGENT_TOKEN_VOLUME = "vault-token";
 /** Port of the Vault API, kept out of the Istio sidecar (see microserviceValues). */
-export const VAULT_PORT = 8200;
+export const VAULT_PORT = PORTS.vaultApi;
 /** Port of each service's Kubernetes Service (the lab's services answer on 80). */
-export const SERVICE_PORT = 80;
+export const SERVICE_PORT = PORTS.servicePort;
 /**
  * The services' health endpoints (services/common's LIVENESS_PATH and READINESS_PATH; a test checks
  * they agree): startup and liveness on the lab's /health, readiness on one that fails while MongoDB

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../config";
+import { PORTS, POD_LABELS } from "../topology";
 import { ZONE_REDUNDANT_DISK_SKU, ZoneRedundantStorageClass } from "../platform/storageClass";
 
 /**
@@ -9,7 +10,7 @@ import { ZONE_REDUNDANT_DISK_SKU, ZoneRedundantStorageClass } from "../platform/
  */
 export const MONGO_IMAGE = "docker.io/library/mongo:7.0.28";
 /** Port MongoDB listens and its Services answer on. */
-export const MONGO_PORT = 27017;
+export const MONGO_PORT = PORTS.mongodb;
 /** The image's `mongodb` user and group (created with uid/gid 999 in its Dockerfile). */
 export const MONGO_UID = 999;
 /** Keys of the root credentials Secret. */
@@ -108,7 +109,8 @@ export class MongoDb extends pulumi.ComponentResource {
         super("aksplatform:workloads:MongoDb", name, {}, opts);
 
         const svc = args.serviceName ?? "mongodb";
-        const labels = { "app.kubernetes.io/name": "mongodb", "app.kubernetes.io/instance": svc };
+        // The labels the flow table selects MongoDB by (components/topology.ts).
+        const labels = { ...POD_LABELS.mongodb };
         const childOpts = { parent: this, provider: args.provider, retainOnDelete: args.retainOnDelete ?? false };
         const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
 
@@ -256,10 +258,11 @@ export class MongoDb extends pulumi.ComponentResource {
             childOpts,
         );
 
-        // Everything else in the cluster is denied: only the applications and Vault's database secrets
-        // engine talk to MongoDB. Probes are exec'd in the container and need no rule.
-        const fromNamespace = (ns: pulumi.Input<string>) => ({
+        // Everything else in the cluster is denied: only the applications and Vault's server (its
+        // database secrets engine) talk to MongoDB. Probes are exec'd in the container and need no rule.
+        const fromNamespace = (ns: pulumi.Input<string>, pods?: Readonly<Record<string, string>>) => ({
             namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+            ...(pods ? { podSelector: { matchLabels: { ...pods } } } : {}),
         });
         new k8s.networking.v1.NetworkPolicy(
             `${name}-ingress`,
@@ -270,7 +273,10 @@ export class MongoDb extends pulumi.ComponentResource {
                     policyTypes: ["Ingress"],
                     ingress: [
                         {
-                            from: [fromNamespace(args.appNamespace ?? args.namespace), fromNamespace(args.vaultNamespace)],
+                            from: [
+                                fromNamespace(args.appNamespace ?? args.namespace),
+                                fromNamespace(args.vaultNamespace, POD_LABELS.vaultServer),
+                            ],
                             ports: [{ protocol: "TCP", port: MONGO_PORT }],
                         },
                     ],

@@ -1,11 +1,12 @@
 // Default-deny NetworkPolicies (ingress and egress) in the namespaces the platform's traffic crosses,
-// and one allow per flow of NETWORK_FLOWS, the one list of who talks to whom. Adding a flow is one
-// line there (docs/operations.md, "Network policy"); the policies and their test derive from it.
+// and one allow per side of each flow of NETWORK_FLOWS, the one list of who talks to whom. Adding a
+// flow is one entry there (docs/operations.md, "Network policy"); the policies, docs/platform.md's
+// flow table and the reachability test (tests/reachability.test.ts) derive from it. Every namespace,
+// label and port comes from components/topology.ts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MONGO_PORT } from "./mongodb";
-import { VAULT_PORT } from "./microservice";
-import { SERVICE_CALLS, SERVICE_CONTAINER_PORT } from "./serviceCalls";
+import { API_SERVER_PORTS, KIND_NETWORK, NAMESPACES, PORTS, POD_LABELS, PRIVATE_RANGES, servicePodLabels, type Labels } from "../topology";
+import { SERVICE_CALLS } from "./serviceCalls";
 
 /** The namespaces that get a default deny, by role. */
 export type GuardedNamespace = "app" | "vault" | "ingress" | "argocd";
@@ -13,147 +14,317 @@ export const GUARDED_NAMESPACES: readonly GuardedNamespace[] = ["app", "vault", 
 
 /** Pods in a namespace of the cluster: a guarded one by role, or a fixed one (kube-system, istio-system). */
 export interface PodPeer {
-    readonly namespace: GuardedNamespace | "kube-system" | "istio-system";
+    readonly namespace: GuardedNamespace | typeof NAMESPACES.kubeSystem | typeof NAMESPACES.istio;
     /** Pod labels; absent: every pod of the namespace. */
-    readonly pods?: Readonly<Record<string, string>>;
+    readonly pods?: Labels;
 }
 /**
- * Outside the pod network. `apiserver`: the Kubernetes API (egress), or its webhook calls (ingress,
- * arriving from kube-system's konnectivity agents or the API server's own address). `internet`: any
- * address outside the cluster (Key Vault, Entra ID, Application Insights, Git, the load balancer's clients).
+ * Outside the pod network. `apiserver`: the Kubernetes API (egress: its endpoint after DNAT), or its
+ * webhook calls (ingress: the API server's path into the pod network). `internet`: public addresses
+ * only (never a pod, Service, node or VNet address). `privateEndpoints`: the VNet subnet holding the
+ * Key Vault and Storage private endpoints (stacks with Azure).
  */
 export interface ExternalPeer {
-    readonly external: "apiserver" | "internet";
+    readonly external: "apiserver" | "internet" | "privateEndpoints";
 }
 export type Peer = PodPeer | ExternalPeer;
 
+export interface FlowPort {
+    readonly port: number;
+    readonly protocol: "TCP" | "UDP";
+}
+
 export interface Flow {
+    /** Names the flow's NetworkPolicies (`allow-<name>` and, for a flow inside one namespace, `-egress`/`-ingress`). */
+    readonly name: string;
     readonly from: Peer;
     readonly to: Peer;
-    readonly ports: readonly { readonly port: number; readonly protocol: "TCP" | "UDP" }[];
+    /** The destination's ports after DNAT; "apiserver": the target cluster's API server ports (ClusterNetwork). */
+    readonly ports: readonly FlowPort[] | "apiserver";
     readonly why: string;
 }
 
-const tcp = (...ports: number[]) => ports.map((port) => ({ port, protocol: "TCP" as const }));
-const DNS_PORTS = [
-    { port: 53, protocol: "UDP" as const },
-    { port: 53, protocol: "TCP" as const },
+const tcp = (...ports: number[]): FlowPort[] => ports.map((port) => ({ port, protocol: "TCP" as const }));
+const DNS_PORTS: FlowPort[] = [
+    { port: PORTS.dns, protocol: "UDP" },
+    { port: PORTS.dns, protocol: "TCP" },
 ];
-/** Pod labels the charts put on the pods (vault-helm templates/server-statefulset.yaml, injector-deployment.yaml; the gateway's `istio` label; istiod's `app`). */
-const VAULT_SERVER = { "app.kubernetes.io/name": "vault", component: "server" };
-const VAULT_INJECTOR = { "app.kubernetes.io/name": "vault-agent-injector", component: "webhook" };
-const GATEWAY = { istio: "ingressgateway" };
-/** MongoDb's pod labels (components/workloads/mongodb.ts), so its own ingress policy and these flows agree. */
-const MONGODB = { "app.kubernetes.io/name": "mongodb", "app.kubernetes.io/instance": "mongodb" };
-const KUBE_DNS: PodPeer = { namespace: "kube-system", pods: { "k8s-app": "kube-dns" } };
-const ISTIOD: PodPeer = { namespace: "istio-system", pods: { app: "istiod" } };
+const KUBE_DNS: PodPeer = { namespace: NAMESPACES.kubeSystem, pods: POD_LABELS.kubeDns };
+const ISTIOD: PodPeer = { namespace: NAMESPACES.istio, pods: POD_LABELS.istiod };
+const GATEWAY: PodPeer = { namespace: "ingress", pods: POD_LABELS.ingressGateway };
+const VAULT_SERVER: PodPeer = { namespace: "vault", pods: POD_LABELS.vaultServer };
+const VAULT_INJECTOR: PodPeer = { namespace: "vault", pods: POD_LABELS.vaultInjector };
+const MONGODB: PodPeer = { namespace: "app", pods: POD_LABELS.mongodb };
 const API = { external: "apiserver" } as const;
 const INTERNET = { external: "internet" } as const;
+const PRIVATE_ENDPOINTS = { external: "privateEndpoints" } as const;
 
 /**
- * Every flow the platform needs, and nothing else. Key Vault and Entra ID are reached on 443 to any
- * address: AKS offers FQDN-based policies (CiliumNetworkPolicy toFQDNs) only with Advanced Container
- * Networking Services' security features, a paid per-node add-on; without it a NetworkPolicy can only
- * name ports and CIDRs, and Azure's service addresses are neither few nor stable.
+ * Every flow the platform needs, and nothing else. Key Vault, Entra ID, Azure Storage and Application
+ * Insights are reached on 443 at public addresses: AKS offers FQDN-based policies (CiliumNetworkPolicy
+ * toFQDNs) only with Advanced Container Networking Services' security features, a paid per-node
+ * add-on; without it a NetworkPolicy can only name ports and CIDRs. "Internet" excludes every private
+ * range (ClusterNetwork.internet), and only the pods that call Azure get it.
  */
 export const NETWORK_FLOWS: readonly Flow[] = [
-    ...GUARDED_NAMESPACES.map((namespace) => ({ from: { namespace }, to: KUBE_DNS, ports: DNS_PORTS, why: "DNS (CoreDNS)" })),
-    { from: { namespace: "app" }, to: ISTIOD, ports: tcp(15012), why: "sidecars' configuration and certificates from istiod (xDS, CA)" },
-    { from: { namespace: "ingress", pods: GATEWAY }, to: ISTIOD, ports: tcp(15012), why: "the gateway's configuration and certificates" },
+    ...GUARDED_NAMESPACES.map((namespace): Flow => ({
+        name: `${namespace}-to-dns`,
+        from: { namespace },
+        to: KUBE_DNS,
+        ports: DNS_PORTS,
+        why: "DNS (CoreDNS)",
+    })),
     {
-        from: INTERNET,
-        to: { namespace: "ingress", pods: GATEWAY },
-        ports: tcp(80, 443, 15021),
-        why: "clients through the load balancer, and its health probe on the status port",
+        name: "app-to-istiod",
+        from: { namespace: "app" },
+        to: ISTIOD,
+        ports: tcp(PORTS.istiodXds),
+        why: "sidecars' configuration and certificates from istiod (xDS, CA)",
     },
     {
-        from: { namespace: "ingress", pods: GATEWAY },
-        to: { namespace: "app", pods: { "app.kubernetes.io/name": "product-service" } },
-        ports: tcp(SERVICE_CONTAINER_PORT),
+        name: "gateway-to-istiod",
+        from: GATEWAY,
+        to: ISTIOD,
+        ports: tcp(PORTS.istiodXds),
+        why: "the gateway's configuration and certificates",
+    },
+    {
+        name: "internet-to-gateway",
+        from: INTERNET,
+        to: GATEWAY,
+        // The gateway chart's Service targets the pod's own 80 and 443. The load balancer's health probe
+        // goes to the Service's healthCheckNodePort, answered by the node (externalTrafficPolicy Local;
+        // components/platform/ingressGateway.ts), never by the pod, so no status port is opened here.
+        ports: tcp(PORTS.gatewayHttp.container, PORTS.gatewayHttps.container),
+        why: "clients through the load balancer (HTTPS, and HTTP for the redirect to HTTPS)",
+    },
+    {
+        name: "gateway-to-product-service",
+        from: GATEWAY,
+        to: { namespace: "app", pods: servicePodLabels("product-service") },
+        ports: tcp(PORTS.serviceContainer),
         why: "the gateway routes /api/products",
     },
     {
-        from: { namespace: "ingress", pods: GATEWAY },
-        to: { namespace: "app", pods: { "app.kubernetes.io/name": "order-service" } },
-        ports: tcp(SERVICE_CONTAINER_PORT),
+        name: "gateway-to-order-service",
+        from: GATEWAY,
+        to: { namespace: "app", pods: servicePodLabels("order-service") },
+        ports: tcp(PORTS.serviceContainer),
         why: "the gateway routes /api/orders",
     },
     // One flow per service-to-service call (serviceCalls.ts), to the callee's container port only.
-    ...SERVICE_CALLS.map((call) => ({
-        from: { namespace: "app" as const, pods: { "app.kubernetes.io/name": call.from } },
-        to: { namespace: "app" as const, pods: { "app.kubernetes.io/name": call.to } },
-        ports: tcp(SERVICE_CONTAINER_PORT),
+    ...SERVICE_CALLS.map((call): Flow => ({
+        name: `${call.from}-to-${call.to}`,
+        from: { namespace: "app", pods: servicePodLabels(call.from) },
+        to: { namespace: "app", pods: servicePodLabels(call.to) },
+        ports: tcp(PORTS.serviceContainer),
         why: call.why,
     })),
     {
+        name: "app-to-mongodb",
         from: { namespace: "app" },
-        to: { namespace: "app", pods: MONGODB },
-        ports: tcp(MONGO_PORT),
+        to: MONGODB,
+        ports: tcp(PORTS.mongodb),
         why: "the services' queries and the backup CronJob's mongodump",
     },
     {
-        from: { namespace: "vault" },
-        to: { namespace: "app", pods: MONGODB },
-        ports: tcp(MONGO_PORT),
+        name: "vault-server-to-mongodb",
+        from: VAULT_SERVER,
+        to: MONGODB,
+        ports: tcp(PORTS.mongodb),
         why: "Vault's database secrets engine manages users",
     },
     {
+        name: "app-to-vault-server",
         from: { namespace: "app" },
-        to: { namespace: "vault", pods: VAULT_SERVER },
-        ports: tcp(VAULT_PORT),
+        to: VAULT_SERVER,
+        ports: tcp(PORTS.vaultApi),
         why: "the Vault agent logs in and reads MongoDB credentials",
     },
-    {
-        from: { namespace: "app" },
+    ...(["product-service", "order-service"] as const).map((service): Flow => ({
+        name: `${service}-to-internet`,
+        from: { namespace: "app", pods: servicePodLabels(service) },
         to: INTERNET,
-        ports: tcp(443),
-        why: "the services' telemetry to Application Insights; the MongoDB backup's token exchange (Entra ID) and upload (Azure Storage)",
+        ports: tcp(PORTS.https),
+        why: `${service}'s telemetry to Application Insights`,
+    })),
+    {
+        name: "mongodb-backup-to-internet",
+        from: { namespace: "app", pods: POD_LABELS.mongoBackup },
+        to: INTERNET,
+        ports: tcp(PORTS.https),
+        why: "the MongoDB backup's token exchange (Entra ID) and upload (Azure Storage)",
     },
     {
+        name: "mongodb-backup-to-private-endpoints",
+        from: { namespace: "app", pods: POD_LABELS.mongoBackup },
+        to: PRIVATE_ENDPOINTS,
+        ports: tcp(PORTS.https),
+        why: "the MongoDB backup's upload through a storage private endpoint",
+    },
+    {
+        name: "vault-to-vault-server",
         from: { namespace: "vault" },
-        to: { namespace: "vault", pods: VAULT_SERVER },
-        ports: tcp(VAULT_PORT),
+        to: VAULT_SERVER,
+        ports: tcp(PORTS.vaultApi),
         why: "the init and configuration Jobs, the raft snapshot CronJob, and standbys forwarding to the leader",
     },
     {
-        from: { namespace: "vault", pods: VAULT_SERVER },
-        to: { namespace: "vault", pods: VAULT_SERVER },
-        ports: tcp(8201),
+        name: "vault-server-raft",
+        from: VAULT_SERVER,
+        to: VAULT_SERVER,
+        ports: tcp(PORTS.vaultCluster),
         why: "raft replication and request forwarding",
     },
+    ...(
+        [
+            ["vault-server", POD_LABELS.vaultServer, "the seal (Key Vault) and its Entra ID token exchange"],
+            ["vault-init", POD_LABELS.vaultInit, "the init Job stores the recovery keys in Key Vault"],
+            ["vault-snapshot", POD_LABELS.vaultSnapshot, "the snapshot CronJob uploads to Azure Storage"],
+        ] as const
+    ).flatMap(([who, pods, why]): Flow[] => [
+        { name: `${who}-to-internet`, from: { namespace: "vault", pods }, to: INTERNET, ports: tcp(PORTS.https), why },
+        {
+            name: `${who}-to-private-endpoints`,
+            from: { namespace: "vault", pods },
+            to: PRIVATE_ENDPOINTS,
+            ports: tcp(PORTS.https),
+            why: `${why}, through its private endpoint`,
+        },
+    ]),
     {
-        from: { namespace: "vault" },
-        to: INTERNET,
-        ports: tcp(443),
-        why: "the seal and the init Job (Key Vault), the snapshot CronJob (Azure Storage), and their Entra ID token exchange",
-    },
-    {
-        from: { namespace: "vault", pods: VAULT_SERVER },
+        name: "vault-server-to-apiserver",
+        from: VAULT_SERVER,
         to: API,
-        ports: tcp(443),
+        ports: "apiserver",
         why: "Kubernetes auth (TokenReview) and service registration",
     },
-    { from: { namespace: "vault", pods: VAULT_INJECTOR }, to: API, ports: tcp(443), why: "the injector's certificate and leader election" },
     {
+        name: "vault-injector-to-apiserver",
+        from: VAULT_INJECTOR,
+        to: API,
+        ports: "apiserver",
+        why: "the injector's certificate and leader election",
+    },
+    {
+        name: "apiserver-to-vault-injector",
         from: API,
-        to: { namespace: "vault", pods: VAULT_INJECTOR },
-        ports: tcp(8080),
+        to: VAULT_INJECTOR,
+        ports: tcp(PORTS.vaultInjectorWebhook),
         why: "the API server calls the injector's mutating webhook",
     },
     {
+        name: "argocd-internal",
         from: { namespace: "argocd" },
         to: { namespace: "argocd" },
         ports: tcp(8080, 8081, 8082, 8083, 8084, 6379),
         why: "Argo CD's components: server, repo-server, controller metrics, redis",
     },
-    { from: { namespace: "argocd" }, to: API, ports: tcp(443), why: "Argo CD reads and applies cluster state" },
     {
-        from: { namespace: "argocd", pods: { "app.kubernetes.io/name": "argocd-repo-server" } },
+        name: "argocd-to-apiserver",
+        from: { namespace: "argocd" },
+        to: API,
+        ports: "apiserver",
+        why: "Argo CD reads and applies cluster state",
+    },
+    {
+        name: "argocd-repo-server-to-internet",
+        from: { namespace: "argocd", pods: POD_LABELS.argocdRepoServer },
         to: INTERNET,
-        ports: tcp(443, 22),
+        ports: tcp(PORTS.https, PORTS.ssh),
         why: "Git over https or ssh",
     },
 ];
+
+/** An ipBlock, as a NetworkPolicyPeer holds it. */
+export interface IpBlock {
+    readonly cidr: string;
+    readonly except?: readonly string[];
+}
+/** A NetworkPolicyPeer (only the shapes this module renders). */
+export type PolicyPeer =
+    | { readonly ipBlock: IpBlock }
+    | {
+          readonly namespaceSelector: { readonly matchLabels: Readonly<Record<string, pulumi.Input<string>>> };
+          readonly podSelector?: { readonly matchLabels: Labels };
+      };
+
+/**
+ * The target cluster's network, as NetworkPolicies must name it: which enforcer applies them, where the
+ * API server is after DNAT, and the address ranges that are "inside". Built once per stack by
+ * clusterNetwork(); the policies and the reachability test read it.
+ */
+export interface ClusterNetwork {
+    /** aks: Azure CNI powered by Cilium. existing: a cluster of the kubeconfig (kind: kube-network-policies). */
+    readonly target: "aks" | "existing";
+    /** The API server's ports after DNAT (topology API_SERVER_PORTS). */
+    readonly apiServerPorts: readonly number[];
+    /** Public addresses (egress): 0.0.0.0/0 except every pod, Service, node and VNet range. */
+    readonly internet: readonly IpBlock[];
+    /**
+     * The gateway's clients (ingress): every address. On AKS they arrive with their own address
+     * (externalTrafficPolicy Local), public or, behind an internal load balancer, from the VNet; on
+     * kind from the Docker network through a NodePort. The policy pack allows this only at the gateway.
+     */
+    readonly clients: readonly IpBlock[];
+    /** The API server's endpoint (egress). */
+    readonly apiServer: readonly IpBlock[];
+    /** Where the API server's webhook calls come from (ingress). */
+    readonly apiServerPath: readonly PolicyPeer[];
+    /** The private endpoints' subnet; empty without one (flows to it are dropped). */
+    readonly privateEndpoints: readonly IpBlock[];
+}
+
+/** What clusterNetwork needs from the stack config. */
+export type ClusterNetworkSettings =
+    | {
+          readonly target: "aks";
+          readonly podCidr: string;
+          readonly serviceCidr: string;
+          readonly vnetAddressSpace: string;
+          readonly privateEndpointSubnet: string;
+          /** API server VNet integration's subnet: the API server's own addresses in the VNet. */
+          readonly apiServerSubnet?: string;
+      }
+    | { readonly target: "existing" };
+
+const kubeSystem = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACES.kubeSystem } } };
+
+export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {
+    if (s.target === "aks") {
+        return {
+            target: "aks",
+            apiServerPorts: API_SERVER_PORTS.aks,
+            internet: [{ cidr: "0.0.0.0/0", except: [s.podCidr, s.serviceCidr, s.vnetAddressSpace] }],
+            clients: [{ cidr: "0.0.0.0/0" }],
+            // With VNet integration the API server has addresses in its own subnet, and only those are
+            // allowed. Otherwise its address is not known before the cluster exists: a public one, or a
+            // private endpoint in the node subnet (private cluster); after DNAT it is never a pod or a
+            // Service, so those ranges are excluded. A public API server is then indistinguishable from
+            // the internet on 443 (a CIDR cannot tell them apart; docs/platform.md, "Network flows").
+            apiServer: s.apiServerSubnet ? [{ cidr: s.apiServerSubnet }] : [{ cidr: "0.0.0.0/0", except: [s.podCidr, s.serviceCidr] }],
+            // AKS reaches webhooks through the konnectivity agents in kube-system; with VNet integration
+            // the API server calls pods from its own subnet (not a node or pod address, so Cilium's
+            // ipBlock can match it).
+            apiServerPath: [kubeSystem, ...(s.apiServerSubnet ? [{ ipBlock: { cidr: s.apiServerSubnet } }] : [])],
+            privateEndpoints: [{ cidr: s.privateEndpointSubnet }],
+        };
+    }
+    // An existing cluster (kind in the e2e): the API server is a control-plane node, whose address lies
+    // in a private range but outside kind's pod and Service subnets; webhook calls come from that node.
+    const nodes: IpBlock[] = PRIVATE_RANGES.map((cidr) =>
+        cidr === "10.0.0.0/8" ? { cidr, except: [KIND_NETWORK.podSubnet, KIND_NETWORK.serviceSubnet] } : { cidr },
+    );
+    return {
+        target: "existing",
+        apiServerPorts: API_SERVER_PORTS.existing,
+        internet: [{ cidr: "0.0.0.0/0", except: [...PRIVATE_RANGES] }],
+        clients: [{ cidr: "0.0.0.0/0" }],
+        apiServer: nodes,
+        apiServerPath: nodes.map((ipBlock) => ({ ipBlock })),
+        privateEndpoints: [],
+    };
+}
 
 /** One side of a flow, as the NetworkPolicy that allows it: egress in the source's namespace, ingress in the destination's. */
 export interface FlowRule {
@@ -161,44 +332,80 @@ export interface FlowRule {
     readonly direction: "egress" | "ingress";
     /** The guarded namespace the policy lives in. */
     readonly namespace: GuardedNamespace;
-    readonly pods: Readonly<Record<string, string>>;
+    readonly pods: Labels;
     /** The other end. */
     readonly peer: Peer;
+    /** The policy's name: after the flow, with its direction where both ends are in one namespace. */
+    readonly policyName: string;
 }
 
 const isPod = (peer: Peer): peer is PodPeer => "namespace" in peer;
 const guarded = (peer: Peer, present: readonly GuardedNamespace[]): GuardedNamespace | undefined =>
     isPod(peer) && (present as readonly string[]).includes(peer.namespace) ? (peer.namespace as GuardedNamespace) : undefined;
 
-/** The policies' rules for the guarded namespaces present (Argo CD's only with Argo CD). Flows touching an absent one are dropped. */
-export function flowRules(present: readonly GuardedNamespace[], flows: readonly Flow[] = NETWORK_FLOWS): FlowRule[] {
+/** The ports a flow's rule opens on `network`. */
+export function flowPorts(flow: Flow, network: Pick<ClusterNetwork, "apiServerPorts">): FlowPort[] {
+    return flow.ports === "apiserver" ? tcp(...network.apiServerPorts) : [...flow.ports];
+}
+
+/**
+ * The policies' rules for the guarded namespaces present (Argo CD's only with Argo CD). Flows touching
+ * an absent namespace, or a private-endpoint subnet the network has not, are dropped.
+ */
+export function flowRules(
+    present: readonly GuardedNamespace[],
+    flows: readonly Flow[] = NETWORK_FLOWS,
+    network?: Pick<ClusterNetwork, "privateEndpoints">,
+): FlowRule[] {
     const absent = (peer: Peer) =>
-        isPod(peer) && (GUARDED_NAMESPACES as readonly string[]).includes(peer.namespace) && !guarded(peer, present);
+        (isPod(peer) && (GUARDED_NAMESPACES as readonly string[]).includes(peer.namespace) && !guarded(peer, present)) ||
+        (!isPod(peer) && peer.external === "privateEndpoints" && network !== undefined && network.privateEndpoints.length === 0);
     return flows
         .filter((flow) => !absent(flow.from) && !absent(flow.to))
         .flatMap((flow) => {
             const rules: FlowRule[] = [];
             const from = guarded(flow.from, present);
             const to = guarded(flow.to, present);
-            if (from) rules.push({ flow, direction: "egress", namespace: from, pods: (flow.from as PodPeer).pods ?? {}, peer: flow.to });
-            if (to) rules.push({ flow, direction: "ingress", namespace: to, pods: (flow.to as PodPeer).pods ?? {}, peer: flow.from });
+            const both = from !== undefined && from === to;
+            const named = (direction: FlowRule["direction"]) => `allow-${flow.name}${both ? `-${direction}` : ""}`;
+            if (from)
+                rules.push({
+                    flow,
+                    direction: "egress",
+                    namespace: from,
+                    pods: (flow.from as PodPeer).pods ?? {},
+                    peer: flow.to,
+                    policyName: named("egress"),
+                });
+            if (to)
+                rules.push({
+                    flow,
+                    direction: "ingress",
+                    namespace: to,
+                    pods: (flow.to as PodPeer).pods ?? {},
+                    peer: flow.from,
+                    policyName: named("ingress"),
+                });
             return rules;
         });
 }
 
 /** The NetworkPolicyPeer entries of `peer`. */
-function peerSelectors(
+export function peerSelectors(
     peer: Peer,
     names: Readonly<Partial<Record<GuardedNamespace, pulumi.Input<string>>>>,
     direction: FlowRule["direction"],
-) {
+    network: ClusterNetwork,
+): PolicyPeer[] {
     if (!isPod(peer)) {
-        // Outside the pod network: any address. The API server's webhook calls may also come through
-        // the konnectivity agents in kube-system.
-        const anywhere = { ipBlock: { cidr: "0.0.0.0/0" } };
-        return peer.external === "apiserver" && direction === "ingress"
-            ? [anywhere, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }]
-            : [anywhere];
+        switch (peer.external) {
+            case "internet":
+                return (direction === "ingress" ? network.clients : network.internet).map((ipBlock) => ({ ipBlock }));
+            case "privateEndpoints":
+                return network.privateEndpoints.map((ipBlock) => ({ ipBlock }));
+            case "apiserver":
+                return direction === "ingress" ? [...network.apiServerPath] : network.apiServer.map((ipBlock) => ({ ipBlock }));
+        }
     }
     const ns = (names as Record<string, pulumi.Input<string>>)[peer.namespace] ?? peer.namespace;
     return [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } }, podSelector: { matchLabels: { ...peer.pods } } }];
@@ -207,10 +414,14 @@ function peerSelectors(
 export interface NetworkPoliciesArgs {
     /** The guarded namespaces' names, by role; a role absent here (Argo CD off) gets no policies. */
     readonly namespaces: Readonly<Partial<Record<GuardedNamespace, pulumi.Input<string>>>>;
+    /** The target cluster's network (clusterNetwork()). */
+    readonly network: ClusterNetwork;
+    /** The flows. Default: NETWORK_FLOWS. */
+    readonly flows?: readonly Flow[];
     readonly provider: k8s.Provider;
 }
 
-/** A default deny in each guarded namespace and one allowing NetworkPolicy per side of each flow. */
+/** A default deny in each guarded namespace and one allowing NetworkPolicy per side of each flow, named after it. */
 export class NetworkPolicies extends pulumi.ComponentResource {
     constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:workloads:NetworkPolicies", name, {}, opts);
@@ -226,17 +437,19 @@ export class NetworkPolicies extends pulumi.ComponentResource {
                 child,
             );
         }
-        const counts: Record<string, number> = {};
-        for (const rule of flowRules(present)) {
-            const stem = `${rule.direction}-${rule.namespace}`;
-            const index = (counts[stem] = (counts[stem] ?? 0) + 1);
-            const peers = peerSelectors(rule.peer, args.namespaces, rule.direction);
-            const ports = rule.flow.ports.map((p) => ({ port: p.port, protocol: p.protocol }));
+        for (const rule of flowRules(present, args.flows ?? NETWORK_FLOWS, args.network)) {
+            // Plain mutable copies, as the provider's input types want them.
+            const peers = peerSelectors(rule.peer, args.namespaces, rule.direction, args.network).map((peer) =>
+                "ipBlock" in peer
+                    ? { ipBlock: { cidr: peer.ipBlock.cidr, ...(peer.ipBlock.except ? { except: [...peer.ipBlock.except] } : {}) } }
+                    : { ...peer },
+            );
+            const ports = flowPorts(rule.flow, args.network);
             new k8s.networking.v1.NetworkPolicy(
-                `${name}-${stem}-${index}`,
+                `${name}-${rule.namespace}-${rule.policyName}`,
                 {
                     metadata: {
-                        name: `allow-${rule.direction}-${index}`,
+                        name: rule.policyName,
                         namespace: args.namespaces[rule.namespace],
                         annotations: { "aks-platform/why": rule.flow.why },
                     },

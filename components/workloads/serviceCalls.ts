@@ -3,10 +3,11 @@
 // NetworkPolicy flow between them all derive from SERVICE_CALLS.
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName } from "../config";
+import { PORTS } from "../topology";
 import { SERVICE_PORT } from "./microservice";
 
 /** The services' container port (charts/microservice values.yaml containerPort): what policies see after the Service's DNAT. */
-export const SERVICE_CONTAINER_PORT = 8080;
+export const SERVICE_CONTAINER_PORT = PORTS.serviceContainer;
 
 export interface ServiceCall {
     readonly from: ServiceName;

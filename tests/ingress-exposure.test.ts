@@ -1,0 +1,78 @@
+// Issue 19: the gateway behind an Azure load balancer keeps client addresses (externalTrafficPolicy
+// Local), the node subnets' NSG admits every port the gateway serves to the internet (HTTPS and the
+// HTTP redirect), and the dev-mode Vault's root token is generated, never the chart's "root".
+import { strict as assert } from "assert";
+import { evaluateStack, type StackRun } from "./harness";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const GATEWAY_CR = "kubernetes:networking.istio.io/v1:Gateway";
+const NSG = "azure-native:network:NetworkSecurityGroup";
+const chart = (run: StackRun, name: string) => {
+    const r = run.ofType(RELEASE).filter((x) => x.inputs.chart === name);
+    assert.equal(r.length, 1, name);
+    return r[0];
+};
+
+for (const stack of ["dev", "prod", "local"] as const) {
+    describe(`ingress exposure and the Vault root token (${stack})`, () => {
+        let run: StackRun;
+        before(async () => {
+            run = await evaluateStack(stack);
+        });
+
+        it(
+            stack === "local"
+                ? "leaves a NodePort gateway's traffic policy alone"
+                : "keeps the client's address at a load-balanced gateway (externalTrafficPolicy Local)",
+            () => {
+                const service = chart(run, "gateway").inputs.values.service;
+                if (stack === "local") assert.deepEqual(service, { type: "NodePort" });
+                else assert.deepEqual(service, { type: "LoadBalancer", externalTrafficPolicy: "Local" });
+            },
+        );
+
+        if (stack !== "local")
+            it("admits from the internet exactly the ports the Gateway serves, on every node subnet", () => {
+                const served = run
+                    .ofType(GATEWAY_CR)
+                    .flatMap((g) => g.inputs.spec.servers.map((s: { port: { number: number } }) => String(s.port.number)))
+                    .sort();
+                assert.deepEqual(served, ["443", "80"]);
+                const nodeNsgs = run.ofType(NSG).filter((n) => /-(system|user)$/.test(n.inputs.networkSecurityGroupName));
+                assert.ok(nodeNsgs.length >= 1);
+                for (const nsg of nodeNsgs) {
+                    const inbound = nsg.inputs.securityRules.filter(
+                        (r: { direction: string; access: string; sourceAddressPrefix: string }) =>
+                            r.direction === "Inbound" && r.access === "Allow" && r.sourceAddressPrefix === "Internet",
+                    );
+                    const ports = inbound.flatMap((r: { destinationPortRange?: string; destinationPortRanges?: string[] }) => [
+                        ...(r.destinationPortRange ? [r.destinationPortRange] : []),
+                        ...(r.destinationPortRanges ?? []),
+                    ]);
+                    assert.deepEqual([...ports].sort(), served, nsg.inputs.networkSecurityGroupName);
+                }
+            });
+
+        if (stack !== "prod")
+            it("runs the dev-mode Vault with a generated root token from its Secret, never in the Helm values", () => {
+                const vault = chart(run, "vault");
+                const values = vault.inputs.values;
+                assert.equal(values.server.dev.enabled, true);
+                assert.equal(values.server.dev.devRootToken, undefined, "no token in the values");
+                const env = values.server.extraSecretEnvironmentVars;
+                assert.equal(env.length, 1);
+                assert.equal(env[0].envName, "VAULT_DEV_ROOT_TOKEN_ID");
+                const secret = run
+                    .ofType("kubernetes:core/v1:Secret")
+                    .find((s) => s.inputs.metadata.name === env[0].secretName && s.inputs.metadata.namespace === "vault");
+                assert.ok(secret, `no Secret ${env[0].secretName} in vault`);
+                const token = secret.inputs.stringData[env[0].secretKey] as string;
+                const generated = run.ofType("random:index/randomPassword:RandomPassword").map((p) => p.state.result as string);
+                assert.ok(generated.includes(token), "the token is a generated password");
+                assert.notEqual(token, "root");
+                assert.ok(token.length >= 32);
+                // The Secret exists before the server that reads it starts.
+                assert.ok(run.dependsOn(vault.urn, secret.urn), "the Vault release waits for the token's Secret");
+            });
+    });
+}
