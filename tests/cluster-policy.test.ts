@@ -200,19 +200,24 @@ for (const stack of ["dev", "prod"] as const) {
 
         it("allows the pinned upstream images and the services' repositories, and nothing else", () => {
             const regex = new RegExp(assignments()[BUILT_IN.images].parameters.allowedContainerImagesRegex.value);
+            // The services come from the stack's own registry (issue 17 item 5), named by the Registry resource.
+            const [registry] = run.ofType("azure-native:containerregistry:Registry");
+            const loginServer = `${registry.inputs.registryName.toLowerCase()}.azurecr.io`;
             for (const image of [
                 "docker.io/istio/proxyv2:1.29.2",
                 "docker.io/hashicorp/vault:1.21.2",
                 "ghcr.io/stakater/reloader:v1.4.21",
                 "mcr.microsoft.com/azure-cli:2.77.0",
-                "ghcr.io/my-org/product-service:v1.0.0",
+                `${loginServer}/product-service@sha256:${"a".repeat(64)}`,
             ])
                 assert.ok(regex.test(image), image);
             for (const image of [
                 "nginx:latest",
                 "docker.io/library/nginx:1",
                 "ghcr.io/evil/product-service:v1",
+                "ghcr.io/my-org/product-service:v1.0.0",
                 "docker.io/istio-fake/x:1",
+                `${loginServer}.evil.example/product-service:v1`,
             ])
                 assert.ok(!regex.test(image), image);
         });

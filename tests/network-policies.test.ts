@@ -165,6 +165,9 @@ for (const [stack, argocd] of [
         it("allows each flow, and nothing a flow does not name", () => {
             const guardedNames = new Set(present.map(nameOf));
             const actual = allowedByPolicies(run, guardedNames);
+            // The API server's delegated subnet, where the stack has one (prod: VNet integration by default).
+            const [vnet] = run.ofType("azure-native:network:VirtualNetwork");
+            const apiServerSubnet = vnet?.inputs.subnets.find((s: { name: string }) => s.name === "snet-apiserver")?.addressPrefix;
             const network = clusterNetwork(
                 stack === "local"
                     ? { target: "existing" }
@@ -174,6 +177,7 @@ for (const [stack, argocd] of [
                           serviceCidr: "10.0.0.0/16",
                           vnetAddressSpace: "10.240.0.0/16",
                           privateEndpointSubnet: "10.240.8.0/24",
+                          apiServerSubnet,
                       },
             );
             const expected = allowedByFlows(present, nameOf, network);

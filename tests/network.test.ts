@@ -178,6 +178,7 @@ describe("network: prod", () => {
             rules.flatMap((r) => r.fqdnTags ?? []),
             ["AzureKubernetesService"],
         );
+        const registryName = run.ofType(T.registry)[0].inputs.registryName.toLowerCase();
         // Written from MicrosoftDocs/azure-aks-docs articles/aks/outbound-rules-control-egress.md (Azure
         // Global required FQDNs; Azure Monitor for containers; Azure Policy), the Application Insights
         // connection string's ingestion host, and the registries' documented pull hosts.
@@ -204,6 +205,10 @@ describe("network: prod", () => {
             "production.cloudflare.docker.com",
             "ghcr.io",
             "pkg-containers.githubusercontent.com",
+            // The stack's registry: its login server and dedicated data endpoint (MicrosoftDocs/azure-docs
+            // articles/container-registry/container-registry-firewall-access-rules.md).
+            `${registryName}.azurecr.io`,
+            `${registryName}.eastus.data.azurecr.io`,
         ];
         assert.deepEqual(rules.flatMap((r) => r.targetFqdns ?? []).sort(), [...expected].sort());
     });
@@ -327,6 +332,7 @@ describe("network: dev stays cheap", () => {
         // The images dev builds go to its own registry (issue 17 item 5); without a private endpoint it
         // needs no Premium SKU.
         assert.equal(run.get(T.registry, "acr").inputs.sku.name, "Basic");
+        assert.equal(run.get(T.registry, "acr").inputs.dataEndpointEnabled, undefined, "Premium only");
         const cluster = run.get(T.cluster, "aks");
         assert.equal(cluster.inputs.networkProfile.outboundType, "loadBalancer");
         assert.equal(pool(cluster, "system").vnetSubnetID, subnetId(run, "system"));
@@ -403,6 +409,8 @@ describe("network: options", () => {
         assert.equal(registry.inputs.sku.name, "Premium");
         assert.equal(registry.inputs.adminUserEnabled, false);
         assert.equal(registry.inputs.publicNetworkAccess, "Disabled");
+        // The dedicated data endpoint the firewall's stack-registry rule names (<name>.<region>.data.azurecr.io).
+        assert.equal(registry.inputs.dataEndpointEnabled, true);
         const endpoint = run.get(T.endpoint, "acr-pe");
         assert.equal(endpoint.inputs.privateLinkServiceConnections[0].privateLinkServiceId, registry.id);
         assert.deepEqual(endpoint.inputs.privateLinkServiceConnections[0].groupIds, ["registry"]);
@@ -478,6 +486,13 @@ describe("network: bad configuration is rejected before anything is registered",
             stack: "prod",
             raw: { apiServerVnetIntegration: "false" },
             expect: ['egressType: "firewall"', "apiServerVnetIntegration: true", "apiServerPrivate"],
+        },
+        {
+            // A Basic registry's layers come from *.blob.core.windows.net, which the firewall cannot name.
+            name: "a firewall in front of a created registry without its private endpoint",
+            stack: "dev",
+            raw: { egressType: "firewall", apiServerVnetIntegration: "true" },
+            expect: ["registryPrivateEndpoint", 'egressType "firewall"', "private endpoint"],
         },
         {
             name: "a firewall subnet smaller than Azure Firewall accepts",

@@ -240,9 +240,10 @@ function withLabel(key: string, from: string, to: string) {
 const STACKS = [
     ["local", "kube-network-policies", {}, undefined],
     ["dev", "cilium", { argocdEnabled: "true", argocdRepoUrl: "https://github.com/example/platform.git" }, undefined],
-    ["prod", "cilium", {}, undefined],
-    // API server VNet integration: the API server at an address of apiServerSubnetCidr (default 10.240.9.0/28).
-    ["prod", "cilium", { apiServerVnetIntegration: "true" }, "10.240.9.4"],
+    // Prod's default, API server VNet integration: the API server at an address of apiServerSubnetCidr (default 10.240.9.0/28).
+    ["prod", "cilium", {}, "10.240.9.4"],
+    // Without it (NAT gateway egress), a public API server address; webhook calls through konnectivity.
+    ["prod", "cilium", { apiServerVnetIntegration: "false", egressType: "natGateway" }, undefined],
 ] as const;
 
 for (const [stack, enforcer, overrides, apiServerSubnetIp] of STACKS) {

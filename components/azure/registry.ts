@@ -55,6 +55,12 @@ export class Registry extends pulumi.ComponentResource {
                     // which pushes, imports and pulls all the same at a tenth of the price.
                     sku: { name: args.privateEndpoint ? containerregistry.SkuName.Premium : containerregistry.SkuName.Basic },
                     adminUserEnabled: false,
+                    // Premium's dedicated data endpoint, <name>.<region>.data.azurecr.io: layers come from it
+                    // rather than from the registry's storage account (*.blob.core.windows.net), so a firewall
+                    // allows this registry by name ("Configure rules to access an Azure container registry
+                    // behind a firewall", MicrosoftDocs/azure-docs container-registry-firewall-access-rules.md).
+                    // Its private endpoint gets a record for it too (container-registry-private-link.md).
+                    dataEndpointEnabled: args.privateEndpoint ? true : undefined,
                     anonymousPullEnabled: false,
                     publicNetworkAccess: args.publicNetworkAccess === false ? "Disabled" : "Enabled",
                     tags: args.tags,

@@ -120,6 +120,13 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
         );
     }
 
+    // A Basic registry has no dedicated data endpoint: its layers come from a storage account under
+    // *.blob.core.windows.net, which an FQDN allowlist cannot name (components/azure/registry.ts).
+    if (v.egressType === "firewall" && v.registryMode === "create" && !v.registryPrivateEndpoint) {
+        problems.push(
+            "registryPrivateEndpoint: false is not allowed with egressType \"firewall\"; the nodes pull the services' images through the registry's private endpoint (Premium, with a dedicated data endpoint), since the firewall allows no storage account by name",
+        );
+    }
     if (!v.keyVaultPublicNetworkAccess && !v.keyVaultPrivateEndpoints) {
         problems.push(
             "keyVaultPublicNetworkAccess: false needs keyVaultPrivateEndpoints: true; otherwise nothing, the cluster included, could reach the vaults",
