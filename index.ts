@@ -47,6 +47,7 @@ function azureOutputs(layer: AzureLayer, inCluster: PlatformLayer): Exported<Azu
         appInsightsConnectionString: layer.monitoring.connectionString,
         logAnalyticsWorkspaceId: layer.monitoring.workspaceId,
         egressIps: layer.network.egressIps,
+        ingressPublicIp: layer.ingressWaf?.publicIp ?? pulumi.output(""),
         appSecretProviderClass: pulumi.output(appSecretProviderClass),
     };
 }
@@ -79,6 +80,7 @@ export const {
     appInsightsConnectionString,
     logAnalyticsWorkspaceId,
     egressIps,
+    ingressPublicIp,
     appNamespace,
     appSecretProviderClass,
     vaultAddress,

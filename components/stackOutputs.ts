@@ -36,6 +36,7 @@ const CONTRACT: { readonly [K in keyof AzureStackOutputs]: K extends keyof Azure
     appInsightsConnectionString: "azure",
     logAnalyticsWorkspaceId: "azure",
     egressIps: "azure",
+    ingressPublicIp: "azure",
     appNamespace: "every stack",
     appSecretProviderClass: "azure",
     vaultAddress: "every stack",

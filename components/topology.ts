@@ -69,6 +69,12 @@ export const PORTS = {
     ssh: 22,
 } as const;
 
+/**
+ * The path the ingress gateway answers itself (an Istio directResponse route on its HTTPS server):
+ * the Application Gateway's health probe in front of it (components/azure/appGateway.ts).
+ */
+export const INGRESS_HEALTH_PATH = "/healthz/ingress";
+
 /** Pod labels (as a selector: every pod carrying all of them). */
 export type Labels = Readonly<Record<string, string>>;
 

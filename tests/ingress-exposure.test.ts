@@ -27,7 +27,20 @@ for (const stack of ["dev", "prod", "local"] as const) {
             () => {
                 const service = chart(run, "gateway").inputs.values.service;
                 if (stack === "local") assert.deepEqual(service, { type: "NodePort" });
-                else assert.deepEqual(service, { type: "LoadBalancer", externalTrafficPolicy: "Local" });
+                else if (stack === "dev") assert.deepEqual(service, { type: "LoadBalancer", externalTrafficPolicy: "Local" });
+                // prod (issue 22 item 2): behind the WAF, an internal load balancer (the annotations of
+                // kubernetes-sigs/cloud-provider-azure pkg/consts/consts.go) in its own subnet, at the
+                // fifth address of ingressLbSubnetCidr's default 10.240.13.0/28 (Azure keeps .0 to .3).
+                else
+                    assert.deepEqual(service, {
+                        type: "LoadBalancer",
+                        externalTrafficPolicy: "Local",
+                        annotations: {
+                            "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+                            "service.beta.kubernetes.io/azure-load-balancer-internal-subnet": "snet-ingress-lb",
+                            "service.beta.kubernetes.io/azure-load-balancer-ipv4": "10.240.13.4",
+                        },
+                    });
             },
         );
 
@@ -40,7 +53,26 @@ for (const stack of ["dev", "prod", "local"] as const) {
                 assert.deepEqual(served, ["443", "80"]);
                 const nodeNsgs = run.ofType(NSG).filter((n) => /-(system|user)$/.test(n.inputs.networkSecurityGroupName));
                 assert.ok(nodeNsgs.length >= 1);
-                for (const nsg of nodeNsgs) {
+                // prod: the internet reaches only the Application Gateway's subnet (issue 22 item 2), on
+                // the ports its listeners serve (the same as the Gateway's: HTTPS and the HTTP redirect).
+                const admitting =
+                    stack === "prod" ? run.ofType(NSG).filter((n) => /-appGateway$/.test(n.inputs.networkSecurityGroupName)) : nodeNsgs;
+                if (stack === "prod") {
+                    assert.equal(admitting.length, 1);
+                    const open = run
+                        .ofType(NSG)
+                        .filter((n) =>
+                            (n.inputs.securityRules ?? []).some(
+                                (r: { sourceAddressPrefix: string }) => r.sourceAddressPrefix === "Internet",
+                            ),
+                        );
+                    assert.deepEqual(
+                        open.map((n) => n.inputs.networkSecurityGroupName),
+                        admitting.map((n) => n.inputs.networkSecurityGroupName),
+                        "only the Application Gateway's subnet admits the internet",
+                    );
+                }
+                for (const nsg of admitting) {
                     const inbound = nsg.inputs.securityRules.filter(
                         (r: { direction: string; access: string; sourceAddressPrefix: string }) =>
                             r.direction === "Inbound" && r.access === "Allow" && r.sourceAddressPrefix === "Internet",

@@ -168,6 +168,8 @@ for (const [stack, argocd] of [
             // The API server's delegated subnet, where the stack has one (prod: VNet integration by default).
             const [vnet] = run.ofType("azure-native:network:VirtualNetwork");
             const apiServerSubnet = vnet?.inputs.subnets.find((s: { name: string }) => s.name === "snet-apiserver")?.addressPrefix;
+            // The ingress WAF's subnet (prod's default): the gateway's only clients.
+            const appGatewaySubnet = vnet?.inputs.subnets.find((s: { name: string }) => s.name === "snet-appgateway")?.addressPrefix;
             const network = clusterNetwork(
                 stack === "local"
                     ? { target: "existing" }
@@ -178,6 +180,7 @@ for (const [stack, argocd] of [
                           vnetAddressSpace: "10.240.0.0/16",
                           privateEndpointSubnet: "10.240.8.0/24",
                           apiServerSubnet,
+                          appGatewaySubnet,
                       },
             );
             const expected = allowedByFlows(present, nameOf, network);

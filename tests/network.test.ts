@@ -101,6 +101,10 @@ describe("network: prod", () => {
                 [SUBNET_NAMES.apiServer, "10.240.9.0/28"],
                 // Azure Firewall requires exactly this subnet name, /26 or larger.
                 ["AzureFirewallSubnet", "10.240.12.0/26"],
+                // The ingress WAF (issue 22 item 2): Application Gateway v2's dedicated /24 (Azure's
+                // recommendation) and the gateway's internal load balancer frontend.
+                [SUBNET_NAMES.appGateway, "10.240.14.0/24"],
+                [SUBNET_NAMES.ingressLb, "10.240.13.0/28"],
             ],
         );
         const nsgIds = new Set(run.ofType(T.nsg).map((n) => n.id));
@@ -128,7 +132,9 @@ describe("network: prod", () => {
         assert.equal(route.inputs.nextHopIpAddress, firewall.state.ipConfigurations[0].privateIPAddress);
         assert.equal(route.inputs.nextHopIpAddress, MOCK_FIREWALL_PRIVATE_IP);
         for (const role of ["system", "user"] as const) assert.deepEqual(subnetOf(run, role).routeTable, { id: table.id });
-        for (const role of ["privateEndpoints", "apiServer", "firewall"] as const)
+        // Not the Application Gateway's: v2 does not support a 0.0.0.0/0 route to a virtual appliance
+        // (learn.microsoft.com/azure/application-gateway/configuration-infrastructure, "Supported user-defined routes").
+        for (const role of ["privateEndpoints", "apiServer", "firewall", "appGateway", "ingressLb"] as const)
             assert.equal(subnetOf(run, role).routeTable, undefined, role);
         assert.equal(cluster.inputs.networkProfile.outboundType, "userDefinedRouting");
         assert.equal(run.ofType(T.nat).length, 0);

@@ -27,6 +27,8 @@ interface World {
     readonly apiPath: Endpoint;
     /** The API server's address is private (kind's node, AKS with VNet integration): a CIDR can tell it from the internet. */
     readonly apiPrivate: boolean;
+    /** An Application Gateway instance, where the stack puts the ingress WAF in front of the gateway. */
+    readonly waf?: Endpoint;
 }
 
 const podTemplateLabels = (r: StackRun["resources"][number]): Labels | undefined =>
@@ -120,8 +122,17 @@ function world(
         ep.node = { id: "node", ip: "10.240.0.4", kind: "node" };
         ep.keyVaultPe = { id: "Key Vault private endpoint", ip: "10.240.8.5", kind: "external" };
     }
+    // The ingress WAF: an Application Gateway instance takes an address of its own subnet (Azure keeps
+    // the first four), outside every node and pod range, and connects to the gateway through the
+    // internal load balancer with that address (externalTrafficPolicy Local).
+    const [vnet] = run.ofType("azure-native:network:VirtualNetwork");
+    const wafSubnet = vnet?.inputs.subnets.find((s: { name: string }) => s.name === "snet-appgateway")?.addressPrefix as string | undefined;
+    const waf: Endpoint | undefined =
+        wafSubnet && run.ofType("azure-native:network:ApplicationGateway").length === 1
+            ? { id: "an Application Gateway instance", ip: wafSubnet.replace(/\.0\/\d+$/, ".6"), kind: "external" }
+            : undefined;
     const cluster: Cluster = { enforcer, namespaces, policies: overridePolicies ? overridePolicies(policies) : policies };
-    return { cluster, ep, api, apiPath, apiPrivate };
+    return { cluster, ep, api, apiPath, apiPrivate, waf };
 }
 
 /** Our own pods by their resource name in the program. */
@@ -138,8 +149,13 @@ function required(w: World, stack: string): Check[] {
     checks.push(
         ["sidecar to istiod", e.product, e.istiod, 15012],
         ["gateway to istiod", e.gateway, e.istiod, 15012],
-        ["client to the gateway (HTTPS)", e.client, e.gateway, 443],
-        ["client to the gateway (HTTP redirect)", e.client, e.gateway, 80],
+        // Behind the WAF, only its instances reach the gateway (HTTPS, and its probe on 443); else any client.
+        ...(w.waf
+            ? [["the WAF to the gateway (HTTPS, and its health probe)", w.waf, e.gateway, 443] as const]
+            : ([
+                  ["client to the gateway (HTTPS)", e.client, e.gateway, 443],
+                  ["client to the gateway (HTTP redirect)", e.client, e.gateway, 80],
+              ] as const)),
         ...(e.runner ? [["the e2e runner to the gateway (HTTPS)", e.runner, e.gateway, 443] as const] : []),
         ["gateway to product-service", e.gateway, e.product, 8080],
         ["gateway to order-service", e.gateway, e.order, 8080],
@@ -204,6 +220,17 @@ function forbidden(w: World): Check[] {
         ["an app pod to a node", e.product, e.node, 443],
     ];
     if (e.argocdServer) checks.push(["Argo CD to MongoDB", e.argocdServer, mongo, 27017]);
+    // The WAF is the only public entry: the internet reaches no pod, the gateway included, and the WAF
+    // reaches nothing but the gateway's HTTPS port.
+    if (w.waf) {
+        checks.push(
+            ["the internet to the gateway, around the WAF (HTTPS)", e.client, e.gateway, 443],
+            ["the internet to the gateway, around the WAF (HTTP)", e.client, e.gateway, 80],
+            ["the WAF to the gateway's plain HTTP port", w.waf, e.gateway, 80],
+            ["the WAF to Envoy's status port", w.waf, e.gateway, 15021],
+            ["the WAF to a service, past the gateway", w.waf, e.product, 8080],
+        );
+    }
     // Where the API server's address is private, the app pods' "internet" excludes it and the pods
     // that talk to the API get nothing else. (A public API server address is, to a CIDR, the internet:
     // the services' telemetry egress then reaches it too, and needs a token to do anything there.)

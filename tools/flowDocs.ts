@@ -23,6 +23,7 @@ function peerText(peer: Peer, side: "from" | "to"): string {
             apiserver: "Kubernetes API server",
             internet: side === "from" ? "clients (any address)" : "internet (public addresses only)",
             privateEndpoints: "private endpoints subnet (Azure)",
+            appGateway: "ingress WAF (Application Gateway) subnet (Azure, ingressWaf)",
         }[peer.external];
     }
     const ns = ROLE_NAMES[peer.namespace] ?? peer.namespace;

@@ -17,6 +17,7 @@ import {
 } from "../foundation";
 import { ingressCertificate } from "../generated";
 import { AksCluster } from "./aksCluster";
+import { IngressWaf } from "./appGateway";
 import { AppSecrets } from "./appSecrets";
 import { AuditAlerts } from "./auditAlerts";
 import { ClusterDiagnostics, controlPlaneCategories } from "./clusterDiagnostics";
@@ -111,6 +112,8 @@ export interface AzureLayer extends ClusterFoundation {
     readonly appSecrets: AppSecrets;
     readonly vaultUnsealIdentity: WorkloadIdentity;
     readonly appSecretsIdentity: WorkloadIdentity;
+    /** The ingress WAF in front of the gateway (ingressWaf). */
+    readonly ingressWaf?: IngressWaf;
     /** The ingress gateway's identity: reads the two INGRESS_TLS_SECRETS, nothing else. */
     readonly ingressTlsIdentity: WorkloadIdentity;
     /** The Vault initialisation Job's identity: writes the two VAULT_INIT_SECRETS (prod only). */
@@ -186,6 +189,11 @@ export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.I
     ];
 }
 
+/** The zones the node pools span: where the zone-redundant network appliances (firewall, WAF) run too. */
+function nodeZones(cfg: PlatformConfig): string[] {
+    return [...new Set([...cfg.cluster.systemPool.zones, ...(cfg.cluster.userPool?.zones ?? [])])].sort();
+}
+
 export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const client = authorization.getClientConfigOutput();
     const tags = cfg.tags;
@@ -232,7 +240,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                       workspaceId: monitoring.workspaceId,
                       // The firewall spans the zones the node pools span, so that a zone's loss leaves
                       // the other zones' nodes their way out.
-                      zones: [...new Set([...cfg.cluster.systemPool.zones, ...(cfg.cluster.userPool?.zones ?? [])])].sort(),
+                      zones: nodeZones(cfg),
                   }
                 : undefined,
     });
@@ -433,6 +441,29 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             [INGRESS_TLS_SECRETS.privateKey]: ingressPem.privateKey,
         },
     });
+    // The ingress WAF (prod): the only public entry, serving the same certificate from Key Vault and
+    // re-encrypting to the gateway's internal load balancer. In the node pools' zones, like the firewall.
+    const appGatewaySubnet = net.subnetIds.appGateway;
+    if (cfg.ingress.waf && !appGatewaySubnet) throw new Error("ingressWaf: the network has no Application Gateway subnet");
+    const ingressWaf =
+        cfg.ingress.waf && appGatewaySubnet
+            ? new IngressWaf("ingress-waf", {
+                  ...common,
+                  name: stem,
+                  subscriptionId: client.subscriptionId,
+                  subnetId: appGatewaySubnet,
+                  zones: nodeZones(cfg),
+                  settings: cfg.ingress.waf,
+                  host: cfg.ingress.host,
+                  certificatePem: ingressPem.certificate,
+                  privateKeyPem: ingressPem.privateKey,
+                  vault: appVault,
+                  vaultResourceGroupName: group.name,
+                  workspaceId: monitoring.workspaceId,
+                  protect,
+                  tags,
+              })
+            : undefined;
     const ingressTlsIdentity = new WorkloadIdentity("ingress-tls-id", {
         ...identityArgs,
         identityName: `${cfg.namePrefix}-${cfg.environment}-ingress-tls`,
@@ -585,7 +616,8 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                     reloader: RELOADER_NAMESPACE,
                     argocd: ARGOCD_NAMESPACE,
                 },
-                { publicIngress: true },
+                // Behind the WAF the gateway's Service is an internal load balancer, which the policy admits.
+                { publicIngress: !cfg.ingress.waf },
             ),
             allowedImagePrefixes: pulumi
                 .all([registry?.loginServer ?? ""])
@@ -651,6 +683,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         vaultUnsealIdentity,
         appSecretsIdentity,
         ingressTlsIdentity,
+        ingressWaf,
         vaultInitIdentity,
         vaultTls,
         backupStorage,

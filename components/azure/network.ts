@@ -18,6 +18,10 @@ export const SUBNET_NAMES = {
     runner: "snet-runner",
     // The name Azure Firewall requires of its subnet.
     firewall: "AzureFirewallSubnet",
+    // The ingress WAF's Application Gateway (a dedicated subnet: nothing else may be deployed in it).
+    appGateway: "snet-appgateway",
+    // The ingress gateway's internal load balancer frontend (the Service's azure-load-balancer-internal-subnet).
+    ingressLb: "snet-ingress-lb",
 } as const;
 export type SubnetRole = keyof typeof SUBNET_NAMES;
 
@@ -27,7 +31,13 @@ export type SubnetRole = keyof typeof SUBNET_NAMES;
  */
 const NO_NSG_SUBNETS: readonly SubnetRole[] = ["firewall"];
 
-/** The subnets whose machines leave the VNet through the egress path (NAT gateway or firewall route). */
+/**
+ * The subnets whose machines leave the VNet through the egress path (NAT gateway or firewall route).
+ * Not the Application Gateway's: v2 does not support a 0.0.0.0/0 route to a virtual appliance (its
+ * management and health traffic would fail: configuration-infrastructure, "Supported user-defined
+ * routes"; the private deployment that lifts it is a preview feature), nor does it need a NAT gateway,
+ * having its own public IP.
+ */
 const EGRESS_SUBNETS: readonly SubnetRole[] = ["system", "user", "runner"];
 /**
  * The ports the internet reaches the ingress gateway's load balancer on: HTTPS, and HTTP for the
@@ -68,9 +78,65 @@ export function egressSourceRanges(settings: NetworkConfig): string[] {
     });
 }
 
-/** The NSG rules of one subnet role: the platform's defaults deny inbound from the internet already. */
-function securityRules(role: SubnetRole): azureInputs.network.SecurityRuleArgs[] {
-    if (!NODE_SUBNETS.includes(role)) return [];
+/**
+ * The ports the Application Gateway (ingress WAF) takes from the internet: its HTTPS listener and the
+ * HTTP listener that redirects to it (components/azure/appGateway.ts).
+ */
+export const APP_GATEWAY_PUBLIC_PORTS = INGRESS_PUBLIC_PORTS;
+/**
+ * What Application Gateway v2's subnet NSG must admit besides its clients: Azure's infrastructure
+ * communication from the GatewayManager service tag on 65200-65535 (v2), and Azure Load Balancer's
+ * probes ("Application Gateway infrastructure configuration", Network security groups:
+ * learn.microsoft.com/azure/application-gateway/configuration-infrastructure). Outbound to the
+ * internet must stay open, which the NSG's default rules do.
+ */
+export const APP_GATEWAY_MANAGER_PORTS = "65200-65535";
+
+/**
+ * The NSG rules of one subnet role: the platform's defaults deny inbound from the internet already.
+ * With the ingress WAF the internet reaches only the Application Gateway's subnet; without it, the
+ * node subnets, where the gateway's public load balancer sends it.
+ */
+function securityRules(role: SubnetRole, settings: NetworkConfig): azureInputs.network.SecurityRuleArgs[] {
+    const waf = settings.subnets.appGateway !== undefined;
+    if (role === "appGateway") {
+        return [
+            {
+                name: "allow-https-http-to-app-gateway",
+                priority: 100,
+                direction: "Inbound",
+                access: "Allow",
+                protocol: "Tcp",
+                sourceAddressPrefix: "Internet",
+                sourcePortRange: "*",
+                destinationAddressPrefix: "*",
+                destinationPortRanges: APP_GATEWAY_PUBLIC_PORTS.map(String),
+            },
+            {
+                name: "allow-gateway-manager",
+                priority: 110,
+                direction: "Inbound",
+                access: "Allow",
+                protocol: "Tcp",
+                sourceAddressPrefix: "GatewayManager",
+                sourcePortRange: "*",
+                destinationAddressPrefix: "*",
+                destinationPortRange: APP_GATEWAY_MANAGER_PORTS,
+            },
+            {
+                name: "allow-azure-load-balancer",
+                priority: 120,
+                direction: "Inbound",
+                access: "Allow",
+                protocol: "*",
+                sourceAddressPrefix: "AzureLoadBalancer",
+                sourcePortRange: "*",
+                destinationAddressPrefix: "*",
+                destinationPortRange: "*",
+            },
+        ];
+    }
+    if (waf || !NODE_SUBNETS.includes(role)) return [];
     // The subnet NSG is evaluated before the NIC-level one AKS manages: without this rule the ingress
     // gateway's public load balancer would be unreachable.
     return [
@@ -180,7 +246,7 @@ export class Network extends pulumi.ComponentResource {
                 ? undefined
                 : new network.NetworkSecurityGroup(
                       `${name}-${role}`,
-                      { ...common, networkSecurityGroupName: `nsg-${args.vnetName}-${role}`, securityRules: securityRules(role) },
+                      { ...common, networkSecurityGroupName: `nsg-${args.vnetName}-${role}`, securityRules: securityRules(role, s) },
                       { parent: this },
                   );
             const egress = EGRESS_SUBNETS.includes(role);

@@ -35,6 +35,17 @@ export const MESH_MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
  * Firewall this stack creates, reached through a route table (user-defined routing; prod's default).
  */
 export const EGRESS_TYPES = ["loadBalancer", "natGateway", "firewall"] as const;
+/** Web application firewall policy modes (azure-native network WebApplicationFirewallMode). */
+export const WAF_MODES = ["Prevention", "Detection"] as const;
+/**
+ * Application Gateway v2 autoscale bounds (azure-native 3.28.0 network
+ * ApplicationGatewayAutoscaleConfiguration: minCapacity "Lower bound on number of Application Gateway
+ * capacity", minimum 0; maxCapacity "Upper bound", minimum 2) and the 125 instances a v2 gateway can
+ * reach (learn.microsoft.com/azure/application-gateway/configuration-infrastructure, "Size of the subnet").
+ */
+export const APP_GATEWAY_CAPACITY = { min: 0, maxFloor: 2, ceiling: 125 } as const;
+/** Addresses Azure keeps in every subnet: the first four and the last (configuration-infrastructure, "Size of the subnet"). */
+export const AZURE_RESERVED_SUBNET_ADDRESSES = 5;
 /** none: public images only; create: a Premium registry in the stack; existing: one referenced by ID. */
 export const REGISTRY_MODES = ["none", "create", "existing"] as const;
 /**

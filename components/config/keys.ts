@@ -18,6 +18,8 @@ import {
     MIN_KUBERNETES_MINOR,
     CLUSTER_TIERS,
     EGRESS_TYPES,
+    APP_GATEWAY_CAPACITY,
+    WAF_MODES,
     KEY_VAULT_SKUS,
     MESH_MTLS_MODES,
     NETWORK_ACL_MODES,
@@ -305,6 +307,59 @@ export const CONFIG_KEYS = {
             (Number(value.split("/")[1]) > 26
                 ? `${key}: ${JSON.stringify(value)} is too small; Azure Firewall needs a /26 or larger AzureFirewallSubnet`
                 : undefined),
+    },
+    ingressWaf: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "Application Gateway WAF_v2 (OWASP/DRS managed rules) as the only public entry: the Istio ingress gateway's Service becomes an internal load balancer at the first usable address of ingressLbSubnetCidr, the gateway re-encrypting behind it; the Application Gateway's public IP is exported as ingressPublicIp.",
+    },
+    ingressWafMode: {
+        type: "string",
+        scope: "azure",
+        enabledBy: "ingressWaf",
+        default: { dev: "Detection", prod: "Prevention" },
+        description: "WAF policy mode: Prevention (matching requests are blocked) or Detection (logged only).",
+        check: (key, value) => v.checkOneOf(key, value, WAF_MODES),
+    },
+    appGatewaySubnetCidr: {
+        type: "string",
+        scope: "azure",
+        enabledBy: "ingressWaf",
+        default: "10.240.14.0/24",
+        description:
+            "Dedicated subnet of the Application Gateway (ingressWaf); Azure recommends a /24 for v2 and needs one address per instance plus 5 reserved, so at least appGatewayMaxCapacity + 5 addresses.",
+        check: v.checkCidrRange,
+    },
+    ingressLbSubnetCidr: {
+        type: "string",
+        scope: "azure",
+        enabledBy: "ingressWaf",
+        default: "10.240.13.0/28",
+        description:
+            "Subnet of the ingress gateway's internal load balancer frontend (ingressWaf), /29 or larger; its first usable address (the 5th) is the load balancer's static IP, the Application Gateway's backend.",
+        check: (key, value) =>
+            v.checkCidrRange(key, value) ??
+            (Number(value.split("/")[1]) > 29
+                ? `${key}: ${JSON.stringify(value)} is too small; Azure keeps 5 addresses of every subnet, use a /29 or larger`
+                : undefined),
+    },
+    appGatewayMinCapacity: {
+        type: "integer",
+        scope: "azure",
+        enabledBy: "ingressWaf",
+        default: { dev: 0, prod: 2 },
+        description: `Application Gateway autoscale lower bound (instances), ${APP_GATEWAY_CAPACITY.min}-${APP_GATEWAY_CAPACITY.ceiling}; 2 or more keeps an instance through a zone's loss.`,
+        check: (key, value) => v.checkIntRange(key, value, APP_GATEWAY_CAPACITY.min, APP_GATEWAY_CAPACITY.ceiling),
+    },
+    appGatewayMaxCapacity: {
+        type: "integer",
+        scope: "azure",
+        enabledBy: "ingressWaf",
+        default: { dev: 2, prod: 10 },
+        description: `Application Gateway autoscale upper bound (instances), ${APP_GATEWAY_CAPACITY.maxFloor}-${APP_GATEWAY_CAPACITY.ceiling}, at least appGatewayMinCapacity.`,
+        check: (key, value) => v.checkIntRange(key, value, APP_GATEWAY_CAPACITY.maxFloor, APP_GATEWAY_CAPACITY.ceiling),
     },
     autoUpgradeChannel: {
         type: "string",

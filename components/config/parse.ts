@@ -5,6 +5,7 @@ import { NAMESPACES, SERVICE_ACCOUNTS } from "../topology";
 import {
     appNamespace,
     cloudOf,
+    AZURE_RESERVED_SUBNET_ADDRESSES,
     ENVIRONMENTS,
     IMAGE_SOURCES,
     POLICY_EFFECTS,
@@ -18,7 +19,7 @@ import {
 import { specOf, type ConfigKey } from "./keys";
 import { namesFor } from "./names";
 import { ConfigError, readValues, type Raw } from "./read";
-import type { ImageRef, NodePoolConfig, PlatformConfig, ServiceAccountRef } from "./types";
+import type { ImageRef, IngressWafConfig, NodePoolConfig, PlatformConfig, ServiceAccountRef } from "./types";
 import { addressInCidr, checkPool, checkRecoverySplit, checkTlsPair, cidrsOverlap, cidrWithin, checkHostName, show } from "./validators";
 
 /** The environment: the `environment` key, else the stack name when that is one. */
@@ -46,10 +47,19 @@ function subnetKeys(v: Values): Partial<Record<SubnetKey, string>> {
         apiServerSubnetCidr: v.apiServerVnetIntegration ? v.apiServerSubnetCidr : undefined,
         runnerSubnetCidr: v.runnerSubnetCidr,
         firewallSubnetCidr: v.egressType === "firewall" ? v.firewallSubnetCidr : undefined,
+        appGatewaySubnetCidr: v.ingressWaf ? v.appGatewaySubnetCidr : undefined,
+        ingressLbSubnetCidr: v.ingressWaf ? v.ingressLbSubnetCidr : undefined,
     };
 }
 type SubnetKey =
-    "systemSubnetCidr" | "userSubnetCidr" | "privateEndpointSubnetCidr" | "apiServerSubnetCidr" | "runnerSubnetCidr" | "firewallSubnetCidr";
+    | "systemSubnetCidr"
+    | "userSubnetCidr"
+    | "privateEndpointSubnetCidr"
+    | "apiServerSubnetCidr"
+    | "runnerSubnetCidr"
+    | "firewallSubnetCidr"
+    | "appGatewaySubnetCidr"
+    | "ingressLbSubnetCidr";
 
 function activeSubnets(v: Values): PlatformConfig["network"]["subnets"] {
     const s = subnetKeys(v);
@@ -60,6 +70,8 @@ function activeSubnets(v: Values): PlatformConfig["network"]["subnets"] {
         apiServer: s.apiServerSubnetCidr,
         runner: s.runnerSubnetCidr,
         firewall: s.firewallSubnetCidr,
+        appGateway: s.appGatewaySubnetCidr,
+        ingressLb: s.ingressLbSubnetCidr,
     };
 }
 
@@ -126,6 +138,28 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
         problems.push(
             "registryPrivateEndpoint: false is not allowed with egressType \"firewall\"; the nodes pull the services' images through the registry's private endpoint (Premium, with a dedicated data endpoint), since the firewall allows no storage account by name",
         );
+    }
+    // The ingress WAF (Application Gateway v2): autoscale bounds that fit together, and a subnet with an
+    // address per instance besides the 5 Azure keeps (learn.microsoft.com/azure/application-gateway/
+    // configuration-infrastructure, "Size of the subnet").
+    if (v.ingressWaf) {
+        const validInt = (key: ConfigKey, value: number) => specOf(key).check?.(key, value as never, environment) === undefined;
+        const bounds = [
+            validInt("appGatewayMinCapacity", v.appGatewayMinCapacity),
+            validInt("appGatewayMaxCapacity", v.appGatewayMaxCapacity),
+        ];
+        if (bounds.every(Boolean) && v.appGatewayMinCapacity > v.appGatewayMaxCapacity)
+            problems.push(
+                `appGatewayMinCapacity: ${v.appGatewayMinCapacity} is above appGatewayMaxCapacity ${v.appGatewayMaxCapacity}; the lower autoscale bound must not exceed the upper`,
+            );
+        if (bounds[1] && valid("appGatewaySubnetCidr", v.appGatewaySubnetCidr)) {
+            const addresses = 2 ** (32 - Number(v.appGatewaySubnetCidr.split("/")[1]));
+            const needed = v.appGatewayMaxCapacity + AZURE_RESERVED_SUBNET_ADDRESSES;
+            if (addresses < needed)
+                problems.push(
+                    `appGatewaySubnetCidr: ${show(v.appGatewaySubnetCidr)} has ${addresses} addresses, fewer than the ${needed} appGatewayMaxCapacity ${v.appGatewayMaxCapacity} needs (one per instance, plus ${AZURE_RESERVED_SUBNET_ADDRESSES} Azure keeps); use a larger subnet (/24 recommended) or a lower appGatewayMaxCapacity`,
+                );
+        }
     }
     if (!v.keyVaultPublicNetworkAccess && !v.keyVaultPrivateEndpoints) {
         problems.push(
@@ -440,6 +474,16 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             tls:
                 certificate !== undefined && privateKey !== undefined
                     ? { certificate: pulumi.secret(certificate), privateKey: pulumi.secret(privateKey) }
+                    : undefined,
+            waf:
+                cloud === "azure" && v.ingressWaf
+                    ? {
+                          mode: v.ingressWafMode as IngressWafConfig["mode"],
+                          minCapacity: v.appGatewayMinCapacity,
+                          maxCapacity: v.appGatewayMaxCapacity,
+                          // Azure keeps a subnet's first four addresses: the fifth is the first a frontend may take.
+                          internalLoadBalancerIp: addressInCidr(v.ingressLbSubnetCidr, AZURE_RESERVED_SUBNET_ADDRESSES - 1),
+                      }
                     : undefined,
         },
         workloads: {

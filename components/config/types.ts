@@ -15,6 +15,7 @@ import type {
     ServiceName,
     UNSEAL_KEY_SIZES,
     UPGRADE_CHANNELS,
+    WAF_MODES,
     WEEK_DAYS,
 } from "./constants";
 
@@ -105,12 +106,25 @@ export interface NetworkConfig {
         readonly runner?: string;
         /** AzureFirewallSubnet (egress type firewall). */
         readonly firewall?: string;
+        /** The Application Gateway's dedicated subnet (ingress WAF). */
+        readonly appGateway?: string;
+        /** The ingress gateway's internal load balancer frontend (ingress WAF). */
+        readonly ingressLb?: string;
     };
     readonly egress: {
         readonly type: (typeof EGRESS_TYPES)[number];
         /** Static public IPs of the NAT gateway (type natGateway). */
         readonly natGatewayPublicIpCount: number;
     };
+}
+
+/** The ingress WAF (ingressWaf): the Application Gateway and the internal load balancer behind it. */
+export interface IngressWafConfig {
+    readonly mode: (typeof WAF_MODES)[number];
+    readonly minCapacity: number;
+    readonly maxCapacity: number;
+    /** The internal load balancer's static frontend address: the first usable one of the ingressLb subnet. */
+    readonly internalLoadBalancerIp: string;
 }
 
 export interface PlatformConfig {
@@ -214,6 +228,8 @@ export interface PlatformConfig {
         readonly serviceType: "LoadBalancer" | "NodePort";
         /** Certificate and key (PEM, secret) from config; absent in dev means a generated self-signed pair. */
         readonly tls?: { readonly certificate: pulumi.Output<string>; readonly privateKey: pulumi.Output<string> };
+        /** Application Gateway WAF_v2 in front of the gateway, whose Service is then an internal load balancer; absent: a public one. */
+        readonly waf?: IngressWafConfig;
     };
     readonly workloads: {
         /** Where the services' images come from: built into the stack's registry, imported into it, or as named. */

@@ -11,7 +11,7 @@ import {
     ISTIO_NETWORKING_API,
     WORKLOAD_IDENTITY_USE_LABEL,
 } from "./charts";
-import { PORTS, POD_LABELS, RELEASES } from "../topology";
+import { INGRESS_HEALTH_PATH, PORTS, POD_LABELS, RELEASES } from "../topology";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 
 /** The label value VirtualServices' Gateways select the ingress gateway pods by (the guide's selector). */
@@ -34,6 +34,8 @@ export interface GatewayValues {
     readonly podDisruptionBudget: { readonly minAvailable?: number };
     readonly service: {
         readonly type: "LoadBalancer" | "NodePort";
+        /** The Service's annotations (gateway templates/service.yaml merges them with the top-level `annotations`). */
+        readonly annotations?: Readonly<Record<string, string>>;
         /** Rendered only when set (gateway templates/service.yaml `with .Values.service.externalTrafficPolicy`). */
         readonly externalTrafficPolicy?: "Local" | "Cluster";
     };
@@ -57,8 +59,34 @@ export interface GatewayValues {
  * with 200 only where a ready gateway pod runs; the probe comes from the AzureLoadBalancer tag, which
  * the NSGs' default rules admit, and never reaches a pod, so no NetworkPolicy is involved.
  */
-export function gatewayService(type: GatewayValues["service"]["type"]): GatewayValues["service"] {
-    return type === "LoadBalancer" ? { type, externalTrafficPolicy: "Local" } : { type };
+export function gatewayService(type: GatewayValues["service"]["type"], internal?: InternalLoadBalancer): GatewayValues["service"] {
+    if (type !== "LoadBalancer") return { type };
+    return internal
+        ? { type, externalTrafficPolicy: "Local", annotations: internalLoadBalancerAnnotations(internal) }
+        : { type, externalTrafficPolicy: "Local" };
+}
+
+/** Where the gateway's internal load balancer takes its frontend address (behind the ingress WAF). */
+export interface InternalLoadBalancer {
+    /** Subnet of the cluster's VNet holding the frontend. */
+    readonly subnetName: string;
+    /** The frontend's static address, in that subnet: the Application Gateway's backend. */
+    readonly ip: string;
+}
+
+/**
+ * The annotations that make cloud-provider-azure build an internal load balancer for the Service, in
+ * a given subnet, at a given address (kubernetes-sigs/cloud-provider-azure pkg/consts/consts.go:
+ * ServiceAnnotationLoadBalancerInternal, ServiceAnnotationLoadBalancerInternalSubnet, and the
+ * per-family ServiceAnnotationLoadBalancerIPDualStack[false] that replaces the deprecated
+ * spec.loadBalancerIP; AKS docs "Use an internal load balancer", "Specify an IP address").
+ */
+export function internalLoadBalancerAnnotations(lb: InternalLoadBalancer): Record<string, string> {
+    return {
+        "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+        "service.beta.kubernetes.io/azure-load-balancer-internal-subnet": lb.subnetName,
+        "service.beta.kubernetes.io/azure-load-balancer-ipv4": lb.ip,
+    };
 }
 
 /** The certificate and key in Key Vault, read through the CSI driver as the ingress identity. */
@@ -97,6 +125,11 @@ export interface IngressGatewayArgs {
     readonly host: string;
     /** Type of the gateway's Service. Default: LoadBalancer. */
     readonly serviceType?: GatewayValues["service"]["type"];
+    /**
+     * An internal load balancer instead of a public one (behind the ingress WAF), and a directResponse
+     * route on INGRESS_HEALTH_PATH for the WAF's health probe. Absent: a public load balancer.
+     */
+    readonly internalLoadBalancer?: InternalLoadBalancer;
     /** Two or more replicas and a disruption budget (prod). */
     readonly highAvailability: boolean;
     /** A serving istiod: it injects the gateway's proxy image and validates the Gateway resource. */
@@ -139,7 +172,7 @@ export class IngressGateway extends pulumi.ComponentResource {
             serviceAccount: { create: true, name: args.serviceAccount.name, annotations: delivered.serviceAccountAnnotations },
             autoscaling: { enabled: true, minReplicas: ha ? 2 : 1, maxReplicas: ha ? 5 : 2 },
             podDisruptionBudget: ha ? { minAvailable: 1 } : {},
-            service: gatewayService(args.serviceType ?? "LoadBalancer"),
+            service: gatewayService(args.serviceType ?? "LoadBalancer", args.internalLoadBalancer),
             topologySpreadConstraints: ha ? zoneSpread(INGRESS_GATEWAY_SELECTOR) : [],
             volumes: delivered.volumes,
             volumeMounts: delivered.volumeMounts,
@@ -185,6 +218,33 @@ export class IngressGateway extends pulumi.ComponentResource {
             },
             { ...child, dependsOn: [...args.meshReady] },
         );
+
+        // The Application Gateway's health probe: HTTPS on the Service's own 443 with the served host
+        // (its backend settings' protocol and server name), answered by Envoy itself, so it succeeds
+        // exactly when a gateway pod serves the host's TLS. Envoy's status port (15021) is plain HTTP,
+        // which an HTTPS backend's probe cannot use, and no NetworkPolicy admits the WAF to it.
+        if (args.internalLoadBalancer) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-health`,
+                {
+                    apiVersion: ISTIO_NETWORKING_API,
+                    kind: "VirtualService",
+                    metadata: { name: "ingress-health", namespace: args.namespace },
+                    spec: {
+                        hosts: [args.host],
+                        gateways: [gatewayName],
+                        http: [
+                            {
+                                name: "health",
+                                match: [{ uri: { exact: INGRESS_HEALTH_PATH } }],
+                                directResponse: { status: 200, body: { string: "ok" } },
+                            },
+                        ],
+                    },
+                },
+                { ...child, dependsOn: [gateway] },
+            );
+        }
 
         this.serviceName = releaseName;
         this.namespace = pulumi.output(args.namespace);

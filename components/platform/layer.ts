@@ -18,6 +18,7 @@ import {
     type KeyVaultSecrets,
     type KubernetesSecrets,
 } from "../foundation";
+import { SUBNET_NAMES } from "../azure/network";
 import { NAMESPACES } from "../topology";
 import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./ingressGateway";
 import { IstioControlPlane } from "./istio";
@@ -410,6 +411,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         tls: secrets.ingressTls,
         host: cfg.ingress.host,
         serviceType: cfg.ingress.serviceType,
+        internalLoadBalancer: cfg.ingress.waf && { subnetName: SUBNET_NAMES.ingressLb, ip: cfg.ingress.waf.internalLoadBalancerIp },
         highAvailability: cfg.highAvailability,
         meshReady: istio.meshReady,
         provider,

@@ -22,10 +22,11 @@ export interface PodPeer {
  * Outside the pod network. `apiserver`: the Kubernetes API (egress: its endpoint after DNAT), or its
  * webhook calls (ingress: the API server's path into the pod network). `internet`: public addresses
  * only (never a pod, Service, node or VNet address). `privateEndpoints`: the VNet subnet holding the
- * Key Vault and Storage private endpoints (stacks with Azure).
+ * Key Vault and Storage private endpoints (stacks with Azure). `appGateway`: the ingress WAF's
+ * subnet, where its instances connect to the gateway from (stacks with ingressWaf).
  */
 export interface ExternalPeer {
-    readonly external: "apiserver" | "internet" | "privateEndpoints";
+    readonly external: "apiserver" | "internet" | "privateEndpoints" | "appGateway";
 }
 export type Peer = PodPeer | ExternalPeer;
 
@@ -58,6 +59,7 @@ const MONGODB: PodPeer = { namespace: "app", pods: POD_LABELS.mongodb };
 const API = { external: "apiserver" } as const;
 const INTERNET = { external: "internet" } as const;
 const PRIVATE_ENDPOINTS = { external: "privateEndpoints" } as const;
+const APP_GATEWAY = { external: "appGateway" } as const;
 
 /**
  * Every flow the platform needs, and nothing else. Key Vault, Entra ID, Azure Storage and Application
@@ -96,7 +98,18 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         // goes to the Service's healthCheckNodePort, answered by the node (externalTrafficPolicy Local;
         // components/platform/ingressGateway.ts), never by the pod, so no status port is opened here.
         ports: tcp(PORTS.gatewayHttp.container, PORTS.gatewayHttps.container),
-        why: "clients through the load balancer (HTTPS, and HTTP for the redirect to HTTPS)",
+        why: "clients through the load balancer (HTTPS, and HTTP for the redirect to HTTPS); not behind the ingress WAF",
+    },
+    {
+        name: "app-gateway-to-gateway",
+        from: APP_GATEWAY,
+        to: GATEWAY,
+        // Behind the WAF the gateway's clients are the Application Gateway's instances, through the
+        // internal load balancer (externalTrafficPolicy Local keeps their addresses, which lie in the
+        // Application Gateway's subnet: neither a node's nor a pod's, so Cilium's ipBlock matches them).
+        // HTTPS only: the redirect from HTTP is the WAF's own listener; its health probe uses 443 too.
+        ports: tcp(PORTS.gatewayHttps.container),
+        why: "the ingress WAF (Application Gateway), re-encrypting to the gateway, and its health probe",
     },
     {
         name: "gateway-to-product-service",
@@ -273,6 +286,11 @@ export interface ClusterNetwork {
     readonly apiServerPath: readonly PolicyPeer[];
     /** The private endpoints' subnet; empty without one (flows to it are dropped). */
     readonly privateEndpoints: readonly IpBlock[];
+    /**
+     * The ingress WAF's subnet; empty without one. With one, the gateway's only clients are there: flows
+     * from the internet are dropped (the WAF is the only public entry).
+     */
+    readonly appGateway: readonly IpBlock[];
 }
 
 /** What clusterNetwork needs from the stack config. */
@@ -285,6 +303,8 @@ export type ClusterNetworkSettings =
           readonly privateEndpointSubnet: string;
           /** API server VNet integration's subnet: the API server's own addresses in the VNet. */
           readonly apiServerSubnet?: string;
+          /** The ingress WAF's subnet (ingressWaf). */
+          readonly appGatewaySubnet?: string;
       }
     | { readonly target: "existing" };
 
@@ -308,6 +328,7 @@ export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {
             // ipBlock can match it).
             apiServerPath: [kubeSystem, ...(s.apiServerSubnet ? [{ ipBlock: { cidr: s.apiServerSubnet } }] : [])],
             privateEndpoints: [{ cidr: s.privateEndpointSubnet }],
+            appGateway: s.appGatewaySubnet ? [{ cidr: s.appGatewaySubnet }] : [],
         };
     }
     // An existing cluster (kind in the e2e): the API server is a control-plane node, whose address lies
@@ -323,6 +344,7 @@ export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {
         apiServer: nodes,
         apiServerPath: nodes.map((ipBlock) => ({ ipBlock })),
         privateEndpoints: [],
+        appGateway: [],
     };
 }
 
@@ -350,18 +372,23 @@ export function flowPorts(flow: Flow, network: Pick<ClusterNetwork, "apiServerPo
 
 /**
  * The policies' rules for the guarded namespaces present (Argo CD's only with Argo CD). Flows touching
- * an absent namespace, or a private-endpoint subnet the network has not, are dropped.
+ * an absent namespace, or a private-endpoint or WAF subnet the network has not, are dropped; with the
+ * WAF, so are flows from the internet (the WAF is the only public entry). Without `network`, every
+ * flow of a present namespace is kept.
  */
 export function flowRules(
     present: readonly GuardedNamespace[],
     flows: readonly Flow[] = NETWORK_FLOWS,
-    network?: Pick<ClusterNetwork, "privateEndpoints">,
+    network?: Pick<ClusterNetwork, "privateEndpoints" | "appGateway">,
 ): FlowRule[] {
     const absent = (peer: Peer) =>
         (isPod(peer) && (GUARDED_NAMESPACES as readonly string[]).includes(peer.namespace) && !guarded(peer, present)) ||
-        (!isPod(peer) && peer.external === "privateEndpoints" && network !== undefined && network.privateEndpoints.length === 0);
+        (!isPod(peer) && network !== undefined && peer.external === "privateEndpoints" && network.privateEndpoints.length === 0) ||
+        (!isPod(peer) && network !== undefined && peer.external === "appGateway" && network.appGateway.length === 0);
+    const behindWaf = (flow: Flow) =>
+        network !== undefined && network.appGateway.length > 0 && !isPod(flow.from) && flow.from.external === "internet";
     return flows
-        .filter((flow) => !absent(flow.from) && !absent(flow.to))
+        .filter((flow) => !absent(flow.from) && !absent(flow.to) && !behindWaf(flow))
         .flatMap((flow) => {
             const rules: FlowRule[] = [];
             const from = guarded(flow.from, present);
@@ -403,6 +430,8 @@ export function peerSelectors(
                 return (direction === "ingress" ? network.clients : network.internet).map((ipBlock) => ({ ipBlock }));
             case "privateEndpoints":
                 return network.privateEndpoints.map((ipBlock) => ({ ipBlock }));
+            case "appGateway":
+                return network.appGateway.map((ipBlock) => ({ ipBlock }));
             case "apiserver":
                 return direction === "ingress" ? [...network.apiServerPath] : network.apiServer.map((ipBlock) => ({ ipBlock }));
         }

@@ -1,0 +1,308 @@
+// The ingress WAF (issue 22 item 2; azure-native 3.28.0 network ApplicationGateway and
+// WebApplicationFirewallPolicy, API version 2024-05-01): Application Gateway WAF_v2 as the only public
+// entry, in its own subnet, terminating TLS with the ingress certificate from Key Vault and
+// re-encrypting to the Istio ingress gateway's internal load balancer, which keeps serving the same
+// certificate. The shape of mspnp/aks-baseline (workload-team/cluster-stamp.bicep: a WAF_v2 gateway
+// with a user-assigned identity reading its listener certificate from Key Vault, an HTTPS backend to the
+// ingress controller's internal load balancer, a custom HTTPS probe, autoscale across zones, a WAF
+// policy in Prevention mode).
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import * as monitor from "@pulumi/azure-native/monitor";
+import * as network from "@pulumi/azure-native/network";
+import * as pulumi from "@pulumi/pulumi";
+import type { IngressWafConfig } from "../config";
+import { INGRESS_HEALTH_PATH, PORTS } from "../topology";
+import { keyVaultItemOptions, type KeyVault } from "./keyVault";
+import { PFX_CONTENT_TYPE, pemToPfxBase64, selfSignedRoot } from "./pfx";
+import { KEY_VAULT_SECRETS_USER, roleDefinitionId } from "./roles";
+
+/**
+ * The managed rule set: Microsoft's Default Rule Set 2.1, the current one, built on OWASP CRS 3.3.2
+ * (learn.microsoft.com/azure/web-application-firewall/ag/application-gateway-crs-rulegroups-rules:
+ * "DRS 2.1 ... is the recommended rule set"), and the bot protection set.
+ */
+export const WAF_MANAGED_RULE_SETS = [
+    { ruleSetType: "Microsoft_DefaultRuleSet", ruleSetVersion: "2.1" },
+    { ruleSetType: "Microsoft_BotManagerRuleSet", ruleSetVersion: "1.1" },
+] as const;
+
+/** Key Vault secret (application vault) with the ingress certificate and key as a PFX, for the Application Gateway. */
+export const INGRESS_PFX_SECRET = "ingress-tls-pfx";
+
+/**
+ * TLS 1.2 and newer with strong suites only (Application Gateway's predefined AppGwSslPolicy20220101;
+ * azure-native network ApplicationGatewaySslPolicyName).
+ */
+export const APP_GATEWAY_SSL_POLICY = "AppGwSslPolicy20220101";
+
+export interface IngressWafArgs {
+    /** Stem of the gateway's, its policy's, identity's and public IP's names. */
+    readonly name: string;
+    readonly resourceGroupName: pulumi.Input<string>;
+    readonly location: pulumi.Input<string>;
+    readonly subscriptionId: pulumi.Input<string>;
+    /** ARM ID of the dedicated Application Gateway subnet. */
+    readonly subnetId: pulumi.Input<string>;
+    /** Zones of the gateway and its public IP ([] for none). */
+    readonly zones: readonly string[];
+    /** Mode, autoscale bounds and the internal load balancer's address (the backend). */
+    readonly settings: IngressWafConfig;
+    /** The host served; the backend's TLS server name and the probe's Host. */
+    readonly host: string;
+    /** The ingress certificate chain (PEM, leaf first) and key, as the gateway itself serves them. */
+    readonly certificatePem: pulumi.Input<string>;
+    readonly privateKeyPem: pulumi.Input<string>;
+    /** The vault the PFX is kept in (the application vault, beside the PEM secrets). */
+    readonly vault: KeyVault;
+    /** Resource group of that vault. */
+    readonly vaultResourceGroupName: pulumi.Input<string>;
+    /** Log Analytics workspace of the gateway's access, performance and firewall logs. */
+    readonly workspaceId: pulumi.Input<string>;
+    /** Keep the PFX secret (prod). */
+    readonly protect: boolean;
+    readonly tags: pulumi.Input<Record<string, string>>;
+}
+
+/** The names of the gateway's sub-resources, which reference each other by ARM ID. */
+const PART = {
+    gatewayIp: "gateway-ip",
+    frontend: "public",
+    httpsPort: "https",
+    httpPort: "http",
+    certificate: "ingress",
+    httpsListener: "https",
+    httpListener: "http",
+    pool: "istio-ingress",
+    settings: "istio-ingress-https",
+    probe: "istio-ingress-health",
+    trustedRoot: "ingress-self-signed-root",
+    redirect: "http-to-https",
+    httpsRule: "https-to-istio",
+    httpRule: "http-redirect",
+} as const;
+
+export class IngressWaf extends pulumi.ComponentResource {
+    /** The only public address of the ingress. */
+    readonly publicIp: pulumi.Output<string>;
+    readonly gatewayId: pulumi.Output<string>;
+    readonly policyId: pulumi.Output<string>;
+    /** The identity the gateway reads its certificate as. */
+    readonly identityPrincipalId: pulumi.Output<string>;
+
+    constructor(name: string, args: IngressWafArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:azure:IngressWaf", name, {}, opts);
+        const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
+        const zones = args.zones.length > 0 ? [...args.zones] : undefined;
+        const gatewayName = `agw-${args.name}`;
+
+        // Standard and static, as v2 requires; in the gateway's zones, so that each zone it runs in has it.
+        const ip = new network.PublicIPAddress(
+            `${name}-ip`,
+            {
+                ...common,
+                publicIpAddressName: `pip-${args.name}-agw`,
+                sku: { name: "Standard", tier: "Regional" },
+                publicIPAllocationMethod: "Static",
+                publicIPAddressVersion: "IPv4",
+                zones,
+            },
+            { parent: this },
+        );
+
+        const policy = new network.WebApplicationFirewallPolicy(
+            `${name}-policy`,
+            {
+                ...common,
+                policyName: `waf-${args.name}`,
+                policySettings: {
+                    state: "Enabled",
+                    mode: args.settings.mode,
+                    requestBodyCheck: true,
+                    maxRequestBodySizeInKb: 128,
+                    fileUploadLimitInMb: 100,
+                },
+                managedRules: { managedRuleSets: WAF_MANAGED_RULE_SETS.map((set) => ({ ...set })) },
+            },
+            { parent: this },
+        );
+
+        // The listener's certificate: the same chain and key the Istio gateway serves, as the PFX the
+        // gateway reads (components/azure/pfx.ts), kept beside the PEM secrets in the application vault.
+        const pfx = new keyvault.Secret(
+            `${name}-pfx`,
+            {
+                vaultName: args.vault.vaultName,
+                resourceGroupName: args.vaultResourceGroupName,
+                secretName: INGRESS_PFX_SECRET,
+                properties: {
+                    value: pulumi.secret(pulumi.all([args.certificatePem, args.privateKeyPem]).apply(([c, k]) => pemToPfxBase64(c, k))),
+                    contentType: PFX_CONTENT_TYPE,
+                },
+            },
+            { parent: this, additionalSecretOutputs: ["properties"], ...keyVaultItemOptions(args.vault, args.protect) },
+        );
+
+        // A user-assigned identity, the only kind Application Gateway takes for Key Vault ("TLS termination
+        // with Key Vault certificates": a user-assigned managed identity with Key Vault Secrets User on
+        // an RBAC vault), on this one secret only.
+        const identity = new managedidentity.UserAssignedIdentity(
+            `${name}-identity`,
+            { ...common, resourceName: `${args.name}-appgw` },
+            { parent: this },
+        );
+        const reader = new authorization.RoleAssignment(
+            `${name}-pfx-reader`,
+            {
+                principalId: identity.principalId,
+                principalType: authorization.PrincipalType.ServicePrincipal,
+                roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, KEY_VAULT_SECRETS_USER)),
+                scope: pfx.id,
+            },
+            { parent: this },
+        );
+
+        const gatewayId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}/providers/Microsoft.Network/applicationGateways/${gatewayName}`;
+        const part = (collection: string, partName: string) => ({ id: pulumi.interpolate`${gatewayId}/${collection}/${partName}` });
+        // A generated (self-signed) certificate is no well-known CA's: the gateway must be told to trust
+        // it for the re-encrypted hop, or it marks the backend unhealthy (Application Gateway "End to end
+        // TLS": v2 trusts backends signed by well-known CAs, others need their root as a trusted root
+        // certificate). A configured certificate is expected to chain to a public CA.
+        const trustedRoot = pulumi.output(args.certificatePem).apply(selfSignedRoot);
+        // The public ports the subnet's NSG admits (APP_GATEWAY_PUBLIC_PORTS): the same as the Istio gateway's.
+        const https = PORTS.gatewayHttps.service;
+        const http = PORTS.gatewayHttp.service;
+
+        const gateway = new network.ApplicationGateway(
+            name,
+            {
+                ...common,
+                applicationGatewayName: gatewayName,
+                sku: { name: "WAF_v2", tier: "WAF_v2" },
+                autoscaleConfiguration: { minCapacity: args.settings.minCapacity, maxCapacity: args.settings.maxCapacity },
+                zones,
+                enableHttp2: true,
+                identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
+                firewallPolicy: { id: policy.id },
+                gatewayIPConfigurations: [{ name: PART.gatewayIp, subnet: { id: args.subnetId } }],
+                frontendIPConfigurations: [{ name: PART.frontend, publicIPAddress: { id: ip.id } }],
+                frontendPorts: [
+                    { name: PART.httpsPort, port: https },
+                    { name: PART.httpPort, port: http },
+                ],
+                sslPolicy: { policyType: "Predefined", policyName: APP_GATEWAY_SSL_POLICY },
+                // The versionless secret URI: the gateway polls Key Vault (every four hours) and picks up a
+                // new version of the PFX on its own ("TLS termination with Key Vault certificates").
+                sslCertificates: [
+                    { name: PART.certificate, keyVaultSecretId: pulumi.interpolate`${args.vault.vaultUri}secrets/${INGRESS_PFX_SECRET}` },
+                ],
+                trustedRootCertificates: trustedRoot.apply((data) => (data ? [{ name: PART.trustedRoot, data }] : [])),
+                httpListeners: [
+                    {
+                        name: PART.httpsListener,
+                        frontendIPConfiguration: part("frontendIPConfigurations", PART.frontend),
+                        frontendPort: part("frontendPorts", PART.httpsPort),
+                        protocol: "Https",
+                        hostName: args.host,
+                        requireServerNameIndication: true,
+                        sslCertificate: part("sslCertificates", PART.certificate),
+                    },
+                    {
+                        name: PART.httpListener,
+                        frontendIPConfiguration: part("frontendIPConfigurations", PART.frontend),
+                        frontendPort: part("frontendPorts", PART.httpPort),
+                        protocol: "Http",
+                        hostName: args.host,
+                    },
+                ],
+                backendAddressPools: [{ name: PART.pool, backendAddresses: [{ ipAddress: args.settings.internalLoadBalancerIp }] }],
+                // Re-encrypted to the Istio gateway's HTTPS port, with the served host as TLS server name and
+                // Host, so that its Gateway server for that host (and certificate) answers.
+                backendHttpSettingsCollection: [
+                    {
+                        name: PART.settings,
+                        port: PORTS.gatewayHttps.service,
+                        protocol: "Https",
+                        hostName: args.host,
+                        pickHostNameFromBackendAddress: false,
+                        cookieBasedAffinity: "Disabled",
+                        requestTimeout: 30,
+                        probe: part("probes", PART.probe),
+                        trustedRootCertificates: trustedRoot.apply((data) =>
+                            data ? [part("trustedRootCertificates", PART.trustedRoot)] : [],
+                        ),
+                    },
+                ],
+                // The backend's own protocol and port (HTTPS 443; no probe port of its own): Envoy's status
+                // port 15021 speaks plain HTTP, which a probe of an HTTPS backend cannot use, and the
+                // gateway's NetworkPolicy admits the WAF on 443 only. The path is one the Istio gateway
+                // answers itself (a directResponse route, components/platform/ingressGateway.ts): healthy
+                // exactly when a gateway pod behind the load balancer serves the host's TLS.
+                probes: [
+                    {
+                        name: PART.probe,
+                        protocol: "Https",
+                        host: args.host,
+                        path: INGRESS_HEALTH_PATH,
+                        interval: 15,
+                        timeout: 10,
+                        unhealthyThreshold: 3,
+                        pickHostNameFromBackendHttpSettings: false,
+                        match: { statusCodes: ["200"] },
+                    },
+                ],
+                redirectConfigurations: [
+                    {
+                        name: PART.redirect,
+                        redirectType: "Permanent",
+                        targetListener: part("httpListeners", PART.httpsListener),
+                        includePath: true,
+                        includeQueryString: true,
+                    },
+                ],
+                requestRoutingRules: [
+                    {
+                        name: PART.httpsRule,
+                        ruleType: "Basic",
+                        priority: 100,
+                        httpListener: part("httpListeners", PART.httpsListener),
+                        backendAddressPool: part("backendAddressPools", PART.pool),
+                        backendHttpSettings: part("backendHttpSettingsCollection", PART.settings),
+                    },
+                    {
+                        name: PART.httpRule,
+                        ruleType: "Basic",
+                        priority: 200,
+                        httpListener: part("httpListeners", PART.httpListener),
+                        redirectConfiguration: part("redirectConfigurations", PART.redirect),
+                    },
+                ],
+            },
+            // The gateway fetches the certificate as it is created: its identity must already hold the role.
+            { parent: this, dependsOn: [reader] },
+        );
+
+        new monitor.DiagnosticSetting(
+            name,
+            {
+                name: "app-gateway-to-log-analytics",
+                resourceUri: gateway.id,
+                workspaceId: args.workspaceId,
+                // Resource-specific tables (AGWAccessLogs, AGWFirewallLogs, ...) instead of AzureDiagnostics.
+                logAnalyticsDestinationType: "Dedicated",
+                logs: [{ categoryGroup: "allLogs", enabled: true }],
+            },
+            { parent: this },
+        );
+
+        this.gatewayId = gateway.id;
+        this.policyId = policy.id;
+        this.identityPrincipalId = identity.principalId;
+        this.publicIp = ip.ipAddress.apply((address) => {
+            if (!address) throw new Error(`${name}: Azure reported no address for the Application Gateway's public IP`);
+            return address;
+        });
+        this.registerOutputs({ gatewayId: this.gatewayId, policyId: this.policyId, publicIp: this.publicIp });
+    }
+}

@@ -1,0 +1,318 @@
+// Issue 22 item 2: Application Gateway WAF_v2 is prod's only public entry, in its own subnet, in front of
+// the Istio gateway's internal load balancer, re-encrypting to it with the Key Vault certificate the
+// gateway serves. Expectations come from the provider's schema (azure-native 3.28.0 types/enums/network)
+// and Azure's docs ("Application Gateway infrastructure configuration", "TLS termination with Key Vault
+// certificates"), and the PFX is read back by OpenSSL (Node's tls and, where installed, the CLI).
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import { X509Certificate } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tls from "tls";
+import * as enums from "@pulumi/azure-native/types/enums/network";
+import { pemToPfxBase64 } from "../components/azure/pfx";
+import { evaluateStack, itRejectsConfig, mockPublicIp, TEST_TLS, type Registration, type StackRun } from "./harness";
+
+const T = {
+    gateway: "azure-native:network:ApplicationGateway",
+    policy: "azure-native:network:WebApplicationFirewallPolicy",
+    pip: "azure-native:network:PublicIPAddress",
+    vnet: "azure-native:network:VirtualNetwork",
+    nsg: "azure-native:network:NetworkSecurityGroup",
+    secret: "azure-native:keyvault:Secret",
+    identity: "azure-native:managedidentity:UserAssignedIdentity",
+    role: "azure-native:authorization:RoleAssignment",
+    vs: "kubernetes:networking.istio.io/v1:VirtualService",
+    release: "kubernetes:helm.sh/v3:Release",
+    diagnostics: "azure-native:monitor:DiagnosticSetting",
+    policyAssignment: "azure-native:authorization:PolicyAssignment",
+} as const;
+/** Key Vault Secrets User (Azure built-in role; learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
+const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
+
+/** The gateway sub-resource an ARM sub-resource ID points at: `<collection>/<name>` after the gateway's own ID. */
+function part(gateway: Registration, ref: { id: string } | undefined): { collection: string; name: string } {
+    assert.ok(ref?.id, "a sub-resource reference without an ID");
+    const prefix = `/subscriptions/`;
+    assert.ok(ref.id.startsWith(prefix));
+    const m = /\/providers\/Microsoft\.Network\/applicationGateways\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(ref.id);
+    assert.ok(m, `not a sub-resource of an Application Gateway: ${ref.id}`);
+    assert.equal(m[1], gateway.inputs.applicationGatewayName, "a reference to another gateway");
+    const [, , collection, name] = m;
+    const items = gateway.inputs[collection] as { name: string }[] | undefined;
+    assert.ok(
+        items?.some((i) => i.name === name),
+        `${collection}/${name} does not exist on the gateway`,
+    );
+    return { collection, name };
+}
+
+describe("ingress WAF: prod", () => {
+    let run: StackRun;
+    let gateway: Registration;
+    before(async () => {
+        run = await evaluateStack("prod");
+        gateway = run.get(T.gateway, "ingress-waf");
+    });
+
+    it("runs WAF_v2 (provider enum) autoscaled 2 to 10 across the pools' zones, with a zonal Standard static public IP exported as ingressPublicIp", () => {
+        assert.deepEqual(gateway.inputs.sku, { name: enums.ApplicationGatewaySkuName.WAF_v2, tier: enums.ApplicationGatewayTier.WAF_v2 });
+        assert.deepEqual(gateway.inputs.autoscaleConfiguration, { minCapacity: 2, maxCapacity: 10 });
+        assert.deepEqual(gateway.inputs.zones, ["1", "2", "3"]);
+        const [frontend] = gateway.inputs.frontendIPConfigurations;
+        const pip = run.ofType(T.pip).find((p) => p.id === frontend.publicIPAddress.id);
+        assert.ok(pip, "the frontend's public IP is one of the stack's");
+        assert.deepEqual(pip.inputs.sku, { name: "Standard", tier: "Regional" });
+        assert.equal(pip.inputs.publicIPAllocationMethod, "Static");
+        assert.deepEqual(pip.inputs.zones, ["1", "2", "3"]);
+        assert.equal(run.outputs.ingressPublicIp.value, mockPublicIp(pip.name));
+    });
+
+    it("enforces a WAF policy in Prevention mode with Microsoft's Default Rule Set 2.1 (OWASP CRS based)", () => {
+        const policy = run.get(T.policy, "ingress-waf-policy");
+        assert.deepEqual(gateway.inputs.firewallPolicy, { id: policy.id });
+        assert.equal(policy.inputs.policySettings.state, enums.WebApplicationFirewallEnabledState.Enabled);
+        assert.equal(policy.inputs.policySettings.mode, enums.WebApplicationFirewallMode.Prevention);
+        assert.ok(
+            policy.inputs.managedRules.managedRuleSets.some(
+                (s: { ruleSetType: string; ruleSetVersion: string }) =>
+                    s.ruleSetType === "Microsoft_DefaultRuleSet" && s.ruleSetVersion === "2.1",
+            ),
+        );
+    });
+
+    it("sits alone in a dedicated /24 whose NSG admits the internet on 80 and 443, GatewayManager on 65200-65535, and has no route to the firewall", () => {
+        const vnet = run.get(T.vnet, "network");
+        const [ipConfig] = gateway.inputs.gatewayIPConfigurations;
+        const subnet = vnet.inputs.subnets.find((s: { name: string }) => `${vnet.id}/subnets/${s.name}` === ipConfig.subnet.id);
+        assert.ok(subnet, "the gateway's subnet is one of the VNet's");
+        assert.equal(subnet.addressPrefix.split("/")[1], "24");
+        // Only the gateway lives there: no other resource takes that subnet's ID.
+        const users = run.resources.filter((r) => r.urn !== gateway.urn && JSON.stringify(r.inputs).includes(`"${ipConfig.subnet.id}"`));
+        assert.deepEqual(
+            users.map((r) => r.type),
+            [],
+        );
+        assert.equal(subnet.routeTable, undefined, "v2 takes no 0.0.0.0/0 route to a virtual appliance");
+        assert.equal(subnet.natGateway, undefined);
+        const nsg = run.ofType(T.nsg).find((n) => n.id === subnet.networkSecurityGroup?.id);
+        assert.ok(nsg);
+        const allows = (source: string) =>
+            nsg.inputs.securityRules.filter(
+                (r: { direction: string; access: string; sourceAddressPrefix: string }) =>
+                    r.direction === "Inbound" && r.access === "Allow" && r.sourceAddressPrefix === source,
+            );
+        assert.deepEqual(
+            allows("Internet")
+                .flatMap((r: { destinationPortRanges: string[] }) => r.destinationPortRanges)
+                .sort(),
+            ["443", "80"],
+        );
+        assert.deepEqual(
+            allows("GatewayManager").map((r: { destinationPortRange: string }) => r.destinationPortRange),
+            ["65200-65535"],
+        );
+        assert.equal(allows("AzureLoadBalancer").length, 1);
+    });
+
+    it("sends HTTPS to the Istio gateway's internal load balancer address, with the host as TLS name, and probes HTTPS on a path the gateway answers itself", () => {
+        const values = run.ofType(T.release).find((r) => r.inputs.chart === "gateway")?.inputs.values;
+        const lbIp = values.service.annotations["service.beta.kubernetes.io/azure-load-balancer-ipv4"];
+        assert.equal(values.service.annotations["service.beta.kubernetes.io/azure-load-balancer-internal"], "true");
+        const [pool] = gateway.inputs.backendAddressPools;
+        assert.deepEqual(pool.backendAddresses, [{ ipAddress: lbIp }]);
+        const host = run.outputs.ingressHost.value;
+        const [settings] = gateway.inputs.backendHttpSettingsCollection;
+        assert.equal(settings.protocol, "Https");
+        assert.equal(settings.port, 443);
+        assert.equal(settings.hostName, host);
+        const probeRef = part(gateway, settings.probe);
+        const probe = gateway.inputs.probes.find((p: { name: string }) => p.name === probeRef.name);
+        // The probe's protocol is the backend's; no port of its own (the backend's 443, not Envoy's 15021).
+        assert.equal(probe.protocol, settings.protocol);
+        assert.equal(probe.port, undefined);
+        assert.equal(probe.host, host);
+        assert.deepEqual(probe.match.statusCodes, ["200"]);
+        // An Istio route on the public Gateway answers that exact path for that host with 200, itself.
+        const health = run.ofType(T.vs).find((v) => v.inputs.spec.http.some((h: any) => h.match?.[0]?.uri?.exact === probe.path));
+        assert.ok(health, `no VirtualService answers ${probe.path}`);
+        assert.deepEqual(health.inputs.spec.hosts, [host]);
+        assert.equal(health.inputs.metadata.namespace, run.outputs.ingressGatewayNamespace.value);
+        assert.equal(`${health.inputs.metadata.namespace}/${health.inputs.spec.gateways[0]}`, run.outputs.ingressGatewayRef.value);
+        assert.equal(health.inputs.spec.http[0].directResponse.status, 200);
+        // The stand-in certificate is self-signed: the gateway trusts exactly it for the re-encrypted hop.
+        const roots = gateway.inputs.trustedRootCertificates;
+        assert.equal(roots.length, 1);
+        assert.equal(roots[0].data, new X509Certificate(TEST_TLS.certificate).raw.toString("base64"));
+        assert.deepEqual(
+            settings.trustedRootCertificates.map((r: { id: string }) => part(gateway, r).name),
+            [roots[0].name],
+        );
+    });
+
+    it("routes HTTPS for the host to the backend and redirects HTTP to HTTPS, every reference resolving to a part of the gateway", () => {
+        const host = run.outputs.ingressHost.value;
+        const listeners = gateway.inputs.httpListeners as any[];
+        const https = listeners.find((l) => l.protocol === "Https");
+        const http = listeners.find((l) => l.protocol === "Http");
+        assert.equal(https.hostName, host);
+        assert.equal(https.requireServerNameIndication, true);
+        assert.equal(part(gateway, https.sslCertificate).collection, "sslCertificates");
+        const ports = Object.fromEntries(gateway.inputs.frontendPorts.map((p: { name: string; port: number }) => [p.name, p.port]));
+        assert.equal(ports[part(gateway, https.frontendPort).name], 443);
+        assert.equal(ports[part(gateway, http.frontendPort).name], 80);
+        const rules = gateway.inputs.requestRoutingRules as any[];
+        const toBackend = rules.find((r) => part(gateway, r.httpListener).name === https.name);
+        assert.equal(part(gateway, toBackend.backendAddressPool).collection, "backendAddressPools");
+        assert.equal(part(gateway, toBackend.backendHttpSettings).collection, "backendHttpSettingsCollection");
+        const redirectRule = rules.find((r) => part(gateway, r.httpListener).name === http.name);
+        const redirect = gateway.inputs.redirectConfigurations.find(
+            (c: { name: string }) => c.name === part(gateway, redirectRule.redirectConfiguration).name,
+        );
+        assert.equal(redirect.redirectType, "Permanent");
+        assert.equal(part(gateway, redirect.targetListener).name, https.name);
+        // v2 requires a priority on every rule (API 2021-08-01 and later), each distinct.
+        assert.equal(new Set(rules.map((r) => r.priority)).size, rules.length);
+        assert.ok(rules.every((r) => Number.isInteger(r.priority)));
+    });
+
+    it("reads its listener certificate from Key Vault as a PFX secret, through its own identity holding Key Vault Secrets User on that secret only", async () => {
+        const [cert] = gateway.inputs.sslCertificates;
+        const vault = run.ofType("azure-native:keyvault:Vault").find((v) => v.name === "app-kv");
+        assert.ok(vault);
+        const pfxSecret = run
+            .ofType(T.secret)
+            .find((s) => cert.keyVaultSecretId === `https://${s.inputs.vaultName}.vault.azure.net/secrets/${s.inputs.secretName}`);
+        assert.ok(pfxSecret, `no secret of the stack at ${cert.keyVaultSecretId}`);
+        assert.equal(pfxSecret.inputs.vaultName, vault.inputs.vaultName);
+        // Versionless: the gateway follows new versions on its own.
+        assert.doesNotMatch(cert.keyVaultSecretId, /\/secrets\/[^/]+\/[0-9a-f]{32}$/);
+        assert.equal(pfxSecret.inputs.properties.contentType, "application/x-pkcs12");
+        assert.ok(pfxSecret.additionalSecretOutputs.includes("properties"), "the PFX stays secret in state");
+        // The value is a PFX OpenSSL opens with no password, holding the certificate the gateway serves.
+        const pfx = Buffer.from(pfxSecret.inputs.properties.value, "base64");
+        tls.createSecureContext({ pfx });
+        assert.equal(pfxSecret.inputs.properties.value, pemToPfxBase64(TEST_TLS.certificate, TEST_TLS.privateKey));
+
+        assert.equal(gateway.inputs.identity.type, "UserAssigned");
+        const identity = run.ofType(T.identity).find((i) => gateway.inputs.identity.userAssignedIdentities.includes(i.id));
+        assert.ok(identity, "the gateway's identity is one of the stack's");
+        const roles = run.ofType(T.role).filter((r) => r.inputs.principalId === identity.state.principalId);
+        assert.deepEqual(
+            roles.map((r) => [r.inputs.roleDefinitionId.split("/").pop(), r.inputs.scope]),
+            [[KEY_VAULT_SECRETS_USER, pfxSecret.id]],
+        );
+        assert.ok(run.dependsOn(gateway.urn, roles[0].urn), "the gateway waits for its role (it fetches the certificate as it is created)");
+    });
+
+    it("logs to Log Analytics, and the cluster policy no longer exempts the gateway from internal load balancers", () => {
+        const diagnostics = run.ofType(T.diagnostics).find((d) => d.inputs.resourceUri === gateway.id);
+        assert.ok(diagnostics);
+        assert.deepEqual(diagnostics.inputs.logs, [{ categoryGroup: "allLogs", enabled: true }]);
+        const ilb = run.ofType(T.policyAssignment).find((a) => a.name.endsWith("internalLoadBalancers"));
+        assert.ok(ilb);
+        assert.ok(
+            !ilb.inputs.parameters.excludedNamespaces.value.includes("istio-ingress"),
+            "istio-ingress exempt from internal load balancers",
+        );
+    });
+});
+
+describe("ingress WAF: dev (off by default)", () => {
+    let run: StackRun;
+    before(async () => {
+        run = await evaluateStack("dev");
+    });
+    it("creates no Application Gateway nor its subnets, keeps the public load balancer, and exports an empty ingressPublicIp", () => {
+        assert.equal(run.ofType(T.gateway).length, 0);
+        assert.equal(run.ofType(T.policy).length, 0);
+        const names = run.get(T.vnet, "network").inputs.subnets.map((s: { name: string }) => s.name);
+        assert.ok(!names.includes("snet-appgateway") && !names.includes("snet-ingress-lb"), names.join(", "));
+        const values = run.ofType(T.release).find((r) => r.inputs.chart === "gateway")?.inputs.values;
+        assert.equal(values.service.annotations, undefined);
+        assert.equal(run.outputs.ingressPublicIp.value, "");
+    });
+    it("puts the WAF in Detection mode with dev's defaults when turned on, with the generated self-signed certificate trusted for the backend", async () => {
+        const on = await evaluateStack("dev", { ingressWaf: "true" });
+        const policy = on.get(T.policy, "ingress-waf-policy");
+        assert.equal(policy.inputs.policySettings.mode, "Detection");
+        const gateway = on.get(T.gateway, "ingress-waf");
+        assert.deepEqual(gateway.inputs.autoscaleConfiguration, { minCapacity: 0, maxCapacity: 2 });
+        assert.equal(gateway.inputs.trustedRootCertificates.length, 1);
+    });
+});
+
+describe("ingress WAF: NAT gateway egress", () => {
+    it("leaves the Application Gateway's subnet off the NAT gateway", async () => {
+        const run = await evaluateStack("prod", { egressType: "natGateway", apiServerVnetIntegration: "false" });
+        const subnet = run.get(T.vnet, "network").inputs.subnets.find((s: { name: string }) => s.name === "snet-appgateway");
+        assert.equal(subnet.natGateway, undefined);
+        assert.equal(subnet.routeTable, undefined);
+    });
+});
+
+describe("ingress WAF: the PFX", () => {
+    it("is the same bytes for the same certificate and key (no new Key Vault secret version on every up)", () => {
+        assert.equal(pemToPfxBase64(TEST_TLS.certificate, TEST_TLS.privateKey), pemToPfxBase64(TEST_TLS.certificate, TEST_TLS.privateKey));
+    });
+    it("opens in the OpenSSL CLI with an empty password, MAC verified, with the key and certificate given", function () {
+        let openssl = "";
+        try {
+            openssl = execFileSync("openssl", ["version"], { encoding: "utf8" });
+        } catch {
+            this.skip();
+        }
+        assert.ok(openssl);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfx-"));
+        const file = path.join(dir, "ingress.pfx");
+        fs.writeFileSync(file, Buffer.from(pemToPfxBase64(TEST_TLS.certificate, TEST_TLS.privateKey), "base64"));
+        const out = execFileSync("openssl", ["pkcs12", "-in", file, "-passin", "pass:", "-nodes"], { encoding: "utf8" });
+        fs.rmSync(dir, { recursive: true });
+        const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(out)?.[0];
+        assert.ok(cert);
+        assert.equal(new X509Certificate(cert).fingerprint256, new X509Certificate(TEST_TLS.certificate).fingerprint256);
+        assert.match(out, /BEGIN PRIVATE KEY/);
+    });
+});
+
+describe("ingress WAF: configuration", () => {
+    itRejectsConfig([
+        {
+            name: "rejects a mode other than Prevention or Detection",
+            raw: { ingressWaf: "true", ingressWafMode: "Block" },
+            expect: ["ingressWafMode", '"Block"', "Prevention", "Detection"],
+        },
+        {
+            name: "rejects a lower autoscale bound above the upper",
+            stack: "prod",
+            raw: { appGatewayMinCapacity: "6", appGatewayMaxCapacity: "4" },
+            expect: ["appGatewayMinCapacity: 6", "appGatewayMaxCapacity 4"],
+        },
+        {
+            name: "rejects an upper bound below 2 or above 125 (provider schema, v2's instance limit)",
+            stack: "prod",
+            raw: { appGatewayMaxCapacity: "126", appGatewayMinCapacity: "1" },
+            expect: ["appGatewayMaxCapacity", "126", "2 to 125"],
+        },
+        {
+            name: "rejects an Application Gateway subnet without an address per instance plus Azure's 5",
+            stack: "prod",
+            raw: { appGatewaySubnetCidr: "10.240.14.0/29" },
+            expect: ["appGatewaySubnetCidr", "10.240.14.0/29", "8 addresses", "15", "/24"],
+        },
+        {
+            name: "rejects an internal load balancer subnet smaller than /29",
+            stack: "prod",
+            raw: { ingressLbSubnetCidr: "10.240.13.0/30" },
+            expect: ["ingressLbSubnetCidr", "10.240.13.0/30", "/29"],
+        },
+        {
+            name: "rejects an Application Gateway subnet overlapping another, with every problem in one round",
+            stack: "prod",
+            raw: { appGatewaySubnetCidr: "10.240.8.0/24", appGatewayMinCapacity: "9", appGatewayMaxCapacity: "3" },
+            count: 2,
+            expect: ["appGatewaySubnetCidr", "overlaps privateEndpointSubnetCidr", "appGatewayMinCapacity: 9"],
+        },
+    ]);
+});
