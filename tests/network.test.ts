@@ -1,6 +1,7 @@
 // Issue 12: the stack's own network, who reaches the API server, Key Vaults off the internet, the
 // private registry and the prod locks, proved on the evaluated plans and their wiring.
 import { strict as assert } from "assert";
+import * as networkEnums from "@pulumi/azure-native/types/enums/network";
 import { ACR_PULL, NETWORK_CONTRIBUTOR } from "../components/azure/roles";
 import { API_SERVER_DELEGATION, SUBNET_NAMES } from "../components/azure/network";
 import { dependencyEdges } from "../tools/plan";
@@ -383,6 +384,26 @@ describe("network: options", () => {
         assert.equal(subnetOf(run, "firewall"), undefined);
         const ip = `${mockPublicIp("network-egress-1")}/32`;
         assert.deepEqual(cluster.inputs.apiServerAccessProfile.authorizedIPRanges, ["203.0.113.0/24", ip]);
+    });
+
+    // Issue 22 item 6: why NAT egress is one zone's failure domain, and the firewall is prod's zonal answer.
+    it("NAT gateway egress is zonal: the schema's only SKU is Standard, so the gateway and its IPs carry no zone (Azure places it in one)", async () => {
+        // azure-native 3.28.0 types/enums/network NatGatewaySkuName: a zone-redundant SKU (StandardV2) here
+        // would make docs/platform.md's "A zone's loss" wrong and the NAT gateway worth switching to it.
+        assert.deepEqual(Object.values(networkEnums.NatGatewaySkuName), ["Standard"]);
+        const run = await evaluateStack("prod", { egressType: "natGateway", natGatewayPublicIpCount: "2" });
+        const nat = run.get(T.nat, "network-nat");
+        assert.deepEqual(nat.inputs.sku, { name: "Standard" });
+        assert.equal(nat.inputs.zones, undefined);
+        // A zonal IP attaches only to a NAT gateway of its own zone; a no-zone gateway takes no-zone IPs.
+        for (const ip of nat.inputs.publicIpAddresses) assert.equal(run.ofType(T.pip).find((p) => p.id === ip.id)?.inputs.zones, undefined);
+        // The firewall, by contrast, spans every zone the pools use (prod default).
+        const prod = await evaluateStack("prod");
+        const pools = [
+            run.get(T.cluster, "aks").inputs.agentPoolProfiles[0].availabilityZones,
+            prod.get("azure-native:containerservice:AgentPool", "aks-user").inputs.availabilityZones,
+        ];
+        assert.deepEqual(prod.get(T.firewall, "network-firewall").inputs.zones, [...new Set(pools.flat())].sort());
     });
 
     it("API server VNet integration: a delegated subnet the API server sits in", async () => {
