@@ -151,7 +151,10 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it("routes the API through the platform's gateway", () => {
-            const vs = run.ofType(T.virtualService)[0];
+            // The services' route, in their namespace (prod also has the gateway's own health route in istio-ingress).
+            const routes = run.ofType(T.virtualService).filter((v) => v.inputs.metadata.namespace === run.outputs.appNamespace.value);
+            assert.equal(routes.length, 1);
+            const vs = routes[0];
             assert.deepEqual(vs.inputs.spec.gateways, [run.outputs.ingressGatewayRef.value]);
             assert.deepEqual(vs.inputs.spec.hosts, [run.outputs.ingressHost.value]);
             assert.deepEqual(
