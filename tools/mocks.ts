@@ -478,14 +478,19 @@ export const STAND_IN_IMAGES: Readonly<Record<string, string>> = {
     imageSourceToken: "stand-in-read-packages-token",
 };
 
+/** The CI runner's repository and token, for a plan of prod before the admin has set them (ciRunnerEnabled). */
+export const STAND_IN_RUNNER: Readonly<Record<string, string>> = {
+    ciRunnerRepository: "ci-owner/aks-platform",
+    ciRunnerGithubToken: "stand-in-runner-token",
+};
+
 export const STAND_IN_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
     prod: {
         ingressTlsCertificate: TEST_TLS.certificate,
         ingressTlsPrivateKey: TEST_TLS.privateKey,
         ...STAND_IN_IMAGES,
         // The runners' repository and token (ciRunnerEnabled): set by the admin before the first `up`.
-        ciRunnerRepository: "ci-owner/aks-platform",
-        ciRunnerGithubToken: "stand-in-runner-token",
+        ...STAND_IN_RUNNER,
     },
 };
 
