@@ -214,8 +214,10 @@ export function channelOwnedVersionPaths(channel: PlatformConfig["cluster"]["aut
  * rapid), so AKS picks it for a pool created after an auto-upgrade, at the control plane's version,
  * instead of the configured minor the channel has left behind (azure-native 3.28.0
  * containerservice/agentPool.d.ts, orchestratorVersion: optional; "The node pool version cannot be
- * greater than the control plane version", and "must be within two minors" of it). Azure/ARO-HCP#662
- * leaves the versions of its separately managed pools unset for the same reason. Under patch,
+ * greater than the control plane version", and "must be within two minors" of it). A pool PUT without
+ * it is resolved to the control plane's version (Azure/terraform-azurerm-avm-res-containerservice-
+ * managedcluster#267: a user pool sent with a null version came up at the cluster's 1.34), and
+ * Azure/ARO-HCP#662 leaves its separately managed pools' versions unset for this reason. Under patch,
  * node-image and none the configured version is the cluster's minor and stays pinned, like
  * kubernetesVersion on the cluster.
  */
