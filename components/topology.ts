@@ -85,6 +85,9 @@ export const POD_LABELS = {
     istiod: { app: "istiod" },
     // The cluster's CoreDNS (kubeadm's and AKS's coredns Deployment both carry k8s-app: kube-dns).
     kubeDns: { "k8s-app": "kube-dns" },
+    // AKS's konnectivity-agent Deployment in kube-system (AKS-managed, no chart we render): its pods carry
+    // app: konnectivity-agent (the label tigera/operator#5212 selects them by on AKS).
+    konnectivityAgent: { app: "konnectivity-agent" },
     // Upstream: argo-cd chart templates/argocd-repo-server/deployment.yaml (argo-cd.selectorLabels).
     argocdRepoServer: { "app.kubernetes.io/name": "argocd-repo-server" },
     // Ours.

@@ -106,17 +106,19 @@ function world(
         api = { endpoint: node, port: 6443 };
         apiPath = node;
     } else {
-        // AKS: the API server outside the node network on 443; webhook calls arrive through the
-        // konnectivity agents in kube-system. A Key Vault private endpoint sits in the VNet.
-        // With VNet integration the API server has an address in its delegated subnet, and calls
-        // webhooks from it; otherwise it is a public address, and webhook calls come through the
-        // konnectivity agents.
+        // AKS: the API server outside the node network on 443. Webhook calls arrive through the
+        // konnectivity agents in kube-system, with API server VNet integration too: these clusters run
+        // Azure CNI Overlay, whose pod addresses the API server's delegated subnet cannot reach, and
+        // AKS keeps konnectivity-agent there (Azure/AKS#4119). The agents' pods carry
+        // app: konnectivity-agent (AKS's kube-system Deployment; tigera/operator#5212 selects them so).
+        // With VNet integration the API server (for the pods' calls to it) has an address in its
+        // delegated subnet; otherwise a public one. A Key Vault private endpoint sits in the VNet.
         api = {
             endpoint: { id: "AKS API server", ip: apiServerSubnetIp ?? "20.62.10.10", kind: "external" },
             port: 443,
         };
         apiPrivate = apiServerSubnetIp !== undefined;
-        apiPath = apiServerSubnetIp ? api.endpoint : pod("konnectivity-agent", "kube-system", { app: "konnectivity-agent" });
+        apiPath = pod("konnectivity-agent", "kube-system", { app: "konnectivity-agent" });
         ep.node = { id: "node", ip: "10.240.0.4", kind: "node" };
         ep.keyVaultPe = { id: "Key Vault private endpoint", ip: "10.240.8.5", kind: "external" };
     }
@@ -202,6 +204,8 @@ function forbidden(w: World): Check[] {
         ["an app pod to the gateway pod's 443 by address", e.product, e.gateway, 443],
         ["Vault to the gateway pod's 443 by address", e.vaultServer, e.gateway, 443],
         ["an app pod to a node", e.product, e.node, 443],
+        // Only the API server's path reaches the webhook, not every pod of kube-system.
+        ["CoreDNS (kube-system, not the API server's path) to the injector's webhook", e.kubeDns, e.injector, 8080],
     ];
     if (e.argocdServer) checks.push(["Argo CD to MongoDB", e.argocdServer, mongo, 27017]);
     // Where the API server's address is private, the app pods' "internet" excludes it and the pods
