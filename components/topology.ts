@@ -95,7 +95,9 @@ export const POD_LABELS = {
     mongoBackup: { "app.kubernetes.io/name": "mongodb-backup" },
     vaultInit: { app: "vault-init" },
     vaultSnapshot: { app: "vault-snapshot" },
-    vaultConfigure: { app: "vault-configure" },
+    vaultSync: { app: "vault-sync" },
+    // The Vault configuration workload (workloads/vaultDatabase.ts: its Job, or its Deployment in dev).
+    vaultConfigure: { "app.kubernetes.io/name": "vault-configure" },
 } as const satisfies Record<string, Labels>;
 
 /** A service's pod labels: charts/microservice's selector labels (templates/_helpers.tpl microservice.selectorLabels). */
@@ -108,7 +110,7 @@ export function servicePodLabels(service: ServiceName): Labels {
  * after the `kubernetes` Service's address is translated (kube-network-policies on kind: it filters in
  * nftables after kube-proxy's DNAT; Cilium: socket-level load balancing before policy), so what counts
  * is the endpoint: AKS's API server answers on 443; kind's is the control-plane node's 6443
- * (kubernetes-sigs/kind pkg/cluster/internal/kubeadm/const.go APIServerInternalPort = 6443).
+ * (kubernetes-sigs/kind v0.32.0 pkg/cluster/internal/providers/common/constants.go APIServerInternalPort = 6443).
  */
 export const API_SERVER_PORTS = {
     aks: [443],

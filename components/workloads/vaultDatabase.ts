@@ -6,6 +6,7 @@ import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT
 import { IMAGES } from "../platform/charts";
 import { MONGO_DATABASE, VAULT_DB_CREDS_PATH } from "./microservice";
 import { MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
+import { POD_LABELS } from "../topology";
 
 /** The configuration script, kept in the repository and checked with shellcheck and `sh -n`. */
 export const VAULT_CONFIGURE_SCRIPT_FILE = "vault-configure.sh";
@@ -160,7 +161,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
         const maxTtl = args.maxTtl ?? VAULT_DB_TTLS.maxTtl;
         const mongoPort = args.mongoPort ?? MONGO_PORT;
         const image = args.image ?? VAULT_CONFIGURE_IMAGE;
-        const labels = { "app.kubernetes.io/name": "vault-configure", "app.kubernetes.io/instance": name };
+        const labels = { ...POD_LABELS.vaultConfigure, "app.kubernetes.io/instance": name };
 
         // Secret references only work within the pod's namespace, and MongoDB's Secret lives in the app
         // namespace: keep a copy of the root credentials beside the Job.
