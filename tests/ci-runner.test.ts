@@ -132,6 +132,35 @@ describe("CI runner in the VNet (prod)", () => {
         );
     });
 
+    it("dev's runner: egressing through its NAT gateway, labelled for dev", async () => {
+        const dev = await evaluateStack("dev", {
+            ciRunnerEnabled: "true",
+            egressType: "natGateway",
+            ciRunnerRepository: "ci-owner/aks-platform",
+            ciRunnerGithubToken: "stand-in-runner-token",
+        });
+        const vnet = dev.ofType(T.vnet)[0];
+        const subnet = vnet.inputs.subnets.find((s: { name: string }) => s.name === "snet-runner");
+        const system = vnet.inputs.subnets.find((s: { name: string }) => s.name === "snet-system");
+        assert.ok(subnet.natGateway, "the runner leaves from the NAT gateway's IPs");
+        assert.deepEqual(subnet.natGateway, system.natGateway);
+        const [rule] = dev.ofType(T.job)[0].inputs.configuration.eventTriggerConfig.scale.rules;
+        assert.equal(rule.metadata.labels, "aks-platform-dev");
+    });
+
+    describe("dev's workflows run where the repository variable DEV_RUNS_ON says, else on a hosted runner", () => {
+        for (const [file, job] of [
+            ["deploy-dev.yml", "deploy"],
+            ["pull-request.yml", "preview"],
+            ["drift.yml", "drift"],
+        ] as const)
+            it(`${file} ${job}`, () =>
+                assert.match(
+                    String(workflow(file).jobs[job]["runs-on"]),
+                    /vars\.DEV_RUNS_ON && fromJSON\(vars\.DEV_RUNS_ON\) \|\| 'ubuntu-latest' \}\}$/,
+                ));
+    });
+
     describe("the prod workflows run on it", () => {
         const selfHosted = ["self-hosted", LABEL];
         const prodRunsOn = (runsOn: unknown) =>

@@ -523,6 +523,13 @@ describe("network: bad configuration is rejected before anything is registered",
             expect: ['egressType: "firewall"', "apiServerVnetIntegration: true", "apiServerPrivate"],
         },
         {
+            // The runner would leave from Container Apps' own address, outside the authorized ranges.
+            name: "a CI runner without a static egress the API server admits",
+            stack: "dev",
+            raw: { ciRunnerEnabled: "true" },
+            expect: ["ciRunnerEnabled", '"natGateway"', '"firewall"', "authorized ranges"],
+        },
+        {
             // A Basic registry's layers come from *.blob.core.windows.net, which the firewall cannot name.
             name: "a firewall in front of a created registry without its private endpoint",
             stack: "dev",

@@ -105,6 +105,14 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
             "runnerSubnetCidr: is not set but apiServerPrivate is true; a private cluster is reachable only from inside the VNet: set the subnet of the runner that runs pulumi up and the workflows",
         );
     }
+    // The CI runner reaches a public API server from the stack's own egress addresses, which the program
+    // adds to the authorized ranges: the NAT gateway's IPs or the firewall's. With loadBalancer egress the
+    // runner's subnet has neither, and Container Apps' own outbound address is not among the ranges.
+    if (v.ciRunnerEnabled && !api.private && v.egressType === "loadBalancer") {
+        problems.push(
+            'ciRunnerEnabled: true needs egressType "natGateway" or "firewall" (or apiServerPrivate: true); with "loadBalancer" the runner leaves from an address the API server\'s authorized ranges do not hold',
+        );
+    }
     // Dev too (issue 22): an API server open to the internet is one leaked credential away from anyone.
     if (environment !== "local" && !api.private && api.ranges.length === 0) {
         problems.push(
