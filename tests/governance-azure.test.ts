@@ -103,7 +103,7 @@ for (const stack of ["dev", "prod"] as const) {
                 "unseal-key-failures",
                 "vault-pod-exec",
                 "vault-sealed-or-peer-lost",
-                ...(prod ? ["vault-secret-reads", "vault-snapshot-stale"] : []),
+                ...(prod ? ["vault-secret-reads", "vault-snapshot-stale", "vault-tls-expiring", "vault-tls-unreported"] : []),
             ];
             assert.deepEqual(names, expected.map((n) => `gitops-${stack}-${n}`).sort());
             const sent = run

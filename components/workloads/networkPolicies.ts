@@ -167,7 +167,7 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         from: { namespace: "vault" },
         to: VAULT_SERVER,
         ports: tcp(PORTS.vaultApi),
-        why: "the init and configuration Jobs, the raft snapshot CronJob, and standbys forwarding to the leader",
+        why: "the init and configuration Jobs, the raft snapshot and TLS renewal CronJobs, and standbys forwarding to the leader",
     },
     {
         name: "vault-server-raft",
@@ -181,6 +181,7 @@ export const NETWORK_FLOWS: readonly Flow[] = [
             ["vault-server", POD_LABELS.vaultServer, "the seal (Key Vault) and its Entra ID token exchange"],
             ["vault-init", POD_LABELS.vaultInit, "the init Job stores the recovery keys in Key Vault"],
             ["vault-snapshot", POD_LABELS.vaultSnapshot, "the snapshot CronJob uploads to Azure Storage"],
+            ["vault-tls-renew", POD_LABELS.vaultTlsRenew, "the TLS renewal CronJob reads the CA and writes the certificate in Key Vault"],
         ] as const
     ).flatMap(([who, pods, why]): Flow[] => [
         { name: `${who}-to-internet`, from: { namespace: "vault", pods }, to: INTERNET, ports: tcp(PORTS.https), why },
