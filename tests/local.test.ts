@@ -122,6 +122,7 @@ describe("local stack (existing cluster, no Azure)", () => {
                 "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-init-to-private-endpoints",
                 "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-server-to-private-endpoints",
                 "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-snapshot-to-private-endpoints",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-tls-renew-to-private-endpoints",
                 `${T.spc} app-secrets`,
                 `${T.spc} ingress-tls`,
             ]);
