@@ -135,6 +135,13 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         why: "Vault's database secrets engine manages users",
     },
     {
+        name: "vault-configure-to-mongodb",
+        from: { namespace: "vault", pods: POD_LABELS.vaultConfigure },
+        to: MONGODB,
+        ports: tcp(PORTS.mongodb),
+        why: "dev's Vault reconciler drops the MongoDB users a restarted Vault lost the leases of",
+    },
+    {
         name: "app-to-vault-server",
         from: { namespace: "app" },
         to: VAULT_SERVER,
