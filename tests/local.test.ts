@@ -229,7 +229,8 @@ describe("local stack (existing cluster, no Azure)", () => {
             assert.equal(run.get(T.secret, "vault-dev-root-token").inputs.metadata.namespace, "vault");
             assert.deepEqual(
                 job.inputs.spec.template.spec.volumes.map((v: any) => v.name),
-                ["script", "tmp"],
+                // handoff: the in-memory note from the configuration to the stale-user cleanup (issue 20 item 6).
+                ["script", "tmp", "handoff"],
                 "no CSI volume",
             );
         });

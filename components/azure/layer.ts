@@ -646,7 +646,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             covers: [
                 ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
                 ...[vaultUnsealIdentity, appSecretsIdentity, ingressTlsIdentity],
-                ...[vaultTls, vaultInitIdentity, mongoBackupIdentity, vaultSnapshotIdentity, backupStorage].filter(
+                ...[vaultTls, vaultInitIdentity, mongoBackupIdentity, vaultSnapshotIdentity, vaultTlsRenewIdentity, backupStorage].filter(
                     (r): r is NonNullable<typeof r> => r !== undefined,
                 ),
                 ...vaultInitPlaceholders,
