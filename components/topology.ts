@@ -96,8 +96,9 @@ export const POD_LABELS = {
     vaultInit: { app: "vault-init" },
     vaultSnapshot: { app: "vault-snapshot" },
     vaultSync: { app: "vault-sync" },
-    // The Vault configuration workload (workloads/vaultDatabase.ts: its Job, or its Deployment in dev).
-    vaultConfigure: { "app.kubernetes.io/name": "vault-configure" },
+    vaultTlsRenew: { app: "vault-tls-renew" },
+    // The Vault configuration workload (workloads/vaultDatabase.ts): its pods carry it beside their own labels.
+    vaultConfigure: { app: "vault-configure" },
 } as const satisfies Record<string, Labels>;
 
 /** A service's pod labels: charts/microservice's selector labels (templates/_helpers.tpl microservice.selectorLabels). */

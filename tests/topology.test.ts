@@ -82,7 +82,7 @@ describe("topology against the charts' rendered facts", () => {
 describe("our own pods' labels are defined once", () => {
     // The program's own pod templates (Jobs, CronJobs, MongoDB) take their labels from POD_LABELS; a
     // label restated as a literal elsewhere can drift from the selector the flow table uses.
-    const OWN = ["mongodb", "mongoBackup", "vaultInit", "vaultSnapshot", "vaultSync", "vaultConfigure"] as const;
+    const OWN = ["mongodb", "mongoBackup", "vaultInit", "vaultSnapshot", "vaultSync", "vaultTlsRenew", "vaultConfigure"] as const;
     const files = (dir: string): string[] =>
         fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
             const p = path.join(dir, e.name);
