@@ -148,6 +148,13 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         why: "Vault's database secrets engine manages users",
     },
     {
+        name: "vault-configure-to-mongodb",
+        from: { namespace: "vault", pods: POD_LABELS.vaultConfigure },
+        to: MONGODB,
+        ports: tcp(PORTS.mongodb),
+        why: "dev's Vault reconciler drops the MongoDB users a restarted Vault lost the leases of",
+    },
+    {
         name: "app-to-vault-server",
         from: { namespace: "app" },
         to: VAULT_SERVER,
@@ -180,7 +187,7 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         from: { namespace: "vault" },
         to: VAULT_SERVER,
         ports: tcp(PORTS.vaultApi),
-        why: "the init and configuration Jobs, the raft snapshot CronJob, and standbys forwarding to the leader",
+        why: "the init and configuration Jobs, the raft snapshot and TLS renewal CronJobs, and standbys forwarding to the leader",
     },
     {
         name: "vault-server-raft",
@@ -194,6 +201,7 @@ export const NETWORK_FLOWS: readonly Flow[] = [
             ["vault-server", POD_LABELS.vaultServer, "the seal (Key Vault) and its Entra ID token exchange"],
             ["vault-init", POD_LABELS.vaultInit, "the init Job stores the recovery keys in Key Vault"],
             ["vault-snapshot", POD_LABELS.vaultSnapshot, "the snapshot CronJob uploads to Azure Storage"],
+            ["vault-tls-renew", POD_LABELS.vaultTlsRenew, "the TLS renewal CronJob reads the CA and writes the certificate in Key Vault"],
         ] as const
     ).flatMap(([who, pods, why]): Flow[] => [
         { name: `${who}-to-internet`, from: { namespace: "vault", pods }, to: INTERNET, ports: tcp(PORTS.https), why },
@@ -309,6 +317,8 @@ export type ClusterNetworkSettings =
     | { readonly target: "existing" };
 
 const kubeSystem = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACES.kubeSystem } } };
+/** AKS's konnectivity agents: the path of the API server's calls to webhooks. */
+export const konnectivityAgents: PolicyPeer = { ...kubeSystem, podSelector: { matchLabels: { ...POD_LABELS.konnectivityAgent } } };
 
 export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {
     if (s.target === "aks") {
@@ -323,10 +333,13 @@ export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {
             // Service, so those ranges are excluded. A public API server is then indistinguishable from
             // the internet on 443 (a CIDR cannot tell them apart; docs/platform.md, "Network flows").
             apiServer: s.apiServerSubnet ? [{ cidr: s.apiServerSubnet }] : [{ cidr: "0.0.0.0/0", except: [s.podCidr, s.serviceCidr] }],
-            // AKS reaches webhooks through the konnectivity agents in kube-system; with VNet integration
-            // the API server calls pods from its own subnet (not a node or pod address, so Cilium's
-            // ipBlock can match it).
-            apiServerPath: [kubeSystem, ...(s.apiServerSubnet ? [{ ipBlock: { cidr: s.apiServerSubnet } }] : [])],
+            // AKS reaches webhooks through the konnectivity agents in kube-system, with or without API
+            // server VNet integration: the clusters here run Azure CNI Overlay (azure/aksCluster.ts
+            // networkPluginMode Overlay), whose pod addresses the API server's delegated subnet cannot
+            // route to, so AKS keeps konnectivity-agent (Azure/AKS#4119; AKS docs,
+            // api-server-vnet-integration: the API server reaches pods directly only with pod IPs in the
+            // VNet). Only the agents' pods, not all of kube-system.
+            apiServerPath: [konnectivityAgents],
             privateEndpoints: [{ cidr: s.privateEndpointSubnet }],
             appGateway: s.appGatewaySubnet ? [{ cidr: s.appGatewaySubnet }] : [],
         };
