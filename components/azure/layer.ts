@@ -32,6 +32,7 @@ import {
     aksRequiredFqdns,
     AZURE_POLICY_FQDNS,
     azureMonitorFqdns,
+    CI_RUNNER_APT_FQDNS,
     ciRunnerFqdns,
     ENTRA_ID_FQDNS,
     KEY_VAULT_FQDNS,
@@ -195,6 +196,16 @@ export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.I
                       description: "The CI runner's workflow jobs: GitHub, npm, Pulumi, the Helm repositories",
                       sourceAddresses: [cfg.network.subnets.runner],
                       targetFqdns: ciRunnerFqdns(),
+                  },
+                  <FirewallApplicationRule>{
+                      name: "ci-runner-apt",
+                      description: "The CI runner's Azure CLI install: Ubuntu's package mirrors (HTTP) and the git PPA",
+                      sourceAddresses: [cfg.network.subnets.runner],
+                      targetFqdns: [...CI_RUNNER_APT_FQDNS],
+                      protocols: [
+                          { protocolType: "Http", port: 80 },
+                          { protocolType: "Https", port: 443 },
+                      ],
                   },
               ]
             : []),
@@ -627,10 +638,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             label: cfg.ciRunner.label,
             maxRunners: cfg.ciRunner.maxRunners,
             githubToken,
-            vault: appVault,
-            vaultName: reachable(appVault.vaultName),
-            protect,
-            subscriptionId: client.subscriptionId,
         });
     }
 
@@ -655,7 +662,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             covers: [
                 ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
                 ...[vaultUnsealIdentity, appSecretsIdentity, ingressTlsIdentity],
-                ...[vaultTls, vaultInitIdentity, mongoBackupIdentity, vaultSnapshotIdentity, backupStorage, ciRunner].filter(
+                ...[vaultTls, vaultInitIdentity, mongoBackupIdentity, vaultSnapshotIdentity, backupStorage].filter(
                     (r): r is NonNullable<typeof r> => r !== undefined,
                 ),
                 ...vaultInitPlaceholders,
