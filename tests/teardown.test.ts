@@ -186,7 +186,14 @@ describe("teardown: locks on the stateful resources, not on routine work (issue 
     // (azure-docs articles/azure-resource-manager/management/extension-resource-types.md). Read off the
     // inputs, so a resource the mock IDs oddly is still placed right.
     const placesOf = (r: Registration): string[] =>
-        [r.id, r.inputs?.scope, r.inputs?.resourceUri].filter((x): x is string => typeof x === "string" && x.startsWith("/"));
+        [
+            r.id,
+            r.inputs?.scope,
+            r.inputs?.resourceUri,
+            // A private endpoint acts on its target: its delete removes a privateEndpointConnectionProxies
+            // child there, which the target's lock refuses (ScopeLocked; hashicorp/terraform-provider-azurerm#17478).
+            ...(r.inputs?.privateLinkServiceConnections ?? []).map((c: { privateLinkServiceId?: string }) => c.privateLinkServiceId),
+        ].filter((x): x is string => typeof x === "string" && x.startsWith("/"));
     const under = (scope: string, r: Registration) =>
         placesOf(r).some((p) => p.toLowerCase() === scope.toLowerCase() || p.toLowerCase().startsWith(`${scope.toLowerCase()}/`));
     /** Each lock with what lies under its scope: everything a CanNotDelete lock refuses to let go. */

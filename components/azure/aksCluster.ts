@@ -155,7 +155,7 @@ export function upgradeTimeouts(settings: Pick<PlatformConfig["cluster"], "syste
     const user = settings.userPool ? minutes(poolRollMinutes(settings.userPool)) : undefined;
     // What the cluster's one DELETE removes, in sequence at worst: every pool still attached (the inline
     // system pool; the user AgentPool too, which is deletedWith the cluster, so a destroy does not drain
-    // it first; a legacy inline pool "user" left from before the move), then the control plane and the
+    // it first), then the control plane and the
     // node resource group. AKS deletes a cluster's pools with it, without draining them. 45 minutes was
     // the control plane alone; with a user pool it is one scale set more.
     const attachedPools = 1 + (settings.userPool ? 1 : 0);

@@ -340,6 +340,9 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     // Private endpoints for both vaults; in-cluster consumers (the CSI driver, Vault's seal, the init
     // Job) get the vault names only once the endpoints' records resolve inside the VNet.
     const vaultsReachable: pulumi.Input<string>[] = [];
+    // Deleting an endpoint deletes a privateEndpointConnectionProxies child of its vault, which the
+    // vault's CanNotDelete lock refuses (ScopeLocked): the locks cover the endpoints too.
+    const vaultEndpoints: PrivateEndpoint[] = [];
     const endpointSubnet = subnet(net, "privateEndpoints");
     if (cfg.keyVault.privateEndpoints) {
         const zone = new PrivateDnsZone("kv-dns", {
@@ -363,6 +366,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                 tags,
             });
             vaultsReachable.push(endpoint.registered);
+            vaultEndpoints.push(endpoint);
         }
     }
     const reachable = (name: pulumi.Output<string>) => pulumi.all([name, ...vaultsReachable]).apply(([n]) => n);
@@ -735,6 +739,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                     ingressWaf,
                 ].filter((r): r is NonNullable<typeof r> => r !== undefined),
                 ...vaultInitPlaceholders,
+                ...vaultEndpoints,
             ],
             nested: { "unseal-key": "unseal-kv" },
         });
