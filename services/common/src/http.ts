@@ -6,11 +6,10 @@ import swagger from "@fastify/swagger";
 import Ajv, { type ErrorObject } from "ajv";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { TSchema } from "typebox";
+import type { Method } from "./api";
 import type { Logger } from "./logger";
 import { errorFields } from "./logger";
 import { StorageUnavailableError } from "./storage";
-
-export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /** A client error: its status and message go to the client as {"error": ..., "field": ...}. */
 export class HttpError extends Error {

@@ -12,7 +12,7 @@ import {
     type Fields,
     type ServiceDefinition,
 } from "@aksplatform/service-common";
-import { pricesOf, productLookup, productServiceUrl, type ProductLookup } from "./productCatalog";
+import { pricesOf, productLookup, productServiceUrl, type PricingOptions, type ProductLookup } from "./productCatalog";
 
 /** The statuses an order can have; a new order is Pending. */
 export const ORDER_STATUSES = ["Pending", "Processing", "Shipped", "Delivered", "Cancelled"] as const;
@@ -79,12 +79,18 @@ export const SEED_ORDERS: readonly Fields<Order>[] = [
     },
 ];
 
-/** A new order from a validated body, priced by `lookup`; Pending, created now. */
-export async function newOrder(body: unknown, lookup: ProductLookup, now: () => Date = () => new Date()): Promise<Fields<Order>> {
+/** A new order from a validated body, priced by `lookup` (within the pricing deadline); Pending, created now. */
+export async function newOrder(
+    body: unknown,
+    lookup: ProductLookup,
+    pricing: PricingOptions = {},
+    now: () => Date = () => new Date(),
+): Promise<Fields<Order>> {
     const b = body as Static<typeof OrderBody>;
     const prices = await pricesOf(
         lookup,
         b.items.map((i) => i.productId),
+        pricing,
     );
     return {
         customerId: b.customerId.trim(),
@@ -105,7 +111,7 @@ export const orderService: ServiceDefinition = {
             label: "Order",
             record: OrderRecord,
             createBody: OrderBody,
-            parse: (body) => newOrder(body, lookup),
+            parse: (body) => newOrder(body, lookup, { logger }),
         });
         return [
             ...orders.routes,
