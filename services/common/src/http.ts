@@ -151,7 +151,9 @@ export const DECIMAL_NUMBER = /^-?[0-9]+(\.[0-9]+)?$/;
 
 /**
  * The validator of a path or query schema (an object of named parameters): each integer or number
- * parameter written in decimal becomes a number, then the schema decides.
+ * parameter written in decimal becomes a number, then the schema decides. Fastify calls it with the
+ * parsed object and, on `false`, reads the reasons from its `errors` property, as from an Ajv function
+ * (fastify lib/validation.js, validateParam; Fastify docs, Validation-and-Serialization, validator compiler).
  */
 export function parameterValidator(schema: TSchema): ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } {
     const validate = parameterAjv.compile(schema);
