@@ -243,6 +243,23 @@ describe("config", () => {
                 raw: { kubernetesVersion: "1.34" },
                 expect: ["kubernetesVersion", '"1.34"', "no longer supports", "1.35 to 1.36", "az aks get-versions"],
             },
+            // Not yet served by AKS: 1.36 is the newest minor of the AKS release calendar as of 2026-12.
+            {
+                name: "a minor newer than AKS serves",
+                raw: { kubernetesVersion: "1.37" },
+                expect: ["kubernetesVersion", '"1.37"', "newer than", "1.35 to 1.36", "1.36 or older"],
+            },
+            {
+                name: "a patch of a minor newer than AKS serves, reported with the other problems",
+                raw: { kubernetesVersion: "1.40.1", autoUpgradeChannel: "none", clusterTier: "Gold" },
+                count: 2,
+                expect: ["kubernetesVersion", '"1.40.1"', "1.35 to 1.36", "clusterTier", '"Gold"'],
+            },
+            {
+                name: "a major other than 1",
+                raw: { kubernetesVersion: "2.0" },
+                expect: ["kubernetesVersion", '"2.0"', "1.35 to 1.36"],
+            },
             {
                 name: "garbled Kubernetes version",
                 raw: { kubernetesVersion: "v1.33" },
@@ -389,8 +406,10 @@ describe("config", () => {
         });
 
         it("Kubernetes versions", () => {
-            for (const good of ["1.35", "1.36", "1.36.2", "1.37"]) assert.equal(checkKubernetesVersion("k", good), undefined, good);
-            for (const bad of ["1.33", "1.34.2", "2.0", "1.36.", "latest", ""]) assert.ok(checkKubernetesVersion("k", bad), bad);
+            for (const good of ["1.35", "1.36", "1.36.2"]) assert.equal(checkKubernetesVersion("k", good), undefined, good);
+            // 1.37 and later: not served by AKS as of 2026-12 (its release calendar), so refused until listed.
+            for (const bad of ["1.33", "1.34.2", "1.37", "1.99.1", "2.0", "1.36.", "latest", ""])
+                assert.ok(checkKubernetesVersion("k", bad), bad);
         });
 
         it("CIDRs and addresses", () => {

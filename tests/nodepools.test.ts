@@ -1,8 +1,10 @@
 // Node pools and Kubernetes versions on AKS (issue 18 items 4 and 5).
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { userPoolName } from "../components/azure/aksCluster";
 import { parseConfig } from "../components/config";
-import { evaluateStack, PROJECT, stackRaw, type Registration } from "./harness";
+import { evaluateStack, PROJECT, ROOT, stackRaw, type Registration } from "./harness";
 
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
@@ -95,6 +97,21 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
     });
 });
 
+describe("the legacy pool's move runbook (docs/operations.md)", () => {
+    it("imports the legacy pool unprotected, since the next up is to delete it", () => {
+        const doc = fs.readFileSync(path.join(ROOT, "docs/operations.md"), "utf8");
+        const start = doc.indexOf("### Move an existing cluster's user pool");
+        assert.ok(start >= 0, "the section exists");
+        const section = doc.slice(start, doc.indexOf("\n## ", start)).replace(/\s+/g, " ");
+        const imports = [...section.matchAll(/`(pulumi import [^`]*)`/g)].map((m) => m[1]);
+        assert.ok(imports.length > 0, "the runbook imports the legacy pool");
+        // `pulumi import` protects what it imports unless given --protect=false (pulumi/docs
+        // content/docs/cli/commands/pulumi_import.md: "The resources are protected from deletion by
+        // default"), and the engine refuses to delete a protected resource, so the up would fail.
+        for (const command of imports) assert.match(command, /(^| )--protect=false( |$)/, command);
+    });
+});
+
 describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
     // Upstream end of life (kubernetes.io/releases), read independently of the program's own table.
     const UPSTREAM_EOL: Record<number, string> = { 33: "2026-06-28", 34: "2026-10-27", 35: "2027-02-28", 36: "2027-06-28" };
@@ -120,6 +137,28 @@ describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
         const { cluster, pool } = await userPool();
         assert.ok(!cluster.ignoreChanges.some((p) => /ersion/.test(p)), "patch: a version bump reaches AKS");
         assert.ok(!pool.ignoreChanges.some((p) => /ersion/.test(p)));
+    });
+
+    it("under stable and rapid a new user pool sends no version (the channel may have moved the control plane past it); patch, node-image and none pin it", async () => {
+        // The configured minor is what the cluster is created with; AKS refuses a pool newer than the
+        // control plane and allows one only two minors behind (azure-native 3.28.0 AgentPool
+        // orchestratorVersion). Under stable/rapid the channel moves the control plane on its own, so a pool
+        // created later (userPoolEnabled turned on, a new pool for a new VM size) must take AKS's version.
+        for (const channel of ["stable", "rapid"]) {
+            const { cluster, pool } = await userPool({ autoUpgradeChannel: channel });
+            assert.equal(cluster.inputs.kubernetesVersion, "1.36", `${channel}: the cluster is created at the configured minor`);
+            assert.equal(pool.inputs.orchestratorVersion, undefined, `${channel}: the pool pins no version`);
+            assert.ok(pool.ignoreChanges.includes("orchestratorVersion"), `${channel}: nor does a pool created before`);
+        }
+        for (const channel of ["patch", "node-image", "none"]) {
+            const { cluster, pool } = await userPool({ autoUpgradeChannel: channel });
+            assert.equal(
+                pool.inputs.orchestratorVersion,
+                cluster.inputs.kubernetesVersion,
+                `${channel}: the pool follows the configured version`,
+            );
+            assert.equal(pool.inputs.orchestratorVersion, "1.36");
+        }
     });
 
     it("upgrades get timeouts longer than the drains AKS may spend, beyond azure-native's two-hour default", async () => {

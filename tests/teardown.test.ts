@@ -180,4 +180,177 @@ describe("teardown: locks on the stateful resources, not on routine work (issue 
         assert.ok(roles.length - locked.length > 0, "some role assignments are outside every lock");
         assert.ok(!underLock(scopes, run.get("azure-native:authorization:RoleAssignment", "aks-identity-network").id));
     });
+
+    // Where a resource sits for a lock: its own ARM ID, or for an extension resource (a role assignment,
+    // a diagnostic setting, another lock) the scope it extends, whose ID is the extension's ID prefix
+    // (azure-docs articles/azure-resource-manager/management/extension-resource-types.md). Read off the
+    // inputs, so a resource the mock IDs oddly is still placed right.
+    const placesOf = (r: Registration): string[] =>
+        [r.id, r.inputs?.scope, r.inputs?.resourceUri].filter((x): x is string => typeof x === "string" && x.startsWith("/"));
+    const under = (scope: string, r: Registration) =>
+        placesOf(r).some((p) => p.toLowerCase() === scope.toLowerCase() || p.toLowerCase().startsWith(`${scope.toLowerCase()}/`));
+    /** Each lock with what lies under its scope: everything a CanNotDelete lock refuses to let go. */
+    const lockedBy = (run: StackRun) =>
+        run.ofType(LOCK_TYPES[1]).map((lock) => ({
+            lock,
+            inside: run.resources.filter((r) => r.custom && r.urn !== lock.urn && under(lock.inputs.scope, r)),
+        }));
+
+    /**
+     * The engine's order of deletes (pulumi/pulumi pkg/resource/deploy/step_generator.go, ScheduleDeletes):
+     * rounds of condemned resources on which no other condemned one depends (dependencies and parent,
+     * as recorded in the state the delete runs against). Returns each URN's round.
+     */
+    function deleteRounds(state: StackRun, condemned: ReadonlySet<string>): Map<string, number> {
+        const left = new Set(condemned);
+        const round = new Map<string, number>();
+        for (let n = 0; left.size > 0; n++) {
+            const free = [...left].filter(
+                (u) =>
+                    ![...left].some(
+                        (other) => other !== u && (state.byUrn(other).dependencies.includes(u) || state.byUrn(other).parent === u),
+                    ),
+            );
+            assert.ok(free.length > 0, "a dependency cycle");
+            for (const u of free) {
+                round.set(u, n);
+                left.delete(u);
+            }
+        }
+        return round;
+    }
+
+    it("prod: every lock waits for everything under its scope, per-secret, per-key and per-container role assignments included", async () => {
+        const run = await evaluateStack("prod");
+        const found = lockedBy(run);
+        const roles = found.flatMap(({ inside }) => inside.filter((r) => r.type === "azure-native:authorization:RoleAssignment"));
+        // The app-secrets and ingress identities on their secrets, Vault's on the unseal key and its TLS
+        // secrets, the init Job's on its secrets, the backup CronJobs' on their containers.
+        for (const prefix of [
+            "app-secrets-id-",
+            "ingress-tls-id-",
+            "vault-unseal-id-",
+            "vault-init-id-",
+            "mongodb-backup-id-",
+            "vault-snapshot-id-",
+        ])
+            assert.ok(
+                roles.some((r) => r.name.startsWith(prefix)),
+                `${prefix}* lies under a lock`,
+            );
+        for (const { lock, inside } of found) {
+            for (const r of inside)
+                assert.ok(
+                    run.dependsOn(lock.urn, r.urn),
+                    `${lock.name} does not wait for ${r.type} ${r.name}: destroy may delete it under the lock`,
+                );
+        }
+    });
+
+    it("prod: destroy and destroy --exclude-protected delete every lock before anything under it", async () => {
+        const run = await evaluateStack("prod");
+        const kept = keptByExcludeProtected(run);
+        for (const [path, condemned] of [
+            ["destroy", new Set(run.resources.map((r) => r.urn))],
+            ["destroy --exclude-protected", new Set(run.resources.map((r) => r.urn).filter((u) => !kept.has(u)))],
+        ] as const) {
+            const rounds = deleteRounds(run, condemned);
+            for (const { lock, inside } of lockedBy(run)) {
+                assert.ok(condemned.has(lock.urn), `${path}: ${lock.name} is deleted`);
+                for (const r of inside.filter((x) => condemned.has(x.urn)))
+                    assert.ok(
+                        rounds.get(lock.urn)! < rounds.get(r.urn)!,
+                        `${path}: ${r.type} ${r.name} is deleted while ${lock.name} still stands`,
+                    );
+            }
+        }
+    });
+
+    it("prod, day 2: an up that lifts the locks and drops a per-secret role assignment deletes the locks first", async () => {
+        const before = await evaluateStack("prod");
+        // The lift removes the locks and nothing else.
+        const after = await evaluateStack("prod", { resourceLocks: "false" });
+        const now = new Set(after.resources.map((r) => r.urn));
+        const lifted = before.resources.filter((r) => r.custom && !now.has(r.urn));
+        assert.deepEqual(
+            lifted.map((r) => r.type),
+            lifted.map(() => LOCK_TYPES[1]),
+            "resourceLocks: false removes only the locks",
+        );
+        const found = lockedBy(before);
+        assert.equal(lifted.length, found.length);
+        // Whatever change drops an assignment under a lock (a secret, its reader or Vault's TLS leaving the
+        // program): the engine deletes it together with the locks, in the order the state records.
+        const assignments = found.flatMap(({ inside }) => inside.filter((r) => r.type === "azure-native:authorization:RoleAssignment"));
+        assert.ok(assignments.length >= 10, `${assignments.length} assignments under locks`);
+        for (const dropped of assignments) {
+            const condemned = new Set([...lifted.map((r) => r.urn), dropped.urn]);
+            const rounds = deleteRounds(before, condemned);
+            for (const { lock, inside } of found) {
+                if (inside.includes(dropped))
+                    assert.ok(
+                        rounds.get(lock.urn)! < rounds.get(dropped.urn)!,
+                        `${dropped.name} is deleted while ${lock.name} still stands (ScopeLocked)`,
+                    );
+            }
+        }
+    });
+});
+
+describe("teardown: the cluster and its user pool (issue 18 items 4 and 5)", () => {
+    const POOL = "azure-native:containerservice:AgentPool";
+    const CLUSTER = "azure-native:containerservice:ManagedCluster";
+    /** Minutes in a Pulumi customTimeouts duration such as "85m" or "1h25m". */
+    const minutes = (d: string) => {
+        const m = /^(?:(\d+)h)?(?:(\d+)m)?$/.exec(d);
+        assert.ok(m && d, `a duration: ${JSON.stringify(d)}`);
+        return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
+    };
+    const inCluster = (run: StackRun) => run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+    /**
+     * Whether `urn` waits for `on` as the engine orders creates and deletes: through dependencies, parent
+     * and provider reference (pulumi/pulumi pkg/resource/graph/dependency_graph.go, DependenciesOf).
+     */
+    const waitsFor = (run: StackRun, urn: string, on: string): boolean => {
+        const seen = new Set<string>();
+        const visit = (u: string): boolean => {
+            if (!u || seen.has(u)) return false;
+            seen.add(u);
+            const r = run.resources.find((x) => x.urn === u);
+            if (!r) return false;
+            return [...r.dependencies, r.parent, r.provider].some((d) => d === on || visit(d));
+        };
+        return visit(urn);
+    };
+
+    it("dev with a user pool: a destroy deletes every in-cluster object before the pool, and the cluster's DELETE takes the pool", async () => {
+        const run = await evaluateStack("dev", { userPoolEnabled: "true" });
+        const pool = run.get(POOL, "aks-user");
+        const cluster = run.get(CLUSTER, "aks");
+        // The system pool is tainted CriticalAddonsOnly once a user pool exists, so workloads run on the
+        // user pool alone: they wait for it on create and go before it on destroy.
+        const objects = inCluster(run);
+        assert.ok(objects.length > 20);
+        for (const r of objects) assert.ok(waitsFor(run, r.urn, pool.urn), `${r.type} ${r.name} does not wait for the user pool`);
+        // A full destroy: the pool is deletedWith the cluster, so its own (draining) delete is skipped and
+        // the cluster's DELETE removes both pools; the cluster's delete timeout counts the user pool in.
+        assert.equal(pool.deletedWith, cluster.urn);
+        const everything = new Set(run.resources.map((r) => r.urn));
+        assert.equal(callsProviderDelete(pool, everything), false, "the destroy drains a pool whose cluster goes next");
+        assert.equal(callsProviderDelete(pool, new Set([pool.urn])), true, "switching the pool off still deletes it");
+        const without = (await evaluateStack("dev")).get(CLUSTER, "aks");
+        assert.ok(
+            minutes(cluster.customTimeouts.delete) > minutes(without.customTimeouts.delete),
+            "the user pool adds to the cluster's delete",
+        );
+        // 45 minutes was the control plane's estimate alone.
+        assert.ok(minutes(cluster.customTimeouts.delete) > 45);
+    });
+
+    it("prod: destroy --exclude-protected keeps the user pool, where the Vault and MongoDB it keeps run", async () => {
+        const run = await evaluateStack("prod");
+        const kept = keptByExcludeProtected(run);
+        const pool = run.get(POOL, "aks-user");
+        assert.ok(kept.has(pool.urn), "the pool is drained under the retained StatefulSets, with nowhere for their pods to go");
+    });
 });

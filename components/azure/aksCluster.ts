@@ -131,6 +131,10 @@ export const POOL_UPGRADE = { maxSurgePercent: 33, drainTimeoutMinutes: 30 } as 
 const NODE_READY_MINUTES = 15;
 /** Minutes for AKS to upgrade the control plane, before it touches any pool; an estimate with margin. */
 const CONTROL_PLANE_UPGRADE_MINUTES = 45;
+/** Minutes for AKS to delete the control plane and the node resource group; an estimate with margin. */
+const CONTROL_PLANE_DELETE_MINUTES = 45;
+/** Minutes for AKS to delete one pool's scale set without draining it; an estimate with margin. */
+const POOL_DELETE_MINUTES = 20;
 
 /**
  * The longest a pool's roll can take: AKS surges ceil(maxSurge% of the pool) nodes per batch, and each
@@ -153,9 +157,20 @@ export function upgradeTimeouts(settings: Pick<PlatformConfig["cluster"], "syste
     const minutes = (m: number) => `${m}m`;
     const cluster = minutes(CONTROL_PLANE_UPGRADE_MINUTES + poolRollMinutes(settings.systemPool));
     const user = settings.userPool ? minutes(poolRollMinutes(settings.userPool)) : undefined;
+    // What the cluster's one DELETE removes, in sequence at worst: every pool still attached (the inline
+    // system pool; the user AgentPool too, which is deletedWith the cluster, so a destroy does not drain
+    // it first; a legacy inline pool "user" left from before the move), then the control plane and the
+    // node resource group. AKS deletes a cluster's pools with it, without draining them. 45 minutes was
+    // the control plane alone; with a user pool it is one scale set more.
+    const attachedPools = 1 + (settings.userPool ? 1 : 0);
     return {
-        cluster: { create: cluster, update: cluster, delete: minutes(CONTROL_PLANE_UPGRADE_MINUTES) },
-        // A pool's delete drains it too (AKS honours PDBs unless ignore-pod-disruption-budget is set).
+        cluster: {
+            create: cluster,
+            update: cluster,
+            delete: minutes(CONTROL_PLANE_DELETE_MINUTES + attachedPools * POOL_DELETE_MINUTES),
+        },
+        // A pool's own delete (switched off, or the old pool of a replacement) drains it node by node,
+        // honouring PDBs (AKS, unless ignore-pod-disruption-budget is set): as long as a roll.
         userPool: user ? { create: user, update: user, delete: user } : undefined,
     };
 }
@@ -179,6 +194,11 @@ export function autoscaledCountPaths(pools: readonly NodePoolConfig[]): string[]
  * minor itself (stable, rapid): a later PUT would carry the minor the cluster was created with, and AKS
  * refuses to downgrade (the pattern of pulumi/pulumi-azure-native#2059). The channel owns the version
  * then; kubernetesVersion is the creation version only (docs/operations.md, "Upgrade Kubernetes").
+ * The user AgentPool, which may be created long after the cluster (userPoolEnabled turned on, or a new
+ * pool for a new VM size), sends no version at all under these channels: ignoreChanges does nothing for
+ * a resource with no state yet, so a configured 1.N would create the pool behind a control plane the
+ * channel has moved to 1.N+1 (or fail once AKS stops offering 1.N), and AKS gives a pool without
+ * orchestratorVersion the control plane's version (see userPoolVersion).
  */
 export function channelOwnedVersionPaths(channel: PlatformConfig["cluster"]["autoUpgradeChannel"]): {
     readonly cluster: string[];
@@ -187,6 +207,22 @@ export function channelOwnedVersionPaths(channel: PlatformConfig["cluster"]["aut
     return VERSION_OWNING_CHANNELS.includes(channel)
         ? { cluster: ["kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"], pool: ["orchestratorVersion"] }
         : { cluster: [], pool: [] };
+}
+
+/**
+ * The user AgentPool's orchestratorVersion: none under an upgrade channel that moves the minor (stable,
+ * rapid), so AKS picks it for a pool created after an auto-upgrade, at the control plane's version,
+ * instead of the configured minor the channel has left behind (azure-native 3.28.0
+ * containerservice/agentPool.d.ts, orchestratorVersion: optional; "The node pool version cannot be
+ * greater than the control plane version", and "must be within two minors" of it). A pool PUT without
+ * it is resolved to the control plane's version (Azure/terraform-azurerm-avm-res-containerservice-
+ * managedcluster#267: a user pool sent with a null version came up at the cluster's 1.34), and
+ * Azure/ARO-HCP#662 leaves its separately managed pools' versions unset for this reason. Under patch,
+ * node-image and none the configured version is the cluster's minor and stays pinned, like
+ * kubernetesVersion on the cluster.
+ */
+export function userPoolVersion(settings: Pick<PlatformConfig["cluster"], "autoUpgradeChannel" | "kubernetesVersion">): string | undefined {
+    return VERSION_OWNING_CHANNELS.includes(settings.autoUpgradeChannel) ? undefined : settings.kubernetesVersion;
 }
 
 /** Container Insights' default stream set (the Microsoft-ContainerInsights-Group-Default group). */
@@ -225,7 +261,7 @@ const OS = { type: containerservice.OSType.Linux, sku: containerservice.OSSKU.Az
 function poolSettings(
     mode: "System" | "User",
     pool: NodePoolConfig,
-    version: string,
+    version: string | undefined,
     taints: string[],
     subnetId: pulumi.Input<string> | undefined,
 ) {
@@ -270,6 +306,8 @@ export class AksCluster extends pulumi.ComponentResource {
      * propagation (Entra ID), or nothing (local accounts: the kubeconfig's certificate is cluster admin).
      */
     readonly kubernetesAuthorized: pulumi.Resource[];
+    /** What every Kubernetes provider of this cluster waits for: kubernetesAuthorized and the user pool. */
+    readonly kubernetesReady: pulumi.Resource[];
     /** AKS name of the user pool (userPoolName), when there is one. */
     readonly userPoolName?: pulumi.Output<string>;
 
@@ -355,6 +393,7 @@ export class AksCluster extends pulumi.ComponentResource {
             },
         );
 
+        let userPool: containerservice.AgentPool | undefined;
         if (s.userPool) {
             const user = s.userPool;
             const subnetId = net.userSubnetId;
@@ -362,19 +401,24 @@ export class AksCluster extends pulumi.ComponentResource {
             this.userPoolName = pulumi
                 .output(subnetId)
                 .apply((id) => userPoolName({ vmSize: user.vmSize, zones: user.zones, subnetId: id, osType: OS.type, osSku: OS.sku }));
-            new containerservice.AgentPool(
+            userPool = new containerservice.AgentPool(
                 `${name}-user`,
                 {
                     resourceGroupName: args.resourceGroupName,
                     resourceName: cluster.name,
                     agentPoolName: this.userPoolName,
-                    ...poolSettings("User", user, s.kubernetesVersion, [], subnetId),
+                    ...poolSettings("User", user, userPoolVersion(s), [], subnetId),
                 },
                 {
                     parent: this,
                     // A new name is a replacement: the new pool first, then the old one drained and deleted.
                     deleteBeforeReplace: false,
+                    // A pool created under a stable/rapid channel stores no version; one created before
+                    // keeps the version it stored (a refresh stores the live one), never a downgrade.
                     ignoreChanges: [...(user.autoscaling ? ["count"] : []), ...versionPaths.pool],
+                    // When the cluster goes in the same operation, its DELETE takes the pool with it:
+                    // no drain of a pool whose cluster is going (upgradeTimeouts counts it in).
+                    deletedWith: cluster,
                     customTimeouts: timeouts.userPool,
                 },
             );
@@ -455,12 +499,13 @@ export class AksCluster extends pulumi.ComponentResource {
         );
 
         this.kubernetesAuthorized = s.entraId ? this.authorizeDeployer(name, cluster, args) : [];
+        // With a user pool, workloads can run nowhere else (the system pool is tainted
+        // CriticalAddonsOnly): the in-cluster resources wait for it, so a first up's releases do not
+        // time out on Pending pods, a destroy deletes them before the pool, and `destroy
+        // --exclude-protected` keeps the pool under the objects it retains (prod's Vault and MongoDB).
+        this.kubernetesReady = [...this.kubernetesAuthorized, ...(userPool ? [userPool] : [])];
         if (s.entraId?.previewerObjectId) this.authorizePreviewer(name, cluster, args, s.entraId.previewerObjectId);
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            { kubeconfig: this.kubeconfig },
-            { parent: this, dependsOn: this.kubernetesAuthorized },
-        );
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: this.kubernetesReady });
 
         this.kubeletObjectId = cluster.identityProfile.apply((profile) => {
             const objectId = profile?.["kubeletidentity"]?.objectId;

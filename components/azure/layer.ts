@@ -448,6 +448,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     // ignores every change to their properties: an update would PUT the placeholder as a new current
     // version over the Job's (Key Vault would keep the older version, but the current one would be wrong).
     let vaultInitIdentity: WorkloadIdentity | undefined;
+    let vaultInitPlaceholders: keyvault.Secret[] = [];
     if (cfg.identities.vaultInit.length > 0) {
         const placeholders = Object.values(VAULT_INIT_SECRETS).map(
             (secretName) =>
@@ -472,6 +473,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             subjects: cfg.identities.vaultInit,
             roles: placeholders.map((secret) => ({ roleId: KEY_VAULT_SECRETS_OFFICER, scope: secret.id })),
         });
+        vaultInitPlaceholders = placeholders;
     }
 
     // The backup CronJob writes its dumps with this identity; the role reaches its own container, not
@@ -522,7 +524,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         ? new k8s.Provider(
               "aks-k8s-retained",
               { kubeconfig: cluster.kubeconfig, upsertExistingObjects: true },
-              { parent: cluster, dependsOn: cluster.kubernetesAuthorized },
+              { parent: cluster, dependsOn: cluster.kubernetesReady },
           )
         : undefined;
 
@@ -608,10 +610,18 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                 ...(backupStorage ? { backups: backupStorage.accountId } : {}),
             },
             notes: "Production platform: lift deliberately (docs/platform.md, Locks).",
+            // Everything under a locked scope, above all the per-secret, per-key and per-container role
+            // assignments of the workload identities: destroy, or an `up` that lifts the locks while
+            // dropping one, deletes the locks before them (components/azure/locks.ts).
             covers: [
                 ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
-                ...(backupStorage ? [backupStorage] : []),
+                ...[vaultUnsealIdentity, appSecretsIdentity, ingressTlsIdentity],
+                ...[vaultTls, vaultInitIdentity, mongoBackupIdentity, vaultSnapshotIdentity, backupStorage].filter(
+                    (r): r is NonNullable<typeof r> => r !== undefined,
+                ),
+                ...vaultInitPlaceholders,
             ],
+            nested: { "unseal-key": "unseal-kv" },
         });
     }
 

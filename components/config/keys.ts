@@ -16,6 +16,7 @@ import {
     KEY_VAULT_NAME_MAX,
     DEFAULT_KUBERNETES_VERSION,
     MIN_KUBERNETES_MINOR,
+    AKS_KUBERNETES_MINORS,
     CLUSTER_TIERS,
     EGRESS_TYPES,
     KEY_VAULT_SKUS,
@@ -112,7 +113,7 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         default: DEFAULT_KUBERNETES_VERSION,
-        description: `Kubernetes version as major.minor (quote it in YAML), a minor AKS still supports (1.${MIN_KUBERNETES_MINOR} or newer); major.minor.patch only with autoUpgradeChannel none or node-image. With stable or rapid the channel owns the version after creation and this is the creation version only.`,
+        description: `Kubernetes version as major.minor (quote it in YAML), a minor AKS serves (1.${MIN_KUBERNETES_MINOR} to 1.${AKS_KUBERNETES_MINORS.newest}, AKS_KUBERNETES_MINORS); major.minor.patch only with autoUpgradeChannel none or node-image. With stable or rapid the channel owns the version after creation and this is the creation version only.`,
         check: v.checkKubernetesVersion,
     },
     clusterTier: {

@@ -53,13 +53,22 @@ export function checkNamePrefix(key: string, value: string, max: number, why: st
         : `${key}: ${show(value)} is not allowed; use 2-${max} lowercase letters and digits, starting with a letter (${why})`;
 }
 
+/**
+ * A Kubernetes version within the minors AKS serves (AKS_KUBERNETES_MINORS): older ones AKS no longer
+ * creates clusters on, newer ones it does not offer yet (a PUT with either fails only minutes into the
+ * first up, or on a day-2 update).
+ */
 export function checkKubernetesVersion(key: string, value: string): string | undefined {
     const match = /^1\.(\d+)(\.\d+)?$/.exec(value);
-    if (match && Number(match[1]) >= MIN_KUBERNETES_MINOR) return undefined;
+    const minor = match ? Number(match[1]) : undefined;
+    if (minor !== undefined && minor >= MIN_KUBERNETES_MINOR && minor <= AKS_KUBERNETES_MINORS.newest) return undefined;
     const range = `1.${AKS_KUBERNETES_MINORS.oldest} to 1.${AKS_KUBERNETES_MINORS.newest}`;
-    return match
-        ? `${key}: ${show(value)} is a minor AKS no longer supports; AKS supports ${range} (as of ${AKS_KUBERNETES_MINORS.asOf}, AKS release calendar; \`az aks get-versions --location <region>\` lists them), so use 1.${MIN_KUBERNETES_MINOR} or newer`
-        : `${key}: ${show(value)} is not allowed; use a Kubernetes version AKS supports (${range}), as major.minor or major.minor.patch`;
+    const calendar = `(as of ${AKS_KUBERNETES_MINORS.asOf}, AKS release calendar; \`az aks get-versions --location <region>\` lists them)`;
+    if (minor === undefined)
+        return `${key}: ${show(value)} is not allowed; use a Kubernetes version AKS supports (${range}), as major.minor or major.minor.patch`;
+    return minor < MIN_KUBERNETES_MINOR
+        ? `${key}: ${show(value)} is a minor AKS no longer supports; AKS supports ${range} ${calendar}, so use 1.${MIN_KUBERNETES_MINOR} or newer`
+        : `${key}: ${show(value)} is newer than any minor AKS serves; AKS supports ${range} ${calendar}, so use 1.${AKS_KUBERNETES_MINORS.newest} or older (once AKS offers a newer minor, move AKS_KUBERNETES_MINORS in components/config/constants.ts forward)`;
 }
 
 export function checkVmSize(key: string, value: string): string | undefined {
