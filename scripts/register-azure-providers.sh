@@ -19,6 +19,7 @@ Microsoft.Insights             Application Insights, diagnostic settings, data c
 Microsoft.Storage              the backup storage account
 Microsoft.ContainerRegistry    the stack registry (registryMode create or existing)
 Microsoft.PolicyInsights       the Azure Policy add-on (prod) and its policy assignment
+Microsoft.App                  the CI runner (prod): a Container Apps environment and job
 '
 
 for ns in $(printf '%s\n' "$PROVIDERS" | awk 'NF { print $1 }'); do

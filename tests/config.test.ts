@@ -113,10 +113,16 @@ describe("config", () => {
             assert.equal(project.config, undefined);
         });
 
-        it("marks exactly the TLS pair, the alert webhook and the image source token secret, in the table and in template.config", () => {
+        it("marks exactly the TLS pair, the alert webhook, the image source token and the runner token secret, in the table and in template.config", () => {
             const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
             const secret = KEY_NAMES.filter((k) => specOf(k).secret);
-            assert.deepEqual([...secret].sort(), ["alertWebhookUrl", "imageSourceToken", "ingressTlsCertificate", "ingressTlsPrivateKey"]);
+            assert.deepEqual([...secret].sort(), [
+                "alertWebhookUrl",
+                "ciRunnerGithubToken",
+                "imageSourceToken",
+                "ingressTlsCertificate",
+                "ingressTlsPrivateKey",
+            ]);
             assert.deepEqual(
                 Object.keys(template).filter((k) => template[k].secret),
                 secret,

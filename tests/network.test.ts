@@ -99,6 +99,8 @@ describe("network: prod", () => {
                 [SUBNET_NAMES.user, "10.240.4.0/22"],
                 [SUBNET_NAMES.privateEndpoints, "10.240.8.0/24"],
                 [SUBNET_NAMES.apiServer, "10.240.9.0/28"],
+                // The CI runner's Container Apps environment (ciRunnerEnabled, prod's default).
+                [SUBNET_NAMES.runner, "10.240.10.0/24"],
                 // Azure Firewall requires exactly this subnet name, /26 or larger.
                 ["AzureFirewallSubnet", "10.240.12.0/26"],
             ],
@@ -169,11 +171,44 @@ describe("network: prod", () => {
         assert.equal(group.inputs.ruleCollections.length, 1);
         const [collection] = group.inputs.ruleCollections;
         assert.deepEqual(collection.action, { type: "Allow" });
-        const rules = collection.rules as { ruleType: string; sourceAddresses: string[]; targetFqdns?: string[]; fqdnTags?: string[] }[];
-        for (const rule of rules) {
-            assert.equal(rule.ruleType, "ApplicationRule", "no network rule: nothing but FQDNs leaves");
-            assert.deepEqual(rule.sourceAddresses, ["10.240.0.0/22", "10.240.4.0/22"]);
-        }
+        const all = collection.rules as {
+            name: string;
+            ruleType: string;
+            sourceAddresses: string[];
+            targetFqdns?: string[];
+            fqdnTags?: string[];
+        }[];
+        for (const rule of all) assert.equal(rule.ruleType, "ApplicationRule", "no network rule: nothing but FQDNs leaves");
+        // The CI runner's own rule, from its subnet only: GitHub's list for a wildcard-capable firewall
+        // ("Communicating with self-hosted runners") plus what its jobs download (npm, Node, Pulumi, the
+        // Azure CLI installer, the pinned charts' repositories) and Container Apps' identity endpoints.
+        const runnerRule = all.find((r) => r.name === "ci-runner")!;
+        assert.deepEqual(runnerRule.sourceAddresses, ["10.240.10.0/24"]);
+        assert.deepEqual(
+            [...runnerRule.targetFqdns!].sort(),
+            [
+                "github.com",
+                "*.github.com",
+                "*.githubusercontent.com",
+                "ghcr.io",
+                "*.blob.core.windows.net",
+                "registry.npmjs.org",
+                "nodejs.org",
+                "get.pulumi.com",
+                "aka.ms",
+                "*.identity.azure.net",
+                "*.login.microsoftonline.com",
+                "*.login.microsoft.com",
+                "istio-release.storage.googleapis.com",
+                "azure.github.io",
+                "helm.releases.hashicorp.com",
+                "stakater.github.io",
+                "argoproj.github.io",
+            ].sort(),
+        );
+        const rules = all.filter((r) => r !== runnerRule);
+        // Node and runner subnets: the runner reaches ARM, Entra ID, the API server and the registries too.
+        for (const rule of rules) assert.deepEqual(rule.sourceAddresses, ["10.240.0.0/22", "10.240.4.0/22", "10.240.10.0/24"]);
         assert.deepEqual(
             rules.flatMap((r) => r.fqdnTags ?? []),
             ["AzureKubernetesService"],
@@ -486,6 +521,13 @@ describe("network: bad configuration is rejected before anything is registered",
             stack: "prod",
             raw: { apiServerVnetIntegration: "false" },
             expect: ['egressType: "firewall"', "apiServerVnetIntegration: true", "apiServerPrivate"],
+        },
+        {
+            // The runner would leave from Container Apps' own address, outside the authorized ranges.
+            name: "a CI runner without a static egress the API server admits",
+            stack: "dev",
+            raw: { ciRunnerEnabled: "true" },
+            expect: ["ciRunnerEnabled", '"natGateway"', '"firewall"', "authorized ranges"],
         },
         {
             // A Basic registry's layers come from *.blob.core.windows.net, which the firewall cannot name.

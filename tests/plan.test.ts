@@ -98,9 +98,10 @@ describe("offline plan", () => {
         });
 
         it("stands in throwaway certificates only when asked, and says so on the first line", async function () {
-            const result = await plan(["prod", "--throwaway-tls", "--stand-in-images"]);
+            const result = await plan(["prod", "--throwaway-tls", "--stand-in-images", "--stand-in-runner"]);
             assert.equal(result.code, 0, result.stderr);
             assert.match(result.stdout.split("\n")[1], /^NOTE: the services' images are stand-ins/);
+            assert.match(result.stdout.split("\n")[2], /^NOTE: the CI runner's repository and token are stand-ins/);
             assert.match(
                 result.stdout.split("\n")[0],
                 /^NOTE: ingress TLS is a throwaway self-signed certificate for app\.prod\.example\.com/,

@@ -54,6 +54,8 @@ describe("platform config", () => {
                 "ingressTlsPrivateKey",
                 "productServiceImage, productServiceTag",
                 "orderServiceImage, orderServiceTag",
+                "ciRunnerRepository",
+                "ciRunnerGithubToken",
             ],
         );
         assert.match(problems[0], /pulumi config set --secret ingressTlsCertificate < cert\.pem/);

@@ -166,6 +166,8 @@ const ARM_TYPES: Record<string, string> = {
     "azure-native:privatedns:PrivateZone": "Microsoft.Network/privateDnsZones",
     "azure-native:containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
     "azure-native:storage:StorageAccount": "Microsoft.Storage/storageAccounts",
+    "azure-native:app:ManagedEnvironment": "Microsoft.App/managedEnvironments",
+    "azure-native:app:Job": "Microsoft.App/jobs",
 };
 
 /** A stable public IPv4 address for a mocked public IP resource (Azure assigns one from its pools). */
@@ -186,6 +188,8 @@ const NAME_INPUTS: Record<string, string> = {
     "azure-native:network:PrivateEndpoint": "privateEndpointName",
     "azure-native:privatedns:PrivateZone": "privateZoneName",
     "azure-native:monitor:DataCollectionRule": "dataCollectionRuleName",
+    "azure-native:app:ManagedEnvironment": "environmentName",
+    "azure-native:app:Job": "jobName",
 };
 
 /** Mocks that answer as Azure does: ARM IDs, issuer URLs, client IDs, vault URIs, keys' URIs. */
@@ -474,8 +478,20 @@ export const STAND_IN_IMAGES: Readonly<Record<string, string>> = {
     imageSourceToken: "stand-in-read-packages-token",
 };
 
+/** The CI runner's repository and token, for a plan of prod before the admin has set them (ciRunnerEnabled). */
+export const STAND_IN_RUNNER: Readonly<Record<string, string>> = {
+    ciRunnerRepository: "ci-owner/aks-platform",
+    ciRunnerGithubToken: "stand-in-runner-token",
+};
+
 export const STAND_IN_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-    prod: { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey, ...STAND_IN_IMAGES },
+    prod: {
+        ingressTlsCertificate: TEST_TLS.certificate,
+        ingressTlsPrivateKey: TEST_TLS.privateKey,
+        ...STAND_IN_IMAGES,
+        // The runners' repository and token (ciRunnerEnabled): set by the admin before the first `up`.
+        ...STAND_IN_RUNNER,
+    },
 };
 
 /** Whether the key table marks a bare key secret (it is then set as with `pulumi config set --secret`). */

@@ -9,7 +9,17 @@ import * as os from "os";
 import * as path from "path";
 import { parseConfig } from "../components/config";
 import { CliConfigError } from "./cliConfig";
-import { evaluateStack, EvaluationError, PROJECT, programConfig, ROOT, STAND_IN_IMAGES, type Registration, type StackRun } from "./mocks";
+import {
+    evaluateStack,
+    EvaluationError,
+    PROJECT,
+    programConfig,
+    ROOT,
+    STAND_IN_IMAGES,
+    STAND_IN_RUNNER,
+    type Registration,
+    type StackRun,
+} from "./mocks";
 
 /** Resources that exist in the cloud or cluster (components and providers are structure). */
 function isDeployed(r: Registration): boolean {
@@ -102,7 +112,7 @@ export interface PlanResult {
 }
 
 export const USAGE = [
-    "usage: npm run plan -- <stack> [--tree] [--graph[=file.mmd]] [--throwaway-tls] [--stand-in-images]",
+    "usage: npm run plan -- <stack> [--tree] [--graph[=file.mmd]] [--throwaway-tls] [--stand-in-images] [--stand-in-runner]",
     "",
     "Evaluates the program for Pulumi.<stack>.yaml under mocks, offline, and prints a summary.",
     "  --tree           also print the resource tree",
@@ -111,6 +121,8 @@ export const USAGE = [
     "                   secrets, where the stack file cannot hold them (prod); the output says so first",
     "  --stand-in-images  stand in images for a stack that imports them but names none yet (prod before its",
     "                   first promotion); the output says so first",
+    "  --stand-in-runner  stand in the CI runner's repository and token for a stack that has none set yet",
+    "                   (prod before the admin sets them); the output says so first",
 ].join("\n");
 
 export interface PlanOptions {
@@ -120,6 +132,7 @@ export interface PlanOptions {
     readonly graph: boolean | string;
     readonly throwawayTls: boolean;
     readonly standInImages?: boolean;
+    readonly standInRunner?: boolean;
 }
 
 /** The command line, or a usage error (undefined options, with the message). */
@@ -129,6 +142,7 @@ export function parseArgs(args: readonly string[]): { options?: PlanOptions; err
     let graph: boolean | string = false;
     let throwawayTls = false;
     let standInImages = false;
+    let standInRunner = false;
     for (const arg of args) {
         if (arg === "--help" || arg === "-h") return { help: true };
         else if (arg === "--tree") tree = true;
@@ -136,12 +150,13 @@ export function parseArgs(args: readonly string[]): { options?: PlanOptions; err
         else if (arg.startsWith("--graph=")) graph = arg.slice("--graph=".length);
         else if (arg === "--throwaway-tls") throwawayTls = true;
         else if (arg === "--stand-in-images") standInImages = true;
+        else if (arg === "--stand-in-runner") standInRunner = true;
         else if (arg.startsWith("-")) return { error: `unknown option ${arg}` };
         else if (stack === undefined) stack = arg;
         else return { error: `one stack at a time; got ${stack} and ${arg}` };
     }
     if (stack === undefined) return { error: "no stack given" };
-    return { options: { stack, tree, graph, throwawayTls, standInImages } };
+    return { options: { stack, tree, graph, throwawayTls, standInImages, standInRunner } };
 }
 
 /** A one-day self-signed EC certificate for `host`, made with openssl in a temporary folder. */
@@ -190,7 +205,7 @@ export async function plan(args: readonly string[]): Promise<PlanResult> {
     const parsed = parseArgs(args);
     if (parsed.help) return { code: 0, stdout: USAGE, stderr: "" };
     if (!parsed.options) return { code: 2, stdout: "", stderr: `${parsed.error}\n${USAGE}` };
-    const { stack, tree, graph, throwawayTls, standInImages } = parsed.options;
+    const { stack, tree, graph, throwawayTls, standInImages, standInRunner } = parsed.options;
     if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
         return { code: 2, stdout: "", stderr: `no stack file Pulumi.${stack}.yaml; stacks here: ${stackNames().join(", ")}` };
     }
@@ -210,6 +225,10 @@ export async function plan(args: readonly string[]): Promise<PlanResult> {
             notes.push(
                 "NOTE: the services' images are stand-ins made for this plan (tools/mocks.ts STAND_IN_IMAGES), not the stack's own.",
             );
+        }
+        if (standInRunner) {
+            secrets = { ...secrets, ...STAND_IN_RUNNER };
+            notes.push("NOTE: the CI runner's repository and token are stand-ins made for this plan (tools/mocks.ts STAND_IN_RUNNER).");
         }
         run = await evaluateStack(stack, {}, secrets);
     } catch (error) {

@@ -21,10 +21,9 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
+import { keyVaultItemOptions, type KeyVault } from "./keyVault";
 import { KEY_VAULT_SECRETS_USER, roleDefinitionId } from "./roles";
 
-/** The delegation Container Apps requires on a workload-profiles environment's subnet. */
-export const CONTAINER_APPS_DELEGATION = "Microsoft.App/environments";
 /** The pinned runner image: actions/runner's own (images/Dockerfile), the version of its src/runnerversion. */
 export const RUNNER_IMAGE = "ghcr.io/actions/actions-runner:2.336.0";
 /** The job secret holding the GitHub token (scale rule auth and the container's env read it by this name). */
@@ -63,9 +62,11 @@ export interface CiRunnerArgs {
     readonly maxRunners: number;
     /** The GitHub token (secret): stored in Key Vault, read by the job through its identity. */
     readonly githubToken: pulumi.Input<string>;
-    /** The Key Vault the token is kept in (RBAC), its name and ARM ID. */
+    /** The Key Vault the token is kept in (RBAC), and its name once reachable (private endpoint ready). */
+    readonly vault: KeyVault;
     readonly vaultName: pulumi.Input<string>;
-    readonly vaultId: pulumi.Input<string>;
+    /** Whether the stack protects its vaults' items (prod): see keyVaultItemOptions. */
+    readonly protect: boolean;
     /** Subscription of the role definition IDs. */
     readonly subscriptionId: pulumi.Input<string>;
     readonly tags: pulumi.Input<Record<string, string>>;
@@ -100,8 +101,7 @@ export class CiRunner extends pulumi.ComponentResource {
             { ...common, resourceName: `id-${args.baseName}` },
             { parent: this },
         );
-        // The vault's data plane is private in prod; deleting the secret through it from a workstation
-        // would fail, and it goes with the vault anyway.
+        // Never deleted through the vault's data plane (private in prod): keyVaultItemOptions says why.
         const secret = new keyvault.Secret(
             `${name}-token`,
             {
@@ -111,7 +111,7 @@ export class CiRunner extends pulumi.ComponentResource {
                 properties: { value: args.githubToken, contentType: "GitHub token for runner registration and the KEDA scaler" },
                 tags: args.tags,
             },
-            { parent: this },
+            { parent: this, ...keyVaultItemOptions(args.vault, args.protect) },
         );
         const reader = new authorization.RoleAssignment(
             `${name}-token-reader`,

@@ -4,6 +4,7 @@
 // images, so a new image from a new registry cannot be added without this list following it.
 import { IMAGES, CHARTS, ISTIO_HUB } from "../platform/charts";
 import { MONGO_IMAGE } from "../workloads/mongodb";
+import { ARGOCD_CHART } from "../workloads/argocd";
 import { MONGO_BACKUP_UPLOAD_IMAGE } from "../workloads/mongoBackup";
 
 /**
@@ -150,4 +151,43 @@ export function upstreamRegistryFqdns(images: readonly string[]): string[] {
 export function registryFqdns(registryName: string, location: string): string[] {
     const name = registryName.toLowerCase();
     return [`${name}.azurecr.io`, `${name}.${location}.data.azurecr.io`];
+}
+
+/**
+ * What the CI runner (components/azure/ciRunner.ts) reaches beyond the nodes' list, from its subnet only:
+ * - GitHub, as "Communicating with self-hosted runners" (docs.github.com, actions/concepts/runners) lists it
+ *   for a firewall that takes wildcards: github.com, *.github.com, *.githubusercontent.com, ghcr.io; and
+ *   the Actions results storage (job logs, summaries, artifacts, caches), productionresultssa<N> accounts
+ *   whose numbers GitHub adds to (changelog 2026-10-22), which an application rule can only name as
+ *   *.blob.core.windows.net. That wildcard also covers the state backend's storage account (azblob://).
+ * - npm's registry (`npm ci`), Node's download host (actions/setup-node falls back to nodejs.org), the
+ *   Pulumi CLI and plugin host (get.pulumi.com; pulumi/actions installs the CLI from it).
+ * - The Azure CLI's installer (aka.ms redirects to packages.microsoft.com, in AKS's list already).
+ * - Container Apps' managed identity endpoints ("Securing a virtual network in Azure Container Apps",
+ *   MicrosoftDocs/azure-docs articles/container-apps/use-azure-firewall.md): *.identity.azure.net,
+ *   *.login.microsoftonline.com, *.login.microsoft.com.
+ * - The Helm repositories of the pinned charts, which the Kubernetes provider downloads during `up`
+ *   (a github.io repository's tarballs are on github.com's release downloads, covered above).
+ * The API server (*.hcp.<region>.azmk8s.io), ARM, Entra ID and the registries are in the nodes' rules,
+ * which apply to this subnet too.
+ */
+export function ciRunnerFqdns(): string[] {
+    const chartHosts = [...Object.values(CHARTS), ARGOCD_CHART].map((pin) => new URL(pin.repo).hostname);
+    return [
+        ...new Set([
+            "github.com",
+            "*.github.com",
+            "*.githubusercontent.com",
+            "ghcr.io",
+            "*.blob.core.windows.net",
+            "registry.npmjs.org",
+            "nodejs.org",
+            "get.pulumi.com",
+            "aka.ms",
+            "*.identity.azure.net",
+            "*.login.microsoftonline.com",
+            "*.login.microsoft.com",
+            ...chartHosts,
+        ]),
+    ].sort();
 }

@@ -21,6 +21,7 @@ import { AppSecrets } from "./appSecrets";
 import { AuditAlerts } from "./auditAlerts";
 import { ClusterDiagnostics, controlPlaneCategories } from "./clusterDiagnostics";
 import { BackupStorage, type BackupContainer } from "./backupStorage";
+import { CiRunner } from "./ciRunner";
 import { ClusterIdentity } from "./clusterIdentity";
 import { KeyVault, keyVaultItemOptions } from "./keyVault";
 import { ResourceLocks } from "./locks";
@@ -31,6 +32,7 @@ import {
     aksRequiredFqdns,
     AZURE_POLICY_FQDNS,
     azureMonitorFqdns,
+    ciRunnerFqdns,
     ENTRA_ID_FQDNS,
     KEY_VAULT_FQDNS,
     pinnedImages,
@@ -103,6 +105,8 @@ export interface AzureLayer extends ClusterFoundation {
     readonly monitoring: Monitoring;
     readonly network: Network;
     readonly cluster: AksCluster;
+    /** The self-hosted runners in the VNet (ciRunnerEnabled). */
+    readonly ciRunner?: CiRunner;
     /** The private registry (registryMode create or existing). */
     readonly registry?: Registry;
     readonly appVault: KeyVault;
@@ -183,6 +187,17 @@ export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.I
             "Registries of the pinned images and the services' images",
             upstreamRegistryFqdns([...pinnedImages(cfg.workloads.argocd !== undefined), ...serviceImages]),
         ),
+        // The CI runner's workflow jobs (GitHub, npm, Pulumi, the chart repositories), from its subnet only.
+        ...(cfg.ciRunner && cfg.network.subnets.runner
+            ? [
+                  {
+                      name: "ci-runner",
+                      description: "The CI runner's workflow jobs: GitHub, npm, Pulumi, the Helm repositories",
+                      sourceAddresses: [cfg.network.subnets.runner],
+                      targetFqdns: ciRunnerFqdns(),
+                  },
+              ]
+            : []),
     ];
 }
 
@@ -595,6 +610,30 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         });
     }
 
+    // Where prod's workflows run: inside the VNet, so the API server's authorized ranges (the egress IPs)
+    // and the private vaults and registry admit them.
+    let ciRunner: CiRunner | undefined;
+    if (cfg.ciRunner) {
+        const runnerSubnet = net.subnetIds.runner;
+        const { repository, githubToken } = cfg.ciRunner;
+        if (!runnerSubnet || !repository || !githubToken)
+            throw new Error("ciRunnerEnabled needs the runner subnet, ciRunnerRepository and ciRunnerGithubToken");
+        ciRunner = new CiRunner("ci-runner", {
+            ...common,
+            tags,
+            baseName: `${cfg.namePrefix}-${cfg.environment}-runner`,
+            subnetId: runnerSubnet,
+            repository,
+            label: cfg.ciRunner.label,
+            maxRunners: cfg.ciRunner.maxRunners,
+            githubToken,
+            vault: appVault,
+            vaultName: reachable(appVault.vaultName),
+            protect,
+            subscriptionId: client.subscriptionId,
+        });
+    }
+
     // Created after what they cover, so that destroy removes them first (components/azure/locks.ts).
     // On the stateful resources themselves, never the group: a lock is inherited by everything below
     // its scope, and the group holds the federated credentials, maintenance configurations, node pools
@@ -616,7 +655,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             covers: [
                 ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
                 ...[vaultUnsealIdentity, appSecretsIdentity, ingressTlsIdentity],
-                ...[vaultTls, vaultInitIdentity, mongoBackupIdentity, vaultSnapshotIdentity, backupStorage].filter(
+                ...[vaultTls, vaultInitIdentity, mongoBackupIdentity, vaultSnapshotIdentity, backupStorage, ciRunner].filter(
                     (r): r is NonNullable<typeof r> => r !== undefined,
                 ),
                 ...vaultInitPlaceholders,
@@ -648,6 +687,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         mongoRootPassword: appSecrets.generatedValues[MONGO_ROOT_PASSWORD_SECRET],
         mongoBackup,
         serviceImages: serviceImages?.images,
+        ciRunner,
         resourceGroupName: group.name,
         tenantId: client.tenantId,
         monitoring,

@@ -194,7 +194,12 @@ export class Network extends pulumi.ComponentResource {
                 privateEndpointNetworkPolicies: role === "privateEndpoints" ? "Enabled" : undefined,
                 // Nothing in these two subnets needs the internet; Azure's implicit outbound is retired anyway.
                 defaultOutboundAccess: role === "privateEndpoints" || role === "apiServer" ? false : undefined,
-                delegations: role === "apiServer" ? [{ name: "aks-apiserver", serviceName: API_SERVER_DELEGATION }] : undefined,
+                delegations:
+                    role === "apiServer"
+                        ? [{ name: "aks-apiserver", serviceName: API_SERVER_DELEGATION }]
+                        : role === "runner" && s.runnerDelegation
+                          ? [{ name: "runner", serviceName: s.runnerDelegation }]
+                          : undefined,
             };
         });
 

@@ -80,6 +80,17 @@ export { SERVICE_NAMES, type ServiceName } from "../topology";
  * workflow and the program's image build use these (tests/workflows.test.ts checks the workflows).
  */
 export const SERVICE_DOCKERFILE = "services/Dockerfile";
+/**
+ * The runner subnet when ciRunnerEnabled and runnerSubnetCidr is unset: inside the default VNet, clear of
+ * the other default subnets, and larger than the /27 a Container Apps workload-profiles environment needs.
+ */
+export const CI_RUNNER_SUBNET_DEFAULT = "10.240.10.0/24";
+/** The delegation Container Apps requires on a workload-profiles environment's subnet (learn.microsoft.com, Container Apps networking). */
+export const CONTAINER_APPS_DELEGATION = "Microsoft.App/environments";
+/** The runner label of an environment's workflows: runs-on: [self-hosted, <this>] (the workflows spell it out; a test checks). */
+export function ciRunnerLabel(environment: Environment): string {
+    return `aks-platform-${environment}`;
+}
 export const SERVICE_BUILD_ARG = "SERVICE";
 
 /** The namespace the applications run in, one per environment as in the lab (components/topology.ts). */

@@ -275,7 +275,7 @@ export const CONFIG_KEYS = {
     runnerSubnetCidr: {
         type: "string",
         scope: "azure",
-        defaultText: "none (required with apiServerPrivate)",
+        defaultText: "none (required with apiServerPrivate); 10.240.10.0/24 with ciRunnerEnabled",
         description:
             "Subnet for the self-hosted runner or jump host that runs pulumi up and the workflows from inside the VNet (the way into a private cluster).",
         check: v.checkCidrRange,
@@ -683,6 +683,38 @@ export const CONFIG_KEYS = {
         default: [],
         description:
             "Kubernetes groups (on AKS with Entra ID: group object IDs) bound to the vault-operator Role, which may run scripts/vault-rollout.sh (prod); empty: cluster admins only.",
+    },
+    ciRunnerEnabled: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "Ephemeral self-hosted GitHub Actions runners inside the VNet: an Azure Container Apps job in runnerSubnetCidr (delegated to Microsoft.App/environments, egress through the stack's egress), started per queued job by KEDA's github-runner scaler. prod's deploy, preview and drift workflows run there, since its API server admits only the stack's egress IPs (docs/delivery.md).",
+    },
+    ciRunnerRepository: {
+        type: "string",
+        scope: "azure",
+        enabledBy: "ciRunnerEnabled",
+        defaultText: "none (required with ciRunnerEnabled)",
+        description: "The GitHub repository (owner/name) whose workflow jobs the runners take.",
+        check: v.checkGithubRepository,
+    },
+    ciRunnerGithubToken: {
+        type: "string",
+        scope: "azure",
+        secret: true,
+        enabledBy: "ciRunnerEnabled",
+        defaultText: "none (required with ciRunnerEnabled)",
+        description:
+            "GitHub token of that repository for runner registration and the scaler's queue reads (fine-grained: Administration read/write, Actions read, Metadata read), kept in the app Key Vault: `pulumi config set --secret ciRunnerGithubToken`.",
+    },
+    ciRunnerMaxRunners: {
+        type: "integer",
+        scope: "azure",
+        enabledBy: "ciRunnerEnabled",
+        default: 3,
+        description: "Runners at most at once, 1-20.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 20),
     },
     serviceImageSource: {
         type: "string",

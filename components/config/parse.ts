@@ -5,6 +5,9 @@ import { NAMESPACES, SERVICE_ACCOUNTS } from "../topology";
 import {
     appNamespace,
     cloudOf,
+    CI_RUNNER_SUBNET_DEFAULT,
+    CONTAINER_APPS_DELEGATION,
+    ciRunnerLabel,
     ENVIRONMENTS,
     IMAGE_SOURCES,
     POLICY_EFFECTS,
@@ -44,7 +47,7 @@ function subnetKeys(v: Values): Partial<Record<SubnetKey, string>> {
         userSubnetCidr: v.userPoolEnabled ? v.userSubnetCidr : undefined,
         privateEndpointSubnetCidr: v.privateEndpointSubnetCidr,
         apiServerSubnetCidr: v.apiServerVnetIntegration ? v.apiServerSubnetCidr : undefined,
-        runnerSubnetCidr: v.runnerSubnetCidr,
+        runnerSubnetCidr: v.runnerSubnetCidr ?? (v.ciRunnerEnabled ? CI_RUNNER_SUBNET_DEFAULT : undefined),
         firewallSubnetCidr: v.egressType === "firewall" ? v.firewallSubnetCidr : undefined,
     };
 }
@@ -100,6 +103,14 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
     if (api.private && v.runnerSubnetCidr === undefined && !set.has("runnerSubnetCidr")) {
         problems.push(
             "runnerSubnetCidr: is not set but apiServerPrivate is true; a private cluster is reachable only from inside the VNet: set the subnet of the runner that runs pulumi up and the workflows",
+        );
+    }
+    // The CI runner reaches a public API server from the stack's own egress addresses, which the program
+    // adds to the authorized ranges: the NAT gateway's IPs or the firewall's. With loadBalancer egress the
+    // runner's subnet has neither, and Container Apps' own outbound address is not among the ranges.
+    if (v.ciRunnerEnabled && !api.private && v.egressType === "loadBalancer") {
+        problems.push(
+            'ciRunnerEnabled: true needs egressType "natGateway" or "firewall" (or apiServerPrivate: true); with "loadBalancer" the runner leaves from an address the API server\'s authorized ranges do not hold',
         );
     }
     // Dev too (issue 22): an API server open to the internet is one leaked credential away from anyone.
@@ -338,6 +349,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
     }
     check(imageSourceProblems(v, environment, cloud));
     if (options.deployable) check(missingImages(imageSource, anyImage, v.argocdEnabled));
+    if (options.deployable && cloud === "azure") check(missingRunner(v.ciRunnerEnabled, v.ciRunnerRepository, v.ciRunnerGithubToken));
     if (v.argocdEnabled && v.argocdRepoUrl === undefined && !set.has("argocdRepoUrl")) {
         check("argocdRepoUrl: is not set but argocdEnabled is true; set the Git repository Argo CD deploys from");
     }
@@ -387,6 +399,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         network: {
             addressSpace: v.vnetAddressSpace,
             subnets: activeSubnets(v),
+            runnerDelegation: v.ciRunnerEnabled ? CONTAINER_APPS_DELEGATION : undefined,
             egress: { type: v.egressType, natGatewayPublicIpCount: v.natGatewayPublicIpCount },
         } as PlatformConfig["network"],
         monitoring: {
@@ -419,6 +432,15 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         } as PlatformConfig["registry"],
         backupStorage: { privateEndpoint: v.backupStoragePrivateEndpoint, publicNetworkAccess: v.backupStoragePublicNetworkAccess },
         resourceLocks: v.resourceLocks,
+        ciRunner:
+            cloud === "azure" && v.ciRunnerEnabled
+                ? {
+                      repository: v.ciRunnerRepository,
+                      githubToken: v.ciRunnerGithubToken === undefined ? undefined : pulumi.secret(v.ciRunnerGithubToken),
+                      label: ciRunnerLabel(environment),
+                      maxRunners: v.ciRunnerMaxRunners,
+                  }
+                : undefined,
         unsealKey: { size: v.unsealKeySize, rotationDays: v.unsealKeyRotationDays } as PlatformConfig["unsealKey"],
         identities: {
             vaultUnseal: [{ namespace: VAULT_NAMESPACE, name: "vault" }],
@@ -478,6 +500,7 @@ export function checkDeployable(cfg: PlatformConfig): string[] {
     return [
         ...missingForDeploy(cfg.environment, cfg.ingress.host, cfg.ingress.tls !== undefined),
         ...missingImages(cfg.workloads.imageSource, cfg.workloads.images !== undefined, cfg.workloads.argocd !== undefined),
+        ...missingRunner(cfg.ciRunner !== undefined, cfg.ciRunner?.repository, cfg.ciRunner?.githubToken === undefined ? undefined : "set"),
     ];
 }
 
@@ -488,6 +511,21 @@ function missingForDeploy(environment: Environment, ingressHost: string, tlsConf
         (key) =>
             `${key}: is not set; environment prod serves the certificate for ingressHost ${show(ingressHost)} from Key Vault: pulumi config set --secret ${key} < ${key === "ingressTlsCertificate" ? "cert.pem" : "key.pem"}`,
     );
+}
+
+/** The runner's repository and token, which only the admin can set (the token encrypted). */
+function missingRunner(enabled: boolean, repository: string | undefined, token: string | undefined): string[] {
+    if (!enabled) return [];
+    return [
+        ...(repository === undefined
+            ? ["ciRunnerRepository: is not set but ciRunnerEnabled is true; pulumi config set ciRunnerRepository <owner>/<name>"]
+            : []),
+        ...(token === undefined
+            ? [
+                  "ciRunnerGithubToken: is not set but ciRunnerEnabled is true; pulumi config set --secret ciRunnerGithubToken (a fine-grained token of that repository: Administration read/write, Actions read)",
+              ]
+            : []),
+    ];
 }
 
 /**

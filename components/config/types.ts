@@ -106,6 +106,8 @@ export interface NetworkConfig {
         /** AzureFirewallSubnet (egress type firewall). */
         readonly firewall?: string;
     };
+    /** The delegation the runner subnet carries (the CI runner's Container Apps environment needs one). */
+    readonly runnerDelegation?: string;
     readonly egress: {
         readonly type: (typeof EGRESS_TYPES)[number];
         /** Static public IPs of the NAT gateway (type natGateway). */
@@ -183,6 +185,16 @@ export interface PlatformConfig {
         /** A created registry's private endpoint, and whether its public endpoint stays open. */
         readonly privateEndpoint: boolean;
         readonly publicNetworkAccess: boolean;
+    };
+    /**
+     * Ephemeral self-hosted GitHub Actions runners in the VNet (ciRunnerEnabled): the repository they serve,
+     * the token (secret; undefined only before a deploy, which checkDeployable refuses), their label.
+     */
+    readonly ciRunner?: {
+        readonly repository?: string;
+        readonly githubToken?: pulumi.Output<string>;
+        readonly label: string;
+        readonly maxRunners: number;
     };
     /** CanNotDelete locks on the resource group and the unseal Key Vault (prod). */
     readonly resourceLocks: boolean;

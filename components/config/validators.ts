@@ -278,6 +278,12 @@ export function checkImageTag(key: string, value: string): string | undefined {
 }
 
 /** A Git repository URL Argo CD can clone: https:// or ssh (git@host:org/repo.git). */
+/** A GitHub repository as owner/name (GitHub's allowed characters). */
+export function checkGithubRepository(key: string, value: string): string | undefined {
+    if (/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/.test(value)) return undefined;
+    return `${key}: ${show(value)} is not a GitHub repository; use owner/name`;
+}
+
 export function checkGitUrl(key: string, value: string): string | undefined {
     return /^(https:\/\/[^\s/]+\/\S+|git@[^\s:]+:\S+|ssh:\/\/\S+)$/.test(value)
         ? undefined
