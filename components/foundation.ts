@@ -69,6 +69,21 @@ export interface KeyVaultSecrets {
     readonly vaultTls?: {
         readonly secretNames: { readonly caCertificate: string; readonly certificate: string; readonly privateKey: string };
         readonly caCertificate: pulumi.Output<string>;
+        /**
+         * The in-cluster renewal (issue 20 item 3): the CA key's secret, the server certificate's subject,
+         * SANs and lifetimes as the first issuance has them, and the identity that reads the CA and writes
+         * the server's two secrets. Absent where identities.vaultTlsRenew is empty.
+         */
+        readonly renewal?: {
+            readonly caKeySecret: string;
+            readonly subject: { readonly commonName: string; readonly organization: string };
+            readonly dnsNames: readonly string[];
+            readonly ipAddresses: readonly string[];
+            readonly renewBeforeDays: number;
+            readonly validityDays: number;
+            readonly alertDays: number;
+            readonly identity: BoundWorkloadIdentity;
+        };
     };
     /**
      * Where the prod raft snapshots go: the backup storage account and its container, and the identity

@@ -92,6 +92,7 @@ export const POD_LABELS = {
     mongoBackup: { "app.kubernetes.io/name": "mongodb-backup" },
     vaultInit: { app: "vault-init" },
     vaultSnapshot: { app: "vault-snapshot" },
+    vaultTlsRenew: { app: "vault-tls-renew" },
     vaultConfigure: { app: "vault-configure" },
 } as const satisfies Record<string, Labels>;
 

@@ -15,9 +15,16 @@
 #   3. auth method `kubernetes/`: enable if absent; point it at the in-cluster API server
 #   4. secrets engine `database/`: enable if absent; connection `mongodb` (MongoDB plugin, root user from
 #      env); role DB_ROLE issuing users with readWrite on DB_NAME, TTLs DEFAULT_TTL / MAX_TTL
+#      (usernames from USERNAME_TEMPLATE, which the dev reconciler's cleanup matches)
 #   5. per service: a policy allowing read on database/creds/DB_ROLE, and a Kubernetes-auth role bound to
 #      the service's own service account in APP_NAMESPACE with that policy (and, with APP_TOKEN_AUDIENCE,
 #      accepting only tokens of that audience)
+#
+# As the dev reconciler, when it finds Vault empty (answering, unsealed, no database/ mount: a dev-mode
+# Vault that restarted and lost its memory, leases included), it first writes the time to
+# STALE_USERS_FILE: every MongoDB user the engine created before then belongs to a Vault that is gone,
+# so no live lease will ever revoke it. The reconciler's mongo-users container
+# (scripts/mongo-stale-users.sh) drops those users. A Vault it cannot read is never taken as empty.
 #
 # POSIX sh, not bash: it runs in the official Vault image, which is Alpine with busybox sh and no bash or
 # jq. Nothing secret is printed or passed as a command-line argument: the token is read by the CLI from
@@ -53,6 +60,10 @@ RECONCILE_SECONDS="${RECONCILE_SECONDS:-}"
 # Bounds the loop (tests); empty for ever.
 RECONCILE_ROUNDS="${RECONCILE_ROUNDS:-}"
 READY_FILE="${READY_FILE:-/tmp/configured}"
+# The database engine's username_template (components/workloads/vaultDatabase.ts); empty: the plugin's.
+USERNAME_TEMPLATE="${USERNAME_TEMPLATE:-}"
+# Reconciler only: where to hand the cut-off time of stale MongoDB users to the cleanup; empty: none.
+STALE_USERS_FILE="${STALE_USERS_FILE:-}"
 
 # log and retry.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -123,11 +134,14 @@ configure_auth() {
 
 # The connection is verified when written: retry while MongoDB is still starting.
 write_connection() {
+    # The template holds spaces: one argument, or none.
+    if [ -n "$USERNAME_TEMPLATE" ]; then set -- "username_template=$USERNAME_TEMPLATE"; else set --; fi
     printf '%s' "$MONGO_PASSWORD" | vault write "database/config/${DB_CONNECTION}" \
         plugin_name=mongodb-database-plugin \
         allowed_roles="$DB_ROLE" \
         connection_url="mongodb://{{username}}:{{password}}@${MONGO_HOST}:${MONGO_PORT}/admin" \
         username="$MONGO_USERNAME" \
+        "$@" \
         password=- >/dev/null
 }
 
@@ -199,7 +213,30 @@ configured() {
     done
 }
 
+# emptied: Vault answers, is unsealed and has no database/ mount. A dev-mode Vault is like that only
+# after a start (the reconciler never removes the mount), and then it holds no lease at all: no MongoDB
+# user that a previous Vault created has a live lease. A failed listing is "not known to be empty".
+emptied() {
+    unsealed || return 1
+    state=$(mount_state secrets database) || return 1
+    [ "$state" = absent ]
+}
+
+# mark_stale_users: hand the cleanup the time before which every engine-made MongoDB user is stale. The
+# new Vault creates none before its role exists (configure, next), so none of its users is older.
+mark_stale_users() {
+    [ -n "$STALE_USERS_FILE" ] || return 0
+    cutoff=$(date -u +%s)
+    printf '%s\n' "$cutoff" >"$STALE_USERS_FILE.partial"
+    mv "$STALE_USERS_FILE.partial" "$STALE_USERS_FILE"
+    log "Vault holds no lease (it started empty): MongoDB users the engine created before $cutoff (unix time) are stale; handed to the cleanup"
+}
+
 rm -f "$READY_FILE"
+if [ -n "$RECONCILE_SECONDS" ]; then
+    retry "$WAIT_ATTEMPTS" "$WAIT_SECONDS" unsealed
+    if emptied; then mark_stale_users; fi
+fi
 configure
 [ -z "$RECONCILE_SECONDS" ] && exit 0
 : >"$READY_FILE"
@@ -210,6 +247,7 @@ while [ -z "$RECONCILE_ROUNDS" ] || [ "$round" -lt "$RECONCILE_ROUNDS" ]; do
     if ! configured; then
         log "Vault at ${VAULT_ADDR} has lost its configuration (restarted?); configuring it again"
         rm -f "$READY_FILE"
+        if emptied; then mark_stale_users; fi
         configure
         : >"$READY_FILE"
     fi

@@ -103,7 +103,7 @@ for (const stack of ["dev", "prod"] as const) {
                 "unseal-key-failures",
                 "vault-pod-exec",
                 "vault-sealed-or-peer-lost",
-                ...(prod ? ["vault-secret-reads", "vault-snapshot-stale"] : []),
+                ...(prod ? ["vault-secret-reads", "vault-snapshot-stale", "vault-tls-expiring", "vault-tls-unreported"] : []),
             ];
             assert.deepEqual(names, expected.map((n) => `gitops-${stack}-${n}`).sort());
             const sent = run
@@ -128,8 +128,10 @@ for (const stack of ["dev", "prod"] as const) {
                 const table = criterion.query.split("\n")[0];
                 assert.ok(filled.has(table), `${rule.inputs.ruleName} reads ${table}, which this stack does not fill`);
                 assert.deepEqual(kqlProblems(criterion.query), [], rule.inputs.ruleName);
-                // The snapshot staleness alert fires on an absence (tests/platform-vault-day2.test.ts); every other on an event.
-                const absence = rule.inputs.ruleName.endsWith("vault-snapshot-stale");
+                // The snapshot staleness and TLS report alerts fire on an absence (tests/platform-vault-day2.test.ts,
+                // tests/vault-tls-renewal.test.ts); every other on rows.
+                const absence =
+                    rule.inputs.ruleName.endsWith("vault-snapshot-stale") || rule.inputs.ruleName.endsWith("vault-tls-unreported");
                 assert.equal(criterion.operator, absence ? "LessThan" : "GreaterThan");
                 assert.equal(criterion.threshold, absence ? 1 : 0);
                 assert.deepEqual(

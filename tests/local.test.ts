@@ -122,6 +122,7 @@ describe("local stack (existing cluster, no Azure)", () => {
                 "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-init-to-private-endpoints",
                 "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-server-to-private-endpoints",
                 "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-snapshot-to-private-endpoints",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-vault-allow-vault-tls-renew-to-private-endpoints",
                 `${T.spc} app-secrets`,
                 `${T.spc} ingress-tls`,
             ]);
@@ -228,7 +229,8 @@ describe("local stack (existing cluster, no Azure)", () => {
             assert.equal(run.get(T.secret, "vault-dev-root-token").inputs.metadata.namespace, "vault");
             assert.deepEqual(
                 job.inputs.spec.template.spec.volumes.map((v: any) => v.name),
-                ["script", "tmp"],
+                // handoff: the in-memory note from the configuration to the stale-user cleanup (issue 20 item 6).
+                ["script", "tmp", "handoff"],
                 "no CSI volume",
             );
         });

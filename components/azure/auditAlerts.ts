@@ -14,9 +14,10 @@ export interface AuditAlert {
     /**
      * How the rule evaluates. Default: every 5 minutes over 5 minutes, fires on any row, never resolves
      * (each event is its own signal). An absence alert fires on fewer than one row over its window and
-     * resolves once a row arrives.
+     * resolves once a row arrives. A stateful one fires once while rows keep matching and resolves when
+     * they stop (a condition, not an event).
      */
-    readonly evaluation?: { readonly frequency: string; readonly window: string; readonly absence: true };
+    readonly evaluation?: { readonly frequency: string; readonly window: string; readonly absence?: true; readonly stateful?: true };
 }
 
 export interface AuditAlertFacts {
@@ -31,6 +32,12 @@ export interface AuditAlertFacts {
      * the schedule's longest gap). Absent: no snapshots, no alert.
      */
     readonly snapshotStaleMinutes?: number;
+    /**
+     * Vault's TLS (issue 20 item 3): the alert fires when a server serves a certificate within alertDays
+     * of expiry, or when no served certificate was reported for reportStaleHours (the renewal CronJob,
+     * which reports them, stopped). Absent: no TLS, no alert.
+     */
+    readonly vaultTlsExpiry?: { readonly alertDays: number; readonly reportStaleHours: number };
 }
 
 const kql = (...lines: string[]) => lines.join("\n");
@@ -105,6 +112,38 @@ export function auditAlerts(f: AuditAlertFacts): AuditAlert[] {
                       evaluation: { frequency: "PT15M", window: `PT${Math.ceil(f.snapshotStaleMinutes / 60)}H`, absence: true as const },
                   },
               ]),
+        ...(f.vaultTlsExpiry === undefined
+            ? []
+            : [
+                  {
+                      name: "vault-tls-expiring",
+                      description: `A Vault server serves a TLS certificate that expires within ${f.vaultTlsExpiry.alertDays} days: the renewal or the reload failed (docs/operations.md, "Vault's TLS certificate").`,
+                      severity: 1 as const,
+                      table: "ContainerLogV2",
+                      // The line scripts/vault-tls-renew.sh logs for each server after a verified handshake.
+                      query: kql(
+                          "ContainerLogV2",
+                          `| where PodNamespace == ${ns} and ContainerName == "renew"`,
+                          '| where tostring(LogMessage) has "vault-tls served" and tostring(LogMessage) has "status=EXPIRING"',
+                          "| project TimeGenerated, PodName, LogMessage",
+                      ),
+                      // The CronJob runs daily: a 24-hour window always holds its last report.
+                      evaluation: { frequency: "PT1H", window: "PT24H", stateful: true as const },
+                  },
+                  {
+                      name: "vault-tls-unreported",
+                      description: `No Vault server's TLS certificate was checked in the last ${f.vaultTlsExpiry.reportStaleHours} hours: the renewal CronJob is not running or cannot reach the servers.`,
+                      severity: 2 as const,
+                      table: "ContainerLogV2",
+                      query: kql(
+                          "ContainerLogV2",
+                          `| where PodNamespace == ${ns} and ContainerName == "renew"`,
+                          '| where tostring(LogMessage) has "vault-tls served"',
+                          "| project TimeGenerated, PodName, LogMessage",
+                      ),
+                      evaluation: { frequency: "PT1H", window: `PT${f.vaultTlsExpiry.reportStaleHours}H`, absence: true as const },
+                  },
+              ]),
         {
             name: "vault-sealed-or-peer-lost",
             description: "A Vault server logged that it is sealed or that it lost contact with a raft peer or the quorum.",
@@ -140,6 +179,8 @@ export interface AuditAlertsArgs {
     readonly unsealVaultName: pulumi.Input<string>;
     /** See AuditAlertFacts.snapshotStaleMinutes. Default none. */
     readonly snapshotStaleMinutes?: number;
+    /** See AuditAlertFacts.vaultTlsExpiry. Default none. */
+    readonly vaultTlsExpiry?: AuditAlertFacts["vaultTlsExpiry"];
     /** Who is notified; absent (dev only, config rejects it in prod) means the alerts fire in the portal only. */
     readonly receiver?: AlertReceiver;
     readonly tags: pulumi.Input<Record<string, string>>;
@@ -175,7 +216,12 @@ export class AuditAlerts extends pulumi.ComponentResource {
             );
 
         // The unseal alert's query names the vault, an output; the set of rules does not depend on it.
-        const facts = { auditTable: args.auditTable, vaultNamespace: args.vaultNamespace, snapshotStaleMinutes: args.snapshotStaleMinutes };
+        const facts = {
+            auditTable: args.auditTable,
+            vaultNamespace: args.vaultNamespace,
+            snapshotStaleMinutes: args.snapshotStaleMinutes,
+            vaultTlsExpiry: args.vaultTlsExpiry,
+        };
         const queries = pulumi.output(args.unsealVaultName).apply((unsealVaultName) => auditAlerts({ ...facts, unsealVaultName }));
         auditAlerts({ ...facts, unsealVaultName: "" }).forEach((alert, i) => {
             const query = queries.apply((all) => all[i].query);
@@ -211,7 +257,7 @@ export class AuditAlerts extends pulumi.ComponentResource {
                     },
                     // Each event is its own signal: nothing resolves an exec or a read. An absence
                     // resolves when the missing rows arrive.
-                    autoMitigate: alert.evaluation?.absence ?? false,
+                    autoMitigate: (alert.evaluation?.absence || alert.evaluation?.stateful) ?? false,
                     actions: { actionGroups: group ? [group.id] : [] },
                     tags: args.tags,
                 },

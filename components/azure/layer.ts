@@ -55,7 +55,15 @@ import { ISTIO_CNI_NAMESPACE, ISTIO_NAMESPACE, RELOADER_NAMESPACE } from "../pla
 import { UPSTREAM_IMAGE_PREFIXES } from "../platform/charts";
 import { ARGOCD_NAMESPACE } from "../workloads/argocd";
 import { UnsealKey } from "./unsealKey";
-import { VAULT_TLS_SECRETS, VaultTls } from "./vaultTls";
+import {
+    VAULT_SERVER_IP_ADDRESSES,
+    VAULT_TLS_CA_KEY_SECRET,
+    VAULT_TLS_SECRETS,
+    VAULT_TLS_VALIDITY,
+    VaultTls,
+    vaultServerSubject,
+} from "./vaultTls";
+import { VAULT_TLS_REPORT_STALE_HOURS } from "../platform/vaultTlsRenew";
 import { WorkloadIdentity } from "./workloadIdentity";
 
 // Shared with the stack without Azure; kept importable from here, where the secrets are created.
@@ -127,6 +135,8 @@ export interface AzureLayer extends ClusterFoundation {
     readonly mongoBackupIdentity?: WorkloadIdentity;
     /** The raft snapshot CronJob's identity: writes blobs of the vault-snapshots container (prod only). */
     readonly vaultSnapshotIdentity?: WorkloadIdentity;
+    /** The Vault TLS renewal CronJob's identity (prod with Vault TLS). */
+    readonly vaultTlsRenewIdentity?: WorkloadIdentity;
 }
 
 /** The ID of a subnet every stack has. */
@@ -345,6 +355,10 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         vaultNamespace: VAULT_NAMESPACE,
         unsealVaultName: unsealVault.vaultName,
         snapshotStaleMinutes: cfg.identities.vaultSnapshot.length > 0 ? 2 * cronMaxGapMinutes(cfg.vault.snapshot.schedule) : undefined,
+        vaultTlsExpiry:
+            cfg.vault.tls && cfg.identities.vaultTlsRenew.length > 0
+                ? { alertDays: VAULT_TLS_VALIDITY.expiryAlertDays, reportStaleHours: VAULT_TLS_REPORT_STALE_HOURS }
+                : undefined,
         receiver: cfg.monitoring.alertReceiver,
         tags,
     });
@@ -420,6 +434,22 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             ...Object.values(vaultTls?.secretIds ?? {}).map((scope) => ({ roleId: KEY_VAULT_SECRETS_USER, scope })),
         ],
     });
+    // The in-cluster renewal of Vault's certificate (issue 20 item 3): reads the CA's certificate and key,
+    // reads and writes the server's certificate and key; one assignment each, nothing else in the vault.
+    const vaultTlsRenewIdentity =
+        vaultTls && cfg.identities.vaultTlsRenew.length > 0
+            ? new WorkloadIdentity("vault-tls-renew-id", {
+                  ...identityArgs,
+                  identityName: `${cfg.namePrefix}-${cfg.environment}-vault-tls-renew`,
+                  subjects: cfg.identities.vaultTlsRenew,
+                  roles: [
+                      { roleId: KEY_VAULT_SECRETS_USER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.caCertificate] },
+                      { roleId: KEY_VAULT_SECRETS_USER, scope: vaultTls.caKeySecretId },
+                      { roleId: KEY_VAULT_SECRETS_OFFICER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.certificate] },
+                      { roleId: KEY_VAULT_SECRETS_OFFICER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.privateKey] },
+                  ],
+              })
+            : undefined;
     const appSecretsIdentity = new WorkloadIdentity("app-secrets-id", {
         ...identityArgs,
         identityName: `${cfg.namePrefix}-${cfg.environment}-app-secrets`,
@@ -655,9 +685,15 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             covers: [
                 ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
                 ...[vaultUnsealIdentity, appSecretsIdentity, ingressTlsIdentity],
-                ...[vaultTls, vaultInitIdentity, mongoBackupIdentity, vaultSnapshotIdentity, backupStorage, ciRunner].filter(
-                    (r): r is NonNullable<typeof r> => r !== undefined,
-                ),
+                ...[
+                    vaultTls,
+                    vaultInitIdentity,
+                    mongoBackupIdentity,
+                    vaultSnapshotIdentity,
+                    vaultTlsRenewIdentity,
+                    backupStorage,
+                    ciRunner,
+                ].filter((r): r is NonNullable<typeof r> => r !== undefined),
                 ...vaultInitPlaceholders,
             ],
             nested: { "unseal-key": "unseal-kv" },
@@ -675,7 +711,20 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             unsealVaultName: reachable(unsealVault.vaultName),
             unsealKeyName: unsealKey.keyName,
             vaultInitSecrets: VAULT_INIT_SECRETS,
-            vaultTls: vaultTls && { secretNames: VAULT_TLS_SECRETS, caCertificate: vaultTls.caCertificate },
+            vaultTls: vaultTls && {
+                secretNames: VAULT_TLS_SECRETS,
+                caCertificate: vaultTls.caCertificate,
+                renewal: vaultTlsRenewIdentity && {
+                    caKeySecret: VAULT_TLS_CA_KEY_SECRET,
+                    subject: vaultServerSubject(VAULT_RELEASE, VAULT_NAMESPACE),
+                    dnsNames: vaultTls.dnsNames,
+                    ipAddresses: VAULT_SERVER_IP_ADDRESSES,
+                    renewBeforeDays: VAULT_TLS_VALIDITY.earlyRenewalHours / 24,
+                    validityDays: VAULT_TLS_VALIDITY.serverHours / 24,
+                    alertDays: VAULT_TLS_VALIDITY.expiryAlertDays,
+                    identity: vaultTlsRenewIdentity,
+                },
+            },
             vaultSnapshots,
             identities: {
                 appSecrets: appSecretsIdentity,
@@ -706,5 +755,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         backupStorage,
         mongoBackupIdentity,
         vaultSnapshotIdentity,
+        vaultTlsRenewIdentity,
     };
 }

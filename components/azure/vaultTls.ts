@@ -5,9 +5,30 @@ import type { KeyVault } from "./keyVault";
 
 /** Key Vault secrets (unseal vault) holding Vault's listener certificate, its key and the internal CA. */
 export const VAULT_TLS_SECRETS = { caCertificate: "vault-tls-ca", certificate: "vault-tls-crt", privateKey: "vault-tls-key" } as const;
+/**
+ * The internal CA's private key, beside them in the same Key Vault: read by the renewal CronJob only
+ * (components/platform/vaultTlsRenew.ts), never mounted into Vault's pods.
+ */
+export const VAULT_TLS_CA_KEY_SECRET = "vault-tls-ca-key";
 
-/** The server certificate's life and how early `pulumi up` replaces it; the CA lives ten years. */
-export const VAULT_TLS_VALIDITY = { serverHours: 24 * 365, earlyRenewalHours: 24 * 30, caHours: 24 * 365 * 10 } as const;
+/**
+ * The server certificate's life; how early it is renewed (by the in-cluster CronJob, and by `pulumi up`
+ * through the tls provider's early renewal); how close to expiry the served certificate raises the
+ * alert (issue 20 item 3: 14 days). The CA lives ten years.
+ */
+export const VAULT_TLS_VALIDITY = {
+    serverHours: 24 * 365,
+    earlyRenewalHours: 24 * 30,
+    expiryAlertDays: 14,
+    caHours: 24 * 365 * 10,
+} as const;
+
+/** The server certificate's subject and IP SAN, shared by the first issuance here and every renewal. */
+export function vaultServerSubject(release: string, namespace: string): { commonName: string; organization: string } {
+    return { commonName: `${release}.${namespace}.svc`, organization: namespace };
+}
+/** The chart points the CLI inside each server pod at https://127.0.0.1:8200 (VAULT_ADDR). */
+export const VAULT_SERVER_IP_ADDRESSES = ["127.0.0.1"] as const;
 
 /**
  * Every name a client or a raft peer reaches Vault by: the vault, vault-active and vault-internal
@@ -42,8 +63,10 @@ export interface VaultTlsArgs {
  * An internal CA and the Vault server certificate it signs, kept as three Key Vault secrets that the
  * Secrets Store CSI driver mounts into the server pods as Vault's own identity. The keys are
  * @pulumi/tls resources: in Pulumi state they are secrets (encrypted), never clear text, and no key
- * is ever a Helm value. `pulumi up` replaces the server certificate in its last 30 days (the
- * provider's early renewal), which writes a new Key Vault secret version (docs/operations.md).
+ * is ever a Helm value. This is the first issuance: from then on the renewal CronJob (platform layer,
+ * components/platform/vaultTlsRenew.ts) signs a new server certificate with the CA key kept here in its
+ * last 30 days, with no `up`; an `up` in that window re-issues it as well (the provider's early renewal).
+ * Either writes new Key Vault secret versions, signed by the same CA (docs/operations.md).
  */
 export class VaultTls extends pulumi.ComponentResource {
     /** The CA certificate (public): what every Vault client verifies against. */
@@ -52,6 +75,8 @@ export class VaultTls extends pulumi.ComponentResource {
     readonly dnsNames: readonly string[];
     /** ARM ID of each of the three secrets, by VAULT_TLS_SECRETS name: the readers' role scopes. */
     readonly secretIds: Readonly<Record<string, pulumi.Output<string>>>;
+    /** ARM ID of the CA key's secret (VAULT_TLS_CA_KEY_SECRET): the renewal identity's role scope only. */
+    readonly caKeySecretId: pulumi.Output<string>;
 
     constructor(name: string, args: VaultTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:VaultTls", name, {}, opts);
@@ -76,10 +101,9 @@ export class VaultTls extends pulumi.ComponentResource {
             `${name}-server`,
             {
                 privateKeyPem: serverKey.privateKeyPem,
-                subject: { commonName: `${args.release}.${args.namespace}.svc`, organization: args.namespace },
+                subject: vaultServerSubject(args.release, args.namespace),
                 dnsNames: [...this.dnsNames],
-                // The chart points the CLI inside each server pod at https://127.0.0.1:8200 (VAULT_ADDR).
-                ipAddresses: ["127.0.0.1"],
+                ipAddresses: [...VAULT_SERVER_IP_ADDRESSES],
             },
             child,
         );
@@ -108,13 +132,23 @@ export class VaultTls extends pulumi.ComponentResource {
                     // The chain Vault serves: its certificate, then the CA.
                     [VAULT_TLS_SECRETS.certificate]: pulumi.interpolate`${server.certPem}${ca.certPem}`,
                     [VAULT_TLS_SECRETS.privateKey]: pulumi.secret(serverKey.privateKeyPem),
+                    // For the renewal CronJob, which signs the next server certificate in the cluster.
+                    [VAULT_TLS_CA_KEY_SECRET]: pulumi.secret(caKey.privateKeyPem),
                 },
             },
             child,
         );
 
         this.caCertificate = ca.certPem;
-        this.secretIds = secrets.secretIds;
-        this.registerOutputs({ caCertificate: this.caCertificate, dnsNames: this.dnsNames, secretIds: this.secretIds });
+        this.secretIds = Object.fromEntries(
+            Object.values(VAULT_TLS_SECRETS).map((secretName) => [secretName, secrets.secretIds[secretName]]),
+        );
+        this.caKeySecretId = secrets.secretIds[VAULT_TLS_CA_KEY_SECRET];
+        this.registerOutputs({
+            caCertificate: this.caCertificate,
+            dnsNames: this.dnsNames,
+            secretIds: this.secretIds,
+            caKeySecretId: this.caKeySecretId,
+        });
     }
 }

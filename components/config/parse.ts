@@ -451,6 +451,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             // Beside MongoDB, whose root Secret it reads; only where there is backup storage (Azure).
             mongoBackup: cloud === "azure" ? [{ namespace: appNs, name: "mongodb-backup" }] : [],
             vaultSnapshot: environment === "prod" ? [{ namespace: VAULT_NAMESPACE, name: "vault-snapshot" }] : [],
+            vaultTlsRenew: environment === "prod" && v.vaultTlsEnabled ? [{ namespace: VAULT_NAMESPACE, name: "vault-tls-renew" }] : [],
         },
         protectStatefulResources: environment === "prod",
         highAvailability: environment === "prod",

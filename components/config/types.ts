@@ -68,6 +68,11 @@ export interface IdentityBindings {
     readonly mongoBackup: readonly ServiceAccountRef[];
     /** The prod raft snapshot CronJob: writes snapshots to the backup storage container. Empty in dev. */
     readonly vaultSnapshot: readonly ServiceAccountRef[];
+    /**
+     * The Vault TLS renewal CronJob (prod with Vault TLS): signs the next server certificate with the
+     * internal CA and writes it to Key Vault. Empty without Vault TLS.
+     */
+    readonly vaultTlsRenew: readonly ServiceAccountRef[];
 }
 
 export interface Names {

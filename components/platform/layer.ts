@@ -33,6 +33,7 @@ import { VaultCaBundle } from "./vaultCa";
 import { VaultInitJob } from "./vaultInit";
 import { VaultOperatorAccess } from "./vaultOperator";
 import { VaultSnapshotCronJob } from "./vaultSnapshot";
+import { VaultTlsRenewCronJob } from "./vaultTlsRenew";
 import { VaultSyncJob } from "./vaultSync";
 import {
     autopilotSettings,
@@ -118,6 +119,8 @@ export interface PlatformLayer {
     readonly vaultInit?: VaultInitJob;
     /** The prod raft snapshot CronJob; absent elsewhere. */
     readonly vaultSnapshot?: VaultSnapshotCronJob;
+    /** The Vault TLS renewal CronJob (prod with Vault TLS); absent elsewhere. */
+    readonly vaultTlsRenew?: VaultTlsRenewCronJob;
     /** The Job that keeps the bootstrapped policies and roles in step (ha); absent in dev mode. */
     readonly vaultSync?: VaultSyncJob;
     /** The vault-operator service account and Role (who may run scripts/vault-rollout.sh; ha). */
@@ -162,6 +165,11 @@ interface VaultTlsPlumbing {
     readonly server: NonNullable<HashiCorpVaultArgs["tls"]>;
     /** The internal CA certificate (public PEM). */
     readonly caCertificate: pulumi.Output<string>;
+    /** The in-cluster renewal and the Key Vault it writes to; absent without the renewal identity. */
+    readonly renewal?: NonNullable<NonNullable<KeyVaultSecrets["vaultTls"]>["renewal"]> & {
+        readonly keyVaultName: pulumi.Output<string>;
+        readonly secretNames: NonNullable<KeyVaultSecrets["vaultTls"]>["secretNames"];
+    };
 }
 
 /**
@@ -216,6 +224,11 @@ function keyVaultPlumbing(
                     ready: [...csi.ready, vaultTlsClass],
                 },
                 caCertificate: tlsSource.caCertificate,
+                renewal: tlsSource.renewal && {
+                    ...tlsSource.renewal,
+                    keyVaultName: source.unsealVaultName,
+                    secretNames: tlsSource.secretNames,
+                },
             },
         appSecrets: {
             secretName: appSecretProviderClass.secretName,
@@ -528,6 +541,32 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
                   provider,
               })
             : undefined;
+    // Vault's listener certificate renewed in the cluster, with no `up` (issue 20 item 3).
+    const renewal = secrets.vaultTls?.renewal;
+    const vaultTlsRenew =
+        vaultInit && renewal
+            ? new VaultTlsRenewCronJob("vault-tls-renew", {
+                  namespace: namespaces.name(vaultNs),
+                  serviceAccount: single(ids.vaultTlsRenew, "identities.vaultTlsRenew"),
+                  clientId: renewal.identity.clientId,
+                  keyVaultName: renewal.keyVaultName,
+                  secrets: {
+                      caCertificate: renewal.secretNames.caCertificate,
+                      caKey: renewal.caKeySecret,
+                      certificate: renewal.secretNames.certificate,
+                      privateKey: renewal.secretNames.privateKey,
+                  },
+                  subject: renewal.subject,
+                  dnsNames: renewal.dnsNames,
+                  ipAddresses: renewal.ipAddresses,
+                  renewBeforeDays: renewal.renewBeforeDays,
+                  validityDays: renewal.validityDays,
+                  alertDays: renewal.alertDays,
+                  peerAddresses: vault.peerAddresses,
+                  after: [vault.release, ...renewal.identity.ready],
+                  provider,
+              })
+            : undefined;
     return {
         namespaces,
         appNamespace: appNs,
@@ -542,6 +581,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         vaultCa,
         vaultInit,
         vaultSnapshot,
+        vaultTlsRenew,
         vaultSync,
         vaultOperator,
         vaultAdmin: vaultAdminAuth(vaultInit, vaultSync, devToken, namespaces.name(vaultNs), provider),

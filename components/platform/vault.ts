@@ -2,6 +2,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VAULT_RELEASE, type ServiceAccountRef } from "../config";
 import { zoneSpread } from "./availability";
+import { tlsReloadSidecar } from "./vaultTlsRenew";
 import { PORTS } from "../topology";
 import {
     CHARTS,
@@ -128,6 +129,10 @@ export interface VaultValues {
             readonly secretName: string;
             readonly secretKey: string;
         }[];
+        /** TLS: the tls-reload sidecar (SIGHUP on a renewed certificate); null otherwise, as the chart's default. */
+        readonly extraContainers: readonly object[] | null;
+        /** TLS: the sidecar must see and signal the vault process. */
+        readonly shareProcessNamespace: boolean;
         /** The TLS CSI volume and its mount (TLS); null otherwise, as the chart's default. */
         readonly volumes: readonly object[] | null;
         readonly volumeMounts: readonly object[] | null;
@@ -309,6 +314,19 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                       ]
                     : null,
                 volumeMounts: tls ? [{ name: tlsVolume, mountPath: VAULT_TLS_DIR, readOnly: true }] : null,
+                // A renewed certificate reaches the pods through the CSI driver's rotation; the sidecar
+                // makes Vault reload it with SIGHUP, without a restart (issue 20 item 3).
+                extraContainers: tls
+                    ? [
+                          tlsReloadSidecar({
+                              volume: tlsVolume,
+                              dir: VAULT_TLS_DIR,
+                              certFile: tls.files.certificate,
+                              keyFile: tls.files.privateKey,
+                          }),
+                      ]
+                    : null,
+                shareProcessNamespace: tls !== undefined,
                 topologySpreadConstraints: spread("server"),
                 affinity: hostAntiAffinity("server"),
                 // The StatefulSet's update strategy is OnDelete (chart values.yaml updateStrategyType): a

@@ -135,6 +135,13 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         why: "Vault's database secrets engine manages users",
     },
     {
+        name: "vault-configure-to-mongodb",
+        from: { namespace: "vault", pods: POD_LABELS.vaultConfigure },
+        to: MONGODB,
+        ports: tcp(PORTS.mongodb),
+        why: "dev's Vault reconciler drops the MongoDB users a restarted Vault lost the leases of",
+    },
+    {
         name: "app-to-vault-server",
         from: { namespace: "app" },
         to: VAULT_SERVER,
@@ -167,7 +174,7 @@ export const NETWORK_FLOWS: readonly Flow[] = [
         from: { namespace: "vault" },
         to: VAULT_SERVER,
         ports: tcp(PORTS.vaultApi),
-        why: "the init and configuration Jobs, the raft snapshot CronJob, and standbys forwarding to the leader",
+        why: "the init and configuration Jobs, the raft snapshot and TLS renewal CronJobs, and standbys forwarding to the leader",
     },
     {
         name: "vault-server-raft",
@@ -181,6 +188,7 @@ export const NETWORK_FLOWS: readonly Flow[] = [
             ["vault-server", POD_LABELS.vaultServer, "the seal (Key Vault) and its Entra ID token exchange"],
             ["vault-init", POD_LABELS.vaultInit, "the init Job stores the recovery keys in Key Vault"],
             ["vault-snapshot", POD_LABELS.vaultSnapshot, "the snapshot CronJob uploads to Azure Storage"],
+            ["vault-tls-renew", POD_LABELS.vaultTlsRenew, "the TLS renewal CronJob reads the CA and writes the certificate in Key Vault"],
         ] as const
     ).flatMap(([who, pods, why]): Flow[] => [
         { name: `${who}-to-internet`, from: { namespace: "vault", pods }, to: INTERNET, ports: tcp(PORTS.https), why },

@@ -1,11 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
 import { IMAGES } from "../platform/charts";
 import { MONGO_DATABASE, VAULT_DB_CREDS_PATH } from "./microservice";
-import { MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
+import { POD_LABELS } from "../topology";
+import { MONGO_IMAGE, MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
 
 /** The configuration script, kept in the repository and checked with shellcheck and `sh -n`. */
 export const VAULT_CONFIGURE_SCRIPT_FILE = "vault-configure.sh";
@@ -16,6 +18,25 @@ export const VAULT_CONFIGURE_IMAGE = `${IMAGES.vault.repository}:${IMAGES.vault.
 
 /** The database secrets engine role the services read credentials from (database/creds/<this>). */
 export const VAULT_DB_ROLE = VAULT_DB_CREDS_PATH.split("/").pop() as string;
+
+/**
+ * The database engine's username_template (database/config/<connection>), set rather than left to the
+ * plugin's default (hashicorp/vault plugins/database/mongodb/mongodb.go, defaultUserNameTemplate puts
+ * the display name first, which itself holds dashes) so that a user's creation time can be read back:
+ * `vdb-<unix_time>-<random 20>-<role>` (sdk/helper/template funcs.go: unix_time is seconds, random is
+ * alphanumeric). Dev's reconciler drops the users a lost Vault created (issue 20 item 6).
+ */
+export const VAULT_DB_USERNAME_TEMPLATE = '{{ printf "vdb-%s-%s-%s" (unix_time) (random 20) (.RoleName | truncate 30) }}';
+
+/** The regular expression for the users VAULT_DB_USERNAME_TEMPLATE gives `dbRole`; group 1: the unix time. */
+export function vaultDbUsernamePattern(dbRole: string): string {
+    const role = dbRole.slice(0, 30).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return `^vdb-([0-9]+)-[A-Za-z0-9]{20}-${role}$`;
+}
+
+/** Dev's reconciler: the scripts of its mongo-users container (drops the users a lost Vault created). */
+export const MONGO_STALE_USERS_SCRIPT_FILE = "mongo-stale-users.sh";
+export const MONGO_STALE_USERS_JS_FILE = "mongo-stale-users.js";
 
 /** TTLs of the issued MongoDB users, per the lab: 1h, renewable up to 24h. */
 export const VAULT_DB_TTLS = { defaultTtl: "1h", maxTtl: "24h" } as const;
@@ -151,7 +172,16 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
 
         // The script and lib.sh: both go into the ConfigMap and into the hash that names the Job.
-        const scriptFiles = jobScriptFiles(VAULT_CONFIGURE_SCRIPT_FILE);
+        const reconcile = args.reconcileSeconds !== undefined;
+        const scriptFiles = {
+            ...jobScriptFiles(VAULT_CONFIGURE_SCRIPT_FILE),
+            ...(reconcile
+                ? {
+                      ...jobScriptFiles(MONGO_STALE_USERS_SCRIPT_FILE),
+                      [MONGO_STALE_USERS_JS_FILE]: fs.readFileSync(path.join(SCRIPTS_DIR, MONGO_STALE_USERS_JS_FILE), "utf8"),
+                  }
+                : {}),
+        };
         const script = Object.values(scriptFiles).join("\n");
         const services = args.services;
         const dbRole = args.dbRole ?? VAULT_DB_ROLE;
@@ -219,8 +249,9 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
         );
 
         const fromSecret = (secretName: pulumi.Input<string>, key: pulumi.Input<string>) => ({ secretKeyRef: { name: secretName, key } });
-        const reconcile = args.reconcileSeconds !== undefined;
         const readyFile = "/tmp/configured";
+        // The configure container hands the cut-off time of stale MongoDB users to the mongo-users one.
+        const staleUsersFile = "/handoff/stale-before";
         const container: k8s.types.input.core.v1.Container = {
             name: "configure",
             image,
@@ -252,12 +283,14 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 { name: "DB_ROLE", value: dbRole },
                 { name: "DEFAULT_TTL", value: defaultTtl },
                 { name: "MAX_TTL", value: maxTtl },
+                { name: "USERNAME_TEMPLATE", value: VAULT_DB_USERNAME_TEMPLATE },
                 // The vault CLI keeps nothing there with VAULT_TOKEN set, but wants a HOME.
                 { name: "HOME", value: "/tmp" },
                 ...(reconcile
                     ? [
                           { name: "RECONCILE_SECONDS", value: String(args.reconcileSeconds) },
                           { name: "READY_FILE", value: readyFile },
+                          { name: "STALE_USERS_FILE", value: staleUsersFile },
                       ]
                     : []),
             ],
@@ -274,6 +307,32 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 { name: "tmp", mountPath: "/tmp" },
                 ...(auth.kind === "kubernetes" ? [{ name: "vault-token", mountPath: TOKEN_DIR, readOnly: true }] : []),
                 ...(args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : []),
+                ...(reconcile ? [{ name: "handoff", mountPath: "/handoff" }] : []),
+            ],
+        };
+        // Dev's reconciler: drops the MongoDB users a Vault that lost its memory created (issue 20 item 6).
+        const mongoUsers: k8s.types.input.core.v1.Container = {
+            name: "mongo-users",
+            image: MONGO_IMAGE,
+            command: ["/bin/sh", `/scripts/${MONGO_STALE_USERS_SCRIPT_FILE}`],
+            ...JOB_CONTAINER_DEFAULTS,
+            env: [
+                { name: "STALE_USERS_FILE", value: staleUsersFile },
+                { name: "USERNAME_PATTERN", value: vaultDbUsernamePattern(dbRole) },
+                { name: "MONGO_HOST", value: args.mongoHost },
+                { name: "MONGO_PORT", value: String(mongoPort) },
+                { name: "MONGO_USERNAME", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username) },
+                { name: "MONGO_PASSWORD", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password) },
+                { name: "CHECK_INTERVAL_SECONDS", value: String(args.reconcileSeconds ?? 30) },
+                // mongosh keeps its history and config under HOME.
+                { name: "HOME", value: "/tmp" },
+            ],
+            resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+            securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
+            volumeMounts: [
+                { name: "script", mountPath: "/scripts", readOnly: true },
+                { name: "tmp", mountPath: "/tmp" },
+                { name: "handoff", mountPath: "/handoff" },
             ],
         };
         const podSpec: k8s.types.input.core.v1.PodSpec = {
@@ -288,7 +347,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 runAsGroup: 1000,
                 seccompProfile: { type: "RuntimeDefault" },
             },
-            containers: [container],
+            containers: reconcile ? [container, mongoUsers] : [container],
             volumes: [
                 { name: "script", configMap: { name: scriptMap.metadata.name, defaultMode: 0o555 } },
                 { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
@@ -303,10 +362,12 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                       ]
                     : []),
                 ...(args.caSecret ? [{ name: "vault-ca", secret: { secretName: args.caSecret.name } }] : []),
+                ...(reconcile ? [{ name: "handoff", emptyDir: { medium: "Memory" as const, sizeLimit: "1Mi" } }] : []),
             ],
         };
         // A sidecar would never exit and keep the finished Job's pod running.
-        const podMetadata = { labels: { ...labels, "sidecar.istio.io/inject": "false" } };
+        // POD_LABELS.vaultConfigure: what the network policies select (the reconciler reaches MongoDB).
+        const podMetadata = { labels: { ...labels, ...POD_LABELS.vaultConfigure, "sidecar.istio.io/inject": "false" } };
         // The token's Secret (or the SecretProviderClass that creates it) must exist before the pod.
         const dependsOn = [...(args.after ?? []), ...(args.authReady ?? [])];
         const timeout = `${args.timeoutMinutes ?? 20}m`;

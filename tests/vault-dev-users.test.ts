@@ -1,0 +1,256 @@
+// Issue 20 item 6: a dev Vault restart loses its leases, so the MongoDB users they created are never
+// revoked; dev's reconciler drops the users that match the engine's username template and were created
+// before the restarted (empty) Vault was found. Expectations: usernames built by hand the way Vault's
+// template functions render them (hashicorp/vault sdk/helper/template funcs.go: unix_time in seconds,
+// random alphanumeric), and the reconciler's behaviour against stand-ins for vault and mongosh.
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as vm from "vm";
+import {
+    MONGO_STALE_USERS_JS_FILE,
+    MONGO_STALE_USERS_SCRIPT_FILE,
+    VAULT_CONFIGURE_SCRIPT,
+    VAULT_DB_ROLE,
+    VAULT_DB_USERNAME_TEMPLATE,
+    vaultDbUsernamePattern,
+} from "../components/workloads/vaultDatabase";
+import { MONGO_IMAGE } from "../components/workloads/mongodb";
+import { evaluateStack, ROOT } from "./harness";
+
+const JS = path.join(ROOT, "scripts", MONGO_STALE_USERS_JS_FILE);
+const SH = path.join(ROOT, "scripts", MONGO_STALE_USERS_SCRIPT_FILE);
+const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : []);
+
+/** A username as Vault renders VAULT_DB_USERNAME_TEMPLATE for the role at unix time `t`. */
+const engineUser = (t: number, role = VAULT_DB_ROLE) => `vdb-${t}-${"aB3dE6gH9jK2mN5pQ8sT".slice(0, 20)}-${role.slice(0, 30)}`;
+
+describe("the database engine's username template (issue 20 item 6)", () => {
+    it("is vdb-<unix_time>-<random 20>-<role> in Vault's template language, and the cleanup's pattern reads the time back", () => {
+        assert.equal(VAULT_DB_USERNAME_TEMPLATE, '{{ printf "vdb-%s-%s-%s" (unix_time) (random 20) (.RoleName | truncate 30) }}');
+        const re = new RegExp(vaultDbUsernamePattern(VAULT_DB_ROLE));
+        assert.equal(re.exec(engineUser(1764720000))?.[1], "1764720000");
+        // Not the root user, not the plugin's default template, not another role's users.
+        for (const other of ["root", `v-token-${VAULT_DB_ROLE}-aB3dE6gH9jK2mN5pQ8sT-1764720000`, engineUser(1764720000, "other-role")])
+            assert.equal(re.exec(other), null, other);
+    });
+});
+
+describe("scripts/mongo-stale-users.js", () => {
+    /** Runs the script as mongosh would, against an in-memory admin database. */
+    function run(users: string[], cutoff: number, legacyShell = false) {
+        const dropped: string[] = [];
+        const printed: string[] = [];
+        const auth: string[] = [];
+        class Mongo {
+            constructor(readonly uri: string) {}
+            getDB(name: string) {
+                assert.equal(name, "admin");
+                return {
+                    auth: (u: string, p: string) => auth.push(`${u}:${p}`),
+                    getUsers: () => (legacyShell ? users.map((user) => ({ user })) : { users: users.map((user) => ({ user })), ok: 1 }),
+                    dropUser: (u: string) => dropped.push(u),
+                };
+            }
+        }
+        const env = {
+            USERNAME_PATTERN: vaultDbUsernamePattern(VAULT_DB_ROLE),
+            CUTOFF: String(cutoff),
+            MONGO_HOST: "mongodb.microservices-dev.svc.cluster.local",
+            MONGO_PORT: "27017",
+            MONGO_USERNAME: "root",
+            MONGO_PASSWORD: "pw",
+        };
+        vm.runInNewContext(fs.readFileSync(JS, "utf8"), { Mongo, print: (s: string) => printed.push(s), process: { env } });
+        return { dropped, printed, auth };
+    }
+
+    it("drops the engine's users created before the cut-off, keeps the running Vault's, the root user and other users", () => {
+        const cutoff = 1764720000;
+        const before = [engineUser(cutoff - 86400), engineUser(cutoff - 1)];
+        const after = [engineUser(cutoff), engineUser(cutoff + 60)];
+        const r = run(["root", "reporting", ...before, ...after, engineUser(cutoff - 5, "other-role")], cutoff);
+        assert.deepEqual(r.dropped, before);
+        assert.deepEqual(r.auth, ["root:pw"]);
+        assert.match(r.printed.at(-1)!, /dropped 2 stale user\(s\) created before 1764720000; kept 2/);
+        assert.deepEqual(run(before, cutoff, true).dropped, before, "the legacy shell's array reply too");
+    });
+
+    it("refuses a cut-off that is not a unix time (never drops everything on a bad handoff)", () => {
+        assert.throws(() => run([engineUser(5)], Number.NaN), /CUTOFF must be a unix time/);
+    });
+});
+
+describe("dev's reconciler hands stale users to the cleanup (scripts/vault-configure.sh, mongo-stale-users.sh)", () => {
+    // vault: state in $FAKE/v (one file per mount or written path); `secrets list` fails while
+    // $FAKE/list-fails exists. `sleep`'s third call "restarts" Vault (empties $FAKE/v).
+    const FAKE_VAULT = `#!/bin/sh
+echo "$*" >>"$FAKE/vault.log"
+v="$FAKE/v"
+case "$1 $2" in
+  "status "*) exit 0 ;;
+  "auth list"|"secrets list"|"audit list")
+    [ -e "$FAKE/list-fails" ] && { echo "Error listing: connection refused" >&2; exit 2; }
+    printf '{"token/": {}'; for m in $(ls "$v" | sed -n "s/^mount-$1-//p"); do printf ', "%s/": {}' "$m"; done; echo '}' ;;
+  "audit enable") : >"$v/mount-audit-stdout" ;;
+  "auth enable") : >"$v/mount-auth-$3" ;;
+  "secrets enable") : >"$v/mount-secrets-database" ;;
+  "read "*) [ -e "$v/$(echo "$2" | tr / _)" ] || exit 2 ;;
+  "write "*) for a in "$@"; do case "$a" in username_template=*) echo "$a" >"$FAKE/template" ;; esac; done; cat >/dev/null 2>&1 </dev/null; : >"$v/$(echo "$2" | tr / _)" ;;
+  "policy write") cat >/dev/null ;;
+esac
+exit 0
+`;
+    let fake: string;
+    beforeEach(() => {
+        fake = fs.mkdtempSync(path.join(os.tmpdir(), "vault-dev-users-"));
+        for (const d of ["bin", "v"]) fs.mkdirSync(path.join(fake, d));
+        fs.writeFileSync(path.join(fake, "bin", "vault"), FAKE_VAULT, { mode: 0o755 });
+        fs.writeFileSync(path.join(fake, "bin", "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+    function reconcile(env: Record<string, string> = {}) {
+        const r = spawnSync("sh", [VAULT_CONFIGURE_SCRIPT], {
+            encoding: "utf8",
+            env: {
+                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                FAKE: fake,
+                VAULT_ADDR: "http://vault.vault.svc.cluster.local:8200",
+                VAULT_TOKEN: "root",
+                MONGO_HOST: "mongodb.microservices-dev.svc.cluster.local",
+                MONGO_USERNAME: "root",
+                MONGO_PASSWORD: "pw",
+                APP_NAMESPACE: "microservices-dev",
+                SERVICES: "product-service:product-service",
+                KUBERNETES_SERVICE_HOST: "10.0.0.1",
+                READY_FILE: path.join(fake, "ready"),
+                USERNAME_TEMPLATE: VAULT_DB_USERNAME_TEMPLATE,
+                STALE_USERS_FILE: path.join(fake, "stale-before"),
+                RECONCILE_SECONDS: "30",
+                RECONCILE_ROUNDS: "1",
+                ...env,
+            },
+        });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    }
+    const staleFile = () => path.join(fake, "stale-before");
+
+    it("an empty Vault at start: hands over the current time before configuring, and sets the template as one argument", () => {
+        const before = Math.floor(Date.now() / 1000);
+        const r = reconcile();
+        assert.equal(r.status, 0, r.output);
+        const cutoff = Number(fs.readFileSync(staleFile(), "utf8").trim());
+        assert.ok(cutoff >= before && cutoff <= Math.floor(Date.now() / 1000), String(cutoff));
+        const log = lines(path.join(fake, "vault.log"));
+        assert.ok(
+            log.findIndex((l) => l.startsWith("secrets list")) < log.findIndex((l) => l.startsWith("secrets enable")),
+            "checked before the engine was mounted",
+        );
+        assert.equal(fs.readFileSync(path.join(fake, "template"), "utf8").trim(), `username_template=${VAULT_DB_USERNAME_TEMPLATE}`);
+        assert.match(r.output, /MongoDB users the engine created before \d+ \(unix time\) are stale/);
+    });
+
+    it("a Vault that still holds its configuration (the reconciler restarted, not Vault): nothing is stale", () => {
+        assert.equal(reconcile({ RECONCILE_ROUNDS: "0" }).status, 0);
+        fs.rmSync(staleFile());
+        const r = reconcile();
+        assert.equal(r.status, 0, r.output);
+        assert.ok(!fs.existsSync(staleFile()), r.output);
+    });
+
+    it("a Vault that restarted while the reconciler ran: hands over again", () => {
+        assert.equal(reconcile({ RECONCILE_ROUNDS: "0" }).status, 0);
+        fs.rmSync(staleFile());
+        // The next pause "restarts" Vault.
+        fs.writeFileSync(path.join(fake, "bin", "sleep"), `#!/bin/sh\nrm -f "$FAKE"/v/*\nexit 0\n`, { mode: 0o755 });
+        const r = reconcile();
+        assert.equal(r.status, 0, r.output);
+        assert.match(r.output, /has lost its configuration/);
+        assert.ok(fs.existsSync(staleFile()), r.output);
+    });
+
+    it("a Vault whose mounts cannot be listed is never taken as empty", () => {
+        fs.writeFileSync(path.join(fake, "list-fails"), "");
+        reconcile({ RECONCILE_ROUNDS: "0", WAIT_ATTEMPTS: "1" });
+        assert.ok(!fs.existsSync(staleFile()));
+    });
+
+    it("as a Job (prod, no RECONCILE_SECONDS): never hands anything over", () => {
+        const r = reconcile({ RECONCILE_SECONDS: "" });
+        assert.equal(r.status, 0, r.output);
+        assert.ok(!fs.existsSync(staleFile()));
+    });
+
+    it("mongo-stale-users.sh runs the drop with the cut-off and removes the handoff only when it succeeded", () => {
+        // mongosh: records its arguments and CUTOFF; fails while $FAKE/mongo-fails exists.
+        fs.writeFileSync(
+            path.join(fake, "bin", "mongosh"),
+            `#!/bin/sh\n[ -e "$FAKE/mongo-fails" ] && exit 1\necho "$* CUTOFF=$CUTOFF" >>"$FAKE/mongosh.log"\n`,
+            { mode: 0o755 },
+        );
+        fs.writeFileSync(staleFile(), "1764720000\n");
+        fs.writeFileSync(path.join(fake, "mongo-fails"), "");
+        const env = {
+            PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+            FAKE: fake,
+            STALE_USERS_FILE: staleFile(),
+            USERNAME_PATTERN: vaultDbUsernamePattern(VAULT_DB_ROLE),
+            MONGO_HOST: "mongodb",
+            MONGO_USERNAME: "root",
+            MONGO_PASSWORD: "pw",
+            ROUNDS: "1",
+        };
+        const failed = spawnSync("sh", [SH], { encoding: "utf8", env });
+        assert.equal(failed.status, 0);
+        assert.match(failed.stderr, /could not drop the stale users/);
+        assert.ok(fs.existsSync(staleFile()), "kept for the next try");
+        fs.rmSync(path.join(fake, "mongo-fails"));
+        const ok = spawnSync("sh", [SH], { encoding: "utf8", env });
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.deepEqual(lines(path.join(fake, "mongosh.log")), [
+            `--nodb --quiet ${path.join(ROOT, "scripts", MONGO_STALE_USERS_JS_FILE)} CUTOFF=1764720000`,
+        ]);
+        assert.ok(!fs.existsSync(staleFile()));
+        assert.ok(!`${ok.stdout}${ok.stderr}`.includes("pw"), "the password is in no output");
+    });
+});
+
+describe("dev's reconciler Deployment (plan, issue 20 item 6)", () => {
+    it("runs the cleanup beside the configuration in dev only, sharing an in-memory handoff, reaching MongoDB", async () => {
+        const dev = await evaluateStack("dev");
+        const reconciler = dev.ofType("kubernetes:apps/v1:Deployment").find((d) => d.urn.includes("VaultDatabaseConfig"))!;
+        const pod = reconciler.inputs.spec.template.spec;
+        assert.deepEqual(
+            pod.containers.map((c: any) => c.name),
+            ["configure", "mongo-users"],
+        );
+        const [configure, cleanup] = pod.containers;
+        const envOf = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+        assert.equal(cleanup.image, MONGO_IMAGE);
+        assert.equal(envOf(configure).STALE_USERS_FILE, envOf(cleanup).STALE_USERS_FILE);
+        assert.equal(envOf(configure).USERNAME_TEMPLATE, VAULT_DB_USERNAME_TEMPLATE);
+        assert.equal(envOf(cleanup).USERNAME_PATTERN, vaultDbUsernamePattern(envOf(configure).DB_ROLE));
+        assert.deepEqual(envOf(cleanup).MONGO_PASSWORD, envOf(configure).MONGO_PASSWORD, "from the same Secret");
+        const handoff = pod.volumes.find((v: any) => v.name === "handoff");
+        assert.equal(handoff.emptyDir.medium, "Memory");
+        const script = dev.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.urn.includes("VaultDatabaseConfig"))!;
+        for (const file of [MONGO_STALE_USERS_SCRIPT_FILE, MONGO_STALE_USERS_JS_FILE, "lib.sh"]) assert.ok(script.inputs.data[file], file);
+        // The network policy lets exactly this pod reach MongoDB's port (reconciler pod labels).
+        const policies = dev.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy");
+        const egress = policies.find((p) => p.name.endsWith("vault-configure-to-mongodb") && p.inputs.spec.policyTypes.includes("Egress"));
+        assert.ok(egress, policies.map((p) => p.name).join(", "));
+        const selector = egress.inputs.spec.podSelector.matchLabels;
+        for (const [k, v] of Object.entries(selector)) assert.equal(reconciler.inputs.spec.template.metadata.labels[k], v, k);
+
+        const prod = await evaluateStack("prod");
+        const job = prod.ofType("kubernetes:batch/v1:Job").find((j) => j.urn.includes("VaultDatabaseConfig"))!;
+        assert.deepEqual(
+            job.inputs.spec.template.spec.containers.map((c: any) => c.name),
+            ["configure"],
+            "prod's Vault keeps its leases",
+        );
+    });
+});

@@ -1,0 +1,402 @@
+// Issue 20 item 3: Vault's listener certificate renews with no human step. scripts/vault-tls-renew.sh runs
+// against a stand-in `az` (Key Vault secrets as files) with the real openssl, and probes a real TLS server
+// (Node's tls) that serves the stored certificate; scripts/vault-tls-reload.sh runs against a stand-in
+// vault process. The expectations come from openssl itself (verify, x509 -ext), not from the scripts.
+import { strict as assert } from "assert";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tls from "tls";
+import { KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "../components/azure/roles";
+import { VAULT_TLS_RENEW_SCRIPT, VAULT_TLS_RELOAD_SCRIPT } from "../components/platform/vaultTlsRenew";
+import { evaluateStack, SUBSCRIPTION, type StackRun } from "./harness";
+
+// az: `login` succeeds; `keyvault secret show --name N` prints $FAKE/kv/N (fails when absent);
+// `keyvault secret set --name N --file F` copies F there and records "set N" in $FAKE/az.log.
+const AZ = `#!/bin/sh
+cmd="$1 $2 $3"
+name=""; file=""
+while [ $# -gt 0 ]; do case "$1" in --name) name=$2; shift ;; --file) file=$2; shift ;; esac; shift; done
+case "$cmd" in
+  login*) exit 0 ;;
+  "keyvault secret show") [ -f "$FAKE/kv/$name" ] || { echo "SecretNotFound" >&2; exit 1; }; cat "$FAKE/kv/$name" ;;
+  "keyvault secret set") echo "set $name" >>"$FAKE/az.log"; cp "$file" "$FAKE/kv/$name" ;;
+  *) exit 3 ;;
+esac
+`;
+
+function openssl(args: string[], input?: string): string {
+    const r = spawnSync("openssl", args, { encoding: "utf8", input });
+    assert.equal(r.status, 0, `openssl ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+}
+
+const NAMES = ["localhost", "vault-0.vault-internal", "vault-active.vault.svc.cluster.local"];
+
+describe("scripts/vault-tls-renew.sh (issue 20 item 3)", function () {
+    this.timeout(60000);
+    let fake: string;
+    const kv = (name: string) => path.join(fake, "kv", name);
+
+    /** A server certificate signed by the test CA, valid `days` days from now, as the chain Key Vault holds. */
+    function storeServerCertificate(days: number) {
+        const dir = path.join(fake, "issue");
+        fs.mkdirSync(dir, { recursive: true });
+        openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${dir}/k.pem`]);
+        openssl(["req", "-new", "-key", `${dir}/k.pem`, "-subj", "/CN=old", "-out", `${dir}/r.csr`]);
+        fs.writeFileSync(
+            `${dir}/ext`,
+            `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(",")},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
+        );
+        openssl(
+            ["x509", "-req", "-in", `${dir}/r.csr`, "-CA", kv("vault-tls-ca"), "-CAkey", kv("vault-tls-ca-key")].concat([
+                "-set_serial",
+                "7",
+                "-days",
+                String(days),
+                "-extfile",
+                `${dir}/ext`,
+                "-out",
+                `${dir}/c.pem`,
+            ]),
+        );
+        fs.writeFileSync(kv("vault-tls-crt"), fs.readFileSync(`${dir}/c.pem`, "utf8") + fs.readFileSync(kv("vault-tls-ca"), "utf8"));
+        fs.copyFileSync(`${dir}/k.pem`, kv("vault-tls-key"));
+    }
+
+    /** A TLS server presenting what Key Vault holds now (as a Vault pod that has not reloaded since). */
+    async function serveStored(): Promise<tls.Server> {
+        const server = tls.createServer({ cert: fs.readFileSync(kv("vault-tls-crt")), key: fs.readFileSync(kv("vault-tls-key")) }, (s) =>
+            s.end(),
+        );
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        return server;
+    }
+
+    function run(server: tls.Server, extra: Record<string, string> = {}): Promise<{ status: number | null; log: string }> {
+        const port = (server.address() as { port: number }).port;
+        return new Promise((resolve) => {
+            const child = spawn("sh", [VAULT_TLS_RENEW_SCRIPT, "renew"], {
+                env: {
+                    PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                    FAKE: fake,
+                    WORK_DIR: path.join(fake, "work"),
+                    AZURE_CLIENT_ID: "client",
+                    AZURE_TENANT_ID: "tenant",
+                    AZURE_FEDERATED_TOKEN_FILE: path.join(fake, "jwt"),
+                    KEY_VAULT_NAME: "kv-unseal",
+                    CA_CERT_SECRET: "vault-tls-ca",
+                    CA_KEY_SECRET: "vault-tls-ca-key",
+                    CERT_SECRET: "vault-tls-crt",
+                    KEY_SECRET: "vault-tls-key",
+                    COMMON_NAME: "vault.vault.svc",
+                    ORGANIZATION: "vault",
+                    DNS_NAMES: NAMES.join(" "),
+                    IP_ADDRESSES: "127.0.0.1",
+                    VAULT_PEERS: `https://localhost:${port}`,
+                    RENEW_BEFORE_DAYS: "30",
+                    VALIDITY_DAYS: "365",
+                    ALERT_DAYS: "14",
+                    ...extra,
+                },
+            });
+            let log = "";
+            child.stderr.on("data", (d: Buffer) => (log += d.toString()));
+            child.stdout.on("data", (d: Buffer) => (log += d.toString()));
+            child.on("close", (status) => resolve({ status, log }));
+        });
+    }
+
+    const sets = () =>
+        fs.existsSync(path.join(fake, "az.log")) ? fs.readFileSync(path.join(fake, "az.log"), "utf8").trim().split("\n") : [];
+
+    beforeEach(() => {
+        fake = fs.mkdtempSync(path.join(os.tmpdir(), "vault-tls-renew-"));
+        for (const dir of ["bin", "work", "kv"]) fs.mkdirSync(path.join(fake, dir));
+        fs.writeFileSync(path.join(fake, "bin", "az"), AZ, { mode: 0o755 });
+        fs.writeFileSync(path.join(fake, "bin", "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+        fs.writeFileSync(path.join(fake, "jwt"), "token");
+        // The internal CA as components/azure/vaultTls.ts makes it: ECDSA P-384, self-signed, a CA.
+        openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", kv("vault-tls-ca-key")]);
+        openssl([
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            kv("vault-tls-ca-key"),
+            "-subj",
+            "/CN=vault internal CA",
+            "-days",
+            "3650",
+            "-out",
+            kv("vault-tls-ca"),
+        ]);
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+    it("leaves a certificate with more than 30 days alone and reports the served one as ok", async () => {
+        storeServerCertificate(200);
+        const server = await serveStored();
+        try {
+            const r = await run(server);
+            assert.equal(r.status, 0, r.log);
+            assert.deepEqual(sets(), []);
+            assert.match(r.log, /vault-tls served localhost notAfter=.* days_left=(199|200) alert_days=14 status=ok/);
+        } finally {
+            server.close();
+        }
+    });
+
+    it("renews a certificate in its last 30 days: same SANs, signed by the CA, key written before the chain", async () => {
+        storeServerCertificate(20);
+        const oldKey = fs.readFileSync(kv("vault-tls-key"), "utf8");
+        const server = await serveStored();
+        try {
+            const r = await run(server);
+            assert.equal(r.status, 0, r.log);
+            assert.deepEqual(sets(), ["set vault-tls-key", "set vault-tls-crt"]);
+            const chain = kv("vault-tls-crt");
+            // The chain Vault serves: the new leaf, then the CA (as the first issuance writes it).
+            const blocks = fs.readFileSync(chain, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+            assert.equal(blocks.length, 2);
+            assert.equal(blocks[1].trim(), fs.readFileSync(kv("vault-tls-ca"), "utf8").trim());
+            fs.writeFileSync(path.join(fake, "leaf.pem"), blocks[0]);
+            const leaf = path.join(fake, "leaf.pem");
+            openssl(["verify", "-CAfile", kv("vault-tls-ca"), "-purpose", "sslserver", leaf]);
+            const sans = openssl(["x509", "-in", leaf, "-noout", "-ext", "subjectAltName"]);
+            for (const name of NAMES) assert.ok(sans.includes(`DNS:${name}`), sans);
+            assert.ok(sans.includes("IP Address:127.0.0.1"), sans);
+            const eku = openssl(["x509", "-in", leaf, "-noout", "-ext", "extendedKeyUsage"]);
+            assert.match(eku, /TLS Web Server Authentication, TLS Web Client Authentication/);
+            // 365 days: valid beyond 364, not beyond 366.
+            assert.doesNotThrow(() => openssl(["x509", "-in", leaf, "-noout", "-checkend", String(364 * 86400)]));
+            assert.notEqual(spawnSync("openssl", ["x509", "-in", leaf, "-noout", "-checkend", String(366 * 86400)]).status, 0);
+            // A new key, and the one that matches the new certificate.
+            const newKey = fs.readFileSync(kv("vault-tls-key"), "utf8");
+            assert.notEqual(newKey, oldKey);
+            assert.equal(openssl(["pkey", "-pubout"], newKey), openssl(["x509", "-noout", "-pubkey", "-in", leaf]));
+            assert.match(r.log, /renewed: serial/);
+            // The server still serves the old one (20 days: above the alert's 14).
+            assert.match(r.log, /vault-tls served localhost .* days_left=(19|20) alert_days=14 status=ok/);
+            // The CA key never stays in the work directory.
+            assert.deepEqual(fs.readdirSync(path.join(fake, "work")), []);
+        } finally {
+            server.close();
+        }
+    });
+
+    it("reports a served certificate within 14 days as EXPIRING and fails", async () => {
+        storeServerCertificate(10);
+        const server = await serveStored();
+        try {
+            const r = await run(server);
+            assert.equal(r.status, 1, r.log);
+            assert.match(r.log, /vault-tls served localhost .* days_left=(9|10) alert_days=14 status=EXPIRING/);
+            // The stored one was renewed all the same.
+            assert.deepEqual(sets(), ["set vault-tls-key", "set vault-tls-crt"]);
+        } finally {
+            server.close();
+        }
+    });
+
+    it("fails without writing anything when the CA key cannot be read", async () => {
+        storeServerCertificate(5);
+        const server = await serveStored();
+        fs.rmSync(kv("vault-tls-ca-key"));
+        try {
+            const r = await run(server);
+            assert.equal(r.status, 1, r.log);
+            assert.match(r.log, /FAILED: cannot read the CA/);
+            assert.deepEqual(sets(), []);
+        } finally {
+            server.close();
+        }
+    });
+
+    it("does not report a server whose certificate does not verify against the CA", async () => {
+        storeServerCertificate(200);
+        const server = await serveStored();
+        // Another CA in Key Vault: the served certificate no longer chains to it.
+        fs.writeFileSync(kv("vault-tls-ca-key"), openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"]));
+        openssl(["req", "-x509", "-new", "-key", kv("vault-tls-ca-key"), "-subj", "/CN=other", "-days", "10", "-out", kv("vault-tls-ca")]);
+        try {
+            const r = await run(server);
+            assert.match(r.log, /cannot read the certificate served at localhost/);
+            assert.doesNotMatch(r.log, /vault-tls served/);
+        } finally {
+            server.close();
+        }
+    });
+});
+
+describe("scripts/vault-tls-reload.sh (issue 20 item 3)", function () {
+    this.timeout(30000);
+    let fake: string;
+    beforeEach(() => (fake = fs.mkdtempSync(path.join(os.tmpdir(), "vault-tls-reload-"))));
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it("sends SIGHUP to the vault process once the certificate and the key both changed, not before", async () => {
+        fs.writeFileSync(path.join(fake, "tls.crt"), "cert-1");
+        fs.writeFileSync(path.join(fake, "tls.key"), "key-1");
+        // The stand-in server counts the SIGHUPs it receives.
+        const vault = spawn("sh", ["-c", `trap 'echo hup >>"${fake}/hups"' HUP; while :; do sleep 0.1; done`]);
+        // The process table the sidecar sees through the shared process namespace: the server is "vault".
+        const proc = path.join(fake, "proc");
+        fs.mkdirSync(path.join(proc, String(vault.pid)), { recursive: true });
+        fs.writeFileSync(path.join(proc, String(vault.pid), "comm"), "vault\n");
+        fs.mkdirSync(path.join(proc, "1"));
+        fs.writeFileSync(path.join(proc, "1", "comm"), "pause\n");
+        const sidecar = spawn("sh", [VAULT_TLS_RELOAD_SCRIPT], {
+            env: {
+                PATH: process.env.PATH,
+                TLS_CERT_FILE: path.join(fake, "tls.crt"),
+                TLS_KEY_FILE: path.join(fake, "tls.key"),
+                CHECK_INTERVAL_SECONDS: "1",
+                PROC_ROOT: proc,
+            },
+        });
+        let log = "";
+        sidecar.stderr.on("data", (d: Buffer) => (log += d.toString()));
+        const hups = () =>
+            fs.existsSync(path.join(fake, "hups")) ? fs.readFileSync(path.join(fake, "hups"), "utf8").trim().split("\n").length : 0;
+        try {
+            await sleep(1500);
+            fs.writeFileSync(path.join(fake, "tls.key"), "key-2");
+            await sleep(2200);
+            assert.equal(hups(), 0, log);
+            assert.match(log, /only one of the certificate and the key changed/);
+            fs.writeFileSync(path.join(fake, "tls.crt"), "cert-2");
+            await sleep(2200);
+            assert.equal(hups(), 1, log);
+            assert.match(log, new RegExp(`sent SIGHUP to vault \\(pid ${vault.pid}\\)`));
+            // Nothing changed since: no second reload.
+            await sleep(1500);
+            assert.equal(hups(), 1, log);
+        } finally {
+            sidecar.kill("SIGKILL");
+            vault.kill("SIGKILL");
+        }
+    });
+});
+
+// The evaluated prod plan: the CronJob, its identity's roles, the server pods' sidecar and the alerts,
+// each checked against an independent fact (the first issuance's tls:CertRequest, the listener HCL, the
+// chart's values, the built-in role IDs) rather than against the code that wires them.
+describe("Vault TLS renewal (prod plan, issue 20 item 3)", () => {
+    let run: StackRun;
+    before(async () => {
+        run = await evaluateStack("prod");
+    });
+    const renewJob = () => run.ofType("kubernetes:batch/v1:CronJob").find((c) => c.urn.includes("VaultTlsRenewCronJob"))!;
+    const envOf = (container: any) => Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+
+    it("a daily CronJob in Vault's namespace renews in the last 30 days a certificate with the first issuance's subject and SANs", () => {
+        const job = renewJob();
+        assert.ok(job, "a renewal CronJob");
+        assert.equal(job.inputs.metadata.namespace, "vault");
+        assert.equal(job.inputs.spec.concurrencyPolicy, "Forbid");
+        const pod = job.inputs.spec.jobTemplate.spec.template;
+        assert.equal(pod.metadata.labels["azure.workload.identity/use"], "true");
+        assert.equal(pod.spec.serviceAccountName, "vault-tls-renew");
+        const [container] = pod.spec.containers;
+        assert.equal(container.name, "renew");
+        assert.match(container.image, /^mcr\.microsoft\.com\/azure-cli:/);
+        const env = envOf(container);
+        const request = run.ofType("tls:index/certRequest:CertRequest").find((r) => r.name === "vault-tls-server")!;
+        assert.deepEqual(env.DNS_NAMES.split(" "), request.inputs.dnsNames);
+        assert.deepEqual(env.IP_ADDRESSES.split(" "), request.inputs.ipAddresses);
+        assert.equal(env.COMMON_NAME, request.inputs.subject.commonName);
+        assert.equal(env.ORGANIZATION, request.inputs.subject.organization);
+        const signed = run.ofType("tls:index/locallySignedCert:LocallySignedCert").find((r) => r.name === "vault-tls-server")!;
+        assert.equal(Number(env.VALIDITY_DAYS) * 24, signed.inputs.validityPeriodHours);
+        assert.equal(Number(env.RENEW_BEFORE_DAYS) * 24, signed.inputs.earlyRenewalHours);
+        // Issue 20 item 3: "An alert fires when the served certificate is within 14 days of expiry".
+        assert.equal(env.ALERT_DAYS, "14");
+        assert.equal(env.VAULT_PEERS, [0, 1, 2].map((i) => `https://vault-${i}.vault-internal.vault.svc.cluster.local:8200`).join(" "));
+        assert.deepEqual(
+            [env.CA_CERT_SECRET, env.CA_KEY_SECRET, env.CERT_SECRET, env.KEY_SECRET],
+            ["vault-tls-ca", "vault-tls-ca-key", "vault-tls-crt", "vault-tls-key"],
+        );
+        const unsealVault = run.get("azure-native:keyvault:Vault", "unseal-kv").inputs.vaultName;
+        assert.equal(env.KEY_VAULT_NAME, unsealVault);
+    });
+
+    it("the CA key is a Key Vault secret only the renewal identity reads; it writes only the server's certificate and key", () => {
+        const caKey = run.ofType("azure-native:keyvault:Secret").find((s) => s.inputs.secretName === "vault-tls-ca-key")!;
+        assert.ok(caKey, "the CA key's secret");
+        const assignments = run.ofType("azure-native:authorization:RoleAssignment");
+        const onCaKey = assignments.filter((a) => a.inputs.scope === caKey.id);
+        const component = run.get("aksplatform:azure:WorkloadIdentity", "vault-tls-renew-id");
+        const identity = run.ofType("azure-native:managedidentity:UserAssignedIdentity").find((i) => i.parent === component.urn)!;
+        assert.deepEqual(
+            onCaKey.map((a) => [a.inputs.principalId, a.inputs.roleDefinitionId]),
+            [[identity.state.principalId, roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_USER)]],
+        );
+        const mine = assignments.filter((a) => a.parent === component.urn);
+        const byName = (name: string) => run.ofType("azure-native:keyvault:Secret").find((s) => s.inputs.secretName === name)!.id;
+        assert.deepEqual(
+            mine.map((a) => `${a.inputs.scope} ${a.inputs.roleDefinitionId}`).sort(),
+            [
+                `${byName("vault-tls-ca")} ${roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_USER)}`,
+                `${caKey.id} ${roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_USER)}`,
+                `${byName("vault-tls-crt")} ${roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_OFFICER)}`,
+                `${byName("vault-tls-key")} ${roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_OFFICER)}`,
+            ].sort(),
+        );
+        const credential = run.ofType("azure-native:managedidentity:FederatedIdentityCredential").find((c) => c.parent === component.urn)!;
+        assert.equal(credential.inputs.subject, "system:serviceaccount:vault:vault-tls-renew");
+        // Never mounted into Vault's pods.
+        const spc = run
+            .ofType("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
+            .find((s) => s.inputs.metadata.name === "vault-tls")!;
+        assert.doesNotMatch(spc.inputs.spec.parameters.objects, /vault-tls-ca-key/);
+    });
+
+    it("the server pods run a tls-reload sidecar that sees the vault process and watches the listener's own files", () => {
+        const server = run.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "vault")!.inputs.values.server;
+        // vault-helm v0.32.0 values.yaml: shareProcessNamespace "is useful if Vault must be signaled".
+        assert.equal(server.shareProcessNamespace, true);
+        assert.equal(server.extraContainers.length, 1);
+        const [sidecar] = server.extraContainers;
+        const hcl: string = server.ha.raft.config;
+        const file = (key: string) => hcl.match(new RegExp(`${key}\\s+= "([^"]+)"`))![1];
+        const env = envOf(sidecar);
+        assert.equal(env.TLS_CERT_FILE, file("tls_cert_file"));
+        assert.equal(env.TLS_KEY_FILE, file("tls_key_file"));
+        // The same CSI volume as the server container, read-only.
+        assert.deepEqual(sidecar.volumeMounts, server.volumeMounts);
+        assert.equal(sidecar.image, `${server.image.repository}:${server.image.tag}`);
+        assert.equal(sidecar.command[2], fs.readFileSync(VAULT_TLS_RELOAD_SCRIPT, "utf8"));
+        assert.equal(sidecar.securityContext.allowPrivilegeEscalation, false);
+        assert.deepEqual(sidecar.securityContext.capabilities, { drop: ["ALL"] });
+    });
+
+    it("alerts on a served certificate within 14 days and on two days without a report, matching the script's own line", async () => {
+        const rules = run.ofType("azure-native:monitor:ScheduledQueryRule");
+        const expiring = rules.find((r) => r.inputs.ruleName === "gitops-prod-vault-tls-expiring")!;
+        const unreported = rules.find((r) => r.inputs.ruleName === "gitops-prod-vault-tls-unreported")!;
+        assert.ok(expiring && unreported);
+        assert.equal(unreported.inputs.windowSize, "PT48H");
+        assert.equal(unreported.inputs.criteria.allOf[0].operator, "LessThan");
+        // The KQL's `has` terms and container, checked against what the script prints for an expiring one.
+        const query: string = expiring.inputs.criteria.allOf[0].query;
+        assert.match(query, new RegExp(`ContainerName == "${renewJob().inputs.spec.jobTemplate.spec.template.spec.containers[0].name}"`));
+        const terms = [...query.matchAll(/has "([^"]+)"/g)].map((m) => m[1]);
+        assert.ok(terms.length >= 2);
+        const line =
+            "2026-12-03T03:17:40Z vault-tls-renew renew: vault-tls served vault-0.vault-internal.vault.svc.cluster.local notAfter=Dec 13 03:17:00 2026 GMT days_left=10 alert_days=14 status=EXPIRING";
+        for (const term of terms) assert.ok(line.includes(term), term);
+        assert.equal(expiring.inputs.autoMitigate, true, "resolves once the served certificate is renewed");
+    });
+
+    it("has no renewal and no sidecar without Vault TLS (dev)", async () => {
+        const off = await evaluateStack("dev");
+        assert.equal(off.ofType("kubernetes:batch/v1:CronJob").filter((c) => c.urn.includes("VaultTlsRenewCronJob")).length, 0);
+        const server = off.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.chart === "vault")!.inputs.values.server;
+        assert.equal(server.extraContainers, null);
+        assert.equal(server.shareProcessNamespace, false);
+    });
+});
