@@ -85,6 +85,9 @@ export const POD_LABELS = {
     istiod: { app: "istiod" },
     // The cluster's CoreDNS (kubeadm's and AKS's coredns Deployment both carry k8s-app: kube-dns).
     kubeDns: { "k8s-app": "kube-dns" },
+    // AKS's konnectivity-agent Deployment in kube-system (AKS-managed, no chart we render): its pods carry
+    // app: konnectivity-agent (the label tigera/operator#5212 selects them by on AKS).
+    konnectivityAgent: { app: "konnectivity-agent" },
     // Upstream: argo-cd chart templates/argocd-repo-server/deployment.yaml (argo-cd.selectorLabels).
     argocdRepoServer: { "app.kubernetes.io/name": "argocd-repo-server" },
     // Ours.
@@ -92,7 +95,9 @@ export const POD_LABELS = {
     mongoBackup: { "app.kubernetes.io/name": "mongodb-backup" },
     vaultInit: { app: "vault-init" },
     vaultSnapshot: { app: "vault-snapshot" },
+    vaultSync: { app: "vault-sync" },
     vaultTlsRenew: { app: "vault-tls-renew" },
+    // The Vault configuration workload (workloads/vaultDatabase.ts): its pods carry it beside their own labels.
     vaultConfigure: { app: "vault-configure" },
 } as const satisfies Record<string, Labels>;
 
@@ -106,7 +111,7 @@ export function servicePodLabels(service: ServiceName): Labels {
  * after the `kubernetes` Service's address is translated (kube-network-policies on kind: it filters in
  * nftables after kube-proxy's DNAT; Cilium: socket-level load balancing before policy), so what counts
  * is the endpoint: AKS's API server answers on 443; kind's is the control-plane node's 6443
- * (kubernetes-sigs/kind pkg/cluster/internal/kubeadm/const.go APIServerInternalPort = 6443).
+ * (kubernetes-sigs/kind v0.32.0 pkg/cluster/internal/providers/common/constants.go APIServerInternalPort = 6443).
  */
 export const API_SERVER_PORTS = {
     aks: [443],

@@ -3,6 +3,7 @@
 // HTTP redirect), and the dev-mode Vault's root token is generated, never the chart's "root".
 import { strict as assert } from "assert";
 import { evaluateStack, type StackRun } from "./harness";
+import * as facts from "./fixtures/chart-facts.json";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const GATEWAY_CR = "kubernetes:networking.istio.io/v1:Gateway";
@@ -53,15 +54,19 @@ for (const stack of ["dev", "prod", "local"] as const) {
                 }
             });
 
-        if (stack !== "prod")
+        if (stack !== "prod") {
             it("runs the dev-mode Vault with a generated root token from its Secret, never in the Helm values", () => {
                 const vault = chart(run, "vault");
                 const values = vault.inputs.values;
                 assert.equal(values.server.dev.enabled, true);
-                assert.equal(values.server.dev.devRootToken, undefined, "no token in the values");
+                // The chart's own VAULT_DEV_ROOT_TOKEN_ID entry (rendered from devRootToken) carries no token.
+                assert.equal(values.server.dev.devRootToken, "", 'no token in the values; the chart\'s default is "root"');
                 const env = values.server.extraSecretEnvironmentVars;
                 assert.equal(env.length, 1);
-                assert.equal(env[0].envName, "VAULT_DEV_ROOT_TOKEN_ID");
+                // Vault reads the token from the -dev-root-token-id flag, expanded by the chart's /bin/sh -ec
+                // script (vault-helm v0.32.0 templates/_helpers.tpl "vault.args": `vault server -dev
+                // {{ server.extraArgs }}`) from the Secret's env var.
+                assert.equal(values.server.extraArgs, `-dev-root-token-id="\${${env[0].envName}}"`);
                 const secret = run
                     .ofType("kubernetes:core/v1:Secret")
                     .find((s) => s.inputs.metadata.name === env[0].secretName && s.inputs.metadata.namespace === "vault");
@@ -71,8 +76,27 @@ for (const stack of ["dev", "prod", "local"] as const) {
                 assert.ok(generated.includes(token), "the token is a generated password");
                 assert.notEqual(token, "root");
                 assert.ok(token.length >= 32);
+                assert.ok(!JSON.stringify(values).includes(token), "the token is nowhere in the values");
                 // The Secret exists before the server that reads it starts.
                 assert.ok(run.dependsOn(vault.urn, secret.urn), "the Vault release waits for the token's Secret");
             });
+
+            it("gives the dev-mode server container each env name once (a duplicate breaks upgrades' strategic merge)", () => {
+                // The chart's own env in dev mode, rendered upstream (tests/fixtures/chart-facts.json vaultDev),
+                // then extraEnvironmentVars and extraSecretEnvironmentVars in that order
+                // (templates/server-statefulset.yaml). kubernetes/kubernetes#86163: a container with a
+                // duplicated env name cannot be patched by a three-way strategic merge.
+                const server = facts.charts.vaultDev.pods.find((p) => p.template === "templates/server-statefulset.yaml");
+                assert.ok(server?.env, "chart-facts.json vaultDev has no server env: re-capture");
+                const values = chart(run, "vault").inputs.values.server;
+                const names = [
+                    ...(server.env.vault ?? []),
+                    ...Object.keys(values.extraEnvironmentVars ?? {}),
+                    ...(values.extraSecretEnvironmentVars ?? []).map((e: { envName: string }) => e.envName),
+                ];
+                const dupes = names.filter((n, i) => names.indexOf(n) !== i);
+                assert.deepEqual(dupes, [], `duplicate env names in the vault container: ${dupes.join(", ")}`);
+            });
+        }
     });
 }

@@ -97,7 +97,12 @@ function world(
     let apiPrivate = true;
     if (enforcer === "kube-network-policies") {
         // kind: the `kubernetes` Service is DNATed to the control-plane node's 6443; webhook calls come
-        // from the API server on that node's address.
+        // from the API server on that node's address. On a real kind cluster those calls never meet a
+        // policy at all: kube-network-policies accepts every packet from a root-owned socket before its
+        // queue (kubernetes-sigs/kube-network-policies pkg/dataplane/controller.go, `meta skuid 0
+        // accept`, kube-network-policies#65), and the API server runs as root in its static pod. The
+        // model checks the stricter case (the policy must admit the node), so a policy that relied on
+        // the bypass would still fail here.
         const node: Endpoint = { id: "control-plane node", ip: "172.18.0.2", kind: "node" };
         // The e2e's client: the runner, on the Docker network's gateway, through the NodePort.
         ep.runner = { id: "the runner through the gateway's NodePort", ip: "172.18.0.1", kind: "external" };
@@ -106,18 +111,22 @@ function world(
         api = { endpoint: node, port: 6443 };
         apiPath = node;
     } else {
-        // AKS: the API server outside the node network on 443; webhook calls arrive through the
-        // konnectivity agents in kube-system. A Key Vault private endpoint sits in the VNet.
-        // With VNet integration the API server has an address in its delegated subnet, and calls
-        // webhooks from it; otherwise it is a public address, and webhook calls come through the
-        // konnectivity agents.
+        // AKS: the API server outside the node network on 443. Webhook calls arrive through the
+        // konnectivity agents in kube-system, with API server VNet integration too: these clusters run
+        // Azure CNI Overlay, whose pod addresses the API server's delegated subnet cannot reach, and
+        // AKS keeps konnectivity-agent there (Azure/AKS#4119). The agents' pods carry
+        // app: konnectivity-agent (AKS's kube-system Deployment; tigera/operator#5212 selects them so).
+        // With VNet integration the API server (for the pods' calls to it) has an address in its
+        // delegated subnet; otherwise a public one. A Key Vault private endpoint sits in the VNet.
         api = {
             endpoint: { id: "AKS API server", ip: apiServerSubnetIp ?? "20.62.10.10", kind: "external" },
             port: 443,
         };
         apiPrivate = apiServerSubnetIp !== undefined;
-        apiPath = apiServerSubnetIp ? api.endpoint : pod("konnectivity-agent", "kube-system", { app: "konnectivity-agent" });
+        apiPath = pod("konnectivity-agent", "kube-system", { app: "konnectivity-agent" });
         ep.node = { id: "node", ip: "10.240.0.4", kind: "node" };
+        // Another address of the node subnet (a VM or a node of the user pool).
+        ep.nodeSubnetPeer = { id: "another node-subnet address", ip: "10.240.0.77", kind: "node" };
         ep.keyVaultPe = { id: "Key Vault private endpoint", ip: "10.240.8.5", kind: "external" };
     }
     const cluster: Cluster = { enforcer, namespaces, policies: overridePolicies ? overridePolicies(policies) : policies };
@@ -202,8 +211,18 @@ function forbidden(w: World): Check[] {
         ["an app pod to the gateway pod's 443 by address", e.product, e.gateway, 443],
         ["Vault to the gateway pod's 443 by address", e.vaultServer, e.gateway, 443],
         ["an app pod to a node", e.product, e.node, 443],
+        ["an app pod to a node's kubelet", e.product, e.node, 10250],
+        // Only the API server's path reaches the webhook, not every pod of kube-system.
+        ["CoreDNS (kube-system, not the API server's path) to the injector's webhook", e.kubeDns, e.injector, 8080],
     ];
     if (e.argocdServer) checks.push(["Argo CD to MongoDB", e.argocdServer, mongo, 27017]);
+    // Every AKS stack: the app pods reach no private endpoint (Key Vault's) and no node of the node subnet.
+    if (e.keyVaultPe)
+        checks.push(
+            ["an app pod to Key Vault's private endpoint", e.product, e.keyVaultPe, 443],
+            ["order-service to Key Vault's private endpoint", e.order, e.keyVaultPe, 443],
+            ["an app pod to another node of the node subnet", e.product, e.nodeSubnetPeer, 443],
+        );
     // Where the API server's address is private, the app pods' "internet" excludes it and the pods
     // that talk to the API get nothing else. (A public API server address is, to a CIDR, the internet:
     // the services' telemetry egress then reaches it too, and needs a token to do anything there.)

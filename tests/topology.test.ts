@@ -2,6 +2,8 @@
 // (tests/fixtures/chart-facts.json, captured by tools/capture-chart-facts.ts): a chart bump that moves
 // a pod label or a port fails here, not on a cluster.
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as facts from "./fixtures/chart-facts.json";
 import { CHART_SOURCES } from "../tools/capture-chart-facts";
 import { PORTS, POD_LABELS, RELEASES, SERVICE_NAMES, servicePodLabels } from "../components/topology";
@@ -74,5 +76,30 @@ describe("topology against the charts' rendered facts", () => {
             for (const other of SERVICE_NAMES.filter((o) => o !== name))
                 assert.ok(!selects(servicePodLabels(other), p.labels), `${other}'s selector picks ${name}`);
         }
+    });
+});
+
+describe("our own pods' labels are defined once", () => {
+    // The program's own pod templates (Jobs, CronJobs, MongoDB) take their labels from POD_LABELS; a
+    // label restated as a literal elsewhere can drift from the selector the flow table uses.
+    const OWN = ["mongodb", "mongoBackup", "vaultInit", "vaultSnapshot", "vaultSync", "vaultTlsRenew", "vaultConfigure"] as const;
+    const files = (dir: string): string[] =>
+        fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+            const p = path.join(dir, e.name);
+            return e.isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
+        });
+    const root = path.join(__dirname, "..", "components");
+    it("no component restates a label of POD_LABELS as a literal", () => {
+        const restated: string[] = [];
+        for (const file of files(root).filter((f) => path.basename(f) !== "topology.ts")) {
+            const text = fs.readFileSync(file, "utf8");
+            for (const key of OWN)
+                for (const [k, v] of Object.entries(POD_LABELS[key] as Labels)) {
+                    const escaped = k.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+                    if (new RegExp(`(["']?)${escaped}\\1\\s*:\\s*["'\`]${v}["'\`]`).test(text))
+                        restated.push(`${path.relative(root, file)}: ${k}: ${v} (POD_LABELS.${key})`);
+                }
+        }
+        assert.deepEqual(restated, []);
     });
 });

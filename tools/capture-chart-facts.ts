@@ -34,6 +34,8 @@ export interface ChartSource {
     readonly namespace: string;
     /** Values that change which pods render (never their labels: those are what we record). */
     readonly values: Record<string, unknown>;
+    /** Also record each container's env names (the chart's own entries, before any value of ours adds one). */
+    readonly recordEnv?: boolean;
 }
 
 export const CHART_SOURCES: Readonly<Record<string, ChartSource>> = {
@@ -46,6 +48,18 @@ export const CHART_SOURCES: Readonly<Record<string, ChartSource>> = {
         namespace: NAMESPACES.vault,
         // The prod shape (ha raft, injector on); dev mode renders the same pod labels and ports.
         values: { server: { ha: { enabled: true, replicas: 3, raft: { enabled: true } } }, injector: { enabled: true } },
+    },
+    // Dev mode (dev and local stacks): the server container's own env, which the values' extra env must
+    // not repeat (a duplicate name breaks upgrades' strategic merge, kubernetes/kubernetes#86163).
+    vaultDev: {
+        clone: "vault-helm",
+        repository: "hashicorp/vault-helm",
+        tag: `v${CHARTS.vault.version}`,
+        chartPath: ".",
+        release: RELEASES.vault,
+        namespace: NAMESPACES.vault,
+        values: { server: { dev: { enabled: true } }, injector: { enabled: true } },
+        recordEnv: true,
     },
     istioGateway: {
         clone: "istio",
@@ -114,6 +128,8 @@ export interface PodFact {
     readonly labels: Readonly<Record<string, string>>;
     readonly ports: readonly { readonly name?: string; readonly containerPort: number; readonly protocol: string }[];
     readonly hostNetwork: boolean;
+    /** Env names per container, in render order (only for sources with recordEnv). */
+    readonly env?: Readonly<Record<string, readonly string[]>>;
 }
 export interface ServiceFact {
     readonly template: string;
@@ -140,7 +156,7 @@ export interface ChartFacts {
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job"]);
 
 /** Pods and Services of a `helm template` output. */
-export function factsOf(rendered: string): { pods: PodFact[]; services: ServiceFact[] } {
+export function factsOf(rendered: string, recordEnv = false): { pods: PodFact[]; services: ServiceFact[] } {
     const pods: PodFact[] = [];
     const services: ServiceFact[] = [];
     // helm prefixes each document with "# Source: <chart>/<template path>".
@@ -164,6 +180,13 @@ export function factsOf(rendered: string): { pods: PodFact[]; services: ServiceF
                         })),
                     ),
                     hostNetwork: template.spec?.hostNetwork === true,
+                    ...(recordEnv
+                        ? {
+                              env: Object.fromEntries(
+                                  (template.spec?.containers ?? []).map((c: any) => [c.name, (c.env ?? []).map((e: any) => e.name)]),
+                              ),
+                          }
+                        : {}),
                 });
             }
             if (o.kind === "Service") {
@@ -214,9 +237,16 @@ export function renderChart(helm: string, tmp: string, clone: string, source: Ch
 
 export const FIXTURE = path.join(__dirname, "..", "tests", "fixtures", "chart-facts.json");
 
-function main(argv: string[]): void {
+function main(args: string[]): void {
+    // --only=key,key re-captures those charts and keeps the fixture's other entries.
+    const only = args
+        .find((a) => a.startsWith("--only="))
+        ?.slice("--only=".length)
+        .split(",");
+    const argv = args.filter((a) => !a.startsWith("--only="));
+    const sources = Object.entries(CHART_SOURCES).filter(([key]) => !only || only.includes(key));
     const clones: Record<string, string> = { ".": ".", ...Object.fromEntries(argv.map((a) => a.split("=", 2) as [string, string])) };
-    const missing = [...new Set(Object.values(CHART_SOURCES).map((s) => s.clone))].filter((c) => !clones[c]);
+    const missing = [...new Set(sources.map(([, s]) => s.clone))].filter((c) => !clones[c]);
     if (missing.length > 0) {
         console.error(
             `usage: capture-chart-facts ${Object.values(CHART_SOURCES)
@@ -228,10 +258,15 @@ function main(argv: string[]): void {
     }
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chart-facts-"));
     const helm = extractHelm(tmp);
+    const previous: Record<string, ChartFacts> = only ? JSON.parse(fs.readFileSync(FIXTURE, "utf8")).charts : {};
     const charts: Record<string, ChartFacts> = {};
     for (const [key, source] of Object.entries(CHART_SOURCES)) {
-        const { clone, ...rest } = source;
-        charts[key] = { ...rest, ...factsOf(renderChart(helm, tmp, clones[clone], source)) };
+        if (only && !only.includes(key)) {
+            if (previous[key]) charts[key] = previous[key];
+            continue;
+        }
+        const { clone, recordEnv, ...rest } = source;
+        charts[key] = { ...rest, ...factsOf(renderChart(helm, tmp, clones[clone], source), recordEnv) };
         console.log(`${key}: ${source.repository}@${source.tag} ${source.chartPath}: ${charts[key].pods.length} pod templates`);
     }
     const fixture = {

@@ -99,6 +99,12 @@ export function raftConfig(replicas: number, seal: SealSettings, tls?: VaultTlsF
     ].join("\n");
 }
 
+/**
+ * The env var (from the dev root token's Secret) the dev server's -dev-root-token-id flag reads. Not
+ * VAULT_DEV_ROOT_TOKEN_ID: the chart renders that one itself in dev mode.
+ */
+export const VAULT_DEV_ROOT_TOKEN_ENV = "VAULT_DEV_ROOT_TOKEN_FROM_SECRET";
+
 /** The keys of the vault chart's values.yaml (0.32.0) this component sets. */
 export interface VaultValues {
     readonly global: { readonly enabled: boolean; readonly tlsDisable: boolean };
@@ -151,7 +157,10 @@ export interface VaultValues {
         };
         readonly dataStorage: { readonly enabled: boolean; readonly storageClass?: string; readonly size: string };
         readonly resources: object;
-        readonly dev: { readonly enabled: boolean };
+        /** Arguments appended to `vault server` (dev: the root token flag, from the Secret's env var). */
+        readonly extraArgs: string;
+        /** devRootToken "": the chart's VAULT_DEV_ROOT_TOKEN_ID entry carries no token (the flag does). */
+        readonly dev: { readonly enabled: boolean; readonly devRootToken?: string };
         readonly ha: {
             readonly enabled: boolean;
             readonly replicas: number;
@@ -293,14 +302,22 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                 image: IMAGES.vault,
                 extraLabels: sealed ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {},
                 extraEnvironmentVars: tls ? { VAULT_CACERT: `${VAULT_TLS_DIR}/${tls.files.caCertificate}` } : {},
-                // dev: the chart renders VAULT_DEV_ROOT_TOKEN_ID from server.dev.devRootToken (default
-                // "root") as a plain value (vault-helm v0.32.0 templates/_helpers.tpl "vault.envs"); this
-                // entry, rendered after it, sets the same variable from the generated Secret, and the
-                // kubelet keeps the last of duplicate names (kubernetes pkg/kubelet/kubelet_pods.go
-                // makeEnvironmentVariables fills a map in order). No token goes into the Helm values.
+                // dev: the chart always renders VAULT_DEV_ROOT_TOKEN_ID from server.dev.devRootToken
+                // (default "root") as a plain value in dev mode (vault-helm v0.32.0 templates/_helpers.tpl
+                // "vault.envs"). A second entry of that name from the Secret would give the container a
+                // duplicate env name, which breaks the strategic merge of every later upgrade
+                // (kubernetes/kubernetes#86163). So the Secret's value comes in under its own name and
+                // reaches Vault as the -dev-root-token-id flag: the chart runs `vault server -dev
+                // {{ server.extraArgs }}` in /bin/sh -ec (_helpers.tpl "vault.args"), the shell expands
+                // the variable, and an explicit flag overrides the env default (hashicorp/vault
+                // command/base_flags.go StringVar: the env var only sets the flag's initial value;
+                // command/server.go "dev-root-token-id" EnvVar VAULT_DEV_ROOT_TOKEN_ID). The chart's own
+                // entry is emptied, so a lost flag makes Vault generate a random token, never "root".
+                // No token goes into the Helm values.
                 extraSecretEnvironmentVars: devToken
-                    ? [{ envName: "VAULT_DEV_ROOT_TOKEN_ID", secretName: devToken.secretName, secretKey: devToken.key }]
+                    ? [{ envName: VAULT_DEV_ROOT_TOKEN_ENV, secretName: devToken.secretName, secretKey: devToken.key }]
                     : [],
+                extraArgs: devToken ? `-dev-root-token-id="\${${VAULT_DEV_ROOT_TOKEN_ENV}}"` : "",
                 volumes: tls
                     ? [
                           {
@@ -343,7 +360,7 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                 },
                 dataStorage: ha ? { enabled: true, storageClass: args.storageClass, size: "10Gi" } : { enabled: false, size: "10Gi" },
                 resources: ha ? { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } } : {},
-                dev: { enabled: !ha },
+                dev: ha ? { enabled: false } : { enabled: true, devRootToken: "" },
                 ha: {
                     enabled: ha,
                     replicas: args.replicas,

@@ -6,6 +6,7 @@ import { JOB_ANNOTATIONS, JOB_POD_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR,
 import type { ServiceAccountRef } from "../config";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
 import { jobServiceAccount } from "./serviceAccounts";
+import { POD_LABELS } from "../topology";
 
 /** The initialisation script, kept in the repository and checked with shellcheck (tests/platform-scripts.test.ts). */
 export const VAULT_INIT_SCRIPT_FILE = "vault-init.sh";
@@ -113,7 +114,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
                     template: {
                         metadata: {
                             labels: {
-                                app: "vault-init",
+                                ...POD_LABELS.vaultInit,
                                 [WORKLOAD_IDENTITY_USE_LABEL]: "true",
                                 // A sidecar would keep the finished Job's pod running.
                                 "sidecar.istio.io/inject": "false",

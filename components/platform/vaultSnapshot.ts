@@ -5,6 +5,7 @@ import type { ServiceAccountRef } from "../config";
 import { JOB_POD_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR, scriptPhase, scriptVolumes } from "../jobScripts";
 import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
 import { jobServiceAccount } from "./serviceAccounts";
+import { POD_LABELS } from "../topology";
 
 /** The snapshot script, checked with shellcheck and run against stand-ins (tests/platform-snapshot.test.ts). */
 export const VAULT_SNAPSHOT_SCRIPT_FILE = "vault-snapshot.sh";
@@ -85,7 +86,7 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                             template: {
                                 metadata: {
                                     labels: {
-                                        app: "vault-snapshot",
+                                        ...POD_LABELS.vaultSnapshot,
                                         [WORKLOAD_IDENTITY_USE_LABEL]: "true",
                                         "sidecar.istio.io/inject": "false",
                                     },

@@ -4,6 +4,7 @@ import * as path from "path";
 import { JOB_ANNOTATIONS, JOB_POD_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR, scriptPhase, scriptVolumes } from "../jobScripts";
 import { IMAGES } from "./charts";
 import type { AutopilotSettings, BootstrapRole } from "./vaultPolicies";
+import { POD_LABELS } from "../topology";
 
 /** The sync script, checked with shellcheck and run against a stand-in vault (tests/platform-vault-day2.test.ts). */
 export const VAULT_SYNC_SCRIPT_FILE = "vault-sync.sh";
@@ -92,7 +93,7 @@ export class VaultSyncJob extends pulumi.ComponentResource {
                     backoffLimit: 2,
                     activeDeadlineSeconds: 900,
                     template: {
-                        metadata: { labels: { app: "vault-sync", "sidecar.istio.io/inject": "false" } },
+                        metadata: { labels: { ...POD_LABELS.vaultSync, "sidecar.istio.io/inject": "false" } },
                         spec: {
                             serviceAccountName: account.metadata.name,
                             restartPolicy: "Never",

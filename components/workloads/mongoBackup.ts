@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
 import { MONGO_IMAGE, MONGO_PORT, MONGO_SECRET_KEYS, MONGO_UID } from "./mongodb";
+import { POD_LABELS } from "../topology";
 
 /** The backup script (dump and upload steps), kept in the repository and checked with shellcheck. */
 export const MONGO_BACKUP_SCRIPT_FILE = "mongodb-backup.sh";
@@ -66,7 +67,7 @@ export class MongoBackup extends pulumi.ComponentResource {
     constructor(name: string, args: MongoBackupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:workloads:MongoBackup", name, {}, opts);
         const child = { parent: this, provider: args.provider };
-        const labels = { "app.kubernetes.io/name": "mongodb-backup", "app.kubernetes.io/instance": name };
+        const labels = { ...POD_LABELS.mongoBackup, "app.kubernetes.io/instance": name };
         const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(

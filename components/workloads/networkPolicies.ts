@@ -297,6 +297,8 @@ export type ClusterNetworkSettings =
     | { readonly target: "existing" };
 
 const kubeSystem = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACES.kubeSystem } } };
+/** AKS's konnectivity agents: the path of the API server's calls to webhooks. */
+export const konnectivityAgents: PolicyPeer = { ...kubeSystem, podSelector: { matchLabels: { ...POD_LABELS.konnectivityAgent } } };
 
 export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {
     if (s.target === "aks") {
@@ -311,10 +313,13 @@ export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {
             // Service, so those ranges are excluded. A public API server is then indistinguishable from
             // the internet on 443 (a CIDR cannot tell them apart; docs/platform.md, "Network flows").
             apiServer: s.apiServerSubnet ? [{ cidr: s.apiServerSubnet }] : [{ cidr: "0.0.0.0/0", except: [s.podCidr, s.serviceCidr] }],
-            // AKS reaches webhooks through the konnectivity agents in kube-system; with VNet integration
-            // the API server calls pods from its own subnet (not a node or pod address, so Cilium's
-            // ipBlock can match it).
-            apiServerPath: [kubeSystem, ...(s.apiServerSubnet ? [{ ipBlock: { cidr: s.apiServerSubnet } }] : [])],
+            // AKS reaches webhooks through the konnectivity agents in kube-system, with or without API
+            // server VNet integration: the clusters here run Azure CNI Overlay (azure/aksCluster.ts
+            // networkPluginMode Overlay), whose pod addresses the API server's delegated subnet cannot
+            // route to, so AKS keeps konnectivity-agent (Azure/AKS#4119; AKS docs,
+            // api-server-vnet-integration: the API server reaches pods directly only with pod IPs in the
+            // VNet). Only the agents' pods, not all of kube-system.
+            apiServerPath: [konnectivityAgents],
             privateEndpoints: [{ cidr: s.privateEndpointSubnet }],
         };
     }

@@ -190,7 +190,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
         const maxTtl = args.maxTtl ?? VAULT_DB_TTLS.maxTtl;
         const mongoPort = args.mongoPort ?? MONGO_PORT;
         const image = args.image ?? VAULT_CONFIGURE_IMAGE;
-        const labels = { "app.kubernetes.io/name": "vault-configure", "app.kubernetes.io/instance": name };
+        const labels = { ...POD_LABELS.vaultConfigure, "app.kubernetes.io/instance": name };
 
         // Secret references only work within the pod's namespace, and MongoDB's Secret lives in the app
         // namespace: keep a copy of the root credentials beside the Job.
