@@ -9,6 +9,9 @@ import { appNamespace } from "../components/config";
 import { ISTIO_VERSION } from "../components/platform/charts";
 import { MeshTrafficPolicy, type MeshTrafficPolicyArgs } from "../components/workloads/trafficPolicy";
 import { evaluate, type Registration, type StackRun, TEST_KUBECONFIG as KUBECONFIG } from "./harness";
+import { InMemoryStorage, Logger, ORDER_PRICING_DEADLINE_MS, PRODUCT_LOOKUP } from "../services/common/src";
+import { orderService } from "../services/order-service/src/orders";
+import { productService } from "../services/product-service/src/products";
 
 const CR = (kind: string) =>
     `kubernetes:${kind.startsWith("AuthorizationPolicy") ? "security.istio.io" : "networking.istio.io"}/v1:${kind}`;
@@ -69,21 +72,60 @@ for (const environment of ["dev", "prod"] as const) {
             }
         });
 
-        it("VirtualService: each prefix to its service on port 80 with retries and a 10s timeout", () => {
+        it("VirtualService: each prefix to its service on port 80; idempotent methods retried, a POST never replayed", () => {
             const vs = run.get(T.virtualService, "mesh-routes");
             assert.equal(vs.inputs.metadata.namespace, namespace);
             assert.deepEqual(vs.inputs.spec.hosts, [HOST]);
             assert.deepEqual(vs.inputs.spec.gateways, [GATEWAY_REF]);
+            const destination = (s: (typeof SERVICES)[number]) => [
+                { destination: { host: `${s.name}.${namespace}.svc.cluster.local`, port: { number: 80 } } },
+            ];
+            // Istio matches HTTP routes in order, first match wins (virtual_service.proto, VirtualService.http):
+            // the POST route of a prefix comes before its catch-all.
             assert.deepEqual(
                 vs.inputs.spec.http,
-                SERVICES.map((s) => ({
-                    name: s.name,
-                    match: [{ uri: { prefix: s.prefix } }],
-                    route: [{ destination: { host: `${s.name}.${namespace}.svc.cluster.local`, port: { number: 80 } } }],
-                    retries: { attempts: 3, perTryTimeout: "2s", retryOn: "5xx,reset,connect-failure,refused-stream" },
-                    timeout: "10s",
-                })),
+                SERVICES.flatMap((s) => [
+                    {
+                        name: `${s.name}-non-idempotent`,
+                        match: [{ uri: { prefix: s.prefix }, method: { exact: "POST" } }],
+                        route: destination(s),
+                        retries: { attempts: 3, retryOn: "connect-failure,refused-stream" },
+                        timeout: "10s",
+                    },
+                    {
+                        name: s.name,
+                        match: [{ uri: { prefix: s.prefix } }],
+                        route: destination(s),
+                        retries: { attempts: 3, perTryTimeout: "2s", retryOn: "5xx,reset,connect-failure,refused-stream" },
+                        timeout: "10s",
+                    },
+                ]),
             );
+        });
+
+        it("VirtualService: nothing can replay a POST the service may have processed", () => {
+            const vs = run.get(T.virtualService, "mesh-routes");
+            for (const s of SERVICES) {
+                const routes: any[] = vs.inputs.spec.http;
+                const first = routes.find((r) =>
+                    r.match.some((m: any) => s.prefix.startsWith(m.uri.prefix) && (!m.method || m.method.exact === "POST")),
+                );
+                assert.ok(
+                    first.match.every((m: any) => m.method?.exact === "POST"),
+                    `${s.name}: a POST reaches the POST route first`,
+                );
+                // A route without `retries` gets Istio's default policy, which retries a 503 answer
+                // (istio/istio pilot/pkg/networking/core/route/retry/retry.go): the retries must be explicit.
+                assert.ok(first.retries, `${s.name}: explicit retries`);
+                // Envoy's retry conditions that never resend a request the service received
+                // (envoy docs, router_filter x-envoy-retry-on: connect-failure is a TCP connection failure;
+                // REFUSED_STREAM "indicates that a request is safe to retry"). 5xx, reset, gateway-error,
+                // retriable-status-codes or a status code would resend a processed POST.
+                const conditions = String(first.retries.retryOn).split(",");
+                for (const c of conditions) assert.ok(["connect-failure", "refused-stream"].includes(c), `${s.name}: retryOn ${c}`);
+                // No per-try timeout: a slow POST is never cut off and sent again.
+                assert.equal(first.retries.perTryTimeout, undefined);
+            }
         });
 
         for (const s of SERVICES) {
@@ -98,12 +140,12 @@ for (const environment of ["dev", "prod"] as const) {
                 });
             });
 
-            it(`AuthorizationPolicy ${s.name}: ALLOW the gateway GET/POST on /api/*, and only order-service into product-service`, () => {
+            it(`AuthorizationPolicy ${s.name}: ALLOW the gateway every documented method on /api/*, and only order-service into product-service`, () => {
                 const ap: Registration = run.get(T.authorizationPolicy, `mesh-${s.name}-authz`);
                 assert.equal(ap.inputs.metadata.namespace, namespace);
                 const gateway = {
                     from: [{ source: { principals: [`cluster.local/ns/${GATEWAY_NS}/sa/${GATEWAY_SA}`] } }],
-                    to: [{ operation: { methods: ["GET", "POST"], paths: ["/api/*"] } }],
+                    to: [{ operation: { methods: ["GET", "POST", "PUT", "DELETE"], paths: ["/api/*"] } }],
                 };
                 // Issue 21: order-service looks products up (GET /api/products/{id}) on the container port 8080
                 // (charts/microservice values.yaml containerPort); no other service-to-service call exists.
@@ -138,5 +180,50 @@ describe("MeshTrafficPolicy: assumptions it relies on", () => {
     it("the chart labels pods with app.kubernetes.io/name, which the policies select", () => {
         const helpers = fs.readFileSync(path.join(__dirname, "..", "charts", "microservice", "templates", "_helpers.tpl"), "utf8");
         assert.match(helpers, /app\.kubernetes\.io\/name: \{\{ include "microservice\.name" \. \}\}/);
+    });
+});
+
+describe("MeshTrafficPolicy: the gateway agrees with the services", () => {
+    /** The methods of the services' /api routes, from their route tables. */
+    function serviceMethods(): Set<string> {
+        const context = { env: { PRODUCT_SERVICE_URL: "http://product-service" }, logger: new Logger({}, "error", () => undefined) };
+        const storage = new InMemoryStorage();
+        const routes = [...productService.routes(storage, context), ...orderService.routes(storage, context)];
+        return new Set(routes.filter((r) => r.path.startsWith("/api/")).map((r) => r.method));
+    }
+
+    /** The methods docs/services.md's request tables list for /api paths. */
+    function documentedMethods(): Set<string> {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "services.md"), "utf8");
+        return new Set([...doc.matchAll(/^\| `(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) \/api\//gm)].map((m) => m[1]));
+    }
+
+    it("the gateway may send every method the services serve and the docs list, and no other", async () => {
+        const run = await evaluate("dev", {}, program("microservices-dev"));
+        for (const ap of run.ofType(T.authorizationPolicy)) {
+            const allowed = new Set<string>(ap.inputs.spec.rules[0].to[0].operation.methods);
+            assert.deepEqual([...allowed].sort(), [...serviceMethods()].sort(), ap.name);
+            assert.deepEqual([...allowed].sort(), [...documentedMethods()].sort(), ap.name);
+        }
+        assert.deepEqual([...serviceMethods()].sort(), ["DELETE", "GET", "POST", "PUT"]);
+    });
+
+    it("order-service prices an order within the time the gateway gives a POST, with room for the write", async () => {
+        const run = await evaluate("dev", {}, program("microservices-dev"));
+        const post = run.get(T.virtualService, "mesh-routes").inputs.spec.http.find((r: any) => r.name === "order-service-non-idempotent");
+        const ms = (d: string) => Number(/^([0-9.]+)s$/.exec(d)?.[1]) * 1000;
+        // One POST attempt (no per-try timeout) has the route's whole timeout.
+        const postBudget = ms(post.timeout);
+        // One product's lookup at its slowest (every attempt timing out, the backoffs between) fits the
+        // order's pricing deadline, and the deadline leaves the write (a counter $inc and an insert) at
+        // least a few seconds before the gateway gives up and answers 504 to a POST that may yet succeed.
+        const worstLookup = PRODUCT_LOOKUP.attempts * PRODUCT_LOOKUP.attemptTimeoutMs + PRODUCT_LOOKUP.backoffMs * (1 + 2);
+        assert.equal(PRODUCT_LOOKUP.attempts, 3, "the backoff sum above is for three attempts");
+        assert.ok(worstLookup <= ORDER_PRICING_DEADLINE_MS, `${worstLookup} <= ${ORDER_PRICING_DEADLINE_MS}`);
+        assert.ok(ORDER_PRICING_DEADLINE_MS + 3000 <= postBudget, `${ORDER_PRICING_DEADLINE_MS} + 3000 <= ${postBudget}`);
+        // An idempotent request's attempts fit its route timeout: 1 + attempts requests at most
+        // (virtual_service.proto, HTTPRetry.attempts).
+        const get = run.get(T.virtualService, "mesh-routes").inputs.spec.http.find((r: any) => r.name === "order-service");
+        assert.ok((1 + get.retries.attempts) * ms(get.retries.perTryTimeout) <= ms(get.timeout));
     });
 });

@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_NETWORKING_API, ISTIO_SECURITY_API } from "../platform/charts";
 import { SERVICE_PORT } from "./microservice";
 import { SERVICE_CALLS, SERVICE_CONTAINER_PORT } from "./serviceCalls";
+// The services' methods and time budgets, imported from their source (a file of plain constants with no
+// imports), so the gateway and the services cannot disagree.
+import { API_METHODS, GATEWAY_RETRY, GATEWAY_TIMEOUT_MS, METHODS, type Method } from "../../services/common/src/api";
 
 /** One service behind the gateway. */
 export interface MeshService {
@@ -14,11 +17,49 @@ export interface MeshService {
     readonly pathPrefix: string;
 }
 
-/** Retries and timeout of each route, from the guide. */
+/** An Istio duration (protobuf Duration in YAML: "2s", "1.5s") from milliseconds. */
+const duration = (ms: number) => `${ms / 1000}s`;
+
+/** The methods whose requests a proxy may send again (API_METHODS: idempotent), and the others. */
+export const IDEMPOTENT_METHODS = METHODS.filter((m) => API_METHODS[m].idempotent);
+export const NON_IDEMPOTENT_METHODS = METHODS.filter((m) => !API_METHODS[m].idempotent);
+
+/**
+ * Retries and timeout of the gateway's routes. The numbers are the services' (services/common/src/api.ts).
+ *
+ * `attempts` counts retries after the first request; `timeout` bounds the whole, retries included
+ * (istio/api networking/v1 virtual_service.proto, HTTPRetry and HTTPRoute.timeout).
+ *
+ * - idempotent (GET, PUT, DELETE): retried on `5xx,reset,connect-failure,refused-stream`, each attempt
+ *   cut after perTryTimeout. `5xx` and `reset` also retry a request the service received and may have
+ *   processed (a 5xx answer, a reset or a per-try timeout after it was sent: Envoy's router_filter docs,
+ *   x-envoy-retry-on), which is harmless only for these methods.
+ * - nonIdempotent (POST): retried only where the request cannot have reached the service. With retryOn
+ *   `connect-failure,refused-stream` Envoy retries a connection that failed to open or a stream the
+ *   server refused (HTTP/2 REFUSED_STREAM: "indicates that a request is safe to retry"), nothing else
+ *   (envoyproxy/envoy source/common/router/retry_state_impl.cc, wouldRetryFromReset). No perTryTimeout:
+ *   a slow order is never cut and sent again; it has the whole route timeout, which order-service's
+ *   pricing deadline stays inside. An explicit retryOn matters: a route without `retries` gets Istio's
+ *   default policy, which retries a 503 answer, and `retries` without retryOn keeps that 503
+ *   (istio/istio pilot/pkg/networking/core/route/retry/retry.go, DefaultPolicy and ConvertPolicy).
+ */
 export const ROUTE_RESILIENCE = {
-    retries: { attempts: 3, perTryTimeout: "2s", retryOn: "5xx,reset,connect-failure,refused-stream" },
-    timeout: "10s",
+    idempotent: {
+        retries: {
+            attempts: GATEWAY_RETRY.retries,
+            perTryTimeout: duration(GATEWAY_RETRY.perTryTimeoutMs),
+            retryOn: "5xx,reset,connect-failure,refused-stream",
+        },
+        timeout: duration(GATEWAY_TIMEOUT_MS),
+    },
+    nonIdempotent: {
+        retries: { attempts: GATEWAY_RETRY.retries, retryOn: "connect-failure,refused-stream" },
+        timeout: duration(GATEWAY_TIMEOUT_MS),
+    },
 } as const;
+
+/** HTTP methods the gateway may send to the services: every method their routes use (API_METHODS). */
+export const GATEWAY_METHODS: readonly Method[] = METHODS;
 
 /** Connection pool, outlier detection and mTLS of each service's DestinationRule. */
 export const DESTINATION_TRAFFIC_POLICY = {
@@ -50,8 +91,6 @@ export interface MeshTrafficPolicyArgs {
     readonly services: readonly MeshService[];
     /** The mesh's trust domain, the first segment of SPIFFE principals. Default: cluster.local. */
     readonly trustDomain?: string;
-    /** HTTP methods the AuthorizationPolicies allow. Default: GET and POST. */
-    readonly allowedMethods?: readonly string[];
     /** Paths the AuthorizationPolicies allow. Default: /api/*. */
     readonly allowedPaths?: readonly string[];
     /** What must exist first, e.g. a serving istiod (its webhook validates these resources). Default none. */
@@ -63,7 +102,7 @@ const fqdn = (service: string, namespace: pulumi.Input<string>) => pulumi.interp
 
 /**
  * The guide's mesh traffic policy for the services, behind the platform's Gateway: a VirtualService
- * routing each path prefix with retries and a timeout, a
+ * routing each path prefix with a timeout, retrying idempotent requests and never replaying a POST, a
  * DestinationRule per service (connection pool, outlier detection, Istio mTLS), and an
  * AuthorizationPolicy per service that admits the ingress gateway and, for each call of SERVICE_CALLS,
  * the calling service's identity with that call's methods and paths on the container port only.
@@ -87,13 +126,35 @@ export class MeshTrafficPolicy extends pulumi.ComponentResource {
                 spec: {
                     hosts: [args.host],
                     gateways: [args.gateway],
-                    http: services.map((s) => ({
-                        name: s.name,
-                        match: [{ uri: { prefix: s.pathPrefix } }],
-                        route: [{ destination: { host: fqdn(s.name, args.namespace), port: { number: SERVICE_PORT } } }],
-                        retries: { ...ROUTE_RESILIENCE.retries },
-                        timeout: ROUTE_RESILIENCE.timeout,
-                    })),
+                    // Per service, first the methods a replay would repeat (first match wins, in order),
+                    // then every other request under the prefix.
+                    http: services.flatMap((s) => {
+                        const route = [{ destination: { host: fqdn(s.name, args.namespace), port: { number: SERVICE_PORT } } }];
+                        return [
+                            // (With no such method the route is left out: a route without a match takes everything.)
+                            ...(NON_IDEMPOTENT_METHODS.length === 0
+                                ? []
+                                : [
+                                      {
+                                          name: `${s.name}-non-idempotent`,
+                                          match: NON_IDEMPOTENT_METHODS.map((method) => ({
+                                              uri: { prefix: s.pathPrefix },
+                                              method: { exact: method },
+                                          })),
+                                          route,
+                                          retries: { ...ROUTE_RESILIENCE.nonIdempotent.retries },
+                                          timeout: ROUTE_RESILIENCE.nonIdempotent.timeout,
+                                      },
+                                  ]),
+                            {
+                                name: s.name,
+                                match: [{ uri: { prefix: s.pathPrefix } }],
+                                route,
+                                retries: { ...ROUTE_RESILIENCE.idempotent.retries },
+                                timeout: ROUTE_RESILIENCE.idempotent.timeout,
+                            },
+                        ];
+                    }),
                 },
             },
             child,
@@ -103,7 +164,7 @@ export class MeshTrafficPolicy extends pulumi.ComponentResource {
             pulumi.interpolate`${trustDomain}/ns/${namespace}/sa/${account}`;
         const gatewayRule = {
             from: [{ source: { principals: [principal(args.gatewayNamespace, args.gatewayServiceAccount)] } }],
-            to: [{ operation: { methods: [...(args.allowedMethods ?? ["GET", "POST"])], paths: [...(args.allowedPaths ?? ["/api/*"])] } }],
+            to: [{ operation: { methods: [...GATEWAY_METHODS], paths: [...(args.allowedPaths ?? ["/api/*"])] } }],
         };
         // A caller's rule: its identity, its methods and paths, and the port the sidecar delivers to
         // (Operation.ports matches destination.port, the workload's port: istio/api

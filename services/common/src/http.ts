@@ -6,11 +6,10 @@ import swagger from "@fastify/swagger";
 import Ajv, { type ErrorObject } from "ajv";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { TSchema } from "typebox";
+import type { Method } from "./api";
 import type { Logger } from "./logger";
 import { errorFields } from "./logger";
 import { StorageUnavailableError } from "./storage";
-
-export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /** A client error: its status and message go to the client as {"error": ..., "field": ...}. */
 export class HttpError extends Error {
@@ -133,11 +132,50 @@ export function validationError(errors: readonly ErrorObject[], part: string): H
 
 // Two validators. Bodies are JSON, so nothing is coerced ("1" is not a price) and nothing is removed (an
 // unknown field is a 400, not silently dropped: Fastify's default Ajv options are coerceTypes "array"
-// and removeAdditional true, @fastify/ajv-compiler lib/default-ajv-options.js). Path
-// and query parameters are strings on the wire, so those are coerced to the schema's types.
-const ajvOptions = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false } as const;
+// and removeAdditional true, @fastify/ajv-compiler lib/default-ajv-options.js).
+// strictNumbers is set on its own: `strict: false` (TypeBox's schemas carry keywords Ajv does not know)
+// would also turn it off (ajv-validator/ajv lib/core.ts: `strictNumbers: o.strictNumbers ?? s ?? true`,
+// s being `strict`), and then Infinity and NaN pass as numbers: a JSON price of 1e309 parses to Infinity.
+const ajvOptions = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false, strictNumbers: true } as const;
 const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false });
-const parameterAjv = new Ajv({ ...ajvOptions, coerceTypes: true });
+// Path and query parameters are strings on the wire. Ajv's own coercion is not used for them: it takes
+// whatever `x == +x` accepts (ajv lib/compile/validate/dataType.ts), so `0x10` would be 16, `1e1` 10,
+// ` 5` 5 and `Infinity` a number. decimalParameters converts plain decimal digits only; anything else
+// stays a string and fails the schema's type with a 400 naming the parameter.
+const parameterAjv = new Ajv({ ...ajvOptions, coerceTypes: false });
+
+/** A path or query integer as it may be written: decimal digits, an optional minus (so -1 fails `minimum`, not the type). */
+export const DECIMAL_INTEGER = /^-?[0-9]+$/;
+/** A path or query number: decimal digits with an optional fraction. No exponent, no hex, no blanks, no Infinity. */
+export const DECIMAL_NUMBER = /^-?[0-9]+(\.[0-9]+)?$/;
+
+/**
+ * The validator of a path or query schema (an object of named parameters): each integer or number
+ * parameter written in decimal becomes a number, then the schema decides. Fastify calls it with the
+ * parsed object and, on `false`, reads the reasons from its `errors` property, as from an Ajv function
+ * (fastify lib/validation.js, validateParam; Fastify docs, Validation-and-Serialization, validator compiler).
+ */
+export function parameterValidator(schema: TSchema): ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } {
+    const validate = parameterAjv.compile(schema);
+    const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+    const numeric = Object.entries(properties).flatMap(([name, s]): [string, RegExp][] =>
+        s.type === "integer" ? [[name, DECIMAL_INTEGER]] : s.type === "number" ? [[name, DECIMAL_NUMBER]] : [],
+    );
+    const check = (data: unknown): boolean => {
+        if (data !== null && typeof data === "object") {
+            const record = data as Record<string, unknown>;
+            for (const [name, pattern] of numeric) {
+                const value = record[name];
+                if (typeof value === "string" && pattern.test(value)) record[name] = Number(value);
+            }
+        }
+        const ok = validate(data);
+        check.errors = validate.errors;
+        return ok;
+    };
+    check.errors = undefined as ErrorObject[] | null | undefined;
+    return check;
+}
 
 /** `/api/orders/{id}/status` as Fastify writes it: `/api/orders/:id/status`. */
 const fastifyPath = (path: string) => path.replace(/\{([^}]+)\}/g, ":$1");
@@ -172,7 +210,9 @@ export async function createServer(routes: readonly Route[], logger: Logger, opt
         ajv: { customOptions: ajvOptions },
     });
 
-    app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? bodyAjv : parameterAjv).compile(schema));
+    app.setValidatorCompiler(({ schema, httpPart }) =>
+        httpPart === "body" ? bodyAjv.compile(schema) : parameterValidator(schema as TSchema),
+    );
     app.setSchemaErrorFormatter((errors, dataVar) => validationError(errors as ErrorObject[], dataVar));
 
     // JSON only: every other media type is a 415 (Fastify's text/plain parser is removed).

@@ -1,5 +1,6 @@
 // What product-service and order-service share. Importing this loads neither the MongoDB driver nor
 // the telemetry distro (see mongoStorage.ts and telemetry.ts).
+export * from "./api";
 export * from "./credentials";
 export * from "./http";
 export * from "./logger";

@@ -4,10 +4,19 @@
 // Nothing here loads the driver at import time (types only; the client comes from a factory that
 // imports it lazily): the Application Insights distro must be started before `mongodb` is first
 // required, or its MongoDB instrumentation never sees the module.
-import type { Db, Document, Filter, MongoClientOptions } from "mongodb";
+import type { Db, Document, Filter, MongoClientOptions, MongoServerError } from "mongodb";
 import type { Logger } from "./logger";
 import { errorFields } from "./logger";
-import { COUNTERS_COLLECTION, StorageUnavailableError, type Entity, type Fields, type Storage, type Store } from "./storage";
+import {
+    COUNTERS_COLLECTION,
+    StorageUnavailableError,
+    indexKeys,
+    indexName,
+    type Entity,
+    type Fields,
+    type Storage,
+    type Store,
+} from "./storage";
 
 /** The lab's application database, used when the connection string names none. */
 export const DEFAULT_DATABASE = "microservices";
@@ -224,9 +233,22 @@ export class MongoStorage implements Storage {
             // createIndex is a no-op when an index of the same keys and options exists (MongoDB manual,
             // db.collection.createIndex: "If you call db.collection.createIndex() for an index that already
             // exists, MongoDB does not recreate the index"), so every replica may call it at every start.
-            ensureIndex: (field) =>
+            ensureIndex: (fields) =>
                 this.run(async (db) => {
-                    await collection(db).createIndex({ [field]: 1 }, { name: `${field}_1` });
+                    const keys = indexKeys(fields);
+                    await collection(db).createIndex(keys, { name: indexName(keys) });
+                }),
+            // Two replicas may drop at once: the second finds none (IndexNotFound, code 27, MongoDB
+            // manual, Error Codes), which is the state it wanted. A missing collection is code 26.
+            dropIndex: (name) =>
+                this.run(async (db) => {
+                    try {
+                        await collection(db).dropIndex(name);
+                        return true;
+                    } catch (error) {
+                        if ((error as MongoServerError).code === 27 || (error as MongoServerError).code === 26) return false;
+                        throw error;
+                    }
                 }),
         };
     }

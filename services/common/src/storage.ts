@@ -26,8 +26,15 @@ export interface Store<T extends Entity> {
      * the result is the same as one seeding. Returns how many records this call inserted.
      */
     seed(records: readonly Fields<T>[]): Promise<number>;
-    /** Creates an ascending index on `field` unless it exists (idempotent: safe at every start-up). */
-    ensureIndex(field: keyof Fields<T> & string): Promise<void>;
+    /**
+     * Creates the index that serves `list(filter)` on these fields: each field ascending, then `_id`
+     * ascending, the order every list is sorted in (equality fields first, then the sort: MongoDB's
+     * ESR guideline, so the database reads a page in index order instead of sorting the matches). Named
+     * as MongoDB names it by default (`indexName`). Does nothing when it exists: safe at every start-up.
+     */
+    ensureIndex(fields: readonly (keyof Fields<T> & string)[]): Promise<void>;
+    /** Drops the index `name` (one an older release created); false when there was none. */
+    dropIndex(name: string): Promise<boolean>;
 }
 
 /** Which slice of a list: skip `offset` records, then at most `limit`. */
@@ -52,6 +59,18 @@ export class StorageUnavailableError extends Error {
     }
 }
 
+/** The keys of the index ensureIndex(fields) creates: each field ascending, then `_id` ascending. */
+export function indexKeys(fields: readonly string[]): Record<string, 1> {
+    return Object.fromEntries([...fields, "_id"].map((f) => [f, 1]));
+}
+
+/** MongoDB's default index name for `keys`: each `<field>_<direction>`, joined by `_` (e.g. customerId_1__id_1). */
+export function indexName(keys: Readonly<Record<string, number>>): string {
+    return Object.entries(keys)
+        .map(([field, direction]) => `${field}_${direction}`)
+        .join("_");
+}
+
 /** Name of the collection holding every collection's id sequence, shared by both services. */
 export const COUNTERS_COLLECTION = "counters";
 
@@ -63,8 +82,8 @@ function matches(record: object, filter: object): boolean {
 export class InMemoryStorage implements Storage {
     private readonly collections = new Map<string, Map<number, Entity>>();
     private readonly counters = new Map<string, number>();
-    /** Fields indexed per collection (nothing is faster for it: it records what was asked, for tests). */
-    readonly indexes = new Map<string, Set<string>>();
+    /** Indexes per collection, name to keys (nothing is faster for it: it records what was asked, for tests). */
+    readonly indexes = new Map<string, Map<string, Record<string, number>>>();
     private closed = false;
     /** When set, every operation fails as if the database were down. */
     unavailable = false;
@@ -107,10 +126,15 @@ export class InMemoryStorage implements Storage {
                 this.counters.set(collection, Math.max(this.counters.get(collection) ?? 0, seeds.length));
                 return seeds.length;
             },
-            ensureIndex: async (field) => {
+            ensureIndex: async (fields) => {
                 records();
-                const fields = this.indexes.get(collection) ?? new Set<string>();
-                this.indexes.set(collection, fields.add(field));
+                const keys = indexKeys(fields);
+                const indexes = this.indexes.get(collection) ?? new Map<string, Record<string, number>>();
+                this.indexes.set(collection, indexes.set(indexName(keys), keys));
+            },
+            dropIndex: async (name) => {
+                records();
+                return this.indexes.get(collection)?.delete(name) ?? false;
             },
         };
     }

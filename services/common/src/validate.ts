@@ -56,12 +56,15 @@ export function pageOf(query: Readonly<Record<string, unknown>>): Page {
 
 /**
  * The `Link` header (RFC 8288) of a page: `next` when there are more records (the store was asked for
- * one more than the page), `prev` when the page does not start at 0. Undefined when there is neither.
+ * one more than the page) and the next page's offset is one PageQuery accepts (at most
+ * MAX_PAGE_OFFSET: a link past it would answer 400), `prev` when the page does not start at 0.
+ * Undefined when there is neither.
  */
 export function pageLinks(path: string, page: Page, more: boolean): string | undefined {
     const link = (offset: number, rel: string) => `<${path}?limit=${page.limit}&offset=${offset}>; rel="${rel}"`;
+    const next = page.offset + page.limit;
     const links = [
-        ...(more ? [link(page.offset + page.limit, "next")] : []),
+        ...(more && next <= MAX_PAGE_OFFSET ? [link(next, "next")] : []),
         ...(page.offset > 0 ? [link(Math.max(0, page.offset - page.limit), "prev")] : []),
     ];
     return links.length > 0 ? links.join(", ") : undefined;

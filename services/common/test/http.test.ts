@@ -6,7 +6,12 @@ import {
     HttpError,
     InMemoryStorage,
     MAX_BODY_BYTES,
+    MAX_PAGE_LIMIT,
+    MAX_PAGE_OFFSET,
     OPENAPI_PATH,
+    PageQuery,
+    pageLinks,
+    parameterValidator,
     StorageUnavailableError,
     UpstreamUnavailableError,
     type ServiceDefinition,
@@ -51,7 +56,7 @@ const probe: ServiceDefinition = {
                     },
                     Closed,
                 ),
-                querystring: Type.Object({ n: Type.Optional(Type.Integer({ minimum: 1 })) }, Closed),
+                querystring: Type.Object({ n: Type.Optional(Type.Integer({ minimum: 1 })), x: Type.Optional(Type.Number()) }, Closed),
             },
             handler: (req) => ({ status: 200, body: { name: req.params.name, body: req.body, query: req.query } }),
         },
@@ -107,6 +112,28 @@ describe("HTTP router", () => {
         assertError(await call(base, "POST", "/echo/x?m=1", { a: 1 }), 400, "m");
     });
 
+    it("rejects a non-finite number in a body: 1e309 (JSON.parse makes it Infinity), -1e309, NaN, Infinity", async () => {
+        // JSON has no Infinity or NaN (RFC 8259 section 6); 1e309 is valid JSON that overflows a double.
+        // Ajv with strictNumbers rejects Infinity and NaN as numbers (ajv docs, options: strictNumbers).
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        assert.equal((await call(base, "POST", "/echo/x", '{"a": 1e308}')).status, 200, "the largest finite order of magnitude passes");
+        for (const text of ['{"a": 1e309}', '{"a": -1e309}', '{"list": [{"n": 1e309}]}'])
+            assertError(await call(base, "POST", "/echo/x", text), 400, text.includes("list") ? "list[0].n" : "a");
+        for (const text of ['{"a": NaN}', '{"a": Infinity}', '{"a": -Infinity}'])
+            assertError(await call(base, "POST", "/echo/x", text), 400);
+    });
+
+    it("takes path and query numbers in plain decimal only: no hex, exponent, sign, blanks, Infinity or NaN", async () => {
+        const { base } = await start(probe, { storage: new InMemoryStorage() });
+        assert.deepEqual((await call(base, "POST", "/echo/x?n=16&x=-2.5", { a: 1 })).body.query, { n: 16, x: -2.5 });
+        assert.deepEqual((await call(base, "POST", "/echo/x?n=007", { a: 1 })).body.query, { n: 7 }, "leading zeros are still decimal");
+        for (const n of ["0x10", "1e1", "+5", "%205", "5%20", "1.0", "Infinity", "NaN", "", "0b1", "1_000"])
+            assertError(await call(base, "POST", `/echo/x?n=${n}`, { a: 1 }), 400, "n");
+        for (const x of ["0x10", "1e3", "Infinity", "-Infinity", "NaN", ".5", "1."])
+            assertError(await call(base, "POST", `/echo/x?x=${x}`, { a: 1 }), 400, "x");
+        assertError(await call(base, "POST", "/echo/x?n=1&n=2", { a: 1 }), 400, "n");
+    });
+
     it("answers an unreachable upstream service with 503 and Retry-After", async () => {
         const { base } = await start(probe, { storage: new InMemoryStorage() });
         const answer = await call(base, "GET", "/upstream");
@@ -154,5 +181,32 @@ describe("HTTP router", () => {
         assert.equal(line.status, 200);
         assert.equal(typeof line.durationMs, "number");
         assert.ok(!Number.isNaN(Date.parse(line.time)));
+    });
+});
+
+describe("paging links", () => {
+    const path = "/api/things";
+    it("links the next page only when its offset is one the query accepts (at most MAX_PAGE_OFFSET)", () => {
+        assert.equal(pageLinks(path, { limit: 100, offset: 0 }, true), `<${path}?limit=100&offset=100>; rel="next"`);
+        assert.equal(pageLinks(path, { limit: 100, offset: 0 }, false), undefined);
+        // The last page that may still link on: its next offset is exactly the maximum.
+        assert.match(pageLinks(path, { limit: 100, offset: MAX_PAGE_OFFSET - 100 }, true) ?? "", /offset=1000000>; rel="next"/);
+        // Past it, a `next` link would answer 400 (PageQuery's offset maximum): only `prev`.
+        for (const page of [
+            { limit: 100, offset: MAX_PAGE_OFFSET - 99 },
+            { limit: 1000, offset: MAX_PAGE_OFFSET },
+        ])
+            assert.equal(pageLinks(path, page, true), `<${path}?limit=${page.limit}&offset=${page.offset - page.limit}>; rel="prev"`);
+    });
+
+    it("every link it gives is a query PageQuery accepts", () => {
+        const valid = parameterValidator(PageQuery);
+        for (const offset of [0, 5, MAX_PAGE_OFFSET - 1000, MAX_PAGE_OFFSET - 1, MAX_PAGE_OFFSET])
+            for (const limit of [1, 100, MAX_PAGE_LIMIT]) {
+                for (const [, query] of (pageLinks(path, { limit, offset }, true) ?? "").matchAll(/\?([^>]*)>/g)) {
+                    const data = Object.fromEntries(new URLSearchParams(query));
+                    assert.ok(valid(data), `${query}: ${JSON.stringify(valid.errors)}`);
+                }
+            }
     });
 });

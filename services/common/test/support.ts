@@ -93,8 +93,10 @@ export interface StorageFactory {
     dispose(): Promise<void>;
     /** The last id `collection` handed out, read from where the implementation keeps it. */
     counter(storage: Storage, collection: string): Promise<number>;
-    /** The fields `collection` has a single-field index on (besides _id), read from the implementation. */
-    indexedFields(storage: Storage, collection: string): Promise<string[]>;
+    /** The indexes of `collection` but the `_id_` one, name to keys, read from the implementation. */
+    indexes(storage: Storage, collection: string): Promise<Record<string, Record<string, number>>>;
+    /** Creates an index as an older release would have (`keys` under `name`), bypassing the Store API. */
+    addIndex(storage: Storage, collection: string, name: string, keys: Record<string, number>): Promise<void>;
 }
 
 export function memoryStorage(): StorageFactory {
@@ -103,7 +105,11 @@ export function memoryStorage(): StorageFactory {
         create: async () => new InMemoryStorage(),
         dispose: async () => undefined,
         counter: async (storage, collection) => (storage as InMemoryStorage).counter(collection),
-        indexedFields: async (storage, collection) => [...((storage as InMemoryStorage).indexes.get(collection) ?? [])],
+        indexes: async (storage, collection) => Object.fromEntries((storage as InMemoryStorage).indexes.get(collection) ?? []),
+        addIndex: async (storage, collection, name, keys) => {
+            const memory = storage as InMemoryStorage;
+            memory.indexes.set(collection, (memory.indexes.get(collection) ?? new Map()).set(name, keys));
+        },
     };
 }
 
@@ -145,12 +151,19 @@ export function mongoStorage(): StorageFactory {
             opened.push({ storage, connection });
             return storage;
         },
-        indexedFields: async (storage, collection) => {
+        indexes: async (storage, collection) => {
             const entry = opened.find((o) => o.storage === storage);
             if (!entry) throw new Error("not a storage of this factory");
-            // listIndexes, as the server reports them: one entry per index, `key` its fields.
+            // listIndexes, as the server reports them: one entry per index, `key` its fields in order.
             const indexes = await entry.connection.db().collection(collection).indexes();
-            return indexes.flatMap((index) => Object.keys(index.key)).filter((field) => field !== "_id");
+            return Object.fromEntries(
+                indexes.filter((i) => i.name !== "_id_").map((i) => [i.name as string, { ...i.key } as Record<string, number>]),
+            );
+        },
+        addIndex: async (storage, collection, name, keys) => {
+            const entry = opened.find((o) => o.storage === storage);
+            if (!entry) throw new Error("not a storage of this factory");
+            await entry.connection.db().collection(collection).createIndex(keys, { name });
         },
         counter: async (storage, collection) => {
             const entry = opened.find((o) => o.storage === storage);

@@ -12,7 +12,7 @@ import {
     type Fields,
     type ServiceDefinition,
 } from "@aksplatform/service-common";
-import { pricesOf, productLookup, productServiceUrl, type ProductLookup } from "./productCatalog";
+import { pricesOf, productLookup, productServiceUrl, type PricingOptions, type ProductLookup } from "./productCatalog";
 
 /** The statuses an order can have; a new order is Pending. */
 export const ORDER_STATUSES = ["Pending", "Processing", "Shipped", "Delivered", "Cancelled"] as const;
@@ -21,6 +21,10 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export const ORDERS_COLLECTION = "orders";
 export const MAX_ITEMS = 100;
 export const MAX_CUSTOMER_ID = 100;
+/** The equality fields of the customer listing's index (the store appends `_id`, the listing's sort). */
+export const CUSTOMER_INDEX_FIELDS = ["customerId"] as const;
+/** Indexes earlier releases created that the customer index makes redundant. */
+export const SUPERSEDED_INDEXES: readonly string[] = ["customerId_1"];
 
 const Quantity = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "Units ordered, 1 or more" });
 const CustomerId = Text(MAX_CUSTOMER_ID, `The customer, at most ${MAX_CUSTOMER_ID} characters (trimmed)`);
@@ -75,12 +79,18 @@ export const SEED_ORDERS: readonly Fields<Order>[] = [
     },
 ];
 
-/** A new order from a validated body, priced by `lookup`; Pending, created now. */
-export async function newOrder(body: unknown, lookup: ProductLookup, now: () => Date = () => new Date()): Promise<Fields<Order>> {
+/** A new order from a validated body, priced by `lookup` (within the pricing deadline); Pending, created now. */
+export async function newOrder(
+    body: unknown,
+    lookup: ProductLookup,
+    pricing: PricingOptions = {},
+    now: () => Date = () => new Date(),
+): Promise<Fields<Order>> {
     const b = body as Static<typeof OrderBody>;
     const prices = await pricesOf(
         lookup,
         b.items.map((i) => i.productId),
+        pricing,
     );
     return {
         customerId: b.customerId.trim(),
@@ -101,7 +111,7 @@ export const orderService: ServiceDefinition = {
             label: "Order",
             record: OrderRecord,
             createBody: OrderBody,
-            parse: (body) => newOrder(body, lookup),
+            parse: (body) => newOrder(body, lookup, { logger }),
         });
         return [
             ...orders.routes,
@@ -134,9 +144,14 @@ export const orderService: ServiceDefinition = {
             },
         ];
     },
-    // Customers' orders are listed by customerId: without an index every such request scans the collection.
+    // Customers' orders are listed by customerId, a page at a time by id: {customerId: 1, _id: 1} finds a
+    // customer's orders already in page order (an index on customerId alone would leave MongoDB to sort
+    // every match before skipping). The single-field index an earlier release made is a prefix of it,
+    // so it is only extra work on every write: dropped once the new one exists.
     prepare: async (storage) => {
-        await storage.store<Order>(ORDERS_COLLECTION).ensureIndex("customerId");
+        const orders = storage.store<Order>(ORDERS_COLLECTION);
+        await orders.ensureIndex(CUSTOMER_INDEX_FIELDS);
+        for (const name of SUPERSEDED_INDEXES) await orders.dropIndex(name);
     },
     seed: async (storage) => {
         await storage.store<Order>(ORDERS_COLLECTION).seed(SEED_ORDERS);

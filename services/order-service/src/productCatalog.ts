@@ -1,7 +1,15 @@
 // What order-service asks product-service: does product N exist, and what does it cost. Through the
 // mesh, by the product-service Service's name (PRODUCT_SERVICE_URL, set by the program), with a
-// timeout per attempt and a bounded number of attempts.
-import { HttpError, UpstreamUnavailableError, type Logger } from "@aksplatform/service-common";
+// timeout per attempt, a bounded number of attempts, a few lookups at a time, and one deadline for the
+// whole order. The numbers are in services/common/src/api.ts, next to the gateway's that must exceed them.
+import {
+    HttpError,
+    ORDER_PRICING_DEADLINE_MS,
+    PRODUCT_LOOKUP,
+    PRODUCT_LOOKUP_CONCURRENCY,
+    UpstreamUnavailableError,
+    type Logger,
+} from "@aksplatform/service-common";
 
 /** The environment variable holding product-service's base URL, e.g. http://product-service.<namespace>.svc.cluster.local. */
 export const PRODUCT_SERVICE_URL_ENV = "PRODUCT_SERVICE_URL";
@@ -11,18 +19,21 @@ export interface CatalogProduct {
     readonly price: number;
 }
 
-/** Looks a product up: the product, undefined when product-service says 404, UpstreamUnavailableError when it cannot answer. */
-export type ProductLookup = (id: number) => Promise<CatalogProduct | undefined>;
+/**
+ * Looks a product up: the product, undefined when product-service says 404, UpstreamUnavailableError
+ * when it cannot answer. Stops (rejects) as soon as `signal` aborts: the order's deadline passed.
+ */
+export type ProductLookup = (id: number, signal: AbortSignal) => Promise<CatalogProduct | undefined>;
 
 export interface CatalogOptions {
     /** product-service's base URL, without a trailing slash. */
     readonly baseUrl: string;
     readonly logger: Logger;
-    /** Timeout of one attempt. Default: 2000 ms. */
+    /** Timeout of one attempt. Default: PRODUCT_LOOKUP.attemptTimeoutMs. */
     readonly timeoutMs?: number;
-    /** Attempts in all (the first and the retries). Default: 3. */
+    /** Attempts in all (the first and the retries). Default: PRODUCT_LOOKUP.attempts. */
     readonly attempts?: number;
-    /** Wait before the first retry, doubled before each next one. Default: 100 ms. */
+    /** Wait before the first retry, doubled before each next one. Default: PRODUCT_LOOKUP.backoffMs. */
     readonly backoffMs?: number;
 }
 
@@ -44,25 +55,42 @@ export function productServiceUrl(env: NodeJS.ProcessEnv): string {
     return raw.replace(/\/+$/, "");
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+        const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener("abort", done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener("abort", done, { once: true });
+    });
+}
+
+/** The order's deadline passed (or another lookup of it failed) while this lookup was under way. */
+class LookupStopped extends Error {}
+
 /**
  * A lookup against product-service's GET /api/products/{id}. Inside the mesh the call is plain HTTP to
  * the Service name; the sidecar upgrades it to mutual TLS, and product-service's AuthorizationPolicy
  * admits order-service's identity. The sidecar also retries connection failures on its own (Istio's
- * default retry policy: 2 attempts on connect-failure, refused-stream, unavailable, cancelled, 503):
- * this loop bounds the whole, so the client's wait stays within attempts x timeout plus backoff.
+ * default retry policy: 2 retries on connect-failure, refused-stream, unavailable, cancelled, 503;
+ * istio/istio pilot/pkg/networking/core/route/retry/retry.go): each attempt's timeout here bounds those
+ * too, since the client giving up ends the sidecar's attempts.
  */
 export function productLookup(options: CatalogOptions): ProductLookup {
-    const timeoutMs = options.timeoutMs ?? 2000;
-    const attempts = options.attempts ?? 3;
-    const backoffMs = options.backoffMs ?? 100;
-    return async (id) => {
+    const timeoutMs = options.timeoutMs ?? PRODUCT_LOOKUP.attemptTimeoutMs;
+    const attempts = options.attempts ?? PRODUCT_LOOKUP.attempts;
+    const backoffMs = options.backoffMs ?? PRODUCT_LOOKUP.backoffMs;
+    return async (id, stop) => {
         let reason = "";
         for (let attempt = 1; attempt <= attempts; attempt++) {
             let status: number | undefined;
             try {
                 const res = await fetch(`${options.baseUrl}/api/products/${id}`, {
                     headers: { accept: "application/json" },
-                    signal: AbortSignal.timeout(timeoutMs),
+                    signal: AbortSignal.any([stop, AbortSignal.timeout(timeoutMs)]),
                 });
                 status = res.status;
                 if (res.status === 200) {
@@ -76,32 +104,70 @@ export function productLookup(options: CatalogOptions): ProductLookup {
                 reason = `product-service answered ${res.status}`;
                 if (!retriable(res.status)) break;
             } catch (error) {
+                if (stop.aborted) throw new LookupStopped();
                 reason = (error as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (error as Error).message;
                 if (status !== undefined) break;
             }
-            if (attempt < attempts) await new Promise((r) => setTimeout(r, backoffMs * 2 ** (attempt - 1)));
+            if (attempt < attempts) await pause(backoffMs * 2 ** (attempt - 1), stop);
+            if (stop.aborted) throw new LookupStopped();
         }
         options.logger.warn("product-service lookup failed", { productId: id, attempts, reason });
         throw new UpstreamUnavailableError("product-service is unavailable; try again shortly");
     };
 }
 
+export interface PricingOptions {
+    /** At most this many lookups in flight. Default: PRODUCT_LOOKUP_CONCURRENCY. */
+    readonly concurrency?: number;
+    /** Every lookup of the order is done by then, or the order is a 503. Default: ORDER_PRICING_DEADLINE_MS. */
+    readonly deadlineMs?: number;
+    /** Told once when the deadline passes. */
+    readonly logger?: Logger;
+}
+
 /**
- * The stored prices of `productIds` (each looked up once, all at once). An unknown product is a 422
- * naming the first item that has it, e.g. items[1].productId.
+ * The stored prices of `productIds`: each distinct product looked up once, at most `concurrency` at a
+ * time, all within `deadlineMs`. An unknown product is a 422 naming the first item that has it, e.g.
+ * items[1].productId. A lookup that fails, or the deadline passing, stops the others and is a 503.
  */
-export async function pricesOf(lookup: ProductLookup, productIds: readonly number[]): Promise<Map<number, number>> {
+export async function pricesOf(
+    lookup: ProductLookup,
+    productIds: readonly number[],
+    options: PricingOptions = {},
+): Promise<Map<number, number>> {
+    const concurrency = options.concurrency ?? PRODUCT_LOOKUP_CONCURRENCY;
+    const deadlineMs = options.deadlineMs ?? ORDER_PRICING_DEADLINE_MS;
     const distinct = [...new Set(productIds)];
-    const found = await Promise.all(distinct.map((id) => lookup(id)));
-    const prices = new Map<number, number>();
-    distinct.forEach((id, i) => {
-        const product = found[i];
-        if (product) prices.set(id, product.price);
-    });
-    const missing = productIds.findIndex((id) => !prices.has(id));
+    const failed = new AbortController();
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const stop = AbortSignal.any([failed.signal, deadline]);
+    const found = new Map<number, number>();
+    let next = 0;
+    // A small fixed pool: each worker takes the next product until none is left or the order stops.
+    const worker = async () => {
+        while (next < distinct.length && !stop.aborted) {
+            const id = distinct[next++];
+            try {
+                const product = await lookup(id, stop);
+                if (product) found.set(id, product.price);
+            } catch (error) {
+                failed.abort();
+                throw error;
+            }
+        }
+    };
+    const workers = Array.from({ length: Math.min(concurrency, distinct.length) }, worker);
+    const outcomes = await Promise.allSettled(workers);
+    if (deadline.aborted) {
+        options.logger?.warn("pricing the order ran out of time", { deadlineMs, products: distinct.length, priced: found.size });
+        throw new UpstreamUnavailableError(`product-service did not price the order within ${deadlineMs} ms; try again shortly`);
+    }
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected" && !(o.reason instanceof LookupStopped));
+    if (failure) throw failure.reason;
+    const missing = productIds.findIndex((id) => !found.has(id));
     if (missing >= 0) {
         const field = `items[${missing}].productId`;
         throw new HttpError(422, `${field}: product ${productIds[missing]} does not exist`, field);
     }
-    return prices;
+    return found;
 }

@@ -176,6 +176,12 @@ export function orderContract(factory: StorageFactory): void {
             for (const q of ["offset=-1", `offset=${MAX_PAGE_OFFSET + 1}`, "offset=abc"])
                 assertError(await call(sut.base, "GET", `/api/orders/customer/customer-1?${q}`), 400, "offset");
             assertError(await call(sut.base, "GET", "/api/orders?page=2"), 400, "page");
+            // Plain decimal only: Ajv's own coercion would read 0x10 as 16 and 1e1 as 10.
+            for (const q of ["limit=0x10", "limit=1e1", "limit=+5", "limit=Infinity", "limit=NaN", "limit=%2010"])
+                assertError(await call(sut.base, "GET", `/api/orders?${q}`), 400, "limit");
+            for (const q of ["offset=0x10", "offset=1e3", "offset=Infinity"])
+                assertError(await call(sut.base, "GET", `/api/orders/customer/customer-1?${q}`), 400, "offset");
+            for (const id of ["0x1", "1e0", "1.0", "+1"]) assertError(await call(sut.base, "GET", `/api/orders/${id}`), 400, "id");
         });
 
         it("twenty concurrent creates get twenty distinct ids from the counters collection", async () => {
@@ -195,11 +201,31 @@ export function orderContract(factory: StorageFactory): void {
             assert.equal((await call(sut.base, "GET", "/api/orders?limit=1000")).body.length, 23);
         });
 
-        it("has an index on customerId from start-up, created once however often it starts", async () => {
-            assert.deepEqual(await factory.indexedFields(sut.storage, ORDERS_COLLECTION), ["customerId"]);
+        it("has the index {customerId: 1, _id: 1} from start-up, the listing's filter then its sort, created once however often it starts", async () => {
+            // The customer listing filters on customerId and sorts by _id ascending (mongoStorage.ts list:
+            // find(filter).sort({_id: 1})): equality, then sort (MongoDB manual, "The ESR Guideline").
+            // Entries, not objects: an index's key order is its meaning (deepEqual ignores property order).
+            const indexes = async () =>
+                Object.entries(await factory.indexes(sut.storage, ORDERS_COLLECTION)).map(([name, keys]) => [name, Object.entries(keys)]);
+            const expected = [
+                [
+                    "customerId_1__id_1",
+                    [
+                        ["customerId", 1],
+                        ["_id", 1],
+                    ],
+                ],
+            ];
+            assert.deepEqual(await indexes(), expected);
             await sut.restart();
             await sut.restart();
-            assert.deepEqual(await factory.indexedFields(sut.storage, ORDERS_COLLECTION), ["customerId"]);
+            assert.deepEqual(await indexes(), expected);
+        });
+
+        it("drops the single-field customerId_1 index an earlier release created, once the new one exists", async () => {
+            await factory.addIndex(sut.storage, ORDERS_COLLECTION, "customerId_1", { customerId: 1 });
+            await sut.restart();
+            assert.deepEqual(await factory.indexes(sut.storage, ORDERS_COLLECTION), { customerId_1__id_1: { customerId: 1, _id: 1 } });
         });
 
         it("serves its OpenAPI document from the same schemas that validate", async () => {

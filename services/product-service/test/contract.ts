@@ -83,6 +83,18 @@ export function productContract(factory: StorageFactory): void {
             );
         });
 
+        it("POST and PUT /api/products: a price or stock that is not a finite number is a 400 (1e309 parses to Infinity)", async () => {
+            for (const price of ["1e309", "-1e309", "NaN", "Infinity"]) {
+                const body = `{"name":"x","price":${price},"stock":1}`;
+                const field = price.includes("e309") ? "price" : undefined;
+                assertError(await call(sut.base, "POST", "/api/products", body), 400, field);
+                assertError(await call(sut.base, "PUT", "/api/products/1", body), 400, field);
+            }
+            assertError(await call(sut.base, "POST", "/api/products", '{"name":"x","price":1,"stock":1e309}'), 400, "stock");
+            assert.equal((await call(sut.base, "GET", "/api/products")).body.length, 4);
+            assert.deepEqual((await call(sut.base, "GET", "/api/products/1")).body, laptop);
+        });
+
         it("PUT /api/products/{id} replaces the product; the body may repeat the URL's id", async () => {
             const answer = await call(sut.base, "PUT", "/api/products/2", { id: 2, name: "Mouse Pro", price: 39.99, stock: 10 });
             assert.equal(answer.status, 200);
