@@ -187,7 +187,7 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
                       privateEndpointSubnet: cfg.network.subnets.privateEndpoints,
                       apiServerSubnet: cfg.network.subnets.apiServer,
                   }
-                : { target: "existing" },
+                : { target: "existing", ...cfg.localCluster },
         ),
         provider,
     });
