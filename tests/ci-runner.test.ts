@@ -16,13 +16,20 @@ const T = {
     job: "azure-native:app:Job",
     vnet: "azure-native:network:VirtualNetwork",
     identity: "azure-native:managedidentity:UserAssignedIdentity",
-    secret: "azure-native:keyvault:Secret",
     role: "azure-native:authorization:RoleAssignment",
-    vault: "azure-native:keyvault:Vault",
     cluster: "azure-native:containerservice:ManagedCluster",
 };
-const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"; // Azure built-in roles
 const LABEL = "aks-platform-prod";
+/**
+ * Whether KEDA's github-runner scaler counts a queued job with these runs-on labels (kedacore/keda
+ * pkg/scalers/github_runner_scaler.go canRunnerMatchLabels: the scaler's labels, plus self-hosted, linux
+ * and x64 unless noDefaultLabels; every label of the job, case-insensitively, must be among them).
+ */
+function kedaCounts(jobLabels: readonly string[], metadata: Record<string, string>): boolean {
+    const labels = metadata.labels.split(",").map((l) => l.trim().toLowerCase());
+    if (metadata.noDefaultLabels !== "true") labels.push("self-hosted", "linux", "x64");
+    return jobLabels.every((l) => labels.includes(l.toLowerCase()));
+}
 const workflow = (file: string) => parse(fs.readFileSync(path.join(ROOT, ".github/workflows", file), "utf8"));
 
 describe("CI runner in the VNet (prod)", () => {
@@ -69,7 +76,7 @@ describe("CI runner in the VNet (prod)", () => {
             owner,
             runnerScope: "repo",
             repos: repo,
-            labels: LABEL,
+            labels: `self-hosted,${LABEL}`,
             noDefaultLabels: "true",
             targetWorkflowQueueLength: "1",
         });
@@ -78,25 +85,22 @@ describe("CI runner in the VNet (prod)", () => {
         assert.equal(c.eventTriggerConfig.scale.minExecutions, 0);
     });
 
-    it("reads the token from Key Vault through its own identity, which may read exactly that secret", () => {
+    it("keeps the token a job secret (a Pulumi secret), and gives the job no identity a workflow step could use", () => {
         const job = run.ofType(T.job)[0];
-        const identity = run.get(T.identity, "ci-runner-id");
-        const secret = run.get(T.secret, "ci-runner-token");
         const [ref] = job.inputs.configuration.secrets;
-        assert.equal(ref.identity, identity.id);
-        assert.equal(ref.keyVaultUrl, secret.state.properties.secretUri);
-        assert.equal(ref.value, undefined, "no token in the job's own config");
-        assert.deepEqual(job.inputs.identity, { type: "UserAssigned", userAssignedIdentities: [identity.id] });
-        const props = secret.rawInputs.properties;
-        assert.ok(isSecretValue(props) || isSecretValue(props?.value), "the token is a secret");
-        const reader = run.ofType(T.role).filter((r) => r.inputs.principalId === identity.state.principalId);
-        assert.equal(reader.length, 1, "one role, nothing else");
-        assert.ok(String(reader[0].inputs.roleDefinitionId).endsWith(KEY_VAULT_SECRETS_USER));
-        assert.equal(reader[0].inputs.scope, secret.id);
-        assert.ok(run.dependsOn(job.urn, reader[0].urn), "the job starts after its role exists");
-        const appVault = run.ofType(T.vault).find((v) => v.name === "app-kv")!;
-        assert.equal(secret.inputs.vaultName, appVault.inputs.vaultName);
-        assert.equal(secret.retainOnDelete, true, "never deleted through the private data plane");
+        assert.equal(ref.name, "github-token");
+        assert.equal(ref.keyVaultUrl, undefined, "no Key Vault reference: the vault has no public endpoint");
+        assert.ok(
+            isSecretValue(job.rawInputs.configuration) || isSecretValue(job.rawInputs.configuration?.secrets?.[0]?.value),
+            "the token is a secret",
+        );
+        // A managed identity on the job would hand every workflow step IDENTITY_ENDPOINT (Container Apps
+        // managed identity docs): none, so nothing in the container can fetch an Azure token of its own.
+        assert.equal(job.inputs.identity, undefined);
+        assert.deepEqual(
+            run.ofType(T.identity).filter((i) => i.name.startsWith("ci-runner")),
+            [],
+        );
     });
 
     it("registers each runner ephemeral, with the label, from the pinned actions runner image", () => {
@@ -145,7 +149,7 @@ describe("CI runner in the VNet (prod)", () => {
         assert.ok(subnet.natGateway, "the runner leaves from the NAT gateway's IPs");
         assert.deepEqual(subnet.natGateway, system.natGateway);
         const [rule] = dev.ofType(T.job)[0].inputs.configuration.eventTriggerConfig.scale.rules;
-        assert.equal(rule.metadata.labels, "aks-platform-dev");
+        assert.equal(rule.metadata.labels, "self-hosted,aks-platform-dev");
     });
 
     describe("dev's workflows run where the repository variable DEV_RUNS_ON says, else on a hosted runner", () => {
@@ -170,6 +174,16 @@ describe("CI runner in the VNet (prod)", () => {
                   JSON.parse(/fromJSON\('(\[.*?\])'\)/.exec(String(runsOn))?.[1] ?? "null");
 
         it("deploy-prod.yml's pulumi up", () => assert.deepEqual(workflow("deploy-prod.yml").jobs.deploy["runs-on"], selfHosted));
+        it("each of them is a job KEDA counts, so a runner starts for it; a job asking for linux is not", async () => {
+            const [rule] = run.ofType(T.job)[0].inputs.configuration.eventTriggerConfig.scale.rules;
+            for (const [file, job] of [
+                ["deploy-prod.yml", "deploy"],
+                ["pull-request.yml", "preview"],
+                ["drift.yml", "drift"],
+            ] as const)
+                assert.ok(kedaCounts(prodRunsOn(workflow(file).jobs[job]["runs-on"]), rule.metadata), `${file} ${job}`);
+            assert.ok(!kedaCounts(["self-hosted", "linux", LABEL], rule.metadata), "the runner registers no default labels");
+        });
         it("pull-request.yml's prod preview, dev still on a hosted runner", () => {
             const runsOn = workflow("pull-request.yml").jobs.preview["runs-on"];
             assert.deepEqual(prodRunsOn(runsOn), selfHosted);

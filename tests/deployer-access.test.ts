@@ -60,7 +60,7 @@ describe("deployer access to the cluster", () => {
         assert.deepEqual(run.ofType(T.sleep), []);
     });
 
-    it("the previewer gets a dry-run role on the cluster: read and write, never delete or exec", async () => {
+    it("the previewer gets a dry-run role on the cluster: read and write, never delete, exec or RBAC writes", async () => {
         const run = await evaluateStack("prod", { previewerObjectId: PREVIEWER });
         const cluster = run.get(T.cluster, "aks");
         const [role] = run.ofType(T.definition);
@@ -72,6 +72,10 @@ describe("deployer access to the cluster", () => {
         assert.ok(data.includes("Microsoft.ContainerService/managedClusters/*/read"));
         assert.ok(!data.some((a) => a.endsWith("/delete") || a === "Microsoft.ContainerService/managedClusters/*"), "no delete");
         assert.ok(!data.some((a) => /exec|impersonate|portforward|attach/.test(a)), "no exec, impersonation or port-forward");
+        // No way to grant itself more (Kubernetes RBAC: a binding write, or `bind`/`escalate`, lets a
+        // principal bind cluster-admin to itself): no /action at all, and RBAC writes carved out.
+        assert.ok(!data.some((a) => a.endsWith("/action")), "no bind, escalate or any other action");
+        assert.deepEqual(permission.notDataActions, ["Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/*/write"]);
         assert.ok(permission.actions.includes("Microsoft.ContainerService/managedClusters/listClusterUserCredential/action"));
         const assignment = run.ofType(T.assignment).find((a) => a.inputs.roleDefinitionId === role.id)!;
         assert.equal(assignment.inputs.principalId, PREVIEWER);

@@ -206,7 +206,15 @@ describe("network: prod", () => {
                 "argoproj.github.io",
             ].sort(),
         );
-        const rules = all.filter((r) => r !== runnerRule);
+        // Ubuntu's mirrors for the runner's Azure CLI install (apt over HTTP), from its subnet only.
+        const aptRule = all.find((r) => r.name === "ci-runner-apt")! as (typeof all)[number] & { protocols: unknown };
+        assert.deepEqual(aptRule.sourceAddresses, ["10.240.10.0/24"]);
+        assert.deepEqual([...aptRule.targetFqdns!].sort(), ["archive.ubuntu.com", "ppa.launchpadcontent.net", "security.ubuntu.com"]);
+        assert.deepEqual(aptRule.protocols, [
+            { protocolType: "Http", port: 80 },
+            { protocolType: "Https", port: 443 },
+        ]);
+        const rules = all.filter((r) => r !== runnerRule && r !== aptRule);
         // Node and runner subnets: the runner reaches ARM, Entra ID, the API server and the registries too.
         for (const rule of rules) assert.deepEqual(rule.sourceAddresses, ["10.240.0.0/22", "10.240.4.0/22", "10.240.10.0/24"]);
         assert.deepEqual(

@@ -73,11 +73,13 @@ export interface AksClusterArgs {
  * with server-side apply, a PATCH with dryRun=All, which the API server authorizes as the PATCH itself
  * (kubernetes apiserver: dry-run requests go through the same authorization as the real verb); a
  * ClusterRole or Role in the program is checked for escalation too (the rbac registry's escalation
- * check), so the preview needs `escalate` and `bind` on them. Azure RBAC maps get/list/watch to
- * `<group>/<resource>/read`, create/update/patch to `/write`, delete to `/delete`. Least privilege: read
- * and write only, no delete (a preview never deletes), and no pods/exec, serviceaccounts/impersonate or
- * the like (`/action`s other than RBAC's escalate and bind). Kubernetes has no dry-run-only permission:
- * whoever can preview an object can write it; docs/delivery.md says so.
+ * check). Azure RBAC maps get/list/watch to `<group>/<resource>/read`, create/update/patch to `/write`,
+ * delete to `/delete`. Least privilege: read and write only, no delete (a preview never deletes), no
+ * `/action`s (pods/exec, serviceaccounts/impersonate, RBAC's escalate and bind), and no write to
+ * rbac.authorization.k8s.io at all: with `bind` or a ClusterRoleBinding write, the principal could bind
+ * cluster-admin to itself. Its previews of the program's Roles, ClusterRoles and bindings therefore fail
+ * authorization (403 on the dry run); docs/delivery.md says so. Kubernetes has no dry-run-only
+ * permission: whoever can preview an object can write it.
  */
 export const PREVIEW_ROLE_PERMISSIONS = {
     actions: [
@@ -85,14 +87,8 @@ export const PREVIEW_ROLE_PERMISSIONS = {
         // The kubeconfig: what "Azure Kubernetes Service Cluster User Role" grants, on this cluster only.
         "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
     ],
-    dataActions: [
-        "Microsoft.ContainerService/managedClusters/*/read",
-        "Microsoft.ContainerService/managedClusters/*/write",
-        "Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/clusterroles/escalate/action",
-        "Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/clusterroles/bind/action",
-        "Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/roles/escalate/action",
-        "Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/roles/bind/action",
-    ],
+    dataActions: ["Microsoft.ContainerService/managedClusters/*/read", "Microsoft.ContainerService/managedClusters/*/write"],
+    notDataActions: ["Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/*/write"],
 } as const;
 
 /**
@@ -572,6 +568,7 @@ export class AksCluster extends pulumi.ComponentResource {
                     {
                         actions: [...PREVIEW_ROLE_PERMISSIONS.actions],
                         dataActions: [...PREVIEW_ROLE_PERMISSIONS.dataActions],
+                        notDataActions: [...PREVIEW_ROLE_PERMISSIONS.notDataActions],
                     },
                 ],
                 assignableScopes: [cluster.id],

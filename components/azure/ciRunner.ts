@@ -6,23 +6,23 @@
 // --ephemeral). Its egress leaves through the subnet's NAT gateway or firewall route like the nodes'.
 //
 // Sources: keda.sh/docs/latest/scalers/github-runner (trigger metadata owner, runnerScope, repos, labels,
-// targetWorkflowQueueLength; authentication parameter personalAccessToken); Microsoft Learn
-// "Deploy self-hosted CI/CD runners and agents with Azure Container Apps jobs" (an event-triggered job
-// whose scale rule is github-runner, the token a job secret); MicrosoftDocs/azure-docs
-// articles/container-apps/manage-secrets.md (a secret with keyVaultUrl and identity: a Key Vault
-// reference read with that managed identity, which needs Key Vault Secrets User); actions/runner
-// images/Dockerfile (the runner image ships curl, jq and sudo; config.sh and run.sh in /home/runner).
+// noDefaultLabels, targetWorkflowQueueLength; authentication parameter personalAccessToken) and
+// kedacore/keda pkg/scalers/github_runner_scaler.go (canRunnerMatchLabels: a queued job counts only if
+// every label it asks for is among the scaler's labels, plus self-hosted, linux and x64 unless
+// noDefaultLabels); Microsoft Learn "Deploy self-hosted CI/CD runners and agents with Azure Container
+// Apps jobs" (an event-triggered job whose scale rule is github-runner, the token a job secret);
+// actions/runner images/Dockerfile (the runner image ships curl, jq and sudo; config.sh and run.sh in
+// /home/runner).
 //
-// The runner's own identity only reads its registration token. Deploying stays with the workflow's
-// OIDC federation (azure/login with the GitHub ID token, ARM_USE_OIDC), which a self-hosted runner
-// gets from GitHub exactly as a hosted one does.
+// The token is a job secret whose value is the Pulumi secret (encrypted in state; ARM returns it only to
+// listSecrets, which needs Contributor on the job). Not a Key Vault reference: the app vault has no
+// public endpoint and Container Apps is not one of Key Vault's trusted services, and a managed identity
+// on the job would also be reachable by every workflow step in the container (IDENTITY_ENDPOINT), which
+// could then read the token. The job has no identity at all. Deploying stays with the workflow's OIDC
+// federation (azure/login with the GitHub ID token, ARM_USE_OIDC), which a self-hosted runner gets from
+// GitHub exactly as a hosted one does.
 import * as app from "@pulumi/azure-native/app";
-import * as authorization from "@pulumi/azure-native/authorization";
-import * as keyvault from "@pulumi/azure-native/keyvault";
-import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
-import { keyVaultItemOptions, type KeyVault } from "./keyVault";
-import { KEY_VAULT_SECRETS_USER, roleDefinitionId } from "./roles";
 
 /** The pinned runner image: actions/runner's own (images/Dockerfile), the version of its src/runnerversion. */
 export const RUNNER_IMAGE = "ghcr.io/actions/actions-runner:2.336.0";
@@ -50,7 +50,7 @@ export interface CiRunnerArgs {
     /** Resource group and region. */
     readonly resourceGroupName: pulumi.Input<string>;
     readonly location: pulumi.Input<string>;
-    /** Names: the environment, job and identity derive theirs from it (Container Apps names: <= 32 characters). */
+    /** Names: the environment and job derive theirs from it (Container Apps names: <= 32 characters). */
     readonly baseName: string;
     /** The runner subnet (delegated to Microsoft.App/environments, egress through the stack's egress). */
     readonly subnetId: pulumi.Input<string>;
@@ -60,27 +60,29 @@ export interface CiRunnerArgs {
     readonly label: string;
     /** At most this many runners at once. */
     readonly maxRunners: number;
-    /** The GitHub token (secret): stored in Key Vault, read by the job through its identity. */
+    /** The GitHub token (secret): a job secret, read by the scaler and the runner's start. */
     readonly githubToken: pulumi.Input<string>;
-    /** The Key Vault the token is kept in (RBAC), and its name once reachable (private endpoint ready). */
-    readonly vault: KeyVault;
-    readonly vaultName: pulumi.Input<string>;
-    /** Whether the stack protects its vaults' items (prod): see keyVaultItemOptions. */
-    readonly protect: boolean;
-    /** Subscription of the role definition IDs. */
-    readonly subscriptionId: pulumi.Input<string>;
     readonly tags: pulumi.Input<Record<string, string>>;
 }
 
-/** KEDA github-runner trigger metadata (keda.sh/docs/latest/scalers/github-runner). */
+/** The labels each runner registers with, and the only ones: what the workflows' runs-on asks for. */
+export function runnerLabels(label: string): string[] {
+    return ["self-hosted", label];
+}
+
+/**
+ * KEDA github-runner trigger metadata (keda.sh/docs/latest/scalers/github-runner). KEDA counts a queued
+ * job only if every label of its runs-on is among `labels` (canRunnerMatchLabels), so `labels` is the
+ * runner's whole set; noDefaultLabels keeps KEDA from adding linux and x64, which the runner does not
+ * register (--no-default-labels), so a job asking for them starts nothing.
+ */
 export function runnerScaleMetadata(repository: string, label: string): Record<string, string> {
     const [owner, repo] = repository.split("/");
     return {
         owner,
         runnerScope: "repo",
         repos: repo,
-        labels: label,
-        // Only jobs that ask for this label start a runner: not the default self-hosted, linux, x64.
+        labels: runnerLabels(label).join(","),
         noDefaultLabels: "true",
         targetWorkflowQueueLength: "1",
     };
@@ -89,40 +91,10 @@ export function runnerScaleMetadata(repository: string, label: string): Record<s
 export class CiRunner extends pulumi.ComponentResource {
     /** ARM ID of the Container Apps job. */
     readonly jobId: pulumi.Output<string>;
-    /** The runner identity's principal: what it may do is read the token secret, nothing more. */
-    readonly principalId: pulumi.Output<string>;
 
     constructor(name: string, args: CiRunnerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:CiRunner", name, {}, opts);
         const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
-
-        const identity = new managedidentity.UserAssignedIdentity(
-            `${name}-id`,
-            { ...common, resourceName: `id-${args.baseName}` },
-            { parent: this },
-        );
-        // Never deleted through the vault's data plane (private in prod): keyVaultItemOptions says why.
-        const secret = new keyvault.Secret(
-            `${name}-token`,
-            {
-                resourceGroupName: args.resourceGroupName,
-                vaultName: args.vaultName,
-                secretName: "github-runner-token",
-                properties: { value: args.githubToken, contentType: "GitHub token for runner registration and the KEDA scaler" },
-                tags: args.tags,
-            },
-            { parent: this, ...keyVaultItemOptions(args.vault, args.protect) },
-        );
-        const reader = new authorization.RoleAssignment(
-            `${name}-token-reader`,
-            {
-                principalId: identity.principalId,
-                principalType: authorization.PrincipalType.ServicePrincipal,
-                roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, KEY_VAULT_SECRETS_USER)),
-                scope: secret.id,
-            },
-            { parent: this },
-        );
 
         const environment = new app.ManagedEnvironment(
             `${name}-env`,
@@ -146,14 +118,13 @@ export class CiRunner extends pulumi.ComponentResource {
                 jobName: `caj-${args.baseName}`,
                 environmentId: environment.id,
                 workloadProfileName: "Consumption",
-                identity: { type: app.ManagedServiceIdentityType.UserAssigned, userAssignedIdentities: [identity.id] },
                 configuration: {
                     triggerType: app.TriggerType.Event,
                     // A prod `up` can take well over an hour (cluster creation, Vault's rollout): 4 h.
                     replicaTimeout: 4 * 3600,
                     // A failed run is a failed workflow job; GitHub does not hand the job to a retry.
                     replicaRetryLimit: 0,
-                    secrets: [{ name: TOKEN_SECRET, keyVaultUrl: secret.properties.apply((p) => p.secretUri), identity: identity.id }],
+                    secrets: [{ name: TOKEN_SECRET, value: args.githubToken }],
                     eventTriggerConfig: {
                         parallelism: 1,
                         replicaCompletionCount: 1,
@@ -182,18 +153,16 @@ export class CiRunner extends pulumi.ComponentResource {
                             env: [
                                 { name: "GITHUB_TOKEN", secretRef: TOKEN_SECRET },
                                 { name: "GITHUB_REPOSITORY", value: args.repository },
-                                { name: "RUNNER_LABELS", value: `self-hosted,${args.label}` },
+                                { name: "RUNNER_LABELS", value: runnerLabels(args.label).join(",") },
                             ],
                             resources: { cpu: 2, memory: "4Gi" },
                         },
                     ],
                 },
             },
-            // The job reads the secret at start: the identity's role must exist first.
-            { parent: this, dependsOn: [reader] },
+            { parent: this },
         );
         this.jobId = job.id;
-        this.principalId = identity.principalId;
-        this.registerOutputs({ jobId: this.jobId, principalId: this.principalId });
+        this.registerOutputs({ jobId: this.jobId });
     }
 }

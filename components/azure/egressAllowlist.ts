@@ -171,6 +171,15 @@ export function registryFqdns(registryName: string, location: string): string[] 
  * The API server (*.hcp.<region>.azmk8s.io), ARM, Entra ID and the registries are in the nodes' rules,
  * which apply to this subnet too.
  */
+/**
+ * The package mirrors the runner's start reaches when it installs the Azure CLI (components/azure/ciRunner.ts
+ * RUNNER_SCRIPT: Microsoft's InstallAzureCLIDeb script runs apt-get update and install). actions/runner's
+ * images/Dockerfile builds on Ubuntu and adds ppa:git-core/ppa, so apt reads archive.ubuntu.com and
+ * security.ubuntu.com over plain HTTP (Ubuntu's default sources; packages are signed, not the transport)
+ * and ppa.launchpadcontent.net; the CLI itself comes from packages.microsoft.com (AKS's list).
+ */
+export const CI_RUNNER_APT_FQDNS = ["archive.ubuntu.com", "security.ubuntu.com", "ppa.launchpadcontent.net"] as const;
+
 export function ciRunnerFqdns(): string[] {
     const chartHosts = [...Object.values(CHARTS), ARGOCD_CHART].map((pin) => new URL(pin.repo).hostname);
     return [

@@ -32,6 +32,7 @@ import {
     aksRequiredFqdns,
     AZURE_POLICY_FQDNS,
     azureMonitorFqdns,
+    CI_RUNNER_APT_FQDNS,
     ciRunnerFqdns,
     ENTRA_ID_FQDNS,
     KEY_VAULT_FQDNS,
@@ -205,6 +206,16 @@ export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.I
                       description: "The CI runner's workflow jobs: GitHub, npm, Pulumi, the Helm repositories",
                       sourceAddresses: [cfg.network.subnets.runner],
                       targetFqdns: ciRunnerFqdns(),
+                  },
+                  <FirewallApplicationRule>{
+                      name: "ci-runner-apt",
+                      description: "The CI runner's Azure CLI install: Ubuntu's package mirrors (HTTP) and the git PPA",
+                      sourceAddresses: [cfg.network.subnets.runner],
+                      targetFqdns: [...CI_RUNNER_APT_FQDNS],
+                      protocols: [
+                          { protocolType: "Http", port: 80 },
+                          { protocolType: "Https", port: 443 },
+                      ],
                   },
               ]
             : []),
@@ -657,10 +668,6 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             label: cfg.ciRunner.label,
             maxRunners: cfg.ciRunner.maxRunners,
             githubToken,
-            vault: appVault,
-            vaultName: reachable(appVault.vaultName),
-            protect,
-            subscriptionId: client.subscriptionId,
         });
     }
 
@@ -685,15 +692,9 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             covers: [
                 ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
                 ...[vaultUnsealIdentity, appSecretsIdentity, ingressTlsIdentity],
-                ...[
-                    vaultTls,
-                    vaultInitIdentity,
-                    mongoBackupIdentity,
-                    vaultSnapshotIdentity,
-                    vaultTlsRenewIdentity,
-                    backupStorage,
-                    ciRunner,
-                ].filter((r): r is NonNullable<typeof r> => r !== undefined),
+                ...[vaultTls, vaultInitIdentity, mongoBackupIdentity, vaultSnapshotIdentity, vaultTlsRenewIdentity, backupStorage].filter(
+                    (r): r is NonNullable<typeof r> => r !== undefined,
+                ),
                 ...vaultInitPlaceholders,
             ],
             nested: { "unseal-key": "unseal-kv" },

@@ -707,7 +707,7 @@ export const CONFIG_KEYS = {
         enabledBy: "ciRunnerEnabled",
         defaultText: "none (required with ciRunnerEnabled)",
         description:
-            "GitHub token of that repository for runner registration and the scaler's queue reads (fine-grained: Administration read/write, Actions read, Metadata read), kept in the app Key Vault: `pulumi config set --secret ciRunnerGithubToken`.",
+            "GitHub token of that repository for runner registration and the scaler's queue reads (fine-grained: Administration read/write, Actions read, Metadata read), a secret of the runner job: `pulumi config set --secret ciRunnerGithubToken`.",
     },
     ciRunnerMaxRunners: {
         type: "integer",
