@@ -112,6 +112,10 @@ export function servicePodLabels(service: ServiceName): Labels {
     return { "app.kubernetes.io/name": service, "app.kubernetes.io/instance": service };
 }
 
+/** kind's defaults (kubernetes-sigs/kind pkg/apis/config/v1alpha4/default.go): pod and Service subnets. */
+/** The API server's port on kind's control-plane node: pkg/cluster/internal/providers/common/constants.go APIServerInternalPort. */
+export const KIND_NETWORK = { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/16", apiServerPort: 6443 } as const;
+
 /**
  * Where a cluster's Kubernetes API really is, as a NetworkPolicy sees it. Enforcers match traffic
  * after the `kubernetes` Service's address is translated (kube-network-policies on kind: it filters in
@@ -121,12 +125,10 @@ export function servicePodLabels(service: ServiceName): Labels {
  */
 export const API_SERVER_PORTS = {
     aks: [443],
-    // An existing cluster (local): kind and k3d serve on 6443 after DNAT; 443 where the API is behind a proxy.
-    existing: [443, 6443],
+    // An existing cluster (local): 443 where the API is behind a proxy, plus its own port (config
+    // localApiServerPort, default kind's 6443; k3d 6443, minikube 8443, MicroK8s 16443).
+    existing: [443, KIND_NETWORK.apiServerPort],
 } as const;
 
 /** Private (RFC 1918) and shared (RFC 6598) IPv4 ranges: where pods, Services, nodes and VNets live. */
 export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"] as const;
-
-/** kind's defaults (kubernetes-sigs/kind pkg/apis/config/v1alpha4/default.go): pod and Service subnets. */
-export const KIND_NETWORK = { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/16" } as const;

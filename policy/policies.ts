@@ -94,8 +94,11 @@ export function cidrInside(inner: string, outer: string): boolean {
     return (i & mask) >>> 0 === (o & mask) >>> 0;
 }
 
-/** Everywhere: 0.0.0.0/0 or ::/0. */
-const isEverywhere = (cidr: unknown) => cidr === "0.0.0.0/0" || cidr === "::/0";
+/**
+ * Everywhere, or half of it: a prefix of /1 or shorter (0.0.0.0/0, ::/0, or 0.0.0.0/1 and 128.0.0.0/1,
+ * which together are everything). A longer prefix is a deliberate range.
+ */
+const isEverywhere = (cidr: unknown) => typeof cidr === "string" && /^[0-9a-fA-F.:]+\/[01]$/.test(cidr);
 
 /** Limits every container must declare unless the policy config says otherwise. */
 export const DEFAULT_REQUIRED_LIMITS: readonly string[] = ["cpu", "memory"];
@@ -526,7 +529,7 @@ function networkPolicyOpenCidrPolicy(): ResourceValidationPolicy {
                 const open = peers.length === 0 || peers.some((peer) => isEverywhere(at(peer, ["ipBlock", "cidr"])));
                 if (open && !atGateway)
                     report(
-                        `NetworkPolicy ${id} admits every address on ingress (${peers.length === 0 ? "a rule without from" : "ipBlock 0.0.0.0/0"}); only the ingress gateway (${OPEN_INGRESS_PODS.namespace}) may.`,
+                        `NetworkPolicy ${id} admits every address on ingress (${peers.length === 0 ? "a rule without from" : "an ipBlock of /1 or wider"}); only the ingress gateway (${OPEN_INGRESS_PODS.namespace}) may.`,
                     );
             }
             for (const rule of rulesOf(spec, "egress")) {
@@ -536,12 +539,18 @@ function networkPolicyOpenCidrPolicy(): ResourceValidationPolicy {
                     continue;
                 }
                 for (const peer of peers) {
-                    if (!isEverywhere(at(peer, ["ipBlock", "cidr"]))) continue;
+                    const cidr = at(peer, ["ipBlock", "cidr"]);
+                    if (!isEverywhere(cidr)) continue;
                     const except = at(peer, ["ipBlock", "except"]);
                     const excepted = Array.isArray(except) ? except.map(String) : [];
-                    if (!excepted.some((e) => PRIVATE_RANGES.some((range) => cidrInside(e, range))))
+                    // Every private range the peer spans must be excepted whole: one private except (the
+                    // pod range, say) still leaves the nodes, the VNet and the other private ranges open.
+                    const open = PRIVATE_RANGES.filter(
+                        (range) => cidrInside(range, String(cidr)) && !excepted.some((e) => cidrInside(range, e)),
+                    );
+                    if (open.length > 0)
                         report(
-                            `NetworkPolicy ${id} allows egress to 0.0.0.0/0 without excepting the private ranges (${PRIVATE_RANGES.join(", ")}): the cluster's pods, Services and nodes would match it.`,
+                            `NetworkPolicy ${id} allows egress to ${String(cidr)} without excepting the private ranges ${open.join(", ")} (all of ${PRIVATE_RANGES.join(", ")} must be): the cluster's pods, Services and nodes would match it.`,
                         );
                 }
             }

@@ -172,7 +172,7 @@ for (const [stack, argocd] of [
             const appGatewaySubnet = vnet?.inputs.subnets.find((s: { name: string }) => s.name === "snet-appgateway")?.addressPrefix;
             const network = clusterNetwork(
                 stack === "local"
-                    ? { target: "existing" }
+                    ? { target: "existing", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/16", apiServerPort: 6443 }
                     : {
                           target: "aks",
                           podCidr: "10.244.0.0/16",

@@ -129,10 +129,63 @@ const CASES: Record<string, readonly Case[]> = {
             }),
         },
         {
-            title: "egress to the internet except the private ranges",
+            // RFC 1918 (10/8, 172.16/12, 192.168/16) and RFC 6598 (100.64/10): where pods, Services, nodes and VNets live.
+            title: "egress to the internet except every private range",
+            resource: netpol("vault", {
+                podSelector: {},
+                egress: [
+                    {
+                        to: [
+                            {
+                                ipBlock: {
+                                    cidr: "0.0.0.0/0",
+                                    except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15"],
+                                },
+                            },
+                        ],
+                    },
+                ],
+            }),
+        },
+        {
+            title: "egress to the internet excepting only the stack's pod, Service and VNet ranges",
             resource: netpol("vault", {
                 podSelector: {},
                 egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.244.0.0/16", "10.0.0.0/16", "10.240.0.0/16"] } }] }],
+            }),
+            expect: [/without excepting the private ranges 10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, 100\.64\.0\.0\/10/],
+        },
+        {
+            title: "egress to 128.0.0.0/1 excepting the private ranges inside it",
+            resource: netpol("vault", {
+                podSelector: {},
+                egress: [{ to: [{ ipBlock: { cidr: "128.0.0.0/1", except: ["172.16.0.0/12", "192.168.0.0/16"] } }] }],
+            }),
+        },
+        {
+            title: "egress to 0.0.0.0/1 and 128.0.0.0/1 (everything, in halves) without except",
+            resource: netpol("app", {
+                podSelector: {},
+                egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/1" } }, { ipBlock: { cidr: "128.0.0.0/1" } }], ports: [{ port: 443 }] }],
+            }),
+            expect: [
+                /egress to 0\.0\.0\.0\/1 without excepting the private ranges 10\.0\.0\.0\/8, 100\.64/,
+                /egress to 128\.0\.0\.0\/1 without excepting the private ranges 172\.16/,
+            ],
+        },
+        {
+            title: "the injector admits 0.0.0.0/1 and 128.0.0.0/1 (everything, in halves)",
+            resource: netpol("vault", {
+                podSelector: { matchLabels: { component: "webhook" } },
+                ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/1" } }, { ipBlock: { cidr: "128.0.0.0/1" } }], ports: [{ port: 8080 }] }],
+            }),
+            expect: [/vault\/p admits every address on ingress/],
+        },
+        {
+            title: "a deliberate public range on ingress (/8) is not everywhere",
+            resource: netpol("vault", {
+                podSelector: { matchLabels: { component: "webhook" } },
+                ingress: [{ from: [{ ipBlock: { cidr: "20.0.0.0/8" } }], ports: [{ port: 8080 }] }],
             }),
         },
         {

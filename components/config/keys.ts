@@ -36,6 +36,7 @@ import {
 } from "./constants";
 import { maxNamePrefixLength } from "./names";
 import * as v from "./validators";
+import { KIND_NETWORK } from "../topology";
 
 export type ConfigType = "string" | "integer" | "boolean" | "array";
 export type ValueOf<T extends ConfigType> = T extends "string"
@@ -858,6 +859,32 @@ export const CONFIG_KEYS = {
         defaultText: "the kubeconfig's current context at each pulumi up",
         description: "Kubeconfig context of the existing cluster the local stack deploys to, e.g. kind-kind, k3d-dev, minikube, microk8s.",
         check: v.checkKubeconfigContext,
+    },
+    // The existing cluster's network, which its NetworkPolicies must name (workloads/networkPolicies.ts
+    // clusterNetwork): the defaults are kind's; other local clusters differ (docs/local.md).
+    localPodCidr: {
+        type: "string",
+        scope: "none",
+        default: KIND_NETWORK.podSubnet,
+        description:
+            "Pod CIDR of the existing cluster (kind 10.244.0.0/16, k3d 10.42.0.0/16, minikube 10.244.0.0/16, MicroK8s 10.1.0.0/16): excluded from the addresses NetworkPolicies treat as nodes, the API server or the internet.",
+        check: v.checkCidrRange,
+    },
+    localServiceCidr: {
+        type: "string",
+        scope: "none",
+        default: KIND_NETWORK.serviceSubnet,
+        description:
+            "Service CIDR of the existing cluster (kind 10.96.0.0/16, k3d 10.43.0.0/16, minikube 10.96.0.0/12, MicroK8s 10.152.183.0/24), disjoint from localPodCidr.",
+        check: v.checkCidrRange,
+    },
+    localApiServerPort: {
+        type: "integer",
+        scope: "none",
+        default: KIND_NETWORK.apiServerPort,
+        description:
+            "Port of the existing cluster's API server behind the kubernetes Service, which NetworkPolicies see after DNAT (kind and k3d 6443, minikube 8443, MicroK8s 16443); 443 is allowed too.",
+        check: (key, value) => v.checkIntRange(key, value, 1, 65535),
     },
 } as const satisfies Record<string, AnyKeySpec>;
 

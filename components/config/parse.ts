@@ -303,6 +303,12 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         check(`serviceCidr: ${show(v.serviceCidr)} overlaps podCidr ${show(v.podCidr)}; the two ranges must be disjoint`);
     }
 
+    if (!errors.some((e) => /^(localPodCidr|localServiceCidr):/.test(e)) && cidrsOverlap(v.localPodCidr, v.localServiceCidr)) {
+        check(
+            `localServiceCidr: ${show(v.localServiceCidr)} overlaps localPodCidr ${show(v.localPodCidr)}; the two ranges must be disjoint`,
+        );
+    }
+
     if (v.disableLocalAccounts && (!v.entraIdEnabled || v.entraAdminGroupObjectIds.length === 0)) {
         check(
             "disableLocalAccounts: true needs entraIdEnabled: true and at least one entraAdminGroupObjectIds entry; without them nobody could reach the cluster",
@@ -397,6 +403,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         environment,
         cloud,
         kubeconfigContext: v.kubeconfigContext,
+        localCluster: { podCidr: v.localPodCidr, serviceCidr: v.localServiceCidr, apiServerPort: v.localApiServerPort },
         location: v.location,
         namePrefix: v.namePrefix,
         names,

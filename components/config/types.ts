@@ -142,6 +142,8 @@ export interface PlatformConfig {
     readonly cloud: Cloud;
     /** cloud none: kubeconfig context of the existing cluster; undefined means the kubeconfig's current context. */
     readonly kubeconfigContext?: string;
+    /** cloud none: the existing cluster's pod and Service ranges and API server port (defaults: kind's). */
+    readonly localCluster: { readonly podCidr: string; readonly serviceCidr: string; readonly apiServerPort: number };
     // From here to `unsealKey`: settings of the Azure resources, read only where cloud is azure (a stack
     // without Azure rejects their keys and holds the defaults, which nothing reads).
     readonly location: string;

@@ -188,7 +188,7 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
                       apiServerSubnet: cfg.network.subnets.apiServer,
                       appGatewaySubnet: cfg.network.subnets.appGateway,
                   }
-                : { target: "existing" },
+                : { target: "existing", ...cfg.localCluster },
         ),
         provider,
     });

@@ -314,25 +314,56 @@ export type ClusterNetworkSettings =
           /** The ingress WAF's subnet (ingressWaf). */
           readonly appGatewaySubnet?: string;
       }
-    | { readonly target: "existing" };
+    | {
+          readonly target: "existing";
+          /** The cluster's pod and Service ranges and its API server's port (config localPodCidr, localServiceCidr, localApiServerPort). */
+          readonly podCidr: string;
+          readonly serviceCidr: string;
+          readonly apiServerPort: number;
+      };
 
 const kubeSystem = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACES.kubeSystem } } };
 /** AKS's konnectivity agents: the path of the API server's calls to webhooks. */
 export const konnectivityAgents: PolicyPeer = { ...kubeSystem, podSelector: { matchLabels: { ...POD_LABELS.konnectivityAgent } } };
 
+/** Public addresses: everything but the private ranges and the given ranges that lie outside them. */
+function publicAddresses(ranges: readonly string[]): IpBlock {
+    const outside = ranges.filter((r) => !PRIVATE_RANGES.some((p) => cidrWithin(r, p)));
+    return { cidr: "0.0.0.0/0", except: [...PRIVATE_RANGES, ...new Set(outside)] };
+}
+
+/** inner lies within outer (IPv4 CIDRs). */
+function cidrWithin(inner: string, outer: string): boolean {
+    const parse = (c: string) => {
+        const [a, b] = c.split("/");
+        const n = a.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+        return { n, bits: Number(b ?? 32) };
+    };
+    const i = parse(inner);
+    const o = parse(outer);
+    if (i.bits < o.bits) return false;
+    const size = 2 ** (32 - o.bits);
+    return Math.floor(i.n / size) === Math.floor(o.n / size);
+}
+
 export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {
     if (s.target === "aks") {
+        // Public addresses only: the private ranges (the policy pack's networkpolicy-no-open-cidr wants
+        // all of them excepted) and the stack's pod, Service and VNet ranges wherever they lie.
+        const internet = publicAddresses([s.podCidr, s.serviceCidr, s.vnetAddressSpace]);
         return {
             target: "aks",
             apiServerPorts: API_SERVER_PORTS.aks,
-            internet: [{ cidr: "0.0.0.0/0", except: [s.podCidr, s.serviceCidr, s.vnetAddressSpace] }],
+            internet: [internet],
             clients: [{ cidr: "0.0.0.0/0" }],
             // With VNet integration the API server has addresses in its own subnet, and only those are
             // allowed. Otherwise its address is not known before the cluster exists: a public one, or a
             // private endpoint in the node subnet (private cluster); after DNAT it is never a pod or a
             // Service, so those ranges are excluded. A public API server is then indistinguishable from
             // the internet on 443 (a CIDR cannot tell them apart; docs/platform.md, "Network flows").
-            apiServer: s.apiServerSubnet ? [{ cidr: s.apiServerSubnet }] : [{ cidr: "0.0.0.0/0", except: [s.podCidr, s.serviceCidr] }],
+            // Without VNet integration: a public address, or (private cluster) the API server's private
+            // endpoint in the VNet.
+            apiServer: s.apiServerSubnet ? [{ cidr: s.apiServerSubnet }] : [internet, { cidr: s.vnetAddressSpace }],
             // AKS reaches webhooks through the konnectivity agents in kube-system, with or without API
             // server VNet integration: the clusters here run Azure CNI Overlay (azure/aksCluster.ts
             // networkPluginMode Overlay), whose pod addresses the API server's delegated subnet cannot
@@ -345,14 +376,18 @@ export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {
         };
     }
     // An existing cluster (kind in the e2e): the API server is a control-plane node, whose address lies
-    // in a private range but outside kind's pod and Service subnets; webhook calls come from that node.
-    const nodes: IpBlock[] = PRIVATE_RANGES.map((cidr) =>
-        cidr === "10.0.0.0/8" ? { cidr, except: [KIND_NETWORK.podSubnet, KIND_NETWORK.serviceSubnet] } : { cidr },
-    );
+    // in a private range but outside the cluster's pod and Service ranges; webhook calls come from that
+    // node. The ranges and the port are the stack's (defaults: kind's), since k3d, minikube and MicroK8s
+    // use others: with kind's on k3d, every pod (10.42/16) would count as a node.
+    const own = [s.podCidr, s.serviceCidr];
+    const nodes: IpBlock[] = PRIVATE_RANGES.map((cidr) => {
+        const except = own.filter((r) => cidrWithin(r, cidr));
+        return except.length > 0 ? { cidr, except } : { cidr };
+    });
     return {
         target: "existing",
-        apiServerPorts: API_SERVER_PORTS.existing,
-        internet: [{ cidr: "0.0.0.0/0", except: [...PRIVATE_RANGES] }],
+        apiServerPorts: [...new Set([...API_SERVER_PORTS.existing.filter((p) => p !== KIND_NETWORK.apiServerPort), s.apiServerPort])],
+        internet: [publicAddresses(own)],
         clients: [{ cidr: "0.0.0.0/0" }],
         apiServer: nodes,
         apiServerPath: nodes.map((ipBlock) => ({ ipBlock })),
