@@ -38,6 +38,11 @@ export interface EgressFirewallArgs {
 }
 
 const HTTPS = [{ protocolType: "Https", port: 443 }] as const;
+/** HTTP and HTTPS: for destinations that are reached over plain HTTP too (AKS's FQDN tag, apt mirrors). */
+export const HTTP_AND_HTTPS: FirewallApplicationRule["protocols"] = [
+    { protocolType: "Http", port: 80 },
+    { protocolType: "Https", port: 443 },
+];
 
 /** The firewall's log categories, all of them, into resource-specific AZFW* tables. */
 export const FIREWALL_LOG_CATEGORY_GROUP = "allLogs";

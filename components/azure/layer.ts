@@ -41,7 +41,7 @@ import {
     registryFqdns,
     upstreamRegistryFqdns,
 } from "./egressAllowlist";
-import type { FirewallApplicationRule } from "./firewall";
+import { HTTP_AND_HTTPS, type FirewallApplicationRule } from "./firewall";
 import { PrivateDnsZone, PRIVATE_LINK_ZONES } from "./privateDnsZone";
 import { PrivateEndpoint } from "./privateEndpoint";
 import { Registry } from "./registry";
@@ -158,12 +158,12 @@ function subnet(net: Network, role: "system" | "privateEndpoints"): pulumi.Outpu
  */
 export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.Input<string>): FirewallApplicationRule[] {
     const sourceAddresses = egressSourceRanges(cfg.network);
-    const rule = (name: string, description: string, targetFqdns: pulumi.Input<readonly string[]>): FirewallApplicationRule => ({
-        name,
-        description,
-        sourceAddresses,
-        targetFqdns,
-    });
+    const rule = (
+        name: string,
+        description: string,
+        targetFqdns: pulumi.Input<readonly string[]>,
+        from: Partial<Pick<FirewallApplicationRule, "sourceAddresses" | "protocols">> = {},
+    ): FirewallApplicationRule => ({ name, description, sourceAddresses, targetFqdns, ...from });
     const registryName =
         cfg.registry.mode === "create"
             ? pulumi.output(createdRegistryName)
@@ -177,10 +177,7 @@ export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.I
             description: "AKS's own dependencies, as Azure maintains them",
             sourceAddresses,
             fqdnTags: [AKS_FQDN_TAG],
-            protocols: [
-                { protocolType: "Http", port: 80 },
-                { protocolType: "Https", port: 443 },
-            ],
+            protocols: HTTP_AND_HTTPS,
         },
         rule("aks-required", "AKS's required FQDNs (outbound-rules-control-egress)", aksRequiredFqdns(cfg.location)),
         rule("entra-id", "Entra ID tokens: kubelet, CSI driver, workload identities", [...ENTRA_ID_FQDNS]),
@@ -204,22 +201,15 @@ export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.I
         // The CI runner's workflow jobs (GitHub, npm, Pulumi, the chart repositories), from its subnet only.
         ...(cfg.ciRunner && cfg.network.subnets.runner
             ? [
-                  {
-                      name: "ci-runner",
-                      description: "The CI runner's workflow jobs: GitHub, npm, Pulumi, the Helm repositories",
+                  rule("ci-runner", "The CI runner's workflow jobs: GitHub, npm, Pulumi, the Helm repositories", ciRunnerFqdns(), {
                       sourceAddresses: [cfg.network.subnets.runner],
-                      targetFqdns: ciRunnerFqdns(),
-                  },
-                  <FirewallApplicationRule>{
-                      name: "ci-runner-apt",
-                      description: "The CI runner's Azure CLI install: Ubuntu's package mirrors (HTTP) and the git PPA",
-                      sourceAddresses: [cfg.network.subnets.runner],
-                      targetFqdns: [...CI_RUNNER_APT_FQDNS],
-                      protocols: [
-                          { protocolType: "Http", port: 80 },
-                          { protocolType: "Https", port: 443 },
-                      ],
-                  },
+                  }),
+                  rule(
+                      "ci-runner-apt",
+                      "The CI runner's Azure CLI install: Ubuntu's package mirrors (HTTP) and the git PPA",
+                      [...CI_RUNNER_APT_FQDNS],
+                      { sourceAddresses: [cfg.network.subnets.runner], protocols: HTTP_AND_HTTPS },
+                  ),
               ]
             : []),
     ];
