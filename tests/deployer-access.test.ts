@@ -31,8 +31,8 @@ describe("deployer access to the cluster", () => {
         assert.equal(others.length, 0);
         assert.equal(grant.inputs.scope, cluster.id, "scoped to the cluster, not the group or subscription");
         assert.equal(grant.inputs.principalId, DEPLOYER_OBJECT_ID, "falls back to the client's objectId when deployerObjectId is unset");
-        const [sleep] = run.ofType(T.sleep);
-        assert.ok(sleep, "a propagation wait");
+        const [sleep] = run.ofType(T.sleep).filter((s) => run.dependsOn(s.urn, grant.urn));
+        assert.ok(sleep, "a propagation wait after the grant");
         // Bounded by the documented propagation time (five minutes), no longer.
         assert.equal(sleep.inputs.createDuration, "300s");
         assert.ok(run.dependsOn(sleep.urn, grant.urn), "the wait starts once the grant exists");
@@ -51,7 +51,8 @@ describe("deployer access to the cluster", () => {
         const run = await evaluateStack("prod", { deployerObjectId: CI_PRINCIPAL });
         const [grant] = adminGrants(run);
         assert.equal(grant.inputs.principalId, CI_PRINCIPAL);
-        assert.equal(run.ofType(T.sleep)[0].inputs.triggers.principalId, CI_PRINCIPAL, "a changed principal waits again");
+        const [sleep] = run.ofType(T.sleep).filter((s) => run.dependsOn(s.urn, grant.urn));
+        assert.equal(sleep.inputs.triggers.principalId, CI_PRINCIPAL, "a changed principal waits again");
     });
 
     it("dev (local accounts, Kubernetes RBAC): the certificate kubeconfig is already admin; no grant, no wait", async () => {

@@ -206,6 +206,19 @@ describe("ingress WAF: prod", () => {
         assert.ok(run.dependsOn(gateway.urn, roles[0].urn), "the gateway waits for its role (it fetches the certificate as it is created)");
     });
 
+    it("is created only once its role can have applied: a wait of Key Vault's documented ten minutes after the grant", () => {
+        // A listener whose certificate the gateway cannot read is disabled until the next four-hourly
+        // poll (MicrosoftDocs azure-docs application-gateway-key-vault-common-errors.md); a Key Vault
+        // role applies up to 10 minutes (600 seconds) after it is assigned (key-vault/general/rbac-guide.md).
+        const identity = run.ofType(T.identity).find((i) => gateway.inputs.identity.userAssignedIdentities.includes(i.id));
+        assert.ok(identity);
+        const [grant] = run.ofType(T.role).filter((r) => r.inputs.principalId === identity.state.principalId);
+        const waits = run.ofType("time:index/sleep:Sleep").filter((s) => run.dependsOn(gateway.urn, s.urn));
+        assert.equal(waits.length, 1, "the gateway waits for one propagation sleep");
+        assert.equal(waits[0].inputs.createDuration, "600s");
+        assert.ok(run.dependsOn(waits[0].urn, grant.urn), "the wait starts once the grant exists");
+    });
+
     it("logs to Log Analytics, and the cluster policy no longer exempts the gateway from internal load balancers", () => {
         const diagnostics = run.ofType(T.diagnostics).find((d) => d.inputs.resourceUri === gateway.id);
         assert.ok(diagnostics);

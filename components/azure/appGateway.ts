@@ -12,11 +12,12 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import type { IngressWafConfig } from "../config";
 import { INGRESS_HEALTH_PATH, PORTS } from "../topology";
 import { keyVaultItemOptions, type KeyVault } from "./keyVault";
 import { PFX_CONTENT_TYPE, pemToPfxBase64, selfSignedRoot } from "./pfx";
-import { KEY_VAULT_SECRETS_USER, roleDefinitionId } from "./roles";
+import { KEY_VAULT_RBAC_PROPAGATION_SECONDS, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "./roles";
 
 /**
  * The managed rule set: Microsoft's Default Rule Set 2.1, the current one, built on OWASP CRS 3.3.2
@@ -162,6 +163,21 @@ export class IngressWaf extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        // The gateway reads the PFX as it is created, and a listener whose certificate it cannot read is
+        // put in a disabled state ("Common key vault errors in Application Gateway", MicrosoftDocs
+        // azure-docs articles/application-gateway/application-gateway-key-vault-common-errors.md), to be
+        // retried only at the next four-hourly poll. An assignment exists before it applies (up to
+        // KEY_VAULT_RBAC_PROPAGATION_SECONDS), so the gateway waits that long after the grant. The Sleep
+        // runs on create, and again only when the grant is replaced (its triggers): a second `up` does not
+        // wait. It runs beside the cluster's creation, which takes longer, so the first `up` is no slower.
+        const readable = new time.Sleep(
+            `${name}-pfx-reader-propagation`,
+            {
+                createDuration: `${KEY_VAULT_RBAC_PROPAGATION_SECONDS}s`,
+                triggers: { principalId: reader.principalId, assignmentId: reader.id },
+            },
+            { parent: this },
+        );
 
         const gatewayId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}/providers/Microsoft.Network/applicationGateways/${gatewayName}`;
         const part = (collection: string, partName: string) => ({ id: pulumi.interpolate`${gatewayId}/${collection}/${partName}` });
@@ -279,8 +295,9 @@ export class IngressWaf extends pulumi.ComponentResource {
                     },
                 ],
             },
-            // The gateway fetches the certificate as it is created: its identity must already hold the role.
-            { parent: this, dependsOn: [reader] },
+            // The gateway fetches the certificate as it is created: its identity must already hold the role,
+            // and the role must apply (the Sleep above).
+            { parent: this, dependsOn: [reader, readable] },
         );
 
         new monitor.DiagnosticSetting(

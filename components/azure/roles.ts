@@ -29,3 +29,10 @@ export const AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
  * authorization server" (learn.microsoft.com/azure/aks/manage-azure-rbac, "Before you begin").
  */
 export const AKS_RBAC_PROPAGATION_SECONDS = 300;
+
+/**
+ * How long a new Key Vault data-plane role assignment may take to apply: "it will take up to 10 minutes
+ * (600 seconds) after role assignments is changed for role to be applied" (learn.microsoft.com/azure/
+ * key-vault/general/rbac-guide, best practices).
+ */
+export const KEY_VAULT_RBAC_PROPAGATION_SECONDS = 600;

@@ -3,6 +3,7 @@
 // values.yaml at the pinned version (docs/platform.md lists where).
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { KEY_VAULT_RBAC_PROPAGATION_SECONDS } from "../azure/roles";
 
 /** A chart at one version in one repository. */
 export interface ChartPin {
@@ -90,13 +91,6 @@ export const SECRETS_STORE_CSI_DRIVER = "secrets-store.csi.k8s.io";
 
 /** How long Helm waits for a release's workloads before an atomic release rolls back: the default. */
 export const RELEASE_TIMEOUT_SECONDS = 600;
-
-/**
- * How long a new Key Vault data-plane role assignment may take to apply: "it will take up to 10 minutes
- * (600 seconds) after role assignments is changed for role to be applied" (learn.microsoft.com/azure/
- * key-vault/general/rbac-guide, best practices).
- */
-export const KEY_VAULT_RBAC_PROPAGATION_SECONDS = 600;
 
 /**
  * The longest pause of kubelet between two attempts of a failed volume mount: exponential backoff capped
