@@ -18,6 +18,13 @@ export function generatedPassword(name: string, opts?: pulumi.CustomResourceOpti
 /**
  * The configured ingress certificate and key when there are some; otherwise a self-signed ECDSA pair
  * for `host` (`name` names its two resources), which `pulumi up` renews in its last 30 days.
+ *
+ * The generated certificate is its own CA (basic constraints CA:TRUE, certificate signing), so that an
+ * Application Gateway in front of the ingress gateway (`ingressWaf`) can take it as the backend's
+ * trusted root: v2 treats a self-signed certificate that is not a CA as a leaf and looks for its
+ * issuer, marking the backend unhealthy ("A self-signed certificate which is NOT a Certificate
+ * Authority will also result in the same error", MicrosoftDocs azure-docs
+ * articles/application-gateway/application-gateway-backend-health-troubleshooting.md).
  */
 export function ingressCertificate(
     name: string,
@@ -34,7 +41,8 @@ export function ingressCertificate(
             dnsNames: [args.host],
             validityPeriodHours: 24 * 365,
             earlyRenewalHours: 24 * 30,
-            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+            isCaCertificate: true,
+            allowedUses: ["digital_signature", "key_encipherment", "cert_signing", "server_auth"],
         },
         opts,
     );

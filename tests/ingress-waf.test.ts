@@ -11,7 +11,8 @@ import * as os from "os";
 import * as path from "path";
 import * as tls from "tls";
 import * as enums from "@pulumi/azure-native/types/enums/network";
-import { pemToPfxBase64 } from "../components/azure/pfx";
+import * as forge from "node-forge";
+import { pemToPfxBase64, selfSignedRoot } from "../components/azure/pfx";
 import { evaluateStack, itRejectsConfig, mockPublicIp, TEST_TLS, type Registration, type StackRun } from "./harness";
 
 const T = {
@@ -253,6 +254,10 @@ describe("ingress WAF: dev (off by default)", () => {
         const gateway = on.get(T.gateway, "ingress-waf");
         assert.deepEqual(gateway.inputs.autoscaleConfiguration, { minCapacity: 0, maxCapacity: 2 });
         assert.equal(gateway.inputs.trustedRootCertificates.length, 1);
+        // Trusted because it is a CA: the tls provider signs a CA only when asked (isCaCertificate).
+        const [generated] = on.ofType("tls:index/selfSignedCert:SelfSignedCert");
+        assert.equal(generated.inputs.isCaCertificate, true);
+        assert.ok(generated.inputs.allowedUses.includes("cert_signing"));
     });
 });
 
@@ -289,8 +294,44 @@ describe("ingress WAF: the PFX", () => {
     });
 });
 
+describe("ingress WAF: the backend's trusted root", () => {
+    /** A certificate for `subject`, signed by `issuer` (itself when absent), built with node-forge. */
+    function certificate(subject: string, keys: forge.pki.rsa.KeyPair, issuer?: { name: string; keys: forge.pki.rsa.KeyPair }) {
+        const cert = forge.pki.createCertificate();
+        cert.publicKey = keys.publicKey;
+        cert.serialNumber = "01";
+        cert.validity.notBefore = new Date("2026-01-01T00:00:00Z");
+        cert.validity.notAfter = new Date("2036-01-01T00:00:00Z");
+        cert.setSubject([{ name: "commonName", value: subject }]);
+        cert.setIssuer([{ name: "commonName", value: issuer?.name ?? subject }]);
+        cert.setExtensions([{ name: "basicConstraints", cA: !issuer }]);
+        cert.sign((issuer?.keys ?? keys).privateKey, forge.md.sha256.create());
+        return forge.pki.certificateToPem(cert);
+    }
+    const caKeys = forge.pki.rsa.generateKeyPair(1024);
+    const leafKeys = forge.pki.rsa.generateKeyPair(1024);
+    const root = certificate("Private Root CA", caKeys);
+    const leaf = certificate("app.example.com", leafKeys, { name: "Private Root CA", keys: caKeys });
+
+    it("is a private CA's root given at the end of the configured chain (X.509: self-issued and self-signed)", () => {
+        assert.equal(selfSignedRoot(leaf + root), new X509Certificate(root).raw.toString("base64"));
+    });
+    it("is nothing for a chain that does not end with its root (a public CA's, which v2 trusts already)", () => {
+        assert.equal(selfSignedRoot(leaf), undefined);
+    });
+    it("cannot be a self-signed certificate that is not a CA: v2 takes it for a leaf and the backend for unhealthy", () => {
+        assert.throws(() => selfSignedRoot(TEST_TLS.leafCertificate), /self-signed but not a CA/);
+    });
+});
+
 describe("ingress WAF: configuration", () => {
     itRejectsConfig([
+        {
+            name: "rejects a configured self-signed certificate that is not a CA, which the WAF cannot trust for its backend hop",
+            stack: "prod",
+            raw: { ingressTlsCertificate: TEST_TLS.leafCertificate },
+            expect: ["ingressTlsCertificate", "self-signed but not a CA", "ingressWaf"],
+        },
         {
             name: "rejects a mode other than Prevention or Detection",
             raw: { ingressWaf: "true", ingressWafMode: "Block" },

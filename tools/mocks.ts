@@ -383,8 +383,9 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         // A generated key pair as the tls provider returns it (PEM text; the fixture pair stands in).
         case "tls:index/privateKey:PrivateKey":
             return { id: name, extra: { privateKeyPem: TEST_TLS.privateKey, algorithm: inputs.algorithm } };
+        // A CA (basic constraints CA:TRUE) only when asked for one, as the tls provider signs it.
         case "tls:index/selfSignedCert:SelfSignedCert":
-            return { id: name, extra: { certPem: TEST_TLS.certificate } };
+            return { id: name, extra: { certPem: inputs.isCaCertificate ? TEST_TLS.certificate : TEST_TLS.leafCertificate } };
         case "tls:index/certRequest:CertRequest":
             return {
                 id: name,
@@ -447,6 +448,8 @@ function answerInvoke(token: string, inputs: any): Record<string, unknown> {
 export const TEST_TLS = {
     certificate: fs.readFileSync(path.join(ROOT, "tools", "fixtures", "ingress-tls.crt"), "utf8"),
     privateKey: fs.readFileSync(path.join(ROOT, "tools", "fixtures", "ingress-tls.key"), "utf8"),
+    /** The same key and names, self-signed but not a CA (CA:FALSE, no certificate signing). */
+    leafCertificate: fs.readFileSync(path.join(ROOT, "tools", "fixtures", "ingress-tls-leaf.crt"), "utf8"),
 };
 
 /**

@@ -17,6 +17,7 @@
 // Key Vault secret gets a new version only when they change.
 import { createHash, createPrivateKey, X509Certificate } from "crypto";
 import * as forge from "node-forge";
+import { checkWafBackendChain } from "../config/validators";
 
 /** Key Vault's content type for a PFX secret (what a Key Vault certificate's secret carries). */
 export const PFX_CONTENT_TYPE = "application/x-pkcs12";
@@ -80,6 +81,8 @@ export function pemToPfxBase64(certificatePem: string, privateKeyPem: string): s
 
 /** The chain's self-signed root as base64 DER, when the chain ends in one (a generated certificate); else undefined. */
 export function selfSignedRoot(certificatePem: string): string | undefined {
+    const problem = checkWafBackendChain(certificatePem);
+    if (problem) throw new Error(problem);
     const chain = pemChain(certificatePem);
     const top = new X509Certificate(chain[chain.length - 1]);
     return top.checkIssued(top) && top.verify(top.publicKey) ? top.raw.toString("base64") : undefined;

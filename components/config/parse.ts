@@ -23,7 +23,17 @@ import { specOf, type ConfigKey } from "./keys";
 import { namesFor } from "./names";
 import { ConfigError, readValues, type Raw } from "./read";
 import type { ImageRef, IngressWafConfig, NodePoolConfig, PlatformConfig, ServiceAccountRef } from "./types";
-import { addressInCidr, checkPool, checkRecoverySplit, checkTlsPair, cidrsOverlap, cidrWithin, checkHostName, show } from "./validators";
+import {
+    addressInCidr,
+    checkPool,
+    checkRecoverySplit,
+    checkTlsPair,
+    checkWafBackendChain,
+    cidrsOverlap,
+    cidrWithin,
+    checkHostName,
+    show,
+} from "./validators";
 
 /** The environment: the `environment` key, else the stack name when that is one. */
 function environmentOf(raw: Raw, stack: string): Environment {
@@ -345,6 +355,13 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
     const privateKey = v.ingressTlsPrivateKey;
     if (certificate !== undefined && privateKey !== undefined) {
         if (!checkHostName("ingressHost", v.ingressHost)) check(checkTlsPair(certificate, privateKey, v.ingressHost));
+        if (v.ingressWaf && cloud === "azure") {
+            try {
+                check(checkWafBackendChain(certificate));
+            } catch {
+                // Not a certificate: checkTlsPair has said so.
+            }
+        }
     } else if (certificate !== undefined || privateKey !== undefined) {
         const [given, missing] =
             certificate !== undefined

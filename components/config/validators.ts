@@ -386,3 +386,18 @@ export function checkEmail(key: string, value: string): string | undefined {
 export function checkWebhookUrl(key: string, value: string): string | undefined {
     return /^https:\/\/[^\s/]+(\/\S*)?$/.test(value) ? undefined : `${key}: the value given is not an https URL; use https://<host>/<path>`;
 }
+
+/**
+ * Why Application Gateway (`ingressWaf`) cannot trust the ingress chain for its re-encrypted hop to
+ * the Istio gateway, if it cannot: the chain's last certificate is self-issued but not a CA. v2 treats
+ * such a certificate as a leaf, looks for its issuer and marks the backend unhealthy (MicrosoftDocs
+ * azure-docs articles/application-gateway/application-gateway-backend-health-troubleshooting.md: "A
+ * self-signed certificate which is NOT a Certificate Authority will also result in the same error").
+ */
+export function checkWafBackendChain(certificatePem: string): string | undefined {
+    const blocks = certificatePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) return undefined;
+    const top = new X509Certificate(blocks[blocks.length - 1]);
+    if (top.subject !== top.issuer || top.ca) return undefined;
+    return `ingressTlsCertificate: (${top.subject.replace(/\n/g, ", ")}) is self-signed but not a CA (basic constraints CA:FALSE), which Application Gateway (ingressWaf) cannot trust for its hop to the ingress gateway; use a certificate from a CA, ending the chain with the root when the CA is private`;
+}
