@@ -207,6 +207,17 @@ describe("ingress WAF: prod", () => {
         assert.ok(run.dependsOn(gateway.urn, roles[0].urn), "the gateway waits for its role (it fetches the certificate as it is created)");
     });
 
+    it("is created only once the vault's private endpoint resolves in the VNet (prod's vault has no public access)", () => {
+        // The zone's link to the VNet, and the endpoint's DNS record (its zone group) in that zone.
+        for (const [type, name] of [
+            ["azure-native:privatedns:VirtualNetworkLink", "kv-dns-link"],
+            ["azure-native:network:PrivateDnsZoneGroup", "app-kv-pe-dns"],
+        ]) {
+            const resource = run.get(type, name);
+            assert.ok(run.dependsOn(gateway.urn, resource.urn), `the gateway waits for ${name}`);
+        }
+    });
+
     it("is created only once its role can have applied: a wait of Key Vault's documented ten minutes after the grant", () => {
         // A listener whose certificate the gateway cannot read is disabled until the next four-hourly
         // poll (MicrosoftDocs azure-docs application-gateway-key-vault-common-errors.md); a Key Vault

@@ -57,6 +57,15 @@ export interface IngressWafArgs {
     readonly privateKeyPem: pulumi.Input<string>;
     /** The vault the PFX is kept in (the application vault, beside the PEM secrets). */
     readonly vault: KeyVault;
+    /**
+     * That vault's URI, resolving only once the gateway can reach it: with private endpoints, after the
+     * endpoint's DNS record is registered in the zone linked to the VNet. A gateway created before then
+     * fails with ApplicationGatewayKeyVaultSecretException ("If using Private Endpoints to access Key
+     * Vault, you must link the privatelink.vaultcore.azure.net private DNS zone ... to the virtual network
+     * containing Application Gateway", MicrosoftDocs azure-docs articles/application-gateway/key-vault-certs.md;
+     * mspnp/aks-baseline cluster-stamp.bicep puts the vault's private endpoint in the gateway's dependsOn).
+     */
+    readonly reachableVaultUri: pulumi.Input<string>;
     /** Resource group of that vault. */
     readonly vaultResourceGroupName: pulumi.Input<string>;
     /** Log Analytics workspace of the gateway's access, performance and firewall logs. */
@@ -211,7 +220,10 @@ export class IngressWaf extends pulumi.ComponentResource {
                 // The versionless secret URI: the gateway polls Key Vault (every four hours) and picks up a
                 // new version of the PFX on its own ("TLS termination with Key Vault certificates").
                 sslCertificates: [
-                    { name: PART.certificate, keyVaultSecretId: pulumi.interpolate`${args.vault.vaultUri}secrets/${INGRESS_PFX_SECRET}` },
+                    {
+                        name: PART.certificate,
+                        keyVaultSecretId: pulumi.interpolate`${args.reachableVaultUri}secrets/${INGRESS_PFX_SECRET}`,
+                    },
                 ],
                 trustedRootCertificates: trustedRoot.apply((data) => (data ? [{ name: PART.trustedRoot, data }] : [])),
                 httpListeners: [

@@ -508,6 +508,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                   certificatePem: ingressPem.certificate,
                   privateKeyPem: ingressPem.privateKey,
                   vault: appVault,
+                  reachableVaultUri: reachable(appVault.vaultUri),
                   vaultResourceGroupName: group.name,
                   workspaceId: monitoring.workspaceId,
                   protect,
