@@ -13,6 +13,7 @@ import * as tls from "tls";
 import * as enums from "@pulumi/azure-native/types/enums/network";
 import * as forge from "node-forge";
 import { pemToPfxBase64, selfSignedRoot } from "../components/azure/pfx";
+import * as facts from "./fixtures/chart-facts.json";
 import { evaluateStack, itRejectsConfig, mockPublicIp, TEST_TLS, type Registration, type StackRun } from "./harness";
 
 const T = {
@@ -70,7 +71,9 @@ describe("ingress WAF: prod", () => {
         assert.equal(run.outputs.ingressPublicIp.value, mockPublicIp(pip.name));
     });
 
-    it("enforces a WAF policy in Prevention mode with Microsoft's Default Rule Set 2.1 (OWASP CRS based)", () => {
+    // The newest rule set: "Among DRS releases, always use the highest available version (DRS 2.2)"
+    // (learn.microsoft.com/azure/web-application-firewall/ag/upgrade-ruleset-version).
+    it("enforces a WAF policy in Prevention mode with Microsoft's Default Rule Set 2.2 (OWASP CRS based)", () => {
         const policy = run.get(T.policy, "ingress-waf-policy");
         assert.deepEqual(gateway.inputs.firewallPolicy, { id: policy.id });
         assert.equal(policy.inputs.policySettings.state, enums.WebApplicationFirewallEnabledState.Enabled);
@@ -78,7 +81,7 @@ describe("ingress WAF: prod", () => {
         assert.ok(
             policy.inputs.managedRules.managedRuleSets.some(
                 (s: { ruleSetType: string; ruleSetVersion: string }) =>
-                    s.ruleSetType === "Microsoft_DefaultRuleSet" && s.ruleSetVersion === "2.1",
+                    s.ruleSetType === "Microsoft_DefaultRuleSet" && s.ruleSetVersion === "2.2",
             ),
         );
     });
@@ -115,6 +118,15 @@ describe("ingress WAF: prod", () => {
             ["65200-65535"],
         );
         assert.equal(allows("AzureLoadBalancer").length, 1);
+        // Then nothing else inbound, not even the VNet (Azure's default AllowVnetInBound at 65000 would
+        // admit it): a deny-all between the allows and the defaults (mspnp/aks-baseline's spoke NSG).
+        type Rule = { direction: string; access: string; priority: number; sourceAddressPrefix: string; destinationPortRange?: string };
+        const inbound = (nsg.inputs.securityRules as Rule[]).filter((r) => r.direction === "Inbound");
+        const denyAll = inbound.find((r) => r.access === "Deny" && r.sourceAddressPrefix === "*" && r.destinationPortRange === "*");
+        assert.ok(denyAll, "a deny-all inbound rule");
+        assert.ok(denyAll.priority < 65000, "before AllowVnetInBound");
+        for (const allow of inbound.filter((r) => r.access === "Allow"))
+            assert.ok(allow.priority < denyAll.priority, `${allow.sourceAddressPrefix} allowed first`);
     });
 
     it("sends HTTPS to the Istio gateway's internal load balancer address, with the host as TLS name, and probes HTTPS on a path the gateway answers itself", () => {
@@ -150,6 +162,41 @@ describe("ingress WAF: prod", () => {
             settings.trustedRootCertificates.map((r: { id: string }) => part(gateway, r).name),
             [roots[0].name],
         );
+    });
+
+    it("is admitted by the gateway pods' NetworkPolicy on the container port behind the backend's Service port (the upstream chart's rendered Service)", () => {
+        // The gateway chart's Service, rendered from istio/istio 1.29.2 (tests/fixtures/chart-facts.json).
+        const [service] = facts.charts.istioGateway.services;
+        const [settings] = gateway.inputs.backendHttpSettingsCollection;
+        const servicePort = service.ports.find((p) => p.port === settings.port);
+        assert.ok(servicePort, `the gateway Service has no port ${settings.port}`);
+        const subnet = run.get(T.vnet, "network").inputs.subnets.find((s: any) => s.name === "snet-appgateway").addressPrefix;
+        const namespace = run.outputs.ingressGatewayNamespace.value;
+        const admitting = run
+            .ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+            .filter((p) => p.inputs.metadata.namespace === namespace)
+            .flatMap((p) => p.inputs.spec.ingress ?? [])
+            .filter((rule: any) => (rule.from ?? []).some((f: any) => f.ipBlock?.cidr === subnet));
+        assert.ok(admitting.length > 0, `no NetworkPolicy in ${namespace} admits ${subnet}`);
+        const ports = admitting.flatMap((rule: any) => (rule.ports ?? []).map((p: any) => p.port));
+        assert.ok(
+            ports.includes(servicePort.targetPort),
+            `the WAF's ${subnet} is admitted on ${ports.join(", ")}, not ${servicePort.targetPort}`,
+        );
+    });
+
+    it("hands the Istio gateway the client's address: X-Forwarded-For without the port, and one trusted proxy hop", () => {
+        const rule = (gateway.inputs.requestRoutingRules as any[]).find((r) => r.backendAddressPool);
+        const setRef = part(gateway, rule.rewriteRuleSet);
+        const set = gateway.inputs.rewriteRuleSets.find((r: { name: string }) => r.name === setRef.name);
+        // Application Gateway's server variable for the header with the client's bare IP appended
+        // (MicrosoftDocs azure-docs articles/application-gateway/rewrite-http-headers-url.md).
+        const headers = set.rewriteRules.flatMap((r: any) => r.actionSet.requestHeaderConfigurations);
+        assert.deepEqual(headers, [{ headerName: "X-Forwarded-For", headerValue: "{var_add_x_forwarded_for_proxy}" }]);
+        // Istio's per-gateway topology: the pod annotation proxy.istio.io/config (istio.io "Configuring
+        // Gateway Network Topology"), one hop: the Application Gateway.
+        const values = run.ofType(T.release).find((r) => r.inputs.chart === "gateway")?.inputs.values;
+        assert.deepEqual(JSON.parse(values.podAnnotations["proxy.istio.io/config"]), { gatewayTopology: { numTrustedProxies: 1 } });
     });
 
     it("routes HTTPS for the host to the backend and redirects HTTP to HTTPS, every reference resolving to a part of the gateway", () => {

@@ -20,12 +20,14 @@ import { PFX_CONTENT_TYPE, pemToPfxBase64, selfSignedRoot } from "./pfx";
 import { KEY_VAULT_RBAC_PROPAGATION_SECONDS, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "./roles";
 
 /**
- * The managed rule set: Microsoft's Default Rule Set 2.1, the current one, built on OWASP CRS 3.3.2
- * (learn.microsoft.com/azure/web-application-firewall/ag/application-gateway-crs-rulegroups-rules:
- * "DRS 2.1 ... is the recommended rule set"), and the bot protection set.
+ * The managed rule sets: Microsoft's Default Rule Set 2.2, the newest ("Among DRS releases, always use
+ * the highest available version (DRS 2.2)", learn.microsoft.com/azure/web-application-firewall/ag/
+ * upgrade-ruleset-version; MicrosoftDocs azure-docs articles/web-application-firewall/
+ * ruleset-support-policy.md lists 2.2 as N and 2.1 as N-1), and the bot manager set 1.1, its newest.
+ * DRS 2.2 runs at paranoia level 1, and its newly added rules start in log mode.
  */
 export const WAF_MANAGED_RULE_SETS = [
-    { ruleSetType: "Microsoft_DefaultRuleSet", ruleSetVersion: "2.1" },
+    { ruleSetType: "Microsoft_DefaultRuleSet", ruleSetVersion: "2.2" },
     { ruleSetType: "Microsoft_BotManagerRuleSet", ruleSetVersion: "1.1" },
 ] as const;
 
@@ -89,9 +91,20 @@ const PART = {
     probe: "istio-ingress-health",
     trustedRoot: "ingress-self-signed-root",
     redirect: "http-to-https",
+    clientAddress: "client-address",
     httpsRule: "https-to-istio",
     httpRule: "http-redirect",
 } as const;
+
+/**
+ * The client's address as the Istio gateway reads it: Application Gateway appends the client as
+ * `ip:port` to X-Forwarded-For, which Envoy cannot parse as an address (envoyproxy/envoy#25517), so a
+ * rewrite sets the header to `{var_add_x_forwarded_for_proxy}`, the same list with the client's bare IP
+ * ("add_x_forwarded_for_proxy", Application Gateway's server variables, MicrosoftDocs azure-docs
+ * articles/application-gateway/rewrite-http-headers-url.md). The gateway then trusts exactly this one
+ * proxy hop (GATEWAY_TRUSTED_PROXIES in components/platform/ingressGateway.ts).
+ */
+export const CLIENT_ADDRESS_REWRITE = { headerName: "X-Forwarded-For", headerValue: "{var_add_x_forwarded_for_proxy}" } as const;
 
 export class IngressWaf extends pulumi.ComponentResource {
     /** The only public address of the ingress. */
@@ -289,6 +302,18 @@ export class IngressWaf extends pulumi.ComponentResource {
                         includeQueryString: true,
                     },
                 ],
+                rewriteRuleSets: [
+                    {
+                        name: PART.clientAddress,
+                        rewriteRules: [
+                            {
+                                name: "x-forwarded-for-without-port",
+                                ruleSequence: 100,
+                                actionSet: { requestHeaderConfigurations: [{ ...CLIENT_ADDRESS_REWRITE }] },
+                            },
+                        ],
+                    },
+                ],
                 requestRoutingRules: [
                     {
                         name: PART.httpsRule,
@@ -297,6 +322,7 @@ export class IngressWaf extends pulumi.ComponentResource {
                         httpListener: part("httpListeners", PART.httpsListener),
                         backendAddressPool: part("backendAddressPools", PART.pool),
                         backendHttpSettings: part("backendHttpSettingsCollection", PART.settings),
+                        rewriteRuleSet: part("rewriteRuleSets", PART.clientAddress),
                     },
                     {
                         name: PART.httpRule,

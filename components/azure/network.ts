@@ -134,6 +134,20 @@ function securityRules(role: SubnetRole, settings: NetworkConfig): azureInputs.n
                 destinationAddressPrefix: "*",
                 destinationPortRange: "*",
             },
+            // Nothing else: Azure's default AllowVnetInBound (65000) would admit every VNet source on every
+            // port (mspnp/aks-baseline network-team/spoke-BU0001A0008.bicep: DenyAllInBound at 1000 on the
+            // Application Gateway subnet's NSG, after the same allows).
+            {
+                name: "deny-all-inbound",
+                priority: 1000,
+                direction: "Inbound",
+                access: "Deny",
+                protocol: "*",
+                sourceAddressPrefix: "*",
+                sourcePortRange: "*",
+                destinationAddressPrefix: "*",
+                destinationPortRange: "*",
+            },
         ];
     }
     if (waf || !NODE_SUBNETS.includes(role)) return [];

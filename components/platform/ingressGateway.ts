@@ -39,6 +39,12 @@ export interface GatewayValues {
         /** Rendered only when set (gateway templates/service.yaml `with .Values.service.externalTrafficPolicy`). */
         readonly externalTrafficPolicy?: "Local" | "Cluster";
     };
+    /**
+     * Extra pod annotations, merged with the chart's own (istio/istio 1.29.2 manifests/charts/gateway
+     * values.yaml `podAnnotations`, deep-merged over `_internal_defaults_do_not_set` by the chart's
+     * zzz_profile.yaml).
+     */
+    readonly podAnnotations?: Readonly<Record<string, string>>;
     /** Rendered into the gateway Deployment's pod spec (gateway values.yaml `topologySpreadConstraints`). */
     readonly topologySpreadConstraints: readonly ZoneSpreadConstraint[];
     readonly volumes: readonly object[];
@@ -65,6 +71,15 @@ export function gatewayService(type: GatewayValues["service"]["type"], internal?
         ? { type, externalTrafficPolicy: "Local", annotations: internalLoadBalancerAnnotations(internal) }
         : { type, externalTrafficPolicy: "Local" };
 }
+
+/**
+ * Proxy hops in front of the gateway behind the ingress WAF: the Application Gateway. Envoy then takes
+ * the client's address from X-Forwarded-For (the entry the WAF added) instead of the WAF instance's,
+ * for access logs, AuthorizationPolicy `remoteIpBlocks` and the X-Envoy-External-Address header
+ * ("Configuring Gateway Network Topology", istio.io docs/ops/configuration/traffic-management/network-topologies:
+ * the `proxy.istio.io/config` pod annotation with `gatewayTopology.numTrustedProxies`).
+ */
+export const GATEWAY_TRUSTED_PROXIES = 1;
 
 /** Where the gateway's internal load balancer takes its frontend address (behind the ingress WAF). */
 export interface InternalLoadBalancer {
@@ -173,6 +188,13 @@ export class IngressGateway extends pulumi.ComponentResource {
             autoscaling: { enabled: true, minReplicas: ha ? 2 : 1, maxReplicas: ha ? 5 : 2 },
             podDisruptionBudget: ha ? { minAvailable: 1 } : {},
             service: gatewayService(args.serviceType ?? "LoadBalancer", args.internalLoadBalancer),
+            ...(args.internalLoadBalancer
+                ? {
+                      podAnnotations: {
+                          "proxy.istio.io/config": JSON.stringify({ gatewayTopology: { numTrustedProxies: GATEWAY_TRUSTED_PROXIES } }),
+                      },
+                  }
+                : {}),
             topologySpreadConstraints: ha ? zoneSpread(INGRESS_GATEWAY_SELECTOR) : [],
             volumes: delivered.volumes,
             volumeMounts: delivered.volumeMounts,
