@@ -296,14 +296,33 @@ describe("ingress WAF: dev (off by default)", () => {
     before(async () => {
         run = await evaluateStack("dev");
     });
-    it("creates no Application Gateway nor its subnets, keeps the public load balancer, and exports an empty ingressPublicIp", () => {
+    it("creates no Application Gateway, keeps the public load balancer, and exports an empty ingressPublicIp", () => {
         assert.equal(run.ofType(T.gateway).length, 0);
         assert.equal(run.ofType(T.policy).length, 0);
-        const names = run.get(T.vnet, "network").inputs.subnets.map((s: { name: string }) => s.name);
-        assert.ok(!names.includes("snet-appgateway") && !names.includes("snet-ingress-lb"), names.join(", "));
         const values = run.ofType(T.release).find((r) => r.inputs.chart === "gateway")?.inputs.values;
         assert.equal(values.service.annotations, undefined);
         assert.equal(run.outputs.ingressPublicIp.value, "");
+    });
+    it("keeps both WAF subnets declared, so that the VNet update of a later switch-off removes no subnet still in use", async () => {
+        // Pulumi deletes after it creates and updates (pulumi/pulumi pkg/resource/deploy/deployment_executor.go):
+        // with the WAF switched off, the VNet's PUT comes before the Application Gateway's delete, and Azure
+        // refuses to delete a subnet in use (InUseSubnetCannotBeDeleted). So the subnets' presence must not
+        // follow ingressWaf: the same VNet subnets with the WAF on and off.
+        const on = await evaluateStack("dev", { ingressWaf: "true" });
+        const subnets = (r: StackRun) =>
+            r.get(T.vnet, "network").inputs.subnets.map((s: { name: string; addressPrefix: string }) => [s.name, s.addressPrefix]);
+        assert.deepEqual(subnets(run), subnets(on));
+        assert.ok(subnets(run).some(([name]: string[]) => name === "snet-appgateway"));
+        // Without the WAF the internet reaches the nodes (the public load balancer), not the empty subnet's NSG only.
+        const nodeNsg = run.ofType(T.nsg).find((n) => n.inputs.networkSecurityGroupName?.includes("system"));
+        assert.ok(
+            nodeNsg,
+            run
+                .ofType(T.nsg)
+                .map((n) => n.inputs.networkSecurityGroupName)
+                .join(", "),
+        );
+        assert.ok(nodeNsg.inputs.securityRules.some((r: { sourceAddressPrefix: string }) => r.sourceAddressPrefix === "Internet"));
     });
     it("puts the WAF in Detection mode with dev's defaults when turned on, with the generated self-signed certificate trusted for the backend", async () => {
         const on = await evaluateStack("dev", { ingressWaf: "true" });

@@ -168,8 +168,12 @@ for (const [stack, argocd] of [
             // The API server's delegated subnet, where the stack has one (prod: VNet integration by default).
             const [vnet] = run.ofType("azure-native:network:VirtualNetwork");
             const apiServerSubnet = vnet?.inputs.subnets.find((s: { name: string }) => s.name === "snet-apiserver")?.addressPrefix;
-            // The ingress WAF's subnet (prod's default): the gateway's only clients.
-            const appGatewaySubnet = vnet?.inputs.subnets.find((s: { name: string }) => s.name === "snet-appgateway")?.addressPrefix;
+            // The ingress WAF's subnet (prod's default), where an Application Gateway runs: the gateway's only
+            // clients. (The subnet exists without the WAF too, empty.)
+            const waf = run.ofType("azure-native:network:ApplicationGateway").length > 0;
+            const appGatewaySubnet = waf
+                ? vnet?.inputs.subnets.find((s: { name: string }) => s.name === "snet-appgateway")?.addressPrefix
+                : undefined;
             const network = clusterNetwork(
                 stack === "local"
                     ? { target: "existing", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/16", apiServerPort: 6443 }

@@ -98,7 +98,7 @@ export const APP_GATEWAY_MANAGER_PORTS = "65200-65535";
  * node subnets, where the gateway's public load balancer sends it.
  */
 function securityRules(role: SubnetRole, settings: NetworkConfig): azureInputs.network.SecurityRuleArgs[] {
-    const waf = settings.subnets.appGateway !== undefined;
+    const waf = settings.wafIngress;
     if (role === "appGateway") {
         return [
             {

@@ -60,8 +60,13 @@ function subnetKeys(v: Values): Partial<Record<SubnetKey, string>> {
         apiServerSubnetCidr: v.apiServerVnetIntegration ? v.apiServerSubnetCidr : undefined,
         runnerSubnetCidr: v.runnerSubnetCidr ?? (v.ciRunnerEnabled ? CI_RUNNER_SUBNET_DEFAULT : undefined),
         firewallSubnetCidr: v.egressType === "firewall" ? v.firewallSubnetCidr : undefined,
-        appGatewaySubnetCidr: v.ingressWaf ? v.appGatewaySubnetCidr : undefined,
-        ingressLbSubnetCidr: v.ingressWaf ? v.ingressLbSubnetCidr : undefined,
+        // Declared with the WAF off too: turning it off removes the Application Gateway at the end of the
+        // `up` (Pulumi runs deletes after every create and update: pulumi/pulumi
+        // pkg/resource/deploy/deployment_executor.go), but the VNet's update, which comes first, would drop
+        // the subnet it still holds, and Azure refuses to delete a subnet in use (InUseSubnetCannotBeDeleted).
+        // Empty, they cost nothing, and their NSG admits the internet to no resource.
+        appGatewaySubnetCidr: v.appGatewaySubnetCidr,
+        ingressLbSubnetCidr: v.ingressLbSubnetCidr,
     };
 }
 type SubnetKey =
@@ -458,6 +463,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             addressSpace: v.vnetAddressSpace,
             subnets: activeSubnets(v),
             runnerDelegation: v.ciRunnerEnabled ? CONTAINER_APPS_DELEGATION : undefined,
+            wafIngress: v.ingressWaf,
             egress: { type: v.egressType, natGatewayPublicIpCount: v.natGatewayPublicIpCount },
         } as PlatformConfig["network"],
         monitoring: {

@@ -118,6 +118,11 @@ export interface NetworkConfig {
     };
     /** The delegation the runner subnet carries (the CI runner's Container Apps environment needs one). */
     readonly runnerDelegation?: string;
+    /**
+     * The internet enters through the Application Gateway (ingressWaf), not the node subnets. Its two
+     * subnets exist either way, so that turning the WAF off does not remove a subnet still in use.
+     */
+    readonly wafIngress: boolean;
     readonly egress: {
         readonly type: (typeof EGRESS_TYPES)[number];
         /** Static public IPs of the NAT gateway (type natGateway). */

@@ -186,7 +186,7 @@ export function createWorkloadsLayer(cfg: PlatformConfig, foundation: ClusterFou
                       vnetAddressSpace: cfg.network.addressSpace,
                       privateEndpointSubnet: cfg.network.subnets.privateEndpoints,
                       apiServerSubnet: cfg.network.subnets.apiServer,
-                      appGatewaySubnet: cfg.network.subnets.appGateway,
+                      appGatewaySubnet: cfg.network.wafIngress ? cfg.network.subnets.appGateway : undefined,
                   }
                 : { target: "existing", ...cfg.localCluster },
         ),
