@@ -330,6 +330,9 @@ describe("config", () => {
                     vnetAddressSpace: "172.16.0.0/16",
                     systemSubnetCidr: "172.16.0.0/22",
                     privateEndpointSubnetCidr: "172.16.8.0/24",
+                    // Dev declares the ingress WAF's subnets with the WAF off too.
+                    appGatewaySubnetCidr: "172.16.14.0/24",
+                    ingressLbSubnetCidr: "172.16.13.0/28",
                 },
                 expect: ["serviceCidr", '"10.1.0.0/16"', "podCidr", "disjoint"],
             },

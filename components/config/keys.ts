@@ -328,19 +328,17 @@ export const CONFIG_KEYS = {
     appGatewaySubnetCidr: {
         type: "string",
         scope: "azure",
-        enabledBy: "ingressWaf",
         default: "10.240.14.0/24",
         description:
-            "Dedicated subnet of the Application Gateway (ingressWaf); Azure recommends a /24 for v2 and needs one address per instance plus 5 reserved, so at least appGatewayMaxCapacity + 5 addresses.",
+            "Dedicated subnet of the Application Gateway (ingressWaf), declared with the WAF off too (empty) so that switching it off removes no subnet in use; Azure recommends a /24 for v2 and needs one address per instance plus 5 reserved, so at least appGatewayMaxCapacity + 5 addresses.",
         check: v.checkCidrRange,
     },
     ingressLbSubnetCidr: {
         type: "string",
         scope: "azure",
-        enabledBy: "ingressWaf",
         default: "10.240.13.0/28",
         description:
-            "Subnet of the ingress gateway's internal load balancer frontend (ingressWaf), /29 or larger; its first usable address (the 5th) is the load balancer's static IP, the Application Gateway's backend.",
+            "Subnet of the ingress gateway's internal load balancer frontend (ingressWaf), declared with the WAF off too, /29 or larger; its first usable address (the 5th) is the load balancer's static IP, the Application Gateway's backend.",
         check: (key, value) =>
             v.checkCidrRange(key, value) ??
             (Number(value.split("/")[1]) > 29
