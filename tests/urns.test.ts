@@ -32,6 +32,21 @@ describe("URN snapshots", () => {
 /** The layers' own URNs: components, nothing in the cloud or the cluster. */
 const LAYER = /aksplatform:(azure|local|platform|workloads):Layer/;
 
+describe("the layers are the stack's only resources of its own", () => {
+    for (const stack of URN_STACKS) {
+        it(`${stack}: everything else is a child of a layer (or of a child of one)`, async () => {
+            const run = await evaluateStack(stack);
+            const own = run.resources.filter((r) => r.parent === "").map((r) => `${r.type} ${r.name}`);
+            const foundation = stack === "local" ? "aksplatform:local:Layer local" : "aksplatform:azure:Layer azure";
+            assert.deepEqual(
+                own.sort(),
+                [foundation, "aksplatform:platform:Layer platform", "aksplatform:workloads:Layer workloads"].sort(),
+                "a resource a layer creates takes the layer's child options (components/layer.ts layerChildOptions)",
+            );
+        });
+    }
+});
+
 describe("the layers' move under ComponentResources keeps every resource's state", () => {
     for (const stack of URN_STACKS) {
         describe(stack, () => {
