@@ -137,6 +137,24 @@ describe("the docs state what the program registers", function () {
         });
     });
 
+    it('docs/platform.md, "Chart and image versions": every chart dev and prod release, its repository and version', () => {
+        const rows = tableRows(docSection("docs/platform.md", "## Chart and image versions"), "Chart");
+        const documented = sorted(
+            rows.flatMap(([charts, repository, version]) =>
+                codeNames(charts).map((chart) => `${chart} ${repository} ${version.split(" ")[0]}`),
+            ),
+        );
+        const released = new Set<string>();
+        for (const stack of ["dev", "prod"] as const) {
+            for (const r of runs[stack].resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release")) {
+                // The repository's own chart (charts/microservice) has no upstream version.
+                if (String(r.inputs.chart).startsWith(".")) continue;
+                released.add(`${r.inputs.chart} ${r.inputs.repositoryOpts?.repo} ${r.inputs.version}`);
+            }
+        }
+        assert.deepEqual(documented, sorted(released));
+    });
+
     describe('docs/operations.md, "Destroy and re-create prod"', () => {
         const section = () => docSection("docs/operations.md", "## Destroy and re-create prod");
         const listed = (header: string) =>
