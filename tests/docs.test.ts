@@ -209,4 +209,20 @@ describe("the docs state what the program registers", function () {
         }
         assert.deepEqual(broken, []);
     });
+
+    it("README.md and docs/ name only repository files that exist", () => {
+        // Paths in an upstream repository that a doc cites, not files of this one.
+        const upstream = new Set(["docs/driver-parameters.md"]);
+        const files = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).map((f) => `docs/${f}`)].filter((f) => f.endsWith(".md"));
+        const missing: string[] = [];
+        for (const file of files) {
+            const named = docText(file).matchAll(
+                /`((?:components|tools|tests|scripts|docs|charts|services|policy|examples|argocd|\.github|\.ci)\/[\w./-]+)`/g,
+            );
+            for (const [, name] of named) {
+                if (!upstream.has(name) && !fs.existsSync(path.join(ROOT, name))) missing.push(`${file}: ${name}`);
+            }
+        }
+        assert.deepEqual(missing, []);
+    });
 });
