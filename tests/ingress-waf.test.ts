@@ -15,6 +15,7 @@ import * as forge from "node-forge";
 import { pemToPfxBase64, selfSignedRoot } from "../components/azure/pfx";
 import * as facts from "./fixtures/chart-facts.json";
 import { evaluateStack, itRejectsConfig, mockPublicIp, TEST_TLS, type Registration, type StackRun } from "./harness";
+import { skipVisibly } from "./externalTools";
 
 const T = {
     gateway: "azure-native:network:ApplicationGateway",
@@ -356,7 +357,7 @@ describe("ingress WAF: the PFX", () => {
         try {
             openssl = execFileSync("openssl", ["version"], { encoding: "utf8" });
         } catch {
-            this.skip();
+            skipVisibly(this, "openssl is not installed (.ci/run installs it)");
         }
         assert.ok(openssl);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfx-"));
