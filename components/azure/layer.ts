@@ -258,6 +258,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         ...common,
         vnetName: `vnet-${stem}`,
         settings: cfg.network,
+        poolZones: { system: cfg.cluster.systemPool.zones, user: cfg.cluster.userPool?.zones },
         tags,
         firewall:
             cfg.network.egress.type === "firewall"
@@ -291,8 +292,9 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         protect,
         identityId: clusterIdentity.identityId,
         network: {
-            systemSubnetId: subnet(net, "system"),
+            systemSubnetId: net.subnetIds.system,
             userSubnetId: net.subnetIds.user,
+            zonalSubnetIds: net.zonalSubnetIds,
             apiServerSubnetId: net.subnetIds.apiServer,
             egressType: cfg.network.egress.type,
             egressIps: net.egressIps,
