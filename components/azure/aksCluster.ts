@@ -349,7 +349,7 @@ export class AksCluster extends pulumi.ComponentResource {
      * propagation (Entra ID), or nothing (local accounts: the kubeconfig's certificate is cluster admin).
      */
     readonly kubernetesAuthorized: pulumi.Resource[];
-    /** What every Kubernetes provider of this cluster waits for: kubernetesAuthorized and the user pool. */
+    /** What every Kubernetes provider of this cluster waits for: kubernetesAuthorized and every AgentPool. */
     readonly kubernetesReady: pulumi.Resource[];
     /** AKS name of the user pool (userPoolName), when there is one. */
     readonly userPoolName?: pulumi.Output<string>;
@@ -608,6 +608,7 @@ export class AksCluster extends pulumi.ComponentResource {
         // CriticalAddonsOnly): the in-cluster resources wait for it, so a first up's releases do not
         // time out on Pending pods, a destroy deletes them before the pool, and `destroy
         // --exclude-protected` keeps the pool under the objects it retains (prod's Vault and MongoDB).
+        // With per-zone pools, every zone's pools: no release starts before each zone has nodes.
         this.kubernetesReady = [...this.kubernetesAuthorized, ...agentPools];
         if (s.entraId?.previewerObjectId) this.authorizePreviewer(name, cluster, args, s.entraId.previewerObjectId);
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: this.kubernetesReady });
