@@ -299,6 +299,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
             ...common,
             vnetName: `vnet-${stem}`,
             settings: cfg.network,
+            poolZones: { system: cfg.cluster.systemPool.zones, user: cfg.cluster.userPool?.zones },
             tags,
             firewall:
                 cfg.network.egress.type === "firewall"
@@ -340,8 +341,9 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
             protect,
             identityId: clusterIdentity.identityId,
             network: {
-                systemSubnetId: subnet(net, "system"),
+                systemSubnetId: net.subnetIds.system,
                 userSubnetId: net.subnetIds.user,
+                zonalSubnetIds: net.zonalSubnetIds,
                 apiServerSubnetId: net.subnetIds.apiServer,
                 egressType: cfg.network.egress.type,
                 egressIps: net.egressIps,
