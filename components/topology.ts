@@ -105,6 +105,8 @@ export const POD_LABELS = {
     vaultTlsRenew: { app: "vault-tls-renew" },
     // The Vault configuration workload (workloads/vaultDatabase.ts): its pods carry it beside their own labels.
     vaultConfigure: { app: "vault-configure" },
+    // Dev's reconciler Deployment only (not prod's configure Job): its mongo-users container reaches MongoDB.
+    vaultReconciler: { app: "vault-configure", component: "reconciler" },
 } as const satisfies Record<string, Labels>;
 
 /** A service's pod labels: charts/microservice's selector labels (templates/_helpers.tpl microservice.selectorLabels). */

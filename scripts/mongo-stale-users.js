@@ -1,7 +1,7 @@
 // Drops the MongoDB users that dev's Vault created before it lost its memory (a dev-mode restart):
 // users of the admin database whose name matches USERNAME_PATTERN (the database engine's
-// username_template, components/workloads/vaultDatabase.ts; its first group is the unix time the user
-// was created) and were created before CUTOFF. Vault holds no lease for any of them, so nothing else
+// username_template, or the plugin's default one it used before, components/workloads/vaultDatabase.ts;
+// the group that matched holds the unix time the user was created) and were created before CUTOFF. Vault holds no lease for any of them, so nothing else
 // will ever revoke them. Run by mongosh (scripts/mongo-stale-users.sh); the root credentials come from
 // the environment, never the command line.
 /* global Mongo, print */
@@ -19,7 +19,8 @@
     for (const { user } of users) {
         const match = pattern.exec(user);
         if (!match) continue;
-        if (Number(match[1]) < cutoff) {
+        const created = match.slice(1).find((group) => group !== undefined);
+        if (Number(created) < cutoff) {
             admin.dropUser(user);
             print(`dropped stale user ${user}`);
             dropped++;

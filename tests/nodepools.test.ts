@@ -97,6 +97,36 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
     });
 });
 
+describe("node pools with per-zone NAT egress (issue 22 item 6)", () => {
+    it("one pool per pool and zone: the system pool's first zone inline, its other zones and the user zones as AgentPools, named and tainted like the pools they split", async function () {
+        this.timeout(180_000);
+        const run = await evaluateStack("prod", { egressType: "natGateway" });
+        const cluster = run.get(T.cluster, "aks");
+        // Still only the system pool in the cluster's PUT (AKS refuses to add pools through it).
+        assert.deepEqual(
+            cluster.inputs.agentPoolProfiles.map((p: { name: string }) => p.name),
+            ["system"],
+        );
+        const inline = cluster.inputs.agentPoolProfiles[0];
+        const agentPools = run.ofType(T.pool);
+        const names = agentPools.map((p) => p.inputs.agentPoolName);
+        for (const name of names) assert.match(name, /^[a-z][a-z0-9]{0,11}$/, "AKS Linux pool names");
+        assert.equal(new Set([...names, "system"]).size, names.length + 1, "distinct names");
+        const system = agentPools.filter((p) => p.inputs.mode === "System");
+        assert.ok(system.length > 0);
+        for (const pool of system) {
+            // With a user pool, every system node keeps workloads off (the inline pool's taint).
+            assert.deepEqual(pool.inputs.nodeTaints, inline.nodeTaints);
+            assert.deepEqual(pool.inputs.nodeTaints, ["CriticalAddonsOnly=true:NoSchedule"]);
+            assert.equal(pool.inputs.vmSize, inline.vmSize);
+            assert.ok(run.dependsOn(pool.urn, cluster.urn));
+        }
+        // The cluster's DELETE takes every attached pool with it: its timeout grows with their number.
+        const firewall = (await evaluateStack("prod")).get(T.cluster, "aks");
+        assert.ok(minutes(cluster.customTimeouts.delete) > minutes(firewall.customTimeouts.delete));
+    });
+});
+
 describe("the legacy pool's move runbook (docs/operations.md)", () => {
     it("imports the legacy pool unprotected, since the next up is to delete it", () => {
         const doc = fs.readFileSync(path.join(ROOT, "docs/operations.md"), "utf8");

@@ -14,6 +14,7 @@ import {
     MONGO_STALE_USERS_SCRIPT_FILE,
     VAULT_CONFIGURE_SCRIPT,
     VAULT_DB_ROLE,
+    VAULT_DB_DEFAULT_USERNAME_TEMPLATE,
     VAULT_DB_USERNAME_TEMPLATE,
     vaultDbUsernamePattern,
 } from "../components/workloads/vaultDatabase";
@@ -26,15 +27,34 @@ const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "ut
 
 /** A username as Vault renders VAULT_DB_USERNAME_TEMPLATE for the role at unix time `t`. */
 const engineUser = (t: number, role = VAULT_DB_ROLE) => `vdb-${t}-${"aB3dE6gH9jK2mN5pQ8sT".slice(0, 20)}-${role.slice(0, 30)}`;
+/** A username as Vault renders the plugin's default template (display name and role cut to 15, "." to "-"). */
+const defaultUser = (t: number, display: string, role = VAULT_DB_ROLE) =>
+    `v-${display.slice(0, 15)}-${role.slice(0, 15)}-${"Zy9Xw8Vu7Ts6Rq5Po4Nm".slice(0, 20)}-${t}`.replace(/\./g, "-");
 
 describe("the database engine's username template (issue 20 item 6)", () => {
     it("is vdb-<unix_time>-<random 20>-<role> in Vault's template language, and the cleanup's pattern reads the time back", () => {
         assert.equal(VAULT_DB_USERNAME_TEMPLATE, '{{ printf "vdb-%s-%s-%s" (unix_time) (random 20) (.RoleName | truncate 30) }}');
         const re = new RegExp(vaultDbUsernamePattern(VAULT_DB_ROLE));
         assert.equal(re.exec(engineUser(1764720000))?.[1], "1764720000");
-        // Not the root user, not the plugin's default template, not another role's users.
-        for (const other of ["root", `v-token-${VAULT_DB_ROLE}-aB3dE6gH9jK2mN5pQ8sT-1764720000`, engineUser(1764720000, "other-role")])
+        // Not the root user, not another role's users (either template).
+        for (const other of ["root", engineUser(1764720000, "other-role"), defaultUser(1764720000, "kubernetes-micr", "other-role")])
             assert.equal(re.exec(other), null, other);
+    });
+
+    it("also matches the users the plugin's default template made before (hashicorp/vault plugins/database/mongodb/mongodb.go)", () => {
+        // The default, verbatim from the plugin: display name and role cut to 15, then random 20, then unix_time last.
+        assert.equal(
+            VAULT_DB_DEFAULT_USERNAME_TEMPLATE,
+            '{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 15) (.RoleName | truncate 15) (random 20) (unix_time) | replace "." "-" | truncate 100 }}',
+        );
+        const match = new RegExp(vaultDbUsernamePattern(VAULT_DB_ROLE)).exec(defaultUser(1764720000, "kubernetes-micr"));
+        assert.ok(match, defaultUser(1764720000, "kubernetes-micr"));
+        assert.equal(
+            match.slice(1).find((g) => g !== undefined),
+            "1764720000",
+        );
+        // A Kubernetes-auth display name holds dashes; the token's has none.
+        assert.ok(new RegExp(vaultDbUsernamePattern(VAULT_DB_ROLE)).test(defaultUser(1764720000, "token")));
     });
 });
 
@@ -71,10 +91,11 @@ describe("scripts/mongo-stale-users.js", () => {
         const cutoff = 1764720000;
         const before = [engineUser(cutoff - 86400), engineUser(cutoff - 1)];
         const after = [engineUser(cutoff), engineUser(cutoff + 60)];
-        const r = run(["root", "reporting", ...before, ...after, engineUser(cutoff - 5, "other-role")], cutoff);
-        assert.deepEqual(r.dropped, before);
+        const legacy = [defaultUser(cutoff - 3600, "kubernetes-micr"), defaultUser(cutoff - 7200, "token")];
+        const r = run(["root", "reporting", ...before, ...after, engineUser(cutoff - 5, "other-role"), ...legacy], cutoff);
+        assert.deepEqual(r.dropped, [...before, ...legacy]);
         assert.deepEqual(r.auth, ["root:pw"]);
-        assert.match(r.printed.at(-1)!, /dropped 2 stale user\(s\) created before 1764720000; kept 2/);
+        assert.match(r.printed.at(-1)!, /dropped 4 stale user\(s\) created before 1764720000; kept 2/);
         assert.deepEqual(run(before, cutoff, true).dropped, before, "the legacy shell's array reply too");
     });
 
@@ -273,5 +294,14 @@ describe("dev's reconciler Deployment (plan, issue 20 item 6)", () => {
             ["configure"],
             "prod's Vault keeps its leases",
         );
+        // Prod's configure Job is no way to MongoDB: the flow's selector does not match its pod.
+        const prodEgress = prod
+            .ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+            .filter((p) => p.name.endsWith("vault-configure-to-mongodb") && p.inputs.spec.policyTypes.includes("Egress"));
+        const jobLabels = job.inputs.spec.template.metadata.labels;
+        for (const p of prodEgress) {
+            const matches = Object.entries(p.inputs.spec.podSelector.matchLabels).every(([k, v]) => jobLabels[k] === v);
+            assert.ok(!matches, `${p.name} selects prod's configure Job`);
+        }
     });
 });

@@ -11,10 +11,18 @@ import { AKS_RBAC_CLUSTER_ADMIN, AKS_RBAC_PROPAGATION_SECONDS, roleDefinitionId 
 
 /** Where the cluster sits in the stack's network (components/azure/network.ts). */
 export interface ClusterNetwork {
-    /** Subnet of the system pool's nodes. */
-    readonly systemSubnetId: pulumi.Input<string>;
-    /** Subnet of the user pool's nodes (with a user pool). */
+    /** Subnet of the system pool's nodes (without per-zone egress). */
+    readonly systemSubnetId?: pulumi.Input<string>;
+    /** Subnet of the user pool's nodes (with a user pool, without per-zone egress). */
     readonly userSubnetId?: pulumi.Input<string>;
+    /**
+     * Per-zone egress (Network.zonalSubnetIds): each pool's node subnet by zone, each behind its zone's
+     * NAT gateway. Every pool is then split into one pool per zone, pinned to that zone's subnet.
+     */
+    readonly zonalSubnetIds?: {
+        readonly system: Readonly<Record<string, pulumi.Input<string>>>;
+        readonly user?: Readonly<Record<string, pulumi.Input<string>>>;
+    };
     /** Subnet delegated to the API server (API server VNet integration). */
     readonly apiServerSubnetId?: pulumi.Input<string>;
     /** How nodes leave the VNet. */
@@ -145,8 +153,15 @@ export function poolRollMinutes(pool: Pick<NodePoolConfig, "maxCount" | "nodeCou
     return batches * (NODE_READY_MINUTES + POOL_UPGRADE.drainTimeoutMinutes);
 }
 
-/** customTimeouts for the cluster (control plane, then the inline system pool) and for the user AgentPool. */
-export function upgradeTimeouts(settings: Pick<PlatformConfig["cluster"], "systemPool" | "userPool">): {
+/**
+ * customTimeouts for the cluster (control plane, then the inline system pool) and for the user AgentPool.
+ * attachedPools: the pools the cluster's DELETE takes with it (default: the system pool and the user
+ * pool if any; with per-zone egress, one pool per pool and zone).
+ */
+export function upgradeTimeouts(
+    settings: Pick<PlatformConfig["cluster"], "systemPool" | "userPool">,
+    attachedPools = 1 + (settings.userPool ? 1 : 0),
+): {
     readonly cluster: pulumi.CustomTimeouts;
     readonly userPool?: pulumi.CustomTimeouts;
 } {
@@ -158,7 +173,6 @@ export function upgradeTimeouts(settings: Pick<PlatformConfig["cluster"], "syste
     // it first), then the control plane and the
     // node resource group. AKS deletes a cluster's pools with it, without draining them. 45 minutes was
     // the control plane alone; with a user pool it is one scale set more.
-    const attachedPools = 1 + (settings.userPool ? 1 : 0);
     return {
         cluster: {
             create: cluster,
@@ -245,10 +259,43 @@ export interface PoolIdentity {
  * Linux pool names are 1-12 lowercase letters and digits, starting with a letter.
  */
 export function userPoolName(pool: PoolIdentity): string {
+    return `user${poolDigest(pool)}`;
+}
+
+/**
+ * The AKS name of a system-mode AgentPool (per-zone egress: the system pool's share in the zones after
+ * the first, whose share is the inline pool "system"), named like the user pool from what AKS cannot
+ * change: "system" and 6 hex digits, 12 characters.
+ */
+export function systemPoolName(pool: PoolIdentity): string {
+    return `system${poolDigest(pool)}`;
+}
+
+function poolDigest(pool: PoolIdentity): string {
     const digest = createHash("sha256")
         .update(JSON.stringify([pool.vmSize, [...pool.zones].sort(), pool.subnetId.toLowerCase(), pool.osType, pool.osSku]))
         .digest("hex");
-    return `user${digest.slice(0, 6)}`;
+    return digest.slice(0, 6);
+}
+
+/**
+ * One pool's share in one zone, with per-zone egress: a pool has one subnet and a subnet one NAT
+ * gateway, so a pool spanning zones would leave through one zone's gateway; instead each zone gets a
+ * pool of its own (MicrosoftDocs/azure-docs articles/nat-gateway/nat-availability-zones.md, the
+ * "zonal stack": the VMs, their subnet, the NAT gateway and its IPs in one zone). The configured count
+ * and autoscaler bounds are the pool's across its zones, each divided by the number of zones and rounded
+ * up: the zones together get at least the configured minimum and count, and each zone at least one node.
+ */
+export function zonalPool(pool: NodePoolConfig, zone: string): NodePoolConfig {
+    if (!pool.zones.includes(zone)) throw new Error(`zone ${zone} is not one of the pool's zones ${JSON.stringify(pool.zones)}`);
+    const share = (n: number) => Math.ceil(n / pool.zones.length);
+    return {
+        ...pool,
+        zones: [zone],
+        nodeCount: share(pool.nodeCount),
+        minCount: share(pool.minCount),
+        maxCount: share(pool.maxCount),
+    };
 }
 
 const OS = { type: containerservice.OSType.Linux, sku: containerservice.OSSKU.AzureLinux } as const;
@@ -302,7 +349,7 @@ export class AksCluster extends pulumi.ComponentResource {
      * propagation (Entra ID), or nothing (local accounts: the kubeconfig's certificate is cluster admin).
      */
     readonly kubernetesAuthorized: pulumi.Resource[];
-    /** What every Kubernetes provider of this cluster waits for: kubernetesAuthorized and the user pool. */
+    /** What every Kubernetes provider of this cluster waits for: kubernetesAuthorized and every AgentPool. */
     readonly kubernetesReady: pulumi.Resource[];
     /** AKS name of the user pool (userPoolName), when there is one. */
     readonly userPoolName?: pulumi.Output<string>;
@@ -319,9 +366,27 @@ export class AksCluster extends pulumi.ComponentResource {
         // pulumi/pulumi-azure-nextgen#168), does not delete one left out of agentPoolProfiles, and puts
         // every pool into Scaling on any inline edit (pulumi/pulumi-azure-native#4264). The user pool
         // is an AgentPool of its own, below.
-        const pools = [{ name: "system", ...poolSettings("System", s.systemPool, s.kubernetesVersion, systemTaints, net.systemSubnetId) }];
-        const timeouts = upgradeTimeouts(s);
+        // With per-zone egress every pool is split by zone (zonalPool): the inline system pool keeps the
+        // first zone, system-mode AgentPools take the others (a cluster needs its system pool inline
+        // at creation; AKS adds further pools only as AgentPools), and the user pool becomes one AgentPool
+        // per zone.
+        const zonal = net.zonalSubnetIds;
+        const systemZones = zonal ? [...s.systemPool.zones].sort() : [];
+        const userZones = zonal && s.userPool ? [...s.userPool.zones].sort() : [];
+        const inlinePool = zonal ? zonalPool(s.systemPool, systemZones[0]) : s.systemPool;
+        const inlineSubnet = zonal ? zonal.system[systemZones[0]] : net.systemSubnetId;
+        if (!inlineSubnet) throw new Error(`${name}: the system pool needs the network's system subnet`);
+        const pools = [{ name: "system", ...poolSettings("System", inlinePool, s.kubernetesVersion, systemTaints, inlineSubnet) }];
+        const timeouts = upgradeTimeouts(s, zonal ? systemZones.length + userZones.length : undefined);
         const versionPaths = channelOwnedVersionPaths(s.autoUpgradeChannel);
+        // Per-zone pools are separate node groups to the cluster autoscaler, which would otherwise scale
+        // whichever its expander picks: balance-similar-node-groups keeps similar groups (same VM size,
+        // labels and taints; the Azure comparator ignores the agentpool label, kubernetes/autoscaler
+        // cluster-autoscaler/processors/nodegroupset/azure_nodegroups.go) at even sizes, the balancing
+        // a multi-zone scale set did within one pool (kubernetes/autoscaler cluster-autoscaler/proposals/
+        // balance_similar.md, "Balance similar node groups between zones"). azure-native 3.28.0
+        // ManagedClusterPropertiesAutoScalerProfile.balanceSimilarNodeGroups takes "true" | "false".
+        const autoscaled = s.systemPool.autoscaling || (s.userPool?.autoscaling ?? false);
 
         const cluster = new containerservice.ManagedCluster(
             name,
@@ -352,6 +417,7 @@ export class AksCluster extends pulumi.ComponentResource {
                     outboundType: OUTBOUND_TYPES[net.egressType],
                 },
                 apiServerAccessProfile: apiServerAccessProfile(s.apiServer, net),
+                autoScalerProfile: zonal && autoscaled ? { balanceSimilarNodeGroups: "true" } : undefined,
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: {
                     workloadIdentity: { enabled: true },
@@ -383,27 +449,34 @@ export class AksCluster extends pulumi.ComponentResource {
             {
                 parent: this,
                 protect: args.protect,
-                ignoreChanges: [...autoscaledCountPaths([s.systemPool]), ...versionPaths.cluster],
+                ignoreChanges: [...autoscaledCountPaths([inlinePool]), ...versionPaths.cluster],
                 // A version bump upgrades the control plane, then rolls the system pool in this one PUT.
                 customTimeouts: timeouts.cluster,
             },
         );
 
-        let userPool: containerservice.AgentPool | undefined;
-        if (s.userPool) {
-            const user = s.userPool;
-            const subnetId = net.userSubnetId;
-            if (!subnetId) throw new Error(`${name}: the user pool needs the network's user subnet`);
-            this.userPoolName = pulumi
+        // The AgentPools: each a pool AKS cannot change in place (VM size, zones, subnet) under a name
+        // derived from those (userPoolName, systemPoolName), so that a change is a replacement, create
+        // before delete.
+        const agentPool = (
+            resourceName: string,
+            mode: "System" | "User",
+            pool: NodePoolConfig,
+            taints: string[],
+            subnetId: pulumi.Input<string>,
+            poolName: (identity: PoolIdentity) => string,
+            poolTimeouts: pulumi.CustomTimeouts | undefined,
+        ) => {
+            const agentPoolName = pulumi
                 .output(subnetId)
-                .apply((id) => userPoolName({ vmSize: user.vmSize, zones: user.zones, subnetId: id, osType: OS.type, osSku: OS.sku }));
-            userPool = new containerservice.AgentPool(
-                `${name}-user`,
+                .apply((id) => poolName({ vmSize: pool.vmSize, zones: pool.zones, subnetId: id, osType: OS.type, osSku: OS.sku }));
+            const created = new containerservice.AgentPool(
+                resourceName,
                 {
                     resourceGroupName: args.resourceGroupName,
                     resourceName: cluster.name,
-                    agentPoolName: this.userPoolName,
-                    ...poolSettings("User", user, userPoolVersion(s), [], subnetId),
+                    agentPoolName,
+                    ...poolSettings(mode, pool, userPoolVersion(s), taints, subnetId),
                 },
                 {
                     parent: this,
@@ -411,13 +484,49 @@ export class AksCluster extends pulumi.ComponentResource {
                     deleteBeforeReplace: false,
                     // A pool created under a stable/rapid channel stores no version; one created before
                     // keeps the version it stored (a refresh stores the live one), never a downgrade.
-                    ignoreChanges: [...(user.autoscaling ? ["count"] : []), ...versionPaths.pool],
+                    ignoreChanges: [...(pool.autoscaling ? ["count"] : []), ...versionPaths.pool],
                     // When the cluster goes in the same operation, its DELETE takes the pool with it:
                     // no drain of a pool whose cluster is going (upgradeTimeouts counts it in).
                     deletedWith: cluster,
-                    customTimeouts: timeouts.userPool,
+                    customTimeouts: poolTimeouts,
                 },
             );
+            return { pool: created, name: agentPoolName };
+        };
+        const zoneTimeouts = (pool: NodePoolConfig): pulumi.CustomTimeouts => {
+            const roll = `${poolRollMinutes(pool)}m`;
+            return { create: roll, update: roll, delete: roll };
+        };
+
+        const agentPools: containerservice.AgentPool[] = [];
+        if (zonal) {
+            for (const zone of systemZones.slice(1)) {
+                const subnetId = zonal.system[zone];
+                if (!subnetId) throw new Error(`${name}: no system subnet for zone ${zone}`);
+                const pool = zonalPool(s.systemPool, zone);
+                const systemPool = agentPool(
+                    `${name}-system-z${zone}`,
+                    "System",
+                    pool,
+                    systemTaints,
+                    subnetId,
+                    systemPoolName,
+                    zoneTimeouts(pool),
+                );
+                agentPools.push(systemPool.pool);
+            }
+            for (const zone of userZones) {
+                const subnetId = zonal.user?.[zone];
+                if (!s.userPool || !subnetId) throw new Error(`${name}: no user subnet for zone ${zone}`);
+                const pool = zonalPool(s.userPool, zone);
+                agentPools.push(agentPool(`${name}-user-z${zone}`, "User", pool, [], subnetId, userPoolName, zoneTimeouts(pool)).pool);
+            }
+        } else if (s.userPool) {
+            const subnetId = net.userSubnetId;
+            if (!subnetId) throw new Error(`${name}: the user pool needs the network's user subnet`);
+            const user = agentPool(`${name}-user`, "User", s.userPool, [], subnetId, userPoolName, timeouts.userPool);
+            this.userPoolName = user.name;
+            agentPools.push(user.pool);
         }
 
         const collectionRule = new monitor.DataCollectionRule(
@@ -499,7 +608,8 @@ export class AksCluster extends pulumi.ComponentResource {
         // CriticalAddonsOnly): the in-cluster resources wait for it, so a first up's releases do not
         // time out on Pending pods, a destroy deletes them before the pool, and `destroy
         // --exclude-protected` keeps the pool under the objects it retains (prod's Vault and MongoDB).
-        this.kubernetesReady = [...this.kubernetesAuthorized, ...(userPool ? [userPool] : [])];
+        // With per-zone pools, every zone's pools: no release starts before each zone has nodes.
+        this.kubernetesReady = [...this.kubernetesAuthorized, ...agentPools];
         if (s.entraId?.previewerObjectId) this.authorizePreviewer(name, cluster, args, s.entraId.previewerObjectId);
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: this.kubernetesReady });
 

@@ -37,7 +37,17 @@ export interface AuditAlertFacts {
      * of expiry, or when no served certificate was reported for reportStaleHours (the renewal CronJob,
      * which reports them, stopped). Absent: no TLS, no alert.
      */
-    readonly vaultTlsExpiry?: { readonly alertDays: number; readonly reportStaleHours: number };
+    readonly vaultTlsExpiry?: {
+        readonly alertDays: number;
+        readonly reportStaleHours: number;
+        /**
+         * How long after Vault's namespace starts logging the first report is due (the schedule's
+         * period and the run's slack): before that, a missing report is a new stack, not a fault.
+         */
+        readonly firstReportHours: number;
+        /** The statuses of the script's `vault-tls served` line that fire the expiring alert. */
+        readonly badStatuses: readonly string[];
+    };
 }
 
 const kql = (...lines: string[]) => lines.join("\n");
@@ -117,31 +127,44 @@ export function auditAlerts(f: AuditAlertFacts): AuditAlert[] {
             : [
                   {
                       name: "vault-tls-expiring",
-                      description: `A Vault server serves a TLS certificate that expires within ${f.vaultTlsExpiry.alertDays} days: the renewal or the reload failed (docs/operations.md, "Vault's TLS certificate").`,
+                      description: `A Vault server serves a TLS certificate that expires within ${f.vaultTlsExpiry.alertDays} days, has expired, or does not verify against Vault's CA: the renewal or the reload failed (docs/operations.md, "Rotate Vault's TLS certificate").`,
                       severity: 1 as const,
                       table: "ContainerLogV2",
-                      // The line scripts/vault-tls-renew.sh logs for each server after a verified handshake.
-                      query: kql(
-                          "ContainerLogV2",
-                          `| where PodNamespace == ${ns} and ContainerName == "renew"`,
-                          '| where tostring(LogMessage) has "vault-tls served" and tostring(LogMessage) has "status=EXPIRING"',
-                          "| project TimeGenerated, PodName, LogMessage",
-                      ),
-                      // The CronJob runs daily: a 24-hour window always holds its last report.
-                      evaluation: { frequency: "PT1H", window: "PT24H", stateful: true as const },
-                  },
-                  {
-                      name: "vault-tls-unreported",
-                      description: `No Vault server's TLS certificate was checked in the last ${f.vaultTlsExpiry.reportStaleHours} hours: the renewal CronJob is not running or cannot reach the servers.`,
-                      severity: 2 as const,
-                      table: "ContainerLogV2",
+                      // The line scripts/vault-tls-renew.sh logs for each server it reached; only each
+                      // server's latest line counts, so the alert resolves once the next run reports ok
+                      // and stays firing while the latest report is bad.
                       query: kql(
                           "ContainerLogV2",
                           `| where PodNamespace == ${ns} and ContainerName == "renew"`,
                           '| where tostring(LogMessage) has "vault-tls served"',
-                          "| project TimeGenerated, PodName, LogMessage",
+                          '| extend Server = extract("vault-tls served ([^ ]+)", 1, tostring(LogMessage))',
+                          "| summarize arg_max(TimeGenerated, LogMessage, PodName) by Server",
+                          `| where tostring(LogMessage) has_any (${f.vaultTlsExpiry.badStatuses.map((st) => JSON.stringify(`status=${st}`)).join(", ")})`,
+                          "| project TimeGenerated, Server, PodName, LogMessage",
                       ),
-                      evaluation: { frequency: "PT1H", window: `PT${f.vaultTlsExpiry.reportStaleHours}H`, absence: true as const },
+                      // Two daily runs: a window of one day could lose the last report when a run is
+                      // late and resolve, then fire again at the next run. Log alerts look back at most
+                      // 48 hours (components/config/validators.ts, checkSnapshotSchedule).
+                      evaluation: { frequency: "PT1H", window: `PT${f.vaultTlsExpiry.reportStaleHours}H`, stateful: true as const },
+                  },
+                  {
+                      name: "vault-tls-unreported",
+                      description: `No Vault server's TLS certificate was checked in the last ${f.vaultTlsExpiry.reportStaleHours} hours although Vault's namespace has been logging for more than ${f.vaultTlsExpiry.firstReportHours}: the renewal CronJob is not running or cannot reach the servers.`,
+                      severity: 2 as const,
+                      table: "ContainerLogV2",
+                      // Not an absence rule (fewer than one row fires): that fires from the moment the
+                      // rule exists, on every new stack, until the first 03:17 run. It fires only when
+                      // Vault's namespace logged earlier than firstReportHours ago (a stack older than
+                      // one run) and no report came in the window. An empty input still gives summarize
+                      // one row, whose min() is null, and null < ago() is false: no row.
+                      query: kql(
+                          "ContainerLogV2",
+                          `| where PodNamespace == ${ns}`,
+                          `| summarize Since = min(TimeGenerated), Reports = countif(ContainerName == "renew" and tostring(LogMessage) has "vault-tls served")`,
+                          `| where Reports == 0 and Since < ago(${f.vaultTlsExpiry.firstReportHours}h)`,
+                          "| project Since, Reports",
+                      ),
+                      evaluation: { frequency: "PT1H", window: `PT${f.vaultTlsExpiry.reportStaleHours}H`, stateful: true as const },
                   },
               ]),
         {

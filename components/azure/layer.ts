@@ -64,10 +64,12 @@ import {
     VAULT_TLS_CA_KEY_SECRET,
     VAULT_TLS_SECRETS,
     VAULT_TLS_VALIDITY,
+    vaultTlsRenewGrants,
+    vaultTlsRenewRole,
     VaultTls,
     vaultServerSubject,
 } from "./vaultTls";
-import { VAULT_TLS_REPORT_STALE_HOURS } from "../platform/vaultTlsRenew";
+import { VAULT_TLS_BAD_STATUSES, VAULT_TLS_FIRST_REPORT_HOURS, VAULT_TLS_REPORT_STALE_HOURS } from "../platform/vaultTlsRenew";
 import { WorkloadIdentity } from "./workloadIdentity";
 
 // Shared with the stack without Azure; kept importable from here, where the secrets are created.
@@ -297,6 +299,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
             ...common,
             vnetName: `vnet-${stem}`,
             settings: cfg.network,
+            poolZones: { system: cfg.cluster.systemPool.zones, user: cfg.cluster.userPool?.zones },
             tags,
             firewall:
                 cfg.network.egress.type === "firewall"
@@ -338,8 +341,9 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
             protect,
             identityId: clusterIdentity.identityId,
             network: {
-                systemSubnetId: subnet(net, "system"),
+                systemSubnetId: net.subnetIds.system,
                 userSubnetId: net.subnetIds.user,
+                zonalSubnetIds: net.zonalSubnetIds,
                 apiServerSubnetId: net.subnetIds.apiServer,
                 egressType: cfg.network.egress.type,
                 egressIps: net.egressIps,
@@ -437,7 +441,12 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
             snapshotStaleMinutes: cfg.identities.vaultSnapshot.length > 0 ? 2 * cronMaxGapMinutes(cfg.vault.snapshot.schedule) : undefined,
             vaultTlsExpiry:
                 cfg.vault.tls && cfg.identities.vaultTlsRenew.length > 0
-                    ? { alertDays: VAULT_TLS_VALIDITY.expiryAlertDays, reportStaleHours: VAULT_TLS_REPORT_STALE_HOURS }
+                    ? {
+                          alertDays: VAULT_TLS_VALIDITY.expiryAlertDays,
+                          reportStaleHours: VAULT_TLS_REPORT_STALE_HOURS,
+                          firstReportHours: VAULT_TLS_FIRST_REPORT_HOURS,
+                          badStatuses: VAULT_TLS_BAD_STATUSES,
+                      }
                     : undefined,
             receiver: cfg.monitoring.alertReceiver,
             tags,
@@ -541,7 +550,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
         child,
     );
     // The in-cluster renewal of Vault's certificate (issue 20 item 3): reads the CA's certificate and key,
-    // reads and writes the server's certificate and key; one assignment each, nothing else in the vault.
+    // reads and writes (a custom role: no delete) the server's certificate and key; one assignment each.
     const vaultTlsRenewIdentity =
         vaultTls && cfg.identities.vaultTlsRenew.length > 0
             ? new WorkloadIdentity(
@@ -550,12 +559,14 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
                       ...identityArgs,
                       identityName: `${cfg.namePrefix}-${cfg.environment}-vault-tls-renew`,
                       subjects: cfg.identities.vaultTlsRenew,
-                      roles: [
-                          { roleId: KEY_VAULT_SECRETS_USER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.caCertificate] },
-                          { roleId: KEY_VAULT_SECRETS_USER, scope: vaultTls.caKeySecretId },
-                          { roleId: KEY_VAULT_SECRETS_OFFICER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.certificate] },
-                          { roleId: KEY_VAULT_SECRETS_OFFICER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.privateKey] },
-                      ],
+                      roles: vaultTlsRenewGrants(
+                          vaultTls,
+                          vaultTlsRenewRole(
+                              "vault-tls-renew-role",
+                              { roleName: `${cfg.namePrefix}-${cfg.environment} Vault TLS renewal`, resourceGroupId: group.id },
+                              child,
+                          ).id,
+                      ),
                   },
                   child,
               )

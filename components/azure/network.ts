@@ -5,7 +5,7 @@
 import * as network from "@pulumi/azure-native/network";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkConfig } from "../config";
+import { perZoneEgressZones, zonalSubnetRange, type NetworkConfig } from "../config";
 import { EgressFirewall, type FirewallApplicationRule } from "./firewall";
 import { PORTS } from "../topology";
 
@@ -61,6 +61,11 @@ export interface NetworkArgs {
     readonly settings: NetworkConfig;
     /** Tags on every network resource. */
     readonly tags: pulumi.Input<Record<string, string>>;
+    /**
+     * The zones of the node pools (systemPoolZones, userPoolZones with a user pool): with egress type
+     * natGateway and zoned pools, each zone gets its own NAT gateway and node subnets (zonalSubnetIds).
+     */
+    readonly poolZones?: { readonly system: readonly string[]; readonly user?: readonly string[] };
     /** With egress type firewall: what the firewall allows, where it logs, the zones it spans. */
     readonly firewall?: {
         /** The rules, each naming its sources (use sourceRanges for the egress subnets). */
@@ -189,6 +194,14 @@ export class Network extends pulumi.ComponentResource {
     readonly egressIps: pulumi.Output<string[]>;
     /** The egress firewall (egress type firewall). */
     readonly firewall?: EgressFirewall;
+    /**
+     * Per-zone egress (natGateway with zoned pools): the node subnets' ARM IDs by pool and zone. The
+     * system and user roles are then absent from subnetIds: a pool is pinned to one zone's subnet.
+     */
+    readonly zonalSubnetIds?: {
+        readonly system: Readonly<Record<string, pulumi.Output<string>>>;
+        readonly user?: Readonly<Record<string, pulumi.Output<string>>>;
+    };
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:Network", name, {}, opts);
@@ -196,26 +209,56 @@ export class Network extends pulumi.ComponentResource {
         const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: args.tags };
         const roles = (Object.keys(SUBNET_NAMES) as SubnetRole[]).filter((role) => s.subnets[role] !== undefined);
 
-        let natGateway: network.NatGateway | undefined;
-        let egressIps: pulumi.Output<string[]> = pulumi.output([]);
-        if (s.egress.type === "natGateway") {
-            const ips = Array.from(
+        // Per-zone egress: a "zonal stack" per zone, its NAT gateway, public IPs and node subnets all in
+        // that zone, is what survives a zone's loss with NAT gateway (MicrosoftDocs/azure-docs
+        // articles/nat-gateway/nat-availability-zones.md, "Zonal NAT gateway resource for each zone in a
+        // region to create zone-resiliency"; a single NAT gateway, zonal or "no zone", lives in one zone,
+        // and its zone's loss cuts outbound for every subnet it serves). The zone-redundant alternative,
+        // a StandardV2 NAT gateway with StandardV2 public IPs (which AKS's userAssignedNATGateway accepts:
+        // MicrosoftDocs/azure-aks-docs articles/aks/nat-gateway.md), is not reachable at the azure-native
+        // version we pin: 3.28.0's NatGateway is API 2024-05-01, whose NatGatewaySkuName is only
+        // "Standard" and PublicIPAddressSkuName only "Basic" | "Standard" (node_modules/@pulumi/
+        // azure-native types/enums/network/index.d.ts; network/natGateway.d.ts). Azure/azure-rest-api-specs
+        // Microsoft.Network/stable/2025-07-01/natGateway.json adds "StandardV2", and 3.28.0 lists 2025-07-01
+        // among NatGateway's "other available API versions", reachable only through a locally generated
+        // SDK (`pulumi package add azure-native network 2025-07-01`), not the pinned package. When the
+        // default version carries StandardV2, one zone-redundant NAT gateway replaces these stacks.
+        const pz = args.poolZones;
+        const zones = perZoneEgressZones(s.egress.type, pz ? [pz.system, ...(pz.user ? [pz.user] : [])] : []);
+        const publicIps = (stem: string, ipZones: string[] | undefined) =>
+            Array.from(
                 { length: s.egress.natGatewayPublicIpCount },
                 (_, i) =>
                     new network.PublicIPAddress(
-                        `${name}-egress-${i + 1}`,
+                        `${name}-${stem}-${i + 1}`,
                         {
                             ...common,
-                            publicIpAddressName: `pip-${args.vnetName}-egress-${i + 1}`,
+                            publicIpAddressName: `pip-${args.vnetName}-${stem}-${i + 1}`,
                             sku: { name: "Standard", tier: "Regional" },
                             publicIPAllocationMethod: "Static",
                             publicIPAddressVersion: "IPv4",
-                            // No zones, like the NAT gateway (a regional resource): a zonal IP may only
-                            // serve a NAT gateway of its own zone.
+                            // A NAT gateway takes IPs of its own zone (or zone-redundant ones); a NAT gateway
+                            // without zones takes IPs without zones (nat-availability-zones.md, "Zonal").
+                            zones: ipZones,
                         },
                         { parent: this },
                     ),
             );
+        const addressesOf = (ips: network.PublicIPAddress[]) =>
+            pulumi.all(ips.map((ip) => ip.ipAddress)).apply((addresses) =>
+                addresses.map((address, i) => {
+                    if (!address) throw new Error(`${name}: Azure reported no address for egress IP ${i + 1}`);
+                    return address;
+                }),
+            );
+
+        let natGateway: network.NatGateway | undefined;
+        const zonalNat = new Map<string, network.NatGateway>();
+        let egressIps: pulumi.Output<string[]> = pulumi.output([]);
+        if (s.egress.type === "natGateway" && zones.length === 0) {
+            // No zone, like the NAT gateway (a regional resource): a zonal IP may only serve a NAT gateway
+            // of its own zone.
+            const ips = publicIps("egress", undefined);
             natGateway = new network.NatGateway(
                 `${name}-nat`,
                 {
@@ -227,12 +270,28 @@ export class Network extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            egressIps = pulumi.all(ips.map((ip) => ip.ipAddress)).apply((addresses) =>
-                addresses.map((address, i) => {
-                    if (!address) throw new Error(`${name}: Azure reported no address for egress IP ${i + 1}`);
-                    return address;
-                }),
-            );
+            egressIps = addressesOf(ips);
+        } else if (s.egress.type === "natGateway") {
+            const perZone = zones.map((zone) => {
+                const ips = publicIps(`egress-z${zone}`, [zone]);
+                const gateway = new network.NatGateway(
+                    `${name}-nat-z${zone}`,
+                    {
+                        ...common,
+                        natGatewayName: `ng-${args.vnetName}-z${zone}`,
+                        sku: { name: "Standard" },
+                        // Zones cannot change after creation (nat-availability-zones.md, "Limitations"): a
+                        // new zone is a new gateway.
+                        zones: [zone],
+                        idleTimeoutInMinutes: 4,
+                        publicIpAddresses: ips.map((ip) => ({ id: ip.id })),
+                    },
+                    { parent: this },
+                );
+                zonalNat.set(zone, gateway);
+                return addressesOf(ips);
+            });
+            egressIps = pulumi.all(perZone).apply((lists) => lists.flat());
         }
 
         // The route table exists before the VNet (the subnets reference it) and before the firewall, whose
@@ -255,7 +314,15 @@ export class Network extends pulumi.ComponentResource {
                   )
                 : undefined;
 
-        const subnets = roles.map((role) => {
+        // With per-zone egress the runner's subnet, which takes one NAT gateway like any subnet, leaves
+        // through the first zone's: the runner (prod's CI) serves no traffic and its jobs retry, so a
+        // loss of that zone stops deployments until it is back, not the platform.
+        const runnerNat = zones.length > 0 ? zonalNat.get(zones[0]) : natGateway;
+        const zonesOf = (role: SubnetRole): readonly string[] =>
+            zones.length > 0 && (role === "system" || role === "user") ? (args.poolZones?.[role] ?? []) : [];
+        const subnetName = (role: SubnetRole, zone?: string) => (zone ? `${SUBNET_NAMES[role]}-z${zone}` : SUBNET_NAMES[role]);
+        const subnets = roles.flatMap((role) => {
+            // One NSG per role, on each of its subnets (the per-zone node subnets share their role's).
             const nsg = NO_NSG_SUBNETS.includes(role)
                 ? undefined
                 : new network.NetworkSecurityGroup(
@@ -264,23 +331,31 @@ export class Network extends pulumi.ComponentResource {
                       { parent: this },
                   );
             const egress = EGRESS_SUBNETS.includes(role);
-            return {
-                name: SUBNET_NAMES[role],
-                addressPrefix: s.subnets[role],
-                networkSecurityGroup: nsg ? { id: nsg.id } : undefined,
-                natGateway: egress && natGateway ? { id: natGateway.id } : undefined,
-                routeTable: egress && routeTable ? { id: routeTable.id } : undefined,
-                // NSGs apply to the private endpoints too (off by default on a subnet).
-                privateEndpointNetworkPolicies: role === "privateEndpoints" ? "Enabled" : undefined,
-                // Nothing in these two subnets needs the internet; Azure's implicit outbound is retired anyway.
-                defaultOutboundAccess: role === "privateEndpoints" || role === "apiServer" ? false : undefined,
-                delegations:
-                    role === "apiServer"
-                        ? [{ name: "aks-apiserver", serviceName: API_SERVER_DELEGATION }]
-                        : role === "runner" && s.runnerDelegation
-                          ? [{ name: "runner", serviceName: s.runnerDelegation }]
-                          : undefined,
+            const subnet = (zone?: string) => {
+                const nat = zone ? zonalNat.get(zone) : role === "runner" ? runnerNat : natGateway;
+                const range = s.subnets[role];
+                return {
+                    name: subnetName(role, zone),
+                    // A zone's node subnet is its part of the role's configured range (config/validators.ts
+                    // zonalSubnetRange), so every rule that names the role's range covers it.
+                    addressPrefix: zone && range ? zonalSubnetRange(range, zone) : range,
+                    networkSecurityGroup: nsg ? { id: nsg.id } : undefined,
+                    natGateway: egress && nat ? { id: nat.id } : undefined,
+                    routeTable: egress && routeTable ? { id: routeTable.id } : undefined,
+                    // NSGs apply to the private endpoints too (off by default on a subnet).
+                    privateEndpointNetworkPolicies: role === "privateEndpoints" ? "Enabled" : undefined,
+                    // Nothing in these two subnets needs the internet; Azure's implicit outbound is retired anyway.
+                    defaultOutboundAccess: role === "privateEndpoints" || role === "apiServer" ? false : undefined,
+                    delegations:
+                        role === "apiServer"
+                            ? [{ name: "aks-apiserver", serviceName: API_SERVER_DELEGATION }]
+                            : role === "runner" && s.runnerDelegation
+                              ? [{ name: "runner", serviceName: s.runnerDelegation }]
+                              : undefined,
+                };
             };
+            const roleZones = zonesOf(role);
+            return roleZones.length > 0 ? roleZones.map((zone) => subnet(zone)) : [subnet()];
         });
 
         const vnet = new network.VirtualNetwork(
@@ -294,7 +369,7 @@ export class Network extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const subnetIdOf = (role: SubnetRole) => pulumi.interpolate`${vnet.id}/subnets/${SUBNET_NAMES[role]}`;
+        const subnetIdOf = (role: SubnetRole, zone?: string) => pulumi.interpolate`${vnet.id}/subnets/${subnetName(role, zone)}`;
         // Egress through the firewall: the firewall, then the default route to it. Whoever takes an
         // egress subnet's ID (the cluster's pools) gets it only once that route exists: AKS's
         // userDefinedRouting checks for a 0.0.0.0/0 route when the cluster is created.
@@ -331,15 +406,26 @@ export class Network extends pulumi.ComponentResource {
         }
 
         this.vnetId = vnet.id;
+        const zonalIds = (role: SubnetRole) => Object.fromEntries(zonesOf(role).map((zone) => [zone, subnetIdOf(role, zone)]));
+        if (zones.length > 0) {
+            this.zonalSubnetIds = { system: zonalIds("system"), user: s.subnets.user ? zonalIds("user") : undefined };
+        }
         this.subnetIds = Object.fromEntries(
-            roles.map((role) => [
-                role,
-                egressReady && EGRESS_SUBNETS.includes(role)
-                    ? pulumi.all([subnetIdOf(role), egressReady]).apply(([id]) => id)
-                    : subnetIdOf(role),
-            ]),
+            roles
+                .filter((role) => zonesOf(role).length === 0)
+                .map((role) => [
+                    role,
+                    egressReady && EGRESS_SUBNETS.includes(role)
+                        ? pulumi.all([subnetIdOf(role), egressReady]).apply(([id]) => id)
+                        : subnetIdOf(role),
+                ]),
         );
         this.egressIps = egressIps;
-        this.registerOutputs({ vnetId: this.vnetId, subnetIds: this.subnetIds, egressIps: this.egressIps });
+        this.registerOutputs({
+            vnetId: this.vnetId,
+            subnetIds: this.subnetIds,
+            ...(this.zonalSubnetIds ? { zonalSubnetIds: this.zonalSubnetIds } : {}),
+            egressIps: this.egressIps,
+        });
     }
 }

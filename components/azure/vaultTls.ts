@@ -1,6 +1,9 @@
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { AppSecrets } from "./appSecrets";
+import { KEY_VAULT_SECRETS_USER } from "./roles";
+import type { RoleGrant } from "./workloadIdentity";
 import type { KeyVault } from "./keyVault";
 
 /** Key Vault secrets (unseal vault) holding Vault's listener certificate, its key and the internal CA. */
@@ -22,6 +25,60 @@ export const VAULT_TLS_VALIDITY = {
     expiryAlertDays: 14,
     caHours: 24 * 365 * 10,
 } as const;
+
+/**
+ * What the renewal needs on the server's certificate and key secrets, and nothing more: read the value
+ * (getSecret), write a new version (setSecret: `az keyvault secret set` is the data plane's Set Secret,
+ * PUT {vault}/secrets/{name}), read the attributes (readMetadata). Key Vault Secrets Officer
+ * (`Microsoft.KeyVault/vaults/secrets/*`) would add delete, backup, restore, recover and purge. Names
+ * from Azure's resource provider operations for Microsoft.KeyVault (learn.microsoft.com
+ * role-based-access-control/permissions/security; the access-policy mapping of
+ * Azure/KeyVault-AccessPolicyToRBAC-CompareTool gives Secret Get = getSecret/action, Secret Set =
+ * setSecret/action, Secret List = readMetadata/action).
+ */
+export const VAULT_TLS_RENEW_DATA_ACTIONS = [
+    "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+    "Microsoft.KeyVault/vaults/secrets/setSecret/action",
+    "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+] as const;
+
+/**
+ * The custom role holding VAULT_TLS_RENEW_DATA_ACTIONS, defined on the stack's resource group (a custom
+ * role's assignableScopes are management groups, subscriptions or resource groups: Azure docs,
+ * role-based-access-control/role-definitions.md "AssignableScopes") and assigned on each of the two
+ * secrets only. Its name is unique per tenant, hence the stack's prefix and environment in it.
+ */
+export function vaultTlsRenewRole(
+    name: string,
+    args: { readonly roleName: string; readonly resourceGroupId: pulumi.Input<string> },
+    opts?: pulumi.CustomResourceOptions,
+): authorization.RoleDefinition {
+    return new authorization.RoleDefinition(
+        name,
+        {
+            scope: args.resourceGroupId,
+            roleName: args.roleName,
+            description:
+                "Reads and writes new versions of Vault's TLS server certificate and key secrets (no delete, backup, restore or purge).",
+            permissions: [{ actions: [], dataActions: [...VAULT_TLS_RENEW_DATA_ACTIONS] }],
+            assignableScopes: [args.resourceGroupId],
+        },
+        opts,
+    );
+}
+
+/**
+ * The renewal identity's grants, one per secret: Key Vault Secrets User on the CA's certificate and key
+ * (read only), the custom role (`writeRoleId`, vaultTlsRenewRole) on the server's certificate and key.
+ */
+export function vaultTlsRenewGrants(tls: VaultTls, writeRoleId: pulumi.Input<string>): RoleGrant[] {
+    return [
+        { roleId: KEY_VAULT_SECRETS_USER, scope: tls.secretIds[VAULT_TLS_SECRETS.caCertificate] },
+        { roleId: KEY_VAULT_SECRETS_USER, scope: tls.caKeySecretId },
+        { definitionId: writeRoleId, scope: tls.secretIds[VAULT_TLS_SECRETS.certificate] },
+        { definitionId: writeRoleId, scope: tls.secretIds[VAULT_TLS_SECRETS.privateKey] },
+    ];
+}
 
 /** The server certificate's subject and IP SAN, shared by the first issuance here and every renewal. */
 export function vaultServerSubject(release: string, namespace: string): { commonName: string; organization: string } {

@@ -7,13 +7,20 @@ import { roleDefinitionId } from "./roles";
 /** The audience Azure AD token exchange expects in a federated service account token. */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
-/** One role on one scope. */
-export interface RoleGrant {
-    /** Built-in role definition GUID (see roles.ts). */
-    readonly roleId: string;
+/** One role on one scope: a built-in role by GUID, or a custom role by its full ARM ID. */
+export type RoleGrant = {
     /** ARM ID of the narrowest resource that works: a key, a secret, a vault. */
     readonly scope: pulumi.Input<string>;
-}
+} & (
+    | {
+          /** Built-in role definition GUID (see roles.ts). */
+          readonly roleId: string;
+      }
+    | {
+          /** A custom role definition's ARM ID (authorization.RoleDefinition's id). */
+          readonly definitionId: pulumi.Input<string>;
+      }
+);
 
 export interface WorkloadIdentityArgs {
     /** Name of the user-assigned managed identity. */
@@ -102,7 +109,10 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                         // Stating the type lets Azure skip the directory lookup that fails while a new
                         // identity is still replicating.
                         principalType: authorization.PrincipalType.ServicePrincipal,
-                        roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, grant.roleId)),
+                        roleDefinitionId:
+                            "definitionId" in grant
+                                ? grant.definitionId
+                                : pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, grant.roleId)),
                         scope: grant.scope,
                     },
                     { parent: this },

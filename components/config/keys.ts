@@ -245,7 +245,8 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         default: "10.240.0.0/22",
-        description: "Subnet of the system pool's nodes (overlay: pods take no subnet addresses).",
+        description:
+            "Subnet of the system pool's nodes (overlay: pods take no subnet addresses); with per-zone NAT egress (egressType natGateway, zoned pools) zone N's nodes get its Nth quarter as a subnet of their own, so /27 or larger.",
         check: v.checkCidrRange,
     },
     userSubnetCidr: {
@@ -253,7 +254,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: "10.240.4.0/22",
         enabledBy: "userPoolEnabled",
-        description: "Subnet of the user pool's nodes.",
+        description: "Subnet of the user pool's nodes; split by zone like systemSubnetCidr with per-zone NAT egress.",
         check: v.checkCidrRange,
     },
     privateEndpointSubnetCidr: {
@@ -288,14 +289,15 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: { dev: "loadBalancer", prod: "firewall" },
         description:
-            "Node egress: loadBalancer (AKS picks the IP), natGateway (static public IPs created first, exported as egressIps) or firewall (an Azure Firewall the stack creates in firewallSubnetCidr, allowing only what AKS and the platform need; its public IP is exported as egressIps).",
+            "Node egress: loadBalancer (AKS picks the IP), natGateway (static public IPs created first, exported as egressIps; with zoned pools a NAT gateway, IPs and node subnets per zone, each pool split into one pool per zone) or firewall (an Azure Firewall the stack creates in firewallSubnetCidr, allowing only what AKS and the platform need; its public IP is exported as egressIps).",
         check: (key, value) => v.checkOneOf(key, value, EGRESS_TYPES),
     },
     natGatewayPublicIpCount: {
         type: "integer",
         scope: "azure",
         default: 1,
-        description: "Static public IPs on the NAT gateway (egressType natGateway), 1-16; each adds about 64,000 SNAT ports.",
+        description:
+            "Static public IPs on each NAT gateway (egressType natGateway; one gateway per zone when the pools have zones), 1-16; each adds about 64,000 SNAT ports.",
         check: (key, value) => v.checkIntRange(key, value, 1, 16),
     },
     firewallSubnetCidr: {

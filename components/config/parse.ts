@@ -32,7 +32,10 @@ import {
     cidrsOverlap,
     cidrWithin,
     checkHostName,
+    MAX_ZONAL_NODE_SUBNET_PREFIX,
+    perZoneEgressZones,
     show,
+    ZONAL_SUBNET_PARTS,
 } from "./validators";
 
 /** The environment: the `environment` key, else the stack name when that is one. */
@@ -184,6 +187,33 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
             if (addresses < needed)
                 problems.push(
                     `appGatewaySubnetCidr: ${show(v.appGatewaySubnetCidr)} has ${addresses} addresses, fewer than the ${needed} appGatewayMaxCapacity ${v.appGatewayMaxCapacity} needs (one per instance, plus ${AZURE_RESERVED_SUBNET_ADDRESSES} Azure keeps); use a larger subnet (/24 recommended) or a lower appGatewayMaxCapacity`,
+                );
+        }
+    }
+    // Per-zone egress (egressType natGateway with every pool zoned, components/azure/network.ts): each
+    // pool gets a node subnet per zone, a part of its configured range, behind that zone's NAT gateway.
+    type ZonedPool = {
+        readonly key: "systemPoolZones" | "userPoolZones";
+        readonly zones: readonly string[];
+        readonly subnetKey: "systemSubnetCidr" | "userSubnetCidr";
+    };
+    const pools: ZonedPool[] = [
+        { key: "systemPoolZones", zones: v.systemPoolZones, subnetKey: "systemSubnetCidr" },
+        ...(v.userPoolEnabled ? [{ key: "userPoolZones", zones: v.userPoolZones, subnetKey: "userSubnetCidr" } as const] : []),
+    ];
+    const zonesValid = (p: ZonedPool) => specOf(p.key).check?.(p.key, p.zones as never, environment) === undefined;
+    if (
+        pools.every(zonesValid) &&
+        perZoneEgressZones(
+            v.egressType,
+            pools.map((p) => p.zones),
+        ).length > 0
+    ) {
+        for (const p of pools) {
+            const range = v[p.subnetKey];
+            if (valid(p.subnetKey, range) && Number(range.split("/")[1]) > MAX_ZONAL_NODE_SUBNET_PREFIX)
+                problems.push(
+                    `${p.subnetKey}: ${show(range)} is too small for egressType "natGateway" with ${p.key} ${show(p.zones)}; each zone's nodes get a subnet of their own, a ${ZONAL_SUBNET_PARTS}th of this range (zone N the Nth), and Azure's smallest subnet is a /29: use a /${MAX_ZONAL_NODE_SUBNET_PREFIX} or larger`,
                 );
         }
     }

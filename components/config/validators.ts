@@ -364,6 +364,42 @@ export function cidrWithin(inner: string, outer: string): boolean {
     return bits(inner) >= bits(outer) && cidrsOverlap(inner, outer);
 }
 
+/**
+ * How many equal parts a node subnet is cut into for per-zone egress: zone N ("1".."3", checkZones) takes
+ * part N-1, so a zone's subnet stays where it is when another zone is added or removed. Four parts of a
+ * range are its quarters (two more prefix bits); the fourth is left free.
+ */
+export const ZONAL_SUBNET_PARTS = 4;
+/** The smallest subnet Azure creates is a /29 (8 addresses, 5 of them reserved); a quarter of a /27. */
+export const MAX_ZONAL_NODE_SUBNET_PREFIX = 29 - Math.log2(ZONAL_SUBNET_PARTS);
+
+/** Zone N's part of a node subnet range with per-zone egress (ZONAL_SUBNET_PARTS), e.g. 10.240.4.0/22, "2" -> 10.240.5.0/24. */
+export function zonalSubnetRange(range: string, zone: string): string {
+    const [address, bits = "32"] = range.split("/");
+    const prefix = Number(bits) + Math.log2(ZONAL_SUBNET_PARTS);
+    const index = Number(zone) - 1;
+    if (!Number.isInteger(index) || index < 0 || index >= ZONAL_SUBNET_PARTS || prefix > 32)
+        throw new Error(`zone ${show(zone)} has no part of ${show(range)}`);
+    const size = 2 ** (32 - Number(bits));
+    const base = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
+    const start = base - (base % size) + (index * size) / ZONAL_SUBNET_PARTS;
+    const dotted = [24, 16, 8, 0].map((shift) => Math.floor(start / 2 ** shift) % 256).join(".");
+    return `${dotted}/${prefix}`;
+}
+
+/**
+ * The zones that get their own egress: with egressType natGateway and every node pool zoned (the zones
+ * of the pools that exist), every zone a pool uses, sorted, each with a zonal NAT gateway, its public IPs
+ * and a node subnet per pool. None otherwise: the firewall and the load balancer are zone-redundant, and
+ * a pool without zones has nodes in any zone behind one subnet, so one NAT gateway without zones serves
+ * it (which zone's loss it survives is then Azure's placement, for egress as for the nodes).
+ * Why not one zone-redundant NAT gateway: components/azure/network.ts.
+ */
+export function perZoneEgressZones(egressType: string, poolZones: readonly (readonly string[])[]): string[] {
+    if (egressType !== "natGateway" || poolZones.length === 0 || poolZones.some((zones) => zones.length === 0)) return [];
+    return [...new Set(poolZones.flat())].sort();
+}
+
 /** An ARM resource ID of one resource type, e.g. Microsoft.ContainerRegistry/registries. */
 export function checkArmId(key: string, value: string, type: string): string | undefined {
     const pattern = new RegExp(

@@ -26,6 +26,15 @@ export const VAULT_TLS_RELOAD_SCRIPT = path.join(SCRIPTS_DIR, VAULT_TLS_RELOAD_S
 export const VAULT_TLS_RENEW_SCHEDULE = "17 3 * * *";
 /** The alert fires when no served certificate was reported for this long (two missed daily runs). */
 export const VAULT_TLS_REPORT_STALE_HOURS = 48;
+/**
+ * The first report is due at most this long after a new stack's Vault starts logging: the schedule's
+ * period (24 h), the CronJob's startingDeadlineSeconds (1 h) and its Job's activeDeadlineSeconds (30 min), rounded
+ * up: the unreported alert stays quiet
+ * before that (components/azure/auditAlerts.ts).
+ */
+export const VAULT_TLS_FIRST_REPORT_HOURS = 26;
+/** The statuses of a `vault-tls served` line that are not ok (scripts/vault-tls-renew.sh): the expiring alert. */
+export const VAULT_TLS_BAD_STATUSES = ["EXPIRING", "EXPIRED", "UNVERIFIED"] as const;
 /** Seconds between the sidecar's looks at the certificate files. */
 export const VAULT_TLS_RELOAD_INTERVAL_SECONDS = 30;
 

@@ -149,7 +149,8 @@ export const NETWORK_FLOWS: readonly Flow[] = [
     },
     {
         name: "vault-configure-to-mongodb",
-        from: { namespace: "vault", pods: POD_LABELS.vaultConfigure },
+        // Only the reconciler's label: prod's configure Job carries vaultConfigure too and needs no MongoDB.
+        from: { namespace: "vault", pods: POD_LABELS.vaultReconciler },
         to: MONGODB,
         ports: tcp(PORTS.mongodb),
         why: "dev's Vault reconciler drops the MongoDB users a restarted Vault lost the leases of",

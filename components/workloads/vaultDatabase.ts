@@ -20,18 +20,34 @@ export const VAULT_CONFIGURE_IMAGE = `${IMAGES.vault.repository}:${IMAGES.vault.
 export const VAULT_DB_ROLE = VAULT_DB_CREDS_PATH.split("/").pop() as string;
 
 /**
- * The database engine's username_template (database/config/<connection>), set rather than left to the
- * plugin's default (hashicorp/vault plugins/database/mongodb/mongodb.go, defaultUserNameTemplate puts
- * the display name first, which itself holds dashes) so that a user's creation time can be read back:
+ * The database engine's username_template (database/config/<connection>):
  * `vdb-<unix_time>-<random 20>-<role>` (sdk/helper/template funcs.go: unix_time is seconds, random is
- * alphanumeric). Dev's reconciler drops the users a lost Vault created (issue 20 item 6).
+ * alphanumeric). The plugin's default (hashicorp/vault plugins/database/mongodb/mongodb.go,
+ * defaultUserNameTemplate: `v-<display name, 15>-<role, 15>-<random 20>-<unix_time>`) would let the time
+ * be read back as well (it is last); this one is set for a prefix of its own and the role name up to 30
+ * characters, where the default cuts it to 15 (`microservices-r`), so the cleanup's pattern cannot take
+ * another role's users for ours. Dev's reconciler drops the users a lost Vault created (issue 20 item 6).
  */
 export const VAULT_DB_USERNAME_TEMPLATE = '{{ printf "vdb-%s-%s-%s" (unix_time) (random 20) (.RoleName | truncate 30) }}';
 
-/** The regular expression for the users VAULT_DB_USERNAME_TEMPLATE gives `dbRole`; group 1: the unix time. */
+/**
+ * The plugin's default template, which dev's engine used before VAULT_DB_USERNAME_TEMPLATE was set: users
+ * made then are matched too, so the first restart after the change cleans them up as well (the same rule:
+ * made before a Vault that holds no lease). Its `replace "." "-"` applies to the whole name.
+ */
+export const VAULT_DB_DEFAULT_USERNAME_TEMPLATE =
+    '{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 15) (.RoleName | truncate 15) (random 20) (unix_time) | replace "." "-" | truncate 100 }}';
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The regular expression for the users either template gives `dbRole`: VAULT_DB_USERNAME_TEMPLATE's
+ * (group 1: the unix time) or the plugin default's (group 2: the unix time).
+ */
 export function vaultDbUsernamePattern(dbRole: string): string {
-    const role = dbRole.slice(0, 30).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    return `^vdb-([0-9]+)-[A-Za-z0-9]{20}-${role}$`;
+    const ours = escapeRegExp(dbRole.slice(0, 30));
+    const theirs = escapeRegExp(dbRole.slice(0, 15).replace(/\./g, "-"));
+    return `^(?:vdb-([0-9]+)-[A-Za-z0-9]{20}-${ours}|v-.{0,15}-${theirs}-[A-Za-z0-9]{20}-([0-9]+))$`;
 }
 
 /** Dev's reconciler: the scripts of its mongo-users container (drops the users a lost Vault created). */
@@ -366,8 +382,17 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
             ],
         };
         // A sidecar would never exit and keep the finished Job's pod running.
-        // POD_LABELS.vaultConfigure: what the network policies select (the reconciler reaches MongoDB).
-        const podMetadata = { labels: { ...labels, ...POD_LABELS.vaultConfigure, "sidecar.istio.io/inject": "false" } };
+        // POD_LABELS.vaultConfigure: what the network policies select; POD_LABELS.vaultReconciler, on dev's
+        // reconciler only, is what the flow to MongoDB selects (prod's Job never reaches MongoDB itself).
+        // Pod template labels only: the Deployment's selector stays `labels`, so adding them is no replacement.
+        const podMetadata = {
+            labels: {
+                ...labels,
+                ...POD_LABELS.vaultConfigure,
+                ...(reconcile ? POD_LABELS.vaultReconciler : {}),
+                "sidecar.istio.io/inject": "false",
+            },
+        };
         // The token's Secret (or the SecretProviderClass that creates it) must exist before the pod.
         const dependsOn = [...(args.after ?? []), ...(args.authReady ?? [])];
         const timeout = `${args.timeoutMinutes ?? 20}m`;
