@@ -29,9 +29,17 @@ import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
 import { ZoneRedundantStorageClass } from "./storageClass";
-import { HashiCorpVault, VAULT_AGENT_INJECT_LABEL, VAULT_RELEASE, type HashiCorpVaultArgs, type VaultSealArgs } from "./vault";
+import {
+    HashiCorpVault,
+    VAULT_AGENT_INJECT_LABEL,
+    VAULT_RELEASE,
+    type HashiCorpVaultArgs,
+    type TransitSealArgs,
+    type VaultSealArgs,
+} from "./vault";
 import { VaultCaBundle } from "./vaultCa";
 import { VaultInitJob } from "./vaultInit";
+import { LocalVaultHa } from "./vaultLocalHa";
 import { VaultOperatorAccess } from "./vaultOperator";
 import { VaultSnapshotCronJob } from "./vaultSnapshot";
 import { VaultTlsRenewCronJob } from "./vaultTlsRenew";
@@ -138,12 +146,20 @@ function namespaceOf(binding: readonly ServiceAccountRef[], what: string): strin
     return namespaces[0];
 }
 
-/** Where Vault's initialisation writes the recovery keys (Key Vault). */
-interface VaultInitStore {
-    readonly identity: BoundWorkloadIdentity;
-    readonly keyVaultName: pulumi.Output<string>;
-    readonly secretNames: KeyVaultSecrets["vaultInitSecrets"];
-}
+/** Where Vault's initialisation writes the recovery keys: Key Vault, or (local ha) a Kubernetes Secret. */
+type VaultInitStore =
+    | {
+          readonly kind: "keyvault";
+          readonly identity: BoundWorkloadIdentity;
+          readonly keyVaultName: pulumi.Output<string>;
+          readonly secretNames: KeyVaultSecrets["vaultInitSecrets"];
+      }
+    | { readonly kind: "kubernetes"; readonly secretName: string; readonly key: string; readonly ready: readonly pulumi.Resource[] };
+
+/** Where raft snapshots go: Azure Storage (prod), or (local ha) a PersistentVolumeClaim. */
+type VaultSnapshotStore =
+    | ({ readonly kind: "azureBlob" } & NonNullable<KeyVaultSecrets["vaultSnapshots"]>)
+    | { readonly kind: "volume"; readonly claimName: pulumi.Output<string> };
 
 /** Everything in the platform that depends on where secrets come from. */
 interface SecretsPlumbing {
@@ -151,14 +167,14 @@ interface SecretsPlumbing {
     /** Client ID the application service accounts are annotated with; absent without workload identity. */
     readonly appClientId?: pulumi.Output<string>;
     readonly ingressTls: KeyVaultIngressTls | PemIngressTls;
-    /** Vault's auto-unseal (used in ha mode); absent without Key Vault. */
-    readonly vaultSeal?: VaultSealArgs;
+    /** Vault's auto-unseal (used in ha mode): Key Vault, or the local transit unsealer; absent in dev mode without Key Vault. */
+    readonly vaultSeal?: VaultSealArgs | TransitSealArgs;
     /** Absent without Key Vault, or where no initialisation identity exists (dev). */
     readonly vaultInitStore?: VaultInitStore;
     /** Vault's listener TLS through the CSI driver (ha with TLS); absent otherwise. */
     readonly vaultTls?: VaultTlsPlumbing;
-    /** Where raft snapshots go (prod); absent otherwise. */
-    readonly vaultSnapshots?: KeyVaultSecrets["vaultSnapshots"];
+    /** Where raft snapshots go (prod, local ha); absent otherwise. */
+    readonly vaultSnapshots?: VaultSnapshotStore;
 }
 
 /** Vault's TLS as the platform layer wires it: the server's CSI mount and the CA its clients trust. */
@@ -216,7 +232,7 @@ function keyVaultPlumbing(
             provider,
         });
     return {
-        vaultSnapshots: source.vaultSnapshots,
+        vaultSnapshots: source.vaultSnapshots && { kind: "azureBlob", ...source.vaultSnapshots },
         vaultTls: tlsSource &&
             vaultTlsClass && {
                 server: {
@@ -254,6 +270,7 @@ function keyVaultPlumbing(
             identityReady: ids.vaultUnseal.ready,
         },
         vaultInitStore: ids.vaultInit && {
+            kind: "keyvault",
             identity: ids.vaultInit,
             keyVaultName: source.unsealVaultName,
             secretNames: source.vaultInitSecrets,
@@ -264,8 +281,15 @@ function keyVaultPlumbing(
 /**
  * Plain Kubernetes Secrets: keyvault-secrets written from the generated values, with the same keys the
  * CSI driver would sync, and the gateway's TLS Secret from the PEM pair. No driver, no identities.
+ * With Vault in ha mode (the local stack's localVaultMode ha): the generated CA and certificate in a
+ * Secret, the transit unsealer, and Kubernetes targets for the recovery keys and snapshots (vaultLocalHa.ts).
  */
-function kubernetesPlumbing(source: KubernetesSecrets, appNs: pulumi.Input<string>, provider: k8s.Provider): SecretsPlumbing {
+function kubernetesPlumbing(
+    source: KubernetesSecrets,
+    appNs: pulumi.Input<string>,
+    vault: { readonly ha: boolean; readonly namespace: string; readonly namespaceOutput: pulumi.Input<string>; readonly replicas: number },
+    provider: k8s.Provider,
+): SecretsPlumbing {
     const names = Object.keys(APP_SECRET_KEYS) as AppSecretName[];
     const stringData = Object.fromEntries(names.map((name) => [APP_SECRET_KEYS[name], pulumi.secret(source.appSecretValues[name])]));
     const appSecrets = new k8s.core.v1.Secret(
@@ -273,9 +297,23 @@ function kubernetesPlumbing(source: KubernetesSecrets, appNs: pulumi.Input<strin
         { metadata: { name: APP_SECRETS_SECRET, namespace: appNs }, type: "Opaque", stringData },
         { provider },
     );
+    const ha = vault.ha
+        ? new LocalVaultHa("vault-local-ha", {
+              namespace: vault.namespace,
+              namespaceOutput: vault.namespaceOutput,
+              replicas: vault.replicas,
+              provider,
+          })
+        : undefined;
     return {
         appSecrets: { secretName: APP_SECRETS_SECRET, ready: [appSecrets] },
         ingressTls: { kind: "pem", ...source.ingressTls },
+        ...(ha && {
+            vaultSeal: ha.seal,
+            vaultTls: { server: ha.tls, caCertificate: ha.caCertificate },
+            vaultInitStore: { kind: "kubernetes", ...ha.recoveryKeys },
+            vaultSnapshots: { kind: "volume", claimName: ha.snapshotClaim },
+        }),
     };
 }
 
@@ -409,7 +447,17 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
     const secrets =
         source.kind === "keyvault"
             ? keyVaultPlumbing(source, cfg, namespaces.name(appNs), namespaces.name(RELOADER_NAMESPACE), namespaces.name(vaultNs), provider)
-            : kubernetesPlumbing(source, namespaces.name(appNs), provider);
+            : kubernetesPlumbing(
+                  source,
+                  namespaces.name(appNs),
+                  {
+                      ha: cfg.vault.mode === "ha",
+                      namespace: vaultNs,
+                      namespaceOutput: namespaces.name(vaultNs),
+                      replicas: cfg.vault.replicas,
+                  },
+                  provider,
+              );
 
     const appServiceAccounts = new WorkloadServiceAccounts("app", {
         serviceAccounts: ids.appSecrets,
@@ -434,8 +482,9 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         throw new Error(`identities.vaultUnseal: Vault's certificate names namespace ${VAULT_NAMESPACE}, not ${vaultNs}`);
     if (cfg.vault.mode === "ha" && cfg.vault.tls && !secrets.vaultTls)
         throw new Error("Vault in ha mode with TLS needs its certificate in Key Vault (the Azure layer's VaultTls)");
+    // The zone-redundant class is an Azure disk one; without Azure the raft volumes take the cluster's default.
     const raftStorage =
-        cfg.vault.mode === "ha"
+        cfg.vault.mode === "ha" && source.kind === "keyvault"
             ? new ZoneRedundantStorageClass("vault-raft-storage", {
                   className: cfg.vault.storageClass,
                   retain: cfg.protectStatefulResources,
@@ -448,7 +497,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         mode: cfg.vault.mode,
         devRootToken: devToken && { secretName: VAULT_DEV_ROOT_TOKEN_SECRET.name, key: VAULT_DEV_ROOT_TOKEN_SECRET.key, ready: [devToken] },
         replicas: cfg.vault.replicas,
-        storageClass: cfg.vault.storageClass,
+        storageClass: raftStorage ? cfg.vault.storageClass : undefined,
         serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
         seal: secrets.vaultSeal,
         tls: secrets.vaultTls?.server,
@@ -471,14 +520,20 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         const store = secrets.vaultInitStore;
         if (!store)
             throw new Error(
-                "Vault in ha mode keeps its recovery keys in Key Vault: it needs the vault-init identity (identities.vaultInit is empty)",
+                "Vault in ha mode keeps its recovery keys in Key Vault (or, without Azure, a Kubernetes Secret): it needs the vault-init identity (identities.vaultInit is empty)",
             );
         vaultInit = new VaultInitJob("vault-init", {
             namespace: namespaces.name(vaultNs),
             serviceAccount: single(ids.vaultInit, "identities.vaultInit"),
-            clientId: store.identity.clientId,
-            keyVaultName: store.keyVaultName,
-            secretNames: store.secretNames,
+            store:
+                store.kind === "keyvault"
+                    ? {
+                          kind: "keyvault",
+                          clientId: store.identity.clientId,
+                          keyVaultName: store.keyVaultName,
+                          secretNames: store.secretNames,
+                      }
+                    : { kind: "kubernetes", secretName: store.secretName, key: store.key },
             bootstrap: {
                 policies: vaultBootstrapPolicies(vaultNs),
                 roles: Object.values(VAULT_BOOTSTRAP_ROLES),
@@ -489,7 +544,7 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             peerAddresses: vault.peerAddresses,
             recoveryShares: cfg.vault.recoveryShares,
             recoveryThreshold: cfg.vault.recoveryThreshold,
-            after: [vault.release, ...store.identity.ready, ...(vaultCa ? [vaultCa] : [])],
+            after: [vault.release, ...(store.kind === "keyvault" ? store.identity.ready : store.ready), ...(vaultCa ? [vaultCa] : [])],
             provider,
         });
     }
@@ -531,15 +586,22 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             ? new VaultSnapshotCronJob("vault-snapshot", {
                   namespace: namespaces.name(vaultNs),
                   serviceAccount: single(ids.vaultSnapshot, "identities.vaultSnapshot"),
-                  clientId: snapshots.identity.clientId,
-                  storage: { accountName: snapshots.accountName, containerName: snapshots.containerName },
+                  target:
+                      snapshots.kind === "azureBlob"
+                          ? {
+                                kind: "azureBlob",
+                                clientId: snapshots.identity.clientId,
+                                accountName: snapshots.accountName,
+                                containerName: snapshots.containerName,
+                            }
+                          : { kind: "volume", claimName: snapshots.claimName },
                   schedule: cfg.vault.snapshot.schedule,
                   retention: { retentionDays: cfg.vault.snapshot.retentionDays, keepLast: cfg.vault.snapshot.keepLast },
                   vaultAddress: vault.adminAddress,
                   vaultRole: VAULT_BOOTSTRAP_ROLES.snapshot.role,
                   audience: VAULT_TOKEN_AUDIENCE,
                   caSecret: vaultCa?.secret,
-                  after: [vaultInit, ...snapshots.identity.ready, ...(vaultCa ? [vaultCa] : [])],
+                  after: [vaultInit, ...(snapshots.kind === "azureBlob" ? snapshots.identity.ready : []), ...(vaultCa ? [vaultCa] : [])],
                   provider,
               })
             : undefined;
