@@ -161,7 +161,7 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                     ],
                                     ports: [{ name: "https", containerPort: PORTS.vaultUnsealerTls }],
                                     readinessProbe: { exec: { command: ["vault", "status"] }, periodSeconds: 5, failureThreshold: 3 },
-                                    resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+                                    resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
                                     securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
                                     volumeMounts: [
                                         { name: "tls", mountPath: TLS_DIR, readOnly: true },
