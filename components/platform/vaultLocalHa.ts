@@ -75,8 +75,11 @@ export class LocalVaultHa extends pulumi.ComponentResource {
                     caPrivateKeyPem: caKey.privateKeyPem,
                     caCertPem: ca.certPem,
                     validityPeriodHours: VAULT_TLS_VALIDITY.serverHours,
-                    // No renewal CronJob here (it renews through Key Vault): `pulumi up` in the last 30 days re-issues.
-                    earlyRenewalHours: VAULT_TLS_VALIDITY.earlyRenewalHours,
+                    // No renewal CronJob here (it renews through Key Vault): an `up` in the last renewBeforeDays
+                    // re-issues (the tls provider marks the certificate ready_for_renewal in that window,
+                    // hashicorp/terraform-provider-tls internal/provider/common_cert.go); the kubelet updates
+                    // the Secret volume and the reload sidecar makes Vault read it.
+                    earlyRenewalHours: VAULT_TLS_VALIDITY.renewBeforeDays * 24,
                     // Raft peers present it both ways on the API port when joining.
                     allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
                 },
