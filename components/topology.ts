@@ -55,6 +55,11 @@ export const PORTS = {
     vaultCluster: 8201,
     /** vault-k8s injector's webhook container port (vault-helm injector.port default 8080). */
     vaultInjectorWebhook: 8080,
+    /**
+     * The local ha Vault's unsealer (components/platform/vaultUnsealer.ts): its TLS listener's container
+     * port, behind its Service's vaultApi port (its dev listener stays on the pod's loopback 8200).
+     */
+    vaultUnsealerTls: 8210,
     mongodb: 27017,
     /** The services' container port (charts/microservice containerPort) and their Service port. */
     serviceContainer: 8080,
@@ -103,6 +108,9 @@ export const POD_LABELS = {
     vaultSnapshot: { app: "vault-snapshot" },
     vaultSync: { app: "vault-sync" },
     vaultTlsRenew: { app: "vault-tls-renew" },
+    // The local ha Vault's unsealer and the Job that prepares its transit key (vaultUnsealer.ts).
+    vaultUnsealer: { app: "vault-unsealer" },
+    vaultUnsealerSetup: { app: "vault-unsealer-setup" },
     // The Vault configuration workload (workloads/vaultDatabase.ts): its pods carry it beside their own labels.
     vaultConfigure: { app: "vault-configure" },
     // Dev's reconciler Deployment only (not prod's configure Job): its mongo-users container reaches MongoDB.

@@ -28,6 +28,12 @@
 # main container's last log lines (termination message), never an init container's, so this is how the
 # reason reaches `pulumi up`. POSIX sh: the Vault image has only busybox sh. Nothing secret is printed
 # or passed as an argument (the federated token goes to az as @file).
+#
+# KEY_STORE says where the recovery keys are kept: keyvault (dev, prod: the secret RECOVERY_KEYS_SECRET
+# of KEY_VAULT_NAME, as the Job's workload identity) or kubernetes (the local stack's ha mode: key
+# STORE_KEY of the Secret RECOVERY_KEYS_SECRET in STORE_NAMESPACE, through the API server as the Job's
+# service account, whose Role may get and patch that one Secret). Same phases, same decision table;
+# only the store primitives below differ. The kubernetes store uses curl and jq of the same image.
 set -eu
 
 phase="${1:-}"
@@ -39,9 +45,48 @@ LOG_DIR="${TMPDIR:-/tmp}/vault-init"
 . "$(dirname "$0")/lib.sh"
 LOG_TAG="vault-init ${phase#run-}"
 
+KEY_STORE="${KEY_STORE:-keyvault}"
+K8S_SA_DIR="${K8S_SA_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}"
+STORE_TMP="${TMPDIR:-/tmp}"
+
+# k8s_secret_api NAME [CURL ARGS...]: a request for Secret NAME of STORE_NAMESPACE to the API server,
+# with the pod's service account token from a header file (never an argument).
+k8s_secret_api() {
+    name=$1
+    shift
+    umask 077
+    printf 'Authorization: Bearer %s\n' "$(cat "$K8S_SA_DIR/token")" >"$STORE_TMP/auth-header"
+    curl -sS --fail --cacert "$K8S_SA_DIR/ca.crt" -H "@$STORE_TMP/auth-header" "$@" \
+        "https://${KUBERNETES_SERVICE_HOST:?}:${KUBERNETES_SERVICE_PORT:-443}/api/v1/namespaces/${STORE_NAMESPACE:?}/secrets/$name"
+}
+
 # secret_value NAME: prints the current value of secret NAME (to be captured, never shown).
 secret_value() {
+    if [ "$KEY_STORE" = kubernetes ]; then
+        json=$(k8s_secret_api "$1") || return 1
+        printf '%s' "$json" | jq -r --arg key "${STORE_KEY:?}" '.data[$key] // ""' | base64 -d
+        return
+    fi
     az keyvault secret show --vault-name "$KEY_VAULT_NAME" --name "$1" --query value --output tsv
+}
+
+# store_login: Key Vault needs an az login; the kubernetes store reads the mounted service account token.
+store_login() {
+    [ "$KEY_STORE" = kubernetes ] || az_login
+}
+
+# store_where: the store, for messages.
+store_where() {
+    if [ "$KEY_STORE" = kubernetes ]; then echo "Secret ${STORE_NAMESPACE:-}/$RECOVERY_KEYS_SECRET"; else echo "Key Vault $KEY_VAULT_NAME"; fi
+}
+
+# store_check: what each store needs set.
+store_check() {
+    if [ "$KEY_STORE" = kubernetes ]; then
+        : "${STORE_NAMESPACE:?}" "${STORE_KEY:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
+    else
+        : "${KEY_VAULT_NAME:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
+    fi
 }
 
 # secret_state NAME: prints placeholder or stored; fails while Key Vault cannot be read.
@@ -52,6 +97,16 @@ secret_state() {
 
 # store_secret NAME FILE CONTENT_TYPE: a new current version of secret NAME with FILE's content.
 store_secret() {
+    if [ "$KEY_STORE" = kubernetes ]; then
+        # A merge patch of the one key; the value goes base64 in a file, never in an argument.
+        umask 077
+        jq -n --rawfile value "$2" --arg key "$STORE_KEY" '{data: {($key): ($value | @base64)}}' >"$STORE_TMP/patch.json"
+        code=0
+        k8s_secret_api "$1" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+            --data-binary "@$STORE_TMP/patch.json" --output /dev/null || code=$?
+        rm -f "$STORE_TMP/patch.json"
+        return "$code"
+    fi
     az keyvault secret set --vault-name "$KEY_VAULT_NAME" --name "$1" --file "$2" \
         --encoding utf-8 --content-type "$3" --output none
 }
@@ -83,12 +138,12 @@ init_status() {
 }
 
 preflight() {
-    : "${KEY_VAULT_NAME:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
+    store_check
     # A new federated credential takes a minute or so to be honoured, a role assignment up to ten.
-    retry 30 10 az_login
+    retry 30 10 store_login
     keys=$(retry 60 10 secret_state "$RECOVERY_KEYS_SECRET")
     echo "$keys" >"$WORK_DIR/key-vault"
-    log "Key Vault $KEY_VAULT_NAME is readable and writable as this Job's identity; recovery keys: $keys"
+    log "$(store_where) is readable and writable as this Job's identity; recovery keys: $keys"
 }
 
 init() {
@@ -136,7 +191,7 @@ init() {
 }
 
 store() {
-    : "${KEY_VAULT_NAME:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
+    store_check
     output="$WORK_DIR/init.json"
     if [ -f "$WORK_DIR/stored" ]; then
         log "already stored by an earlier run of this container"
@@ -158,11 +213,11 @@ store() {
         log "the initialisation output has no recovery keys"
         return 1
     fi
-    retry 30 10 az_login
+    retry 30 10 store_login
     store_once "$RECOVERY_KEYS_SECRET" "$WORK_DIR/recovery-keys" application/json
     rm -f "$output" "$WORK_DIR/recovery-keys"
     : >"$WORK_DIR/stored"
-    log "recovery keys stored in Key Vault $KEY_VAULT_NAME as $RECOVERY_KEYS_SECRET; no root token is kept"
+    log "recovery keys stored in $(store_where) as $RECOVERY_KEYS_SECRET; no root token is kept"
 }
 
 # run_phase NAME: runs phase NAME in a child shell (so `set -e` holds inside it), its log also kept in

@@ -86,7 +86,9 @@ login() {
         log "cannot create a token for service account $NAMESPACE/$OPERATOR_SERVICE_ACCOUNT: you need the vault-operator Role (docs/operations.md, 'Roll out a Vault change')"
         return 1
     }
-    token=$(printf '%s' "$jwt" | kc exec -i "$1" -c vault -- vault write -field=token auth/kubernetes/login role="$OPERATOR_ROLE" jwt=-) || {
+    # env -u: a server container's own VAULT_TOKEN (the local ha stack's transit seal token, valid at the
+    # unsealer only) must not go along with the login (busybox env -u).
+    token=$(printf '%s' "$jwt" | kc exec -i "$1" -c vault -- env -u VAULT_TOKEN vault write -field=token auth/kubernetes/login role="$OPERATOR_ROLE" jwt=-) || {
         log "cannot log in to Vault as role $OPERATOR_ROLE: was it bootstrapped (docs/operations.md, 'Change a bootstrapped Vault policy')?"
         return 1
     }

@@ -8,6 +8,10 @@
 #   upload  (Azure CLI image)              log in as the pod's workload identity (Storage Blob Data
 #                                          Contributor on the one container, no account key) and upload
 #                                          the file under a new, timestamped name; check the blob's size
+#   keep    (Vault image)                  instead of upload where the target is a volume (the local
+#                                          stack's ha mode, no Azure): copy the file into SNAPSHOT_DIR
+#                                          (a PersistentVolumeClaim) under a new, timestamped name, check
+#                                          its size, and only then give it its .snap name
 #
 # Any failure exits non-zero with the reason, so the Job (and the CronJob's last run) fails loudly; a
 # failed save never reaches the upload. No snapshot is overwritten. Retention is done here, not by a
@@ -91,6 +95,62 @@ upload() {
     prune
 }
 
+# keep: the volume target. A copy is written as <name>.partial and renamed to <name> only once its size
+# matches, so every *.snap in SNAPSHOT_DIR is whole: those are the "verified" snapshots of the volume.
+keep() {
+    : "${SNAPSHOT_DIR:?}" "${RETENTION_DAYS:?}" "${KEEP_LAST:?}"
+    if [ ! -s "$SNAPSHOT" ]; then
+        log "FAILED: no snapshot to keep (the save container did not produce one)"
+        exit 1
+    fi
+    # Leftovers of an interrupted run (never two at once: concurrencyPolicy Forbid).
+    rm -f "$SNAPSHOT_DIR"/*.partial
+    name="${BLOB_PREFIX:-vault}-$(date -u '+%Y%m%dT%H%M%SZ').snap"
+    if [ -e "$SNAPSHOT_DIR/$name" ]; then
+        log "FAILED: $SNAPSHOT_DIR/$name exists already"
+        exit 1
+    fi
+    cp "$SNAPSHOT" "$SNAPSHOT_DIR/$name.partial" || {
+        log "FAILED: cannot write $SNAPSHOT_DIR/$name.partial"
+        exit 1
+    }
+    size=$(wc -c <"$SNAPSHOT_DIR/$name.partial" | tr -d ' ')
+    expected=$(wc -c <"$SNAPSHOT" | tr -d ' ')
+    if [ "$size" != "$expected" ]; then
+        log "FAILED: $name holds $size bytes, the snapshot $expected"
+        rm -f "$SNAPSHOT_DIR/$name.partial"
+        exit 1
+    fi
+    mv "$SNAPSHOT_DIR/$name.partial" "$SNAPSHOT_DIR/$name"
+    rm -f "$SNAPSHOT"
+    log "kept $name ($size bytes) in $SNAPSHOT_DIR"
+    prune_dir
+}
+
+# prune_dir: prune's rule on SNAPSHOT_DIR: older than RETENTION_DAYS goes, never one of the newest KEEP_LAST.
+prune_dir() {
+    cutoff=$(date -u -d "@$(($(date -u +%s) - RETENTION_DAYS * 86400))" '+%Y%m%d%H%M%S') || {
+        log "FAILED: cannot compute the retention cutoff"
+        exit 1
+    }
+    kept=0
+    removed=0
+    # Newest first (the names sort by their UTC timestamp); *.partial never matches.
+    for name in $(for file in "$SNAPSHOT_DIR/${BLOB_PREFIX:-vault}"-*.snap; do
+        if [ -e "$file" ]; then basename "$file"; fi
+    done | sort -r); do
+        if [ "$kept" -lt "$KEEP_LAST" ]; then
+            kept=$((kept + 1))
+            continue
+        fi
+        when=$(stamp "$name")
+        if [ -z "$when" ] || [ "$when" -ge "$cutoff" ]; then continue; fi
+        rm -f "$SNAPSHOT_DIR/$name"
+        removed=$((removed + 1))
+    done
+    log "retention: kept the newest $kept snapshots (at least ${KEEP_LAST} whatever their age), deleted $removed older than ${RETENTION_DAYS} days"
+}
+
 # stamp NAME: the 14 digits of a <prefix>-YYYYmmddTHHMMSSZ.snap name, or nothing.
 stamp() {
     printf '%s\n' "$1" | sed -n 's/^.*-\([0-9]\{8\}\)T\([0-9]\{6\}\)Z\.snap$/\1\2/p'
@@ -136,8 +196,9 @@ prune() {
 case "$phase" in
     save) save ;;
     upload) upload ;;
+    keep) keep ;;
     *)
-        echo "usage: $0 save|upload" >&2
+        echo "usage: $0 save|upload|keep" >&2
         exit 64
         ;;
 esac

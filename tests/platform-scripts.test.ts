@@ -297,3 +297,92 @@ describe("scripts/vault-init.sh", function () {
         assert.equal(phase("everything").status, 64);
     });
 });
+
+// The kubernetes store (the local stack's ha mode, issue 20 item 8): the same phases keep the recovery
+// keys in a key of a Kubernetes Secret through the API server. `curl` stands in for the API server: a
+// GET answers the Secret $FAKE/secret (its value base64, as the API returns data), a PATCH applies the
+// merge patch's data; every call and the header file's content are logged.
+const FAKE_CURL = `#!/bin/sh
+echo "$*" >>"$FAKE/curl.log"
+method=GET; body=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -X) method=$2; shift ;;
+    -H) case "$2" in @*) cat "\${2#@}" >>"$FAKE/headers.log" ;; esac; shift ;;
+    --data-binary) body=\${2#@}; shift ;;
+  esac
+  shift
+done
+if [ "$method" = PATCH ]; then jq -r '.data["recovery-keys"]' "$body" | base64 -d >"$FAKE/secret"; exit 0; fi
+printf '{"data":{"recovery-keys":"%s"}}' "$(base64 -w0 <"$FAKE/secret")"
+`;
+
+describe("scripts/vault-init.sh with KEY_STORE=kubernetes", function () {
+    let fake: string;
+    before(function () {
+        requireTool(this, "jq");
+    });
+    beforeEach(() => {
+        fake = fs.mkdtempSync(path.join(os.tmpdir(), "vault-init-k8s-"));
+        for (const dir of ["work", "bin", "peers", "tmp", "sa", "policies"]) fs.mkdirSync(path.join(fake, dir));
+        for (const [name, body] of Object.entries({ vault: FAKE_VAULT, curl: FAKE_CURL, sleep: "#!/bin/sh\nexit 0\n" }))
+            fs.writeFileSync(path.join(fake, "bin", name), body, { mode: 0o755 });
+        fs.writeFileSync(path.join(fake, "sa", "token"), "sa-token-never-in-argv");
+        fs.writeFileSync(path.join(fake, "sa", "ca.crt"), "ca");
+        fs.writeFileSync(path.join(fake, "secret"), PLACEHOLDER);
+        fs.writeFileSync(path.join(fake, "policies", "vault-configure.hcl"), "");
+        for (const p of PEERS) fs.writeFileSync(path.join(fake, "peers", p), "uninitialised");
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+    const phase = (name: string) => {
+        const r = spawnSync("sh", [VAULT_INIT_SCRIPT, name], {
+            encoding: "utf8",
+            env: {
+                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                FAKE: fake,
+                WORK_DIR: path.join(fake, "work"),
+                TMPDIR: path.join(fake, "tmp"),
+                KEY_STORE: "kubernetes",
+                K8S_SA_DIR: path.join(fake, "sa"),
+                KUBERNETES_SERVICE_HOST: "10.96.0.1",
+                STORE_NAMESPACE: "vault",
+                STORE_KEY: "recovery-keys",
+                RECOVERY_KEYS_SECRET: "vault-recovery-keys",
+                PLACEHOLDER,
+                VAULT_PEERS: PEERS.map((p) => `http://${p}.vault-internal.vault.svc.cluster.local:8200`).join(" "),
+                RECOVERY_SHARES: "3",
+                RECOVERY_THRESHOLD: "2",
+                POLICY_DIR: path.join(fake, "policies"),
+                BOOTSTRAP_ROLES: "vault-configure:vault-configure",
+                ROLE_NAMESPACE: "vault",
+                TOKEN_AUDIENCE: "vault",
+            },
+        });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    };
+
+    it("initialises once and keeps only the recovery keys in the Secret, the token only in a header file", () => {
+        for (const r of ["preflight", "init", "store"].map(phase)) assert.equal(r.status, 0, r.output);
+        const stored = JSON.parse(fs.readFileSync(path.join(fake, "secret"), "utf8"));
+        assert.deepEqual(stored, {
+            recovery_keys_b64: ["a2V5MQ==", "a2V5Mg==", "a2V5Mw=="],
+            recovery_keys_shares: 3,
+            recovery_keys_threshold: 2,
+        });
+        const calls = fs.readFileSync(path.join(fake, "curl.log"), "utf8");
+        assert.match(calls, /https:\/\/10\.96\.0\.1:443\/api\/v1\/namespaces\/vault\/secrets\/vault-recovery-keys/);
+        assert.match(calls, /-X PATCH -H Content-Type: application\/merge-patch\+json/);
+        assert.doesNotMatch(calls, /sa-token-never-in-argv|hvs\.FAKE-ROOT-TOKEN|a2V5MQ==/);
+        assert.match(fs.readFileSync(path.join(fake, "headers.log"), "utf8"), /^Authorization: Bearer sa-token-never-in-argv$/m);
+    });
+
+    it("a second run finds the keys stored and an initialised Vault: initialises nothing, writes nothing", () => {
+        for (const r of ["preflight", "init", "store"].map(phase)) assert.equal(r.status, 0, r.output);
+        fs.rmSync(path.join(fake, "work"), { recursive: true });
+        fs.mkdirSync(path.join(fake, "work"));
+        fs.writeFileSync(path.join(fake, "curl.log"), "");
+        for (const r of ["preflight", "init", "store"].map(phase)) assert.equal(r.status, 0, r.output);
+        assert.doesNotMatch(fs.readFileSync(path.join(fake, "curl.log"), "utf8"), /PATCH/);
+    });
+});

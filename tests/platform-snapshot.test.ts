@@ -162,3 +162,50 @@ describe("scripts/vault-snapshot.sh", () => {
         assert.deepEqual(blobs(), ["vault-20250101T000000Z.snap.older"]);
     });
 });
+
+// The volume target (the local stack's ha mode, issue 20 item 8): the same save, then `keep` onto a
+// directory (the claim's mount) with the same retention rule, run by `sh` on a real directory.
+describe("scripts/vault-snapshot.sh keep (volume target)", () => {
+    let dir: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "vault-snapshot-keep-"));
+        for (const sub of ["work", "snapshots"]) fs.mkdirSync(path.join(dir, sub));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const keep = (keepLast: number) =>
+        spawnSync("sh", [VAULT_SNAPSHOT_SCRIPT, "keep"], {
+            encoding: "utf8",
+            env: {
+                PATH: process.env.PATH,
+                WORK_DIR: path.join(dir, "work"),
+                SNAPSHOT_DIR: path.join(dir, "snapshots"),
+                RETENTION_DAYS: "30",
+                KEEP_LAST: String(keepLast),
+            },
+        });
+    const kept = () => fs.readdirSync(path.join(dir, "snapshots")).sort();
+
+    it("keeps the save's file under a new timestamped name, whole, and prunes old ones but never the newest KEEP_LAST", () => {
+        fs.writeFileSync(path.join(dir, "work", "vault.snap"), "raft-snapshot-bytes");
+        const old = ["vault-20200101T000000Z.snap", "vault-20200102T000000Z.snap", "vault-20200103T000000Z.snap"];
+        for (const name of old) fs.writeFileSync(path.join(dir, "snapshots", name), "x");
+        fs.writeFileSync(path.join(dir, "snapshots", "vault-20200104T000000Z.snap.partial"), "half");
+        const r = keep(2);
+        assert.equal(r.status, 0, r.stderr);
+        const fresh = kept().filter((n) => !old.includes(n));
+        assert.equal(fresh.length, 1, kept().join(", "));
+        assert.match(fresh[0], /^vault-\d{8}T\d{6}Z\.snap$/);
+        assert.equal(fs.readFileSync(path.join(dir, "snapshots", fresh[0]), "utf8"), "raft-snapshot-bytes");
+        // KEEP_LAST 2: the new one and the newest old one stay, however old; the two older go; no partial stays.
+        assert.deepEqual(kept(), ["vault-20200103T000000Z.snap", fresh[0]].sort());
+        assert.match(r.stderr, new RegExp(`kept ${fresh[0]} \\(19 bytes\\)`));
+    });
+
+    it("fails loudly, keeping nothing, when the save produced no snapshot", () => {
+        const r = keep(2);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /FAILED: no snapshot to keep/);
+        assert.deepEqual(kept(), []);
+    });
+});

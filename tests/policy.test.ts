@@ -661,6 +661,13 @@ describe("policy pack on the program", () => {
         runs.local = await evaluateStack("local");
     });
 
+    // The local stack's ha Vault (issue 20 item 8): the unsealer, its setup Job, the init and snapshot Jobs.
+    it("passes every rule (local, localVaultMode ha)", async () => {
+        const run = await evaluateStack("local", { localVaultMode: "ha" });
+        assert.ok(run.ofType("kubernetes:apps/v1:Deployment").some((d) => d.inputs.metadata?.name === "vault-unsealer"));
+        assert.deepEqual(await programViolations(run, "local", "local"), []);
+    });
+
     for (const stack of ["dev", "prod", "local"] as const) {
         it(`passes every rule (${stack})`, async () => {
             const run = runs[stack]!;

@@ -521,6 +521,53 @@ describe("GitHub workflows", () => {
             assert.equal(steps(kind)[init].id, "init");
         });
 
+        it("runs twice: Vault in dev mode and localVaultMode ha, each on its own kind config", () => {
+            assert.deepEqual(kind.strategy?.matrix?.vault, ["dev", "ha"]);
+            assert.equal(kind.strategy?.["fail-fast"], false);
+            const [cluster] = stepsUsing(kind, "helm/kind-action");
+            assert.equal(cluster.with?.config, ".github/kind/e2e-${{ matrix.vault }}.yaml");
+            const init = steps(kind).find((s) => s.id === "init")!;
+            assert.match(init.run!, /pulumi config set localVaultMode "\$VAULT_MODE" --stack "\$STACK"/);
+            assert.equal(init.env?.VAULT_MODE, "${{ matrix.vault }}");
+            // kind's config: ha needs a schedulable node per voter (required hostname anti-affinity); kind
+            // keeps the control plane tainted once there are workers (kind.x-k8s.io/v1alpha4 nodes[].role).
+            const roles = (mode: string) =>
+                (parse(fs.readFileSync(path.join(ROOT, ".github", "kind", `e2e-${mode}.yaml`), "utf8")).nodes as { role: string }[]).map(
+                    (n) => n.role,
+                );
+            assert.deepEqual(roles("dev"), ["control-plane"]);
+            assert.deepEqual(roles("ha"), ["control-plane", "worker", "worker", "worker"]);
+        });
+
+        it("with ha, runs the real-Vault steps (rollout, snapshot save and restore) after the smoke tests and before the idempotency gate", () => {
+            const [up, smoke, vault, gate, destroy] = order(
+                'pulumi up --yes --stack "$STACK"',
+                ".github/scripts/e2e-smoke.sh",
+                ".github/scripts/e2e-vault.sh",
+                'pulumi preview --expect-no-changes --diff --stack "$STACK"',
+                'pulumi destroy --yes --stack "$STACK"',
+            );
+            assert.ok(up < smoke && smoke < vault && vault < gate && gate < destroy, `${[up, smoke, vault, gate, destroy]}`);
+            assert.equal(steps(kind)[vault].if, "matrix.vault == 'ha'");
+            const script = fs.readFileSync(path.join(ROOT, ".github", "scripts", "e2e-vault.sh"), "utf8");
+            const at = (fragment: string) => {
+                const i = script.indexOf(fragment);
+                assert.ok(i >= 0, fragment);
+                return i;
+            };
+            const status = at("status -format=json");
+            const peers = at("operator raft list-peers");
+            const rollout = at('"$repo_root/scripts/vault-rollout.sh" check');
+            const save = at("create job e2e-snapshot --from=");
+            const restore = at("operator raft snapshot restore");
+            const revoke = at("token revoke -self");
+            assert.ok(status < peers && peers < rollout && rollout < save && save < restore && restore < revoke);
+        });
+
+        it("triggers on changes to the kind configs", () => {
+            assert.ok((wf.on.pull_request.paths as string[]).includes(".github/kind/**"));
+        });
+
         it("needs no repository secret, and masks the run's throwaway passphrase", () => {
             assert.doesNotMatch(text("e2e.yml"), /secrets\.|vars\./);
             const init = steps(kind).find((s) => s.id === "init")!.run!;

@@ -113,3 +113,9 @@ export function appNamespace(environment: Environment): string {
 export const POLICY_EFFECTS = ["audit", "deny"] as const;
 /** Raft voter counts the ha Vault accepts: odd, so a quorum survives one (3) or two (5) lost voters. */
 export const VAULT_VOTER_COUNTS: readonly number[] = [3, 5];
+/**
+ * How the local stack runs Vault: dev (one in-memory dev server, the default) or ha (raft voters with
+ * TLS, auto-unsealed by an in-cluster transit unsealer, initialised by the prod init Job: the e2e
+ * workflow's kind-vault-ha job).
+ */
+export const LOCAL_VAULT_MODES = ["dev", "ha"] as const;

@@ -31,6 +31,7 @@ import {
     UNSEAL_KEY_SIZES,
     UPGRADE_CHANNELS,
     VAULT_VOTER_COUNTS,
+    LOCAL_VAULT_MODES,
     WEEK_DAYS,
     type Environment,
 } from "./constants";
@@ -859,6 +860,14 @@ export const CONFIG_KEYS = {
         defaultText: "the kubeconfig's current context at each pulumi up",
         description: "Kubeconfig context of the existing cluster the local stack deploys to, e.g. kind-kind, k3d-dev, minikube, microk8s.",
         check: v.checkKubeconfigContext,
+    },
+    localVaultMode: {
+        type: "string",
+        scope: "none",
+        default: "dev",
+        description:
+            "Vault on the existing cluster: dev (one in-memory dev server) or ha (three raft voters with TLS from a generated CA, auto-unsealed by an in-cluster transit unsealer, initialised, bootstrapped and snapshotted by the same Jobs as prod; needs three schedulable nodes, docs/local.md).",
+        check: (key, value) => v.checkOneOf(key, value, LOCAL_VAULT_MODES),
     },
     // The existing cluster's network, which its NetworkPolicies must name (workloads/networkPolicies.ts
     // clusterNetwork): the defaults are kind's; other local clusters differ (docs/local.md).

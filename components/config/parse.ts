@@ -449,6 +449,8 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
     if (errors.length > 0) throw new ConfigError([...new Set(errors)]);
 
     const appNs = appNamespace(environment);
+    // Vault raft x3 with TLS, initialised by the init Job: prod, and the local stack in ha mode (issue 20 item 8).
+    const vaultHa = environment === "prod" || (cloud === "none" && v.localVaultMode === "ha");
     return {
         project,
         stack,
@@ -541,10 +543,10 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             // Each service runs as its own service account, named after it.
             appSecrets: SERVICE_NAMES.map((name) => ({ namespace: appNs, name })),
             ingressTls: [{ namespace: NAMESPACES.ingress, name: SERVICE_ACCOUNTS.ingressGateway }],
-            vaultInit: environment === "prod" ? [{ namespace: VAULT_NAMESPACE, name: "vault-init" }] : [],
+            vaultInit: vaultHa ? [{ namespace: VAULT_NAMESPACE, name: "vault-init" }] : [],
             // Beside MongoDB, whose root Secret it reads; only where there is backup storage (Azure).
             mongoBackup: cloud === "azure" ? [{ namespace: appNs, name: "mongodb-backup" }] : [],
-            vaultSnapshot: environment === "prod" ? [{ namespace: VAULT_NAMESPACE, name: "vault-snapshot" }] : [],
+            vaultSnapshot: vaultHa ? [{ namespace: VAULT_NAMESPACE, name: "vault-snapshot" }] : [],
             vaultTlsRenew: environment === "prod" && v.vaultTlsEnabled ? [{ namespace: VAULT_NAMESPACE, name: "vault-tls-renew" }] : [],
         },
         protectStatefulResources: environment === "prod",
@@ -585,10 +587,11 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             backup: cloud === "azure" ? { schedule: v.mongoBackupSchedule.trim(), retentionDays: v.mongoBackupRetentionDays } : undefined,
         },
         vault: {
-            mode: environment === "prod" ? "ha" : "dev",
+            mode: vaultHa ? "ha" : "dev",
             replicas: v.vaultVoters,
             storageClass: VAULT_ZRS_STORAGE_CLASS,
-            tls: environment === "prod" && v.vaultTlsEnabled,
+            // local ha: always (vaultTlsEnabled configures Key Vault's certificate and is an Azure key).
+            tls: (environment === "prod" && v.vaultTlsEnabled) || (vaultHa && cloud === "none"),
             snapshot: { schedule: v.vaultSnapshotSchedule, retentionDays: v.vaultSnapshotRetentionDays, keepLast: v.vaultSnapshotKeepLast },
             operatorGroups: v.vaultOperatorGroups,
             recoveryShares: v.vaultRecoveryShares,

@@ -30,9 +30,17 @@ import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
 import { WorkloadServiceAccounts } from "./serviceAccounts";
 import { ZoneRedundantStorageClass } from "./storageClass";
-import { HashiCorpVault, VAULT_AGENT_INJECT_LABEL, VAULT_RELEASE, type HashiCorpVaultArgs, type VaultSealArgs } from "./vault";
+import {
+    HashiCorpVault,
+    VAULT_AGENT_INJECT_LABEL,
+    VAULT_RELEASE,
+    type HashiCorpVaultArgs,
+    type TransitSealArgs,
+    type VaultSealArgs,
+} from "./vault";
 import { VaultCaBundle } from "./vaultCa";
 import { VaultInitJob } from "./vaultInit";
+import { LocalVaultHa } from "./vaultLocalHa";
 import { VaultOperatorAccess } from "./vaultOperator";
 import { VaultSnapshotCronJob } from "./vaultSnapshot";
 import { VaultTlsRenewCronJob } from "./vaultTlsRenew";
@@ -156,12 +164,20 @@ function namespaceOf(binding: readonly ServiceAccountRef[], what: string): strin
     return namespaces[0];
 }
 
-/** Where Vault's initialisation writes the recovery keys (Key Vault). */
-interface VaultInitStore {
-    readonly identity: BoundWorkloadIdentity;
-    readonly keyVaultName: pulumi.Output<string>;
-    readonly secretNames: KeyVaultSecrets["vaultInitSecrets"];
-}
+/** Where Vault's initialisation writes the recovery keys: Key Vault, or (local ha) a Kubernetes Secret. */
+type VaultInitStore =
+    | {
+          readonly kind: "keyvault";
+          readonly identity: BoundWorkloadIdentity;
+          readonly keyVaultName: pulumi.Output<string>;
+          readonly secretNames: KeyVaultSecrets["vaultInitSecrets"];
+      }
+    | { readonly kind: "kubernetes"; readonly secretName: string; readonly key: string; readonly ready: readonly pulumi.Resource[] };
+
+/** Where raft snapshots go: Azure Storage (prod), or (local ha) a PersistentVolumeClaim. */
+type VaultSnapshotStore =
+    | ({ readonly kind: "azureBlob" } & NonNullable<KeyVaultSecrets["vaultSnapshots"]>)
+    | { readonly kind: "volume"; readonly claimName: pulumi.Output<string> };
 
 /** Everything in the platform that depends on where secrets come from. */
 interface SecretsPlumbing {
@@ -169,14 +185,14 @@ interface SecretsPlumbing {
     /** Client ID the application service accounts are annotated with; absent without workload identity. */
     readonly appClientId?: pulumi.Output<string>;
     readonly ingressTls: KeyVaultIngressTls | PemIngressTls;
-    /** Vault's auto-unseal (used in ha mode); absent without Key Vault. */
-    readonly vaultSeal?: VaultSealArgs;
+    /** Vault's auto-unseal (used in ha mode): Key Vault, or the local transit unsealer; absent in dev mode without Key Vault. */
+    readonly vaultSeal?: VaultSealArgs | TransitSealArgs;
     /** Absent without Key Vault, or where no initialisation identity exists (dev). */
     readonly vaultInitStore?: VaultInitStore;
     /** Vault's listener TLS through the CSI driver (ha with TLS); absent otherwise. */
     readonly vaultTls?: VaultTlsPlumbing;
-    /** Where raft snapshots go (prod); absent otherwise. */
-    readonly vaultSnapshots?: KeyVaultSecrets["vaultSnapshots"];
+    /** Where raft snapshots go (prod, local ha); absent otherwise. */
+    readonly vaultSnapshots?: VaultSnapshotStore;
 }
 
 /** Vault's TLS as the platform layer wires it: the server's CSI mount and the CA its clients trust. */
@@ -243,7 +259,7 @@ function keyVaultPlumbing(
             child,
         );
     return {
-        vaultSnapshots: source.vaultSnapshots,
+        vaultSnapshots: source.vaultSnapshots && { kind: "azureBlob", ...source.vaultSnapshots },
         vaultTls: tlsSource &&
             vaultTlsClass && {
                 server: {
@@ -281,6 +297,7 @@ function keyVaultPlumbing(
             identityReady: ids.vaultUnseal.ready,
         },
         vaultInitStore: ids.vaultInit && {
+            kind: "keyvault",
             identity: ids.vaultInit,
             keyVaultName: source.unsealVaultName,
             secretNames: source.vaultInitSecrets,
@@ -291,10 +308,13 @@ function keyVaultPlumbing(
 /**
  * Plain Kubernetes Secrets: keyvault-secrets written from the generated values, with the same keys the
  * CSI driver would sync, and the gateway's TLS Secret from the PEM pair. No driver, no identities.
+ * With Vault in ha mode (the local stack's localVaultMode ha): the generated CA and certificate in a
+ * Secret, the transit unsealer, and Kubernetes targets for the recovery keys and snapshots (vaultLocalHa.ts).
  */
 function kubernetesPlumbing(
     source: KubernetesSecrets,
     appNs: pulumi.Input<string>,
+    vault: { readonly ha: boolean; readonly namespace: string; readonly namespaceOutput: pulumi.Input<string>; readonly replicas: number },
     provider: k8s.Provider,
     child: LayerChildOptions,
 ): SecretsPlumbing {
@@ -305,9 +325,28 @@ function kubernetesPlumbing(
         { metadata: { name: APP_SECRETS_SECRET, namespace: appNs }, type: "Opaque", stringData },
         { ...child, provider },
     );
+    const ha = vault.ha
+        ? new LocalVaultHa(
+              "vault-local-ha",
+              {
+                  namespace: vault.namespace,
+                  namespaceOutput: vault.namespaceOutput,
+                  replicas: vault.replicas,
+                  provider,
+              },
+              // A new resource under the layer: no earlier URN to alias.
+              { parent: child.parent },
+          )
+        : undefined;
     return {
         appSecrets: { secretName: APP_SECRETS_SECRET, ready: [appSecrets] },
         ingressTls: { kind: "pem", ...source.ingressTls },
+        ...(ha && {
+            vaultSeal: ha.seal,
+            vaultTls: { server: ha.tls, caCertificate: ha.caCertificate },
+            vaultInitStore: { kind: "kubernetes", ...ha.recoveryKeys },
+            vaultSnapshots: { kind: "volume", claimName: ha.snapshotClaim },
+        }),
     };
 }
 
@@ -458,7 +497,18 @@ function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation,
                   provider,
                   child,
               )
-            : kubernetesPlumbing(source, namespaces.name(appNs), provider, child);
+            : kubernetesPlumbing(
+                  source,
+                  namespaces.name(appNs),
+                  {
+                      ha: cfg.vault.mode === "ha",
+                      namespace: vaultNs,
+                      namespaceOutput: namespaces.name(vaultNs),
+                      replicas: cfg.vault.replicas,
+                  },
+                  provider,
+                  child,
+              );
 
     const appServiceAccounts = new WorkloadServiceAccounts(
         "app",
@@ -491,8 +541,9 @@ function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation,
         throw new Error(`identities.vaultUnseal: Vault's certificate names namespace ${VAULT_NAMESPACE}, not ${vaultNs}`);
     if (cfg.vault.mode === "ha" && cfg.vault.tls && !secrets.vaultTls)
         throw new Error("Vault in ha mode with TLS needs its certificate in Key Vault (the Azure layer's VaultTls)");
+    // The zone-redundant class is an Azure disk one; without Azure the raft volumes take the cluster's default.
     const raftStorage =
-        cfg.vault.mode === "ha"
+        cfg.vault.mode === "ha" && source.kind === "keyvault"
             ? new ZoneRedundantStorageClass(
                   "vault-raft-storage",
                   {
@@ -515,7 +566,7 @@ function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation,
                 ready: [devToken],
             },
             replicas: cfg.vault.replicas,
-            storageClass: cfg.vault.storageClass,
+            storageClass: raftStorage ? cfg.vault.storageClass : undefined,
             serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
             seal: secrets.vaultSeal,
             tls: secrets.vaultTls?.server,
@@ -544,16 +595,22 @@ function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation,
         const store = secrets.vaultInitStore;
         if (!store)
             throw new Error(
-                "Vault in ha mode keeps its recovery keys in Key Vault: it needs the vault-init identity (identities.vaultInit is empty)",
+                "Vault in ha mode keeps its recovery keys in Key Vault (or, without Azure, a Kubernetes Secret): it needs the vault-init identity (identities.vaultInit is empty)",
             );
         vaultInit = new VaultInitJob(
             "vault-init",
             {
                 namespace: namespaces.name(vaultNs),
                 serviceAccount: single(ids.vaultInit, "identities.vaultInit"),
-                clientId: store.identity.clientId,
-                keyVaultName: store.keyVaultName,
-                secretNames: store.secretNames,
+                store:
+                    store.kind === "keyvault"
+                        ? {
+                              kind: "keyvault",
+                              clientId: store.identity.clientId,
+                              keyVaultName: store.keyVaultName,
+                              secretNames: store.secretNames,
+                          }
+                        : { kind: "kubernetes", secretName: store.secretName, key: store.key },
                 bootstrap: {
                     policies: vaultBootstrapPolicies(vaultNs),
                     roles: Object.values(VAULT_BOOTSTRAP_ROLES),
@@ -564,7 +621,7 @@ function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation,
                 peerAddresses: vault.peerAddresses,
                 recoveryShares: cfg.vault.recoveryShares,
                 recoveryThreshold: cfg.vault.recoveryThreshold,
-                after: [vault.release, ...store.identity.ready, ...(vaultCa ? [vaultCa] : [])],
+                after: [vault.release, ...(store.kind === "keyvault" ? store.identity.ready : store.ready), ...(vaultCa ? [vaultCa] : [])],
                 provider,
             },
             child,
@@ -618,15 +675,26 @@ function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation,
                   {
                       namespace: namespaces.name(vaultNs),
                       serviceAccount: single(ids.vaultSnapshot, "identities.vaultSnapshot"),
-                      clientId: snapshots.identity.clientId,
-                      storage: { accountName: snapshots.accountName, containerName: snapshots.containerName },
+                      target:
+                          snapshots.kind === "azureBlob"
+                              ? {
+                                    kind: "azureBlob",
+                                    clientId: snapshots.identity.clientId,
+                                    accountName: snapshots.accountName,
+                                    containerName: snapshots.containerName,
+                                }
+                              : { kind: "volume", claimName: snapshots.claimName },
                       schedule: cfg.vault.snapshot.schedule,
                       retention: { retentionDays: cfg.vault.snapshot.retentionDays, keepLast: cfg.vault.snapshot.keepLast },
                       vaultAddress: vault.adminAddress,
                       vaultRole: VAULT_BOOTSTRAP_ROLES.snapshot.role,
                       audience: VAULT_TOKEN_AUDIENCE,
                       caSecret: vaultCa?.secret,
-                      after: [vaultInit, ...snapshots.identity.ready, ...(vaultCa ? [vaultCa] : [])],
+                      after: [
+                          vaultInit,
+                          ...(snapshots.kind === "azureBlob" ? snapshots.identity.ready : []),
+                          ...(vaultCa ? [vaultCa] : []),
+                      ],
                       provider,
                   },
                   child,

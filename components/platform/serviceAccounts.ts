@@ -56,7 +56,8 @@ export function jobServiceAccount(
     name: string,
     args: {
         readonly serviceAccount: ServiceAccountRef;
-        readonly clientId: pulumi.Input<string>;
+        /** Absent: a plain service account (a Job that acts as no managed identity). */
+        readonly clientId?: pulumi.Input<string>;
         readonly namespace: pulumi.Input<string>;
         readonly provider: k8s.Provider;
     },

@@ -20,6 +20,51 @@ export interface SealSettings {
     readonly keyName: string;
 }
 
+/**
+ * Where a transit seal finds its key: another Vault's transit secrets engine (the local stack's ha mode,
+ * components/platform/vaultUnsealer.ts). Fields as hashicorp/vault
+ * website/content/docs/configuration/seal/transit.mdx names them; the token is NOT here: it reaches the
+ * server as VAULT_TOKEN from a Secret ("token ... may also be specified by the VAULT_TOKEN environment
+ * variable"), so it is in no Helm value and no config file. The seal's client starts from the API
+ * client's environment defaults (the chart's VAULT_ADDR and our VAULT_CACERT point at this server) and
+ * then the stanza's address and tls_ca_cert override them (hashicorp/go-kms-wrapping
+ * wrappers/transit/transit_client.go, newTransitClient), so both are set here explicitly.
+ */
+export interface TransitSealSettings {
+    /** The unsealer's https address. */
+    readonly address: string;
+    readonly keyName: string;
+    /** The transit engine's mount path, with its trailing slash. */
+    readonly mountPath: string;
+    /** CA file (in the server pod) the unsealer's certificate is verified against. */
+    readonly caFile: string;
+}
+
+/** The seal stanza of the server config: Key Vault (dev, prod) or transit (local ha). */
+export type VaultSealStanza = ({ readonly kind: "azurekeyvault" } & SealSettings) | ({ readonly kind: "transit" } & TransitSealSettings);
+
+/** The server's seal stanza (HCL lines). */
+export function sealStanza(seal: VaultSealStanza): string[] {
+    if (seal.kind === "transit")
+        return [
+            'seal "transit" {',
+            `  address         = "${seal.address}"`,
+            `  key_name        = "${seal.keyName}"`,
+            `  mount_path      = "${seal.mountPath}"`,
+            `  tls_ca_cert     = "${seal.caFile}"`,
+            // The unsealer's token is periodic: the seal renews it (the default, spelled out).
+            '  disable_renewal = "false"',
+            "}",
+        ];
+    return [
+        'seal "azurekeyvault" {',
+        `  tenant_id  = "${seal.tenantId}"`,
+        `  vault_name = "${seal.vaultName}"`,
+        `  key_name   = "${seal.keyName}"`,
+        "}",
+    ];
+}
+
 export { VAULT_RELEASE };
 const API_PORT = PORTS.vaultApi;
 
@@ -57,7 +102,7 @@ export function vaultScheme(tls: boolean): "http" | "https" {
  * the service account's client-id annotation), AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE.
  * The chart runs it through `tpl` and appends `disable_mlock = true` (0.32.0 checks for it first).
  */
-export function raftConfig(replicas: number, seal: SealSettings, tls?: VaultTlsFiles): string {
+export function raftConfig(replicas: number, seal: SealSettings | VaultSealStanza, tls?: VaultTlsFiles): string {
     const scheme = vaultScheme(tls !== undefined);
     const joins = Array.from({ length: replicas }, (_, i) =>
         [
@@ -90,11 +135,7 @@ export function raftConfig(replicas: number, seal: SealSettings, tls?: VaultTlsF
         "",
         'service_registration "kubernetes" {}',
         "",
-        'seal "azurekeyvault" {',
-        `  tenant_id  = "${seal.tenantId}"`,
-        `  vault_name = "${seal.vaultName}"`,
-        `  key_name   = "${seal.keyName}"`,
-        "}",
+        ...sealStanza("kind" in seal ? seal : { kind: "azurekeyvault", ...seal }),
         "",
     ].join("\n");
 }
@@ -115,6 +156,9 @@ export function rolloutNotice(revision: number | undefined): string {
 }
 
 export const VAULT_DEV_ROOT_TOKEN_ENV = "VAULT_DEV_ROOT_TOKEN_FROM_SECRET";
+
+/** The env var the transit seal reads its token from (seal/transit.mdx: `token` ... VAULT_TOKEN). */
+export const VAULT_TRANSIT_TOKEN_ENV = "VAULT_TOKEN";
 
 /** The keys of the vault chart's values.yaml (0.32.0) this component sets. */
 export interface VaultValues {
@@ -194,6 +238,22 @@ export interface VaultSealArgs {
     readonly identityReady: readonly pulumi.Resource[];
 }
 
+/**
+ * A transit seal (local ha): the unsealer Vault's address, key and mount, the CA file its certificate
+ * is verified against, and the Secret holding the token the seal uses (VAULT_TOKEN in the server pods).
+ */
+export interface TransitSealArgs {
+    readonly kind: "transit";
+    readonly settings: { readonly [K in keyof TransitSealSettings]: pulumi.Input<TransitSealSettings[K]> };
+    /** Secret (Vault's namespace) and key of the seal's token: the unsealer's periodic, encrypt/decrypt-only token. */
+    readonly token: { readonly secretName: string; readonly key: string };
+    /** The unsealer, its transit key and the token's Secret: the seal needs them at every start. */
+    readonly ready: readonly pulumi.Resource[];
+}
+
+/** The TLS volume's source: Key Vault through the Secrets Store CSI driver (dev, prod), or a Kubernetes Secret (local ha). */
+export type VaultTlsSource = { readonly secretProviderClass: string } | { readonly secretName: string };
+
 export interface HashiCorpVaultArgs {
     /** Namespace of the release. */
     readonly namespace: pulumi.Input<string>;
@@ -206,17 +266,18 @@ export interface HashiCorpVaultArgs {
     readonly devRootToken?: { readonly secretName: string; readonly key: string; readonly ready: readonly pulumi.Resource[] };
     /** Server replicas in ha mode. */
     readonly replicas: number;
-    /** Storage class of the raft volumes (ha). */
-    readonly storageClass: string;
+    /** Storage class of the raft volumes (ha). Default: the cluster's default class (local). */
+    readonly storageClass?: string;
     /** The server's service account: the unseal identity's federated subject. */
     readonly serviceAccount: ServiceAccountRef;
     /** The seal: required in ha mode, unused in dev mode (nothing to unseal). Default none. */
-    readonly seal?: VaultSealArgs;
+    readonly seal?: VaultSealArgs | TransitSealArgs;
     /**
-     * TLS (ha): the SecretProviderClass that mounts the certificate, key and CA into the server pods as
-     * Vault's identity, the three file names, and what the mount needs first. Default none: plain HTTP.
+     * TLS (ha): where the certificate, key and CA come from (the SecretProviderClass that mounts them as
+     * Vault's identity, or a Kubernetes Secret), the three file names, and what the mount needs first.
+     * Default none: plain HTTP.
      */
-    readonly tls?: { readonly secretProviderClass: string; readonly files: VaultTlsFiles; readonly ready: readonly pulumi.Resource[] };
+    readonly tls?: VaultTlsSource & { readonly files: VaultTlsFiles; readonly ready: readonly pulumi.Resource[] };
     /** What else must exist first, e.g. the raft volumes' StorageClass. Default none. */
     readonly after?: readonly pulumi.Resource[];
     /** Keep the release from being deleted (prod). Default false. */
@@ -281,7 +342,18 @@ export class HashiCorpVault extends pulumi.ComponentResource {
         });
         const tlsVolume = "tls";
 
-        const sealValues = pulumi.output(seal ? { clientId: seal.clientId, settings: seal.settings } : undefined);
+        const transit = seal && "kind" in seal ? seal : undefined;
+        const keyVaultSeal = seal && !("kind" in seal) ? seal : undefined;
+        const sealValues = pulumi.output(
+            keyVaultSeal
+                ? {
+                      clientId: keyVaultSeal.clientId as pulumi.Input<string> | undefined,
+                      stanza: { kind: "azurekeyvault" as const, ...keyVaultSeal.settings },
+                  }
+                : transit
+                  ? { clientId: undefined, stanza: { kind: "transit" as const, ...transit.settings } }
+                  : undefined,
+        );
         const values = sealValues.apply((sealed): VaultValues => ({
             global: { enabled: true, tlsDisable: tls === undefined },
             injector: {
@@ -311,7 +383,7 @@ export class HashiCorpVault extends pulumi.ComponentResource {
             },
             server: {
                 image: IMAGES.vault,
-                extraLabels: sealed ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {},
+                extraLabels: sealed?.clientId ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {},
                 extraEnvironmentVars: tls ? { VAULT_CACERT: `${VAULT_TLS_DIR}/${tls.files.caCertificate}` } : {},
                 // dev: the chart always renders VAULT_DEV_ROOT_TOKEN_ID from server.dev.devRootToken
                 // (default "root") as a plain value in dev mode (vault-helm v0.32.0 templates/_helpers.tpl
@@ -325,20 +397,26 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                 // command/server.go "dev-root-token-id" EnvVar VAULT_DEV_ROOT_TOKEN_ID). The chart's own
                 // entry is emptied, so a lost flag makes Vault generate a random token, never "root".
                 // No token goes into the Helm values.
+                // transit: the seal's token as VAULT_TOKEN (seal/transit.mdx), from its Secret, never a Helm value.
                 extraSecretEnvironmentVars: devToken
                     ? [{ envName: VAULT_DEV_ROOT_TOKEN_ENV, secretName: devToken.secretName, secretKey: devToken.key }]
-                    : [],
+                    : transit
+                      ? [{ envName: VAULT_TRANSIT_TOKEN_ENV, secretName: transit.token.secretName, secretKey: transit.token.key }]
+                      : [],
                 extraArgs: devToken ? `-dev-root-token-id="\${${VAULT_DEV_ROOT_TOKEN_ENV}}"` : "",
                 volumes: tls
                     ? [
-                          {
-                              name: tlsVolume,
-                              csi: {
-                                  driver: SECRETS_STORE_CSI_DRIVER,
-                                  readOnly: true,
-                                  volumeAttributes: { secretProviderClass: tls.secretProviderClass },
-                              },
-                          },
+                          "secretProviderClass" in tls
+                              ? {
+                                    name: tlsVolume,
+                                    csi: {
+                                        driver: SECRETS_STORE_CSI_DRIVER,
+                                        readOnly: true,
+                                        volumeAttributes: { secretProviderClass: tls.secretProviderClass },
+                                    },
+                                }
+                              : // The kubelet updates a Secret volume in place like the CSI rotation: the sidecar reloads it.
+                                { name: tlsVolume, secret: { secretName: tls.secretName } },
                       ]
                     : null,
                 volumeMounts: tls ? [{ name: tlsVolume, mountPath: VAULT_TLS_DIR, readOnly: true }] : null,
@@ -367,16 +445,18 @@ export class HashiCorpVault extends pulumi.ComponentResource {
                 serviceAccount: {
                     create: true,
                     name: args.serviceAccount.name,
-                    annotations: sealed ? { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: sealed.clientId } : {},
+                    annotations: sealed?.clientId ? { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: sealed.clientId } : {},
                 },
-                dataStorage: ha ? { enabled: true, storageClass: args.storageClass, size: "10Gi" } : { enabled: false, size: "10Gi" },
+                dataStorage: ha
+                    ? { enabled: true, ...(args.storageClass ? { storageClass: args.storageClass } : {}), size: "10Gi" }
+                    : { enabled: false, size: "10Gi" },
                 resources: ha ? { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } } : {},
                 dev: ha ? { enabled: false } : { enabled: true, devRootToken: "" },
                 ha: {
                     enabled: ha,
                     replicas: args.replicas,
                     raft: sealed
-                        ? { enabled: true, setNodeId: true, config: raftConfig(args.replicas, sealed.settings, tls?.files) }
+                        ? { enabled: true, setNodeId: true, config: raftConfig(args.replicas, sealed.stanza, tls?.files) }
                         : { enabled: false, setNodeId: false },
                     disruptionBudget: ha ? { enabled: true, maxUnavailable: 1 } : { enabled: false },
                 },
@@ -386,7 +466,13 @@ export class HashiCorpVault extends pulumi.ComponentResource {
 
         // The seal unwraps Vault's root key at every start: the pods need their federated credential
         // and the key's role assignment before they run.
-        const sealReady = [...(seal?.identityReady ?? []), ...(tls?.ready ?? []), ...(args.after ?? []), ...(devToken?.ready ?? [])];
+        const sealReady = [
+            ...(keyVaultSeal?.identityReady ?? []),
+            ...(transit?.ready ?? []),
+            ...(tls?.ready ?? []),
+            ...(args.after ?? []),
+            ...(devToken?.ready ?? []),
+        ];
         this.release = pinnedRelease(
             name,
             CHARTS.vault,

@@ -16,17 +16,35 @@ export const VAULT_BOOTSTRAP_SCRIPT_FILE = "vault-bootstrap.sh";
 /** Where a Job mounts Vault's CA Secret. */
 const CA_DIR = "/vault/ca";
 
+/**
+ * Where the recovery keys are kept: a Key Vault secret written as the init identity (dev, prod), or a
+ * key of a Kubernetes Secret written through the API server as the Job's service account (the local
+ * stack's ha mode, which has no Key Vault). Either holds VAULT_INIT_PLACEHOLDER until the Job writes.
+ */
+export type VaultInitStore =
+    | {
+          readonly kind: "keyvault";
+          /** Client ID of the init identity (Key Vault Secrets Officer on the two secrets below only). */
+          readonly clientId: pulumi.Input<string>;
+          /** Key Vault that receives the recovery keys. */
+          readonly keyVaultName: pulumi.Input<string>;
+          /** Name of the Key Vault secret for the recovery keys (no root token is kept). */
+          readonly secretNames: { readonly recoveryKeys: string };
+      }
+    | {
+          readonly kind: "kubernetes";
+          /** The Secret (Vault's namespace) and its key; the Job's Role may get and patch exactly it. */
+          readonly secretName: string;
+          readonly key: string;
+      };
+
 export interface VaultInitJobArgs {
     /** Namespace of Vault and of the Job. */
     readonly namespace: pulumi.Input<string>;
     /** The Job's service account: the init identity's federated subject. */
     readonly serviceAccount: ServiceAccountRef;
-    /** Client ID of the init identity (Key Vault Secrets Officer on the two secrets below only). */
-    readonly clientId: pulumi.Input<string>;
-    /** Key Vault that receives the recovery keys. */
-    readonly keyVaultName: pulumi.Input<string>;
-    /** Name of the Key Vault secret for the recovery keys (no root token is kept). */
-    readonly secretNames: { readonly recoveryKeys: string };
+    /** Where the recovery keys are kept. */
+    readonly store: VaultInitStore;
     /**
      * What scripts/vault-bootstrap.sh writes with the new root token before revoking it: policies by
      * name (HCL), and the Kubernetes-auth roles (policy of the same name) bound to one service account
@@ -77,7 +95,33 @@ export class VaultInitJob extends pulumi.ComponentResource {
         super("aksplatform:platform:VaultInitJob", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const accounts = jobServiceAccount(name, args, this);
+        const store = args.store;
+        const keyVault = store.kind === "keyvault";
+        const accounts = jobServiceAccount(name, { ...args, clientId: keyVault ? store.clientId : undefined }, this);
+        // kubernetes: read and write the one Secret, nothing else (RBAC resourceNames).
+        const storeAccess: pulumi.Resource[] = [];
+        if (store.kind === "kubernetes") {
+            const role = new k8s.rbac.v1.Role(
+                `${name}-store`,
+                {
+                    metadata: { namespace: args.namespace },
+                    rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [store.secretName], verbs: ["get", "patch"] }],
+                },
+                child,
+            );
+            storeAccess.push(
+                role,
+                new k8s.rbac.v1.RoleBinding(
+                    `${name}-store`,
+                    {
+                        metadata: { namespace: args.namespace },
+                        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                        subjects: [{ kind: "ServiceAccount", name: args.serviceAccount.name, namespace: args.namespace }],
+                    },
+                    child,
+                ),
+            );
+        }
 
         // Auto-named: a changed script gives a new ConfigMap name, hence a new Job, which re-runs
         // (and does nothing on an initialised Vault).
@@ -94,11 +138,20 @@ export class VaultInitJob extends pulumi.ComponentResource {
             child,
         );
 
-        const keyVaultEnv: k8s.types.input.core.v1.EnvVar[] = [
-            { name: "KEY_VAULT_NAME", value: args.keyVaultName },
-            { name: "RECOVERY_KEYS_SECRET", value: args.secretNames.recoveryKeys },
-            { name: "PLACEHOLDER", value: VAULT_INIT_PLACEHOLDER },
-        ];
+        const keyVaultEnv: k8s.types.input.core.v1.EnvVar[] =
+            store.kind === "keyvault"
+                ? [
+                      { name: "KEY_VAULT_NAME", value: store.keyVaultName },
+                      { name: "RECOVERY_KEYS_SECRET", value: store.secretNames.recoveryKeys },
+                      { name: "PLACEHOLDER", value: VAULT_INIT_PLACEHOLDER },
+                  ]
+                : [
+                      { name: "KEY_STORE", value: "kubernetes" },
+                      { name: "STORE_NAMESPACE", value: args.namespace },
+                      { name: "RECOVERY_KEYS_SECRET", value: store.secretName },
+                      { name: "STORE_KEY", value: store.key },
+                      { name: "PLACEHOLDER", value: VAULT_INIT_PLACEHOLDER },
+                  ];
         const caMounts = args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : [];
         const phase = (phaseName: string, image: string, env: k8s.types.input.core.v1.EnvVar[]) =>
             scriptPhase(VAULT_INIT_SCRIPT_FILE, phaseName, image, env, caMounts);
@@ -115,7 +168,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
                         metadata: {
                             labels: {
                                 ...POD_LABELS.vaultInit,
-                                [WORKLOAD_IDENTITY_USE_LABEL]: "true",
+                                ...(keyVault ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {}),
                                 // A sidecar would keep the finished Job's pod running.
                                 "sidecar.istio.io/inject": "false",
                             },
@@ -152,7 +205,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...child, dependsOn: [...args.after, accounts], customTimeouts: { create: "35m" } },
+            { ...child, dependsOn: [...args.after, accounts, ...storeAccess], customTimeouts: { create: "35m" } },
         );
 
         this.jobName = job.metadata.name;

@@ -14,15 +14,31 @@ export const VAULT_SNAPSHOT_SCRIPT = path.join(SCRIPTS_DIR, VAULT_SNAPSHOT_SCRIP
 const TOKEN_DIR = "/var/run/secrets/vault";
 const CA_DIR = "/vault/ca";
 
+/** Where a volume target mounts its claim in the keep container. */
+export const VAULT_SNAPSHOT_DIR = "/snapshots";
+
+/**
+ * Where the snapshots go: a blob container written as the snapshot identity (prod), or a
+ * PersistentVolumeClaim in Vault's namespace (the local stack's ha mode, which has no Azure).
+ */
+export type VaultSnapshotTarget =
+    | {
+          readonly kind: "azureBlob";
+          /** Client ID of the snapshot identity (Storage Blob Data Contributor on the container only). */
+          readonly clientId: pulumi.Input<string>;
+          /** Storage account and container the snapshots go to. */
+          readonly accountName: pulumi.Input<string>;
+          readonly containerName: string;
+      }
+    | { readonly kind: "volume"; readonly claimName: pulumi.Input<string> };
+
 export interface VaultSnapshotArgs {
     /** Vault's namespace: the CronJob runs there. */
     readonly namespace: pulumi.Input<string>;
     /** The CronJob's service account: federated with the snapshot identity, bound to the Vault role. */
     readonly serviceAccount: ServiceAccountRef;
-    /** Client ID of the snapshot identity (Storage Blob Data Contributor on the container only). */
-    readonly clientId: pulumi.Input<string>;
-    /** Storage account and container the snapshots go to. */
-    readonly storage: { readonly accountName: pulumi.Input<string>; readonly containerName: string };
+    /** Where the snapshots go. */
+    readonly target: VaultSnapshotTarget;
     /** Cron schedule (UTC). */
     readonly schedule: string;
     /** Snapshots older than retentionDays are deleted, except the newest keepLast good ones. */
@@ -54,7 +70,9 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
         super("aksplatform:platform:VaultSnapshotCronJob", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const accounts = jobServiceAccount(name, args, this);
+        const target = args.target;
+        const blob = target.kind === "azureBlob";
+        const accounts = jobServiceAccount(name, { ...args, clientId: blob ? target.clientId : undefined }, this);
         const script = new k8s.core.v1.ConfigMap(
             `${name}-script`,
             { metadata: { namespace: args.namespace }, data: jobScriptFiles(VAULT_SNAPSHOT_SCRIPT_FILE) },
@@ -68,6 +86,10 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
             extraMounts: k8s.types.input.core.v1.VolumeMount[] = [],
         ) => scriptPhase(VAULT_SNAPSHOT_SCRIPT_FILE, phase, image, env, extraMounts);
 
+        const retentionEnv = [
+            { name: "RETENTION_DAYS", value: String(args.retention.retentionDays) },
+            { name: "KEEP_LAST", value: String(args.retention.keepLast) },
+        ];
         const cronJob = new k8s.batch.v1.CronJob(
             name,
             {
@@ -87,7 +109,7 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                 metadata: {
                                     labels: {
                                         ...POD_LABELS.vaultSnapshot,
-                                        [WORKLOAD_IDENTITY_USE_LABEL]: "true",
+                                        ...(blob ? { [WORKLOAD_IDENTITY_USE_LABEL]: "true" } : {}),
                                         "sidecar.istio.io/inject": "false",
                                     },
                                 },
@@ -114,12 +136,18 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                         ),
                                     ],
                                     containers: [
-                                        container("upload", IMAGES.azureCli, [
-                                            { name: "STORAGE_ACCOUNT", value: args.storage.accountName },
-                                            { name: "STORAGE_CONTAINER", value: args.storage.containerName },
-                                            { name: "RETENTION_DAYS", value: String(args.retention.retentionDays) },
-                                            { name: "KEEP_LAST", value: String(args.retention.keepLast) },
-                                        ]),
+                                        target.kind === "azureBlob"
+                                            ? container("upload", IMAGES.azureCli, [
+                                                  { name: "STORAGE_ACCOUNT", value: target.accountName },
+                                                  { name: "STORAGE_CONTAINER", value: target.containerName },
+                                                  ...retentionEnv,
+                                              ])
+                                            : container(
+                                                  "keep",
+                                                  `${IMAGES.vault.repository}:${IMAGES.vault.tag}`,
+                                                  [{ name: "SNAPSHOT_DIR", value: VAULT_SNAPSHOT_DIR }, ...retentionEnv],
+                                                  [{ name: "snapshots", mountPath: VAULT_SNAPSHOT_DIR }],
+                                              ),
                                     ],
                                     volumes: [
                                         // A snapshot holds every secret Vault keeps (encrypted): /work is in memory.
@@ -139,6 +167,9 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                             },
                                         },
                                         ...(args.caSecret ? [{ name: "vault-ca", secret: { secretName: args.caSecret.name } }] : []),
+                                        ...(target.kind === "volume"
+                                            ? [{ name: "snapshots", persistentVolumeClaim: { claimName: target.claimName } }]
+                                            : []),
                                     ],
                                 },
                             },

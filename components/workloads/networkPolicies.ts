@@ -214,6 +214,30 @@ export const NETWORK_FLOWS: readonly Flow[] = [
             why: `${why}, through its private endpoint`,
         },
     ]),
+    // The local stack's ha mode (components/platform/vaultUnsealer.ts, vaultLocalHa.ts): the transit seal
+    // and its setup reach the unsealer; the init Job keeps the recovery keys in a Kubernetes Secret. The
+    // unsealer's pods exist only there; the init Job's service account may touch no Secret elsewhere.
+    {
+        name: "vault-server-to-unsealer",
+        from: VAULT_SERVER,
+        to: { namespace: "vault", pods: POD_LABELS.vaultUnsealer },
+        ports: tcp(PORTS.vaultUnsealerTls),
+        why: "the transit seal (local ha): encrypt and decrypt with the unsealer's key at every start",
+    },
+    {
+        name: "vault-unsealer-setup-to-unsealer",
+        from: { namespace: "vault", pods: POD_LABELS.vaultUnsealerSetup },
+        to: { namespace: "vault", pods: POD_LABELS.vaultUnsealer },
+        ports: tcp(PORTS.vaultUnsealerTls),
+        why: "the setup Job creates the transit key, its policy and the seal's token (local ha)",
+    },
+    {
+        name: "vault-init-to-apiserver",
+        from: { namespace: "vault", pods: POD_LABELS.vaultInit },
+        to: API,
+        ports: "apiserver",
+        why: "the init Job keeps the recovery keys in a Kubernetes Secret (local ha; its Role: that one Secret)",
+    },
     {
         name: "vault-server-to-apiserver",
         from: VAULT_SERVER,
