@@ -47,7 +47,9 @@ LOG_TAG="vault-init ${phase#run-}"
 
 KEY_STORE="${KEY_STORE:-keyvault}"
 K8S_SA_DIR="${K8S_SA_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}"
-STORE_TMP="${TMPDIR:-/tmp}"
+# The header file (the service account token) and the patch (the recovery keys) live in the in-memory
+# /work, never on the node's disk like /tmp (components/jobScripts.ts scriptVolumes).
+STORE_TMP="$WORK_DIR"
 
 # k8s_secret_api NAME [CURL ARGS...]: a request for Secret NAME of STORE_NAMESPACE to the API server,
 # with the pod's service account token from a header file (never an argument).
@@ -56,8 +58,11 @@ k8s_secret_api() {
     shift
     umask 077
     printf 'Authorization: Bearer %s\n' "$(cat "$K8S_SA_DIR/token")" >"$STORE_TMP/auth-header"
+    api_code=0
     curl -sS --fail --cacert "$K8S_SA_DIR/ca.crt" -H "@$STORE_TMP/auth-header" "$@" \
-        "https://${KUBERNETES_SERVICE_HOST:?}:${KUBERNETES_SERVICE_PORT:-443}/api/v1/namespaces/${STORE_NAMESPACE:?}/secrets/$name"
+        "https://${KUBERNETES_SERVICE_HOST:?}:${KUBERNETES_SERVICE_PORT:-443}/api/v1/namespaces/${STORE_NAMESPACE:?}/secrets/$name" || api_code=$?
+    rm -f "$STORE_TMP/auth-header"
+    return "$api_code"
 }
 
 # secret_value NAME: prints the current value of secret NAME (to be captured, never shown).
@@ -84,6 +89,13 @@ store_where() {
 store_check() {
     if [ "$KEY_STORE" = kubernetes ]; then
         : "${STORE_NAMESPACE:?}" "${STORE_KEY:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
+        # The tools the API calls need, at once rather than after the retries give up.
+        for tool in curl jq base64; do
+            command -v "$tool" >/dev/null || {
+                log "error: $tool is not in this image; the kubernetes store needs curl, jq and base64"
+                exit 1
+            }
+        done
     else
         : "${KEY_VAULT_NAME:?}" "${RECOVERY_KEYS_SECRET:?}" "${PLACEHOLDER:?}"
     fi

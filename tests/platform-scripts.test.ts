@@ -308,8 +308,8 @@ method=GET; body=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -X) method=$2; shift ;;
-    -H) case "$2" in @*) cat "\${2#@}" >>"$FAKE/headers.log" ;; esac; shift ;;
-    --data-binary) body=\${2#@}; shift ;;
+    -H) case "$2" in @*) cat "\${2#@}" >>"$FAKE/headers.log"; echo "\${2#@}" >>"$FAKE/files.log" ;; esac; shift ;;
+    --data-binary) body=\${2#@}; echo "$body" >>"$FAKE/files.log"; shift ;;
   esac
   shift
 done
@@ -375,6 +375,14 @@ describe("scripts/vault-init.sh with KEY_STORE=kubernetes", function () {
         assert.match(calls, /-X PATCH -H Content-Type: application\/merge-patch\+json/);
         assert.doesNotMatch(calls, /sa-token-never-in-argv|hvs\.FAKE-ROOT-TOKEN|a2V5MQ==/);
         assert.match(fs.readFileSync(path.join(fake, "headers.log"), "utf8"), /^Authorization: Bearer sa-token-never-in-argv$/m);
+        // The token's header file and the keys' patch only in the in-memory WORK_DIR (components/jobScripts.ts
+        // mounts /work with medium Memory, /tmp on the node's disk), and gone afterwards.
+        const files = fs.readFileSync(path.join(fake, "files.log"), "utf8").trim().split("\n");
+        assert.ok(files.length >= 2);
+        for (const file of files) {
+            assert.ok(file.startsWith(path.join(fake, "work") + path.sep), `${file} is outside WORK_DIR`);
+            assert.ok(!fs.existsSync(file), `${file} is left behind`);
+        }
     });
 
     it("a second run finds the keys stored and an initialised Vault: initialises nothing, writes nothing", () => {
