@@ -14,7 +14,6 @@ import {
     type AppSecretName,
     type ClusterFoundation,
     type KeyVaultSecrets,
-    type MongoBackupTarget,
 } from "../foundation";
 import { ingressCertificate } from "../generated";
 import { layerChildOptions, type LayerChildOptions } from "../layer";
@@ -966,65 +965,14 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
  * settings it reads (AZURE_LAYER_CONFIG); each direct child keeps the URN it had as a resource of the
  * stack through an alias (components/layer.ts), so an existing stack moves under it and replaces nothing.
  */
-export class AzureLayer extends pulumi.ComponentResource implements AzureHandles {
-    readonly provider: k8s.Provider;
-    readonly secrets: KeyVaultSecrets;
-    readonly resourceGroupName: pulumi.Output<string>;
-    readonly tenantId: pulumi.Output<string>;
-    readonly monitoring: Monitoring;
-    readonly network: Network;
-    readonly cluster: AksCluster;
-    readonly ciRunner?: CiRunner;
-    readonly registry?: Registry;
-    readonly appVault: KeyVault;
-    readonly unsealVault: KeyVault;
-    readonly unsealKey: UnsealKey;
-    readonly appSecrets: AppSecrets;
-    readonly vaultUnsealIdentity: WorkloadIdentity;
-    readonly appSecretsIdentity: WorkloadIdentity;
-    readonly ingressWaf?: IngressWaf;
-    readonly ingressTlsIdentity: WorkloadIdentity;
-    readonly vaultInitIdentity?: WorkloadIdentity;
-    readonly vaultTls?: VaultTls;
-    readonly backupStorage?: BackupStorage;
-    readonly mongoBackupIdentity?: WorkloadIdentity;
-    readonly vaultSnapshotIdentity?: WorkloadIdentity;
-    readonly vaultTlsRenewIdentity?: WorkloadIdentity;
-    readonly retainedObjectsProvider?: k8s.Provider;
-    readonly mongoRootPassword: pulumi.Output<string>;
-    readonly mongoBackup?: MongoBackupTarget;
-    readonly serviceImages?: ClusterFoundation["serviceImages"];
-
+// The class has exactly the handles' members (declaration merging), assigned from them in one step.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface AzureLayer extends AzureHandles {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class AzureLayer extends pulumi.ComponentResource {
     constructor(name: string, args: AzureLayerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:Layer", name, {}, opts);
-        const handles = azureResources(args, layerChildOptions(this));
-        this.provider = handles.provider;
-        this.secrets = handles.secrets;
-        this.resourceGroupName = handles.resourceGroupName;
-        this.tenantId = handles.tenantId;
-        this.monitoring = handles.monitoring;
-        this.network = handles.network;
-        this.cluster = handles.cluster;
-        this.ciRunner = handles.ciRunner;
-        this.registry = handles.registry;
-        this.appVault = handles.appVault;
-        this.unsealVault = handles.unsealVault;
-        this.unsealKey = handles.unsealKey;
-        this.appSecrets = handles.appSecrets;
-        this.vaultUnsealIdentity = handles.vaultUnsealIdentity;
-        this.appSecretsIdentity = handles.appSecretsIdentity;
-        this.ingressWaf = handles.ingressWaf;
-        this.ingressTlsIdentity = handles.ingressTlsIdentity;
-        this.vaultInitIdentity = handles.vaultInitIdentity;
-        this.vaultTls = handles.vaultTls;
-        this.backupStorage = handles.backupStorage;
-        this.mongoBackupIdentity = handles.mongoBackupIdentity;
-        this.vaultSnapshotIdentity = handles.vaultSnapshotIdentity;
-        this.vaultTlsRenewIdentity = handles.vaultTlsRenewIdentity;
-        this.retainedObjectsProvider = handles.retainedObjectsProvider;
-        this.mongoRootPassword = handles.mongoRootPassword;
-        this.mongoBackup = handles.mongoBackup;
-        this.serviceImages = handles.serviceImages;
+        Object.assign(this, azureResources(args, layerChildOptions(this)));
         this.registerOutputs({ resourceGroupName: this.resourceGroupName, tenantId: this.tenantId });
     }
 }

@@ -756,46 +756,15 @@ function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation,
  * are the settings it reads (PLATFORM_LAYER_CONFIG) and the foundation it stands on (the Azure or the
  * local layer); each direct child keeps the URN it had as a resource of the stack (components/layer.ts).
  */
-export class PlatformLayer extends pulumi.ComponentResource implements PlatformHandles {
-    readonly namespaces: Namespaces;
-    readonly appNamespace: string;
-    readonly vaultNamespace: pulumi.Output<string>;
-    readonly meshReady: pulumi.Resource[];
-    readonly appSecrets: AppSecretsDelivery;
-    readonly appServiceAccounts: WorkloadServiceAccounts;
-    readonly istio: IstioControlPlane;
-    readonly ingressGateway: IngressGateway;
-    readonly ingressHost: string;
-    readonly vault: HashiCorpVault;
-    readonly vaultCa?: VaultCaBundle;
-    readonly vaultInit?: VaultInitJob;
-    readonly vaultSnapshot?: VaultSnapshotCronJob;
-    readonly vaultTlsRenew?: VaultTlsRenewCronJob;
-    readonly vaultSync?: VaultSyncJob;
-    readonly vaultOperator?: VaultOperatorAccess;
-    readonly vaultAdmin: VaultAdminAuth;
-
+// The class has exactly the handles' members (declaration merging), assigned from them in one step.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface PlatformLayer extends PlatformHandles {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class PlatformLayer extends pulumi.ComponentResource {
     constructor(name: string, args: PlatformLayerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:platform:Layer", name, {}, opts);
         const { foundation, ...settings } = args;
-        const handles = platformResources(settings, foundation, layerChildOptions(this));
-        this.namespaces = handles.namespaces;
-        this.appNamespace = handles.appNamespace;
-        this.vaultNamespace = handles.vaultNamespace;
-        this.meshReady = handles.meshReady;
-        this.appSecrets = handles.appSecrets;
-        this.appServiceAccounts = handles.appServiceAccounts;
-        this.istio = handles.istio;
-        this.ingressGateway = handles.ingressGateway;
-        this.ingressHost = handles.ingressHost;
-        this.vault = handles.vault;
-        this.vaultCa = handles.vaultCa;
-        this.vaultInit = handles.vaultInit;
-        this.vaultSnapshot = handles.vaultSnapshot;
-        this.vaultTlsRenew = handles.vaultTlsRenew;
-        this.vaultSync = handles.vaultSync;
-        this.vaultOperator = handles.vaultOperator;
-        this.vaultAdmin = handles.vaultAdmin;
+        Object.assign(this, platformResources(settings, foundation, layerChildOptions(this)));
         this.registerOutputs({ appNamespace: this.appNamespace, vaultNamespace: this.vaultNamespace, ingressHost: this.ingressHost });
     }
 }
