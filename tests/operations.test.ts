@@ -126,6 +126,11 @@ describe("operations: the services' chart content is part of the release", () =>
     it("a template edit at the same chart version changes the release's inputs; editor leftovers do not", async () => {
         const before = await release(copy);
         fs.writeFileSync(path.join(copy, "templates", "deployment.yaml~"), "an editor backup, .helmignore'd");
+        // Helm's own default: dot files under templates/ (helm/helm pkg/ignore/rules.go, AddDefaults).
+        fs.writeFileSync(path.join(copy, "templates", ".scratch.yaml"), "kind: Secret");
+        // A directory pattern (.git/ in the chart's .helmignore) leaves out everything beneath it.
+        fs.mkdirSync(path.join(copy, ".git"), { recursive: true });
+        fs.writeFileSync(path.join(copy, ".git", "HEAD"), "ref: refs/heads/main");
         assert.deepEqual(await release(copy), before, "ignored files change nothing");
         fs.appendFileSync(path.join(copy, "templates", "service.yaml"), "# a template change\n");
         const after = await release(copy);
