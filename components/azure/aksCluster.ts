@@ -393,7 +393,7 @@ export class AksCluster extends pulumi.ComponentResource {
         if (s.userPool) {
             const user = s.userPool;
             const subnetId = net.userSubnetId;
-            if (!subnetId) throw new Error(`${name}: the user pool needs the network's user subnet`);
+            if (!subnetId) throw new pulumi.ResourceError(`${name}: the user pool needs the network's user subnet`, this);
             this.userPoolName = pulumi
                 .output(subnetId)
                 .apply((id) => userPoolName({ vmSize: user.vmSize, zones: user.zones, subnetId: id, osType: OS.type, osSku: OS.sku }));
@@ -489,7 +489,7 @@ export class AksCluster extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(
             credentials.apply((c) => {
                 const first = c.kubeconfigs[0];
-                if (!first) throw new Error(`AKS returned no user kubeconfig for cluster ${args.clusterName}`);
+                if (!first) throw new pulumi.ResourceError(`AKS returned no user kubeconfig for cluster ${args.clusterName}`, this);
                 return Buffer.from(first.value, "base64").toString("utf8");
             }),
         );
@@ -505,13 +505,13 @@ export class AksCluster extends pulumi.ComponentResource {
 
         this.kubeletObjectId = cluster.identityProfile.apply((profile) => {
             const objectId = profile?.["kubeletidentity"]?.objectId;
-            if (!objectId) throw new Error(`cluster ${args.clusterName} reports no kubelet identity`);
+            if (!objectId) throw new pulumi.ResourceError(`cluster ${args.clusterName} reports no kubelet identity`, this);
             return objectId;
         });
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => {
-            if (!p?.issuerURL) throw new Error(`cluster ${args.clusterName} reports no OIDC issuer URL`);
+            if (!p?.issuerURL) throw new pulumi.ResourceError(`cluster ${args.clusterName} reports no OIDC issuer URL`, this);
             return p.issuerURL;
         });
         this.registerOutputs({
