@@ -390,6 +390,11 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         // Signed by the CA in caCertPem: the mock answers with the test certificate, as for SelfSignedCert.
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { id: name, extra: { certPem: TEST_TLS.certificate } };
+        // A custom role: ARM names it with a GUID (the given roleDefinitionId, or a new one) below its scope.
+        case "azure-native:authorization:RoleDefinition": {
+            const definition = inputs.roleDefinitionId ?? guid(`rd-${name}`);
+            return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleDefinitions/${definition}`, extra: { name: definition } };
+        }
         // Extension and child resources: their ID below the resource they belong to, and their name.
         case "azure-native:authorization:PolicyAssignment":
             return {
