@@ -299,8 +299,25 @@ describe("operations: objects kept on destroy are adopted on re-create", () => {
             ["microservices-prod", "vault"],
         );
         assert.ok(retained.some((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.inputs.metadata.name === "mongodb"));
-        for (const r of kube) assert.equal(r.provider, r.retainOnDelete ? adopting.urn : main.urn, `${r.type} ${r.name}`);
     });
+
+    // The one provider check (the policy pack's kubernetes-explicit-provider enforces it at preview): a
+    // resource on the default provider would go to whatever cluster the deployer's kubeconfig names.
+    for (const stack of ["dev", "prod", "local"] as const) {
+        it(`${stack}: every Kubernetes resource goes through the stack's explicit provider, what is kept on destroy through the adopting one`, async () => {
+            const run = await evaluateStack(stack);
+            const providers = run.ofType(T.provider);
+            const main = providers.filter((p) => p.inputs.upsertExistingObjects === undefined);
+            const adopting = providers.filter((p) => p.inputs.upsertExistingObjects === "true");
+            assert.equal(main.length, 1, "one provider for the cluster");
+            const kube = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+            assert.ok(kube.length > 0);
+            for (const r of kube) {
+                const expected = r.retainOnDelete && adopting.length > 0 ? adopting[0].urn : main[0].urn;
+                assert.equal(r.provider, expected, `${r.type} ${r.name}`);
+            }
+        });
+    }
 
     it("dev keeps nothing, so it has no adopting provider", async () => {
         const run = await evaluateStack("dev");
