@@ -2,17 +2,8 @@ import { strict as assert } from "assert";
 import { APP_SECRET_KEYS } from "../components/azure/layer";
 import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "../components/azure/roles";
 import { SECRET_OUTPUTS } from "../components/outputs";
-import {
-    documentedNames,
-    evaluateStack,
-    isSecretValue,
-    PROJECT,
-    stackRaw,
-    SUBSCRIPTION,
-    TENANT,
-    type Registration,
-    type StackRun,
-} from "./harness";
+import { documentedNames } from "./docText";
+import { evaluateStack, isSecretValue, PROJECT, stackRaw, SUBSCRIPTION, TENANT, type Registration, type StackRun } from "./harness";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -384,9 +375,9 @@ for (const stack of ["dev", "prod"] as const) {
 
         describe("stack outputs", () => {
             it("match the documented contract", () => {
-                const documented = documentedNames("Stack outputs");
+                const documented = documentedNames("docs/outputs.md", "# Stack outputs");
                 for (const name of Object.keys(run.outputs))
-                    assert.ok(documented.includes(name), `README does not document output ${name}`);
+                    assert.ok(documented.includes(name), `docs/outputs.md does not document output ${name}`);
                 assert.equal(run.outputs.resourceGroupName.value, `gitops-${stack}-rg`);
                 assert.equal(run.outputs.clusterName.value, `gitops-${stack}-aks`);
                 assert.equal(run.outputs.tenantId.value, TENANT);

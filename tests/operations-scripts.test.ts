@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { VAULT_CONFIGURE_SCRIPT } from "../components/workloads/vaultDatabase";
 import { ROOT } from "./harness";
+import { requireTool } from "./externalTools";
 
 const ROLLOUT_SCRIPT = path.join(ROOT, "scripts", "vault-rollout.sh");
 const SLEEP = "#!/bin/sh\nexit 0\n";
@@ -91,7 +92,7 @@ describe("scripts/vault-rollout.sh", () => {
     const actions = () => lines(path.join(fake, "actions.log"));
 
     it("replaces the followers first, then steps the leader down and replaces it", function () {
-        if (spawnSync("jq", ["--version"]).error) this.skip();
+        requireTool(this, "jq");
         cluster("vault-new", { "vault-0": "vault-old", "vault-1": "vault-old", "vault-2": "vault-old" }, "vault-1");
         const r = rollout();
         assert.equal(r.status, 0, r.output);
@@ -103,7 +104,7 @@ describe("scripts/vault-rollout.sh", () => {
     });
 
     it("checks before and after every pod that raft is healthy with every server", function () {
-        if (spawnSync("jq", ["--version"]).error) this.skip();
+        requireTool(this, "jq");
         cluster("b", { "vault-0": "a", "vault-1": "a", "vault-2": "a" }, "vault-0");
         assert.equal(rollout().status, 0);
         const calls = lines(path.join(fake, "calls.log"));
@@ -124,14 +125,14 @@ describe("scripts/vault-rollout.sh", () => {
     });
 
     it("only replaces what is stale: a leader already on the new spec is not stepped down", function () {
-        if (spawnSync("jq", ["--version"]).error) this.skip();
+        requireTool(this, "jq");
         cluster("b", { "vault-0": "a", "vault-1": "b", "vault-2": "b" }, "vault-1");
         assert.equal(rollout().status, 0);
         assert.deepEqual(actions(), ["delete vault-0"]);
     });
 
     it("without VAULT_TOKEN: logs in as the vault-operator role with a fresh Vault-audience service account token, and revokes it at the end", function () {
-        if (spawnSync("jq", ["--version"]).error) this.skip();
+        requireTool(this, "jq");
         cluster("b", { "vault-0": "a", "vault-1": "a", "vault-2": "a" }, "vault-2");
         const r = spawnSync("sh", [ROLLOUT_SCRIPT], {
             encoding: "utf8",

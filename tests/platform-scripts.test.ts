@@ -7,21 +7,11 @@ import * as os from "os";
 import * as path from "path";
 import { VAULT_INIT_SCRIPT } from "../components/platform/vaultInit";
 import { ROOT } from "./harness";
-
-/**
- * Whether `tool` is installed. These tools are Debian packages that .ci/run installs; on a machine
- * without them the tests that need them are skipped, unless REQUIRE_TEST_TOOLS=1 (set by CI) makes
- * that a failure, so CI can never pass by skipping.
- */
-function available(tool: string): boolean {
-    const missing = Boolean(spawnSync(tool, ["--version"], { stdio: "ignore" }).error);
-    if (missing && process.env.REQUIRE_TEST_TOOLS === "1") assert.fail(`${tool} is not installed and REQUIRE_TEST_TOOLS=1`);
-    return !missing;
-}
+import { requireTool } from "./externalTools";
 
 describe("scripts", () => {
     it("pass shellcheck", function () {
-        if (!available("shellcheck")) this.skip();
+        requireTool(this, "shellcheck");
         const scripts = fs
             .readdirSync(path.join(ROOT, "scripts"))
             .filter((f) => f.endsWith(".sh"))
@@ -79,7 +69,7 @@ describe("scripts/vault-init.sh", function () {
     let work: string;
 
     before(function () {
-        if (!available("jq")) this.skip();
+        requireTool(this, "jq");
     });
 
     beforeEach(() => {

@@ -7,11 +7,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ROOT } from "./harness";
+import { requireTool } from "./externalTools";
 
 const SCRIPTS = path.join(ROOT, ".github", "scripts");
-const has = (tool: string) => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
-const bash = has("bash");
-const jq = has("jq");
 
 /** A fresh directory with an empty bin/ for stand-ins; returns the directory. */
 function sandbox(prefix: string): string {
@@ -28,7 +26,7 @@ function stub(dir: string, name: string, body: string): void {
 describe(".github/scripts/drift-check.sh", function () {
     let tmp: string;
     before(function () {
-        if (!bash || !jq) this.skip();
+        for (const tool of ["bash", "jq"]) requireTool(this, tool);
     });
     beforeEach(() => {
         tmp = sandbox("drift-");
@@ -125,7 +123,7 @@ describe(".github/scripts/commit-promotion.sh", function () {
     let tmp: string;
     const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
     before(function () {
-        if (!bash || !has("git")) this.skip();
+        for (const tool of ["bash", "git"]) requireTool(this, tool);
     });
     beforeEach(() => {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "promotion-"));
@@ -178,7 +176,7 @@ describe(".github/scripts/commit-promotion.sh", function () {
 describe(".github/scripts/e2e-smoke.sh", function () {
     let tmp: string;
     before(function () {
-        if (!bash || !jq) this.skip();
+        for (const tool of ["bash", "jq"]) requireTool(this, tool);
     });
     beforeEach(() => {
         tmp = sandbox("smoke-");

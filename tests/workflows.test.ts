@@ -14,6 +14,7 @@ import { SERVICE_NAMES } from "../components/config";
 import { SERVICE_BUILD_ARG, SERVICE_DOCKERFILE } from "../components/config/constants";
 import { MONGO_IMAGE } from "../components/workloads/mongodb";
 import { ROOT, stackRaw } from "./harness";
+import { requireTool } from "./externalTools";
 
 const GITHUB = path.join(ROOT, ".github");
 const WORKFLOWS = path.join(GITHUB, "workflows");
@@ -566,8 +567,7 @@ describe("GitHub workflows", () => {
     });
 
     it("scripts pass shellcheck", function () {
-        const check = spawnSync("shellcheck", ["--version"], { stdio: "ignore" });
-        if (check.status !== 0) this.skip();
+        requireTool(this, "shellcheck");
         const dir = path.join(GITHUB, "scripts");
         const scripts = fs.readdirSync(dir).map((f) => path.join(dir, f));
         assert.ok(scripts.length >= 4);

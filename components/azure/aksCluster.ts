@@ -280,7 +280,7 @@ function poolSettings(
 }
 
 /**
- * An AKS cluster with the OIDC issuer and workload identity on, a system-assigned managed identity,
+ * An AKS cluster with the OIDC issuer and workload identity on, a user-assigned control-plane identity,
  * Azure CNI overlay with the Cilium dataplane and network policy, Container Insights, upgrade channels
  * with a maintenance window, and the Kubernetes provider every in-cluster resource of the program uses.
  */

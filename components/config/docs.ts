@@ -1,4 +1,4 @@
-// The key table rendered for people: the README's configuration table and Pulumi.yaml's
+// The key table rendered for people: the configuration reference (docs/configuration.md) and Pulumi.yaml's
 // `template.config` (what `pulumi new` prompts with). A test checks both files hold exactly this;
 // `npm run config:docs` writes them.
 import { ENVIRONMENTS } from "./constants";
@@ -11,7 +11,7 @@ function render(value: unknown): string {
     return String(value);
 }
 
-/** The default as the README states it: one value, or one per environment. */
+/** The default as the configuration reference states it: one value, or one per environment. */
 export function defaultText(key: ConfigKey): string {
     const spec = specOf(key);
     if (spec.defaultText !== undefined) return spec.defaultText;
@@ -25,17 +25,17 @@ export function defaultText(key: ConfigKey): string {
     return render(d);
 }
 
-export const README_TABLE_HEADER = ["| Key | Type | Stacks | Default | Meaning |", "|---|---|---|---|---|"];
+export const CONFIG_TABLE_HEADER = ["| Key | Type | Stacks | Default | Meaning |", "|---|---|---|---|---|"];
 
-/** The README's configuration table, one row per key in table order. */
-export function readmeTable(): string {
+/** The configuration reference's table (docs/configuration.md), one row per key in table order. */
+export function configTable(): string {
     const rows = KEY_NAMES.map((key) => {
         const spec = specOf(key);
         const type = spec.secret ? `${spec.type}, secret` : spec.type;
         const meaning = spec.enabledBy ? `${spec.description} Read with \`${spec.enabledBy}: true\`.` : spec.description;
         return `| \`${key}\` | ${type} | ${scopeText[spec.scope]} | ${defaultText(key).replace(/\|/g, "\\|")} | ${meaning.replace(/\|/g, "\\|")} |`;
     });
-    return [...README_TABLE_HEADER, ...rows].join("\n");
+    return [...CONFIG_TABLE_HEADER, ...rows].join("\n");
 }
 
 /** Pulumi.yaml's `template.config`: description (with the default) and the secret flag per key. */

@@ -1,5 +1,5 @@
 // The one table of stack configuration keys. Parsing (read.ts), validation (validators.ts, parse.ts),
-// Pulumi.yaml's `template.config` and the README's configuration table all derive from it; a test
+// Pulumi.yaml's `template.config` and docs/configuration.md's table all derive from it; a test
 // checks that the two files are current (`npm run config:docs` rewrites them).
 //
 // Why the keys are not declared under Pulumi.yaml's `config:` (pulumi/pulumi
@@ -60,11 +60,11 @@ export type Default<V> = V | { readonly dev: V; readonly prod: V; readonly local
 export interface KeySpec<T extends ConfigType = ConfigType> {
     readonly type: T;
     readonly scope: Scope;
-    /** One sentence for the README and `pulumi new`. */
+    /** One sentence for docs/configuration.md and `pulumi new`. */
     readonly description: string;
     /** Absent: the key has no default (optional, or required where `required` says so). */
     readonly default?: Default<ValueOf<T>>;
-    /** How the README states a derived or absent default. */
+    /** How docs/configuration.md states a derived or absent default. */
     readonly defaultText?: string;
     /** The value must arrive encrypted (`pulumi config set --secret`). */
     readonly secret?: boolean;
@@ -77,7 +77,7 @@ export interface KeySpec<T extends ConfigType = ConfigType> {
 /** A key of any type: a union, so that each entry's `check` is typed by its own `type`. */
 export type AnyKeySpec = KeySpec<"string"> | KeySpec<"integer"> | KeySpec<"boolean"> | KeySpec<"array">;
 
-/** Every key this program reads. Order is the README's order. */
+/** Every key this program reads, in docs/configuration.md's order. */
 export const CONFIG_KEYS = {
     environment: {
         type: "string",

@@ -31,7 +31,7 @@ function unknownKeyMessage(key: string): string {
     const near = nearestKey(key);
     return near
         ? `${key}: is not a config key of this program; did you mean ${near}?`
-        : `${key}: is not a config key of this program; the README's Configuration table lists every key`;
+        : `${key}: is not a config key of this program; docs/configuration.md lists every key`;
 }
 
 /** YAML reads an unquoted 1.30 as the number 1.3 and the CLI hands the program "1.3". */

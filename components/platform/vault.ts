@@ -103,6 +103,17 @@ export function raftConfig(replicas: number, seal: SealSettings, tls?: VaultTlsF
  * The env var (from the dev root token's Secret) the dev server's -dev-root-token-id flag reads. Not
  * VAULT_DEV_ROOT_TOKEN_ID: the chart renders that one itself in dev mode.
  */
+/**
+ * The `vaultRollout` output: the Vault release's revision and what to do when it changed. Without a
+ * revision (nothing installed yet, as in the offline plan) it says so rather than print "undefined".
+ */
+export function rolloutNotice(revision: number | undefined): string {
+    const then = `the server pods still run the previous spec; run scripts/vault-rollout.sh (docs/operations.md, "Roll out a Vault change")`;
+    if (revision === undefined)
+        return `Vault release revision not known until the release is installed; when it changes in an update, ${then}`;
+    return `Vault release revision ${revision}: if this changed in this update, ${then}`;
+}
+
 export const VAULT_DEV_ROOT_TOKEN_ENV = "VAULT_DEV_ROOT_TOKEN_FROM_SECRET";
 
 /** The keys of the vault chart's values.yaml (0.32.0) this component sets. */
@@ -396,7 +407,10 @@ export class HashiCorpVault extends pulumi.ComponentResource {
         this.tls = tls !== undefined;
         // OnDelete (chart values.yaml server.updateStrategyType): an upgraded release changes the
         // StatefulSet, not the running pods.
-        this.rolloutNotice = pulumi.interpolate`Vault release revision ${this.release.status.revision}: if this changed in this update, the server pods still run the previous spec; run scripts/vault-rollout.sh (docs/operations.md, "Roll out a Vault change")`;
+        // The provider fills the release's status (revision included) only once Helm has installed it
+        // (pulumi/pulumi-kubernetes provider/pkg/provider/helm_release.go, ReleaseStatus.Revision); before
+        // that, as in the offline plan under mocks, there is no revision to name.
+        this.rolloutNotice = this.release.status.apply((status) => rolloutNotice(status?.revision));
         this.registerOutputs({
             address: this.address,
             rolloutNotice: this.rolloutNotice,
