@@ -526,25 +526,13 @@ function kubernetesObject(name: string, inputs: any): { id: string; extra: Recor
 }
 
 /**
- * A Helm release as the provider reports it after an install: the status block (an output only,
- * @pulumi/kubernetes types/output.d.ts helm.v3.ReleaseStatus), read for the rollout notice and the
- * services' status; the first install is revision 1 (pulumi-kubernetes
- * provider/pkg/provider/helm_release.go, Create: status from the installed release).
+ * A Helm release: its ID (<namespace>/<name>). The status block (an output only) is left out: the
+ * offline plan stands for a preview before anything is installed, where the provider has no revision
+ * yet (components/platform/vault.ts, rolloutNotice; tests/docs.test.ts).
  */
 function helmRelease(name: string, inputs: any): { id: string; extra: Record<string, unknown> } {
     const releaseName: string = inputs.name ?? `${name}-${guid(`autoname-${name}`).replace(/-/g, "").slice(0, 8)}`;
-    const namespace: string = inputs.namespace ?? "default";
-    const chart =
-        String(inputs.chart ?? "")
-            .split("/")
-            .pop() ?? "";
-    return {
-        id: `${namespace}/${releaseName}`,
-        extra: {
-            name: releaseName,
-            status: { name: releaseName, namespace, revision: 1, status: "deployed", chart, version: inputs.version ?? "", appVersion: "" },
-        },
-    };
+    return { id: `${inputs.namespace ?? "default"}/${releaseName}`, extra: inputs.name === undefined ? { name: releaseName } : {} };
 }
 
 function kubeconfigFor(resourceGroupName: string, clusterName: string): string {
