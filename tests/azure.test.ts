@@ -3,7 +3,7 @@ import { APP_SECRET_KEYS } from "../components/azure/layer";
 import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "../components/azure/roles";
 import { SECRET_OUTPUTS } from "../components/outputs";
 import { documentedNames } from "./docText";
-import { evaluateStack, isSecretValue, PROJECT, SUBSCRIPTION, TENANT, type Registration, type StackRun } from "./harness";
+import { evaluateStack, isSecretValue, PROJECT, stackRaw, SUBSCRIPTION, TENANT, type Registration, type StackRun } from "./harness";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -94,8 +94,8 @@ for (const stack of ["dev", "prod"] as const) {
                     run.get("azure-native:managedidentity:UserAssignedIdentity", "aks-identity").id,
                 ]);
                 assert.equal(cluster.inputs.servicePrincipalProfile, undefined);
-                // The newest minor AKS serves (the e2e's too; kubernetes.io/releases: 1.33 and 1.34 are past end of life).
-                assert.equal(cluster.inputs.kubernetesVersion, "1.36");
+                // The stack's configured minor (tests/nodepools.test.ts checks it is one upstream still supports).
+                assert.equal(cluster.inputs.kubernetesVersion, stackRaw(stack).kubernetesVersion);
             });
 
             it("uses Azure CNI overlay with the Cilium dataplane and network policy", () => {

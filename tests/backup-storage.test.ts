@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { maxNamePrefixLength, namesFor, parseConfig } from "../components/config";
 import { BackupStorage, DEFAULT_SOFT_DELETE_DAYS } from "../components/azure/backupStorage";
 import { backupContainers } from "../components/azure/layer";
-import { evaluate, evaluateStack, itRejectsConfig, PROJECT, stackRaw, type StackRun } from "./harness";
+import { evaluate, evaluateStack, EvaluationError, itRejectsConfig, PROJECT, stackRaw, type StackRun } from "./harness";
 
 const T = {
     account: "azure-native:storage:StorageAccount",
@@ -94,11 +94,14 @@ describe("BackupStorage", () => {
         assert.equal(run.get(T.account, "backups").protect, true);
     });
 
-    it("refuses two containers of one name", async () => {
-        await assert.rejects(
-            evaluate("dev", {}, program(false, [CONTAINERS[0], CONTAINERS[0]])),
-            /container names must be unique, got vault-snapshots, vault-snapshots/,
-        );
+    it("refuses two containers of one name, as an error of the component itself", async () => {
+        await assert.rejects(evaluate("dev", {}, program(false, [CONTAINERS[0], CONTAINERS[0]])), (error: EvaluationError) => {
+            assert.match(error.message, /container names must be unique, got vault-snapshots, vault-snapshots/);
+            // The CLI prints a ResourceError under the resource it names (@pulumi/pulumi errors.ts).
+            assert.ok(pulumi.ResourceError.isInstance(error.cause), "a pulumi.ResourceError");
+            assert.ok(error.cause.resource instanceof BackupStorage, "attached to the BackupStorage");
+            return true;
+        });
     });
 
     it("has a name that fits Azure's 24 lowercase letters and digits for the longest allowed prefix", () => {

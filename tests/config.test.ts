@@ -416,7 +416,9 @@ describe("config", () => {
             for (const good of ["10.0.0.0/16", "203.0.113.7", "0.0.0.0/0"]) assert.equal(checkCidr("k", good), undefined, good);
             for (const bad of ["10.0.0.0/33", "256.0.0.0/8", "10.0.0/16", "::1"]) assert.ok(checkCidr("k", bad), bad);
             assert.equal(addressInCidr("10.0.0.0/16", 10), "10.0.0.10");
-            assert.equal(addressInCidr("192.168.255.250/24", 10), "192.169.0.4");
+            // The range's first address, whatever host bits the value carries: 192.168.255.0 + 10.
+            assert.equal(addressInCidr("192.168.255.250/24", 10), "192.168.255.10");
+            assert.throws(() => addressInCidr("10.0.0.0/29", 10), /outside 10\.0\.0\.0\/29/);
         });
 
         it("tags", () => {

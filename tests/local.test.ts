@@ -96,13 +96,6 @@ describe("local stack (existing cluster, no Azure)", () => {
             assert.equal(provider.name, "local-k8s");
             assert.deepEqual(provider.inputs, { context: "kind-kind" });
         });
-
-        it("carries every Kubernetes resource", () => {
-            const provider = run.get(T.provider, "local-k8s");
-            const kube = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
-            assert.ok(kube.length >= 25, `found ${kube.length}`);
-            for (const r of kube) assert.equal(r.provider, provider.urn, `${r.type} ${r.name}`);
-        });
     });
 
     describe("the same in-cluster program as dev", () => {

@@ -93,7 +93,7 @@ describe("scripts/mongodb-backup.sh", () => {
             MONGO_PASSWORD: PASSWORD,
             BLOB_CONTAINER_URL: CONTAINER_URL,
             AZURE_CLIENT_ID: "00000000-1111-2222-3333-444444444444",
-            AZURE_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            AZURE_TENANT_ID: "00000000-0000-0000-0000-000000000001",
             AZURE_FEDERATED_TOKEN_FILE: path.join(fake, "sa-token"),
             AZURE_AUTHORITY_HOST: "https://login.microsoftonline.com/",
         };
@@ -165,7 +165,7 @@ describe("scripts/mongodb-backup.sh", () => {
             assert.equal(r.status, 0, r.stderr);
             assert.equal(
                 read("token.url").trim(),
-                "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token",
+                "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/oauth2/v2.0/token",
             );
             assert.deepEqual(read("form.seen").trim().split("\n"), [
                 "client_id=00000000-1111-2222-3333-444444444444",

@@ -126,6 +126,11 @@ describe("operations: the services' chart content is part of the release", () =>
     it("a template edit at the same chart version changes the release's inputs; editor leftovers do not", async () => {
         const before = await release(copy);
         fs.writeFileSync(path.join(copy, "templates", "deployment.yaml~"), "an editor backup, .helmignore'd");
+        // Helm's own default: dot files under templates/ (helm/helm pkg/ignore/rules.go, AddDefaults).
+        fs.writeFileSync(path.join(copy, "templates", ".scratch.yaml"), "kind: Secret");
+        // A directory pattern (.git/ in the chart's .helmignore) leaves out everything beneath it.
+        fs.mkdirSync(path.join(copy, ".git"), { recursive: true });
+        fs.writeFileSync(path.join(copy, ".git", "HEAD"), "ref: refs/heads/main");
         assert.deepEqual(await release(copy), before, "ignored files change nothing");
         fs.appendFileSync(path.join(copy, "templates", "service.yaml"), "# a template change\n");
         const after = await release(copy);
@@ -198,7 +203,7 @@ describe("operations: the unseal key", () => {
             vaultName: "gitops-prod-seal-ab12",
             resourceGroupName: "gitops-prod-rg",
             location: "westeurope",
-            tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            tenantId: "00000000-0000-0000-0000-000000000001",
             softDeleteRetentionDays: 90,
             auditWorkspaceId: "workspace-id",
             tags: {},
@@ -245,7 +250,7 @@ describe("operations: the unseal key", () => {
             vaultName: "gitops-dev-seal-ab12",
             resourceGroupName: "gitops-dev-rg",
             location: "westeurope",
-            tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            tenantId: "00000000-0000-0000-0000-000000000001",
             softDeleteRetentionDays: 7,
             auditWorkspaceId: "workspace-id",
             tags: {},
@@ -294,8 +299,25 @@ describe("operations: objects kept on destroy are adopted on re-create", () => {
             ["microservices-prod", "vault"],
         );
         assert.ok(retained.some((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.inputs.metadata.name === "mongodb"));
-        for (const r of kube) assert.equal(r.provider, r.retainOnDelete ? adopting.urn : main.urn, `${r.type} ${r.name}`);
     });
+
+    // The one provider check (the policy pack's kubernetes-explicit-provider enforces it at preview): a
+    // resource on the default provider would go to whatever cluster the deployer's kubeconfig names.
+    for (const stack of ["dev", "prod", "local"] as const) {
+        it(`${stack}: every Kubernetes resource goes through the stack's explicit provider, what is kept on destroy through the adopting one`, async () => {
+            const run = await evaluateStack(stack);
+            const providers = run.ofType(T.provider);
+            const main = providers.filter((p) => p.inputs.upsertExistingObjects === undefined);
+            const adopting = providers.filter((p) => p.inputs.upsertExistingObjects === "true");
+            assert.equal(main.length, 1, "one provider for the cluster");
+            const kube = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+            assert.ok(kube.length > 0);
+            for (const r of kube) {
+                const expected = r.retainOnDelete && adopting.length > 0 ? adopting[0].urn : main[0].urn;
+                assert.equal(r.provider, expected, `${r.type} ${r.name}`);
+            }
+        });
+    }
 
     it("dev keeps nothing, so it has no adopting provider", async () => {
         const run = await evaluateStack("dev");

@@ -59,14 +59,12 @@ for (const environment of ["dev", "prod"] as const) {
             run = await evaluate(environment, {}, program(namespace));
         });
 
-        it("creates Istio v1 resources on the explicit provider, under the component, after istiod", () => {
-            const provider = run.get(T.provider, "k8s");
+        it("creates Istio v1 resources under the component, after istiod", () => {
             const component = run.get(T.component, "mesh");
             const istiod = run.get("kubernetes:core/v1:ConfigMap", "istiod-stand-in");
             const crs = run.resources.filter((r) => r.parent === component.urn);
             assert.equal(crs.length, 1 + 2 + 2);
             for (const r of crs) {
-                assert.equal(r.provider, provider.urn, r.name);
                 assert.ok(r.dependencies.includes(istiod.urn), `${r.name} waits for the mesh`);
                 assert.match(r.inputs.apiVersion, /^(networking|security)\.istio\.io\/v1$/);
             }

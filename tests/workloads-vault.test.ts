@@ -70,13 +70,11 @@ for (const environment of ["dev", "prod"] as const) {
             job = run.ofType(T.job)[0];
         });
 
-        it("puts every Kubernetes resource on the explicit provider, under the component", () => {
-            const provider = run.get(T.provider, "k8s");
+        it("puts every Kubernetes resource under the component, in Vault's namespace", () => {
             const component = run.get(T.component, "vault-db");
             const kube = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
             assert.equal(kube.length, 3);
             for (const r of kube) {
-                assert.equal(r.provider, provider.urn, `${r.type} ${r.name}`);
                 assert.equal(r.parent, component.urn, `${r.type} ${r.name}`);
                 assert.equal(r.inputs.metadata.namespace, "vault", `${r.type} ${r.name}`);
             }

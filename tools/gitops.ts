@@ -4,20 +4,42 @@
 //
 // argocd/apps/<env>/ is a small Helm chart whose templates are the services' Application manifests.
 // The values each Application hands charts/microservice are the values the Helm-release path passes
-// for the same stack: the program is evaluated under the test mocks (no CLI, no cloud) with Argo CD
-// off and each service's Release values are copied. Sizing, Vault annotations, the workload identity
-// label and the image all come from the one place the program takes them (the stack file included),
-// so the two paths cannot drift apart. What only a deployed stack knows (identity client IDs, Key
+// for the same stack: microserviceValues (components/workloads/microservice.ts), called here directly
+// with the settings the workloads layer passes, derived from the stack's parsed config and the names
+// the components use (serviceSettings; no evaluation of the program). tests/gitops.test.ts renders
+// these files and compares each Application's values with the Release values of the program evaluated
+// under the mocks, so the two paths cannot drift apart. What only a deployed stack knows (identity client IDs, Key
 // Vault names) is never in these values: the program puts it on the service accounts and the
 // SecretProviderClass, which the values reference by name only. The repository and revision are not
 // in Git either: the app-of-apps passes them (appOfAppsValues), so a fork deploys from itself.
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { appNamespace, ENVIRONMENTS, KEY_NAMES, SERVICE_NAMES, specOf, type Environment } from "../components/config";
+import {
+    appNamespace,
+    ENVIRONMENTS,
+    KEY_NAMES,
+    parseConfig,
+    SERVICE_NAMES,
+    specOf,
+    type Environment,
+    type PlatformConfig,
+    type ServiceName,
+} from "../components/config";
+import { APP_SECRET_PROVIDER_CLASS, APP_SECRETS_SECRET } from "../components/platform/layer";
+import { VAULT_CA_SECRET } from "../components/platform/vaultCa";
+import { VAULT_TOKEN_AUDIENCE } from "../components/platform/vaultPolicies";
 import { appOfAppsPath, ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, SERVICES_PROJECT } from "../components/workloads/argocd";
-import { chartPath, MICROSERVICE_CHART_DIR } from "../components/workloads/microservice";
-import { evaluateStack, plainText, PROJECT, ROOT, STAND_IN_IMAGES, STAND_IN_SECRETS, type StackRun } from "./mocks";
+import {
+    chartPath,
+    MICROSERVICE_CHART_DIR,
+    microserviceValues,
+    sizingFor,
+    VAULT_DB_CREDS_PATH,
+    type MicroserviceSettings,
+} from "../components/workloads/microservice";
+import { callEnvIn } from "../components/workloads/serviceCalls";
+import { evaluateStack, plainText, programConfig, PROJECT, ROOT, STAND_IN_IMAGES, STAND_IN_SECRETS, type StackRun } from "./mocks";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 /** Config keys that switch the services to Argo CD; removed so the program deploys them as Releases. */
@@ -117,6 +139,73 @@ spec:
 {{- end }}
 `;
 
+/**
+ * The settings the workloads layer (components/workloads/layer.ts, createWorkloadsLayer) passes each
+ * service's Microservice in a stack with `cfg`, from the config and the names the components give
+ * their objects: the app namespace, MongoDB's Service (MongoDb "mongodb"), the database role's path,
+ * Vault's CA Secret (with Vault TLS), the projected token's audience (Vault ha), the Key Vault
+ * SecretProviderClass (on Azure) and the Secret it syncs.
+ */
+export function serviceSettings(cfg: PlatformConfig, service: ServiceName): MicroserviceSettings {
+    const image = cfg.workloads.images?.[service];
+    if (!image) throw new Error(`${service}: no image; the GitOps values need the stack's promoted images`);
+    const namespace = appNamespace(cfg.environment);
+    const present = cfg.identities.appSecrets.map((sa) => sa.name as ServiceName);
+    return {
+        namespace,
+        serviceName: service,
+        serviceAccountName: service,
+        imageRepository: image.repository,
+        imageTag: image.tag,
+        sizing: sizingFor(cfg.environment),
+        highAvailability: cfg.highAvailability,
+        vaultRole: service,
+        vaultCredsPath: VAULT_DB_CREDS_PATH,
+        mongoHost: `mongodb.${namespace}.svc.cluster.local`,
+        vaultCaSecret: cfg.vault.tls ? VAULT_CA_SECRET.name : undefined,
+        vaultTokenAudience: cfg.vault.mode === "ha" ? VAULT_TOKEN_AUDIENCE : undefined,
+        secretProviderClass: cfg.cloud === "azure" ? APP_SECRET_PROVIDER_CLASS : undefined,
+        keyVaultSecretName: APP_SECRETS_SECRET,
+        seedData: cfg.environment !== "prod",
+        env: callEnvIn(service, present, namespace),
+    };
+}
+
+/** The stack's config as the program parses it, with the services deployed as Releases of `images`. */
+function gitopsConfig(environment: Environment, images: PromotedImages): PlatformConfig {
+    const overrides = { ...Object.fromEntries(ARGOCD_KEYS.map((key) => [key, undefined])), serviceImageSource: "config", ...images };
+    const prefix = `${PROJECT}:`;
+    // prod's TLS pair only feeds the gateway, never these values: the stand-in secrets are enough (without
+    // the stand-in images and their source credentials).
+    const secrets = Object.fromEntries(Object.entries(STAND_IN_SECRETS[environment] ?? {}).filter(([key]) => !(key in STAND_IN_IMAGES)));
+    const { config } = programConfig(environment, overrides, secrets);
+    const raw = Object.fromEntries(
+        Object.entries(config)
+            .filter(([key, value]) => key.startsWith(prefix) && value !== undefined)
+            .map(([key, value]) => [key.slice(prefix.length), value as string]),
+    );
+    return parseConfig(raw, PROJECT, environment);
+}
+
+/** `value` with every object's keys in sorted order (as the engine hands values back), arrays as they are. */
+function sortedKeys(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(sortedKeys);
+    if (value === null || typeof value !== "object") return value;
+    return Object.fromEntries(
+        Object.keys(value)
+            .sort()
+            .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+    );
+}
+
+/** Each service's Helm values for the GitOps path, by service name: microserviceValues, no evaluation. */
+export function gitopsServiceValues(environment: Environment, images: PromotedImages): Record<string, unknown> {
+    const cfg = gitopsConfig(environment, images);
+    return Object.fromEntries(
+        cfg.identities.appSecrets.map((sa) => [sa.name, sortedKeys(microserviceValues(serviceSettings(cfg, sa.name as ServiceName)))]),
+    );
+}
+
 /** Every file of argocd/apps/<environment>/, by path relative to the repository root. */
 export async function gitopsFiles(
     environment: Environment,
@@ -124,7 +213,7 @@ export async function gitopsFiles(
 ): Promise<Record<string, string>> {
     const dir = appOfAppsPath(environment);
     // Until a promotion names the images, the app-of-apps deploys no service rather than a placeholder.
-    const services = images ? releaseValues(await evaluateForGitOps(environment, images)) : {};
+    const services = images ? gitopsServiceValues(environment, images) : {};
     const chart = {
         apiVersion: "v2",
         name: `apps-${environment}`,

@@ -13,7 +13,8 @@ import { cliConfig, type ProgramConfig } from "./cliConfig";
 export const ROOT = path.resolve(__dirname, "..");
 export const PROJECT: string = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).name;
 export const SUBSCRIPTION = "11111111-2222-3333-4444-555555555555";
-export const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+/** An obviously fake tenant: no real directory's ID belongs in the mocks. */
+export const TENANT = "00000000-0000-0000-0000-000000000001";
 export const DEPLOYER_OBJECT_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 export const MOCK_ARM_TOKEN = "mock-arm-access-token";
 
@@ -208,6 +209,8 @@ const ARM_TYPES: Record<string, string> = {
     "azure-native:storage:StorageAccount": "Microsoft.Storage/storageAccounts",
     "azure-native:app:ManagedEnvironment": "Microsoft.App/managedEnvironments",
     "azure-native:app:Job": "Microsoft.App/jobs",
+    "azure-native:monitor:ScheduledQueryRule": "Microsoft.Insights/scheduledQueryRules",
+    "azure-native:monitor:ActionGroup": "Microsoft.Insights/actionGroups",
 };
 
 /** A stable public IPv4 address for a mocked public IP resource (Azure assigns one from its pools). */
@@ -232,6 +235,8 @@ const NAME_INPUTS: Record<string, string> = {
     "azure-native:monitor:DataCollectionRule": "dataCollectionRuleName",
     "azure-native:app:ManagedEnvironment": "environmentName",
     "azure-native:app:Job": "jobName",
+    "azure-native:monitor:ScheduledQueryRule": "ruleName",
+    "azure-native:monitor:ActionGroup": "actionGroupName",
 };
 
 /** Mocks that answer as Azure does: ARM IDs, issuer URLs, client IDs, vault URIs, keys' URIs. */
@@ -244,7 +249,7 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         case "azure-native:operationalinsights:Workspace":
             return {
                 id: arm(ARM_TYPES[type], inputs.workspaceName),
-                extra: { name: inputs.workspaceName, customerId: guid(`law-${name}`) },
+                extra: { name: inputs.workspaceName },
             };
         case "azure-native:applicationinsights:Component": {
             const key = guid(`appi-key-${name}`);
@@ -262,7 +267,6 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
                 id: arm(ARM_TYPES[type], inputs.resourceName),
                 extra: {
                     name: inputs.resourceName,
-                    fqdn: `${inputs.dnsPrefix}-k8s.hcp.${inputs.location}.azmk8s.io`,
                     oidcIssuerProfile: {
                         enabled: inputs.oidcIssuerProfile?.enabled ?? false,
                         issuerURL: inputs.oidcIssuerProfile?.enabled
@@ -326,7 +330,7 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         case "docker-build:index:Image": {
             const digest = `sha256:${createHash("sha256").update(`image-${name}`).digest("hex")}`;
             const [tag] = inputs.tags ?? [];
-            return { id: name, extra: { digest, ref: tag ? `${tag}@${digest}` : "", contextHash: "mock-context-hash" } };
+            return { id: tag ? `${tag}@${digest}` : digest, extra: { digest } };
         }
         case "azure-native:containerregistry:Registry":
             return {
@@ -364,19 +368,12 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
                 extra: {
                     name: inputs.keyName,
                     keyUri: `https://${inputs.vaultName}.vault.azure.net/keys/${inputs.keyName}`,
-                    keyUriWithVersion: `https://${inputs.vaultName}.vault.azure.net/keys/${inputs.keyName}/${guid(name).replace(/-/g, "")}`,
                 },
             };
         case "azure-native:keyvault:Secret":
             return {
                 id: `${arm(ARM_TYPES["azure-native:keyvault:Vault"], inputs.vaultName)}/secrets/${inputs.secretName}`,
-                extra: {
-                    name: inputs.secretName,
-                    properties: {
-                        ...inputs.properties,
-                        secretUri: `https://${inputs.vaultName}.vault.azure.net/secrets/${inputs.secretName}`,
-                    },
-                },
+                extra: { name: inputs.secretName },
             };
         case "azure-native:managedidentity:UserAssignedIdentity":
             return {
@@ -432,13 +429,111 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         // Signed by the CA in caCertPem: the mock answers with the test certificate, as for SelfSignedCert.
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { id: name, extra: { certPem: TEST_TLS.certificate } };
+        // A custom role: ARM names it with a GUID (the given roleDefinitionId, or a new one) below its scope.
+        case "azure-native:authorization:RoleDefinition": {
+            const definition = inputs.roleDefinitionId ?? guid(`rd-${name}`);
+            return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleDefinitions/${definition}`, extra: { name: definition } };
+        }
+        // Extension and child resources: their ID below the resource they belong to, and their name.
+        case "azure-native:authorization:PolicyAssignment":
+            return {
+                id: `${inputs.scope}/providers/Microsoft.Authorization/policyAssignments/${inputs.policyAssignmentName}`,
+                extra: { name: inputs.policyAssignmentName },
+            };
+        case "azure-native:monitor:DiagnosticSetting":
+            return { id: `${inputs.resourceUri}/providers/Microsoft.Insights/diagnosticSettings/${inputs.name}`, extra: {} };
+        case "azure-native:monitor:DataCollectionRuleAssociation":
+            return {
+                id: `${inputs.resourceUri}/providers/Microsoft.Insights/dataCollectionRuleAssociations/${inputs.associationName}`,
+                extra: { name: inputs.associationName },
+            };
+        case "azure-native:storage:BlobServiceProperties":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:storage:StorageAccount"], inputs.accountName)}/blobServices/${inputs.blobServicesName}`,
+                extra: { name: inputs.blobServicesName },
+            };
+        case "azure-native:storage:ManagementPolicy":
+            return {
+                id: `${arm(ARM_TYPES["azure-native:storage:StorageAccount"], inputs.accountName)}/managementPolicies/${inputs.managementPolicyName}`,
+                extra: { name: inputs.managementPolicyName },
+            };
+        // The dynamic provider of components/azure/acrImport.ts: its create answers this ID and echoes
+        // the inputs (what the program reads, targetRepository); any other dynamic resource is unmocked.
+        case "pulumi-nodejs:dynamic:Resource":
+            if (inputs.registryId === undefined || inputs.targetRepository === undefined) break;
+            return { id: `${inputs.registryId}/repositories/${inputs.targetRepository}`, extra: {} };
+        // pulumiverse/time's sleep: its ID is the time it was created (RFC 3339); nothing else is read.
+        case "time:index/sleep:Sleep":
+            return { id: "2027-01-01T00:00:00Z", extra: {} };
+        case "pulumi:providers:kubernetes":
+            return { id: guid(`provider-${name}`), extra: {} };
+        case "kubernetes:helm.sh/v3:Release":
+            return helmRelease(name, inputs);
         default:
             if (type in NAME_INPUTS) {
                 const resourceName = inputs[NAME_INPUTS[type]];
                 return { id: arm(ARM_TYPES[type], resourceName), extra: { name: resourceName } };
             }
-            return { id: `${name}-id`, extra: {} };
+            if (KUBERNETES_KINDS.has(type)) return kubernetesObject(name, inputs);
     }
+    // Strict: a type nobody mocked would be answered with its inputs alone, hiding what the provider
+    // returns (an ID's shape, a generated name, a status the program reads): a test gap.
+    throw new Error(`unmocked resource type ${type} (${name}): add what its provider returns to tools/mocks.ts`);
+}
+
+/**
+ * The Kubernetes kinds the program creates. The provider answers the object as the API server stores
+ * it; of that, the program reads only metadata.name, which the provider generates where the program
+ * gives none: the resource's name plus "-" and 8 random DNS-1123 characters (pulumi/pulumi-kubernetes
+ * provider/pkg/metadata/naming.go, AssignNameIfAutonamable; deterministic here). The ID is
+ * <namespace>/<name>, or <name> for a cluster-scoped object (provider/pkg/provider/provider.go, Create:
+ * FqObjName).
+ */
+const KUBERNETES_KINDS = new Set([
+    "kubernetes:argoproj.io/v1alpha1:AppProject",
+    "kubernetes:argoproj.io/v1alpha1:Application",
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:batch/v1:CronJob",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:Secret",
+    "kubernetes:core/v1:Service",
+    "kubernetes:core/v1:ServiceAccount",
+    "kubernetes:networking.istio.io/v1:DestinationRule",
+    "kubernetes:networking.istio.io/v1:Gateway",
+    "kubernetes:networking.istio.io/v1:VirtualService",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    "kubernetes:policy/v1:PodDisruptionBudget",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
+    "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+    "kubernetes:security.istio.io/v1:PeerAuthentication",
+    "kubernetes:storage.k8s.io/v1:StorageClass",
+]);
+
+function kubernetesObject(name: string, inputs: any): { id: string; extra: Record<string, unknown> } {
+    const given: string | undefined = inputs.metadata?.name;
+    const objectName = given ?? `${name}-${guid(`autoname-${name}`).replace(/-/g, "").slice(0, 8)}`;
+    const namespace: string | undefined = inputs.metadata?.namespace;
+    return {
+        id: namespace ? `${namespace}/${objectName}` : objectName,
+        extra: given === undefined ? { metadata: { ...inputs.metadata, name: objectName } } : {},
+    };
+}
+
+/**
+ * A Helm release: its ID (<namespace>/<name>). The status block (an output only) is left out: the
+ * offline plan stands for a preview before anything is installed, where the provider has no revision
+ * yet (components/platform/vault.ts, rolloutNotice; tests/docs.test.ts).
+ */
+function helmRelease(name: string, inputs: any): { id: string; extra: Record<string, unknown> } {
+    const releaseName: string = inputs.name ?? `${name}-${guid(`autoname-${name}`).replace(/-/g, "").slice(0, 8)}`;
+    return { id: `${inputs.namespace ?? "default"}/${releaseName}`, extra: inputs.name === undefined ? { name: releaseName } : {} };
 }
 
 function kubeconfigFor(resourceGroupName: string, clusterName: string): string {
@@ -478,7 +573,10 @@ function answerInvoke(token: string, inputs: any): Record<string, unknown> {
             };
         default:
             // Strict: an invoke nobody mocked is a test gap, not something to answer with {}.
-            throw new Error(`unmocked invoke ${token} ${JSON.stringify(inputs)}`);
+            // `details` is what the SDK hands the program as the invoke's error (runtime/invoke.js).
+            throw Object.assign(new Error(`unmocked invoke ${token} ${JSON.stringify(inputs)}`), {
+                details: `unmocked invoke ${token}`,
+            });
     }
 }
 
@@ -609,9 +707,12 @@ export async function evaluate(
     secretKeys: readonly string[] = [],
 ): Promise<StackRun> {
     const registrations: Registration[] = [];
-    const inputsByKey = new Map<string, { raw: any; id: string; state: any }>();
-    // The engine marks additionalSecretOutputs secret; the mock monitor does not, so do it here.
-    const secretOutputsByKey = new Map<string, string[]>();
+    /** One registration in flight: its additionalSecretOutputs (the engine marks them secret; the mock monitor does not) and the mock's answer. */
+    type Slot = { secretOutputs: string[]; answer?: { args: pulumi.runtime.MockResourceArgs; id: string; state: Record<string, unknown> } };
+    let pending: Slot | undefined;
+    /** What the strict mocks refused (an unmocked type or invoke): the evaluation fails with it. */
+    const mockErrors: unknown[] = [];
+    let refuse: (error: unknown) => void = () => undefined;
     const invokes: { token: string; inputs: any }[] = [];
     const tokenExchanges: { url: string; form: Record<string, string> }[] = [];
     const realFetch = globalThis.fetch;
@@ -620,20 +721,41 @@ export async function evaluate(
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const inputs = unwrapSecrets(args.inputs);
-                const { id, extra } = azureState(args.type, args.name, inputs);
-                const key = `${args.type}::${args.name}`;
-                const state: Record<string, unknown> = { ...args.inputs, ...extra };
-                for (const field of secretOutputsByKey.get(key) ?? []) {
+                // What the SDK's mock interface hands over (type, name, inputs, custom, provider, import
+                // ID) is recorded from here; the monitor below adds what it leaves out.
+                const slot = pending;
+                pending = undefined;
+                if (!args.custom) {
+                    // A component: the engine keeps no state for it beyond its URN.
+                    if (slot) slot.answer = { args, id: "", state: {} };
+                    return { id: undefined, state: {} };
+                }
+                let answer: { id: string; extra: Record<string, unknown> };
+                try {
+                    answer = azureState(args.type, args.name, unwrapSecrets(args.inputs));
+                } catch (error) {
+                    mockErrors.push(error);
+                    refuse(error);
+                    throw error;
+                }
+                // The provider's state: the inputs plus the output-only fields it answers.
+                const state: Record<string, unknown> = { ...args.inputs, ...answer.extra };
+                for (const field of slot?.secretOutputs ?? []) {
                     if (field in state && !isSecretValue(state[field])) state[field] = { [SIG_KEY]: SECRET_SIG, value: state[field] };
                 }
-                inputsByKey.set(key, { raw: args.inputs, id, state });
-                return { id, state };
+                if (slot) slot.answer = { args, id: answer.id, state };
+                return { id: answer.id, state };
             },
             call(args) {
                 const inputs = unwrapSecrets(args.inputs);
                 invokes.push({ token: args.token, inputs });
-                return answerInvoke(args.token, inputs);
+                try {
+                    return answerInvoke(args.token, inputs);
+                } catch (error) {
+                    mockErrors.push(error);
+                    refuse(error);
+                    throw error;
+                }
             },
         },
         PROJECT,
@@ -641,26 +763,33 @@ export async function evaluate(
         false,
     );
 
-    // The mocks do not pass dependencies or options to newResource; read them off the request.
+    // The mock interface passes no parent, dependencies or options to newResource: they are read off
+    // the request the SDK sends the (mock) monitor, which calls newResource synchronously with it
+    // (@pulumi/pulumi runtime/mocks.js, MockMonitor.registerResource), so the slot pairs the two.
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
-        const key = `${req.getType()}::${req.getName()}`;
-        secretOutputsByKey.set(key, req.getAdditionalsecretoutputsList());
-        return register(req, (err: any, res: any) => {
+        const slot: Slot = { secretOutputs: req.getAdditionalsecretoutputsList() };
+        pending = slot;
+        const registered = register(req, (err: any, res: any) => {
             if (!err) {
-                const recorded = inputsByKey.get(key) ?? { raw: {}, id: "", state: {} };
+                // A test that answers a type itself (a StackReference read) bypasses the slot: the request tells.
+                const { args, id, state } = slot.answer ?? {
+                    args: { type: req.getType(), name: req.getName(), inputs: {}, custom: req.getCustom(), provider: req.getProvider() },
+                    id: res.getId(),
+                    state: {},
+                };
                 registrations.push({
                     urn: res.getUrn(),
-                    type: req.getType(),
-                    name: req.getName(),
-                    rawInputs: recorded.raw,
-                    inputs: unwrapSecrets(recorded.raw),
-                    id: recorded.id,
-                    state: unwrapSecrets(recorded.state),
+                    type: args.type,
+                    name: args.name,
+                    rawInputs: args.inputs,
+                    inputs: unwrapSecrets(args.inputs),
+                    id,
+                    state: unwrapSecrets(state),
                     parent: req.getParent(),
                     dependencies: req.getDependenciesList(),
-                    provider: (req.getProvider() ?? "").split("::").slice(0, -1).join("::"),
+                    provider: (args.provider ?? "").split("::").slice(0, -1).join("::"),
                     protect: req.getProtect() === true,
                     retainOnDelete: req.getRetainondelete() === true,
                     deletedWith: req.getDeletedwith() ?? "",
@@ -669,15 +798,17 @@ export async function evaluate(
                         update: req.getCustomtimeouts()?.getUpdate() ?? "",
                         delete: req.getCustomtimeouts()?.getDelete() ?? "",
                     },
-                    importId: req.getImportid() ?? "",
+                    importId: args.id ?? "",
                     ignoreChanges: req.getIgnorechangesList(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-                    custom: req.getCustom(),
+                    custom: args.custom === true,
                     aliases: aliasesOf(req),
                 });
             }
             callback(err, res);
         });
+        pending = undefined;
+        return registered;
     };
 
     const config: Record<string, string> = {};
@@ -693,10 +824,19 @@ export async function evaluate(
             await pulumi.runtime.disconnect();
             throw new EvaluationError(error, registrations);
         }
-        for (const [name, value] of Object.entries(exported)) {
-            if (pulumi.Output.isInstance(value)) outputs[name] = await resolveOutput(value);
+        // An output that waits for a resource the mocks refused never resolves: stop at the refusal.
+        const refused = new Promise<never>((_, reject) => (refuse = reject));
+        refused.catch(() => undefined);
+        if (mockErrors.length > 0) refuse(mockErrors[0]);
+        try {
+            for (const [name, value] of Object.entries(exported)) {
+                if (pulumi.Output.isInstance(value)) outputs[name] = await Promise.race([resolveOutput(value), refused]);
+            }
+            await Promise.race([pulumi.runtime.disconnect(), refused]);
+        } catch (error) {
+            throw new EvaluationError(error, registrations);
         }
-        await pulumi.runtime.disconnect();
+        if (mockErrors.length > 0) throw new EvaluationError(mockErrors[0], registrations);
     } finally {
         globalThis.fetch = realFetch;
     }

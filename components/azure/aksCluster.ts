@@ -375,7 +375,7 @@ export class AksCluster extends pulumi.ComponentResource {
         const userZones = zonal && s.userPool ? [...s.userPool.zones].sort() : [];
         const inlinePool = zonal ? zonalPool(s.systemPool, systemZones[0]) : s.systemPool;
         const inlineSubnet = zonal ? zonal.system[systemZones[0]] : net.systemSubnetId;
-        if (!inlineSubnet) throw new Error(`${name}: the system pool needs the network's system subnet`);
+        if (!inlineSubnet) throw new pulumi.ResourceError(`${name}: the system pool needs the network's system subnet`, this);
         const pools = [{ name: "system", ...poolSettings("System", inlinePool, s.kubernetesVersion, systemTaints, inlineSubnet) }];
         const timeouts = upgradeTimeouts(s, zonal ? systemZones.length + userZones.length : undefined);
         const versionPaths = channelOwnedVersionPaths(s.autoUpgradeChannel);
@@ -502,7 +502,7 @@ export class AksCluster extends pulumi.ComponentResource {
         if (zonal) {
             for (const zone of systemZones.slice(1)) {
                 const subnetId = zonal.system[zone];
-                if (!subnetId) throw new Error(`${name}: no system subnet for zone ${zone}`);
+                if (!subnetId) throw new pulumi.ResourceError(`${name}: no system subnet for zone ${zone}`, this);
                 const pool = zonalPool(s.systemPool, zone);
                 const systemPool = agentPool(
                     `${name}-system-z${zone}`,
@@ -517,13 +517,13 @@ export class AksCluster extends pulumi.ComponentResource {
             }
             for (const zone of userZones) {
                 const subnetId = zonal.user?.[zone];
-                if (!s.userPool || !subnetId) throw new Error(`${name}: no user subnet for zone ${zone}`);
+                if (!s.userPool || !subnetId) throw new pulumi.ResourceError(`${name}: no user subnet for zone ${zone}`, this);
                 const pool = zonalPool(s.userPool, zone);
                 agentPools.push(agentPool(`${name}-user-z${zone}`, "User", pool, [], subnetId, userPoolName, zoneTimeouts(pool)).pool);
             }
         } else if (s.userPool) {
             const subnetId = net.userSubnetId;
-            if (!subnetId) throw new Error(`${name}: the user pool needs the network's user subnet`);
+            if (!subnetId) throw new pulumi.ResourceError(`${name}: the user pool needs the network's user subnet`, this);
             const user = agentPool(`${name}-user`, "User", s.userPool, [], subnetId, userPoolName, timeouts.userPool);
             this.userPoolName = user.name;
             agentPools.push(user.pool);
@@ -598,7 +598,7 @@ export class AksCluster extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(
             credentials.apply((c) => {
                 const first = c.kubeconfigs[0];
-                if (!first) throw new Error(`AKS returned no user kubeconfig for cluster ${args.clusterName}`);
+                if (!first) throw new pulumi.ResourceError(`AKS returned no user kubeconfig for cluster ${args.clusterName}`, this);
                 return Buffer.from(first.value, "base64").toString("utf8");
             }),
         );
@@ -615,13 +615,13 @@ export class AksCluster extends pulumi.ComponentResource {
 
         this.kubeletObjectId = cluster.identityProfile.apply((profile) => {
             const objectId = profile?.["kubeletidentity"]?.objectId;
-            if (!objectId) throw new Error(`cluster ${args.clusterName} reports no kubelet identity`);
+            if (!objectId) throw new pulumi.ResourceError(`cluster ${args.clusterName} reports no kubelet identity`, this);
             return objectId;
         });
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => {
-            if (!p?.issuerURL) throw new Error(`cluster ${args.clusterName} reports no OIDC issuer URL`);
+            if (!p?.issuerURL) throw new pulumi.ResourceError(`cluster ${args.clusterName} reports no OIDC issuer URL`, this);
             return p.issuerURL;
         });
         this.registerOutputs({

@@ -355,7 +355,8 @@ export class IngressWaf extends pulumi.ComponentResource {
         this.policyId = policy.id;
         this.identityPrincipalId = identity.principalId;
         this.publicIp = ip.ipAddress.apply((address) => {
-            if (!address) throw new Error(`${name}: Azure reported no address for the Application Gateway's public IP`);
+            if (!address)
+                throw new pulumi.ResourceError(`${name}: Azure reported no address for the Application Gateway's public IP`, this);
             return address;
         });
         this.registerOutputs({ gatewayId: this.gatewayId, policyId: this.policyId, publicIp: this.publicIp });

@@ -70,7 +70,8 @@ export class BackupStorage extends pulumi.ComponentResource {
     constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:azure:BackupStorage", name, {}, opts);
         const names = args.containers.map((c) => c.name);
-        if (new Set(names).size !== names.length) throw new Error(`${name}: container names must be unique, got ${names.join(", ")}`);
+        if (new Set(names).size !== names.length)
+            throw new pulumi.ResourceError(`${name}: container names must be unique, got ${names.join(", ")}`, this);
         const softDeleteDays = args.softDeleteDays ?? DEFAULT_SOFT_DELETE_DAYS;
 
         const account = new storage.StorageAccount(

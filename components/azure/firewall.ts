@@ -150,11 +150,11 @@ export class EgressFirewall extends pulumi.ComponentResource {
         this.firewallId = firewall.id;
         this.privateIp = firewall.ipConfigurations.apply((configs) => {
             const address = configs?.[0]?.privateIPAddress;
-            if (!address) throw new Error(`${name}: Azure reported no private IP for the firewall`);
+            if (!address) throw new pulumi.ResourceError(`${name}: Azure reported no private IP for the firewall`, this);
             return address;
         });
         this.publicIp = ip.ipAddress.apply((address) => {
-            if (!address) throw new Error(`${name}: Azure reported no address for the firewall's public IP`);
+            if (!address) throw new pulumi.ResourceError(`${name}: Azure reported no address for the firewall's public IP`, this);
             return address;
         });
         this.registerOutputs({ firewallId: this.firewallId, privateIp: this.privateIp, publicIp: this.publicIp });

@@ -61,7 +61,7 @@ export class ResourceLocks extends pulumi.ComponentResource {
         const nested = args.nested ?? {};
         for (const [inner, outer] of Object.entries(nested)) {
             if (!(inner in args.resources) || !(outer in args.resources))
-                throw new Error(`${name}: nested ${inner} in ${outer}: no such lock`);
+                throw new pulumi.ResourceError(`${name}: nested ${inner} in ${outer}: no such lock`, this);
         }
         // Inner locks first, so that each outer lock can wait for the ones inside its scope.
         const byKey = new Map<string, authorization.ManagementLockByScope>();

@@ -247,7 +247,7 @@ export class Network extends pulumi.ComponentResource {
         const addressesOf = (ips: network.PublicIPAddress[]) =>
             pulumi.all(ips.map((ip) => ip.ipAddress)).apply((addresses) =>
                 addresses.map((address, i) => {
-                    if (!address) throw new Error(`${name}: Azure reported no address for egress IP ${i + 1}`);
+                    if (!address) throw new pulumi.ResourceError(`${name}: Azure reported no address for egress IP ${i + 1}`, this);
                     return address;
                 }),
             );
@@ -375,8 +375,9 @@ export class Network extends pulumi.ComponentResource {
         // userDefinedRouting checks for a 0.0.0.0/0 route when the cluster is created.
         let egressReady: pulumi.Output<string> | undefined;
         if (s.egress.type === "firewall" && routeTable) {
-            if (!args.firewall) throw new Error(`${name}: egress type firewall needs the firewall's rules and workspace`);
-            if (!s.subnets.firewall) throw new Error(`${name}: egress type firewall needs the firewall subnet`);
+            if (!args.firewall)
+                throw new pulumi.ResourceError(`${name}: egress type firewall needs the firewall's rules and workspace`, this);
+            if (!s.subnets.firewall) throw new pulumi.ResourceError(`${name}: egress type firewall needs the firewall subnet`, this);
             this.firewall = new EgressFirewall(
                 `${name}-firewall`,
                 {

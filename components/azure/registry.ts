@@ -86,7 +86,7 @@ export class Registry extends pulumi.ComponentResource {
             registryId = registry.id;
             this.loginServer = registry.loginServer;
         } else {
-            if (!args.existingId) throw new Error(`${name}: an existing registry needs its resource ID`);
+            if (!args.existingId) throw new pulumi.ResourceError(`${name}: an existing registry needs its resource ID`, this);
             registryId = pulumi.output(args.existingId);
             // Azure's public cloud names a registry's login server <lowercased name>.azurecr.io.
             this.loginServer = pulumi.output(`${args.existingId.split("/").pop()!.toLowerCase()}.azurecr.io`);

@@ -88,7 +88,7 @@ export class ServiceImages extends pulumi.ComponentResource {
                 images[service] = { repository: pulumi.interpolate`${loginServer}/${service}`, tag: image.digest };
             }
         } else {
-            if (!args.sources) throw new Error(`${name}: importing needs the source images`);
+            if (!args.sources) throw new pulumi.ResourceError(`${name}: importing needs the source images`, this);
             const armToken = pulumi.secret(authorization.getClientTokenOutput({}, { parent: this }).token);
             for (const service of SERVICE_NAMES) {
                 const source = args.sources[service];

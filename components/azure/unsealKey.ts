@@ -146,10 +146,11 @@ export class UnsealKey extends pulumi.ComponentResource {
                 );
             }
             if (problems.length > 0) {
-                throw new Error(
+                throw new pulumi.ResourceError(
                     `${name}: ${problems.join("; ")}. Key Vault cannot change an existing key; to move to another size, ` +
                         "create a new key version of that size and let Vault re-wrap (docs/operations.md, 'Rotate the unseal key'), " +
                         "then set the configuration to match.",
+                    this,
                 );
             }
             return true;

@@ -1,7 +1,10 @@
 // Pure validators. Each returns an error message naming the key, the value and what is allowed, or
 // undefined when the value is fine. Tested with tables of good and bad input (tests/config.test.ts).
 import { AZURE_REGIONS } from "./azureRegions";
+import { CronExpressionParser } from "cron-parser";
 import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
+import { distance } from "fastest-levenshtein";
+import * as ipaddr from "ipaddr.js";
 import { AKS_KUBERNETES_MINORS, MIN_KUBERNETES_MINOR } from "./constants";
 import type { NodePoolConfig } from "./types";
 
@@ -17,22 +20,9 @@ export function checkIntRange(key: string, value: number, min: number, max: numb
         : `${key}: ${show(value)} is not allowed; use a whole number from ${min} to ${max}`;
 }
 
-/** Edit distance, for "did you mean": short names, so the plain dynamic programme is enough. */
-export function editDistance(a: string, b: string): number {
-    let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j++) {
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        previous = current;
-    }
-    return previous[b.length];
-}
-
 /** The candidate nearest to `value` (case-insensitively), if it is close enough to be a typo. */
 export function nearest<T extends string>(value: string, candidates: readonly T[]): T | undefined {
-    const scored = candidates.map((candidate) => ({ candidate, d: editDistance(value.toLowerCase(), candidate.toLowerCase()) }));
+    const scored = candidates.map((candidate) => ({ candidate, d: distance(value.toLowerCase(), candidate.toLowerCase()) }));
     const best = scored.reduce((a, b) => (b.d < a.d ? b : a));
     return best.d <= Math.max(2, Math.floor(value.length / 3)) ? best.candidate : undefined;
 }
@@ -83,8 +73,8 @@ export function checkZones(key: string, value: readonly string[]): string | unde
 }
 
 export function checkCidr(key: string, value: string): string | undefined {
-    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/(\d{1,2}))?$/.exec(value);
-    const ok = match !== null && match.slice(1, 5).every((o) => Number(o) <= 255) && (match[6] === undefined || Number(match[6]) <= 32);
+    // Dotted four-part decimal only (no "10.1", no hex or octal forms), as ARM and Kubernetes write them.
+    const ok = value.includes("/") ? ipaddr.IPv4.isValidCIDRFourPartDecimal(value) : ipaddr.IPv4.isValidFourPartDecimal(value);
     return ok ? undefined : `${key}: ${show(value)} is not an IPv4 address or CIDR range, e.g. 10.0.0.0/16`;
 }
 
@@ -118,61 +108,66 @@ export const CRON_FIELDS = [
     { name: "day of week", min: 0, max: 6 },
 ] as const;
 
-/** One cron field: comma-separated `*`, `n` or `n-m`, each optionally `/step`, within the field's range. */
-function cronFieldOk(text: string, min: number, max: number): boolean {
-    return text.split(",").every((part) => {
-        const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
-        if (!match) return false;
-        const [, , from, to, step] = match;
-        const inRange = (n: string | undefined) => n === undefined || (Number(n) >= min && Number(n) <= max);
-        if (!inRange(from) || !inRange(to)) return false;
-        if (from !== undefined && to !== undefined && Number(from) > Number(to)) return false;
-        return step === undefined || Number(step) >= 1;
-    });
+/** The characters of a numeric cron field: numbers, `*`, ranges, steps and lists (no names, `?`, L, W, #, H). */
+const CRON_FIELD_SYNTAX = /^[0-9*,/-]+$/;
+
+/**
+ * A cron schedule parsed by cron-parser, or undefined when it is not one of five numeric fields within
+ * their ranges. cron-parser accepts more than the CronJob's parser (robfig/cron v3, parser.go:
+ * standardParser, dow bounds 0-6): names, `?`, L, #, H, a seconds field and 7 for Sunday; those stay
+ * rejected here, so a schedule that passes is one Kubernetes takes as written.
+ */
+function parseCron(value: string): ReturnType<typeof CronExpressionParser.parse> | undefined {
+    const fields = value.trim().split(/\s+/);
+    if (fields.length !== CRON_FIELDS.length || !fields.every((f) => CRON_FIELD_SYNTAX.test(f))) return undefined;
+    const dowMax = CRON_FIELDS[4].max;
+    if (
+        fields[4].split(",").some((part) =>
+            part
+                .split("/")[0]
+                .split("-")
+                .some((n) => Number(n) > dowMax),
+        )
+    )
+        return undefined;
+    try {
+        return CronExpressionParser.parse(fields.join(" "), { tz: "UTC" });
+    } catch {
+        return undefined;
+    }
 }
 
 /** A cron schedule of five numeric fields (no names, no @daily, no TZ= prefix: the CronJob sets the zone). */
 export function checkCronSchedule(key: string, value: string): string | undefined {
-    const fields = value.trim().split(/\s+/);
-    const ok = fields.length === CRON_FIELDS.length && CRON_FIELDS.every((f, i) => cronFieldOk(fields[i], f.min, f.max));
-    return ok
+    return parseCron(value)
         ? undefined
         : `${key}: ${show(value)} is not a cron schedule; use five fields, ${CRON_FIELDS.map((f) => `${f.name} ${f.min}-${f.max}`).join(", ")} (each *, n, n-m or a comma list, optionally /step), e.g. "0 3 * * *"`;
 }
 
-/** The values one cron field selects, and whether it starts with `*` (robfig/cron's starBit). */
-function cronFieldValues(text: string, min: number, max: number): { values: Set<number>; star: boolean } {
-    const values = new Set<number>();
-    for (const part of text.split(",")) {
-        const [, range, from, to, step] = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part) ?? [];
-        const lo = range === "*" ? min : Number(from);
-        // "n/step" runs from n to the field's end (robfig/cron parser.go getRange).
-        const hi = range === "*" ? max : to !== undefined ? Number(to) : step !== undefined ? max : lo;
-        for (let n = lo; n <= hi; n += step === undefined ? 1 : Number(step)) values.add(n);
-    }
-    return { values, star: text.startsWith("*") };
-}
-
 /**
  * The longest time, in minutes, between two consecutive runs of a valid cron schedule (UTC), over 62
- * days; Infinity when it runs fewer than twice in that span. Kubernetes CronJobs use robfig/cron v3:
- * day of month and day of week are ANDed when either starts with `*`, ORed otherwise (spec.go, dayMatches).
+ * days; Infinity when it runs fewer than twice in that span. The field values are cron-parser's; the
+ * day rule is Kubernetes': CronJobs use robfig/cron v3, where day of month and day of week are ANDed
+ * when either starts with `*`, ORed otherwise (spec.go, dayMatches), which is not cron-parser's rule
+ * (it ORs whenever neither field covers its whole range), so the runs are counted here.
  */
 export function cronMaxGapMinutes(schedule: string): number {
-    const [minute, hour, dom, month, dow] = schedule
-        .trim()
-        .split(/\s+/)
-        .map((f, i) => cronFieldValues(f, CRON_FIELDS[i].min, CRON_FIELDS[i].max));
+    const parsed = parseCron(schedule);
+    if (!parsed) throw new Error(`cronMaxGapMinutes: ${show(schedule)} is not a cron schedule`);
+    const { minute, hour, dayOfMonth, month, dayOfWeek } = parsed.fields;
+    const has = (field: { values: readonly (number | string)[] }, n: number) => field.values.includes(n);
+    const [, , domText, , dowText] = schedule.trim().split(/\s+/);
+    const star = domText.startsWith("*") || dowText.startsWith("*");
     const start = Date.UTC(2027, 0, 1);
     let previous: number | undefined;
     let longest = 0;
     let runs = 0;
     for (let m = 0; m < 62 * 24 * 60; m++) {
         const t = new Date(start + m * 60_000);
-        if (!minute.values.has(t.getUTCMinutes()) || !hour.values.has(t.getUTCHours()) || !month.values.has(t.getUTCMonth() + 1)) continue;
-        const domOk = dom.values.has(t.getUTCDate());
-        const dowOk = dow.values.has(t.getUTCDay());
-        if (!(dom.star || dow.star ? domOk && dowOk : domOk || dowOk)) continue;
+        if (!has(minute, t.getUTCMinutes()) || !has(hour, t.getUTCHours()) || !has(month, t.getUTCMonth() + 1)) continue;
+        const domOk = has(dayOfMonth, t.getUTCDate());
+        const dowOk = has(dayOfWeek, t.getUTCDay());
+        if (!(star ? domOk && dowOk : domOk || dowOk)) continue;
         if (previous !== undefined) longest = Math.max(longest, m - previous);
         previous = m;
         runs++;
@@ -324,24 +319,28 @@ export function checkPool(key: string, pool: NodePoolConfig): string[] {
     return [];
 }
 
-/** The first address of a CIDR plus `offset`, e.g. the cluster DNS service IP (base + 10). */
-export function addressInCidr(cidr: string, offset: number): string {
-    const [address] = cidr.split("/");
-    const n = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0) + offset;
-    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+/** An IPv4 address or CIDR as ipaddr.js's [address, prefix length] (a lone address is a /32). */
+function ipv4Range(cidr: string): [ipaddr.IPv4, number] {
+    return cidr.includes("/") ? ipaddr.IPv4.parseCIDR(cidr) : [ipaddr.IPv4.parse(cidr), 32];
 }
 
+/** The first address of a CIDR plus `offset`, e.g. the cluster DNS service IP (base + 10). */
+export function addressInCidr(cidr: string, offset: number): string {
+    const [address, bits] = ipv4Range(cidr);
+    const size = 2 ** (32 - bits);
+    if (!Number.isInteger(offset) || offset < 0 || offset >= size)
+        throw new Error(`addressInCidr: ${offset} is outside ${cidr} (${size} addresses)`);
+    const first = Buffer.from(ipaddr.IPv4.networkAddressFromCIDR(`${address}/${bits}`).toByteArray());
+    const result = Buffer.alloc(4);
+    result.writeUInt32BE(first.readUInt32BE(0) + offset);
+    return ipaddr.fromByteArray([...result]).toString();
+}
+
+/** Whether two IPv4 CIDRs share an address: one holds the other's first address at the shorter prefix. */
 export function cidrsOverlap(a: string, b: string): boolean {
-    const range = (cidr: string): [number, number] => {
-        const [address, bits = "32"] = cidr.split("/");
-        const base = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-        const size = 2 ** (32 - Number(bits));
-        const start = base - (base % size);
-        return [start, start + size - 1];
-    };
-    const [aStart, aEnd] = range(a);
-    const [bStart, bEnd] = range(b);
-    return aStart <= bEnd && bStart <= aEnd;
+    const [addressA, bitsA] = ipv4Range(a);
+    const [addressB, bitsB] = ipv4Range(b);
+    return addressA.match(addressB, Math.min(bitsA, bitsB));
 }
 
 /** A single IPv4 address (no prefix length), e.g. a firewall's private IP. */
@@ -360,8 +359,9 @@ export function checkCidrRange(key: string, value: string): string | undefined {
 
 /** Whether CIDR `inner` lies wholly inside CIDR `outer`. */
 export function cidrWithin(inner: string, outer: string): boolean {
-    const bits = (cidr: string) => Number(cidr.split("/")[1] ?? "32");
-    return bits(inner) >= bits(outer) && cidrsOverlap(inner, outer);
+    const [address, bits] = ipv4Range(inner);
+    const range = ipv4Range(outer);
+    return bits >= range[1] && address.match(range);
 }
 
 /**

@@ -37,7 +37,7 @@ export class Namespaces extends pulumi.ComponentResource {
 
         const names: Record<string, pulumi.Output<string>> = {};
         for (const spec of args.namespaces) {
-            if (spec.name in names) throw new Error(`namespace ${spec.name} is listed twice`);
+            if (spec.name in names) throw new pulumi.ResourceError(`namespace ${spec.name} is listed twice`, this);
             const namespace = new k8s.core.v1.Namespace(
                 `${name}-${spec.name}`,
                 {
@@ -64,7 +64,7 @@ export class Namespaces extends pulumi.ComponentResource {
     /** The output name of `namespace`; throws if this component did not create it. */
     name(namespace: string): pulumi.Output<string> {
         const found = this.names[namespace];
-        if (!found) throw new Error(`namespace ${namespace} is not one of ${Object.keys(this.names).join(", ")}`);
+        if (!found) throw new pulumi.ResourceError(`namespace ${namespace} is not one of ${Object.keys(this.names).join(", ")}`, this);
         return found;
     }
 }

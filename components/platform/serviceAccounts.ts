@@ -32,7 +32,10 @@ export class WorkloadServiceAccounts extends pulumi.ComponentResource {
         for (const sa of args.serviceAccounts) {
             const namespace = args.namespaces[sa.namespace];
             if (namespace === undefined)
-                throw new Error(`service account ${sa.namespace}/${sa.name}: namespace ${sa.namespace} is not created by the platform`);
+                throw new pulumi.ResourceError(
+                    `service account ${sa.namespace}/${sa.name}: namespace ${sa.namespace} is not created by the platform`,
+                    this,
+                );
             new k8s.core.v1.ServiceAccount(
                 `${name}-${sa.namespace}-${sa.name}`,
                 {

@@ -314,13 +314,16 @@ export class HashiCorpVault extends pulumi.ComponentResource {
         const ha = args.mode === "ha";
         // Only the ha server talks to Azure; a dev-mode server has no seal to unwrap.
         const seal = ha ? args.seal : undefined;
-        if (ha && !seal) throw new Error(`${name}: Vault in ha mode needs its seal (a Key Vault key and the unseal identity)`);
+        if (ha && !seal)
+            throw new pulumi.ResourceError(`${name}: Vault in ha mode needs its seal (a Key Vault key and the unseal identity)`, this);
 
         // TLS needs the ha server's listener config; the dev server's listener is built by `vault server -dev`.
         const tls = ha ? args.tls : undefined;
         const devToken = ha ? undefined : args.devRootToken;
-        if (!ha && !devToken) throw new Error(`${name}: dev mode needs devRootToken (the chart's default root token is "root")`);
-        if (args.tls && !ha) throw new Error(`${name}: TLS is configured for the ha server only (dev mode has no listener config)`);
+        if (!ha && !devToken)
+            throw new pulumi.ResourceError(`${name}: dev mode needs devRootToken (the chart's default root token is "root")`, this);
+        if (args.tls && !ha)
+            throw new pulumi.ResourceError(`${name}: TLS is configured for the ha server only (dev mode has no listener config)`, this);
         const scheme = vaultScheme(tls !== undefined);
         const selector = (component: string) => ({
             "app.kubernetes.io/name": component === "server" ? VAULT_RELEASE : `${VAULT_RELEASE}-agent-injector`,

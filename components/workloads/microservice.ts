@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
+import ignore from "ignore";
 import * as path from "path";
 import type { Environment } from "../config";
 import { APP_SECRET_KEYS } from "../foundation";
@@ -25,26 +26,18 @@ export function chartPath(from: string = process.cwd(), chartDir: string = MICRO
     return path.isAbsolute(relative) || relative.startsWith("..") ? relative : `./${relative}`;
 }
 
-/** The patterns of a chart's .helmignore (names, `*` globs, `dir/`): what Helm leaves out of the chart. */
-function helmIgnored(chartDir: string): (relative: string) => boolean {
+/**
+ * What Helm leaves out of a chart directory: its .helmignore (shell globs, `dir/` for directories, `!`
+ * to negate; a pattern without a slash matches the file's name at any depth) plus Helm's default,
+ * dot files under templates/ (helm/helm pkg/ignore/rules.go, AddDefaults and parseRule; the directory
+ * loader applies both, pkg/chart/loader/directory.go). The `ignore` package reads the same gitignore
+ * syntax; Helm rejects `**`, so no chart here uses it. Directories are asked about with a trailing slash.
+ */
+function helmIgnored(chartDir: string): (relative: string, isDirectory: boolean) => boolean {
     const file = path.join(chartDir, ".helmignore");
-    const patterns = fs.existsSync(file)
-        ? fs
-              .readFileSync(file, "utf8")
-              .split("\n")
-              .map((l) => l.trim())
-              .filter((l) => l && !l.startsWith("#"))
-        : [];
-    const globs = patterns.map(
-        (p) =>
-            new RegExp(
-                `^${p
-                    .replace(/\/$/, "")
-                    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-                    .replace(/\*/g, "[^/]*")}$`,
-            ),
-    );
-    return (relative) => relative.split("/").some((part) => globs.some((g) => g.test(part)));
+    const rules = ignore().add("templates/.?*");
+    if (fs.existsSync(file)) rules.add(fs.readFileSync(file, "utf8"));
+    return (relative, isDirectory) => rules.ignores(isDirectory ? `${relative}/` : relative);
 }
 
 /**
@@ -61,7 +54,7 @@ export function chartDigest(chartDir: string = MICROSERVICE_CHART_DIR): string {
         for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
             const full = path.join(dir, entry.name);
             const relative = path.relative(chartDir, full).split(path.sep).join("/");
-            if (ignored(relative)) continue;
+            if (ignored(relative, entry.isDirectory())) continue;
             if (entry.isDirectory()) walk(full);
             else if (entry.isFile()) files.push(relative);
         }

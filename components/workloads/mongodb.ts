@@ -129,7 +129,10 @@ export class MongoDb extends pulumi.ComponentResource {
         );
 
         if (args.zoneRedundantStorage && args.storageClassName !== undefined) {
-            throw new Error(`${name}: zoneRedundantStorage creates the storage class; do not also set storageClassName`);
+            throw new pulumi.ResourceError(
+                `${name}: zoneRedundantStorage creates the storage class; do not also set storageClassName`,
+                this,
+            );
         }
         // Retain: the disk (with the data) outlives its claim, whatever deletes the claim. Wait for the
         // first consumer: the claim binds when the pod is scheduled, as AKS's own classes do.

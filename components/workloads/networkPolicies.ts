@@ -5,6 +5,7 @@
 // label and port comes from components/topology.ts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { cidrWithin } from "../config/validators";
 import { API_SERVER_PORTS, KIND_NETWORK, NAMESPACES, PORTS, POD_LABELS, PRIVATE_RANGES, servicePodLabels, type Labels } from "../topology";
 import { SERVICE_CALLS } from "./serviceCalls";
 
@@ -355,20 +356,6 @@ export const konnectivityAgents: PolicyPeer = { ...kubeSystem, podSelector: { ma
 function publicAddresses(ranges: readonly string[]): IpBlock {
     const outside = ranges.filter((r) => !PRIVATE_RANGES.some((p) => cidrWithin(r, p)));
     return { cidr: "0.0.0.0/0", except: [...PRIVATE_RANGES, ...new Set(outside)] };
-}
-
-/** inner lies within outer (IPv4 CIDRs). */
-function cidrWithin(inner: string, outer: string): boolean {
-    const parse = (c: string) => {
-        const [a, b] = c.split("/");
-        const n = a.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-        return { n, bits: Number(b ?? 32) };
-    };
-    const i = parse(inner);
-    const o = parse(outer);
-    if (i.bits < o.bits) return false;
-    const size = 2 ** (32 - o.bits);
-    return Math.floor(i.n / size) === Math.floor(o.n / size);
 }
 
 export function clusterNetwork(s: ClusterNetworkSettings): ClusterNetwork {

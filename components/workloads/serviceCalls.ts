@@ -35,7 +35,19 @@ export const SERVICE_CALLS: readonly ServiceCall[] = [
 
 /** A Service's URL inside the cluster: by its name, through the mesh (the sidecar makes it mutual TLS). */
 export function serviceUrl(service: ServiceName, namespace: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.interpolate`http://${service}.${namespace}.svc.cluster.local:${SERVICE_PORT}`;
+    return pulumi.output(namespace).apply((ns) => serviceAddress(service, ns));
+}
+
+/** serviceUrl for a namespace known by name (the GitOps values, tools/gitops.ts). */
+export function serviceAddress(service: ServiceName, namespace: string): string {
+    return `http://${service}.${namespace}.svc.cluster.local:${SERVICE_PORT}`;
+}
+
+/** callEnv for a namespace known by name. */
+export function callEnvIn(service: ServiceName, present: readonly ServiceName[], namespace: string): Record<string, string> {
+    return Object.fromEntries(
+        SERVICE_CALLS.filter((c) => c.from === service && present.includes(c.to)).map((c) => [c.env, serviceAddress(c.to, namespace)]),
+    );
 }
 
 /** The environment `service` needs to reach the services it calls (present ones only). */

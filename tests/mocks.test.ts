@@ -1,0 +1,97 @@
+// The mocks themselves (tools/mocks.ts): strict about what they answer, and answering only what the
+// real providers return. Every other test reads the program through them, so a mock that answered a
+// type nobody modelled, or an output no provider has, would make those tests pass for the wrong reason.
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { evaluate, evaluateStack, EvaluationError, ROOT, type Registration } from "./harness";
+
+/** The provider SDK's declaration file of a resource type, whose `readonly x: pulumi.Output<...>` are its outputs. */
+function declarationFile(type: string): string {
+    const [pkg, module, resource] = type.split(":");
+    const file = (resource: string) => `${resource[0].toLowerCase()}${resource.slice(1)}.d.ts`;
+    const modules = path.join(ROOT, "node_modules");
+    if (pkg === "azure-native") return path.join(modules, "@pulumi/azure-native", module, file(resource));
+    if (pkg === "kubernetes") {
+        const [group, version] = module.split("/");
+        if (group === "helm.sh") return path.join(modules, "@pulumi/kubernetes/helm", version, file(resource));
+        const builtIn = group === "core" ? "core" : group.replace(/\.k8s\.io$/, "").replace(/\.authorization$/, "");
+        const dir = path.join(modules, "@pulumi/kubernetes", builtIn, version);
+        // A custom resource (Istio, the CSI driver's SecretProviderClass): the SDK's generic class.
+        return fs.existsSync(dir)
+            ? path.join(dir, file(resource))
+            : path.join(modules, "@pulumi/kubernetes/apiextensions/customResource.d.ts");
+    }
+    const owner = pkg === "time" ? "@pulumiverse" : "@pulumi";
+    return path.join(modules, owner, pkg, file(resource));
+}
+
+/** The top-level fields of a registration's state that the mock answered beyond the inputs. */
+function answered(r: Registration): string[] {
+    return Object.keys(r.state).filter((key) => JSON.stringify(r.state[key]) !== JSON.stringify(r.inputs[key]));
+}
+
+describe("mocks", () => {
+    it("refuse a resource type nobody mocked, naming it", async () => {
+        await assert.rejects(
+            evaluate("dev", {}, () => {
+                class Widget extends pulumi.CustomResource {
+                    constructor() {
+                        super("azure-native:example:Widget", "widget", { size: 1 });
+                    }
+                }
+                return { id: new Widget().id };
+            }),
+            (error: EvaluationError) => {
+                assert.match(error.message, /unmocked resource type azure-native:example:Widget \(widget\)/);
+                return true;
+            },
+        );
+    });
+
+    it("refuse an invoke nobody mocked, naming it", async () => {
+        await assert.rejects(
+            evaluate("dev", {}, () => ({ result: pulumi.output(pulumi.runtime.invoke("azure-native:example:getWidget", {})) })),
+            /unmocked invoke azure-native:example:getWidget/,
+        );
+    });
+
+    for (const stack of ["dev", "prod", "local"]) {
+        it(`${stack}: answer only outputs the provider's schema declares`, async () => {
+            const run = await evaluateStack(stack);
+            const undeclared: string[] = [];
+            for (const r of run.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:"))) {
+                if (r.type === "pulumi-nodejs:dynamic:Resource") {
+                    // Our own provider (components/azure/acrImport.ts): its outputs are its inputs.
+                    assert.deepEqual(answered(r), [], r.name);
+                    continue;
+                }
+                const file = declarationFile(r.type);
+                assert.ok(fs.existsSync(file), `${r.type}: no declaration at ${file}`);
+                const declared = fs.readFileSync(file, "utf8");
+                for (const field of answered(r)) {
+                    if (!new RegExp(`readonly ${field}: pulumi\\.Output<`).test(declared)) undeclared.push(`${r.type} ${r.name}: ${field}`);
+                }
+            }
+            assert.deepEqual(undeclared, []);
+        });
+    }
+
+    it("name an object the program leaves unnamed as the Kubernetes provider does, so what refers to it names it", async () => {
+        // pulumi-kubernetes provider/pkg/metadata/naming.go: <resource name>-<8 characters>. The
+        // Jobs' scripts are such ConfigMaps; their volumes must name them.
+        const run = await evaluateStack("prod");
+        const configMaps = new Set(run.ofType("kubernetes:core/v1:ConfigMap").map((c) => c.state.metadata.name));
+        const jobs = [...run.ofType("kubernetes:batch/v1:Job"), ...run.ofType("kubernetes:batch/v1:CronJob")];
+        const volumes = jobs.flatMap((job) => {
+            const pod = job.inputs.spec.template?.spec ?? job.inputs.spec.jobTemplate.spec.template.spec;
+            return (pod.volumes ?? []).filter((v: any) => v.configMap).map((v: any) => [job.name, v.configMap.name]);
+        });
+        assert.ok(volumes.length > 0);
+        for (const [job, name] of volumes) assert.ok(configMaps.has(name), `${job}: ${name} is no ConfigMap`);
+        const autonamed = run.ofType("kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.name === undefined);
+        assert.ok(autonamed.length > 0);
+        for (const c of autonamed) assert.match(c.state.metadata.name, new RegExp(`^${c.name}-[a-z0-9]{8}$`));
+    });
+});
