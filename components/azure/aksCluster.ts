@@ -53,6 +53,11 @@ export interface AksClusterArgs {
     readonly azurePolicy?: boolean;
     /** Defender for Containers' sensor, reporting to the workspace. Default false. */
     readonly defender?: boolean;
+    /**
+     * The managed Prometheus metrics add-on (azureMonitorProfile.metrics): its agent sends to the Azure
+     * Monitor workspace of the data collection rule associated with the cluster (managedPrometheus.ts). Default false.
+     */
+    readonly prometheusMetrics?: boolean;
     /** Keep the cluster from being deleted (prod). Default false. */
     readonly protect?: boolean;
     /** ARM ID of the control plane's user-assigned identity (it holds Network Contributor on the VNet). */
@@ -231,6 +236,9 @@ export interface PoolIdentity {
     readonly subnetId: string;
     readonly osType: string;
     readonly osSku: string;
+    /** OS disk type and size: fixed for a pool's life too (concepts-storage.md, "You can't change the OS disk size after ... node pool creation"). */
+    readonly osDiskType?: NodePoolConfig["osDiskType"];
+    readonly osDiskSizeGb?: number;
 }
 
 /**
@@ -245,8 +253,12 @@ export interface PoolIdentity {
  * Linux pool names are 1-12 lowercase letters and digits, starting with a letter.
  */
 export function userPoolName(pool: PoolIdentity): string {
+    // The OS disk joins the digest only where it differs from what pools had before it was configurable
+    // (a managed disk of AKS's default size), so that an existing pool keeps its name.
+    const osDisk =
+        (pool.osDiskType ?? "Managed") === "Managed" && pool.osDiskSizeGb === undefined ? [] : [pool.osDiskType, pool.osDiskSizeGb ?? null];
     const digest = createHash("sha256")
-        .update(JSON.stringify([pool.vmSize, [...pool.zones].sort(), pool.subnetId.toLowerCase(), pool.osType, pool.osSku]))
+        .update(JSON.stringify([pool.vmSize, [...pool.zones].sort(), pool.subnetId.toLowerCase(), pool.osType, pool.osSku, ...osDisk]))
         .digest("hex");
     return `user${digest.slice(0, 6)}`;
 }
@@ -273,6 +285,10 @@ function poolSettings(
         orchestratorVersion: version,
         osType: OS.type,
         osSKU: OS.sku,
+        // mspnp/aks-baseline runs both pools on ephemeral OS disks (workload-team/cluster-stamp.bicep:
+        // osDiskType 'Ephemeral' with an explicit osDiskSizeGB that fits the size's local disk).
+        osDiskType: pool.osDiskType,
+        osDiskSizeGB: pool.osDiskSizeGb,
         type: containerservice.AgentPoolType.VirtualMachineScaleSets,
         nodeTaints: taints.length > 0 ? taints : undefined,
         upgradeSettings: { maxSurge: `${POOL_UPGRADE.maxSurgePercent}%`, drainTimeoutInMinutes: POOL_UPGRADE.drainTimeoutMinutes },
@@ -369,6 +385,12 @@ export class AksCluster extends pulumi.ComponentResource {
                     : undefined,
                 disableLocalAccounts: s.disableLocalAccounts,
                 autoUpgradeProfile: { upgradeChannel: s.autoUpgradeChannel, nodeOSUpgradeChannel: s.nodeOsUpgradeChannel },
+                // Managed Prometheus' metrics add-on, as mspnp/aks-baseline (cluster-stamp.bicep,
+                // azureMonitorProfile.metrics): kube-state-metrics with no extra labels or annotations (a
+                // wildcard there multiplies series). Off: nothing is sent, so AKS keeps it disabled.
+                azureMonitorProfile: args.prometheusMetrics
+                    ? { metrics: { enabled: true, kubeStateMetrics: { metricLabelsAllowlist: "", metricAnnotationsAllowList: "" } } }
+                    : undefined,
                 addonProfiles: {
                     // Container Insights with managed identity auth; the data collection rule below says what to collect.
                     omsagent: {
@@ -394,9 +416,17 @@ export class AksCluster extends pulumi.ComponentResource {
             const user = s.userPool;
             const subnetId = net.userSubnetId;
             if (!subnetId) throw new Error(`${name}: the user pool needs the network's user subnet`);
-            this.userPoolName = pulumi
-                .output(subnetId)
-                .apply((id) => userPoolName({ vmSize: user.vmSize, zones: user.zones, subnetId: id, osType: OS.type, osSku: OS.sku }));
+            this.userPoolName = pulumi.output(subnetId).apply((id) =>
+                userPoolName({
+                    vmSize: user.vmSize,
+                    zones: user.zones,
+                    subnetId: id,
+                    osType: OS.type,
+                    osSku: OS.sku,
+                    osDiskType: user.osDiskType,
+                    osDiskSizeGb: user.osDiskSizeGb,
+                }),
+            );
             userPool = new containerservice.AgentPool(
                 `${name}-user`,
                 {

@@ -26,6 +26,7 @@ import { CiRunner } from "./ciRunner";
 import { ClusterIdentity } from "./clusterIdentity";
 import { KeyVault, keyVaultItemOptions } from "./keyVault";
 import { ResourceLocks } from "./locks";
+import { ManagedPrometheus } from "./managedPrometheus";
 import { Monitoring } from "./monitoring";
 import { egressSourceRanges, Network } from "./network";
 import {
@@ -33,6 +34,7 @@ import {
     aksRequiredFqdns,
     AZURE_POLICY_FQDNS,
     azureMonitorFqdns,
+    MANAGED_PROMETHEUS_FQDNS,
     CI_RUNNER_APT_FQDNS,
     ciRunnerFqdns,
     ENTRA_ID_FQDNS,
@@ -182,6 +184,9 @@ export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.I
         rule("aks-required", "AKS's required FQDNs (outbound-rules-control-egress)", aksRequiredFqdns(cfg.location)),
         rule("entra-id", "Entra ID tokens: kubelet, CSI driver, workload identities", [...ENTRA_ID_FQDNS]),
         rule("azure-monitor", "Container Insights and Application Insights", azureMonitorFqdns(cfg.location)),
+        ...(cfg.monitoring.managedPrometheus
+            ? [rule("managed-prometheus", "Managed Prometheus' metrics add-on", [...MANAGED_PROMETHEUS_FQDNS])]
+            : []),
         ...(cfg.governance.azurePolicy ? [rule("azure-policy", "The Azure Policy add-on", [...AZURE_POLICY_FQDNS])] : []),
         ...(cfg.keyVault.privateEndpoints ? [] : [rule("key-vault", "Key Vault without private endpoints", [...KEY_VAULT_FQDNS])]),
         ...(registryName
@@ -287,6 +292,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         workspaceId: monitoring.workspaceId,
         azurePolicy: cfg.governance.azurePolicy !== undefined,
         defender: cfg.governance.defender,
+        prometheusMetrics: cfg.monitoring.managedPrometheus,
         tags,
         protect,
         identityId: clusterIdentity.identityId,
@@ -360,7 +366,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         }
     }
     const reachable = (name: pulumi.Output<string>) => pulumi.all([name, ...vaultsReachable]).apply(([n]) => n);
-    new AuditAlerts("audit-alerts", {
+    const auditAlerts = new AuditAlerts("audit-alerts", {
         ...common,
         workspaceId: monitoring.workspaceId,
         namePrefix: `${cfg.namePrefix}-${cfg.environment}`,
@@ -375,6 +381,18 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         receiver: cfg.monitoring.alertReceiver,
         tags,
     });
+    // Node and pod health (issue 22): managed Prometheus and Microsoft's recommended alerts, notifying
+    // the audit alerts' receivers.
+    if (cfg.monitoring.managedPrometheus) {
+        new ManagedPrometheus("prometheus", {
+            ...common,
+            clusterName: cfg.names.cluster,
+            clusterId: cluster.clusterId,
+            namePrefix: stem,
+            actionGroupId: auditAlerts.actionGroupId,
+            tags,
+        });
+    }
 
     const containers = backupContainers(cfg);
     const blobZone =
