@@ -117,6 +117,10 @@ export function apiServerAccessProfile(
             : undefined,
         enableVnetIntegration: settings.vnetIntegration ? true : undefined,
         subnetId: settings.vnetIntegration ? network.apiServerSubnetId : undefined,
+        // No `az aks command invoke`: a way around the authorized ranges and the private endpoint that
+        // runs a pod as cluster admin (mspnp/aks-baseline cluster-stamp.bicep disableRunCommand: true).
+        // The way into a private cluster here is the runner subnet.
+        disableRunCommand: true,
     };
 }
 
@@ -225,6 +229,9 @@ export function channelOwnedVersionPaths(channel: PlatformConfig["cluster"]["aut
 export function userPoolVersion(settings: Pick<PlatformConfig["cluster"], "autoUpgradeChannel" | "kubernetesVersion">): string | undefined {
     return VERSION_OWNING_CHANNELS.includes(settings.autoUpgradeChannel) ? undefined : settings.kubernetesVersion;
 }
+
+/** How often Image Cleaner (eraser) scans the nodes, in hours (AKS allows 24-2160). */
+export const IMAGE_CLEANER_INTERVAL_HOURS = 120;
 
 /** Container Insights' default stream set (the Microsoft-ContainerInsights-Group-Default group). */
 const CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default";
@@ -371,6 +378,9 @@ export class AksCluster extends pulumi.ComponentResource {
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: {
                     workloadIdentity: { enabled: true },
+                    // Image Cleaner removes unused images with known vulnerabilities from the nodes, every
+                    // five days as in mspnp/aks-baseline (cluster-stamp.bicep imageCleaner intervalHours 120).
+                    imageCleaner: { enabled: true, intervalHours: IMAGE_CLEANER_INTERVAL_HOURS },
                     defender: args.defender
                         ? { logAnalyticsWorkspaceResourceId: args.workspaceId, securityMonitoring: { enabled: true } }
                         : undefined,

@@ -388,6 +388,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
             ...common,
             clusterName: cfg.names.cluster,
             clusterId: cluster.clusterId,
+            resourceGroupId: group.id,
             namePrefix: stem,
             actionGroupId: auditAlerts.actionGroupId,
             tags,

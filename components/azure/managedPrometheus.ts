@@ -48,7 +48,7 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
     return [
         {
             name: "node",
-            description: "Node health: unreachable, not ready, flapping readiness (Microsoft's recommended Node-level rules).",
+            description: "Node health: unreachable, not ready, flapping readiness (Microsoft's recommended Node-level rules), OS disk filling up.",
             rules: [
                 {
                     alert: "KubeNodeUnreachable",
@@ -72,6 +72,16 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     for: "PT15M",
                     severity: 3,
                     description: "The readiness of node {{ $labels.node }} in {{ $labels.cluster }} changed more than twice in 15 minutes.",
+                    timeToResolve: "PT10M",
+                },
+                // The baseline's node disk rule (mspnp/aks-baseline workload-team/modules/alerts.bicep,
+                // Node-level group), on node-exporter's root filesystem: the OS disk, ephemeral in prod.
+                {
+                    alert: "KubeNodeDiskUsageHigh",
+                    expression: '100 - ((node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}) * 100) > 80',
+                    for: "PT15M",
+                    severity: 3,
+                    description: "The OS disk of node {{ $labels.instance }} is more than 80% full.",
                     timeToResolve: "PT10M",
                 },
             ],
@@ -262,13 +272,12 @@ export interface NodeMetricAlert {
 }
 
 /**
- * Node CPU, memory and disk: the platform metric rules of Microsoft's recommended set
- * (kubernetes-metric-alerts.md, "Platform metric alert rules": node CPU percentage > 95, node memory
- * working set percentage > 100, over 5 minutes) and the disk rule of the Container insights recommended
- * alerts they replace (disk usage above 80%, container-insights-metric-alerts.md), on AKS's
- * node_disk_usage_percentage. Metric names: MicrosoftDocs/azure-docs
- * articles/aks/monitor-aks-reference.md (Nodes: node_cpu_usage_percentage,
- * node_memory_working_set_percentage, node_disk_usage_percentage).
+ * Node CPU and memory: the platform metric rules of Microsoft's recommended set
+ * (kubernetes-metric-alerts.md, "Platform metric alert rules": "Node cpu percentage is greater than
+ * 95%", "Node memory working set percentage is greater than 100%", over 5 minutes), on AKS's own node
+ * metrics (MicrosoftDocs/azure-docs articles/aks/monitor-aks-reference.md, Nodes:
+ * node_cpu_usage_percentage, node_memory_working_set_percentage). The node disk is a Prometheus rule
+ * (KubeNodeDiskUsageHigh, above).
  */
 export const NODE_METRIC_ALERTS: readonly NodeMetricAlert[] = [
     {
@@ -285,13 +294,6 @@ export const NODE_METRIC_ALERTS: readonly NodeMetricAlert[] = [
         severity: 3,
         description: "Node memory working set percentage is greater than 100%",
     },
-    {
-        name: "node-disk",
-        metricName: "node_disk_usage_percentage",
-        threshold: 80,
-        severity: 3,
-        description: "Node disk usage percentage is greater than 80%",
-    },
 ];
 
 export interface ManagedPrometheusArgs {
@@ -303,6 +305,8 @@ export interface ManagedPrometheusArgs {
     readonly clusterId: pulumi.Input<string>;
     /** Name stem of the workspace and rule groups. */
     readonly namePrefix: string;
+    /** ARM ID of the stack's resource group: the scope of the Azure Advisor alert. */
+    readonly resourceGroupId: pulumi.Input<string>;
     /** The action group the alerts notify (the audit alerts' one); absent: they fire in the portal only. */
     readonly actionGroupId?: pulumi.Input<string>;
     readonly tags: pulumi.Input<Record<string, string>>;
@@ -441,6 +445,30 @@ export class ManagedPrometheus extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
+
+        // Every new Azure Advisor recommendation for the stack's resources, as mspnp/aks-baseline does
+        // (workload-team/modules/alerts.bicep, AllAzureAdvisorAlert: an activity log alert on the group).
+        new monitor.ActivityLogAlert(
+            `${name}-advisor`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                // Activity log alerts are global resources.
+                location: "Global",
+                activityLogAlertName: `${args.namePrefix}-advisor`,
+                description: "All Azure Advisor recommendations for the platform's resources",
+                enabled: true,
+                scopes: [args.resourceGroupId],
+                condition: {
+                    allOf: [
+                        { field: "category", equals: "Recommendation" },
+                        { field: "operationName", equals: "Microsoft.Advisor/recommendations/available/action" },
+                    ],
+                },
+                actions: { actionGroups: actions },
+                tags: args.tags,
+            },
+            { parent: this },
+        );
 
         this.workspaceId = workspace.id;
         this.registerOutputs({ workspaceId: this.workspaceId });

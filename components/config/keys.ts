@@ -550,7 +550,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: { dev: false, prod: true },
         description:
-            "Azure Monitor managed service for Prometheus (as mspnp/aks-baseline): an Azure Monitor workspace, a data collection endpoint and rule associated with the cluster, the metrics add-on, Microsoft's recommended node and pod alert rules and the node CPU, memory and disk alerts, notifying the audit alerts' action group. Ingestion is billed per sample (docs/platform.md, Monthly cost).",
+            "Azure Monitor managed service for Prometheus (as mspnp/aks-baseline): an Azure Monitor workspace, a data collection endpoint and rule associated with the cluster, the metrics add-on, Microsoft's recommended node and pod alert rules, node CPU, memory and disk alerts and an Azure Advisor alert, notifying the audit alerts' action group. Ingestion is billed per sample (docs/platform.md, Monthly cost).",
     },
     azurePolicyEnabled: {
         type: "boolean",
