@@ -134,9 +134,7 @@ for (const stack of ["dev", "prod"] as const) {
             const [amw] = run.ofType(T.amw);
             const [actionGroup] = run.ofType(T.actionGroup);
             assert.ok(actionGroup, "prod has a receiver");
-            const names = Object.fromEntries(
-                groups.map((g) => [g.inputs.ruleGroupName, g.inputs.rules.map((r: any) => r.alert)] as const),
-            );
+            const names = Object.fromEntries(groups.map((g) => [g.inputs.ruleGroupName, g.inputs.rules.map((r: any) => r.alert)] as const));
             assert.deepEqual(names, {
                 "gitops-prod-node-alerts": EXPECTED_ALERTS.node,
                 "gitops-prod-pod-alerts": EXPECTED_ALERTS.pod,
@@ -152,7 +150,11 @@ for (const stack of ["dev", "prod"] as const) {
                     assert.match(rule.for, /^PT\d+M$/);
                     // Balanced brackets: a truncated copy of Microsoft's PromQL would fail at ARM.
                     for (const [open, close] of ["()", "{}", "[]"]) {
-                        assert.equal(rule.expression.split(open).length, rule.expression.split(close).length, `${rule.alert}: ${open}${close}`);
+                        assert.equal(
+                            rule.expression.split(open).length,
+                            rule.expression.split(close).length,
+                            `${rule.alert}: ${open}${close}`,
+                        );
                     }
                 }
             }
@@ -224,7 +226,8 @@ describe("baseline controls: options", () => {
         assert.equal(vnet.inputs.enableDdosProtection, true);
     });
 
-    const planId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub/providers/Microsoft.Network/ddosProtectionPlans/shared";
+    const planId =
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub/providers/Microsoft.Network/ddosProtectionPlans/shared";
     it("uses an existing plan by ID with ddosProtection existing, creating none", async () => {
         const run = await evaluateStack("dev", { ddosProtection: "existing", ddosProtectionPlanId: planId });
         assert.equal(run.ofType(T.ddos).length, 0);
@@ -239,7 +242,12 @@ describe("baseline controls: options", () => {
         },
         {
             name: "refuses an Ephemeral OS disk larger than the size's temporary disk",
-            raw: { userPoolEnabled: "true", userPoolOsDiskType: "Ephemeral", userPoolVmSize: "Standard_D2ds_v5", userPoolOsDiskSizeGb: "128" },
+            raw: {
+                userPoolEnabled: "true",
+                userPoolOsDiskType: "Ephemeral",
+                userPoolVmSize: "Standard_D2ds_v5",
+                userPoolOsDiskSizeGb: "128",
+            },
             expect: ["userPoolOsDiskSizeGb", "128", "75 GiB", "Standard_D2ds_v5"],
         },
         {
@@ -303,7 +311,8 @@ describe("docs/platform.md: against mspnp/aks-baseline, control by control", () 
         for (const row of rows) {
             const files = [...row.File.matchAll(/`([^`]+)`/g)].map((m) => m[1]).filter((f) => /^[\w.-]+(\/[\w.-]+)+$/.test(f));
             assert.ok(files.length > 0, `${row["Control (baseline)"]}: names no file`);
-            for (const file of files) assert.ok(fs.existsSync(path.join(ROOT, file)), `${row["Control (baseline)"]}: ${file} does not exist`);
+            for (const file of files)
+                assert.ok(fs.existsSync(path.join(ROOT, file)), `${row["Control (baseline)"]}: ${file} does not exist`);
         }
     });
 });

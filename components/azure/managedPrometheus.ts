@@ -48,7 +48,8 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
     return [
         {
             name: "node",
-            description: "Node health: unreachable, not ready, flapping readiness (Microsoft's recommended Node-level rules), OS disk filling up.",
+            description:
+                "Node health: unreachable, not ready, flapping readiness (Microsoft's recommended Node-level rules), OS disk filling up.",
             rules: [
                 {
                     alert: "KubeNodeUnreachable",
@@ -78,7 +79,8 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                 // Node-level group), on node-exporter's root filesystem: the OS disk, ephemeral in prod.
                 {
                     alert: "KubeNodeDiskUsageHigh",
-                    expression: '100 - ((node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}) * 100) > 80',
+                    expression:
+                        '100 - ((node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}) * 100) > 80',
                     for: "PT15M",
                     severity: 3,
                     description: "The OS disk of node {{ $labels.instance }} is more than 80% full.",
