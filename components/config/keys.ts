@@ -175,7 +175,7 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         default: { dev: "Managed", prod: "Ephemeral" },
-        description: `OS disk of the system pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Fixed for a pool's life: docs/platform.md, "Defaults per environment, and moving an existing stack".`,
+        description: `OS disk of the system pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Fixed for a pool's life (docs/platform.md, Defaults per environment, and moving an existing stack).`,
         check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
     },
     systemPoolOsDiskSizeGb: {
@@ -243,7 +243,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: { dev: "Managed", prod: "Ephemeral" },
         enabledBy: "userPoolEnabled",
-        description: `OS disk of the user pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Fixed for a pool's life: docs/platform.md, "Defaults per environment, and moving an existing stack".`,
+        description: `OS disk of the user pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Fixed for a pool's life (docs/platform.md, Defaults per environment, and moving an existing stack).`,
         check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
     },
     userPoolOsDiskSizeGb: {
