@@ -232,10 +232,18 @@ mark_stale_users() {
     log "Vault holds no lease (it started empty): MongoDB users the engine created before $cutoff (unix time) are stale; handed to the cleanup"
 }
 
-rm -f "$READY_FILE"
-if [ -n "$RECONCILE_SECONDS" ]; then
+# note_if_emptied: wait until Vault answers and is unsealed, then hand the cleanup a cut-off when it
+# is empty. The wait comes first: a restart is usually noticed while the new Vault is still starting,
+# and a single `vault status` that fails then would let configure() fill the new, empty Vault before
+# anyone looked at it, so the stale users would never be handed over.
+note_if_emptied() {
     retry "$WAIT_ATTEMPTS" "$WAIT_SECONDS" unsealed
     if emptied; then mark_stale_users; fi
+}
+
+rm -f "$READY_FILE"
+if [ -n "$RECONCILE_SECONDS" ]; then
+    note_if_emptied
 fi
 configure
 [ -z "$RECONCILE_SECONDS" ] && exit 0
@@ -247,7 +255,7 @@ while [ -z "$RECONCILE_ROUNDS" ] || [ "$round" -lt "$RECONCILE_ROUNDS" ]; do
     if ! configured; then
         log "Vault at ${VAULT_ADDR} has lost its configuration (restarted?); configuring it again"
         rm -f "$READY_FILE"
-        if emptied; then mark_stale_users; fi
+        note_if_emptied
         configure
         : >"$READY_FILE"
     fi

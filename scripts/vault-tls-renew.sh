@@ -3,18 +3,26 @@
 # server actually serves. Runs as the one container of the renewal CronJob's pod, in the Azure CLI
 # image (az and openssl), logged in as the pod's workload identity, which may read the internal CA's
 # certificate and key secrets and read and write the server certificate and key secrets, nothing else.
-#   renew   1. read the current server certificate (KEY_VAULT_NAME/CERT_SECRET); when it expires within
-#              RENEW_BEFORE_DAYS (or is unreadable), sign a new one with the CA: a new P-256 key, the
-#              same subject and SANs, VALIDITY_DAYS long; check it chains to the CA and matches its key,
-#              then write the key and then the chain (leaf, CA) as new secret versions.
+#   renew   1. read the current server certificate (KEY_VAULT_NAME/CERT_SECRET) and sign a new one with
+#              the CA (a new P-256 key, subject and SANs as given, VALIDITY_DAYS long) when it expires
+#              within RENEW_BEFORE_DAYS, when its names differ from DNS_NAMES/IP_ADDRESSES (a deliberate
+#              change: more voters), when FORCE_RENEW=1, or when Key Vault says it does not exist
+#              (SecretNotFound). Any other read failure (403 while a role propagates, 429) fails the run
+#              and issues nothing. The new pair is checked (chains to the CA, matches its key), then the
+#              key and then the chain (leaf, CA) are written as new secret versions. Pulumi writes these
+#              two secrets only when it creates them (components/azure/vaultTls.ts), so nothing writes
+#              an older certificate back beside this key.
 #           2. for each server in VAULT_PEERS, read the certificate it serves (TLS handshake verified
-#              against the CA) and log one line `vault-tls served <host> ... status=ok|EXPIRING`; the
-#              expiry alert (components/azure/auditAlerts.ts) reads these lines, EXPIRING within
-#              ALERT_DAYS. The CSI driver puts new versions into the pods within its rotation interval
-#              and the servers' tls-reload sidecar sends SIGHUP, so a served certificate older than the
-#              stored one means that path is broken.
-# Exits non-zero when the renewal failed or a served certificate is within ALERT_DAYS of expiry, so the
-# Job fails visibly too. Key material stays in $WORK_DIR (an in-memory emptyDir) and in no argument.
+#              against the CA and the host name) and log one line
+#              `vault-tls served <host> ... status=ok|EXPIRING|EXPIRED|UNVERIFIED`; the expiry alert
+#              (components/azure/auditAlerts.ts) reads these lines. EXPIRING: within ALERT_DAYS of its
+#              end; EXPIRED / UNVERIFIED: the verified handshake failed and the certificate, read
+#              without verification, has expired / does not verify against the CA for that name. A
+#              server that cannot be reached at all gets no line. The CSI driver puts new versions into
+#              the pods within its rotation interval and the servers' tls-reload sidecar sends SIGHUP,
+#              so a served certificate older than the stored one means that path is broken.
+# Exits non-zero when the renewal failed or a served certificate is not ok, so the Job fails visibly
+# too. Key material stays in $WORK_DIR (an in-memory emptyDir) and in no argument.
 # POSIX sh.
 set -eu
 
@@ -28,9 +36,26 @@ LOG_TAG="vault-tls-renew $phase"
 
 DIR="$WORK_DIR/tls"
 
-# secret_get NAME FILE: the current version of Key Vault secret NAME into FILE.
+# secret_get NAME FILE: the current version of Key Vault secret NAME into FILE; az's error in FILE.err.
 secret_get() {
-    az keyvault secret show --vault-name "$KEY_VAULT_NAME" --name "$1" --query value --output tsv >"$2"
+    az keyvault secret show --vault-name "$KEY_VAULT_NAME" --name "$1" --query value --output tsv >"$2" 2>"$2.err"
+}
+
+# not_found FILE: the failed secret_get of FILE was Key Vault's SecretNotFound (the error code azure-cli
+# prints from the data plane's error body), not a denied, throttled or failed request.
+not_found() {
+    grep -q SecretNotFound "$1.err" 2>/dev/null
+}
+
+# names_of PEM: the first certificate's SANs, one a line, sorted, as DNS:<name> / IP:<address>.
+names_of() {
+    openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | sed '1d' | tr ',' '\n' |
+        sed 's/^ *//; s/^IP Address:/IP:/; /^$/d' | sort
+}
+
+# wanted_names: DNS_NAMES and IP_ADDRESSES in the same form.
+wanted_names() {
+    { for name in $DNS_NAMES; do echo "DNS:$name"; done; for ip in $IP_ADDRESSES; do echo "IP:$ip"; done; } | sort
 }
 
 # secret_put NAME FILE: FILE's content as a new version of NAME (read by az from the file).
@@ -84,9 +109,10 @@ EOF
         return 1
     fi
     cat "$DIR/new.crt" "$DIR/ca.crt" >"$DIR/chain.pem"
-    # The key first: a server reloads only once both files changed (the tls-reload sidecar), and a
-    # pod that starts between the two writes mounts the new key with the old certificate for at most
-    # one rotation interval (docs/operations.md).
+    # The key first, then the chain. A running server's sidecar signals on each change; Vault refuses
+    # the new key beside the old certificate and keeps its pair, then loads the new pair once the chain
+    # arrives. A pod that starts between the two writes mounts a mismatched pair and restarts until the
+    # CSI driver's next rotation brings the chain (docs/operations.md).
     retry 3 10 secret_put "$KEY_SECRET" "$DIR/new.key" || {
         log "FAILED: cannot write $KEY_SECRET"
         return 1
@@ -109,14 +135,29 @@ renew() {
         exit 1
     }
     failed=0
-    if ! retry 3 10 secret_get "$CERT_SECRET" "$DIR/current.pem" || ! openssl x509 -in "$DIR/current.pem" -noout 2>/dev/null; then
-        log "cannot read the current certificate $CERT_SECRET: issuing a new one"
-        issue || failed=1
-    elif expires_within "$RENEW_BEFORE_DAYS" "$DIR/current.pem"; then
-        log "the stored certificate expires in $(days_left "$DIR/current.pem") days (renewal at $RENEW_BEFORE_DAYS): renewing"
+    if retry 3 10 secret_get "$CERT_SECRET" "$DIR/current.pem"; then
+        if ! openssl x509 -in "$DIR/current.pem" -noout 2>/dev/null; then
+            log "the stored $CERT_SECRET is not a certificate: issuing a new one"
+            issue || failed=1
+        elif [ "${FORCE_RENEW:-}" = 1 ]; then
+            log "FORCE_RENEW=1: issuing a new certificate (the stored one expires in $(days_left "$DIR/current.pem") days)"
+            issue || failed=1
+        elif [ "$(names_of "$DIR/current.pem")" != "$(wanted_names)" ]; then
+            log "the stored certificate's names differ from DNS_NAMES/IP_ADDRESSES: issuing one with the new names"
+            issue || failed=1
+        elif expires_within "$RENEW_BEFORE_DAYS" "$DIR/current.pem"; then
+            log "the stored certificate expires in $(days_left "$DIR/current.pem") days (renewal at $RENEW_BEFORE_DAYS): renewing"
+            issue || failed=1
+        else
+            log "the stored certificate expires in $(days_left "$DIR/current.pem") days: nothing to renew"
+        fi
+    elif not_found "$DIR/current.pem"; then
+        log "Key Vault $KEY_VAULT_NAME has no $CERT_SECRET (SecretNotFound): issuing a new one"
         issue || failed=1
     else
-        log "the stored certificate expires in $(days_left "$DIR/current.pem") days: nothing to renew"
+        # Denied (a role assignment still propagating), throttled, unreachable: never a reason to issue.
+        log "FAILED: cannot read $CERT_SECRET from Key Vault $KEY_VAULT_NAME: $(tail -n 3 "$DIR/current.pem.err" | tr '\n' ' ')"
+        failed=1
     fi
     # The CA certificate verifies the handshakes below (it is the same in Key Vault and the pods).
     [ -s "$DIR/ca.crt" ] || secret_get "$CA_CERT_SECRET" "$DIR/ca.crt" || {
@@ -127,15 +168,24 @@ renew() {
         hostport=${peer#https://}
         hostport=${hostport%%/*}
         host=${hostport%:*}
-        if ! openssl s_client -connect "$hostport" -servername "$host" -verify_hostname "$host" -CAfile "$DIR/ca.crt" -verify_return_error \
+        rm -f "$DIR/served.pem"
+        if openssl s_client -connect "$hostport" -servername "$host" -verify_hostname "$host" -CAfile "$DIR/ca.crt" -verify_return_error \
             </dev/null 2>/dev/null | openssl x509 -out "$DIR/served.pem" 2>/dev/null; then
-            log "cannot read the certificate served at $hostport (down, or it does not verify against the CA)"
-            continue
-        fi
-        status=ok
-        if expires_within "$ALERT_DAYS" "$DIR/served.pem"; then
-            status=EXPIRING
+            status=ok
+            if expires_within "$ALERT_DAYS" "$DIR/served.pem"; then
+                status=EXPIRING
+                failed=1
+            fi
+        elif openssl s_client -connect "$hostport" -servername "$host" </dev/null 2>/dev/null |
+            openssl x509 -out "$DIR/served.pem" 2>/dev/null; then
+            # It answers, but the verified handshake failed: an expired certificate (Vault never
+            # reloaded), or one that does not chain to the CA or lacks the name. Reported, never skipped:
+            # a skipped server would let the expiry alert resolve while the certificate is dead.
+            if expires_within 0 "$DIR/served.pem"; then status=EXPIRED; else status=UNVERIFIED; fi
             failed=1
+        else
+            log "cannot read the certificate served at $hostport (no TLS answer: the server is down)"
+            continue
         fi
         log "vault-tls served $host $(openssl x509 -in "$DIR/served.pem" -noout -enddate) days_left=$(days_left "$DIR/served.pem") alert_days=$ALERT_DAYS status=$status"
     done

@@ -85,12 +85,12 @@ describe("scripts/mongo-stale-users.js", () => {
 
 describe("dev's reconciler hands stale users to the cleanup (scripts/vault-configure.sh, mongo-stale-users.sh)", () => {
     // vault: state in $FAKE/v (one file per mount or written path); `secrets list` fails while
-    // $FAKE/list-fails exists. `sleep`'s third call "restarts" Vault (empties $FAKE/v).
+    // $FAKE/list-fails exists; `status` fails once (Vault still starting) when $FAKE/down exists. `sleep`'s third call "restarts" Vault (empties $FAKE/v).
     const FAKE_VAULT = `#!/bin/sh
 echo "$*" >>"$FAKE/vault.log"
 v="$FAKE/v"
 case "$1 $2" in
-  "status "*) exit 0 ;;
+  "status "*) [ -e "$FAKE/down" ] && { rm -f "$FAKE/down"; echo "connection refused" >&2; exit 1; }; exit 0 ;;
   "auth list"|"secrets list"|"audit list")
     [ -e "$FAKE/list-fails" ] && { echo "Error listing: connection refused" >&2; exit 2; }
     printf '{"token/": {}'; for m in $(ls "$v" | sed -n "s/^mount-$1-//p"); do printf ', "%s/": {}' "$m"; done; echo '}' ;;
@@ -170,6 +170,27 @@ exit 0
         assert.equal(r.status, 0, r.output);
         assert.match(r.output, /has lost its configuration/);
         assert.ok(fs.existsSync(staleFile()), r.output);
+    });
+
+    it("a restart noticed while the new Vault is still starting: waits for it, then hands over before configuring", () => {
+        assert.equal(reconcile({ RECONCILE_ROUNDS: "0" }).status, 0);
+        fs.rmSync(staleFile());
+        // The reconciler's pause "restarts" Vault once; its first `vault status` after that fails (not up yet).
+        fs.writeFileSync(
+            path.join(fake, "bin", "sleep"),
+            `#!/bin/sh\n[ -e "$FAKE/restarted" ] && exit 0\n: >"$FAKE/restarted"\n: >"$FAKE/down"\nrm -f "$FAKE"/v/*\nexit 0\n`,
+            { mode: 0o755 },
+        );
+        fs.writeFileSync(path.join(fake, "vault.log"), "");
+        const r = reconcile();
+        assert.equal(r.status, 0, r.output);
+        assert.match(r.output, /has lost its configuration/);
+        assert.ok(fs.existsSync(staleFile()), `the restart was handed to the cleanup:\n${r.output}`);
+        const log = lines(path.join(fake, "vault.log"));
+        assert.ok(
+            log.findIndex((l) => l.startsWith("secrets list")) < log.findIndex((l) => l.startsWith("secrets enable")),
+            "looked before configure() mounted the engine again",
+        );
     });
 
     it("a Vault whose mounts cannot be listed is never taken as empty", () => {

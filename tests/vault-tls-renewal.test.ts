@@ -20,7 +20,12 @@ name=""; file=""
 while [ $# -gt 0 ]; do case "$1" in --name) name=$2; shift ;; --file) file=$2; shift ;; esac; shift; done
 case "$cmd" in
   login*) exit 0 ;;
-  "keyvault secret show") [ -f "$FAKE/kv/$name" ] || { echo "SecretNotFound" >&2; exit 1; }; cat "$FAKE/kv/$name" ;;
+  "keyvault secret show")
+    # A denied or throttled read: $FAKE/show-error holds what azure-cli prints.
+    [ -f "$FAKE/show-error" ] && { cat "$FAKE/show-error" >&2; exit 1; }
+    # Key Vault's 404 error code (Azure/azure-sdk-for-js#25489: "code": "SecretNotFound", 404), as azure-cli prints it.
+    [ -f "$FAKE/kv/$name" ] || { printf '(SecretNotFound) A secret with (name/id) %s was not found in this key vault.\nCode: SecretNotFound\n' "$name" >&2; exit 1; }
+    cat "$FAKE/kv/$name" ;;
   "keyvault secret set") echo "set $name" >>"$FAKE/az.log"; cp "$file" "$FAKE/kv/$name" ;;
   *) exit 3 ;;
 esac
@@ -39,28 +44,57 @@ describe("scripts/vault-tls-renew.sh (issue 20 item 3)", function () {
     let fake: string;
     const kv = (name: string) => path.join(fake, "kv", name);
 
-    /** A server certificate signed by the test CA, valid `days` days from now, as the chain Key Vault holds. */
-    function storeServerCertificate(days: number) {
+    /**
+     * A server certificate signed by the test CA, valid `days` days from now (or expired a month ago), for
+     * `names`, as the chain Key Vault holds.
+     */
+    function storeServerCertificate(days: number | "expired", names: readonly string[] = NAMES) {
         const dir = path.join(fake, "issue");
         fs.mkdirSync(dir, { recursive: true });
         openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${dir}/k.pem`]);
         openssl(["req", "-new", "-key", `${dir}/k.pem`, "-subj", "/CN=old", "-out", `${dir}/r.csr`]);
         fs.writeFileSync(
             `${dir}/ext`,
-            `subjectAltName=${NAMES.map((n) => `DNS:${n}`).join(",")},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
+            `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
         );
-        openssl(
-            ["x509", "-req", "-in", `${dir}/r.csr`, "-CA", kv("vault-tls-ca"), "-CAkey", kv("vault-tls-ca-key")].concat([
-                "-set_serial",
-                "7",
-                "-days",
-                String(days),
-                "-extfile",
-                `${dir}/ext`,
-                "-out",
-                `${dir}/c.pem`,
-            ]),
-        );
+        if (days === "expired") {
+            // openssl x509 refuses non-positive -days; openssl ca takes explicit dates.
+            fs.writeFileSync(`${dir}/index.txt`, "");
+            fs.writeFileSync(`${dir}/serial`, "07\n");
+            fs.writeFileSync(
+                `${dir}/ca.cnf`,
+                `[ca]\ndefault_ca=d\n[d]\ndatabase=${dir}/index.txt\nnew_certs_dir=${dir}\nserial=${dir}/serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n`,
+            );
+            openssl(
+                [
+                    "ca",
+                    "-batch",
+                    "-notext",
+                    "-config",
+                    `${dir}/ca.cnf`,
+                    "-cert",
+                    kv("vault-tls-ca"),
+                    "-keyfile",
+                    kv("vault-tls-ca-key"),
+                ].concat(
+                    ["-in", `${dir}/r.csr`, "-startdate", "20250101000000Z", "-enddate", "20251101000000Z"],
+                    ["-extfile", `${dir}/ext`, "-out", `${dir}/c.pem`],
+                ),
+            );
+        } else {
+            openssl(
+                ["x509", "-req", "-in", `${dir}/r.csr`, "-CA", kv("vault-tls-ca"), "-CAkey", kv("vault-tls-ca-key")].concat([
+                    "-set_serial",
+                    "7",
+                    "-days",
+                    String(days),
+                    "-extfile",
+                    `${dir}/ext`,
+                    "-out",
+                    `${dir}/c.pem`,
+                ]),
+            );
+        }
         fs.writeFileSync(kv("vault-tls-crt"), fs.readFileSync(`${dir}/c.pem`, "utf8") + fs.readFileSync(kv("vault-tls-ca"), "utf8"));
         fs.copyFileSync(`${dir}/k.pem`, kv("vault-tls-key"));
     }
@@ -214,7 +248,7 @@ describe("scripts/vault-tls-renew.sh (issue 20 item 3)", function () {
         }
     });
 
-    it("does not report a server whose certificate does not verify against the CA", async () => {
+    it("reports a server whose certificate does not verify against the CA as UNVERIFIED and fails (never skips it)", async () => {
         storeServerCertificate(200);
         const server = await serveStored();
         // Another CA in Key Vault: the served certificate no longer chains to it.
@@ -222,8 +256,76 @@ describe("scripts/vault-tls-renew.sh (issue 20 item 3)", function () {
         openssl(["req", "-x509", "-new", "-key", kv("vault-tls-ca-key"), "-subj", "/CN=other", "-days", "10", "-out", kv("vault-tls-ca")]);
         try {
             const r = await run(server);
-            assert.match(r.log, /cannot read the certificate served at localhost/);
-            assert.doesNotMatch(r.log, /vault-tls served/);
+            assert.equal(r.status, 1, r.log);
+            assert.match(r.log, /vault-tls served localhost notAfter=.* days_left=(199|200) alert_days=14 status=UNVERIFIED/);
+        } finally {
+            server.close();
+        }
+    });
+
+    it("reports an expired served certificate as EXPIRED and fails, so the alert stays firing", async () => {
+        // Key Vault holds a renewed one; the server still serves one that expired (it never reloaded).
+        storeServerCertificate("expired");
+        const server = await serveStored();
+        storeServerCertificate(200);
+        try {
+            const r = await run(server);
+            assert.equal(r.status, 1, r.log);
+            assert.match(r.log, /vault-tls served localhost notAfter=Nov  1 00:00:00 2025 GMT days_left=-\d+ alert_days=14 status=EXPIRED/);
+            assert.deepEqual(sets(), [], "the stored one has 200 days: nothing to renew");
+        } finally {
+            server.close();
+        }
+    });
+
+    it("a read that Key Vault denies (a role still propagating) fails the run and issues nothing", async () => {
+        storeServerCertificate(200);
+        const server = await serveStored();
+        fs.writeFileSync(
+            path.join(fake, "show-error"),
+            '(Forbidden) Caller is not authorized to perform action on resource.\nCode: Forbidden\nInner error: {"code": "ForbiddenByRbac"}\n',
+        );
+        try {
+            const r = await run(server);
+            assert.equal(r.status, 1, r.log);
+            assert.match(r.log, /FAILED: cannot read vault-tls-crt from Key Vault kv-unseal: .*ForbiddenByRbac/);
+            assert.deepEqual(sets(), []);
+        } finally {
+            server.close();
+        }
+    });
+
+    it("issues one when Key Vault has no certificate secret (SecretNotFound)", async () => {
+        storeServerCertificate(200);
+        const server = await serveStored();
+        fs.rmSync(kv("vault-tls-crt"));
+        try {
+            const r = await run(server);
+            assert.match(r.log, /has no vault-tls-crt \(SecretNotFound\): issuing/);
+            assert.deepEqual(sets(), ["set vault-tls-key", "set vault-tls-crt"]);
+        } finally {
+            server.close();
+        }
+    });
+
+    it("re-issues a certificate whose names differ from the ones it is given (a voter added), and on FORCE_RENEW=1", async () => {
+        storeServerCertificate(200, NAMES.slice(0, 2));
+        const server = await serveStored();
+        try {
+            const r = await run(server);
+            assert.equal(r.status, 0, r.log);
+            assert.match(r.log, /names differ from DNS_NAMES\/IP_ADDRESSES/);
+            assert.deepEqual(sets(), ["set vault-tls-key", "set vault-tls-crt"]);
+            const sans = openssl(["x509", "-in", kv("vault-tls-crt"), "-noout", "-ext", "subjectAltName"]);
+            assert.ok(sans.includes(`DNS:${NAMES[2]}`), sans);
+            // The next run finds the names it wants: nothing to do.
+            fs.rmSync(path.join(fake, "az.log"));
+            const again = await run(server);
+            assert.match(again.log, /nothing to renew/);
+            assert.deepEqual(sets(), []);
+            const forced = await run(server, { FORCE_RENEW: "1" });
+            assert.match(forced.log, /FORCE_RENEW=1: issuing/);
+            assert.deepEqual(sets(), ["set vault-tls-key", "set vault-tls-crt"]);
         } finally {
             server.close();
         }
@@ -238,17 +340,49 @@ describe("scripts/vault-tls-reload.sh (issue 20 item 3)", function () {
 
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-    it("sends SIGHUP to the vault process once the certificate and the key both changed, not before", async () => {
+    /** A stand-in process that counts the SIGHUPs it receives in $fake/hups-<role>. */
+    function standIn(role: string) {
+        return spawn("sh", ["-c", `trap 'echo hup >>"${fake}/hups-${role}"' HUP; while :; do sleep 0.1; done`]);
+    }
+    const hups = (role: string) =>
+        fs.existsSync(path.join(fake, `hups-${role}`))
+            ? fs
+                  .readFileSync(path.join(fake, `hups-${role}`), "utf8")
+                  .trim()
+                  .split("\n").length
+            : 0;
+    async function waitFor(what: string, cond: () => boolean, log: () => string) {
+        for (let i = 0; i < 100 && !cond(); i++) await sleep(100);
+        assert.ok(cond(), `${what}\n${log()}`);
+    }
+
+    it("signals the Vault server, not the readiness probe's `vault status`: once at start, then on any change of either file", async () => {
         fs.writeFileSync(path.join(fake, "tls.crt"), "cert-1");
         fs.writeFileSync(path.join(fake, "tls.key"), "key-1");
-        // The stand-in server counts the SIGHUPs it receives.
-        const vault = spawn("sh", ["-c", `trap 'echo hup >>"${fake}/hups"' HUP; while :; do sleep 0.1; done`]);
-        // The process table the sidecar sees through the shared process namespace: the server is "vault".
+        // Three processes a server pod shows through its shared process namespace: the readiness probe
+        // (`vault status`, vault-helm v0.32.0 server-statefulset.yaml), dumb-init running the image's
+        // entrypoint (hashicorp/vault .release/docker/docker-entrypoint.sh) and the server it exec'd.
+        // The server gets the PID that sorts last as text, so a "first vault in /proc order" pick misses it.
+        const procs = [standIn("a"), standIn("b"), standIn("c")];
+        const byText = [...procs].sort((x, y) => String(x.pid).localeCompare(String(y.pid)));
+        const [probe, init, server] = byText;
+        const roleOf = (p: (typeof procs)[number]) => ["a", "b", "c"][procs.indexOf(p)];
         const proc = path.join(fake, "proc");
-        fs.mkdirSync(path.join(proc, String(vault.pid)), { recursive: true });
-        fs.writeFileSync(path.join(proc, String(vault.pid), "comm"), "vault\n");
-        fs.mkdirSync(path.join(proc, "1"));
-        fs.writeFileSync(path.join(proc, "1", "comm"), "pause\n");
+        const entry = (pid: number | undefined, comm: string, argv: string[]) => {
+            fs.mkdirSync(path.join(proc, String(pid)), { recursive: true });
+            fs.writeFileSync(path.join(proc, String(pid), "comm"), `${comm}\n`);
+            fs.writeFileSync(path.join(proc, String(pid), "cmdline"), argv.map((a) => `${a}\0`).join(""));
+        };
+        entry(probe.pid, "vault", ["vault", "status", "-tls-skip-verify"]);
+        entry(init.pid, "dumb-init", [
+            "/usr/bin/dumb-init",
+            "/bin/sh",
+            "/usr/local/bin/docker-entrypoint.sh",
+            "vault",
+            "server",
+            "-config=/tmp/storageconfig.hcl",
+        ]);
+        entry(server.pid, "vault", ["vault", "server", "-config=/tmp/storageconfig.hcl"]);
         const sidecar = spawn("sh", [VAULT_TLS_RELOAD_SCRIPT], {
             env: {
                 PATH: process.env.PATH,
@@ -260,24 +394,37 @@ describe("scripts/vault-tls-reload.sh (issue 20 item 3)", function () {
         });
         let log = "";
         sidecar.stderr.on("data", (d: Buffer) => (log += d.toString()));
-        const hups = () =>
-            fs.existsSync(path.join(fake, "hups")) ? fs.readFileSync(path.join(fake, "hups"), "utf8").trim().split("\n").length : 0;
+        const server_ = roleOf(server);
         try {
-            await sleep(1500);
+            // Once at start, files unchanged.
+            await waitFor(
+                "a SIGHUP at start",
+                () => hups(server_) === 1,
+                () => log,
+            );
+            assert.match(log, new RegExp(`the sidecar started: sent SIGHUP to the vault server \\(pid ${server.pid}\\)`));
+            // The key alone (the renewal writes it first): Vault tries the pair, refuses it, keeps the old one.
             fs.writeFileSync(path.join(fake, "tls.key"), "key-2");
-            await sleep(2200);
-            assert.equal(hups(), 0, log);
-            assert.match(log, /only one of the certificate and the key changed/);
+            await waitFor(
+                "a SIGHUP on the key's change",
+                () => hups(server_) === 2,
+                () => log,
+            );
+            // Then the certificate: the matching pair loads.
             fs.writeFileSync(path.join(fake, "tls.crt"), "cert-2");
-            await sleep(2200);
-            assert.equal(hups(), 1, log);
-            assert.match(log, new RegExp(`sent SIGHUP to vault \\(pid ${vault.pid}\\)`));
-            // Nothing changed since: no second reload.
-            await sleep(1500);
-            assert.equal(hups(), 1, log);
+            await waitFor(
+                "a SIGHUP on the certificate's change",
+                () => hups(server_) === 3,
+                () => log,
+            );
+            // Nothing changed since: no further reload.
+            await sleep(2500);
+            assert.equal(hups(server_), 3, log);
+            assert.equal(hups(roleOf(probe)), 0, "never the probe");
+            assert.equal(hups(roleOf(init)), 0, "never dumb-init");
         } finally {
             sidecar.kill("SIGKILL");
-            vault.kill("SIGKILL");
+            for (const p of procs) p.kill("SIGKILL");
         }
     });
 });
@@ -312,7 +459,7 @@ describe("Vault TLS renewal (prod plan, issue 20 item 3)", () => {
         assert.equal(env.ORGANIZATION, request.inputs.subject.organization);
         const signed = run.ofType("tls:index/locallySignedCert:LocallySignedCert").find((r) => r.name === "vault-tls-server")!;
         assert.equal(Number(env.VALIDITY_DAYS) * 24, signed.inputs.validityPeriodHours);
-        assert.equal(Number(env.RENEW_BEFORE_DAYS) * 24, signed.inputs.earlyRenewalHours);
+        assert.equal(env.RENEW_BEFORE_DAYS, "30", "renewed in its last 30 days (issue 20 item 3), by the CronJob only");
         // Issue 20 item 3: "An alert fires when the served certificate is within 14 days of expiry".
         assert.equal(env.ALERT_DAYS, "14");
         assert.equal(env.VAULT_PEERS, [0, 1, 2].map((i) => `https://vault-${i}.vault-internal.vault.svc.cluster.local:8200`).join(" "));
@@ -322,6 +469,23 @@ describe("Vault TLS renewal (prod plan, issue 20 item 3)", () => {
         );
         const unsealVault = run.get("azure-native:keyvault:Vault", "unseal-kv").inputs.vaultName;
         assert.equal(env.KEY_VAULT_NAME, unsealVault);
+    });
+
+    it("an `up` after a renewal writes neither the certificate nor the key back: Pulumi writes them once, the CronJob after", () => {
+        // The engine replaces ignored inputs with the old ones from state, so an update never sends them;
+        // they are used only when the resource is created (pulumi/docs content/docs/iac/concepts/options/
+        // ignorechanges.md: "Ignored properties will still be used from the program when there is no
+        // previous value in the state, most importantly when creating the resource"). Both secrets, not
+        // one: a new certificate beside the CronJob's key (or the reverse) is a pair Vault cannot load.
+        const secret = (name: string) => run.ofType("azure-native:keyvault:Secret").find((s) => s.inputs.secretName === name)!;
+        for (const name of ["vault-tls-crt", "vault-tls-key"]) assert.deepEqual([...secret(name).ignoreChanges], ["properties"], name);
+        // The CA's two secrets stay Pulumi's (a CA rotation is `up --replace`, docs/operations.md).
+        for (const name of ["vault-tls-ca", "vault-tls-ca-key"]) assert.deepEqual([...secret(name).ignoreChanges], [], name);
+        // And the first issuance never enters an early-renewal window: with early_renewal_hours unset (0) the
+        // tls provider marks it ready_for_renewal (a replacement on every plan) only once it has expired
+        // (hashicorp/terraform-provider-tls internal/provider/common_cert.go, modifyPlanIfCertificateReadyForRenewal).
+        const signed = run.ofType("tls:index/locallySignedCert:LocallySignedCert").find((r) => r.name === "vault-tls-server")!;
+        assert.ok(!signed.inputs.earlyRenewalHours, `earlyRenewalHours=${signed.inputs.earlyRenewalHours}`);
     });
 
     it("the CA key is a Key Vault secret only the renewal identity reads; it writes only the server's certificate and key", () => {

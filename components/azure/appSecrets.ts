@@ -17,6 +17,12 @@ export interface AppSecretsArgs {
      * stacks whose vaults are kept: prod). Default false.
      */
     readonly protect?: boolean;
+    /**
+     * Names whose value Pulumi writes only when it creates the secret (ignoreChanges on `properties`):
+     * something else writes their later versions (a renewal Job), which an `up` must never overwrite
+     * with the program's value. Default none.
+     */
+    readonly writeOnce?: readonly string[];
 }
 
 /** Application secrets in Key Vault, every value a Pulumi secret. */
@@ -44,7 +50,12 @@ export class AppSecrets extends pulumi.ComponentResource {
                     secretName,
                     properties: { value: pulumi.secret(value), contentType: "text/plain" },
                 },
-                { parent: this, additionalSecretOutputs: ["properties"], ...keyVaultItemOptions(args.vault, args.protect) },
+                {
+                    parent: this,
+                    additionalSecretOutputs: ["properties"],
+                    ...(args.writeOnce?.includes(secretName) ? { ignoreChanges: ["properties"] } : {}),
+                    ...keyVaultItemOptions(args.vault, args.protect),
+                },
             );
             secretIds[secretName] = secret.id;
         }

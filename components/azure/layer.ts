@@ -773,7 +773,7 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                     subject: vaultServerSubject(VAULT_RELEASE, VAULT_NAMESPACE),
                     dnsNames: vaultTls.dnsNames,
                     ipAddresses: VAULT_SERVER_IP_ADDRESSES,
-                    renewBeforeDays: VAULT_TLS_VALIDITY.earlyRenewalHours / 24,
+                    renewBeforeDays: VAULT_TLS_VALIDITY.renewBeforeDays,
                     validityDays: VAULT_TLS_VALIDITY.serverHours / 24,
                     alertDays: VAULT_TLS_VALIDITY.expiryAlertDays,
                     identity: vaultTlsRenewIdentity,

@@ -12,13 +12,13 @@ export const VAULT_TLS_SECRETS = { caCertificate: "vault-tls-ca", certificate: "
 export const VAULT_TLS_CA_KEY_SECRET = "vault-tls-ca-key";
 
 /**
- * The server certificate's life; how early it is renewed (by the in-cluster CronJob, and by `pulumi up`
- * through the tls provider's early renewal); how close to expiry the served certificate raises the
- * alert (issue 20 item 3: 14 days). The CA lives ten years.
+ * The server certificate's life; how early the in-cluster CronJob renews it; how close to expiry the
+ * served certificate raises the alert (issue 20 item 3: 14 days). The CA lives ten years. Pulumi issues
+ * the server certificate once (VaultTls) and never renews it: the CronJob alone does.
  */
 export const VAULT_TLS_VALIDITY = {
     serverHours: 24 * 365,
-    earlyRenewalHours: 24 * 30,
+    renewBeforeDays: 30,
     expiryAlertDays: 14,
     caHours: 24 * 365 * 10,
 } as const;
@@ -60,13 +60,26 @@ export interface VaultTlsArgs {
 }
 
 /**
- * An internal CA and the Vault server certificate it signs, kept as three Key Vault secrets that the
- * Secrets Store CSI driver mounts into the server pods as Vault's own identity. The keys are
- * @pulumi/tls resources: in Pulumi state they are secrets (encrypted), never clear text, and no key
- * is ever a Helm value. This is the first issuance: from then on the renewal CronJob (platform layer,
- * components/platform/vaultTlsRenew.ts) signs a new server certificate with the CA key kept here in its
- * last 30 days, with no `up`; an `up` in that window re-issues it as well (the provider's early renewal).
- * Either writes new Key Vault secret versions, signed by the same CA (docs/operations.md).
+ * An internal CA and the Vault server certificate it signs, kept as Key Vault secrets that the Secrets
+ * Store CSI driver mounts into the server pods as Vault's own identity. The keys are @pulumi/tls
+ * resources: in Pulumi state they are secrets (encrypted), never clear text, and no key is ever a Helm
+ * value.
+ *
+ * This is the first issuance only. From then on the renewal CronJob (platform layer,
+ * components/platform/vaultTlsRenew.ts) owns the server certificate and key: it signs a new pair with
+ * the CA key kept here and writes both as new secret versions. Pulumi must never write either again,
+ * or it would put back its own certificate beside the CronJob's key (or the reverse): a pair that does
+ * not match, which Vault refuses on SIGHUP and fails to start with. So:
+ *   - the two server secrets are written once (AppSecrets writeOnce: ignoreChanges on `properties`,
+ *     whatever the tls resources below do later);
+ *   - the certificate has no earlyRenewalHours: in the tls provider a certificate inside its early
+ *     renewal window is marked ready_for_renewal and replaced by every plan
+ *     (hashicorp/terraform-provider-tls internal/provider/common_cert.go,
+ *     modifyPlanIfCertificateReadyForRenewal; @pulumi/tls bridges it), and that window would open the
+ *     day the CronJob renews. With the default 0 it is replaced once a year, at its expiry: a local
+ *     replacement in state that writes nothing (docs/operations.md, "Vault's TLS certificate").
+ * A deliberate change (other SANs from vaultVoters, a forced re-issue) goes through the CronJob too: it
+ * re-issues when the stored certificate's names differ from the ones it is given, or on FORCE_RENEW.
  */
 export class VaultTls extends pulumi.ComponentResource {
     /** The CA certificate (public): what every Vault client verifies against. */
@@ -114,7 +127,7 @@ export class VaultTls extends pulumi.ComponentResource {
                 caPrivateKeyPem: caKey.privateKeyPem,
                 caCertPem: ca.certPem,
                 validityPeriodHours: VAULT_TLS_VALIDITY.serverHours,
-                earlyRenewalHours: VAULT_TLS_VALIDITY.earlyRenewalHours,
+                // No earlyRenewalHours (see the class comment): Pulumi never renews it.
                 // Raft peers present it both ways on the API port when joining.
                 allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
             },
@@ -127,6 +140,8 @@ export class VaultTls extends pulumi.ComponentResource {
                 vault: args.vault,
                 resourceGroupName: args.resourceGroupName,
                 protect: args.protect,
+                // The renewal CronJob writes these from the day it first renews: Pulumi, only at creation.
+                writeOnce: [VAULT_TLS_SECRETS.certificate, VAULT_TLS_SECRETS.privateKey],
                 provided: {
                     [VAULT_TLS_SECRETS.caCertificate]: ca.certPem,
                     // The chain Vault serves: its certificate, then the CA.
