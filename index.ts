@@ -1,22 +1,24 @@
 // Composes the layers of one stack and exports the outputs contract (components/outputs.ts).
 import * as pulumi from "@pulumi/pulumi";
-import { createAzureLayer, type AzureLayer } from "./components/azure/layer";
+import { AzureLayer } from "./components/azure/layer";
 import type { WorkloadIdentity } from "./components/azure/workloadIdentity";
 import { loadConfig } from "./components/config";
 import type { ClusterFoundation } from "./components/foundation";
-import { createLocalLayer } from "./components/local/layer";
+import { layerArgs } from "./components/layerArgs";
+import { LocalLayer } from "./components/local/layer";
 import type { AzureOutputs, BoundIdentity, ClusterOutputs } from "./components/outputs";
-import { createPlatformLayer, type PlatformLayer } from "./components/platform/layer";
-import { createWorkloadsLayer } from "./components/workloads/layer";
+import { PlatformLayer } from "./components/platform/layer";
+import { WorkloadsLayer } from "./components/workloads/layer";
 
 // Validates every key before any resource is registered.
 const cfg = loadConfig();
 // dev and prod stand on the AKS cluster and Key Vaults they create; local on an existing cluster of the
 // kubeconfig, with no Azure resource at all. Everything in the cluster is the same program either way.
-const azure = cfg.cloud === "azure" ? createAzureLayer(cfg) : undefined;
-const foundation: ClusterFoundation = azure ?? createLocalLayer(cfg);
-const platform = createPlatformLayer(cfg, foundation);
-createWorkloadsLayer(cfg, foundation, platform);
+const args = layerArgs(cfg);
+const azure = cfg.cloud === "azure" ? new AzureLayer("azure", args.azure) : undefined;
+const foundation: ClusterFoundation = azure ?? new LocalLayer("local", args.local);
+const platform = new PlatformLayer("platform", args.platform(foundation));
+new WorkloadsLayer("workloads", args.workloads(foundation, platform));
 
 type Exported<T> = { [K in keyof T]: pulumi.Output<T[K]> };
 

@@ -14,9 +14,11 @@ describe("offline plan", () => {
 
     it("prints every resource in the tree under its component", () => {
         const tree = resourceTree(run).split("\n");
-        const cluster = tree.findIndex((l) => l === "aksplatform:azure:AksCluster aks");
+        // The cluster component under the Azure layer, its managed cluster under it.
+        assert.ok(tree.includes("aksplatform:azure:Layer azure"));
+        const cluster = tree.findIndex((l) => l === "  aksplatform:azure:AksCluster aks");
         assert.ok(cluster >= 0);
-        assert.ok(tree.includes("  azure-native:containerservice:ManagedCluster aks"));
+        assert.ok(tree.includes("    azure-native:containerservice:ManagedCluster aks"));
         assert.equal(tree.length, run.resources.length);
     });
 

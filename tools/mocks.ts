@@ -73,6 +73,44 @@ export interface Registration {
     readonly ignoreChanges: readonly string[];
     readonly additionalSecretOutputs: readonly string[];
     readonly custom: boolean;
+    /** The `aliases` option as the SDK sent it to the engine (tools/urns.ts resolves them as the engine does). */
+    readonly aliases: readonly AliasSpec[];
+}
+
+/**
+ * One alias as the engine receives it: a whole URN, or a spec whose empty fields the engine fills in
+ * from the resource (proto/alias.proto; the SDK builds it in runtime/resource.ts mapAliasesForRequest).
+ */
+export type AliasSpec =
+    | { readonly urn: string }
+    | {
+          readonly name: string;
+          readonly type: string;
+          readonly stack: string;
+          readonly project: string;
+          readonly parentUrn: string;
+          /** `{ parent: pulumi.rootStackResource }`: the old URN had no parent. */
+          readonly noParent: boolean;
+      };
+
+/** Reads the aliases off a RegisterResourceRequest (the mock interface does not pass them on). */
+function aliasesOf(req: any): AliasSpec[] {
+    const urns: string[] = req.getAliasurnsList?.() ?? [];
+    return [
+        ...urns.map((urn) => ({ urn })),
+        ...(req.getAliasesList?.() ?? []).map((alias: any): AliasSpec => {
+            if (!alias.hasSpec()) return { urn: alias.getUrn() };
+            const spec = alias.getSpec();
+            return {
+                name: spec.getName(),
+                type: spec.getType(),
+                stack: spec.getStack(),
+                project: spec.getProject(),
+                parentUrn: spec.getParenturn() ?? "",
+                noParent: spec.getNoparent() === true,
+            };
+        }),
+    ];
 }
 
 export interface ExportedOutput {
@@ -638,6 +676,7 @@ export async function evaluate(
                     ignoreChanges: req.getIgnorechangesList(),
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     custom: req.getCustom(),
+                    aliases: aliasesOf(req),
                 });
             }
             callback(err, res);

@@ -14,8 +14,10 @@ import {
     type AppSecretName,
     type ClusterFoundation,
     type KeyVaultSecrets,
+    type MongoBackupTarget,
 } from "../foundation";
 import { ingressCertificate } from "../generated";
+import { layerChildOptions, type LayerChildOptions } from "../layer";
 import { AksCluster } from "./aksCluster";
 import { IngressWaf } from "./appGateway";
 import { AppSecrets } from "./appSecrets";
@@ -89,7 +91,7 @@ export const VAULT_INIT_SECRETS = { recoveryKeys: "vault-recovery-keys" } as con
  * The containers of the stack's backup storage account: the one place a kind of backup is added, with
  * the retention its config gives. The account exists only when there is one.
  */
-export function backupContainers(cfg: PlatformConfig): BackupContainer[] {
+export function backupContainers(cfg: Pick<PlatformConfig, "mongo" | "identities" | "vault">): BackupContainer[] {
     return [
         ...(cfg.mongo.backup ? [{ name: MONGO_BACKUP_CONTAINER, retentionDays: cfg.mongo.backup.retentionDays }] : []),
         // Vault's raft snapshots, where a snapshot CronJob runs (prod).
@@ -108,8 +110,35 @@ export function backupContainers(cfg: PlatformConfig): BackupContainer[] {
 /** The backup container of Vault's raft snapshots. */
 export const VAULT_SNAPSHOT_CONTAINER = "vault-snapshots";
 
+/** The settings the Azure layer reads (components/layerArgs.ts picks them out of the program's config). */
+export const AZURE_LAYER_CONFIG = [
+    "environment",
+    "location",
+    "namePrefix",
+    "names",
+    "tags",
+    "protectStatefulResources",
+    "highAvailability",
+    "resourceLocks",
+    "cluster",
+    "network",
+    "monitoring",
+    "governance",
+    "keyVault",
+    "unsealKey",
+    "registry",
+    "backupStorage",
+    "ciRunner",
+    "ingress",
+    "identities",
+    "vault",
+    "mongo",
+    "workloads",
+] as const satisfies readonly (keyof PlatformConfig)[];
+export type AzureLayerArgs = Pick<PlatformConfig, (typeof AZURE_LAYER_CONFIG)[number]>;
+
 /** The Azure resources, and the foundation the in-cluster layers stand on: AKS's provider and Key Vault. */
-export interface AzureLayer extends ClusterFoundation {
+export interface AzureHandles extends ClusterFoundation {
     readonly provider: k8s.Provider;
     readonly secrets: KeyVaultSecrets;
     readonly resourceGroupName: pulumi.Output<string>;
@@ -158,7 +187,7 @@ function subnet(net: Network, role: "system" | "privateEndpoints"): pulumi.Outpu
  * where the vaults have no private endpoint, the stack's registry, and the upstream registries of the
  * images the program pins and the services are configured with (components/azure/egressAllowlist.ts).
  */
-export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.Input<string>): FirewallApplicationRule[] {
+export function firewallRules(cfg: AzureLayerArgs, createdRegistryName: pulumi.Input<string>): FirewallApplicationRule[] {
     const sourceAddresses = egressSourceRanges(cfg.network);
     const rule = (
         name: string,
@@ -221,11 +250,11 @@ export function firewallRules(cfg: PlatformConfig, createdRegistryName: pulumi.I
 }
 
 /** The zones the node pools span: where the zone-redundant network appliances (firewall, WAF) run too. */
-function nodeZones(cfg: PlatformConfig): string[] {
+function nodeZones(cfg: Pick<PlatformConfig, "cluster">): string[] {
     return [...new Set([...cfg.cluster.systemPool.zones, ...(cfg.cluster.userPool?.zones ?? [])])].sort();
 }
 
-export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
+function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHandles {
     const client = authorization.getClientConfigOutput();
     const tags = cfg.tags;
     const protect = cfg.protectStatefulResources;
@@ -233,87 +262,111 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const group = new resources.ResourceGroup(
         "rg",
         { resourceGroupName: cfg.names.resourceGroup, location: cfg.location, tags },
-        { protect },
+        { ...child, protect },
     );
     const common = { resourceGroupName: group.name, location: group.location };
     const stem = `${cfg.namePrefix}-${cfg.environment}`;
 
     // Key Vault and registry names are global across Azure; a suffix fixed in state keeps them unique and stable.
-    const suffix = new random.RandomString("kv-suffix", {
-        length: NAME_SUFFIX_LENGTH,
-        special: false,
-        upper: false,
-        minNumeric: 1,
-    }).result;
+    const suffix = new random.RandomString(
+        "kv-suffix",
+        {
+            length: NAME_SUFFIX_LENGTH,
+            special: false,
+            upper: false,
+            minNumeric: 1,
+        },
+        child,
+    ).result;
     // Registry names are global and alphanumeric: the prefix, environment and the vaults' suffix.
     const createdRegistryName = pulumi.interpolate`${cfg.namePrefix}${cfg.environment}${suffix}`;
 
-    const monitoring = new Monitoring("monitoring", {
-        ...common,
-        workspaceName: cfg.names.logAnalytics,
-        appInsightsName: cfg.names.appInsights,
-        retentionDays: cfg.monitoring.logRetentionDays,
-        tags,
-        protect,
-    });
+    const monitoring = new Monitoring(
+        "monitoring",
+        {
+            ...common,
+            workspaceName: cfg.names.logAnalytics,
+            appInsightsName: cfg.names.appInsights,
+            retentionDays: cfg.monitoring.logRetentionDays,
+            tags,
+            protect,
+        },
+        child,
+    );
 
     // The network and the control plane's identity are the only things the cluster waits for; the
     // private endpoints and DNS zones come up beside the cluster, not before it.
-    const net = new Network("network", {
-        ...common,
-        vnetName: `vnet-${stem}`,
-        settings: cfg.network,
-        tags,
-        firewall:
-            cfg.network.egress.type === "firewall"
-                ? {
-                      applicationRules: firewallRules(cfg, createdRegistryName),
-                      workspaceId: monitoring.workspaceId,
-                      // The firewall spans the zones the node pools span, so that a zone's loss leaves
-                      // the other zones' nodes their way out.
-                      zones: nodeZones(cfg),
-                  }
-                : undefined,
-    });
-    const clusterIdentity = new ClusterIdentity("aks-identity", {
-        ...common,
-        identityName: `${stem}-aks-control-plane`,
-        vnetId: net.vnetId,
-        subscriptionId: client.subscriptionId,
-        tags,
-    });
-
-    const cluster = new AksCluster("aks", {
-        ...common,
-        clusterName: cfg.names.cluster,
-        dnsPrefix: cfg.names.dnsPrefix,
-        tenantId: client.tenantId,
-        settings: cfg.cluster,
-        workspaceId: monitoring.workspaceId,
-        azurePolicy: cfg.governance.azurePolicy !== undefined,
-        defender: cfg.governance.defender,
-        prometheusMetrics: cfg.monitoring.managedPrometheus,
-        tags,
-        protect,
-        identityId: clusterIdentity.identityId,
-        network: {
-            systemSubnetId: subnet(net, "system"),
-            userSubnetId: net.subnetIds.user,
-            apiServerSubnetId: net.subnetIds.apiServer,
-            egressType: cfg.network.egress.type,
-            egressIps: net.egressIps,
+    const net = new Network(
+        "network",
+        {
+            ...common,
+            vnetName: `vnet-${stem}`,
+            settings: cfg.network,
+            tags,
+            firewall:
+                cfg.network.egress.type === "firewall"
+                    ? {
+                          applicationRules: firewallRules(cfg, createdRegistryName),
+                          workspaceId: monitoring.workspaceId,
+                          // The firewall spans the zones the node pools span, so that a zone's loss leaves
+                          // the other zones' nodes their way out.
+                          zones: nodeZones(cfg),
+                      }
+                    : undefined,
         },
-        // One fixed principal where configured, so that CI and a workstation do not replace each other's grant.
-        deployerObjectId: cfg.cluster.entraId?.deployerObjectId ?? client.objectId,
-        subscriptionId: client.subscriptionId,
-    });
+        child,
+    );
+    const clusterIdentity = new ClusterIdentity(
+        "aks-identity",
+        {
+            ...common,
+            identityName: `${stem}-aks-control-plane`,
+            vnetId: net.vnetId,
+            subscriptionId: client.subscriptionId,
+            tags,
+        },
+        child,
+    );
+
+    const cluster = new AksCluster(
+        "aks",
+        {
+            ...common,
+            clusterName: cfg.names.cluster,
+            dnsPrefix: cfg.names.dnsPrefix,
+            tenantId: client.tenantId,
+            settings: cfg.cluster,
+            workspaceId: monitoring.workspaceId,
+            azurePolicy: cfg.governance.azurePolicy !== undefined,
+            defender: cfg.governance.defender,
+            prometheusMetrics: cfg.monitoring.managedPrometheus,
+            tags,
+            protect,
+            identityId: clusterIdentity.identityId,
+            network: {
+                systemSubnetId: subnet(net, "system"),
+                userSubnetId: net.subnetIds.user,
+                apiServerSubnetId: net.subnetIds.apiServer,
+                egressType: cfg.network.egress.type,
+                egressIps: net.egressIps,
+            },
+            // One fixed principal where configured, so that CI and a workstation do not replace each other's grant.
+            deployerObjectId: cfg.cluster.entraId?.deployerObjectId ?? client.objectId,
+            subscriptionId: client.subscriptionId,
+        },
+        child,
+    );
 
     // Who did what on the control plane, and (prod) the pod security initiative the add-on enforces.
-    const diagnostics = new ClusterDiagnostics("aks-diagnostics", {
-        clusterId: cluster.clusterId,
-        workspaceId: monitoring.workspaceId,
-        categories: controlPlaneCategories(cfg.monitoring),
-    });
+    const diagnostics = new ClusterDiagnostics(
+        "aks-diagnostics",
+        {
+            clusterId: cluster.clusterId,
+            workspaceId: monitoring.workspaceId,
+            categories: controlPlaneCategories(cfg.monitoring),
+        },
+        child,
+    );
 
     const vaultArgs = {
         ...common,
@@ -329,9 +382,13 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         tags,
         protect,
     };
-    const appVault = new KeyVault("app-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.appVaultStem}-${suffix}` });
+    const appVault = new KeyVault("app-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.appVaultStem}-${suffix}` }, child);
     // Vault's unseal key lives apart from application secrets, so no application role can reach it.
-    const unsealVault = new KeyVault("unseal-kv", { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.unsealVaultStem}-${suffix}` });
+    const unsealVault = new KeyVault(
+        "unseal-kv",
+        { ...vaultArgs, vaultName: pulumi.interpolate`${cfg.names.unsealVaultStem}-${suffix}` },
+        child,
+    );
 
     // Private endpoints for both vaults; in-cluster consumers (the CSI driver, Vault's seal, the init
     // Job) get the vault names only once the endpoints' records resolve inside the VNet.
@@ -341,207 +398,271 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const vaultEndpoints: PrivateEndpoint[] = [];
     const endpointSubnet = subnet(net, "privateEndpoints");
     if (cfg.keyVault.privateEndpoints) {
-        const zone = new PrivateDnsZone("kv-dns", {
-            zoneName: PRIVATE_LINK_ZONES.keyVault,
-            resourceGroupName: group.name,
-            vnetId: net.vnetId,
-            tags,
-        });
+        const zone = new PrivateDnsZone(
+            "kv-dns",
+            {
+                zoneName: PRIVATE_LINK_ZONES.keyVault,
+                resourceGroupName: group.name,
+                vnetId: net.vnetId,
+                tags,
+            },
+            child,
+        );
         vaultsReachable.push(zone.linked);
         for (const [key, vault] of [
             ["app-kv", appVault],
             ["unseal-kv", unsealVault],
         ] as const) {
-            const endpoint = new PrivateEndpoint(`${key}-pe`, {
-                ...common,
-                endpointName: pulumi.interpolate`pe-${vault.vaultName}`,
-                subnetId: endpointSubnet,
-                targetId: vault.vaultId,
-                groupId: "vault",
-                privateDnsZoneId: zone.zoneId,
-                tags,
-            });
+            const endpoint = new PrivateEndpoint(
+                `${key}-pe`,
+                {
+                    ...common,
+                    endpointName: pulumi.interpolate`pe-${vault.vaultName}`,
+                    subnetId: endpointSubnet,
+                    targetId: vault.vaultId,
+                    groupId: "vault",
+                    privateDnsZoneId: zone.zoneId,
+                    tags,
+                },
+                child,
+            );
             vaultsReachable.push(endpoint.registered);
             vaultEndpoints.push(endpoint);
         }
     }
     const reachable = (name: pulumi.Output<string>) => pulumi.all([name, ...vaultsReachable]).apply(([n]) => n);
-    const auditAlerts = new AuditAlerts("audit-alerts", {
-        ...common,
-        workspaceId: monitoring.workspaceId,
-        namePrefix: `${cfg.namePrefix}-${cfg.environment}`,
-        auditTable: diagnostics.auditTable,
-        vaultNamespace: VAULT_NAMESPACE,
-        unsealVaultName: unsealVault.vaultName,
-        snapshotStaleMinutes: cfg.identities.vaultSnapshot.length > 0 ? 2 * cronMaxGapMinutes(cfg.vault.snapshot.schedule) : undefined,
-        vaultTlsExpiry:
-            cfg.vault.tls && cfg.identities.vaultTlsRenew.length > 0
-                ? { alertDays: VAULT_TLS_VALIDITY.expiryAlertDays, reportStaleHours: VAULT_TLS_REPORT_STALE_HOURS }
-                : undefined,
-        receiver: cfg.monitoring.alertReceiver,
-        tags,
-    });
+    const auditAlerts = new AuditAlerts(
+        "audit-alerts",
+        {
+            ...common,
+            workspaceId: monitoring.workspaceId,
+            namePrefix: `${cfg.namePrefix}-${cfg.environment}`,
+            auditTable: diagnostics.auditTable,
+            vaultNamespace: VAULT_NAMESPACE,
+            unsealVaultName: unsealVault.vaultName,
+            snapshotStaleMinutes: cfg.identities.vaultSnapshot.length > 0 ? 2 * cronMaxGapMinutes(cfg.vault.snapshot.schedule) : undefined,
+            vaultTlsExpiry:
+                cfg.vault.tls && cfg.identities.vaultTlsRenew.length > 0
+                    ? { alertDays: VAULT_TLS_VALIDITY.expiryAlertDays, reportStaleHours: VAULT_TLS_REPORT_STALE_HOURS }
+                    : undefined,
+            receiver: cfg.monitoring.alertReceiver,
+            tags,
+        },
+        child,
+    );
     // Node and pod health (issue 22): managed Prometheus and Microsoft's recommended alerts, notifying
     // the audit alerts' receivers.
     if (cfg.monitoring.managedPrometheus) {
-        new ManagedPrometheus("prometheus", {
-            ...common,
-            clusterName: cfg.names.cluster,
-            clusterId: cluster.clusterId,
-            resourceGroupId: group.id,
-            namePrefix: stem,
-            actionGroupId: auditAlerts.actionGroupId,
-            tags,
-        });
+        new ManagedPrometheus(
+            "prometheus",
+            {
+                ...common,
+                clusterName: cfg.names.cluster,
+                clusterId: cluster.clusterId,
+                resourceGroupId: group.id,
+                namePrefix: stem,
+                actionGroupId: auditAlerts.actionGroupId,
+                tags,
+            },
+            child,
+        );
     }
 
     const containers = backupContainers(cfg);
     const blobZone =
         containers.length > 0 && cfg.backupStorage.privateEndpoint
-            ? new PrivateDnsZone("blob-dns", { zoneName: PRIVATE_LINK_ZONES.blob, resourceGroupName: group.name, vnetId: net.vnetId, tags })
+            ? new PrivateDnsZone(
+                  "blob-dns",
+                  { zoneName: PRIVATE_LINK_ZONES.blob, resourceGroupName: group.name, vnetId: net.vnetId, tags },
+                  child,
+              )
             : undefined;
     const backupStorage =
         containers.length > 0
-            ? new BackupStorage("backups", {
-                  ...common,
-                  accountName: pulumi.interpolate`${cfg.names.backupStorageStem}${suffix}`,
-                  containers,
-                  zoneRedundant: cfg.highAvailability,
-                  tags,
-                  protect,
-                  publicNetworkAccess: cfg.backupStorage.publicNetworkAccess,
-                  privateEndpoint: blobZone
-                      ? { subnetId: endpointSubnet, privateDnsZoneId: blobZone.zoneId, zoneLinked: blobZone.linked }
-                      : undefined,
-              })
+            ? new BackupStorage(
+                  "backups",
+                  {
+                      ...common,
+                      accountName: pulumi.interpolate`${cfg.names.backupStorageStem}${suffix}`,
+                      containers,
+                      zoneRedundant: cfg.highAvailability,
+                      tags,
+                      protect,
+                      publicNetworkAccess: cfg.backupStorage.publicNetworkAccess,
+                      privateEndpoint: blobZone
+                          ? { subnetId: endpointSubnet, privateDnsZoneId: blobZone.zoneId, zoneLinked: blobZone.linked }
+                          : undefined,
+                  },
+                  child,
+              )
             : undefined;
 
-    const unsealKey = new UnsealKey("unseal-key", {
-        deployerReachesDataPlane: cfg.keyVault.publicNetworkAccess,
-        vault: unsealVault,
-        resourceGroupName: group.name,
-        keyName: cfg.names.unsealKey,
-        size: cfg.unsealKey.size,
-        rotationDays: cfg.unsealKey.rotationDays,
-        protect,
-    });
+    const unsealKey = new UnsealKey(
+        "unseal-key",
+        {
+            deployerReachesDataPlane: cfg.keyVault.publicNetworkAccess,
+            vault: unsealVault,
+            resourceGroupName: group.name,
+            keyName: cfg.names.unsealKey,
+            size: cfg.unsealKey.size,
+            rotationDays: cfg.unsealKey.rotationDays,
+            protect,
+        },
+        child,
+    );
 
-    const appSecrets = new AppSecrets("app-secrets", {
-        vault: appVault,
-        resourceGroupName: group.name,
-        // Taken from the Application Insights resource itself, never typed in.
-        provided: {
-            "applicationinsights-connection-string": monitoring.connectionString,
-            "applicationinsights-instrumentation-key": monitoring.instrumentationKey,
-        } satisfies Partial<Record<AppSecretName, pulumi.Input<string>>>,
-        // MongoDB's root password is kept beside them, but no role lets an application read it.
-        generated: ["database-password", "api-key", MONGO_ROOT_PASSWORD_SECRET],
-        // Where MongoDB's volume outlives a destroy (retainsMongoData), its root user keeps the password
-        // it was created with: the generated value stays in state with its secret, so a re-create
-        // writes the same password into the mongodb-root Secret. (Kept vaults: keyVaultItemOptions.)
-        protect: protect || retainsMongoData(cfg),
-    });
+    const appSecrets = new AppSecrets(
+        "app-secrets",
+        {
+            vault: appVault,
+            resourceGroupName: group.name,
+            // Taken from the Application Insights resource itself, never typed in.
+            provided: {
+                "applicationinsights-connection-string": monitoring.connectionString,
+                "applicationinsights-instrumentation-key": monitoring.instrumentationKey,
+            } satisfies Partial<Record<AppSecretName, pulumi.Input<string>>>,
+            // MongoDB's root password is kept beside them, but no role lets an application read it.
+            generated: ["database-password", "api-key", MONGO_ROOT_PASSWORD_SECRET],
+            // Where MongoDB's volume outlives a destroy (retainsMongoData), its root user keeps the password
+            // it was created with: the generated value stays in state with its secret, so a re-create
+            // writes the same password into the mongodb-root Secret. (Kept vaults: keyVaultItemOptions.)
+            protect: protect || retainsMongoData(cfg),
+        },
+        child,
+    );
 
     // Vault's listener certificate (ha with TLS): kept in Vault's own Key Vault, read by Vault's identity.
     const vaultTls = cfg.vault.tls
-        ? new VaultTls("vault-tls", {
-              release: VAULT_RELEASE,
-              namespace: VAULT_NAMESPACE,
-              replicas: cfg.vault.replicas,
-              vault: unsealVault,
-              resourceGroupName: group.name,
-              protect,
-          })
+        ? new VaultTls(
+              "vault-tls",
+              {
+                  release: VAULT_RELEASE,
+                  namespace: VAULT_NAMESPACE,
+                  replicas: cfg.vault.replicas,
+                  vault: unsealVault,
+                  resourceGroupName: group.name,
+                  protect,
+              },
+              child,
+          )
         : undefined;
 
     const identityArgs = { ...common, issuerUrl: cluster.oidcIssuerUrl, subscriptionId: client.subscriptionId, tags };
-    const vaultUnsealIdentity = new WorkloadIdentity("vault-unseal-id", {
-        ...identityArgs,
-        identityName: `${cfg.namePrefix}-${cfg.environment}-vault-unseal`,
-        subjects: cfg.identities.vaultUnseal,
-        roles: [
-            // On the key itself, not the vault: the seal can touch nothing else.
-            { roleId: KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, scope: unsealKey.keyId },
-            // The CSI driver mounts the listener's certificate, key and CA as this identity: one each.
-            ...Object.values(vaultTls?.secretIds ?? {}).map((scope) => ({ roleId: KEY_VAULT_SECRETS_USER, scope })),
-        ],
-    });
+    const vaultUnsealIdentity = new WorkloadIdentity(
+        "vault-unseal-id",
+        {
+            ...identityArgs,
+            identityName: `${cfg.namePrefix}-${cfg.environment}-vault-unseal`,
+            subjects: cfg.identities.vaultUnseal,
+            roles: [
+                // On the key itself, not the vault: the seal can touch nothing else.
+                { roleId: KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, scope: unsealKey.keyId },
+                // The CSI driver mounts the listener's certificate, key and CA as this identity: one each.
+                ...Object.values(vaultTls?.secretIds ?? {}).map((scope) => ({ roleId: KEY_VAULT_SECRETS_USER, scope })),
+            ],
+        },
+        child,
+    );
     // The in-cluster renewal of Vault's certificate (issue 20 item 3): reads the CA's certificate and key,
     // reads and writes the server's certificate and key; one assignment each, nothing else in the vault.
     const vaultTlsRenewIdentity =
         vaultTls && cfg.identities.vaultTlsRenew.length > 0
-            ? new WorkloadIdentity("vault-tls-renew-id", {
-                  ...identityArgs,
-                  identityName: `${cfg.namePrefix}-${cfg.environment}-vault-tls-renew`,
-                  subjects: cfg.identities.vaultTlsRenew,
-                  roles: [
-                      { roleId: KEY_VAULT_SECRETS_USER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.caCertificate] },
-                      { roleId: KEY_VAULT_SECRETS_USER, scope: vaultTls.caKeySecretId },
-                      { roleId: KEY_VAULT_SECRETS_OFFICER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.certificate] },
-                      { roleId: KEY_VAULT_SECRETS_OFFICER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.privateKey] },
-                  ],
-              })
+            ? new WorkloadIdentity(
+                  "vault-tls-renew-id",
+                  {
+                      ...identityArgs,
+                      identityName: `${cfg.namePrefix}-${cfg.environment}-vault-tls-renew`,
+                      subjects: cfg.identities.vaultTlsRenew,
+                      roles: [
+                          { roleId: KEY_VAULT_SECRETS_USER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.caCertificate] },
+                          { roleId: KEY_VAULT_SECRETS_USER, scope: vaultTls.caKeySecretId },
+                          { roleId: KEY_VAULT_SECRETS_OFFICER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.certificate] },
+                          { roleId: KEY_VAULT_SECRETS_OFFICER, scope: vaultTls.secretIds[VAULT_TLS_SECRETS.privateKey] },
+                      ],
+                  },
+                  child,
+              )
             : undefined;
-    const appSecretsIdentity = new WorkloadIdentity("app-secrets-id", {
-        ...identityArgs,
-        identityName: `${cfg.namePrefix}-${cfg.environment}-app-secrets`,
-        subjects: cfg.identities.appSecrets,
-        // One assignment per secret the CSI driver mounts, so other secrets in the vault stay out of reach.
-        roles: (Object.keys(APP_SECRET_KEYS) as AppSecretName[]).map((secretName) => ({
-            roleId: KEY_VAULT_SECRETS_USER,
-            scope: appSecrets.secretIds[secretName],
-        })),
-    });
+    const appSecretsIdentity = new WorkloadIdentity(
+        "app-secrets-id",
+        {
+            ...identityArgs,
+            identityName: `${cfg.namePrefix}-${cfg.environment}-app-secrets`,
+            subjects: cfg.identities.appSecrets,
+            // One assignment per secret the CSI driver mounts, so other secrets in the vault stay out of reach.
+            roles: (Object.keys(APP_SECRET_KEYS) as AppSecretName[]).map((secretName) => ({
+                roleId: KEY_VAULT_SECRETS_USER,
+                scope: appSecrets.secretIds[secretName],
+            })),
+        },
+        child,
+    );
 
     // The ingress certificate and key, as PEM secrets the CSI driver syncs into the gateway's TLS
     // Secret (azure-native manages Key Vault secrets, not certificates). Without configured ones
     // (dev only: config requires them in prod) a self-signed pair for the ingress host is generated.
-    const ingressPem = ingressCertificate("ingress-tls-self-signed", {
-        host: cfg.ingress.host,
-        environment: cfg.environment,
-        configured: cfg.ingress.tls,
-    });
-    const ingressTls = new AppSecrets("ingress-tls", {
-        vault: appVault,
-        resourceGroupName: group.name,
-        protect,
-        provided: {
-            [INGRESS_TLS_SECRETS.certificate]: ingressPem.certificate,
-            [INGRESS_TLS_SECRETS.privateKey]: ingressPem.privateKey,
+    const ingressPem = ingressCertificate(
+        "ingress-tls-self-signed",
+        {
+            host: cfg.ingress.host,
+            environment: cfg.environment,
+            configured: cfg.ingress.tls,
         },
-    });
+        child,
+    );
+    const ingressTls = new AppSecrets(
+        "ingress-tls",
+        {
+            vault: appVault,
+            resourceGroupName: group.name,
+            protect,
+            provided: {
+                [INGRESS_TLS_SECRETS.certificate]: ingressPem.certificate,
+                [INGRESS_TLS_SECRETS.privateKey]: ingressPem.privateKey,
+            },
+        },
+        child,
+    );
     // The ingress WAF (prod): the only public entry, serving the same certificate from Key Vault and
     // re-encrypting to the gateway's internal load balancer. In the node pools' zones, like the firewall.
     const appGatewaySubnet = net.subnetIds.appGateway;
     if (cfg.ingress.waf && !appGatewaySubnet) throw new Error("ingressWaf: the network has no Application Gateway subnet");
     const ingressWaf =
         cfg.ingress.waf && appGatewaySubnet
-            ? new IngressWaf("ingress-waf", {
-                  ...common,
-                  name: stem,
-                  subscriptionId: client.subscriptionId,
-                  subnetId: appGatewaySubnet,
-                  zones: nodeZones(cfg),
-                  settings: cfg.ingress.waf,
-                  host: cfg.ingress.host,
-                  certificatePem: ingressPem.certificate,
-                  privateKeyPem: ingressPem.privateKey,
-                  vault: appVault,
-                  vaultResourceGroupName: group.name,
-                  workspaceId: monitoring.workspaceId,
-                  protect,
-                  tags,
-              })
+            ? new IngressWaf(
+                  "ingress-waf",
+                  {
+                      ...common,
+                      name: stem,
+                      subscriptionId: client.subscriptionId,
+                      subnetId: appGatewaySubnet,
+                      zones: nodeZones(cfg),
+                      settings: cfg.ingress.waf,
+                      host: cfg.ingress.host,
+                      certificatePem: ingressPem.certificate,
+                      privateKeyPem: ingressPem.privateKey,
+                      vault: appVault,
+                      vaultResourceGroupName: group.name,
+                      workspaceId: monitoring.workspaceId,
+                      protect,
+                      tags,
+                  },
+                  child,
+              )
             : undefined;
-    const ingressTlsIdentity = new WorkloadIdentity("ingress-tls-id", {
-        ...identityArgs,
-        identityName: `${cfg.namePrefix}-${cfg.environment}-ingress-tls`,
-        subjects: cfg.identities.ingressTls,
-        roles: Object.values(INGRESS_TLS_SECRETS).map((secretName) => ({
-            roleId: KEY_VAULT_SECRETS_USER,
-            scope: ingressTls.secretIds[secretName],
-        })),
-    });
+    const ingressTlsIdentity = new WorkloadIdentity(
+        "ingress-tls-id",
+        {
+            ...identityArgs,
+            identityName: `${cfg.namePrefix}-${cfg.environment}-ingress-tls`,
+            subjects: cfg.identities.ingressTls,
+            roles: Object.values(INGRESS_TLS_SECRETS).map((secretName) => ({
+                roleId: KEY_VAULT_SECRETS_USER,
+                scope: ingressTls.secretIds[secretName],
+            })),
+        },
+        child,
+    );
 
     // The initialisation Job writes Vault's recovery keys and root token into these secrets. They are
     // created here with a placeholder so that the Job's role can be scoped to exactly them. Pulumi
@@ -561,18 +682,23 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
                         properties: { value: pulumi.secret(VAULT_INIT_PLACEHOLDER), contentType: "text/plain" },
                     },
                     {
+                        ...child,
                         ignoreChanges: ["properties"],
                         additionalSecretOutputs: ["properties"],
                         ...keyVaultItemOptions(unsealVault, protect),
                     },
                 ),
         );
-        vaultInitIdentity = new WorkloadIdentity("vault-init-id", {
-            ...identityArgs,
-            identityName: `${cfg.namePrefix}-${cfg.environment}-vault-init`,
-            subjects: cfg.identities.vaultInit,
-            roles: placeholders.map((secret) => ({ roleId: KEY_VAULT_SECRETS_OFFICER, scope: secret.id })),
-        });
+        vaultInitIdentity = new WorkloadIdentity(
+            "vault-init-id",
+            {
+                ...identityArgs,
+                identityName: `${cfg.namePrefix}-${cfg.environment}-vault-init`,
+                subjects: cfg.identities.vaultInit,
+                roles: placeholders.map((secret) => ({ roleId: KEY_VAULT_SECRETS_OFFICER, scope: secret.id })),
+            },
+            child,
+        );
         vaultInitPlaceholders = placeholders;
     }
 
@@ -581,12 +707,16 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     const mongoBackupScope = backupStorage?.containerIds[MONGO_BACKUP_CONTAINER];
     const mongoBackupIdentity =
         cfg.mongo.backup && backupStorage && mongoBackupScope
-            ? new WorkloadIdentity("mongodb-backup-id", {
-                  ...identityArgs,
-                  identityName: `${cfg.namePrefix}-${cfg.environment}-mongodb-backup`,
-                  subjects: cfg.identities.mongoBackup,
-                  roles: [{ roleId: STORAGE_BLOB_DATA_CONTRIBUTOR, scope: mongoBackupScope }],
-              })
+            ? new WorkloadIdentity(
+                  "mongodb-backup-id",
+                  {
+                      ...identityArgs,
+                      identityName: `${cfg.namePrefix}-${cfg.environment}-mongodb-backup`,
+                      subjects: cfg.identities.mongoBackup,
+                      roles: [{ roleId: STORAGE_BLOB_DATA_CONTRIBUTOR, scope: mongoBackupScope }],
+                  },
+                  child,
+              )
             : undefined;
     const mongoBackup =
         backupStorage && mongoBackupIdentity
@@ -602,12 +732,16 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     let vaultSnapshots: KeyVaultSecrets["vaultSnapshots"];
     if (cfg.identities.vaultSnapshot.length > 0) {
         if (!backupStorage) throw new Error("identities.vaultSnapshot: the snapshots need the backup storage account");
-        vaultSnapshotIdentity = new WorkloadIdentity("vault-snapshot-id", {
-            ...identityArgs,
-            identityName: `${cfg.namePrefix}-${cfg.environment}-vault-snapshot`,
-            subjects: cfg.identities.vaultSnapshot,
-            roles: [{ roleId: STORAGE_BLOB_DATA_CONTRIBUTOR, scope: backupStorage.containerIds[VAULT_SNAPSHOT_CONTAINER] }],
-        });
+        vaultSnapshotIdentity = new WorkloadIdentity(
+            "vault-snapshot-id",
+            {
+                ...identityArgs,
+                identityName: `${cfg.namePrefix}-${cfg.environment}-vault-snapshot`,
+                subjects: cfg.identities.vaultSnapshot,
+                roles: [{ roleId: STORAGE_BLOB_DATA_CONTRIBUTOR, scope: backupStorage.containerIds[VAULT_SNAPSHOT_CONTAINER] }],
+            },
+            child,
+        );
         vaultSnapshots = {
             accountName: backupStorage.reachableAccountName,
             containerName: VAULT_SNAPSHOT_CONTAINER,
@@ -631,27 +765,35 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     let registry: Registry | undefined;
     if (cfg.registry.mode !== "none") {
         const privateRegistry = cfg.registry.mode === "create" && cfg.registry.privateEndpoint;
-        registry = new Registry("acr", {
-            ...common,
-            mode: cfg.registry.mode,
-            registryName: createdRegistryName,
-            existingId: cfg.registry.id,
-            publicNetworkAccess: cfg.registry.publicNetworkAccess,
-            privateEndpoint: privateRegistry
-                ? {
-                      subnetId: endpointSubnet,
-                      privateDnsZoneId: new PrivateDnsZone("acr-dns", {
-                          zoneName: PRIVATE_LINK_ZONES.registry,
-                          resourceGroupName: group.name,
-                          vnetId: net.vnetId,
-                          tags,
-                      }).zoneId,
-                  }
-                : undefined,
-            kubeletObjectId: cluster.kubeletObjectId,
-            subscriptionId: client.subscriptionId,
-            tags,
-        });
+        registry = new Registry(
+            "acr",
+            {
+                ...common,
+                mode: cfg.registry.mode,
+                registryName: createdRegistryName,
+                existingId: cfg.registry.id,
+                publicNetworkAccess: cfg.registry.publicNetworkAccess,
+                privateEndpoint: privateRegistry
+                    ? {
+                          subnetId: endpointSubnet,
+                          privateDnsZoneId: new PrivateDnsZone(
+                              "acr-dns",
+                              {
+                                  zoneName: PRIVATE_LINK_ZONES.registry,
+                                  resourceGroupName: group.name,
+                                  vnetId: net.vnetId,
+                                  tags,
+                              },
+                              child,
+                          ).zoneId,
+                      }
+                    : undefined,
+                kubeletObjectId: cluster.kubeletObjectId,
+                subscriptionId: client.subscriptionId,
+                tags,
+            },
+            child,
+        );
     }
 
     // The services' images in the stack's registry (build, import); config names them as they are.
@@ -659,41 +801,49 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     let serviceImages: ServiceImages | undefined;
     if (source !== "config" && !cfg.workloads.argocd) {
         if (!registry) throw new Error(`serviceImageSource ${source} needs the stack's registry`);
-        serviceImages = new ServiceImages("images", {
-            source,
-            registryId: registry.registryId,
-            loginServer: registry.loginServer,
-            tenantId: client.tenantId,
-            buildTag: cfg.environment,
-            sources: cfg.workloads.images,
-            sourceCredentials: cfg.workloads.imageSourceCredentials,
-            registryReady: registry.ready,
-        });
+        serviceImages = new ServiceImages(
+            "images",
+            {
+                source,
+                registryId: registry.registryId,
+                loginServer: registry.loginServer,
+                tenantId: client.tenantId,
+                buildTag: cfg.environment,
+                sources: cfg.workloads.images,
+                sourceCredentials: cfg.workloads.imageSourceCredentials,
+                registryReady: registry.ready,
+            },
+            child,
+        );
     }
 
     // The policies the add-on enforces in the cluster (issue 22 item 3). Images: the stack's registry, the
     // services' configured repositories and the pinned upstream ones (UPSTREAM_IMAGE_PREFIXES).
     if (cfg.governance.azurePolicy) {
         const serviceRepositories = Object.values(cfg.workloads.images ?? {}).map((image) => `${image.repository}:`);
-        new ClusterPolicy("cluster-policy", {
-            clusterId: cluster.clusterId,
-            effect: cfg.governance.azurePolicy.effect,
-            exemptions: policyExemptions(
-                {
-                    istioSystem: ISTIO_NAMESPACE,
-                    istioCni: ISTIO_CNI_NAMESPACE,
-                    ingress: cfg.identities.ingressTls[0].namespace,
-                    vault: VAULT_NAMESPACE,
-                    reloader: RELOADER_NAMESPACE,
-                    argocd: ARGOCD_NAMESPACE,
-                },
-                // Behind the WAF the gateway's Service is an internal load balancer, which the policy admits.
-                { publicIngress: !cfg.ingress.waf },
-            ),
-            allowedImagePrefixes: pulumi
-                .all([registry?.loginServer ?? ""])
-                .apply(([server]) => [...(server ? [`${server}/`] : []), ...new Set(serviceRepositories), ...UPSTREAM_IMAGE_PREFIXES]),
-        });
+        new ClusterPolicy(
+            "cluster-policy",
+            {
+                clusterId: cluster.clusterId,
+                effect: cfg.governance.azurePolicy.effect,
+                exemptions: policyExemptions(
+                    {
+                        istioSystem: ISTIO_NAMESPACE,
+                        istioCni: ISTIO_CNI_NAMESPACE,
+                        ingress: cfg.identities.ingressTls[0].namespace,
+                        vault: VAULT_NAMESPACE,
+                        reloader: RELOADER_NAMESPACE,
+                        argocd: ARGOCD_NAMESPACE,
+                    },
+                    // Behind the WAF the gateway's Service is an internal load balancer, which the policy admits.
+                    { publicIngress: !cfg.ingress.waf },
+                ),
+                allowedImagePrefixes: pulumi
+                    .all([registry?.loginServer ?? ""])
+                    .apply(([server]) => [...(server ? [`${server}/`] : []), ...new Set(serviceRepositories), ...UPSTREAM_IMAGE_PREFIXES]),
+            },
+            child,
+        );
     }
 
     // Where prod's workflows run: inside the VNet, so the API server's authorized ranges (the egress IPs)
@@ -704,16 +854,20 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         const { repository, githubToken } = cfg.ciRunner;
         if (!runnerSubnet || !repository || !githubToken)
             throw new Error("ciRunnerEnabled needs the runner subnet, ciRunnerRepository and ciRunnerGithubToken");
-        ciRunner = new CiRunner("ci-runner", {
-            ...common,
-            tags,
-            baseName: `${cfg.namePrefix}-${cfg.environment}-runner`,
-            subnetId: runnerSubnet,
-            repository,
-            label: cfg.ciRunner.label,
-            maxRunners: cfg.ciRunner.maxRunners,
-            githubToken,
-        });
+        ciRunner = new CiRunner(
+            "ci-runner",
+            {
+                ...common,
+                tags,
+                baseName: `${cfg.namePrefix}-${cfg.environment}-runner`,
+                subnetId: runnerSubnet,
+                repository,
+                label: cfg.ciRunner.label,
+                maxRunners: cfg.ciRunner.maxRunners,
+                githubToken,
+            },
+            child,
+        );
     }
 
     // Created after what they cover, so that destroy removes them first (components/azure/locks.ts).
@@ -722,36 +876,40 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
     // and role assignments that day-2 work deletes. Not on the cluster either, whose agent pools,
     // maintenance configurations and role assignments are such deletes (it is `protect`ed instead).
     if (cfg.resourceLocks) {
-        new ResourceLocks("locks", {
-            resources: {
-                "app-kv": appVault.vaultId,
-                "unseal-kv": unsealVault.vaultId,
-                "unseal-key": unsealKey.keyId,
-                workspace: monitoring.workspaceId,
-                ...(backupStorage ? { backups: backupStorage.accountId } : {}),
+        new ResourceLocks(
+            "locks",
+            {
+                resources: {
+                    "app-kv": appVault.vaultId,
+                    "unseal-kv": unsealVault.vaultId,
+                    "unseal-key": unsealKey.keyId,
+                    workspace: monitoring.workspaceId,
+                    ...(backupStorage ? { backups: backupStorage.accountId } : {}),
+                },
+                notes: "Production platform: lift deliberately (docs/platform.md, Locks).",
+                // Everything under a locked scope, above all the per-secret, per-key and per-container role
+                // assignments of the workload identities: destroy, or an `up` that lifts the locks while
+                // dropping one, deletes the locks before them (components/azure/locks.ts).
+                covers: [
+                    ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
+                    ...[vaultUnsealIdentity, appSecretsIdentity, ingressTlsIdentity],
+                    // The ingress WAF's PFX secret and its identity's role on it sit under app-kv's lock.
+                    ...[
+                        vaultTls,
+                        vaultInitIdentity,
+                        mongoBackupIdentity,
+                        vaultSnapshotIdentity,
+                        vaultTlsRenewIdentity,
+                        backupStorage,
+                        ingressWaf,
+                    ].filter((r): r is NonNullable<typeof r> => r !== undefined),
+                    ...vaultInitPlaceholders,
+                    ...vaultEndpoints,
+                ],
+                nested: { "unseal-key": "unseal-kv" },
             },
-            notes: "Production platform: lift deliberately (docs/platform.md, Locks).",
-            // Everything under a locked scope, above all the per-secret, per-key and per-container role
-            // assignments of the workload identities: destroy, or an `up` that lifts the locks while
-            // dropping one, deletes the locks before them (components/azure/locks.ts).
-            covers: [
-                ...[monitoring, net, clusterIdentity, cluster, appVault, unsealVault, unsealKey, appSecrets, ingressTls],
-                ...[vaultUnsealIdentity, appSecretsIdentity, ingressTlsIdentity],
-                // The ingress WAF's PFX secret and its identity's role on it sit under app-kv's lock.
-                ...[
-                    vaultTls,
-                    vaultInitIdentity,
-                    mongoBackupIdentity,
-                    vaultSnapshotIdentity,
-                    vaultTlsRenewIdentity,
-                    backupStorage,
-                    ingressWaf,
-                ].filter((r): r is NonNullable<typeof r> => r !== undefined),
-                ...vaultInitPlaceholders,
-                ...vaultEndpoints,
-            ],
-            nested: { "unseal-key": "unseal-kv" },
-        });
+            child,
+        );
     }
 
     return {
@@ -812,4 +970,72 @@ export function createAzureLayer(cfg: PlatformConfig): AzureLayer {
         vaultSnapshotIdentity,
         vaultTlsRenewIdentity,
     };
+}
+
+/**
+ * The Azure layer as one component: the resources of AzureHandles are its children. Its args are the
+ * settings it reads (AZURE_LAYER_CONFIG); each direct child keeps the URN it had as a resource of the
+ * stack through an alias (components/layer.ts), so an existing stack moves under it and replaces nothing.
+ */
+export class AzureLayer extends pulumi.ComponentResource implements AzureHandles {
+    readonly provider: k8s.Provider;
+    readonly secrets: KeyVaultSecrets;
+    readonly resourceGroupName: pulumi.Output<string>;
+    readonly tenantId: pulumi.Output<string>;
+    readonly monitoring: Monitoring;
+    readonly network: Network;
+    readonly cluster: AksCluster;
+    readonly ciRunner?: CiRunner;
+    readonly registry?: Registry;
+    readonly appVault: KeyVault;
+    readonly unsealVault: KeyVault;
+    readonly unsealKey: UnsealKey;
+    readonly appSecrets: AppSecrets;
+    readonly vaultUnsealIdentity: WorkloadIdentity;
+    readonly appSecretsIdentity: WorkloadIdentity;
+    readonly ingressWaf?: IngressWaf;
+    readonly ingressTlsIdentity: WorkloadIdentity;
+    readonly vaultInitIdentity?: WorkloadIdentity;
+    readonly vaultTls?: VaultTls;
+    readonly backupStorage?: BackupStorage;
+    readonly mongoBackupIdentity?: WorkloadIdentity;
+    readonly vaultSnapshotIdentity?: WorkloadIdentity;
+    readonly vaultTlsRenewIdentity?: WorkloadIdentity;
+    readonly retainedObjectsProvider?: k8s.Provider;
+    readonly mongoRootPassword: pulumi.Output<string>;
+    readonly mongoBackup?: MongoBackupTarget;
+    readonly serviceImages?: ClusterFoundation["serviceImages"];
+
+    constructor(name: string, args: AzureLayerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:azure:Layer", name, {}, opts);
+        const handles = azureResources(args, layerChildOptions(this));
+        this.provider = handles.provider;
+        this.secrets = handles.secrets;
+        this.resourceGroupName = handles.resourceGroupName;
+        this.tenantId = handles.tenantId;
+        this.monitoring = handles.monitoring;
+        this.network = handles.network;
+        this.cluster = handles.cluster;
+        this.ciRunner = handles.ciRunner;
+        this.registry = handles.registry;
+        this.appVault = handles.appVault;
+        this.unsealVault = handles.unsealVault;
+        this.unsealKey = handles.unsealKey;
+        this.appSecrets = handles.appSecrets;
+        this.vaultUnsealIdentity = handles.vaultUnsealIdentity;
+        this.appSecretsIdentity = handles.appSecretsIdentity;
+        this.ingressWaf = handles.ingressWaf;
+        this.ingressTlsIdentity = handles.ingressTlsIdentity;
+        this.vaultInitIdentity = handles.vaultInitIdentity;
+        this.vaultTls = handles.vaultTls;
+        this.backupStorage = handles.backupStorage;
+        this.mongoBackupIdentity = handles.mongoBackupIdentity;
+        this.vaultSnapshotIdentity = handles.vaultSnapshotIdentity;
+        this.vaultTlsRenewIdentity = handles.vaultTlsRenewIdentity;
+        this.retainedObjectsProvider = handles.retainedObjectsProvider;
+        this.mongoRootPassword = handles.mongoRootPassword;
+        this.mongoBackup = handles.mongoBackup;
+        this.serviceImages = handles.serviceImages;
+        this.registerOutputs({ resourceGroupName: this.resourceGroupName, tenantId: this.tenantId });
+    }
 }

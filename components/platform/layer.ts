@@ -19,6 +19,7 @@ import {
     type KubernetesSecrets,
 } from "../foundation";
 import { SUBNET_NAMES } from "../azure/network";
+import { layerChildOptions, type LayerChildOptions } from "../layer";
 import { NAMESPACES } from "../topology";
 import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./ingressGateway";
 import { IstioControlPlane } from "./istio";
@@ -97,7 +98,7 @@ export type VaultAdminAuth =
           readonly ready: readonly pulumi.Resource[];
       };
 
-export interface PlatformLayer {
+export interface PlatformHandles {
     readonly namespaces: Namespaces;
     /** The applications' namespace (sidecar injection on). */
     readonly appNamespace: string;
@@ -129,6 +130,23 @@ export interface PlatformLayer {
     /** How the workloads' Vault configuration authenticates. */
     readonly vaultAdmin: VaultAdminAuth;
 }
+
+/** The settings the platform layer reads (components/layerArgs.ts picks them out of the program's config). */
+export const PLATFORM_LAYER_CONFIG = [
+    "environment",
+    "highAvailability",
+    "protectStatefulResources",
+    "identities",
+    "ingress",
+    "mesh",
+    "secretsStore",
+    "vault",
+] as const satisfies readonly (keyof PlatformConfig)[];
+type PlatformSettings = Pick<PlatformConfig, (typeof PLATFORM_LAYER_CONFIG)[number]>;
+export type PlatformLayerArgs = PlatformSettings & {
+    /** What it stands on: the Azure layer (AKS, Key Vault) or the local layer (an existing cluster). */
+    readonly foundation: ClusterFoundation;
+};
 
 /** The one namespace a binding's service accounts live in. */
 function namespaceOf(binding: readonly ServiceAccountRef[], what: string): string {
@@ -179,42 +197,51 @@ interface VaultTlsPlumbing {
  */
 function keyVaultPlumbing(
     source: KeyVaultSecrets,
-    cfg: PlatformConfig,
+    cfg: Pick<PlatformConfig, "secretsStore">,
     appNs: pulumi.Input<string>,
     reloaderNs: pulumi.Input<string>,
     vaultNs: pulumi.Input<string>,
     provider: k8s.Provider,
+    child: LayerChildOptions,
 ): SecretsPlumbing {
     const ids = source.identities;
-    const csi = new SecretsStoreCsi("secrets-store-csi", { rotationPollInterval: cfg.secretsStore.rotationPollInterval, provider });
-    const appSecretProviderClass = new KeyVaultSecretProviderClass("app-secrets", {
-        className: APP_SECRET_PROVIDER_CLASS,
-        namespace: appNs,
-        keyVaultName: source.appVaultName,
-        tenantId: source.tenantId,
-        clientId: ids.appSecrets.clientId,
-        objects: Object.entries(APP_SECRET_KEYS).map(([objectName, key]) => ({ objectName, key })),
-        secretName: APP_SECRETS_SECRET,
-        after: csi.ready,
-        provider,
-    });
+    const csi = new SecretsStoreCsi("secrets-store-csi", { rotationPollInterval: cfg.secretsStore.rotationPollInterval, provider }, child);
+    const appSecretProviderClass = new KeyVaultSecretProviderClass(
+        "app-secrets",
+        {
+            className: APP_SECRET_PROVIDER_CLASS,
+            namespace: appNs,
+            keyVaultName: source.appVaultName,
+            tenantId: source.tenantId,
+            clientId: ids.appSecrets.clientId,
+            objects: Object.entries(APP_SECRET_KEYS).map(([objectName, key]) => ({ objectName, key })),
+            secretName: APP_SECRETS_SECRET,
+            after: csi.ready,
+            provider,
+        },
+        child,
+    );
     // Rotation updates the synced Secret; Reloader rolls the services that read it into env.
-    const reloader = new Reloader("reloader", { namespace: reloaderNs, watchNamespaces: [appNs], provider });
+    const reloader = new Reloader("reloader", { namespace: reloaderNs, watchNamespaces: [appNs], provider }, child);
     // The listener's certificate, key and CA as files in the server pods, read as Vault's own identity;
     // no Kubernetes Secret holds the key (the class syncs none).
     const tlsSource = source.vaultTls;
     const vaultTlsClass =
         tlsSource &&
-        new KeyVaultSecretProviderClass("vault-tls", {
-            className: VAULT_TLS_PROVIDER_CLASS,
-            namespace: vaultNs,
-            keyVaultName: source.unsealVaultName,
-            tenantId: source.tenantId,
-            clientId: ids.vaultUnseal.clientId,
-            objects: Object.values(tlsSource.secretNames).map((objectName) => ({ objectName, key: objectName })),
-            after: csi.ready,
-            provider,
-        });
+        new KeyVaultSecretProviderClass(
+            "vault-tls",
+            {
+                className: VAULT_TLS_PROVIDER_CLASS,
+                namespace: vaultNs,
+                keyVaultName: source.unsealVaultName,
+                tenantId: source.tenantId,
+                clientId: ids.vaultUnseal.clientId,
+                objects: Object.values(tlsSource.secretNames).map((objectName) => ({ objectName, key: objectName })),
+                after: csi.ready,
+                provider,
+            },
+            child,
+        );
     return {
         vaultSnapshots: source.vaultSnapshots,
         vaultTls: tlsSource &&
@@ -265,13 +292,18 @@ function keyVaultPlumbing(
  * Plain Kubernetes Secrets: keyvault-secrets written from the generated values, with the same keys the
  * CSI driver would sync, and the gateway's TLS Secret from the PEM pair. No driver, no identities.
  */
-function kubernetesPlumbing(source: KubernetesSecrets, appNs: pulumi.Input<string>, provider: k8s.Provider): SecretsPlumbing {
+function kubernetesPlumbing(
+    source: KubernetesSecrets,
+    appNs: pulumi.Input<string>,
+    provider: k8s.Provider,
+    child: LayerChildOptions,
+): SecretsPlumbing {
     const names = Object.keys(APP_SECRET_KEYS) as AppSecretName[];
     const stringData = Object.fromEntries(names.map((name) => [APP_SECRET_KEYS[name], pulumi.secret(source.appSecretValues[name])]));
     const appSecrets = new k8s.core.v1.Secret(
         "app-secrets",
         { metadata: { name: APP_SECRETS_SECRET, namespace: appNs }, type: "Opaque", stringData },
-        { provider },
+        { ...child, provider },
     );
     return {
         appSecrets: { secretName: APP_SECRETS_SECRET, ready: [appSecrets] },
@@ -287,8 +319,8 @@ export const VAULT_DEV_ROOT_TOKEN_SECRET = { name: "vault-dev-root-token", key: 
  * Secret the server reads it from and the configuration workload authenticates with. The random value
  * lives in the stack's state (secret), so later `up`s keep it.
  */
-function vaultDevRootToken(vaultNs: pulumi.Input<string>, provider: k8s.Provider): k8s.core.v1.Secret {
-    const token = new random.RandomPassword("vault-dev-root-token", { length: 32, special: false });
+function vaultDevRootToken(vaultNs: pulumi.Input<string>, provider: k8s.Provider, child: LayerChildOptions): k8s.core.v1.Secret {
+    const token = new random.RandomPassword("vault-dev-root-token", { length: 32, special: false }, child);
     return new k8s.core.v1.Secret(
         "vault-dev-root-token",
         {
@@ -296,7 +328,7 @@ function vaultDevRootToken(vaultNs: pulumi.Input<string>, provider: k8s.Provider
             type: "Opaque",
             stringData: { [VAULT_DEV_ROOT_TOKEN_SECRET.key]: token.result },
         },
-        { provider },
+        { ...child, provider },
     );
 }
 
@@ -310,6 +342,7 @@ function vaultAdminAuth(
     devToken: k8s.core.v1.Secret | undefined,
     vaultNs: pulumi.Input<string>,
     provider: k8s.Provider,
+    child: LayerChildOptions,
 ): VaultAdminAuth {
     if (!vaultInit) {
         if (!devToken) throw new Error("Vault in dev mode: its root token Secret is missing");
@@ -320,7 +353,7 @@ function vaultAdminAuth(
         "vault-configure-sa",
         // No API token is mounted: the Job projects its own, with Vault's audience.
         { metadata: { name: serviceAccount, namespace: vaultNs }, automountServiceAccountToken: false },
-        { provider },
+        { ...child, provider },
     );
     return {
         kind: "kubernetes",
@@ -332,7 +365,7 @@ function vaultAdminAuth(
     };
 }
 
-export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoundation): PlatformLayer {
+function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation, child: LayerChildOptions): PlatformHandles {
     const provider = foundation.provider;
     const ids = cfg.identities;
 
@@ -346,89 +379,113 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         throw new Error(`identities.vaultInit: the Job must run in Vault's namespace ${vaultNs}`);
     }
 
-    const namespaces = new Namespaces("platform-ns", {
-        namespaces: [
-            {
-                name: ISTIO_CNI_NAMESPACE,
-                podSecurity: { enforce: "privileged", reason: ISTIO_CNI_REASON },
-            },
-            {
-                name: ISTIO_NAMESPACE,
-                podSecurity: {
-                    enforce: "baseline",
-                    reason: "the istiod chart's pods set no seccomp profile of their own; restricted is audited and warned",
+    const namespaces = new Namespaces(
+        "platform-ns",
+        {
+            namespaces: [
+                {
+                    name: ISTIO_CNI_NAMESPACE,
+                    podSecurity: { enforce: "privileged", reason: ISTIO_CNI_REASON },
                 },
-            },
-            // The gateway's pods are injected by their own label (the chart sets it); the gateway
-            // injection template adds no istio-init, so baseline holds here.
-            {
-                name: ingressNs,
-                podSecurity: {
-                    enforce: "baseline",
-                    reason: "the gateway chart lowers net.ipv4.ip_unprivileged_port_start by a pod sysctl (allowed from baseline) and sets no seccomp profile",
+                {
+                    name: ISTIO_NAMESPACE,
+                    podSecurity: {
+                        enforce: "baseline",
+                        reason: "the istiod chart's pods set no seccomp profile of their own; restricted is audited and warned",
+                    },
                 },
-            },
-            // Vault stays out of the mesh: raft and the seal need no sidecar, and Jobs would hang on one.
-            // Vault's raft volumes (prod) and MongoDB's live in these two: they outlive the stack in prod.
-            {
-                name: vaultNs,
-                retainOnDelete: cfg.protectStatefulResources,
-                podSecurity: {
-                    enforce: "baseline",
-                    reason: "vault-helm's server and injector pods drop no capabilities and set no seccomp profile (chart 0.32.0 defaults); the program's Jobs there are restricted",
+                // The gateway's pods are injected by their own label (the chart sets it); the gateway
+                // injection template adds no istio-init, so baseline holds here.
+                {
+                    name: ingressNs,
+                    podSecurity: {
+                        enforce: "baseline",
+                        reason: "the gateway chart lowers net.ipv4.ip_unprivileged_port_start by a pod sysctl (allowed from baseline) and sets no seccomp profile",
+                    },
                 },
-            },
-            {
-                name: appNs,
-                // The Vault agent injector's webhook is scoped to namespaces with this label (vault.ts).
-                labels: { "istio-injection": "enabled", [VAULT_AGENT_INJECT_LABEL.key]: VAULT_AGENT_INJECT_LABEL.value },
-                retainOnDelete: cfg.protectStatefulResources,
-                // The CNI node agent redirects the sidecars' traffic, so no istio-init needs NET_ADMIN here:
-                // the services, MongoDB, the Jobs and the injected istio-proxy / istio-validation / vault-agent
-                // containers all meet restricted (pod-level RuntimeDefault seccomp covers the injected ones).
-                podSecurity: { enforce: "restricted" },
-            },
-            ...(foundation.secrets.kind === "keyvault"
-                ? [{ name: RELOADER_NAMESPACE, podSecurity: { enforce: "restricted" as const } }]
-                : []),
-        ],
-        provider,
-        retainedProvider: foundation.retainedObjectsProvider,
-    });
+                // Vault stays out of the mesh: raft and the seal need no sidecar, and Jobs would hang on one.
+                // Vault's raft volumes (prod) and MongoDB's live in these two: they outlive the stack in prod.
+                {
+                    name: vaultNs,
+                    retainOnDelete: cfg.protectStatefulResources,
+                    podSecurity: {
+                        enforce: "baseline",
+                        reason: "vault-helm's server and injector pods drop no capabilities and set no seccomp profile (chart 0.32.0 defaults); the program's Jobs there are restricted",
+                    },
+                },
+                {
+                    name: appNs,
+                    // The Vault agent injector's webhook is scoped to namespaces with this label (vault.ts).
+                    labels: { "istio-injection": "enabled", [VAULT_AGENT_INJECT_LABEL.key]: VAULT_AGENT_INJECT_LABEL.value },
+                    retainOnDelete: cfg.protectStatefulResources,
+                    // The CNI node agent redirects the sidecars' traffic, so no istio-init needs NET_ADMIN here:
+                    // the services, MongoDB, the Jobs and the injected istio-proxy / istio-validation / vault-agent
+                    // containers all meet restricted (pod-level RuntimeDefault seccomp covers the injected ones).
+                    podSecurity: { enforce: "restricted" },
+                },
+                ...(foundation.secrets.kind === "keyvault"
+                    ? [{ name: RELOADER_NAMESPACE, podSecurity: { enforce: "restricted" as const } }]
+                    : []),
+            ],
+            provider,
+            retainedProvider: foundation.retainedObjectsProvider,
+        },
+        child,
+    );
 
-    const istio = new IstioControlPlane("istio", {
-        namespace: namespaces.name(ISTIO_NAMESPACE),
-        cniNamespace: namespaces.name(ISTIO_CNI_NAMESPACE),
-        highAvailability: cfg.highAvailability,
-        mtlsMode: cfg.mesh.mtlsMode,
-        provider,
-    });
+    const istio = new IstioControlPlane(
+        "istio",
+        {
+            namespace: namespaces.name(ISTIO_NAMESPACE),
+            cniNamespace: namespaces.name(ISTIO_CNI_NAMESPACE),
+            highAvailability: cfg.highAvailability,
+            mtlsMode: cfg.mesh.mtlsMode,
+            provider,
+        },
+        child,
+    );
 
     // The one switch on where secrets come from.
     const source = foundation.secrets;
     const secrets =
         source.kind === "keyvault"
-            ? keyVaultPlumbing(source, cfg, namespaces.name(appNs), namespaces.name(RELOADER_NAMESPACE), namespaces.name(vaultNs), provider)
-            : kubernetesPlumbing(source, namespaces.name(appNs), provider);
+            ? keyVaultPlumbing(
+                  source,
+                  cfg,
+                  namespaces.name(appNs),
+                  namespaces.name(RELOADER_NAMESPACE),
+                  namespaces.name(vaultNs),
+                  provider,
+                  child,
+              )
+            : kubernetesPlumbing(source, namespaces.name(appNs), provider, child);
 
-    const appServiceAccounts = new WorkloadServiceAccounts("app", {
-        serviceAccounts: ids.appSecrets,
-        clientId: secrets.appClientId,
-        namespaces: namespaces.names,
-        provider,
-    });
+    const appServiceAccounts = new WorkloadServiceAccounts(
+        "app",
+        {
+            serviceAccounts: ids.appSecrets,
+            clientId: secrets.appClientId,
+            namespaces: namespaces.names,
+            provider,
+        },
+        child,
+    );
 
-    const ingressGateway = new IngressGateway("ingress", {
-        namespace: namespaces.name(ingressNs),
-        serviceAccount: single(ids.ingressTls, "identities.ingressTls"),
-        tls: secrets.ingressTls,
-        host: cfg.ingress.host,
-        serviceType: cfg.ingress.serviceType,
-        internalLoadBalancer: cfg.ingress.waf && { subnetName: SUBNET_NAMES.ingressLb, ip: cfg.ingress.waf.internalLoadBalancerIp },
-        highAvailability: cfg.highAvailability,
-        meshReady: istio.meshReady,
-        provider,
-    });
+    const ingressGateway = new IngressGateway(
+        "ingress",
+        {
+            namespace: namespaces.name(ingressNs),
+            serviceAccount: single(ids.ingressTls, "identities.ingressTls"),
+            tls: secrets.ingressTls,
+            host: cfg.ingress.host,
+            serviceType: cfg.ingress.serviceType,
+            internalLoadBalancer: cfg.ingress.waf && { subnetName: SUBNET_NAMES.ingressLb, ip: cfg.ingress.waf.internalLoadBalancerIp },
+            highAvailability: cfg.highAvailability,
+            meshReady: istio.meshReady,
+            provider,
+        },
+        child,
+    );
 
     if (secrets.vaultTls && vaultNs !== VAULT_NAMESPACE)
         throw new Error(`identities.vaultUnseal: Vault's certificate names namespace ${VAULT_NAMESPACE}, not ${vaultNs}`);
@@ -436,34 +493,50 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         throw new Error("Vault in ha mode with TLS needs its certificate in Key Vault (the Azure layer's VaultTls)");
     const raftStorage =
         cfg.vault.mode === "ha"
-            ? new ZoneRedundantStorageClass("vault-raft-storage", {
-                  className: cfg.vault.storageClass,
-                  retain: cfg.protectStatefulResources,
-                  provider,
-              })
+            ? new ZoneRedundantStorageClass(
+                  "vault-raft-storage",
+                  {
+                      className: cfg.vault.storageClass,
+                      retain: cfg.protectStatefulResources,
+                      provider,
+                  },
+                  child,
+              )
             : undefined;
-    const devToken = cfg.vault.mode === "dev" ? vaultDevRootToken(namespaces.name(vaultNs), provider) : undefined;
-    const vault = new HashiCorpVault("vault", {
-        namespace: namespaces.name(vaultNs),
-        mode: cfg.vault.mode,
-        devRootToken: devToken && { secretName: VAULT_DEV_ROOT_TOKEN_SECRET.name, key: VAULT_DEV_ROOT_TOKEN_SECRET.key, ready: [devToken] },
-        replicas: cfg.vault.replicas,
-        storageClass: cfg.vault.storageClass,
-        serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
-        seal: secrets.vaultSeal,
-        tls: secrets.vaultTls?.server,
-        after: raftStorage ? [raftStorage] : [],
-        protect: cfg.protectStatefulResources,
-        provider,
-    });
+    const devToken = cfg.vault.mode === "dev" ? vaultDevRootToken(namespaces.name(vaultNs), provider, child) : undefined;
+    const vault = new HashiCorpVault(
+        "vault",
+        {
+            namespace: namespaces.name(vaultNs),
+            mode: cfg.vault.mode,
+            devRootToken: devToken && {
+                secretName: VAULT_DEV_ROOT_TOKEN_SECRET.name,
+                key: VAULT_DEV_ROOT_TOKEN_SECRET.key,
+                ready: [devToken],
+            },
+            replicas: cfg.vault.replicas,
+            storageClass: cfg.vault.storageClass,
+            serviceAccount: single(ids.vaultUnseal, "identities.vaultUnseal"),
+            seal: secrets.vaultSeal,
+            tls: secrets.vaultTls?.server,
+            after: raftStorage ? [raftStorage] : [],
+            protect: cfg.protectStatefulResources,
+            provider,
+        },
+        child,
+    );
     // The CA every Vault client verifies against, beside the Jobs (Vault's namespace) and the
     // applications' agents (vault.hashicorp.com/tls-secret mounts a Secret of the pod's namespace).
     const vaultCa = secrets.vaultTls
-        ? new VaultCaBundle("vault-ca", {
-              caCertificate: secrets.vaultTls.caCertificate,
-              namespaces: { vault: namespaces.name(vaultNs), app: namespaces.name(appNs) },
-              provider,
-          })
+        ? new VaultCaBundle(
+              "vault-ca",
+              {
+                  caCertificate: secrets.vaultTls.caCertificate,
+                  namespaces: { vault: namespaces.name(vaultNs), app: namespaces.name(appNs) },
+                  provider,
+              },
+              child,
+          )
         : undefined;
 
     let vaultInit: VaultInitJob | undefined;
@@ -473,25 +546,29 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
             throw new Error(
                 "Vault in ha mode keeps its recovery keys in Key Vault: it needs the vault-init identity (identities.vaultInit is empty)",
             );
-        vaultInit = new VaultInitJob("vault-init", {
-            namespace: namespaces.name(vaultNs),
-            serviceAccount: single(ids.vaultInit, "identities.vaultInit"),
-            clientId: store.identity.clientId,
-            keyVaultName: store.keyVaultName,
-            secretNames: store.secretNames,
-            bootstrap: {
-                policies: vaultBootstrapPolicies(vaultNs),
-                roles: Object.values(VAULT_BOOTSTRAP_ROLES),
-                audience: VAULT_TOKEN_AUDIENCE,
-                tokenTtl: VAULT_ROLE_TOKEN_TTL,
+        vaultInit = new VaultInitJob(
+            "vault-init",
+            {
+                namespace: namespaces.name(vaultNs),
+                serviceAccount: single(ids.vaultInit, "identities.vaultInit"),
+                clientId: store.identity.clientId,
+                keyVaultName: store.keyVaultName,
+                secretNames: store.secretNames,
+                bootstrap: {
+                    policies: vaultBootstrapPolicies(vaultNs),
+                    roles: Object.values(VAULT_BOOTSTRAP_ROLES),
+                    audience: VAULT_TOKEN_AUDIENCE,
+                    tokenTtl: VAULT_ROLE_TOKEN_TTL,
+                },
+                caSecret: vaultCa?.secret,
+                peerAddresses: vault.peerAddresses,
+                recoveryShares: cfg.vault.recoveryShares,
+                recoveryThreshold: cfg.vault.recoveryThreshold,
+                after: [vault.release, ...store.identity.ready, ...(vaultCa ? [vaultCa] : [])],
+                provider,
             },
-            caSecret: vaultCa?.secret,
-            peerAddresses: vault.peerAddresses,
-            recoveryShares: cfg.vault.recoveryShares,
-            recoveryThreshold: cfg.vault.recoveryThreshold,
-            after: [vault.release, ...store.identity.ready, ...(vaultCa ? [vaultCa] : [])],
-            provider,
-        });
+            child,
+        );
     }
 
     // Policy and role changes reach an initialised Vault through the vault-sync role (no root token);
@@ -499,28 +576,36 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
     const { sync: syncRole, ...syncedRoles } = VAULT_BOOTSTRAP_ROLES;
     const vaultSync =
         vaultInit &&
-        new VaultSyncJob("vault-sync", {
-            namespace: namespaces.name(vaultNs),
-            vaultAddress: vault.adminAddress,
-            self: syncRole,
-            roles: Object.values(syncedRoles),
-            policies: vaultBootstrapPolicies(vaultNs),
-            audience: VAULT_TOKEN_AUDIENCE,
-            tokenTtl: VAULT_ROLE_TOKEN_TTL,
-            autopilot: autopilotSettings(cfg.vault.replicas),
-            caSecret: vaultCa?.secret,
-            after: [vaultInit],
-            provider,
-        });
+        new VaultSyncJob(
+            "vault-sync",
+            {
+                namespace: namespaces.name(vaultNs),
+                vaultAddress: vault.adminAddress,
+                self: syncRole,
+                roles: Object.values(syncedRoles),
+                policies: vaultBootstrapPolicies(vaultNs),
+                audience: VAULT_TOKEN_AUDIENCE,
+                tokenTtl: VAULT_ROLE_TOKEN_TTL,
+                autopilot: autopilotSettings(cfg.vault.replicas),
+                caSecret: vaultCa?.secret,
+                after: [vaultInit],
+                provider,
+            },
+            child,
+        );
     const vaultOperator =
         vaultInit &&
-        new VaultOperatorAccess("vault-operator", {
-            namespace: namespaces.name(vaultNs),
-            statefulSet: VAULT_RELEASE,
-            operator: VAULT_BOOTSTRAP_ROLES.operator,
-            groups: cfg.vault.operatorGroups,
-            provider,
-        });
+        new VaultOperatorAccess(
+            "vault-operator",
+            {
+                namespace: namespaces.name(vaultNs),
+                statefulSet: VAULT_RELEASE,
+                operator: VAULT_BOOTSTRAP_ROLES.operator,
+                groups: cfg.vault.operatorGroups,
+                provider,
+            },
+            child,
+        );
 
     // Raft snapshots to Azure Storage (prod), once the initialisation has created their role.
     const snapshots = secrets.vaultSnapshots;
@@ -528,46 +613,54 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         throw new Error(`identities.vaultSnapshot: Vault's snapshot role is bound to ${VAULT_BOOTSTRAP_ROLES.snapshot.serviceAccount}`);
     const vaultSnapshot =
         vaultInit && snapshots
-            ? new VaultSnapshotCronJob("vault-snapshot", {
-                  namespace: namespaces.name(vaultNs),
-                  serviceAccount: single(ids.vaultSnapshot, "identities.vaultSnapshot"),
-                  clientId: snapshots.identity.clientId,
-                  storage: { accountName: snapshots.accountName, containerName: snapshots.containerName },
-                  schedule: cfg.vault.snapshot.schedule,
-                  retention: { retentionDays: cfg.vault.snapshot.retentionDays, keepLast: cfg.vault.snapshot.keepLast },
-                  vaultAddress: vault.adminAddress,
-                  vaultRole: VAULT_BOOTSTRAP_ROLES.snapshot.role,
-                  audience: VAULT_TOKEN_AUDIENCE,
-                  caSecret: vaultCa?.secret,
-                  after: [vaultInit, ...snapshots.identity.ready, ...(vaultCa ? [vaultCa] : [])],
-                  provider,
-              })
+            ? new VaultSnapshotCronJob(
+                  "vault-snapshot",
+                  {
+                      namespace: namespaces.name(vaultNs),
+                      serviceAccount: single(ids.vaultSnapshot, "identities.vaultSnapshot"),
+                      clientId: snapshots.identity.clientId,
+                      storage: { accountName: snapshots.accountName, containerName: snapshots.containerName },
+                      schedule: cfg.vault.snapshot.schedule,
+                      retention: { retentionDays: cfg.vault.snapshot.retentionDays, keepLast: cfg.vault.snapshot.keepLast },
+                      vaultAddress: vault.adminAddress,
+                      vaultRole: VAULT_BOOTSTRAP_ROLES.snapshot.role,
+                      audience: VAULT_TOKEN_AUDIENCE,
+                      caSecret: vaultCa?.secret,
+                      after: [vaultInit, ...snapshots.identity.ready, ...(vaultCa ? [vaultCa] : [])],
+                      provider,
+                  },
+                  child,
+              )
             : undefined;
     // Vault's listener certificate renewed in the cluster, with no `up` (issue 20 item 3).
     const renewal = secrets.vaultTls?.renewal;
     const vaultTlsRenew =
         vaultInit && renewal
-            ? new VaultTlsRenewCronJob("vault-tls-renew", {
-                  namespace: namespaces.name(vaultNs),
-                  serviceAccount: single(ids.vaultTlsRenew, "identities.vaultTlsRenew"),
-                  clientId: renewal.identity.clientId,
-                  keyVaultName: renewal.keyVaultName,
-                  secrets: {
-                      caCertificate: renewal.secretNames.caCertificate,
-                      caKey: renewal.caKeySecret,
-                      certificate: renewal.secretNames.certificate,
-                      privateKey: renewal.secretNames.privateKey,
+            ? new VaultTlsRenewCronJob(
+                  "vault-tls-renew",
+                  {
+                      namespace: namespaces.name(vaultNs),
+                      serviceAccount: single(ids.vaultTlsRenew, "identities.vaultTlsRenew"),
+                      clientId: renewal.identity.clientId,
+                      keyVaultName: renewal.keyVaultName,
+                      secrets: {
+                          caCertificate: renewal.secretNames.caCertificate,
+                          caKey: renewal.caKeySecret,
+                          certificate: renewal.secretNames.certificate,
+                          privateKey: renewal.secretNames.privateKey,
+                      },
+                      subject: renewal.subject,
+                      dnsNames: renewal.dnsNames,
+                      ipAddresses: renewal.ipAddresses,
+                      renewBeforeDays: renewal.renewBeforeDays,
+                      validityDays: renewal.validityDays,
+                      alertDays: renewal.alertDays,
+                      peerAddresses: vault.peerAddresses,
+                      after: [vault.release, ...renewal.identity.ready],
+                      provider,
                   },
-                  subject: renewal.subject,
-                  dnsNames: renewal.dnsNames,
-                  ipAddresses: renewal.ipAddresses,
-                  renewBeforeDays: renewal.renewBeforeDays,
-                  validityDays: renewal.validityDays,
-                  alertDays: renewal.alertDays,
-                  peerAddresses: vault.peerAddresses,
-                  after: [vault.release, ...renewal.identity.ready],
-                  provider,
-              })
+                  child,
+              )
             : undefined;
     return {
         namespaces,
@@ -586,6 +679,55 @@ export function createPlatformLayer(cfg: PlatformConfig, foundation: ClusterFoun
         vaultTlsRenew,
         vaultSync,
         vaultOperator,
-        vaultAdmin: vaultAdminAuth(vaultInit, vaultSync, devToken, namespaces.name(vaultNs), provider),
+        vaultAdmin: vaultAdminAuth(vaultInit, vaultSync, devToken, namespaces.name(vaultNs), provider, child),
     };
+}
+
+/**
+ * The in-cluster platform as one component: the resources of PlatformHandles are its children. Its args
+ * are the settings it reads (PLATFORM_LAYER_CONFIG) and the foundation it stands on (the Azure or the
+ * local layer); each direct child keeps the URN it had as a resource of the stack (components/layer.ts).
+ */
+export class PlatformLayer extends pulumi.ComponentResource implements PlatformHandles {
+    readonly namespaces: Namespaces;
+    readonly appNamespace: string;
+    readonly vaultNamespace: pulumi.Output<string>;
+    readonly meshReady: pulumi.Resource[];
+    readonly appSecrets: AppSecretsDelivery;
+    readonly appServiceAccounts: WorkloadServiceAccounts;
+    readonly istio: IstioControlPlane;
+    readonly ingressGateway: IngressGateway;
+    readonly ingressHost: string;
+    readonly vault: HashiCorpVault;
+    readonly vaultCa?: VaultCaBundle;
+    readonly vaultInit?: VaultInitJob;
+    readonly vaultSnapshot?: VaultSnapshotCronJob;
+    readonly vaultTlsRenew?: VaultTlsRenewCronJob;
+    readonly vaultSync?: VaultSyncJob;
+    readonly vaultOperator?: VaultOperatorAccess;
+    readonly vaultAdmin: VaultAdminAuth;
+
+    constructor(name: string, args: PlatformLayerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aksplatform:platform:Layer", name, {}, opts);
+        const { foundation, ...settings } = args;
+        const handles = platformResources(settings, foundation, layerChildOptions(this));
+        this.namespaces = handles.namespaces;
+        this.appNamespace = handles.appNamespace;
+        this.vaultNamespace = handles.vaultNamespace;
+        this.meshReady = handles.meshReady;
+        this.appSecrets = handles.appSecrets;
+        this.appServiceAccounts = handles.appServiceAccounts;
+        this.istio = handles.istio;
+        this.ingressGateway = handles.ingressGateway;
+        this.ingressHost = handles.ingressHost;
+        this.vault = handles.vault;
+        this.vaultCa = handles.vaultCa;
+        this.vaultInit = handles.vaultInit;
+        this.vaultSnapshot = handles.vaultSnapshot;
+        this.vaultTlsRenew = handles.vaultTlsRenew;
+        this.vaultSync = handles.vaultSync;
+        this.vaultOperator = handles.vaultOperator;
+        this.vaultAdmin = handles.vaultAdmin;
+        this.registerOutputs({ appNamespace: this.appNamespace, vaultNamespace: this.vaultNamespace, ingressHost: this.ingressHost });
+    }
 }
