@@ -20,7 +20,9 @@ export interface LayerChildOptions {
  * pkg/resource/deploy/step_generator.go collapseAliasToUrn: `alias.NoParent || parentIsRootStack`).
  * The children of such a resource need no alias of their own: the engine gives each child the alias
  * under its parent's old URN once the parent was found through one (generateAliases, "multiply out any
- * aliases our parent had"), all the way down.
+ * aliases our parent had"), all the way down. That includes the explicit Kubernetes providers (under
+ * AksCluster and ExistingCluster): a resource whose provider reference moved by alias is no provider
+ * change, so nothing is replaced for it (step_generator.go providerChanged, "observed an aliased provider").
  *
  * One options object passed to each direct child, not a `transforms` entry on the layer: neither
  * `transforms` nor the older `transformations` can set a resource's parent (sdk/nodejs/resource.ts:
