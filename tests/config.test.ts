@@ -46,12 +46,15 @@ describe("config", () => {
             assert.equal(cfg.environment, "prod");
             assert.equal(cfg.cluster.tier, "Standard");
             assert.deepEqual(cfg.cluster.systemPool, {
-                vmSize: "Standard_D4s_v5",
+                vmSize: "Standard_D4ds_v5",
                 nodeCount: 3,
                 autoscaling: true,
                 minCount: 3,
                 maxCount: 5,
                 zones: ["1", "2", "3"],
+                // mspnp/aks-baseline's ephemeral OS disks, on a size with a 150 GiB local disk.
+                osDiskType: "Ephemeral",
+                osDiskSizeGb: 128,
             });
             assert.ok(cfg.cluster.userPool, "prod has a user pool");
             assert.equal(cfg.cluster.userPool.maxCount, 10);

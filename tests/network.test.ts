@@ -249,6 +249,9 @@ describe("network: prod", () => {
             "eastus.ingest.monitor.azure.com",
             "eastus.handler.control.monitor.azure.com",
             "*.in.applicationinsights.azure.com",
+            // Managed Prometheus (prod): "Access control service" and the metrics ingestion endpoint (DCE).
+            "global.handler.control.monitor.azure.com",
+            "*.metrics.ingest.monitor.azure.com",
             "data.policy.core.windows.net",
             "store.policy.core.windows.net",
             "registry-1.docker.io",

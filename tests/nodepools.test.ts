@@ -67,7 +67,7 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
         this.timeout(180_000);
         const base = (await userPool()).pool.inputs.agentPoolName;
         // Fixed for a pool's life: AKS resizes a pool only by creating another (azure-aks-docs resize-node-pool.md).
-        const resized = (await userPool({ userPoolVmSize: "Standard_D8s_v5" })).pool.inputs.agentPoolName;
+        const resized = (await userPool({ userPoolVmSize: "Standard_D8ds_v5" })).pool.inputs.agentPoolName;
         assert.notEqual(resized, base);
         assert.match(resized, /^[a-z][a-z0-9]{0,11}$/);
         const identity = {
@@ -77,10 +77,23 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
             osType: "Linux",
             osSku: "AzureLinux",
         };
-        for (const change of [{ zones: ["1", "2"] }, { subnetId: "/x/subnets/snet-other" }, { osSku: "Ubuntu" }]) {
+        // The OS disk is fixed too (concepts-storage.md: "You can't change the OS disk size after ... node
+        // pool creation"; the type is a property of the scale set's OS disk).
+        const ephemeral = { osDiskType: "Ephemeral" as const, osDiskSizeGb: 128 };
+        for (const change of [
+            { zones: ["1", "2"] },
+            { subnetId: "/x/subnets/snet-other" },
+            { osSku: "Ubuntu" },
+            ephemeral,
+            { osDiskType: "Managed" as const, osDiskSizeGb: 256 },
+        ]) {
             assert.notEqual(userPoolName({ ...identity, ...change }), userPoolName(identity), JSON.stringify(change));
         }
+        assert.notEqual(userPoolName({ ...identity, ...ephemeral, osDiskSizeGb: 100 }), userPoolName({ ...identity, ...ephemeral }));
         assert.equal(userPoolName({ ...identity, zones: ["3", "1", "2"] }), userPoolName(identity), "zone order is no change");
+        // A managed disk of AKS's default size is what every pool had before the OS disk was configurable:
+        // such a pool keeps its name, so an existing stack's pool is not replaced by this change.
+        assert.equal(userPoolName({ ...identity, osDiskType: "Managed" }), userPoolName(identity));
     });
 
     it("counts and autoscaler bounds change in place: same pool name", async function () {

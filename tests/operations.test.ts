@@ -394,7 +394,15 @@ describe("operations: autoscaled pools are left to the autoscaler", () => {
     });
 
     it("only autoscaled pools' counts are ignored", () => {
-        const pool = (autoscaling: boolean) => ({ vmSize: "x", nodeCount: 3, autoscaling, minCount: 1, maxCount: 5, zones: [] });
+        const pool = (autoscaling: boolean) => ({
+            vmSize: "x",
+            nodeCount: 3,
+            autoscaling,
+            minCount: 1,
+            maxCount: 5,
+            zones: [],
+            osDiskType: "Managed" as const,
+        });
         assert.deepEqual(autoscaledCountPaths([pool(false), pool(true)]), ["agentPoolProfiles[1].count"]);
     });
 });

@@ -61,6 +61,11 @@ export interface AksClusterArgs {
     readonly azurePolicy?: boolean;
     /** Defender for Containers' sensor, reporting to the workspace. Default false. */
     readonly defender?: boolean;
+    /**
+     * The managed Prometheus metrics add-on (azureMonitorProfile.metrics): its agent sends to the Azure
+     * Monitor workspace of the data collection rule associated with the cluster (managedPrometheus.ts). Default false.
+     */
+    readonly prometheusMetrics?: boolean;
     /** Keep the cluster from being deleted (prod). Default false. */
     readonly protect?: boolean;
     /** ARM ID of the control plane's user-assigned identity (it holds Network Contributor on the VNet). */
@@ -120,6 +125,10 @@ export function apiServerAccessProfile(
             : undefined,
         enableVnetIntegration: settings.vnetIntegration ? true : undefined,
         subnetId: settings.vnetIntegration ? network.apiServerSubnetId : undefined,
+        // No `az aks command invoke`: a way around the authorized ranges and the private endpoint that
+        // runs a pod as cluster admin (mspnp/aks-baseline cluster-stamp.bicep disableRunCommand: true).
+        // The way into a private cluster here is the runner subnet.
+        disableRunCommand: true,
     };
 }
 
@@ -235,6 +244,9 @@ export function userPoolVersion(settings: Pick<PlatformConfig["cluster"], "autoU
     return VERSION_OWNING_CHANNELS.includes(settings.autoUpgradeChannel) ? undefined : settings.kubernetesVersion;
 }
 
+/** How often Image Cleaner (eraser) scans the nodes, in hours (AKS allows 24-2160). */
+export const IMAGE_CLEANER_INTERVAL_HOURS = 120;
+
 /** Container Insights' default stream set (the Microsoft-ContainerInsights-Group-Default group). */
 const CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default";
 
@@ -245,6 +257,9 @@ export interface PoolIdentity {
     readonly subnetId: string;
     readonly osType: string;
     readonly osSku: string;
+    /** OS disk type and size: fixed for a pool's life too (concepts-storage.md, "You can't change the OS disk size after ... node pool creation"). */
+    readonly osDiskType?: NodePoolConfig["osDiskType"];
+    readonly osDiskSizeGb?: number;
 }
 
 /**
@@ -272,8 +287,12 @@ export function systemPoolName(pool: PoolIdentity): string {
 }
 
 function poolDigest(pool: PoolIdentity): string {
+    // The OS disk joins the digest only where it differs from what pools had before it was configurable
+    // (a managed disk of AKS's default size), so that an existing pool keeps its name.
+    const osDisk =
+        (pool.osDiskType ?? "Managed") === "Managed" && pool.osDiskSizeGb === undefined ? [] : [pool.osDiskType, pool.osDiskSizeGb ?? null];
     const digest = createHash("sha256")
-        .update(JSON.stringify([pool.vmSize, [...pool.zones].sort(), pool.subnetId.toLowerCase(), pool.osType, pool.osSku]))
+        .update(JSON.stringify([pool.vmSize, [...pool.zones].sort(), pool.subnetId.toLowerCase(), pool.osType, pool.osSku, ...osDisk]))
         .digest("hex");
     return digest.slice(0, 6);
 }
@@ -320,6 +339,10 @@ function poolSettings(
         orchestratorVersion: version,
         osType: OS.type,
         osSKU: OS.sku,
+        // mspnp/aks-baseline runs both pools on ephemeral OS disks (workload-team/cluster-stamp.bicep:
+        // osDiskType 'Ephemeral' with an explicit osDiskSizeGB that fits the size's local disk).
+        osDiskType: pool.osDiskType,
+        osDiskSizeGB: pool.osDiskSizeGb,
         type: containerservice.AgentPoolType.VirtualMachineScaleSets,
         nodeTaints: taints.length > 0 ? taints : undefined,
         upgradeSettings: { maxSurge: `${POOL_UPGRADE.maxSurgePercent}%`, drainTimeoutInMinutes: POOL_UPGRADE.drainTimeoutMinutes },
@@ -421,6 +444,9 @@ export class AksCluster extends pulumi.ComponentResource {
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: {
                     workloadIdentity: { enabled: true },
+                    // Image Cleaner removes unused images with known vulnerabilities from the nodes, every
+                    // five days as in mspnp/aks-baseline (cluster-stamp.bicep imageCleaner intervalHours 120).
+                    imageCleaner: { enabled: true, intervalHours: IMAGE_CLEANER_INTERVAL_HOURS },
                     defender: args.defender
                         ? { logAnalyticsWorkspaceResourceId: args.workspaceId, securityMonitoring: { enabled: true } }
                         : undefined,
@@ -435,6 +461,12 @@ export class AksCluster extends pulumi.ComponentResource {
                     : undefined,
                 disableLocalAccounts: s.disableLocalAccounts,
                 autoUpgradeProfile: { upgradeChannel: s.autoUpgradeChannel, nodeOSUpgradeChannel: s.nodeOsUpgradeChannel },
+                // Managed Prometheus' metrics add-on, as mspnp/aks-baseline (cluster-stamp.bicep,
+                // azureMonitorProfile.metrics): kube-state-metrics with no extra labels or annotations (a
+                // wildcard there multiplies series). Off: nothing is sent, so AKS keeps it disabled.
+                azureMonitorProfile: args.prometheusMetrics
+                    ? { metrics: { enabled: true, kubeStateMetrics: { metricLabelsAllowlist: "", metricAnnotationsAllowList: "" } } }
+                    : undefined,
                 addonProfiles: {
                     // Container Insights with managed identity auth; the data collection rule below says what to collect.
                     omsagent: {
@@ -469,7 +501,17 @@ export class AksCluster extends pulumi.ComponentResource {
         ) => {
             const agentPoolName = pulumi
                 .output(subnetId)
-                .apply((id) => poolName({ vmSize: pool.vmSize, zones: pool.zones, subnetId: id, osType: OS.type, osSku: OS.sku }));
+                .apply((id) =>
+                    poolName({
+                        vmSize: pool.vmSize,
+                        zones: pool.zones,
+                        subnetId: id,
+                        osType: OS.type,
+                        osSku: OS.sku,
+                        osDiskType: pool.osDiskType,
+                        osDiskSizeGb: pool.osDiskSizeGb,
+                    }),
+                );
             const created = new containerservice.AgentPool(
                 resourceName,
                 {

@@ -52,6 +52,14 @@ export function azureMonitorFqdns(location: string): string[] {
     ];
 }
 
+/**
+ * Managed Prometheus' metrics add-on (same article, "Azure Monitor - Managed Prometheus and Container
+ * Insights": `global.handler.control.monitor.azure.com` "Access control service",
+ * `*.metrics.ingest.monitor.azure.com` "Azure monitor managed service for Prometheus - metrics ingestion
+ * endpoint (DCE)"; the region's handler is in azureMonitorFqdns).
+ */
+export const MANAGED_PROMETHEUS_FQDNS = ["global.handler.control.monitor.azure.com", "*.metrics.ingest.monitor.azure.com"] as const;
+
 /** The Azure Policy add-on ("Azure Policy, required FQDN / application rules", same article). */
 export const AZURE_POLICY_FQDNS = ["data.policy.core.windows.net", "store.policy.core.windows.net"] as const;
 

@@ -27,6 +27,7 @@ import { CiRunner } from "./ciRunner";
 import { ClusterIdentity } from "./clusterIdentity";
 import { KeyVault, keyVaultItemOptions } from "./keyVault";
 import { ResourceLocks } from "./locks";
+import { ManagedPrometheus } from "./managedPrometheus";
 import { Monitoring } from "./monitoring";
 import { egressSourceRanges, Network } from "./network";
 import {
@@ -34,6 +35,7 @@ import {
     aksRequiredFqdns,
     AZURE_POLICY_FQDNS,
     azureMonitorFqdns,
+    MANAGED_PROMETHEUS_FQDNS,
     CI_RUNNER_APT_FQDNS,
     ciRunnerFqdns,
     ENTRA_ID_FQDNS,
@@ -212,6 +214,9 @@ export function firewallRules(cfg: AzureLayerArgs, createdRegistryName: pulumi.I
         rule("aks-required", "AKS's required FQDNs (outbound-rules-control-egress)", aksRequiredFqdns(cfg.location)),
         rule("entra-id", "Entra ID tokens: kubelet, CSI driver, workload identities", [...ENTRA_ID_FQDNS]),
         rule("azure-monitor", "Container Insights and Application Insights", azureMonitorFqdns(cfg.location)),
+        ...(cfg.monitoring.managedPrometheus
+            ? [rule("managed-prometheus", "Managed Prometheus' metrics add-on", [...MANAGED_PROMETHEUS_FQDNS])]
+            : []),
         ...(cfg.governance.azurePolicy ? [rule("azure-policy", "The Azure Policy add-on", [...AZURE_POLICY_FQDNS])] : []),
         ...(cfg.keyVault.privateEndpoints ? [] : [rule("key-vault", "Key Vault without private endpoints", [...KEY_VAULT_FQDNS])]),
         ...(registryName
@@ -336,6 +341,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
             workspaceId: monitoring.workspaceId,
             azurePolicy: cfg.governance.azurePolicy !== undefined,
             defender: cfg.governance.defender,
+            prometheusMetrics: cfg.monitoring.managedPrometheus,
             tags,
             protect,
             identityId: clusterIdentity.identityId,
@@ -428,7 +434,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
         }
     }
     const reachable = (name: pulumi.Output<string>) => pulumi.all([name, ...vaultsReachable]).apply(([n]) => n);
-    new AuditAlerts(
+    const auditAlerts = new AuditAlerts(
         "audit-alerts",
         {
             ...common,
@@ -452,6 +458,23 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
         },
         child,
     );
+    // Node and pod health (issue 22): managed Prometheus and Microsoft's recommended alerts, notifying
+    // the audit alerts' receivers.
+    if (cfg.monitoring.managedPrometheus) {
+        new ManagedPrometheus(
+            "prometheus",
+            {
+                ...common,
+                clusterName: cfg.names.cluster,
+                clusterId: cluster.clusterId,
+                resourceGroupId: group.id,
+                namePrefix: stem,
+                actionGroupId: auditAlerts.actionGroupId,
+                tags,
+            },
+            child,
+        );
+    }
 
     const containers = backupContainers(cfg);
     const blobZone =

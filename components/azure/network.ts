@@ -358,6 +358,20 @@ export class Network extends pulumi.ComponentResource {
             return roleZones.length > 0 ? roleZones.map((zone) => subnet(zone)) : [subnet()];
         });
 
+        // DDoS Network Protection (ddosProtection): mspnp/aks-baseline leaves it out for cost and says its
+        // public IPs "would be best behind a DDoS Policy" (network-team/spoke-BU0001A0008.bicep); here it is
+        // an option, a plan on the VNet (azure-native 3.28.0 network VirtualNetwork ddosProtectionPlan,
+        // enableDdosProtection), which covers the public IPs in it. Off, nothing is sent, so the VNet of an
+        // existing stack sees no change.
+        const ddos = s.ddosProtection;
+        const ddosPlanId =
+            ddos?.mode === "create"
+                ? new network.DdosProtectionPlan(
+                      `${name}-ddos`,
+                      { ...common, ddosProtectionPlanName: `ddos-${args.vnetName}` },
+                      { parent: this },
+                  ).id
+                : ddos?.planId;
         const vnet = new network.VirtualNetwork(
             name,
             {
@@ -365,6 +379,7 @@ export class Network extends pulumi.ComponentResource {
                 virtualNetworkName: args.vnetName,
                 addressSpace: { addressPrefixes: [s.addressSpace] },
                 subnets,
+                ...(ddosPlanId ? { ddosProtectionPlan: { id: ddosPlanId }, enableDdosProtection: true } : {}),
             },
             { parent: this },
         );

@@ -35,6 +35,51 @@ export const MESH_MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
  * Firewall this stack creates, reached through a route table (user-defined routing; prod's default).
  */
 export const EGRESS_TYPES = ["loadBalancer", "natGateway", "firewall"] as const;
+/**
+ * A node pool's OS disk (azure-native 3.28.0 containerservice OSDiskType): a managed disk replicated in
+ * Azure Storage, or an ephemeral one on the VM's local storage (faster node start, scale and reimage; no
+ * disk to pay for). MicrosoftDocs/azure-aks-docs articles/aks/concepts-storage.md, "Ephemeral OS disk".
+ */
+export const OS_DISK_TYPES = ["Managed", "Ephemeral"] as const;
+/**
+ * Local temporary storage (GiB) of the VM sizes whose ephemeral OS disk config can check exactly: the
+ * Ddv5 and Ddsv5 series (MicrosoftDocs/azure-docs articles/virtual-machines/ddv5-ddsv5-series.md, "Temp
+ * storage (SSD) GiB"). Since v5 the D-series have no dedicated cache, so an ephemeral OS disk sits on this
+ * temporary disk and must fit in it (concepts-storage.md: "The latest generation of VM series doesn't
+ * have a dedicated cache, but only temporary storage"). mspnp/aks-baseline runs Standard_D2d_v5 (64 GiB)
+ * and Standard_D4d_v5 (120 GiB) ephemeral (workload-team/cluster-stamp.bicep).
+ */
+export const LOCAL_TEMP_DISK_GIB: Readonly<Record<string, number>> = Object.fromEntries(
+    (
+        [
+            [2, 75],
+            [4, 150],
+            [8, 300],
+            [16, 600],
+            [32, 1200],
+            [48, 1800],
+            [64, 2400],
+            [96, 2400],
+        ] as const
+    ).flatMap(([vcpu, gib]) => [
+        [`Standard_D${vcpu}d_v5`, gib],
+        [`Standard_D${vcpu}ds_v5`, gib],
+    ]),
+);
+/** OS disk sizes AKS accepts for a Linux pool (azure-native containerservice osDiskSizeGB: 0-2048; 30 the smallest image). */
+export const OS_DISK_SIZE_GB = { min: 30, max: 2048 } as const;
+/**
+ * The OS disk AKS gives a pool of 1-7 vCPUs when none is requested (concepts-storage.md, "Default OS disk
+ * sizing": P10/128G): the size prod's ephemeral disks keep, so that a node has the room it had on a
+ * managed disk (images, logs, emptyDir).
+ */
+export const DEFAULT_OS_DISK_SIZE_GB = 128;
+/**
+ * DDoS Network Protection on the stack's VNet: none (Azure's always-on infrastructure protection only),
+ * a plan the stack creates, or an existing plan by ID (one plan covers the VNets of many subscriptions of
+ * a tenant: MicrosoftDocs/azure-docs articles/ddos-protection/ddos-protection-overview.md).
+ */
+export const DDOS_PROTECTION_MODES = ["none", "create", "existing"] as const;
 /** Web application firewall policy modes (azure-native network WebApplicationFirewallMode). */
 export const WAF_MODES = ["Prevention", "Detection"] as const;
 /**

@@ -24,6 +24,10 @@ import {
     KEY_VAULT_SKUS,
     MESH_MTLS_MODES,
     NETWORK_ACL_MODES,
+    DDOS_PROTECTION_MODES,
+    DEFAULT_OS_DISK_SIZE_GB,
+    OS_DISK_SIZE_GB,
+    OS_DISK_TYPES,
     NODE_OS_UPGRADE_CHANNELS,
     REGISTRY_MODES,
     IMAGE_SOURCES,
@@ -130,8 +134,8 @@ export const CONFIG_KEYS = {
     systemPoolVmSize: {
         type: "string",
         scope: "azure",
-        default: { dev: "Standard_D2s_v5", prod: "Standard_D4s_v5" },
-        description: "VM size of the system pool.",
+        default: { dev: "Standard_D2s_v5", prod: "Standard_D4ds_v5" },
+        description: "VM size of the system pool (prod's Standard_D4ds_v5 has the 150 GiB local disk its Ephemeral OS disk lives on).",
         check: v.checkVmSize,
     },
     systemPoolNodeCount: {
@@ -168,6 +172,20 @@ export const CONFIG_KEYS = {
         description: 'Availability zones of the system pool, distinct values from "1", "2", "3" (quoted).',
         check: v.checkZones,
     },
+    systemPoolOsDiskType: {
+        type: "string",
+        scope: "azure",
+        default: { dev: "Managed", prod: "Ephemeral" },
+        description: `OS disk of the system pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Fixed for a pool's life (docs/platform.md, Defaults per environment, and moving an existing stack).`,
+        check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
+    },
+    systemPoolOsDiskSizeGb: {
+        type: "integer",
+        scope: "azure",
+        default: DEFAULT_OS_DISK_SIZE_GB,
+        description: `OS disk size of the system pool in GiB, ${OS_DISK_SIZE_GB.min}-${OS_DISK_SIZE_GB.max}: sent with Ephemeral (at most the VM size's local disk) or when set; a Managed pool without it takes AKS's default for its VM size.`,
+        check: (key, value) => v.checkIntRange(key, value, OS_DISK_SIZE_GB.min, OS_DISK_SIZE_GB.max),
+    },
     userPoolEnabled: {
         type: "boolean",
         scope: "azure",
@@ -177,9 +195,9 @@ export const CONFIG_KEYS = {
     userPoolVmSize: {
         type: "string",
         scope: "azure",
-        default: "Standard_D4s_v5",
+        default: { dev: "Standard_D4s_v5", prod: "Standard_D4ds_v5" },
         enabledBy: "userPoolEnabled",
-        description: "VM size of the user pool.",
+        description: "VM size of the user pool (prod's Standard_D4ds_v5 has the 150 GiB local disk its Ephemeral OS disk lives on).",
         check: v.checkVmSize,
     },
     userPoolNodeCount: {
@@ -220,6 +238,22 @@ export const CONFIG_KEYS = {
         enabledBy: "userPoolEnabled",
         description: "Availability zones of the user pool.",
         check: v.checkZones,
+    },
+    userPoolOsDiskType: {
+        type: "string",
+        scope: "azure",
+        default: { dev: "Managed", prod: "Ephemeral" },
+        enabledBy: "userPoolEnabled",
+        description: `OS disk of the user pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Fixed for a pool's life (docs/platform.md, Defaults per environment, and moving an existing stack).`,
+        check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
+    },
+    userPoolOsDiskSizeGb: {
+        type: "integer",
+        scope: "azure",
+        default: DEFAULT_OS_DISK_SIZE_GB,
+        enabledBy: "userPoolEnabled",
+        description: `OS disk size of the user pool in GiB, ${OS_DISK_SIZE_GB.min}-${OS_DISK_SIZE_GB.max}: sent with Ephemeral (at most the VM size's local disk) or when set; a Managed pool without it takes AKS's default for its VM size.`,
+        check: (key, value) => v.checkIntRange(key, value, OS_DISK_SIZE_GB.min, OS_DISK_SIZE_GB.max),
     },
     podCidr: {
         type: "string",
@@ -312,6 +346,21 @@ export const CONFIG_KEYS = {
             (Number(value.split("/")[1]) > 26
                 ? `${key}: ${JSON.stringify(value)} is too small; Azure Firewall needs a /26 or larger AzureFirewallSubnet`
                 : undefined),
+    },
+    ddosProtection: {
+        type: "string",
+        scope: "azure",
+        default: "none",
+        description:
+            "DDoS Network Protection on the stack's VNet (mspnp/aks-baseline leaves it out for cost): none (Azure's infrastructure protection only), create (a plan in the stack, about $2,944 a month plus overage beyond 100 public IPs) or existing (ddosProtectionPlanId, a plan shared across a tenant's VNets).",
+        check: (key, value) => v.checkOneOf(key, value, DDOS_PROTECTION_MODES),
+    },
+    ddosProtectionPlanId: {
+        type: "string",
+        scope: "azure",
+        defaultText: "none (required with ddosProtection existing)",
+        description: "ARM resource ID of an existing DDoS protection plan (ddosProtection existing).",
+        check: (key, value) => v.checkArmId(key, value, "Microsoft.Network/ddosProtectionPlans"),
     },
     ingressWaf: {
         type: "boolean",
@@ -496,6 +545,13 @@ export const CONFIG_KEYS = {
         description:
             "https webhook the audit alerts' action group calls (common alert schema): `pulumi config set --secret alertWebhookUrl <url>`.",
         check: v.checkWebhookUrl,
+    },
+    managedPrometheus: {
+        type: "boolean",
+        scope: "azure",
+        default: { dev: false, prod: true },
+        description:
+            "Azure Monitor managed service for Prometheus (as mspnp/aks-baseline): an Azure Monitor workspace, a data collection endpoint and rule associated with the cluster, the metrics add-on, Microsoft's recommended node and pod alert rules, node CPU, memory and disk alerts and an Azure Advisor alert, notifying the audit alerts' action group. Ingestion is billed per sample (docs/platform.md, Monthly cost).",
     },
     azurePolicyEnabled: {
         type: "boolean",

@@ -25,6 +25,7 @@ import { ConfigError, readValues, type Raw } from "./read";
 import type { ImageRef, IngressWafConfig, NodePoolConfig, PlatformConfig, ServiceAccountRef } from "./types";
 import {
     addressInCidr,
+    checkOsDisk,
     checkPool,
     checkRecoverySplit,
     checkTlsPair,
@@ -253,6 +254,16 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
     if (v.registryMode !== "existing" && v.registryId !== undefined) {
         problems.push(`registryId: is set but registryMode is ${show(v.registryMode)}; use registryMode "existing" or unset registryId`);
     }
+    if (v.ddosProtection === "existing" && v.ddosProtectionPlanId === undefined && !set.has("ddosProtectionPlanId")) {
+        problems.push(
+            'ddosProtectionPlanId: is not set but ddosProtection is "existing"; set the ARM resource ID of the DDoS protection plan',
+        );
+    }
+    if (v.ddosProtection !== "existing" && v.ddosProtectionPlanId !== undefined) {
+        problems.push(
+            `ddosProtectionPlanId: is set but ddosProtection is ${show(v.ddosProtection)}; use ddosProtection "existing" or unset ddosProtectionPlanId`,
+        );
+    }
     return problems;
 }
 
@@ -332,6 +343,9 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         minCount: v.systemPoolMinCount,
         maxCount: v.systemPoolMaxCount,
         zones: v.systemPoolZones,
+        osDiskType: v.systemPoolOsDiskType as NodePoolConfig["osDiskType"],
+        // Sent with Ephemeral (AKS would otherwise size it by vCPU count, not by the local disk) or when set.
+        osDiskSizeGb: v.systemPoolOsDiskType === "Ephemeral" || set.has("systemPoolOsDiskSizeGb") ? v.systemPoolOsDiskSizeGb : undefined,
     };
     const userPool: NodePoolConfig = {
         vmSize: v.userPoolVmSize,
@@ -340,9 +354,15 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         minCount: v.userPoolMinCount,
         maxCount: v.userPoolMaxCount,
         zones: v.userPoolZones,
+        osDiskType: v.userPoolOsDiskType as NodePoolConfig["osDiskType"],
+        osDiskSizeGb: v.userPoolOsDiskType === "Ephemeral" || set.has("userPoolOsDiskSizeGb") ? v.userPoolOsDiskSizeGb : undefined,
     };
-    check(checkPool("systemPool", systemPool));
-    check(checkPool("userPool", userPool).map((e) => (v.userPoolEnabled ? e : `${e} (checked although userPoolEnabled is false)`)));
+    check(checkPool("systemPool", systemPool), checkOsDisk("systemPool", systemPool));
+    check(
+        [...checkPool("userPool", userPool), ...checkOsDisk("userPool", userPool)].map((e) =>
+            v.userPoolEnabled ? e : `${e} (checked although userPoolEnabled is false)`,
+        ),
+    );
 
     if (!errors.some((e) => /^(podCidr|serviceCidr):/.test(e)) && cidrsOverlap(v.podCidr, v.serviceCidr)) {
         check(`serviceCidr: ${show(v.serviceCidr)} overlaps podCidr ${show(v.podCidr)}; the two ranges must be disjoint`);
@@ -497,6 +517,12 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             runnerDelegation: v.ciRunnerEnabled ? CONTAINER_APPS_DELEGATION : undefined,
             wafIngress: v.ingressWaf,
             egress: { type: v.egressType, natGatewayPublicIpCount: v.natGatewayPublicIpCount },
+            ddosProtection:
+                v.ddosProtection === "create"
+                    ? { mode: "create" }
+                    : v.ddosProtection === "existing" && v.ddosProtectionPlanId !== undefined
+                      ? { mode: "existing", planId: v.ddosProtectionPlanId }
+                      : undefined,
         } as PlatformConfig["network"],
         monitoring: {
             logRetentionDays: v.logRetentionDays,
@@ -506,6 +532,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
                 v.alertEmail !== undefined || v.alertWebhookUrl !== undefined
                     ? { email: v.alertEmail, webhookUrl: v.alertWebhookUrl === undefined ? undefined : pulumi.secret(v.alertWebhookUrl) }
                     : undefined,
+            managedPrometheus: v.managedPrometheus,
         },
         governance: {
             azurePolicy: v.azurePolicyEnabled ? { effect: v.podSecurityPolicyEffect as (typeof POLICY_EFFECTS)[number] } : undefined,

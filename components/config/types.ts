@@ -9,6 +9,7 @@ import type {
     MESH_MTLS_MODES,
     NETWORK_ACL_MODES,
     NODE_OS_UPGRADE_CHANNELS,
+    OS_DISK_TYPES,
     REGISTRY_MODES,
     IMAGE_SOURCES,
     POLICY_EFFECTS,
@@ -37,6 +38,10 @@ export interface NodePoolConfig {
     readonly maxCount: number;
     /** Availability zones the pool spreads across; empty for no zones. */
     readonly zones: readonly string[];
+    /** Managed (a disk in Azure Storage) or Ephemeral (on the VM's local storage). */
+    readonly osDiskType: (typeof OS_DISK_TYPES)[number];
+    /** OS disk size in GiB; undefined: AKS's default for the VM size (managed disks only). */
+    readonly osDiskSizeGb?: number;
 }
 
 export interface MaintenanceWindowConfig {
@@ -128,6 +133,8 @@ export interface NetworkConfig {
         /** Static public IPs of the NAT gateway (type natGateway). */
         readonly natGatewayPublicIpCount: number;
     };
+    /** DDoS Network Protection on the VNet: absent (none), a plan the stack creates, or an existing plan's ID. */
+    readonly ddosProtection?: { readonly mode: "create" } | { readonly mode: "existing"; readonly planId: string };
 }
 
 /** The ingress WAF (ingressWaf): the Application Gateway and the internal load balancer behind it. */
@@ -187,6 +194,8 @@ export interface PlatformConfig {
         readonly kubeAuditReads: boolean;
         /** Who the audit alerts notify; absent (dev only) means the alerts fire without notifying anyone. */
         readonly alertReceiver?: { readonly email?: string; readonly webhookUrl?: pulumi.Output<string> };
+        /** Azure Monitor managed Prometheus with the recommended node and pod alerts (managedPrometheus). */
+        readonly managedPrometheus: boolean;
     };
     readonly governance: {
         /** Azure Policy add-on plus the pod security initiative with this effect; absent when off. */

@@ -5,7 +5,7 @@ import { CronExpressionParser } from "cron-parser";
 import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
 import { distance } from "fastest-levenshtein";
 import * as ipaddr from "ipaddr.js";
-import { AKS_KUBERNETES_MINORS, MIN_KUBERNETES_MINOR } from "./constants";
+import { AKS_KUBERNETES_MINORS, LOCAL_TEMP_DISK_GIB, MIN_KUBERNETES_MINOR } from "./constants";
 import type { NodePoolConfig } from "./types";
 
 export const show = (value: unknown): string => JSON.stringify(value);
@@ -301,6 +301,36 @@ export function checkRecoverySplit(shares: number, threshold: number): string | 
     return checkIntRange("vaultRecoveryThreshold", threshold, 2, shares)
         ? `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares ${shares}; use a whole number from 2 to ${shares}`
         : undefined;
+}
+
+/**
+ * An ephemeral OS disk fits the VM size's local storage (MicrosoftDocs/azure-aks-docs
+ * articles/aks/concepts-storage.md, "Ephemeral OS disk": a request that does not fit gets "a validation
+ * error" from AKS). Stated from the docs, so checked here before anything is registered:
+ * - a size in LOCAL_TEMP_DISK_GIB: the OS disk must be at most its temporary disk;
+ * - a v5 or later size without the "d" feature letter: no local disk at all (Azure's naming convention,
+ *   MicrosoftDocs/azure-compute-docs articles/virtual-machines/vm-naming-conventions.md: "d = diskful
+ *   (that is, a local temp disk is present)"; and since v5 there is no cache disk either);
+ * - any other size (older series with a cache disk, other families): left to AKS's own check at create.
+ */
+export function checkOsDisk(key: string, pool: NodePoolConfig): string[] {
+    if (pool.osDiskType !== "Ephemeral") return [];
+    const size = pool.osDiskSizeGb;
+    const local = LOCAL_TEMP_DISK_GIB[pool.vmSize];
+    if (local !== undefined) {
+        return size !== undefined && size > local
+            ? [
+                  `${key}OsDiskSizeGb: ${size} does not fit the ${local} GiB temporary disk of ${key}VmSize ${pool.vmSize}, which an Ephemeral OS disk lives on; use at most ${local}, a larger size, or ${key}OsDiskType Managed`,
+              ]
+            : [];
+    }
+    const name = /^Standard_[A-Z]+\d+([a-z]*)(?:_v(\d+))?$/.exec(pool.vmSize);
+    if (name && Number(name[2] ?? 0) >= 5 && !name[1].includes("d")) {
+        return [
+            `${key}OsDiskType: "Ephemeral" needs a local disk, but ${key}VmSize ${pool.vmSize} has none (no "d" in its name: no temporary disk, and v5 sizes have no cache disk); use a size with one, e.g. ${pool.vmSize.replace(/^(Standard_[A-Z]+\d+)([a-z]*)/, (_, base: string, features: string) => `${base}d${features}`)}, or ${key}OsDiskType Managed`,
+        ];
+    }
+    return [];
 }
 
 /** A pool's autoscaler bounds and initial count agree (each number's own range is the key table's). */
