@@ -214,6 +214,9 @@ const ARM_TYPES: Record<string, string> = {
     "azure-native:app:Job": "Microsoft.App/jobs",
     "azure-native:monitor:ScheduledQueryRule": "Microsoft.Insights/scheduledQueryRules",
     "azure-native:monitor:ActionGroup": "Microsoft.Insights/actionGroups",
+    "azure-native:monitor:ActivityLogAlert": "Microsoft.Insights/activityLogAlerts",
+    "azure-native:monitor:MetricAlert": "Microsoft.Insights/metricAlerts",
+    "azure-native:alertsmanagement:PrometheusRuleGroup": "Microsoft.AlertsManagement/prometheusRuleGroups",
 };
 
 /** A stable public IPv4 address for a mocked public IP resource (Azure assigns one from its pools). */
@@ -243,6 +246,9 @@ const NAME_INPUTS: Record<string, string> = {
     "azure-native:app:Job": "jobName",
     "azure-native:monitor:ScheduledQueryRule": "ruleName",
     "azure-native:monitor:ActionGroup": "actionGroupName",
+    "azure-native:monitor:ActivityLogAlert": "activityLogAlertName",
+    "azure-native:monitor:MetricAlert": "ruleName",
+    "azure-native:alertsmanagement:PrometheusRuleGroup": "ruleGroupName",
 };
 
 /** Mocks that answer as Azure does: ARM IDs, issuer URLs, client IDs, vault URIs, keys' URIs. */
