@@ -499,19 +499,17 @@ export class AksCluster extends pulumi.ComponentResource {
             poolName: (identity: PoolIdentity) => string,
             poolTimeouts: pulumi.CustomTimeouts | undefined,
         ) => {
-            const agentPoolName = pulumi
-                .output(subnetId)
-                .apply((id) =>
-                    poolName({
-                        vmSize: pool.vmSize,
-                        zones: pool.zones,
-                        subnetId: id,
-                        osType: OS.type,
-                        osSku: OS.sku,
-                        osDiskType: pool.osDiskType,
-                        osDiskSizeGb: pool.osDiskSizeGb,
-                    }),
-                );
+            const agentPoolName = pulumi.output(subnetId).apply((id) =>
+                poolName({
+                    vmSize: pool.vmSize,
+                    zones: pool.zones,
+                    subnetId: id,
+                    osType: OS.type,
+                    osSku: OS.sku,
+                    osDiskType: pool.osDiskType,
+                    osDiskSizeGb: pool.osDiskSizeGb,
+                }),
+            );
             const created = new containerservice.AgentPool(
                 resourceName,
                 {
