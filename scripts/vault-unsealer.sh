@@ -42,7 +42,10 @@ initialised() {
 
 # initialised_servers: the addresses in SERVER_ADDRS whose Vault says it is initialised. A server
 # whose name does not resolve does not exist (the release is not installed yet: the first `up`, or
-# after `destroy`); any other failure to answer means "unknown", and the caller fails rather than
+# after `destroy`; the chart's headless Service publishes not-ready pods too, vault-helm
+# templates/server-headless-service.yaml publishNotReadyAddresses: true, so a sealed or starting
+# server resolves; Go's resolver reports NXDOMAIN as "no such host", net/net.go errNoSuchHost); any
+# other failure to answer means "unknown", and the caller fails rather than
 # guess. VAULT_CACERT (the internal CA) verifies them.
 initialised_servers() {
     for addr in $SERVER_ADDRS; do
