@@ -1,49 +1,185 @@
 #!/bin/sh
-# Prepares the unsealer Vault that auto-unseals the local stack's ha Vault through its transit seal
-# (components/platform/vaultUnsealer.ts): the transit secrets engine at TRANSIT_MOUNT, the key
-# TRANSIT_KEY, a policy that may only encrypt and decrypt with that key (hashicorp/vault
-# website/content/docs/configuration/seal/transit.mdx, "Authentication": update on
-# <mount>/encrypt/<key> and <mount>/decrypt/<key>), and the seal's token: an orphan, periodic token of
-# that policy whose ID is SEAL_TOKEN, the value the ha Vault's pods read from the same Secret. Giving
-# the token its ID (auth/token/create-orphan `id`, root only) keeps the Secret Pulumi's: nothing here
-# writes to Kubernetes.
+# The unsealer Vault that auto-unseals the local stack's ha Vault through its transit seal
+# (components/platform/vaultUnsealer.ts). Two phases, in the Vault image (busybox sh, no jq):
 #
-# Runs as a Job in the Vault image with the unsealer's root token (VAULT_TOKEN) and its address and CA
-# (VAULT_ADDR, VAULT_CACERT). Every step is idempotent: a re-run on a prepared unsealer changes nothing.
-# POSIX sh (busybox). Tokens go to the CLI on stdin (`-` values), never as arguments, never printed.
+# unseal (the sidecar of the unsealer's pod, for as long as the pod runs): the unsealer is a one-node
+#   Vault with file storage on its own claim, so its transit key outlives a restart, a rescheduling and
+#   an image bump. Its own seal is Shamir with one share: on the first start (and only while no ha
+#   server is initialised: an empty unsealer beside one means the key is lost) it initialises itself
+#   (`vault operator init -key-shares=1 -key-threshold=1`) and keeps the unseal key on the claim under
+#   KEY_DIR (beside the data: the unsealer is the local stand-in for Key Vault, no root of trust of its
+#   own); after every start it unseals itself from that file (sys/unseal is unauthenticated). Once, right
+#   after the initialisation, it gives the generated root token's power to a token whose ID is
+#   ROOT_TOKEN (the value Pulumi keeps in the unsealer's root-token Secret, read by the setup Job alone),
+#   the way `vault server -dev` does for VAULT_DEV_ROOT_TOKEN_ID (hashicorp/vault command/server.go,
+#   "dev-gen-root": auth/token/create with id, policies root, no_parent), and revokes the generated one.
+#
+# setup (a Job at `pulumi up`): the transit secrets engine at TRANSIT_MOUNT, the key TRANSIT_KEY, a
+#   policy that may only encrypt and decrypt with that key (hashicorp/vault
+#   website/content/docs/configuration/seal/transit.mdx, "Authentication": update on
+#   <mount>/encrypt/<key> and <mount>/decrypt/<key>), and the seal's token: an orphan, periodic token
+#   of that policy whose ID is SEAL_TOKEN, the value the ha Vault's pods read from the same Secret.
+#   Giving the token its ID (auth/token/create-orphan `id`, root only) keeps the Secret Pulumi's:
+#   nothing here writes to Kubernetes. Every step is idempotent but one: a MISSING transit key is
+#   created only while no server of the ha Vault (SERVER_ADDRS) is initialised. The servers' root key
+#   is wrapped by that key (seal/transit.mdx: the seal encrypts and decrypts the root key with
+#   key_name); a new key of the same name can never unwrap it, so creating one would hide the loss
+#   until the next server restart, when that server stays sealed for good. The Job fails instead,
+#   naming the servers and the way out (docs/local.md).
+#
+# Tokens go to the CLI on stdin (`-` values) or in its environment, never as arguments, never printed.
 set -eu
-
-: "${VAULT_ADDR:?}" "${VAULT_TOKEN:?}" "${SEAL_TOKEN:?}" "${TRANSIT_MOUNT:?}" "${TRANSIT_KEY:?}" "${SEAL_POLICY:?}"
-: "${SEAL_TOKEN_PERIOD:=24h}"
 
 # log and retry.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 LOG_TAG=vault-unsealer
 
-mount="${TRANSIT_MOUNT%/}"
+# initialised JSON: whether a `vault status -format=json` output says "initialized": true.
+initialised() {
+    printf '%s' "$1" | tr -d ' \n' | grep -q '"initialized":true'
+}
 
-if ! retry 60 5 vault status >/dev/null; then
-    log "FAILED: the unsealer at $VAULT_ADDR did not answer"
-    exit 1
-fi
+# initialised_servers: the addresses in SERVER_ADDRS whose Vault says it is initialised. A server
+# whose name does not resolve does not exist (the release is not installed yet: the first `up`, or
+# after `destroy`; the chart's headless Service publishes not-ready pods too, vault-helm
+# templates/server-headless-service.yaml publishNotReadyAddresses: true, so a sealed or starting
+# server resolves; Go's resolver reports NXDOMAIN as "no such host", net/net.go errNoSuchHost); any
+# other failure to answer means "unknown", and the caller fails rather than
+# guess. VAULT_CACERT (the internal CA) verifies them.
+initialised_servers() {
+    for addr in $SERVER_ADDRS; do
+        s_rc=0
+        # The unsealer's root token stays here: seal-status needs none.
+        s_out=$(env -u VAULT_TOKEN VAULT_ADDR="$addr" vault status -format=json 2>&1) || s_rc=$?
+        case "$s_rc" in
+        0 | 2) if initialised "$s_out"; then echo "$addr"; fi ;;
+        *)
+            case "$s_out" in
+            *"no such host"*) ;;
+            *)
+                log "FAILED: cannot tell whether the Vault server at $addr is initialised: $s_out"
+                return 1
+                ;;
+            esac
+            ;;
+        esac
+    done
+}
 
-if vault secrets list -format=json | grep -q "\"$mount/\""; then
-    log "transit engine at $mount/ already enabled"
-else
-    vault secrets enable -path="$mount" transit >/dev/null
-    log "transit engine enabled at $mount/"
-fi
+# ---- unseal ----------------------------------------------------------------------------------------
 
-if vault read -format=json "$mount/keys/$TRANSIT_KEY" >/dev/null 2>&1; then
-    log "transit key $TRANSIT_KEY already exists"
-else
-    vault write -f "$mount/keys/$TRANSIT_KEY" >/dev/null
-    log "transit key $TRANSIT_KEY created"
-fi
+UNSEAL_KEY_FILE=unseal-key
+PENDING_ROOT_FILE=init-root-token
 
-# Written every run: the policy is the same text each time.
-vault policy write "$SEAL_POLICY" - >/dev/null <<EOF
+# init_unsealer: initialise the empty unsealer; the unseal key and the generated root token go to
+# KEY_DIR (0600, written whole through a temporary file) before anything else uses them.
+init_unsealer() {
+    out=$(vault operator init -key-shares=1 -key-threshold=1 -format=json) || return 1
+    flat=$(printf '%s' "$out" | tr -d ' \n')
+    key=$(printf '%s' "$flat" | sed -n 's/.*"unseal_keys_b64":\["\([^"]*\)".*/\1/p')
+    root=$(printf '%s' "$flat" | sed -n 's/.*"root_token":"\([^"]*\)".*/\1/p')
+    if [ -z "$key" ] || [ -z "$root" ]; then
+        log "FAILED: vault operator init gave no unseal key or root token"
+        return 1
+    fi
+    printf '%s' "$root" >"$KEY_DIR/$PENDING_ROOT_FILE.tmp"
+    mv "$KEY_DIR/$PENDING_ROOT_FILE.tmp" "$KEY_DIR/$PENDING_ROOT_FILE"
+    printf '%s' "$key" >"$KEY_DIR/$UNSEAL_KEY_FILE.tmp"
+    mv "$KEY_DIR/$UNSEAL_KEY_FILE.tmp" "$KEY_DIR/$UNSEAL_KEY_FILE"
+    log "initialised the unsealer (one Shamir share, kept on its claim)"
+}
+
+# adopt_root_token: the token with ID ROOT_TOKEN gets root (created with the generated root token
+# unless it already works), then the generated root token is revoked and forgotten.
+adopt_root_token() {
+    generated=$(cat "$KEY_DIR/$PENDING_ROOT_FILE")
+    if VAULT_TOKEN="$ROOT_TOKEN" vault token lookup >/dev/null 2>&1; then
+        log "the unsealer's root token (the Secret's ID) already works"
+    else
+        printf '%s' "$ROOT_TOKEN" | VAULT_TOKEN="$generated" vault write -field=accessor auth/token/create-orphan \
+            id=- policies=root no_default_policy=true display_name=unsealer-root >/dev/null || return 1
+        log "the unsealer's root token created with the Secret's ID"
+    fi
+    VAULT_TOKEN="$generated" vault token revoke -self >/dev/null 2>&1 || true
+    rm -f "$KEY_DIR/$PENDING_ROOT_FILE"
+    log "the generated root token is revoked"
+}
+
+# settle: one pass. Exit codes of `vault status`: 0 unsealed, 2 sealed, 1 no answer (command/status.go).
+settle() {
+    rc=0
+    out=$(vault status -format=json 2>/dev/null) || rc=$?
+    case "$rc" in
+    0) ;;
+    2)
+        if ! initialised "$out"; then
+            # An empty unsealer beside an initialised ha Vault: the claim that held the key is gone.
+            # A new one would hand out a new key under the old name; stay down and say so instead.
+            servers=$(initialised_servers) || return 1
+            if [ -n "$servers" ]; then
+                log "FAILED: this unsealer is empty (its claim is new) but the ha Vault is already initialised ($(echo "$servers" | tr '\n' ' ' | sed 's/ $//')): the transit key its root key is wrapped by is lost. Not initialising. Start over with 'pulumi destroy' and 'pulumi up' (docs/local.md, \"The unsealer\")"
+                return 1
+            fi
+            init_unsealer || return 1
+        elif [ ! -s "$KEY_DIR/$UNSEAL_KEY_FILE" ]; then
+            log "FAILED: the unsealer is initialised but $KEY_DIR holds no unseal key; it can never be unsealed (docs/local.md, \"The unsealer\")"
+            return 1
+        fi
+        vault write -field=sealed sys/unseal key=@"$KEY_DIR/$UNSEAL_KEY_FILE" >/dev/null || return 1
+        log "unsealed"
+        ;;
+    *) return 0 ;;
+    esac
+    if [ -e "$KEY_DIR/$PENDING_ROOT_FILE" ]; then adopt_root_token || return 1; fi
+    : >"$READY_FILE"
+}
+
+unseal_phase() {
+    : "${VAULT_ADDR:?}" "${ROOT_TOKEN:?}" "${KEY_DIR:?}" "${READY_FILE:?}" "${SERVER_ADDRS:?}"
+    : "${UNSEAL_INTERVAL_SECONDS:=5}"
+    unset VAULT_TOKEN
+    umask 077
+    mkdir -p "$KEY_DIR"
+    while :; do
+        settle || true
+        sleep "$UNSEAL_INTERVAL_SECONDS"
+    done
+}
+
+# ---- setup -----------------------------------------------------------------------------------------
+
+setup_phase() {
+    : "${VAULT_ADDR:?}" "${VAULT_TOKEN:?}" "${SEAL_TOKEN:?}" "${TRANSIT_MOUNT:?}" "${TRANSIT_KEY:?}" "${SEAL_POLICY:?}"
+    : "${SERVER_ADDRS:?}" "${SEAL_TOKEN_PERIOD:=24h}"
+    mount="${TRANSIT_MOUNT%/}"
+
+    if ! retry 60 5 vault status >/dev/null; then
+        log "FAILED: the unsealer at $VAULT_ADDR did not answer (or is still sealed)"
+        exit 1
+    fi
+
+    if vault secrets list -format=json | grep -q "\"$mount/\""; then
+        log "transit engine at $mount/ already enabled"
+    else
+        vault secrets enable -path="$mount" transit >/dev/null
+        log "transit engine enabled at $mount/"
+    fi
+
+    if vault read -format=json "$mount/keys/$TRANSIT_KEY" >/dev/null 2>&1; then
+        log "transit key $TRANSIT_KEY already exists"
+    else
+        servers=$(initialised_servers) || exit 1
+        if [ -n "$servers" ]; then
+            log "FAILED: the transit key $TRANSIT_KEY is missing at the unsealer, but the ha Vault is already initialised ($(echo "$servers" | tr '\n' ' '| sed 's/ $//')): its root key is wrapped by the lost key, which no new key can replace. Not creating one. The unsealer's data (its claim) was lost; the ha Vault's data cannot be unsealed again: start over with 'pulumi destroy' and 'pulumi up' (docs/local.md, \"The unsealer\")"
+            exit 1
+        fi
+        vault write -f "$mount/keys/$TRANSIT_KEY" >/dev/null
+        log "transit key $TRANSIT_KEY created (no ha Vault server is initialised yet)"
+    fi
+
+    # Written every run: the policy is the same text each time.
+    vault policy write "$SEAL_POLICY" - >/dev/null <<EOF
 path "$mount/encrypt/$TRANSIT_KEY" {
   capabilities = ["update"]
 }
@@ -51,16 +187,26 @@ path "$mount/decrypt/$TRANSIT_KEY" {
   capabilities = ["update"]
 }
 EOF
-log "policy $SEAL_POLICY: encrypt and decrypt with $TRANSIT_KEY only"
+    log "policy $SEAL_POLICY: encrypt and decrypt with $TRANSIT_KEY only"
 
-if printf '%s' "$SEAL_TOKEN" | vault write -field=policies auth/token/lookup token=- >/dev/null 2>&1; then
-    log "the seal's token exists"
-else
-    # With the default policy: the seal renews its token (renew-self) at start and then on its own
-    # (hashicorp/go-kms-wrapping wrappers/transit/transit_client.go, RenewTokenAsSelf and a lifetime
-    # watcher); a periodic token that is renewed never expires.
-    printf '%s' "$SEAL_TOKEN" | vault write -field=accessor auth/token/create-orphan \
-        id=- policies="$SEAL_POLICY" period="$SEAL_TOKEN_PERIOD" display_name=transit-seal >/dev/null
-    log "the seal's token created: periodic ($SEAL_TOKEN_PERIOD, renewed by the seal), policy $SEAL_POLICY"
-fi
-log "done: the unsealer serves transit key $TRANSIT_KEY at $mount/"
+    if printf '%s' "$SEAL_TOKEN" | vault write -field=policies auth/token/lookup token=- >/dev/null 2>&1; then
+        log "the seal's token exists"
+    else
+        # With the default policy: the seal renews its token (renew-self) at start and then on its own
+        # (hashicorp/go-kms-wrapping wrappers/transit/transit_client.go, RenewTokenAsSelf and a lifetime
+        # watcher); a periodic token that is renewed never expires.
+        printf '%s' "$SEAL_TOKEN" | vault write -field=accessor auth/token/create-orphan \
+            id=- policies="$SEAL_POLICY" period="$SEAL_TOKEN_PERIOD" display_name=transit-seal >/dev/null
+        log "the seal's token created: periodic ($SEAL_TOKEN_PERIOD, renewed by the seal), policy $SEAL_POLICY"
+    fi
+    log "done: the unsealer serves transit key $TRANSIT_KEY at $mount/"
+}
+
+case "${1:-}" in
+unseal) unseal_phase ;;
+setup) setup_phase ;;
+*)
+    log "usage: $0 unseal|setup"
+    exit 2
+    ;;
+esac

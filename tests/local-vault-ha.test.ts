@@ -4,7 +4,9 @@
 // upstream source named beside it (vault-helm 0.32.0 values, hashicorp/vault's transit seal docs),
 // never from the code under test. Nothing here ran a Vault: the e2e workflow's kind-vault-ha job does.
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { configProblems, evaluateStack, plainText, stackRaw, type Registration, type StackRun } from "./harness";
 
@@ -19,6 +21,8 @@ const T = {
     pvc: "kubernetes:core/v1:PersistentVolumeClaim",
     role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
     storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
+    signedCert: "tls:index/locallySignedCert:LocallySignedCert",
+    selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
 };
 const ROOT = path.join(__dirname, "..");
 const script = (file: string) => fs.readFileSync(path.join(ROOT, "scripts", file), "utf8");
@@ -95,30 +99,86 @@ describe("local stack, localVaultMode ha (Vault raft + TLS + transit seal on kin
     });
 
     describe("the unsealer", () => {
-        it("is a dev-mode Vault with a TLS listener from -config, behind a Service named as the seal's address", () => {
-            const deployment = run.ofType(T.deployment).find((d) => d.inputs.metadata?.name === "vault-unsealer")!;
+        const unsealer = () => run.ofType(T.deployment).find((d) => d.inputs.metadata?.name === "vault-unsealer")!;
+
+        it("is a Vault with file storage on a claim of its own, not a dev server: its transit key outlives any pod (review finding 1)", () => {
+            const deployment = unsealer();
             assert.ok(deployment, "the unsealer Deployment");
-            const container = deployment.inputs.spec.template.spec.containers[0];
-            assert.deepEqual(container.command.slice(0, 3), ["vault", "server", "-dev"]);
-            assert.ok(container.command.includes("-config=/vault/config/listener.hcl"));
-            assert.deepEqual(env(container).VAULT_DEV_ROOT_TOKEN_ID, { secretKeyRef: { name: "vault-unsealer-root-token", key: "token" } });
+            const pod = deployment.inputs.spec.template.spec;
+            const vault = pod.containers.find((c: any) => c.name === "vault");
+            // `vault server -dev` keeps everything in memory (hashicorp/vault command/server.go, -dev: inmem
+            // storage): a restart or an image bump would lose the transit key the servers' root key is wrapped by.
+            assert.ok(!vault.command.includes("-dev"), vault.command.join(" "));
+            assert.equal(env(vault).VAULT_DEV_ROOT_TOKEN_ID, undefined);
+            assert.deepEqual(vault.command, ["vault", "server", "-config=/vault/config/server.hcl"]);
             const config = run.ofType(T.configMap).find((c) => c.inputs.metadata?.name === "vault-unsealer-config")!;
-            assert.match(config.inputs.data["listener.hcl"], /tls_cert_file\s*=\s*"\/vault\/tls\/tls.crt"/);
+            const hcl: string = config.inputs.data["server.hcl"];
+            // website/content/docs/configuration/storage/filesystem.mdx: storage "file" { path = ... }.
+            const storagePath = /storage "file" \{\s*path\s*=\s*"([^"]+)"/.exec(hcl)?.[1];
+            assert.ok(storagePath, hcl);
+            const dataVolume = pod.volumes.find((v: any) => v.persistentVolumeClaim)!;
+            assert.equal(dataVolume.persistentVolumeClaim.claimName, "vault-unsealer-data");
+            const mount = vault.volumeMounts.find((m: any) => m.name === dataVolume.name);
+            assert.ok(storagePath.startsWith(`${mount.mountPath}/`), `${storagePath} is on the claim (${mount.mountPath})`);
+            assert.match(hcl, /tls_cert_file\s*=\s*"\/vault\/tls\/tls.crt"/);
+            assert.match(hcl, /disable_mlock\s*=\s*true/);
+            const claim = run.ofType(T.pvc).find((c) => c.inputs.metadata?.name === "vault-unsealer-data")!;
+            assert.deepEqual(claim.inputs.spec.accessModes, ["ReadWriteOnce"]);
+            // One pod on the claim at a time: an image bump stops the old pod before the new one starts.
+            assert.equal(deployment.inputs.spec.strategy.type, "Recreate");
             const service = run.ofType(T.service).find((s) => s.inputs.metadata?.name === "vault-unsealer")!;
             assert.deepEqual(service.inputs.spec.ports, [{ name: "https", port: 8200, targetPort: "https" }]);
+        });
+
+        it("a sidecar initialises it once and unseals it after every start, with its key on the claim", () => {
+            const pod = unsealer().inputs.spec.template.spec;
+            const sidecar = pod.containers.find((c: any) => c.name === "unseal");
+            assert.ok(sidecar, pod.containers.map((c: any) => c.name).join(", "));
+            assert.deepEqual(sidecar.command, ["/bin/sh", "/scripts/vault-unsealer.sh", "unseal"]);
+            assert.deepEqual(env(sidecar).ROOT_TOKEN, { secretKeyRef: { name: "vault-unsealer-root-token", key: "token" } });
+            const dataVolume = pod.volumes.find((v: any) => v.persistentVolumeClaim)!;
+            const mount = sidecar.volumeMounts.find((m: any) => m.name === dataVolume.name);
+            assert.ok(String(env(sidecar).KEY_DIR).startsWith(`${mount.mountPath}/`), "the unseal key is kept on the claim");
+            assert.ok(sidecar.readinessProbe, "the Deployment is Ready only once the root token works");
+            assert.equal(env(sidecar).SERVER_ADDRS.split(" ").length, 3, "asks every ha server before a first initialisation");
         });
 
         it("a Job creates the transit key, its encrypt/decrypt-only policy and the seal's token, before the release", () => {
             const setup = run.ofType(T.job).find((j) => j.name === "vault-local-ha-unsealer-setup")!;
             assert.ok(setup, "the unsealer's setup Job");
             const container = setup.inputs.spec.template.spec.containers[0];
+            assert.deepEqual(container.command, ["/bin/sh", "/scripts/vault-unsealer.sh", "setup"]);
             assert.equal(env(container).TRANSIT_KEY, "vault-autounseal");
             assert.deepEqual(env(container).SEAL_TOKEN, { secretKeyRef: { name: "vault-transit-seal", key: "token" } });
+            // Each server pod by its name under the chart's headless Service <release>-internal (vault-helm
+            // 0.32.0 templates/server-headless-service.yaml, publishNotReadyAddresses: sealed pods resolve too).
+            assert.equal(
+                env(container).SERVER_ADDRS,
+                "https://vault-0.vault-internal:8200 https://vault-1.vault-internal:8200 https://vault-2.vault-internal:8200",
+            );
             assert.ok(run.dependsOn(vaultRelease(run).urn, setup.urn), "the release waits for the transit key");
             const text = script("vault-unsealer.sh");
             assert.match(text, /path "\$mount\/encrypt\/\$TRANSIT_KEY"/);
             assert.match(text, /path "\$mount\/decrypt\/\$TRANSIT_KEY"/);
             assert.match(text, /auth\/token\/create-orphan[\s\S]*id=-/);
+        });
+
+        it("its certificate lives as long as the CA and has no early renewal: no `up` re-issues it under a running unsealer (review finding 2)", () => {
+            const signed = run.ofType(T.signedCert);
+            const cert = signed.find((c) => c.name === "vault-local-ha-unsealer")!;
+            const ca = run.ofType(T.selfSignedCert).find((c) => c.name === "vault-local-ha-ca")!;
+            assert.ok(cert && ca, signed.map((c) => c.name).join(", "));
+            // hashicorp/terraform-provider-tls internal/provider/common_cert.go,
+            // modifyPlanIfCertificateReadyForRenewal: replaced from validity_end - early_renewal_hours on.
+            assert.ok(!cert.inputs.earlyRenewalHours, `earlyRenewalHours ${cert.inputs.earlyRenewalHours}`);
+            assert.equal(cert.inputs.validityPeriodHours, ca.inputs.validityPeriodHours);
+            assert.ok(!ca.inputs.earlyRenewalHours, "nor the CA");
+            // The servers' own certificate keeps its renewal window: their reload sidecar makes Vault read it.
+            const server = signed.find((c) => c.name === "vault-local-ha-server")!;
+            assert.ok(server.inputs.earlyRenewalHours > 0);
+            // Should it change anyway, the unsealer's pod restarts on it.
+            const annotations = unsealer().inputs.spec.template.metadata.annotations;
+            assert.match(annotations["checksum/tls"], /^[0-9a-f]{64}$/);
         });
     });
 
@@ -192,5 +252,177 @@ describe("local stack, localVaultMode ha (Vault raft + TLS + transit seal on kin
             devStack.some((p) => p.startsWith("localVaultMode:")),
             devStack.join("\n"),
         );
+    });
+});
+
+// scripts/vault-unsealer.sh against a stand-in for the vault CLI. The unsealer's state lives in $FAKE:
+// u-init (initialised), u-unsealed, u-transit, u-key, tokens (valid token IDs, one a line), revoked.
+// The ha servers answer by VAULT_ADDR: $FAKE/server-<pod> holds "initialized" or "fresh" (seal-status
+// JSON, exit 2: sealed), or "refused"; no file: the name does not resolve (Go's "no such host").
+// `sleep` fails, so the unseal phase's loop ends after one pass (set -e).
+describe("scripts/vault-unsealer.sh (stand-in vault)", () => {
+    const FAKE_VAULT = `#!/bin/sh
+f="$FAKE"
+echo "$VAULT_ADDR \${VAULT_TOKEN:+[token] }$*" >>"$f/vault.log"
+case "$VAULT_ADDR" in
+  https://vault-[0-9]*)
+    pod=\${VAULT_ADDR#https://}; pod=\${pod%%.*}
+    [ -e "$f/server-$pod" ] || { echo "Error checking seal status: dial tcp: lookup $pod.vault-internal on 10.96.0.10:53: no such host" >&2; exit 1; }
+    case "$(cat "$f/server-$pod")" in
+      initialized) printf '{\\n  "initialized": true,\\n  "sealed": true\\n}\\n'; exit 2 ;;
+      fresh) printf '{\\n  "initialized": false,\\n  "sealed": true\\n}\\n'; exit 2 ;;
+      *) echo "Error checking seal status: dial tcp 10.244.1.5:8200: connect: connection refused" >&2; exit 1 ;;
+    esac ;;
+esac
+case "$1 $2" in
+  "status "*|"status")
+    [ -e "$f/u-init" ] || { printf '{\\n  "initialized": false,\\n  "sealed": true\\n}\\n'; exit 2; }
+    [ -e "$f/u-unsealed" ] || { printf '{\\n  "initialized": true,\\n  "sealed": true\\n}\\n'; exit 2; }
+    printf '{\\n  "initialized": true,\\n  "sealed": false\\n}\\n' ;;
+  "operator init")
+    : >"$f/u-init"; echo hvs.GENERATED >>"$f/tokens"
+    printf '{\\n  "unseal_keys_b64": [\\n    "S0VZLTE="\\n  ],\\n  "unseal_threshold": 1,\\n  "root_token": "hvs.GENERATED"\\n}\\n' ;;
+  "token lookup") grep -qx "$VAULT_TOKEN" "$f/tokens" 2>/dev/null || exit 2 ;;
+  "token revoke") echo "$VAULT_TOKEN" >>"$f/revoked"; grep -vx "$VAULT_TOKEN" "$f/tokens" >"$f/t" || true; mv "$f/t" "$f/tokens" ;;
+  "secrets list") if [ -e "$f/u-transit" ]; then echo '{"transit/": {}}'; else echo '{"cubbyhole/": {}}'; fi ;;
+  "secrets enable") : >"$f/u-transit" ;;
+  "read -format=json") [ -e "$f/u-key" ] || exit 2 ;;
+  "write -f") : >"$f/u-key"; echo "created key" >>"$f/actions" ;;
+  "policy write") cat >/dev/null ;;
+  "write -field=sealed")
+    [ "$(cat "\${4#key=@}")" = "S0VZLTE=" ] || { echo "bad unseal key" >&2; exit 2; }
+    : >"$f/u-unsealed"; echo false ;;
+  "write -field=policies") grep -qx "$(cat)" "$f/tokens" 2>/dev/null || exit 2 ;;
+  "write -field=accessor")
+    grep -qx "$VAULT_TOKEN" "$f/tokens" || { echo "permission denied" >&2; exit 2; }
+    id=$(cat); echo "$id" >>"$f/tokens"; echo "create-orphan $*" >>"$f/actions"; echo accessor ;;
+  *) echo "unexpected: $*" >&2; exit 9 ;;
+esac
+`;
+    let fake: string;
+    beforeEach(() => {
+        fake = fs.mkdtempSync(path.join(os.tmpdir(), "vault-unsealer-"));
+        fs.mkdirSync(path.join(fake, "bin"));
+        fs.writeFileSync(path.join(fake, "bin", "vault"), FAKE_VAULT, { mode: 0o755 });
+        fs.writeFileSync(path.join(fake, "bin", "sleep"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+    const file = (name: string) => path.join(fake, name);
+    const read = (name: string) => (fs.existsSync(file(name)) ? fs.readFileSync(file(name), "utf8") : "");
+    const SCRIPT = path.join(ROOT, "scripts", "vault-unsealer.sh");
+    const runPhase = (phase: string, extra: Record<string, string>) => {
+        const r = spawnSync("sh", [SCRIPT, phase], {
+            encoding: "utf8",
+            env: { PATH: `${path.join(fake, "bin")}:${process.env.PATH}`, FAKE: fake, VAULT_ADDR: "http://127.0.0.1:8200", ...extra },
+        });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    };
+    const SERVER_ADDRS = "https://vault-0.vault-internal:8200 https://vault-1.vault-internal:8200";
+    const unseal = () =>
+        runPhase("unseal", { ROOT_TOKEN: "PulumiRootTokenId", KEY_DIR: file("claim/unseal"), READY_FILE: file("ready"), SERVER_ADDRS });
+    const setup = () =>
+        runPhase("setup", {
+            VAULT_ADDR: "https://vault-unsealer.vault.svc:8200",
+            VAULT_TOKEN: "PulumiRootTokenId",
+            SEAL_TOKEN: "SealTokenId",
+            TRANSIT_MOUNT: "transit/",
+            TRANSIT_KEY: "vault-autounseal",
+            SEAL_POLICY: "vault-autounseal",
+            SERVER_ADDRS,
+        });
+
+    it("unseal: initialises an empty unsealer once, keeps the key on the claim, hands root to the Secret's token ID, revokes the generated one", () => {
+        const first = unseal();
+        assert.equal(first.status, 1, "ends at the fake sleep");
+        assert.equal(fs.readFileSync(file("claim/unseal/unseal-key"), "utf8"), "S0VZLTE=");
+        assert.equal(fs.statSync(file("claim/unseal/unseal-key")).mode & 0o077, 0, "the key file is the owner's only");
+        assert.ok(fs.existsSync(file("u-unsealed")));
+        assert.match(read("actions"), /create-orphan write -field=accessor auth\/token\/create-orphan id=- policies=root /);
+        assert.deepEqual(read("tokens").trim().split("\n"), ["PulumiRootTokenId"], "the generated root token is gone");
+        assert.equal(read("revoked").trim(), "hvs.GENERATED");
+        assert.ok(!fs.existsSync(file("claim/unseal/init-root-token")), "no root token left on the claim");
+        assert.ok(fs.existsSync(file("ready")));
+        assert.ok(!/PulumiRootTokenId|hvs\.GENERATED/.test(read("vault.log")), "no token as an argument");
+        assert.ok(!/vault.log/.test(first.output) && !first.output.includes("S0VZLTE="), "the key is never printed");
+
+        // A restart (an image bump, a rescheduling): the data and the key are on the claim; sealed again.
+        fs.rmSync(file("u-unsealed"));
+        fs.rmSync(file("ready"));
+        fs.writeFileSync(file("actions"), "");
+        unseal();
+        assert.ok(fs.existsSync(file("u-unsealed")), "unsealed from the claim's key");
+        assert.equal(read("actions"), "", "no second init, no new token");
+        assert.equal((read("vault.log").match(/operator init/g) ?? []).length, 1);
+        assert.ok(fs.existsSync(file("ready")));
+    });
+
+    it("unseal: an EMPTY unsealer beside an initialised ha Vault (its claim lost) stays down and says why, never initialises", () => {
+        fs.writeFileSync(file("server-vault-0"), "initialized");
+        const r = unseal();
+        assert.match(r.output, /FAILED: this unsealer is empty .* already initialised \(https:\/\/vault-0\.vault-internal:8200\)/);
+        assert.ok(!read("vault.log").includes("operator init"));
+        assert.ok(!fs.existsSync(file("ready")), "never Ready: the Deployment's rollout fails with it");
+        // A server that does not answer is no licence to initialise either.
+        fs.writeFileSync(file("server-vault-0"), "refused");
+        assert.match(unseal().output, /cannot tell whether the Vault server at https:\/\/vault-0/);
+        assert.ok(!read("vault.log").includes("operator init"));
+        // Servers that are themselves empty (a re-created stack): initialise.
+        fs.writeFileSync(file("server-vault-0"), "fresh");
+        unseal();
+        assert.ok(fs.existsSync(file("ready")));
+    });
+
+    it("unseal: an initialised unsealer whose key is gone is reported, never initialised again", () => {
+        fs.writeFileSync(file("u-init"), "");
+        const r = unseal();
+        assert.match(r.output, /initialised but .* holds no unseal key/);
+        assert.ok(!read("vault.log").includes("operator init"));
+        assert.ok(!fs.existsSync(file("ready")));
+    });
+
+    it("setup: creates the missing transit key while no ha server exists yet (first `up`)", () => {
+        fs.writeFileSync(file("u-unsealed"), "");
+        fs.writeFileSync(file("u-init"), "");
+        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
+        const r = setup();
+        assert.equal(r.status, 0, r.output);
+        assert.match(read("actions"), /created key/);
+        assert.match(read("actions"), /create-orphan .*policies=vault-autounseal/);
+        // The servers were asked without the unsealer's root token.
+        for (const line of read("vault.log")
+            .split("\n")
+            .filter((l) => /^https:\/\/vault-[0-9]/.test(l)))
+            assert.ok(!line.includes("[token]"), line);
+        // A re-run changes nothing.
+        fs.writeFileSync(file("actions"), "");
+        assert.equal(setup().status, 0);
+        assert.equal(read("actions"), "");
+    });
+
+    it("setup: FAILS, creating nothing, when the key is missing but an ha server is initialised (the unsealer lost its data)", () => {
+        fs.writeFileSync(file("u-unsealed"), "");
+        fs.writeFileSync(file("u-init"), "");
+        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
+        fs.writeFileSync(file("server-vault-0"), "fresh");
+        fs.writeFileSync(file("server-vault-1"), "initialized");
+        const r = setup();
+        assert.equal(r.status, 1, r.output);
+        assert.match(r.output, /transit key vault-autounseal is missing .* already initialised \(https:\/\/vault-1\.vault-internal:8200\)/);
+        assert.match(r.output, /pulumi destroy/);
+        assert.ok(!read("actions").includes("created key"), "no new key under the old name");
+    });
+
+    it("setup: a server that exists but does not answer is not taken as uninitialised", () => {
+        fs.writeFileSync(file("u-unsealed"), "");
+        fs.writeFileSync(file("u-init"), "");
+        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
+        fs.writeFileSync(file("server-vault-0"), "refused");
+        const r = setup();
+        assert.equal(r.status, 1, r.output);
+        assert.match(r.output, /cannot tell whether the Vault server at https:\/\/vault-0/);
+        assert.ok(!read("actions").includes("created key"));
+        // With the key in place, the servers are not even asked.
+        fs.writeFileSync(file("u-key"), "");
+        assert.equal(setup().status, 0);
     });
 });

@@ -335,3 +335,77 @@ describe("scripts/vault-configure.sh", () => {
         assert.doesNotMatch(r.output, /lost its configuration/);
     });
 });
+
+// scripts/vault-raft-restore.sh: the runbook's restore (docs/operations.md, "Restore Vault from a raft
+// snapshot", step 4) and the e2e's (.github/scripts/e2e-vault.sh) are this one script. kubectl: the
+// active pod's name in $FAKE/active; an exec that writes the copy keeps it in $FAKE/copy; the restore
+// exec reads the token from stdin and checks it against $EXPECTED_TOKEN.
+describe("scripts/vault-raft-restore.sh (issue 20 item 8 review, finding 3)", () => {
+    const RESTORE_SCRIPT = path.join(ROOT, "scripts", "vault-raft-restore.sh");
+    const FAKE_KUBECTL_RESTORE = `#!/bin/sh
+shift 2
+echo "$*" >>"$FAKE/calls.log"
+case "$1" in
+  get) cat "$FAKE/active" ;;
+  exec)
+    shift; [ "$1" = "-i" ] && shift; pod=$1
+    for last in "$@"; do :; done
+    case "$*" in
+      *"cat >"*) cat >"$FAKE/copy"; echo "copy $pod $last" >>"$FAKE/actions.log" ;;
+      *"vault operator raft snapshot restore -force"*)
+        [ "$(cat)" = "$EXPECTED_TOKEN" ] || { echo "bad token" >&2; exit 9; }
+        echo "restore $pod $last $(cat "$FAKE/copy")" >>"$FAKE/actions.log" ;;
+      *"rm -f"*) echo "rm $pod $last" >>"$FAKE/actions.log" ;;
+      *) echo "unexpected exec: $*" >&2; exit 7 ;;
+    esac ;;
+esac
+`;
+    let fake: string;
+    beforeEach(() => {
+        fake = sandbox("vault-raft-restore-", { kubectl: FAKE_KUBECTL_RESTORE });
+        fs.writeFileSync(path.join(fake, "snap"), "SNAPDATA");
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+    const restore = (args: string[], active: string) => {
+        fs.writeFileSync(path.join(fake, "active"), active);
+        const r = spawnSync("sh", [RESTORE_SCRIPT, ...args], {
+            encoding: "utf8",
+            env: { PATH: `${path.join(fake, "bin")}:${process.env.PATH}`, FAKE: fake, VAULT_TOKEN: "hvs.ROOT", EXPECTED_TOKEN: "hvs.ROOT" },
+        });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    };
+
+    it("copies the snapshot into the active pod, restores it there with -force (token on stdin), and removes the copy", () => {
+        const r = restore([path.join(fake, "snap")], "vault-1");
+        assert.equal(r.status, 0, r.output);
+        const actions = lines(path.join(fake, "actions.log"));
+        assert.equal(actions.length, 3, actions.join("\n"));
+        const copy = actions[0].split(" ")[2];
+        assert.deepEqual(actions, [`copy vault-1 ${copy}`, `restore vault-1 ${copy} SNAPDATA`, `rm vault-1 ${copy}`]);
+        const calls = lines(path.join(fake, "calls.log"));
+        assert.ok(calls[0].includes("vault-active=true"), calls[0]);
+        assert.ok(!calls.some((l) => l.includes("hvs.ROOT")), "the token is in no kubectl argument");
+    });
+
+    it("refuses without exactly one active pod or a readable snapshot, touching nothing", () => {
+        assert.equal(restore([path.join(fake, "snap")], "").status, 1);
+        assert.equal(restore([path.join(fake, "snap")], "vault-0 vault-1").status, 1);
+        assert.equal(restore([path.join(fake, "missing.snap")], "vault-0").status, 2);
+        assert.equal(restore([], "vault-0").status, 2);
+        assert.deepEqual(lines(path.join(fake, "actions.log")), []);
+    });
+
+    it("is the restore of both the runbook and the e2e, which run no restore command of their own", () => {
+        const e2e = fs.readFileSync(path.join(ROOT, ".github", "scripts", "e2e-vault.sh"), "utf8");
+        const code = e2e
+            .split("\n")
+            .filter((l) => !l.trimStart().startsWith("#"))
+            .join("\n");
+        assert.match(code, /"\$repo_root\/scripts\/vault-raft-restore\.sh" "\$snap"/);
+        assert.doesNotMatch(code, /snapshot restore/, "no restore of its own");
+        const ops = fs.readFileSync(path.join(ROOT, "docs", "operations.md"), "utf8");
+        const section = ops.slice(ops.indexOf("## Restore Vault from a raft snapshot"), ops.indexOf("## Break glass"));
+        assert.match(section, /`VAULT_TOKEN=<root> scripts\/vault-raft-restore\.sh vault\.snap`/);
+        assert.doesNotMatch(section, /kubectl[^`]*port-forward/, "not a second path through a local CLI");
+    });
+});

@@ -17,6 +17,7 @@ import {
     VAULT_DB_DEFAULT_USERNAME_TEMPLATE,
     VAULT_DB_USERNAME_TEMPLATE,
     vaultDbUsernamePattern,
+    vaultKubernetesDisplayName,
 } from "../components/workloads/vaultDatabase";
 import { MONGO_IMAGE } from "../components/workloads/mongodb";
 import { evaluateStack, ROOT } from "./harness";
@@ -30,11 +31,19 @@ const engineUser = (t: number, role = VAULT_DB_ROLE) => `vdb-${t}-${"aB3dE6gH9jK
 /** A username as Vault renders the plugin's default template (display name and role cut to 15, "." to "-"). */
 const defaultUser = (t: number, display: string, role = VAULT_DB_ROLE) =>
     `v-${display.slice(0, 15)}-${role.slice(0, 15)}-${"Zy9Xw8Vu7Ts6Rq5Po4Nm".slice(0, 20)}-${t}`.replace(/\./g, "-");
+/**
+ * Who reads the role in dev, as Vault names their tokens: the token store's "token" (auth/token/create
+ * with no display_name, hashicorp/vault vault/token_store.go; the dev root token is one), and a service's
+ * Kubernetes-auth login: mount "kubernetes/" made "kubernetes-" (vault/request_handling.go) + the
+ * plugin's "<namespace>-<service account>" (vault-plugin-auth-kubernetes path_login.go).
+ */
+const READERS = ["token", "kubernetes-microservices-dev-product-service", "kubernetes-microservices-dev-order-service"];
+const pattern = (engineRoles?: string[]) => new RegExp(vaultDbUsernamePattern(VAULT_DB_ROLE, READERS, engineRoles));
 
 describe("the database engine's username template (issue 20 item 6)", () => {
     it("is vdb-<unix_time>-<random 20>-<role> in Vault's template language, and the cleanup's pattern reads the time back", () => {
         assert.equal(VAULT_DB_USERNAME_TEMPLATE, '{{ printf "vdb-%s-%s-%s" (unix_time) (random 20) (.RoleName | truncate 30) }}');
-        const re = new RegExp(vaultDbUsernamePattern(VAULT_DB_ROLE));
+        const re = pattern();
         assert.equal(re.exec(engineUser(1764720000))?.[1], "1764720000");
         // Not the root user, not another role's users (either template).
         for (const other of ["root", engineUser(1764720000, "other-role"), defaultUser(1764720000, "kubernetes-micr", "other-role")])
@@ -47,14 +56,51 @@ describe("the database engine's username template (issue 20 item 6)", () => {
             VAULT_DB_DEFAULT_USERNAME_TEMPLATE,
             '{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 15) (.RoleName | truncate 15) (random 20) (unix_time) | replace "." "-" | truncate 100 }}',
         );
-        const match = new RegExp(vaultDbUsernamePattern(VAULT_DB_ROLE)).exec(defaultUser(1764720000, "kubernetes-micr"));
-        assert.ok(match, defaultUser(1764720000, "kubernetes-micr"));
+        const match = pattern().exec(defaultUser(1764720000, "kubernetes-microservices-dev-product-service"));
+        assert.ok(match, defaultUser(1764720000, "kubernetes-microservices-dev-product-service"));
         assert.equal(
             match.slice(1).find((g) => g !== undefined),
             "1764720000",
         );
         // A Kubernetes-auth display name holds dashes; the token's has none.
-        assert.ok(new RegExp(vaultDbUsernamePattern(VAULT_DB_ROLE)).test(defaultUser(1764720000, "token")));
+        assert.ok(pattern().test(defaultUser(1764720000, "token")));
+    });
+
+    it("names a Kubernetes-auth login's token as Vault does: <mount>-<namespace>-<service account>", () => {
+        assert.equal(vaultKubernetesDisplayName("kubernetes", "microservices-dev", "product-service"), READERS[1]);
+        assert.equal(vaultKubernetesDisplayName("kubernetes/", "ns", "sa"), "kubernetes-ns-sa");
+        assert.equal(vaultKubernetesDisplayName("k8s/dev", "ns", "sa"), "k8s-dev-ns-sa");
+    });
+
+    it("matches the default's display name exactly: near misses of other readers or other roles are kept (review of item 6)", () => {
+        const t = 1764720000;
+        const nearMisses = [
+            // Another namespace's service account reading a role of the same 15 characters.
+            defaultUser(t, "kubernetes-other-ns-reporting"),
+            // A role "r" read by a token named "a-microservices": the same characters, split elsewhere.
+            defaultUser(t, "a-microservices", "r"),
+            // A display name of the token store with a name of its own.
+            defaultUser(t, "token-ci"),
+            // Our role's prefix, but another role's tail (our template keeps 30 characters).
+            engineUser(t, "microservices-role-x"),
+        ];
+        for (const user of nearMisses) assert.equal(pattern().exec(user), null, user);
+    });
+
+    it("matches none of the default's users when another role of the engine shares our first 15 characters", () => {
+        const t = 1764720000;
+        const ours = defaultUser(t, "token");
+        const theirs = defaultUser(t, "token", "microservices-reader");
+        assert.equal(ours, theirs, "the default template cannot tell the two roles apart");
+        const clash = pattern([VAULT_DB_ROLE, "microservices-reader"]);
+        assert.equal(clash.exec(theirs), null);
+        assert.equal(clash.exec(engineUser(t))?.[1], String(t), "our own template's users still match");
+        assert.equal(clash.exec(engineUser(t, "microservices-reader")), null);
+        assert.ok(pattern([VAULT_DB_ROLE, "other-role"]).test(ours), "a role of another prefix changes nothing");
+        assert.throws(
+            () => vaultDbUsernamePattern("a".repeat(30) + "-one", READERS, ["a".repeat(30) + "-one", "a".repeat(30) + "-two"]),
+            /shares its first 30 characters/,
+        );
     });
 });
 
@@ -76,7 +122,7 @@ describe("scripts/mongo-stale-users.js", () => {
             }
         }
         const env = {
-            USERNAME_PATTERN: vaultDbUsernamePattern(VAULT_DB_ROLE),
+            USERNAME_PATTERN: vaultDbUsernamePattern(VAULT_DB_ROLE, READERS),
             CUTOFF: String(cutoff),
             MONGO_HOST: "mongodb.microservices-dev.svc.cluster.local",
             MONGO_PORT: "27017",
@@ -91,7 +137,7 @@ describe("scripts/mongo-stale-users.js", () => {
         const cutoff = 1764720000;
         const before = [engineUser(cutoff - 86400), engineUser(cutoff - 1)];
         const after = [engineUser(cutoff), engineUser(cutoff + 60)];
-        const legacy = [defaultUser(cutoff - 3600, "kubernetes-micr"), defaultUser(cutoff - 7200, "token")];
+        const legacy = [defaultUser(cutoff - 3600, READERS[1]), defaultUser(cutoff - 7200, "token")];
         const r = run(["root", "reporting", ...before, ...after, engineUser(cutoff - 5, "other-role"), ...legacy], cutoff);
         assert.deepEqual(r.dropped, [...before, ...legacy]);
         assert.deepEqual(r.auth, ["root:pw"]);
@@ -239,7 +285,7 @@ exit 0
             PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
             FAKE: fake,
             STALE_USERS_FILE: staleFile(),
-            USERNAME_PATTERN: vaultDbUsernamePattern(VAULT_DB_ROLE),
+            USERNAME_PATTERN: vaultDbUsernamePattern(VAULT_DB_ROLE, READERS),
             MONGO_HOST: "mongodb",
             MONGO_USERNAME: "root",
             MONGO_PASSWORD: "pw",
@@ -274,7 +320,18 @@ describe("dev's reconciler Deployment (plan, issue 20 item 6)", () => {
         assert.equal(cleanup.image, MONGO_IMAGE);
         assert.equal(envOf(configure).STALE_USERS_FILE, envOf(cleanup).STALE_USERS_FILE);
         assert.equal(envOf(configure).USERNAME_TEMPLATE, VAULT_DB_USERNAME_TEMPLATE);
-        assert.equal(envOf(cleanup).USERNAME_PATTERN, vaultDbUsernamePattern(envOf(configure).DB_ROLE));
+        // The readers: the token store's tokens and the services' logins from the app namespace.
+        const accounts = String(envOf(configure).SERVICES)
+            .split(" ")
+            .map((pair) => pair.split(":")[1]);
+        assert.ok(accounts.length >= 2, envOf(configure).SERVICES);
+        assert.equal(
+            envOf(cleanup).USERNAME_PATTERN,
+            vaultDbUsernamePattern(envOf(configure).DB_ROLE, [
+                "token",
+                ...accounts.map((sa) => `kubernetes-${envOf(configure).APP_NAMESPACE}-${sa}`),
+            ]),
+        );
         assert.deepEqual(envOf(cleanup).MONGO_PASSWORD, envOf(configure).MONGO_PASSWORD, "from the same Secret");
         const handoff = pod.volumes.find((v: any) => v.name === "handoff");
         assert.equal(handoff.emptyDir.medium, "Memory");

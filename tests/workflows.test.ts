@@ -559,7 +559,7 @@ describe("GitHub workflows", () => {
             const peers = at("operator raft list-peers");
             const rollout = at('"$repo_root/scripts/vault-rollout.sh" check');
             const save = at("create job e2e-snapshot --from=");
-            const restore = at("operator raft snapshot restore");
+            const restore = at('"$repo_root/scripts/vault-raft-restore.sh" "$snap"');
             const revoke = at("token revoke -self");
             assert.ok(status < peers && peers < rollout && rollout < save && save < restore && restore < revoke);
         });

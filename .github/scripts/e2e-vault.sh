@@ -8,8 +8,9 @@
 #   3. scripts/vault-rollout.sh replaces the pods one at a time after a pod template change (what an
 #      image bump does), logging in as the vault-operator role; each pod comes back unsealed on its own;
 #   4. a marker is written, the snapshot CronJob's Job saves a snapshot onto its volume, the marker is
-#      changed, the snapshot is restored (docs/operations.md, "Restore Vault from a raft snapshot"), and
-#      the marker reads as before;
+#      changed, the snapshot is restored by the runbook's own command, scripts/vault-raft-restore.sh
+#      (docs/operations.md, "Restore Vault from a raft snapshot": `raft snapshot restore -force` in the
+#      active pod), and the marker reads as before;
 #   5. the root token is revoked.
 # Every wait is bounded. Secrets (recovery keys, the one-time password, the root token) are masked in the
 # log and reach the vault CLI in the pod on stdin, never as arguments. Needs kubectl and jq.
@@ -118,7 +119,7 @@ kept=$(kv logs job/e2e-snapshot -c keep | sed -n 's/.* kept \(vault-[0-9TZ]*\.sn
 echo "snapshot: $kept saved by the CronJob's Job onto the vault-snapshots volume"
 as_root "$active" kv put e2e/marker value=after >/dev/null
 
-# The snapshot, read from its volume by a short-lived pod (restricted, as the Jobs), into the leader.
+# The snapshot, read from its volume by a short-lived pod (restricted, as the Jobs), onto the runner.
 kv delete pod e2e-snapshot-reader --ignore-not-found --wait=true >/dev/null
 kv apply -f - >/dev/null <<EOF
 apiVersion: v1
@@ -138,11 +139,12 @@ spec:
   volumes: [{ name: snapshots, persistentVolumeClaim: { claimName: vault-snapshots, readOnly: true } }]
 EOF
 kv wait --for=condition=Ready pod/e2e-snapshot-reader --timeout=180s >/dev/null || fail "the snapshot reader pod did not start"
-active=$(leader)
-kv exec e2e-snapshot-reader -- cat "/snapshots/$kept" | kv exec -i "$active" -c vault -- sh -c 'cat >/tmp/e2e-restore.snap'
+snap=$(mktemp)
+kv exec e2e-snapshot-reader -- cat "/snapshots/$kept" >"$snap"
 kv delete pod e2e-snapshot-reader --wait=false >/dev/null
-as_root "$active" operator raft snapshot restore /tmp/e2e-restore.snap
-kv exec "$active" -c vault -- rm -f /tmp/e2e-restore.snap
+# The runbook's restore, verbatim (docs/operations.md, "Restore Vault from a raft snapshot", step 4).
+VAULT_TOKEN="$root" NAMESPACE="$ns" "$repo_root/scripts/vault-raft-restore.sh" "$snap"
+rm -f "$snap"
 marker=""
 for _ in $(seq 1 30); do
   active=$(leader)

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { VAULT_SERVER_IP_ADDRESSES, VAULT_TLS_SECRETS, VAULT_TLS_VALIDITY, vaultServerNames, vaultServerSubject } from "../azure/vaultTls";
 import { VAULT_INIT_PLACEHOLDER } from "../foundation";
+import { PORTS } from "../topology";
 import { VAULT_RELEASE, VAULT_TLS_DIR, type TransitSealArgs, type VaultTlsFiles } from "./vault";
 import { VaultUnsealer, VAULT_UNSEALER } from "./vaultUnsealer";
 
@@ -29,7 +30,7 @@ export interface LocalVaultHaArgs {
  * in place of Key Vault: an internal CA and the server certificate it signs (generated as prod's first
  * issuance is, components/azure/vaultTls.ts: same names, subject, IP SAN and lifetimes), kept in a
  * Kubernetes Secret mounted as the server's TLS volume (no Secrets Store CSI driver without Key Vault);
- * the transit unsealer (vaultUnsealer.ts) in place of the Key Vault key; a Secret holding the
+ * the transit unsealer (vaultUnsealer.ts, its key on a claim of its own) in place of the Key Vault key; a Secret holding the
  * placeholder until the init Job writes the recovery keys into it; a volume for the raft snapshots.
  * The keys are @pulumi/tls resources: secrets in the stack's state, never a Helm value.
  */
@@ -65,6 +66,7 @@ export class LocalVaultHa extends pulumi.ComponentResource {
             subject: { commonName: string; organization: string },
             dnsNames: string[],
             ipAddresses: string[],
+            lifetime: { readonly validityPeriodHours: number; readonly earlyRenewalHours?: number },
         ) => {
             const key = new tls.PrivateKey(resource, { algorithm: "ECDSA", ecdsaCurve: "P256" }, child);
             const request = new tls.CertRequest(resource, { privateKeyPem: key.privateKeyPem, subject, dnsNames, ipAddresses }, child);
@@ -74,12 +76,7 @@ export class LocalVaultHa extends pulumi.ComponentResource {
                     certRequestPem: request.certRequestPem,
                     caPrivateKeyPem: caKey.privateKeyPem,
                     caCertPem: ca.certPem,
-                    validityPeriodHours: VAULT_TLS_VALIDITY.serverHours,
-                    // No renewal CronJob here (it renews through Key Vault): an `up` in the last renewBeforeDays
-                    // re-issues (the tls provider marks the certificate ready_for_renewal in that window,
-                    // hashicorp/terraform-provider-tls internal/provider/common_cert.go); the kubelet updates
-                    // the Secret volume and the reload sidecar makes Vault read it.
-                    earlyRenewalHours: VAULT_TLS_VALIDITY.renewBeforeDays * 24,
+                    ...lifetime,
                     // Raft peers present it both ways on the API port when joining.
                     allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
                 },
@@ -93,6 +90,15 @@ export class LocalVaultHa extends pulumi.ComponentResource {
             vaultServerSubject(VAULT_RELEASE, args.namespace),
             vaultServerNames(VAULT_RELEASE, args.namespace, args.replicas),
             [...VAULT_SERVER_IP_ADDRESSES],
+            {
+                validityPeriodHours: VAULT_TLS_VALIDITY.serverHours,
+                // No renewal CronJob here (it renews through Key Vault): an `up` in the last renewBeforeDays
+                // re-issues (the tls provider marks the certificate ready_for_renewal in that window,
+                // hashicorp/terraform-provider-tls internal/provider/common_cert.go,
+                // modifyPlanIfCertificateReadyForRenewal); the kubelet updates the Secret volume and the
+                // servers' reload sidecar makes Vault read it.
+                earlyRenewalHours: VAULT_TLS_VALIDITY.renewBeforeDays * 24,
+            },
         );
         const unsealerHost = VAULT_UNSEALER.name;
         const unsealerCert = issue(
@@ -105,6 +111,13 @@ export class LocalVaultHa extends pulumi.ComponentResource {
                 `${unsealerHost}.${args.namespace}.svc.cluster.local`,
             ],
             [],
+            // The CA's lifetime and no early renewal: no `up` ever re-issues it before it expires (the
+            // provider marks a certificate ready_for_renewal only from validity_end - early_renewal_hours,
+            // common_cert.go above; with 0 that is its expiry, when the CA expires too). Should it change
+            // anyway (the CA replaced), the unsealer's pod restarts on it (its checksum annotation) and
+            // the servers, which verify the unsealer against the CA of their own TLS volume, take the
+            // new CA with their rollout (docs/local.md).
+            { validityPeriodHours: VAULT_TLS_VALIDITY.caHours },
         );
 
         const files: VaultTlsFiles = VAULT_TLS_SECRETS;
@@ -124,6 +137,10 @@ export class LocalVaultHa extends pulumi.ComponentResource {
                 tls: { certificate: unsealerCert.chain, privateKey: unsealerCert.key, caCertificate: ca.certPem },
                 // The server's TLS volume carries the same CA.
                 serverCaFile: `${VAULT_TLS_DIR}/${files.caCertificate}`,
+                serverAddresses: Array.from(
+                    { length: args.replicas },
+                    (_, i) => `https://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal:${PORTS.vaultApi}`,
+                ),
                 provider: args.provider,
             },
             { parent: this },

@@ -1,9 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import * as path from "path";
 import * as random from "@pulumi/random";
 import {
     JOB_ANNOTATIONS,
+    JOB_CONTAINER_DEFAULTS,
     JOB_CONTAINER_SECURITY_CONTEXT,
     JOB_POD_SECURITY_CONTEXT,
     jobScriptFiles,
@@ -15,7 +17,7 @@ import { PORTS, POD_LABELS } from "../topology";
 import { IMAGES } from "./charts";
 import type { TransitSealArgs } from "./vault";
 
-/** The Job script that prepares the transit key, policy and seal token (checked with shellcheck). */
+/** The script of the unsealer's sidecar (phase unseal) and setup Job (phase setup), checked with shellcheck. */
 export const VAULT_UNSEALER_SCRIPT_FILE = "vault-unsealer.sh";
 export const VAULT_UNSEALER_SCRIPT = path.join(SCRIPTS_DIR, VAULT_UNSEALER_SCRIPT_FILE);
 
@@ -33,6 +35,11 @@ export const VAULT_UNSEALER = {
 const TLS_DIR = "/vault/tls";
 const CONFIG_DIR = "/vault/config";
 const CA_DIR = "/vault/ca";
+/** The unsealer's claim: its file storage and, in a directory of its own, its unseal key. */
+const DATA_DIR = "/vault/data";
+
+/** The unsealer's claim (Vault's namespace): its transit key lives here, so it outlives any pod. */
+export const VAULT_UNSEALER_DATA_CLAIM = "vault-unsealer-data";
 
 export interface VaultUnsealerArgs {
     /** Vault's namespace: the unsealer runs beside the server it unseals. */
@@ -45,30 +52,40 @@ export interface VaultUnsealerArgs {
     };
     /** CA file in the ha Vault's server pods that verifies the unsealer (the server's TLS volume carries the same CA). */
     readonly serverCaFile: string;
+    /**
+     * The ha Vault's servers, one https address per pod (their certificates come from the same CA): the
+     * setup Job refuses to create a missing transit key while any of them is initialised.
+     */
+    readonly serverAddresses: readonly string[];
     /** Kubernetes provider of the target cluster. */
     readonly provider: k8s.Provider;
 }
 
 /**
- * The "unsealer" of the local stack's ha Vault: a small in-cluster Vault in dev mode whose transit
- * secrets engine plays the role Key Vault's key plays in prod. Why transit and not Shamir: with a
- * transit seal the ha Vault auto-unseals like prod (recovery keys, not unseal keys; the same
- * `vault operator init -recovery-shares` path of scripts/vault-init.sh; a replaced pod unseals itself,
- * so scripts/vault-rollout.sh runs unchanged), whereas Shamir would need an unseal step after every
- * pod restart that prod never has.
+ * The "unsealer" of the local stack's ha Vault: a small in-cluster Vault whose transit secrets engine
+ * plays the role Key Vault's key plays in prod. Why transit and not Shamir: with a transit seal the ha
+ * Vault auto-unseals like prod (recovery keys, not unseal keys; the same `vault operator init
+ * -recovery-shares` path of scripts/vault-init.sh; a replaced pod unseals itself, so
+ * scripts/vault-rollout.sh runs unchanged), whereas Shamir would need an unseal step after every pod
+ * restart that prod never has.
  *
- * The dev server listens on its pod's loopback (plain HTTP, for its readiness probe) and, from
- * `-config`, on a TLS listener with a certificate of the ha Vault's internal CA: `vault server -dev`
- * merges the config files into its dev config (hashicorp/vault command/server.go: `config =
- * config.Merge(parsedConfig)`), and Merge appends the listeners (internalshared/configutil/merge.go).
- * Its root token is generated (the dev flag's env VAULT_DEV_ROOT_TOKEN_ID, command/server.go) and kept
- * in a Secret the setup Job alone reads. The setup Job (scripts/vault-unsealer.sh) creates the transit
- * key, a policy that may only encrypt and decrypt with it, and the seal's periodic orphan token, whose
- * ID is the generated value in the seal token's Secret.
+ * The transit key is the one thing here that must never be lost: the ha Vault's root key is wrapped by
+ * it (hashicorp/vault website/content/docs/configuration/seal/transit.mdx), and no other key of the
+ * same name can unwrap it. So the unsealer is not a dev server (in memory: a restart, a rescheduling or
+ * an image bump of IMAGES.vault would lose the key): it keeps its data in `storage "file"` on its own
+ * claim, and its pod runs a sidecar (scripts/vault-unsealer.sh, phase unseal) that initialises it once
+ * (one Shamir share, kept on the claim; never while the ha Vault is already initialised: an empty
+ * unsealer then means the key is lost) and unseals it after every start. A Vault image bump recreates
+ * the pod (Recreate: one pod on the claim at a time) and the new one unseals itself with the same key.
  *
- * A dev server keeps everything in memory: if the unsealer's pod restarts, its transit key is gone and
- * the ha Vault cannot unseal again after its own next restart. That is acceptable for what this mode
- * is for (an e2e run, a local trial); docs/local.md says so and how to start over.
+ * Listeners: the pod's loopback, plain HTTP (probes, the sidecar), and a TLS listener with a
+ * certificate of the ha Vault's internal CA (the Service's port). The root token the setup Job uses has
+ * an ID Pulumi generates (the sidecar creates it once, as `vault server -dev` does for its dev root
+ * token ID) and is kept in a Secret only the setup Job and the sidecar read. The setup Job
+ * (scripts/vault-unsealer.sh, phase setup) creates the transit key, a policy that may only encrypt and
+ * decrypt with it, and the seal's periodic orphan token, whose ID is the generated value in the seal
+ * token's Secret; it fails, and never re-creates the key, when the key is missing while the ha Vault is
+ * already initialised.
  */
 export class VaultUnsealer extends pulumi.ComponentResource {
     /** The transit seal as the ha Vault's server takes it. */
@@ -110,7 +127,22 @@ export class VaultUnsealer extends pulumi.ComponentResource {
             {
                 metadata: { name: `${names.name}-config`, namespace: ns },
                 data: {
-                    "listener.hcl": [
+                    "server.hcl": [
+                        // No IPC_LOCK capability in a restricted pod (hashicorp/vault
+                        // website/content/docs/configuration/index.mdx, disable_mlock).
+                        "disable_mlock = true",
+                        "ui            = false",
+                        "",
+                        'storage "file" {',
+                        `  path = "${DATA_DIR}/storage"`,
+                        "}",
+                        "",
+                        // The pod's own: readiness probe and the unseal sidecar.
+                        'listener "tcp" {',
+                        `  address     = "127.0.0.1:${PORTS.vaultApi}"`,
+                        "  tls_disable = true",
+                        "}",
+                        "",
                         'listener "tcp" {',
                         `  address         = "[::]:${PORTS.vaultUnsealerTls}"`,
                         `  tls_cert_file   = "${TLS_DIR}/tls.crt"`,
@@ -119,26 +151,57 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                         "}",
                         "",
                     ].join("\n"),
-                    // Public: the setup Job verifies the unsealer against it.
+                    // Public: the setup Job verifies the unsealer (and the ha Vault's servers) against it.
                     "ca.crt": args.tls.caCertificate,
                 },
+            },
+            child,
+        );
+        // The cluster's default class (kind: local-path, WaitForFirstConsumer) binds it when the pod
+        // first runs: nothing to wait for before the Deployment (pulumi.com/skipAwait).
+        const claim = new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-data`,
+            {
+                metadata: { name: VAULT_UNSEALER_DATA_CLAIM, namespace: ns, annotations: { "pulumi.com/skipAwait": "true" } },
+                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "256Mi" } } },
             },
             child,
         );
 
         const image = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
         const labels = { ...POD_LABELS.vaultUnsealer, "sidecar.istio.io/inject": "false" };
+        const script = new k8s.core.v1.ConfigMap(
+            `${name}-script`,
+            { metadata: { namespace: ns }, data: jobScriptFiles(VAULT_UNSEALER_SCRIPT_FILE) },
+            child,
+        );
+        const fromSecret = (envName: string, secret: { readonly name: string; readonly key: string }) => ({
+            name: envName,
+            valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } },
+        });
+        const loopback = { name: "VAULT_ADDR", value: `http://127.0.0.1:${PORTS.vaultApi}` };
+        const readyFile = "/tmp/unsealer-ready";
+        const serverAddrs = args.serverAddresses.join(" ");
         const deployment = new k8s.apps.v1.Deployment(
             name,
             {
                 metadata: { name: names.name, namespace: ns },
                 spec: {
                     replicas: 1,
-                    // Never two dev servers: each would hold a different transit key.
+                    // Never two servers on one file storage (and the claim is ReadWriteOnce).
                     strategy: { type: "Recreate" },
                     selector: { matchLabels: { ...POD_LABELS.vaultUnsealer } },
                     template: {
-                        metadata: { labels },
+                        metadata: {
+                            labels,
+                            // A new certificate restarts the pod (Vault reads its listener's files at start;
+                            // the new pod unseals itself from the claim), so it never serves a stale one.
+                            annotations: {
+                                "checksum/tls": pulumi
+                                    .output(args.tls.certificate)
+                                    .apply((pem) => createHash("sha256").update(pem).digest("hex")),
+                            },
+                        },
                         spec: {
                             securityContext: JOB_POD_SECURITY_CONTEXT,
                             automountServiceAccountToken: false,
@@ -147,18 +210,10 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                     name: "vault",
                                     image,
                                     // The binary itself, not the image's entrypoint (which would try setcap as root).
-                                    command: ["vault", "server", "-dev", "-dev-no-store-token", `-config=${CONFIG_DIR}/listener.hcl`],
-                                    env: [
-                                        {
-                                            name: "VAULT_DEV_ROOT_TOKEN_ID",
-                                            valueFrom: {
-                                                secretKeyRef: { name: names.rootTokenSecret.name, key: names.rootTokenSecret.key },
-                                            },
-                                        },
-                                        // For the readiness probe's CLI: the dev listener on the loopback.
-                                        { name: "VAULT_ADDR", value: `http://127.0.0.1:${PORTS.vaultApi}` },
-                                        { name: "HOME", value: "/tmp" },
-                                    ],
+                                    command: ["vault", "server", `-config=${CONFIG_DIR}/server.hcl`],
+                                    ...JOB_CONTAINER_DEFAULTS,
+                                    // For the readiness probe's CLI: exit 0 only once unsealed (command/status.go).
+                                    env: [loopback, { name: "HOME", value: "/tmp" }],
                                     ports: [{ name: "https", containerPort: PORTS.vaultUnsealerTls }],
                                     readinessProbe: { exec: { command: ["vault", "status"] }, periodSeconds: 5, failureThreshold: 3 },
                                     resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
@@ -166,6 +221,34 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                     volumeMounts: [
                                         { name: "tls", mountPath: TLS_DIR, readOnly: true },
                                         { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+                                        { name: "data", mountPath: DATA_DIR },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
+                                {
+                                    name: "unseal",
+                                    image,
+                                    command: ["/bin/sh", `/scripts/${VAULT_UNSEALER_SCRIPT_FILE}`, "unseal"],
+                                    ...JOB_CONTAINER_DEFAULTS,
+                                    env: [
+                                        loopback,
+                                        fromSecret("ROOT_TOKEN", names.rootTokenSecret),
+                                        { name: "KEY_DIR", value: `${DATA_DIR}/unseal` },
+                                        // Asked before a first initialisation: an empty unsealer beside an
+                                        // initialised ha Vault means the key is lost, and it stays down.
+                                        { name: "SERVER_ADDRS", value: serverAddrs },
+                                        { name: "VAULT_CACERT", value: `${CA_DIR}/ca.crt` },
+                                        { name: "READY_FILE", value: readyFile },
+                                        { name: "HOME", value: "/tmp" },
+                                    ],
+                                    // Ready once the unsealer is unsealed and the Secret's root token works.
+                                    readinessProbe: { exec: { command: ["test", "-f", readyFile] }, periodSeconds: 5 },
+                                    resources: { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+                                    securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
+                                    volumeMounts: [
+                                        { name: "script", mountPath: "/scripts", readOnly: true },
+                                        { name: "ca", mountPath: CA_DIR, readOnly: true },
+                                        { name: "data", mountPath: DATA_DIR },
                                         { name: "tmp", mountPath: "/tmp" },
                                     ],
                                 },
@@ -174,8 +257,11 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                 { name: "tls", secret: { secretName: tlsSecret.metadata.name } },
                                 {
                                     name: "config",
-                                    configMap: { name: config.metadata.name, items: [{ key: "listener.hcl", path: "listener.hcl" }] },
+                                    configMap: { name: config.metadata.name, items: [{ key: "server.hcl", path: "server.hcl" }] },
                                 },
+                                { name: "script", configMap: { name: script.metadata.name, defaultMode: 0o555 } },
+                                { name: "ca", configMap: { name: config.metadata.name, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+                                { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } },
                                 { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
                             ],
                         },
@@ -197,15 +283,6 @@ export class VaultUnsealer extends pulumi.ComponentResource {
         );
         this.address = pulumi.interpolate`https://${names.name}.${pulumi.output(ns)}.svc:${PORTS.vaultApi}`;
 
-        const script = new k8s.core.v1.ConfigMap(
-            `${name}-script`,
-            { metadata: { namespace: ns }, data: jobScriptFiles(VAULT_UNSEALER_SCRIPT_FILE) },
-            child,
-        );
-        const fromSecret = (envName: string, secret: { readonly name: string; readonly key: string }) => ({
-            name: envName,
-            valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } },
-        });
         const setupContainer = scriptPhase(
             VAULT_UNSEALER_SCRIPT_FILE,
             "setup",
@@ -218,6 +295,7 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                 { name: "TRANSIT_MOUNT", value: names.transitMount },
                 { name: "TRANSIT_KEY", value: names.transitKey },
                 { name: "SEAL_POLICY", value: names.policy },
+                { name: "SERVER_ADDRS", value: serverAddrs },
             ],
             [{ name: "ca", mountPath: CA_DIR, readOnly: true }],
         );
@@ -234,7 +312,7 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                             restartPolicy: "OnFailure",
                             automountServiceAccountToken: false,
                             securityContext: JOB_POD_SECURITY_CONTEXT,
-                            containers: [{ ...setupContainer, command: ["/bin/sh", `/scripts/${VAULT_UNSEALER_SCRIPT_FILE}`] }],
+                            containers: [setupContainer],
                             volumes: [
                                 ...scriptVolumes(script.metadata.name, "1Mi"),
                                 { name: "ca", configMap: { name: config.metadata.name, items: [{ key: "ca.crt", path: "ca.crt" }] } },

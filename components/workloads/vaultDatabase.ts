@@ -40,14 +40,49 @@ export const VAULT_DB_DEFAULT_USERNAME_TEMPLATE =
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/** The Kubernetes auth method's mount: scripts/vault-configure.sh enables it at kubernetes/, the agents log in at auth/kubernetes. */
+export const VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes";
+
+/** The display name of a token Vault's token store issues with no display_name: auth/token/create (the dev root token too). */
+export const VAULT_TOKEN_DISPLAY_NAME = "token";
+
+/**
+ * The display name of a Kubernetes-auth login's token: Vault prefixes the auth method's display name
+ * with its mount path, "/" made "-" (hashicorp/vault vault/request_handling.go, LoginCreateToken:
+ * `source+auth.DisplayName`), and the Kubernetes method's is `<namespace>-<service account>`
+ * (hashicorp/vault-plugin-auth-kubernetes path_login.go, `DisplayName: fmt.Sprintf("%s-%s", ...)`).
+ */
+export function vaultKubernetesDisplayName(mount: string, namespace: string, serviceAccount: string): string {
+    return `${mount.replace(/\/+$/, "").replace(/\//g, "-")}-${namespace}-${serviceAccount}`;
+}
+
 /**
  * The regular expression for the users either template gives `dbRole`: VAULT_DB_USERNAME_TEMPLATE's
  * (group 1: the unix time) or the plugin default's (group 2: the unix time).
+ *
+ * The default (hashicorp/vault v1.21.2 plugins/database/mongodb/mongodb.go, defaultUserNameTemplate,
+ * VAULT_DB_DEFAULT_USERNAME_TEMPLATE above; website/content/api-docs/secret/databases/mongodb.mdx gives
+ * `v-token-myrolename-jNFRlKsZZMxJEx60o66i-1614294836`) is
+ * `v-<display name, 15>-<role, 15>-<random 20>-<unix_time>`, "." made "-". Its parts are matched
+ * exactly: the display name is one of `readers` (the display names of the tokens that may read the
+ * role: the services' Kubernetes-auth logins, the token store's "token") cut to 15, not any 15
+ * characters (which let `v-a-microservices-r-...`, a role "r" read by "a-microservices", or another
+ * namespace's `v-kubernetes-othe-...`, pass). The role is cut to 15 there, so a role of the engine
+ * sharing our first 15 characters (`microservices-reader` beside `microservices-role`) makes users that
+ * no name tells apart: then the default's users are not matched at all (never drop another role's
+ * users), and the same for our template's 30. `engineRoles`: every role the engine holds
+ * (scripts/vault-configure.sh writes database/roles/DB_ROLE only).
  */
-export function vaultDbUsernamePattern(dbRole: string): string {
-    const ours = escapeRegExp(dbRole.slice(0, 30));
-    const theirs = escapeRegExp(dbRole.slice(0, 15).replace(/\./g, "-"));
-    return `^(?:vdb-([0-9]+)-[A-Za-z0-9]{20}-${ours}|v-.{0,15}-${theirs}-[A-Za-z0-9]{20}-([0-9]+))$`;
+export function vaultDbUsernamePattern(dbRole: string, readers: readonly string[], engineRoles: readonly string[] = [dbRole]): string {
+    const others = engineRoles.filter((role) => role !== dbRole);
+    const clash = (n: number) => others.some((role) => role.slice(0, n) === dbRole.slice(0, n));
+    if (clash(30)) throw new Error(`database role ${dbRole}: another role of the engine shares its first 30 characters`);
+    const ours = `vdb-([0-9]+)-[A-Za-z0-9]{20}-${escapeRegExp(dbRole.slice(0, 30))}`;
+    if (clash(15) || readers.length === 0) return `^(?:${ours})$`;
+    const dash = (text: string) => text.replace(/\./g, "-");
+    const names = [...new Set(readers.map((reader) => escapeRegExp(dash(reader.slice(0, 15)))))].sort();
+    const theirs = `v-(?:${names.join("|")})-${escapeRegExp(dash(dbRole.slice(0, 15)))}-[A-Za-z0-9]{20}-([0-9]+)`;
+    return `^(?:${ours}|${theirs})$`;
 }
 
 /** Dev's reconciler: the scripts of its mongo-users container (drops the users a lost Vault created). */
@@ -334,7 +369,17 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
             ...JOB_CONTAINER_DEFAULTS,
             env: [
                 { name: "STALE_USERS_FILE", value: staleUsersFile },
-                { name: "USERNAME_PATTERN", value: vaultDbUsernamePattern(dbRole) },
+                {
+                    name: "USERNAME_PATTERN",
+                    value: pulumi
+                        .output(args.appNamespace)
+                        .apply((ns) =>
+                            vaultDbUsernamePattern(dbRole, [
+                                VAULT_TOKEN_DISPLAY_NAME,
+                                ...services.map((s) => vaultKubernetesDisplayName(VAULT_KUBERNETES_AUTH_MOUNT, ns, s.serviceAccount)),
+                            ]),
+                        ),
+                },
                 { name: "MONGO_HOST", value: args.mongoHost },
                 { name: "MONGO_PORT", value: String(mongoPort) },
                 { name: "MONGO_USERNAME", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username) },
