@@ -367,10 +367,11 @@ export class AksCluster extends pulumi.ComponentResource {
         // pulumi/pulumi-azure-nextgen#168), does not delete one left out of agentPoolProfiles, and puts
         // every pool into Scaling on any inline edit (pulumi/pulumi-azure-native#4264). The user pool
         // is an AgentPool of its own, below.
-        // With per-zone egress every pool is split by zone (zonalPool): the inline system pool keeps the
-        // first zone, system-mode AgentPools take the others (a cluster needs its system pool inline
+        // With perZoneNodePools every pool is split by zone (zonalPool): the inline system pool keeps the
+        // lowest zone, system-mode AgentPools take the others (a cluster needs its system pool inline
         // at creation; AKS adds further pools only as AgentPools), and the user pool becomes one AgentPool
-        // per zone.
+        // per zone. A zone added below the lowest (or the lowest removed) moves the inline pool's zone and
+        // subnet, which AKS cannot change on an existing pool: a rebuild (docs/platform.md, "Per-zone pools").
         const zonal = net.zonalSubnetIds;
         const systemZones = zonal ? [...s.systemPool.zones].sort() : [];
         const userZones = zonal && s.userPool ? [...s.userPool.zones].sort() : [];
