@@ -341,7 +341,7 @@ describe("ingress WAF: dev (off by default)", () => {
 
 describe("ingress WAF: NAT gateway egress", () => {
     it("leaves the Application Gateway's subnet off the NAT gateway", async () => {
-        const run = await evaluateStack("prod", { egressType: "natGateway", apiServerVnetIntegration: "false" });
+        const run = await evaluateStack("prod", { egressType: "natGateway", perZoneNodePools: "true", apiServerVnetIntegration: "false" });
         const subnet = run.get(T.vnet, "network").inputs.subnets.find((s: { name: string }) => s.name === "snet-appgateway");
         assert.equal(subnet.natGateway, undefined);
         assert.equal(subnet.routeTable, undefined);

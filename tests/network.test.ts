@@ -7,6 +7,7 @@ import { API_SERVER_DELEGATION, SUBNET_NAMES } from "../components/azure/network
 import { dependencyEdges } from "../tools/plan";
 import {
     evaluateStack,
+    configProblems,
     itRejectsConfig,
     mockPublicIp,
     MOCK_FIREWALL_PRIVATE_IP,
@@ -664,6 +665,9 @@ describe("network: bad configuration is rejected before anything is registered",
 // zone's loss; a zonal gateway takes IPs of its zone or zone-redundant ones) and MicrosoftDocs/
 // azure-aks-docs articles/aks/nat-gateway.md (userAssignedNATGateway: the NAT gateway is on the node
 // subnets before the cluster), and from the stack's own config, not from the program.
+/** prod with per-zone NAT egress: natGateway egress, every pool split by zone. */
+const PER_ZONE_NAT = { egressType: "natGateway", perZoneNodePools: "true" } as const;
+
 describe("network: per-zone NAT egress (issue 22 item 6)", () => {
     const PREFIX_BITS = (cidr: string) => Number(cidr.split("/")[1]);
     const toRange = (cidr: string): [number, number] => {
@@ -692,7 +696,7 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
     let pools: { name: string; mode: string; zones: string[]; subnetId: string; minCount: number; maxCount: number }[];
     const subnetById = (id: string) => subnets.find((s) => `${run.get(T.vnet, "network").id}/subnets/${s.name}` === id);
     before(async () => {
-        run = await evaluateStack("prod", { egressType: "natGateway" });
+        run = await evaluateStack("prod", PER_ZONE_NAT);
         raw = stackRaw("prod");
         subnets = run.get(T.vnet, "network").inputs.subnets;
         nats = run.ofType(T.nat);
@@ -768,9 +772,30 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
             assert.ok(sum((p) => p.maxCount) >= Number(raw[max]), `${mode}: the zones' maximums cover ${max}`);
             for (const p of ofMode) assert.ok(p.minCount >= 1, `${p.name}: a zone with no node has no capacity after another zone's loss`);
         }
-        // Separate node groups to the autoscaler: balance-similar-node-groups keeps the zones even
-        // (kubernetes/autoscaler cluster-autoscaler/proposals/balance_similar.md).
-        assert.deepEqual(run.get(T.cluster, "aks").inputs.autoScalerProfile, { balanceSimilarNodeGroups: "true" });
+    });
+
+    it("after any one zone's loss, the surviving zones' pools can still reach the configured maximum", () => {
+        // A pool spanning the zones could grow to its maximum in the zones left; split by zone, only the
+        // surviving zones' pools can grow (the lost zone's cannot place a VM).
+        for (const [mode, key, max] of [
+            ["System", "systemPoolZones", "systemPoolMaxCount"],
+            ["User", "userPoolZones", "userPoolMaxCount"],
+        ] as const) {
+            for (const lost of JSON.parse(raw[key]) as string[]) {
+                const surviving = pools.filter((p) => p.mode === mode && p.zones[0] !== lost);
+                const reach = surviving.reduce((acc, p) => acc + p.maxCount, 0);
+                assert.ok(reach >= Number(raw[max]), `${mode}: zone ${lost} lost, the others reach ${reach} < ${max} ${raw[max]}`);
+            }
+        }
+    });
+
+    it("claims no autoscaler balancing the per-zone pools could not get", () => {
+        // kubernetes/autoscaler cluster-autoscaler-release-1.34 processors/nodegroupset: the Azure comparator
+        // ignores the pool-name, zone and node-image labels only, and compareLabels wants every other label
+        // equal; AKS labels each node with its subnet's name (kubernetes.azure.com/network-subnet), which
+        // differs by zone, and AKS's autoscaler profile has no --balancing-ignore-label. So
+        // balanceSimilarNodeGroups would not treat the zones' pools as one set.
+        assert.equal(run.get(T.cluster, "aks").inputs.autoScalerProfile?.balanceSimilarNodeGroups, undefined);
     });
 
     it("the per-zone subnets lie inside the configured node ranges, are disjoint from every other subnet and hold a zone's pool with its surge", () => {
@@ -810,7 +835,7 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
 
     it("a zone taken out of a pool removes that zone's pool only: the other zones' subnets, gateways and pools stay as they are", async () => {
         // Zone 1 leaves the user pool (the system pool keeps it, so its gateway stays).
-        const two = await evaluateStack("prod", { egressType: "natGateway", userPoolZones: '["2","3"]' });
+        const two = await evaluateStack("prod", { ...PER_ZONE_NAT, userPoolZones: '["2","3"]' });
         const keep = (r: StackRun) =>
             [T.nat, T.pip, "azure-native:containerservice:AgentPool"].flatMap((type) =>
                 r
@@ -835,18 +860,133 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
     });
 });
 
+describe("network: per-zone pools, day 2 (issue 22 item 6 review)", () => {
+    type Subnet = { name: string; addressPrefix: string; natGateway?: { id: string }; routeTable?: { id: string } };
+    const subnetsOf = (run: StackRun): Subnet[] => run.get(T.vnet, "network").inputs.subnets;
+    /** Every node pool: the inline system pool and the AgentPools, by name, with its subnet's name. */
+    const poolsOf = (run: StackRun) => {
+        const vnetId = run.get(T.vnet, "network").id;
+        const subnetName = (id: string) => id.slice(`${vnetId}/subnets/`.length);
+        return [
+            ...run
+                .get(T.cluster, "aks")
+                .inputs.agentPoolProfiles.map((p: any) => ({ urn: "inline", name: p.name, subnet: subnetName(p.vnetSubnetID) })),
+            ...run.ofType("azure-native:containerservice:AgentPool").map((p) => ({
+                urn: p.urn,
+                name: p.inputs.agentPoolName as string,
+                subnet: subnetName(p.inputs.vnetSubnetID),
+            })),
+        ];
+    };
+    /**
+     * Azure refuses to delete a subnet a NIC still uses (InUseSubnetCannotBeDeleted), and the VNet's update
+     * (inline subnets) runs before the deletes of the same `up` (pulumi/pulumi pkg/resource/deploy/
+     * deployment_executor.go: deletes last). So every subnet a pool of the old program sits on must still
+     * be declared, with the same range, by the new one.
+     */
+    const assertKeepsInUseSubnets = (from: StackRun, to: StackRun, what: string) => {
+        const after = new Map(subnetsOf(to).map((x) => [x.name, x.addressPrefix]));
+        const before = new Map(subnetsOf(from).map((x) => [x.name, x.addressPrefix]));
+        for (const pool of poolsOf(from)) {
+            assert.ok(after.has(pool.subnet), `${what}: ${pool.name}'s subnet ${pool.subnet} is dropped while the pool still holds it`);
+            assert.equal(after.get(pool.subnet), before.get(pool.subnet), `${what}: ${pool.subnet} keeps its range`);
+        }
+    };
+
+    let all: StackRun;
+    before(async () => {
+        all = await evaluateStack("prod", PER_ZONE_NAT);
+    });
+
+    it("a zone taken out of both pools, then added back: every subnet a pool holds stays declared (no InUseSubnetCannotBeDeleted)", async () => {
+        const two = await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["1","2"]', userPoolZones: '["1","2"]' });
+        assertKeepsInUseSubnets(all, two, "zone 3 removed");
+        assertKeepsInUseSubnets(two, all, "zone 3 added back");
+        // The zone no pool uses has no NAT gateway (nothing to pay for), and its empty subnets none.
+        assert.deepEqual(
+            two
+                .ofType(T.nat)
+                .map((n) => n.inputs.zones)
+                .sort(),
+            [["1"], ["2"]],
+        );
+        for (const subnet of subnetsOf(two).filter((x) => x.name.endsWith("-z3"))) assert.equal(subnet.natGateway, undefined, subnet.name);
+    });
+
+    it("switching egressType with per-zone pools changes only the subnets' NAT gateway or route, never a subnet or a pool", async () => {
+        const firewall = await evaluateStack("prod", { egressType: "firewall", perZoneNodePools: "true" });
+        // (prod's runner needs a static egress IP; off here, it plays no part in the pools' layout)
+        const balancer = await evaluateStack("prod", { egressType: "loadBalancer", perZoneNodePools: "true", ciRunnerEnabled: "false" });
+        for (const [a, b, what] of [
+            [all, firewall, "natGateway to firewall"],
+            [firewall, all, "firewall to natGateway"],
+            [all, balancer, "natGateway to loadBalancer"],
+            [balancer, all, "loadBalancer to natGateway"],
+        ] as const) {
+            assertKeepsInUseSubnets(a, b, what);
+            const shape = (r: StackRun) =>
+                subnetsOf(r)
+                    .map((x) => `${x.name} ${x.addressPrefix}`)
+                    .filter((x) => /^snet-(system|user)/.test(x))
+                    .sort();
+            assert.deepEqual(shape(b), shape(a), `${what}: the same node subnets`);
+            // Same URN, same AKS name, same subnet: no pool is replaced.
+            assert.deepEqual(poolsOf(b), poolsOf(a), `${what}: the same pools`);
+        }
+        // With the firewall, every zone's node subnet routes through it, and the pools wait for the route
+        // (AKS's userDefinedRouting checks for the 0.0.0.0/0 route when a pool is created).
+        const route = firewall.get(T.route, "network-default-route");
+        for (const subnet of subnetsOf(firewall).filter((x) => /^snet-(system|user)-z/.test(x.name))) {
+            assert.equal(subnet.routeTable?.id, firewall.get(T.routes, "network-egress").id, subnet.name);
+            assert.equal(subnet.natGateway, undefined, subnet.name);
+        }
+        for (const pool of firewall.ofType("azure-native:containerservice:AgentPool"))
+            assert.ok(firewall.dependsOn(pool.urn, route.urn), pool.name);
+        assert.ok(firewall.dependsOn(firewall.get(T.cluster, "aks").urn, route.urn), "the inline pool waits for the route");
+    });
+});
+
 describe("network: per-zone egress configuration", () => {
+    // A node takes one subnet address with Azure CNI Overlay, an upgrade surges 33% more (the pools'
+    // upgradeSettings.maxSurge, rounded up: azure-native AgentPoolUpgradeSettings.maxSurge) and Azure keeps
+    // 5 addresses of every subnet. prod: userPoolMaxCount 10 over 3 zones, each zone's pool up to
+    // ceil(10 / 2) = 5 nodes (a zone's loss), + 2 surge + 5 = 12 addresses, so a /28 per zone, a /26 in all.
     itRejectsConfig([
         {
-            name: "a node subnet too small to split among zones",
+            name: "natGateway with zoned pools but without per-zone pools (e.g. a switch from firewall on an existing stack)",
             stack: "prod",
-            raw: { egressType: "natGateway", systemSubnetCidr: "10.240.0.0/28" },
-            expect: ["systemSubnetCidr", '"10.240.0.0/28"', "natGateway", "/27"],
+            raw: { egressType: "natGateway" },
+            expect: ["egressType", '"natGateway"', "perZoneNodePools: true", "rebuild"],
+        },
+        {
+            name: "per-zone pools with a pool without zones",
+            stack: "prod",
+            raw: { perZoneNodePools: "true", userPoolZones: "[]" },
+            expect: ["perZoneNodePools: true", "userPoolZones is []"],
+        },
+        {
+            name: "a /27 node range: each zone gets a /29, 3 usable addresses, fewer than a zone's pool and its surge",
+            stack: "prod",
+            raw: { ...PER_ZONE_NAT, userSubnetCidr: "10.240.4.0/27" },
+            expect: ["userSubnetCidr", '"10.240.4.0/27"', "/29", "userPoolMaxCount", "/26 or larger"],
+        },
+        {
+            name: "a node range too small for its pool without per-zone pools",
+            stack: "dev",
+            // 4 nodes (no autoscaling), + 2 surge + 5 = 11 addresses, more than a /29's 8: a /28.
+            raw: { systemSubnetCidr: "10.240.0.0/29", systemPoolAutoscaling: "false", systemPoolNodeCount: "4" },
+            expect: ["systemSubnetCidr", '"10.240.0.0/29"', "systemPoolNodeCount", "/28 or larger"],
         },
     ]);
 
+    it("a /26 node range holds prod's user pool split over three zones", () => {
+        const problems = configProblems({ ...stackRaw("prod"), ...PER_ZONE_NAT, userSubnetCidr: "10.240.4.0/26" }, "prod");
+        assert.deepEqual(problems, []);
+    });
+
     it("with a pool without zones, one NAT gateway without zones, as before", async () => {
         const run = await evaluateStack("prod", { egressType: "natGateway", userPoolZones: "[]" });
+        assert.ok(!run.get(T.vnet, "network").inputs.subnets.some((x: { name: string }) => /-z\d$/.test(x.name)), "whole-role subnets");
         assert.equal(run.get(T.nat, "network-nat").inputs.zones, undefined);
         assert.equal(run.ofType(T.nat).length, 1);
     });

@@ -113,7 +113,7 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
 describe("node pools with per-zone NAT egress (issue 22 item 6)", () => {
     it("one pool per pool and zone: the system pool's first zone inline, its other zones and the user zones as AgentPools, named and tainted like the pools they split", async function () {
         this.timeout(180_000);
-        const run = await evaluateStack("prod", { egressType: "natGateway" });
+        const run = await evaluateStack("prod", { egressType: "natGateway", perZoneNodePools: "true" });
         const cluster = run.get(T.cluster, "aks");
         // Still only the system pool in the cluster's PUT (AKS refuses to add pools through it).
         assert.deepEqual(

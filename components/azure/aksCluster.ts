@@ -6,7 +6,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import { createHash } from "crypto";
-import { VERSION_OWNING_CHANNELS, type NetworkConfig, type NodePoolConfig, type PlatformConfig } from "../config";
+import {
+    POOL_MAX_SURGE_PERCENT,
+    surgeNodes,
+    VERSION_OWNING_CHANNELS,
+    zonalPoolCounts,
+    type NetworkConfig,
+    type NodePoolConfig,
+    type PlatformConfig,
+} from "../config";
 import { AKS_RBAC_CLUSTER_ADMIN, AKS_RBAC_PROPAGATION_SECONDS, roleDefinitionId } from "./roles";
 
 /** Where the cluster sits in the stack's network (components/azure/network.ts). */
@@ -138,7 +146,7 @@ export function apiServerAccessProfile(
  * (AgentPoolUpgradeSettings.drainTimeoutInMinutes, azure-native 3.28.0 types/input.d.ts). A drain that
  * a PDB still holds after that fails the upgrade rather than hanging it.
  */
-export const POOL_UPGRADE = { maxSurgePercent: 33, drainTimeoutMinutes: 30 } as const;
+export const POOL_UPGRADE = { maxSurgePercent: POOL_MAX_SURGE_PERCENT, drainTimeoutMinutes: 30 } as const;
 
 /** Minutes to bring a surge node up and Ready (allocate, boot, join); an estimate with margin. */
 const NODE_READY_MINUTES = 15;
@@ -157,7 +165,7 @@ const POOL_DELETE_MINUTES = 20;
  */
 export function poolRollMinutes(pool: Pick<NodePoolConfig, "maxCount" | "nodeCount" | "autoscaling">): number {
     const nodes = pool.autoscaling ? pool.maxCount : pool.nodeCount;
-    const surge = Math.max(1, Math.ceil((nodes * POOL_UPGRADE.maxSurgePercent) / 100));
+    const surge = Math.max(1, surgeNodes(nodes));
     const batches = Math.ceil(nodes / surge);
     return batches * (NODE_READY_MINUTES + POOL_UPGRADE.drainTimeoutMinutes);
 }
@@ -298,23 +306,16 @@ function poolDigest(pool: PoolIdentity): string {
 }
 
 /**
- * One pool's share in one zone, with per-zone egress: a pool has one subnet and a subnet one NAT
+ * One pool's share in one zone, with perZoneNodePools: a pool has one subnet and a subnet one NAT
  * gateway, so a pool spanning zones would leave through one zone's gateway; instead each zone gets a
  * pool of its own (MicrosoftDocs/azure-docs articles/nat-gateway/nat-availability-zones.md, the
- * "zonal stack": the VMs, their subnet, the NAT gateway and its IPs in one zone). The configured count
- * and autoscaler bounds are the pool's across its zones, each divided by the number of zones and rounded
- * up: the zones together get at least the configured minimum and count, and each zone at least one node.
+ * "zonal stack": the VMs, their subnet, the NAT gateway and its IPs in one zone). The counts are
+ * zonalPoolCounts' (components/config/validators.ts): count and minimum divided among the zones, the
+ * maximum among one zone fewer, so the surviving zones still reach it after a zone's loss.
  */
 export function zonalPool(pool: NodePoolConfig, zone: string): NodePoolConfig {
     if (!pool.zones.includes(zone)) throw new Error(`zone ${zone} is not one of the pool's zones ${JSON.stringify(pool.zones)}`);
-    const share = (n: number) => Math.ceil(n / pool.zones.length);
-    return {
-        ...pool,
-        zones: [zone],
-        nodeCount: share(pool.nodeCount),
-        minCount: share(pool.minCount),
-        maxCount: share(pool.maxCount),
-    };
+    return { ...pool, zones: [zone], ...zonalPoolCounts(pool) };
 }
 
 const OS = { type: containerservice.OSType.Linux, sku: containerservice.OSSKU.AzureLinux } as const;
@@ -389,10 +390,11 @@ export class AksCluster extends pulumi.ComponentResource {
         // pulumi/pulumi-azure-nextgen#168), does not delete one left out of agentPoolProfiles, and puts
         // every pool into Scaling on any inline edit (pulumi/pulumi-azure-native#4264). The user pool
         // is an AgentPool of its own, below.
-        // With per-zone egress every pool is split by zone (zonalPool): the inline system pool keeps the
-        // first zone, system-mode AgentPools take the others (a cluster needs its system pool inline
+        // With perZoneNodePools every pool is split by zone (zonalPool): the inline system pool keeps the
+        // lowest zone, system-mode AgentPools take the others (a cluster needs its system pool inline
         // at creation; AKS adds further pools only as AgentPools), and the user pool becomes one AgentPool
-        // per zone.
+        // per zone. A zone added below the lowest (or the lowest removed) moves the inline pool's zone and
+        // subnet, which AKS cannot change on an existing pool: a rebuild (docs/platform.md, "Per-zone pools").
         const zonal = net.zonalSubnetIds;
         const systemZones = zonal ? [...s.systemPool.zones].sort() : [];
         const userZones = zonal && s.userPool ? [...s.userPool.zones].sort() : [];
@@ -402,14 +404,18 @@ export class AksCluster extends pulumi.ComponentResource {
         const pools = [{ name: "system", ...poolSettings("System", inlinePool, s.kubernetesVersion, systemTaints, inlineSubnet) }];
         const timeouts = upgradeTimeouts(s, zonal ? systemZones.length + userZones.length : undefined);
         const versionPaths = channelOwnedVersionPaths(s.autoUpgradeChannel);
-        // Per-zone pools are separate node groups to the cluster autoscaler, which would otherwise scale
-        // whichever its expander picks: balance-similar-node-groups keeps similar groups (same VM size,
-        // labels and taints; the Azure comparator ignores the agentpool label, kubernetes/autoscaler
-        // cluster-autoscaler/processors/nodegroupset/azure_nodegroups.go) at even sizes, the balancing
-        // a multi-zone scale set did within one pool (kubernetes/autoscaler cluster-autoscaler/proposals/
-        // balance_similar.md, "Balance similar node groups between zones"). azure-native 3.28.0
-        // ManagedClusterPropertiesAutoScalerProfile.balanceSimilarNodeGroups takes "true" | "false".
-        const autoscaled = s.systemPool.autoscaling || (s.userPool?.autoscaling ?? false);
+        // No balanceSimilarNodeGroups for the per-zone pools: it would not balance them. The cluster
+        // autoscaler's Azure comparator (kubernetes/autoscaler, branch cluster-autoscaler-release-1.34,
+        // cluster-autoscaler/processors/nodegroupset/azure_nodegroups.go, CreateAzureNodeInfoComparator)
+        // ignores the pool-name labels (agentpool, kubernetes.azure.com/agentpool), the zone labels and the
+        // node image version, and compare_nodegroups.go's compareLabels requires every other label to be
+        // equal; an AKS node carries its subnet's name as kubernetes.azure.com/network-subnet (AKS's node
+        // bootstrap labels, Azure/karpenter-provider-azure pkg/providers/imagefamily/bootstrap/
+        // aksbootstrap.go, vnetSubnetNameLabel), which differs from zone to zone (snet-user-z1, -z2, ...).
+        // The flag that would ignore it, --balancing-ignore-label, is not in AKS's autoscaler profile
+        // (azure-native 3.28.0 ManagedClusterPropertiesAutoScalerProfile). So each zone's pool scales on
+        // its own: zonalPoolCounts sizes each for a zone's loss, and zone spread comes from the workloads'
+        // topology spread constraints (docs/platform.md, "A zone's loss").
 
         const cluster = new containerservice.ManagedCluster(
             name,
@@ -440,7 +446,6 @@ export class AksCluster extends pulumi.ComponentResource {
                     outboundType: OUTBOUND_TYPES[net.egressType],
                 },
                 apiServerAccessProfile: apiServerAccessProfile(s.apiServer, net),
-                autoScalerProfile: zonal && autoscaled ? { balanceSimilarNodeGroups: "true" } : undefined,
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: {
                     workloadIdentity: { enabled: true },

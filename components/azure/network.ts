@@ -5,7 +5,7 @@
 import * as network from "@pulumi/azure-native/network";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
-import { perZoneEgressZones, zonalSubnetRange, type NetworkConfig } from "../config";
+import { AVAILABILITY_ZONES, natGatewayZones, zonalSubnetRange, type NetworkConfig } from "../config";
 import { EgressFirewall, type FirewallApplicationRule } from "./firewall";
 import { PORTS } from "../topology";
 
@@ -62,8 +62,8 @@ export interface NetworkArgs {
     /** Tags on every network resource. */
     readonly tags: pulumi.Input<Record<string, string>>;
     /**
-     * The zones of the node pools (systemPoolZones, userPoolZones with a user pool): with egress type
-     * natGateway and zoned pools, each zone gets its own NAT gateway and node subnets (zonalSubnetIds).
+     * The zones of the node pools (systemPoolZones, userPoolZones with a user pool): with perZoneNodePools
+     * and egress type natGateway, each zone a pool uses gets its own NAT gateway.
      */
     readonly poolZones?: { readonly system: readonly string[]; readonly user?: readonly string[] };
     /** With egress type firewall: what the firewall allows, where it logs, the zones it spans. */
@@ -195,8 +195,8 @@ export class Network extends pulumi.ComponentResource {
     /** The egress firewall (egress type firewall). */
     readonly firewall?: EgressFirewall;
     /**
-     * Per-zone egress (natGateway with zoned pools): the node subnets' ARM IDs by pool and zone. The
-     * system and user roles are then absent from subnetIds: a pool is pinned to one zone's subnet.
+     * perZoneNodePools: the node subnets' ARM IDs by role and zone, for every zone of AVAILABILITY_ZONES.
+     * The system and user roles are then absent from subnetIds: a pool is pinned to one zone's subnet.
      */
     readonly zonalSubnetIds?: {
         readonly system: Readonly<Record<string, pulumi.Output<string>>>;
@@ -224,7 +224,7 @@ export class Network extends pulumi.ComponentResource {
         // SDK (`pulumi package add azure-native network 2025-07-01`), not the pinned package. When the
         // default version carries StandardV2, one zone-redundant NAT gateway replaces these stacks.
         const pz = args.poolZones;
-        const zones = perZoneEgressZones(s.egress.type, pz ? [pz.system, ...(pz.user ? [pz.user] : [])] : []);
+        const zones = natGatewayZones(s.egress.type, s.perZoneNodePools, pz ? [pz.system, ...(pz.user ? [pz.user] : [])] : []);
         const publicIps = (stem: string, ipZones: string[] | undefined) =>
             Array.from(
                 { length: s.egress.natGatewayPublicIpCount },
@@ -255,7 +255,7 @@ export class Network extends pulumi.ComponentResource {
         let natGateway: network.NatGateway | undefined;
         const zonalNat = new Map<string, network.NatGateway>();
         let egressIps: pulumi.Output<string[]> = pulumi.output([]);
-        if (s.egress.type === "natGateway" && zones.length === 0) {
+        if (s.egress.type === "natGateway" && !s.perZoneNodePools) {
             // No zone, like the NAT gateway (a regional resource): a zonal IP may only serve a NAT gateway
             // of its own zone.
             const ips = publicIps("egress", undefined);
@@ -318,8 +318,14 @@ export class Network extends pulumi.ComponentResource {
         // through the first zone's: the runner (prod's CI) serves no traffic and its jobs retry, so a
         // loss of that zone stops deployments until it is back, not the platform.
         const runnerNat = zones.length > 0 ? zonalNat.get(zones[0]) : natGateway;
+        // perZoneNodePools: a node subnet for every zone, used by a pool or not. The subnets are inline in
+        // the VNet, whose update comes before the deletes of the same `up` (Pulumi runs deletes after
+        // every create and update: pulumi/pulumi pkg/resource/deploy/deployment_executor.go), so a zone
+        // taken out of a pool would drop the subnet its pool, deleted only at the end, still holds, and
+        // Azure refuses to delete a subnet in use (InUseSubnetCannotBeDeleted); the same for a zone added
+        // back. Empty, a subnet costs nothing; a zone no pool uses has no NAT gateway, so its subnet has none.
         const zonesOf = (role: SubnetRole): readonly string[] =>
-            zones.length > 0 && (role === "system" || role === "user") ? (args.poolZones?.[role] ?? []) : [];
+            s.perZoneNodePools && (role === "system" || role === "user") ? AVAILABILITY_ZONES : [];
         const subnetName = (role: SubnetRole, zone?: string) => (zone ? `${SUBNET_NAMES[role]}-z${zone}` : SUBNET_NAMES[role]);
         const subnets = roles.flatMap((role) => {
             // One NSG per role, on each of its subnets (the per-zone node subnets share their role's).
@@ -422,20 +428,16 @@ export class Network extends pulumi.ComponentResource {
         }
 
         this.vnetId = vnet.id;
-        const zonalIds = (role: SubnetRole) => Object.fromEntries(zonesOf(role).map((zone) => [zone, subnetIdOf(role, zone)]));
-        if (zones.length > 0) {
+        // An egress subnet's ID, once its egress is ready (the firewall's default route).
+        const egressSubnetId = (role: SubnetRole, zone?: string) =>
+            egressReady && EGRESS_SUBNETS.includes(role)
+                ? pulumi.all([subnetIdOf(role, zone), egressReady]).apply(([id]) => id)
+                : subnetIdOf(role, zone);
+        const zonalIds = (role: SubnetRole) => Object.fromEntries(zonesOf(role).map((zone) => [zone, egressSubnetId(role, zone)]));
+        if (s.perZoneNodePools) {
             this.zonalSubnetIds = { system: zonalIds("system"), user: s.subnets.user ? zonalIds("user") : undefined };
         }
-        this.subnetIds = Object.fromEntries(
-            roles
-                .filter((role) => zonesOf(role).length === 0)
-                .map((role) => [
-                    role,
-                    egressReady && EGRESS_SUBNETS.includes(role)
-                        ? pulumi.all([subnetIdOf(role), egressReady]).apply(([id]) => id)
-                        : subnetIdOf(role),
-                ]),
-        );
+        this.subnetIds = Object.fromEntries(roles.filter((role) => zonesOf(role).length === 0).map((role) => [role, egressSubnetId(role)]));
         this.egressIps = egressIps;
         this.registerOutputs({
             vnetId: this.vnetId,

@@ -91,6 +91,18 @@ export const WAF_MODES = ["Prevention", "Detection"] as const;
 export const APP_GATEWAY_CAPACITY = { min: 0, maxFloor: 2, ceiling: 125 } as const;
 /** Addresses Azure keeps in every subnet: the first four and the last (configuration-infrastructure, "Size of the subnet"). */
 export const AZURE_RESERVED_SUBNET_ADDRESSES = 5;
+/**
+ * The availability zones a pool may name (checkZones). With perZoneNodePools every one of them has its
+ * node subnets, whether or not a pool uses it yet (components/azure/network.ts).
+ */
+export const AVAILABILITY_ZONES = ["1", "2", "3"] as const;
+/**
+ * Every node pool's upgrade surge, a percentage of the pool's size at the time of the upgrade, fractional
+ * nodes rounded up (azure-native 3.28.0 containerservice AgentPoolUpgradeSettings.maxSurge: "If a
+ * percentage is specified, it is the percentage of the total agent pool size at the time of the upgrade.
+ * For percentages, fractional nodes are rounded up").
+ */
+export const POOL_MAX_SURGE_PERCENT = 33;
 /** none: public images only; create: a Premium registry in the stack; existing: one referenced by ID. */
 export const REGISTRY_MODES = ["none", "create", "existing"] as const;
 /**

@@ -281,7 +281,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: "10.240.0.0/22",
         description:
-            "Subnet of the system pool's nodes (overlay: pods take no subnet addresses); with per-zone NAT egress (egressType natGateway, zoned pools) zone N's nodes get its Nth quarter as a subnet of their own, so /27 or larger.",
+            "Subnet of the system pool's nodes (overlay: pods take no subnet addresses); it must hold the pool's maximum plus its upgrade surge plus Azure's 5 reserved addresses. With perZoneNodePools zone N's nodes get its Nth quarter as a subnet of their own, and each quarter must hold that zone's pool.",
         check: v.checkCidrRange,
     },
     userSubnetCidr: {
@@ -289,7 +289,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: "10.240.4.0/22",
         enabledBy: "userPoolEnabled",
-        description: "Subnet of the user pool's nodes; split by zone like systemSubnetCidr with per-zone NAT egress.",
+        description: "Subnet of the user pool's nodes; sized, and split by zone with perZoneNodePools, like systemSubnetCidr.",
         check: v.checkCidrRange,
     },
     privateEndpointSubnetCidr: {
@@ -324,7 +324,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: { dev: "loadBalancer", prod: "firewall" },
         description:
-            "Node egress: loadBalancer (AKS picks the IP), natGateway (static public IPs created first, exported as egressIps; with zoned pools a NAT gateway, IPs and node subnets per zone, each pool split into one pool per zone) or firewall (an Azure Firewall the stack creates in firewallSubnetCidr, allowing only what AKS and the platform need; its public IP is exported as egressIps).",
+            "Node egress: loadBalancer (AKS picks the IP), natGateway (static public IPs created first, exported as egressIps; with zoned pools it needs perZoneNodePools: a NAT gateway and its IPs per zone) or firewall (an Azure Firewall the stack creates in firewallSubnetCidr, allowing only what AKS and the platform need; its public IP is exported as egressIps).",
         check: (key, value) => v.checkOneOf(key, value, EGRESS_TYPES),
     },
     natGatewayPublicIpCount: {
@@ -334,6 +334,13 @@ export const CONFIG_KEYS = {
         description:
             "Static public IPs on each NAT gateway (egressType natGateway; one gateway per zone when the pools have zones), 1-16; each adds about 64,000 SNAT ports.",
         check: (key, value) => v.checkIntRange(key, value, 1, 16),
+    },
+    perZoneNodePools: {
+        type: "boolean",
+        scope: "azure",
+        default: false,
+        description:
+            "Split every zoned pool into one pool per zone, each on a node subnet of its own (snet-<role>-z<N>, the Nth quarter of the role's range, declared for zones 1-3 whether or not a pool uses them yet). Required with egressType natGateway and zoned pools (one NAT gateway per zone); allowed with firewall and loadBalancer, so that switching egressType only changes the subnets' NAT gateway or route. Set it when a stack is created: turning it on or off later is a rebuild (docs/platform.md, section Per-zone pools).",
     },
     firewallSubnetCidr: {
         type: "string",

@@ -6,6 +6,7 @@ import {
     appNamespace,
     cloudOf,
     AZURE_RESERVED_SUBNET_ADDRESSES,
+    POOL_MAX_SURGE_PERCENT,
     CI_RUNNER_SUBNET_DEFAULT,
     CONTAINER_APPS_DELEGATION,
     ciRunnerLabel,
@@ -33,8 +34,9 @@ import {
     cidrsOverlap,
     cidrWithin,
     checkHostName,
-    MAX_ZONAL_NODE_SUBNET_PREFIX,
-    perZoneEgressZones,
+    nodeSubnetPrefixFor,
+    surgeNodes,
+    zonalPoolCounts,
     show,
     ZONAL_SUBNET_PARTS,
 } from "./validators";
@@ -191,31 +193,63 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
                 );
         }
     }
-    // Per-zone egress (egressType natGateway with every pool zoned, components/azure/network.ts): each
-    // pool gets a node subnet per zone, a part of its configured range, behind that zone's NAT gateway.
-    type ZonedPool = {
-        readonly key: "systemPoolZones" | "userPoolZones";
-        readonly zones: readonly string[];
+    // Per-zone pools (perZoneNodePools, components/azure/network.ts and aksCluster.ts): each zoned pool
+    // becomes one pool per zone on a node subnet of its own, a part of its role's range. The layout is a
+    // key of its own, not a consequence of egressType: a pool's subnet cannot change in place and Azure
+    // refuses to delete a subnet in use (InUseSubnetCannotBeDeleted), so an egressType switch that moved
+    // the pools between the whole-role subnet and its quarters could never apply; with the key fixed, a
+    // switch only changes the subnets' NAT gateway or route.
+    type NodePool = {
+        readonly prefix: "systemPool" | "userPool";
+        readonly zonesKey: "systemPoolZones" | "userPoolZones";
         readonly subnetKey: "systemSubnetCidr" | "userSubnetCidr";
     };
-    const pools: ZonedPool[] = [
-        { key: "systemPoolZones", zones: v.systemPoolZones, subnetKey: "systemSubnetCidr" },
-        ...(v.userPoolEnabled ? [{ key: "userPoolZones", zones: v.userPoolZones, subnetKey: "userSubnetCidr" } as const] : []),
+    const nodePools: NodePool[] = [
+        { prefix: "systemPool", zonesKey: "systemPoolZones", subnetKey: "systemSubnetCidr" },
+        ...(v.userPoolEnabled ? [{ prefix: "userPool", zonesKey: "userPoolZones", subnetKey: "userSubnetCidr" } as const] : []),
     ];
-    const zonesValid = (p: ZonedPool) => specOf(p.key).check?.(p.key, p.zones as never, environment) === undefined;
-    if (
-        pools.every(zonesValid) &&
-        perZoneEgressZones(
-            v.egressType,
-            pools.map((p) => p.zones),
-        ).length > 0
-    ) {
-        for (const p of pools) {
-            const range = v[p.subnetKey];
-            if (valid(p.subnetKey, range) && Number(range.split("/")[1]) > MAX_ZONAL_NODE_SUBNET_PREFIX)
+    const zonesValid = (p: NodePool) => specOf(p.zonesKey).check?.(p.zonesKey, v[p.zonesKey] as never, environment) === undefined;
+    if (nodePools.every(zonesValid)) {
+        const unzoned = nodePools.filter((p) => v[p.zonesKey].length === 0);
+        const zonesText = nodePools.map((p) => `${p.zonesKey} ${show(v[p.zonesKey])}`).join(", ");
+        if (v.perZoneNodePools) {
+            for (const p of unzoned)
                 problems.push(
-                    `${p.subnetKey}: ${show(range)} is too small for egressType "natGateway" with ${p.key} ${show(p.zones)}; each zone's nodes get a subnet of their own, a ${ZONAL_SUBNET_PARTS}th of this range (zone N the Nth), and Azure's smallest subnet is a /29: use a /${MAX_ZONAL_NODE_SUBNET_PREFIX} or larger`,
+                    `perZoneNodePools: true needs every node pool zoned, but ${p.zonesKey} is []; name its zones (e.g. ["1","2","3"]) or set perZoneNodePools: false`,
                 );
+        } else if (v.egressType === "natGateway" && unzoned.length === 0) {
+            problems.push(
+                `egressType: "natGateway" with zoned pools (${zonesText}) needs perZoneNodePools: true; a subnet has one NAT gateway, in one zone, so only a pool per zone on a subnet per zone keeps egress through a zone's loss. On a stack that exists with perZoneNodePools false (e.g. on egressType "firewall" or "loadBalancer") this is a rebuild, not an update: keep its egressType, or follow "Moving a stack to per-zone pools" in docs/platform.md`,
+            );
+        }
+        // Each node subnet holds its pool's maximum plus the upgrade surge plus Azure's reserved addresses.
+        const perZone = v.perZoneNodePools && unzoned.length === 0;
+        for (const p of nodePools) {
+            const range = v[p.subnetKey];
+            const pool = {
+                nodeCount: v[`${p.prefix}NodeCount`],
+                minCount: v[`${p.prefix}MinCount`],
+                maxCount: v[`${p.prefix}MaxCount`],
+                zones: v[p.zonesKey],
+            };
+            if (!valid(p.subnetKey, range) || ![pool.nodeCount, pool.minCount, pool.maxCount].every(Number.isInteger)) continue;
+            const share = perZone ? zonalPoolCounts(pool) : pool;
+            const autoscaled = v[`${p.prefix}Autoscaling`];
+            const nodes = autoscaled ? share.maxCount : share.nodeCount;
+            const countKey = `${p.prefix}${autoscaled ? "MaxCount" : "NodeCount"}`;
+            const parts = perZone ? ZONAL_SUBNET_PARTS : 1;
+            const bits = Number(range.split("/")[1]);
+            const partBits = bits + Math.log2(parts);
+            const needed = nodeSubnetPrefixFor(nodes);
+            if (partBits <= needed) continue;
+            const addresses = 2 ** (32 - partBits);
+            const minimum = `/${needed - Math.log2(parts)}`;
+            const why = perZone
+                ? `each zone's pool gets 1/${ZONAL_SUBNET_PARTS} of it, a /${partBits} of ${addresses} addresses, but ${countKey} ${pool[autoscaled ? "maxCount" : "nodeCount"]} over ${pool.zones.length} zones is ${nodes} nodes per zone${autoscaled && pool.zones.length > 1 ? ` (divided by one zone fewer, so that the surviving zones reach it after a zone's loss)` : ""}`
+                : `it has ${addresses} addresses, but ${countKey} is ${nodes} nodes`;
+            problems.push(
+                `${p.subnetKey}: ${show(range)} is too small: ${why}, plus ${surgeNodes(nodes)} surge node${surgeNodes(nodes) === 1 ? "" : "s"} in an upgrade (${POOL_MAX_SURGE_PERCENT}%) and ${AZURE_RESERVED_SUBNET_ADDRESSES} addresses Azure keeps (Azure CNI Overlay: one address per node); use a ${minimum} or larger, or a lower ${countKey}`,
+            );
         }
     }
     if (!v.keyVaultPublicNetworkAccess && !v.keyVaultPrivateEndpoints) {
@@ -516,6 +550,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
             subnets: activeSubnets(v),
             runnerDelegation: v.ciRunnerEnabled ? CONTAINER_APPS_DELEGATION : undefined,
             wafIngress: v.ingressWaf,
+            perZoneNodePools: v.perZoneNodePools,
             egress: { type: v.egressType, natGatewayPublicIpCount: v.natGatewayPublicIpCount },
             ddosProtection:
                 v.ddosProtection === "create"

@@ -128,6 +128,11 @@ export interface NetworkConfig {
      * subnets exist either way, so that turning the WAF off does not remove a subnet still in use.
      */
     readonly wafIngress: boolean;
+    /**
+     * perZoneNodePools: every zoned pool split into one pool per zone, each on its zone's node subnet
+     * (snet-<role>-z<N> for every zone of AVAILABILITY_ZONES), whatever the egress type.
+     */
+    readonly perZoneNodePools: boolean;
     readonly egress: {
         readonly type: (typeof EGRESS_TYPES)[number];
         /** Static public IPs of the NAT gateway (type natGateway). */

@@ -5,7 +5,14 @@ import { CronExpressionParser } from "cron-parser";
 import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
 import { distance } from "fastest-levenshtein";
 import * as ipaddr from "ipaddr.js";
-import { AKS_KUBERNETES_MINORS, LOCAL_TEMP_DISK_GIB, MIN_KUBERNETES_MINOR } from "./constants";
+import {
+    AKS_KUBERNETES_MINORS,
+    AVAILABILITY_ZONES,
+    AZURE_RESERVED_SUBNET_ADDRESSES,
+    LOCAL_TEMP_DISK_GIB,
+    MIN_KUBERNETES_MINOR,
+    POOL_MAX_SURGE_PERCENT,
+} from "./constants";
 import type { NodePoolConfig } from "./types";
 
 export const show = (value: unknown): string => JSON.stringify(value);
@@ -68,8 +75,10 @@ export function checkVmSize(key: string, value: string): string | undefined {
 }
 
 export function checkZones(key: string, value: readonly string[]): string | undefined {
-    const ok = value.every((z) => ["1", "2", "3"].includes(z)) && new Set(value).size === value.length;
-    return ok ? undefined : `${key}: ${show(value)} is not allowed; use distinct zones from "1", "2", "3", or none`;
+    const ok = value.every((z) => (AVAILABILITY_ZONES as readonly string[]).includes(z)) && new Set(value).size === value.length;
+    return ok
+        ? undefined
+        : `${key}: ${show(value)} is not allowed; use distinct zones from ${AVAILABILITY_ZONES.map((z) => show(z)).join(", ")}, or none`;
 }
 
 export function checkCidr(key: string, value: string): string | undefined {
@@ -395,13 +404,11 @@ export function cidrWithin(inner: string, outer: string): boolean {
 }
 
 /**
- * How many equal parts a node subnet is cut into for per-zone egress: zone N ("1".."3", checkZones) takes
+ * How many equal parts a node subnet is cut into with perZoneNodePools: zone N (AVAILABILITY_ZONES) takes
  * part N-1, so a zone's subnet stays where it is when another zone is added or removed. Four parts of a
  * range are its quarters (two more prefix bits); the fourth is left free.
  */
 export const ZONAL_SUBNET_PARTS = 4;
-/** The smallest subnet Azure creates is a /29 (8 addresses, 5 of them reserved); a quarter of a /27. */
-export const MAX_ZONAL_NODE_SUBNET_PREFIX = 29 - Math.log2(ZONAL_SUBNET_PARTS);
 
 /** Zone N's part of a node subnet range with per-zone egress (ZONAL_SUBNET_PARTS), e.g. 10.240.4.0/22, "2" -> 10.240.5.0/24. */
 export function zonalSubnetRange(range: string, zone: string): string {
@@ -418,16 +425,54 @@ export function zonalSubnetRange(range: string, zone: string): string {
 }
 
 /**
- * The zones that get their own egress: with egressType natGateway and every node pool zoned (the zones
- * of the pools that exist), every zone a pool uses, sorted, each with a zonal NAT gateway, its public IPs
- * and a node subnet per pool. None otherwise: the firewall and the load balancer are zone-redundant, and
- * a pool without zones has nodes in any zone behind one subnet, so one NAT gateway without zones serves
- * it (which zone's loss it survives is then Azure's placement, for egress as for the nodes).
- * Why not one zone-redundant NAT gateway: components/azure/network.ts.
+ * The zones that get a zonal NAT gateway: with egressType natGateway and perZoneNodePools, every zone a
+ * pool uses, sorted ("zonal stacks": components/azure/network.ts, which also says why not one
+ * zone-redundant NAT gateway). None otherwise: the firewall and the load balancer are zone-redundant,
+ * and without per-zone pools one NAT gateway without zones serves the whole-role subnets.
  */
-export function perZoneEgressZones(egressType: string, poolZones: readonly (readonly string[])[]): string[] {
-    if (egressType !== "natGateway" || poolZones.length === 0 || poolZones.some((zones) => zones.length === 0)) return [];
+export function natGatewayZones(egressType: string, perZoneNodePools: boolean, poolZones: readonly (readonly string[])[]): string[] {
+    if (egressType !== "natGateway" || !perZoneNodePools) return [];
     return [...new Set(poolZones.flat())].sort();
+}
+
+/** The nodes an upgrade adds on top of a pool of `nodes` (POOL_MAX_SURGE_PERCENT, fractional nodes rounded up). */
+export function surgeNodes(nodes: number): number {
+    return Math.ceil((nodes * POOL_MAX_SURGE_PERCENT) / 100);
+}
+
+/**
+ * One zone's share of a pool split by zone (perZoneNodePools). The count and the minimum are the pool's
+ * across its zones, divided by the zones and rounded up: together at least the configured ones, each zone
+ * at least one node. The maximum is divided by one zone fewer (rounded up), so that after a zone's loss
+ * the surviving zones' pools can together still reach the configured maximum, as a pool spanning the
+ * zones could; the cost is a higher ceiling while every zone is up (zones x ceil(max / (zones - 1)), e.g.
+ * 15 for a maximum of 10 over 3 zones), which the autoscaler reaches only if pods need it. One zone:
+ * the configured values.
+ */
+export function zonalPoolCounts(pool: Pick<NodePoolConfig, "nodeCount" | "minCount" | "maxCount" | "zones">): {
+    readonly nodeCount: number;
+    readonly minCount: number;
+    readonly maxCount: number;
+} {
+    const zones = pool.zones.length;
+    const share = (n: number) => Math.ceil(n / zones);
+    return {
+        nodeCount: share(pool.nodeCount),
+        minCount: share(pool.minCount),
+        maxCount: zones > 1 ? Math.ceil(pool.maxCount / (zones - 1)) : pool.maxCount,
+    };
+}
+
+/**
+ * The smallest subnet (as a prefix length) that holds `nodes` nodes and their upgrade surge: with Azure
+ * CNI Overlay a node takes one subnet address and pods none (azure-native 3.28.0 containerservice
+ * NetworkPluginMode.Overlay: "pods are given IPs from the PodCIDR address space"; the nodes' NICs are in
+ * vnetSubnetID), and Azure keeps AZURE_RESERVED_SUBNET_ADDRESSES of every subnet. Never below a /29,
+ * Azure's smallest subnet.
+ */
+export function nodeSubnetPrefixFor(nodes: number): number {
+    const addresses = nodes + surgeNodes(nodes) + AZURE_RESERVED_SUBNET_ADDRESSES;
+    return Math.min(29, 32 - Math.ceil(Math.log2(addresses)));
 }
 
 /** An ARM resource ID of one resource type, e.g. Microsoft.ContainerRegistry/registries. */
