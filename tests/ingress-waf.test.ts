@@ -536,6 +536,27 @@ describe("ingress WAF: configuration", () => {
             expect: ["ingressTlsCertificate", "is a CA certificate (basic constraints CA:TRUE)", "server certificate (CA:FALSE)"],
         },
         {
+            // Upgrade note (docs/operations.md): the WAF's subnets are declared on every Azure stack, so a
+            // stack with its own vnetAddressSpace, whose other subnets it already set, must now set these two.
+            name: "tells a stack with its own vnetAddressSpace to set the WAF's two subnets, though ingressWaf is off, and why",
+            raw: {
+                vnetAddressSpace: "10.50.0.0/16",
+                systemSubnetCidr: "10.50.0.0/22",
+                userSubnetCidr: "10.50.4.0/22",
+                privateEndpointSubnetCidr: "10.50.8.0/24",
+                apiServerSubnetCidr: "10.50.9.0/28",
+                firewallSubnetCidr: "10.50.12.0/26",
+            },
+            count: 2,
+            expect: [
+                'appGatewaySubnetCidr: the default "10.240.14.0/24" is not inside vnetAddressSpace "10.50.0.0/16"',
+                'ingressLbSubnetCidr: the default "10.240.13.0/28" is not inside vnetAddressSpace "10.50.0.0/16"',
+                "with ingressWaf off too",
+                "pulumi config set appGatewaySubnetCidr <range>",
+                "a free /29 or larger within it",
+            ],
+        },
+        {
             name: "rejects a mode other than Prevention or Detection",
             raw: { ingressWaf: "true", ingressWafMode: "Block" },
             expect: ["ingressWafMode", '"Block"', "Prevention", "Detection"],
