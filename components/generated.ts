@@ -1,8 +1,9 @@
 // Secret values the program generates itself, the same way for Key Vault (Azure layer) and for plain
-// Kubernetes Secrets (local layer): passwords and the ingress gateway's self-signed certificate.
+// Kubernetes Secrets (local layer): passwords and the ingress gateway's certificate and its CA.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import { selfSignedRootPem } from "./config/validators";
 import type { PemPair } from "./foundation";
 
 /** 32 random characters, none that need quoting in a connection string or a shell. Secret. */
@@ -15,36 +16,96 @@ export function generatedPassword(name: string, opts?: pulumi.CustomResourceOpti
     return pulumi.secret(password.result);
 }
 
+/** The ingress certificate chain and key, and the root the chain ends in when it is not a public CA's. */
+export interface IngressCertificate extends PemPair {
+    /**
+     * The PEM root certificate a client of the ingress gateway must be told to trust (Application
+     * Gateway's trusted root for its re-encrypted hop, ingressWaf): the generated CA, or the self-signed
+     * root a configured private CA's chain ends with; undefined for a chain a public CA issued.
+     */
+    readonly root: pulumi.Output<string | undefined>;
+}
+
+/** Validity of the generated CA: ten years, never renewed early (see ingressCertificate). */
+export const GENERATED_CA_VALIDITY_HOURS = 24 * 365 * 10;
+/** Validity of the generated server certificate, and how long before its end an `up` re-issues it. */
+export const GENERATED_SERVER_VALIDITY = { hours: 24 * 365, earlyRenewalHours: 24 * 30 } as const;
+
 /**
- * The configured ingress certificate and key when there are some; otherwise a self-signed ECDSA pair
- * for `host` (`name` names its two resources), which `pulumi up` renews in its last 30 days.
+ * The configured ingress certificate and key when there are some; otherwise a generated pair for
+ * `host` (`name` stems its resources): a server certificate signed by a generated CA, served with
+ * that CA after it (the chain).
  *
- * The generated certificate is its own CA (basic constraints CA:TRUE, certificate signing), so that an
- * Application Gateway in front of the ingress gateway (`ingressWaf`) can take it as the backend's
- * trusted root: v2 treats a self-signed certificate that is not a CA as a leaf and looks for its
- * issuer, marking the backend unhealthy ("A self-signed certificate which is NOT a Certificate
- * Authority will also result in the same error", MicrosoftDocs azure-docs
- * articles/application-gateway/application-gateway-backend-health-troubleshooting.md).
+ * Two certificates, not one self-signed CA served as the server's own: NSS, the verifier of Firefox,
+ * refuses a CA certificate as a server's (mozilla::pkix pkixcheck.cpp, CheckBasicConstraints:
+ * ERROR_CA_CERT_USED_AS_END_ENTITY for an end entity with CA:TRUE), while Application Gateway v2
+ * trusts a backend whose chain ends in a root it holds as a trusted root certificate; a self-signed
+ * certificate that is not a CA it takes for a leaf and marks the backend unhealthy (MicrosoftDocs
+ * azure-docs articles/application-gateway/ssl-overview.md, "End-to-end TLS with the v2 SKU";
+ * application-gateway-backend-health-troubleshooting.md). So the CA is the root the gateway trusts
+ * (IngressCertificate.root) and the server certificate is an end entity: CA:FALSE (the tls provider
+ * sets basic constraints on every certificate it signs and CA:TRUE only with isCaCertificate,
+ * hashicorp/terraform-provider-tls internal/provider/resource_locally_signed_cert.go and
+ * common_cert.go createCertificate), server auth, and digital signature only: the key is ECDSA, with
+ * which TLS signs and never encrypts a key, and RFC 8813 section 3 (updating RFC 5480) forbids
+ * keyEncipherment and dataEncipherment with an id-ecPublicKey key.
+ *
+ * Renewal changes only the server certificate: it has earlyRenewalHours, so the first `up` in its
+ * last 30 days re-issues it (the provider marks it ready_for_renewal and plans a replacement,
+ * common_cert.go modifyPlanIfCertificateReadyForRenewal) under the same CA, with the same key (the
+ * key and the request are resources of their own). The CA has none: it is replaced only by the first
+ * `up` after its ten years, the one time the root the gateway trusts changes. So renewing the served
+ * certificate never changes what Application Gateway trusts, and the gateway resource itself is not
+ * updated (it reads the served PFX by a versionless Key Vault URI).
  */
 export function ingressCertificate(
     name: string,
     args: { readonly host: string; readonly environment: string; readonly configured?: PemPair },
     opts?: pulumi.CustomResourceOptions,
-): PemPair {
-    if (args.configured) return args.configured;
-    const key = new tls.PrivateKey(name, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
-    const cert = new tls.SelfSignedCert(
-        name,
+): IngressCertificate {
+    if (args.configured) {
+        return { ...args.configured, root: pulumi.output(args.configured.certificate).apply((pem) => selfSignedRootPem(pem)) };
+    }
+    const organization = `generated (${args.environment})`;
+    const caKey = new tls.PrivateKey(`${name}-ca`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
+    const ca = new tls.SelfSignedCert(
+        `${name}-ca`,
         {
-            privateKeyPem: key.privateKeyPem,
-            subject: { commonName: args.host, organization: `self-signed (${args.environment})` },
-            dnsNames: [args.host],
-            validityPeriodHours: 24 * 365,
-            earlyRenewalHours: 24 * 30,
+            privateKeyPem: caKey.privateKeyPem,
+            subject: { commonName: `${args.host} ingress CA`, organization },
             isCaCertificate: true,
-            allowedUses: ["digital_signature", "key_encipherment", "cert_signing", "server_auth"],
+            // The server certificate's authority key ID is this one (Go's x509.CreateCertificate), which
+            // chain builders match on.
+            setSubjectKeyId: true,
+            validityPeriodHours: GENERATED_CA_VALIDITY_HOURS,
+            allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
         },
         opts,
     );
-    return { certificate: cert.certPem, privateKey: pulumi.secret(key.privateKeyPem) };
+    // The served key: the name the single self-signed pair's key had, so that an existing stack keeps it.
+    const key = new tls.PrivateKey(name, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
+    const request = new tls.CertRequest(
+        name,
+        { privateKeyPem: key.privateKeyPem, subject: { commonName: args.host, organization }, dnsNames: [args.host] },
+        opts,
+    );
+    const server = new tls.LocallySignedCert(
+        name,
+        {
+            certRequestPem: request.certRequestPem,
+            caPrivateKeyPem: caKey.privateKeyPem,
+            caCertPem: ca.certPem,
+            validityPeriodHours: GENERATED_SERVER_VALIDITY.hours,
+            earlyRenewalHours: GENERATED_SERVER_VALIDITY.earlyRenewalHours,
+            allowedUses: ["digital_signature", "server_auth"],
+        },
+        opts,
+    );
+    return {
+        // The chain: the server certificate, then the CA ("it is recommended the backend server
+        // certificate contain both the root and intermediate CAs", ssl-overview.md).
+        certificate: pulumi.interpolate`${server.certPem}${ca.certPem}`,
+        privateKey: pulumi.secret(key.privateKeyPem),
+        root: ca.certPem,
+    };
 }

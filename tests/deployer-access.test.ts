@@ -65,7 +65,22 @@ describe("deployer access to the cluster", () => {
         const run = await evaluateStack("prod", { previewerObjectId: PREVIEWER });
         const cluster = run.get(T.cluster, "aks");
         const role = run.ofType(T.definition).find((r) => r.name.endsWith("-previewer-role"))!;
-        assert.deepEqual(role.inputs.assignableScopes, [cluster.id]);
+        // A custom role's AssignableScopes: one management group, subscriptions or resource groups (the
+        // documented examples, MicrosoftDocs azure-docs articles/role-based-access-control/role-definitions.md),
+        // never a resource; the definition lives at one of them, and the cluster lies within each.
+        const allowed = [
+            /^\/providers\/Microsoft\.Management\/managementGroups\/[^/]+$/i,
+            /^\/subscriptions\/[0-9a-f-]{36}$/i,
+            /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+$/i,
+        ];
+        for (const scope of role.inputs.assignableScopes as string[]) {
+            assert.ok(
+                allowed.some((form) => form.test(scope)),
+                `assignable scope ${scope} is no management group, subscription or resource group`,
+            );
+            assert.ok(cluster.id.toLowerCase().startsWith(`${scope.toLowerCase()}/`), `the cluster is outside ${scope}`);
+        }
+        assert.ok(role.inputs.assignableScopes.includes(role.inputs.scope), "defined at one of its assignable scopes");
         const [permission] = role.inputs.permissions;
         const data: string[] = permission.dataActions;
         // A server-side-apply dry run is a PATCH, authorized as a write (Azure RBAC maps patch to /write).

@@ -12,9 +12,10 @@ import * as path from "path";
 import * as tls from "tls";
 import * as enums from "@pulumi/azure-native/types/enums/network";
 import * as forge from "node-forge";
-import { pemToPfxBase64, selfSignedRoot } from "../components/azure/pfx";
+import { pemToPfxBase64 } from "../components/azure/pfx";
+import { checkWafBackendChain, selfSignedRootPem } from "../components/config/validators";
 import * as facts from "./fixtures/chart-facts.json";
-import { evaluateStack, itRejectsConfig, mockPublicIp, TEST_TLS, type Registration, type StackRun } from "./harness";
+import { evaluateStack, itRejectsConfig, MOCK_CLOCK, mockPublicIp, TEST_TLS, type Registration, type StackRun } from "./harness";
 import { skipVisibly } from "./externalTools";
 
 const T = {
@@ -30,6 +31,10 @@ const T = {
     release: "kubernetes:helm.sh/v3:Release",
     diagnostics: "azure-native:monitor:DiagnosticSetting",
     policyAssignment: "azure-native:authorization:PolicyAssignment",
+    key: "tls:index/privateKey:PrivateKey",
+    selfSigned: "tls:index/selfSignedCert:SelfSignedCert",
+    request: "tls:index/certRequest:CertRequest",
+    signed: "tls:index/locallySignedCert:LocallySignedCert",
 } as const;
 /** Key Vault Secrets User (Azure built-in role; learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
 const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -155,10 +160,11 @@ describe("ingress WAF: prod", () => {
         assert.equal(health.inputs.metadata.namespace, run.outputs.ingressGatewayNamespace.value);
         assert.equal(`${health.inputs.metadata.namespace}/${health.inputs.spec.gateways[0]}`, run.outputs.ingressGatewayRef.value);
         assert.equal(health.inputs.spec.http[0].directResponse.status, 200);
-        // The stand-in certificate is self-signed: the gateway trusts exactly it for the re-encrypted hop.
+        // The stand-in chain is a private CA's, ending with its root: the gateway trusts exactly that root
+        // (not the server certificate) for the re-encrypted hop.
         const roots = gateway.inputs.trustedRootCertificates;
         assert.equal(roots.length, 1);
-        assert.equal(roots[0].data, new X509Certificate(TEST_TLS.certificate).raw.toString("base64"));
+        assert.equal(roots[0].data, new X509Certificate(TEST_TLS.caCertificate).raw.toString("base64"));
         assert.deepEqual(
             settings.trustedRootCertificates.map((r: { id: string }) => part(gateway, r).name),
             [roots[0].name],
@@ -325,17 +331,20 @@ describe("ingress WAF: dev (off by default)", () => {
         );
         assert.ok(nodeNsg.inputs.securityRules.some((r: { sourceAddressPrefix: string }) => r.sourceAddressPrefix === "Internet"));
     });
-    it("puts the WAF in Detection mode with dev's defaults when turned on, with the generated self-signed certificate trusted for the backend", async () => {
+    it("puts the WAF in Detection mode with dev's defaults when turned on, trusting the generated CA for the backend", async () => {
         const on = await evaluateStack("dev", { ingressWaf: "true" });
         const policy = on.get(T.policy, "ingress-waf-policy");
         assert.equal(policy.inputs.policySettings.mode, "Detection");
         const gateway = on.get(T.gateway, "ingress-waf");
         assert.deepEqual(gateway.inputs.autoscaleConfiguration, { minCapacity: 0, maxCapacity: 2 });
-        assert.equal(gateway.inputs.trustedRootCertificates.length, 1);
-        // Trusted because it is a CA: the tls provider signs a CA only when asked (isCaCertificate).
-        const [generated] = on.ofType("tls:index/selfSignedCert:SelfSignedCert");
-        assert.equal(generated.inputs.isCaCertificate, true);
-        assert.ok(generated.inputs.allowedUses.includes("cert_signing"));
+        // Trusted because it is a CA: the tls provider makes a CA only when asked (isCaCertificate).
+        const ca = on.get(T.selfSigned, "ingress-tls-self-signed-ca");
+        assert.equal(ca.inputs.isCaCertificate, true);
+        assert.ok(ca.inputs.allowedUses.includes("cert_signing"));
+        assert.deepEqual(
+            gateway.inputs.trustedRootCertificates.map((r: { data: string }) => r.data),
+            [new X509Certificate(ca.state.certPem).raw.toString("base64")],
+        );
     });
 });
 
@@ -382,7 +391,10 @@ describe("ingress WAF: the backend's trusted root", () => {
         cert.validity.notAfter = new Date("2036-01-01T00:00:00Z");
         cert.setSubject([{ name: "commonName", value: subject }]);
         cert.setIssuer([{ name: "commonName", value: issuer?.name ?? subject }]);
-        cert.setExtensions([{ name: "basicConstraints", cA: !issuer }]);
+        cert.setExtensions([
+            { name: "basicConstraints", cA: !issuer },
+            { name: "keyUsage", keyCertSign: !issuer, digitalSignature: true },
+        ]);
         cert.sign((issuer?.keys ?? keys).privateKey, forge.md.sha256.create());
         return forge.pki.certificateToPem(cert);
     }
@@ -392,13 +404,114 @@ describe("ingress WAF: the backend's trusted root", () => {
     const leaf = certificate("app.example.com", leafKeys, { name: "Private Root CA", keys: caKeys });
 
     it("is a private CA's root given at the end of the configured chain (X.509: self-issued and self-signed)", () => {
-        assert.equal(selfSignedRoot(leaf + root), new X509Certificate(root).raw.toString("base64"));
+        assert.equal(selfSignedRootPem(leaf + root), new X509Certificate(root).toString());
+        assert.equal(checkWafBackendChain(leaf + root), undefined);
     });
-    it("is nothing for a chain that does not end with its root (a public CA's, which v2 trusts already)", () => {
-        assert.equal(selfSignedRoot(leaf), undefined);
+    it("is nothing for a chain a public CA issued, which v2 trusts already (here: the root among the public ones)", () => {
+        assert.equal(selfSignedRootPem(leaf), undefined);
+        assert.equal(checkWafBackendChain(leaf, [new X509Certificate(root)]), undefined);
+    });
+    it("cannot be found for a private CA's chain without its root: refused, naming the issuer and what to append", () => {
+        const problem = checkWafBackendChain(leaf);
+        assert.ok(problem);
+        assert.match(problem, /^ingressTlsCertificate: .*CN=Private Root CA.*append the private CA's root certificate/);
     });
     it("cannot be a self-signed certificate that is not a CA: v2 takes it for a leaf and the backend for unhealthy", () => {
-        assert.throws(() => selfSignedRoot(TEST_TLS.leafCertificate), /self-signed but not a CA/);
+        assert.match(checkWafBackendChain(TEST_TLS.leafCertificate) ?? "", /self-signed but not a CA/);
+        assert.equal(selfSignedRootPem(TEST_TLS.leafCertificate), undefined);
+    });
+});
+
+// Review finding 1: the generated pair was one self-signed CA served as the server's certificate, which
+// NSS (Firefox) refuses (mozilla::pkix pkixcheck.cpp CheckBasicConstraints: a CA:TRUE end entity is
+// ERROR_CA_CERT_USED_AS_END_ENTITY). Now a CA signs a server certificate. The expectations are the tls
+// provider's (hashicorp/terraform-provider-tls: is_ca_certificate alone makes a CA; allowed_uses are
+// the key usages written), RFC 5280's and RFC 8813's (no keyEncipherment with an EC key).
+describe("ingress WAF: the generated certificate", () => {
+    let run: StackRun;
+    before(async () => {
+        run = await evaluateStack("dev", { ingressWaf: "true" });
+    });
+    const servedChain = (r: StackRun) =>
+        r.ofType(T.secret).find((s) => s.inputs.secretName === "ingress-tls-crt")!.inputs.properties.value as string;
+
+    it("serves a server certificate that is no CA, for server auth with a digital signature only (an ECDSA key), then its CA", () => {
+        const server = run.get(T.signed, "ingress-tls-self-signed");
+        const ca = run.get(T.selfSigned, "ingress-tls-self-signed-ca");
+        assert.notEqual(server.inputs.isCaCertificate, true, "the served certificate is a CA");
+        assert.deepEqual([...server.inputs.allowedUses].sort(), ["digital_signature", "server_auth"]);
+        assert.equal(server.inputs.caCertPem, ca.state.certPem, "signed by the generated CA");
+        // The key it certifies is ECDSA: RFC 8813 section 3 forbids keyEncipherment with id-ecPublicKey.
+        const request = run.get(T.request, "ingress-tls-self-signed");
+        assert.equal(server.inputs.certRequestPem, request.state.certRequestPem);
+        const key = run
+            .ofType(T.key)
+            .find((k) => k.state.privateKeyPem === request.inputs.privateKeyPem && k.name === "ingress-tls-self-signed");
+        assert.ok(key, "the request's key is the served key");
+        assert.equal(key.inputs.algorithm, "ECDSA");
+        assert.deepEqual(request.inputs.dnsNames, [run.outputs.ingressHost.value]);
+        assert.equal(request.inputs.subject.commonName, run.outputs.ingressHost.value);
+        // The chain: the server certificate, then the CA; no other self-signed certificate is generated.
+        assert.equal(servedChain(run), server.state.certPem + ca.state.certPem);
+        assert.deepEqual(
+            run.ofType(T.selfSigned).map((c) => c.name),
+            ["ingress-tls-self-signed-ca"],
+        );
+        // The CA signs certificates and is no server; its subject key ID is what the server's authority key ID names.
+        assert.equal(ca.inputs.isCaCertificate, true);
+        assert.ok(!ca.inputs.allowedUses.includes("server_auth"));
+        assert.equal(ca.inputs.setSubjectKeyId, true);
+    });
+
+    it("serves a chain NSS accepts: the served certificate is an end entity and verifies under the CA the gateway trusts (mocked provider answers)", () => {
+        const [first, ...rest] = servedChain(run).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
+        const served = new X509Certificate(first);
+        const ca = new X509Certificate(rest[rest.length - 1]);
+        assert.equal(served.ca, false);
+        assert.ok(served.checkIssued(ca) && served.verify(ca.publicKey));
+        const gateway = run.get(T.gateway, "ingress-waf");
+        assert.equal(gateway.inputs.trustedRootCertificates[0].data, ca.raw.toString("base64"));
+    });
+});
+
+// Review finding 2: an `up` inside the renewal window re-issued the one certificate that was both
+// served and trusted, so the Application Gateway's trusted root and the certificate the Istio gateway
+// serves changed at different moments (502s). The mocked tls provider re-issues each certificate the
+// way the real one does: once now >= notAfter - early_renewal_hours (tools/mocks.ts MOCK_CLOCK).
+describe("ingress WAF: renewing the generated certificate", () => {
+    const renewalDue = 24 * 365 - 24 * 30; // the first hour of the server certificate's 30-day window
+    let fresh: StackRun;
+    let renewed: StackRun;
+    before(async () => {
+        fresh = await evaluateStack("dev", { ingressWaf: "true" });
+        MOCK_CLOCK.hoursSinceIssue = renewalDue;
+        try {
+            renewed = await evaluateStack("dev", { ingressWaf: "true" });
+        } finally {
+            MOCK_CLOCK.hoursSinceIssue = 0;
+        }
+    });
+    const served = (r: StackRun) => r.ofType(T.secret).find((s) => s.inputs.secretName === "ingress-tls-crt")!.inputs.properties.value;
+
+    it("re-issues the served certificate in its last 30 days", () => {
+        assert.notEqual(served(renewed), served(fresh), "the renewal did not change the served certificate");
+        const pfx = (r: StackRun) => r.get(T.secret, "ingress-waf-pfx").inputs.properties.value;
+        assert.notEqual(pfx(renewed), pfx(fresh), "the gateway's listener PFX is not renewed with it");
+    });
+
+    it("leaves what the Application Gateway trusts, and the gateway resource, unchanged", () => {
+        const gateway = (r: StackRun) => r.get(T.gateway, "ingress-waf").inputs;
+        assert.deepEqual(gateway(renewed).trustedRootCertificates, gateway(fresh).trustedRootCertificates);
+        assert.deepEqual(gateway(renewed), gateway(fresh));
+    });
+
+    it("keeps the CA for ten years without early renewal, so a renewal signs under the same root", () => {
+        const ca = fresh.get(T.selfSigned, "ingress-tls-self-signed-ca");
+        assert.ok(!ca.inputs.earlyRenewalHours, "the CA renews early");
+        assert.ok(ca.inputs.validityPeriodHours >= 10 * 365 * 24);
+        const server = fresh.get(T.signed, "ingress-tls-self-signed");
+        assert.ok(server.inputs.earlyRenewalHours > 0, "the server certificate never renews before it expires");
+        assert.ok(server.inputs.validityPeriodHours < ca.inputs.validityPeriodHours);
     });
 });
 
@@ -409,6 +522,39 @@ describe("ingress WAF: configuration", () => {
             stack: "prod",
             raw: { ingressTlsCertificate: TEST_TLS.leafCertificate },
             expect: ["ingressTlsCertificate", "self-signed but not a CA", "ingressWaf"],
+        },
+        {
+            name: "rejects a private CA's chain without its root, which the WAF cannot trust for its backend hop",
+            stack: "prod",
+            raw: { ingressTlsCertificate: TEST_TLS.serverCertificate },
+            expect: ["ingressTlsCertificate", "issued by (CN=aks-platform test fixture CA", "append the private CA's root certificate"],
+        },
+        {
+            name: "rejects a CA certificate served as the server's own, which NSS clients refuse",
+            stack: "prod",
+            raw: { ingressTlsCertificate: TEST_TLS.caAsLeafCertificate },
+            expect: ["ingressTlsCertificate", "is a CA certificate (basic constraints CA:TRUE)", "server certificate (CA:FALSE)"],
+        },
+        {
+            // Upgrade note (docs/operations.md): the WAF's subnets are declared on every Azure stack, so a
+            // stack with its own vnetAddressSpace, whose other subnets it already set, must now set these two.
+            name: "tells a stack with its own vnetAddressSpace to set the WAF's two subnets, though ingressWaf is off, and why",
+            raw: {
+                vnetAddressSpace: "10.50.0.0/16",
+                systemSubnetCidr: "10.50.0.0/22",
+                userSubnetCidr: "10.50.4.0/22",
+                privateEndpointSubnetCidr: "10.50.8.0/24",
+                apiServerSubnetCidr: "10.50.9.0/28",
+                firewallSubnetCidr: "10.50.12.0/26",
+            },
+            count: 2,
+            expect: [
+                'appGatewaySubnetCidr: the default "10.240.14.0/24" is not inside vnetAddressSpace "10.50.0.0/16"',
+                'ingressLbSubnetCidr: the default "10.240.13.0/28" is not inside vnetAddressSpace "10.50.0.0/16"',
+                "with ingressWaf off too",
+                "pulumi config set appGatewaySubnetCidr <range>",
+                "a free /29 or larger within it",
+            ],
         },
         {
             name: "rejects a mode other than Prevention or Detection",

@@ -31,6 +31,8 @@ const T = {
     spc: "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
     password: "random:index/randomPassword:RandomPassword",
     selfSigned: "tls:index/selfSignedCert:SelfSignedCert",
+    request: "tls:index/certRequest:CertRequest",
+    signed: "tls:index/locallySignedCert:LocallySignedCert",
 };
 const APP_NS = "microservices-local";
 const SERVICES = ["product-service", "order-service"] as const;
@@ -177,15 +179,19 @@ describe("local stack (existing cluster, no Azure)", () => {
     });
 
     describe("ingress gateway", () => {
-        it("serves a generated self-signed certificate from a kubernetes.io/tls Secret, the key secret", () => {
+        it("serves a generated server certificate and its CA from a kubernetes.io/tls Secret, the key secret", () => {
             const tls = run.get(T.secret, "ingress-tls");
             assert.deepEqual(tls.inputs.metadata, { name: "ingress-tls", namespace: "istio-ingress" });
             assert.equal(tls.inputs.type, "kubernetes.io/tls");
             assert.deepEqual(Object.keys(tls.inputs.stringData).sort(), ["tls.crt", "tls.key"]);
             assert.ok(secretField(tls.rawInputs.stringData, "tls.key"), "the private key is not secret");
-            const [cert] = run.ofType(T.selfSigned);
-            assert.deepEqual(cert.inputs.dnsNames, ["app.local.example.com"]);
-            assert.equal(tls.inputs.stringData["tls.crt"], cert.state.certPem);
+            const cert = run.ofType(T.signed).find((c) => c.name.includes("ingress-tls"))!;
+            const request = run.ofType(T.request).find((r) => r.state.certRequestPem === cert.inputs.certRequestPem)!;
+            assert.deepEqual(request.inputs.dnsNames, ["app.local.example.com"]);
+            const ca = run.ofType(T.selfSigned).find((c) => c.state.certPem === cert.inputs.caCertPem)!;
+            assert.equal(ca.inputs.isCaCertificate, true);
+            // The chain: the server certificate, then the CA that signed it.
+            assert.equal(tls.inputs.stringData["tls.crt"], cert.state.certPem + ca.state.certPem);
         });
 
         it("is a NodePort without Key Vault volume or identity, and starts after its TLS Secret", () => {

@@ -106,7 +106,7 @@ describe("offline plan", () => {
             assert.match(result.stdout.split("\n")[2], /^NOTE: the CI runner's repository and token are stand-ins/);
             assert.match(
                 result.stdout.split("\n")[0],
-                /^NOTE: ingress TLS is a throwaway self-signed certificate for app\.prod\.example\.com/,
+                /^NOTE: ingress TLS is a throwaway certificate \(and CA\) for app\.prod\.example\.com/,
             );
             assert.match(result.stdout, /^ {2}appNamespace: "microservices-prod"$/m);
         });

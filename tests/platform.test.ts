@@ -275,12 +275,15 @@ for (const stack of ["dev", "prod"] as const) {
                     assert.equal(secret.inputs.properties.value, expected[field as keyof typeof expected]);
                     assert.ok(isSecretValue(secret.rawInputs.properties), `${secretName} is not secret`);
                 }
-                // dev generates a self-signed pair for the host; prod takes the configured one.
-                const ingressCerts = run.ofType("tls:index/selfSignedCert:SelfSignedCert").filter((c) => c.name.startsWith("ingress-"));
-                assert.equal(ingressCerts.length, prod ? 0 : 1);
+                // dev generates a CA and a server certificate for the host (its request names it); prod
+                // takes the configured chain.
+                const generated = run.ofType("tls:index/locallySignedCert:LocallySignedCert").filter((c) => c.name.startsWith("ingress-"));
+                assert.equal(generated.length, prod ? 0 : 1);
                 if (!prod) {
-                    const [cert] = ingressCerts;
-                    assert.deepEqual(cert.inputs.dnsNames, ["app.dev.example.com"]);
+                    const request = run
+                        .ofType("tls:index/certRequest:CertRequest")
+                        .find((r) => r.state.certRequestPem === generated[0].inputs.certRequestPem);
+                    assert.deepEqual(request?.inputs.dnsNames, ["app.dev.example.com"]);
                 }
             });
 

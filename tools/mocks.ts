@@ -430,17 +430,23 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         // A generated key pair as the tls provider returns it (PEM text; the fixture pair stands in).
         case "tls:index/privateKey:PrivateKey":
             return { id: name, extra: { privateKeyPem: TEST_TLS.privateKey, algorithm: inputs.algorithm } };
-        // A CA (basic constraints CA:TRUE) only when asked for one, as the tls provider signs it.
+        // A CA (basic constraints CA:TRUE) only when asked for one, as the tls provider signs it
+        // (hashicorp/terraform-provider-tls internal/provider/common_cert.go, createCertificate: IsCA and
+        // a subject key ID only with is_ca_certificate). The renewed one when MOCK_CLOCK says so.
         case "tls:index/selfSignedCert:SelfSignedCert":
-            return { id: name, extra: { certPem: inputs.isCaCertificate ? TEST_TLS.certificate : TEST_TLS.leafCertificate } };
+            if (!inputs.isCaCertificate) return { id: name, extra: { certPem: TEST_TLS.leafCertificate } };
+            return { id: name, extra: { certPem: renewed(inputs) ? TEST_TLS.renewedCaCertificate : TEST_TLS.caCertificate } };
         case "tls:index/certRequest:CertRequest":
             return {
                 id: name,
                 extra: { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\n${name}\n-----END CERTIFICATE REQUEST-----\n` },
             };
-        // Signed by the CA in caCertPem: the mock answers with the test certificate, as for SelfSignedCert.
+        // Signed by the CA in caCertPem: the provider makes a certificate with basic constraints CA:FALSE
+        // (resource_locally_signed_cert.go: BasicConstraintsValid, IsCA only with is_ca_certificate) whose
+        // authority key ID is the CA's subject key ID; the mock answers the fixture leaf the fixture CA
+        // signed (the renewed one when MOCK_CLOCK says so). One key stands in for every PrivateKey.
         case "tls:index/locallySignedCert:LocallySignedCert":
-            return { id: name, extra: { certPem: TEST_TLS.certificate } };
+            return { id: name, extra: { certPem: renewed(inputs) ? TEST_TLS.renewedServerCertificate : TEST_TLS.serverCertificate } };
         // A custom role: ARM names it with a GUID (the given roleDefinitionId, or a new one) below its scope.
         case "azure-native:authorization:RoleDefinition": {
             const definition = inputs.roleDefinitionId ?? guid(`rd-${name}`);
@@ -593,13 +599,38 @@ function answerInvoke(token: string, inputs: any): Record<string, unknown> {
     }
 }
 
-/** A self-signed pair for app.prod.example.com and app.dev.example.com (tools/fixtures): never deployed. */
+const fixture = (file: string) => fs.readFileSync(path.join(ROOT, "tools", "fixtures", file), "utf8");
+/** Test certificates for app.prod.example.com and app.dev.example.com, all on one key (tools/fixtures/README.md): never deployed. */
 export const TEST_TLS = {
-    certificate: fs.readFileSync(path.join(ROOT, "tools", "fixtures", "ingress-tls.crt"), "utf8"),
-    privateKey: fs.readFileSync(path.join(ROOT, "tools", "fixtures", "ingress-tls.key"), "utf8"),
-    /** The same key and names, self-signed but not a CA (CA:FALSE, no certificate signing). */
-    leafCertificate: fs.readFileSync(path.join(ROOT, "tools", "fixtures", "ingress-tls-leaf.crt"), "utf8"),
+    /** A private CA's chain with its root: the server certificate, then the CA. */
+    certificate: fixture("ingress-tls-server.crt") + fixture("ingress-ca.crt"),
+    privateKey: fixture("ingress-tls.key"),
+    /** The CA (CA:TRUE, certificate and CRL signing), self-signed. */
+    caCertificate: fixture("ingress-ca.crt"),
+    /** The server certificate the CA signed (CA:FALSE, digital signature, server auth). */
+    serverCertificate: fixture("ingress-tls-server.crt"),
+    /** The CA and the server certificate as the tls provider re-issues them when they are due (another serial). */
+    renewedCaCertificate: fixture("ingress-ca-renewed.crt"),
+    renewedServerCertificate: fixture("ingress-tls-server-renewed.crt"),
+    /** Self-signed but not a CA (CA:FALSE, no certificate signing). */
+    leafCertificate: fixture("ingress-tls-leaf.crt"),
+    /** Self-signed and a CA, with the server names: a CA served as the server's own certificate. */
+    caAsLeafCertificate: fixture("ingress-tls.crt"),
 };
+
+/**
+ * The time the mocked tls provider answers at, in hours since the stack's certificates were issued (0:
+ * the first `up`). A certificate is re-issued once it is within its early-renewal window: the provider
+ * marks it ready_for_renewal when now >= notAfter - early_renewal_hours, and the plan replaces it
+ * (hashicorp/terraform-provider-tls internal/provider/common_cert.go,
+ * modifyPlanIfCertificateReadyForRenewal). Part of the evaluation cache's key.
+ */
+export const MOCK_CLOCK = { hoursSinceIssue: 0 };
+
+function renewed(inputs: { validityPeriodHours?: number; earlyRenewalHours?: number }): boolean {
+    const due = (inputs.validityPeriodHours ?? 0) - (inputs.earlyRenewalHours ?? 0);
+    return MOCK_CLOCK.hoursSinceIssue > 0 && MOCK_CLOCK.hoursSinceIssue >= due;
+}
 
 /**
  * Drops index.ts from the require cache so that requiring it runs the program's top level again. The
@@ -688,7 +719,7 @@ export function evaluateStack(
     }
     // The program is deterministic under the mocks, so callers share one evaluation per stack and
     // config. A StackRun is read-only: a caller that changed it would change it for every other one.
-    const key = JSON.stringify([stack, config]);
+    const key = JSON.stringify([stack, config, MOCK_CLOCK]);
     let run = evaluations.get(key);
     if (!run) {
         run = evaluate(

@@ -117,7 +117,7 @@ export const USAGE = [
     "Evaluates the program for Pulumi.<stack>.yaml under mocks, offline, and prints a summary.",
     "  --tree           also print the resource tree",
     "  --graph          also print the dependency graph as Mermaid (--graph=file.mmd writes it to a file)",
-    "  --throwaway-tls  stand in a one-day self-signed certificate (openssl) for the stack's ingress TLS",
+    "  --throwaway-tls  stand in a one-day certificate and its throwaway CA (openssl) for the stack's ingress TLS",
     "                   secrets, where the stack file cannot hold them (prod); the output says so first",
     "  --stand-in-images  stand in images for a stack that imports them but names none yet (prod before its",
     "                   first promotion); the output says so first",
@@ -159,26 +159,48 @@ export function parseArgs(args: readonly string[]): { options?: PlanOptions; err
     return { options: { stack, tree, graph, throwawayTls, standInImages, standInRunner } };
 }
 
-/** A one-day self-signed EC certificate for `host`, made with openssl in a temporary folder. */
+/**
+ * A one-day EC chain for `host`, made with openssl in a temporary folder: a throwaway CA and a server
+ * certificate it signs (CA:FALSE), served leaf first. Not one self-signed certificate: `openssl req
+ * -x509` makes a CA (basic constraints CA:TRUE), which config refuses as a server's own, and a
+ * self-signed one that is no CA the WAF cannot trust (components/config/validators.ts).
+ */
 function throwawayCertificate(host: string): { ingressTlsCertificate: string; ingressTlsPrivateKey: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-tls-"));
+    const file = (name: string) => path.join(dir, name);
+    const openssl = (args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
     try {
-        const [key, cert] = [path.join(dir, "key.pem"), path.join(dir, "cert.pem")];
-        execFileSync(
-            "openssl",
-            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"].concat([
-                "-keyout",
-                key,
-                "-out",
-                cert,
-                "-subj",
-                `/CN=${host}`,
-                "-addext",
-                `subjectAltName=DNS:${host}`,
-            ]),
-            { stdio: "ignore" },
+        openssl([
+            "req",
+            "-x509",
+            ...ec,
+            "-days",
+            "1",
+            "-keyout",
+            file("ca.key"),
+            "-out",
+            file("ca.pem"),
+            "-subj",
+            `/CN=${host} throwaway CA`,
+        ]);
+        openssl(["req", "-new", ...ec, "-keyout", file("key.pem"), "-out", file("server.csr"), "-subj", `/CN=${host}`]);
+        fs.writeFileSync(
+            file("server.ext"),
+            `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${host}\n`,
         );
-        return { ingressTlsCertificate: fs.readFileSync(cert, "utf8"), ingressTlsPrivateKey: fs.readFileSync(key, "utf8") };
+        openssl(
+            ["x509", "-req", "-in", file("server.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial"].concat([
+                "-days",
+                "1",
+                "-extfile",
+                file("server.ext"),
+                "-out",
+                file("server.pem"),
+            ]),
+        );
+        const read = (name: string) => fs.readFileSync(file(name), "utf8");
+        return { ingressTlsCertificate: read("server.pem") + read("ca.pem"), ingressTlsPrivateKey: read("key.pem") };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -217,7 +239,7 @@ export async function plan(args: readonly string[]): Promise<PlanResult> {
             const host = ingressHostOf(stack);
             secrets = throwawayCertificate(host);
             notes.push(
-                `NOTE: ingress TLS is a throwaway self-signed certificate for ${host} made for this plan, not the stack's own secrets.`,
+                `NOTE: ingress TLS is a throwaway certificate (and CA) for ${host} made for this plan, not the stack's own secrets.`,
             );
         }
         if (standInImages) {

@@ -710,13 +710,28 @@ export class AksCluster extends pulumi.ComponentResource {
         return [admin, propagated];
     }
 
-    /** The pull-request preview principal: the dry-run role (PREVIEW_ROLE_PERMISSIONS) on this cluster. */
+    /**
+     * The pull-request preview principal: the dry-run role (PREVIEW_ROLE_PERMISSIONS), assigned on this
+     * cluster only. The custom role itself is defined on the cluster's resource group: a custom role's
+     * AssignableScopes are a management group, subscriptions or resource groups ("create your custom
+     * roles with AssignableScopes of management group, subscription, or resource group, but assign the
+     * custom roles with narrow scope, such as resource"; a resource instance there is possible from the
+     * command line but "not recommended", MicrosoftDocs azure-docs articles/role-based-access-control/
+     * role-definitions.md, AssignableScopes), as vaultTlsRenewRole does. What the principal gets is
+     * the assignment's scope, the cluster, not the group.
+     *
+     * Stacks whose definition sat on the cluster: the changed scope (a path parameter) replaces the
+     * definition and so the assignment, each created before the old one is deleted. A custom role's
+     * name is unique in the directory, so the new definition's name differs from the old
+     * "<cluster> preview (dry-run apply)", which is deleted after its assignment.
+     */
     private authorizePreviewer(name: string, cluster: containerservice.ManagedCluster, args: AksClusterArgs, principalId: string): void {
+        const resourceGroupId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}`;
         const role = new authorization.RoleDefinition(
             `${name}-previewer-role`,
             {
-                scope: cluster.id,
-                roleName: `${args.clusterName} preview (dry-run apply)`,
+                scope: resourceGroupId,
+                roleName: `${args.clusterName} dry-run preview`,
                 description:
                     "Reads and writes (no delete, no exec) every Kubernetes object of this cluster: what a server-side-apply dry run needs.",
                 permissions: [
@@ -726,7 +741,7 @@ export class AksCluster extends pulumi.ComponentResource {
                         notDataActions: [...PREVIEW_ROLE_PERMISSIONS.notDataActions],
                     },
                 ],
-                assignableScopes: [cluster.id],
+                assignableScopes: [resourceGroupId],
             },
             { parent: this },
         );

@@ -16,7 +16,7 @@ import * as time from "@pulumiverse/time";
 import type { IngressWafConfig } from "../config";
 import { INGRESS_HEALTH_PATH, PORTS } from "../topology";
 import { keyVaultItemOptions, type KeyVault } from "./keyVault";
-import { PFX_CONTENT_TYPE, pemToPfxBase64, selfSignedRoot } from "./pfx";
+import { PFX_CONTENT_TYPE, pemChain, pemToPfxBase64 } from "./pfx";
 import { KEY_VAULT_RBAC_PROPAGATION_SECONDS, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "./roles";
 
 /**
@@ -57,6 +57,12 @@ export interface IngressWafArgs {
     /** The ingress certificate chain (PEM, leaf first) and key, as the gateway itself serves them. */
     readonly certificatePem: pulumi.Input<string>;
     readonly privateKeyPem: pulumi.Input<string>;
+    /**
+     * The PEM root the chain ends in when a public CA did not issue it (IngressCertificate.root): the
+     * backend hop's trusted root. Its own input, not read off the served chain, so that renewing the
+     * server certificate leaves the gateway's inputs as they are.
+     */
+    readonly rootCertificatePem: pulumi.Input<string | undefined>;
     /** The vault the PFX is kept in (the application vault, beside the PEM secrets). */
     readonly vault: KeyVault;
     /**
@@ -203,11 +209,14 @@ export class IngressWaf extends pulumi.ComponentResource {
 
         const gatewayId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}/providers/Microsoft.Network/applicationGateways/${gatewayName}`;
         const part = (collection: string, partName: string) => ({ id: pulumi.interpolate`${gatewayId}/${collection}/${partName}` });
-        // A generated (self-signed) certificate is no well-known CA's: the gateway must be told to trust
-        // it for the re-encrypted hop, or it marks the backend unhealthy (Application Gateway "End to end
-        // TLS": v2 trusts backends signed by well-known CAs, others need their root as a trusted root
-        // certificate). A configured certificate is expected to chain to a public CA.
-        const trustedRoot = pulumi.output(args.certificatePem).apply(selfSignedRoot);
+        // A generated CA, or a configured private CA, is no well-known CA: the gateway must be told to
+        // trust its root for the re-encrypted hop, or it marks the backend unhealthy ("If the backend
+        // server certificate is self-signed, or signed by unknown CA/intermediaries, then ... a trusted
+        // root certificate must be uploaded", MicrosoftDocs azure-docs articles/application-gateway/
+        // ssl-overview.md). Its data is the root's DER in base64 (the .cer file Azure's docs export;
+        // azure-native 3.28.0 network ApplicationGatewayTrustedRootCertificate.data). A public CA's chain
+        // needs none (config refuses a chain that is neither: checkWafBackendChain).
+        const trustedRoot = pulumi.output(args.rootCertificatePem).apply((pem) => (pem ? pemChain(pem)[0].toString("base64") : undefined));
         // The public ports the subnet's NSG admits (APP_GATEWAY_PUBLIC_PORTS): the same as the Istio gateway's.
         const https = PORTS.gatewayHttps.service;
         const http = PORTS.gatewayHttp.service;

@@ -610,7 +610,8 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
 
     // The ingress certificate and key, as PEM secrets the CSI driver syncs into the gateway's TLS
     // Secret (azure-native manages Key Vault secrets, not certificates). Without configured ones
-    // (dev only: config requires them in prod) a self-signed pair for the ingress host is generated.
+    // (dev only: config requires them in prod) a CA and a server certificate for the ingress host are
+    // generated (components/generated.ts; the stem keeps the name of the self-signed pair before them).
     const ingressPem = ingressCertificate(
         "ingress-tls-self-signed",
         {
@@ -651,6 +652,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
                       host: cfg.ingress.host,
                       certificatePem: ingressPem.certificate,
                       privateKeyPem: ingressPem.privateKey,
+                      rootCertificatePem: ingressPem.root,
                       vault: appVault,
                       reachableVaultUri: reachable(appVault.vaultUri),
                       vaultResourceGroupName: group.name,

@@ -7,7 +7,7 @@
 //
 // Built here with node-forge's ASN.1 encoder rather than its pkcs12.toPkcs12Asn1, which wraps RSA keys
 // only (node-forge lib/pkcs12.js: `pki.wrapRsaPrivateKey(pki.privateKeyToAsn1(key))`), while the
-// generated ingress key is ECDSA P-256 (components/generated.ts). The layout is RFC 7292's: a PFX
+// generated ingress keys are ECDSA P-256 (components/generated.ts). The layout is RFC 7292's: a PFX
 // (version 3) whose authSafe holds two unencrypted `data` ContentInfos, one with a certBag per
 // certificate of the chain, one with a keyBag holding the PKCS#8 PrivateKeyInfo Node exports for any
 // key type; the leaf's certBag and the keyBag share a localKeyId (SHA-1 of the leaf) that pairs them.
@@ -17,7 +17,6 @@
 // Key Vault secret gets a new version only when they change.
 import { createHash, createPrivateKey, X509Certificate } from "crypto";
 import * as forge from "node-forge";
-import { checkWafBackendChain } from "../config/validators";
 
 /** Key Vault's content type for a PFX secret (what a Key Vault certificate's secret carries). */
 export const PFX_CONTENT_TYPE = "application/x-pkcs12";
@@ -77,13 +76,4 @@ export function pemToPfxBase64(certificatePem: string, privateKeyPem: string): s
 
     const pfx = seq([integer(3), seq([oid(pki.oids.data), explicit0(octets(authSafeDer))]), macData]);
     return Buffer.from(der(pfx), "binary").toString("base64");
-}
-
-/** The chain's self-signed root as base64 DER, when the chain ends in one (a generated certificate); else undefined. */
-export function selfSignedRoot(certificatePem: string): string | undefined {
-    const problem = checkWafBackendChain(certificatePem);
-    if (problem) throw new Error(problem);
-    const chain = pemChain(certificatePem);
-    const top = new X509Certificate(chain[chain.length - 1]);
-    return top.checkIssued(top) && top.verify(top.publicKey) ? top.raw.toString("base64") : undefined;
 }

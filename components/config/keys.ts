@@ -389,7 +389,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: "10.240.14.0/24",
         description:
-            "Dedicated subnet of the Application Gateway (ingressWaf), declared with the WAF off too (empty) so that switching it off removes no subnet in use; Azure recommends a /24 for v2 and needs one address per instance plus 5 reserved, so at least appGatewayMaxCapacity + 5 addresses.",
+            "Dedicated subnet of the Application Gateway (ingressWaf), declared with the WAF off too (empty) so that switching it off removes no subnet in use; Azure recommends a /24 for v2 and needs one address per instance plus 5 reserved, so at least appGatewayMaxCapacity + 5 addresses. A stack with its own vnetAddressSpace (upgrading from before the WAF, too) sets it to a free range inside that space.",
         check: v.checkCidrRange,
     },
     ingressLbSubnetCidr: {
@@ -397,7 +397,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: "10.240.13.0/28",
         description:
-            "Subnet of the ingress gateway's internal load balancer frontend (ingressWaf), declared with the WAF off too, /29 or larger; its first usable address (the 5th) is the load balancer's static IP, the Application Gateway's backend.",
+            "Subnet of the ingress gateway's internal load balancer frontend (ingressWaf), declared with the WAF off too, /29 or larger; its first usable address (the 5th) is the load balancer's static IP, the Application Gateway's backend. A stack with its own vnetAddressSpace (upgrading from before the WAF, too) sets it to a free range inside that space.",
         check: (key, value) =>
             v.checkCidrRange(key, value) ??
             (Number(value.split("/")[1]) > 29
@@ -721,9 +721,9 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "any",
         secret: true,
-        defaultText: "none (required in prod; dev generates a self-signed one)",
+        defaultText: "none (required in prod; dev generates a CA and a server certificate it signs)",
         description:
-            "PEM certificate (chain) for ingressHost, stored in Key Vault: `pulumi config set --secret ingressTlsCertificate < cert.pem`.",
+            "PEM certificate chain for ingressHost, the server's own certificate first (not a CA's), stored in Key Vault: `pulumi config set --secret ingressTlsCertificate < fullchain.pem`. With ingressWaf, a private CA's chain ends with that CA's root (the Application Gateway's trusted root for its hop to the ingress gateway); a public CA's needs no root.",
     },
     ingressTlsPrivateKey: {
         type: "string",

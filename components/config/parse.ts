@@ -99,6 +99,9 @@ function activeSubnets(v: Values): PlatformConfig["network"]["subnets"] {
     };
 }
 
+/** The ingress WAF's two subnets, which every Azure stack declares (also with ingressWaf off). */
+export const WAF_SUBNET_KEYS = ["appGatewaySubnetCidr", "ingressLbSubnetCidr"] as const satisfies readonly ConfigKey[];
+
 /**
  * The network's cross-key rules: address ranges that fit together, one way out, one way in to the API
  * server, and Key Vaults that stay reachable. A key whose own check failed is not compared again.
@@ -116,8 +119,14 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
                 );
         }
         for (const [key, range] of ranges) {
-            if (!cidrWithin(range, v.vnetAddressSpace))
-                problems.push(`${key}: ${show(range)} is not inside vnetAddressSpace ${show(v.vnetAddressSpace)}; use a range within it`);
+            if (cidrWithin(range, v.vnetAddressSpace)) continue;
+            // A default left outside a stack's own address space: say so, and why the key matters even
+            // when its feature is off (the ingress WAF's subnets, WAF_SUBNET_KEYS).
+            const given = set.has(key) ? show(range) : `the default ${show(range)}`;
+            const why = (WAF_SUBNET_KEYS as readonly string[]).includes(key)
+                ? `; every Azure stack declares the ingress WAF's subnets, with ingressWaf off too (switching it off must not remove a subnet in use), so a stack with its own vnetAddressSpace sets ${key} to a free ${key === "appGatewaySubnetCidr" ? "/24" : "/29 or larger"} within it: pulumi config set ${key} <range>`
+                : `; use a range within it${set.has(key) ? "" : `: pulumi config set ${key} <range>`}`;
+            problems.push(`${key}: ${given} is not inside vnetAddressSpace ${show(v.vnetAddressSpace)}${why}`);
         }
     }
     ranges.forEach(([key, range], i) => {

@@ -5,6 +5,7 @@ import { CronExpressionParser } from "cron-parser";
 import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
 import { distance } from "fastest-levenshtein";
 import * as ipaddr from "ipaddr.js";
+import { rootCertificates } from "tls";
 import {
     AKS_KUBERNETES_MINORS,
     AVAILABILITY_ZONES,
@@ -245,6 +246,12 @@ export function checkTlsPair(certificate: string, privateKey: string, host: stri
                 `ingressTlsCertificate: (${names}) does not cover ingressHost ${show(host)}; use a certificate for that host or set ingressHost to a name it covers`,
             );
         }
+        // The server's own certificate must be an end entity: NSS (Firefox) refuses a CA's as a server's
+        // (mozilla::pkix pkixcheck.cpp CheckBasicConstraints, ERROR_CA_CERT_USED_AS_END_ENTITY).
+        if (cert.ca)
+            errors.push(
+                `ingressTlsCertificate: (${names}) is a CA certificate (basic constraints CA:TRUE), which Firefox and other NSS clients refuse as a server's own; use a server certificate (CA:FALSE) signed by that CA, followed by the CA's chain`,
+            );
         if (key && !cert.checkPrivateKey(key)) {
             errors.push("ingressTlsPrivateKey: (value not shown) is not the key of ingressTlsCertificate; set the matching private key");
         }
@@ -498,17 +505,63 @@ export function checkWebhookUrl(key: string, value: string): string | undefined 
     return /^https:\/\/[^\s/]+(\/\S*)?$/.test(value) ? undefined : `${key}: the value given is not an https URL; use https://<host>/<path>`;
 }
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The certificates of a PEM chain, in order (leaf first). */
+function pemCertificates(certificatePem: string): X509Certificate[] {
+    return (certificatePem.match(PEM_CERTIFICATE) ?? []).map((block) => new X509Certificate(block));
+}
+
+/**
+ * Self-issued (subject = issuer) and signed by its own key: X.509's self-signed certificate. Not
+ * checkIssued(itself), which (OpenSSL's X509_check_issued) also wants certificate signing in the key
+ * usage, which a self-signed end entity lacks.
+ */
+function isSelfSigned(cert: X509Certificate): boolean {
+    return cert.subject === cert.issuer && cert.verify(cert.publicKey);
+}
+
+/** The chain's root (PEM) when the chain ends with one: a self-signed CA certificate. */
+export function selfSignedRootPem(certificatePem: string): string | undefined {
+    const chain = pemCertificates(certificatePem);
+    const top = chain[chain.length - 1];
+    return top && top.ca && isSelfSigned(top) ? top.toString() : undefined;
+}
+
+let publicRoots: readonly X509Certificate[] | undefined;
+/**
+ * The publicly trusted roots: Mozilla's root program, as Node carries it (tls.rootCertificates).
+ * Application Gateway v2 trusts "well-known CA authorities" without a trusted root certificate
+ * (MicrosoftDocs azure-docs articles/application-gateway/ssl-overview.md, "End-to-end TLS with the v2
+ * SKU") and publishes no list of its own; a public CA missing here is still served: its root, appended
+ * to the chain, becomes the gateway's trusted root certificate.
+ */
+function mozillaRoots(): readonly X509Certificate[] {
+    publicRoots ??= rootCertificates.map((pem) => new X509Certificate(pem));
+    return publicRoots;
+}
+
 /**
  * Why Application Gateway (`ingressWaf`) cannot trust the ingress chain for its re-encrypted hop to
- * the Istio gateway, if it cannot: the chain's last certificate is self-issued but not a CA. v2 treats
- * such a certificate as a leaf, looks for its issuer and marks the backend unhealthy (MicrosoftDocs
- * azure-docs articles/application-gateway/application-gateway-backend-health-troubleshooting.md: "A
- * self-signed certificate which is NOT a Certificate Authority will also result in the same error").
+ * the Istio gateway, if it cannot. v2 trusts a backend whose chain ends in a well-known CA's root or
+ * in one of its trusted root certificates (the program uploads the root a chain ends with); "If the
+ * backend server certificate is self-signed, or signed by unknown CA/intermediaries, then ... a trusted
+ * root certificate must be uploaded" (ssl-overview.md). So the chain must end either with its root
+ * (a self-signed CA) or with a certificate a public root issued. A self-signed certificate that is not
+ * a CA v2 takes for a leaf and looks for its issuer ("A self-signed certificate which is NOT a
+ * Certificate Authority will also result in the same error",
+ * application-gateway-backend-health-troubleshooting.md). `roots` are the publicly trusted ones.
  */
-export function checkWafBackendChain(certificatePem: string): string | undefined {
-    const blocks = certificatePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    if (blocks.length === 0) return undefined;
-    const top = new X509Certificate(blocks[blocks.length - 1]);
-    if (top.subject !== top.issuer || top.ca) return undefined;
-    return `ingressTlsCertificate: (${top.subject.replace(/\n/g, ", ")}) is self-signed but not a CA (basic constraints CA:FALSE), which Application Gateway (ingressWaf) cannot trust for its hop to the ingress gateway; use a certificate from a CA, ending the chain with the root when the CA is private`;
+export function checkWafBackendChain(certificatePem: string, roots: readonly X509Certificate[] = mozillaRoots()): string | undefined {
+    const chain = pemCertificates(certificatePem);
+    const top = chain[chain.length - 1];
+    if (!top) return undefined;
+    const names = (cert: X509Certificate) => cert.subject.replace(/\n/g, ", ");
+    if (isSelfSigned(top)) {
+        return top.ca
+            ? undefined
+            : `ingressTlsCertificate: (${names(top)}) is self-signed but not a CA (basic constraints CA:FALSE), which Application Gateway (ingressWaf) cannot trust for its hop to the ingress gateway; use a certificate from a CA, ending the chain with the root when the CA is private`;
+    }
+    if (roots.some((root) => top.checkIssued(root) && top.verify(root.publicKey))) return undefined;
+    return `ingressTlsCertificate: the chain ends with (${names(top)}), issued by (${top.issuer.replace(/\n/g, ", ")}), which is neither in the chain nor a publicly trusted root, so Application Gateway (ingressWaf) cannot trust the ingress gateway behind it; append the private CA's root certificate (self-signed, CA:TRUE) to the end of ingressTlsCertificate, or use a certificate from a public CA`;
 }
