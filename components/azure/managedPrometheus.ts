@@ -40,10 +40,13 @@ export interface PrometheusAlertGroup {
 
 /**
  * Where the recommended rules are copied from: Microsoft's ARM template of recommended Prometheus alerts,
- * at the commit of its last change (#1249, 2025-07-31; it renamed the rules, dropped KubeNodeNotReady and
- * KubeJobNotCompleted for KubeJobStale, and #1141 fixed KubePodReadyStateLow's DaemonSet half). The same
- * names are in MicrosoftDocs/azure-monitor-docs articles/azure-monitor/containers/kubernetes-metric-alerts.md
- * and mspnp/aks-baseline workload-team/modules/alerts.bicep. tests/fixtures/recommendedMetricAlerts.json
+ * at the commit of its last change (#1249, 2025-07-31). Since the copy this replaces (72a9604c7, 2024-02),
+ * #763 (fafaa3b43) renamed the rules (KubePodContainerRestart, KubePodReadyStateLow, ...), dropped
+ * KubeNodeNotReady, KubeJobNotCompleted, KubeVersionMismatch and the kubelet certificate rules, and
+ * replaced "Job did not complete in time" by KubeJobStale; #950 added KubeNodeDiskUsageHigh; #1141 fixed KubePodReadyStateLow's
+ * DaemonSet half (it summed by deployment, a label DaemonSets do not have). The same names are in
+ * MicrosoftDocs/azure-monitor-docs articles/azure-monitor/containers/kubernetes-metric-alerts.md
+ * and mspnp/aks-baseline workload-team/modules/alerts.bicep. tests/fixtures/prometheus/recommendedMetricAlerts.json
  * is this file at this commit.
  */
 export const RECOMMENDED_ALERTS_SOURCE = {
@@ -66,13 +69,12 @@ export const OMITTED_RECOMMENDED_ALERTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Rules of the community kubernetes-mixin that are not in Microsoft's recommended set either, and stay out:
- * KubeVersionMismatch (AKS upgrades the control plane and the pools through its upgrade channels; a
- * transient skew during an upgrade is expected and the upgrade's own state is in the activity log).
+ * Rules that were in Microsoft's set before #763 (or are in the community kubernetes-mixin) and stay out,
+ * with the reason.
  */
 export const NOT_TAKEN_ELSEWHERE: Readonly<Record<string, string>> = {
     KubeVersionMismatch:
-        "not in Microsoft's recommended set; AKS's upgrade channels move control plane and pools, and the skew during an upgrade is expected",
+        "removed from Microsoft's set by #763; AKS's upgrade channels move control plane and pools, and the skew during an upgrade is expected",
 };
 
 /** The add-on's scrape job names (Azure/prometheus-collector otelcollector/configmapparser/default-prom-configs: kubestateDefault.yml `job_name: kube-state-metrics`). */
