@@ -6,8 +6,10 @@ import { NAMESPACES } from "../topology";
  * The ConfigMap the AKS metrics add-on (Azure Monitor managed Prometheus) reads its settings from; it
  * must have exactly this name in kube-system (Azure/prometheus-collector
  * otelcollector/configmaps/ama-metrics-settings-configmap-v1.yaml; mspnp/aks-baseline
- * cluster-manifests/kube-system/ama-metrics-settings-configmap.yaml). AKS does not create it: without it
- * the add-on runs on its built-in defaults.
+ * cluster-manifests/kube-system/ama-metrics-settings-configmap.yaml). AKS does not create it: the add-on's
+ * pods mount it `optional: true` (otelcollector/deploy/addon-chart/azure-monitor-metrics-addon/templates/
+ * ama-metrics-deployment.yaml, ama-metrics-daemonset.yaml, ama-metrics-ksm-deployment.yaml) and run on
+ * their built-in defaults without it.
  */
 export const METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: NAMESPACES.kubeSystem } as const;
 
@@ -39,8 +41,9 @@ export interface MetricsSettingsArgs {
 /**
  * The metrics add-on's settings: extra metrics kept beyond the minimal ingestion profile, for the alert
  * rules that read them (components/azure/managedPrometheus.ts METRICS_KEEP_LIST_ADDITIONS). The add-on's
- * pods mount it as an optional volume and pick a change up on their own (a restart of theirs, not of
- * ours); deleting it returns them to the defaults. Not run against a cluster here.
+ * containers watch the mounted settings (otelcollector/main/main.go: inotify on /etc/config/settings) and
+ * restart themselves on a change, so neither the first `up` nor a later change restarts anything of
+ * ours; deleting it returns them to the defaults. Not run against a cluster here.
  */
 export class MetricsSettings extends pulumi.ComponentResource {
     readonly configMap: k8s.core.v1.ConfigMap;
