@@ -27,7 +27,7 @@ const T = {
 /**
  * Microsoft's recommended Prometheus alert rules for AKS: Azure/prometheus-collector
  * GeneratedMonitoringArtifacts/Default/recommendedMetricAlerts.json at commit
- * 917abcce9e3ff45830864eb67c0b5567a9846f13 (its last change, 2025-07-31), committed verbatim as the fixture.
+ * 917abcce9e3ff45830864eb67c0b5567a9846f13 (its last change, 2025-07-31); the fixture is an extract of the fields compared here.
  * MicrosoftDocs/azure-monitor-docs articles/azure-monitor/containers/kubernetes-metric-alerts.md and
  * mspnp/aks-baseline workload-team/modules/alerts.bicep use the same names (KubePodContainerRestart,
  * KubePodReadyStateLow, KubeJobStale, ...).
