@@ -5,6 +5,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { docSection } from "./docText";
 import { ROOT, evaluateStack, itRejectsConfig, type StackRun } from "./harness";
 
 const T = {
@@ -24,39 +25,65 @@ const T = {
 };
 
 /**
- * The alert names of Microsoft's recommended Prometheus rules for Kubernetes, written from
- * MicrosoftDocs/azure-docs articles/azure-monitor/containers/kubernetes-metric-alerts.md ("Recommended
- * alert rule details": Node level alerts, Pod level alerts, Cluster level alerts) and the template it
- * links (Azure/prometheus-collector GeneratedMonitoringArtifacts/Default/recommendedMetricAlerts.json,
- * where KubeNodeNotReady is in the Node-level group and the names carry their exact punctuation): the
- * health ones this platform must page on.
+ * Microsoft's recommended Prometheus alert rules for AKS: Azure/prometheus-collector
+ * GeneratedMonitoringArtifacts/Default/recommendedMetricAlerts.json at commit
+ * 917abcce9e3ff45830864eb67c0b5567a9846f13 (its last change, 2025-07-31); the fixture is an extract of the fields compared here.
+ * MicrosoftDocs/azure-monitor-docs articles/azure-monitor/containers/kubernetes-metric-alerts.md and
+ * mspnp/aks-baseline workload-team/modules/alerts.bicep use the same names (KubePodContainerRestart,
+ * KubePodReadyStateLow, KubeJobStale, ...).
  */
-const EXPECTED_ALERTS = {
-    // KubeNodeDiskUsageHigh: mspnp/aks-baseline's own node disk rule (workload-team/modules/alerts.bicep).
-    node: ["KubeNodeUnreachable", "KubeNodeNotReady", "KubeNodeReadinessFlapping", "KubeNodeDiskUsageHigh"],
-    pod: [
-        "KubePodCrashLooping",
-        "Pod container restarted in the last 1 hour",
-        "Number of pods in failed state are greater than 0.",
-        "KubePodNotReadyByController",
-        "Ready state of pods is less than 80%. ",
-        "KubeDeploymentReplicasMismatch",
-        "KubeStatefulSetReplicasMismatch",
-        "KubeStatefulSetGenerationMismatch",
-        "KubeJobFailed",
-        "KubeJobNotCompleted",
-        "Average CPU usage per container is greater than 95%",
-        "Average Memory usage per container is greater than 95%.",
-        "Average PV usage is greater than 80%",
-    ],
-    cluster: [
-        "Number of OOM killed containers is greater than 0",
-        "KubeContainerWaiting",
-        "KubePersistentVolumeFillingUp",
-        "KubePersistentVolumeErrors",
-        "KubeDaemonSetNotScheduled",
-    ],
-} as const;
+const RECOMMENDED = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/prometheus/recommendedMetricAlerts.json"), "utf8")) as {
+    resources: {
+        name: string;
+        properties: {
+            rules: { alert: string; expression: string; for: string; severity: number; resolveConfiguration: { timeToResolve: string } }[];
+        };
+    }[];
+};
+/** The upstream group of each rule (the suffix of its prometheusRuleGroup's name) and ours. */
+const GROUP_OF = { "Node-level": "node", "Pod-level": "pod", "Cluster-level": "cluster" } as const;
+const UPSTREAM = new Map(
+    RECOMMENDED.resources.flatMap((group) => {
+        const level = /-(Node|Pod|Cluster)-level'\)\]$/.exec(group.name)![1];
+        return group.properties.rules.map(
+            (rule) => [rule.alert, { ...rule, group: GROUP_OF[`${level}-level` as keyof typeof GROUP_OF] }] as const,
+        );
+    }),
+);
+/**
+ * What we deploy beyond the upstream file: the metrics pipeline's own health (nothing else fires when no
+ * metric arrives). Written here, not read from the code.
+ */
+const OWN_RULES = ["KubeStateMetricsAbsent"];
+/** ISO 8601 minutes: "PT05M" and "PT5M" are the same hold time. */
+const minutes = (duration: string) => Number(/^PT(\d+)M$/.exec(duration)?.[1] ?? NaN);
+
+/**
+ * The metrics add-on's minimal ingestion profile, captured from Azure/prometheus-collector
+ * otelcollector/shared/configmap/mp/tomlparser-default-targets-metrics-keep-list.go (commit named in the
+ * fixture), with each target's job label from its default scrape config.
+ */
+const KEEP = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/prometheus/minimalIngestionKeepList.json"), "utf8")) as {
+    targets: Record<string, string>;
+    jobNames: { jobs: Record<string, string> };
+};
+/** The scrape target whose keep list governs a metric, by the exporter that writes it. */
+function targetOf(metric: string): string {
+    if (metric.startsWith("kubelet_") || metric.startsWith("rest_client_")) return "kubelet";
+    if (metric.startsWith("kube_")) return "kubestate";
+    if (metric.startsWith("container_")) return "cadvisor";
+    if (metric.startsWith("node_")) return "nodeexporter";
+    throw new Error(`no scrape target known for ${metric}`);
+}
+/** The metric names a PromQL expression reads (quoted label values removed, label names skipped). */
+function metricsOf(expression: string): string[] {
+    const bare = expression.replace(/"[^"]*"/g, '""');
+    const names = [...bare.matchAll(/\b((?:kube|kubelet|container|node|rest_client)_[A-Za-z0-9_]+)\b(?!\s*(?:=|!=|=~|!~))/g)].map(
+        (m) => m[1],
+    );
+    // `up` is written by the scraper itself after metric relabelling (the keep list), so it is never dropped.
+    return [...new Set(names)];
+}
 
 /**
  * Node CPU and memory as AKS platform metrics (MicrosoftDocs/azure-docs
@@ -101,6 +128,11 @@ for (const stack of ["dev", "prod"] as const) {
                     );
                 }
                 assert.equal(cluster().inputs.azureMonitorProfile, undefined, "no metrics add-on on dev");
+                assert.deepEqual(
+                    run.ofType("kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata?.name === "ama-metrics-settings-configmap"),
+                    [],
+                    "no add-on settings without the add-on",
+                );
                 return;
             }
             // The add-on on the cluster (mspnp/aks-baseline cluster-stamp.bicep azureMonitorProfile.metrics).
@@ -134,12 +166,11 @@ for (const stack of ["dev", "prod"] as const) {
             const [amw] = run.ofType(T.amw);
             const [actionGroup] = run.ofType(T.actionGroup);
             assert.ok(actionGroup, "prod has a receiver");
-            const names = Object.fromEntries(groups.map((g) => [g.inputs.ruleGroupName, g.inputs.rules.map((r: any) => r.alert)] as const));
-            assert.deepEqual(names, {
-                "gitops-prod-node-alerts": EXPECTED_ALERTS.node,
-                "gitops-prod-pod-alerts": EXPECTED_ALERTS.pod,
-                "gitops-prod-cluster-alerts": EXPECTED_ALERTS.cluster,
-            });
+            assert.deepEqual(groups.map((g) => g.inputs.ruleGroupName).sort(), [
+                "gitops-prod-cluster-alerts",
+                "gitops-prod-node-alerts",
+                "gitops-prod-pod-alerts",
+            ]);
             for (const group of groups) {
                 assert.deepEqual(group.inputs.scopes, [amw.id, cluster().id], `${group.name}: the workspace and the cluster`);
                 assert.equal(group.inputs.clusterName, cluster().inputs.resourceName);
@@ -147,17 +178,105 @@ for (const stack of ["dev", "prod"] as const) {
                 for (const rule of group.inputs.rules) {
                     assert.deepEqual(rule.actions, [{ actionGroupId: actionGroup.id }], rule.alert);
                     assert.equal(rule.enabled, true);
-                    assert.match(rule.for, /^PT\d+M$/);
-                    // Balanced brackets: a truncated copy of Microsoft's PromQL would fail at ARM.
-                    for (const [open, close] of ["()", "{}", "[]"]) {
-                        assert.equal(
-                            rule.expression.split(open).length,
-                            rule.expression.split(close).length,
-                            `${rule.alert}: ${open}${close}`,
-                        );
-                    }
+                    // The canonical form: no leading zero (upstream's "PT05M" is the same duration).
+                    assert.match(rule.for, /^PT[1-9]\d*M$/, `${rule.alert}: ${rule.for}`);
                 }
             }
+        });
+
+        if (prod) {
+            it("deploys Microsoft's recommended rules as the pinned upstream file has them, rule by rule, leaving out only the named ones", async () => {
+                const { OMITTED_RECOMMENDED_ALERTS } = await import("../components/azure/managedPrometheus");
+                const deployed = run
+                    .ofType(T.ruleGroup)
+                    .flatMap((g) =>
+                        g.inputs.rules.map((r: any) => ({ ...r, group: /-(node|pod|cluster)-alerts$/.exec(g.inputs.ruleGroupName)![1] })),
+                    );
+                const names = deployed.map((r) => r.alert);
+                assert.equal(new Set(names).size, names.length, "no rule twice");
+                for (const rule of deployed) {
+                    const upstream = UPSTREAM.get(rule.alert);
+                    if (!upstream) {
+                        assert.ok(OWN_RULES.includes(rule.alert), `${rule.alert} is neither in the upstream file nor a named own rule`);
+                        continue;
+                    }
+                    assert.equal(rule.group, upstream.group, `${rule.alert}: group`);
+                    assert.equal(rule.expression, upstream.expression, `${rule.alert}: expression`);
+                    assert.equal(minutes(rule.for), minutes(upstream.for), `${rule.alert}: for`);
+                    assert.equal(rule.severity, upstream.severity, `${rule.alert}: severity`);
+                    assert.equal(
+                        rule.resolveConfiguration.timeToResolve,
+                        upstream.resolveConfiguration.timeToResolve,
+                        `${rule.alert}: timeToResolve`,
+                    );
+                }
+                for (const name of UPSTREAM.keys()) {
+                    if (names.includes(name)) continue;
+                    assert.ok(OMITTED_RECOMMENDED_ALERTS[name], `upstream's ${name} is neither deployed nor left out with a reason`);
+                }
+                for (const name of OWN_RULES) assert.ok(names.includes(name), `own rule ${name}`);
+            });
+
+            it("alerts when kube-state-metrics' scrape stops reaching the workspace (the add-on's job label)", () => {
+                const rule = run
+                    .ofType(T.ruleGroup)
+                    .flatMap((g) => g.inputs.rules)
+                    .find((r: any) => r.alert === "KubeStateMetricsAbsent");
+                assert.ok(rule);
+                assert.equal(rule.expression, `absent(up{job="${KEEP.jobNames.jobs.kubestate}"} == 1)`);
+            });
+
+            it("keeps every metric a rule reads: the minimal ingestion profile plus the add-on settings ConfigMap it deploys", () => {
+                const [configMap] = run
+                    .ofType("kubernetes:core/v1:ConfigMap")
+                    .filter((c) => c.inputs.metadata?.name === "ama-metrics-settings-configmap");
+                assert.ok(configMap, "the metrics add-on's settings ConfigMap");
+                // Name, namespace and schema of Azure/prometheus-collector otelcollector/configmaps/ama-metrics-settings-configmap-v1.yaml.
+                assert.equal(configMap.inputs.metadata.namespace, "kube-system");
+                assert.equal(configMap.inputs.data["schema-version"], "v1");
+                assert.ok(configMap.provider.includes("::aks-k8s"), `on the cluster's provider: ${configMap.provider}`);
+                const section = configMap.inputs.data["default-targets-metrics-keep-list"] as string;
+                assert.match(section, /^minimalingestionprofile = true$/m, "the minimal profile stays on: ours are added to it");
+                const added: Record<string, string> = Object.fromEntries(
+                    [...section.matchAll(/^(\w+) = "([^"]*)"$/gm)].map((m) => [m[1], m[2]] as const),
+                );
+                const problems: string[] = [];
+                for (const rule of run.ofType(T.ruleGroup).flatMap((g) => g.inputs.rules)) {
+                    for (const metric of metricsOf(rule.expression)) {
+                        const target = targetOf(metric);
+                        // The add-on's keep regex: `<ours>|<minimal>`, matched against the whole name (Prometheus relabelling anchors it).
+                        const keep = new RegExp(`^(?:${[added[target], KEEP.targets[target]].filter(Boolean).join("|")})$`);
+                        if (!keep.test(metric)) problems.push(`${rule.alert}: ${metric} (${target})`);
+                    }
+                }
+                assert.deepEqual(problems, []);
+            });
+
+            it("has a runbook for every alert it deploys, and says to delete a failed Job once handled (both Job alerts fire while it exists)", () => {
+                const runbook = docSection("docs/operations.md", "## Prometheus alerts: what to do");
+                const missing = run
+                    .ofType(T.ruleGroup)
+                    .flatMap((g) => g.inputs.rules.map((r: any) => r.alert as string))
+                    .filter((name) => !runbook.includes(`\`${name}\``));
+                assert.deepEqual(missing, []);
+                // kube_job_failed stays 1 while the failed Job exists, and the CronJobs keep their failed Jobs.
+                assert.match(runbook, /delete the failed Job once\s+handled/);
+            });
+
+            it("sends the data collection rule's errors to Log Analytics (LogErrors), as the baseline does for its DCRs", () => {
+                const dcr = run.ofType(T.dcr).find((r) => r.inputs.dataSources?.prometheusForwarder)!;
+                const setting = run.ofType("azure-native:monitor:DiagnosticSetting").find((d) => d.inputs.resourceUri === dcr.id);
+                assert.ok(setting, "a diagnostic setting on the Prometheus DCR");
+                assert.deepEqual(setting.inputs.logs, [{ category: "LogErrors", enabled: true }]);
+                assert.equal(setting.inputs.workspaceId, run.ofType("azure-native:operationalinsights:Workspace")[0].id);
+                assert.equal(dcr.inputs.dataSources.prometheusForwarder[0].labelIncludeFilter, undefined, "no empty filter to diff on");
+            });
+        }
+
+        it("node CPU and memory metric alerts", () => {
+            const alerts = run.ofType(T.metricAlert);
+            if (!prod) return assert.equal(alerts.length, 0);
+            const [actionGroup] = run.ofType(T.actionGroup);
             const metrics = Object.fromEntries(
                 alerts.map((a) => {
                     assert.deepEqual(a.inputs.scopes, [cluster().id]);
@@ -171,12 +290,15 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepEqual(metrics, EXPECTED_NODE_METRICS);
         });
 
-        it(`runs ${prod ? "both pools on Ephemeral OS disks that fit the VM size's local disk" : "its pool on a managed OS disk"}`, () => {
+        it(`runs ${prod ? "both pools on Ephemeral OS disks that fit the VM size's local disk" : "its pool on the OS disk AKS chooses (none sent)"}`, () => {
             const pools = [cluster().inputs.agentPoolProfiles[0], ...run.ofType(T.pool).map((p) => p.inputs)];
             assert.equal(pools.length, prod ? 2 : 1);
             for (const pool of pools) {
                 if (!prod) {
-                    assert.equal(pool.osDiskType, "Managed", pool.vmSize);
+                    // Not sent: AKS chooses, as before the key existed (azure-native 3.28.0 types/input.d.ts
+                    // osDiskType: Ephemeral where the size's cache or local disk holds it, else Managed).
+                    assert.equal(pool.osDiskType, undefined, pool.vmSize);
+                    assert.equal(pool.osDiskSizeGB, undefined, pool.vmSize);
                     continue;
                 }
                 assert.equal(pool.osDiskType, "Ephemeral", pool.mode);
@@ -234,6 +356,44 @@ describe("baseline controls: options", () => {
         assert.deepEqual(run.get(T.vnet, "network").inputs.ddosProtectionPlan, { id: planId });
     });
 
+    it("sends a pool's OS disk type only when the stack sets it or it is Ephemeral, and the pool keeps its AKS name either way", async () => {
+        const pools = (run: StackRun) => [
+            run.get(T.cluster, "aks").inputs.agentPoolProfiles[0],
+            ...run.ofType(T.pool).map((p) => p.inputs),
+        ];
+        const unset = pools(await evaluateStack("dev", { userPoolEnabled: "true" }));
+        const managed = pools(
+            await evaluateStack("dev", { userPoolEnabled: "true", systemPoolOsDiskType: "Managed", userPoolOsDiskType: "Managed" }),
+        );
+        assert.deepEqual(
+            unset.map((p) => p.osDiskType),
+            [undefined, undefined],
+            "not sent: AKS chooses (Managed on these sizes without a local disk)",
+        );
+        assert.deepEqual(
+            managed.map((p) => p.osDiskType),
+            ["Managed", "Managed"],
+            "sent when set",
+        );
+        // The same disk in the end, so the same pool: no replacement for writing down what AKS chose.
+        assert.deepEqual(
+            managed.map((p) => p.agentPoolName ?? p.name),
+            unset.map((p) => p.agentPoolName ?? p.name),
+        );
+    });
+
+    it("cuts the DCE/DCR name to 44 characters without leaving a hyphen at its end", async () => {
+        const { msPromName } = await import("../components/azure/managedPrometheus");
+        // "MSProm-eastus-" and 29 letters are 43 characters; the 44th is the cluster name's hyphen.
+        const name = msPromName("eastus", `${"a".repeat(29)}-prod`);
+        // A data collection endpoint's name: at most 44 characters (Azure/ARO-HCP
+        // dev-infrastructure/modules/metrics/datacollection.bicep), letters, digits and hyphens, starting
+        // and ending with a letter or digit (ARM's naming rule for these names; not tried against Azure here).
+        assert.ok(name.length <= 44, name);
+        assert.match(name, /^[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]$/);
+        assert.equal(name, `MSProm-eastus-${"a".repeat(29)}`);
+    });
+
     itRejectsConfig([
         {
             name: "refuses an Ephemeral OS disk on a v5 size without a local disk, naming the key and a size that has one",
@@ -289,8 +449,93 @@ export function markdownTable(file: string, heading: string): Record<string, str
     return body.map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ""])));
 }
 
+/**
+ * The controls of mspnp/aks-baseline, written from its templates (not from our table): each must have a
+ * row whose first cell matches. File names are the baseline's.
+ */
+const BASELINE_CONTROLS: readonly { readonly control: string; readonly source: string; readonly row: RegExp }[] = [
+    { control: "hub-spoke network", source: "network-team/hub-default.bicep, spoke-BU0001A0008.bicep", row: /hub-spoke/i },
+    {
+        control: "egress through Azure Firewall with an FQDN allowlist",
+        source: "network-team/hub-default.bicep",
+        row: /Egress through Azure Firewall/,
+    },
+    { control: "Azure Firewall Premium: IDPS in Deny, DNS proxy", source: "network-team/hub-default.bicep", row: /IDPS/ },
+    { control: "node subnets' default route to the firewall", source: "network-team/spoke-BU0001A0008.bicep", row: /0\.0\.0\.0\/0/ },
+    { control: "firewall diagnostics", source: "network-team/hub-default.bicep", row: /Firewall logs/ },
+    { control: "DDoS protection", source: "network-team/spoke-BU0001A0008.bicep", row: /DDoS/ },
+    { control: "Application Gateway WAF_v2 in front", source: "network-team/spoke-BU0001A0008.bicep", row: /Application Gateway WAF/ },
+    { control: "Bastion and jump box", source: "network-team/hub-default.bicep", row: /Bastion|jump box/ },
+    { control: "API server: private, run command disabled", source: "workload-team/cluster-stamp.bicep", row: /API server/ },
+    { control: "Entra ID, Azure RBAC, local accounts off", source: "workload-team/cluster-stamp.bicep", row: /Entra ID/ },
+    { control: "managed identities", source: "workload-team/cluster-stamp.bicep", row: /Managed identities/ },
+    { control: "workload identity", source: "workload-team/cluster-stamp.bicep", row: /Workload identity/ },
+    { control: "Key Vault with the CSI driver", source: "workload-team/cluster-stamp.bicep", row: /Key Vault/ },
+    {
+        control: "private registry: Premium ACR, geo-replication, zone redundancy, retention, quarantine",
+        source: "workload-team/acr-stamp.bicep",
+        row: /registry/i,
+    },
+    { control: "allowed images", source: "workload-team/modules/policies.bicep", row: /allowed registries|allowed images/i },
+    { control: "Azure Policy in deny", source: "workload-team/modules/policies.bicep", row: /Azure Policy in deny/ },
+    { control: "Microsoft Defender for Containers", source: "workload-team/cluster-stamp.bicep", row: /Defender/ },
+    { control: "Image Cleaner", source: "workload-team/cluster-stamp.bicep", row: /Image Cleaner/ },
+    { control: "system / user pools", source: "workload-team/cluster-stamp.bicep", row: /System \/ user pool/ },
+    { control: "availability zones", source: "workload-team/cluster-stamp.bicep", row: /zones/i },
+    { control: "cluster autoscaler", source: "workload-team/cluster-stamp.bicep", row: /autoscaler/i },
+    { control: "Azure Linux nodes", source: "workload-team/cluster-stamp.bicep", row: /Azure Linux/ },
+    { control: "Ephemeral OS disks", source: "workload-team/cluster-stamp.bicep", row: /Ephemeral OS/ },
+    { control: "uptime SLA", source: "workload-team/cluster-stamp.bicep", row: /Uptime SLA/ },
+    {
+        control: "upgrade channels, node OS updates, maintenance window",
+        source: "workload-team/cluster-stamp.bicep",
+        row: /maintenance window/,
+    },
+    { control: "network policy", source: "workload-team/cluster-stamp.bicep", row: /Network policy/ },
+    { control: "Container Insights", source: "workload-team/cluster-stamp.bicep", row: /Container Insights/ },
+    { control: "control-plane diagnostics", source: "workload-team/cluster-stamp.bicep", row: /Control-plane diagnostics/ },
+    { control: "managed Prometheus", source: "workload-team/cluster-stamp.bicep", row: /managed Prometheus/i },
+    {
+        control: "recommended Prometheus alerts and the Advisor alert",
+        source: "workload-team/modules/alerts.bicep",
+        row: /Prometheus rule/,
+    },
+    { control: "GitOps bootstrap (Flux)", source: "workload-team/cluster-stamp.bicep", row: /GitOps/ },
+];
+
+describe("docs/platform.md: monthly cost of prod's defaults", () => {
+    it("states a fixed total that the rows above it add up to", () => {
+        const rows = markdownTable("docs/platform.md", "### Monthly cost of prod's defaults");
+        const totalRow = rows.findIndex((r) => /Fixed total/.test(r["Item (prod default)"]));
+        assert.ok(totalRow > 0, "a Fixed total row");
+        // Each row's monthly figure: the result of a sum ("$323 + $210 = $533"), else its first dollar figure ("under $5" counts as $5).
+        const sum = rows.slice(0, totalRow).reduce((acc, r) => {
+            const figure = /= \$([\d,]+)/.exec(r["Per month"]) ?? /\$([\d,]+)/.exec(r["Per month"]);
+            assert.ok(figure, `${r["Item (prod default)"]}: no monthly figure`);
+            return acc + Number(figure[1].replace(/,/g, ""));
+        }, 0);
+        const stated = Number(/about \$([\d,]+)/.exec(rows[totalRow]["Per month"])![1].replace(/,/g, ""));
+        assert.ok(Math.abs(stated - sum) <= 10, `stated about $${stated}, the rows add to $${sum}`);
+    });
+});
+
 describe("docs/platform.md: against mspnp/aks-baseline, control by control", () => {
     const rows = markdownTable("docs/platform.md", "### Against mspnp/aks-baseline, control by control");
+
+    it("has a row for each of the baseline's controls", () => {
+        const missing = BASELINE_CONTROLS.filter((c) => !rows.some((r) => c.row.test(r["Control (baseline)"]))).map(
+            (c) => `${c.control} (${c.source})`,
+        );
+        assert.deepEqual(missing, []);
+    });
+
+    it("marks the firewall, the registry and managed Prometheus by what the baseline has that we lack", () => {
+        const row = (pattern: RegExp) => rows.find((r) => pattern.test(r["Control (baseline)"]))!;
+        // hub-default.bicep: Azure Firewall Premium with IDPS in Deny and DNS proxy; ours is Standard.
+        assert.match(row(/IDPS/).Status, /^(different|partial)\b/);
+        // acr-stamp.bicep: geo-replication, zone redundancy, retention, quarantine.
+        assert.match(row(/registry/i).Status, /^partial\b/);
+    });
 
     it("has the table, with its four columns", () => {
         assert.ok(rows.length >= 30, `${rows.length} rows`);

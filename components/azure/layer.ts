@@ -467,6 +467,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
                 ...common,
                 clusterName: cfg.names.cluster,
                 clusterId: cluster.clusterId,
+                logAnalyticsWorkspaceId: monitoring.workspaceId,
                 resourceGroupId: group.id,
                 namePrefix: stem,
                 actionGroupId: auditAlerts.actionGroupId,

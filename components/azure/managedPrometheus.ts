@@ -1,8 +1,10 @@
 // Azure Monitor managed service for Prometheus, as mspnp/aks-baseline enables it
 // (workload-team/cluster-stamp.bicep: an Azure Monitor workspace, a data collection endpoint, a data
 // collection rule with a prometheusForwarder source for the Microsoft-PrometheusMetrics stream, its
-// association with the cluster, and the cluster's azureMonitorProfile.metrics), plus Microsoft's
-// recommended alert rules for the node and pod health the rest of the platform does not watch.
+// association with the cluster, and the cluster's azureMonitorProfile.metrics), the rule's errors to Log
+// Analytics, plus Microsoft's recommended alert rules for the node and pod health the rest of the
+// platform does not watch and an alert on the metrics pipeline itself. The add-on's keep list for those
+// rules is an in-cluster ConfigMap, deployed by the platform layer (components/platform/metricsSettings.ts).
 import * as alertsmanagement from "@pulumi/azure-native/alertsmanagement";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,7 +12,10 @@ import * as pulumi from "@pulumi/pulumi";
 /** The stream the metrics add-on sends and the DCR forwards (azure-native KnownPrometheusForwarderDataSourceStreams). */
 export const PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics";
 
-/** One Prometheus alert rule: Microsoft's name, PromQL, hold time and severity. */
+/** Where a rule comes from: Microsoft's recommended set (checked against its fixture), or this program. */
+export type PrometheusAlertSource = "recommended" | "own";
+
+/** One Prometheus alert rule: its name, PromQL, hold time and severity. */
 export interface PrometheusAlert {
     readonly alert: string;
     readonly expression: string;
@@ -21,6 +26,8 @@ export interface PrometheusAlert {
     readonly description: string;
     /** ISO 8601 time after which a rule that stopped matching resolves. */
     readonly timeToResolve: string;
+    /** recommended: copied from RECOMMENDED_ALERTS_SOURCE; own: this program's addition (named in its comment). */
+    readonly source: PrometheusAlertSource;
 }
 
 /** A rule group: one PrometheusRuleGroup resource. */
@@ -31,25 +38,66 @@ export interface PrometheusAlertGroup {
     readonly rules: readonly PrometheusAlert[];
 }
 
-const KSM = 'job="kube-state-metrics"';
+/**
+ * Where the recommended rules are copied from: Microsoft's ARM template of recommended Prometheus alerts,
+ * at the commit of its last change (#1249, 2025-07-31). Since the copy this replaces (72a9604c7, 2024-02),
+ * #763 (fafaa3b43) renamed the rules (KubePodContainerRestart, KubePodReadyStateLow, ...), dropped
+ * KubeNodeNotReady, KubeJobNotCompleted, KubeVersionMismatch and the kubelet certificate rules, and
+ * replaced "Job did not complete in time" by KubeJobStale; #950 added KubeNodeDiskUsageHigh; #1141 fixed KubePodReadyStateLow's
+ * DaemonSet half (it summed by deployment, a label DaemonSets do not have). The same names are in
+ * MicrosoftDocs/azure-monitor-docs articles/azure-monitor/containers/kubernetes-metric-alerts.md
+ * and mspnp/aks-baseline workload-team/modules/alerts.bicep. tests/fixtures/prometheus/recommendedMetricAlerts.json
+ * is this file at this commit.
+ */
+export const RECOMMENDED_ALERTS_SOURCE = {
+    repository: "Azure/prometheus-collector",
+    path: "GeneratedMonitoringArtifacts/Default/recommendedMetricAlerts.json",
+    commit: "917abcce9e3ff45830864eb67c0b5567a9846f13",
+} as const;
+
+/** The upstream groups (name suffixes of its three prometheusRuleGroups) and ours. */
+export const RECOMMENDED_GROUPS = { "Node-level": "node", "Pod-level": "pod", "Cluster-level": "cluster" } as const;
+
+/**
+ * The recommended rules left out, each with its reason. Everything else in RECOMMENDED_ALERTS_SOURCE is
+ * deployed as it is there (a test holds the two lists to the upstream file).
+ */
+export const OMITTED_RECOMMENDED_ALERTS: Readonly<Record<string, string>> = {
+    KubeCPUQuotaOvercommit: "the program creates no ResourceQuota (kube_resourcequota has no series to divide)",
+    KubeMemoryQuotaOvercommit: "the program creates no ResourceQuota",
+    KubeQuotaAlmostFull: "the program creates no ResourceQuota",
+};
+
+/**
+ * Rules that were in Microsoft's set before #763 (or are in the community kubernetes-mixin) and stay out,
+ * with the reason.
+ */
+export const NOT_TAKEN_ELSEWHERE: Readonly<Record<string, string>> = {
+    KubeVersionMismatch:
+        "removed from Microsoft's set by #763; AKS's upgrade channels move control plane and pools, and the skew during an upgrade is expected",
+};
+
+/** The add-on's scrape job names (Azure/prometheus-collector otelcollector/configmapparser/default-prom-configs: kubestateDefault.yml `job_name: kube-state-metrics`). */
+export const KSM_JOB = "kube-state-metrics";
+const KSM = `job="${KSM_JOB}"`;
 const ownerController = 'label_replace(kube_pod_owner, "controller", "$1", "owner_name", "(.*)")';
 
 /**
  * The recommended Prometheus alert rules Microsoft publishes for AKS, copied rule by rule (name, PromQL,
- * `for`, severity, time to resolve) from Azure/prometheus-collector
- * GeneratedMonitoringArtifacts/Default/recommendedMetricAlerts.json ("Kubernetes Alert
- * RuleGroup-RecommendedMetricAlerts - 0.1": its Node-level, Pod-level and Cluster-level groups), the
- * template MicrosoftDocs/azure-docs articles/azure-monitor/containers/kubernetes-metric-alerts.md links
- * as the source of its "Recommended alert rule details". The health rules only: the ones about quotas,
- * HPAs and client certificates of kubelets are left out (no ResourceQuota or HPA here; AKS rotates
- * kubelet certificates). Pure, so that a test checks it against Microsoft's list.
+ * `for`, severity, time to resolve) from RECOMMENDED_ALERTS_SOURCE, in its three groups; only `for` is
+ * normalised (its "PT05M" is "PT5M", the same duration), and the descriptions are ours. Left out:
+ * OMITTED_RECOMMENDED_ALERTS. Own additions are marked `source: "own"`. Every metric a rule reads must
+ * survive the metrics add-on's minimal ingestion profile, or be added to its keep list
+ * (METRICS_KEEP_LIST_ADDITIONS): a test checks each against the add-on's keep list. Pure, so that a test
+ * checks it against the upstream file.
  */
 export function prometheusAlertGroups(): PrometheusAlertGroup[] {
+    const rec = "recommended" as const;
     return [
         {
             name: "node",
             description:
-                "Node health: unreachable, not ready, flapping readiness (Microsoft's recommended Node-level rules), OS disk filling up.",
+                "Node health: unreachable, flapping readiness, OS disk filling up (Microsoft's recommended Node-level rules), and the metrics pipeline itself.",
             rules: [
                 {
                     alert: "KubeNodeUnreachable",
@@ -58,14 +106,7 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     severity: 3,
                     description: "{{ $labels.node }} in {{ $labels.cluster }} is unreachable and some workloads may be rescheduled.",
                     timeToResolve: "PT10M",
-                },
-                {
-                    alert: "KubeNodeNotReady",
-                    expression: `kube_node_status_condition{${KSM},condition="Ready",status="true"} == 0`,
-                    for: "PT15M",
-                    severity: 3,
-                    description: "{{ $labels.node }} in {{ $labels.cluster }} has been unready for more than 15 minutes.",
-                    timeToResolve: "PT10M",
+                    source: rec,
                 },
                 {
                     alert: "KubeNodeReadinessFlapping",
@@ -74,9 +115,9 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     severity: 3,
                     description: "The readiness of node {{ $labels.node }} in {{ $labels.cluster }} changed more than twice in 15 minutes.",
                     timeToResolve: "PT10M",
+                    source: rec,
                 },
-                // The baseline's node disk rule (mspnp/aks-baseline workload-team/modules/alerts.bicep,
-                // Node-level group), on node-exporter's root filesystem: the OS disk, ephemeral in prod.
+                // node-exporter's root filesystem: the OS disk, ephemeral in prod.
                 {
                     alert: "KubeNodeDiskUsageHigh",
                     expression:
@@ -85,13 +126,29 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     severity: 3,
                     description: "The OS disk of node {{ $labels.instance }} is more than 80% full.",
                     timeToResolve: "PT10M",
+                    source: rec,
+                },
+                // Own addition: nothing above can fire when the metrics stop arriving (the add-on's agent
+                // down, the DCR association gone, the workspace refusing ingestion), so the absence of
+                // kube-state-metrics' scrape is itself an alert. `up` is written by the scraper for every
+                // target, after the keep list (metric relabelling) is applied; `== 1` makes a target that
+                // answers but fails its scrape count as absent too.
+                {
+                    alert: "KubeStateMetricsAbsent",
+                    expression: `absent(up{${KSM}} == 1)`,
+                    for: "PT15M",
+                    severity: 2,
+                    description:
+                        "No successful kube-state-metrics scrape has reached the Azure Monitor workspace for 15 minutes: every other Prometheus alert of this cluster is blind.",
+                    timeToResolve: "PT10M",
+                    source: "own",
                 },
             ],
         },
         {
             name: "pod",
             description:
-                "Pod and workload health: crash loops, restarts, failed and pending pods, jobs, replicas, CPU, memory and volumes (Microsoft's recommended Pod-level rules).",
+                "Pod and workload health: crash loops, restarts, failed and pending pods, jobs, replicas, HPAs, CPU, memory, start-up latency and volumes (Microsoft's recommended Pod-level rules).",
             rules: [
                 {
                     alert: "KubePodCrashLooping",
@@ -101,22 +158,45 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     description:
                         "{{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) in {{ $labels.cluster }} is crash looping.",
                     timeToResolve: "PT10M",
+                    source: rec,
                 },
                 {
-                    alert: "Pod container restarted in the last 1 hour",
+                    alert: "KubeJobStale",
+                    expression: `sum by(namespace,cluster)(kube_job_spec_completions{${KSM}}) - sum by(namespace,cluster)(kube_job_status_succeeded{${KSM}})  > 0 `,
+                    for: "PT360M",
+                    severity: 4,
+                    description:
+                        "Jobs in {{ $labels.namespace }} have not completed for six hours (a running Job, or a failed Job still kept: see the runbook).",
+                    timeToResolve: "PT15M",
+                    source: rec,
+                },
+                {
+                    alert: "KubePodContainerRestart",
                     expression: `sum by (namespace, controller, container, cluster)(increase(kube_pod_container_status_restarts_total{${KSM}}[1h])* on(namespace, pod, cluster) group_left(controller) ${ownerController}) > 0`,
                     for: "PT15M",
                     severity: 4,
                     description: "A container of {{ $labels.namespace }}/{{ $labels.controller }} restarted in the last hour.",
                     timeToResolve: "PT10M",
+                    source: rec,
                 },
                 {
-                    alert: "Number of pods in failed state are greater than 0.",
+                    alert: "KubePodReadyStateLow",
+                    expression:
+                        "sum by (cluster,namespace,deployment)(kube_deployment_status_replicas_ready) / sum by (cluster,namespace,deployment)(kube_deployment_spec_replicas) <.8 or sum by (cluster,namespace,daemonset)(kube_daemonset_status_number_ready) / sum by (cluster,namespace,daemonset)(kube_daemonset_status_desired_number_scheduled) <.8 ",
+                    for: "PT5M",
+                    severity: 4,
+                    description: "Fewer than 80% of the pods of a Deployment or DaemonSet are ready.",
+                    timeToResolve: "PT15M",
+                    source: rec,
+                },
+                {
+                    alert: "KubePodFailedState",
                     expression: `sum by (cluster, namespace, controller) (kube_pod_status_phase{phase="failed"} * on(namespace, pod, cluster) group_left(controller) ${ownerController})  > 0`,
                     for: "PT5M",
                     severity: 4,
                     description: "Pods of {{ $labels.namespace }}/{{ $labels.controller }} are in the Failed phase.",
                     timeToResolve: "PT15M",
+                    source: rec,
                 },
                 {
                     alert: "KubePodNotReadyByController",
@@ -126,15 +206,67 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     description:
                         "Pods of {{ $labels.namespace }}/{{ $labels.controller }} in {{ $labels.cluster }} have been Pending or Unknown for 15 minutes.",
                     timeToResolve: "PT10M",
+                    source: rec,
+                },
+                // Its two metrics are outside the minimal ingestion profile: METRICS_KEEP_LIST_ADDITIONS keeps them.
+                {
+                    alert: "KubeStatefulSetGenerationMismatch",
+                    expression: `kube_statefulset_status_observed_generation{${KSM}} != kube_statefulset_metadata_generation{${KSM}}`,
+                    for: "PT15M",
+                    severity: 3,
+                    description:
+                        "StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has failed to roll out its latest generation.",
+                    timeToResolve: "PT10M",
+                    source: rec,
                 },
                 {
-                    alert: "Ready state of pods is less than 80%. ",
+                    alert: "KubeJobFailed",
+                    expression: `kube_job_failed{${KSM}}  > 0`,
+                    for: "PT15M",
+                    severity: 3,
+                    description:
+                        "Job {{ $labels.namespace }}/{{ $labels.job_name }} in {{ $labels.cluster }} failed (the backups, snapshots and TLS renewal run as Jobs); it fires until the failed Job is deleted.",
+                    timeToResolve: "PT10M",
+                    source: rec,
+                },
+                {
+                    alert: "KubeContainerAverageCPUHigh",
                     expression:
-                        "sum by (cluster,namespace,deployment)(kube_deployment_status_replicas_ready) / sum by (cluster,namespace,deployment)(kube_deployment_spec_replicas) <.8 or sum by (cluster,namespace,deployment)(kube_daemonset_status_number_ready) / sum by (cluster,namespace,deployment)(kube_daemonset_status_desired_number_scheduled) <.8 ",
+                        'sum (rate(container_cpu_usage_seconds_total{image!="", container!="POD"}[5m])) by (pod,cluster,container,namespace) / sum(container_spec_cpu_quota{image!="", container!="POD"}/container_spec_cpu_period{image!="", container!="POD"}) by (pod,cluster,container,namespace) > .95',
                     for: "PT5M",
                     severity: 4,
-                    description: "Fewer than 80% of the pods of a deployment or daemonset are ready.",
+                    description: "A container uses more than 95% of its CPU limit.",
                     timeToResolve: "PT15M",
+                    source: rec,
+                },
+                {
+                    alert: "KubeContainerAverageMemoryHigh",
+                    expression: `avg by (namespace, controller, container, cluster)(((container_memory_working_set_bytes{container!="", image!="", container!="POD"} / on(namespace,cluster,pod,container) group_left kube_pod_container_resource_limits{resource="memory", node!=""})*on(namespace, pod, cluster) group_left(controller) ${ownerController}) > .95)`,
+                    for: "PT10M",
+                    severity: 4,
+                    description: "A container uses more than 95% of its memory limit: the next step is an OOM kill.",
+                    timeToResolve: "PT10M",
+                    source: rec,
+                },
+                {
+                    alert: "KubeletPodStartUpLatencyHigh",
+                    expression:
+                        'histogram_quantile(0.99, sum(rate(kubelet_pod_worker_duration_seconds_bucket{job="kubelet"}[5m])) by (cluster, instance, le)) * on(cluster, instance) group_left(node) kubelet_node_name{job="kubelet"} > 60',
+                    for: "PT10M",
+                    severity: 4,
+                    description: "The 99th percentile of pod start-up on the kubelet of {{ $labels.node }} is above 60 seconds.",
+                    timeToResolve: "PT10M",
+                    source: rec,
+                },
+                {
+                    alert: "KubePVUsageHigh",
+                    expression: `avg by (namespace, controller, container, cluster)(((kubelet_volume_stats_used_bytes{job="kubelet"} / on(namespace,cluster,pod,container) group_left kubelet_volume_stats_capacity_bytes{job="kubelet"}) * on(namespace, pod, cluster) group_left(controller) ${ownerController})) > .8`,
+                    for: "PT15M",
+                    severity: 3,
+                    description:
+                        "A persistent volume of {{ $labels.namespace }}/{{ $labels.controller }} is more than 80% full (Vault's raft, MongoDB).",
+                    timeToResolve: "PT10M",
+                    source: rec,
                 },
                 {
                     alert: "KubeDeploymentReplicasMismatch",
@@ -144,6 +276,7 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     description:
                         "Deployment {{ $labels.namespace }}/{{ $labels.deployment }} in {{ $labels.cluster }} has fewer available replicas than it asks for.",
                     timeToResolve: "PT15M",
+                    source: rec,
                 },
                 {
                     alert: "KubeStatefulSetReplicasMismatch",
@@ -153,83 +286,52 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     description:
                         "StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} in {{ $labels.cluster }} has replicas that are not ready (Vault, MongoDB).",
                     timeToResolve: "PT10M",
+                    source: rec,
                 },
+                // The services scale with an HPA in prod (components/workloads/microservice.ts sizingFor).
                 {
-                    alert: "KubeStatefulSetGenerationMismatch",
-                    expression: `kube_statefulset_status_observed_generation{${KSM}} != kube_statefulset_metadata_generation{${KSM}}`,
+                    alert: "KubeHpaReplicasMismatch",
+                    expression: `(kube_horizontalpodautoscaler_status_desired_replicas{${KSM}}  !=kube_horizontalpodautoscaler_status_current_replicas{${KSM}})  and(kube_horizontalpodautoscaler_status_current_replicas{${KSM}}  >kube_horizontalpodautoscaler_spec_min_replicas{${KSM}})  and(kube_horizontalpodautoscaler_status_current_replicas{${KSM}}  <kube_horizontalpodautoscaler_spec_max_replicas{${KSM}})  and changes(kube_horizontalpodautoscaler_status_current_replicas{${KSM}}[15m]) == 0`,
                     for: "PT15M",
-                    severity: 3,
-                    description:
-                        "StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has failed to roll out its latest generation.",
-                    timeToResolve: "PT10M",
-                },
-                {
-                    alert: "KubeJobFailed",
-                    expression: `kube_job_failed{${KSM}}  > 0`,
-                    for: "PT15M",
-                    severity: 3,
-                    description:
-                        "Job {{ $labels.namespace }}/{{ $labels.job_name }} in {{ $labels.cluster }} failed (the backups, snapshots and TLS renewal run as Jobs).",
-                    timeToResolve: "PT10M",
-                },
-                {
-                    alert: "KubeJobNotCompleted",
-                    expression: `time() - max by(namespace, job_name, cluster) (kube_job_status_start_time{${KSM}}  and kube_job_status_active{${KSM}} > 0) > 43200`,
-                    for: "PT15M",
-                    severity: 3,
-                    description:
-                        "Job {{ $labels.namespace }}/{{ $labels.job_name }} in {{ $labels.cluster }} has been running for more than 12 hours.",
-                    timeToResolve: "PT10M",
-                },
-                {
-                    alert: "Average CPU usage per container is greater than 95%",
-                    expression:
-                        'sum (rate(container_cpu_usage_seconds_total{image!="", container!="POD"}[5m])) by (pod,cluster,container,namespace) / sum(container_spec_cpu_quota{image!="", container!="POD"}/container_spec_cpu_period{image!="", container!="POD"}) by (pod,cluster,container,namespace) > .95',
-                    for: "PT5M",
                     severity: 4,
-                    description: "A container uses more than 95% of its CPU limit.",
+                    description: "An HPA in {{ $labels.namespace }} has not reached its desired replica count for 15 minutes.",
                     timeToResolve: "PT15M",
+                    source: rec,
                 },
                 {
-                    alert: "Average Memory usage per container is greater than 95%.",
-                    expression: `avg by (namespace, controller, container, cluster)(((container_memory_working_set_bytes{container!="", image!="", container!="POD"} / on(namespace,cluster,pod,container) group_left kube_pod_container_resource_limits{resource="memory", node!=""})*on(namespace, pod, cluster) group_left(controller) ${ownerController}) > .95)`,
-                    for: "PT10M",
-                    severity: 4,
-                    description: "A container uses more than 95% of its memory limit: the next step is an OOM kill.",
-                    timeToResolve: "PT10M",
-                },
-                {
-                    alert: "Average PV usage is greater than 80%",
-                    expression: `avg by (namespace, controller, container, cluster)(((kubelet_volume_stats_used_bytes{job="kubelet"} / on(namespace,cluster,pod,container) group_left kubelet_volume_stats_capacity_bytes{job="kubelet"}) * on(namespace, pod, cluster) group_left(controller) ${ownerController})) > .8`,
+                    alert: "KubeHpaMaxedOut",
+                    expression: `kube_horizontalpodautoscaler_status_current_replicas{${KSM}}  ==kube_horizontalpodautoscaler_spec_max_replicas{${KSM}}`,
                     for: "PT15M",
-                    severity: 3,
-                    description:
-                        "A persistent volume of {{ $labels.namespace }}/{{ $labels.controller }} is more than 80% full (Vault's raft, MongoDB).",
-                    timeToResolve: "PT10M",
+                    severity: 4,
+                    description: "An HPA in {{ $labels.namespace }} has run at its maximum replica count for 15 minutes.",
+                    timeToResolve: "PT15M",
+                    source: rec,
                 },
             ],
         },
         {
             name: "cluster",
             description:
-                "Cluster-wide health: OOM kills, stuck containers, volumes, DaemonSets (Microsoft's recommended Cluster-level rules).",
+                "Cluster-wide health: OOM kills, API client errors, volumes, stuck containers, DaemonSets (Microsoft's recommended Cluster-level rules).",
             rules: [
                 {
-                    alert: "Number of OOM killed containers is greater than 0",
+                    alert: "KubeContainerOOMKilledCount",
                     expression: `sum by (cluster,container,controller,namespace)(kube_pod_container_status_last_terminated_reason{reason="OOMKilled"} * on(cluster,namespace,pod) group_left(controller) ${ownerController}) > 0`,
                     for: "PT5M",
                     severity: 4,
                     description: "Containers were killed for running out of memory.",
                     timeToResolve: "PT10M",
+                    source: rec,
                 },
                 {
-                    alert: "KubeContainerWaiting",
-                    expression: `sum by (namespace, pod, container, cluster) (kube_pod_container_status_waiting_reason{${KSM}}) > 0`,
-                    for: "PT60M",
+                    alert: "KubeClientErrors",
+                    expression:
+                        '(sum(rate(rest_client_requests_total{code=~"5.."}[5m])) by (cluster, instance, job, namespace)  / sum(rate(rest_client_requests_total[5m])) by (cluster, instance, job, namespace)) > 0.01',
+                    for: "PT15M",
                     severity: 3,
-                    description:
-                        "{{ $labels.namespace }}/{{ $labels.pod }} container {{ $labels.container }} has been waiting for more than an hour.",
+                    description: "More than 1% of the API server requests of {{ $labels.job }}/{{ $labels.instance }} fail with 5xx.",
                     timeToResolve: "PT10M",
+                    source: rec,
                 },
                 {
                     alert: "KubePersistentVolumeFillingUp",
@@ -240,14 +342,39 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     description:
                         "The volume claimed by {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is expected to fill up within four days.",
                     timeToResolve: "PT15M",
+                    source: rec,
                 },
+                {
+                    alert: "KubePersistentVolumeInodesFillingUp",
+                    expression: 'kubelet_volume_stats_inodes_free{job="kubelet"} / kubelet_volume_stats_inodes{job="kubelet"} < 0.03',
+                    for: "PT15M",
+                    severity: 4,
+                    description:
+                        "The volume claimed by {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has less than 3% of its inodes free.",
+                    timeToResolve: "PT10M",
+                    source: rec,
+                },
+                // kube_persistentvolume_status_phase is outside the kube-state-metrics keep list of the
+                // minimal ingestion profile: METRICS_KEEP_LIST_ADDITIONS keeps it.
                 {
                     alert: "KubePersistentVolumeErrors",
                     expression: `kube_persistentvolume_status_phase{phase=~"Failed|Pending",${KSM}} > 0`,
-                    for: "PT05M",
+                    // Upstream writes "PT05M"; the same five minutes in the canonical form.
+                    for: "PT5M",
                     severity: 4,
                     description: "The persistent volume {{ $labels.persistentvolume }} is {{ $labels.phase }}.",
                     timeToResolve: "PT10M",
+                    source: rec,
+                },
+                {
+                    alert: "KubeContainerWaiting",
+                    expression: `sum by (namespace, pod, container, cluster) (kube_pod_container_status_waiting_reason{${KSM}}) > 0`,
+                    for: "PT60M",
+                    severity: 3,
+                    description:
+                        "{{ $labels.namespace }}/{{ $labels.pod }} container {{ $labels.container }} has been waiting for more than an hour.",
+                    timeToResolve: "PT10M",
+                    source: rec,
                 },
                 {
                     alert: "KubeDaemonSetNotScheduled",
@@ -257,11 +384,39 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     description:
                         "Pods of DaemonSet {{ $labels.namespace }}/{{ $labels.daemonset }} are not scheduled (the CSI driver, Istio's CNI agent).",
                     timeToResolve: "PT10M",
+                    source: rec,
+                },
+                {
+                    alert: "KubeDaemonSetMisScheduled",
+                    expression: `kube_daemonset_status_number_misscheduled{${KSM}} > 0`,
+                    for: "PT15M",
+                    severity: 3,
+                    description:
+                        "Pods of DaemonSet {{ $labels.namespace }}/{{ $labels.daemonset }} run where they are not supposed to run.",
+                    timeToResolve: "PT10M",
+                    source: rec,
                 },
             ],
         },
     ];
 }
+
+/**
+ * Metrics the rules read that the metrics add-on's minimal ingestion profile drops, per scrape target of
+ * its keep list (Azure/prometheus-collector otelcollector/shared/configmap/mp/
+ * tomlparser-default-targets-metrics-keep-list.go at 8b94c4f64378e98bc5abf4b58f1011700cab1ddb,
+ * kubestateRegex_minimal_mac: neither StatefulSet generation nor kube_persistentvolume_status_phase is
+ * in it). The platform layer adds them through the ama-metrics-settings-configmap (metricsSettings.ts).
+ */
+export const METRICS_KEEP_LIST_ADDITIONS: Readonly<Record<"kubestate", readonly string[]>> = {
+    kubestate: [
+        "kube_statefulset_metadata_generation",
+        "kube_statefulset_status_observed_generation",
+        "kube_persistentvolume_status_phase",
+        // KubePersistentVolumeFillingUp's `unless` on ReadOnlyMany claims reads it.
+        "kube_persistentvolumeclaim_access_mode",
+    ],
+};
 
 /** One platform metric alert on the cluster's own node metrics (no Prometheus needed). */
 export interface NodeMetricAlert {
@@ -298,6 +453,19 @@ export const NODE_METRIC_ALERTS: readonly NodeMetricAlert[] = [
     },
 ];
 
+/** The diagnostic log category of a data collection rule (its errors; Log Analytics table DCRLogErrors). */
+export const DCR_LOG_CATEGORY = "LogErrors";
+
+/**
+ * The name of the DCE, DCR and association, as Microsoft's onboarding templates spell it
+ * (MSProm-<region>-<cluster>), cut to the DCE's 44 characters (Azure/ARO-HCP
+ * dev-infrastructure/modules/metrics/datacollection.bicep takes 44 for both) without a trailing hyphen,
+ * which Azure's name rules refuse at the end.
+ */
+export function msPromName(location: string, clusterName: string): string {
+    return `MSProm-${location}-${clusterName}`.slice(0, 44).replace(/-+$/, "");
+}
+
 export interface ManagedPrometheusArgs {
     readonly resourceGroupName: pulumi.Input<string>;
     readonly location: pulumi.Input<string>;
@@ -307,6 +475,8 @@ export interface ManagedPrometheusArgs {
     readonly clusterId: pulumi.Input<string>;
     /** Name stem of the workspace and rule groups. */
     readonly namePrefix: string;
+    /** ARM ID of the Log Analytics workspace the DCR's errors (LogErrors) go to. */
+    readonly logAnalyticsWorkspaceId: pulumi.Input<string>;
     /** ARM ID of the stack's resource group: the scope of the Azure Advisor alert. */
     readonly resourceGroupId: pulumi.Input<string>;
     /** The action group the alerts notify (the audit alerts' one); absent: they fire in the portal only. */
@@ -329,7 +499,7 @@ export class ManagedPrometheus extends pulumi.ComponentResource {
         // The names the baseline and Microsoft's onboarding templates use (cluster-stamp.bicep: amw-<cluster>,
         // MSProm-<region>-<cluster>); a DCR name has at most 64 characters, a DCE's at most 44
         // (Azure/ARO-HCP dev-infrastructure/modules/metrics/datacollection.bicep takes 44 for both).
-        const msProm = pulumi.output(args.location).apply((location) => `MSProm-${location}-${args.clusterName}`.slice(0, 44));
+        const msProm = pulumi.output(args.location).apply((location) => msPromName(location, args.clusterName));
 
         const workspace = new monitor.AzureMonitorWorkspace(
             `${name}-workspace`,
@@ -358,7 +528,14 @@ export class ManagedPrometheus extends pulumi.ComponentResource {
                 description: "DCR for Azure Monitor Metrics Profile (Managed Prometheus)",
                 dataCollectionEndpointId: endpoint.id,
                 dataSources: {
-                    prometheusForwarder: [{ name: "PrometheusDataSource", streams: [PROMETHEUS_STREAM], labelIncludeFilter: {} }],
+                    // No labelIncludeFilter (Microsoft's onboarding template sends `{}`): it is optional
+                    // (azure-native 3.28.0 types/input.d.ts PrometheusForwarderDataSourceArgs) and its one key,
+                    // microsoft_metrics_include_label, only narrows what is forwarded, so absent and `{}` forward
+                    // the same. azure-native diffs new inputs against the old inputs in state, which a refresh
+                    // rebuilds from Azure's answer (pulumi/pulumi-azure-native#655, provider.go Diff/Read): an
+                    // empty map Azure does not echo back would return as a diff after every refresh; nothing
+                    // sent, nothing to differ. Not verified against Azure's answer here.
+                    prometheusForwarder: [{ name: "PrometheusDataSource", streams: [PROMETHEUS_STREAM] }],
                 },
                 destinations: { monitoringAccounts: [{ accountResourceId: workspace.id, name: destination }] },
                 dataFlows: [{ streams: [PROMETHEUS_STREAM], destinations: [destination] }],
@@ -376,6 +553,20 @@ export class ManagedPrometheus extends pulumi.ComponentResource {
                 dataCollectionRuleId: rule.id,
                 description:
                     "Association of data collection rule. Deleting this association will break the prometheus metrics data collection for this AKS Cluster.",
+            },
+            { parent: this },
+        );
+
+        // The DCR's own errors (a refused or dropped sample says why here and nowhere else) to Log
+        // Analytics, as mspnp/aks-baseline does for its DCRs (diagnosticSettings on the rule, category
+        // LogErrors, table DCRLogErrors). azure-native 3.28.0 monitor.DiagnosticSetting takes any resource URI.
+        new monitor.DiagnosticSetting(
+            `${name}-dcr-errors`,
+            {
+                name: "dcr-errors-to-log-analytics",
+                resourceUri: rule.id,
+                workspaceId: args.logAnalyticsWorkspaceId,
+                logs: [{ category: DCR_LOG_CATEGORY, enabled: true }],
             },
             { parent: this },
         );

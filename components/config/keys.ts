@@ -176,7 +176,9 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         default: { dev: "Managed", prod: "Ephemeral" },
-        description: `OS disk of the system pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Fixed for a pool's life (docs/platform.md, Defaults per environment, and moving an existing stack).`,
+        defaultText:
+            "dev: not sent (AKS chooses: Ephemeral where the VM size's cache or temporary disk holds the OS disk, else Managed; dev's sizes have no local disk), prod: Ephemeral",
+        description: `OS disk of the system pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Sent only when the stack sets it or it is Ephemeral; otherwise AKS chooses. Fixed for a pool's life: an existing prod stack created before Ephemeral became the default keeps its pools with Managed and its old VM size (docs/operations.md, "Upgrade a prod stack from before Ephemeral OS disks").`,
         check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
     },
     systemPoolOsDiskSizeGb: {
@@ -243,8 +245,10 @@ export const CONFIG_KEYS = {
         type: "string",
         scope: "azure",
         default: { dev: "Managed", prod: "Ephemeral" },
+        defaultText:
+            "dev: not sent (AKS chooses: Ephemeral where the VM size's cache or temporary disk holds the OS disk, else Managed; dev's sizes have no local disk), prod: Ephemeral",
         enabledBy: "userPoolEnabled",
-        description: `OS disk of the user pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Fixed for a pool's life (docs/platform.md, Defaults per environment, and moving an existing stack).`,
+        description: `OS disk of the user pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Sent only when the stack sets it or it is Ephemeral; otherwise AKS chooses. Fixed for a pool's life: an existing prod stack created before Ephemeral became the default keeps its pools with Managed and its old VM size (docs/operations.md, "Upgrade a prod stack from before Ephemeral OS disks").`,
         check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
     },
     userPoolOsDiskSizeGb: {
@@ -359,14 +363,15 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: "none",
         description:
-            "DDoS Network Protection on the stack's VNet (mspnp/aks-baseline leaves it out for cost): none (Azure's infrastructure protection only), create (a plan in the stack, about $2,944 a month plus overage beyond 100 public IPs) or existing (ddosProtectionPlanId, a plan shared across a tenant's VNets).",
+            "DDoS Network Protection on the stack's VNet (mspnp/aks-baseline leaves it out for cost): none (Azure's infrastructure protection only), create (a plan in the stack, about $2,944 a month plus overage beyond 100 public IPs) or existing (ddosProtectionPlanId, a plan shared across a tenant's VNets; whoever runs `pulumi up` needs Microsoft.Network/ddosProtectionPlans/join/action on that plan, e.g. Network Contributor on it, which the stack cannot grant itself).",
         check: (key, value) => v.checkOneOf(key, value, DDOS_PROTECTION_MODES),
     },
     ddosProtectionPlanId: {
         type: "string",
         scope: "azure",
         defaultText: "none (required with ddosProtection existing)",
-        description: "ARM resource ID of an existing DDoS protection plan (ddosProtection existing).",
+        description:
+            "ARM resource ID of an existing DDoS protection plan (ddosProtection existing); the deployer needs Microsoft.Network/ddosProtectionPlans/join/action on it.",
         check: (key, value) => v.checkArmId(key, value, "Microsoft.Network/ddosProtectionPlans"),
     },
     ingressWaf: {
@@ -558,7 +563,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: { dev: false, prod: true },
         description:
-            "Azure Monitor managed service for Prometheus (as mspnp/aks-baseline): an Azure Monitor workspace, a data collection endpoint and rule associated with the cluster, the metrics add-on, Microsoft's recommended node and pod alert rules, node CPU, memory and disk alerts and an Azure Advisor alert, notifying the audit alerts' action group. Ingestion is billed per sample (docs/platform.md, Monthly cost).",
+            "Azure Monitor managed service for Prometheus (as mspnp/aks-baseline): an Azure Monitor workspace, a data collection endpoint and rule associated with the cluster, the metrics add-on, Microsoft's recommended node, pod and cluster alert rules plus an alert when kube-state-metrics' scrape stops arriving, node CPU and memory metric alerts and an Azure Advisor alert, notifying the audit alerts' action group; the DCR's errors to Log Analytics; and the add-on's settings ConfigMap (ama-metrics-settings-configmap in kube-system) keeping the few metrics those rules read beyond its minimal ingestion profile. Ingestion is billed per sample (docs/platform.md, Monthly cost).",
     },
     azurePolicyEnabled: {
         type: "boolean",

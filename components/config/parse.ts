@@ -360,6 +360,11 @@ export interface ParseOptions {
  * Parses and validates raw stack configuration (bare key -> string) for `stack` of `project`.
  * Throws ConfigError listing every problem; unknown keys are problems too (they are usually typos).
  */
+/** A pool's OS disk type as sent to AKS: the stack's value when it set one, Ephemeral, or nothing (AKS chooses). */
+function osDiskTypeSent(value: string, setByStack: boolean): NodePoolConfig["osDiskType"] {
+    return setByStack || value === "Ephemeral" ? (value as NodePoolConfig["osDiskType"]) : undefined;
+}
+
 export function parseConfig(raw: Raw, project: string, stack: string, options: ParseOptions = {}): PlatformConfig {
     const environment = environmentOf(raw, stack);
     const cloud = cloudOf(environment);
@@ -386,7 +391,11 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         minCount: v.systemPoolMinCount,
         maxCount: v.systemPoolMaxCount,
         zones: v.systemPoolZones,
-        osDiskType: v.systemPoolOsDiskType as NodePoolConfig["osDiskType"],
+        // Sent only when the stack sets it or it is Ephemeral (prod's default): unset, AKS chooses
+        // (azure-native 3.28.0 types/input.d.ts ManagedClusterAgentPoolProfileArgs.osDiskType: "The default is
+        // 'Ephemeral' if the VM supports it and has a cache disk larger than the requested OSDiskSizeGB.
+        // Otherwise, defaults to 'Managed'"), as it did before the key existed.
+        osDiskType: osDiskTypeSent(v.systemPoolOsDiskType, set.has("systemPoolOsDiskType")),
         // Sent with Ephemeral (AKS would otherwise size it by vCPU count, not by the local disk) or when set.
         osDiskSizeGb: v.systemPoolOsDiskType === "Ephemeral" || set.has("systemPoolOsDiskSizeGb") ? v.systemPoolOsDiskSizeGb : undefined,
     };
@@ -397,7 +406,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
         minCount: v.userPoolMinCount,
         maxCount: v.userPoolMaxCount,
         zones: v.userPoolZones,
-        osDiskType: v.userPoolOsDiskType as NodePoolConfig["osDiskType"],
+        osDiskType: osDiskTypeSent(v.userPoolOsDiskType, set.has("userPoolOsDiskType")),
         osDiskSizeGb: v.userPoolOsDiskType === "Ephemeral" || set.has("userPoolOsDiskSizeGb") ? v.userPoolOsDiskSizeGb : undefined,
     };
     check(checkPool("systemPool", systemPool), checkOsDisk("systemPool", systemPool));

@@ -38,8 +38,8 @@ export interface NodePoolConfig {
     readonly maxCount: number;
     /** Availability zones the pool spreads across; empty for no zones. */
     readonly zones: readonly string[];
-    /** Managed (a disk in Azure Storage) or Ephemeral (on the VM's local storage). */
-    readonly osDiskType: (typeof OS_DISK_TYPES)[number];
+    /** Managed (a disk in Azure Storage) or Ephemeral (on the VM's local storage); undefined: not sent, AKS chooses. */
+    readonly osDiskType?: (typeof OS_DISK_TYPES)[number];
     /** OS disk size in GiB; undefined: AKS's default for the VM size (managed disks only). */
     readonly osDiskSizeGb?: number;
 }

@@ -25,6 +25,8 @@ import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./i
 import { IstioControlPlane } from "./istio";
 import { Namespaces } from "./namespaces";
 import { ISTIO_CNI_REASON } from "./podSecurity";
+import { METRICS_KEEP_LIST_ADDITIONS } from "../azure/managedPrometheus";
+import { MetricsSettings } from "./metricsSettings";
 import { Reloader } from "./reloader";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
@@ -142,11 +144,13 @@ export interface PlatformHandles {
 /** The settings the platform layer reads (components/layerArgs.ts picks them out of the program's config). */
 export const PLATFORM_LAYER_CONFIG = [
     "environment",
+    "cloud",
     "highAvailability",
     "protectStatefulResources",
     "identities",
     "ingress",
     "mesh",
+    "monitoring",
     "secretsStore",
     "vault",
 ] as const satisfies readonly (keyof PlatformConfig)[];
@@ -730,6 +734,10 @@ function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation,
                   child,
               )
             : undefined;
+    // The metrics add-on's keep list, so that every Prometheus alert rule has its metrics (prod with
+    // managedPrometheus; the add-on exists only on a cluster the Azure layer created with it).
+    if (cfg.cloud === "azure" && cfg.monitoring.managedPrometheus)
+        new MetricsSettings("ama-metrics-settings", { keepList: METRICS_KEEP_LIST_ADDITIONS, provider }, child);
     return {
         namespaces,
         appNamespace: appNs,
