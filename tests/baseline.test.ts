@@ -54,7 +54,7 @@ const UPSTREAM = new Map(
  * What we deploy beyond the upstream file: the metrics pipeline's own health (nothing else fires when no
  * metric arrives). Written here, not read from the code.
  */
-const OWN_RULES = ["KubeStateMetricsAbsent"];
+const OWN_RULES = ["KubeNodeNotReady", "KubeStateMetricsAbsent"];
 /** ISO 8601 minutes: "PT05M" and "PT5M" are the same hold time. */
 const minutes = (duration: string) => Number(/^PT(\d+)M$/.exec(duration)?.[1] ?? NaN);
 
@@ -535,6 +535,9 @@ describe("docs/platform.md: against mspnp/aks-baseline, control by control", () 
         assert.match(row(/IDPS/).Status, /^(different|partial)\b/);
         // acr-stamp.bicep: geo-replication, zone redundancy, retention, quarantine.
         assert.match(row(/registry/i).Status, /^partial\b/);
+        // cluster-manifests/kube-system/ama-metrics-settings-configmap.yaml: control-plane targets and
+        // annotated pods we do not scrape.
+        assert.match(row(/managed Prometheus/).Status, /settings differ[\s\S]*control-plane API server/);
     });
 
     it("has the table, with its four columns", () => {

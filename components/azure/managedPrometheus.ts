@@ -75,6 +75,8 @@ export const OMITTED_RECOMMENDED_ALERTS: Readonly<Record<string, string>> = {
 export const NOT_TAKEN_ELSEWHERE: Readonly<Record<string, string>> = {
     KubeVersionMismatch:
         "removed from Microsoft's set by #763; AKS's upgrade channels move control plane and pools, and the skew during an upgrade is expected",
+    KubeQuotaExceeded: "removed from Microsoft's set by #763; the program creates no ResourceQuota",
+    KubeQuotaFullyUsed: "removed from Microsoft's set by #763; the program creates no ResourceQuota",
 };
 
 /** The add-on's scrape job names (Azure/prometheus-collector otelcollector/configmapparser/default-prom-configs: kubestateDefault.yml `job_name: kube-state-metrics`). */
@@ -127,6 +129,19 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
                     description: "The OS disk of node {{ $labels.instance }} is more than 80% full.",
                     timeToResolve: "PT10M",
                     source: rec,
+                },
+                // Own addition: #763 (fafaa3b43) dropped KubeNodeNotReady, and KubeNodeUnreachable matches
+                // only the `unreachable` taint, so a node whose kubelet answers but reports Ready=False (a
+                // broken runtime or CNI: the `not-ready` taint) would page nobody; AKS's node auto-repair is
+                // then the only backstop. kube_node_status_condition is in the minimal keep list.
+                {
+                    alert: "KubeNodeNotReady",
+                    expression: `kube_node_status_condition{${KSM},condition="Ready",status="true"} == 0`,
+                    for: "PT15M",
+                    severity: 3,
+                    description: "{{ $labels.node }} in {{ $labels.cluster }} has not been Ready for 15 minutes.",
+                    timeToResolve: "PT10M",
+                    source: "own",
                 },
                 // Own addition: nothing above can fire when the metrics stop arriving (the add-on's agent
                 // down, the DCR association gone, the workspace refusing ingestion), so the absence of

@@ -43,7 +43,11 @@ export interface MetricsSettingsArgs {
  * rules that read them (components/azure/managedPrometheus.ts METRICS_KEEP_LIST_ADDITIONS). The add-on's
  * containers watch the mounted settings (otelcollector/main/main.go: inotify on /etc/config/settings) and
  * restart themselves on a change, so neither the first `up` nor a later change restarts anything of
- * ours; deleting it returns them to the defaults. Not run against a cluster here.
+ * ours; deleting it returns them to the defaults. A change of the keep list is a replacement, not an
+ * update: pulumi-kubernetes 4.34.2 treats a ConfigMap's data as immutable unless the provider sets
+ * `enableConfigMapMutable` (its provider.d.ts: beta, off by default), and with a fixed name it deletes
+ * before it creates; the add-on sees the delete, then the create (two self-restarts), and runs on its
+ * defaults in between. Not run against a cluster here.
  */
 export class MetricsSettings extends pulumi.ComponentResource {
     readonly configMap: k8s.core.v1.ConfigMap;
