@@ -721,14 +721,15 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
         assert.deepEqual(Object.values(networkEnums.PublicIPAddressSkuName), ["Basic", "Standard"]);
     });
 
-    it("one NAT gateway per zone the pools use, each in exactly one zone, with public IPs of its own zone", () => {
-        const zones = [...new Set([...JSON.parse(raw.systemPoolZones), ...JSON.parse(raw.userPoolZones)])].sort();
+    it("one NAT gateway per zone, each in exactly one zone, with public IPs of its own zone", () => {
+        // Every zone a pool may name (checkZones: 1, 2, 3), not only the pools' zones: see "day 2" below.
+        const zones = ["1", "2", "3"];
         assert.deepEqual(
             nats.map((nat) => nat.inputs.zones?.length),
             zones.map(() => 1),
             "each gateway names exactly one zone (no zone means Azure's choice of one)",
         );
-        assert.deepEqual(nats.map((nat) => nat.inputs.zones[0]).sort(), zones, "distinct zones, all of the pools' zones");
+        assert.deepEqual(nats.map((nat) => nat.inputs.zones[0]).sort(), zones, "distinct zones, every zone");
         for (const nat of nats) {
             assert.equal(nat.inputs.sku.name, "Standard");
             assert.ok(nat.inputs.publicIpAddresses.length >= 1);
@@ -902,15 +903,43 @@ describe("network: per-zone pools, day 2 (issue 22 item 6 review)", () => {
         const two = await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["1","2"]', userPoolZones: '["1","2"]' });
         assertKeepsInUseSubnets(all, two, "zone 3 removed");
         assertKeepsInUseSubnets(two, all, "zone 3 added back");
-        // The zone no pool uses has no NAT gateway (nothing to pay for), and its empty subnets none.
-        assert.deepEqual(
-            two
-                .ofType(T.nat)
-                .map((n) => n.inputs.zones)
-                .sort(),
-            [["1"], ["2"]],
-        );
-        for (const subnet of subnetsOf(two).filter((x) => x.name.endsWith("-z3"))) assert.equal(subnet.natGateway, undefined, subnet.name);
+    });
+
+    it("a pool's zone change touches no subnet's NAT gateway, no gateway or IP, the runner's egress nor the authorized ranges", async () => {
+        // The VNet's update (which re-wires NAT associations) runs before the cluster's update, which AKS
+        // refuses when the inline pool's zone changes, and before the removed zone's pools are deleted
+        // (Pulumi runs deletes last: pulumi/pulumi pkg/resource/deploy/deployment_executor.go). So a zone
+        // change must leave every subnet's egress, the runner's included, and every egress IP as it was:
+        // otherwise a removed zone's still-running nodes (or the inline pool's subnet) lose their NAT
+        // gateway, and a runner moved to a new gateway leaves from an IP the authorized ranges get only
+        // through the cluster's update, which then fails: the runner locked out.
+        const variants = [
+            ["zones 1-3", all],
+            ["zone 1 removed", await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["2","3"]', userPoolZones: '["2","3"]' })],
+            ["zone 3 removed", await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["1","2"]', userPoolZones: '["1","2"]' })],
+            ["user pool in zone 2 only", await evaluateStack("prod", { ...PER_ZONE_NAT, userPoolZones: '["2"]' })],
+        ] as const;
+        const egressOf = (run: StackRun) => {
+            const natName = (id?: string) => run.ofType(T.nat).find((n) => n.id === id)?.inputs.natGatewayName;
+            return {
+                subnets: subnetsOf(run).map((x) => `${x.name} ${x.addressPrefix} via ${natName(x.natGateway?.id) ?? "none"}`),
+                egressResources: [T.nat, T.pip].flatMap((type) =>
+                    run
+                        .ofType(type)
+                        .filter((x) => x.type !== T.pip || x.name.startsWith("network-egress"))
+                        .map((x) => `${x.urn} ${JSON.stringify(x.inputs)}`),
+                ),
+                egressIps: run.outputs.egressIps.value,
+                authorizedIPRanges: run.get(T.cluster, "aks").inputs.apiServerAccessProfile.authorizedIPRanges,
+            };
+        };
+        const expected = egressOf(all);
+        // Every node subnet and the runner's leave through a NAT gateway of their own zone (zone 1's for the runner).
+        for (const line of expected.subnets.filter((x) => /^snet-(system|user)-z\d|^snet-runner /.test(x))) {
+            const zone = /-z(\d) /.exec(line)?.[1] ?? "1";
+            assert.match(line, new RegExp(`via ng-[^ ]+-z${zone}$`), line);
+        }
+        for (const [what, run] of variants) assert.deepEqual(egressOf(run), expected, what);
     });
 
     it("switching egressType with per-zone pools changes only the subnets' NAT gateway or route, never a subnet or a pool", async () => {
