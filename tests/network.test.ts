@@ -795,8 +795,14 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
         // ignores the pool-name, zone and node-image labels only, and compareLabels wants every other label
         // equal; AKS labels each node with its subnet's name (kubernetes.azure.com/network-subnet), which
         // differs by zone, and AKS's autoscaler profile has no --balancing-ignore-label. So
-        // balanceSimilarNodeGroups would not treat the zones' pools as one set.
-        assert.equal(run.get(T.cluster, "aks").inputs.autoScalerProfile?.balanceSimilarNodeGroups, undefined);
+        // balanceSimilarNodeGroups would not treat the zones' pools as one set. Sent as "false" (not left
+        // out), so a stack that ran per-zone pools before the key, and sent "true", has it turned off.
+        assert.deepEqual(run.get(T.cluster, "aks").inputs.autoScalerProfile, { balanceSimilarNodeGroups: "false" });
+    });
+
+    it("sends no autoscaler profile without per-zone pools: prod's and dev's cluster inputs stay as they were", async () => {
+        for (const stack of ["prod", "dev"] as const)
+            assert.equal((await evaluateStack(stack)).get(T.cluster, "aks").inputs.autoScalerProfile, undefined, stack);
     });
 
     it("the per-zone subnets lie inside the configured node ranges, are disjoint from every other subnet and hold a zone's pool with its surge", () => {
