@@ -991,7 +991,17 @@ describe("network: per-zone egress configuration", () => {
             name: "natGateway with zoned pools but without per-zone pools (e.g. a switch from firewall on an existing stack)",
             stack: "prod",
             raw: { egressType: "natGateway" },
-            expect: ["egressType", '"natGateway"', "perZoneNodePools: true", "rebuild"],
+            // A stack that ran per-zone pools before the key existed updates in place once it sets it; only
+            // one on whole-role subnets would be rebuilt.
+            expect: [
+                "egressType",
+                '"natGateway"',
+                "perZoneNodePools: true",
+                "already on per-zone pools",
+                "updates it in place",
+                "whole-role subnets",
+                "rebuilt",
+            ],
         },
         {
             name: "per-zone pools with a pool without zones",
@@ -1003,7 +1013,15 @@ describe("network: per-zone egress configuration", () => {
             name: "a /27 node range: each zone gets a /29, 3 usable addresses, fewer than a zone's pool and its surge",
             stack: "prod",
             raw: { ...PER_ZONE_NAT, userSubnetCidr: "10.240.4.0/27" },
-            expect: ["userSubnetCidr", '"10.240.4.0/27"', "/29", "userPoolMaxCount", "/26 or larger"],
+            // Such a stack (per-zone pools before this rule) cannot grow its in-use node subnets in place.
+            expect: [
+                "userSubnetCidr",
+                '"10.240.4.0/27"',
+                "/29",
+                "userPoolMaxCount",
+                "/26 or larger",
+                "lowering userPoolMaxCount is the in-place way",
+            ],
         },
         {
             name: "a node range too small for its pool without per-zone pools",
@@ -1012,7 +1030,50 @@ describe("network: per-zone egress configuration", () => {
             raw: { systemSubnetCidr: "10.240.0.0/29", systemPoolAutoscaling: "false", systemPoolNodeCount: "4" },
             expect: ["systemSubnetCidr", '"10.240.0.0/29"', "systemPoolNodeCount", "/28 or larger"],
         },
+        {
+            name: "a node range that holds the nodes but not their upgrade surge",
+            stack: "dev",
+            // 9 nodes + 5 Azure keeps = 14 fit a /28's 16; with the surge, ceil(9 x 33%) = 3, 17 do not.
+            raw: { systemSubnetCidr: "10.240.0.0/28", systemPoolAutoscaling: "false", systemPoolNodeCount: "9" },
+            expect: ["systemSubnetCidr", '"10.240.0.0/28"', "systemPoolNodeCount", "3 surge nodes", "/27 or larger"],
+        },
+        {
+            name: "a private cluster without VNet integration: its API server's endpoint takes an address of the system subnet",
+            stack: "dev",
+            // 8 nodes + 3 surge + 5 Azure keeps = 16 fill a /28; the private endpoint AKS puts "in the subnet
+            // of the customer's AKS cluster" (terraform-provider-azurerm examples/kubernetes/private-api-server)
+            // is one more.
+            raw: {
+                apiServerPrivate: "true",
+                apiServerAuthorizedIpRanges: "[]",
+                runnerSubnetCidr: "10.240.12.0/24",
+                systemSubnetCidr: "10.240.0.0/28",
+                systemPoolAutoscaling: "false",
+                systemPoolNodeCount: "8",
+            },
+            expect: ["systemSubnetCidr", '"10.240.0.0/28"', "1 address for the private API server's endpoint", "/27 or larger"],
+        },
     ]);
+
+    it("the same private cluster with VNet integration (the API server in its own subnet) fits the /28, as do 8 public nodes", () => {
+        const raw = { ...stackRaw("dev"), systemSubnetCidr: "10.240.0.0/28", systemPoolAutoscaling: "false", systemPoolNodeCount: "8" };
+        assert.deepEqual(configProblems(raw, "dev"), []);
+        const integrated = {
+            ...raw,
+            apiServerPrivate: "true",
+            apiServerVnetIntegration: "true",
+            apiServerAuthorizedIpRanges: "[]",
+            runnerSubnetCidr: "10.240.12.0/24",
+        };
+        assert.deepEqual(configProblems(integrated, "dev"), []);
+    });
+
+    it("names one zone in the singular", () => {
+        const raw = { ...stackRaw("prod"), ...PER_ZONE_NAT, userPoolZones: '["1"]', userSubnetCidr: "10.240.4.0/26" };
+        const [problem, ...rest] = configProblems(raw, "prod");
+        assert.deepEqual(rest, []);
+        assert.match(problem, /userPoolMaxCount 10 over 1 zone is 10 nodes per zone/);
+    });
 
     it("a /26 node range holds prod's user pool split over three zones", () => {
         const problems = configProblems({ ...stackRaw("prod"), ...PER_ZONE_NAT, userSubnetCidr: "10.240.4.0/26" }, "prod");

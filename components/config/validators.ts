@@ -478,11 +478,12 @@ export function zonalPoolCounts(pool: Pick<NodePoolConfig, "nodeCount" | "minCou
  * The smallest subnet (as a prefix length) that holds `nodes` nodes and their upgrade surge: with Azure
  * CNI Overlay a node takes one subnet address and pods none (azure-native 3.28.0 containerservice
  * NetworkPluginMode.Overlay: "pods are given IPs from the PodCIDR address space"; the nodes' NICs are in
- * vnetSubnetID), and Azure keeps AZURE_RESERVED_SUBNET_ADDRESSES of every subnet. Never below a /29,
- * Azure's smallest subnet.
+ * vnetSubnetID), and Azure keeps AZURE_RESERVED_SUBNET_ADDRESSES of every subnet; plus `other`
+ * addresses something else takes there (the private API server's endpoint, in the system subnet of a
+ * private cluster without VNet integration). Never below a /29, Azure's smallest subnet.
  */
-export function nodeSubnetPrefixFor(nodes: number): number {
-    const addresses = nodes + surgeNodes(nodes) + AZURE_RESERVED_SUBNET_ADDRESSES;
+export function nodeSubnetPrefixFor(nodes: number, other = 0): number {
+    const addresses = nodes + surgeNodes(nodes) + other + AZURE_RESERVED_SUBNET_ADDRESSES;
     return Math.min(29, 32 - Math.ceil(Math.log2(addresses)));
 }
 
