@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { rolloutNotice } from "../components/platform/vault";
 import { anchorsOf, codeNames, docSection, docText, relativeLinks, tableRows } from "./docText";
-import { evaluateStack, ROOT, type StackRun } from "./harness";
+import { evaluateStack, ROOT, stackRaw, type StackRun } from "./harness";
 
 const STACKS = ["dev", "prod", "local"] as const;
 type Stack = (typeof STACKS)[number];
@@ -233,5 +233,38 @@ describe("the docs state what the program registers", function () {
             }
         }
         assert.deepEqual(missing, []);
+    });
+});
+
+describe("docs/platform.md: the per-zone pools' ceiling follows prod's config", () => {
+    // The documented rule, written out here rather than taken from zonalPoolCounts: each zone's pool gets
+    // the maximum divided by one zone fewer, rounded up, so the ceiling is zones x ceil(max / (zones - 1)).
+    const raw = stackRaw("prod");
+    const pools = [
+        { max: Number(raw.systemPoolMaxCount), zones: (JSON.parse(raw.systemPoolZones) as string[]).length },
+        { max: Number(raw.userPoolMaxCount ?? 10), zones: (JSON.parse(raw.userPoolZones) as string[]).length },
+    ];
+    const perZone = pools.map((p) => Math.ceil(p.max / (p.zones - 1)));
+    const ceiling = pools.reduce((acc, p, i) => acc + p.zones * perZone[i], 0);
+    const configured = pools.reduce((acc, p) => acc + p.max, 0);
+
+    it("the cost section states the ceiling and the configured maximum", () => {
+        const cost = docSection("docs/platform.md", "### Monthly cost of prod's defaults").replace(/\s+/g, " ");
+        const terms = pools.map((p, i) => `${perZone[i]} × ${p.zones}`).join(" + ");
+        assert.ok(
+            cost.includes(`their maximum is ${ceiling} instead of ${configured} (system ${terms.replace(" + ", " + user ")}`),
+            `"their maximum is ${ceiling} instead of ${configured} (system ${terms.replace(" + ", " + user ")}..."`,
+        );
+        assert.ok(cost.includes(`at the maximum of ${configured})`), `the node row's maximum is ${configured}`);
+    });
+
+    it('"Counts" under "Per-zone pools" gives each pool\'s zone share and ceiling', () => {
+        const text = docSection("docs/platform.md", "### Egress").replace(/\s+/g, " ");
+        const [system, user] = pools.map((p, i) => ({ share: perZone[i], total: p.zones * perZone[i] }));
+        assert.ok(text.includes(`${user.share} per zone, up to ${user.total} nodes`), `user: ${user.share} per zone, up to ${user.total}`);
+        assert.ok(
+            text.includes(`${system.share} per zone, up to ${system.total}`),
+            `system: ${system.share} per zone, up to ${system.total}`,
+        );
     });
 });

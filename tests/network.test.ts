@@ -721,14 +721,15 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
         assert.deepEqual(Object.values(networkEnums.PublicIPAddressSkuName), ["Basic", "Standard"]);
     });
 
-    it("one NAT gateway per zone the pools use, each in exactly one zone, with public IPs of its own zone", () => {
-        const zones = [...new Set([...JSON.parse(raw.systemPoolZones), ...JSON.parse(raw.userPoolZones)])].sort();
+    it("one NAT gateway per zone, each in exactly one zone, with public IPs of its own zone", () => {
+        // Every zone a pool may name (checkZones: 1, 2, 3), not only the pools' zones: see "day 2" below.
+        const zones = ["1", "2", "3"];
         assert.deepEqual(
             nats.map((nat) => nat.inputs.zones?.length),
             zones.map(() => 1),
             "each gateway names exactly one zone (no zone means Azure's choice of one)",
         );
-        assert.deepEqual(nats.map((nat) => nat.inputs.zones[0]).sort(), zones, "distinct zones, all of the pools' zones");
+        assert.deepEqual(nats.map((nat) => nat.inputs.zones[0]).sort(), zones, "distinct zones, every zone");
         for (const nat of nats) {
             assert.equal(nat.inputs.sku.name, "Standard");
             assert.ok(nat.inputs.publicIpAddresses.length >= 1);
@@ -794,8 +795,14 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
         // ignores the pool-name, zone and node-image labels only, and compareLabels wants every other label
         // equal; AKS labels each node with its subnet's name (kubernetes.azure.com/network-subnet), which
         // differs by zone, and AKS's autoscaler profile has no --balancing-ignore-label. So
-        // balanceSimilarNodeGroups would not treat the zones' pools as one set.
-        assert.equal(run.get(T.cluster, "aks").inputs.autoScalerProfile?.balanceSimilarNodeGroups, undefined);
+        // balanceSimilarNodeGroups would not treat the zones' pools as one set. Sent as "false" (not left
+        // out), so a stack that ran per-zone pools before the key, and sent "true", has it turned off.
+        assert.deepEqual(run.get(T.cluster, "aks").inputs.autoScalerProfile, { balanceSimilarNodeGroups: "false" });
+    });
+
+    it("sends no autoscaler profile without per-zone pools: prod's and dev's cluster inputs stay as they were", async () => {
+        for (const stack of ["prod", "dev"] as const)
+            assert.equal((await evaluateStack(stack)).get(T.cluster, "aks").inputs.autoScalerProfile, undefined, stack);
     });
 
     it("the per-zone subnets lie inside the configured node ranges, are disjoint from every other subnet and hold a zone's pool with its surge", () => {
@@ -902,15 +909,43 @@ describe("network: per-zone pools, day 2 (issue 22 item 6 review)", () => {
         const two = await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["1","2"]', userPoolZones: '["1","2"]' });
         assertKeepsInUseSubnets(all, two, "zone 3 removed");
         assertKeepsInUseSubnets(two, all, "zone 3 added back");
-        // The zone no pool uses has no NAT gateway (nothing to pay for), and its empty subnets none.
-        assert.deepEqual(
-            two
-                .ofType(T.nat)
-                .map((n) => n.inputs.zones)
-                .sort(),
-            [["1"], ["2"]],
-        );
-        for (const subnet of subnetsOf(two).filter((x) => x.name.endsWith("-z3"))) assert.equal(subnet.natGateway, undefined, subnet.name);
+    });
+
+    it("a pool's zone change touches no subnet's NAT gateway, no gateway or IP, the runner's egress nor the authorized ranges", async () => {
+        // The VNet's update (which re-wires NAT associations) runs before the cluster's update, which AKS
+        // refuses when the inline pool's zone changes, and before the removed zone's pools are deleted
+        // (Pulumi runs deletes last: pulumi/pulumi pkg/resource/deploy/deployment_executor.go). So a zone
+        // change must leave every subnet's egress, the runner's included, and every egress IP as it was:
+        // otherwise a removed zone's still-running nodes (or the inline pool's subnet) lose their NAT
+        // gateway, and a runner moved to a new gateway leaves from an IP the authorized ranges get only
+        // through the cluster's update, which then fails: the runner locked out.
+        const variants = [
+            ["zones 1-3", all],
+            ["zone 1 removed", await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["2","3"]', userPoolZones: '["2","3"]' })],
+            ["zone 3 removed", await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["1","2"]', userPoolZones: '["1","2"]' })],
+            ["user pool in zone 2 only", await evaluateStack("prod", { ...PER_ZONE_NAT, userPoolZones: '["2"]' })],
+        ] as const;
+        const egressOf = (run: StackRun) => {
+            const natName = (id?: string) => run.ofType(T.nat).find((n) => n.id === id)?.inputs.natGatewayName;
+            return {
+                subnets: subnetsOf(run).map((x) => `${x.name} ${x.addressPrefix} via ${natName(x.natGateway?.id) ?? "none"}`),
+                egressResources: [T.nat, T.pip].flatMap((type) =>
+                    run
+                        .ofType(type)
+                        .filter((x) => x.type !== T.pip || x.name.startsWith("network-egress"))
+                        .map((x) => `${x.urn} ${JSON.stringify(x.inputs)}`),
+                ),
+                egressIps: run.outputs.egressIps.value,
+                authorizedIPRanges: run.get(T.cluster, "aks").inputs.apiServerAccessProfile.authorizedIPRanges,
+            };
+        };
+        const expected = egressOf(all);
+        // Every node subnet and the runner's leave through a NAT gateway of their own zone (zone 1's for the runner).
+        for (const line of expected.subnets.filter((x) => /^snet-(system|user)-z\d|^snet-runner /.test(x))) {
+            const zone = /-z(\d) /.exec(line)?.[1] ?? "1";
+            assert.match(line, new RegExp(`via ng-[^ ]+-z${zone}$`), line);
+        }
+        for (const [what, run] of variants) assert.deepEqual(egressOf(run), expected, what);
     });
 
     it("switching egressType with per-zone pools changes only the subnets' NAT gateway or route, never a subnet or a pool", async () => {
@@ -956,7 +991,17 @@ describe("network: per-zone egress configuration", () => {
             name: "natGateway with zoned pools but without per-zone pools (e.g. a switch from firewall on an existing stack)",
             stack: "prod",
             raw: { egressType: "natGateway" },
-            expect: ["egressType", '"natGateway"', "perZoneNodePools: true", "rebuild"],
+            // A stack that ran per-zone pools before the key existed updates in place once it sets it; only
+            // one on whole-role subnets would be rebuilt.
+            expect: [
+                "egressType",
+                '"natGateway"',
+                "perZoneNodePools: true",
+                "already on per-zone pools",
+                "updates it in place",
+                "whole-role subnets",
+                "rebuilt",
+            ],
         },
         {
             name: "per-zone pools with a pool without zones",
@@ -968,7 +1013,15 @@ describe("network: per-zone egress configuration", () => {
             name: "a /27 node range: each zone gets a /29, 3 usable addresses, fewer than a zone's pool and its surge",
             stack: "prod",
             raw: { ...PER_ZONE_NAT, userSubnetCidr: "10.240.4.0/27" },
-            expect: ["userSubnetCidr", '"10.240.4.0/27"', "/29", "userPoolMaxCount", "/26 or larger"],
+            // Such a stack (per-zone pools before this rule) cannot grow its in-use node subnets in place.
+            expect: [
+                "userSubnetCidr",
+                '"10.240.4.0/27"',
+                "/29",
+                "userPoolMaxCount",
+                "/26 or larger",
+                "lowering userPoolMaxCount is the in-place way",
+            ],
         },
         {
             name: "a node range too small for its pool without per-zone pools",
@@ -977,7 +1030,50 @@ describe("network: per-zone egress configuration", () => {
             raw: { systemSubnetCidr: "10.240.0.0/29", systemPoolAutoscaling: "false", systemPoolNodeCount: "4" },
             expect: ["systemSubnetCidr", '"10.240.0.0/29"', "systemPoolNodeCount", "/28 or larger"],
         },
+        {
+            name: "a node range that holds the nodes but not their upgrade surge",
+            stack: "dev",
+            // 9 nodes + 5 Azure keeps = 14 fit a /28's 16; with the surge, ceil(9 x 33%) = 3, 17 do not.
+            raw: { systemSubnetCidr: "10.240.0.0/28", systemPoolAutoscaling: "false", systemPoolNodeCount: "9" },
+            expect: ["systemSubnetCidr", '"10.240.0.0/28"', "systemPoolNodeCount", "3 surge nodes", "/27 or larger"],
+        },
+        {
+            name: "a private cluster without VNet integration: its API server's endpoint takes an address of the system subnet",
+            stack: "dev",
+            // 8 nodes + 3 surge + 5 Azure keeps = 16 fill a /28; the private endpoint AKS puts "in the subnet
+            // of the customer's AKS cluster" (terraform-provider-azurerm examples/kubernetes/private-api-server)
+            // is one more.
+            raw: {
+                apiServerPrivate: "true",
+                apiServerAuthorizedIpRanges: "[]",
+                runnerSubnetCidr: "10.240.12.0/24",
+                systemSubnetCidr: "10.240.0.0/28",
+                systemPoolAutoscaling: "false",
+                systemPoolNodeCount: "8",
+            },
+            expect: ["systemSubnetCidr", '"10.240.0.0/28"', "1 address for the private API server's endpoint", "/27 or larger"],
+        },
     ]);
+
+    it("the same private cluster with VNet integration (the API server in its own subnet) fits the /28, as do 8 public nodes", () => {
+        const raw = { ...stackRaw("dev"), systemSubnetCidr: "10.240.0.0/28", systemPoolAutoscaling: "false", systemPoolNodeCount: "8" };
+        assert.deepEqual(configProblems(raw, "dev"), []);
+        const integrated = {
+            ...raw,
+            apiServerPrivate: "true",
+            apiServerVnetIntegration: "true",
+            apiServerAuthorizedIpRanges: "[]",
+            runnerSubnetCidr: "10.240.12.0/24",
+        };
+        assert.deepEqual(configProblems(integrated, "dev"), []);
+    });
+
+    it("names one zone in the singular", () => {
+        const raw = { ...stackRaw("prod"), ...PER_ZONE_NAT, userPoolZones: '["1"]', userSubnetCidr: "10.240.4.0/26" };
+        const [problem, ...rest] = configProblems(raw, "prod");
+        assert.deepEqual(rest, []);
+        assert.match(problem, /userPoolMaxCount 10 over 1 zone is 10 nodes per zone/);
+    });
 
     it("a /26 node range holds prod's user pool split over three zones", () => {
         const problems = configProblems({ ...stackRaw("prod"), ...PER_ZONE_NAT, userSubnetCidr: "10.240.4.0/26" }, "prod");

@@ -416,6 +416,14 @@ export class AksCluster extends pulumi.ComponentResource {
         // (azure-native 3.28.0 ManagedClusterPropertiesAutoScalerProfile). So each zone's pool scales on
         // its own: zonalPoolCounts sizes each for a zone's loss, and zone spread comes from the workloads'
         // topology spread constraints (docs/platform.md, "A zone's loss").
+        // The flag is sent as "false" (a string: azure-native 3.28.0 ManagedClusterPropertiesAutoScalerProfile
+        // balanceSimilarNodeGroups, "Valid values are 'true' and 'false'"), not left out: stacks that ran
+        // per-zone pools before the perZoneNodePools key sent "true", and a profile left out of the PUT is
+        // not known to reset a value AKS already holds (cluster-api-provider-azure copies the live
+        // autoScalerProfile when its spec has none, azure/services/managedclusters/spec.go, rather than
+        // trusting an omission). Only with per-zone pools and an autoscaled pool, where "true" was sent, so
+        // no other stack's cluster inputs change; "false" is also the autoscaler's default there.
+        const autoscaled = s.systemPool.autoscaling || (s.userPool?.autoscaling ?? false);
 
         const cluster = new containerservice.ManagedCluster(
             name,
@@ -446,6 +454,7 @@ export class AksCluster extends pulumi.ComponentResource {
                     outboundType: OUTBOUND_TYPES[net.egressType],
                 },
                 apiServerAccessProfile: apiServerAccessProfile(s.apiServer, net),
+                autoScalerProfile: zonal && autoscaled ? { balanceSimilarNodeGroups: "false" } : undefined,
                 oidcIssuerProfile: { enabled: true },
                 securityProfile: {
                     workloadIdentity: { enabled: true },

@@ -303,7 +303,6 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
             ...common,
             vnetName: `vnet-${stem}`,
             settings: cfg.network,
-            poolZones: { system: cfg.cluster.systemPool.zones, user: cfg.cluster.userPool?.zones },
             tags,
             firewall:
                 cfg.network.egress.type === "firewall"

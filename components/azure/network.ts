@@ -61,11 +61,6 @@ export interface NetworkArgs {
     readonly settings: NetworkConfig;
     /** Tags on every network resource. */
     readonly tags: pulumi.Input<Record<string, string>>;
-    /**
-     * The zones of the node pools (systemPoolZones, userPoolZones with a user pool): with perZoneNodePools
-     * and egress type natGateway, each zone a pool uses gets its own NAT gateway.
-     */
-    readonly poolZones?: { readonly system: readonly string[]; readonly user?: readonly string[] };
     /** With egress type firewall: what the firewall allows, where it logs, the zones it spans. */
     readonly firewall?: {
         /** The rules, each naming its sources (use sourceRanges for the egress subnets). */
@@ -223,8 +218,8 @@ export class Network extends pulumi.ComponentResource {
         // among NatGateway's "other available API versions", reachable only through a locally generated
         // SDK (`pulumi package add azure-native network 2025-07-01`), not the pinned package. When the
         // default version carries StandardV2, one zone-redundant NAT gateway replaces these stacks.
-        const pz = args.poolZones;
-        const zones = natGatewayZones(s.egress.type, s.perZoneNodePools, pz ? [pz.system, ...(pz.user ? [pz.user] : [])] : []);
+        // With per-zone pools, every zone's NAT gateway and IPs, used by a pool or not (natGatewayZones).
+        const zones = natGatewayZones(s.egress.type, s.perZoneNodePools);
         const publicIps = (stem: string, ipZones: string[] | undefined) =>
             Array.from(
                 { length: s.egress.natGatewayPublicIpCount },
@@ -315,15 +310,19 @@ export class Network extends pulumi.ComponentResource {
                 : undefined;
 
         // With per-zone egress the runner's subnet, which takes one NAT gateway like any subnet, leaves
-        // through the first zone's: the runner (prod's CI) serves no traffic and its jobs retry, so a
-        // loss of that zone stops deployments until it is back, not the platform.
-        const runnerNat = zones.length > 0 ? zonalNat.get(zones[0]) : natGateway;
+        // through zone 1's, whatever zones the pools use: pinned, so that no pool zone change moves the
+        // runner to another gateway (and another IP, which would join the API server's authorized ranges
+        // only through the cluster's update, after the runner had lost its way in). The runner (prod's
+        // CI) serves no traffic and its jobs retry, so a loss of zone 1 stops deployments until it is
+        // back, not the platform.
+        const runnerNat = zones.length > 0 ? zonalNat.get(AVAILABILITY_ZONES[0]) : natGateway;
         // perZoneNodePools: a node subnet for every zone, used by a pool or not. The subnets are inline in
         // the VNet, whose update comes before the deletes of the same `up` (Pulumi runs deletes after
         // every create and update: pulumi/pulumi pkg/resource/deploy/deployment_executor.go), so a zone
         // taken out of a pool would drop the subnet its pool, deleted only at the end, still holds, and
         // Azure refuses to delete a subnet in use (InUseSubnetCannotBeDeleted); the same for a zone added
-        // back. Empty, a subnet costs nothing; a zone no pool uses has no NAT gateway, so its subnet has none.
+        // back. Empty, a subnet costs nothing; with natGateway each keeps its zone's gateway (zonalNat
+        // holds every zone), so a pool's zone change never re-wires a subnet's egress.
         const zonesOf = (role: SubnetRole): readonly string[] =>
             s.perZoneNodePools && (role === "system" || role === "user") ? AVAILABILITY_ZONES : [];
         const subnetName = (role: SubnetRole, zone?: string) => (zone ? `${SUBNET_NAMES[role]}-z${zone}` : SUBNET_NAMES[role]);

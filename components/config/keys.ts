@@ -162,7 +162,8 @@ export const CONFIG_KEYS = {
         type: "integer",
         scope: "azure",
         default: { dev: 3, prod: 5 },
-        description: "System pool autoscaler maximum, 1-100.",
+        description:
+            "System pool autoscaler maximum, 1-100. With perZoneNodePools each zone's pool gets ceil(max / (zones - 1)), so that the surviving zones reach the maximum after a zone's loss: the ceiling while every zone is up is zones x ceil(max / (zones - 1)), e.g. 9 for prod's 5 over 3 zones (docs/platform.md, Per-zone pools).",
         check: (key, value) => v.checkIntRange(key, value, 1, 100),
     },
     systemPoolZones: {
@@ -230,7 +231,8 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: 10,
         enabledBy: "userPoolEnabled",
-        description: "User pool autoscaler maximum, 1-100.",
+        description:
+            "User pool autoscaler maximum, 1-100. With perZoneNodePools the real ceiling is zones x ceil(max / (zones - 1)), as for systemPoolMaxCount: e.g. 15 for prod's 10 over 3 zones.",
         check: (key, value) => v.checkIntRange(key, value, 1, 100),
     },
     userPoolZones: {
@@ -344,7 +346,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: false,
         description:
-            "Split every zoned pool into one pool per zone, each on a node subnet of its own (snet-<role>-z<N>, the Nth quarter of the role's range, declared for zones 1-3 whether or not a pool uses them yet). Required with egressType natGateway and zoned pools (one NAT gateway per zone); allowed with firewall and loadBalancer, so that switching egressType only changes the subnets' NAT gateway or route. Set it when a stack is created: turning it on or off later is a rebuild (docs/platform.md, section Per-zone pools).",
+            "Split every zoned pool into one pool per zone, each on a node subnet of its own (snet-<role>-z<N>, the Nth quarter of the role's range, declared for zones 1-3 whether or not a pool uses them yet). Required with egressType natGateway and zoned pools (one NAT gateway per zone); allowed with firewall and loadBalancer, so that switching egressType only changes the subnets' NAT gateway or route. Set it when a stack is created: turning it on or off later is a rebuild (docs/platform.md, section Per-zone pools), except on a stack that ran per-zone pools before this key existed (natGateway with zoned pools), which sets it and updates in place.",
     },
     firewallSubnetCidr: {
         type: "string",

@@ -228,11 +228,17 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
                 );
         } else if (v.egressType === "natGateway" && unzoned.length === 0) {
             problems.push(
-                `egressType: "natGateway" with zoned pools (${zonesText}) needs perZoneNodePools: true; a subnet has one NAT gateway, in one zone, so only a pool per zone on a subnet per zone keeps egress through a zone's loss. On a stack that exists with perZoneNodePools false (e.g. on egressType "firewall" or "loadBalancer") this is a rebuild, not an update: keep its egressType, or follow "Moving a stack to per-zone pools" in docs/platform.md`,
+                `egressType: "natGateway" with zoned pools (${zonesText}) needs perZoneNodePools: true; a subnet has one NAT gateway, in one zone, so only a pool per zone on a subnet per zone keeps egress through a zone's loss. A stack already on per-zone pools (deployed with egressType "natGateway" and zoned pools before the perZoneNodePools key existed) sets perZoneNodePools: true and its next up updates it in place; a stack on whole-role subnets (e.g. on egressType "firewall" or "loadBalancer") would be rebuilt: keep its egressType, or follow "Moving a stack to per-zone pools" in docs/platform.md`,
             );
         }
-        // Each node subnet holds its pool's maximum plus the upgrade surge plus Azure's reserved addresses.
+        // Each node subnet holds its pool's maximum plus the upgrade surge plus Azure's reserved addresses;
+        // the system subnet of a private cluster without API server VNet integration also the API server's
+        // private endpoint, which AKS puts "in the subnet of the customer's AKS cluster" (hashicorp/
+        // terraform-provider-azurerm examples/kubernetes/private-api-server/README.md; MicrosoftDocs/
+        // azure-aks-docs articles/aks/private-clusters.md), the system pool's (with per-zone pools the
+        // inline pool's zone, which may change: every zone's part counts it).
         const perZone = v.perZoneNodePools && unzoned.length === 0;
+        const endpointInSystemSubnet = api.private && !v.apiServerVnetIntegration;
         for (const p of nodePools) {
             const range = v[p.subnetKey];
             const pool = {
@@ -249,15 +255,25 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
             const parts = perZone ? ZONAL_SUBNET_PARTS : 1;
             const bits = Number(range.split("/")[1]);
             const partBits = bits + Math.log2(parts);
-            const needed = nodeSubnetPrefixFor(nodes);
+            const endpoint = endpointInSystemSubnet && p.prefix === "systemPool" ? 1 : 0;
+            const needed = nodeSubnetPrefixFor(nodes, endpoint);
             if (partBits <= needed) continue;
             const addresses = 2 ** (32 - partBits);
             const minimum = `/${needed - Math.log2(parts)}`;
+            const zoneCount = pool.zones.length;
             const why = perZone
-                ? `each zone's pool gets 1/${ZONAL_SUBNET_PARTS} of it, a /${partBits} of ${addresses} addresses, but ${countKey} ${pool[autoscaled ? "maxCount" : "nodeCount"]} over ${pool.zones.length} zones is ${nodes} nodes per zone${autoscaled && pool.zones.length > 1 ? ` (divided by one zone fewer, so that the surviving zones reach it after a zone's loss)` : ""}`
-                : `it has ${addresses} addresses, but ${countKey} is ${nodes} nodes`;
+                ? `each zone's pool gets 1/${ZONAL_SUBNET_PARTS} of it, a /${partBits} of ${addresses} addresses, but ${countKey} ${pool[autoscaled ? "maxCount" : "nodeCount"]} over ${zoneCount} zone${zoneCount === 1 ? "" : "s"} is ${nodes} node${nodes === 1 ? "" : "s"} per zone${autoscaled && zoneCount > 1 ? ` (divided by one zone fewer, so that the surviving zones reach it after a zone's loss)` : ""}`
+                : `it has ${addresses} addresses, but ${countKey} is ${nodes} node${nodes === 1 ? "" : "s"}`;
+            const surge = surgeNodes(nodes);
+            // A stack that ran per-zone pools before this rule existed cannot take a larger range in place:
+            // it moves every zone's part (zonalSubnetRange), and Azure changes a subnet's address range only
+            // while nothing is deployed in it (MicrosoftDocs/azure-docs articles/virtual-network/
+            // virtual-network-manage-subnet.md, "Change subnet settings"). A lower count is an update.
+            const inPlace = perZone
+                ? ` (an existing stack's node subnets cannot grow in place: lowering ${countKey} is the in-place way)`
+                : "";
             problems.push(
-                `${p.subnetKey}: ${show(range)} is too small: ${why}, plus ${surgeNodes(nodes)} surge node${surgeNodes(nodes) === 1 ? "" : "s"} in an upgrade (${POOL_MAX_SURGE_PERCENT}%) and ${AZURE_RESERVED_SUBNET_ADDRESSES} addresses Azure keeps (Azure CNI Overlay: one address per node); use a ${minimum} or larger, or a lower ${countKey}`,
+                `${p.subnetKey}: ${show(range)} is too small: ${why}, plus ${surge} surge node${surge === 1 ? "" : "s"} in an upgrade (${POOL_MAX_SURGE_PERCENT}%)${endpoint ? ", 1 address for the private API server's endpoint (apiServerPrivate without apiServerVnetIntegration)" : ""} and ${AZURE_RESERVED_SUBNET_ADDRESSES} addresses Azure keeps (Azure CNI Overlay: one address per node); use a ${minimum} or larger, or a lower ${countKey}${inPlace}`,
             );
         }
     }

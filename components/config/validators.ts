@@ -432,14 +432,18 @@ export function zonalSubnetRange(range: string, zone: string): string {
 }
 
 /**
- * The zones that get a zonal NAT gateway: with egressType natGateway and perZoneNodePools, every zone a
- * pool uses, sorted ("zonal stacks": components/azure/network.ts, which also says why not one
- * zone-redundant NAT gateway). None otherwise: the firewall and the load balancer are zone-redundant,
- * and without per-zone pools one NAT gateway without zones serves the whole-role subnets.
+ * The zones that get a zonal NAT gateway: with egressType natGateway and perZoneNodePools, every zone of
+ * AVAILABILITY_ZONES, whether a pool uses it or not, as every zone has its node subnets ("zonal stacks":
+ * components/azure/network.ts, which also says why not one zone-redundant NAT gateway). A gateway per
+ * pool zone only would make a pool's zone change re-wire the subnets' NAT associations in the VNet's
+ * update, which runs before the cluster's update AKS may refuse (the inline pool's zone) and before the
+ * removed zone's pools are drained and deleted (Pulumi runs deletes last: pulumi/pulumi
+ * pkg/resource/deploy/deployment_executor.go); with every zone's gateway there, a pool's zone change
+ * touches no subnet's egress and no egress IP. None otherwise: the firewall and the load balancer are
+ * zone-redundant, and without per-zone pools one NAT gateway without zones serves the whole-role subnets.
  */
-export function natGatewayZones(egressType: string, perZoneNodePools: boolean, poolZones: readonly (readonly string[])[]): string[] {
-    if (egressType !== "natGateway" || !perZoneNodePools) return [];
-    return [...new Set(poolZones.flat())].sort();
+export function natGatewayZones(egressType: string, perZoneNodePools: boolean): readonly string[] {
+    return egressType === "natGateway" && perZoneNodePools ? AVAILABILITY_ZONES : [];
 }
 
 /** The nodes an upgrade adds on top of a pool of `nodes` (POOL_MAX_SURGE_PERCENT, fractional nodes rounded up). */
@@ -474,11 +478,12 @@ export function zonalPoolCounts(pool: Pick<NodePoolConfig, "nodeCount" | "minCou
  * The smallest subnet (as a prefix length) that holds `nodes` nodes and their upgrade surge: with Azure
  * CNI Overlay a node takes one subnet address and pods none (azure-native 3.28.0 containerservice
  * NetworkPluginMode.Overlay: "pods are given IPs from the PodCIDR address space"; the nodes' NICs are in
- * vnetSubnetID), and Azure keeps AZURE_RESERVED_SUBNET_ADDRESSES of every subnet. Never below a /29,
- * Azure's smallest subnet.
+ * vnetSubnetID), and Azure keeps AZURE_RESERVED_SUBNET_ADDRESSES of every subnet; plus `other`
+ * addresses something else takes there (the private API server's endpoint, in the system subnet of a
+ * private cluster without VNet integration). Never below a /29, Azure's smallest subnet.
  */
-export function nodeSubnetPrefixFor(nodes: number): number {
-    const addresses = nodes + surgeNodes(nodes) + AZURE_RESERVED_SUBNET_ADDRESSES;
+export function nodeSubnetPrefixFor(nodes: number, other = 0): number {
+    const addresses = nodes + surgeNodes(nodes) + other + AZURE_RESERVED_SUBNET_ADDRESSES;
     return Math.min(29, 32 - Math.ceil(Math.log2(addresses)));
 }
 
