@@ -102,6 +102,11 @@ ensure_seal_token() {
         # -field=token_accessor: see adopt_root_token (an auth response's fields, command/util.go RawField).
         if ! printf '%s' "$SEAL_TOKEN" | VAULT_TOKEN="$1" timeout "$T" vault write -field=token_accessor auth/token/create-orphan \
             id=- policies="$SEAL_POLICY" period="${SEAL_TOKEN_PERIOD_SECONDS}s" display_name=transit-seal >/dev/null; then
+            # Created meanwhile by the other caller (the sidecar and the setup Job both run this)?
+            if printf '%s' "$SEAL_TOKEN" | VAULT_TOKEN="$1" timeout "$T" vault write -field=ttl auth/token/lookup token=- >/dev/null 2>&1; then
+                log "the seal's token exists"
+                return 0
+            fi
             log "FAILED: the seal's token does not answer a lookup and could not be created; retrying"
             return 1
         fi
