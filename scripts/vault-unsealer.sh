@@ -13,12 +13,15 @@
 #   ROOT_TOKEN (the value Pulumi keeps in the unsealer's root-token Secret, read by the setup Job alone),
 #   the way `vault server -dev` does for VAULT_DEV_ROOT_TOKEN_ID (hashicorp/vault command/server.go,
 #   "dev-gen-root": auth/token/create with id, policies root, no_parent), and revokes the generated one.
+#   Every pass it also keeps the seal's token alive (ensure_seal_token, below): the servers renew it
+#   only if their first renewal at start succeeds, so nothing else is sure to.
 #
 # setup (a Job at `pulumi up`): the transit secrets engine at TRANSIT_MOUNT, the key TRANSIT_KEY, a
 #   policy that may only encrypt and decrypt with that key (hashicorp/vault
 #   website/content/docs/configuration/seal/transit.mdx, "Authentication": update on
 #   <mount>/encrypt/<key> and <mount>/decrypt/<key>), and the seal's token: an orphan, periodic token
-#   of that policy whose ID is SEAL_TOKEN, the value the ha Vault's pods read from the same Secret.
+#   of that policy whose ID is SEAL_TOKEN, the value the ha Vault's pods read from the same Secret
+#   (ensure_seal_token, which the sidecar runs on every pass too).
 #   Giving the token its ID (auth/token/create-orphan `id`, root only) keeps the Secret Pulumi's:
 #   nothing here writes to Kubernetes. Every step is idempotent but one: a MISSING transit key is
 #   created only while no server of the ha Vault (SERVER_ADDRS) is initialised. The servers' root key
@@ -28,12 +31,17 @@
 #   naming the servers and the way out (docs/local.md).
 #
 # Tokens go to the CLI on stdin (`-` values) or in its environment, never as arguments, never printed.
+# Every CLI call runs under `timeout` (busybox's, in the Vault image: hashicorp/vault Dockerfile, FROM
+# alpine:3): the CLI has been seen to hang near a 64 MB limit (hashicorp/vault#14039), and a hung call
+# would stop the sidecar's loop for good; killed, the pass fails and the next one retries.
 set -eu
 
 # log and retry.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 LOG_TAG=vault-unsealer
+: "${VAULT_CLI_TIMEOUT_SECONDS:=30}"
+T=$VAULT_CLI_TIMEOUT_SECONDS
 
 # initialised JSON: whether a `vault status -format=json` output says "initialized": true.
 initialised() {
@@ -51,7 +59,7 @@ initialised_servers() {
     for addr in $SERVER_ADDRS; do
         s_rc=0
         # The unsealer's root token stays here: seal-status needs none.
-        s_out=$(env -u VAULT_TOKEN VAULT_ADDR="$addr" vault status -format=json 2>&1) || s_rc=$?
+        s_out=$(env -u VAULT_TOKEN VAULT_ADDR="$addr" timeout "$T" vault status -format=json 2>&1) || s_rc=$?
         case "$s_rc" in
         0 | 2) if initialised "$s_out"; then echo "$addr"; fi ;;
         *)
@@ -67,6 +75,56 @@ initialised_servers() {
     done
 }
 
+# ensure_seal_token ADMIN_TOKEN: the seal's token (ID SEAL_TOKEN, policy SEAL_POLICY, period
+# SEAL_TOKEN_PERIOD_SECONDS) exists and has at least half its period left; ADMIN_TOKEN (the unsealer's
+# root) looks it up, renews it or creates it. Run by the setup Job and by the sidecar on every pass.
+#
+# Why the sidecar, and not the servers, keeps it alive: a periodic token lives as long as it is renewed
+# within its period (hashicorp/vault website/content/docs/concepts/tokens.mdx, "Periodic tokens"). Each
+# ha server renews it once when its seal starts and, only if that succeeds, keeps renewing it
+# (hashicorp/go-kms-wrapping wrappers/transit/transit_client.go, newTransitClient: RenewTokenAsSelf,
+# else "unable to renew token, disabling renewal"). After a restart of the whole cluster (kind's nodes
+# stopped and started) the servers start while the unsealer is still sealed: their first renewal fails,
+# none renews the token again, and a day later it expires; the next server start then stays sealed. A
+# cluster stopped for longer than the period finds the token already expired (the unsealer revokes
+# expired tokens when it unseals). So the sidecar, which holds root and runs as long as the unsealer,
+# renews the token itself once half its period is gone, and creates it again, with the same ID (the
+# Secret the servers read is unchanged), when the lookup finds none. A token with no expiry at all
+# would need root's policy (only root tokens may have none: tokens.mdx, "Token Time-To-Live"); the
+# periodic one kept alive here stays encrypt/decrypt-only.
+#
+# A lookup that fails for another reason (the unsealer busy) makes the create fail too (an ID in use is
+# refused: website/content/api-docs/auth/token.mdx, create, `id`); the next pass tries again.
+ensure_seal_token() {
+    e_ttl=$(printf '%s' "$SEAL_TOKEN" | VAULT_TOKEN="$1" timeout "$T" vault write -field=ttl auth/token/lookup token=- 2>/dev/null) || e_ttl=""
+    case "$e_ttl" in
+    "" | *[!0-9]*)
+        # -field=token_accessor: see adopt_root_token (an auth response's fields, command/util.go RawField).
+        if ! printf '%s' "$SEAL_TOKEN" | VAULT_TOKEN="$1" timeout "$T" vault write -field=token_accessor auth/token/create-orphan \
+            id=- policies="$SEAL_POLICY" period="${SEAL_TOKEN_PERIOD_SECONDS}s" display_name=transit-seal >/dev/null; then
+            # Created meanwhile by the other caller (the sidecar and the setup Job both run this)?
+            if printf '%s' "$SEAL_TOKEN" | VAULT_TOKEN="$1" timeout "$T" vault write -field=ttl auth/token/lookup token=- >/dev/null 2>&1; then
+                log "the seal's token exists"
+                return 0
+            fi
+            log "FAILED: the seal's token does not answer a lookup and could not be created; retrying"
+            return 1
+        fi
+        log "the seal's token created with the Secret's ID: periodic (${SEAL_TOKEN_PERIOD_SECONDS}s), policy $SEAL_POLICY"
+        ;;
+    *)
+        if [ "$e_ttl" -lt $((SEAL_TOKEN_PERIOD_SECONDS / 2)) ]; then
+            # auth/token/renew (root may renew any token): a periodic token's TTL goes back to its period.
+            printf '%s' "$SEAL_TOKEN" | VAULT_TOKEN="$1" timeout "$T" vault write -field=token_duration auth/token/renew token=- >/dev/null || {
+                log "FAILED: could not renew the seal's token (${e_ttl}s left); retrying"
+                return 1
+            }
+            log "the seal's token renewed (${e_ttl}s were left of ${SEAL_TOKEN_PERIOD_SECONDS}s)"
+        fi
+        ;;
+    esac
+}
+
 # ---- unseal ----------------------------------------------------------------------------------------
 
 UNSEAL_KEY_FILE=unseal-key
@@ -75,7 +133,7 @@ PENDING_ROOT_FILE=init-root-token
 # init_unsealer: initialise the empty unsealer; the unseal key and the generated root token go to
 # KEY_DIR (0600, written whole through a temporary file) before anything else uses them.
 init_unsealer() {
-    out=$(vault operator init -key-shares=1 -key-threshold=1 -format=json) || return 1
+    out=$(timeout "$T" vault operator init -key-shares=1 -key-threshold=1 -format=json) || return 1
     flat=$(printf '%s' "$out" | tr -d ' \n')
     key=$(printf '%s' "$flat" | sed -n 's/.*"unseal_keys_b64":\["\([^"]*\)".*/\1/p')
     root=$(printf '%s' "$flat" | sed -n 's/.*"root_token":"\([^"]*\)".*/\1/p')
@@ -94,14 +152,18 @@ init_unsealer() {
 # unless it already works), then the generated root token is revoked and forgotten.
 adopt_root_token() {
     generated=$(cat "$KEY_DIR/$PENDING_ROOT_FILE")
-    if VAULT_TOKEN="$ROOT_TOKEN" vault token lookup >/dev/null 2>&1; then
+    if VAULT_TOKEN="$ROOT_TOKEN" timeout "$T" vault token lookup >/dev/null 2>&1; then
         log "the unsealer's root token (the Secret's ID) already works"
     else
-        printf '%s' "$ROOT_TOKEN" | VAULT_TOKEN="$generated" vault write -field=accessor auth/token/create-orphan \
+        # -field=token_accessor: create-orphan answers with an auth block, whose fields the CLI names token,
+        # token_accessor, token_duration, token_renewable, token_policies (hashicorp/vault command/util.go,
+        # RawField); any other name is looked up in the (empty) data and the CLI exits 1 after the token
+        # was created.
+        printf '%s' "$ROOT_TOKEN" | VAULT_TOKEN="$generated" timeout "$T" vault write -field=token_accessor auth/token/create-orphan \
             id=- policies=root no_default_policy=true display_name=unsealer-root >/dev/null || return 1
         log "the unsealer's root token created with the Secret's ID"
     fi
-    VAULT_TOKEN="$generated" vault token revoke -self >/dev/null 2>&1 || true
+    VAULT_TOKEN="$generated" timeout "$T" vault token revoke -self >/dev/null 2>&1 || true
     rm -f "$KEY_DIR/$PENDING_ROOT_FILE"
     log "the generated root token is revoked"
 }
@@ -109,7 +171,7 @@ adopt_root_token() {
 # settle: one pass. Exit codes of `vault status`: 0 unsealed, 2 sealed, 1 no answer (command/status.go).
 settle() {
     rc=0
-    out=$(vault status -format=json 2>/dev/null) || rc=$?
+    out=$(timeout "$T" vault status -format=json 2>/dev/null) || rc=$?
     case "$rc" in
     0) ;;
     2)
@@ -126,17 +188,19 @@ settle() {
             log "FAILED: the unsealer is initialised but $KEY_DIR holds no unseal key; it can never be unsealed (docs/local.md, \"The unsealer\")"
             return 1
         fi
-        vault write -field=sealed sys/unseal key=@"$KEY_DIR/$UNSEAL_KEY_FILE" >/dev/null || return 1
+        timeout "$T" vault write -field=sealed sys/unseal key=@"$KEY_DIR/$UNSEAL_KEY_FILE" >/dev/null || return 1
         log "unsealed"
         ;;
     *) return 0 ;;
     esac
     if [ -e "$KEY_DIR/$PENDING_ROOT_FILE" ]; then adopt_root_token || return 1; fi
     : >"$READY_FILE"
+    ensure_seal_token "$ROOT_TOKEN"
 }
 
 unseal_phase() {
     : "${VAULT_ADDR:?}" "${ROOT_TOKEN:?}" "${KEY_DIR:?}" "${READY_FILE:?}" "${SERVER_ADDRS:?}"
+    : "${SEAL_TOKEN:?}" "${SEAL_POLICY:?}" "${SEAL_TOKEN_PERIOD_SECONDS:?}"
     : "${UNSEAL_INTERVAL_SECONDS:=5}"
     unset VAULT_TOKEN
     umask 077
@@ -151,22 +215,22 @@ unseal_phase() {
 
 setup_phase() {
     : "${VAULT_ADDR:?}" "${VAULT_TOKEN:?}" "${SEAL_TOKEN:?}" "${TRANSIT_MOUNT:?}" "${TRANSIT_KEY:?}" "${SEAL_POLICY:?}"
-    : "${SERVER_ADDRS:?}" "${SEAL_TOKEN_PERIOD:=24h}"
+    : "${SERVER_ADDRS:?}" "${SEAL_TOKEN_PERIOD_SECONDS:?}"
     mount="${TRANSIT_MOUNT%/}"
 
-    if ! retry 60 5 vault status >/dev/null; then
+    if ! retry 60 5 timeout "$T" vault status >/dev/null; then
         log "FAILED: the unsealer at $VAULT_ADDR did not answer (or is still sealed)"
         exit 1
     fi
 
-    if vault secrets list -format=json | grep -q "\"$mount/\""; then
+    if timeout "$T" vault secrets list -format=json | grep -q "\"$mount/\""; then
         log "transit engine at $mount/ already enabled"
     else
-        vault secrets enable -path="$mount" transit >/dev/null
+        timeout "$T" vault secrets enable -path="$mount" transit >/dev/null
         log "transit engine enabled at $mount/"
     fi
 
-    if vault read -format=json "$mount/keys/$TRANSIT_KEY" >/dev/null 2>&1; then
+    if timeout "$T" vault read -format=json "$mount/keys/$TRANSIT_KEY" >/dev/null 2>&1; then
         log "transit key $TRANSIT_KEY already exists"
     else
         servers=$(initialised_servers) || exit 1
@@ -174,12 +238,12 @@ setup_phase() {
             log "FAILED: the transit key $TRANSIT_KEY is missing at the unsealer, but the ha Vault is already initialised ($(echo "$servers" | tr '\n' ' '| sed 's/ $//')): its root key is wrapped by the lost key, which no new key can replace. Not creating one. The unsealer's data (its claim) was lost; the ha Vault's data cannot be unsealed again: start over with 'pulumi destroy' and 'pulumi up' (docs/local.md, \"The unsealer\")"
             exit 1
         fi
-        vault write -f "$mount/keys/$TRANSIT_KEY" >/dev/null
+        timeout "$T" vault write -f "$mount/keys/$TRANSIT_KEY" >/dev/null
         log "transit key $TRANSIT_KEY created (no ha Vault server is initialised yet)"
     fi
 
     # Written every run: the policy is the same text each time.
-    vault policy write "$SEAL_POLICY" - >/dev/null <<EOF
+    timeout "$T" vault policy write "$SEAL_POLICY" - >/dev/null <<EOF
 path "$mount/encrypt/$TRANSIT_KEY" {
   capabilities = ["update"]
 }
@@ -189,16 +253,7 @@ path "$mount/decrypt/$TRANSIT_KEY" {
 EOF
     log "policy $SEAL_POLICY: encrypt and decrypt with $TRANSIT_KEY only"
 
-    if printf '%s' "$SEAL_TOKEN" | vault write -field=policies auth/token/lookup token=- >/dev/null 2>&1; then
-        log "the seal's token exists"
-    else
-        # With the default policy: the seal renews its token (renew-self) at start and then on its own
-        # (hashicorp/go-kms-wrapping wrappers/transit/transit_client.go, RenewTokenAsSelf and a lifetime
-        # watcher); a periodic token that is renewed never expires.
-        printf '%s' "$SEAL_TOKEN" | vault write -field=accessor auth/token/create-orphan \
-            id=- policies="$SEAL_POLICY" period="$SEAL_TOKEN_PERIOD" display_name=transit-seal >/dev/null
-        log "the seal's token created: periodic ($SEAL_TOKEN_PERIOD, renewed by the seal), policy $SEAL_POLICY"
-    fi
+    ensure_seal_token "$VAULT_TOKEN" || exit 1
     log "done: the unsealer serves transit key $TRANSIT_KEY at $mount/"
 }
 

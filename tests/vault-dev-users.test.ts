@@ -104,6 +104,22 @@ describe("the database engine's username template (issue 20 item 6)", () => {
     });
 });
 
+describe('what a default-template name cannot tell (documented limitation, docs/operations.md "Restart dev\'s Vault")', () => {
+    it("keeps only 4 characters of a Kubernetes login's namespace and 15 of the role, so such users read as ours", () => {
+        const t = 1764720000;
+        // Vault's own cut (plugins/database/mongodb/mongodb.go defaultUserNameTemplate: truncate 15).
+        assert.equal("kubernetes-microservices-dev-product-service".slice(0, 15), "kubernetes-micr");
+        // Another namespace's login that starts "micr", another service account: the same name.
+        assert.ok(pattern().test(defaultUser(t, "kubernetes-micro-other-anyone")));
+        // A role sharing the first 15 characters, unknown to the program (added by hand): the same name.
+        assert.ok(pattern().test(defaultUser(t, "token", "microservices-reader")));
+        // The docs say so, naming both.
+        const ops = fs.readFileSync(path.join(ROOT, "docs", "operations.md"), "utf8");
+        assert.match(ops, /keep only 4\s+of the namespace/);
+        assert.match(ops, /a role added to dev's Vault by hand is gone with that Vault's memory/);
+    });
+});
+
 describe("scripts/mongo-stale-users.js", () => {
     /** Runs the script as mongosh would, against an in-memory admin database. */
     function run(users: string[], cutoff: number, legacyShell = false) {

@@ -562,6 +562,25 @@ describe("GitHub workflows", () => {
             const restore = at('"$repo_root/scripts/vault-raft-restore.sh" "$snap"');
             const revoke = at("token revoke -self");
             assert.ok(status < peers && peers < rollout && rollout < save && save < restore && restore < revoke);
+            // The unsealer restarted, then a server started after it; the seal's token looked up from each
+            // server, revoked (its expiry after a stopped cluster), re-created by the sidecar, and a server
+            // started with it (issue 20 item 8, review findings 1 and 6).
+            const unsealerRestart = at('kv delete pod -l "$unsealer_label"');
+            const lookup = at("vault token lookup -field=ttl");
+            const lookedUp = at('ttl=$(seal_token_ttl "$pod")');
+            const firstServerRestart = script.indexOf('restart_server_pod "$pod"', lookedUp);
+            const tokenRevoked = at("vault write auth/token/revoke token=-");
+            const recreatedLog = at("the seal's token created with the Secret's ID");
+            const secondServerRestart = script.indexOf('restart_server_pod "$pod"', recreatedLog);
+            assert.ok(lookup < unsealerRestart, "seal_token_ttl is defined before use");
+            assert.ok(restore < unsealerRestart && unsealerRestart < lookedUp, "the unsealer restarts after the restore");
+            assert.ok(lookedUp < firstServerRestart && firstServerRestart < tokenRevoked, "a server restarts after the unsealer");
+            assert.ok(tokenRevoked < recreatedLog && recreatedLog < secondServerRestart && secondServerRestart < revoke);
+            // The sidecar's log line the e2e waits for is the script's own.
+            const unsealerScript = fs.readFileSync(path.join(ROOT, "scripts", "vault-unsealer.sh"), "utf8");
+            assert.ok(unsealerScript.includes("the seal's token created with the Secret's ID"));
+            // A server restart waits for its pod to be re-created (a new uid), then Ready, then unsealed.
+            assert.match(script, /restart_server_pod\(\) \{[\s\S]*?metadata\.uid[\s\S]*?condition=Ready[\s\S]*?sealed \| not/);
         });
 
         it("triggers on changes to the kind configs", () => {

@@ -11,7 +11,12 @@
 #      changed, the snapshot is restored by the runbook's own command, scripts/vault-raft-restore.sh
 #      (docs/operations.md, "Restore Vault from a raft snapshot": `raft snapshot restore -force` in the
 #      active pod), and the marker reads as before;
-#   5. the root token is revoked.
+#   5. the unsealer restarts (its pod deleted: back Ready, unsealed from its claim) and a server started
+#      after it unseals; the seal's token answers a lookup from every server; the token is then revoked
+#      at the unsealer (what its expiry after a stopped cluster does) and the unsealer's sidecar must
+#      create it again with the Secret's ID, after which a restarted server unseals again (docs/local.md,
+#      "The unsealer");
+#   6. the root token is revoked.
 # Every wait is bounded. Secrets (recovery keys, the one-time password, the root token) are masked in the
 # log and reach the vault CLI in the pod on stdin, never as arguments. Needs kubectl and jq.
 set -euo pipefail
@@ -158,6 +163,77 @@ for pod in $(pods); do
 done
 as_root "$active" secrets disable e2e >/dev/null
 
-# 5. No root token stays behind.
+# 5. The unsealer restarted, and the seal's token lost: a server that starts afterwards still unseals.
+unsealer_label=app=vault-unsealer
+# The seal as the servers configure it (components/platform/vaultUnsealer.ts: the unsealer's Service;
+# the internal CA in the server's TLS volume).
+unsealer_addr="https://vault-unsealer.$ns.svc:8200"
+server_ca=/vault/userconfig/tls/vault-tls-ca
+# seal_token_ttl POD: the remaining TTL (seconds) of POD's seal token (its container's VAULT_TOKEN),
+# looked up at the unsealer by the token itself; fails when the unsealer does not know it. Prints no token.
+seal_token_ttl() {
+  kv exec "$1" -c vault -- env VAULT_ADDR="$unsealer_addr" VAULT_CACERT="$server_ca" vault token lookup -field=ttl
+}
+# restart_server_pod POD: delete POD, wait for the StatefulSet's new one to be Ready (the chart's
+# readiness probe passes only once unsealed), and require it unsealed by the transit seal.
+restart_server_pod() {
+  local pod=$1 uid new=""
+  uid=$(kv get pod "$pod" -o jsonpath='{.metadata.uid}')
+  kv delete pod "$pod" --wait=true >/dev/null
+  for _ in $(seq 1 90); do
+    new=$(kv get pod "$pod" -o jsonpath='{.metadata.uid}' 2>/dev/null || true)
+    if [ -n "$new" ] && [ "$new" != "$uid" ]; then break; fi
+    sleep 2
+  done
+  if [ -z "$new" ] || [ "$new" = "$uid" ]; then fail "$pod was not re-created after its deletion"; fi
+  kv wait --for=condition=Ready "pod/$pod" --timeout=300s >/dev/null || fail "$pod did not come back Ready (unsealed) after its restart"
+  in_pod "$pod" status -format=json | jq -e '.initialized and (.sealed | not) and .type == "transit"' >/dev/null ||
+    fail "$pod: not unsealed by the transit seal after its restart"
+}
+standby() { pods | grep -vx "$(leader)" | head -n 1; }
+
+old_unsealer=$(kv get pods -l "$unsealer_label" -o jsonpath='{.items[*].metadata.name}')
+[ -n "$old_unsealer" ] || fail "no unsealer pod ($unsealer_label)"
+kv delete pod -l "$unsealer_label" --wait=true >/dev/null
+new_unsealer=""
+for _ in $(seq 1 90); do
+  new_unsealer=$(kv get pods -l "$unsealer_label" -o jsonpath='{.items[*].metadata.name}' | tr ' ' '\n' | grep -vx "$old_unsealer" | head -n 1 || true)
+  [ -z "$new_unsealer" ] || break
+  sleep 2
+done
+[ -n "$new_unsealer" ] || fail "the unsealer's Deployment made no new pod"
+kv wait --for=condition=Ready "pod/$new_unsealer" --timeout=300s >/dev/null ||
+  fail "the unsealer did not come back Ready: $(kv logs "$new_unsealer" -c unseal --tail=20 2>&1)"
+echo "unsealer: its pod replaced; the new one unsealed itself from its claim"
+for pod in $(pods); do
+  ttl=$(seal_token_ttl "$pod") || fail "$pod: the seal's token does not answer a lookup at the unsealer"
+  [ "$ttl" -gt 0 ] || fail "$pod: the seal's token has no TTL left ($ttl)"
+done
+echo "the seal's token answers a lookup from every server"
+pod=$(standby)
+restart_server_pod "$pod"
+echo "$pod: restarted after the unsealer, unsealed by the transit seal"
+
+# The token gone, as after a cluster stopped for longer than its period: the sidecar creates it again.
+# shellcheck disable=SC2016 # expanded by the sidecar's shell: both tokens come from its environment
+kv exec "$new_unsealer" -c unseal -- sh -c 'printf "%s" "$SEAL_TOKEN" | VAULT_TOKEN="$ROOT_TOKEN" vault write auth/token/revoke token=- >/dev/null'
+echo "the seal's token revoked at the unsealer"
+recreated=""
+for _ in $(seq 1 30); do
+  sleep 5
+  if seal_token_ttl "$pod" >/dev/null 2>&1; then
+    recreated=yes
+    break
+  fi
+done
+[ -n "$recreated" ] || fail "the unsealer's sidecar did not create the seal's token again: $(kv logs "$new_unsealer" -c unseal --tail=20 2>&1)"
+kv logs "$new_unsealer" -c unseal | grep -q "the seal's token created with the Secret's ID" ||
+  fail "the seal's token answers, but the sidecar logged no re-creation"
+pod=$(standby)
+restart_server_pod "$pod"
+echo "the seal's token created again by the unsealer's sidecar; $pod restarted and unsealed with it"
+
+# 6. No root token stays behind.
+active=$(leader)
 as_root "$active" token revoke -self >/dev/null
 echo "the root token is revoked"

@@ -71,6 +71,15 @@ const API_PORT = PORTS.vaultApi;
 /** Where the server pods mount the listener's certificate, key and CA (the CSI volume). */
 export const VAULT_TLS_DIR = "/vault/userconfig/tls";
 
+/**
+ * Server pod `i`'s name under the chart's headless Service `<release>-internal` (vault-helm 0.32.0
+ * templates/server-headless-service.yaml), fully qualified in the cluster's default domain: a DNS name
+ * of the server certificate (components/azure/vaultTls.ts vaultServerNames).
+ */
+export function vaultPodHost(namespace: string, i: number): string {
+    return `${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal.${namespace}.svc.cluster.local`;
+}
+
 /** The three files of Vault's TLS volume, each named like the Key Vault secret behind it. */
 export interface VaultTlsFiles {
     readonly caCertificate: string;
@@ -486,8 +495,7 @@ export class HashiCorpVault extends pulumi.ComponentResource {
         const ns = pulumi.output(args.namespace);
         // Each name below is a SAN of the server certificate (components/azure/vaultTls.ts).
         this.address = pulumi.interpolate`${scheme}://${VAULT_RELEASE}.${ns}.svc.cluster.local:${API_PORT}`;
-        const podAddress = (i: number) =>
-            pulumi.interpolate`${scheme}://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal.${ns}.svc.cluster.local:${API_PORT}`;
+        const podAddress = (i: number) => pulumi.interpolate`${scheme}://${ns.apply((n) => vaultPodHost(n, i))}:${API_PORT}`;
         this.peerAddresses = pulumi.all(Array.from({ length: ha ? args.replicas : 1 }, (_, i) => podAddress(i)));
         this.adminAddress = ha ? pulumi.interpolate`${scheme}://${VAULT_RELEASE}-active.${ns}.svc.cluster.local:${API_PORT}` : this.address;
         this.tls = tls !== undefined;

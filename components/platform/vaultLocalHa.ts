@@ -4,7 +4,7 @@ import * as tls from "@pulumi/tls";
 import { VAULT_SERVER_IP_ADDRESSES, VAULT_TLS_SECRETS, VAULT_TLS_VALIDITY, vaultServerNames, vaultServerSubject } from "../azure/vaultTls";
 import { VAULT_INIT_PLACEHOLDER } from "../foundation";
 import { PORTS } from "../topology";
-import { VAULT_RELEASE, VAULT_TLS_DIR, type TransitSealArgs, type VaultTlsFiles } from "./vault";
+import { VAULT_RELEASE, VAULT_TLS_DIR, vaultPodHost, type TransitSealArgs, type VaultTlsFiles } from "./vault";
 import { VaultUnsealer, VAULT_UNSEALER } from "./vaultUnsealer";
 
 /** The Kubernetes Secret (Vault's namespace) that is the ha Vault's TLS volume: keys named like prod's Key Vault secrets. */
@@ -137,9 +137,16 @@ export class LocalVaultHa extends pulumi.ComponentResource {
                 tls: { certificate: unsealerCert.chain, privateKey: unsealerCert.key, caCertificate: ca.certPem },
                 // The server's TLS volume carries the same CA.
                 serverCaFile: `${VAULT_TLS_DIR}/${files.caCertificate}`,
+                // Fully qualified, with the root's trailing dot: the resolver then asks for that one name only
+                // (no search list), which CoreDNS answers itself (its `kubernetes cluster.local` zone: NXDOMAIN
+                // for a pod that does not exist), so "no such host" never depends on an upstream resolver's
+                // answer for a bare short name. TLS still verifies: Go drops the trailing dot before
+                // matching the certificate's names (golang/go src/crypto/x509/verify.go matchHostnames,
+                // TrimSuffix(host, ".")) and before sending SNI (src/crypto/tls/handshake_client.go
+                // hostnameInSNI), and vaultPodHost's name is a SAN of the server certificate.
                 serverAddresses: Array.from(
                     { length: args.replicas },
-                    (_, i) => `https://${VAULT_RELEASE}-${i}.${VAULT_RELEASE}-internal:${PORTS.vaultApi}`,
+                    (_, i) => `https://${vaultPodHost(args.namespace, i)}.:${PORTS.vaultApi}`,
                 ),
                 provider: args.provider,
             },

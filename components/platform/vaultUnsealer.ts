@@ -30,7 +30,37 @@ export const VAULT_UNSEALER = {
     /** The seal's token: read by the ha Vault's pods (VAULT_TOKEN) and by the setup Job, which gives the token this ID. */
     sealTokenSecret: { name: "vault-transit-seal", key: "token" },
     rootTokenSecret: { name: "vault-unsealer-root-token", key: "token" },
+    /**
+     * The seal token's period: it lives as long as something renews it within this time. The unsealer's
+     * sidecar does, once half of it is gone (scripts/vault-unsealer.sh, ensure_seal_token).
+     */
+    sealTokenPeriodSeconds: 24 * 3600,
 } as const;
+
+/**
+ * What every random.RandomPassword input would do if it changed: replace the password, so the token IDs
+ * in the Secrets change. The unsealer's root token is adopted once, at its first initialisation
+ * (scripts/vault-unsealer.sh, adopt_root_token): a new ID in the Secret would be a token nobody created,
+ * and nothing would hold root at the unsealer any more (no setup Job, no seal token re-created). So
+ * every input is ignored (Pulumi diffs the old value in their place: pulumi/pulumi
+ * pkg/resource/deploy/step_generator.go, processIgnoreChanges), and a later edit of the arguments
+ * never replaces either password. `protect` would refuse `pulumi destroy` of a throwaway local stack.
+ * (@pulumi/random RandomPasswordArgs, 4.x.)
+ */
+export const RANDOM_PASSWORD_INPUTS = [
+    "length",
+    "keepers",
+    "lower",
+    "minLower",
+    "minNumeric",
+    "minSpecial",
+    "minUpper",
+    "number",
+    "numeric",
+    "overrideSpecial",
+    "special",
+    "upper",
+] as const;
 
 const TLS_DIR = "/vault/tls";
 const CONFIG_DIR = "/vault/config";
@@ -85,7 +115,9 @@ export interface VaultUnsealerArgs {
  * (scripts/vault-unsealer.sh, phase setup) creates the transit key, a policy that may only encrypt and
  * decrypt with it, and the seal's periodic orphan token, whose ID is the generated value in the seal
  * token's Secret; it fails, and never re-creates the key, when the key is missing while the ha Vault is
- * already initialised.
+ * already initialised. The sidecar keeps that token alive from then on (renews it, or creates it again
+ * with the same ID), since the servers stop renewing it when their first renewal fails (a cluster
+ * restart: scripts/vault-unsealer.sh, ensure_seal_token).
  */
 export class VaultUnsealer extends pulumi.ComponentResource {
     /** The transit seal as the ha Vault's server takes it. */
@@ -102,7 +134,13 @@ export class VaultUnsealer extends pulumi.ComponentResource {
         // Token IDs without a ".": Vault refuses a custom token ID that contains one (hashicorp/vault
         // website/content/api-docs/auth/token.mdx, create: `id` "may not contain a . character").
         const tokenValue = (resource: string) =>
-            pulumi.secret(new random.RandomPassword(resource, { length: 32, special: false }, { parent: this }).result);
+            pulumi.secret(
+                new random.RandomPassword(
+                    resource,
+                    { length: 32, special: false },
+                    { parent: this, ignoreChanges: [...RANDOM_PASSWORD_INPUTS] },
+                ).result,
+            );
         const rootToken = tokenValue(`${name}-root-token`);
         const sealToken = tokenValue(`${name}-seal-token`);
         const tokenSecret = (resource: string, secret: { readonly name: string; readonly key: string }, value: pulumi.Output<string>) =>
@@ -180,6 +218,11 @@ export class VaultUnsealer extends pulumi.ComponentResource {
             valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } },
         });
         const loopback = { name: "VAULT_ADDR", value: `http://127.0.0.1:${PORTS.vaultApi}` };
+        const sealTokenEnv = [
+            fromSecret("SEAL_TOKEN", names.sealTokenSecret),
+            { name: "SEAL_POLICY", value: names.policy },
+            { name: "SEAL_TOKEN_PERIOD_SECONDS", value: String(names.sealTokenPeriodSeconds) },
+        ];
         const readyFile = "/tmp/unsealer-ready";
         const serverAddrs = args.serverAddresses.join(" ");
         const deployment = new k8s.apps.v1.Deployment(
@@ -215,7 +258,14 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                     // For the readiness probe's CLI: exit 0 only once unsealed (command/status.go).
                                     env: [loopback, { name: "HOME", value: "/tmp" }],
                                     ports: [{ name: "https", containerPort: PORTS.vaultUnsealerTls }],
-                                    readinessProbe: { exec: { command: ["vault", "status"] }, periodSeconds: 5, failureThreshold: 3 },
+                                    // timeoutSeconds as vault-helm 0.32.0 values.yaml server.readinessProbe (the
+                                    // kubelet's default is 1 s, short for the CLI under load).
+                                    readinessProbe: {
+                                        exec: { command: ["vault", "status"] },
+                                        periodSeconds: 5,
+                                        failureThreshold: 3,
+                                        timeoutSeconds: 3,
+                                    },
                                     resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
                                     securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
                                     volumeMounts: [
@@ -233,6 +283,9 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                     env: [
                                         loopback,
                                         fromSecret("ROOT_TOKEN", names.rootTokenSecret),
+                                        // The seal's token, kept alive (renewed, or created again with this
+                                        // ID) on every pass: the servers may have stopped renewing it.
+                                        ...sealTokenEnv,
                                         { name: "KEY_DIR", value: `${DATA_DIR}/unseal` },
                                         // Asked before a first initialisation: an empty unsealer beside an
                                         // initialised ha Vault means the key is lost, and it stays down.
@@ -243,7 +296,9 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                     ],
                                     // Ready once the unsealer is unsealed and the Secret's root token works.
                                     readinessProbe: { exec: { command: ["test", "-f", readyFile] }, periodSeconds: 5 },
-                                    resources: { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+                                    // The vault CLI has hung at 64 MB (hashicorp/vault#14039); 128Mi as vault-helm
+                                    // 0.32.0 values.yaml injector.agentDefaults.memLimit (and the repo's reconciler).
+                                    resources: { requests: { cpu: "5m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
                                     securityContext: JOB_CONTAINER_SECURITY_CONTEXT,
                                     volumeMounts: [
                                         { name: "script", mountPath: "/scripts", readOnly: true },
@@ -268,7 +323,7 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...child, dependsOn: [rootSecret] },
+            { ...child, dependsOn: [rootSecret, sealSecret] },
         );
         const service = new k8s.core.v1.Service(
             name,
@@ -291,10 +346,9 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                 { name: "VAULT_ADDR", value: this.address },
                 { name: "VAULT_CACERT", value: `${CA_DIR}/ca.crt` },
                 fromSecret("VAULT_TOKEN", names.rootTokenSecret),
-                fromSecret("SEAL_TOKEN", names.sealTokenSecret),
+                ...sealTokenEnv,
                 { name: "TRANSIT_MOUNT", value: names.transitMount },
                 { name: "TRANSIT_KEY", value: names.transitKey },
-                { name: "SEAL_POLICY", value: names.policy },
                 { name: "SERVER_ADDRS", value: serverAddrs },
             ],
             [{ name: "ca", mountPath: CA_DIR, readOnly: true }],

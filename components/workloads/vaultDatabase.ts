@@ -70,8 +70,10 @@ export function vaultKubernetesDisplayName(mount: string, namespace: string, ser
  * namespace's `v-kubernetes-othe-...`, pass). The role is cut to 15 there, so a role of the engine
  * sharing our first 15 characters (`microservices-reader` beside `microservices-role`) makes users that
  * no name tells apart: then the default's users are not matched at all (never drop another role's
- * users), and the same for our template's 30. `engineRoles`: every role the engine holds
- * (scripts/vault-configure.sh writes database/roles/DB_ROLE only).
+ * users), and the same for our template's 30. `engineRoles`: every role the engine holds that the
+ * caller knows of (scripts/vault-configure.sh writes database/roles/DB_ROLE only). The display name's 15
+ * characters keep only 4 of a Kubernetes login's namespace (`kubernetes-micr`): any namespace starting
+ * so matches. Both limits are stated in docs/operations.md ("Restart dev's Vault").
  */
 export function vaultDbUsernamePattern(dbRole: string, readers: readonly string[], engineRoles: readonly string[] = [dbRole]): string {
     const others = engineRoles.filter((role) => role !== dbRole);
@@ -371,14 +373,21 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 { name: "STALE_USERS_FILE", value: staleUsersFile },
                 {
                     name: "USERNAME_PATTERN",
-                    value: pulumi
-                        .output(args.appNamespace)
-                        .apply((ns) =>
-                            vaultDbUsernamePattern(dbRole, [
+                    value: pulumi.output(args.appNamespace).apply((ns) =>
+                        // engineRoles: the roles this program defines (scripts/vault-configure.sh writes
+                        // database/roles/DB_ROLE only). A role added by hand to dev's in-memory Vault
+                        // is gone when the reconciler runs (after a restart), so no runtime list could
+                        // include it; docs/operations.md, "Restart dev's Vault", says what the name
+                        // alone cannot tell apart.
+                        vaultDbUsernamePattern(
+                            dbRole,
+                            [
                                 VAULT_TOKEN_DISPLAY_NAME,
                                 ...services.map((s) => vaultKubernetesDisplayName(VAULT_KUBERNETES_AUTH_MOUNT, ns, s.serviceAccount)),
-                            ]),
+                            ],
+                            [dbRole],
                         ),
+                    ),
                 },
                 { name: "MONGO_HOST", value: args.mongoHost },
                 { name: "MONGO_PORT", value: String(mongoPort) },
