@@ -179,7 +179,7 @@ export const CONFIG_KEYS = {
         default: { dev: "Managed", prod: "Ephemeral" },
         defaultText:
             "dev: not sent (AKS chooses: Ephemeral where the VM size's cache or temporary disk holds the OS disk, else Managed; dev's sizes have no local disk), prod: Ephemeral",
-        description: `OS disk of the system pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Sent only when the stack sets it or it is Ephemeral; otherwise AKS chooses. Fixed for a pool's life: an existing prod stack created before Ephemeral became the default keeps its pools with Managed and its old VM size (docs/operations.md, "Upgrade a prod stack from before Ephemeral OS disks").`,
+        description: `OS disk of the system pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Sent only when the stack sets it or it is Ephemeral; otherwise AKS chooses. Fixed for a pool's life: an existing prod stack created before Ephemeral became the default keeps its pools with Managed and its old VM size (docs/operations.md, section Upgrade a prod stack from before Ephemeral OS disks).`,
         check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
     },
     systemPoolOsDiskSizeGb: {
@@ -250,7 +250,7 @@ export const CONFIG_KEYS = {
         defaultText:
             "dev: not sent (AKS chooses: Ephemeral where the VM size's cache or temporary disk holds the OS disk, else Managed; dev's sizes have no local disk), prod: Ephemeral",
         enabledBy: "userPoolEnabled",
-        description: `OS disk of the user pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Sent only when the stack sets it or it is Ephemeral; otherwise AKS chooses. Fixed for a pool's life: an existing prod stack created before Ephemeral became the default keeps its pools with Managed and its old VM size (docs/operations.md, "Upgrade a prod stack from before Ephemeral OS disks").`,
+        description: `OS disk of the user pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Sent only when the stack sets it or it is Ephemeral; otherwise AKS chooses. Fixed for a pool's life: an existing prod stack created before Ephemeral became the default keeps its pools with Managed and its old VM size (docs/operations.md, section Upgrade a prod stack from before Ephemeral OS disks).`,
         check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
     },
     userPoolOsDiskSizeGb: {
