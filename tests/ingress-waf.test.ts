@@ -414,7 +414,59 @@ describe("ingress WAF: the backend's trusted root", () => {
     it("cannot be found for a private CA's chain without its root: refused, naming the issuer and what to append", () => {
         const problem = checkWafBackendChain(leaf);
         assert.ok(problem);
-        assert.match(problem, /^ingressTlsCertificate: .*CN=Private Root CA.*append the private CA's root certificate/);
+        assert.match(problem, /^ingressTlsCertificate: .*CN=Private Root CA.*append the certificates up to that CA's self-signed root/);
+        assert.match(problem, /pulumi config set --secret ingressTlsCertificate < chain\.pem/);
+    });
+    // Review round 2: only the last certificate was looked at. A public CA's bundle ends with a
+    // cross-sign whose issuer Node's store (Mozilla's) no longer carries: Sectigo's "USERTrust RSA
+    // Certification Authority" cross-signed by "AAA Certificate Services" (tools/fixtures/
+    // usertrust-rsa-cross-signed.crt, the public certificate Sectigo publishes). Node 20 carries the
+    // self-signed USERTrust root (same subject, same key), which ends any path through the cross-sign.
+    describe("a public CA's bundle ending with a cross-sign", () => {
+        const crossSigned = fs.readFileSync(path.join(__dirname, "..", "tools", "fixtures", "usertrust-rsa-cross-signed.crt"), "utf8");
+        const cross = new X509Certificate(crossSigned);
+        // Node's store without the cross-sign's issuer, whichever Node runs the test (Node 20 lacks it).
+        const publicRoots = tls.rootCertificates.map((pem) => new X509Certificate(pem)).filter((r) => r.subject !== cross.issuer);
+
+        it("is the fixture the issue names: USERTrust RSA under AAA Certificate Services, and Node's store has USERTrust's key, not AAA", () => {
+            assert.match(cross.subject, /CN=USERTrust RSA Certification Authority/);
+            assert.match(cross.issuer, /CN=AAA Certificate Services/);
+            assert.ok(publicRoots.some((r) => r.subject === cross.subject && r.publicKey.equals(cross.publicKey)));
+            assert.ok(!publicRoots.some((r) => r.subject === cross.issuer));
+        });
+        it("is accepted: a public root's subject and key are in the chain, so v2 needs no trusted root", () => {
+            assert.equal(checkWafBackendChain(crossSigned, publicRoots), undefined);
+            assert.equal(checkWafBackendChain(crossSigned), undefined);
+            assert.equal(selfSignedRootPem(crossSigned), undefined);
+        });
+        it("is refused where no public root has that subject and key (the acceptance comes from the USERTrust root)", () => {
+            const withoutUserTrust = publicRoots.filter((r) => r.subject !== cross.subject);
+            assert.match(checkWafBackendChain(crossSigned, withoutUserTrust) ?? "", /issued by \(C=GB, .*CN=AAA Certificate Services\)/);
+        });
+    });
+    // Review round 2: the links were not checked, so a server certificate followed by any self-signed CA passed.
+    describe("links", () => {
+        const otherKeys = forge.pki.rsa.generateKeyPair(1024);
+        const stranger = certificate("Unrelated Root CA", otherKeys);
+        it("refuses a server certificate followed by a self-signed CA that did not sign it, naming both", () => {
+            assert.match(
+                checkWafBackendChain(leaf + stranger) ?? "",
+                /certificate 1 of the chain \(CN=app\.example\.com\) is not issued by certificate 2 \(CN=Unrelated Root CA\).*chain\.pem/,
+            );
+        });
+        it("refuses a chain out of order (the root first)", () => {
+            assert.match(
+                checkWafBackendChain(root + leaf) ?? "",
+                /certificate 1 of the chain \(CN=Private Root CA\) is not issued by certificate 2/,
+            );
+        });
+        it("refuses a stranger with the issuer's name but another key (the signature, not only the name)", () => {
+            const impostor = certificate("Private Root CA", otherKeys);
+            assert.match(checkWafBackendChain(leaf + impostor) ?? "", /is not issued by certificate 2/);
+        });
+        it("accepts the fixture chain the prod stack is configured with (server certificate, then its CA)", () => {
+            assert.equal(checkWafBackendChain(TEST_TLS.certificate), undefined);
+        });
     });
     it("cannot be a self-signed certificate that is not a CA: v2 takes it for a leaf and the backend for unhealthy", () => {
         assert.match(checkWafBackendChain(TEST_TLS.leafCertificate) ?? "", /self-signed but not a CA/);
@@ -527,7 +579,18 @@ describe("ingress WAF: configuration", () => {
             name: "rejects a private CA's chain without its root, which the WAF cannot trust for its backend hop",
             stack: "prod",
             raw: { ingressTlsCertificate: TEST_TLS.serverCertificate },
-            expect: ["ingressTlsCertificate", "issued by (CN=aks-platform test fixture CA", "append the private CA's root certificate"],
+            expect: [
+                "ingressTlsCertificate",
+                "issued by (CN=aks-platform test fixture CA",
+                "append the certificates up to that CA's self-signed root",
+                "pulumi config set --secret ingressTlsCertificate < chain.pem",
+            ],
+        },
+        {
+            name: "rejects a chain whose links do not hold: the server certificate followed by a CA that did not sign it",
+            stack: "prod",
+            raw: { ingressTlsCertificate: TEST_TLS.serverCertificate + TEST_TLS.caAsLeafCertificate },
+            expect: ["ingressTlsCertificate", "certificate 1 of the chain (CN=app.prod.example.com", "is not issued by certificate 2"],
         },
         {
             name: "rejects a CA certificate served as the server's own, which NSS clients refuse",
