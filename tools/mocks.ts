@@ -72,6 +72,8 @@ export interface Registration {
     /** The `import` ID, or "". */
     readonly importId: string;
     readonly ignoreChanges: readonly string[];
+    /** replaceOnChanges as the SDK sent it. */
+    readonly replaceOnChanges: readonly string[];
     readonly additionalSecretOutputs: readonly string[];
     readonly custom: boolean;
     /** The `aliases` option as the SDK sent it to the engine (tools/urns.ts resolves them as the engine does). */
@@ -844,6 +846,7 @@ export async function evaluate(
                     },
                     importId: args.id ?? "",
                     ignoreChanges: req.getIgnorechangesList(),
+                    replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     custom: args.custom === true,
                     aliases: aliasesOf(req),
