@@ -5,7 +5,7 @@
 // certificates"), and the PFX is read back by OpenSSL (Node's tls and, where installed, the CLI).
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
-import { X509Certificate } from "crypto";
+import { createPublicKey, X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -515,6 +515,24 @@ describe("ingress WAF: the generated certificate", () => {
         assert.equal(ca.inputs.setSubjectKeyId, true);
     });
 
+    // Review round 2: the mocks gave every key the same PEM, so a request signed with the CA's key or a
+    // certificate signed with the served key passed. Now each generated key is its own fixture key; the
+    // expectations are the fixture certificates' public keys (tools/fixtures).
+    it("wires the keys: the request and the served key are the server certificate's, the CA's key signs", () => {
+        const request = run.get(T.request, "ingress-tls-self-signed");
+        const server = run.get(T.signed, "ingress-tls-self-signed");
+        const ca = run.get(T.selfSigned, "ingress-tls-self-signed-ca");
+        const serverKey = new X509Certificate(TEST_TLS.serverCertificate).publicKey;
+        const caKey = new X509Certificate(TEST_TLS.caCertificate).publicKey;
+        assert.ok(!serverKey.equals(caKey), "the fixtures share a key: the test could not tell them apart");
+        const publicOf = (pem: string) => createPublicKey(pem);
+        assert.ok(publicOf(request.inputs.privateKeyPem).equals(serverKey), "the request is not made with the served key");
+        assert.ok(publicOf(server.inputs.caPrivateKeyPem).equals(caKey), "the server certificate is not signed with the CA's key");
+        assert.ok(publicOf(ca.inputs.privateKeyPem).equals(caKey), "the CA is not self-signed with its own key");
+        const servedKey = run.ofType(T.secret).find((s) => s.inputs.secretName === "ingress-tls-key")!.inputs.properties.value as string;
+        assert.ok(publicOf(servedKey).equals(serverKey), "the served key is not the server certificate's");
+    });
+
     it("serves a chain NSS accepts: the served certificate is an end entity and verifies under the CA the gateway trusts (mocked provider answers)", () => {
         const [first, ...rest] = servedChain(run).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
         const served = new X509Certificate(first);
@@ -557,13 +575,47 @@ describe("ingress WAF: renewing the generated certificate", () => {
         assert.deepEqual(gateway(renewed), gateway(fresh));
     });
 
-    it("keeps the CA for ten years without early renewal, so a renewal signs under the same root", () => {
+    // Review round 2: with no early renewal the CA could sign, in its last year, a server certificate
+    // that outlives it. A server certificate is issued only by an `up`, so the CA must be re-issued
+    // before its remaining life is shorter than a server certificate's: early renewal of the CA longer
+    // than the server certificate's validity (the tls provider's ready_for_renewal rule, tools/mocks.ts).
+    it("renews the CA before its remaining life is shorter than a server certificate's, and only then", () => {
         const ca = fresh.get(T.selfSigned, "ingress-tls-self-signed-ca");
-        assert.ok(!ca.inputs.earlyRenewalHours, "the CA renews early");
-        assert.ok(ca.inputs.validityPeriodHours >= 10 * 365 * 24);
         const server = fresh.get(T.signed, "ingress-tls-self-signed");
         assert.ok(server.inputs.earlyRenewalHours > 0, "the server certificate never renews before it expires");
-        assert.ok(server.inputs.validityPeriodHours < ca.inputs.validityPeriodHours);
+        assert.ok(ca.inputs.earlyRenewalHours > server.inputs.validityPeriodHours, "a server certificate can outlive its CA");
+        assert.ok(ca.inputs.validityPeriodHours - ca.inputs.earlyRenewalHours >= 5 * 365 * 24, "the CA renews every few years");
+        // The server certificate's renewal left the CA as it was (above); the CA's own window renews both.
+        assert.equal(renewed.get(T.selfSigned, "ingress-tls-self-signed-ca").state.certPem, ca.state.certPem);
+    });
+
+    describe("in the CA's renewal window", () => {
+        let caRenewed: StackRun;
+        before(async () => {
+            const ca = fresh.get(T.selfSigned, "ingress-tls-self-signed-ca").inputs;
+            MOCK_CLOCK.hoursSinceIssue = ca.validityPeriodHours - ca.earlyRenewalHours;
+            try {
+                caRenewed = await evaluateStack("dev", { ingressWaf: "true" });
+            } finally {
+                MOCK_CLOCK.hoursSinceIssue = 0;
+            }
+        });
+        it("re-issues the CA on the same key and trusts the new CA; the served chain verifies under it", () => {
+            const ca = caRenewed.get(T.selfSigned, "ingress-tls-self-signed-ca");
+            assert.notEqual(
+                ca.state.certPem,
+                fresh.get(T.selfSigned, "ingress-tls-self-signed-ca").state.certPem,
+                "the CA was not renewed",
+            );
+            assert.equal(ca.inputs.privateKeyPem, fresh.get(T.selfSigned, "ingress-tls-self-signed-ca").inputs.privateKeyPem);
+            const root = new X509Certificate(ca.state.certPem);
+            const gateway = caRenewed.get(T.gateway, "ingress-waf");
+            assert.equal(gateway.inputs.trustedRootCertificates[0].data, root.raw.toString("base64"));
+            const [first] = served(caRenewed).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
+            const leaf = new X509Certificate(first);
+            assert.ok(leaf.checkIssued(root) && leaf.verify(root.publicKey));
+            assert.equal(checkWafBackendChain(served(caRenewed)), undefined);
+        });
     });
 });
 
