@@ -26,10 +26,14 @@ export interface IngressCertificate extends PemPair {
     readonly root: pulumi.Output<string | undefined>;
 }
 
-/** Validity of the generated CA: ten years, never renewed early (see ingressCertificate). */
-export const GENERATED_CA_VALIDITY_HOURS = 24 * 365 * 10;
 /** Validity of the generated server certificate, and how long before its end an `up` re-issues it. */
 export const GENERATED_SERVER_VALIDITY = { hours: 24 * 365, earlyRenewalHours: 24 * 30 } as const;
+/**
+ * Validity of the generated CA, and how long before its end an `up` re-issues it: two years, longer
+ * than a server certificate lives, so that no server certificate outlives the CA that signed it (one
+ * issued in an `up` is signed by a CA with more than two years left; see ingressCertificate).
+ */
+export const GENERATED_CA_VALIDITY = { hours: 24 * 365 * 10, earlyRenewalHours: 24 * 365 * 2 } as const;
 
 /**
  * The configured ingress certificate and key when there are some; otherwise a generated pair for
@@ -50,13 +54,23 @@ export const GENERATED_SERVER_VALIDITY = { hours: 24 * 365, earlyRenewalHours: 2
  * which TLS signs and never encrypts a key, and RFC 8813 section 3 (updating RFC 5480) forbids
  * keyEncipherment and dataEncipherment with an id-ecPublicKey key.
  *
- * Renewal changes only the server certificate: it has earlyRenewalHours, so the first `up` in its
- * last 30 days re-issues it (the provider marks it ready_for_renewal and plans a replacement,
- * common_cert.go modifyPlanIfCertificateReadyForRenewal) under the same CA, with the same key (the
- * key and the request are resources of their own). The CA has none: it is replaced only by the first
- * `up` after its ten years, the one time the root the gateway trusts changes. So renewing the served
- * certificate never changes what Application Gateway trusts, and the gateway resource itself is not
- * updated (it reads the served PFX by a versionless Key Vault URI).
+ * Renewal: the server certificate has earlyRenewalHours, so the first `up` in its last 30 days
+ * re-issues it (the provider marks it ready_for_renewal and plans a replacement, common_cert.go
+ * modifyPlanIfCertificateReadyForRenewal) under the same CA, with the same key (the key and the request
+ * are resources of their own): what Application Gateway trusts does not change, and the gateway
+ * resource itself is not updated (it reads the served PFX by a versionless Key Vault URI). The CA is
+ * re-issued by the first `up` in its last two years (GENERATED_CA_VALIDITY), once in eight years: a
+ * server certificate is issued only by an `up`, and an `up` in that window renews the CA first, so the
+ * CA that signs a server certificate has more than two years left and outlives it (a year). The
+ * renewed CA has the same key (its own resource) and subject; its new certificate replaces the server
+ * certificate too (ca_cert_pem forces a replacement) and becomes the gateway's trusted root in the same
+ * `up`. Until the gateway pods serve the new chain (the CSI driver's poll), they serve a certificate
+ * the old root's key signed, under the same issuer name; the one trusted root is not both (the program
+ * keeps no old CA certificate), so a gateway that matches the uploaded root exactly fails the backend
+ * hop for those minutes, once in eight years (docs/operations.md, "Rotate the ingress certificate").
+ * Adding earlyRenewalHours to an existing CA is an update of the state only (the tls provider's
+ * Update copies the plan, hashicorp/terraform-provider-tls internal/provider/common.go
+ * updatedUsingPlan; only its PEM and subject attributes require a replacement).
  */
 export function ingressCertificate(
     name: string,
@@ -77,7 +91,8 @@ export function ingressCertificate(
             // The server certificate's authority key ID is this one (Go's x509.CreateCertificate), which
             // chain builders match on.
             setSubjectKeyId: true,
-            validityPeriodHours: GENERATED_CA_VALIDITY_HOURS,
+            validityPeriodHours: GENERATED_CA_VALIDITY.hours,
+            earlyRenewalHours: GENERATED_CA_VALIDITY.earlyRenewalHours,
             allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
         },
         opts,

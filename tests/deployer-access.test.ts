@@ -6,7 +6,8 @@
 // (learn.microsoft.com/azure/aks/manage-azure-rbac). The pull-request previewer may dry-run (write) but
 // not delete.
 import { strict as assert } from "assert";
-import { DEPLOYER_OBJECT_ID } from "../tools/mocks";
+import { customRoleName } from "../components/azure/roles";
+import { DEPLOYER_OBJECT_ID, SUBSCRIPTION } from "../tools/mocks";
 import { configProblems, evaluateStack, stackRaw as stackRawOf, type StackRun } from "./harness";
 
 const T = {
@@ -101,6 +102,50 @@ describe("deployer access to the cluster", () => {
             [DEPLOYER_OBJECT_ID],
             "the previewer is no cluster admin",
         );
+    });
+
+    // Review round 2: azure-native 3.28.0 replaces a RoleAssignment only for a new principalId or scope
+    // (pulumi/pulumi-azure-native provider/pkg/gen/replacement.go, forceNewMap), and Azure refuses to
+    // update an assignment (RoleAssignmentUpdateNotPermitted, MicrosoftDocs azure-docs articles/
+    // role-based-access-control/troubleshooting.md): a new roleDefinitionId, e.g. the previewer's custom
+    // role re-created at the group, must replace the assignment, created before the old one is deleted.
+    it("replaces, never updates, every role assignment whose role changes (prod with the previewer and the WAF, dev)", async () => {
+        for (const run of [await evaluateStack("prod", { previewerObjectId: PREVIEWER }), await evaluateStack("dev")]) {
+            const assignments = run.ofType(T.assignment);
+            assert.ok(assignments.length >= 5, `only ${assignments.length} role assignments`);
+            for (const a of assignments) {
+                assert.ok(a.replaceOnChanges.includes("roleDefinitionId"), `${a.name} would be updated in place on a new role`);
+                assert.equal(
+                    a.inputs.roleAssignmentName,
+                    undefined,
+                    `${a.name} has a fixed name, which a create-before-delete replacement reuses`,
+                );
+            }
+        }
+    });
+
+    // Review round 2: a custom role's name is unique in the Entra tenant its subscriptions trust
+    // (MicrosoftDocs azure-docs articles/role-based-access-control/custom-roles.md), and the cluster
+    // name repeats across subscriptions (the same prefix and environment).
+    it("names the previewer's custom role uniquely per resource group: the same cluster in another subscription gets another name", async () => {
+        const run = await evaluateStack("prod", { previewerObjectId: PREVIEWER });
+        const cluster = run.get(T.cluster, "aks");
+        const role = run.ofType(T.definition).find((r) => r.name.endsWith("-previewer-role"))!;
+        assert.ok(role.inputs.roleName.startsWith(`${cluster.inputs.resourceName} dry-run preview`));
+        const group = role.inputs.scope as string;
+        assert.ok(group.startsWith(`/subscriptions/${SUBSCRIPTION}/resourceGroups/`));
+        const elsewhere = group.replace(SUBSCRIPTION, "99999999-2222-3333-4444-555555555555");
+        assert.notEqual(customRoleName(`${cluster.inputs.resourceName} dry-run preview`, elsewhere), role.inputs.roleName);
+        assert.equal(
+            customRoleName(`${cluster.inputs.resourceName} dry-run preview`, group.toUpperCase()),
+            role.inputs.roleName,
+            "ARM IDs are case-insensitive",
+        );
+        // Every custom role the program defines: no two stacks' names meet in one tenant.
+        for (const definition of run.ofType(T.definition)) {
+            if (definition === role) continue;
+            assert.notEqual(definition.inputs.roleName, role.inputs.roleName);
+        }
     });
 
     it("rejects a deployerObjectId or previewerObjectId that is no object ID, and both on local", () => {

@@ -5,7 +5,7 @@
 // certificates"), and the PFX is read back by OpenSSL (Node's tls and, where installed, the CLI).
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
-import { X509Certificate } from "crypto";
+import { createPublicKey, X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -414,7 +414,59 @@ describe("ingress WAF: the backend's trusted root", () => {
     it("cannot be found for a private CA's chain without its root: refused, naming the issuer and what to append", () => {
         const problem = checkWafBackendChain(leaf);
         assert.ok(problem);
-        assert.match(problem, /^ingressTlsCertificate: .*CN=Private Root CA.*append the private CA's root certificate/);
+        assert.match(problem, /^ingressTlsCertificate: .*CN=Private Root CA.*append the certificates up to that CA's self-signed root/);
+        assert.match(problem, /pulumi config set --secret ingressTlsCertificate < chain\.pem/);
+    });
+    // Review round 2: only the last certificate was looked at. A public CA's bundle ends with a
+    // cross-sign whose issuer Node's store (Mozilla's) no longer carries: Sectigo's "USERTrust RSA
+    // Certification Authority" cross-signed by "AAA Certificate Services" (tools/fixtures/
+    // usertrust-rsa-cross-signed.crt, the public certificate Sectigo publishes). Node 20 carries the
+    // self-signed USERTrust root (same subject, same key), which ends any path through the cross-sign.
+    describe("a public CA's bundle ending with a cross-sign", () => {
+        const crossSigned = fs.readFileSync(path.join(__dirname, "..", "tools", "fixtures", "usertrust-rsa-cross-signed.crt"), "utf8");
+        const cross = new X509Certificate(crossSigned);
+        // Node's store without the cross-sign's issuer, whichever Node runs the test (Node 20 lacks it).
+        const publicRoots = tls.rootCertificates.map((pem) => new X509Certificate(pem)).filter((r) => r.subject !== cross.issuer);
+
+        it("is the fixture the issue names: USERTrust RSA under AAA Certificate Services, and Node's store has USERTrust's key, not AAA", () => {
+            assert.match(cross.subject, /CN=USERTrust RSA Certification Authority/);
+            assert.match(cross.issuer, /CN=AAA Certificate Services/);
+            assert.ok(publicRoots.some((r) => r.subject === cross.subject && r.publicKey.equals(cross.publicKey)));
+            assert.ok(!publicRoots.some((r) => r.subject === cross.issuer));
+        });
+        it("is accepted: a public root's subject and key are in the chain, so v2 needs no trusted root", () => {
+            assert.equal(checkWafBackendChain(crossSigned, publicRoots), undefined);
+            assert.equal(checkWafBackendChain(crossSigned), undefined);
+            assert.equal(selfSignedRootPem(crossSigned), undefined);
+        });
+        it("is refused where no public root has that subject and key (the acceptance comes from the USERTrust root)", () => {
+            const withoutUserTrust = publicRoots.filter((r) => r.subject !== cross.subject);
+            assert.match(checkWafBackendChain(crossSigned, withoutUserTrust) ?? "", /issued by \(C=GB, .*CN=AAA Certificate Services\)/);
+        });
+    });
+    // Review round 2: the links were not checked, so a server certificate followed by any self-signed CA passed.
+    describe("links", () => {
+        const otherKeys = forge.pki.rsa.generateKeyPair(1024);
+        const stranger = certificate("Unrelated Root CA", otherKeys);
+        it("refuses a server certificate followed by a self-signed CA that did not sign it, naming both", () => {
+            assert.match(
+                checkWafBackendChain(leaf + stranger) ?? "",
+                /certificate 1 of the chain \(CN=app\.example\.com\) is not issued by certificate 2 \(CN=Unrelated Root CA\).*chain\.pem/,
+            );
+        });
+        it("refuses a chain out of order (the root first)", () => {
+            assert.match(
+                checkWafBackendChain(root + leaf) ?? "",
+                /certificate 1 of the chain \(CN=Private Root CA\) is not issued by certificate 2/,
+            );
+        });
+        it("refuses a stranger with the issuer's name but another key (the signature, not only the name)", () => {
+            const impostor = certificate("Private Root CA", otherKeys);
+            assert.match(checkWafBackendChain(leaf + impostor) ?? "", /is not issued by certificate 2/);
+        });
+        it("accepts the fixture chain the prod stack is configured with (server certificate, then its CA)", () => {
+            assert.equal(checkWafBackendChain(TEST_TLS.certificate), undefined);
+        });
     });
     it("cannot be a self-signed certificate that is not a CA: v2 takes it for a leaf and the backend for unhealthy", () => {
         assert.match(checkWafBackendChain(TEST_TLS.leafCertificate) ?? "", /self-signed but not a CA/);
@@ -463,6 +515,24 @@ describe("ingress WAF: the generated certificate", () => {
         assert.equal(ca.inputs.setSubjectKeyId, true);
     });
 
+    // Review round 2: the mocks gave every key the same PEM, so a request signed with the CA's key or a
+    // certificate signed with the served key passed. Now each generated key is its own fixture key; the
+    // expectations are the fixture certificates' public keys (tools/fixtures).
+    it("wires the keys: the request and the served key are the server certificate's, the CA's key signs", () => {
+        const request = run.get(T.request, "ingress-tls-self-signed");
+        const server = run.get(T.signed, "ingress-tls-self-signed");
+        const ca = run.get(T.selfSigned, "ingress-tls-self-signed-ca");
+        const serverKey = new X509Certificate(TEST_TLS.serverCertificate).publicKey;
+        const caKey = new X509Certificate(TEST_TLS.caCertificate).publicKey;
+        assert.ok(!serverKey.equals(caKey), "the fixtures share a key: the test could not tell them apart");
+        const publicOf = (pem: string) => createPublicKey(pem);
+        assert.ok(publicOf(request.inputs.privateKeyPem).equals(serverKey), "the request is not made with the served key");
+        assert.ok(publicOf(server.inputs.caPrivateKeyPem).equals(caKey), "the server certificate is not signed with the CA's key");
+        assert.ok(publicOf(ca.inputs.privateKeyPem).equals(caKey), "the CA is not self-signed with its own key");
+        const servedKey = run.ofType(T.secret).find((s) => s.inputs.secretName === "ingress-tls-key")!.inputs.properties.value as string;
+        assert.ok(publicOf(servedKey).equals(serverKey), "the served key is not the server certificate's");
+    });
+
     it("serves a chain NSS accepts: the served certificate is an end entity and verifies under the CA the gateway trusts (mocked provider answers)", () => {
         const [first, ...rest] = servedChain(run).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
         const served = new X509Certificate(first);
@@ -505,13 +575,47 @@ describe("ingress WAF: renewing the generated certificate", () => {
         assert.deepEqual(gateway(renewed), gateway(fresh));
     });
 
-    it("keeps the CA for ten years without early renewal, so a renewal signs under the same root", () => {
+    // Review round 2: with no early renewal the CA could sign, in its last year, a server certificate
+    // that outlives it. A server certificate is issued only by an `up`, so the CA must be re-issued
+    // before its remaining life is shorter than a server certificate's: early renewal of the CA longer
+    // than the server certificate's validity (the tls provider's ready_for_renewal rule, tools/mocks.ts).
+    it("renews the CA before its remaining life is shorter than a server certificate's, and only then", () => {
         const ca = fresh.get(T.selfSigned, "ingress-tls-self-signed-ca");
-        assert.ok(!ca.inputs.earlyRenewalHours, "the CA renews early");
-        assert.ok(ca.inputs.validityPeriodHours >= 10 * 365 * 24);
         const server = fresh.get(T.signed, "ingress-tls-self-signed");
         assert.ok(server.inputs.earlyRenewalHours > 0, "the server certificate never renews before it expires");
-        assert.ok(server.inputs.validityPeriodHours < ca.inputs.validityPeriodHours);
+        assert.ok(ca.inputs.earlyRenewalHours > server.inputs.validityPeriodHours, "a server certificate can outlive its CA");
+        assert.ok(ca.inputs.validityPeriodHours - ca.inputs.earlyRenewalHours >= 5 * 365 * 24, "the CA renews every few years");
+        // The server certificate's renewal left the CA as it was (above); the CA's own window renews both.
+        assert.equal(renewed.get(T.selfSigned, "ingress-tls-self-signed-ca").state.certPem, ca.state.certPem);
+    });
+
+    describe("in the CA's renewal window", () => {
+        let caRenewed: StackRun;
+        before(async () => {
+            const ca = fresh.get(T.selfSigned, "ingress-tls-self-signed-ca").inputs;
+            MOCK_CLOCK.hoursSinceIssue = ca.validityPeriodHours - ca.earlyRenewalHours;
+            try {
+                caRenewed = await evaluateStack("dev", { ingressWaf: "true" });
+            } finally {
+                MOCK_CLOCK.hoursSinceIssue = 0;
+            }
+        });
+        it("re-issues the CA on the same key and trusts the new CA; the served chain verifies under it", () => {
+            const ca = caRenewed.get(T.selfSigned, "ingress-tls-self-signed-ca");
+            assert.notEqual(
+                ca.state.certPem,
+                fresh.get(T.selfSigned, "ingress-tls-self-signed-ca").state.certPem,
+                "the CA was not renewed",
+            );
+            assert.equal(ca.inputs.privateKeyPem, fresh.get(T.selfSigned, "ingress-tls-self-signed-ca").inputs.privateKeyPem);
+            const root = new X509Certificate(ca.state.certPem);
+            const gateway = caRenewed.get(T.gateway, "ingress-waf");
+            assert.equal(gateway.inputs.trustedRootCertificates[0].data, root.raw.toString("base64"));
+            const [first] = served(caRenewed).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
+            const leaf = new X509Certificate(first);
+            assert.ok(leaf.checkIssued(root) && leaf.verify(root.publicKey));
+            assert.equal(checkWafBackendChain(served(caRenewed)), undefined);
+        });
     });
 });
 
@@ -527,7 +631,18 @@ describe("ingress WAF: configuration", () => {
             name: "rejects a private CA's chain without its root, which the WAF cannot trust for its backend hop",
             stack: "prod",
             raw: { ingressTlsCertificate: TEST_TLS.serverCertificate },
-            expect: ["ingressTlsCertificate", "issued by (CN=aks-platform test fixture CA", "append the private CA's root certificate"],
+            expect: [
+                "ingressTlsCertificate",
+                "issued by (CN=aks-platform test fixture CA",
+                "append the certificates up to that CA's self-signed root",
+                "pulumi config set --secret ingressTlsCertificate < chain.pem",
+            ],
+        },
+        {
+            name: "rejects a chain whose links do not hold: the server certificate followed by a CA that did not sign it",
+            stack: "prod",
+            raw: { ingressTlsCertificate: TEST_TLS.serverCertificate + TEST_TLS.caAsLeafCertificate },
+            expect: ["ingressTlsCertificate", "certificate 1 of the chain (CN=app.prod.example.com", "is not issued by certificate 2"],
         },
         {
             name: "rejects a CA certificate served as the server's own, which NSS clients refuse",

@@ -100,6 +100,24 @@ describe("local stack, localVaultMode ha (Vault raft + TLS + transit seal on kin
         });
     });
 
+    // RFC 8813 section 3 (updating RFC 5480): with an id-ecPublicKey key, keyEncipherment and
+    // dataEncipherment MUST NOT be asserted; TLS signs with an EC key and never encrypts a secret to it.
+    it("issues its ECDSA certificates for signing only: no key or data encipherment", () => {
+        const signed = run.ofType(T.signedCert);
+        assert.ok(signed.length >= 2, "the server's and the unsealer's certificates");
+        for (const cert of signed) {
+            const request = run
+                .ofType("tls:index/certRequest:CertRequest")
+                .find((r) => r.state.certRequestPem === cert.inputs.certRequestPem)!;
+            const key = run
+                .ofType("tls:index/privateKey:PrivateKey")
+                .find((k) => k.state.privateKeyPem === request.inputs.privateKeyPem && k.name === request.name)!;
+            assert.equal(key.inputs.algorithm, "ECDSA", cert.name);
+            assert.ok(cert.inputs.allowedUses.includes("digital_signature"), cert.name);
+            assert.ok(!cert.inputs.allowedUses.some((u: string) => /encipherment/.test(u)), `${cert.name}: ${cert.inputs.allowedUses}`);
+        }
+    });
+
     describe("the unsealer", () => {
         const unsealer = () => run.ofType(T.deployment).find((d) => d.inputs.metadata?.name === "vault-unsealer")!;
 

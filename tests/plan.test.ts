@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { countsByType, dependencyEdges, longestChain, mermaid, plan, resourceTree } from "../tools/plan";
+import { countsByType, dependencyEdges, longestChain, mermaid, plan, resourceTree, throwawayCertificate } from "../tools/plan";
 import { evaluateStack, ROOT, type StackRun } from "./harness";
 
 describe("offline plan", () => {
@@ -109,6 +109,18 @@ describe("offline plan", () => {
                 /^NOTE: ingress TLS is a throwaway certificate \(and CA\) for app\.prod\.example\.com/,
             );
             assert.match(result.stdout, /^ {2}appNamespace: "microservices-prod"$/m);
+        });
+
+        // Review round 2: the throwaway CA relied on openssl.cnf's v3_ca section (basic constraints not
+        // critical, no key usage). RFC 5280: a CA's basic constraints MUST be critical (4.2.1.9), and its
+        // key usage asserts keyCertSign (4.2.1.3); read back by the OpenSSL CLI.
+        it("makes the throwaway CA a CA by RFC 5280: critical basic constraints CA:TRUE, critical key usage for certificate and CRL signing", function () {
+            const { ingressTlsCertificate } = throwawayCertificate("app.example.com");
+            const ca = ingressTlsCertificate.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.pop()!;
+            const out = spawnSync("openssl", ["x509", "-noout", "-ext", "basicConstraints,keyUsage"], { input: ca, encoding: "utf8" });
+            assert.equal(out.status, 0, out.stderr);
+            assert.match(out.stdout, /X509v3 Basic Constraints: critical\n\s+CA:TRUE/);
+            assert.match(out.stdout, /X509v3 Key Usage: critical\n\s+Certificate Sign, CRL Sign\s*$/);
         });
 
         it("fails on bad config with the program's message", async () => {

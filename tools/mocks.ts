@@ -72,6 +72,8 @@ export interface Registration {
     /** The `import` ID, or "". */
     readonly importId: string;
     readonly ignoreChanges: readonly string[];
+    /** replaceOnChanges as the SDK sent it. */
+    readonly replaceOnChanges: readonly string[];
     readonly additionalSecretOutputs: readonly string[];
     readonly custom: boolean;
     /** The `aliases` option as the SDK sent it to the engine (tools/urns.ts resolves them as the engine does). */
@@ -427,9 +429,15 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
             const result = Array.from({ length: inputs.length }, (_, i) => alphabet[seed[i % seed.length] % alphabet.length]).join("");
             return { id: name, extra: { result } };
         }
-        // A generated key pair as the tls provider returns it (PEM text; the fixture pair stands in).
+        // A generated key pair as the tls provider returns it (PEM text; a fixture key stands in): each
+        // generated key is its own, so a CA's key (the program names them <name>-ca) is the fixture CA's
+        // and every other one the server certificates', and a request or a signature wired to the
+        // wrong key shows in the certificates' public keys.
         case "tls:index/privateKey:PrivateKey":
-            return { id: name, extra: { privateKeyPem: TEST_TLS.privateKey, algorithm: inputs.algorithm } };
+            return {
+                id: name,
+                extra: { privateKeyPem: name.endsWith("-ca") ? TEST_TLS.caPrivateKey : TEST_TLS.privateKey, algorithm: inputs.algorithm },
+            };
         // A CA (basic constraints CA:TRUE) only when asked for one, as the tls provider signs it
         // (hashicorp/terraform-provider-tls internal/provider/common_cert.go, createCertificate: IsCA and
         // a subject key ID only with is_ca_certificate). The renewed one when MOCK_CLOCK says so.
@@ -444,7 +452,7 @@ function azureState(type: string, name: string, inputs: any): { id: string; extr
         // Signed by the CA in caCertPem: the provider makes a certificate with basic constraints CA:FALSE
         // (resource_locally_signed_cert.go: BasicConstraintsValid, IsCA only with is_ca_certificate) whose
         // authority key ID is the CA's subject key ID; the mock answers the fixture leaf the fixture CA
-        // signed (the renewed one when MOCK_CLOCK says so). One key stands in for every PrivateKey.
+        // signed (the renewed one when MOCK_CLOCK says so).
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { id: name, extra: { certPem: renewed(inputs) ? TEST_TLS.renewedServerCertificate : TEST_TLS.serverCertificate } };
         // A custom role: ARM names it with a GUID (the given roleDefinitionId, or a new one) below its scope.
@@ -600,11 +608,14 @@ function answerInvoke(token: string, inputs: any): Record<string, unknown> {
 }
 
 const fixture = (file: string) => fs.readFileSync(path.join(ROOT, "tools", "fixtures", file), "utf8");
-/** Test certificates for app.prod.example.com and app.dev.example.com, all on one key (tools/fixtures/README.md): never deployed. */
+/** Test certificates for app.prod.example.com and app.dev.example.com, on two keys (tools/fixtures/README.md): never deployed. */
 export const TEST_TLS = {
     /** A private CA's chain with its root: the server certificate, then the CA. */
     certificate: fixture("ingress-tls-server.crt") + fixture("ingress-ca.crt"),
+    /** The key of every certificate below but the CA's. */
     privateKey: fixture("ingress-tls.key"),
+    /** The CA's key (ingress-ca.crt and ingress-ca-renewed.crt), which signed the server certificates. */
+    caPrivateKey: fixture("ingress-ca.key"),
     /** The CA (CA:TRUE, certificate and CRL signing), self-signed. */
     caCertificate: fixture("ingress-ca.crt"),
     /** The server certificate the CA signed (CA:FALSE, digital signature, server auth). */
@@ -844,6 +855,7 @@ export async function evaluate(
                     },
                     importId: args.id ?? "",
                     ignoreChanges: req.getIgnorechangesList(),
+                    replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     custom: args.custom === true,
                     aliases: aliasesOf(req),

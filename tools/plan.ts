@@ -165,7 +165,7 @@ export function parseArgs(args: readonly string[]): { options?: PlanOptions; err
  * -x509` makes a CA (basic constraints CA:TRUE), which config refuses as a server's own, and a
  * self-signed one that is no CA the WAF cannot trust (components/config/validators.ts).
  */
-function throwawayCertificate(host: string): { ingressTlsCertificate: string; ingressTlsPrivateKey: string } {
+export function throwawayCertificate(host: string): { ingressTlsCertificate: string; ingressTlsPrivateKey: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-tls-"));
     const file = (name: string) => path.join(dir, name);
     const openssl = (args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
@@ -183,6 +183,12 @@ function throwawayCertificate(host: string): { ingressTlsCertificate: string; in
             file("ca.pem"),
             "-subj",
             `/CN=${host} throwaway CA`,
+            // A CA as RFC 5280 wants one, whatever the local openssl.cnf adds: basic constraints critical
+            // (section 4.2.1.9) and key usage certificate and CRL signing (section 4.2.1.3), critical.
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
         ]);
         openssl(["req", "-new", ...ec, "-keyout", file("key.pem"), "-out", file("server.csr"), "-subj", `/CN=${host}`]);
         fs.writeFileSync(

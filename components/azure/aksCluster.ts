@@ -15,7 +15,7 @@ import {
     type NodePoolConfig,
     type PlatformConfig,
 } from "../config";
-import { AKS_RBAC_CLUSTER_ADMIN, AKS_RBAC_PROPAGATION_SECONDS, roleDefinitionId } from "./roles";
+import { AKS_RBAC_CLUSTER_ADMIN, AKS_RBAC_PROPAGATION_SECONDS, customRoleName, roleDefinitionId, roleAssignmentOptions } from "./roles";
 
 /** Where the cluster sits in the stack's network (components/azure/network.ts). */
 export interface ClusterNetwork {
@@ -706,7 +706,7 @@ export class AksCluster extends pulumi.ComponentResource {
                 roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, AKS_RBAC_CLUSTER_ADMIN)),
                 scope: cluster.id,
             },
-            { parent: this },
+            roleAssignmentOptions({ parent: this }),
         );
         const propagated = new time.Sleep(
             `${name}-deployer-admin-propagation`,
@@ -732,7 +732,9 @@ export class AksCluster extends pulumi.ComponentResource {
      * Stacks whose definition sat on the cluster: the changed scope (a path parameter) replaces the
      * definition and so the assignment, each created before the old one is deleted. A custom role's
      * name is unique in the directory, so the new definition's name differs from the old
-     * "<cluster> preview (dry-run apply)", which is deleted after its assignment.
+     * "<cluster> preview (dry-run apply)", which is deleted after its assignment. The name carries a
+     * hash of the group's ID (customRoleName): the same cluster name in another subscription of the
+     * tenant gets another role name; a stack whose role had the name without it is renamed in place.
      */
     private authorizePreviewer(name: string, cluster: containerservice.ManagedCluster, args: AksClusterArgs, principalId: string): void {
         const resourceGroupId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}`;
@@ -740,7 +742,7 @@ export class AksCluster extends pulumi.ComponentResource {
             `${name}-previewer-role`,
             {
                 scope: resourceGroupId,
-                roleName: `${args.clusterName} dry-run preview`,
+                roleName: resourceGroupId.apply((id) => customRoleName(`${args.clusterName} dry-run preview`, id)),
                 description:
                     "Reads and writes (no delete, no exec) every Kubernetes object of this cluster: what a server-side-apply dry run needs.",
                 permissions: [
@@ -757,7 +759,7 @@ export class AksCluster extends pulumi.ComponentResource {
         new authorization.RoleAssignment(
             `${name}-previewer`,
             { principalId, roleDefinitionId: role.id, scope: cluster.id },
-            { parent: this },
+            roleAssignmentOptions({ parent: this }),
         );
     }
 }

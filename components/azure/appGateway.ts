@@ -17,7 +17,7 @@ import type { IngressWafConfig } from "../config";
 import { INGRESS_HEALTH_PATH, PORTS } from "../topology";
 import { keyVaultItemOptions, type KeyVault } from "./keyVault";
 import { PFX_CONTENT_TYPE, pemChain, pemToPfxBase64 } from "./pfx";
-import { KEY_VAULT_RBAC_PROPAGATION_SECONDS, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "./roles";
+import { KEY_VAULT_RBAC_PROPAGATION_SECONDS, KEY_VAULT_SECRETS_USER, roleDefinitionId, roleAssignmentOptions } from "./roles";
 
 /**
  * The managed rule sets: Microsoft's Default Rule Set 2.2, the newest ("Among DRS releases, always use
@@ -189,7 +189,7 @@ export class IngressWaf extends pulumi.ComponentResource {
                 roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, KEY_VAULT_SECRETS_USER)),
                 scope: pfx.id,
             },
-            { parent: this },
+            roleAssignmentOptions({ parent: this }),
         );
         // The gateway reads the PFX as it is created, and a listener whose certificate it cannot read is
         // put in a disabled state ("Common key vault errors in Application Gateway", MicrosoftDocs

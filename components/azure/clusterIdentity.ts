@@ -1,7 +1,7 @@
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
-import { NETWORK_CONTRIBUTOR, roleDefinitionId } from "./roles";
+import { NETWORK_CONTRIBUTOR, roleDefinitionId, roleAssignmentOptions } from "./roles";
 
 export interface ClusterIdentityArgs {
     /** Identity resource name. */
@@ -46,7 +46,7 @@ export class ClusterIdentity extends pulumi.ComponentResource {
                 roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, NETWORK_CONTRIBUTOR)),
                 scope: args.vnetId,
             },
-            { parent: this },
+            roleAssignmentOptions({ parent: this }),
         );
         // The cluster takes this ID, so it waits for the assignment through data, not a dependsOn.
         this.identityId = pulumi.all([identity.id, assignment.id]).apply(([id]) => id);

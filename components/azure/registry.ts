@@ -2,7 +2,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as pulumi from "@pulumi/pulumi";
 import { PrivateEndpoint } from "./privateEndpoint";
-import { ACR_PULL, roleDefinitionId } from "./roles";
+import { ACR_PULL, roleDefinitionId, roleAssignmentOptions } from "./roles";
 
 export interface RegistryArgs {
     /** create: a Premium registry here; existing: the registry at `existingId`. */
@@ -99,7 +99,7 @@ export class Registry extends pulumi.ComponentResource {
                 roleDefinitionId: pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, ACR_PULL)),
                 scope: registryId,
             },
-            { parent: this },
+            roleAssignmentOptions({ parent: this }),
         );
         this.registryId = registryId;
         this.ready = [pull, ...(endpoint ? [endpoint] : [])];

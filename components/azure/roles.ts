@@ -1,5 +1,7 @@
 // Azure built-in role definition IDs (stable GUIDs, the same in every tenant). Key Vault data-plane
 // roles only take effect on a vault that uses RBAC authorization, which every vault here does.
+import type * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 /** keys/read, wrapKey, unwrapKey: exactly what Vault's azurekeyvault seal calls (GetKey, WrapKey, UnwrapKey). */
 export const KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
@@ -16,6 +18,38 @@ export const STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9
 export function roleDefinitionId(subscriptionId: string, roleId: string): string {
     return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
 }
+/**
+ * `opts` with what every role assignment takes: a changed role replaces the assignment. Azure
+ * updates no assignment in place ("RoleAssignmentUpdateNotPermitted: Tenant ID, application ID,
+ * principal ID, and scope are not allowed to be updated", MicrosoftDocs azure-docs articles/
+ * role-based-access-control/troubleshooting.md), and azure-native 3.28.0 forces a replacement only for
+ * principalId and scope (pulumi/pulumi-azure-native provider/pkg/gen/replacement.go, forceNewMap
+ * "Authorization" / "RoleAssignment"), so a new roleDefinitionId (a custom role re-created, a built-in
+ * role changed in code) would be sent as an update and refused. Created before the old one is deleted:
+ * the name is a GUID the provider draws when none is given (pulumi/pulumi-azure-native issue #582) and
+ * the engine draws again for a replacement (pulumi/pulumi pkg/resource/deploy/step_generator.go: "If we
+ * are going to perform a replacement, we need to recompute the default values", Check without the old
+ * inputs), and the role differs, so the new assignment collides with the old one neither by name nor
+ * as the same principal, role and scope.
+ */
+export function roleAssignmentOptions(opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+    return { ...opts, replaceOnChanges: [...(opts.replaceOnChanges ?? []), "roleDefinitionId"] };
+}
+
+/**
+ * A custom role's name, unique in the directory: `base` and a short hash of the ARM scope the role is
+ * defined at (lowercased: ARM IDs are case-insensitive). Custom roles are shared by every
+ * subscription that trusts the same Entra tenant and a role's name must be unique in it (MicrosoftDocs
+ * azure-docs articles/role-based-access-control/custom-roles.md, custom role properties), while `base` (prefix, environment or cluster name) repeats across
+ * subscriptions: two stacks with the same base in two subscriptions of one tenant would otherwise
+ * collide. A changed roleName is an update in place of the same definition (its GUID, the path
+ * parameter, stays; azure-native 3.28.0 forces no replacement for it, pulumi/pulumi-azure-native
+ * provider/pkg/gen/replacement.go has no "RoleDefinition" entry), so its assignments are untouched.
+ */
+export function customRoleName(base: string, scopeId: string): string {
+    return `${base} (${createHash("sha256").update(scopeId.toLowerCase()).digest("hex").slice(0, 8)})`;
+}
+
 /** Joins subnets and manages load balancers and IPs: the AKS control-plane identity on the stack's VNet. */
 export const NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7";
 /** Pulls images: the kubelet identity on the registry. */

@@ -2,7 +2,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceAccountRef } from "../config";
-import { roleDefinitionId } from "./roles";
+import { roleDefinitionId, roleAssignmentOptions } from "./roles";
 
 /** The audience Azure AD token exchange expects in a federated service account token. */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
@@ -115,7 +115,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                                 : pulumi.output(args.subscriptionId).apply((sub) => roleDefinitionId(sub, grant.roleId)),
                         scope: grant.scope,
                     },
-                    { parent: this },
+                    roleAssignmentOptions({ parent: this }),
                 ),
         );
 

@@ -264,7 +264,7 @@ export interface PlatformConfig {
          * has none (kind, MicroK8s without MetalLB), and Helm would wait for its address until it timed out.
          */
         readonly serviceType: "LoadBalancer" | "NodePort";
-        /** Certificate and key (PEM, secret) from config; absent in dev means a generated self-signed pair. */
+        /** Certificate and key (PEM, secret) from config; absent in dev means a generated CA and the server certificate it signs. */
         readonly tls?: { readonly certificate: pulumi.Output<string>; readonly privateKey: pulumi.Output<string> };
         /** Application Gateway WAF_v2 in front of the gateway, whose Service is then an internal load balancer; absent: a public one. */
         readonly waf?: IngressWafConfig;

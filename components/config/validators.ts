@@ -547,26 +547,55 @@ function mozillaRoots(): readonly X509Certificate[] {
 }
 
 /**
+ * A public root's stand-in in the chain: the root itself, or a cross-signed copy of it, i.e. the same
+ * subject and public key under another issuer (Sectigo's "USERTrust RSA Certification Authority"
+ * cross-signed by "AAA Certificate Services", GoDaddy's "Go Daddy Root Certificate Authority - G2" by
+ * "Go Daddy Class 2 Certification Authority"). A verifier that holds the root ends the path there:
+ * the certificate below verifies under the root's key and names the root's subject as its issuer, so
+ * the cross-sign's own issuer is never needed (RFC 4158 section 2.3, cross-certification; OpenSSL's
+ * X509_verify_cert looks the issuer up in the trust store first).
+ */
+function isPublicRoot(cert: X509Certificate, roots: readonly X509Certificate[]): boolean {
+    return roots.some((root) => cert.subject === root.subject && cert.publicKey.equals(root.publicKey));
+}
+
+/**
  * Why Application Gateway (`ingressWaf`) cannot trust the ingress chain for its re-encrypted hop to
- * the Istio gateway, if it cannot. v2 trusts a backend whose chain ends in a well-known CA's root or
- * in one of its trusted root certificates (the program uploads the root a chain ends with); "If the
+ * the Istio gateway, if it cannot. v2 trusts a backend whose chain leads to a well-known CA's root or
+ * to one of its trusted root certificates (the program uploads the root a chain ends with); "If the
  * backend server certificate is self-signed, or signed by unknown CA/intermediaries, then ... a trusted
- * root certificate must be uploaded" (ssl-overview.md). So the chain must end either with its root
- * (a self-signed CA) or with a certificate a public root issued. A self-signed certificate that is not
- * a CA v2 takes for a leaf and looks for its issuer ("A self-signed certificate which is NOT a
- * Certificate Authority will also result in the same error",
- * application-gateway-backend-health-troubleshooting.md). `roots` are the publicly trusted ones.
+ * root certificate must be uploaded" (MicrosoftDocs azure-docs articles/application-gateway/
+ * ssl-overview.md). So:
+ * - each certificate must be issued by the next (issuer name, key usage and authority key ID, then the
+ *   signature under the next one's key): a chain out of order or with a stranger in it is no path;
+ * - the chain is public when any certificate in it is a public root or a cross-signed copy of one
+ *   (isPublicRoot), or was issued by a public root. Not only the last: public bundles end with a
+ *   cross-sign whose issuer Node (Mozilla) no longer carries (AAA Certificate Services, Go Daddy Class
+ *   2), which the root of the same subject and key below it makes unnecessary;
+ * - otherwise it must end with its root, a self-signed CA. A self-signed certificate that is not a CA
+ *   v2 takes for a leaf and looks for its issuer ("A self-signed certificate which is NOT a Certificate
+ *   Authority will also result in the same error", application-gateway-backend-health-troubleshooting.md).
+ * `roots` are the publicly trusted ones.
  */
 export function checkWafBackendChain(certificatePem: string, roots: readonly X509Certificate[] = mozillaRoots()): string | undefined {
     const chain = pemCertificates(certificatePem);
     const top = chain[chain.length - 1];
     if (!top) return undefined;
     const names = (cert: X509Certificate) => cert.subject.replace(/\n/g, ", ");
+    const rebuild =
+        "put the server certificate first and each issuer after the certificate it signed, e.g. cat server.crt intermediate.crt root.crt > chain.pem, then pulumi config set --secret ingressTlsCertificate < chain.pem";
+    for (let i = 0; i + 1 < chain.length; i++) {
+        const [cert, next] = [chain[i], chain[i + 1]];
+        if (!(cert.checkIssued(next) && cert.verify(next.publicKey))) {
+            return `ingressTlsCertificate: certificate ${i + 1} of the chain (${names(cert)}) is not issued by certificate ${i + 2} (${names(next)}), so the chain is no path Application Gateway (ingressWaf) can verify; ${rebuild}`;
+        }
+    }
+    const issuedByPublicRoot = (cert: X509Certificate) => roots.some((root) => cert.checkIssued(root) && cert.verify(root.publicKey));
+    if (chain.some((cert) => isPublicRoot(cert, roots) || issuedByPublicRoot(cert))) return undefined;
     if (isSelfSigned(top)) {
         return top.ca
             ? undefined
             : `ingressTlsCertificate: (${names(top)}) is self-signed but not a CA (basic constraints CA:FALSE), which Application Gateway (ingressWaf) cannot trust for its hop to the ingress gateway; use a certificate from a CA, ending the chain with the root when the CA is private`;
     }
-    if (roots.some((root) => top.checkIssued(root) && top.verify(root.publicKey))) return undefined;
-    return `ingressTlsCertificate: the chain ends with (${names(top)}), issued by (${top.issuer.replace(/\n/g, ", ")}), which is neither in the chain nor a publicly trusted root, so Application Gateway (ingressWaf) cannot trust the ingress gateway behind it; append the private CA's root certificate (self-signed, CA:TRUE) to the end of ingressTlsCertificate, or use a certificate from a public CA`;
+    return `ingressTlsCertificate: the chain ends with (${names(top)}), issued by (${top.issuer.replace(/\n/g, ", ")}), which is neither in the chain nor a publicly trusted root (nor issued by one), so Application Gateway (ingressWaf) cannot trust the ingress gateway behind it; append the certificates up to that CA's self-signed root (CA:TRUE), or, for a public CA, the intermediates up to one of its roots its bundle lists; ${rebuild}`;
 }

@@ -7,7 +7,7 @@ export interface LocalSecretsArgs {
     readonly ingressHost: string;
     /** Environment, named in the generated certificate's subject. */
     readonly environment: string;
-    /** A configured certificate and key for ingressHost. Default: a generated self-signed pair. */
+    /** A configured certificate and key for ingressHost. Default: a generated CA and the server certificate it signs. */
     readonly ingressTls?: PemPair;
 }
 

@@ -77,8 +77,10 @@ export class LocalVaultHa extends pulumi.ComponentResource {
                     caPrivateKeyPem: caKey.privateKeyPem,
                     caCertPem: ca.certPem,
                     ...lifetime,
-                    // Raft peers present it both ways on the API port when joining.
-                    allowedUses: ["digital_signature", "key_encipherment", "server_auth", "client_auth"],
+                    // Raft peers present it both ways on the API port when joining. No key encipherment: the
+                    // key is ECDSA, with which TLS only signs, and RFC 8813 section 3 (updating RFC 5480)
+                    // forbids keyEncipherment with an id-ecPublicKey key (as components/generated.ts).
+                    allowedUses: ["digital_signature", "server_auth", "client_auth"],
                 },
                 child,
             );
