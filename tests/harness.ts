@@ -11,6 +11,29 @@ export * from "../tools/mocks";
 /** The committed stacks' secrets (tools/mocks.ts): evaluateStack adds them; an override of undefined removes one. */
 export const STACK_SECRETS = mocks.STAND_IN_SECRETS;
 
+/** Argo CD on, with a repository: one evaluation per stack for every test of a stack with Argo CD. */
+export const ARGOCD = { argocdEnabled: "true", argocdRepoUrl: "https://github.com/my-org/gitops-helm.git" } as const;
+
+/**
+ * Day-2 settings moved off their defaults (components/config/keys.ts) and off the committed stacks'
+ * values, all at once: the tests of these settings share one evaluation per stack (each checks that its
+ * own setting reaches its resources) instead of one evaluation per setting. Dev runs Vault as a dev
+ * server, so its set holds the MongoDB backup's settings only.
+ */
+export const TUNED = {
+    dev: { mongoBackupSchedule: "15 4 * * 1-5", mongoBackupRetentionDays: "12" },
+    prod: {
+        mongoBackupSchedule: "15 4 * * 1-5",
+        mongoBackupRetentionDays: "12",
+        vaultVoters: "5",
+        vaultOperatorGroups: JSON.stringify(["11111111-2222-3333-4444-555555555555"]),
+        // Daily: the snapshot staleness alert's window is twice the schedule's longest gap.
+        vaultSnapshotSchedule: "15 2 * * *",
+        vaultSnapshotRetentionDays: "90",
+        vaultSnapshotKeepLast: "12",
+    },
+} as const satisfies Record<string, Record<string, string>>;
+
 /** Runs index.ts for a committed stack (plus its STACK_SECRETS), adjusted by `overrides`. */
 export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
     // An override wins over the stand-in of the same key.

@@ -16,6 +16,11 @@ const userPool = async (overrides: Record<string, string> = {}, stack = "prod") 
     return { run, cluster: run.get(T.cluster, "aks"), pool: run.get(T.pool, "aks-user") };
 };
 
+// Independent settings share an evaluation (each test checks its own): the upgrade channels node-image
+// and none ride on a count change and on a VM-size change, which say nothing about versions.
+const COUNTS_AND_NODE_IMAGE = { userPoolMaxCount: "12", userPoolMinCount: "2", autoUpgradeChannel: "node-image" };
+const RESIZED_AND_NONE = { userPoolVmSize: "Standard_D8ds_v5", autoUpgradeChannel: "none" };
+
 /** Minutes in a Pulumi customTimeouts duration such as "135m" or "2h15m". */
 function minutes(duration: string): number {
     const m = /^(?:(\d+)h)?(?:(\d+)m)?$/.exec(duration);
@@ -67,7 +72,7 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
         this.timeout(180_000);
         const base = (await userPool()).pool.inputs.agentPoolName;
         // Fixed for a pool's life: AKS resizes a pool only by creating another (azure-aks-docs resize-node-pool.md).
-        const resized = (await userPool({ userPoolVmSize: "Standard_D8ds_v5" })).pool.inputs.agentPoolName;
+        const resized = (await userPool(RESIZED_AND_NONE)).pool.inputs.agentPoolName;
         assert.notEqual(resized, base);
         assert.match(resized, /^[a-z][a-z0-9]{0,11}$/);
         const identity = {
@@ -99,7 +104,7 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
     it("counts and autoscaler bounds change in place: same pool name", async function () {
         this.timeout(180_000);
         const base = (await userPool()).pool.inputs.agentPoolName;
-        assert.equal((await userPool({ userPoolMaxCount: "12", userPoolMinCount: "2" })).pool.inputs.agentPoolName, base);
+        assert.equal((await userPool(COUNTS_AND_NODE_IMAGE)).pool.inputs.agentPoolName, base);
     });
 
     it("a legacy inline pool named user is never taken for the new pool: the move creates the new pool, then the old one goes", async () => {
@@ -193,8 +198,12 @@ describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
             assert.equal(pool.inputs.orchestratorVersion, undefined, `${channel}: the pool pins no version`);
             assert.ok(pool.ignoreChanges.includes("orchestratorVersion"), `${channel}: nor does a pool created before`);
         }
-        for (const channel of ["patch", "node-image", "none"]) {
-            const { cluster, pool } = await userPool({ autoUpgradeChannel: channel });
+        for (const [channel, overrides] of [
+            ["patch", {}],
+            ["node-image", COUNTS_AND_NODE_IMAGE],
+            ["none", RESIZED_AND_NONE],
+        ] as const) {
+            const { cluster, pool } = await userPool(overrides);
             assert.equal(
                 pool.inputs.orchestratorVersion,
                 cluster.inputs.kubernetesVersion,
