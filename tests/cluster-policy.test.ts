@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { MICROSERVICE_CHART_DIR } from "../components/workloads/microservice";
-import { evaluateStack, type StackRun } from "./harness";
+import { evaluateStack, TUNED, type StackRun } from "./harness";
 import { sharedHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
 
 const ASSIGNMENT = "azure-native:authorization:PolicyAssignment";
@@ -112,7 +112,7 @@ for (const stack of ["dev", "prod"] as const) {
         let run: StackRun;
         let tmp: string;
         before(async () => {
-            run = await evaluateStack(stack, { azurePolicyEnabled: "true" });
+            run = await evaluateStack(stack, TUNED[stack]);
             tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cluster-policy-"));
         });
         after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -15,24 +15,32 @@ export const STACK_SECRETS = mocks.STAND_IN_SECRETS;
 export const ARGOCD = { argocdEnabled: "true", argocdRepoUrl: "https://github.com/my-org/gitops-helm.git" } as const;
 
 /**
- * Day-2 settings moved off their defaults (components/config/keys.ts) and off the committed stacks'
- * values, all at once: the tests of these settings share one evaluation per stack (each checks that its
- * own setting reaches its resources) instead of one evaluation per setting. Dev runs Vault as a dev
- * server, so its set holds the MongoDB backup's settings only.
+ * Settings moved off their defaults (components/config/keys.ts) and off the committed stacks' values,
+ * all at once: the tests of these settings share one evaluation per stack, each checking that its own
+ * setting reaches its resources, instead of one evaluation per setting. They are independent of each
+ * other (no test of one reads what another changes). Dev runs Vault as a dev server, so its set holds
+ * no Vault settings.
  */
 export const TUNED = {
-    dev: { mongoBackupSchedule: "15 4 * * 1-5", mongoBackupRetentionDays: "12" },
+    dev: { mongoBackupSchedule: "15 4 * * 1-5", mongoBackupRetentionDays: "12", azurePolicyEnabled: "true" },
     prod: {
         mongoBackupSchedule: "15 4 * * 1-5",
         mongoBackupRetentionDays: "12",
+        azurePolicyEnabled: "true",
         vaultVoters: "5",
         vaultOperatorGroups: JSON.stringify(["11111111-2222-3333-4444-555555555555"]),
         // Daily: the snapshot staleness alert's window is twice the schedule's longest gap.
         vaultSnapshotSchedule: "15 2 * * *",
         vaultSnapshotRetentionDays: "90",
         vaultSnapshotKeepLast: "12",
+        // A promotion by digest.
+        productServiceTag: `sha256:${"ab".repeat(32)}`,
+        // Alerts to a webhook instead of prod's mail address, with the API server's log.
+        alertEmail: undefined,
+        alertWebhookUrl: "https://hooks.example.com/t0ken",
+        kubeApiServerLogs: "true",
     },
-} as const satisfies Record<string, Record<string, string>>;
+} as const satisfies Record<string, Record<string, string | undefined>>;
 
 /** Runs index.ts for a committed stack (plus its STACK_SECRETS), adjusted by `overrides`. */
 export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
