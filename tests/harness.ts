@@ -42,6 +42,21 @@ export const TUNED = {
     },
 } as const satisfies Record<string, Record<string, string | undefined>>;
 
+/**
+ * dev egressing through a NAT gateway, with what rides on its IP: a user pool without zones, a Key
+ * Vault firewall in deny mode, the CI runner. One evaluation for the tests of each.
+ */
+export const DEV_NAT = {
+    egressType: "natGateway",
+    userPoolEnabled: "true",
+    userPoolZones: "[]",
+    keyVaultNetworkAclMode: "deny",
+    keyVaultAllowedIpRanges: '["198.51.100.7"]',
+    ciRunnerEnabled: "true",
+    ciRunnerRepository: "ci-owner/aks-platform",
+    ciRunnerGithubToken: "stand-in-runner-token",
+} as const;
+
 /** Runs index.ts for a committed stack (plus its STACK_SECRETS), adjusted by `overrides`. */
 export function evaluateStack(stack: string, overrides: Record<string, string | undefined> = {}): Promise<StackRun> {
     // An override wins over the stand-in of the same key.

@@ -6,6 +6,7 @@ import { ACR_PULL, NETWORK_CONTRIBUTOR } from "../components/azure/roles";
 import { API_SERVER_DELEGATION, SUBNET_NAMES } from "../components/azure/network";
 import { dependencyEdges } from "../tools/plan";
 import {
+    DEV_NAT,
     evaluateStack,
     itRejectsConfig,
     mockPublicIp,
@@ -397,11 +398,7 @@ describe("network: dev stays cheap", () => {
     });
 
     it("a deny firewall on a first deploy: the NAT gateway's IP is in the vault rules before the cluster exists", async () => {
-        const denied = await evaluateStack("dev", {
-            egressType: "natGateway",
-            keyVaultNetworkAclMode: "deny",
-            keyVaultAllowedIpRanges: '["198.51.100.7"]',
-        });
+        const denied = await evaluateStack("dev", DEV_NAT);
         const pip = denied.get(T.pip, "network-egress-1");
         const cluster = denied.get(T.cluster, "aks");
         for (const vault of denied.ofType(T.vault)) {
@@ -419,7 +416,7 @@ describe("network: options", () => {
     it("egress through a NAT gateway without zoned pools: one gateway and static IP, in the authorized ranges, no firewall or route", async () => {
         // dev's pools have no zones: their nodes are anywhere in the region behind one subnet each, so
         // one NAT gateway without zones serves them (issue 22 item 6's per-zone egress is for zoned pools).
-        const run = await evaluateStack("dev", { egressType: "natGateway", userPoolEnabled: "true", userPoolZones: "[]" });
+        const run = await evaluateStack("dev", DEV_NAT);
         const cluster = run.get(T.cluster, "aks");
         const nat = run.get(T.nat, "network-nat");
         const pip = run.get(T.pip, "network-egress-1");
