@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { performance } from "perf_hooks";
 import { parse } from "yaml";
 import { specOf, type ConfigKey, CONFIG_KEYS } from "../components/config";
 import { cliConfig, type ProgramConfig } from "./cliConfig";
@@ -697,6 +698,7 @@ export function evaluateStack(
     ]);
     let run = evaluations.get(key);
     if (!run) {
+        const started = performance.now();
         run = evaluate(
             stack,
             config.config,
@@ -709,10 +711,22 @@ export function evaluateStack(
             config.secretKeys,
         ).then(deepFreeze);
         evaluations.set(key, run);
+        const log = process.env[EVALUATION_LOG];
+        if (log) {
+            const record = (ok: boolean) =>
+                fs.appendFileSync(log, `${JSON.stringify({ stack, ok, ms: Math.round(performance.now() - started) })}\n`);
+            run.then(
+                () => record(true),
+                () => record(false),
+            );
+        }
     }
     return run;
 }
 const evaluations = new Map<string, Promise<StackRun>>();
+
+/** An environment variable naming a file to which evaluateStack appends a line per evaluation (tools/benchmark.ts). */
+export const EVALUATION_LOG = "AKSPLATFORM_EVALUATION_LOG";
 
 /**
  * Freezes `value` and every array and plain object it holds (the registrations' inputs and state are
