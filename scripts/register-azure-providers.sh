@@ -20,6 +20,8 @@ Microsoft.Storage              the backup storage account
 Microsoft.ContainerRegistry    the stack registry (registryMode create or existing)
 Microsoft.PolicyInsights       the Azure Policy add-on (prod) and its policy assignment
 Microsoft.App                  the CI runner (prod): a Container Apps environment and job
+Microsoft.Monitor              managed Prometheus (prod): the Azure Monitor workspace
+Microsoft.AlertsManagement     managed Prometheus (prod): its Prometheus rule groups
 '
 
 for ns in $(printf '%s\n' "$PROVIDERS" | awk 'NF { print $1 }'); do

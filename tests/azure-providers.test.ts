@@ -28,6 +28,8 @@ const NAMESPACE_OF_MODULE: Record<string, string> = {
     storage: "Microsoft.Storage",
     containerregistry: "Microsoft.ContainerRegistry",
     app: "Microsoft.App",
+    // Prometheus rule groups are Microsoft.AlertsManagement/prometheusRuleGroups.
+    alertsmanagement: "Microsoft.AlertsManagement",
     // Registered by default in every subscription (learn.microsoft.com/azure/azure-resource-manager/
     // management/resource-providers-and-types): nothing to register.
     authorization: "",
@@ -42,7 +44,11 @@ function namespacesOf(run: StackRun): Set<string> {
         if (pkg !== "azure-native") continue;
         const ns = NAMESPACE_OF_MODULE[module];
         assert.ok(ns !== undefined, `no namespace known for module ${module} (${r.type}): add it to the table and the script`);
-        if (ns) found.add(ns);
+        // azure-native's monitor module also holds the Azure Monitor workspace, which is
+        // Microsoft.Monitor/accounts, not Microsoft.Insights (azure-rest-api-specs
+        // specification/monitor/resource-manager/Microsoft.Monitor).
+        if (r.type === "azure-native:monitor:AzureMonitorWorkspace") found.add("Microsoft.Monitor");
+        else if (ns) found.add(ns);
         if (r.type === "azure-native:containerservice:ManagedCluster") {
             // Node pools are virtual machine scale sets (Microsoft.Compute) in the subscription.
             found.add("Microsoft.Compute");

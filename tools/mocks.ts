@@ -511,6 +511,7 @@ const KUBERNETES_KINDS = new Set([
     "kubernetes:batch/v1:Job",
     "kubernetes:core/v1:ConfigMap",
     "kubernetes:core/v1:Namespace",
+    "kubernetes:core/v1:PersistentVolumeClaim",
     "kubernetes:core/v1:Secret",
     "kubernetes:core/v1:Service",
     "kubernetes:core/v1:ServiceAccount",
