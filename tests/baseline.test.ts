@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT, evaluateStack, itRejectsConfig, type StackRun } from "./harness";
+import { ROOT, evaluateStack, itRejectsConfig, TUNED, type StackRun } from "./harness";
 
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
@@ -218,7 +218,8 @@ for (const stack of ["dev", "prod"] as const) {
 
 describe("baseline controls: options", () => {
     it("creates a DDoS protection plan and puts the VNet under it with ddosProtection create", async () => {
-        const run = await evaluateStack("prod", { ddosProtection: "create" });
+        assert.equal(TUNED.prod.ddosProtection, "create");
+        const run = await evaluateStack("prod", TUNED.prod);
         const [plan] = run.ofType(T.ddos);
         assert.ok(plan, "a plan");
         const vnet = run.get(T.vnet, "network");

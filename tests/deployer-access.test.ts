@@ -7,7 +7,7 @@
 // not delete.
 import { strict as assert } from "assert";
 import { DEPLOYER_OBJECT_ID } from "../tools/mocks";
-import { configProblems, evaluateStack, stackRaw as stackRawOf, type StackRun } from "./harness";
+import { configProblems, evaluateStack, stackRaw as stackRawOf, TUNED, type StackRun } from "./harness";
 
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
@@ -17,11 +17,8 @@ const T = {
     provider: "pulumi:providers:kubernetes",
 };
 const CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
-const CI_PRINCIPAL = "0f0f0f0f-1111-2222-3333-444444444444";
-const PREVIEWER = "5a5a5a5a-6666-7777-8888-999999999999";
-
-/** Both principals set at once: one prod evaluation for the tests of each (they touch different resources). */
-const PRINCIPALS = { deployerObjectId: CI_PRINCIPAL, previewerObjectId: PREVIEWER };
+const CI_PRINCIPAL = TUNED.prod.deployerObjectId;
+const PREVIEWER = TUNED.prod.previewerObjectId;
 
 const adminGrants = (run: StackRun) =>
     run.ofType(T.assignment).filter((a) => String(a.inputs.roleDefinitionId).endsWith(`/${CLUSTER_ADMIN}`));
@@ -51,7 +48,7 @@ describe("deployer access to the cluster", () => {
     });
 
     it("prod: deployerObjectId fixes the principal (CI and a workstation no longer replace each other's grant)", async () => {
-        const run = await evaluateStack("prod", PRINCIPALS);
+        const run = await evaluateStack("prod", TUNED.prod);
         const [grant] = adminGrants(run);
         assert.equal(grant.inputs.principalId, CI_PRINCIPAL);
         const [sleep] = run.ofType(T.sleep).filter((s) => run.dependsOn(s.urn, grant.urn));
@@ -65,7 +62,7 @@ describe("deployer access to the cluster", () => {
     });
 
     it("the previewer gets a dry-run role on the cluster: read and write, never delete, exec or RBAC writes", async () => {
-        const run = await evaluateStack("prod", PRINCIPALS);
+        const run = await evaluateStack("prod", TUNED.prod);
         const cluster = run.get(T.cluster, "aks");
         const role = run.ofType(T.definition).find((r) => r.name.endsWith("-previewer-role"))!;
         assert.deepEqual(role.inputs.assignableScopes, [cluster.id]);

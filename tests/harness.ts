@@ -35,6 +35,11 @@ export const TUNED = {
         vaultSnapshotKeepLast: "12",
         // A promotion by digest.
         productServiceTag: `sha256:${"ab".repeat(32)}`,
+        // Who deploys and who previews (tests/deployer-access.test.ts).
+        deployerObjectId: "0f0f0f0f-1111-2222-3333-444444444444",
+        previewerObjectId: "5a5a5a5a-6666-7777-8888-999999999999",
+        // A DDoS protection plan of the stack's own.
+        ddosProtection: "create",
         // Alerts to a webhook instead of prod's mail address, with the API server's log.
         alertEmail: undefined,
         alertWebhookUrl: "https://hooks.example.com/t0ken",

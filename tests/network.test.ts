@@ -465,7 +465,8 @@ describe("network: options", () => {
     });
 
     it("a registry the stack creates: Premium, admin user off, private endpoint, AcrPull for the kubelet identity on it", async () => {
-        const run = await evaluateStack("prod", { registryMode: "create" });
+        // registryMode's default: prod's own run.
+        const run = await evaluateStack("prod");
         const registry = run.get(T.registry, "acr");
         assert.equal(registry.inputs.sku.name, "Premium");
         assert.equal(registry.inputs.adminUserEnabled, false);
@@ -499,7 +500,7 @@ describe("network: options", () => {
         assert.equal(endpoints.length, 1);
         // dev's Key Vaults stay public without endpoints.
         assert.ok(run.ofType("azure-native:keyvault:Vault").every((v) => v.inputs.properties.publicNetworkAccess !== "Disabled"));
-        const open = await evaluateStack("dev", { registryMode: "create" });
+        const open = await evaluateStack("dev");
         assert.equal(open.get(T.registry, "acr").inputs.publicNetworkAccess, "Enabled");
     });
 
