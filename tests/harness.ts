@@ -22,11 +22,11 @@ export const ARGOCD = { argocdEnabled: "true", argocdRepoUrl: "https://github.co
  * no Vault settings.
  */
 export const TUNED = {
+    // The Azure Policy add-on is on in prod by default.
     dev: { mongoBackupSchedule: "15 4 * * 1-5", mongoBackupRetentionDays: "12", azurePolicyEnabled: "true" },
     prod: {
         mongoBackupSchedule: "15 4 * * 1-5",
         mongoBackupRetentionDays: "12",
-        azurePolicyEnabled: "true",
         vaultVoters: "5",
         vaultOperatorGroups: JSON.stringify(["11111111-2222-3333-4444-555555555555"]),
         // Daily: the snapshot staleness alert's window is twice the schedule's longest gap.
