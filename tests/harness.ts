@@ -22,8 +22,19 @@ export const ARGOCD = { argocdEnabled: "true", argocdRepoUrl: "https://github.co
  * no Vault settings.
  */
 export const TUNED = {
-    // The Azure Policy add-on is on in prod by default.
-    dev: { mongoBackupSchedule: "15 4 * * 1-5", mongoBackupRetentionDays: "12", azurePolicyEnabled: "true" },
+    dev: {
+        mongoBackupSchedule: "15 4 * * 1-5",
+        mongoBackupRetentionDays: "12",
+        // On in prod by default.
+        azurePolicyEnabled: "true",
+        systemPoolAutoscaling: "true",
+        apiServerVnetIntegration: "true",
+        meshMtlsMode: "PERMISSIVE",
+        csiRotationPollInterval: "90s",
+        // A certificate of the stack's own instead of the generated one.
+        ingressTlsCertificate: mocks.TEST_TLS.certificate,
+        ingressTlsPrivateKey: mocks.TEST_TLS.privateKey,
+    },
     prod: {
         mongoBackupSchedule: "15 4 * * 1-5",
         mongoBackupRetentionDays: "12",

@@ -13,6 +13,7 @@ import {
     MOCK_FIREWALL_PRIVATE_IP,
     stackRaw,
     STAND_IN_IMAGES,
+    TUNED,
     type Registration,
     type StackRun,
 } from "./harness";
@@ -441,7 +442,7 @@ describe("network: options", () => {
         assert.deepEqual(prod.get(T.firewall, "network-firewall").inputs.zones, zones);
     });
     it("API server VNet integration: a delegated subnet the API server sits in", async () => {
-        const run = await evaluateStack("dev", { apiServerVnetIntegration: "true" });
+        const run = await evaluateStack("dev", TUNED.dev);
         const subnet = subnetOf(run, "apiServer");
         assert.equal(subnet.addressPrefix, "10.240.9.0/28");
         assert.deepEqual(subnet.delegations, [{ name: "aks-apiserver", serviceName: API_SERVER_DELEGATION }]);

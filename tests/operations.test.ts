@@ -16,7 +16,7 @@ import { UNSEAL_KEY_OPS, unsealKeyMismatch } from "../components/azure/unsealKey
 import { VAULT_INIT_PLACEHOLDER } from "../components/foundation";
 import { chartDigest, Microservice, MICROSERVICE_CHART_DIR, sizingFor } from "../components/workloads/microservice";
 import { DEV_VAULT_RECONCILE_SECONDS } from "../components/workloads/layer";
-import { ARGOCD, evaluate, evaluateStack, type Registration, type StackRun, TEST_KUBECONFIG } from "./harness";
+import { ARGOCD, evaluate, evaluateStack, type Registration, type StackRun, TEST_KUBECONFIG, TUNED } from "./harness";
 
 const T = {
     job: "kubernetes:batch/v1:Job",
@@ -389,7 +389,8 @@ describe("operations: autoscaled pools are left to the autoscaler", () => {
         assert.deepEqual([...prodRun.get("azure-native:containerservice:AgentPool", "aks-user").ignoreChanges], ["count"]);
         const dev = (await evaluateStack("dev")).get(T.cluster, "aks");
         assert.deepEqual([...dev.ignoreChanges], []);
-        const autoscaledDev = (await evaluateStack("dev", { systemPoolAutoscaling: "true" })).get(T.cluster, "aks");
+        assert.equal(TUNED.dev.systemPoolAutoscaling, "true");
+        const autoscaledDev = (await evaluateStack("dev", TUNED.dev)).get(T.cluster, "aks");
         assert.deepEqual([...autoscaledDev.ignoreChanges], ["agentPoolProfiles[0].count"]);
     });
 
