@@ -3,7 +3,7 @@ import { APP_SECRET_KEYS } from "../components/azure/layer";
 import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "../components/azure/roles";
 import { SECRET_OUTPUTS } from "../components/outputs";
 import { documentedNames } from "./docText";
-import { evaluateStack, isSecretValue, PROJECT, stackRaw, SUBSCRIPTION, TENANT, type Registration, type StackRun } from "./harness";
+import { evaluateStack, isSecretValue, PROJECT, stackRaw, SUBSCRIPTION, TENANT, TUNED, type Registration, type StackRun } from "./harness";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -424,7 +424,8 @@ describe("Azure layer options", () => {
     });
 
     it("no upgrade channel means no maintenance configuration for it", async () => {
-        const run = await evaluateStack("dev", { autoUpgradeChannel: "none", nodeOsUpgradeChannel: "Unmanaged" });
+        assert.deepEqual([TUNED.dev.autoUpgradeChannel, TUNED.dev.nodeOsUpgradeChannel], ["none", "Unmanaged"]);
+        const run = await evaluateStack("dev", TUNED.dev);
         assert.deepEqual(run.ofType(T.maintenance), []);
     });
 });

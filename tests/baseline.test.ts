@@ -227,10 +227,10 @@ describe("baseline controls: options", () => {
         assert.equal(vnet.inputs.enableDdosProtection, true);
     });
 
-    const planId =
-        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub/providers/Microsoft.Network/ddosProtectionPlans/shared";
     it("uses an existing plan by ID with ddosProtection existing, creating none", async () => {
-        const run = await evaluateStack("dev", { ddosProtection: "existing", ddosProtectionPlanId: planId });
+        const { ddosProtection, ddosProtectionPlanId: planId } = TUNED.dev;
+        assert.equal(ddosProtection, "existing");
+        const run = await evaluateStack("dev", TUNED.dev);
         assert.equal(run.ofType(T.ddos).length, 0);
         assert.deepEqual(run.get(T.vnet, "network").inputs.ddosProtectionPlan, { id: planId });
     });
@@ -263,7 +263,7 @@ describe("baseline controls: options", () => {
         },
         {
             name: "refuses a DDoS plan ID without ddosProtection existing",
-            raw: { ddosProtectionPlanId: planId },
+            raw: { ddosProtectionPlanId: TUNED.dev.ddosProtectionPlanId },
             expect: ["ddosProtectionPlanId", '"none"'],
         },
     ]);

@@ -31,6 +31,13 @@ export const TUNED = {
         apiServerVnetIntegration: "true",
         meshMtlsMode: "PERMISSIVE",
         csiRotationPollInterval: "90s",
+        // No upgrade channels, so no maintenance windows.
+        autoUpgradeChannel: "none",
+        nodeOsUpgradeChannel: "Unmanaged",
+        // A hub's DDoS protection plan.
+        ddosProtection: "existing",
+        ddosProtectionPlanId:
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub/providers/Microsoft.Network/ddosProtectionPlans/shared",
         // A certificate of the stack's own instead of the generated one.
         ingressTlsCertificate: mocks.TEST_TLS.certificate,
         ingressTlsPrivateKey: mocks.TEST_TLS.privateKey,
