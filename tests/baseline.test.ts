@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { docSection } from "./docText";
-import { ROOT, evaluateStack, itRejectsConfig, type StackRun } from "./harness";
+import { ROOT, evaluateStack, itRejectsConfig, TUNED, type StackRun } from "./harness";
 
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
@@ -340,7 +340,8 @@ for (const stack of ["dev", "prod"] as const) {
 
 describe("baseline controls: options", () => {
     it("creates a DDoS protection plan and puts the VNet under it with ddosProtection create", async () => {
-        const run = await evaluateStack("prod", { ddosProtection: "create" });
+        assert.equal(TUNED.prod.ddosProtection, "create");
+        const run = await evaluateStack("prod", TUNED.prod);
         const [plan] = run.ofType(T.ddos);
         assert.ok(plan, "a plan");
         const vnet = run.get(T.vnet, "network");
@@ -348,10 +349,10 @@ describe("baseline controls: options", () => {
         assert.equal(vnet.inputs.enableDdosProtection, true);
     });
 
-    const planId =
-        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hub/providers/Microsoft.Network/ddosProtectionPlans/shared";
     it("uses an existing plan by ID with ddosProtection existing, creating none", async () => {
-        const run = await evaluateStack("dev", { ddosProtection: "existing", ddosProtectionPlanId: planId });
+        const { ddosProtection, ddosProtectionPlanId: planId } = TUNED.dev;
+        assert.equal(ddosProtection, "existing");
+        const run = await evaluateStack("dev", TUNED.dev);
         assert.equal(run.ofType(T.ddos).length, 0);
         assert.deepEqual(run.get(T.vnet, "network").inputs.ddosProtectionPlan, { id: planId });
     });
@@ -422,7 +423,7 @@ describe("baseline controls: options", () => {
         },
         {
             name: "refuses a DDoS plan ID without ddosProtection existing",
-            raw: { ddosProtectionPlanId: planId },
+            raw: { ddosProtectionPlanId: TUNED.dev.ddosProtectionPlanId },
             expect: ["ddosProtectionPlanId", '"none"'],
         },
     ]);

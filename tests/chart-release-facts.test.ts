@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import * as facts from "./fixtures/chart-facts.json";
 import { evaluateStack, type StackRun } from "./harness";
-import { extractHelm } from "./helm";
+import { sharedHelm } from "./helm";
 import { CHART_SOURCES, factsOf, renderChart, type ChartSource } from "../tools/capture-chart-facts";
 
 type Labels = Record<string, string>;
@@ -38,7 +38,7 @@ for (const stack of ["dev", "prod", "local"] as const) {
         before(async function () {
             run = await evaluateStack(stack);
             tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chart-release-facts-"));
-            helm = extractHelm(tmp);
+            helm = sharedHelm();
         });
         after(() => {
             if (tmp) fs.rmSync(tmp, { recursive: true, force: true });

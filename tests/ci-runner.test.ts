@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { RUNNER_SCRIPT } from "../components/azure/ciRunner";
 import { checkDeployable, parseConfig } from "../components/config";
 import { cidrWithin } from "../components/config/validators";
-import { configProblems, evaluateStack, isSecretValue, PROJECT, ROOT, stackRaw, type StackRun } from "./harness";
+import { configProblems, DEV_NAT, evaluateStack, isSecretValue, PROJECT, ROOT, stackRaw, type StackRun } from "./harness";
 
 const T = {
     env: "azure-native:app:ManagedEnvironment",
@@ -137,12 +137,7 @@ describe("CI runner in the VNet (prod)", () => {
     });
 
     it("dev's runner: egressing through its NAT gateway, labelled for dev", async () => {
-        const dev = await evaluateStack("dev", {
-            ciRunnerEnabled: "true",
-            egressType: "natGateway",
-            ciRunnerRepository: "ci-owner/aks-platform",
-            ciRunnerGithubToken: "stand-in-runner-token",
-        });
+        const dev = await evaluateStack("dev", DEV_NAT);
         const vnet = dev.ofType(T.vnet)[0];
         const subnet = vnet.inputs.subnets.find((s: { name: string }) => s.name === "snet-runner");
         const system = vnet.inputs.subnets.find((s: { name: string }) => s.name === "snet-system");

@@ -11,8 +11,8 @@ import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { MICROSERVICE_CHART_DIR } from "../components/workloads/microservice";
-import { evaluateStack, type StackRun } from "./harness";
-import { extractHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
+import { evaluateStack, TUNED, type StackRun } from "./harness";
+import { sharedHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
 
 const ASSIGNMENT = "azure-native:authorization:PolicyAssignment";
 /** IDs copied from Azure/azure-policy (each file's `name`). */
@@ -112,7 +112,7 @@ for (const stack of ["dev", "prod"] as const) {
         let run: StackRun;
         let tmp: string;
         before(async () => {
-            run = await evaluateStack(stack, { azurePolicyEnabled: "true" });
+            run = await evaluateStack(stack, TUNED[stack]);
             tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cluster-policy-"));
         });
         after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -152,7 +152,7 @@ for (const stack of ["dev", "prod"] as const) {
                     pods.push({ where: `${kind} ${r.name}`, namespace: r.inputs.metadata.namespace, pod: podSpecOf(kind, r.inputs.spec) });
             }
             // The services' releases of the local chart, rendered with exactly the values the program passes.
-            const helmBin = extractHelm(tmp);
+            const helmBin = sharedHelm();
             for (const r of run
                 .ofType("kubernetes:helm.sh/v3:Release")
                 .filter((x) => path.resolve(x.inputs.chart) === MICROSERVICE_CHART_DIR)) {

@@ -8,7 +8,7 @@
 import { strict as assert } from "assert";
 import { customRoleName } from "../components/azure/roles";
 import { DEPLOYER_OBJECT_ID, SUBSCRIPTION } from "../tools/mocks";
-import { configProblems, evaluateStack, stackRaw as stackRawOf, type StackRun } from "./harness";
+import { configProblems, evaluateStack, stackRaw as stackRawOf, TUNED, type StackRun } from "./harness";
 
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
@@ -18,8 +18,8 @@ const T = {
     provider: "pulumi:providers:kubernetes",
 };
 const CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
-const CI_PRINCIPAL = "0f0f0f0f-1111-2222-3333-444444444444";
-const PREVIEWER = "5a5a5a5a-6666-7777-8888-999999999999";
+const CI_PRINCIPAL = TUNED.prod.deployerObjectId;
+const PREVIEWER = TUNED.prod.previewerObjectId;
 
 const adminGrants = (run: StackRun) =>
     run.ofType(T.assignment).filter((a) => String(a.inputs.roleDefinitionId).endsWith(`/${CLUSTER_ADMIN}`));
@@ -49,7 +49,7 @@ describe("deployer access to the cluster", () => {
     });
 
     it("prod: deployerObjectId fixes the principal (CI and a workstation no longer replace each other's grant)", async () => {
-        const run = await evaluateStack("prod", { deployerObjectId: CI_PRINCIPAL });
+        const run = await evaluateStack("prod", TUNED.prod);
         const [grant] = adminGrants(run);
         assert.equal(grant.inputs.principalId, CI_PRINCIPAL);
         const [sleep] = run.ofType(T.sleep).filter((s) => run.dependsOn(s.urn, grant.urn));
@@ -63,7 +63,7 @@ describe("deployer access to the cluster", () => {
     });
 
     it("the previewer gets a dry-run role on the cluster: read and write, never delete, exec or RBAC writes", async () => {
-        const run = await evaluateStack("prod", { previewerObjectId: PREVIEWER });
+        const run = await evaluateStack("prod", TUNED.prod);
         const cluster = run.get(T.cluster, "aks");
         const role = run.ofType(T.definition).find((r) => r.name.endsWith("-previewer-role"))!;
         // A custom role's AssignableScopes: one management group, subscriptions or resource groups (the
@@ -99,7 +99,7 @@ describe("deployer access to the cluster", () => {
         assert.equal(assignment.inputs.scope, cluster.id);
         assert.deepEqual(
             adminGrants(run).map((a) => a.inputs.principalId),
-            [DEPLOYER_OBJECT_ID],
+            [CI_PRINCIPAL],
             "the previewer is no cluster admin",
         );
     });

@@ -14,7 +14,7 @@ import { appOfAppsValues, SERVICES_PROJECT } from "../components/workloads/argoc
 import { chartPath, MICROSERVICE_CHART_DIR } from "../components/workloads/microservice";
 import { CHART_PATH_IN_REPO, evaluateForGitOps, gitopsFiles, promotedImages, releaseValues, staleFiles } from "../tools/gitops";
 import { environmentOf, imageKeys, promoteStackFile } from "../tools/promote";
-import { extractHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
+import { sharedHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
 import { configProblems, evaluateStack, PROJECT, ROOT } from "./harness";
 import { skipVisibly } from "./externalTools";
 
@@ -49,7 +49,7 @@ describe("GitOps layout (argocd/apps)", function () {
     before(() => {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gitops-"));
         try {
-            helmBin = extractHelm(tmp);
+            helmBin = sharedHelm();
         } catch (error) {
             console.warn(`no runnable helm: the render checks are skipped (${(error as Error).message})`);
         }

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import { auditAlerts } from "../components/azure/auditAlerts";
 import { CONTROL_PLANE_TABLES } from "../components/azure/clusterDiagnostics";
-import { EvaluationError, evaluateStack, isSecretValue, plainText, type StackRun } from "./harness";
+import { EvaluationError, evaluateStack, isSecretValue, plainText, TUNED, type StackRun } from "./harness";
 import { KQL_WORDS, LOG_ANALYTICS_TABLES } from "./logAnalyticsSchema";
 
 const T = {
@@ -179,11 +179,7 @@ describe("audit trail configuration", () => {
     });
 
     it("calls a webhook as a secret, and sends the kube-apiserver log when asked", async () => {
-        const run = await evaluateStack("prod", {
-            alertEmail: undefined,
-            alertWebhookUrl: "https://hooks.example.com/t0ken",
-            kubeApiServerLogs: "true",
-        });
+        const run = await evaluateStack("prod", TUNED.prod);
         const [group] = run.ofType(T.actionGroup);
         assert.deepEqual(group.inputs.emailReceivers, []);
         assert.equal(group.inputs.webhookReceivers[0].serviceUri, "https://hooks.example.com/t0ken");

@@ -2,7 +2,7 @@
 // replicated pods, and Key Vault rotation reaching the services (Reloader), on the evaluated plans.
 import { strict as assert } from "assert";
 import { POD_SECURITY_REASON_ANNOTATION, POD_SECURITY_VERSION, podSecurityLabels } from "../components/platform/podSecurity";
-import { evaluateStack, type StackRun } from "./harness";
+import { ARGOCD, evaluateStack, type StackRun } from "./harness";
 
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -27,7 +27,7 @@ for (const stack of ["dev", "prod", "local"] as const) {
         let run: StackRun;
         const appNs = `microservices-${stack}`;
         before(async () => {
-            run = await evaluateStack(stack, { argocdEnabled: "true", argocdRepoUrl: "https://github.com/example/platform.git" });
+            run = await evaluateStack(stack, ARGOCD);
         });
 
         it("labels every namespace it creates for Pod Security Admission: enforce a level, audit and warn restricted, pinned version", () => {

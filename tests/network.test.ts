@@ -6,6 +6,7 @@ import { ACR_PULL, NETWORK_CONTRIBUTOR } from "../components/azure/roles";
 import { API_SERVER_DELEGATION, SUBNET_NAMES } from "../components/azure/network";
 import { dependencyEdges } from "../tools/plan";
 import {
+    DEV_NAT,
     evaluateStack,
     configProblems,
     itRejectsConfig,
@@ -13,6 +14,7 @@ import {
     MOCK_FIREWALL_PRIVATE_IP,
     stackRaw,
     STAND_IN_IMAGES,
+    TUNED,
     type Registration,
     type StackRun,
 } from "./harness";
@@ -398,11 +400,7 @@ describe("network: dev stays cheap", () => {
     });
 
     it("a deny firewall on a first deploy: the NAT gateway's IP is in the vault rules before the cluster exists", async () => {
-        const denied = await evaluateStack("dev", {
-            egressType: "natGateway",
-            keyVaultNetworkAclMode: "deny",
-            keyVaultAllowedIpRanges: '["198.51.100.7"]',
-        });
+        const denied = await evaluateStack("dev", DEV_NAT);
         const pip = denied.get(T.pip, "network-egress-1");
         const cluster = denied.get(T.cluster, "aks");
         for (const vault of denied.ofType(T.vault)) {
@@ -420,7 +418,7 @@ describe("network: options", () => {
     it("egress through a NAT gateway without zoned pools: one gateway and static IP, in the authorized ranges, no firewall or route", async () => {
         // dev's pools have no zones: their nodes are anywhere in the region behind one subnet each, so
         // one NAT gateway without zones serves them (issue 22 item 6's per-zone egress is for zoned pools).
-        const run = await evaluateStack("dev", { egressType: "natGateway", userPoolEnabled: "true", userPoolZones: "[]" });
+        const run = await evaluateStack("dev", DEV_NAT);
         const cluster = run.get(T.cluster, "aks");
         const nat = run.get(T.nat, "network-nat");
         const pip = run.get(T.pip, "network-egress-1");
@@ -445,7 +443,7 @@ describe("network: options", () => {
         assert.deepEqual(prod.get(T.firewall, "network-firewall").inputs.zones, zones);
     });
     it("API server VNet integration: a delegated subnet the API server sits in", async () => {
-        const run = await evaluateStack("dev", { apiServerVnetIntegration: "true" });
+        const run = await evaluateStack("dev", TUNED.dev);
         const subnet = subnetOf(run, "apiServer");
         assert.equal(subnet.addressPrefix, "10.240.9.0/28");
         assert.deepEqual(subnet.delegations, [{ name: "aks-apiserver", serviceName: API_SERVER_DELEGATION }]);
@@ -469,7 +467,8 @@ describe("network: options", () => {
     });
 
     it("a registry the stack creates: Premium, admin user off, private endpoint, AcrPull for the kubelet identity on it", async () => {
-        const run = await evaluateStack("prod", { registryMode: "create" });
+        // registryMode's default: prod's own run.
+        const run = await evaluateStack("prod");
         const registry = run.get(T.registry, "acr");
         assert.equal(registry.inputs.sku.name, "Premium");
         assert.equal(registry.inputs.adminUserEnabled, false);
@@ -503,7 +502,7 @@ describe("network: options", () => {
         assert.equal(endpoints.length, 1);
         // dev's Key Vaults stay public without endpoints.
         assert.ok(run.ofType("azure-native:keyvault:Vault").every((v) => v.inputs.properties.publicNetworkAccess !== "Disabled"));
-        const open = await evaluateStack("dev", { registryMode: "create" });
+        const open = await evaluateStack("dev");
         assert.equal(open.get(T.registry, "acr").inputs.publicNetworkAccess, "Enabled");
     });
 

@@ -16,6 +16,14 @@ const userPool = async (overrides: Record<string, string> = {}, stack = "prod") 
     return { run, cluster: run.get(T.cluster, "aks"), pool: run.get(T.pool, "aks-user") };
 };
 
+// A pool's settings act alike on either stack: their tests turn them on dev with its user pool on (the
+// defaults give it prod's zones, counts and channel), the cheaper evaluation. Independent settings share
+// an evaluation (each test checks its own): the upgrade channels node-image and none ride on a count
+// change and on a VM-size change, which say nothing about versions.
+const DEV_POOL = { userPoolEnabled: "true" };
+const COUNTS_AND_NODE_IMAGE = { ...DEV_POOL, userPoolMaxCount: "12", userPoolMinCount: "2", autoUpgradeChannel: "node-image" };
+const RESIZED_AND_NONE = { ...DEV_POOL, userPoolVmSize: "Standard_D8ds_v5", autoUpgradeChannel: "none" };
+
 /** Minutes in a Pulumi customTimeouts duration such as "135m" or "2h15m". */
 function minutes(duration: string): number {
     const m = /^(?:(\d+)h)?(?:(\d+)m)?$/.exec(duration);
@@ -65,9 +73,9 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
 
     it("a change AKS cannot make in place (VM size, zones, subnet) goes to a new pool under a new name", async function () {
         this.timeout(180_000);
-        const base = (await userPool()).pool.inputs.agentPoolName;
+        const base = (await userPool(DEV_POOL, "dev")).pool.inputs.agentPoolName;
         // Fixed for a pool's life: AKS resizes a pool only by creating another (azure-aks-docs resize-node-pool.md).
-        const resized = (await userPool({ userPoolVmSize: "Standard_D8ds_v5" })).pool.inputs.agentPoolName;
+        const resized = (await userPool(RESIZED_AND_NONE, "dev")).pool.inputs.agentPoolName;
         assert.notEqual(resized, base);
         assert.match(resized, /^[a-z][a-z0-9]{0,11}$/);
         const identity = {
@@ -98,8 +106,8 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
 
     it("counts and autoscaler bounds change in place: same pool name", async function () {
         this.timeout(180_000);
-        const base = (await userPool()).pool.inputs.agentPoolName;
-        assert.equal((await userPool({ userPoolMaxCount: "12", userPoolMinCount: "2" })).pool.inputs.agentPoolName, base);
+        const base = (await userPool(DEV_POOL, "dev")).pool.inputs.agentPoolName;
+        assert.equal((await userPool(COUNTS_AND_NODE_IMAGE, "dev")).pool.inputs.agentPoolName, base);
     });
 
     it("a legacy inline pool named user is never taken for the new pool: the move creates the new pool, then the old one goes", async () => {
@@ -172,12 +180,12 @@ describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
 
     it("stable and rapid own the version after creation: the cluster and the pool stop sending it; patch keeps it", async () => {
         for (const channel of ["stable", "rapid"]) {
-            const { cluster, pool } = await userPool({ autoUpgradeChannel: channel });
+            const { cluster, pool } = await userPool({ ...DEV_POOL, autoUpgradeChannel: channel }, "dev");
             for (const path of ["kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"])
                 assert.ok(cluster.ignoreChanges.includes(path), `${channel}: cluster ignores ${path}`);
             assert.ok(pool.ignoreChanges.includes("orchestratorVersion"), `${channel}: pool ignores its version`);
         }
-        const { cluster, pool } = await userPool();
+        const { cluster, pool } = await userPool(DEV_POOL, "dev");
         assert.ok(!cluster.ignoreChanges.some((p) => /ersion/.test(p)), "patch: a version bump reaches AKS");
         assert.ok(!pool.ignoreChanges.some((p) => /ersion/.test(p)));
     });
@@ -188,13 +196,17 @@ describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
         // orchestratorVersion). Under stable/rapid the channel moves the control plane on its own, so a pool
         // created later (userPoolEnabled turned on, a new pool for a new VM size) must take AKS's version.
         for (const channel of ["stable", "rapid"]) {
-            const { cluster, pool } = await userPool({ autoUpgradeChannel: channel });
+            const { cluster, pool } = await userPool({ ...DEV_POOL, autoUpgradeChannel: channel }, "dev");
             assert.equal(cluster.inputs.kubernetesVersion, "1.36", `${channel}: the cluster is created at the configured minor`);
             assert.equal(pool.inputs.orchestratorVersion, undefined, `${channel}: the pool pins no version`);
             assert.ok(pool.ignoreChanges.includes("orchestratorVersion"), `${channel}: nor does a pool created before`);
         }
-        for (const channel of ["patch", "node-image", "none"]) {
-            const { cluster, pool } = await userPool({ autoUpgradeChannel: channel });
+        for (const [channel, overrides] of [
+            ["patch", DEV_POOL],
+            ["node-image", COUNTS_AND_NODE_IMAGE],
+            ["none", RESIZED_AND_NONE],
+        ] as const) {
+            const { cluster, pool } = await userPool(overrides, "dev");
             assert.equal(
                 pool.inputs.orchestratorVersion,
                 cluster.inputs.kubernetesVersion,

@@ -4,23 +4,12 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { VAULT_CONFIGURE_SCRIPT } from "../components/workloads/vaultDatabase";
 import { ROOT } from "./harness";
 import { requireTool } from "./externalTools";
+import { lines, sandbox, vaultConfigure, vaultSandbox } from "./vaultConfigureSandbox";
 
 const ROLLOUT_SCRIPT = path.join(ROOT, "scripts", "vault-rollout.sh");
-const SLEEP = "#!/bin/sh\nexit 0\n";
-
-function sandbox(prefix: string, tools: Record<string, string>): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    fs.mkdirSync(path.join(dir, "bin"));
-    for (const [name, body] of Object.entries({ sleep: SLEEP, ...tools }))
-        fs.writeFileSync(path.join(dir, "bin", name), body, { mode: 0o755 });
-    return dir;
-}
-const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : []);
 
 // kubectl: the StatefulSet's update revision in $FAKE/revision, each pod's in $FAKE/pods/<pod>/rev, the
 // leader's name in $FAKE/leader (empty in dev). Deleting a pod brings it back on the update revision
@@ -178,59 +167,11 @@ describe("scripts/vault-rollout.sh", () => {
     });
 });
 
-// vault: its in-memory state is the files of $FAKE/v (one per mount, one per written path). `list`
-// answers from it (or fails while $FAKE/list-fails exists), `read` succeeds for a written path. A test
-// "restarts" Vault by emptying $FAKE/v from a stand-in `sleep`.
-const FAKE_VAULT = `#!/bin/sh
-echo "$*" >>"$FAKE/vault.log"
-echo "\${VAULT_TOKEN:-none}" >>"$FAKE/tokens.log"
-v="$FAKE/v"
-case "$1 $2" in
-  "status "*) exit 0 ;;
-  "write -field=token")
-    [ -e "$FAKE/login-fails" ] && { echo "Error writing data to auth/kubernetes/login: invalid audience (aud) claim" >&2; exit 2; }
-    echo "hvs.LOGIN-TOKEN" ;;
-  "audit enable") : >"$v/mount-audit-\${3#-path=}" ;;
-  "auth list"|"secrets list"|"audit list")
-    [ -e "$FAKE/list-fails" ] && { echo "Error listing: connection refused" >&2; exit 2; }
-    printf '{"token/": {}'; for m in $(ls "$v" | sed -n "s/^mount-$1-//p"); do printf ', "%s/": {}' "$m"; done; echo '}' ;;
-  "auth enable") : >"$v/mount-auth-$3" ;;
-  "secrets enable") : >"$v/mount-secrets-\${4#-path=}"; [ "$3" = "-path=database" ] && : >"$v/mount-secrets-database" ;;
-  "read "*) [ -e "$v/$(echo "$2" | tr / _)" ] || exit 2 ;;
-  "write "*) cat >/dev/null 2>&1 </dev/null; : >"$v/$(echo "$2" | tr / _)" ;;
-  "policy write") cat >/dev/null ;;
-esac
-exit 0
-`;
-
 describe("scripts/vault-configure.sh", () => {
     let fake: string;
-    beforeEach(() => {
-        fake = sandbox("vault-configure-", { vault: FAKE_VAULT });
-        fs.mkdirSync(path.join(fake, "v"));
-    });
+    beforeEach(() => (fake = vaultSandbox("vault-configure-")));
     afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
-
-    function configure(env: Record<string, string> = {}) {
-        const r = spawnSync("sh", [VAULT_CONFIGURE_SCRIPT], {
-            encoding: "utf8",
-            env: {
-                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
-                FAKE: fake,
-                VAULT_ADDR: "http://vault.vault.svc.cluster.local:8200",
-                VAULT_TOKEN: "root",
-                MONGO_HOST: "mongodb.microservices-dev.svc.cluster.local",
-                MONGO_USERNAME: "root",
-                MONGO_PASSWORD: "pw",
-                APP_NAMESPACE: "microservices-dev",
-                SERVICES: "product-service:product-service order-service:order-service",
-                KUBERNETES_SERVICE_HOST: "10.0.0.1",
-                READY_FILE: path.join(fake, "ready"),
-                ...env,
-            },
-        });
-        return { status: r.status, output: `${r.stdout}${r.stderr}` };
-    }
+    const configure = (env: Record<string, string> = {}) => vaultConfigure(fake, env);
     const enables = () => lines(path.join(fake, "vault.log")).filter((l) => / enable /.test(` ${l} `));
 
     it("a listing that fails is an error, never 'already mounted' or 'absent'", () => {

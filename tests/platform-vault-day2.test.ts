@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { VAULT_SYNC_SCRIPT } from "../components/platform/vaultSync";
 import { VAULT_CONFIGURE_POLICY, VAULT_OPERATOR_POLICY, vaultSyncPolicy } from "../components/platform/vaultPolicies";
-import { evaluateStack, type StackRun } from "./harness";
+import { evaluateStack, TUNED, type StackRun } from "./harness";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release",
@@ -108,13 +108,15 @@ describe("Vault day 2 (prod plan)", () => {
         assert.equal(sa.inputs.automountServiceAccountToken, false);
     });
 
-    it("the same program ships the same sync ConfigMap (no new Job on a second up); the voter count reaches autopilot", async () => {
-        const again = await evaluateStack("prod");
-        const name = (r: StackRun) => r.ofType(T.configMap).find((c) => c.urn.includes("VaultSyncJob"))!.inputs.data;
-        assert.deepEqual(name(again), name(run));
-        const five = await evaluateStack("prod", { vaultVoters: "5" });
-        const job = five.ofType(T.job).find((j) => j.urn.includes("VaultSyncJob"))!;
-        assert.equal(envOf(job.inputs.spec.template.spec.containers[0]).AUTOPILOT_MIN_QUORUM, "5");
+    it("the sync ConfigMap holds nothing one evaluation draws anew (no new Job on a second up); the voter count reaches autopilot", async () => {
+        // Another, independent evaluation (the runs are shared per config, so the same config would hand
+        // back this very run): its policies are the same, only the voters differ, which the Job's env carries.
+        const tuned = await evaluateStack("prod", TUNED.prod);
+        assert.notEqual(tuned, run);
+        const data = (r: StackRun) => r.ofType(T.configMap).find((c) => c.urn.includes("VaultSyncJob"))!.inputs.data;
+        assert.deepEqual(data(tuned), data(run));
+        const job = tuned.ofType(T.job).find((j) => j.urn.includes("VaultSyncJob"))!;
+        assert.equal(envOf(job.inputs.spec.template.spec.containers[0]).AUTOPILOT_MIN_QUORUM, TUNED.prod.vaultVoters);
     });
 
     it("vault-operator: a service account and a Role that may mint its token, read the StatefulSet, delete and exec into pods", () => {
@@ -134,7 +136,7 @@ describe("Vault day 2 (prod plan)", () => {
     });
 
     it("vault-operator: bound to the groups of vaultOperatorGroups", async () => {
-        const other = await evaluateStack("prod", { vaultOperatorGroups: JSON.stringify(["11111111-2222-3333-4444-555555555555"]) });
+        const other = await evaluateStack("prod", TUNED.prod);
         const binding = other.ofType(T.binding).find((b) => b.inputs.metadata.name === "vault-operator")!;
         assert.deepEqual(binding.inputs.subjects, [
             { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "11111111-2222-3333-4444-555555555555" },
@@ -297,12 +299,13 @@ describe("Vault day 2: snapshots you can trust (prod plan)", () => {
         assert.match(line, /log "uploaded \$name/);
         assert.match(criterion.query, /ContainerName == "upload"/);
         assert.match(criterion.query, /has "uploaded vault-"/);
-        const daily = await evaluateStack("prod", { vaultSnapshotSchedule: "30 1 * * *" });
+        assert.equal(TUNED.prod.vaultSnapshotSchedule, "15 2 * * *", "daily");
+        const daily = await evaluateStack("prod", TUNED.prod);
         assert.equal(daily.ofType(RULE).find((r) => r.inputs.ruleName === "gitops-prod-vault-snapshot-stale")!.inputs.windowSize, "PT48H");
     });
 
     it("the lifecycle rule never deletes a current snapshot (the CronJob prunes, keeping the newest N); N reaches the CronJob", async () => {
-        const run = await evaluateStack("prod", { vaultSnapshotKeepLast: "12" });
+        const run = await evaluateStack("prod", TUNED.prod);
         const rules = run.ofType("azure-native:storage:ManagementPolicy")[0].inputs.policy.rules;
         const snapshots = rules.find((r: any) => r.definition.filters.prefixMatch.includes("vault-snapshots/"));
         assert.equal(snapshots.definition.actions.baseBlob, undefined, "no age-based delete of current snapshots");
@@ -312,6 +315,6 @@ describe("Vault day 2: snapshots you can trust (prod plan)", () => {
         const cron = run.ofType("kubernetes:batch/v1:CronJob").find((c) => c.urn.includes("VaultSnapshotCronJob"))!;
         const upload = envOf(cron.inputs.spec.jobTemplate.spec.template.spec.containers.find((c: any) => c.name === "upload"));
         assert.equal(upload.KEEP_LAST, "12");
-        assert.equal(upload.RETENTION_DAYS, "30");
+        assert.equal(upload.RETENTION_DAYS, "90");
     });
 });

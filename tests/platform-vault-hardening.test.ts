@@ -10,7 +10,7 @@ import {
     VAULT_SNAPSHOT_POLICY,
 } from "../components/platform/vaultPolicies";
 import { STORAGE_BLOB_DATA_CONTRIBUTOR, roleDefinitionId } from "../components/azure/roles";
-import { evaluateStack, itRejectsConfig, plainText, SUBSCRIPTION, type StackRun } from "./harness";
+import { evaluateStack, itRejectsConfig, plainText, SUBSCRIPTION, TUNED, type StackRun } from "./harness";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release",
@@ -245,7 +245,7 @@ describe("Vault, production grade (prod)", () => {
     });
 
     it("snapshots: schedule and retention come from config", async () => {
-        const other = await evaluateStack("prod", { vaultSnapshotSchedule: "15 2 * * *", vaultSnapshotRetentionDays: "90" });
+        const other = await evaluateStack("prod", TUNED.prod);
         const cron = other.ofType("kubernetes:batch/v1:CronJob").find((c) => c.urn.includes("VaultSnapshotCronJob"))!;
         assert.equal(cron.inputs.spec.schedule, "15 2 * * *");
         const rules = JSON.stringify(other.ofType("azure-native:storage:ManagementPolicy")[0].inputs.policy);
@@ -254,7 +254,8 @@ describe("Vault, production grade (prod)", () => {
     });
 
     it("five voters from config: five replicas, five retry_joins, five pod names in the certificate", async () => {
-        const five = await evaluateStack("prod", { vaultVoters: "5" });
+        const five = await evaluateStack("prod", TUNED.prod);
+        assert.equal(TUNED.prod.vaultVoters, "5");
         assert.equal(vaultValues(five).server.ha.replicas, 5);
         assert.equal([...hclOf(five).matchAll(/retry_join/g)].length, 5);
         assert.ok(

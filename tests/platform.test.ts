@@ -8,7 +8,17 @@ import { APP_SECRET_KEYS, INGRESS_TLS_SECRETS, VAULT_INIT_SECRETS } from "../com
 import { KEY_VAULT_SECRETS_OFFICER, KEY_VAULT_SECRETS_USER, roleDefinitionId } from "../components/azure/roles";
 import { CHARTS, IMAGES } from "../components/platform/charts";
 import { VAULT_INIT_SCRIPT } from "../components/platform/vaultInit";
-import { evaluateStack, isSecretValue, plainText, SUBSCRIPTION, TENANT, TEST_TLS, type Registration, type StackRun } from "./harness";
+import {
+    evaluateStack,
+    isSecretValue,
+    plainText,
+    SUBSCRIPTION,
+    TENANT,
+    TEST_TLS,
+    TUNED,
+    type Registration,
+    type StackRun,
+} from "./harness";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release",
@@ -364,7 +374,9 @@ for (const stack of ["dev", "prod"] as const) {
         describe("HashiCorp Vault", () => {
             it(`pins Vault ${IMAGES.vault.tag} (not 1.18.5) with the injector on and nothing exposed outside the cluster`, () => {
                 const v = release(run, "vault").inputs.values;
-                assert.deepEqual(v.server.image, { repository: "docker.io/hashicorp/vault", tag: "1.21.2" });
+                // The one pin (components/platform/charts.ts IMAGES), not the chart's default, on server and agent.
+                assert.deepEqual(v.server.image, IMAGES.vault);
+                assert.notEqual(v.server.image.tag, "1.18.5");
                 assert.deepEqual(v.injector.agentImage, v.server.image);
                 assert.equal(v.injector.enabled, true);
                 assert.equal(v.ui.enabled, false);
@@ -530,7 +542,7 @@ for (const stack of ["dev", "prod"] as const) {
 
 describe("platform layer options", () => {
     it("dev may run the mesh PERMISSIVE and poll Key Vault at another interval", async () => {
-        const run = await evaluateStack("dev", { meshMtlsMode: "PERMISSIVE", csiRotationPollInterval: "90s" });
+        const run = await evaluateStack("dev", TUNED.dev);
         assert.deepEqual(run.ofType(T.peerAuthentication)[0].inputs.spec, { mtls: { mode: "PERMISSIVE" } });
         assert.equal(
             release(run, "csi-secrets-store-provider-azure").inputs.values["secrets-store-csi-driver"].rotationPollInterval,
@@ -539,7 +551,8 @@ describe("platform layer options", () => {
     });
 
     it("dev with a configured certificate stores it instead of generating one", async () => {
-        const run = await evaluateStack("dev", { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey });
+        assert.equal(TUNED.dev.ingressTlsCertificate, TEST_TLS.certificate);
+        const run = await evaluateStack("dev", TUNED.dev);
         assert.deepEqual(run.ofType("tls:index/selfSignedCert:SelfSignedCert"), []);
         assert.deepEqual(run.ofType("tls:index/privateKey:PrivateKey"), []);
         const key = run.ofType(T.secret).find((s) => s.inputs.secretName === INGRESS_TLS_SECRETS.privateKey)!;

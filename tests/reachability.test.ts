@@ -7,7 +7,7 @@
 // (docs/platform.md), not from the flow table; wrong selectors are shown to fail it.
 import { strict as assert } from "assert";
 import * as facts from "./fixtures/chart-facts.json";
-import { evaluateStack, type StackRun } from "./harness";
+import { ARGOCD, evaluateStack, type StackRun } from "./harness";
 import { reach, type Cluster, type Endpoint, type Enforcer, type NetworkPolicy } from "./reachability";
 
 type Labels = Record<string, string>;
@@ -285,7 +285,7 @@ function withLabel(key: string, from: string, to: string) {
 
 const STACKS = [
     ["local", "kube-network-policies", {}, undefined],
-    ["dev", "cilium", { argocdEnabled: "true", argocdRepoUrl: "https://github.com/example/platform.git" }, undefined],
+    ["dev", "cilium", ARGOCD, undefined],
     // Prod's default, API server VNet integration: the API server at an address of apiServerSubnetCidr (default 10.240.9.0/28).
     ["prod", "cilium", {}, "10.240.9.4"],
     // Without it (NAT gateway egress), a public API server address; webhook calls through konnectivity.

@@ -20,6 +20,7 @@ import {
     ROOT,
     stackRaw,
     TENANT,
+    TUNED,
     type StackRun,
 } from "./harness";
 
@@ -132,8 +133,9 @@ describe("service images", () => {
         }
 
         it("imports a digest untagged and deploys that digest", async () => {
-            const digest = `sha256:${"ab".repeat(32)}`;
-            const pinned = await evaluateStack("prod", { productServiceTag: digest });
+            const digest = TUNED.prod.productServiceTag;
+            assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+            const pinned = await evaluateStack("prod", TUNED.prod);
             const imported = pinned.get(IMPORT, "images-product-service");
             assert.match(imported.inputs.sourceImage, new RegExp(`/product-service@${digest}$`));
             assert.equal(imported.inputs.targetTag, undefined);

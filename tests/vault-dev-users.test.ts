@@ -6,13 +6,11 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as vm from "vm";
 import {
     MONGO_STALE_USERS_JS_FILE,
     MONGO_STALE_USERS_SCRIPT_FILE,
-    VAULT_CONFIGURE_SCRIPT,
     VAULT_DB_ROLE,
     VAULT_DB_DEFAULT_USERNAME_TEMPLATE,
     VAULT_DB_USERNAME_TEMPLATE,
@@ -21,10 +19,10 @@ import {
 } from "../components/workloads/vaultDatabase";
 import { MONGO_IMAGE } from "../components/workloads/mongodb";
 import { evaluateStack, ROOT } from "./harness";
+import { lines, vaultConfigure, vaultSandbox } from "./vaultConfigureSandbox";
 
 const JS = path.join(ROOT, "scripts", MONGO_STALE_USERS_JS_FILE);
 const SH = path.join(ROOT, "scripts", MONGO_STALE_USERS_SCRIPT_FILE);
-const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : []);
 
 /** A username as Vault renders VAULT_DB_USERNAME_TEMPLATE for the role at unix time `t`. */
 const engineUser = (t: number, role = VAULT_DB_ROLE) => `vdb-${t}-${"aB3dE6gH9jK2mN5pQ8sT".slice(0, 20)}-${role.slice(0, 30)}`;
@@ -167,57 +165,20 @@ describe("scripts/mongo-stale-users.js", () => {
 });
 
 describe("dev's reconciler hands stale users to the cleanup (scripts/vault-configure.sh, mongo-stale-users.sh)", () => {
-    // vault: state in $FAKE/v (one file per mount or written path); `secrets list` fails while
-    // $FAKE/list-fails exists; `status` fails once (Vault still starting) when $FAKE/down exists. `sleep`'s third call "restarts" Vault (empties $FAKE/v).
-    const FAKE_VAULT = `#!/bin/sh
-echo "$*" >>"$FAKE/vault.log"
-v="$FAKE/v"
-case "$1 $2" in
-  "status "*) [ -e "$FAKE/down" ] && { rm -f "$FAKE/down"; echo "connection refused" >&2; exit 1; }; exit 0 ;;
-  "auth list"|"secrets list"|"audit list")
-    [ -e "$FAKE/list-fails" ] && { echo "Error listing: connection refused" >&2; exit 2; }
-    printf '{"token/": {}'; for m in $(ls "$v" | sed -n "s/^mount-$1-//p"); do printf ', "%s/": {}' "$m"; done; echo '}' ;;
-  "audit enable") : >"$v/mount-audit-stdout" ;;
-  "auth enable") : >"$v/mount-auth-$3" ;;
-  "secrets enable") : >"$v/mount-secrets-database" ;;
-  "read "*) [ -e "$v/$(echo "$2" | tr / _)" ] || exit 2 ;;
-  "write "*) for a in "$@"; do case "$a" in username_template=*) echo "$a" >"$FAKE/template" ;; esac; done; cat >/dev/null 2>&1 </dev/null; : >"$v/$(echo "$2" | tr / _)" ;;
-  "policy write") cat >/dev/null ;;
-esac
-exit 0
-`;
     let fake: string;
-    beforeEach(() => {
-        fake = fs.mkdtempSync(path.join(os.tmpdir(), "vault-dev-users-"));
-        for (const d of ["bin", "v"]) fs.mkdirSync(path.join(fake, d));
-        fs.writeFileSync(path.join(fake, "bin", "vault"), FAKE_VAULT, { mode: 0o755 });
-        fs.writeFileSync(path.join(fake, "bin", "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-    });
+    beforeEach(() => (fake = vaultSandbox("vault-dev-users-")));
     afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
 
+    /** The script as dev's reconciler runs it (one service here), handing stale users to the cleanup. */
     function reconcile(env: Record<string, string> = {}) {
-        const r = spawnSync("sh", [VAULT_CONFIGURE_SCRIPT], {
-            encoding: "utf8",
-            env: {
-                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
-                FAKE: fake,
-                VAULT_ADDR: "http://vault.vault.svc.cluster.local:8200",
-                VAULT_TOKEN: "root",
-                MONGO_HOST: "mongodb.microservices-dev.svc.cluster.local",
-                MONGO_USERNAME: "root",
-                MONGO_PASSWORD: "pw",
-                APP_NAMESPACE: "microservices-dev",
-                SERVICES: "product-service:product-service",
-                KUBERNETES_SERVICE_HOST: "10.0.0.1",
-                READY_FILE: path.join(fake, "ready"),
-                USERNAME_TEMPLATE: VAULT_DB_USERNAME_TEMPLATE,
-                STALE_USERS_FILE: path.join(fake, "stale-before"),
-                RECONCILE_SECONDS: "30",
-                RECONCILE_ROUNDS: "1",
-                ...env,
-            },
+        return vaultConfigure(fake, {
+            SERVICES: "product-service:product-service",
+            USERNAME_TEMPLATE: VAULT_DB_USERNAME_TEMPLATE,
+            STALE_USERS_FILE: staleFile(),
+            RECONCILE_SECONDS: "30",
+            RECONCILE_ROUNDS: "1",
+            ...env,
         });
-        return { status: r.status, output: `${r.stdout}${r.stderr}` };
     }
     const staleFile = () => path.join(fake, "stale-before");
 

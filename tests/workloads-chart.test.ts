@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { extractHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
+import { sharedHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
 import { APP_SECRET_KEYS } from "../components/azure/layer";
 import { appNamespace, type Environment } from "../components/config";
 import {
@@ -60,7 +60,7 @@ describe("charts/microservice rendered by helm", function () {
     before(function () {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "microservice-chart-"));
         try {
-            helmBin = extractHelm(tmp);
+            helmBin = sharedHelm();
             helm("version", "--short");
         } catch (error) {
             // Only when neither unzip nor node's zlib could produce a runnable helm.

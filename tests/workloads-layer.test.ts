@@ -1,7 +1,7 @@
 // The workloads layer as index.ts composes it, for dev and prod: what each piece is wired to across
 // the Azure and platform layers, and what waits for what.
 import { strict as assert } from "assert";
-import { evaluateStack, plainText, type Registration, type StackRun } from "./harness";
+import { ARGOCD, evaluateStack, plainText, type Registration, type StackRun } from "./harness";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release",
@@ -170,7 +170,7 @@ for (const stack of ["dev", "prod"] as const) {
 describe("workloads layer with Argo CD", () => {
     let run: StackRun;
     before(async () => {
-        run = await evaluateStack("dev", { argocdEnabled: "true", argocdRepoUrl: "https://github.com/my-org/gitops-helm.git" });
+        run = await evaluateStack("dev", ARGOCD);
     });
 
     it("hands the services to Argo CD instead of deploying them as releases", () => {
@@ -178,7 +178,7 @@ describe("workloads layer with Argo CD", () => {
         assert.ok(charts.includes("argo-cd"));
         assert.equal(run.ofType(T.release).filter((r) => SERVICES.includes(r.inputs.name)).length, 0);
         const app = run.ofType(T.application).find((a) => a.inputs.spec.source.path === "argocd/apps/dev")!;
-        assert.equal(app.inputs.spec.source.repoURL, "https://github.com/my-org/gitops-helm.git");
+        assert.equal(app.inputs.spec.source.repoURL, ARGOCD.argocdRepoUrl);
         assert.equal(app.inputs.spec.source.targetRevision, "main");
         assert.ok(run.dependsOn(app.urn, configJob(run).urn), "Argo CD syncs only once Vault can issue credentials");
     });

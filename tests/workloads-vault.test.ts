@@ -10,7 +10,6 @@ import { appNamespace } from "../components/config";
 import { IMAGES } from "../components/platform/charts";
 import {
     configHash,
-    VAULT_CONFIGURE_IMAGE,
     VAULT_CONFIGURE_SCRIPT,
     VaultDatabaseConfig,
     type VaultDatabaseConfigArgs,
@@ -93,8 +92,7 @@ for (const environment of ["dev", "prod"] as const) {
             assert.equal(map.inputs.data["lib.sh"], fs.readFileSync(path.join(path.dirname(VAULT_CONFIGURE_SCRIPT), "lib.sh"), "utf8"));
             const pod = job.inputs.spec.template.spec;
             const [c] = pod.containers;
-            assert.equal(c.image, VAULT_CONFIGURE_IMAGE);
-            assert.equal(VAULT_CONFIGURE_IMAGE, `docker.io/hashicorp/vault:${IMAGES.vault.tag}`);
+            assert.equal(c.image, `${IMAGES.vault.repository}:${IMAGES.vault.tag}`, "the Vault server's own image");
             assert.match(IMAGES.vault.tag, /^1\.\d+\.\d+$/, "a pinned 1.x release");
             assert.deepEqual(c.command, ["/bin/sh", "/scripts/vault-configure.sh"]);
             const scriptVolume = pod.volumes.find((v: any) => v.name === "script");

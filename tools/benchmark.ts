@@ -1,12 +1,16 @@
 // Benchmark (not a test): `npm run benchmark` prints the wall time of one evaluation of each stack (as
 // `npm run plan -- <stack>`, a fresh process, and in-process once modules are loaded), of the whole
-// `npm test` (type-check, lint, unit tests) and of the unit tests alone, and how the unit tests compare
+// `npm test` (type-check, lint, unit tests) and of the unit tests alone (with how many evaluations they
+// made, each distinct stack config once, and the time those took), and how the unit tests compare
 // with their budget: four evaluations of dev plus prod (issue 23: "at most 4x the time of
 // `npm run plan -- dev` plus `npm run plan -- prod`").
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import "./stackTraces";
 import { performance } from "perf_hooks";
-import { evaluateStack, ROOT, STAND_IN_SECRETS } from "./mocks";
+import { EVALUATION_LOG, evaluateStack, ROOT, STAND_IN_SECRETS } from "./mocks";
 
 /** The test suite may take at most this many times one evaluation of dev plus one of prod. */
 const BUDGET_FACTOR = 4;
@@ -19,9 +23,9 @@ async function timeEvaluation(stack: string): Promise<number> {
     return ms;
 }
 
-function timeCommand(label: string, command: string, args: string[]): number {
+function timeCommand(label: string, command: string, args: string[], env: Record<string, string> = {}): number {
     const start = performance.now();
-    const result = spawnSync(command, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
+    const result = spawnSync(command, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0", ...env } });
     const ms = performance.now() - start;
     if (result.status !== 0) {
         console.error(result.stdout, result.stderr);
@@ -50,7 +54,29 @@ async function main(): Promise<void> {
     await timeEvaluation("dev");
     await timeEvaluation("prod");
     timeCommand("npm test", "npm", ["test", "--silent"]);
-    const unit = timeCommand("unit tests", "npx", ["mocha", "--reporter", "dot"]);
+    // The unit tests share one evaluation per stack and config (tools/mocks.ts evaluateStack): how many
+    // they made, and how much of their time went to them.
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "benchmark-")), "evaluations.jsonl");
+    const unit = timeCommand("unit tests", "npx", ["mocha", "--reporter", "dot"], { [EVALUATION_LOG]: log });
+    const evaluations = fs.existsSync(log)
+        ? fs
+              .readFileSync(log, "utf8")
+              .trim()
+              .split("\n")
+              .map((line) => JSON.parse(line) as { stack: string; ok: boolean; ms: number })
+        : [];
+    fs.rmSync(path.dirname(log), { recursive: true, force: true });
+    const perStack = new Map<string, { count: number; ms: number }>();
+    for (const e of evaluations) {
+        const entry = perStack.get(e.stack) ?? { count: 0, ms: 0 };
+        perStack.set(e.stack, { count: entry.count + 1, ms: entry.ms + e.ms });
+    }
+    const total = evaluations.reduce((sum, e) => sum + e.ms, 0);
+    console.log(
+        `unit tests evaluated ${evaluations.length} distinct stack configs (${[...perStack]
+            .map(([stack, { count, ms }]) => `${stack} ${count} in ${(ms / 1000).toFixed(1)} s`)
+            .join(", ")}), ${(total / 1000).toFixed(1)} s of their ${(unit / 1000).toFixed(1)} s`,
+    );
     const budget = BUDGET_FACTOR * cold;
     console.log(
         `unit tests take ${(unit / cold).toFixed(1)} x (plan dev + plan prod); the budget is ${BUDGET_FACTOR} x = ${(budget / 1000).toFixed(2)} s: ` +

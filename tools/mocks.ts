@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { performance } from "perf_hooks";
 import { parse } from "yaml";
 import { specOf, type ConfigKey, CONFIG_KEYS } from "../components/config";
 import { cliConfig, type ProgramConfig } from "./cliConfig";
@@ -729,10 +730,19 @@ export function evaluateStack(
         return Promise.reject(error);
     }
     // The program is deterministic under the mocks, so callers share one evaluation per stack and
-    // config. A StackRun is read-only: a caller that changed it would change it for every other one.
-    const key = JSON.stringify([stack, config, MOCK_CLOCK]);
+    // config: every test of a run (npm test evaluates each distinct stack and config once). The run is
+    // frozen, deeply, so that a caller that changed it (sorted its resources in place, edited an
+    // input) throws instead of changing what every other caller sees.
+    // The config as a set (sorted keys): the same overrides in another order are the same program input.
+    const key = JSON.stringify([
+        stack,
+        Object.entries(config.config).sort(([a], [b]) => a.localeCompare(b)),
+        [...config.secretKeys].sort(),
+        MOCK_CLOCK,
+    ]);
     let run = evaluations.get(key);
     if (!run) {
+        const started = performance.now();
         run = evaluate(
             stack,
             config.config,
@@ -743,12 +753,41 @@ export function evaluateStack(
                 return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
             },
             config.secretKeys,
-        );
+        ).then(deepFreeze);
         evaluations.set(key, run);
+        const log = process.env[EVALUATION_LOG];
+        if (log) {
+            const record = (ok: boolean) =>
+                fs.appendFileSync(log, `${JSON.stringify({ stack, ok, ms: Math.round(performance.now() - started) })}\n`);
+            run.then(
+                () => record(true),
+                () => record(false),
+            );
+        }
     }
     return run;
 }
 const evaluations = new Map<string, Promise<StackRun>>();
+
+/** An environment variable naming a file to which evaluateStack appends a line per evaluation (tools/benchmark.ts). */
+export const EVALUATION_LOG = "AKSPLATFORM_EVALUATION_LOG";
+
+/**
+ * Freezes `value` and every array and plain object it holds (the registrations' inputs and state are
+ * plain data, deserialised from the SDK's wire form). Other objects (a Resource, a function) are left
+ * as they are. Returns `value`.
+ */
+function deepFreeze<T>(value: T): T {
+    const visit = (v: unknown): void => {
+        if (typeof v !== "object" || v === null || Object.isFrozen(v)) return;
+        const proto = Object.getPrototypeOf(v);
+        if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return;
+        Object.freeze(v);
+        for (const item of Object.values(v)) visit(item);
+    };
+    visit(value);
+    return value;
+}
 
 /**
  * Runs `program` under the Azure mocks as stack `stack` with the given full config (project:key ->
