@@ -998,6 +998,9 @@ describe("network: per-zone egress configuration", () => {
                 "perZoneNodePools: true",
                 "already on per-zone pools",
                 "updates it in place",
+                // How to tell which case a stack is in, and the older natGateway layout that rebuilds.
+                "snet-system-z1",
+                "one NAT gateway without zones",
                 "whole-role subnets",
                 "rebuilt",
             ],
@@ -1019,6 +1022,7 @@ describe("network: per-zone egress configuration", () => {
                 "/29",
                 "userPoolMaxCount",
                 "/26 or larger",
+                "for a stack already deployed",
                 "lowering userPoolMaxCount is the in-place way",
             ],
         },

@@ -346,7 +346,7 @@ export const CONFIG_KEYS = {
         scope: "azure",
         default: false,
         description:
-            "Split every zoned pool into one pool per zone, each on a node subnet of its own (snet-<role>-z<N>, the Nth quarter of the role's range, declared for zones 1-3 whether or not a pool uses them yet). Required with egressType natGateway and zoned pools (one NAT gateway per zone); allowed with firewall and loadBalancer, so that switching egressType only changes the subnets' NAT gateway or route. Set it when a stack is created: turning it on or off later is a rebuild (docs/platform.md, section Per-zone pools), except on a stack that ran per-zone pools before this key existed (natGateway with zoned pools), which sets it and updates in place.",
+            "Split every zoned pool into one pool per zone, each on a node subnet of its own (snet-<role>-z<N>, the Nth quarter of the role's range, declared for zones 1-3 whether or not a pool uses them yet). Required with egressType natGateway and zoned pools (one NAT gateway per zone); allowed with firewall and loadBalancer, so that switching egressType only changes the subnets' NAT gateway or route. Set it when a stack is created: turning it on or off later is a rebuild (docs/platform.md, section Per-zone pools), except on a stack that ran per-zone pools before this key existed (its VNet already has snet-system-z1), which sets it and updates in place; an older natGateway stack on snet-system and snet-user rebuilds.",
     },
     firewallSubnetCidr: {
         type: "string",

@@ -228,7 +228,7 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
                 );
         } else if (v.egressType === "natGateway" && unzoned.length === 0) {
             problems.push(
-                `egressType: "natGateway" with zoned pools (${zonesText}) needs perZoneNodePools: true; a subnet has one NAT gateway, in one zone, so only a pool per zone on a subnet per zone keeps egress through a zone's loss. A stack already on per-zone pools (deployed with egressType "natGateway" and zoned pools before the perZoneNodePools key existed) sets perZoneNodePools: true and its next up updates it in place; a stack on whole-role subnets (e.g. on egressType "firewall" or "loadBalancer") would be rebuilt: keep its egressType, or follow "Moving a stack to per-zone pools" in docs/platform.md`,
+                `egressType: "natGateway" with zoned pools (${zonesText}) needs perZoneNodePools: true; a subnet has one NAT gateway, in one zone, so only a pool per zone on a subnet per zone keeps egress through a zone's loss. A stack already on per-zone pools (its VNet has the subnet snet-system-z1: az network vnet subnet list; natGateway with zoned pools split the pools by zone on its own for a while before this key existed) sets perZoneNodePools: true and its next up updates it in place; a stack on whole-role subnets (snet-system, snet-user: egressType "firewall" or "loadBalancer", or an older natGateway stack whose zoned pools shared one NAT gateway without zones) would be rebuilt: keep its egressType, or follow "Moving a stack to per-zone pools" in docs/platform.md`,
             );
         }
         // Each node subnet holds its pool's maximum plus the upgrade surge plus Azure's reserved addresses;
@@ -270,7 +270,7 @@ function networkProblems(v: Values, set: ReadonlySet<ConfigKey>, environment: En
             // while nothing is deployed in it (MicrosoftDocs/azure-docs articles/virtual-network/
             // virtual-network-manage-subnet.md, "Change subnet settings"). A lower count is an update.
             const inPlace = perZone
-                ? ` (an existing stack's node subnets cannot grow in place: lowering ${countKey} is the in-place way)`
+                ? ` (for a stack already deployed: its node subnets cannot grow in place, so lowering ${countKey} is the in-place way)`
                 : "";
             problems.push(
                 `${p.subnetKey}: ${show(range)} is too small: ${why}, plus ${surge} surge node${surge === 1 ? "" : "s"} in an upgrade (${POOL_MAX_SURGE_PERCENT}%)${endpoint ? ", 1 address for the private API server's endpoint (apiServerPrivate without apiServerVnetIntegration)" : ""} and ${AZURE_RESERVED_SUBNET_ADDRESSES} addresses Azure keeps (Azure CNI Overlay: one address per node); use a ${minimum} or larger, or a lower ${countKey}${inPlace}`,
