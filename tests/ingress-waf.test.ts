@@ -439,6 +439,20 @@ describe("ingress WAF: the backend's trusted root", () => {
             assert.equal(checkWafBackendChain(crossSigned), undefined);
             assert.equal(selfSignedRootPem(crossSigned), undefined);
         });
+        // Review round 3: Sectigo's older bundles end with the cross-sign's issuer itself, the self-signed
+        // "AAA Certificate Services" (tools/fixtures/aaa-certificate-services.crt, public). Uploading it as
+        // the gateway's trusted root would tie the backend hop to the cross-sign, which expires 2028-12-31.
+        it("ending with the cross-sign's old self-signed issuer: accepted, and that old root is not uploaded", () => {
+            const aaa = fs.readFileSync(path.join(__dirname, "..", "tools", "fixtures", "aaa-certificate-services.crt"), "utf8");
+            assert.ok(cross.verify(new X509Certificate(aaa).publicKey), "the fixture is the cross-sign's issuer");
+            assert.equal(checkWafBackendChain(crossSigned + aaa, publicRoots), undefined);
+            assert.equal(selfSignedRootPem(crossSigned + aaa, publicRoots), undefined);
+            // Where the last certificate is itself a public root, it is uploaded as before (harmless).
+            assert.equal(
+                selfSignedRootPem(crossSigned + aaa, [...publicRoots, new X509Certificate(aaa)]),
+                new X509Certificate(aaa).toString(),
+            );
+        });
         it("is refused where no public root has that subject and key (the acceptance comes from the USERTrust root)", () => {
             const withoutUserTrust = publicRoots.filter((r) => r.subject !== cross.subject);
             assert.match(checkWafBackendChain(crossSigned, withoutUserTrust) ?? "", /issued by \(C=GB, .*CN=AAA Certificate Services\)/);

@@ -526,11 +526,23 @@ function isSelfSigned(cert: X509Certificate): boolean {
     return cert.subject === cert.issuer && cert.verify(cert.publicKey);
 }
 
-/** The chain's root (PEM) when the chain ends with one: a self-signed CA certificate. */
-export function selfSignedRootPem(certificatePem: string): string | undefined {
+/**
+ * The root (PEM) Application Gateway must be given as its trusted root certificate: the self-signed CA
+ * the chain ends with. None when the chain has none, and none when the chain reaches a public root
+ * through a cross-signed copy of it before that last certificate: a public bundle that ends with the
+ * cross-sign's old issuer (Sectigo's ... USERTrust RSA Certification Authority, cross-signed by, then
+ * AAA Certificate Services; GoDaddy's G2 root cross-signed by Go Daddy Class 2) would otherwise upload
+ * the old root, the gateway's only path to which ends with the cross-sign (2028-12-31 for
+ * USERTrust-by-AAA), while the public root needs no upload (v2 trusts well-known CAs: MicrosoftDocs
+ * azure-docs articles/application-gateway/ssl-overview.md, "End-to-end TLS with the v2 SKU"). A last
+ * certificate that is itself a public root is still uploaded, as before: harmless, and kept.
+ */
+export function selfSignedRootPem(certificatePem: string, roots: readonly X509Certificate[] = mozillaRoots()): string | undefined {
     const chain = pemCertificates(certificatePem);
     const top = chain[chain.length - 1];
-    return top && top.ca && isSelfSigned(top) ? top.toString() : undefined;
+    if (!top || !top.ca || !isSelfSigned(top)) return undefined;
+    if (!isPublicRoot(top, roots) && chain.slice(0, -1).some((cert) => isPublicRoot(cert, roots))) return undefined;
+    return top.toString();
 }
 
 let publicRoots: readonly X509Certificate[] | undefined;
@@ -586,7 +598,12 @@ export function checkWafBackendChain(certificatePem: string, roots: readonly X50
         "put the server certificate first and each issuer after the certificate it signed, e.g. cat server.crt intermediate.crt root.crt > chain.pem, then pulumi config set --secret ingressTlsCertificate < chain.pem";
     for (let i = 0; i + 1 < chain.length; i++) {
         const [cert, next] = [chain[i], chain[i + 1]];
-        if (!(cert.checkIssued(next) && cert.verify(next.publicKey))) {
+        // A cross-signed copy of a public root has another serial number than the root, so an
+        // intermediate whose authority key ID names the root's issuer and serial fails checkIssued
+        // (OpenSSL's X509_check_issued) against the copy although a verifier holding the root accepts
+        // it: for such a copy the issuer name and the signature decide.
+        const issued = cert.checkIssued(next) || (isPublicRoot(next, roots) && next.ca && cert.issuer === next.subject);
+        if (!(issued && cert.verify(next.publicKey))) {
             return `ingressTlsCertificate: certificate ${i + 1} of the chain (${names(cert)}) is not issued by certificate ${i + 2} (${names(next)}), so the chain is no path Application Gateway (ingressWaf) can verify; ${rebuild}`;
         }
     }
