@@ -6,6 +6,7 @@
 // (learn.microsoft.com/azure/aks/manage-azure-rbac). The pull-request previewer may dry-run (write) but
 // not delete.
 import { strict as assert } from "assert";
+import { createHash } from "crypto";
 import { customRoleName } from "../components/azure/roles";
 import { DEPLOYER_OBJECT_ID, SUBSCRIPTION } from "../tools/mocks";
 import { configProblems, evaluateStack, stackRaw as stackRawOf, TUNED, type StackRun } from "./harness";
@@ -145,6 +146,13 @@ describe("deployer access to the cluster", () => {
         for (const definition of run.ofType(T.definition)) {
             if (definition === role) continue;
             assert.notEqual(definition.inputs.roleName, role.inputs.roleName);
+        }
+        // Review round 3: every custom role, not the previewer's alone (the Vault TLS renewal role too),
+        // is named per resource group: 8 hex digits of the SHA-256 of its lowercased scope, in brackets.
+        for (const definition of run.ofType(T.definition)) {
+            const scope = (definition.inputs.scope as string).toLowerCase();
+            const hash = createHash("sha256").update(scope).digest("hex").slice(0, 8);
+            assert.ok((definition.inputs.roleName as string).endsWith(` (${hash})`), `${definition.name}: ${definition.inputs.roleName}`);
         }
     });
 

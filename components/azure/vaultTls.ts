@@ -2,7 +2,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { AppSecrets } from "./appSecrets";
-import { KEY_VAULT_SECRETS_USER } from "./roles";
+import { customRoleName, KEY_VAULT_SECRETS_USER } from "./roles";
 import type { RoleGrant } from "./workloadIdentity";
 import type { KeyVault } from "./keyVault";
 
@@ -46,7 +46,11 @@ export const VAULT_TLS_RENEW_DATA_ACTIONS = [
  * The custom role holding VAULT_TLS_RENEW_DATA_ACTIONS, defined on the stack's resource group (a custom
  * role's assignableScopes are management groups, subscriptions or resource groups: Azure docs,
  * role-based-access-control/role-definitions.md "AssignableScopes") and assigned on each of the two
- * secrets only. Its name is unique per tenant, hence the stack's prefix and environment in it.
+ * secrets only. Custom role names are unique per Entra tenant (MicrosoftDocs azure-docs
+ * articles/role-based-access-control/custom-roles.md), and the same prefix and environment can recur in
+ * another subscription of the tenant, so the name carries a hash of the group's ID (customRoleName); an
+ * existing role is renamed in place (the definition's GUID is its path; azure-native's replacement.go
+ * forces no replacement of a RoleDefinition).
  */
 export function vaultTlsRenewRole(
     name: string,
@@ -57,7 +61,7 @@ export function vaultTlsRenewRole(
         name,
         {
             scope: args.resourceGroupId,
-            roleName: args.roleName,
+            roleName: pulumi.output(args.resourceGroupId).apply((id) => customRoleName(args.roleName, id)),
             description:
                 "Reads and writes new versions of Vault's TLS server certificate and key secrets (no delete, backup, restore or purge).",
             permissions: [{ actions: [], dataActions: [...VAULT_TLS_RENEW_DATA_ACTIONS] }],
