@@ -83,6 +83,35 @@ export interface KeySpec<T extends ConfigType = ConfigType> {
 export type AnyKeySpec = KeySpec<"string"> | KeySpec<"integer"> | KeySpec<"boolean"> | KeySpec<"array">;
 
 /** Every key this program reads, in docs/configuration.md's order. */
+/**
+ * A pool's OS disk keys (type and size), the same for the system and the user pool; `enabledBy` where
+ * the pool itself is optional.
+ */
+function osDiskKeys(pool: "system" | "user", enabledBy?: "userPoolEnabled") {
+    return {
+        type: {
+            type: "string",
+            scope: "azure",
+            default: { dev: "Managed", prod: "Ephemeral" },
+            defaultText:
+                "dev: not sent (AKS chooses: Ephemeral where the VM size's cache or temporary disk holds the OS disk, else Managed; dev's sizes have no local disk), prod: Ephemeral",
+            enabledBy,
+            description: `OS disk of the ${pool} pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Sent only when the stack sets it or it is Ephemeral; otherwise AKS chooses. Fixed for a pool's life: an existing prod stack created before Ephemeral became the default keeps its pools with Managed and its old VM size (docs/operations.md, section Upgrade a prod stack from before Ephemeral OS disks).`,
+            check: (key: string, value: string) => v.checkOneOf(key, value, OS_DISK_TYPES),
+        },
+        size: {
+            type: "integer",
+            scope: "azure",
+            default: DEFAULT_OS_DISK_SIZE_GB,
+            enabledBy,
+            description: `OS disk size of the ${pool} pool in GiB, ${OS_DISK_SIZE_GB.min}-${OS_DISK_SIZE_GB.max}: sent with Ephemeral (at most the VM size's local disk) or when set; a Managed pool without it takes AKS's default for its VM size.`,
+            check: (key: string, value: number) => v.checkIntRange(key, value, OS_DISK_SIZE_GB.min, OS_DISK_SIZE_GB.max),
+        },
+    } as const;
+}
+const SYSTEM_OS_DISK = osDiskKeys("system");
+const USER_OS_DISK = osDiskKeys("user", "userPoolEnabled");
+
 export const CONFIG_KEYS = {
     environment: {
         type: "string",
@@ -173,22 +202,8 @@ export const CONFIG_KEYS = {
         description: 'Availability zones of the system pool, distinct values from "1", "2", "3" (quoted).',
         check: v.checkZones,
     },
-    systemPoolOsDiskType: {
-        type: "string",
-        scope: "azure",
-        default: { dev: "Managed", prod: "Ephemeral" },
-        defaultText:
-            "dev: not sent (AKS chooses: Ephemeral where the VM size's cache or temporary disk holds the OS disk, else Managed; dev's sizes have no local disk), prod: Ephemeral",
-        description: `OS disk of the system pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Sent only when the stack sets it or it is Ephemeral; otherwise AKS chooses. Fixed for a pool's life: an existing prod stack created before Ephemeral became the default keeps its pools with Managed and its old VM size (docs/operations.md, section Upgrade a prod stack from before Ephemeral OS disks).`,
-        check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
-    },
-    systemPoolOsDiskSizeGb: {
-        type: "integer",
-        scope: "azure",
-        default: DEFAULT_OS_DISK_SIZE_GB,
-        description: `OS disk size of the system pool in GiB, ${OS_DISK_SIZE_GB.min}-${OS_DISK_SIZE_GB.max}: sent with Ephemeral (at most the VM size's local disk) or when set; a Managed pool without it takes AKS's default for its VM size.`,
-        check: (key, value) => v.checkIntRange(key, value, OS_DISK_SIZE_GB.min, OS_DISK_SIZE_GB.max),
-    },
+    systemPoolOsDiskType: SYSTEM_OS_DISK.type,
+    systemPoolOsDiskSizeGb: SYSTEM_OS_DISK.size,
     userPoolEnabled: {
         type: "boolean",
         scope: "azure",
@@ -243,24 +258,8 @@ export const CONFIG_KEYS = {
         description: "Availability zones of the user pool.",
         check: v.checkZones,
     },
-    userPoolOsDiskType: {
-        type: "string",
-        scope: "azure",
-        default: { dev: "Managed", prod: "Ephemeral" },
-        defaultText:
-            "dev: not sent (AKS chooses: Ephemeral where the VM size's cache or temporary disk holds the OS disk, else Managed; dev's sizes have no local disk), prod: Ephemeral",
-        enabledBy: "userPoolEnabled",
-        description: `OS disk of the user pool: Managed or Ephemeral (on the VM's local disk: faster node start and reimage, no disk to pay for; the VM size needs a local disk that holds it, e.g. Standard_D4ds_v5's 150 GiB). Sent only when the stack sets it or it is Ephemeral; otherwise AKS chooses. Fixed for a pool's life: an existing prod stack created before Ephemeral became the default keeps its pools with Managed and its old VM size (docs/operations.md, section Upgrade a prod stack from before Ephemeral OS disks).`,
-        check: (key, value) => v.checkOneOf(key, value, OS_DISK_TYPES),
-    },
-    userPoolOsDiskSizeGb: {
-        type: "integer",
-        scope: "azure",
-        default: DEFAULT_OS_DISK_SIZE_GB,
-        enabledBy: "userPoolEnabled",
-        description: `OS disk size of the user pool in GiB, ${OS_DISK_SIZE_GB.min}-${OS_DISK_SIZE_GB.max}: sent with Ephemeral (at most the VM size's local disk) or when set; a Managed pool without it takes AKS's default for its VM size.`,
-        check: (key, value) => v.checkIntRange(key, value, OS_DISK_SIZE_GB.min, OS_DISK_SIZE_GB.max),
-    },
+    userPoolOsDiskType: USER_OS_DISK.type,
+    userPoolOsDiskSizeGb: USER_OS_DISK.size,
     podCidr: {
         type: "string",
         scope: "azure",
