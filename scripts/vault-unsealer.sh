@@ -13,15 +13,18 @@
 #   ROOT_TOKEN (the value Pulumi keeps in the unsealer's root-token Secret, read by the setup Job alone),
 #   the way `vault server -dev` does for VAULT_DEV_ROOT_TOKEN_ID (hashicorp/vault command/server.go,
 #   "dev-gen-root": auth/token/create with id, policies root, no_parent), and revokes the generated one.
-#   Every pass it also keeps the seal's token alive (ensure_seal_token, below): the servers renew it
-#   only if their first renewal at start succeeds, so nothing else is sure to.
+#   It also keeps the seal's token alive (ensure_seal_token, below): the servers renew it only if their
+#   first renewal at start succeeds, so nothing else is sure to. The seal status is checked every pass
+#   (UNSEAL_INTERVAL_SECONDS); the token, which needs two CLI starts under the sidecar's small CPU
+#   limit, once every SEAL_TOKEN_CHECK_SECONDS, right after every unseal, and on the pass after a
+#   check that did not settle it.
 #
 # setup (a Job at `pulumi up`): the transit secrets engine at TRANSIT_MOUNT, the key TRANSIT_KEY, a
 #   policy that may only encrypt and decrypt with that key (hashicorp/vault
 #   website/content/docs/configuration/seal/transit.mdx, "Authentication": update on
 #   <mount>/encrypt/<key> and <mount>/decrypt/<key>), and the seal's token: an orphan, periodic token
 #   of that policy whose ID is SEAL_TOKEN, the value the ha Vault's pods read from the same Secret
-#   (ensure_seal_token, which the sidecar runs on every pass too).
+#   (ensure_seal_token, which the sidecar runs too).
 #   Giving the token its ID (auth/token/create-orphan `id`, root only) keeps the Secret Pulumi's:
 #   nothing here writes to Kubernetes. Every step is idempotent but one: a MISSING transit key is
 #   created only while no server of the ha Vault (SERVER_ADDRS) is initialised. The servers' root key
@@ -33,7 +36,9 @@
 # Tokens go to the CLI on stdin (`-` values) or in its environment, never as arguments, never printed.
 # Every CLI call runs under `timeout` (busybox's, in the Vault image: hashicorp/vault Dockerfile, FROM
 # alpine:3): the CLI has been seen to hang near a 64 MB limit (hashicorp/vault#14039), and a hung call
-# would stop the sidecar's loop for good; killed, the pass fails and the next one retries.
+# would stop the sidecar's loop for good; killed, the pass fails and the next one retries. One call is
+# not repeatable and gets a long limit instead (VAULT_INIT_TIMEOUT_SECONDS): `vault operator init`,
+# whose answer is the only copy of the unseal key and the root token (init_unsealer).
 set -eu
 
 # log and retry.
@@ -42,6 +47,12 @@ set -eu
 LOG_TAG=vault-unsealer
 : "${VAULT_CLI_TIMEOUT_SECONDS:=30}"
 T=$VAULT_CLI_TIMEOUT_SECONDS
+: "${VAULT_INIT_TIMEOUT_SECONDS:=300}"
+
+# vault_status ARGS...: `vault status` under the CLI's time limit, named so that retry's log names it.
+vault_status() {
+    timeout "$T" vault status "$@"
+}
 
 # initialised JSON: whether a `vault status -format=json` output says "initialized": true.
 initialised() {
@@ -77,7 +88,8 @@ initialised_servers() {
 
 # ensure_seal_token ADMIN_TOKEN: the seal's token (ID SEAL_TOKEN, policy SEAL_POLICY, period
 # SEAL_TOKEN_PERIOD_SECONDS) exists and has at least half its period left; ADMIN_TOKEN (the unsealer's
-# root) looks it up, renews it or creates it. Run by the setup Job and by the sidecar on every pass.
+# root) looks it up, renews it or creates it. Run by the setup Job and by the sidecar (see settle).
+# Fails (1) when the token is not settled yet: the caller tries again soon.
 #
 # Why the sidecar, and not the servers, keeps it alive: a periodic token lives as long as it is renewed
 # within its period (hashicorp/vault website/content/docs/concepts/tokens.mdx, "Periodic tokens"). Each
@@ -95,9 +107,22 @@ initialised_servers() {
 #
 # A lookup that fails for another reason (the unsealer busy) makes the create fail too (an ID in use is
 # refused: website/content/api-docs/auth/token.mdx, create, `id`); the next pass tries again.
+#
+# Expired is not yet gone: auth/token/lookup reads the token "tainted" (hashicorp/vault
+# vault/token_store.go, handleLookup: lookupTainted, i.e. lookupInternal(ctx, id, false, true)), and
+# lookupInternal returns an entry past its expiry when tainted ("Only return if we're not past lease
+# expiration (or if tainted is true), otherwise assume expmgr is working on revocation"); handleLookup
+# then reports its ttl from the lease's expire time, negative once it has passed. Until the expiration
+# manager revokes it (at once when its timer fires; after an unseal, once it has restored the leases),
+# the ID is still taken and a create is refused. So a ttl of 0 or less is logged as what it is and
+# waited out: the next check (the next pass) finds it revoked and creates it again.
 ensure_seal_token() {
     e_ttl=$(printf '%s' "$SEAL_TOKEN" | VAULT_TOKEN="$1" timeout "$T" vault write -field=ttl auth/token/lookup token=- 2>/dev/null) || e_ttl=""
     case "$e_ttl" in
+    0 | -[0-9]*)
+        log "the seal's token has expired (ttl ${e_ttl}s) but is not revoked yet: waiting for the unsealer's expiration manager to revoke it, then creating it again"
+        return 1
+        ;;
     "" | *[!0-9]*)
         # -field=token_accessor: see adopt_root_token (an auth response's fields, command/util.go RawField).
         if ! printf '%s' "$SEAL_TOKEN" | VAULT_TOKEN="$1" timeout "$T" vault write -field=token_accessor auth/token/create-orphan \
@@ -133,7 +158,10 @@ PENDING_ROOT_FILE=init-root-token
 # init_unsealer: initialise the empty unsealer; the unseal key and the generated root token go to
 # KEY_DIR (0600, written whole through a temporary file) before anything else uses them.
 init_unsealer() {
-    out=$(timeout "$T" vault operator init -key-shares=1 -key-threshold=1 -format=json) || return 1
+    # Not under the short limit: killed after the server finished, the key and the token would be lost
+    # with the CLI's answer, and the unsealer initialised for good (the next pass finds it initialised
+    # without a key and stays down). VAULT_INIT_TIMEOUT_SECONDS only ends a truly hung call.
+    out=$(timeout "$VAULT_INIT_TIMEOUT_SECONDS" vault operator init -key-shares=1 -key-threshold=1 -format=json) || return 1
     flat=$(printf '%s' "$out" | tr -d ' \n')
     key=$(printf '%s' "$flat" | sed -n 's/.*"unseal_keys_b64":\["\([^"]*\)".*/\1/p')
     root=$(printf '%s' "$flat" | sed -n 's/.*"root_token":"\([^"]*\)".*/\1/p')
@@ -169,6 +197,7 @@ adopt_root_token() {
 }
 
 # settle: one pass. Exit codes of `vault status`: 0 unsealed, 2 sealed, 1 no answer (command/status.go).
+# passes_left counts the passes to the next check of the seal's token (0: this one).
 settle() {
     rc=0
     out=$(timeout "$T" vault status -format=json 2>/dev/null) || rc=$?
@@ -195,18 +224,29 @@ settle() {
     esac
     if [ -e "$KEY_DIR/$PENDING_ROOT_FILE" ]; then adopt_root_token || return 1; fi
     : >"$READY_FILE"
-    ensure_seal_token "$ROOT_TOKEN"
+    # The seal's token: right after an unseal (rc 2), every SEAL_TOKEN_CHECK_PASSES passes, and on the
+    # pass after a check that did not settle it (passes_left stays 0).
+    if [ "$rc" -eq 2 ] || [ "$passes_left" -le 0 ]; then
+        ensure_seal_token "$ROOT_TOKEN" || return 1
+        passes_left=$SEAL_TOKEN_CHECK_PASSES
+    fi
 }
 
 unseal_phase() {
     : "${VAULT_ADDR:?}" "${ROOT_TOKEN:?}" "${KEY_DIR:?}" "${READY_FILE:?}" "${SERVER_ADDRS:?}"
     : "${SEAL_TOKEN:?}" "${SEAL_POLICY:?}" "${SEAL_TOKEN_PERIOD_SECONDS:?}"
     : "${UNSEAL_INTERVAL_SECONDS:=5}"
+    # The one constant of the token's check: how often, in seconds (the pass count derives from it).
+    : "${SEAL_TOKEN_CHECK_SECONDS:=60}"
+    SEAL_TOKEN_CHECK_PASSES=$((SEAL_TOKEN_CHECK_SECONDS / UNSEAL_INTERVAL_SECONDS))
+    [ "$SEAL_TOKEN_CHECK_PASSES" -ge 1 ] || SEAL_TOKEN_CHECK_PASSES=1
+    passes_left=0
     unset VAULT_TOKEN
     umask 077
     mkdir -p "$KEY_DIR"
     while :; do
         settle || true
+        passes_left=$((passes_left - 1))
         sleep "$UNSEAL_INTERVAL_SECONDS"
     done
 }
@@ -218,7 +258,7 @@ setup_phase() {
     : "${SERVER_ADDRS:?}" "${SEAL_TOKEN_PERIOD_SECONDS:?}"
     mount="${TRANSIT_MOUNT%/}"
 
-    if ! retry 60 5 timeout "$T" vault status >/dev/null; then
+    if ! retry 60 5 vault_status >/dev/null; then
         log "FAILED: the unsealer at $VAULT_ADDR did not answer (or is still sealed)"
         exit 1
     fi
@@ -253,7 +293,8 @@ path "$mount/decrypt/$TRANSIT_KEY" {
 EOF
     log "policy $SEAL_POLICY: encrypt and decrypt with $TRANSIT_KEY only"
 
-    ensure_seal_token "$VAULT_TOKEN" || exit 1
+    # Retried: a token expired but not yet revoked settles within moments (ensure_seal_token).
+    retry 24 5 ensure_seal_token "$VAULT_TOKEN" || exit 1
     log "done: the unsealer serves transit key $TRANSIT_KEY at $mount/"
 }
 

@@ -322,14 +322,17 @@ describe("local stack, localVaultMode ha (Vault raft + TLS + transit seal on kin
 
 // scripts/vault-unsealer.sh against a stand-in for the vault CLI. The unsealer's state lives in $FAKE:
 // u-init (initialised), u-unsealed, u-transit, u-key, tokens (valid token IDs, one a line), revoked,
-// ttl-<id> (a token's remaining TTL in seconds; 86400 when absent), u-hang (status never answers).
+// ttl-<id> (a token's remaining TTL in seconds; 86400 when absent; negative: expired, not yet revoked),
+// u-hang (status never answers), u-down-once (the next status gets no answer), u-slow-init (init
+// answers after 2 s), reseal-at (the unsealer's server restarted, sealed, at that pass). \`sleep\` ends a
+// pass: it counts passes in $FAKE/pass and fails once FAKE_PASSES (default 1) are done, which ends the
+// unseal phase's loop (set -e); the passes of the seal token's lookups go to $FAKE/lookups.
 // The ha servers answer by VAULT_ADDR: $FAKE/server-<pod> holds "initialized" or "fresh" (seal-status
 // JSON, exit 2: sealed), or "refused"; no file: the name does not resolve (Go's "no such host").
 // `-field=NAME` is checked as the real CLI does (hashicorp/vault command/util.go, RawField): an auth
 // response (create-orphan, renew) has token, token_accessor, token_duration, token_renewable,
 // token_policies, and nothing else (its data is empty: the CLI exits 1, after the write took effect);
 // a data response has its data's keys (auth/token/lookup: website/content/api-docs/auth/token.mdx).
-// `sleep` fails, so the unseal phase's loop ends after one pass (set -e).
 describe("scripts/vault-unsealer.sh (stand-in vault)", () => {
     const FAKE_VAULT = `#!/bin/sh
 f="$FAKE"
@@ -356,10 +359,13 @@ field_of() {
 case "$1 $2" in
   "status "*|"status")
     [ ! -e "$f/u-hang" ] || exec /bin/sleep 30
+    if [ -e "$f/u-down-once" ]; then rm "$f/u-down-once"; echo "Error checking seal status: connection refused" >&2; exit 1; fi
+    if [ "$(cat "$f/reseal-at" 2>/dev/null)" = "$(cat "$f/pass" 2>/dev/null || echo 0)" ]; then rm -f "$f/reseal-at" "$f/u-unsealed"; fi
     [ -e "$f/u-init" ] || { printf '{\\n  "initialized": false,\\n  "sealed": true\\n}\\n'; exit 2; }
     [ -e "$f/u-unsealed" ] || { printf '{\\n  "initialized": true,\\n  "sealed": true\\n}\\n'; exit 2; }
     printf '{\\n  "initialized": true,\\n  "sealed": false\\n}\\n' ;;
   "operator init")
+    [ ! -e "$f/u-slow-init" ] || /bin/sleep 2
     : >"$f/u-init"; echo hvs.GENERATED >>"$f/tokens"
     printf '{\\n  "unseal_keys_b64": [\\n    "S0VZLTE="\\n  ],\\n  "unseal_threshold": 1,\\n  "root_token": "hvs.GENERATED"\\n}\\n' ;;
   "token lookup") grep -qx "$VAULT_TOKEN" "$f/tokens" 2>/dev/null || exit 2 ;;
@@ -378,6 +384,7 @@ case "$1 $2" in
         : >"$f/u-unsealed"; echo false ;;
       auth/token/lookup)
         grep -qx "$VAULT_TOKEN" "$f/tokens" || { echo "permission denied" >&2; exit 2; }
+        cat "$f/pass" 2>/dev/null >>"$f/lookups" || echo 0 >>"$f/lookups"
         id=$(cat); grep -qx "$id" "$f/tokens" 2>/dev/null || { echo "Code: 403. Errors: * bad token" >&2; exit 2; }
         field_of lookup
         if [ -e "$f/ttl-$id" ]; then cat "$f/ttl-$id"; else echo 86400; fi ;;
@@ -402,7 +409,11 @@ esac
         fake = fs.mkdtempSync(path.join(os.tmpdir(), "vault-unsealer-"));
         fs.mkdirSync(path.join(fake, "bin"));
         fs.writeFileSync(path.join(fake, "bin", "vault"), FAKE_VAULT, { mode: 0o755 });
-        fs.writeFileSync(path.join(fake, "bin", "sleep"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+        fs.writeFileSync(
+            path.join(fake, "bin", "sleep"),
+            '#!/bin/sh\nn=$(( $(cat "$FAKE/pass" 2>/dev/null || echo 0) + 1 ))\necho "$n" >"$FAKE/pass"\n[ "$n" -lt "${FAKE_PASSES:-1}" ]\n',
+            { mode: 0o755 },
+        );
     });
     afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
     const file = (name: string) => path.join(fake, name);
@@ -427,7 +438,7 @@ esac
             ...SEAL,
             ...extra,
         });
-    const setup = () =>
+    const setup = (extra: Record<string, string> = {}) =>
         runPhase("setup", {
             VAULT_ADDR: "https://vault-unsealer.vault.svc:8200",
             VAULT_TOKEN: "PulumiRootTokenId",
@@ -435,6 +446,7 @@ esac
             TRANSIT_KEY: "vault-autounseal",
             SERVER_ADDRS,
             ...SEAL,
+            ...extra,
         });
 
     it("unseal: initialises an empty unsealer once, keeps the key on the claim, hands root to the Secret's token ID, revokes the generated one", () => {
@@ -462,7 +474,7 @@ esac
         assert.ok(fs.existsSync(file("ready")));
     });
 
-    it("unseal: re-creates the seal's token with the Secret's ID when it is gone (expired while the cluster was stopped > 24 h), every pass (review finding 1)", () => {
+    it("unseal: re-creates the seal's token with the Secret's ID when it is gone (expired and revoked while the cluster was stopped > 24 h) (review finding 1)", () => {
         // An initialised, unsealed unsealer whose root token works; the seal's token has expired.
         fs.mkdirSync(file("claim/unseal"), { recursive: true });
         fs.writeFileSync(file("claim/unseal/unseal-key"), "S0VZLTE=");
@@ -497,6 +509,55 @@ esac
         const r = unseal();
         assert.equal(read("actions").trim(), "renew", r.output);
         assert.ok(!/create-orphan/.test(read("actions")), "the token is renewed, not re-created");
+    });
+
+    const unsealedWithTokens = (tokens: string) => {
+        fs.mkdirSync(file("claim/unseal"), { recursive: true });
+        fs.writeFileSync(file("claim/unseal/unseal-key"), "S0VZLTE=");
+        fs.writeFileSync(file("u-init"), "");
+        fs.writeFileSync(file("u-unsealed"), "");
+        fs.writeFileSync(file("tokens"), tokens);
+    };
+    const lookupPasses = () => read("lookups").trim().split("\n").filter(Boolean).map(Number);
+
+    it("unseal: an EXPIRED seal token not yet revoked (lookup answers a negative ttl) is reported as such and re-created once revoked (re-review 2)", () => {
+        // hashicorp/vault vault/token_store.go: handleLookup reads the token tainted, and lookupInternal
+        // returns it past its expiry when tainted; the ttl comes from the lease's expire time (negative).
+        unsealedWithTokens("PulumiRootTokenId\nSealTokenId\n");
+        fs.writeFileSync(file("ttl-SealTokenId"), "-120");
+        const r = unseal({ FAKE_PASSES: "2" });
+        assert.match(r.output, /the seal's token has expired \(ttl -120s\) but is not revoked yet/);
+        assert.doesNotMatch(r.output, /the seal's token exists/);
+        assert.ok(!read("actions").includes("create-orphan"), "no create while the ID is still taken");
+        assert.deepEqual(lookupPasses(), [0, 1], "checked again on the next pass, not a minute later");
+        // The expiration manager revoked it: the next check creates it again with the Secret's ID.
+        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
+        fs.rmSync(file("ttl-SealTokenId"));
+        fs.rmSync(file("pass"));
+        assert.match(unseal().output, /the seal's token created with the Secret's ID/);
+        assert.ok(read("tokens").split("\n").includes("SealTokenId"));
+    });
+
+    it("unseal: checks the seal's token once a minute (every 12th 5 s pass) and right after every unseal, the status every pass (re-review 4)", () => {
+        unsealedWithTokens("PulumiRootTokenId\nSealTokenId\n");
+        unseal({ FAKE_PASSES: "13" });
+        assert.equal((read("vault.log").match(/^http:\/\/127\.0\.0\.1:8200 status/gm) ?? []).length, 13, "the status every pass");
+        assert.deepEqual(lookupPasses(), [0, 12], "at the sidecar's start, then 60 s / 5 s = 12 passes later");
+        // The unsealer's server restarted (sealed) at pass 3: unsealed, then the token checked at once.
+        for (const name of ["pass", "lookups", "vault.log"]) fs.rmSync(file(name), { force: true });
+        fs.writeFileSync(file("reseal-at"), "3");
+        const r = unseal({ FAKE_PASSES: "16" });
+        assert.equal((r.output.match(/unsealed/g) ?? []).length, 1, r.output);
+        assert.deepEqual(lookupPasses(), [0, 3, 15]);
+    });
+
+    it("unseal: `vault operator init` is not under the short CLI limit: its answer is the only copy of the key and root token (re-review 1)", () => {
+        // The stand-in's init answers after 2 s; every other call stays under a 1 s limit.
+        fs.writeFileSync(file("u-slow-init"), "");
+        const r = unseal({ VAULT_CLI_TIMEOUT_SECONDS: "1" });
+        assert.equal(fs.readFileSync(file("claim/unseal/unseal-key"), "utf8"), "S0VZLTE=", r.output);
+        assert.ok(fs.existsSync(file("ready")), r.output);
+        assert.match(script("vault-unsealer.sh"), /VAULT_INIT_TIMEOUT_SECONDS:=300/);
     });
 
     it("unseal: a vault CLI call that hangs is killed, and the pass ends (review finding 2)", () => {
@@ -552,6 +613,19 @@ esac
         fs.writeFileSync(file("actions"), "");
         assert.equal(setup().status, 0);
         assert.equal(read("actions"), "");
+    });
+
+    it("setup: waits for the unsealer, and its log names the command retried, not `timeout` (re-review 3)", () => {
+        fs.writeFileSync(file("u-unsealed"), "");
+        fs.writeFileSync(file("u-init"), "");
+        fs.writeFileSync(file("u-key"), "");
+        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
+        fs.writeFileSync(file("u-down-once"), "");
+        // retry's pause (the stand-in's sleep) succeeds here, as the real one does.
+        const r = setup({ FAKE_PASSES: "100" });
+        assert.equal(r.status, 0, r.output);
+        assert.match(r.output, /attempt 1 of 60 failed: vault_status; retrying in 5s/);
+        assert.doesNotMatch(r.output, /failed: timeout/);
     });
 
     it("setup: FAILS, creating nothing, when the key is missing but an ha server is initialised (the unsealer lost its data)", () => {

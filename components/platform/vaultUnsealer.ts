@@ -284,7 +284,8 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                         loopback,
                                         fromSecret("ROOT_TOKEN", names.rootTokenSecret),
                                         // The seal's token, kept alive (renewed, or created again with this
-                                        // ID) on every pass: the servers may have stopped renewing it.
+                                        // ID; checked once a minute and after every unseal): the servers may
+                                        // have stopped renewing it.
                                         ...sealTokenEnv,
                                         { name: "KEY_DIR", value: `${DATA_DIR}/unseal` },
                                         // Asked before a first initialisation: an empty unsealer beside an
