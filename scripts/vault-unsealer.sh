@@ -161,7 +161,9 @@ init_unsealer() {
     # Not under the short limit: killed after the server finished, the key and the token would be lost
     # with the CLI's answer, and the unsealer initialised for good (the next pass finds it initialised
     # without a key and stays down). VAULT_INIT_TIMEOUT_SECONDS only ends a truly hung call.
-    out=$(timeout "$VAULT_INIT_TIMEOUT_SECONDS" vault operator init -key-shares=1 -key-threshold=1 -format=json) || return 1
+    # The CLI's own client gives up after 60 s (hashicorp/vault api/client.go DefaultConfig: Timeout 60 s,
+    # VAULT_CLIENT_TIMEOUT overrides it), so the long limit is the client's too.
+    out=$(VAULT_CLIENT_TIMEOUT="${VAULT_INIT_TIMEOUT_SECONDS}s" timeout "$VAULT_INIT_TIMEOUT_SECONDS" vault operator init -key-shares=1 -key-threshold=1 -format=json) || return 1
     flat=$(printf '%s' "$out" | tr -d ' \n')
     key=$(printf '%s' "$flat" | sed -n 's/.*"unseal_keys_b64":\["\([^"]*\)".*/\1/p')
     root=$(printf '%s' "$flat" | sed -n 's/.*"root_token":"\([^"]*\)".*/\1/p')
@@ -227,7 +229,10 @@ settle() {
     # The seal's token: right after an unseal (rc 2), every SEAL_TOKEN_CHECK_PASSES passes, and on the
     # pass after a check that did not settle it (passes_left stays 0).
     if [ "$rc" -eq 2 ] || [ "$passes_left" -le 0 ]; then
-        ensure_seal_token "$ROOT_TOKEN" || return 1
+        ensure_seal_token "$ROOT_TOKEN" || {
+            passes_left=0
+            return 1
+        }
         passes_left=$SEAL_TOKEN_CHECK_PASSES
     fi
 }

@@ -447,11 +447,9 @@ describe("ingress WAF: the backend's trusted root", () => {
             assert.ok(cross.verify(new X509Certificate(aaa).publicKey), "the fixture is the cross-sign's issuer");
             assert.equal(checkWafBackendChain(crossSigned + aaa, publicRoots), undefined);
             assert.equal(selfSignedRootPem(crossSigned + aaa, publicRoots), undefined);
-            // Where the last certificate is itself a public root, it is uploaded as before (harmless).
-            assert.equal(
-                selfSignedRootPem(crossSigned + aaa, [...publicRoots, new X509Certificate(aaa)]),
-                new X509Certificate(aaa).toString(),
-            );
+            // The same whether or not the running Node still carries the old root (Mozilla removed it;
+            // older stores had it): which Node runs the up must not change the gateway's trusted root.
+            assert.equal(selfSignedRootPem(crossSigned + aaa, [...publicRoots, new X509Certificate(aaa)]), undefined);
         });
         it("is refused where no public root has that subject and key (the acceptance comes from the USERTrust root)", () => {
             const withoutUserTrust = publicRoots.filter((r) => r.subject !== cross.subject);
@@ -477,6 +475,49 @@ describe("ingress WAF: the backend's trusted root", () => {
         it("refuses a stranger with the issuer's name but another key (the signature, not only the name)", () => {
             const impostor = certificate("Private Root CA", otherKeys);
             assert.match(checkWafBackendChain(leaf + impostor) ?? "", /is not issued by certificate 2/);
+        });
+        // Review round 4: a cross-signed copy of a public root has a serial of its own, so an intermediate
+        // whose authority key ID names the root's issuer and serial fails OpenSSL's X509_check_issued
+        // against the copy, though a verifier holding the root accepts the path.
+        it("accepts a link to a public root's cross-signed copy by name and signature when the authority key ID names the root's serial", () => {
+            const publicKeys = forge.pki.rsa.generateKeyPair(1024);
+            const oldKeys = forge.pki.rsa.generateKeyPair(1024);
+            const build = (
+                subject: string,
+                serial: string,
+                keys: forge.pki.rsa.KeyPair,
+                issuer: string,
+                signer: forge.pki.rsa.KeyPair,
+                aki?: object,
+            ) => {
+                const cert = forge.pki.createCertificate();
+                cert.publicKey = keys.publicKey;
+                cert.serialNumber = serial;
+                cert.validity.notBefore = new Date("2026-01-01T00:00:00Z");
+                cert.validity.notAfter = new Date("2036-01-01T00:00:00Z");
+                cert.setSubject([{ name: "commonName", value: subject }]);
+                cert.setIssuer([{ name: "commonName", value: issuer }]);
+                cert.setExtensions([
+                    { name: "basicConstraints", cA: true },
+                    { name: "keyUsage", keyCertSign: true, digitalSignature: true },
+                    ...(aki ? [{ name: "authorityKeyIdentifier", ...aki }] : []),
+                ]);
+                cert.sign(signer.privateKey, forge.md.sha256.create());
+                return forge.pki.certificateToPem(cert);
+            };
+            const publicRoot = build("Public Root", "01", publicKeys, "Public Root", publicKeys);
+            const crossCopy = build("Public Root", "02", publicKeys, "Old Root", oldKeys);
+            const intermediate = build("Issuing CA", "03", leafKeys, "Public Root", publicKeys, {
+                // The root's issuer (itself: CN=Public Root, the intermediate's issuer too) and serial 01.
+                authorityCertIssuer: true,
+                serialNumber: "01",
+            });
+            const roots = [new X509Certificate(publicRoot)];
+            assert.ok(!new X509Certificate(intermediate).checkIssued(new X509Certificate(crossCopy)), "OpenSSL's check refuses the copy");
+            assert.equal(checkWafBackendChain(intermediate + crossCopy, roots), undefined);
+            // Name and signature both decide: a copy with another key is still refused.
+            const impostorCopy = build("Public Root", "04", oldKeys, "Old Root", oldKeys);
+            assert.match(checkWafBackendChain(intermediate + impostorCopy, roots) ?? "", /is not issued by certificate 2/);
         });
         it("accepts the fixture chain the prod stack is configured with (server certificate, then its CA)", () => {
             assert.equal(checkWafBackendChain(TEST_TLS.certificate), undefined);

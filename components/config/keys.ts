@@ -82,7 +82,6 @@ export interface KeySpec<T extends ConfigType = ConfigType> {
 /** A key of any type: a union, so that each entry's `check` is typed by its own `type`. */
 export type AnyKeySpec = KeySpec<"string"> | KeySpec<"integer"> | KeySpec<"boolean"> | KeySpec<"array">;
 
-/** Every key this program reads, in docs/configuration.md's order. */
 /**
  * A pool's OS disk keys (type and size), the same for the system and the user pool; `enabledBy` where
  * the pool itself is optional.
@@ -112,6 +111,7 @@ function osDiskKeys(pool: "system" | "user", enabledBy?: "userPoolEnabled") {
 const SYSTEM_OS_DISK = osDiskKeys("system");
 const USER_OS_DISK = osDiskKeys("user", "userPoolEnabled");
 
+/** Every key this program reads, in docs/configuration.md's order. */
 export const CONFIG_KEYS = {
     environment: {
         type: "string",

@@ -534,14 +534,15 @@ function isSelfSigned(cert: X509Certificate): boolean {
  * AAA Certificate Services; GoDaddy's G2 root cross-signed by Go Daddy Class 2) would otherwise upload
  * the old root, the gateway's only path to which ends with the cross-sign (2028-12-31 for
  * USERTrust-by-AAA), while the public root needs no upload (v2 trusts well-known CAs: MicrosoftDocs
- * azure-docs articles/application-gateway/ssl-overview.md, "End-to-end TLS with the v2 SKU"). A last
- * certificate that is itself a public root is still uploaded, as before: harmless, and kept.
+ * azure-docs articles/application-gateway/ssl-overview.md, "End-to-end TLS with the v2 SKU"). Decided
+ * by the certificates before the last only, so that whether the running Node still carries the old root
+ * (older stores had AAA Certificate Services) never changes what is uploaded.
  */
 export function selfSignedRootPem(certificatePem: string, roots: readonly X509Certificate[] = mozillaRoots()): string | undefined {
     const chain = pemCertificates(certificatePem);
     const top = chain[chain.length - 1];
     if (!top || !top.ca || !isSelfSigned(top)) return undefined;
-    if (!isPublicRoot(top, roots) && chain.slice(0, -1).some((cert) => isPublicRoot(cert, roots))) return undefined;
+    if (chain.slice(0, -1).some((cert) => isPublicRoot(cert, roots))) return undefined;
     return top.toString();
 }
 
