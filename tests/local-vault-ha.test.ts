@@ -522,6 +522,12 @@ esac
         fs.writeFileSync(file("tokens"), tokens);
     };
     const lookupPasses = () => read("lookups").trim().split("\n").filter(Boolean).map(Number);
+    /** The setup Job's starting point: the unsealer initialised and unsealed, root handed to Pulumi's token ID. */
+    const runningUnsealer = () => {
+        fs.writeFileSync(file("u-unsealed"), "");
+        fs.writeFileSync(file("u-init"), "");
+        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
+    };
 
     it("unseal: an EXPIRED seal token not yet revoked (lookup answers a negative ttl) is reported as such and re-created once revoked (re-review 2)", () => {
         // hashicorp/vault vault/token_store.go: handleLookup reads the token tainted, and lookupInternal
@@ -608,9 +614,7 @@ esac
     });
 
     it("setup: creates the missing transit key while no ha server exists yet (first `up`)", () => {
-        fs.writeFileSync(file("u-unsealed"), "");
-        fs.writeFileSync(file("u-init"), "");
-        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
+        runningUnsealer();
         const r = setup();
         assert.equal(r.status, 0, r.output);
         assert.match(read("actions"), /created key/);
@@ -627,10 +631,8 @@ esac
     });
 
     it("setup: waits for the unsealer, and its log names the command retried, not `timeout` (re-review 3)", () => {
-        fs.writeFileSync(file("u-unsealed"), "");
-        fs.writeFileSync(file("u-init"), "");
+        runningUnsealer();
         fs.writeFileSync(file("u-key"), "");
-        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
         fs.writeFileSync(file("u-down-once"), "");
         // retry's pause (the stand-in's sleep) succeeds here, as the real one does.
         const r = setup({ FAKE_PASSES: "100" });
@@ -640,9 +642,7 @@ esac
     });
 
     it("setup: FAILS, creating nothing, when the key is missing but an ha server is initialised (the unsealer lost its data)", () => {
-        fs.writeFileSync(file("u-unsealed"), "");
-        fs.writeFileSync(file("u-init"), "");
-        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
+        runningUnsealer();
         fs.writeFileSync(file("server-vault-0"), "fresh");
         fs.writeFileSync(file("server-vault-1"), "initialized");
         const r = setup();
@@ -656,9 +656,7 @@ esac
     });
 
     it("setup: a server that exists but does not answer is not taken as uninitialised", () => {
-        fs.writeFileSync(file("u-unsealed"), "");
-        fs.writeFileSync(file("u-init"), "");
-        fs.writeFileSync(file("tokens"), "PulumiRootTokenId\n");
+        runningUnsealer();
         fs.writeFileSync(file("server-vault-0"), "refused");
         const r = setup();
         assert.equal(r.status, 1, r.output);

@@ -250,26 +250,16 @@ function workloadsResources(
  * children. Its args are the settings it reads (WORKLOADS_LAYER_CONFIG), the foundation and the platform
  * layer's handles; each direct child keeps the URN it had as a resource of the stack (components/layer.ts).
  */
-export class WorkloadsLayer extends pulumi.ComponentResource implements WorkloadsHandles {
-    readonly mongo: MongoDb;
-    readonly mongoBackup?: MongoBackup;
-    readonly vaultDatabase: VaultDatabaseConfig;
-    readonly services: readonly Microservice[];
-    readonly traffic: MeshTrafficPolicy;
-    readonly argocd?: ArgoCd;
-    readonly networkPolicies: NetworkPolicies;
-
+// The class has exactly the handles' members (declaration merging), assigned from them in one step, as
+// AzureLayer and PlatformLayer.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface WorkloadsLayer extends WorkloadsHandles {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class WorkloadsLayer extends pulumi.ComponentResource {
     constructor(name: string, args: WorkloadsLayerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aksplatform:workloads:Layer", name, {}, opts);
         const { foundation, platform, ...settings } = args;
-        const handles = workloadsResources(settings, foundation, platform, layerChildOptions(this));
-        this.mongo = handles.mongo;
-        this.mongoBackup = handles.mongoBackup;
-        this.vaultDatabase = handles.vaultDatabase;
-        this.services = handles.services;
-        this.traffic = handles.traffic;
-        this.argocd = handles.argocd;
-        this.networkPolicies = handles.networkPolicies;
+        Object.assign(this, workloadsResources(settings, foundation, platform, layerChildOptions(this)));
         this.registerOutputs({});
     }
 }
