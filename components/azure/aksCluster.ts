@@ -3,7 +3,6 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as time from "@pulumiverse/time";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import { createHash } from "crypto";
 import {
@@ -15,7 +14,14 @@ import {
     type NodePoolConfig,
     type PlatformConfig,
 } from "../config";
-import { AKS_RBAC_CLUSTER_ADMIN, AKS_RBAC_PROPAGATION_SECONDS, customRoleName, roleDefinitionId, roleAssignmentOptions } from "./roles";
+import {
+    AKS_RBAC_CLUSTER_ADMIN,
+    AKS_RBAC_PROPAGATION_SECONDS,
+    customRoleName,
+    rbacPropagation,
+    roleDefinitionId,
+    roleAssignmentOptions,
+} from "./roles";
 
 /** Where the cluster sits in the stack's network (components/azure/network.ts). */
 export interface ClusterNetwork {
@@ -141,12 +147,12 @@ export function apiServerAccessProfile(
 }
 
 /**
- * How a pool rolls its nodes in an upgrade: surge a third of the pool, and give each node's drain (pod
+ * How a pool rolls its nodes in an upgrade: surge POOL_MAX_SURGE_PERCENT of the pool, and give each node's drain (pod
  * evictions, which honour PodDisruptionBudgets) 30 minutes, AKS's own default made explicit
  * (AgentPoolUpgradeSettings.drainTimeoutInMinutes, azure-native 3.28.0 types/input.d.ts). A drain that
  * a PDB still holds after that fails the upgrade rather than hanging it.
  */
-export const POOL_UPGRADE = { maxSurgePercent: POOL_MAX_SURGE_PERCENT, drainTimeoutMinutes: 30 } as const;
+export const POOL_UPGRADE = { drainTimeoutMinutes: 30 } as const;
 
 /** Minutes to bring a surge node up and Ready (allocate, boot, join); an estimate with margin. */
 const NODE_READY_MINUTES = 15;
@@ -163,6 +169,12 @@ const POOL_DELETE_MINUTES = 20;
  * gives an operation two hours unless the resource says otherwise (provider.go, azureContext), too
  * little for a large pool whose drains wait on PodDisruptionBudgets.
  */
+/** A pool's create, update and delete: each as long as its roll (poolRollMinutes). */
+export function poolTimeouts(pool: Pick<NodePoolConfig, "maxCount" | "nodeCount" | "autoscaling">): pulumi.CustomTimeouts {
+    const roll = `${poolRollMinutes(pool)}m`;
+    return { create: roll, update: roll, delete: roll };
+}
+
 export function poolRollMinutes(pool: Pick<NodePoolConfig, "maxCount" | "nodeCount" | "autoscaling">): number {
     const nodes = pool.autoscaling ? pool.maxCount : pool.nodeCount;
     const surge = Math.max(1, surgeNodes(nodes));
@@ -184,7 +196,6 @@ export function upgradeTimeouts(
 } {
     const minutes = (m: number) => `${m}m`;
     const cluster = minutes(CONTROL_PLANE_UPGRADE_MINUTES + poolRollMinutes(settings.systemPool));
-    const user = settings.userPool ? minutes(poolRollMinutes(settings.userPool)) : undefined;
     // What the cluster's one DELETE removes, in sequence at worst: every pool still attached (the inline
     // system pool; the user AgentPool too, which is deletedWith the cluster, so a destroy does not drain
     // it first), then the control plane and the
@@ -198,7 +209,7 @@ export function upgradeTimeouts(
         },
         // A pool's own delete (switched off, or the old pool of a replacement) drains it node by node,
         // honouring PDBs (AKS, unless ignore-pod-disruption-budget is set): as long as a roll.
-        userPool: user ? { create: user, update: user, delete: user } : undefined,
+        userPool: settings.userPool ? poolTimeouts(settings.userPool) : undefined,
     };
 }
 
@@ -346,7 +357,7 @@ function poolSettings(
         osDiskSizeGB: pool.osDiskSizeGb,
         type: containerservice.AgentPoolType.VirtualMachineScaleSets,
         nodeTaints: taints.length > 0 ? taints : undefined,
-        upgradeSettings: { maxSurge: `${POOL_UPGRADE.maxSurgePercent}%`, drainTimeoutInMinutes: POOL_UPGRADE.drainTimeoutMinutes },
+        upgradeSettings: { maxSurge: `${POOL_MAX_SURGE_PERCENT}%`, drainTimeoutInMinutes: POOL_UPGRADE.drainTimeoutMinutes },
     };
 }
 
@@ -511,7 +522,7 @@ export class AksCluster extends pulumi.ComponentResource {
             taints: string[],
             subnetId: pulumi.Input<string>,
             poolName: (identity: PoolIdentity) => string,
-            poolTimeouts: pulumi.CustomTimeouts | undefined,
+            rollTimeouts: pulumi.CustomTimeouts | undefined,
         ) => {
             const agentPoolName = pulumi.output(subnetId).apply((id) =>
                 poolName({
@@ -542,14 +553,10 @@ export class AksCluster extends pulumi.ComponentResource {
                     // When the cluster goes in the same operation, its DELETE takes the pool with it:
                     // no drain of a pool whose cluster is going (upgradeTimeouts counts it in).
                     deletedWith: cluster,
-                    customTimeouts: poolTimeouts,
+                    customTimeouts: rollTimeouts,
                 },
             );
             return { pool: created, name: agentPoolName };
-        };
-        const zoneTimeouts = (pool: NodePoolConfig): pulumi.CustomTimeouts => {
-            const roll = `${poolRollMinutes(pool)}m`;
-            return { create: roll, update: roll, delete: roll };
         };
 
         const agentPools: containerservice.AgentPool[] = [];
@@ -565,7 +572,7 @@ export class AksCluster extends pulumi.ComponentResource {
                     systemTaints,
                     subnetId,
                     systemPoolName,
-                    zoneTimeouts(pool),
+                    poolTimeouts(pool),
                 );
                 agentPools.push(systemPool.pool);
             }
@@ -573,7 +580,7 @@ export class AksCluster extends pulumi.ComponentResource {
                 const subnetId = zonal.user?.[zone];
                 if (!s.userPool || !subnetId) throw new pulumi.ResourceError(`${name}: no user subnet for zone ${zone}`, this);
                 const pool = zonalPool(s.userPool, zone);
-                agentPools.push(agentPool(`${name}-user-z${zone}`, "User", pool, [], subnetId, userPoolName, zoneTimeouts(pool)).pool);
+                agentPools.push(agentPool(`${name}-user-z${zone}`, "User", pool, [], subnetId, userPoolName, poolTimeouts(pool)).pool);
             }
         } else if (s.userPool) {
             const subnetId = net.userSubnetId;
@@ -708,14 +715,7 @@ export class AksCluster extends pulumi.ComponentResource {
             },
             roleAssignmentOptions({ parent: this }),
         );
-        const propagated = new time.Sleep(
-            `${name}-deployer-admin-propagation`,
-            {
-                createDuration: `${AKS_RBAC_PROPAGATION_SECONDS}s`,
-                triggers: { principalId: admin.principalId, assignmentId: admin.id },
-            },
-            { parent: this },
-        );
+        const propagated = rbacPropagation(`${name}-deployer-admin-propagation`, admin, AKS_RBAC_PROPAGATION_SECONDS, { parent: this });
         return [admin, propagated];
     }
 

@@ -12,12 +12,17 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
-import * as time from "@pulumiverse/time";
 import type { IngressWafConfig } from "../config";
 import { INGRESS_HEALTH_PATH, PORTS } from "../topology";
 import { keyVaultItemOptions, type KeyVault } from "./keyVault";
 import { PFX_CONTENT_TYPE, pemChain, pemToPfxBase64 } from "./pfx";
-import { KEY_VAULT_RBAC_PROPAGATION_SECONDS, KEY_VAULT_SECRETS_USER, roleDefinitionId, roleAssignmentOptions } from "./roles";
+import {
+    KEY_VAULT_RBAC_PROPAGATION_SECONDS,
+    KEY_VAULT_SECRETS_USER,
+    rbacPropagation,
+    roleDefinitionId,
+    roleAssignmentOptions,
+} from "./roles";
 
 /**
  * The managed rule sets: Microsoft's Default Rule Set 2.2, the newest ("Among DRS releases, always use
@@ -198,14 +203,7 @@ export class IngressWaf extends pulumi.ComponentResource {
         // KEY_VAULT_RBAC_PROPAGATION_SECONDS), so the gateway waits that long after the grant. The Sleep
         // runs on create, and again only when the grant is replaced (its triggers): a second `up` does not
         // wait. It runs beside the cluster's creation, which takes longer, so the first `up` is no slower.
-        const readable = new time.Sleep(
-            `${name}-pfx-reader-propagation`,
-            {
-                createDuration: `${KEY_VAULT_RBAC_PROPAGATION_SECONDS}s`,
-                triggers: { principalId: reader.principalId, assignmentId: reader.id },
-            },
-            { parent: this },
-        );
+        const readable = rbacPropagation(`${name}-pfx-reader-propagation`, reader, KEY_VAULT_RBAC_PROPAGATION_SECONDS, { parent: this });
 
         const gatewayId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}/providers/Microsoft.Network/applicationGateways/${gatewayName}`;
         const part = (collection: string, partName: string) => ({ id: pulumi.interpolate`${gatewayId}/${collection}/${partName}` });

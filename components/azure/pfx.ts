@@ -15,7 +15,8 @@
 // password-less PFX files carry it, so OpenSSL and Windows read it with no password. Its salt is
 // derived from the content, so the same certificate and key give the same bytes on every `up`: the
 // Key Vault secret gets a new version only when they change.
-import { createHash, createPrivateKey, X509Certificate } from "crypto";
+import { createHash, createPrivateKey } from "crypto";
+import { pemCertificates } from "../config";
 import * as forge from "node-forge";
 
 /** Key Vault's content type for a PFX secret (what a Key Vault certificate's secret carries). */
@@ -37,9 +38,9 @@ const binary = (buffer: Buffer) => buffer.toString("binary");
 
 /** The certificates of a PEM chain, leaf first, as DER. */
 export function pemChain(certificatePem: string): Buffer[] {
-    const blocks = certificatePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    if (blocks.length === 0) throw new Error("the ingress certificate holds no PEM certificate");
-    return blocks.map((block) => new X509Certificate(block).raw);
+    const certificates = pemCertificates(certificatePem);
+    if (certificates.length === 0) throw new Error("the ingress certificate holds no PEM certificate");
+    return certificates.map((certificate) => certificate.raw);
 }
 
 /** MAC iterations (OpenSSL's default, PKCS12_DEFAULT_ITER). */

@@ -1,6 +1,8 @@
 // Azure built-in role definition IDs (stable GUIDs, the same in every tenant). Key Vault data-plane
 // roles only take effect on a vault that uses RBAC authorization, which every vault here does.
+import type * as authorization from "@pulumi/azure-native/authorization";
 import type * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import { createHash } from "crypto";
 
 /** keys/read, wrapKey, unwrapKey: exactly what Vault's azurekeyvault seal calls (GetKey, WrapKey, UnwrapKey). */
@@ -70,3 +72,21 @@ export const AKS_RBAC_PROPAGATION_SECONDS = 300;
  * key-vault/general/rbac-guide, best practices).
  */
 export const KEY_VAULT_RBAC_PROPAGATION_SECONDS = 600;
+
+/**
+ * A wait of `seconds` after a role assignment exists, for it to apply (an assignment is written before
+ * the service it names enforces it). It runs on create and again only when the assignment is replaced
+ * (its triggers), so a second `up` does not wait.
+ */
+export function rbacPropagation(
+    name: string,
+    assignment: authorization.RoleAssignment,
+    seconds: number,
+    opts: pulumi.CustomResourceOptions,
+): time.Sleep {
+    return new time.Sleep(
+        name,
+        { createDuration: `${seconds}s`, triggers: { principalId: assignment.principalId, assignmentId: assignment.id } },
+        opts,
+    );
+}

@@ -372,14 +372,15 @@ export interface ParseOptions {
     readonly deployable?: boolean;
 }
 
-/**
- * Parses and validates raw stack configuration (bare key -> string) for `stack` of `project`.
- * Throws ConfigError listing every problem; unknown keys are problems too (they are usually typos).
- */
 /** A pool's OS disk type as sent to AKS: the stack's value when it set one, Ephemeral, or nothing (AKS chooses). */
 function osDiskTypeSent(value: string, setByStack: boolean): NodePoolConfig["osDiskType"] {
     return setByStack || value === "Ephemeral" ? (value as NodePoolConfig["osDiskType"]) : undefined;
 }
+
+/**
+ * Parses and validates raw stack configuration (bare key -> string) for `stack` of `project`.
+ * Throws ConfigError listing every problem; unknown keys are problems too (they are usually typos).
+ */
 
 export function parseConfig(raw: Raw, project: string, stack: string, options: ParseOptions = {}): PlatformConfig {
     const environment = environmentOf(raw, stack);

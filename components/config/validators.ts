@@ -424,11 +424,7 @@ export function zonalSubnetRange(range: string, zone: string): string {
     const index = Number(zone) - 1;
     if (!Number.isInteger(index) || index < 0 || index >= ZONAL_SUBNET_PARTS || prefix > 32)
         throw new Error(`zone ${show(zone)} has no part of ${show(range)}`);
-    const size = 2 ** (32 - Number(bits));
-    const base = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
-    const start = base - (base % size) + (index * size) / ZONAL_SUBNET_PARTS;
-    const dotted = [24, 16, 8, 0].map((shift) => Math.floor(start / 2 ** shift) % 256).join(".");
-    return `${dotted}/${prefix}`;
+    return `${addressInCidr(`${address}/${bits}`, (index * 2 ** (32 - Number(bits))) / ZONAL_SUBNET_PARTS)}/${prefix}`;
 }
 
 /**
@@ -513,7 +509,7 @@ export function checkWebhookUrl(key: string, value: string): string | undefined 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /** The certificates of a PEM chain, in order (leaf first). */
-function pemCertificates(certificatePem: string): X509Certificate[] {
+export function pemCertificates(certificatePem: string): X509Certificate[] {
     return (certificatePem.match(PEM_CERTIFICATE) ?? []).map((block) => new X509Certificate(block));
 }
 
