@@ -2,7 +2,7 @@
 // document it comes from. The upstream image registries are derived from the images and charts the
 // program pins (components/platform/charts.ts, the workloads' images) and the services' configured
 // images, so a new image from a new registry cannot be added without this list following it.
-import { IMAGES, CHARTS, ISTIO_HUB } from "../platform/charts";
+import { IMAGES, CHARTS, ISTIO_HUB, VAULT_IMAGE } from "../platform/charts";
 import { MONGO_IMAGE } from "../workloads/mongodb";
 import { ARGOCD_CHART } from "../workloads/argocd";
 import { MONGO_BACKUP_UPLOAD_IMAGE } from "../workloads/mongoBackup";
@@ -120,7 +120,7 @@ export function pinnedImages(argocd: boolean): string[] {
         (chart) => argocd || chart !== "argocd",
     );
     return [
-        `${IMAGES.vault.repository}:${IMAGES.vault.tag}`,
+        VAULT_IMAGE,
         `${IMAGES.vaultK8s.repository}:${IMAGES.vaultK8s.tag}`,
         `${IMAGES.reloader.repository}:${IMAGES.reloader.tag}`,
         IMAGES.azureCli,

@@ -60,6 +60,9 @@ export const IMAGES = {
     azureCli: "mcr.microsoft.com/azure-cli:2.77.0",
 } as const;
 
+/** The Vault image the servers run, as one reference for every Job and sidecar that runs its CLI. */
+export const VAULT_IMAGE = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
+
 /**
  * The one list of upstream image locations the cluster may pull from (registry and repository path),
  * besides the stack's own registry and the services' configured repositories: the allowed-images

@@ -111,7 +111,7 @@ export function vaultScheme(tls: boolean): "http" | "https" {
  * the service account's client-id annotation), AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE.
  * The chart runs it through `tpl` and appends `disable_mlock = true` (0.32.0 checks for it first).
  */
-export function raftConfig(replicas: number, seal: SealSettings | VaultSealStanza, tls?: VaultTlsFiles): string {
+function raftConfig(replicas: number, seal: VaultSealStanza, tls?: VaultTlsFiles): string {
     const scheme = vaultScheme(tls !== undefined);
     const joins = Array.from({ length: replicas }, (_, i) =>
         [
@@ -144,7 +144,7 @@ export function raftConfig(replicas: number, seal: SealSettings | VaultSealStanz
         "",
         'service_registration "kubernetes" {}',
         "",
-        ...sealStanza("kind" in seal ? seal : { kind: "azurekeyvault", ...seal }),
+        ...sealStanza(seal),
         "",
     ].join("\n");
 }
@@ -324,7 +324,10 @@ export class HashiCorpVault extends pulumi.ComponentResource {
         // Only the ha server talks to Azure; a dev-mode server has no seal to unwrap.
         const seal = ha ? args.seal : undefined;
         if (ha && !seal)
-            throw new pulumi.ResourceError(`${name}: Vault in ha mode needs its seal (a Key Vault key and the unseal identity)`, this);
+            throw new pulumi.ResourceError(
+                `${name}: Vault in ha mode needs its seal (a Key Vault key and the unseal identity, or the local transit unsealer)`,
+                this,
+            );
 
         // TLS needs the ha server's listener config; the dev server's listener is built by `vault server -dev`.
         const tls = ha ? args.tls : undefined;

@@ -4,7 +4,7 @@ import * as path from "path";
 import { VAULT_INIT_PLACEHOLDER } from "../foundation";
 import { JOB_ANNOTATIONS, JOB_POD_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR, scriptPhase, scriptVolumes } from "../jobScripts";
 import type { ServiceAccountRef } from "../config";
-import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
+import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL, VAULT_IMAGE } from "./charts";
 import { jobServiceAccount } from "./serviceAccounts";
 import { POD_LABELS } from "../topology";
 
@@ -155,7 +155,7 @@ export class VaultInitJob extends pulumi.ComponentResource {
         const caMounts = args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : [];
         const phase = (phaseName: string, image: string, env: k8s.types.input.core.v1.EnvVar[]) =>
             scriptPhase(VAULT_INIT_SCRIPT_FILE, phaseName, image, env, caMounts);
-        const vaultImage = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
+        const vaultImage = VAULT_IMAGE;
 
         const job = new k8s.batch.v1.Job(
             name,

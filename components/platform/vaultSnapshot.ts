@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { ServiceAccountRef } from "../config";
 import { JOB_POD_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR, scriptPhase, scriptVolumes } from "../jobScripts";
-import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
+import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL, VAULT_IMAGE } from "./charts";
 import { jobServiceAccount } from "./serviceAccounts";
 import { POD_LABELS } from "../topology";
 
@@ -120,7 +120,7 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                     initContainers: [
                                         container(
                                             "save",
-                                            `${IMAGES.vault.repository}:${IMAGES.vault.tag}`,
+                                            VAULT_IMAGE,
                                             [
                                                 { name: "VAULT_ADDR", value: args.vaultAddress },
                                                 { name: "VAULT_AUTH_ROLE", value: args.vaultRole },
@@ -144,7 +144,7 @@ export class VaultSnapshotCronJob extends pulumi.ComponentResource {
                                               ])
                                             : container(
                                                   "keep",
-                                                  `${IMAGES.vault.repository}:${IMAGES.vault.tag}`,
+                                                  VAULT_IMAGE,
                                                   [{ name: "SNAPSHOT_DIR", value: VAULT_SNAPSHOT_DIR }, ...retentionEnv],
                                                   [{ name: "snapshots", mountPath: VAULT_SNAPSHOT_DIR }],
                                               ),

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { JOB_ANNOTATIONS, JOB_POD_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR, scriptPhase, scriptVolumes } from "../jobScripts";
-import { IMAGES } from "./charts";
+import { VAULT_IMAGE } from "./charts";
 import type { AutopilotSettings, BootstrapRole } from "./vaultPolicies";
 import { POD_LABELS } from "../topology";
 
@@ -99,7 +99,7 @@ export class VaultSyncJob extends pulumi.ComponentResource {
                             restartPolicy: "Never",
                             securityContext: JOB_POD_SECURITY_CONTEXT,
                             containers: [
-                                scriptPhase(VAULT_SYNC_SCRIPT_FILE, "sync", `${IMAGES.vault.repository}:${IMAGES.vault.tag}`, env, [
+                                scriptPhase(VAULT_SYNC_SCRIPT_FILE, "sync", VAULT_IMAGE, env, [
                                     { name: "vault-token", mountPath: TOKEN_DIR, readOnly: true },
                                     ...(args.caSecret ? [{ name: "vault-ca", mountPath: CA_DIR, readOnly: true }] : []),
                                 ]),

@@ -12,7 +12,7 @@ import {
     scriptVolumes,
 } from "../jobScripts";
 import { POD_LABELS } from "../topology";
-import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL } from "./charts";
+import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL, VAULT_IMAGE } from "./charts";
 import { jobServiceAccount } from "./serviceAccounts";
 
 /** The renewal script (tests/vault-tls-renewal.test.ts runs it against a stand-in az and real openssl). */
@@ -55,7 +55,7 @@ export function tlsReloadSidecar(args: {
     return {
         name: "tls-reload",
         // The server's own image: already pulled on the node, already allowed by policy, has busybox.
-        image: `${IMAGES.vault.repository}:${IMAGES.vault.tag}`,
+        image: VAULT_IMAGE,
         command: ["/bin/sh", "-c", fs.readFileSync(VAULT_TLS_RELOAD_SCRIPT, "utf8"), VAULT_TLS_RELOAD_SCRIPT_FILE],
         env: [
             { name: "TLS_CERT_FILE", value: `${args.dir}/${args.certFile}` },

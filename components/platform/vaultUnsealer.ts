@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import * as path from "path";
 import * as random from "@pulumi/random";
 import {
     JOB_ANNOTATIONS,
@@ -9,17 +8,15 @@ import {
     JOB_CONTAINER_SECURITY_CONTEXT,
     JOB_POD_SECURITY_CONTEXT,
     jobScriptFiles,
-    SCRIPTS_DIR,
     scriptPhase,
     scriptVolumes,
 } from "../jobScripts";
 import { PORTS, POD_LABELS } from "../topology";
-import { IMAGES } from "./charts";
+import { VAULT_IMAGE } from "./charts";
 import type { TransitSealArgs } from "./vault";
 
 /** The script of the unsealer's sidecar (phase unseal) and setup Job (phase setup), checked with shellcheck. */
 export const VAULT_UNSEALER_SCRIPT_FILE = "vault-unsealer.sh";
-export const VAULT_UNSEALER_SCRIPT = path.join(SCRIPTS_DIR, VAULT_UNSEALER_SCRIPT_FILE);
 
 /** The unsealer's names: its Deployment and Service, the transit mount and key, the seal's policy and token Secret. */
 export const VAULT_UNSEALER = {
@@ -206,7 +203,7 @@ export class VaultUnsealer extends pulumi.ComponentResource {
             child,
         );
 
-        const image = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
+        const image = VAULT_IMAGE;
         const labels = { ...POD_LABELS.vaultUnsealer, "sidecar.istio.io/inject": "false" };
         const script = new k8s.core.v1.ConfigMap(
             `${name}-script`,

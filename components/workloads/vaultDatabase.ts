@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
-import { IMAGES } from "../platform/charts";
+import { VAULT_IMAGE } from "../platform/charts";
 import { MONGO_DATABASE, VAULT_DB_CREDS_PATH } from "./microservice";
 import { POD_LABELS } from "../topology";
 import { MONGO_IMAGE, MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
@@ -14,7 +14,7 @@ export const VAULT_CONFIGURE_SCRIPT_FILE = "vault-configure.sh";
 export const VAULT_CONFIGURE_SCRIPT = path.join(SCRIPTS_DIR, VAULT_CONFIGURE_SCRIPT_FILE);
 
 /** The Vault image the Job runs: the same 1.x release as the platform's server, so CLI and server agree. */
-export const VAULT_CONFIGURE_IMAGE = `${IMAGES.vault.repository}:${IMAGES.vault.tag}`;
+export const VAULT_CONFIGURE_IMAGE = VAULT_IMAGE;
 
 /** The database secrets engine role the services read credentials from (database/creds/<this>). */
 export const VAULT_DB_ROLE = VAULT_DB_CREDS_PATH.split("/").pop() as string;
