@@ -226,6 +226,20 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(rule.expression, `absent(up{job="${KEEP.jobNames.jobs.kubestate}"} == 1)`);
             });
 
+            it("alerts on a node that reports Ready=False (our own rule: #763 dropped KubeNodeNotReady upstream)", () => {
+                const rule = run
+                    .ofType(T.ruleGroup)
+                    .flatMap((g) => g.inputs.rules)
+                    .find((r: any) => r.alert === "KubeNodeNotReady");
+                assert.ok(rule);
+                // kube-state-metrics: one series per node and condition status, 1 for the status it has.
+                assert.equal(
+                    rule.expression,
+                    `kube_node_status_condition{job="${KEEP.jobNames.jobs.kubestate}",condition="Ready",status="true"} == 0`,
+                );
+                assert.equal(rule.for, "PT15M");
+            });
+
             it("keeps every metric a rule reads: the minimal ingestion profile plus the add-on settings ConfigMap it deploys", () => {
                 const [configMap] = run
                     .ofType("kubernetes:core/v1:ConfigMap")

@@ -55,6 +55,8 @@ describe("deployer access to the cluster", () => {
         assert.equal(grant.inputs.principalId, CI_PRINCIPAL);
         const [sleep] = run.ofType(T.sleep).filter((s) => run.dependsOn(s.urn, grant.urn));
         assert.equal(sleep.inputs.triggers.principalId, CI_PRINCIPAL, "a changed principal waits again");
+        // A replaced grant (a re-created cluster: the same principal, a new assignment) waits again too.
+        assert.equal(sleep.inputs.triggers.assignmentId, grant.id, "a replaced grant waits again");
     });
 
     it("dev (local accounts, Kubernetes RBAC): the certificate kubeconfig is already admin; no grant, no wait", async () => {

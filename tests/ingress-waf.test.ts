@@ -126,10 +126,20 @@ describe("ingress WAF: prod", () => {
         assert.equal(allows("AzureLoadBalancer").length, 1);
         // Then nothing else inbound, not even the VNet (Azure's default AllowVnetInBound at 65000 would
         // admit it): a deny-all between the allows and the defaults (mspnp/aks-baseline's spoke NSG).
-        type Rule = { direction: string; access: string; priority: number; sourceAddressPrefix: string; destinationPortRange?: string };
+        type Rule = {
+            direction: string;
+            access: string;
+            priority: number;
+            protocol: string;
+            sourceAddressPrefix: string;
+            destinationAddressPrefix: string;
+            destinationPortRange?: string;
+        };
         const inbound = (nsg.inputs.securityRules as Rule[]).filter((r) => r.direction === "Inbound");
         const denyAll = inbound.find((r) => r.access === "Deny" && r.sourceAddressPrefix === "*" && r.destinationPortRange === "*");
         assert.ok(denyAll, "a deny-all inbound rule");
+        assert.equal(denyAll.protocol, "*", "every protocol, UDP too");
+        assert.equal(denyAll.destinationAddressPrefix, "*");
         assert.ok(denyAll.priority < 65000, "before AllowVnetInBound");
         for (const allow of inbound.filter((r) => r.access === "Allow"))
             assert.ok(allow.priority < denyAll.priority, `${allow.sourceAddressPrefix} allowed first`);
@@ -283,6 +293,9 @@ describe("ingress WAF: prod", () => {
         assert.equal(waits.length, 1, "the gateway waits for one propagation sleep");
         assert.equal(waits[0].inputs.createDuration, "600s");
         assert.ok(run.dependsOn(waits[0].urn, grant.urn), "the wait starts once the grant exists");
+        // It waits again when the grant is replaced (a new assignment for the same identity).
+        assert.equal(waits[0].inputs.triggers.assignmentId, grant.id);
+        assert.equal(waits[0].inputs.triggers.principalId, identity.state.principalId);
     });
 
     it("logs to Log Analytics, and the cluster policy no longer exempts the gateway from internal load balancers", () => {

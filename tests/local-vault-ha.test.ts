@@ -71,6 +71,14 @@ describe("local stack, localVaultMode ha (Vault raft + TLS + transit seal on kin
             assert.equal(field("tls_ca_cert"), "/vault/userconfig/tls/vault-tls-ca");
             // The token is required by the seal but comes from VAULT_TOKEN (seal/transit.mdx), not the config.
             assert.equal(field("token"), undefined, "no token in the server config (a Helm value)");
+            // Nothing else: above all no tls_skip_verify, which would accept any certificate at that address.
+            assert.deepEqual([...seal[1].matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]).sort(), [
+                "address",
+                "disable_renewal",
+                "key_name",
+                "mount_path",
+                "tls_ca_cert",
+            ]);
             assert.doesNotMatch(config, /azurekeyvault/);
         });
 
@@ -148,6 +156,14 @@ describe("local stack, localVaultMode ha (Vault raft + TLS + transit seal on kin
             assert.equal(deployment.inputs.spec.strategy.type, "Recreate");
             const service = run.ofType(T.service).find((s) => s.inputs.metadata?.name === "vault-unsealer")!;
             assert.deepEqual(service.inputs.spec.ports, [{ name: "https", port: 8200, targetPort: "https" }]);
+            // The Service reaches the unsealer's pods, and their `https` port is the TLS listener's.
+            const labels = deployment.inputs.spec.template.metadata.labels;
+            for (const [key, value] of Object.entries(service.inputs.spec.selector)) assert.equal(labels[key], value, `selector ${key}`);
+            assert.deepEqual(service.inputs.spec.selector, deployment.inputs.spec.selector.matchLabels);
+            const https = vault.ports.find((p: any) => p.name === "https").containerPort;
+            const tlsListener = /listener "tcp" \{[^}]*address\s*=\s*"\[::\]:(\d+)"[^}]*tls_cert_file/.exec(hcl);
+            assert.ok(tlsListener, hcl);
+            assert.equal(Number(tlsListener[1]), https);
         });
 
         it("a sidecar initialises it once and unseals it after every start, with its key on the claim", () => {

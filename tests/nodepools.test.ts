@@ -142,6 +142,12 @@ describe("node pools with per-zone NAT egress (issue 22 item 6)", () => {
             assert.equal(pool.inputs.vmSize, inline.vmSize);
             assert.ok(run.dependsOn(pool.urn, cluster.urn));
         }
+        // Every zone's pool rolls and drains under timeouts longer than its drains and the provider's two hours.
+        for (const pool of agentPools) {
+            assert.ok(minutes(pool.customTimeouts.update) > drainMinutes(pool.inputs), `${pool.name}: update`);
+            assert.ok(minutes(pool.customTimeouts.delete) > drainMinutes(pool.inputs), `${pool.name}: delete`);
+            assert.ok(minutes(pool.customTimeouts.update) > 120, `${pool.name}: the provider's default would cut the roll short`);
+        }
         // The cluster's DELETE takes every attached pool with it: its timeout grows with their number.
         const firewall = (await evaluateStack("prod")).get(T.cluster, "aks");
         assert.ok(minutes(cluster.customTimeouts.delete) > minutes(firewall.customTimeouts.delete));
