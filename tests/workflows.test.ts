@@ -529,6 +529,13 @@ describe("GitHub workflows", () => {
             const init = steps(kind).find((s) => s.id === "init")!;
             assert.match(init.run!, /pulumi config set localVaultMode "\$VAULT_MODE" --stack "\$STACK"/);
             assert.equal(init.env?.VAULT_MODE, "${{ matrix.vault }}");
+            // The smoke test is told the mode (it skips the dev root token's lease check only for ha),
+            // rather than guessing it from a Secret a broken dev run might have lost.
+            const smoke = steps(kind).find((s) => s.run === ".github/scripts/e2e-smoke.sh")!;
+            assert.equal(smoke.env?.VAULT_MODE, "${{ matrix.vault }}");
+            const script = fs.readFileSync(path.join(ROOT, ".github", "scripts", "e2e-smoke.sh"), "utf8");
+            assert.match(script, /if \[ "\$\{VAULT_MODE:-dev\}" = ha \]; then/);
+            assert.doesNotMatch(script, /if ! kubectl -n vault get secret vault-dev-root-token/);
             // kind's config: ha needs a schedulable node per voter (required hostname anti-affinity); kind
             // keeps the control plane tainted once there are workers (kind.x-k8s.io/v1alpha4 nodes[].role).
             const roles = (mode: string) =>
