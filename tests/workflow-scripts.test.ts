@@ -218,7 +218,7 @@ describe(".github/scripts/e2e-smoke.sh", function () {
 
     const SEEDED = ["Laptop", "Mouse", "Keyboard", "Monitor"].map((name, i) => ({ id: i + 1, name, price: 10 * (i + 1) }));
 
-    function smoke(containers: string, products: unknown[] = SEEDED, ha = false) {
+    function smoke(containers: string, products: unknown[] = SEEDED, ha = false, mode = ha ? "ha" : "dev") {
         const log = path.join(tmp, "log");
         fs.writeFileSync(log, "");
         const result = spawnSync("bash", [path.join(SCRIPTS, "e2e-smoke.sh")], {
@@ -231,6 +231,8 @@ describe(".github/scripts/e2e-smoke.sh", function () {
                 PRODUCTS: JSON.stringify(products),
                 GITHUB_RUN_ID: "9",
                 HA: ha ? "ha" : "",
+                // The workflow's matrix entry (e2e.yml passes it to the step).
+                VAULT_MODE: mode,
             },
         });
         return { status: result.status, out: result.stdout + result.stderr, log: fs.readFileSync(log, "utf8") };
@@ -256,6 +258,11 @@ describe(".github/scripts/e2e-smoke.sh", function () {
         assert.equal(status, 0, out);
         assert.match(out, /the leases are checked by \.github\/scripts\/e2e-vault\.sh/);
         assert.doesNotMatch(log, /vault list/);
+    });
+
+    it("fails a dev run whose dev root token Secret is gone, instead of skipping its lease check", () => {
+        const { status, out } = smoke("product-service vault-agent istio-proxy vault-agent-init", SEEDED, true, "dev");
+        assert.notEqual(status, 0, out);
     });
 
     it("fails when a pod has no Istio proxy, or a seeded product is missing", () => {
