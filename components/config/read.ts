@@ -1,13 +1,15 @@
-// Raw stack config (bare key -> the string the Pulumi CLI hands the program; lists as JSON) into typed
-// values, driven by the key table: defaults per environment, which stacks may set a key, each key's own
-// rule, and hints for the mistakes YAML invites. Cross-key rules are parse.ts's.
+// Raw stack config (top-level key -> the string the Pulumi CLI hands the program; a group as the JSON
+// text of its object) into typed, defaulted values, through the zod schema built from the table
+// (schema.ts): defaults per environment (keys.ts DEFAULTS), which stacks may set a member, each
+// member's own rule, old flat keys named their new path, and hints for the mistakes YAML invites.
+// Cross-member rules are parse.ts's.
 import { cloudOf, type Environment } from "./constants";
-import { CONFIG_KEYS, defaultOf, KEY_NAMES, specOf, type ConfigKey, type KeyValues } from "./keys";
-import { nearest, show } from "./validators";
+import { CONFIG_GROUPS, defaultOf, specOf, type ConfigPath, type ConfigValues, type GroupName, type KeySpec } from "./keys";
+import { HIDDEN, membersSet, parseTopLevel, schemaProblems, secretHint, typedValue } from "./schema";
 
 export type Raw = Readonly<Record<string, string | undefined>>;
 
-/** Raised for invalid stack configuration; `problems` holds one line per bad key. */
+/** Raised for invalid stack configuration; `problems` holds one line per problem. */
 export class ConfigError extends Error {
     constructor(readonly problems: readonly string[]) {
         super(`Invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
@@ -16,106 +18,64 @@ export class ConfigError extends Error {
 }
 
 export interface Reading {
-    readonly values: KeyValues;
-    /** Keys the stack sets (as opposed to defaults). */
-    readonly set: ReadonlySet<ConfigKey>;
+    readonly values: ConfigValues;
+    /** Paths the stack sets (as opposed to defaults). */
+    readonly set: ReadonlySet<ConfigPath>;
     readonly errors: string[];
 }
 
-/** The known key nearest to `unknown` (case-insensitively), if it is close enough to be a typo. */
-export function nearestKey(unknown: string): ConfigKey | undefined {
-    return nearest(unknown, KEY_NAMES);
-}
-
-function unknownKeyMessage(key: string): string {
-    const near = nearestKey(key);
-    return near
-        ? `${key}: is not a config key of this program; did you mean ${near}?`
-        : `${key}: is not a config key of this program; docs/configuration.md lists every key`;
-}
-
-/** YAML reads an unquoted 1.30 as the number 1.3 and the CLI hands the program "1.3". */
-const NUMBER_TEXT = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
-const yamlNumberHint = (text: string) =>
-    ` (if Pulumi.<stack>.yaml has it unquoted, YAML read it as the number ${text}, dropping any trailing zero: quote the value)`;
-
-function parseText(key: ConfigKey, text: string): { value?: unknown; error?: string } {
-    switch (specOf(key).type) {
-        case "string":
-            return { value: text };
-        case "integer": {
-            const value = Number(text);
-            return text.trim() !== "" && Number.isInteger(value) ? { value } : { error: `${key}: ${show(text)} is not a whole number` };
-        }
-        case "boolean":
-            return text === "true" || text === "false"
-                ? { value: text === "true" }
-                : { error: `${key}: ${show(text)} is not allowed; use true or false` };
-        case "array": {
-            let value: unknown;
-            try {
-                value = JSON.parse(text);
-            } catch {
-                value = undefined;
-            }
-            return Array.isArray(value) && value.every((item) => typeof item === "string" || typeof item === "number")
-                ? { value: value.map(String) }
-                : { error: `${key}: ${show(text)} is not a list; write it as a YAML list of strings` };
-        }
+/** The parsed top-level values: a group's JSON text as its object, `environment` as its text. */
+export function parseRaw(raw: Raw): Record<string, unknown> {
+    const input: Record<string, unknown> = {};
+    for (const [key, text] of Object.entries(raw)) {
+        if (text !== undefined) input[key] = key === "environment" ? text : parseTopLevel(text);
     }
+    return input;
+}
+
+function inScope(spec: KeySpec, environment: Environment): boolean {
+    const cloud = cloudOf(environment);
+    return !((spec.scope === "azure" && cloud === "none") || (spec.scope === "none" && cloud === "azure"));
 }
 
 /**
- * Reads every key of the table for `environment`. `isSecret` says whether a key arrived encrypted
- * (pulumi.runtime.isConfigSecret); keys the table marks secret must.
+ * Reads every member of the table for `environment`. `isSecret(topLevelKey)` says whether a top-level
+ * key arrived as a secret (pulumi.runtime.isConfigSecret); a group holding a secret member that the
+ * stack sets must.
+ *
+ * Why per group, not per member: the CLI marks a whole top-level key secret when ANY leaf of its object
+ * is `secure:` (pulumi/pulumi sdk/go/common/resource/config/object.go, `object.Secure` returns true for
+ * a map holding a secure value; `MarshalString` hands the group over as one JSON text with its secure
+ * leaves decrypted and reports it secure; sdk/go/common/resource/config/map.go `Map.SecureKeys` lists
+ * such a key in PULUMI_CONFIG_SECRET_KEYS). So the program cannot tell WHICH leaf was encrypted: a
+ * group with its tlsPrivateKey in plain text but some other member encrypted passes this check. What it
+ * does catch is the common mistake, a group with no `secure:` leaf at all.
  */
-export function readValues(raw: Raw, environment: Environment, isSecret: (key: ConfigKey) => boolean): Reading {
-    const errors: string[] = [];
-    const set = new Set<ConfigKey>();
-    const values: Record<string, unknown> = {};
-    const cloud = cloudOf(environment);
-    for (const key of Object.keys(raw)) if (raw[key] !== undefined && !(key in CONFIG_KEYS)) errors.push(unknownKeyMessage(key));
+export function readValues(raw: Raw, environment: Environment, isSecret: (topLevelKey: string) => boolean): Reading {
+    const input = parseRaw(raw);
+    const errors = schemaProblems(input, environment);
+    const set = new Set<ConfigPath>();
+    const values: Record<string, unknown> = { environment };
+    if (raw.environment !== undefined) set.add("environment");
 
-    for (const key of KEY_NAMES) {
-        const spec = specOf(key);
-        const text = raw[key];
-        values[key] = defaultOf(key, environment);
-        if (text === undefined) continue;
-        if (spec.scope === "azure" && cloud === "none") {
-            errors.push(
-                `${key}: ${show(text)} is not allowed for environment ${environment}, which creates no Azure resources (the key only configures Azure, or what exists only with Azure: the Key Vault CSI path, the backups to Azure Storage); remove it with pulumi config rm ${key}`,
-            );
-            continue;
-        }
-        if (spec.scope === "none" && cloud === "azure") {
-            errors.push(
-                `${key}: ${show(text)} is not allowed for environment ${environment}, which deploys to the AKS cluster it creates through that cluster's own credentials, never a kubeconfig context; remove it with pulumi config rm ${key}`,
-            );
-            continue;
-        }
-        if (spec.secret && !isSecret(key)) {
-            // Still read, so that rules over the pair do not also call it missing.
-            errors.push(`${key}: (value not shown) is set in plain text; it is a secret: pulumi config set --secret ${key} < file.pem`);
-        }
-        set.add(key);
-        const parsed = parseText(key, text);
-        const keyErrors = parsed.error
-            ? [parsed.error]
-            : [spec.check?.(key, parsed.value as never, environment)].flat().filter((e) => e !== undefined);
-        // A value of the right type is kept even when its own rule fails, so that cross-key rules judge
-        // what the stack says (a bad list item must not read as an empty list).
-        if (!parsed.error) values[key] = parsed.value;
-        if (keyErrors.length === 0) continue;
-        const switchKey = spec.enabledBy as ConfigKey | undefined;
-        const switchOff =
-            switchKey !== undefined &&
-            (raw[switchKey] !== undefined ? raw[switchKey] !== "true" : defaultOf(switchKey, environment) !== true);
-        for (const error of keyErrors) {
-            let message = error;
-            if (spec.type === "string" && NUMBER_TEXT.test(text)) message += yamlNumberHint(text);
-            if (switchOff) message += ` (checked although ${spec.enabledBy} is false: the key counts only with ${spec.enabledBy}: true)`;
-            errors.push(message);
+    for (const group of Object.keys(CONFIG_GROUPS) as GroupName[]) {
+        const members = membersSet(input[group]);
+        const groupValues: Record<string, unknown> = {};
+        values[group] = groupValues;
+        for (const member of Object.keys(CONFIG_GROUPS[group])) {
+            const path = `${group}.${member}` as ConfigPath;
+            const spec = specOf(path);
+            groupValues[member] = defaultOf(path, environment);
+            if (!(member in members) || !inScope(spec, environment)) continue;
+            set.add(path);
+            if (spec.secret && !isSecret(group)) {
+                errors.push(`${path}: ${HIDDEN} is set in plain text; it is a secret: ${secretHint(path)}`);
+            }
+            // A value of the right type is kept even when its own rule fails, so that cross-member rules
+            // judge what the stack says (a bad list item must not read as an empty list).
+            const typed = typedValue(path, members[member]);
+            if (typed !== undefined) groupValues[member] = typed.value;
         }
     }
-    return { values: values as unknown as KeyValues, set, errors };
+    return { values: values as ConfigValues, set, errors };
 }

@@ -1,0 +1,250 @@
+// The zod schema of the stack configuration, built from the one table (keys.ts): the root object of
+// top-level keys (`environment` and one strict object per group), each member's type, its own rule as a
+// refinement, and which stacks may set it. Every zod issue becomes one line of our message standard,
+// `<path>: <value shown> <what is wrong>; <what is allowed>`, and every problem is reported in one round.
+//
+// What the schema receives (pulumi/pulumi at the pinned CLI): PULUMI_CONFIG maps each top-level key to a
+// string; a group (a YAML mapping in the stack file) arrives as the JSON text of the object, secure
+// leaves decrypted (sdk/go/common/resource/config/value.go `Value.Value`, object.go `MarshalString`).
+// So YAML scalars inside a group keep their YAML type: `nodeCount: 3` is the number 3, `enabled: true`
+// the boolean, an unquoted `kubernetesVersion: 1.30` the number 1.3. And `pulumi config set --path`
+// turns `true`/`false` into booleans and base-10 digits not starting with 0 into integers, anything
+// else into a string (object.go `coerce`), so a string member must take an integer as its digits
+// (`pulumi config set --path services.productTag 42` stores the number 42) and an integer member the
+// string of its digits (`"3"` written quoted in YAML).
+import { z } from "zod";
+import { cloudOf, type Environment } from "./constants";
+import {
+    CONFIG_GROUPS,
+    CONFIG_PATHS,
+    GROUP_NAMES,
+    defaultOf,
+    flatKeyPath,
+    membersOf,
+    specOf,
+    splitPath,
+    type ConfigPath,
+    type GroupName,
+    type KeySpec,
+} from "./keys";
+import { FLAT_KEY_PATHS } from "./layout";
+import { nearest, show } from "./validators";
+
+const FLAT_KEYS = Object.keys(FLAT_KEY_PATHS);
+
+/** What a message shows instead of a secret member's value. */
+export const HIDDEN = "(value not shown)";
+
+/** YAML reads an unquoted 1.30 as the number 1.3, and the CLI hands the program the number. */
+export const yamlNumberHint = (value: number) =>
+    ` (if Pulumi.<stack>.yaml has it unquoted, YAML read it as the number ${value}, dropping any trailing zero: quote the value)`;
+
+const INTEGER_TEXT = /^-?\d+$/;
+
+/**
+ * The forms a member's value may take in the group's JSON, and the typed value each form means:
+ * string: a string, or a number as its decimal text; integer: a JSON integer or a string of base-10
+ * digits; boolean: true/false or "true"/"false"; array: a list of strings or numbers, read as strings.
+ */
+function inputOf(spec: KeySpec, path: string) {
+    const shown = (input: unknown) => (spec.secret ? HIDDEN : show(input));
+    switch (spec.type) {
+        case "string": {
+            const error = (iss: { input?: unknown }) =>
+                `${path}: ${shown(iss.input)} is not a string; write it as text (quoted in YAML where it would read as a number or true/false)`;
+            return z.union([z.string(), z.number()], { error }).transform((value): unknown => String(value));
+        }
+        case "integer": {
+            const error = (iss: { input?: unknown }) => `${path}: ${shown(iss.input)} is not a whole number; use base-10 digits, e.g. 3`;
+            // abort: a string that is not digits must stop here, before the member's rule sees it.
+            return z
+                .union([z.number().int({ error }), z.string().regex(INTEGER_TEXT, { error, abort: true })], { error })
+                .transform((value): unknown => Number(value));
+        }
+        case "boolean": {
+            const error = (iss: { input?: unknown }) => `${path}: ${shown(iss.input)} is not allowed; use true or false`;
+            return z
+                .union([z.boolean(), z.enum(["true", "false"])], { error })
+                .transform((value): unknown => value === true || value === "true");
+        }
+        case "array": {
+            const error = (iss: { input?: unknown }) => `${path}: ${shown(iss.input)} is not a list; write it as a YAML list of strings`;
+            return z.array(z.union([z.string(), z.number()]), { error }).transform((items): unknown => items.map(String));
+        }
+    }
+}
+
+/** The typed value of `input` at `path`, or undefined when it is not of the member's type. */
+export function typedValue(path: ConfigPath, input: unknown): { value: unknown } | undefined {
+    const result = inputOf(specOf(path), path).safeParse(input);
+    return result.success ? { value: result.data } : undefined;
+}
+
+/** The group's members as the stack set them: the parsed group when it is a mapping, else nothing. */
+export function membersSet(group: unknown): Readonly<Record<string, unknown>> {
+    return group !== null && typeof group === "object" && !Array.isArray(group) ? (group as Record<string, unknown>) : {};
+}
+
+/** A top-level value as the CLI handed it: a group's JSON text parsed, a scalar kept as its text. */
+export function parseTopLevel(text: string): unknown {
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        return text;
+    }
+}
+
+export interface SchemaContext {
+    readonly environment: Environment;
+    /** The parsed top-level values (parseTopLevel), for the switches `enabledBy` names. */
+    readonly input: Readonly<Record<string, unknown>>;
+}
+
+/** Whether the boolean member at `path` is off for this stack: as set, else its default. */
+function switchedOff(path: ConfigPath, context: SchemaContext): boolean {
+    const { group, member } = splitPath(path);
+    const members = membersSet(group === undefined ? undefined : context.input[group]);
+    if (member in members) return typedValue(path, members[member])?.value !== true;
+    return defaultOf(path, context.environment) !== true;
+}
+
+const scopeReason = {
+    azure: (environment: Environment) =>
+        `is not allowed for environment ${environment}, which creates no Azure resources (the member only configures Azure, or what exists only with Azure: the Key Vault CSI path, the backups to Azure Storage)`,
+    none: (environment: Environment) =>
+        `is not allowed for environment ${environment}, which deploys to the AKS cluster it creates through that cluster's own credentials, never a kubeconfig context`,
+} as const;
+
+/**
+ * A member's schema for this stack: out of its scope, any value is a problem; otherwise its input forms
+ * (inputOf), then its own rule as a refinement on the typed value. The refinement also sees the raw
+ * input, for the YAML-number hint (a string member given a JSON number).
+ */
+function memberSchema(path: ConfigPath, context: SchemaContext) {
+    const spec = specOf(path);
+    const cloud = cloudOf(context.environment);
+    if ((spec.scope === "azure" && cloud === "none") || (spec.scope === "none" && cloud === "azure")) {
+        const reason = scopeReason[spec.scope as "azure" | "none"](context.environment);
+        return z.unknown().superRefine((input, ctx) => {
+            ctx.addIssue({
+                code: "custom",
+                message: `${path}: ${spec.secret ? HIDDEN : show(input)} ${reason}; remove it with pulumi config rm --path ${path}`,
+            });
+        });
+    }
+    return z
+        .unknown()
+        .transform((raw) => ({ raw, value: raw }))
+        .pipe(z.object({ raw: z.unknown(), value: inputOf(spec, path) }))
+        .superRefine(({ raw, value }, ctx) => {
+            // zod runs a refinement after issues it may continue past; the rule judges a value of the member's type only.
+            if (typedValue(path, raw) === undefined) return;
+            const problems = [spec.check?.(path, value as never, context.environment)].flat().filter((p) => p !== undefined);
+            for (const problem of problems) {
+                let message = spec.secret ? redact(problem, raw) : problem;
+                if (spec.type === "string" && typeof raw === "number") message += yamlNumberHint(raw);
+                if (spec.enabledBy !== undefined && switchedOff(spec.enabledBy as ConfigPath, context)) {
+                    message += ` (checked although ${spec.enabledBy} is false: the member counts only with ${spec.enabledBy}: true)`;
+                }
+                ctx.addIssue({ code: "custom", message });
+            }
+        })
+        .transform(({ value }) => value);
+}
+
+/** A secret's value, in any spelling a rule may have quoted it, replaced by HIDDEN. */
+function redact(message: string, value: unknown): string {
+    const spellings = [show(value), show(String(value)), String(value)].filter((s) => s.length > 0);
+    return spellings.reduce((text, spelling) => text.split(spelling).join(HIDDEN), message);
+}
+
+function groupHoldsSecret(group: GroupName): boolean {
+    return Object.values(CONFIG_GROUPS[group] as Record<string, KeySpec>).some((spec) => spec.secret === true);
+}
+
+/** One group: a strict object of its members, each optional (a member not set takes its default). */
+function groupSchema(group: GroupName, context: SchemaContext) {
+    const shape = Object.fromEntries(
+        membersOf(group).map((member) => [member, memberSchema(`${group}.${member}` as ConfigPath, context).optional()]),
+    );
+    return z.strictObject(shape, {
+        error: (iss) =>
+            iss.code === "invalid_type"
+                ? `${group}: ${groupHoldsSecret(group) ? HIDDEN : show(iss.input)} is not a group of members; write it as a YAML mapping under aks-platform:${group} in Pulumi.<stack>.yaml, or set each member with pulumi config set --path ${group}.<member> <value> (docs/configuration.md lists the members of ${group})`
+                : undefined,
+    });
+}
+
+/** The root: `environment` (its value is parse.ts's to judge) and every group. */
+export function configSchema(context: SchemaContext) {
+    const shape = Object.fromEntries(GROUP_NAMES.map((group) => [group, groupSchema(group, context).optional()]));
+    return z.strictObject({ environment: z.unknown().optional(), ...shape });
+}
+
+/** Paths whose member is `member`, for a did-you-mean across groups (e.g. vmSize: systemPool.vmSize or userPool.vmSize). */
+function pathsNamed(member: string): ConfigPath[] {
+    return CONFIG_PATHS.filter((path) => splitPath(path).member === member);
+}
+
+const ALL_MEMBER_NAMES = [...new Set(CONFIG_PATHS.filter((p) => p !== "environment").map((p) => splitPath(p).member))];
+
+/** `<group>.<member>` is not a member of the group: the nearest member of the group, else the nearest path anywhere. */
+export function unknownMemberMessage(group: GroupName, member: string): string {
+    const head = `${group}.${member}: is not a member of ${group}`;
+    const inGroup = nearest(member, membersOf(group));
+    if (inGroup !== undefined) return `${head}; did you mean ${group}.${inGroup}?`;
+    const moved = flatKeyPath(member);
+    if (moved !== undefined) return `${head}; did you mean ${moved}? (${member} is the old flat key of ${moved})`;
+    const elsewhere = nearest(member, ALL_MEMBER_NAMES);
+    if (elsewhere !== undefined) return `${head}; did you mean ${pathsNamed(elsewhere).join(" or ")}?`;
+    return `${head}; docs/configuration.md lists the members of ${group}`;
+}
+
+/** How to set a secret member encrypted: from a file for the PEM members, else the value on the command line. */
+export function secretHint(path: ConfigPath): string {
+    const pem = path === "ingress.tlsCertificate" || path === "ingress.tlsPrivateKey";
+    return pem ? `pulumi config set --path --secret ${path} < file.pem` : `pulumi config set --path --secret ${path} <value>`;
+}
+
+/** The shell words of `pulumi config set --path` that store `value` at `path`. */
+function setCommand(path: ConfigPath, value: unknown, secret: boolean): string {
+    if (secret) return secretHint(path);
+    if (Array.isArray(value)) return `pulumi config set --path '${path}[<i>]' <item>, for each item of ${show(value)}`;
+    const text = String(value);
+    return `pulumi config set --path ${path} ${/^[\w.:/@=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`}`;
+}
+
+/** A top-level key that is not `environment` or a group: an old flat key (named its path), or a typo. */
+export function unknownTopLevelMessage(key: string, value: unknown): string {
+    const path = flatKeyPath(key);
+    if (path !== undefined) {
+        const { group } = splitPath(path);
+        return `${key}: is the flat key of the old layout; it is now ${path}: move it under aks-platform:${group} in Pulumi.<stack>.yaml (pulumi config rm ${key}, then ${setCommand(path, value, specOf(path).secret === true)})`;
+    }
+    const topLevel = ["environment", ...GROUP_NAMES];
+    const near = nearest(key, topLevel);
+    if (near !== undefined) return `${key}: is not a config key of this program; did you mean ${near}?`;
+    const nearFlat = nearest(key, FLAT_KEYS);
+    if (nearFlat !== undefined) return `${key}: is not a config key of this program; did you mean ${flatKeyPath(nearFlat)}?`;
+    return `${key}: is not a config key of this program; docs/configuration.md lists every key`;
+}
+
+/** Every problem the schema finds in `input` (the parsed top-level values), in our message standard. */
+export function schemaProblems(input: Readonly<Record<string, unknown>>, environment: Environment): string[] {
+    const result = configSchema({ environment, input }).safeParse(input);
+    if (result.success) return [];
+    const problems: string[] = [];
+    for (const issue of result.error.issues) {
+        if (issue.code === "unrecognized_keys") {
+            const [group] = issue.path as string[];
+            for (const key of issue.keys) {
+                problems.push(
+                    group === undefined ? unknownTopLevelMessage(key, input[key]) : unknownMemberMessage(group as GroupName, key),
+                );
+            }
+        } else {
+            problems.push(issue.message);
+        }
+    }
+    return problems;
+}
