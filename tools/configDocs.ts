@@ -1,6 +1,8 @@
-// `npm run config:docs`: writes the key table (components/config/keys.ts) into Pulumi.yaml's
-// `template.config` and the configuration reference, docs/configuration.md. With --check it only
-// reports files that are not current (tests/config.test.ts, "the key table", runs the same comparison).
+// `npm run config:docs`: writes the config table (components/config/keys.ts: environment and every
+// group's members) into Pulumi.yaml's `template.config` (one entry per top-level key: docs.ts
+// templateConfig says why) and the configuration reference, docs/configuration.md (one table per
+// group). With --check it only reports files that are not current; tests/config.test.ts runs the same
+// comparison.
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";

@@ -1,8 +1,20 @@
-// The key table rendered for people: the configuration reference (docs/configuration.md) and Pulumi.yaml's
+// The table rendered for people: the configuration reference (docs/configuration.md) and Pulumi.yaml's
 // `template.config` (what `pulumi new` prompts with). A test checks both files hold exactly this;
 // `npm run config:docs` writes them.
 import { ENVIRONMENTS } from "./constants";
-import { KEY_NAMES, specOf, type ConfigKey } from "./keys";
+import {
+    CONFIG_GROUPS,
+    DEFAULTS,
+    ENVIRONMENT_SPEC,
+    GROUP_NAMES,
+    GROUP_TITLES,
+    membersOf,
+    specOf,
+    splitPath,
+    type ConfigPath,
+    type GroupName,
+    type KeySpec,
+} from "./keys";
 
 const scopeText = { any: "all", azure: "dev, prod", none: "local" } as const;
 
@@ -11,40 +23,88 @@ function render(value: unknown): string {
     return String(value);
 }
 
+/** `path`'s entry in one block of DEFAULTS, if the block has one. */
+function entryIn(block: object, path: ConfigPath): { value: unknown } | undefined {
+    const { group, member } = splitPath(path);
+    const members = group === undefined ? undefined : (block as Record<string, Record<string, unknown> | undefined>)[group];
+    return members !== undefined && member in members ? { value: members[member] } : undefined;
+}
+
 /** The default as the configuration reference states it: one value, or one per environment. */
-export function defaultText(key: ConfigKey): string {
-    const spec = specOf(key);
+export function defaultText(path: ConfigPath): string {
+    const spec = specOf(path);
     if (spec.defaultText !== undefined) return spec.defaultText;
-    const d = spec.default;
-    if (d !== null && typeof d === "object" && !Array.isArray(d) && "dev" in d) {
-        const perEnvironment = d as Record<string, unknown>;
-        return ENVIRONMENTS.filter((e) => e in perEnvironment)
-            .map((e) => `${e} ${render(perEnvironment[e])}`)
-            .join(", ");
-    }
-    return render(d);
-}
-
-export const CONFIG_TABLE_HEADER = ["| Key | Type | Stacks | Default | Meaning |", "|---|---|---|---|---|"];
-
-/** The configuration reference's table (docs/configuration.md), one row per key in table order. */
-export function configTable(): string {
-    const rows = KEY_NAMES.map((key) => {
-        const spec = specOf(key);
-        const type = spec.secret ? `${spec.type}, secret` : spec.type;
-        const meaning = spec.enabledBy ? `${spec.description} Read with \`${spec.enabledBy}: true\`.` : spec.description;
-        return `| \`${key}\` | ${type} | ${scopeText[spec.scope]} | ${defaultText(key).replace(/\|/g, "\\|")} | ${meaning.replace(/\|/g, "\\|")} |`;
+    const perEnvironment = ENVIRONMENTS.flatMap((e) => {
+        const entry = entryIn(DEFAULTS[e], path);
+        return entry === undefined ? [] : [`${e} ${render(entry.value)}`];
     });
-    return [...CONFIG_TABLE_HEADER, ...rows].join("\n");
+    if (perEnvironment.length > 0) return perEnvironment.join(", ");
+    return render(entryIn(DEFAULTS.shared, path)?.value);
 }
 
-/** Pulumi.yaml's `template.config`: description (with the default) and the secret flag per key. */
+export const CONFIG_TABLE_HEADER = ["| Path | Type | Stacks | Default | Meaning |", "|---|---|---|---|---|"];
+
+function row(path: ConfigPath): string {
+    const spec = specOf(path);
+    const type = spec.secret ? `${spec.type}, secret` : spec.type;
+    const meaning = spec.enabledBy ? `${spec.description} Read with \`${spec.enabledBy}: true\`.` : spec.description;
+    return `| \`${path}\` | ${type} | ${scopeText[spec.scope]} | ${defaultText(path).replace(/\|/g, "\\|")} | ${meaning.replace(/\|/g, "\\|")} |`;
+}
+
+const groupSpecs = (group: GroupName) => Object.values(CONFIG_GROUPS[group]) as KeySpec[];
+
+/** The stacks that may set some member of the group. */
+function groupScope(group: GroupName): string {
+    const scopes = new Set(groupSpecs(group).map((spec) => spec.scope));
+    return scopes.size === 1 ? scopeText[[...scopes][0]] : "all (see each member)";
+}
+
+/**
+ * The configuration reference's tables (docs/configuration.md): `environment`, then one table per
+ * group, its heading naming the group's top-level key, one row per member with its full path.
+ */
+export function configTable(): string {
+    const sections = [
+        ["### `environment`", "", "`aks-platform:environment`, a plain value.", "", ...CONFIG_TABLE_HEADER, row("environment")].join("\n"),
+        ...GROUP_NAMES.map((group) =>
+            [
+                `### \`${group}\``,
+                "",
+                `${GROUP_TITLES[group]}: \`aks-platform:${group}\`, a mapping of these members (\`pulumi config set --path ${group}.<member> <value>\`).`,
+                "",
+                ...CONFIG_TABLE_HEADER,
+                ...membersOf(group).map((member) => row(`${group}.${member}` as ConfigPath)),
+            ].join("\n"),
+        ),
+    ];
+    return sections.join("\n\n");
+}
+
+/**
+ * Pulumi.yaml's `template.config`: what `pulumi new` prompts for. One entry per TOP-LEVEL key
+ * (`environment` and each group), none per member path, because of how `pulumi new` reads it
+ * (pulumi/pulumi pkg/cmd/pulumi/project/newcmd/config.go): `resolveTemplateConfig` parses each
+ * template key with `ParseConfigKeyForProject(projectName, k, false)`, path=false, so `cluster.tier`
+ * would become a flat key literally named "cluster.tier" (pkg/cmd/pulumi/config/config.go
+ * `parseConfigKey`), which this program rejects as unknown; and `encryptTemplateConfig` stores each
+ * answer whole as one string value (`config.NewValue` / `config.NewSecureValue`), so a group's answer
+ * is its JSON object text, which the program reads like the mapping the CLI would hand it (schema.ts
+ * parseTopLevel). An empty answer stores nothing. A template value is a description, a default string
+ * and a secret flag, nothing more (sdk/go/common/apitype/templates.go, ProjectTemplateConfigValue).
+ * A group holding a secret member is marked secret, so that an answer carrying it is stored encrypted
+ * (the program requires such a group to arrive secret; read.ts says why per group).
+ */
 export function templateConfig(): Record<string, { description: string; secret?: true }> {
-    return Object.fromEntries(
-        KEY_NAMES.map((key) => {
-            const spec = specOf(key);
-            const description = `${spec.description} Stacks: ${scopeText[spec.scope]}. Default: ${defaultText(key)}.`;
-            return [key, spec.secret ? { description, secret: true as const } : { description }];
-        }),
-    );
+    const entries: [string, { description: string; secret?: true }][] = [
+        ["environment", { description: `${ENVIRONMENT_SPEC.description} Stacks: all. Default: ${ENVIRONMENT_SPEC.defaultText}.` }],
+    ];
+    for (const group of GROUP_NAMES) {
+        const secret = groupSpecs(group).some((spec) => spec.secret === true);
+        const members = membersOf(group)
+            .map((member) => (specOf(`${group}.${member}` as ConfigPath).secret ? `${member} (secret)` : member))
+            .join(", ");
+        const description = `${GROUP_TITLES[group]}. Stacks: ${groupScope(group)}. Members: ${members} (types and defaults: docs/configuration.md). Answer with the JSON object of the members to set, or leave it empty and set each later with pulumi config set --path ${group}.<member> <value>${secret ? " (--secret for a secret member)" : ""}.`;
+        entries.push([group, secret ? { description, secret: true as const } : { description }]);
+    }
+    return Object.fromEntries(entries);
 }

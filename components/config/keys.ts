@@ -6,17 +6,17 @@
 // that the two files are current (`npm run config:docs` rewrites them). Where each key of the old flat
 // layout went: layout.ts.
 //
-// Why nothing is declared under Pulumi.yaml's `config:` (pulumi/pulumi
-// sdk/go/common/workspace/config.go, `mergeConfig`): a key of the project's namespace declared there
+// Why nothing is declared under Pulumi.yaml's `config:` (pulumi/pulumi pkg/workspace/config.go,
+// `mergeConfig`): a key of the project's namespace declared there
 // with neither `default` nor `value` is REQUIRED on every stack ("Stack 'dev' is missing configuration
 // values ..."), whatever its `type`; a declared `default` is injected into every stack as if it had
 // been set, so the program could no longer tell "unset" from "set", local would receive the Azure
 // members it must reject, and a default that differs between dev and prod cannot be written there at
 // all; and a `secret: true` key with a default fails on every stack that does not set it encrypted
 // (`validateStackConfigValue` checks the injected plain default too). The same holds for a group
-// declared with `type: object`: `mergeConfig` treats it like any other key (required without a
-// default; a declared object default injected whole into every stack, where it would also be
-// validated against the declared type). `template.config` only documents keys for `pulumi new`
+// declared as an object: `mergeConfig` looks the top-level key up on the stack and treats it like any
+// other key (required without a default; without the group on the stack, the declared object is set
+// whole; with the group on the stack at all, none of the declared default is merged in). `template.config` only documents keys for `pulumi new`
 // (sdk/go/common/apitype/templates.go, ProjectTemplateConfigValue) and makes nothing required, so
 // that is where the declarations live (docs.ts says what one holds for a group).
 import {
@@ -936,6 +936,30 @@ export type GroupName = keyof Groups;
 export type MemberName<G extends GroupName> = keyof Groups[G] & string;
 /** A member's path, `<group>.<member>` (what `pulumi config set --path` takes), or "environment". */
 export type ConfigPath = "environment" | { [G in GroupName]: `${G}.${MemberName<G>}` }[GroupName];
+/** What each group configures: the heading of its table in docs/configuration.md and its `pulumi new` prompt. */
+export const GROUP_TITLES: { readonly [G in GroupName]: string } = {
+    azure: "Azure placement and naming: region, name prefix, tags",
+    cluster: "The AKS cluster: Kubernetes version, pricing tier, upgrade channels, maintenance window",
+    systemPool: "The system node pool",
+    userPool: "The optional user node pool for workloads",
+    network: "The VNet, its subnets, the overlay CIDRs, node egress and DDoS protection",
+    apiServer: "Access to the API server: authorized ranges, VNet integration, private cluster",
+    access: "Entra ID authentication and the principals granted the cluster",
+    monitoring: "Log Analytics, the audit alerts and managed Prometheus",
+    governance: "Azure Policy, Defender for Containers and resource locks",
+    keyVault: "The Key Vaults, their network access, and Vault's unseal key",
+    registry: "The private container registry",
+    backupStorage: "Network access of the backup storage account",
+    ingress: "The ingress gateway's host and certificate, and the Application Gateway WAF",
+    mesh: "The Istio mesh",
+    vault: "HashiCorp Vault: TLS, raft voters, recovery keys, snapshots, operators",
+    mongodb: "MongoDB backups",
+    ciRunner: "Self-hosted GitHub Actions runners inside the VNet",
+    services: "Where the services' images come from",
+    argocd: "Argo CD (GitOps delivery of the services)",
+    local: "The existing cluster of the local stack",
+};
+
 type MemberValue<S> = S extends { readonly type: infer T extends ConfigType } ? ValueOf<T> : never;
 
 /** A default as DEFAULTS holds it: the value, or derived from the environment. */
