@@ -20,6 +20,7 @@ import {
     GROUP_NAMES,
     defaultOf,
     flatKeyPath,
+    isConfigPath,
     membersOf,
     specOf,
     splitPath,
@@ -74,9 +75,13 @@ function inputOf(spec: KeySpec, path: string) {
     }
 }
 
+const FORMS = new Map<ConfigPath, ReturnType<typeof inputOf>>();
+
 /** The typed value of `input` at `path`, or undefined when it is not of the member's type. */
 export function typedValue(path: ConfigPath, input: unknown): { value: unknown } | undefined {
-    const result = inputOf(specOf(path), path).safeParse(input);
+    let form = FORMS.get(path);
+    if (form === undefined) FORMS.set(path, (form = inputOf(specOf(path), path)));
+    const result = form.safeParse(input);
     return result.success ? { value: result.data } : undefined;
 }
 
@@ -94,18 +99,12 @@ export function parseTopLevel(text: string): unknown {
     }
 }
 
-export interface SchemaContext {
-    readonly environment: Environment;
-    /** The parsed top-level values (parseTopLevel), for the switches `enabledBy` names. */
-    readonly input: Readonly<Record<string, unknown>>;
-}
-
-/** Whether the boolean member at `path` is off for this stack: as set, else its default. */
-function switchedOff(path: ConfigPath, context: SchemaContext): boolean {
+/** Whether the boolean member at `path` is off for this stack: as set in `input`, else its default. */
+function switchedOff(path: ConfigPath, input: Readonly<Record<string, unknown>>, environment: Environment): boolean {
     const { group, member } = splitPath(path);
-    const members = membersSet(group === undefined ? undefined : context.input[group]);
+    const members = membersSet(group === undefined ? undefined : input[group]);
     if (member in members) return typedValue(path, members[member])?.value !== true;
-    return defaultOf(path, context.environment) !== true;
+    return defaultOf(path, environment) !== true;
 }
 
 const scopeReason = {
@@ -120,11 +119,11 @@ const scopeReason = {
  * (inputOf), then its own rule as a refinement on the typed value. The refinement also sees the raw
  * input, for the YAML-number hint (a string member given a JSON number).
  */
-function memberSchema(path: ConfigPath, context: SchemaContext) {
+function memberSchema(path: ConfigPath, environment: Environment) {
     const spec = specOf(path);
-    const cloud = cloudOf(context.environment);
+    const cloud = cloudOf(environment);
     if ((spec.scope === "azure" && cloud === "none") || (spec.scope === "none" && cloud === "azure")) {
-        const reason = scopeReason[spec.scope as "azure" | "none"](context.environment);
+        const reason = scopeReason[spec.scope as "azure" | "none"](environment);
         return z.unknown().superRefine((input, ctx) => {
             ctx.addIssue({
                 code: "custom",
@@ -139,13 +138,12 @@ function memberSchema(path: ConfigPath, context: SchemaContext) {
         .superRefine(({ raw, value }, ctx) => {
             // zod runs a refinement after issues it may continue past; the rule judges a value of the member's type only.
             if (typedValue(path, raw) === undefined) return;
-            const problems = [spec.check?.(path, value as never, context.environment)].flat().filter((p) => p !== undefined);
+            const problems = [spec.check?.(path, value as never, environment)].flat().filter((p) => p !== undefined);
             for (const problem of problems) {
                 let message = spec.secret ? redact(problem, raw) : problem;
                 if (spec.type === "string" && typeof raw === "number") message += yamlNumberHint(raw);
-                if (spec.enabledBy !== undefined && switchedOff(spec.enabledBy as ConfigPath, context)) {
-                    message += ` (checked although ${spec.enabledBy} is false: the member counts only with ${spec.enabledBy}: true)`;
-                }
+                // The note on a switched-off feature depends on the whole stack: schemaProblems adds it,
+                // so that the schema is built once per environment.
                 ctx.addIssue({ code: "custom", message });
             }
         })
@@ -163,9 +161,9 @@ function groupHoldsSecret(group: GroupName): boolean {
 }
 
 /** One group: a strict object of its members, each optional (a member not set takes its default). */
-function groupSchema(group: GroupName, context: SchemaContext) {
+function groupSchema(group: GroupName, environment: Environment) {
     const shape = Object.fromEntries(
-        membersOf(group).map((member) => [member, memberSchema(`${group}.${member}` as ConfigPath, context).optional()]),
+        membersOf(group).map((member) => [member, memberSchema(`${group}.${member}` as ConfigPath, environment).optional()]),
     );
     return z.strictObject(shape, {
         error: (iss) =>
@@ -176,9 +174,18 @@ function groupSchema(group: GroupName, context: SchemaContext) {
 }
 
 /** The root: `environment` (its value is parse.ts's to judge) and every group. */
-export function configSchema(context: SchemaContext) {
-    const shape = Object.fromEntries(GROUP_NAMES.map((group) => [group, groupSchema(group, context).optional()]));
+function buildSchema(environment: Environment) {
+    const shape = Object.fromEntries(GROUP_NAMES.map((group) => [group, groupSchema(group, environment).optional()]));
     return z.strictObject({ environment: z.unknown().optional(), ...shape });
+}
+
+const SCHEMAS = new Map<Environment, ReturnType<typeof buildSchema>>();
+
+/** The schema for a stack of `environment` (built once per environment: which members it may set differs). */
+export function configSchema(environment: Environment): ReturnType<typeof buildSchema> {
+    let schema = SCHEMAS.get(environment);
+    if (schema === undefined) SCHEMAS.set(environment, (schema = buildSchema(environment)));
+    return schema;
 }
 
 /** Paths whose member is `member`, for a did-you-mean across groups (e.g. vmSize: systemPool.vmSize or userPool.vmSize). */
@@ -229,9 +236,22 @@ export function unknownTopLevelMessage(key: string, value: unknown): string {
     return `${key}: is not a config key of this program; docs/configuration.md lists every key`;
 }
 
+/**
+ * The switch (`enabledBy`) of the member an issue is about, when the member is one the stack may set:
+ * a member of a switched-off feature is still checked, and its messages (type or rule) name the switch.
+ */
+function switchOf(issuePath: readonly PropertyKey[], environment: Environment): ConfigPath | undefined {
+    const [group, member] = issuePath;
+    if (typeof group !== "string" || typeof member !== "string" || !isConfigPath(`${group}.${member}`)) return undefined;
+    const spec = specOf(`${group}.${member}` as ConfigPath);
+    const cloud = cloudOf(environment);
+    if ((spec.scope === "azure" && cloud === "none") || (spec.scope === "none" && cloud === "azure")) return undefined;
+    return spec.enabledBy as ConfigPath | undefined;
+}
+
 /** Every problem the schema finds in `input` (the parsed top-level values), in our message standard. */
 export function schemaProblems(input: Readonly<Record<string, unknown>>, environment: Environment): string[] {
-    const result = configSchema({ environment, input }).safeParse(input);
+    const result = configSchema(environment).safeParse(input);
     if (result.success) return [];
     const problems: string[] = [];
     for (const issue of result.error.issues) {
@@ -243,7 +263,12 @@ export function schemaProblems(input: Readonly<Record<string, unknown>>, environ
                 );
             }
         } else {
-            problems.push(issue.message);
+            const enabledBy = switchOf(issue.path, environment);
+            problems.push(
+                enabledBy !== undefined && switchedOff(enabledBy, input, environment)
+                    ? `${issue.message} (checked although ${enabledBy} is false: the member counts only with ${enabledBy}: true)`
+                    : issue.message,
+            );
         }
     }
     return problems;

@@ -1,0 +1,294 @@
+// The structured config's schema and reader (components/config/schema.ts, read.ts) on raw input as the
+// Pulumi CLI hands it to the program: each top-level key to a string, a group as the JSON text of its
+// object with YAML's scalar types kept (pulumi/pulumi sdk/go/common/resource/config/object.go
+// `MarshalString`), a group listed as secret when any of its values is `secure:` (object.go
+// `object.Secure`). The expectations come from the layout table (layout.ts, which flat key went where)
+// and from what the CLI does, not from the messages the code builds.
+import * as assert from "assert";
+import { CONFIG_PATHS, DEFAULTS, defaultOf, specOf, type ConfigPath } from "../components/config/keys";
+import { FLAT_KEY_PATHS } from "../components/config/layout";
+import { readValues, type Raw } from "../components/config/read";
+import type { Environment } from "../components/config/constants";
+
+/** A group as the CLI hands it over: the JSON text of the YAML mapping. */
+const group = (members: Record<string, unknown>) => JSON.stringify(members);
+
+function read(raw: Raw, environment: Environment = "dev", secretKeys: readonly string[] = []) {
+    return readValues(raw, environment, (key) => secretKeys.includes(key));
+}
+
+/** The one error that begins with `path: `; fails when there is none or more than one. */
+function errorOf(errors: readonly string[], path: string): string {
+    const found = errors.filter((e) => e.startsWith(`${path}: `));
+    assert.equal(found.length, 1, `one error for ${path}, got:\n${errors.join("\n")}`);
+    return found[0];
+}
+
+// The members the table marks secret, written out (the same five the flat layout had).
+const SECRET_PATHS = [
+    "ingress.tlsCertificate",
+    "ingress.tlsPrivateKey",
+    "monitoring.alertWebhookUrl",
+    "services.imageSourceToken",
+    "ciRunner.githubToken",
+];
+
+describe("config schema (structured config)", () => {
+    it("accepts an empty stack and a stack of correct groups without a problem", () => {
+        assert.deepEqual(read({}).errors, []);
+        const raw = {
+            environment: "prod",
+            cluster: group({ kubernetesVersion: "1.36", tier: "Standard" }),
+            systemPool: group({ vmSize: "Standard_D4ds_v5", nodeCount: 3, zones: ["1", "2", "3"] }),
+            userPool: group({ enabled: true }),
+        };
+        const { errors, values, set } = read(raw, "prod");
+        assert.deepEqual(errors, []);
+        assert.equal(values.cluster.tier, "Standard");
+        assert.equal(values.systemPool.nodeCount, 3);
+        assert.deepEqual([...set].sort(), [
+            "cluster.kubernetesVersion",
+            "cluster.tier",
+            "environment",
+            "systemPool.nodeCount",
+            "systemPool.vmSize",
+            "systemPool.zones",
+            "userPool.enabled",
+        ]);
+    });
+
+    describe("a stack file of the old flat layout", () => {
+        for (const [flat, path] of Object.entries(FLAT_KEY_PATHS)) {
+            const secret = SECRET_PATHS.includes(path);
+            it(`${flat} is told its new path ${path}`, () => {
+                const value = secret ? "s3cr3t-value" : "Standard";
+                const error = errorOf(read({ [flat]: value }).errors, flat);
+                const [groupName] = path.split(".");
+                assert.ok(error.includes(`it is now ${path}`), error);
+                assert.ok(error.includes(`aks-platform:${groupName}`), error);
+                assert.ok(error.includes(`pulumi config rm ${flat}`), error);
+                assert.ok(
+                    error.includes(secret ? `pulumi config set --path --secret ${path}` : `pulumi config set --path ${path} Standard`),
+                    error,
+                );
+                if (secret) assert.ok(!error.includes("s3cr3t-value"), error);
+            });
+        }
+    });
+
+    describe("unknown names", () => {
+        it("an unknown member gets the nearest member of its group", () => {
+            const error = errorOf(read({ cluster: group({ kubernetesVerison: "1.36" }) }).errors, "cluster.kubernetesVerison");
+            assert.ok(error.includes("did you mean cluster.kubernetesVersion?"), error);
+        });
+
+        it("a member written in the wrong group gets the paths that have it", () => {
+            const error = errorOf(read({ cluster: group({ vmSize: "Standard_D4s_v5" }) }).errors, "cluster.vmSize");
+            assert.ok(error.includes("systemPool.vmSize") && error.includes("userPool.vmSize"), error);
+        });
+
+        it("an old flat key written inside a group gets its path", () => {
+            const error = errorOf(read({ cluster: group({ clusterTier: "Free" }) }).errors, "cluster.clusterTier");
+            assert.ok(error.includes("cluster.tier"), error);
+        });
+
+        it("a word far from every member gets no guess", () => {
+            const error = errorOf(read({ cluster: group({ colour: "blue" }) }).errors, "cluster.colour");
+            assert.ok(!error.includes("did you mean"), error);
+        });
+
+        it("an unknown top-level key gets the nearest group", () => {
+            const error = errorOf(read({ clustr: group({ tier: "Free" }) }).errors, "clustr");
+            assert.ok(error.includes("did you mean cluster?"), error);
+        });
+    });
+
+    describe("member types, as YAML and pulumi config set --path write them", () => {
+        it("a string member given a JSON number (unquoted kubernetesVersion: 1.30 arrives as 1.3) gets the YAML-number hint", () => {
+            // Go's encoding/json writes the float64 YAML read as 1.3.
+            const error = errorOf(read({ cluster: '{"kubernetesVersion":1.3}' }).errors, "cluster.kubernetesVersion");
+            assert.ok(/\b1\.3\b/.test(error), error);
+            assert.ok(/unquoted/.test(error) && /quote/.test(error), error);
+            assert.deepEqual(read({ cluster: group({ kubernetesVersion: "1.36" }) }).errors, []);
+        });
+
+        it("a string member takes the integer pulumi config set --path stores for digits (coerce)", () => {
+            const { errors, values } = read({ services: group({ productTag: 42 }) }, "dev");
+            assert.deepEqual(errors, []);
+            assert.equal(values.services.productTag, "42");
+        });
+
+        it('an integer member takes 3 and "3", and refuses "3.5", 3.5 and "three"', () => {
+            for (const good of [3, "3"]) {
+                const { errors, values } = read({ systemPool: group({ nodeCount: good }) });
+                assert.deepEqual(errors, [], String(good));
+                assert.strictEqual(values.systemPool.nodeCount, 3);
+            }
+            for (const bad of ["3.5", 3.5, "three"]) {
+                const error = errorOf(read({ systemPool: group({ nodeCount: bad }) }).errors, "systemPool.nodeCount");
+                assert.ok(error.includes(JSON.stringify(bad)), error);
+            }
+        });
+
+        it('a boolean member takes true and "true", and refuses "yes"', () => {
+            assert.strictEqual(read({ userPool: group({ enabled: "true" }) }).values.userPool.enabled, true);
+            assert.strictEqual(read({ userPool: group({ enabled: false }) }, "prod").values.userPool.enabled, false);
+            const error = errorOf(read({ userPool: group({ enabled: "yes" }) }).errors, "userPool.enabled");
+            assert.ok(error.includes('"yes"') && error.includes("true or false"), error);
+        });
+
+        it("a list member reads unquoted YAML numbers as strings and refuses a scalar", () => {
+            assert.deepEqual(read({ systemPool: group({ zones: [1, 2, 3] }) }, "prod").values.systemPool.zones, ["1", "2", "3"]);
+            errorOf(read({ systemPool: group({ zones: "1" }) }).errors, "systemPool.zones");
+        });
+
+        it("a value of the right type is kept when its own rule fails", () => {
+            const { errors, values } = read({ systemPool: group({ nodeCount: 500 }) });
+            errorOf(errors, "systemPool.nodeCount");
+            assert.equal(values.systemPool.nodeCount, 500);
+        });
+    });
+
+    describe("groups", () => {
+        it("a group that is not a mapping is refused, naming the group and the value", () => {
+            for (const [text, shown] of [
+                ["Standard", '"Standard"'],
+                ["[1,2]", "[1,2]"],
+                ["3", "3"],
+            ]) {
+                const error = errorOf(read({ cluster: text }).errors, "cluster");
+                assert.ok(error.includes(shown), error);
+                assert.ok(error.includes("pulumi config set --path cluster."), error);
+            }
+        });
+
+        it("a group holding a secret member does not show a value that is not a mapping", () => {
+            const error = errorOf(read({ ingress: "-----BEGIN PRIVATE KEY----- abc" }).errors, "ingress");
+            assert.ok(!error.includes("BEGIN PRIVATE KEY"), error);
+        });
+
+        it("a set secret member whose group did not arrive secret is refused without its value", () => {
+            const raw = { ingress: group({ host: "app.example.com", tlsPrivateKey: "-----BEGIN PRIVATE KEY----- leak" }) };
+            const { errors } = read(raw, "dev", []);
+            const error = errorOf(errors, "ingress.tlsPrivateKey");
+            assert.ok(error.includes("--secret") && error.includes("--path"), error);
+            for (const e of errors) assert.ok(!e.includes("leak"), e);
+            // Listed in PULUMI_CONFIG_SECRET_KEYS (some leaf of the group is secure:): accepted.
+            assert.deepEqual(read(raw, "dev", ["ingress"]).errors, []);
+        });
+
+        it("a secret member's value stays hidden when its own rule fails", () => {
+            const { errors } = read({ monitoring: group({ alertWebhookUrl: "http://leak.example.com/hook" }) }, "dev", ["monitoring"]);
+            const error = errorOf(errors, "monitoring.alertWebhookUrl");
+            assert.ok(!error.includes("leak"), error);
+        });
+    });
+
+    describe("which stacks may set a member", () => {
+        it("an Azure member on local is refused with pulumi config rm --path", () => {
+            const { errors, values } = read({ cluster: group({ tier: "Premium" }) }, "local");
+            const error = errorOf(errors, "cluster.tier");
+            assert.ok(error.includes("pulumi config rm --path cluster.tier"), error);
+            assert.equal(values.cluster.tier, defaultOf("cluster.tier", "local"));
+        });
+
+        it("a local member on dev and prod is refused with pulumi config rm --path", () => {
+            for (const environment of ["dev", "prod"] as const) {
+                const error = errorOf(read({ local: group({ vaultMode: "ha" }) }, environment).errors, "local.vaultMode");
+                assert.ok(error.includes("pulumi config rm --path local.vaultMode"), error);
+            }
+        });
+
+        it("a secret Azure member on local is refused without its value", () => {
+            const error = errorOf(
+                read({ monitoring: group({ alertWebhookUrl: "https://leak.example.com" }) }, "local", ["monitoring"]).errors,
+                "monitoring.alertWebhookUrl",
+            );
+            assert.ok(!error.includes("leak"), error);
+        });
+    });
+
+    it("a member of a switched-off feature is still checked, and its message names the switch", () => {
+        // userPool.enabled is off on dev unless set.
+        const off = errorOf(read({ userPool: group({ nodeCount: 0 }) }, "dev").errors, "userPool.nodeCount");
+        assert.ok(off.includes("userPool.enabled"), off);
+        const on = errorOf(read({ userPool: group({ enabled: true, nodeCount: 0 }) }, "dev").errors, "userPool.nodeCount");
+        assert.ok(!on.includes("userPool.enabled"), on);
+    });
+
+    it("reports every problem across groups in one round", () => {
+        const raw = {
+            clusterTier: "Standard",
+            cluster: group({ tier: "Freee", kubernetesVerison: "1.36" }),
+            systemPool: group({ nodeCount: "3.5" }),
+            network: "loadBalancer",
+            keyVault: group({ retentionDays: 120 }),
+            ingress: group({ tlsPrivateKey: "x" }),
+            mystery: "1",
+        };
+        const { errors } = read(raw, "dev");
+        for (const path of [
+            "clusterTier",
+            "cluster.tier",
+            "cluster.kubernetesVerison",
+            "systemPool.nodeCount",
+            "network",
+            "keyVault.retentionDays",
+            "ingress.tlsPrivateKey",
+            "mystery",
+        ]) {
+            errorOf(errors, path);
+        }
+        assert.equal(errors.length, 8, errors.join("\n"));
+    });
+
+    describe("DEFAULTS, the one object of defaults", () => {
+        type Block = Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
+        const has = (block: Block, path: string) => {
+            const [g, m] = path.split(".");
+            return block[g] !== undefined && m in (block[g] as object);
+        };
+        const at = (block: Block, path: string) => {
+            const [g, m] = path.split(".");
+            return (block[g] as Record<string, unknown>)[m];
+        };
+        const memberPaths = CONFIG_PATHS.filter((p) => p !== "environment");
+        const blocks = DEFAULTS as unknown as Record<"shared" | "dev" | "prod" | "local", Block>;
+
+        it("names only real paths", () => {
+            for (const [name, block] of Object.entries(blocks)) {
+                for (const [g, members] of Object.entries(block)) {
+                    for (const m of Object.keys(members ?? {}))
+                        assert.ok(CONFIG_PATHS.includes(`${g}.${m}` as ConfigPath), `${name}: ${g}.${m}`);
+                }
+            }
+        });
+
+        it("gives each member its default once: shared, or dev and prod both; local only beside dev's", () => {
+            for (const path of memberPaths) {
+                const inShared = has(blocks.shared, path);
+                assert.equal(has(blocks.dev, path), has(blocks.prod, path), `${path}: dev and prod both or neither`);
+                assert.ok(!(inShared && has(blocks.dev, path)), `${path}: in shared and per environment`);
+                if (has(blocks.local, path)) assert.ok(has(blocks.dev, path), `${path}: local without dev`);
+                if (!inShared && !has(blocks.dev, path))
+                    assert.ok(specOf(path).defaultText, `${path} has neither a default nor a defaultText`);
+            }
+        });
+
+        it("holds prod's overrides only where prod differs from dev", () => {
+            for (const path of memberPaths.filter((p) => has(blocks.prod, p))) {
+                assert.notDeepStrictEqual(at(blocks.prod, path), at(blocks.dev, path), path);
+            }
+            for (const path of memberPaths.filter((p) => has(blocks.local, p))) {
+                assert.notDeepStrictEqual(at(blocks.local, path), at(blocks.dev, path), path);
+            }
+        });
+
+        it("fills every member the stack leaves out, local taking dev's where it has none of its own", () => {
+            const values = read({}, "local").values;
+            assert.equal(values.cluster.tier, at(blocks.dev, "cluster.tier"));
+            assert.equal(values.services.imageSource, at(blocks.local, "services.imageSource"));
+            assert.equal(read({}, "prod").values.ingress.host, "app.prod.example.com");
+        });
+    });
+});
