@@ -82,6 +82,12 @@ describe("config schema (structured config)", () => {
             assert.ok(error.includes("did you mean cluster.kubernetesVersion?"), error);
         });
 
+        it("a typo of a member of its own group names that member, not its namesakes in other groups", () => {
+            const error = errorOf(read({ systemPool: group({ vmsize: "Standard_D4s_v5" }) }).errors, "systemPool.vmsize");
+            assert.ok(error.includes("did you mean systemPool.vmSize?"), error);
+            assert.ok(!error.includes("userPool"), error);
+        });
+
         it("a member written in the wrong group gets the paths that have it", () => {
             const error = errorOf(read({ cluster: group({ vmSize: "Standard_D4s_v5" }) }).errors, "cluster.vmSize");
             assert.ok(error.includes("systemPool.vmSize") && error.includes("userPool.vmSize"), error);
@@ -175,6 +181,12 @@ describe("config schema (structured config)", () => {
             for (const e of errors) assert.ok(!e.includes("leak"), e);
             // Listed in PULUMI_CONFIG_SECRET_KEYS (some leaf of the group is secure:): accepted.
             assert.deepEqual(read(raw, "dev", ["ingress"]).errors, []);
+        });
+
+        it("a secret member of the wrong type is refused without its value", () => {
+            const { errors } = read({ ingress: group({ tlsPrivateKey: ["leak"] }) }, "dev", ["ingress"]);
+            const error = errorOf(errors, "ingress.tlsPrivateKey");
+            assert.ok(!error.includes("leak"), error);
         });
 
         it("a secret member's value stays hidden when its own rule fails", () => {
