@@ -89,8 +89,12 @@ export function configTable(): string {
  * `parseConfigKey`), which this program rejects as unknown; and `encryptTemplateConfig` stores each
  * answer whole as one string value (`config.NewValue` / `config.NewSecureValue`), so a group's answer
  * is its JSON object text, which the program reads like the mapping the CLI would hand it (schema.ts
- * parseTopLevel). An empty answer stores nothing. A template value is a description, a default string
- * and a secret flag, nothing more (sdk/go/common/apitype/templates.go, ProjectTemplateConfigValue).
+ * parseTopLevel). But that text is a scalar in the stack file, and the first `pulumi config set --path
+ * <group>.<member>` replaces it whole by a new mapping (sdk/go/common/resource/config/object.go
+ * `object.Set`, the COMPAT case: at the first level a non-container value is overwritten, not merged),
+ * dropping the members answered here; so the prompt says to leave it empty and set members by path. An
+ * empty answer stores nothing. A template value is a description, a default string and a secret flag,
+ * nothing more (sdk/go/common/apitype/templates.go, ProjectTemplateConfigValue).
  * A group holding a secret member is marked secret, so that an answer carrying it is stored encrypted
  * (the program requires such a group to arrive secret; read.ts says why per group).
  */
@@ -103,7 +107,7 @@ export function templateConfig(): Record<string, { description: string; secret?:
         const members = membersOf(group)
             .map((member) => (specOf(`${group}.${member}` as ConfigPath).secret ? `${member} (secret)` : member))
             .join(", ");
-        const description = `${GROUP_TITLES[group]}. Stacks: ${groupScope(group)}. Members: ${members} (types and defaults: docs/configuration.md). Answer with the JSON object of the members to set, or leave it empty and set each later with pulumi config set --path ${group}.<member> <value>${secret ? " (--secret for a secret member)" : ""}.`;
+        const description = `${GROUP_TITLES[group]}. Stacks: ${groupScope(group)}. Members: ${members} (types and defaults: docs/configuration.md). Leave it empty and set each member with pulumi config set --path ${group}.<member> <value>${secret ? " (--secret for a secret member)" : ""}; an answer here is stored as one text value (the JSON object of the members), which the first pulumi config set --path on ${group} replaces whole.`;
         entries.push([group, secret ? { description, secret: true as const } : { description }]);
     }
     return Object.fromEntries(entries);
