@@ -31,7 +31,7 @@ export {
     type ValueOf,
 } from "./keys";
 export { FLAT_KEY_PATHS } from "./layout";
-export { configSchema, HIDDEN, schemaProblems, unknownMemberMessage, unknownTopLevelMessage, yamlNumberHint } from "./schema";
+export { configSchema, HIDDEN, nearestPath, schemaProblems, unknownMemberMessage, unknownTopLevelMessage, yamlNumberHint } from "./schema";
 export { ConfigError, parseRaw, readValues, type Raw, type Reading } from "./read";
 export { maxNamePrefixLength, namesFor } from "./names";
 export { checkDeployable, parseConfig, singleServiceAccount, type ParseOptions } from "./parse";

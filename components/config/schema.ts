@@ -195,6 +195,11 @@ function pathsNamed(member: string): ConfigPath[] {
 
 const ALL_MEMBER_NAMES = [...new Set(CONFIG_PATHS.filter((p) => p !== "environment").map((p) => splitPath(p).member))];
 
+/** The path nearest to `name` (a full path, case-insensitively), if it is close enough to be a typo. */
+export function nearestPath(name: string): ConfigPath | undefined {
+    return nearest(name, CONFIG_PATHS);
+}
+
 /** `<group>.<member>` is not a member of the group: the nearest member of the group, else the nearest path anywhere. */
 export function unknownMemberMessage(group: GroupName, member: string): string {
     const head = `${group}.${member}: is not a member of ${group}`;
