@@ -266,7 +266,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
 
 /**
  * What a stack must hold to be deployed beyond valid values: prod serves a real certificate, whose PEM
- * certificate and key only an encrypted stack file can carry (`pulumi config set --secret`).
+ * certificate and key only an encrypted stack file can carry (`pulumi config set --path --secret`).
  */
 export function checkDeployable(cfg: PlatformConfig): string[] {
     return [

@@ -558,21 +558,25 @@ export const SERVICE_IMAGE_PATHS = {
     "order-service": { repository: P.services.orderImage, tag: P.services.orderTag },
 } as const satisfies Record<ServiceName, { readonly repository: MemberPath; readonly tag: MemberPath }>;
 
-/** The services' images as the stack gives them, and whether it gives any (a member set counts, even empty). */
-export function serviceImages(v: ConfigValues, set: ReadonlySet<ConfigPath>): { images: Record<ServiceName, ImageRef>; anyImage: boolean } {
+/** Each service's image as the stack gives it: its members' values, and whether it gives any (a member set counts, even empty). */
+function imagesGiven(v: ConfigValues, set: ReadonlySet<ConfigPath>) {
     const values = {
         "product-service": { repository: v.services.productImage, tag: v.services.productTag },
         "order-service": { repository: v.services.orderImage, tag: v.services.orderTag },
     } satisfies Record<ServiceName, unknown>;
-    const images = {} as Record<ServiceName, ImageRef>;
-    let anyImage = false;
-    for (const service of SERVICE_NAMES) {
+    return SERVICE_NAMES.map((service) => {
         const { repository, tag } = values[service];
         const paths = SERVICE_IMAGE_PATHS[service];
-        anyImage ||= repository !== undefined || tag !== undefined || set.has(paths.repository) || set.has(paths.tag);
-        images[service] = { repository: repository ?? "", tag: tag ?? "" };
-    }
-    return { images, anyImage };
+        const given = repository !== undefined || tag !== undefined || set.has(paths.repository) || set.has(paths.tag);
+        return { service, repository, tag, paths, given };
+    });
+}
+
+/** The services' images as the stack gives them, and whether it gives any. */
+export function serviceImages(v: ConfigValues, set: ReadonlySet<ConfigPath>): { images: Record<ServiceName, ImageRef>; anyImage: boolean } {
+    const given = imagesGiven(v, set);
+    const images = Object.fromEntries(given.map((i) => [i.service, { repository: i.repository ?? "", tag: i.tag ?? "" }]));
+    return { images: images as Record<ServiceName, ImageRef>, anyImage: given.some((i) => i.given) };
 }
 
 /**
@@ -599,17 +603,11 @@ function servicesRules({ v, set, environment, cloud, deployable }: RuleContext):
     const problems: string[] = [];
     const s = v.services;
     const S = P.services;
-    const given = (repository: string | undefined, tag: string | undefined, paths: { repository: ConfigPath; tag: ConfigPath }) =>
-        repository !== undefined || tag !== undefined || set.has(paths.repository) || set.has(paths.tag);
     const { anyImage } = serviceImages(v, set);
-    for (const [service, repository, tag] of [
-        ["product-service", s.productImage, s.productTag],
-        ["order-service", s.orderImage, s.orderTag],
-    ] as const) {
-        const paths = SERVICE_IMAGE_PATHS[service];
+    for (const { service, repository, tag, paths, given } of imagesGiven(v, set)) {
         // Half an image is a mistake in any mode; none at all with a prebuilt source is what a committed
         // stack file looks like before its first promotion (checkDeployable reports it with the secrets).
-        if (!given(repository, tag, paths)) continue;
+        if (!given) continue;
         if (repository === undefined && !set.has(paths.repository))
             problems.push(
                 `${paths.repository}: is not set but ${paths.tag} is; set the ${service} image repository the CI pushes, e.g. ghcr.io/<owner>/${service}`,
