@@ -19,7 +19,7 @@ export function namesFor(namePrefix: string, environment: Environment): Names {
     };
 }
 
-/** The longest namePrefix whose Key Vault names, suffix included, still fit Azure's limit. */
+/** The longest azure.namePrefix whose Key Vault names, suffix included, still fit Azure's limit. */
 export function maxNamePrefixLength(environment: Environment): number {
     const names = namesFor("", environment);
     const longestStem = Math.max(names.appVaultStem.length, names.unsealVaultStem.length);

@@ -124,7 +124,7 @@ export interface NetworkConfig {
     /** The delegation the runner subnet carries (the CI runner's Container Apps environment needs one). */
     readonly runnerDelegation?: string;
     /**
-     * The internet enters through the Application Gateway (ingressWaf), not the node subnets. Its two
+     * The internet enters through the Application Gateway (ingress.waf), not the node subnets. Its two
      * subnets exist either way, so that turning the WAF off does not remove a subnet still in use.
      */
     readonly wafIngress: boolean;
@@ -142,7 +142,7 @@ export interface NetworkConfig {
     readonly ddosProtection?: { readonly mode: "create" } | { readonly mode: "existing"; readonly planId: string };
 }
 
-/** The ingress WAF (ingressWaf): the Application Gateway and the internal load balancer behind it. */
+/** The ingress WAF (ingress.waf): the Application Gateway and the internal load balancer behind it. */
 export interface IngressWafConfig {
     readonly mode: (typeof WAF_MODES)[number];
     readonly minCapacity: number;
@@ -166,7 +166,7 @@ export interface PlatformConfig {
     readonly location: string;
     readonly namePrefix: string;
     readonly names: Names;
-    /** Tags on every Azure resource that takes them: project, stack, environment, plus `tags`. */
+    /** Tags on every Azure resource that takes them: project, stack, environment, plus `azure.tags`. */
     readonly tags: Readonly<Record<string, string>>;
     readonly cluster: {
         readonly kubernetesVersion: string;
@@ -199,7 +199,7 @@ export interface PlatformConfig {
         readonly kubeAuditReads: boolean;
         /** Who the audit alerts notify; absent (dev only) means the alerts fire without notifying anyone. */
         readonly alertReceiver?: { readonly email?: string; readonly webhookUrl?: pulumi.Output<string> };
-        /** Azure Monitor managed Prometheus with the recommended node and pod alerts (managedPrometheus). */
+        /** Azure Monitor managed Prometheus with the recommended node and pod alerts (monitoring.managedPrometheus). */
         readonly managedPrometheus: boolean;
     };
     readonly governance: {
@@ -227,7 +227,7 @@ export interface PlatformConfig {
         readonly publicNetworkAccess: boolean;
     };
     /**
-     * Ephemeral self-hosted GitHub Actions runners in the VNet (ciRunnerEnabled): the repository they serve,
+     * Ephemeral self-hosted GitHub Actions runners in the VNet (ciRunner.enabled): the repository they serve,
      * the token (secret; undefined only before a deploy, which checkDeployable refuses), their label.
      */
     readonly ciRunner?: {

@@ -1,5 +1,6 @@
-// Pure validators. Each returns an error message naming the key, the value and what is allowed, or
-// undefined when the value is fine. Tested with tables of good and bad input (tests/config.test.ts).
+// Pure validators. Each returns an error message naming the key (the member's path, which the caller
+// passes), the value and what is allowed, or undefined when the value is fine. Tested with tables of
+// good and bad input (tests/config.test.ts).
 import { AZURE_REGIONS } from "./azureRegions";
 import { CronExpressionParser } from "cron-parser";
 import { createPrivateKey, type KeyObject, X509Certificate } from "crypto";
@@ -14,6 +15,7 @@ import {
     MIN_KUBERNETES_MINOR,
     POOL_MAX_SURGE_PERCENT,
 } from "./constants";
+import { configSetCommand, P, type MemberPath } from "./paths";
 import type { NodePoolConfig } from "./types";
 
 export const show = (value: unknown): string => JSON.stringify(value);
@@ -220,40 +222,37 @@ export function checkHostName(key: string, value: string): string | undefined {
  */
 export function checkTlsPair(certificate: string, privateKey: string, host: string, now: Date = new Date()): string[] {
     const errors: string[] = [];
-    const fromFile = (key: string, file: string) => `set it from the file with pulumi config set --secret ${key} < ${file}`;
+    const fromFile = (key: MemberPath, file: string) => `set it from the file with ${configSetCommand(key, { secret: true })} < ${file}`;
+    const { tlsCertificate, tlsPrivateKey } = P.ingress;
     let cert: X509Certificate | undefined;
     let key: KeyObject | undefined;
     try {
         cert = new X509Certificate(certificate);
     } catch {
-        errors.push(
-            `ingressTlsCertificate: (value not shown) is not a PEM X.509 certificate; ${fromFile("ingressTlsCertificate", "cert.pem")}`,
-        );
+        errors.push(`${tlsCertificate}: (value not shown) is not a PEM X.509 certificate; ${fromFile(tlsCertificate, "cert.pem")}`);
     }
     try {
         key = createPrivateKey(privateKey);
     } catch {
-        errors.push(
-            `ingressTlsPrivateKey: (value not shown) is not an unencrypted PEM private key; ${fromFile("ingressTlsPrivateKey", "key.pem")}`,
-        );
+        errors.push(`${tlsPrivateKey}: (value not shown) is not an unencrypted PEM private key; ${fromFile(tlsPrivateKey, "key.pem")}`);
     }
     if (cert) {
         const names = cert.subjectAltName ?? cert.subject.replace(/\n/g, ", ");
         if (new Date(cert.validTo) <= now)
-            errors.push(`ingressTlsCertificate: (${names}) expired on ${cert.validTo}; use a current certificate`);
+            errors.push(`${tlsCertificate}: (${names}) expired on ${cert.validTo}; use a current certificate`);
         if (!cert.checkHost(host)) {
             errors.push(
-                `ingressTlsCertificate: (${names}) does not cover ingressHost ${show(host)}; use a certificate for that host or set ingressHost to a name it covers`,
+                `${tlsCertificate}: (${names}) does not cover ${P.ingress.host} ${show(host)}; use a certificate for that host or set ${P.ingress.host} to a name it covers`,
             );
         }
         // The server's own certificate must be an end entity: NSS (Firefox) refuses a CA's as a server's
         // (mozilla::pkix pkixcheck.cpp CheckBasicConstraints, ERROR_CA_CERT_USED_AS_END_ENTITY).
         if (cert.ca)
             errors.push(
-                `ingressTlsCertificate: (${names}) is a CA certificate (basic constraints CA:TRUE), which Firefox and other NSS clients refuse as a server's own; use a server certificate (CA:FALSE) signed by that CA, followed by the CA's chain`,
+                `${tlsCertificate}: (${names}) is a CA certificate (basic constraints CA:TRUE), which Firefox and other NSS clients refuse as a server's own; use a server certificate (CA:FALSE) signed by that CA, followed by the CA's chain`,
             );
         if (key && !cert.checkPrivateKey(key)) {
-            errors.push("ingressTlsPrivateKey: (value not shown) is not the key of ingressTlsCertificate; set the matching private key");
+            errors.push(`${tlsPrivateKey}: (value not shown) is not the key of ${tlsCertificate}; set the matching private key`);
         }
     }
     return errors;
@@ -270,7 +269,7 @@ export function checkKubeconfigContext(key: string, value: string): string | und
         : `${key}: ${show(value)} is not a context name; use one from kubectl config get-contexts, e.g. kind-kind, or unset it for the current context`;
 }
 
-/** A container image repository, e.g. ghcr.io/org/product-service (no tag: that is its own key). */
+/** A container image repository, e.g. ghcr.io/org/product-service (no tag: that is a member of its own). */
 export function checkImageRepository(key: string, value: string): string | undefined {
     const part = "[a-z0-9]+(?:[._-][a-z0-9]+)*";
     return new RegExp(`^(?:[a-z0-9.-]+(?::\\d+)?/)?${part}(?:/${part})*$`).test(value)
@@ -310,12 +309,13 @@ export function checkRelativePath(key: string, value: string): string | undefine
 
 /** Vault's recovery key split: 1 of 1, or a threshold from 2 up to the number of shares (at most 10). */
 export function checkRecoverySplit(shares: number, threshold: number): string | undefined {
-    const bad = checkIntRange("vaultRecoveryShares", shares, 1, 10);
+    const { recoveryShares, recoveryThreshold } = P.vault;
+    const bad = checkIntRange(recoveryShares, shares, 1, 10);
     if (bad) return bad;
     if (shares === 1)
-        return threshold === 1 ? undefined : `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares 1; use 1`;
-    return checkIntRange("vaultRecoveryThreshold", threshold, 2, shares)
-        ? `vaultRecoveryThreshold: ${show(threshold)} is not allowed with vaultRecoveryShares ${shares}; use a whole number from 2 to ${shares}`
+        return threshold === 1 ? undefined : `${recoveryThreshold}: ${show(threshold)} is not allowed with ${recoveryShares} 1; use 1`;
+    return checkIntRange(recoveryThreshold, threshold, 2, shares)
+        ? `${recoveryThreshold}: ${show(threshold)} is not allowed with ${recoveryShares} ${shares}; use a whole number from 2 to ${shares}`
         : undefined;
 }
 
@@ -329,37 +329,40 @@ export function checkRecoverySplit(shares: number, threshold: number): string | 
  *   (that is, a local temp disk is present)"; and since v5 there is no cache disk either);
  * - any other size (older series with a cache disk, other families): left to AKS's own check at create.
  */
-export function checkOsDisk(key: string, pool: NodePoolConfig): string[] {
+export function checkOsDisk(key: PoolGroup, pool: NodePoolConfig): string[] {
     if (pool.osDiskType !== "Ephemeral") return [];
+    const { osDiskSizeGb, osDiskType, vmSize } = P[key];
     const size = pool.osDiskSizeGb;
     const local = LOCAL_TEMP_DISK_GIB[pool.vmSize];
     if (local !== undefined) {
         return size !== undefined && size > local
             ? [
-                  `${key}OsDiskSizeGb: ${size} does not fit the ${local} GiB temporary disk of ${key}VmSize ${pool.vmSize}, which an Ephemeral OS disk lives on; use at most ${local}, a larger size, or ${key}OsDiskType Managed`,
+                  `${osDiskSizeGb}: ${size} does not fit the ${local} GiB temporary disk of ${vmSize} ${pool.vmSize}, which an Ephemeral OS disk lives on; use at most ${local}, a larger size, or ${osDiskType} Managed`,
               ]
             : [];
     }
     const name = /^Standard_[A-Z]+\d+([a-z]*)(?:_v(\d+))?$/.exec(pool.vmSize);
     if (name && Number(name[2] ?? 0) >= 5 && !name[1].includes("d")) {
         return [
-            `${key}OsDiskType: "Ephemeral" needs a local disk, but ${key}VmSize ${pool.vmSize} has none (no "d" in its name: no temporary disk, and v5 sizes have no cache disk); use a size with one, e.g. ${pool.vmSize.replace(/^(Standard_[A-Z]+\d+)([a-z]*)/, (_, base: string, features: string) => `${base}d${features}`)}, or ${key}OsDiskType Managed`,
+            `${osDiskType}: "Ephemeral" needs a local disk, but ${vmSize} ${pool.vmSize} has none (no "d" in its name: no temporary disk, and v5 sizes have no cache disk); use a size with one, e.g. ${pool.vmSize.replace(/^(Standard_[A-Z]+\d+)([a-z]*)/, (_, base: string, features: string) => `${base}d${features}`)}, or ${osDiskType} Managed`,
         ];
     }
     return [];
 }
 
+/** A node pool's group: its members are the same for both pools. */
+export type PoolGroup = "systemPool" | "userPool";
+
 /** A pool's autoscaler bounds and initial count agree (each number's own range is the key table's). */
-export function checkPool(key: string, pool: NodePoolConfig): string[] {
+export function checkPool(key: PoolGroup, pool: NodePoolConfig): string[] {
     if (!pool.autoscaling) return [];
+    const { minCount, maxCount, nodeCount } = P[key];
     if (pool.minCount > pool.maxCount) {
-        return [
-            `${key}MinCount: ${pool.minCount} is greater than ${key}MaxCount ${pool.maxCount}; the minimum must be at most the maximum`,
-        ];
+        return [`${minCount}: ${pool.minCount} is greater than ${maxCount} ${pool.maxCount}; the minimum must be at most the maximum`];
     }
     if (pool.nodeCount < pool.minCount || pool.nodeCount > pool.maxCount) {
         return [
-            `${key}NodeCount: ${pool.nodeCount} is outside ${key}MinCount..${key}MaxCount (${pool.minCount}..${pool.maxCount}); the initial count must lie within the autoscaler bounds`,
+            `${nodeCount}: ${pool.nodeCount} is outside ${minCount}..${maxCount} (${pool.minCount}..${pool.maxCount}); the initial count must lie within the autoscaler bounds`,
         ];
     }
     return [];
@@ -411,7 +414,7 @@ export function cidrWithin(inner: string, outer: string): boolean {
 }
 
 /**
- * How many equal parts a node subnet is cut into with perZoneNodePools: zone N (AVAILABILITY_ZONES) takes
+ * How many equal parts a node subnet is cut into with network.perZoneNodePools: zone N (AVAILABILITY_ZONES) takes
  * part N-1, so a zone's subnet stays where it is when another zone is added or removed. Four parts of a
  * range are its quarters (two more prefix bits); the fourth is left free.
  */
@@ -428,7 +431,7 @@ export function zonalSubnetRange(range: string, zone: string): string {
 }
 
 /**
- * The zones that get a zonal NAT gateway: with egressType natGateway and perZoneNodePools, every zone of
+ * The zones that get a zonal NAT gateway: with network.egressType natGateway and network.perZoneNodePools, every zone of
  * AVAILABILITY_ZONES, whether a pool uses it or not, as every zone has its node subnets ("zonal stacks":
  * components/azure/network.ts, which also says why not one zone-redundant NAT gateway). A gateway per
  * pool zone only would make a pool's zone change re-wire the subnets' NAT associations in the VNet's
@@ -448,7 +451,7 @@ export function surgeNodes(nodes: number): number {
 }
 
 /**
- * One zone's share of a pool split by zone (perZoneNodePools). The count and the minimum are the pool's
+ * One zone's share of a pool split by zone (network.perZoneNodePools). The count and the minimum are the pool's
  * across its zones, divided by the zones and rounded up: together at least the configured ones, each zone
  * at least one node. The maximum is divided by one zone fewer (rounded up), so that after a zone's loss
  * the surviving zones' pools can together still reach the configured maximum, as a pool spanning the
@@ -569,7 +572,7 @@ function isPublicRoot(cert: X509Certificate, roots: readonly X509Certificate[]):
 }
 
 /**
- * Why Application Gateway (`ingressWaf`) cannot trust the ingress chain for its re-encrypted hop to
+ * Why Application Gateway (`ingress.waf`) cannot trust the ingress chain for its re-encrypted hop to
  * the Istio gateway, if it cannot. v2 trusts a backend whose chain leads to a well-known CA's root or
  * to one of its trusted root certificates (the program uploads the root a chain ends with); "If the
  * backend server certificate is self-signed, or signed by unknown CA/intermediaries, then ... a trusted
@@ -591,8 +594,8 @@ export function checkWafBackendChain(certificatePem: string, roots: readonly X50
     const top = chain[chain.length - 1];
     if (!top) return undefined;
     const names = (cert: X509Certificate) => cert.subject.replace(/\n/g, ", ");
-    const rebuild =
-        "put the server certificate first and each issuer after the certificate it signed, e.g. cat server.crt intermediate.crt root.crt > chain.pem, then pulumi config set --secret ingressTlsCertificate < chain.pem";
+    const { tlsCertificate, waf } = P.ingress;
+    const rebuild = `put the server certificate first and each issuer after the certificate it signed, e.g. cat server.crt intermediate.crt root.crt > chain.pem, then ${configSetCommand(tlsCertificate, { secret: true })} < chain.pem`;
     for (let i = 0; i + 1 < chain.length; i++) {
         const [cert, next] = [chain[i], chain[i + 1]];
         // A cross-signed copy of a public root has another serial number than the root, so an
@@ -601,7 +604,7 @@ export function checkWafBackendChain(certificatePem: string, roots: readonly X50
         // it: for such a copy the issuer name and the signature decide.
         const issued = cert.checkIssued(next) || (isPublicRoot(next, roots) && next.ca && cert.issuer === next.subject);
         if (!(issued && cert.verify(next.publicKey))) {
-            return `ingressTlsCertificate: certificate ${i + 1} of the chain (${names(cert)}) is not issued by certificate ${i + 2} (${names(next)}), so the chain is no path Application Gateway (ingressWaf) can verify; ${rebuild}`;
+            return `${tlsCertificate}: certificate ${i + 1} of the chain (${names(cert)}) is not issued by certificate ${i + 2} (${names(next)}), so the chain is no path Application Gateway (${waf}) can verify; ${rebuild}`;
         }
     }
     const issuedByPublicRoot = (cert: X509Certificate) => roots.some((root) => cert.checkIssued(root) && cert.verify(root.publicKey));
@@ -609,7 +612,7 @@ export function checkWafBackendChain(certificatePem: string, roots: readonly X50
     if (isSelfSigned(top)) {
         return top.ca
             ? undefined
-            : `ingressTlsCertificate: (${names(top)}) is self-signed but not a CA (basic constraints CA:FALSE), which Application Gateway (ingressWaf) cannot trust for its hop to the ingress gateway; use a certificate from a CA, ending the chain with the root when the CA is private`;
+            : `${tlsCertificate}: (${names(top)}) is self-signed but not a CA (basic constraints CA:FALSE), which Application Gateway (${waf}) cannot trust for its hop to the ingress gateway; use a certificate from a CA, ending the chain with the root when the CA is private`;
     }
-    return `ingressTlsCertificate: the chain ends with (${names(top)}), issued by (${top.issuer.replace(/\n/g, ", ")}), which is neither in the chain nor a publicly trusted root (nor issued by one), so Application Gateway (ingressWaf) cannot trust the ingress gateway behind it; append the certificates up to that CA's self-signed root (CA:TRUE), or, for a public CA, the intermediates up to one of its roots its bundle lists; ${rebuild}`;
+    return `${tlsCertificate}: the chain ends with (${names(top)}), issued by (${top.issuer.replace(/\n/g, ", ")}), which is neither in the chain nor a publicly trusted root (nor issued by one), so Application Gateway (${waf}) cannot trust the ingress gateway behind it; append the certificates up to that CA's self-signed root (CA:TRUE), or, for a public CA, the intermediates up to one of its roots its bundle lists; ${rebuild}`;
 }

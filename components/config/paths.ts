@@ -1,0 +1,30 @@
+// Every config path as a typed constant, derived from the layout (layout.ts), so that a message names a
+// member through `P.<group>.<member>` and a renamed member leaves no stale message: `P.network.egressType`
+// is the string "network.egressType", typed as that literal.
+import { FLAT_KEY_PATHS } from "./layout";
+
+type LayoutPath = (typeof FLAT_KEY_PATHS)[keyof typeof FLAT_KEY_PATHS];
+/** A group of the structured config: a top-level key holding an object (cluster, network, ...). */
+export type Group = LayoutPath extends `${infer G}.${string}` ? G : never;
+/** The members of `G`. */
+export type MemberOf<G extends Group> = LayoutPath extends infer Path ? (Path extends `${G}.${infer M}` ? M : never) : never;
+/** Every member's path, `<group>.<member>`. */
+export type MemberPath = { [G in Group]: `${G}.${MemberOf<G>}` }[Group];
+
+/** The top-level scalar key beside the groups. */
+export const ENVIRONMENT_PATH = "environment";
+
+/** Each member's path by group and member: `P.ingress.tlsCertificate === "ingress.tlsCertificate"`. */
+export const P = (() => {
+    const tree: Record<string, Record<string, string>> = {};
+    for (const path of Object.values(FLAT_KEY_PATHS)) {
+        const [group, member] = path.split(".");
+        (tree[group] ??= {})[member] = path;
+    }
+    return tree;
+})() as { readonly [G in Group]: { readonly [M in MemberOf<G>]: `${G}.${M}` } };
+
+/** The path hint of a `pulumi config set`: `--path` for a member of a group, `--secret` too for a secret. */
+export function configSetCommand(path: MemberPath, options: { readonly secret?: boolean } = {}): string {
+    return `pulumi config set --path ${options.secret ? "--secret " : ""}${path}`;
+}
