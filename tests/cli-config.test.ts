@@ -120,6 +120,17 @@ describe("the Pulumi CLI's config pass", () => {
         });
     });
 
+    it("injects a declared member's default into its group, coerced as `--path` coerces (createConfigValue, Map.Set)", () => {
+        const project = parseProject(`${PROJECT_HEAD}config:\n  cluster.tier:\n    default: Free\n  cluster.count:\n    default: 3\n`);
+        const { config } = mergeConfig(
+            "dev",
+            project,
+            parseStackFile("config:\n  p:cluster:\n    kubernetesVersion: '1.36'\n"),
+            decryptOffline,
+        );
+        assert.equal(config["p:cluster"], '{"count":3,"kubernetesVersion":"1.36","tier":"Free"}');
+    });
+
     describe("pulumi config set --path: the CLI's coercion below the top level (object.go coerce)", () => {
         const project = parseProject("name: p\nruntime: nodejs\n");
         const member = (value: string, extra: Partial<{ secret: boolean }> = {}) => {
@@ -321,6 +332,37 @@ describe("the Pulumi CLI's config pass", () => {
             project: PROJECT_HEAD,
             stack: "config:\n  p:token:\n    secure: v1:AAAA\n",
             message: "failed to decrypt configuration key 'p:token': no secrets provider can decrypt it here",
+        },
+        // A declared key is a path (pkg/workspace/config.go: stackConfig.Get(key, true)): a member of a group.
+        {
+            name: "a declared member of a group, set in the group",
+            project: `${PROJECT_HEAD}config:\n  cluster.tier:\n    type: string\n  cluster.nodeCount:\n    type: integer\n`,
+            stack: "config:\n  p:cluster:\n    tier: Free\n    nodeCount: 3\n",
+            message: undefined,
+        },
+        {
+            name: "a declared member missing from its group",
+            project: `${PROJECT_HEAD}config:\n  cluster.tier:\n    type: string\n`,
+            stack: "config:\n  p:cluster:\n    other: x\n",
+            message: "Stack 'dev' is missing configuration value 'cluster.tier'",
+        },
+        {
+            name: "a declared member of the wrong type, named by its path",
+            project: `${PROJECT_HEAD}config:\n  cluster.nodeCount:\n    type: integer\n`,
+            stack: "config:\n  p:cluster:\n    nodeCount: three\n",
+            message: "Stack 'dev' with configuration key 'cluster.nodeCount' must be of type 'integer'",
+        },
+        {
+            name: "a declared secret member set in plain text, though another member of the group is secure",
+            project: `${PROJECT_HEAD}config:\n  ingress.tlsPrivateKey:\n    type: string\n    secret: true\n`,
+            stack: `config:\n  p:ingress:\n    tlsPrivateKey: plain\n    tlsCertificate:\n      secure: ${offlineCiphertext("c")}\n`,
+            message: "Stack 'dev' with configuration key 'ingress.tlsPrivateKey' must be encrypted as it's secret",
+        },
+        {
+            name: "a declared secret member written secure:",
+            project: `${PROJECT_HEAD}config:\n  ingress.tlsPrivateKey:\n    type: string\n    secret: true\n`,
+            stack: `config:\n  p:ingress:\n    tlsPrivateKey:\n      secure: ${offlineCiphertext("k")}\n`,
+            message: undefined,
         },
     ];
     for (const row of rows) {

@@ -396,10 +396,28 @@ export function configSet(values: Map<string, StackValue>, key: { full: string; 
         values.set(key.full, value);
         return;
     }
-    const member: CfgObject = value.secure ? new Ciphertext(value.text) : coerce(value.text);
+    // Value.coerceObject: a secure or object value as it is, plain text coerced.
+    const member: CfgObject = value.secure || value.object ? valueObject(value) : coerce(value.text);
     const root = values.get(key.full);
     const o = root ? valueObject(root) : newContainer(key.path[1]);
     values.set(key.full, marshalString(setAt(o, key.path.slice(0, 1), key.path.slice(1), member)));
+}
+
+/** object.go `object.Get`: the member at `path` below `o`, or undefined where there is none. */
+function getAt(o: CfgObject, path: readonly PathSegment[]): CfgObject | undefined {
+    if (path.length === 0) return o;
+    const [head, ...rest] = path;
+    if (Array.isArray(o)) return typeof head === "number" && head >= 0 && head < o.length ? getAt(o[head], rest) : undefined;
+    if (isMapObject(o)) return typeof head === "string" && head in o ? getAt(o[head], rest) : undefined;
+    return undefined;
+}
+
+/** map.go `Map.Get(key, path)`: the value at the key's path (a member of a group is a value of its own), or undefined. */
+export function configGet(values: ReadonlyMap<string, StackValue>, key: { full: string; path: PathSegment[] }): StackValue | undefined {
+    const root = values.get(key.full);
+    if (key.path.length === 1 || root === undefined) return root;
+    const member = getAt(valueObject(root), key.path.slice(1));
+    return member === undefined ? undefined : marshalString(member);
 }
 
 /** map.go `Map.Remove(key, path)`: `pulumi config rm [--path]`. A group emptied keeps its `{}`. */
@@ -444,19 +462,23 @@ export function mergeConfig(
     decrypt: (key: string, ciphertext: string) => string | undefined,
 ): ProgramConfig {
     const merged = new Map(stackConfig);
+    // A declared key is looked up and injected as a path (stackConfig.Get(key, true), Set(key, v, true)):
+    // `cluster.tier` declared in Pulumi.yaml is the member of the stack's `cluster` group.
+    const keyOf = (key: string) => splitKey(project.name, key.includes(":") ? parseKey(key) : key, true);
     const missing: string[] = [];
     for (const key of Object.keys(project.config).sort()) {
         const t = project.config[key];
-        const full = key.includes(":") ? parseKey(key) : `${project.name}:${key}`;
         const declared = t.default !== undefined ? t.default : t.value;
-        if (merged.has(full)) continue;
+        const at = keyOf(key);
+        if (configGet(merged, at) !== undefined) continue;
         if (declared === undefined) {
-            if (full.startsWith(`${project.name}:`)) missing.push(key);
+            if (at.full.startsWith(`${project.name}:`)) missing.push(key);
             continue;
         }
         // createConfigValue: primitives as text (fmt %v), anything else as JSON.
-        merged.set(
-            full,
+        configSet(
+            merged,
+            at,
             isPrimitive(declared)
                 ? { text: String(declared), secure: false, object: false }
                 : { text: JSON.stringify(declared), secure: false, object: true },
@@ -466,27 +488,24 @@ export function mergeConfig(
 
     // Map.Decrypt / Value.Value: each key's text, its secure leaves (a whole secure value, or `secure:`
     // members of a group) decrypted.
+    const decrypter = (key: string) => (ciphertext: string) => {
+        const text = decrypt(key, ciphertext);
+        if (text === undefined)
+            throw new CliConfigError(`failed to decrypt configuration key '${key}': no secrets provider can decrypt it here`);
+        return text;
+    };
     const plain = new Map<string, string>();
-    for (const [key, value] of merged) {
-        plain.set(
-            key,
-            programText(value, (ciphertext) => {
-                const text = decrypt(key, ciphertext);
-                if (text === undefined)
-                    throw new CliConfigError(`failed to decrypt configuration key '${key}': no secrets provider can decrypt it here`);
-                return text;
-            }),
-        );
-    }
+    for (const [key, value] of merged) plain.set(key, programText(value, decrypter(key)));
+    // validateStackConfigValues: each explicitly typed key, at its path.
     for (const key of Object.keys(project.config).sort()) {
         const t = project.config[key];
         if (t.type === undefined || !namespacedByProject(project.name, key)) continue;
-        const full = key.includes(":") ? parseKey(key) : `${project.name}:${key}`;
-        const value = merged.get(full);
+        const at = keyOf(key);
+        const value = configGet(merged, at);
         if (value === undefined) continue;
         if (t.secret && !value.secure)
             throw new CliConfigError(`Stack '${stack}' with configuration key '${key}' must be encrypted as it's secret`);
-        const text = plain.get(full) as string;
+        const text = programText(value, decrypter(at.full));
         const content: unknown = value.object ? JSON.parse(text) : text;
         if (!validateConfigValue(t.type, t.items, content)) {
             throw new CliConfigError(`Stack '${stack}' with configuration key '${key}' must be of type '${fullTypeName(t.type, t.items)}'`);
