@@ -118,6 +118,15 @@ export function promotedImages(environment: Environment): PromotedImages | undef
     if (group === null || typeof group !== "object" || Array.isArray(group)) return undefined;
     const members = group as Record<string, unknown>;
     if (!imageMembers().every((member) => member in members)) return undefined;
+    // Read from the file, not through the CLI's pass, so that the group's secure members (prod's image
+    // source token) need no decryption here; an image member is plain text, as promotion writes it.
+    for (const member of imageMembers()) {
+        if (typeof members[member] === "object") {
+            throw new Error(
+                `${IMAGE_GROUP}.${member} in Pulumi.${environment}.yaml is not plain text; promotion (tools/promote.ts) writes it unencrypted`,
+            );
+        }
+    }
     return Object.fromEntries(imageMembers().map((member) => [`${IMAGE_GROUP}.${member}`, String(members[member])]));
 }
 
