@@ -111,6 +111,12 @@ describe("the Pulumi CLI's config pass", () => {
             assert.equal(config["p:cluster"], '{"count":2,"kubernetesVersion":1.3,"on":true,"quoted":"1.30"}');
         });
 
+        it("an empty YAML value is the empty string at the top level (yaml.v3 skips UnmarshalYAML for null), null inside a group", () => {
+            const { config } = run("config:\n  p:empty:\n  p:g:\n    a:\n    b: x\n");
+            assert.equal(config["p:empty"], "");
+            assert.equal(config["p:g"], '{"a":null,"b":"x"}');
+        });
+
         it("a group whose members are all removed by `pulumi config rm --path` stays, as {}", () => {
             const { config } = run("config:\n  p:g:\n    a: x\n", [
                 { rm: "g.a", path: true },

@@ -212,7 +212,9 @@ export function goJson(o: CfgObject, decrypt?: (ciphertext: string) => string): 
 export function marshalString(o: CfgObject): StackValue {
     if (o instanceof Ciphertext) return { text: o.value, secure: true, object: false };
     if (typeof o === "string") return { text: o, secure: false, object: false };
-    if (typeof o === "boolean" || typeof o === "number" || o === null) return { text: goJson(o), secure: false, object: false };
+    if (typeof o === "boolean" || typeof o === "number") return { text: goJson(o), secure: false, object: false };
+    // nil falls to MarshalString's default case: JSON "null", an object.
+    if (o === null) return { text: "null", secure: false, object: true };
     return { text: goJson(o), secure: isSecure(o), object: true };
 }
 
@@ -237,8 +239,13 @@ export function programText(value: StackValue, decrypt: (ciphertext: string) => 
 
 /** unmarshalObject + MarshalString: the text a YAML value becomes (numbers as JSON, so 1.30 is "1.3"). */
 function toStackValue(raw: unknown): StackValue {
+    // A key with an empty (null) YAML value: the stack file is read with gopkg.in/yaml.v3
+    // (sdk/go/common/encoding/marshal.go), whose decoder.prepare returns before calling UnmarshalYAML
+    // for a null node, so the key keeps the zero Value: the empty string.
+    if (raw === null || raw === undefined) return ZERO_VALUE;
     return marshalString(unmarshalObject(raw));
 }
+const ZERO_VALUE: StackValue = { text: "", secure: false, object: false };
 
 /** A path segment: a map key or a list index (resource.PropertyPath). */
 export type PathSegment = string | number;
@@ -560,7 +567,7 @@ export function editStackFile(values: Map<string, StackValue>, project: string, 
     const { full, path } = splitKey(project, key, true);
     if (path.length === 1) {
         if (value === undefined) values.delete(full);
-        else values.set(full, marshalString(value));
+        else values.set(full, value === null ? ZERO_VALUE : marshalString(value));
         return;
     }
     const root = values.get(full);
