@@ -1,10 +1,26 @@
 // The Pulumi CLI's config pass (tools/cliConfig.ts) on the committed project and stacks, and each of
-// its rejections with the CLI's own message (pulumi/pulumi sdk/go/common/workspace/config.go,
-// project.go; sdk/go/common/resource/config/key.go).
+// its rejections with the CLI's own message (pulumi/pulumi pkg/workspace/config.go, mergeConfig and
+// validateStackConfigValue; sdk/go/common/workspace/project.go; sdk/go/common/resource/config/key.go).
+// Structured values: what the program receives for a group (config/object.go MarshalString, Secure;
+// value.go Value.Value; plaintext.go marshalText), and what `pulumi config set/rm --path` writes
+// (map.go Map.Set, Map.Remove; object.go coerce, object.Set). Every expected text below is written from
+// those sources (Go's encoding/json: map keys sorted, <>& escaped), not from the code under test.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { cliConfig, CliConfigError, mergeConfig, parseProject, parseStackFile, decryptOffline } from "../tools/cliConfig";
-import { PROJECT, ROOT } from "./harness";
+import { parse } from "yaml";
+import { FLAT_KEY_PATHS } from "../components/config/layout";
+import {
+    cliConfig,
+    CliConfigError,
+    decryptOffline,
+    mergeConfig,
+    offlineCiphertext,
+    parseProject,
+    parseStackFile,
+    stackConfigWith,
+    type ConfigCommand,
+} from "../tools/cliConfig";
+import { PROJECT, ROOT, STACK_SECRETS, stackRaw, withOverrides } from "./harness";
 
 const STACKS = fs
     .readdirSync(ROOT)
@@ -25,25 +41,195 @@ function rejection(projectYaml: string, stackYaml: string, stack = "dev"): strin
 describe("the Pulumi CLI's config pass", () => {
     it("finds the committed stacks", () => assert.deepEqual(STACKS.sort(), ["dev", "local", "prod"]));
 
+    /** The groups of the structured layout (components/config/layout.ts), and the one top-level scalar. */
+    const GROUPS = new Set(Object.values(FLAT_KEY_PATHS).map((p) => p.split(".")[0]));
+    const MEMBERS = new Set<string>(Object.values(FLAT_KEY_PATHS));
+
     for (const stack of ["dev", "prod", "local"]) {
-        it(`accepts Pulumi.${stack}.yaml exactly as committed, and hands the program only project keys as strings`, () => {
+        it(`accepts Pulumi.${stack}.yaml exactly as committed, and hands the program each group as the JSON of its members`, () => {
             const { config, secretKeys } = cliConfig(ROOT, stack);
+            const file = parse(fs.readFileSync(`${ROOT}/Pulumi.${stack}.yaml`, "utf8")).config as Record<string, Record<string, unknown>>;
             assert.ok(Object.keys(config).length > 0);
+            assert.deepEqual(Object.keys(config).sort(), Object.keys(file).sort());
             for (const [key, value] of Object.entries(config)) {
                 assert.ok(key.startsWith(`${PROJECT}:`), key);
+                const group = key.slice(PROJECT.length + 1);
                 assert.equal(typeof value, "string", key);
+                if (group === "environment") continue;
+                assert.ok(GROUPS.has(group), `${key} is not a group of the layout`);
+                // The JSON of the file's map: the same members and values (numbers as numbers).
+                assert.deepEqual(JSON.parse(value), file[key], key);
+                for (const member of Object.keys(JSON.parse(value))) assert.ok(MEMBERS.has(`${group}.${member}`), `${group}.${member}`);
             }
             assert.deepEqual(secretKeys, []);
         });
     }
 
-    it("hands prod's TLS pair over as secrets once set with --secret", () => {
-        const { secretKeys, config } = cliConfig(ROOT, "prod", { secrets: { ingressTlsCertificate: "c", ingressTlsPrivateKey: "k" } });
-        assert.deepEqual([...secretKeys].sort(), [`${PROJECT}:ingressTlsCertificate`, `${PROJECT}:ingressTlsPrivateKey`]);
-        assert.equal(config[`${PROJECT}:ingressTlsPrivateKey`], "k");
+    it("hands prod over with its stand-in secrets written secure: each group holding one is a secret key, its members decrypted", () => {
+        const groups = new Set(Object.keys(STACK_SECRETS.prod).map((p) => `${PROJECT}:${p.split(".")[0]}`));
+        const raw = stackRaw("prod");
+        for (const [configPath, value] of Object.entries(STACK_SECRETS.prod)) {
+            const [group, member] = configPath.split(".");
+            assert.equal(JSON.parse(raw[group])[member], value, configPath);
+        }
+        const program = cliConfig(ROOT, "prod", {
+            secure: Object.fromEntries(Object.entries(STACK_SECRETS.prod).map(([k, v]) => [k, String(v)])),
+        });
+        assert.deepEqual([...program.secretKeys].sort(), [...groups].sort());
     });
 
-    it("turns YAML values into the strings the program reads: numbers as JSON, lists as JSON", () => {
+    describe("structured values: a group as the program receives it", () => {
+        const project = parseProject("name: p\nruntime: nodejs\n");
+        const run = (stackYaml: string, commands: readonly ConfigCommand[] = []) =>
+            mergeConfig("dev", project, stackConfigWith("p", parseStackFile(stackYaml), { commands }), decryptOffline);
+        const secure = (text: string) => `{ secure: "${offlineCiphertext(text)}" }`;
+
+        it("a secure member arrives decrypted inside the group's JSON, and the group's key is secret", () => {
+            const { config, secretKeys } = run(
+                `config:\n  p:ingress:\n    host: app.example.com\n    tlsPrivateKey: ${secure("KEY")}\n  p:mesh:\n    mtlsMode: STRICT\n`,
+            );
+            assert.equal(config["p:ingress"], '{"host":"app.example.com","tlsPrivateKey":"KEY"}');
+            assert.equal(config["p:mesh"], '{"mtlsMode":"STRICT"}');
+            assert.deepEqual(secretKeys, ["p:ingress"]);
+        });
+
+        it("a secure leaf deeper down, or in a list, makes the whole top-level key secret (object.Secure)", () => {
+            const { config, secretKeys } = run(`config:\n  p:a:\n    b:\n      c: ${secure("x")}\n  p:l:\n    - ${secure("y")}\n    - z\n`);
+            assert.equal(config["p:a"], '{"b":{"c":"x"}}');
+            assert.equal(config["p:l"], '["y","z"]');
+            assert.deepEqual([...secretKeys].sort(), ["p:a", "p:l"]);
+        });
+
+        it("members are sorted and <, >, & escaped as Go's encoding/json writes them", () => {
+            const { config } = run("config:\n  p:g:\n    z: 1\n    a: a<b&c>\n");
+            assert.equal(config["p:g"], '{"a":"a\\u003cb\\u0026c\\u003e","z":1}');
+            assert.deepEqual(JSON.parse(config["p:g"]), { a: "a<b&c>", z: 1 });
+        });
+
+        it("YAML numbers inside a group stay JSON numbers: an unquoted 1.30 arrives as 1.3, a quoted one as the string", () => {
+            const { config } = run('config:\n  p:cluster:\n    kubernetesVersion: 1.30\n    quoted: "1.30"\n    count: 2\n    on: true\n');
+            assert.equal(config["p:cluster"], '{"count":2,"kubernetesVersion":1.3,"on":true,"quoted":"1.30"}');
+        });
+
+        it("an empty YAML value is the empty string at the top level (yaml.v3 skips UnmarshalYAML for null), null inside a group", () => {
+            const { config } = run("config:\n  p:empty:\n  p:g:\n    a:\n    b: x\n");
+            assert.equal(config["p:empty"], "");
+            assert.equal(config["p:g"], '{"a":null,"b":"x"}');
+        });
+
+        it("a group whose members are all removed by `pulumi config rm --path` stays, as {}", () => {
+            const { config } = run("config:\n  p:g:\n    a: x\n", [
+                { rm: "g.a", path: true },
+                { rm: "g.missing", path: true },
+            ]);
+            assert.equal(config["p:g"], "{}");
+        });
+    });
+
+    it("injects a declared member's default into its group, coerced as `--path` coerces (createConfigValue, Map.Set)", () => {
+        const project = parseProject(`${PROJECT_HEAD}config:\n  cluster.tier:\n    default: Free\n  cluster.count:\n    default: 3\n`);
+        const { config } = mergeConfig(
+            "dev",
+            project,
+            parseStackFile("config:\n  p:cluster:\n    kubernetesVersion: '1.36'\n"),
+            decryptOffline,
+        );
+        assert.equal(config["p:cluster"], '{"count":3,"kubernetesVersion":"1.36","tier":"Free"}');
+    });
+
+    describe("pulumi config set --path: the CLI's coercion below the top level (object.go coerce)", () => {
+        const project = parseProject("name: p\nruntime: nodejs\n");
+        const member = (value: string, extra: Partial<{ secret: boolean }> = {}) => {
+            const values = stackConfigWith("p", new Map(), { commands: [{ set: "g.m", value, path: true, ...extra }] });
+            return mergeConfig("dev", project, values, decryptOffline);
+        };
+        const rows: [string, unknown][] = [
+            ["3", 3],
+            ["0", 0],
+            ["-5", -5],
+            ["true", true],
+            ["false", false],
+            ["0123", "0123"],
+            ["1.30", "1.30"],
+            ["1e3", "1e3"],
+            ["True", "True"],
+            ["12345678901234567890123", "12345678901234567890123"],
+            ["", ""],
+        ];
+        for (const [given, expected] of rows) {
+            it(`${JSON.stringify(given)} becomes ${JSON.stringify(expected)}`, () => {
+                assert.deepEqual(JSON.parse(member(given).config["p:g"]), { m: expected });
+            });
+        }
+
+        it("creates the group when absent; a list for an index, appended at its end", () => {
+            const values = stackConfigWith("p", new Map(), {
+                commands: [
+                    { set: "apiServer.authorizedIpRanges[0]", value: "1.2.3.4/32", path: true },
+                    { set: "apiServer.authorizedIpRanges[1]", value: "5.6.7.8/32", path: true },
+                    { set: "cluster.tier", value: "Standard", path: true },
+                ],
+            });
+            const { config } = mergeConfig("dev", project, values, decryptOffline);
+            assert.equal(config["p:apiServer"], '{"authorizedIpRanges":["1.2.3.4/32","5.6.7.8/32"]}');
+            assert.equal(config["p:cluster"], '{"tier":"Standard"}');
+        });
+
+        it("--secret on a path: the member stays the string given, encrypted, and its group becomes a secret key", () => {
+            const { config, secretKeys } = member("true", { secret: true });
+            assert.equal(config["p:g"], '{"m":"true"}');
+            assert.deepEqual(secretKeys, ["p:g"]);
+        });
+
+        it("a top-level value is always a string, with or without --path", () => {
+            const values = stackConfigWith("p", new Map(), {
+                commands: [
+                    { set: "environment", value: "3", path: true },
+                    { set: "other", value: "true" },
+                ],
+            });
+            const { config } = mergeConfig("dev", project, values, decryptOffline);
+            assert.deepEqual(config, { "p:environment": "3", "p:other": "true" });
+        });
+
+        it("a scalar where a group is expected is replaced at the top level, and refused deeper", () => {
+            const replaced = stackConfigWith("p", parseStackFile("config:\n  p:g: flat\n"), {
+                commands: [{ set: "g.a", value: "1", path: true }],
+            });
+            assert.equal(mergeConfig("dev", project, replaced, decryptOffline).config["p:g"], '{"a":1}');
+            assert.throws(
+                () =>
+                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    a: x\n"), {
+                        commands: [{ set: "g.a.b", value: "1", path: true }],
+                    }),
+                (e: Error) => e instanceof CliConfigError && e.message === "g.a: expected a map",
+            );
+            assert.throws(
+                () =>
+                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    l: [a]\n"), {
+                        commands: [{ set: "g.l[2]", value: "1", path: true }],
+                    }),
+                (e: Error) => e instanceof CliConfigError && e.message === "g.l[2]: array index out of range",
+            );
+        });
+    });
+
+    it("the harness's withOverrides edits a group as the stack file edit through the CLI's pass would", () => {
+        const overrides = {
+            "cluster.tier": "Premium",
+            "systemPool.nodeCount": 4,
+            "userPool.zones": [],
+            "apiServer.authorizedIpRanges": undefined,
+        };
+        const prefix = `${PROJECT}:`;
+        const { config } = cliConfig(ROOT, "dev", { file: overrides });
+        const viaCli = Object.fromEntries(Object.entries(config).map(([k, v]) => [k.slice(prefix.length), v]));
+        assert.deepEqual(withOverrides(stackRaw("dev", false), overrides), viaCli);
+        assert.equal(viaCli.apiServer, undefined, "a group emptied by the edit is gone from the file");
+        assert.equal(JSON.parse(viaCli.userPool).zones.length, 0);
+    });
+
+    it("turns top-level YAML values into the strings the program reads: numbers as JSON, lists as JSON", () => {
         const values = parseStackFile("config:\n  p:a: 1.30\n  p:b: 2\n  p:c: true\n  p:d: ['1', '2']\n  p:e: \"1.30\"\n");
         assert.deepEqual(Object.fromEntries([...values].map(([k, v]) => [k, v.text])), {
             "p:a": "1.3",
@@ -152,6 +338,37 @@ describe("the Pulumi CLI's config pass", () => {
             project: PROJECT_HEAD,
             stack: "config:\n  p:token:\n    secure: v1:AAAA\n",
             message: "failed to decrypt configuration key 'p:token': no secrets provider can decrypt it here",
+        },
+        // A declared key is a path (pkg/workspace/config.go: stackConfig.Get(key, true)): a member of a group.
+        {
+            name: "a declared member of a group, set in the group",
+            project: `${PROJECT_HEAD}config:\n  cluster.tier:\n    type: string\n  cluster.nodeCount:\n    type: integer\n`,
+            stack: "config:\n  p:cluster:\n    tier: Free\n    nodeCount: 3\n",
+            message: undefined,
+        },
+        {
+            name: "a declared member missing from its group",
+            project: `${PROJECT_HEAD}config:\n  cluster.tier:\n    type: string\n`,
+            stack: "config:\n  p:cluster:\n    other: x\n",
+            message: "Stack 'dev' is missing configuration value 'cluster.tier'",
+        },
+        {
+            name: "a declared member of the wrong type, named by its path",
+            project: `${PROJECT_HEAD}config:\n  cluster.nodeCount:\n    type: integer\n`,
+            stack: "config:\n  p:cluster:\n    nodeCount: three\n",
+            message: "Stack 'dev' with configuration key 'cluster.nodeCount' must be of type 'integer'",
+        },
+        {
+            name: "a declared secret member set in plain text, though another member of the group is secure",
+            project: `${PROJECT_HEAD}config:\n  ingress.tlsPrivateKey:\n    type: string\n    secret: true\n`,
+            stack: `config:\n  p:ingress:\n    tlsPrivateKey: plain\n    tlsCertificate:\n      secure: ${offlineCiphertext("c")}\n`,
+            message: "Stack 'dev' with configuration key 'ingress.tlsPrivateKey' must be encrypted as it's secret",
+        },
+        {
+            name: "a declared secret member written secure:",
+            project: `${PROJECT_HEAD}config:\n  ingress.tlsPrivateKey:\n    type: string\n    secret: true\n`,
+            stack: `config:\n  p:ingress:\n    tlsPrivateKey:\n      secure: ${offlineCiphertext("k")}\n`,
+            message: undefined,
         },
     ];
     for (const row of rows) {

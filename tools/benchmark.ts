@@ -50,7 +50,7 @@ async function main(): Promise<void> {
             "--stand-in-images",
             "--stand-in-runner",
         ]);
-    await evaluateStack("dev", { location: "westeurope" });
+    await evaluateStack("dev", { "azure.location": "westeurope" });
     await timeEvaluation("dev");
     await timeEvaluation("prod");
     timeCommand("npm test", "npm", ["test", "--silent"]);

@@ -1,12 +1,30 @@
 // The Pulumi CLI's config pass, before the program runs, for the tests and the offline plan: the
 // project's declarations (Pulumi.yaml `config:`) merged with a stack file (Pulumi.<stack>.yaml), as
-// `pulumi preview` and `pulumi up` do it. Written from pulumi/pulumi (v3.2xx):
+// `pulumi preview` and `pulumi up` do it, and what `pulumi config set/rm [--path] [--secret]` do to the
+// stack's config. Written from pulumi/pulumi (read after v3.259.0, where config/ was last changed by
+// "Move config logic to pkg" and "go fix"; our CLI pin is 3.270.0):
 //   sdk/go/common/workspace/project.go   RewriteShorthandConfigValues, Project.Validate, ValidateConfigValue
-//   sdk/go/common/workspace/config.go    mergeConfig, validateStackConfigValue, createConfigValue
-//   sdk/go/common/resource/config/key.go ParseKey; map.go Map.UnmarshalYAML; object.go unmarshalObject,
-//                                        MarshalString, isSecureValue
-// The messages are the CLI's own. What the program receives is what the Node SDK reads from
-// PULUMI_CONFIG (key -> string, lists and maps as JSON) and PULUMI_CONFIG_SECRET_KEYS.
+//   pkg/workspace/config.go              mergeConfig, validateStackConfigValue, createConfigValue
+//                                        (sdk/go/common/workspace/config.go in older releases)
+//   sdk/go/common/resource/config/key.go ParseKey
+//   sdk/go/common/resource/config/object.go  unmarshalObject, isSecureValue, Secure, MarshalString,
+//                                        UnmarshalString, coerce, object.Set, object.Delete
+//   sdk/go/common/resource/config/value.go   Value.Value, coerceObject; plaintext.go marshalText
+//   sdk/go/common/resource/config/map.go     Map.Set and Map.Remove with a path, Map.Decrypt, SecureKeys
+//   sdk/go/common/resource/properties_path.go ParsePropertyPathStrict (the `--path` syntax)
+//   pkg/cmd/pulumi/config/config.go      configSetCmd.Run (`--secret` makes the value secure first)
+// The messages are the CLI's own.
+//
+// Structured values (a group: `aks-platform:cluster:` holding a map): the stack file's map is one
+// config value, an object; a member written `secure: <ciphertext>` is a secure leaf. The whole value
+// is secure when any leaf is (object.Secure), so the group's top-level key is in the secret keys
+// (Map.SecureKeys; pkg/resource/deploy/source_eval.go passes them with the run request). The program
+// receives the group as Go's JSON of the map (keys sorted) with every secure leaf decrypted to its
+// plaintext string (Map.Decrypt, Plaintext.marshalText); YAML numbers inside stay JSON numbers (an
+// unquoted 1.30 arrives as 1.3). The Node language host puts the key -> text map in PULUMI_CONFIG and
+// the secret keys in PULUMI_CONFIG_SECRET_KEYS (sdk/nodejs/cmd/pulumi-language-nodejs/main.go,
+// constructConfig, constructConfigSecretKeys); the SDK reads them (sdk/nodejs/runtime/config.ts,
+// allConfig, isConfigSecret). So the program can tell THAT a group holds a secure leaf, never WHICH.
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -129,18 +147,295 @@ export function parseKey(key: string): string {
     );
 }
 
+/**
+ * A config value after config/object.go `unmarshalObject`: a bool, a number (int64 or float64 there;
+ * one JS number here), a string, a secure string (Ciphertext), a list, a map, or nil (null).
+ */
+export type CfgObject = null | boolean | number | string | Ciphertext | CfgObject[] | { [key: string]: CfgObject };
+
+/** object.go CiphertextSecret: a `secure:` leaf, still encrypted. */
+export class Ciphertext {
+    constructor(readonly value: string) {}
+}
+
+const isMapObject = (o: CfgObject): o is { [key: string]: CfgObject } =>
+    o !== null && typeof o === "object" && !Array.isArray(o) && !(o instanceof Ciphertext);
+
+/**
+ * object.go `unmarshalObject` of a value YAML (or JSON) decoded: a map of exactly one key `secure` with a
+ * string is a secure leaf (isSecureValue), anywhere in the tree; numbers stay numbers (YAML's 1.30 is
+ * the float 1.3); null is nil.
+ */
+export function unmarshalObject(v: unknown): CfgObject {
+    if (v === null || v === undefined) return null;
+    if (typeof v === "boolean" || typeof v === "number" || typeof v === "string") return v;
+    if (v instanceof Ciphertext) return v;
+    if (Array.isArray(v)) return v.map(unmarshalObject);
+    if (typeof v === "object") {
+        const entries = Object.entries(v);
+        if (entries.length === 1 && entries[0][0] === "secure" && typeof entries[0][1] === "string") return new Ciphertext(entries[0][1]);
+        return Object.fromEntries(entries.map(([k, item]) => [k, unmarshalObject(item)]));
+    }
+    throw new CliConfigError(`unexpected wire type ${typeof v}`);
+}
+
+/** object.go `Secure`: a secure string, or a list or map holding one at any depth. */
+export function isSecure(o: CfgObject): boolean {
+    if (o instanceof Ciphertext) return true;
+    if (Array.isArray(o)) return o.some(isSecure);
+    if (isMapObject(o)) return Object.values(o).some(isSecure);
+    return false;
+}
+
+/**
+ * Go's encoding/json Marshal as the CLI calls it: map keys sorted, `<`, `>`, `&`, U+2028 and U+2029
+ * escaped (HTMLEscape), numbers as the shortest round-trip text (1.3, 5). A Ciphertext is written
+ * `{"secure":"..."}` (marshalObject), or its plaintext when `decrypt` is given (Plaintext.marshalText).
+ */
+export function goJson(o: CfgObject, decrypt?: (ciphertext: string) => string): string {
+    const plain = (v: CfgObject): unknown => {
+        if (v instanceof Ciphertext) return decrypt ? decrypt(v.value) : { secure: v.value };
+        if (Array.isArray(v)) return v.map(plain);
+        if (isMapObject(v)) {
+            return Object.fromEntries(
+                Object.keys(v)
+                    .sort()
+                    .map((k) => [k, plain(v[k])]),
+            );
+        }
+        return v;
+    };
+    return JSON.stringify(plain(o)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** object.go `MarshalString`: scalars as text (numbers and bools as JSON), lists and maps as JSON. */
+export function marshalString(o: CfgObject): StackValue {
+    if (o instanceof Ciphertext) return { text: o.value, secure: true, object: false };
+    if (typeof o === "string") return { text: o, secure: false, object: false };
+    if (typeof o === "boolean" || typeof o === "number") return { text: goJson(o), secure: false, object: false };
+    // nil falls to MarshalString's default case: JSON "null", an object.
+    if (o === null) return { text: "null", secure: false, object: true };
+    return { text: goJson(o), secure: isSecure(o), object: true };
+}
+
+/** object.go `UnmarshalString` (Value.unmarshalObject of an untyped value): the text back into an object. */
+export function valueObject(value: StackValue): CfgObject {
+    if (!value.object) return value.secure ? new Ciphertext(value.text) : value.text;
+    return unmarshalObject(JSON.parse(value.text));
+}
+
+/**
+ * value.go `Value.Value(decrypter)` (map.go `Map.Decrypt` does the same for every key): the text the
+ * program receives. A string is itself; a secure string its plaintext; anything else Go's JSON with
+ * every secure leaf replaced by its plaintext (Plaintext.marshalText), so a group with a `secure:`
+ * member arrives as JSON holding the decrypted text.
+ */
+export function programText(value: StackValue, decrypt: (ciphertext: string) => string): string {
+    const o = valueObject(value);
+    if (typeof o === "string") return o;
+    if (o instanceof Ciphertext) return decrypt(o.value);
+    return goJson(o, decrypt);
+}
+
 /** unmarshalObject + MarshalString: the text a YAML value becomes (numbers as JSON, so 1.30 is "1.3"). */
 function toStackValue(raw: unknown): StackValue {
-    if (raw !== null && typeof raw === "object" && !Array.isArray(raw)) {
-        const entries = Object.entries(raw);
-        if (entries.length === 1 && entries[0][0] === "secure" && typeof entries[0][1] === "string") {
-            return { text: entries[0][1], secure: true, object: false };
+    // A key with an empty (null) YAML value: the stack file is read with gopkg.in/yaml.v3
+    // (sdk/go/common/encoding/marshal.go), whose decoder.prepare returns before calling UnmarshalYAML
+    // for a null node, so the key keeps the zero Value: the empty string.
+    if (raw === null || raw === undefined) return ZERO_VALUE;
+    return marshalString(unmarshalObject(raw));
+}
+const ZERO_VALUE: StackValue = { text: "", secure: false, object: false };
+
+/** A path segment: a map key or a list index (resource.PropertyPath). */
+export type PathSegment = string | number;
+
+/**
+ * resource.ParsePropertyPathStrict (sdk/go/common/resource/properties_path.go), as `--path` parses a
+ * key's name: `a.b`, `a[0]`, `a["b.c"]`; a bare name runs to the next `.` or `[`.
+ */
+export function parsePropertyPath(text: string): PathSegment[] {
+    const path: PathSegment[] = [];
+    let i = 0;
+    const fail = (why: string): never => {
+        throw new CliConfigError(`invalid config key path: ${why}`);
+    };
+    while (i < text.length) {
+        if (text[i] === "[") {
+            const close = text.indexOf("]", i);
+            if (text[i + 1] === '"') {
+                let j = i + 2;
+                let key = "";
+                while (j < text.length && text[j] !== '"') {
+                    if (text[j] === "\\" && text[j + 1] === '"') j++;
+                    key += text[j++];
+                }
+                if (text[j + 1] !== "]") fail(`missing closing bracket in ${text}`);
+                path.push(key);
+                i = j + 2;
+            } else {
+                if (close < 0) fail(`missing closing bracket in ${text}`);
+                const index = text.slice(i + 1, close);
+                if (!/^\d+$/.test(index)) fail(`invalid array index ${JSON.stringify(index)}`);
+                path.push(Number(index));
+                i = close + 1;
+            }
+        } else {
+            if (text[i] === ".") {
+                if (i === 0) fail("expected property name");
+                i++;
+            }
+            let j = i;
+            while (j < text.length && text[j] !== "." && text[j] !== "[") j++;
+            if (j === i) fail("expected property name");
+            path.push(text.slice(i, j));
+            i = j;
         }
     }
-    if (typeof raw === "string") return { text: raw, secure: false, object: false };
-    if (typeof raw === "boolean" || typeof raw === "number") return { text: JSON.stringify(raw), secure: false, object: false };
-    if (raw === null || raw === undefined) return { text: "", secure: false, object: false };
-    return { text: JSON.stringify(raw), secure: false, object: true };
+    return path;
+}
+
+/** PropertyPath.String: `a.b[0]`, `["a.b"]` where a key needs quoting. */
+export function pathString(path: readonly PathSegment[]): string {
+    return path
+        .map((k, i) => {
+            if (typeof k === "number") return `[${k}]`;
+            if (/[.[\]"]/.test(k)) return `["${k.replace(/"/g, '\\"')}"]`;
+            return i === 0 ? k : `.${k}`;
+        })
+        .join("");
+}
+
+/**
+ * object.go `coerce`, what `pulumi config set --path` does to a value below the top level: "true" and
+ * "false" become booleans; base-10 digits (with a sign) not starting with 0 (but "0" itself) integers
+ * (strconv.ParseInt, else ParseUint; beyond 64 bits they stay strings); anything else stays a string
+ * ("0123", "1.30", "1e3", " 3").
+ */
+export function coerce(v: string): CfgObject {
+    if (v === "true") return true;
+    if (v === "false") return false;
+    if (v.length > 1 && v[0] === "0") return v;
+    if (!/^[+-]?\d+$/.test(v)) return v;
+    const n = BigInt(v);
+    if (n < -(2n ** 63n) || n >= 2n ** 64n) return v;
+    return Number(n);
+}
+
+const ERR_SECURE_RESERVED = 'maps with the single key "secure" are reserved';
+
+/** map.go newContainer: a list for an index, a map for a key. */
+const newContainer = (accessor: PathSegment): CfgObject => (typeof accessor === "number" ? [] : {});
+
+/** object.go `object.Set`: sets the member at `path` below `o` (whose own path is `prefix`); returns the new `o`. */
+function setAt(o: CfgObject, prefix: PathSegment[], path: readonly PathSegment[], value: CfgObject): CfgObject {
+    if (path.length === 0) return value;
+    let container: CfgObject[] | { [key: string]: CfgObject };
+    if (Array.isArray(o) || isMapObject(o)) container = o;
+    else {
+        // nil: a new container; COMPAT: a scalar at the first level is overwritten, deeper it is an error.
+        if (o === null || prefix.length === 1) container = typeof path[0] === "number" ? [] : {};
+        else throw new CliConfigError(`${pathString(prefix)}: expected ${typeof path[0] === "number" ? "an array" : "a map"}`);
+    }
+    const here = [...prefix, path[0]];
+    if (Array.isArray(container)) {
+        const index = path[0];
+        if (typeof index !== "number") throw new CliConfigError(`${pathString(here)}: key for an array must be an int`);
+        if (index < 0 || index > container.length) throw new CliConfigError(`${pathString(here)}: array index out of range`);
+        const items = [...container];
+        items[index] = setAt(index === items.length ? null : items[index], here, path.slice(1), value);
+        return items;
+    }
+    const key = path[0];
+    if (typeof key !== "string") throw new CliConfigError(`${pathString(here)}: key for a map must be a string`);
+    if (path.length === 1 && Object.keys(container).length === 0 && key === "secure" && typeof value === "string") {
+        throw new CliConfigError(ERR_SECURE_RESERVED);
+    }
+    return { ...container, [key]: setAt(key in container ? container[key] : null, here, path.slice(1), value) };
+}
+
+/** object.go `object.Delete`: removes the member at `path`; a missing one is no error. Returns the new `o`. */
+function deleteAt(o: CfgObject, prefix: PathSegment[], path: readonly PathSegment[]): CfgObject {
+    if (path.length === 0) return o;
+    const here = [...prefix, path[0]];
+    if (Array.isArray(o)) {
+        const index = path[0];
+        if (typeof index !== "number" || index < 0 || index >= o.length) return o;
+        if (path.length === 1) return o.filter((_, i) => i !== index);
+        return o.map((item, i) => (i === index ? deleteAt(item, here, path.slice(1)) : item));
+    }
+    if (!isMapObject(o)) return o;
+    const key = path[0];
+    if (typeof key !== "string" || !(key in o)) return o;
+    if (path.length === 1) {
+        const rest = Object.keys(o).filter((k) => k !== key);
+        if (Object.keys(o).length === 2 && rest[0] === "secure" && typeof o.secure === "string") {
+            throw new CliConfigError(`${pathString(here)}: ${ERR_SECURE_RESERVED}`);
+        }
+        return Object.fromEntries(rest.map((k) => [k, o[k]]));
+    }
+    return { ...o, [key]: deleteAt(o[key], here, path.slice(1)) };
+}
+
+/** config.ParseKey plus the `--path` name: the top-level key, and the path below it. */
+function splitKey(project: string, key: string, usePath: boolean): { full: string; path: PathSegment[] } {
+    const namespaced = key.includes(":") ? key : `${project}:${key}`;
+    const at = namespaced.indexOf(":");
+    const ns = namespaced.slice(0, at);
+    const name = namespaced.slice(at + 1);
+    if (!usePath) return { full: parseKey(namespaced), path: [name] };
+    const path = parsePropertyPath(name);
+    if (path.length === 0) throw new CliConfigError("empty config key path");
+    if (typeof path[0] !== "string") throw new CliConfigError("first path segement of config key must be a string");
+    if (path[0] === "") throw new CliConfigError("config key is empty");
+    return { full: `${ns}:${path[0]}`, path };
+}
+
+/**
+ * map.go `Map.Set(key, value, path)`, what `pulumi config set [--path] [--secret] <key> <value>` does
+ * to the stack's config (pkg/cmd/pulumi/config/config.go, configSetCmd.Run: `--secret` makes the value
+ * a secure one first). Without --path, or with a one-segment path, the value is stored as the string
+ * given (top-level entries are always strings); below the top level it is coerced (a secure value stays
+ * secure) and set into the group, which is created when absent (a map for a key, a list for an index).
+ */
+export function configSet(values: Map<string, StackValue>, key: { full: string; path: PathSegment[] }, value: StackValue): void {
+    if (key.path.length === 1) {
+        values.set(key.full, value);
+        return;
+    }
+    // Value.coerceObject: a secure or object value as it is, plain text coerced.
+    const member: CfgObject = value.secure || value.object ? valueObject(value) : coerce(value.text);
+    const root = values.get(key.full);
+    const o = root ? valueObject(root) : newContainer(key.path[1]);
+    values.set(key.full, marshalString(setAt(o, key.path.slice(0, 1), key.path.slice(1), member)));
+}
+
+/** object.go `object.Get`: the member at `path` below `o`, or undefined where there is none. */
+function getAt(o: CfgObject, path: readonly PathSegment[]): CfgObject | undefined {
+    if (path.length === 0) return o;
+    const [head, ...rest] = path;
+    if (Array.isArray(o)) return typeof head === "number" && head >= 0 && head < o.length ? getAt(o[head], rest) : undefined;
+    if (isMapObject(o)) return typeof head === "string" && head in o ? getAt(o[head], rest) : undefined;
+    return undefined;
+}
+
+/** map.go `Map.Get(key, path)`: the value at the key's path (a member of a group is a value of its own), or undefined. */
+export function configGet(values: ReadonlyMap<string, StackValue>, key: { full: string; path: PathSegment[] }): StackValue | undefined {
+    const root = values.get(key.full);
+    if (key.path.length === 1 || root === undefined) return root;
+    const member = getAt(valueObject(root), key.path.slice(1));
+    return member === undefined ? undefined : marshalString(member);
+}
+
+/** map.go `Map.Remove(key, path)`: `pulumi config rm [--path]`. A group emptied keeps its `{}`. */
+export function configRemove(values: Map<string, StackValue>, key: { full: string; path: PathSegment[] }): void {
+    if (key.path.length === 1) {
+        values.delete(key.full);
+        return;
+    }
+    const root = values.get(key.full);
+    if (!root) return;
+    values.set(key.full, marshalString(deleteAt(valueObject(root), key.path.slice(0, 1), key.path.slice(1))));
 }
 
 /** Reads a stack file's `config:` map; every key must name its namespace. */
@@ -174,19 +469,23 @@ export function mergeConfig(
     decrypt: (key: string, ciphertext: string) => string | undefined,
 ): ProgramConfig {
     const merged = new Map(stackConfig);
+    // A declared key is looked up and injected as a path (stackConfig.Get(key, true), Set(key, v, true)):
+    // `cluster.tier` declared in Pulumi.yaml is the member of the stack's `cluster` group.
+    const keyOf = (key: string) => splitKey(project.name, key.includes(":") ? parseKey(key) : key, true);
     const missing: string[] = [];
     for (const key of Object.keys(project.config).sort()) {
         const t = project.config[key];
-        const full = key.includes(":") ? parseKey(key) : `${project.name}:${key}`;
         const declared = t.default !== undefined ? t.default : t.value;
-        if (merged.has(full)) continue;
+        const at = keyOf(key);
+        if (configGet(merged, at) !== undefined) continue;
         if (declared === undefined) {
-            if (full.startsWith(`${project.name}:`)) missing.push(key);
+            if (at.full.startsWith(`${project.name}:`)) missing.push(key);
             continue;
         }
         // createConfigValue: primitives as text (fmt %v), anything else as JSON.
-        merged.set(
-            full,
+        configSet(
+            merged,
+            at,
             isPrimitive(declared)
                 ? { text: String(declared), secure: false, object: false }
                 : { text: JSON.stringify(declared), secure: false, object: true },
@@ -194,26 +493,26 @@ export function mergeConfig(
     }
     if (missing.length > 0) throw new CliConfigError(missingKeysMessage(stack, missing));
 
-    const plain = new Map<string, string>();
-    for (const [key, value] of merged) {
-        if (!value.secure) {
-            plain.set(key, value.text);
-            continue;
-        }
-        const text = decrypt(key, value.text);
+    // Map.Decrypt / Value.Value: each key's text, its secure leaves (a whole secure value, or `secure:`
+    // members of a group) decrypted.
+    const decrypter = (key: string) => (ciphertext: string) => {
+        const text = decrypt(key, ciphertext);
         if (text === undefined)
             throw new CliConfigError(`failed to decrypt configuration key '${key}': no secrets provider can decrypt it here`);
-        plain.set(key, text);
-    }
+        return text;
+    };
+    const plain = new Map<string, string>();
+    for (const [key, value] of merged) plain.set(key, programText(value, decrypter(key)));
+    // validateStackConfigValues: each explicitly typed key, at its path.
     for (const key of Object.keys(project.config).sort()) {
         const t = project.config[key];
         if (t.type === undefined || !namespacedByProject(project.name, key)) continue;
-        const full = key.includes(":") ? parseKey(key) : `${project.name}:${key}`;
-        const value = merged.get(full);
+        const at = keyOf(key);
+        const value = configGet(merged, at);
         if (value === undefined) continue;
         if (t.secret && !value.secure)
             throw new CliConfigError(`Stack '${stack}' with configuration key '${key}' must be encrypted as it's secret`);
-        const text = plain.get(full) as string;
+        const text = programText(value, decrypter(at.full));
         const content: unknown = value.object ? JSON.parse(text) : text;
         if (!validateConfigValue(t.type, t.items, content)) {
             throw new CliConfigError(`Stack '${stack}' with configuration key '${key}' must be of type '${fullTypeName(t.type, t.items)}'`);
@@ -236,11 +535,73 @@ export function decryptOffline(_key: string, ciphertext: string): string | undef
         : undefined;
 }
 
+/** A value as a stack file holds it at a path (what YAML decodes to): a scalar, a list, a map. */
+export type FileValue = string | number | boolean | null | readonly FileValue[] | { readonly [key: string]: FileValue };
+
+/** One `pulumi config` command on the stack. */
+export type ConfigCommand =
+    /** `pulumi config set [--path] [--secret] <key> <value>`. */
+    | { readonly set: string; readonly value: string; readonly path?: boolean; readonly secret?: boolean }
+    /** `pulumi config rm [--path] <key>`. */
+    | { readonly rm: string; readonly path?: boolean };
+
 export interface StackSettings {
-    /** `pulumi config set <key> <value>` on top of the file (bare keys get the project namespace); undefined removes. */
-    readonly set?: Readonly<Record<string, string | undefined>>;
-    /** `pulumi config set --secret <key> <value>`. */
-    readonly secrets?: Readonly<Record<string, string | undefined>>;
+    /**
+     * Edits of the stack file before the CLI reads it, by path (`group.member`, `group.list[0]`, or a
+     * top-level key; bare names get the project's namespace): the value as the file would hold it there
+     * (`5`, `true`, `[]`, `"1.30"`), or undefined to delete the member (a group left empty is deleted
+     * too: a file without the member).
+     */
+    readonly file?: Readonly<Record<string, FileValue | undefined>>;
+    /** Edits like `file`, the member written `secure: <ciphertext of the text>`, as `--secret` leaves it. */
+    readonly secure?: Readonly<Record<string, string | undefined>>;
+    /** Then these commands, in order. */
+    readonly commands?: readonly ConfigCommand[];
+}
+
+/**
+ * Writes `value` (undefined: deletes) at `path` into the stack file's parsed config `values`, as an
+ * editor of the YAML would: the groups on the way are created, the rest of the file stays.
+ */
+export function editStackFile(values: Map<string, StackValue>, project: string, key: string, value: CfgObject | undefined): void {
+    const { full, path } = splitKey(project, key, true);
+    if (path.length === 1) {
+        if (value === undefined) values.delete(full);
+        else values.set(full, value === null ? ZERO_VALUE : marshalString(value));
+        return;
+    }
+    const root = values.get(full);
+    if (value === undefined) {
+        if (!root) return;
+        const left = deleteAt(valueObject(root), path.slice(0, 1), path.slice(1));
+        if (isMapObject(left) && Object.keys(left).length === 0) values.delete(full);
+        else values.set(full, marshalString(left));
+        return;
+    }
+    values.set(full, marshalString(setAt(root ? valueObject(root) : newContainer(path[1]), path.slice(0, 1), path.slice(1), value)));
+}
+
+/** The stack's config as the CLI holds it after `settings`: Pulumi.<stack>.yaml edited, then the commands run. */
+export function stackConfigWith(project: string, values: Map<string, StackValue>, settings: StackSettings = {}): Map<string, StackValue> {
+    const result = new Map(values);
+    for (const [key, value] of Object.entries(settings.file ?? {})) {
+        editStackFile(result, project, key, value === undefined ? undefined : unmarshalObject(value));
+    }
+    for (const [key, text] of Object.entries(settings.secure ?? {})) {
+        editStackFile(result, project, key, text === undefined ? undefined : new Ciphertext(offlineCiphertext(text)));
+    }
+    for (const command of settings.commands ?? []) {
+        if ("set" in command) {
+            const key = splitKey(project, command.set, command.path === true);
+            const value = command.secret
+                ? { text: offlineCiphertext(command.value), secure: true, object: false }
+                : { text: command.value, secure: false, object: false };
+            configSet(result, key, value);
+        } else {
+            configRemove(result, splitKey(project, command.rm, command.path === true));
+        }
+    }
+    return result;
 }
 
 /** Reads `root`'s Pulumi.yaml and Pulumi.<stack>.yaml, applies `settings`, and runs the CLI's pass. */
@@ -248,14 +609,5 @@ export function cliConfig(root: string, stack: string, settings: StackSettings =
     const project = parseProject(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     const values = fs.existsSync(file) ? parseStackFile(fs.readFileSync(file, "utf8")) : new Map<string, StackValue>();
-    const full = (key: string) => parseKey(key.includes(":") ? key : `${project.name}:${key}`);
-    for (const [key, text] of Object.entries(settings.set ?? {})) {
-        if (text === undefined) values.delete(full(key));
-        else values.set(full(key), { text, secure: false, object: false });
-    }
-    for (const [key, text] of Object.entries(settings.secrets ?? {})) {
-        if (text === undefined) values.delete(full(key));
-        else values.set(full(key), { text: offlineCiphertext(text), secure: true, object: false });
-    }
-    return mergeConfig(stack, project, values, decryptOffline);
+    return mergeConfig(stack, project, stackConfigWith(project.name, values, settings), decryptOffline);
 }

@@ -17,11 +17,10 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import {
     appNamespace,
+    CONFIG_PATHS,
     ENVIRONMENTS,
-    KEY_NAMES,
     parseConfig,
     SERVICE_NAMES,
-    specOf,
     type Environment,
     type PlatformConfig,
     type ServiceName,
@@ -39,11 +38,38 @@ import {
     type MicroserviceSettings,
 } from "../components/workloads/microservice";
 import { callEnvIn } from "../components/workloads/serviceCalls";
-import { evaluateStack, plainText, programConfig, PROJECT, ROOT, STAND_IN_IMAGES, STAND_IN_SECRETS, type StackRun } from "./mocks";
+import {
+    evaluateStack,
+    plainText,
+    programConfig,
+    PROJECT,
+    ROOT,
+    STAND_IN_IMAGES,
+    STAND_IN_SECRETS,
+    type Overrides,
+    type StackRun,
+} from "./mocks";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-/** Config keys that switch the services to Argo CD; removed so the program deploys them as Releases. */
-const ARGOCD_KEYS = KEY_NAMES.filter((key) => key === "argocdEnabled" || specOf(key).enabledBy === "argocdEnabled");
+/** The Argo CD group's paths (argocd.enabled and what it configures); removed so the program deploys the services as Releases. */
+const ARGOCD_PATHS = (CONFIG_PATHS as readonly string[]).filter((configPath) => configPath.startsWith("argocd."));
+
+/**
+ * The overrides that deploy the services as Releases of `images`: no Argo CD group, the images from
+ * config (services.imageSource config), whatever the stack says.
+ */
+function releaseOverrides(images: PromotedImages): Overrides {
+    return {
+        ...Object.fromEntries(ARGOCD_PATHS.map((configPath) => [configPath, undefined])),
+        "services.imageSource": "config",
+        ...images,
+    };
+}
+
+/** prod's TLS pair only feeds the gateway, never these values: the stand-in secrets are enough, without the stand-in images and their source credentials. */
+function standInSecretsWithoutImages(environment: Environment): Overrides {
+    return Object.fromEntries(Object.entries(STAND_IN_SECRETS[environment] ?? {}).filter(([key]) => !(key in STAND_IN_IMAGES)));
+}
 
 const HEADER = (environment: Environment) =>
     [
@@ -69,46 +95,56 @@ export function releaseValues(run: StackRun): Record<string, unknown> {
     return values;
 }
 
-/** The services' image keys and values, by bare key (productServiceImage, productServiceTag, ...). */
+/** The services' image paths and values (services.productImage, services.productTag, ...). */
 export type PromotedImages = Readonly<Record<string, string>>;
 
+/** The group and members of the services' images, as tools/promote.ts (imageKeys) writes them. */
+const IMAGE_GROUP = "services";
+const imageMembers = () =>
+    SERVICE_NAMES.flatMap((service) => {
+        const stem = service.replace(/-service$/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+        return [`${stem}Image`, `${stem}Tag`];
+    });
+
 /**
- * The services' prebuilt images the stack file names (promotion writes them, tools/promote.ts): the
- * GitOps path deploys only those. A stack that builds or imports its images (serviceImageSource build,
- * import) names none until its first promotion: undefined.
+ * The services' prebuilt images the stack file names (promotion writes them into its `services` group,
+ * tools/promote.ts): the GitOps path deploys only those. A stack that builds or imports its images
+ * (services.imageSource build, import) names none until its first promotion: undefined.
  */
 export function promotedImages(environment: Environment): PromotedImages | undefined {
     const text = fs.readFileSync(path.join(ROOT, `Pulumi.${environment}.yaml`), "utf8");
     const config = (parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
-    const keys = SERVICE_NAMES.flatMap((service) => {
-        const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-        return [`${stem}Image`, `${stem}Tag`];
-    });
-    if (!keys.every((key) => `${PROJECT}:${key}` in config)) return undefined;
-    return Object.fromEntries(keys.map((key) => [key, String(config[`${PROJECT}:${key}`])]));
+    const group = config[`${PROJECT}:${IMAGE_GROUP}`];
+    if (group === null || typeof group !== "object" || Array.isArray(group)) return undefined;
+    const members = group as Record<string, unknown>;
+    if (!imageMembers().every((member) => member in members)) return undefined;
+    // Read from the file, not through the CLI's pass, so that the group's secure members (prod's image
+    // source token) need no decryption here; an image member is plain text, as promotion writes it.
+    for (const member of imageMembers()) {
+        if (typeof members[member] === "object") {
+            throw new Error(
+                `${IMAGE_GROUP}.${member} in Pulumi.${environment}.yaml is not plain text; promotion (tools/promote.ts) writes it unencrypted`,
+            );
+        }
+    }
+    return Object.fromEntries(imageMembers().map((member) => [`${IMAGE_GROUP}.${member}`, String(members[member])]));
 }
 
 /**
- * The program for `environment` with the services as Releases of `images` (serviceImageSource config),
- * whatever the stack says about Argo CD and its own image source.
+ * The program for `environment` with the services as Releases of `images` (services.imageSource
+ * config), whatever the stack says about Argo CD and its own image source.
  */
 export function evaluateForGitOps(
     environment: Environment,
     images: PromotedImages | undefined = promotedImages(environment),
 ): Promise<StackRun> {
     if (!images) return Promise.reject(new Error(`Pulumi.${environment}.yaml names no promoted images`));
-    // prod's TLS pair only feeds the gateway, never these values: the stand-in pair is enough.
-    return evaluateStack(
-        environment,
-        { ...Object.fromEntries(ARGOCD_KEYS.map((key) => [key, undefined])), serviceImageSource: "config", ...images },
-        // The stand-in secrets without the stand-in images and their source credentials.
-        Object.fromEntries(Object.entries(STAND_IN_SECRETS[environment] ?? {}).filter(([key]) => !(key in STAND_IN_IMAGES))),
-    );
+    return evaluateStack(environment, releaseOverrides(images), standInSecretsWithoutImages(environment));
 }
 
 /** The chart's templates: one Application per service, the same for every environment. */
 const APPLICATIONS_TEMPLATE = `{{- /* One Argo CD Application per service, deploying charts/microservice with its values. */ -}}
-{{- $repoURL := required "repoURL: the app-of-apps sets it from argocdRepoUrl" .Values.repoURL }}
+{{- $repoURL := required "repoURL: the app-of-apps sets it from argocd.repoUrl" .Values.repoURL }}
 {{- range $name, $values := .Values.services }}
 ---
 apiVersion: argoproj.io/v1alpha1
@@ -173,12 +209,8 @@ export function serviceSettings(cfg: PlatformConfig, service: ServiceName): Micr
 
 /** The stack's config as the program parses it, with the services deployed as Releases of `images`. */
 function gitopsConfig(environment: Environment, images: PromotedImages): PlatformConfig {
-    const overrides = { ...Object.fromEntries(ARGOCD_KEYS.map((key) => [key, undefined])), serviceImageSource: "config", ...images };
     const prefix = `${PROJECT}:`;
-    // prod's TLS pair only feeds the gateway, never these values: the stand-in secrets are enough (without
-    // the stand-in images and their source credentials).
-    const secrets = Object.fromEntries(Object.entries(STAND_IN_SECRETS[environment] ?? {}).filter(([key]) => !(key in STAND_IN_IMAGES)));
-    const { config } = programConfig(environment, overrides, secrets);
+    const { config } = programConfig(environment, releaseOverrides(images), standInSecretsWithoutImages(environment));
     const raw = Object.fromEntries(
         Object.entries(config)
             .filter(([key, value]) => key.startsWith(prefix) && value !== undefined)

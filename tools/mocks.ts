@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { parse } from "yaml";
-import { specOf, type ConfigKey, CONFIG_KEYS } from "../components/config";
+// Contract A names (components/config, keys.ts/schema.ts): every config path, and each one's spec.
+import { CONFIG_PATHS, specOf, type ConfigPath } from "../components/config";
 import { cliConfig, type ProgramConfig } from "./cliConfig";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -659,70 +660,89 @@ async function resolveOutput(output: pulumi.Output<unknown>): Promise<ExportedOu
 }
 
 /**
- * Stand-ins for the secret config a real stack holds encrypted in its Pulumi.<stack>.yaml
- * (`pulumi config set --secret`), which the committed files cannot carry: the fixture pair above as
- * prod's ingress TLS. For tests and tools that evaluate a committed stack; never deployed.
+ * A config value as a stack file holds it at a path (YAML): `"natGateway"`, `5`, `true`, `["1", "2"]`.
+ * Numbers and booleans are YAML's: `5` is the integer the file would hold unquoted, `"5"` a string.
  */
+export type ConfigValue = string | number | boolean | readonly string[];
+
 /**
- * Stand-ins for the images a prod stack imports (serviceImageSource import): the stack file names them
- * once the first release is promoted (tools/promote.ts), or the admin sets them before the first `up`
- * (docs/delivery.md); the committed file names none. With GHCR's read token. Never deployed.
+ * Settings by path (`<group>.<member>`, or `environment`) -> the value the stack file would hold there;
+ * undefined removes the member (a group left empty goes too). `{ "network.egressType": "natGateway",
+ * "userPool.enabled": true, "userPool.zones": [], "vault.voters": 5 }`.
  */
-export const STAND_IN_IMAGES: Readonly<Record<string, string>> = {
-    productServiceImage: "ghcr.io/ci-owner/product-service",
-    productServiceTag: "v1.0.0",
-    orderServiceImage: "ghcr.io/ci-owner/order-service",
-    orderServiceTag: "v1.0.0",
-    imageSourceUsername: "ci-owner",
-    imageSourceToken: "stand-in-read-packages-token",
+export type Overrides = Readonly<Record<string, ConfigValue | undefined>>;
+
+/**
+ * Stand-ins for the images a prod stack imports (services.imageSource import): the stack file names
+ * them once the first release is promoted (tools/promote.ts), or the admin sets them before the first
+ * `up` (docs/delivery.md); the committed file names none. With GHCR's read token. Never deployed.
+ */
+export const STAND_IN_IMAGES: Overrides = {
+    "services.productImage": "ghcr.io/ci-owner/product-service",
+    "services.productTag": "v1.0.0",
+    "services.orderImage": "ghcr.io/ci-owner/order-service",
+    "services.orderTag": "v1.0.0",
+    "services.imageSourceUsername": "ci-owner",
+    "services.imageSourceToken": "stand-in-read-packages-token",
 };
 
-/** The CI runner's repository and token, for a plan of prod before the admin has set them (ciRunnerEnabled). */
-export const STAND_IN_RUNNER: Readonly<Record<string, string>> = {
-    ciRunnerRepository: "ci-owner/aks-platform",
-    ciRunnerGithubToken: "stand-in-runner-token",
+/** The CI runner's repository and token, for a plan of prod before the admin has set them (ciRunner.enabled). */
+export const STAND_IN_RUNNER: Overrides = {
+    "ciRunner.repository": "ci-owner/aks-platform",
+    "ciRunner.githubToken": "stand-in-runner-token",
 };
 
-export const STAND_IN_SECRETS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+/**
+ * Stand-ins for the secret config a real stack holds encrypted in its Pulumi.<stack>.yaml
+ * (`pulumi config set --path --secret`), which the committed files cannot carry: the fixture pair above
+ * as prod's ingress TLS, the images and the runner's settings. Keyed by path; each member is written
+ * `secure:` into its group, so the group arrives secret (tools/cliConfig.ts). For tests and tools that
+ * evaluate a committed stack; never deployed.
+ */
+export const STAND_IN_SECRETS: Readonly<Record<string, Overrides>> = {
     prod: {
-        ingressTlsCertificate: TEST_TLS.certificate,
-        ingressTlsPrivateKey: TEST_TLS.privateKey,
+        "ingress.tlsCertificate": TEST_TLS.certificate,
+        "ingress.tlsPrivateKey": TEST_TLS.privateKey,
         ...STAND_IN_IMAGES,
-        // The runners' repository and token (ciRunnerEnabled): set by the admin before the first `up`.
+        // The runners' repository and token (ciRunner.enabled): set by the admin before the first `up`.
         ...STAND_IN_RUNNER,
     },
 };
 
-/** Whether the key table marks a bare key secret (it is then set as with `pulumi config set --secret`). */
-function isSecretKey(key: string): boolean {
-    return key in CONFIG_KEYS && specOf(key as ConfigKey).secret === true;
+/** Whether the schema marks a path secret (it is then written `secure:`, as `pulumi config set --path --secret` does). */
+function isSecretPath(key: string): boolean {
+    return (CONFIG_PATHS as readonly string[]).includes(key) && specOf(key as ConfigPath).secret === true;
 }
+
+/** The text a secure member holds encrypted: a string as it is, anything else as the CLI would be given it. */
+const secretText = (value: ConfigValue): string => (typeof value === "string" ? value : JSON.stringify(value));
 
 /**
  * The config `pulumi up` would hand the program for `stack`: Pulumi.yaml and Pulumi.<stack>.yaml
- * through the CLI's config pass, after `pulumi config set` of `overrides` (a key set to undefined is
- * removed; keys the table marks secret are set with --secret) and `pulumi config set --secret` of
- * `secrets`. Throws CliConfigError where the CLI would stop before the program.
+ * through the CLI's config pass, with the file's members at the paths of `overrides` set to their
+ * values (undefined removes one; paths the schema marks secret are written `secure:`) and the members
+ * of `secrets` written `secure:`. Throws CliConfigError where the CLI would stop before the program.
  */
-export function programConfig(
-    stack: string,
-    overrides: Readonly<Record<string, string | undefined>> = {},
-    secrets: Readonly<Record<string, string | undefined>> = {},
-): ProgramConfig {
-    const plain = Object.fromEntries(Object.entries(overrides).filter(([k]) => !isSecretKey(k)));
-    const secret = { ...secrets, ...Object.fromEntries(Object.entries(overrides).filter(([k]) => isSecretKey(k))) };
-    return cliConfig(ROOT, stack, { set: plain, secrets: secret });
+export function programConfig(stack: string, overrides: Overrides = {}, secrets: Overrides = {}): ProgramConfig {
+    const file: Record<string, ConfigValue | undefined> = {};
+    const secure: Record<string, string | undefined> = {};
+    for (const [key, value] of Object.entries(secrets)) secure[key] = value === undefined ? undefined : secretText(value);
+    for (const [key, value] of Object.entries(overrides)) {
+        if (isSecretPath(key)) secure[key] = value === undefined ? undefined : secretText(value);
+        else {
+            file[key] = value;
+            // An override wins over a secret of the same path.
+            if (key in secure) delete secure[key];
+        }
+    }
+    return cliConfig(ROOT, stack, { file, secure });
 }
 
 /**
  * Runs index.ts for `stack` with the config programConfig gives. Resolves once every registration has
  * completed.
  */
-export function evaluateStack(
-    stack: string,
-    overrides: Readonly<Record<string, string | undefined>> = {},
-    secrets: Readonly<Record<string, string | undefined>> = {},
-): Promise<StackRun> {
+export function evaluateStack(stack: string, overrides: Overrides = {}, secrets: Overrides = {}): Promise<StackRun> {
     let config: ProgramConfig;
     try {
         config = programConfig(stack, overrides, secrets);
@@ -733,7 +753,8 @@ export function evaluateStack(
     // config: every test of a run (npm test evaluates each distinct stack and config once). The run is
     // frozen, deeply, so that a caller that changed it (sorted its resources in place, edited an
     // input) throws instead of changing what every other caller sees.
-    // The config as a set (sorted keys): the same overrides in another order are the same program input.
+    // The config as a set (sorted keys; each group's text is JSON with sorted members, tools/cliConfig.ts
+    // goJson): the same overrides in another order, by path or by value, are the same program input.
     const key = JSON.stringify([
         stack,
         Object.entries(config.config).sort(([a], [b]) => a.localeCompare(b)),

@@ -17,6 +17,7 @@ import {
     ROOT,
     STAND_IN_IMAGES,
     STAND_IN_RUNNER,
+    type Overrides,
     type Registration,
     type StackRun,
 } from "./mocks";
@@ -165,7 +166,7 @@ export function parseArgs(args: readonly string[]): { options?: PlanOptions; err
  * -x509` makes a CA (basic constraints CA:TRUE), which config refuses as a server's own, and a
  * self-signed one that is no CA the WAF cannot trust (components/config/validators.ts).
  */
-export function throwawayCertificate(host: string): { ingressTlsCertificate: string; ingressTlsPrivateKey: string } {
+export function throwawayCertificate(host: string): { "ingress.tlsCertificate": string; "ingress.tlsPrivateKey": string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-tls-"));
     const file = (name: string) => path.join(dir, name);
     const openssl = (args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
@@ -206,7 +207,8 @@ export function throwawayCertificate(host: string): { ingressTlsCertificate: str
             ]),
         );
         const read = (name: string) => fs.readFileSync(file(name), "utf8");
-        return { ingressTlsCertificate: read("server.pem") + read("ca.pem"), ingressTlsPrivateKey: read("key.pem") };
+        // By config path: written `secure:` into the stack's ingress group, as `pulumi config set --path --secret` would.
+        return { "ingress.tlsCertificate": read("server.pem") + read("ca.pem"), "ingress.tlsPrivateKey": read("key.pem") };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -240,7 +242,7 @@ export async function plan(args: readonly string[]): Promise<PlanResult> {
     const notes: string[] = [];
     let run: StackRun;
     try {
-        let secrets = {};
+        let secrets: Overrides = {};
         if (throwawayTls) {
             const host = ingressHostOf(stack);
             secrets = throwawayCertificate(host);

@@ -1,17 +1,19 @@
 // Promotion as the lab does it: a new build's tag is written where an environment reads it.
 // `npm run promote -- --stack dev --tag dev-<sha> [--registry ghcr.io/<owner>]` sets each service's
-// image tag (and, with --registry, its repository <registry>/<service>) in Pulumi.<stack>.yaml, the
-// Helm-release path's source, then regenerates argocd/apps/<env>/ from it (tools/gitops.ts), the Argo
+// image tag (and, with --registry, its repository <registry>/<service>) in Pulumi.<stack>.yaml's
+// `services` group (services.productTag, services.productImage, ...: what `pulumi config set --path
+// services.productTag <tag>` would write), the Helm-release path's source, then regenerates argocd/apps/<env>/ from it (tools/gitops.ts), the Argo
 // CD path's. The workflows run it and commit the result (.github/workflows/deploy-dev.yml,
-// deploy-prod.yml). The stack file is edited as a YAML document, so its comments and every other key
-// stay as they are; running it twice changes nothing the second time.
+// deploy-prod.yml). The stack file is edited as a YAML document, so its comments, the group's other
+// members (prod's secure image source token) and every other group stay as they are; the group is
+// created when the file has none (dev). Running it twice changes nothing the second time.
 import * as fs from "fs";
 import * as path from "path";
 import { isMap, parseDocument } from "yaml";
 import {
     checkImageRepository,
     checkImageTag,
-    CONFIG_KEYS,
+    CONFIG_PATHS,
     ENVIRONMENTS,
     SERVICE_NAMES,
     type Environment,
@@ -20,14 +22,24 @@ import {
 import { PROJECT, ROOT } from "./mocks";
 import { writeGitOps } from "./gitops";
 
-/** The config keys of a service's image: product-service -> productServiceImage, productServiceTag. */
+/** The group the services' images are members of. */
+const SERVICES_GROUP = "services";
+
+/** The config paths of a service's image: product-service -> services.productImage, services.productTag. */
 export function imageKeys(service: ServiceName): { readonly image: string; readonly tag: string } {
-    const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const keys = { image: `${stem}Image`, tag: `${stem}Tag` };
+    const stem = service.replace(/-service$/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const keys = { image: `${SERVICES_GROUP}.${stem}Image`, tag: `${SERVICES_GROUP}.${stem}Tag` };
     for (const key of Object.values(keys)) {
-        if (!(key in CONFIG_KEYS)) throw new Error(`${key} is not a config key of the program; promotion would set nothing`);
+        if (!(CONFIG_PATHS as readonly string[]).includes(key))
+            throw new Error(`${key} is not a config path of the program; promotion would set nothing`);
     }
     return keys;
+}
+
+/** The YAML path of a `<group>.<member>` path in a stack file: the group is `<project>:<group>`. */
+function documentPath(project: string, configPath: string): string[] {
+    const [group, member] = configPath.split(".");
+    return ["config", `${project}:${group}`, member];
 }
 
 export interface Promotion {
@@ -43,17 +55,21 @@ export function promoteStackFile(text: string, promotion: Promotion, project = P
     const problems: string[] = [];
     const doc = parseDocument(text);
     if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
+    const group = doc.getIn(["config", `${project}:${SERVICES_GROUP}`]);
+    if (group !== undefined && !isMap(group)) {
+        throw new Error(`${project}:${SERVICES_GROUP} in the stack file is not a group of settings; promotion sets members of it`);
+    }
     for (const service of SERVICE_NAMES) {
         const keys = imageKeys(service);
-        const tagProblem = checkImageTag(keys.tag, promotion.tag);
-        if (tagProblem) problems.push(tagProblem);
-        doc.setIn(["config", `${project}:${keys.tag}`], promotion.tag);
         if (registry !== undefined) {
             const repository = `${registry}/${service}`;
             const repositoryProblem = checkImageRepository(keys.image, repository);
             if (repositoryProblem) problems.push(repositoryProblem);
-            doc.setIn(["config", `${project}:${keys.image}`], repository);
+            doc.setIn(documentPath(project, keys.image), repository);
         }
+        const tagProblem = checkImageTag(keys.tag, promotion.tag);
+        if (tagProblem) problems.push(tagProblem);
+        doc.setIn(documentPath(project, keys.tag), promotion.tag);
     }
     if (problems.length > 0) throw new Error([...new Set(problems)].join("\n"));
     return doc.toString({ lineWidth: 0 });

@@ -75,11 +75,11 @@ jq -e --arg customer "$customer" '.customerId == $customer and (.items | length)
 echo "POST /api/orders: order $order_id round-trips"
 
 # Dev-mode Vault (the local stack's default): its root token is generated and kept in the
-# vault-dev-root-token Secret. The ha mode (localVaultMode ha, VAULT_MODE from the workflow's matrix)
+# vault-dev-root-token Secret. The ha mode (local.vaultMode ha, VAULT_MODE from the workflow's matrix)
 # keeps no root token at all: there .github/scripts/e2e-vault.sh checks the leases with one regenerated
 # from the recovery keys. The mode is said, not guessed from the Secret, so a dev run that lost it fails.
 if [ "${VAULT_MODE:-dev}" = ha ]; then
-  echo "Vault: localVaultMode ha keeps no root token; the leases are checked by .github/scripts/e2e-vault.sh"
+  echo "Vault: local.vaultMode ha keeps no root token; the leases are checked by .github/scripts/e2e-vault.sh"
   exit 0
 fi
 token=$(kubectl -n vault get secret vault-dev-root-token -o jsonpath='{.data.token}' | base64 -d)

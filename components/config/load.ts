@@ -16,9 +16,17 @@ function isConfigSecret(key: string): boolean {
 }
 
 /**
- * The project's keys, bare, and whether each arrived encrypted. The Node SDK receives them in
- * PULUMI_CONFIG, secret keys listed in PULUMI_CONFIG_SECRET_KEYS (sdk/nodejs/runtime/config.ts,
- * allConfig and isConfigSecret).
+ * The project's top-level keys, bare, and whether each arrived encrypted. The CLI decrypts the stack's
+ * config (pulumi/pulumi sdk/go/common/resource/config/map.go, Map.Decrypt) and the Node language host
+ * hands it over in PULUMI_CONFIG, key -> string, with PULUMI_CONFIG_SECRET_KEYS listing the keys whose
+ * value is secure (sdk/nodejs/cmd/pulumi-language-nodejs/main.go constructConfig and
+ * constructConfigSecretKeys; the SDK reads them in sdk/nodejs/runtime/config.ts, allConfig and
+ * isConfigSecret). A group (`aks-platform:cluster:` holding a map) is ONE key: its text is the JSON of
+ * the map, keys sorted, with every `secure:` member decrypted to its plaintext string and YAML numbers
+ * kept as JSON numbers (an unquoted `1.30` arrives as 1.3) (config/value.go Value.Value,
+ * config/object.go MarshalString, plaintext.go marshalText). The group's key is secret when ANY of its
+ * members is `secure:` (object.go object.Secure; map.go Map.SecureKeys), so isSecret answers per group:
+ * which member was encrypted cannot be told here. tools/cliConfig.ts models this pass for the tests.
  */
 export function loadConfig(): PlatformConfig {
     const project = pulumi.getProject();
