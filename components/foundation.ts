@@ -147,7 +147,7 @@ export interface ClusterFoundation {
     /** Where MongoDB's backups go; absent where the stack has no backup storage (local). */
     readonly mongoBackup?: MongoBackupTarget;
     /**
-     * The services' images in the stack's registry (serviceImageSource build or import), by service;
+     * The services' images in the stack's registry (services.imageSource build or import), by service;
      * absent where config names them (the stack's <service>Image and <service>Tag are deployed as they are).
      */
     readonly serviceImages?: Readonly<

@@ -20,7 +20,7 @@ export function generatedPassword(name: string, opts?: pulumi.CustomResourceOpti
 export interface IngressCertificate extends PemPair {
     /**
      * The PEM root certificate a client of the ingress gateway must be told to trust (Application
-     * Gateway's trusted root for its re-encrypted hop, ingressWaf): the generated CA, or the self-signed
+     * Gateway's trusted root for its re-encrypted hop, ingress.waf): the generated CA, or the self-signed
      * root a configured private CA's chain ends with; undefined for a chain a public CA issued.
      */
     readonly root: pulumi.Output<string | undefined>;

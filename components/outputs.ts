@@ -40,7 +40,7 @@ export interface AzureOutputs {
     readonly logAnalyticsWorkspaceId: string;
     /** Static public IPs the nodes leave through (the firewall's, prod, or the NAT gateway's); [] with loadBalancer. For allow lists elsewhere. */
     readonly egressIps: string[];
-    /** The ingress WAF's (Application Gateway's) public IP, where ingressHost's DNS record points; "" without the WAF (the gateway's own load balancer IP is AKS's to pick). */
+    /** The ingress WAF's (Application Gateway's) public IP, where ingress.host's DNS record points; "" without the WAF (the gateway's own load balancer IP is AKS's to pick). */
     readonly ingressPublicIp: string;
     /** SecretProviderClass (in appNamespace) that mounts the application secrets and syncs the keyvault-secrets Secret. */
     readonly appSecretProviderClass: string;

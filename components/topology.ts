@@ -136,7 +136,7 @@ export const KIND_NETWORK = { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.
 export const API_SERVER_PORTS = {
     aks: [443],
     // An existing cluster (local): 443 where the API is behind a proxy, plus its own port (config
-    // localApiServerPort, default kind's 6443; k3d 6443, minikube 8443, MicroK8s 16443).
+    // local.apiServerPort, default kind's 6443; k3d 6443, minikube 8443, MicroK8s 16443).
     existing: [443, KIND_NETWORK.apiServerPort],
 } as const;
 

@@ -486,10 +486,12 @@ function prodLocksPresentPolicy(isProd: (args: ResourceValidationArgs) => boolea
                 );
             const on = (pattern: RegExp) => locks(TYPES.scopeLock).filter((r) => pattern.test(String(r.props.scope)));
             if (on(/\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i).length === 0)
-                report(`The prod stack has no ${PROD_LOCK_LEVEL} lock on a Key Vault (${TYPES.scopeLock}); set resourceLocks: true.`);
+                report(
+                    `The prod stack has no ${PROD_LOCK_LEVEL} lock on a Key Vault (${TYPES.scopeLock}); set the config governance.resourceLocks: true.`,
+                );
             if (on(/\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i).length === 0)
                 report(
-                    `The prod stack has no ${PROD_LOCK_LEVEL} lock on its Log Analytics workspace (${TYPES.scopeLock}); set resourceLocks: true.`,
+                    `The prod stack has no ${PROD_LOCK_LEVEL} lock on its Log Analytics workspace (${TYPES.scopeLock}); set the config governance.resourceLocks: true.`,
                 );
         },
     };

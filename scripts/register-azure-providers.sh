@@ -17,7 +17,7 @@ Microsoft.ManagedIdentity      the control plane and workload identities, federa
 Microsoft.OperationalInsights  the Log Analytics workspace
 Microsoft.Insights             Application Insights, diagnostic settings, data collection rules, alerts
 Microsoft.Storage              the backup storage account
-Microsoft.ContainerRegistry    the stack registry (registryMode create or existing)
+Microsoft.ContainerRegistry    the stack registry (registry.mode create or existing)
 Microsoft.PolicyInsights       the Azure Policy add-on (prod) and its policy assignment
 Microsoft.App                  the CI runner (prod): a Container Apps environment and job
 Microsoft.Monitor              managed Prometheus (prod): the Azure Monitor workspace

@@ -23,7 +23,7 @@ function peerText(peer: Peer, side: "from" | "to"): string {
             apiserver: "Kubernetes API server",
             internet: side === "from" ? "clients (any address)" : "internet (public addresses only)",
             privateEndpoints: "private endpoints subnet (Azure)",
-            appGateway: "ingress WAF (Application Gateway) subnet (Azure, ingressWaf)",
+            appGateway: "ingress WAF (Application Gateway) subnet (Azure, ingress.waf)",
         }[peer.external];
     }
     const ns = ROLE_NAMES[peer.namespace] ?? peer.namespace;

@@ -87,7 +87,7 @@ export interface AksClusterArgs {
     /** Subnets and egress of the stack's VNet. */
     readonly network: ClusterNetwork;
     /**
-     * Object ID of the principal that runs `pulumi up` (deployerObjectId, else the signed-in client): with
+     * Object ID of the principal that runs `pulumi up` (config access.deployerObjectId, else the signed-in client): with
      * Entra ID it gets Azure Kubernetes Service RBAC Cluster Admin on the cluster.
      */
     readonly deployerObjectId: pulumi.Input<string>;
@@ -231,8 +231,8 @@ export function autoscaledCountPaths(pools: readonly NodePoolConfig[]): string[]
  * Version fields Pulumi stops sending once the cluster exists, when the auto-upgrade channel moves the
  * minor itself (stable, rapid): a later PUT would carry the minor the cluster was created with, and AKS
  * refuses to downgrade (the pattern of pulumi/pulumi-azure-native#2059). The channel owns the version
- * then; kubernetesVersion is the creation version only (docs/operations.md, "Upgrade Kubernetes").
- * The user AgentPool, which may be created long after the cluster (userPoolEnabled turned on, or a new
+ * then; cluster.kubernetesVersion is the creation version only (docs/operations.md, "Upgrade Kubernetes").
+ * The user AgentPool, which may be created long after the cluster (userPool.enabled turned on, or a new
  * pool for a new VM size), sends no version at all under these channels: ignoreChanges does nothing for
  * a resource with no state yet, so a configured 1.N would create the pool behind a control plane the
  * channel has moved to 1.N+1 (or fail once AKS stops offering 1.N), and AKS gives a pool without
@@ -317,7 +317,7 @@ function poolDigest(pool: PoolIdentity): string {
 }
 
 /**
- * One pool's share in one zone, with perZoneNodePools: a pool has one subnet and a subnet one NAT
+ * One pool's share in one zone, with network.perZoneNodePools: a pool has one subnet and a subnet one NAT
  * gateway, so a pool spanning zones would leave through one zone's gateway; instead each zone gets a
  * pool of its own (MicrosoftDocs/azure-docs articles/nat-gateway/nat-availability-zones.md, the
  * "zonal stack": the VMs, their subnet, the NAT gateway and its IPs in one zone). The counts are
@@ -401,7 +401,7 @@ export class AksCluster extends pulumi.ComponentResource {
         // pulumi/pulumi-azure-nextgen#168), does not delete one left out of agentPoolProfiles, and puts
         // every pool into Scaling on any inline edit (pulumi/pulumi-azure-native#4264). The user pool
         // is an AgentPool of its own, below.
-        // With perZoneNodePools every pool is split by zone (zonalPool): the inline system pool keeps the
+        // With network.perZoneNodePools every pool is split by zone (zonalPool): the inline system pool keeps the
         // lowest zone, system-mode AgentPools take the others (a cluster needs its system pool inline
         // at creation; AKS adds further pools only as AgentPools), and the user pool becomes one AgentPool
         // per zone. A zone added below the lowest (or the lowest removed) moves the inline pool's zone and
@@ -429,7 +429,7 @@ export class AksCluster extends pulumi.ComponentResource {
         // topology spread constraints (docs/platform.md, "A zone's loss").
         // The flag is sent as "false" (a string: azure-native 3.28.0 ManagedClusterPropertiesAutoScalerProfile
         // balanceSimilarNodeGroups, "Valid values are 'true' and 'false'"), not left out: stacks that ran
-        // per-zone pools before the perZoneNodePools key sent "true", and a profile left out of the PUT is
+        // per-zone pools before the network.perZoneNodePools key sent "true", and a profile left out of the PUT is
         // not known to reset a value AKS already holds (cluster-api-provider-azure copies the live
         // autoScalerProfile when its spec has none, azure/services/managedclusters/spec.go, rather than
         // trusting an omission). Only with per-zone pools and an autoscaled pool, where "true" was sent, so

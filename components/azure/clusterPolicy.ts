@@ -95,7 +95,7 @@ export function policyExemptions(ns: ExemptionNamespaces, options: { publicIngre
             namespace: ns.ingress,
             policies: [
                 "podSecurityRestricted",
-                // dev's gateway keeps a public load balancer (ingressWaf off; prod puts the WAF in front of an internal one).
+                // dev's gateway keeps a public load balancer (ingress.waf off; prod puts the WAF in front of an internal one).
                 ...(options.publicIngress ? (["internalLoadBalancers"] as const) : []),
             ],
             why: `the gateway (chart gateway 1.29.2) sets the net.ipv4.ip_unprivileged_port_start sysctl and no seccomp profile or groups${options.publicIngress ? "; its Service is the public entry" : ""}`,

@@ -147,9 +147,9 @@ export interface AzureHandles extends ClusterFoundation {
     readonly monitoring: Monitoring;
     readonly network: Network;
     readonly cluster: AksCluster;
-    /** The self-hosted runners in the VNet (ciRunnerEnabled). */
+    /** The self-hosted runners in the VNet (ciRunner.enabled). */
     readonly ciRunner?: CiRunner;
-    /** The private registry (registryMode create or existing). */
+    /** The private registry (registry.mode create or existing). */
     readonly registry?: Registry;
     readonly appVault: KeyVault;
     readonly unsealVault: KeyVault;
@@ -157,7 +157,7 @@ export interface AzureHandles extends ClusterFoundation {
     readonly appSecrets: AppSecrets;
     readonly vaultUnsealIdentity: WorkloadIdentity;
     readonly appSecretsIdentity: WorkloadIdentity;
-    /** The ingress WAF in front of the gateway (ingressWaf). */
+    /** The ingress WAF in front of the gateway (ingress.waf). */
     readonly ingressWaf?: IngressWaf;
     /** The ingress gateway's identity: reads the two INGRESS_TLS_SECRETS, nothing else. */
     readonly ingressTlsIdentity: WorkloadIdentity;
@@ -637,7 +637,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
     // The ingress WAF (prod): the only public entry, serving the same certificate from Key Vault and
     // re-encrypting to the gateway's internal load balancer. In the node pools' zones, like the firewall.
     const appGatewaySubnet = net.subnetIds.appGateway;
-    if (cfg.ingress.waf && !appGatewaySubnet) throw new Error("ingressWaf: the network has no Application Gateway subnet");
+    if (cfg.ingress.waf && !appGatewaySubnet) throw new Error("ingress.waf: the network has no Application Gateway subnet");
     const ingressWaf =
         cfg.ingress.waf && appGatewaySubnet
             ? new IngressWaf(
@@ -813,7 +813,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
     const source = cfg.workloads.imageSource;
     let serviceImages: ServiceImages | undefined;
     if (source !== "config" && !cfg.workloads.argocd) {
-        if (!registry) throw new Error(`serviceImageSource ${source} needs the stack's registry`);
+        if (!registry) throw new Error(`services.imageSource ${source} needs the stack's registry`);
         serviceImages = new ServiceImages(
             "images",
             {
@@ -866,7 +866,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
         const runnerSubnet = net.subnetIds.runner;
         const { repository, githubToken } = cfg.ciRunner;
         if (!runnerSubnet || !repository || !githubToken)
-            throw new Error("ciRunnerEnabled needs the runner subnet, ciRunnerRepository and ciRunnerGithubToken");
+            throw new Error("ciRunner.enabled needs the runner subnet, ciRunner.repository and ciRunner.githubToken");
         ciRunner = new CiRunner(
             "ci-runner",
             {

@@ -15,7 +15,7 @@ export interface ResourceLocksArgs {
     /**
      * Everything created under a locked scope (children, and extension resources such as role assignments
      * on a secret, a key or a container): each lock waits for all of them, so that `pulumi destroy`, and an
-     * `up` that lifts the locks (`resourceLocks: false`) while removing such a resource, deletes the locks
+     * `up` that lifts the locks (`governance.resourceLocks: false`) while removing such a resource, deletes the locks
      * first. Pulumi deletes a resource only after everything that depends on it (pulumi/pulumi
      * pkg/resource/deploy/step_generator.go, ScheduleDeletes: the condemned resources in reverse
      * dependency order, from the state's recorded dependencies). tests/teardown.test.ts checks that
@@ -48,7 +48,7 @@ export interface ResourceLocksArgs {
  * locks"), and an assignment on the vault itself is an extension resource of the vault, under the same
  * lock: moving the grants up to vault scope would widen them (the unseal vault also holds Vault's
  * recovery keys) without escaping the lock. So these grants stay per item, and removing one is a
- * deliberate change: lift the locks in the same `up` (`resourceLocks: false`; the locks, which depend
+ * deliberate change: lift the locks in the same `up` (`governance.resourceLocks: false`; the locks, which depend
  * on the assignment, are deleted before it), then lock again (docs/operations.md, "Remove access
  * under a lock"). Without the lift, the delete fails with ScopeLocked and the assignment stays.
  */

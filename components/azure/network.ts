@@ -190,7 +190,7 @@ export class Network extends pulumi.ComponentResource {
     /** The egress firewall (egress type firewall). */
     readonly firewall?: EgressFirewall;
     /**
-     * perZoneNodePools: the node subnets' ARM IDs by role and zone, for every zone of AVAILABILITY_ZONES.
+     * network.perZoneNodePools: the node subnets' ARM IDs by role and zone, for every zone of AVAILABILITY_ZONES.
      * The system and user roles are then absent from subnetIds: a pool is pinned to one zone's subnet.
      */
     readonly zonalSubnetIds?: {
@@ -316,7 +316,7 @@ export class Network extends pulumi.ComponentResource {
         // CI) serves no traffic and its jobs retry, so a loss of zone 1 stops deployments until it is
         // back, not the platform.
         const runnerNat = zones.length > 0 ? zonalNat.get(AVAILABILITY_ZONES[0]) : natGateway;
-        // perZoneNodePools: a node subnet for every zone, used by a pool or not. The subnets are inline in
+        // network.perZoneNodePools: a node subnet for every zone, used by a pool or not. The subnets are inline in
         // the VNet, whose update comes before the deletes of the same `up` (Pulumi runs deletes after
         // every create and update: pulumi/pulumi pkg/resource/deploy/deployment_executor.go), so a zone
         // taken out of a pool would drop the subnet its pool, deleted only at the end, still holds, and
@@ -363,7 +363,7 @@ export class Network extends pulumi.ComponentResource {
             return roleZones.length > 0 ? roleZones.map((zone) => subnet(zone)) : [subnet()];
         });
 
-        // DDoS Network Protection (ddosProtection): mspnp/aks-baseline leaves it out for cost and says its
+        // DDoS Network Protection (network.ddosProtection): mspnp/aks-baseline leaves it out for cost and says its
         // public IPs "would be best behind a DDoS Policy" (network-team/spoke-BU0001A0008.bicep); here it is
         // an option, a plan on the VNet (azure-native 3.28.0 network VirtualNetwork ddosProtectionPlan,
         // enableDdosProtection), which covers the public IPs in it. Off, nothing is sent, so the VNet of an

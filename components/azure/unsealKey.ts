@@ -72,7 +72,7 @@ export function unsealKeyMismatch(
 ): string[] {
     const problems: string[] = [];
     if (actual.size !== undefined && actual.size !== desired.size) {
-        problems.push(`unsealKeySize: the existing unseal key is RSA ${actual.size}, the configuration asks for ${desired.size}`);
+        problems.push(`keyVault.unsealKeySize: the existing unseal key is RSA ${actual.size}, the configuration asks for ${desired.size}`);
     }
     const sorted = (ops: readonly string[]) => [...ops].sort().join(",");
     if (actual.keyOps !== undefined && sorted(actual.keyOps) !== sorted(desired.keyOps)) {
@@ -141,7 +141,7 @@ export class UnsealKey extends pulumi.ComponentResource {
             if (policy !== undefined && rotateTrigger(policy) !== wanted) {
                 const where = privateVault ? "from inside the VNet (docs/platform.md, 'Key Vaults off the internet')" : "as the deployer";
                 problems.push(
-                    `unsealKeyRotationDays: the key rotates ${rotateTrigger(policy) ?? "never"}, the configuration asks for ${wanted ?? "never"}; ` +
+                    `keyVault.unsealKeyRotationDays: the key rotates ${rotateTrigger(policy) ?? "never"}, the configuration asks for ${wanted ?? "never"}; ` +
                         `ARM cannot change an existing key's policy: run az keyvault key rotation-policy update --vault-name <unseal vault> --name ${args.keyName} --value '${JSON.stringify(rotationPolicy(args.rotationDays ?? 0))}' ${where}, then pulumi up --refresh`,
                 );
             }

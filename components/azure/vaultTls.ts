@@ -139,7 +139,7 @@ export interface VaultTlsArgs {
  *     modifyPlanIfCertificateReadyForRenewal; @pulumi/tls bridges it), and that window would open the
  *     day the CronJob renews. With the default 0 it is replaced once a year, at its expiry: a local
  *     replacement in state that writes nothing (docs/operations.md, "Vault's TLS certificate").
- * A deliberate change (other SANs from vaultVoters, a forced re-issue) goes through the CronJob too: it
+ * A deliberate change (other SANs from vault.voters, a forced re-issue) goes through the CronJob too: it
  * re-issues when the stored certificate's names differ from the ones it is given, or on FORCE_RENEW.
  */
 export class VaultTls extends pulumi.ComponentResource {

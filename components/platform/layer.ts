@@ -312,7 +312,7 @@ function keyVaultPlumbing(
 /**
  * Plain Kubernetes Secrets: keyvault-secrets written from the generated values, with the same keys the
  * CSI driver would sync, and the gateway's TLS Secret from the PEM pair. No driver, no identities.
- * With Vault in ha mode (the local stack's localVaultMode ha): the generated CA and certificate in a
+ * With Vault in ha mode (the local stack's local.vaultMode ha): the generated CA and certificate in a
  * Secret, the transit unsealer, and Kubernetes targets for the recovery keys and snapshots (vaultLocalHa.ts).
  */
 function kubernetesPlumbing(
@@ -735,7 +735,7 @@ function platformResources(cfg: PlatformSettings, foundation: ClusterFoundation,
               )
             : undefined;
     // The metrics add-on's keep list, so that every Prometheus alert rule has its metrics (prod with
-    // managedPrometheus; the add-on exists only on a cluster the Azure layer created with it).
+    // monitoring.managedPrometheus; the add-on exists only on a cluster the Azure layer created with it).
     if (cfg.cloud === "azure" && cfg.monitoring.managedPrometheus)
         new MetricsSettings("ama-metrics-settings", { keepList: METRICS_KEEP_LIST_ADDITIONS, provider }, child);
     return {

@@ -26,7 +26,7 @@ export interface LocalVaultHaArgs {
 }
 
 /**
- * What the ha Vault stands on in a stack without Azure (the local stack with `localVaultMode: ha`),
+ * What the ha Vault stands on in a stack without Azure (the local stack with `local.vaultMode: ha`),
  * in place of Key Vault: an internal CA and the server certificate it signs (generated as prod's first
  * issuance is, components/azure/vaultTls.ts: same names, subject, IP SAN and lifetimes), kept in a
  * Kubernetes Secret mounted as the server's TLS volume (no Secrets Store CSI driver without Key Vault);

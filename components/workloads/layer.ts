@@ -149,7 +149,8 @@ function workloadsResources(
         : serviceNames.map((name) => {
               // The stack's registry's copy (build, import) or the image config names.
               const image = foundation.serviceImages?.[name] ?? cfg.workloads.images?.[name];
-              if (!image) throw new Error(`${name}: no image; serviceImageSource config needs ${name}'s image keys`);
+              if (!image)
+                  throw new Error(`${name}: no image; services.imageSource config needs its services.<service>Image and <service>Tag`);
               return new Microservice(
                   name,
                   {

@@ -24,7 +24,7 @@ export interface PodPeer {
  * webhook calls (ingress: the API server's path into the pod network). `internet`: public addresses
  * only (never a pod, Service, node or VNet address). `privateEndpoints`: the VNet subnet holding the
  * Key Vault and Storage private endpoints (stacks with Azure). `appGateway`: the ingress WAF's
- * subnet, where its instances connect to the gateway from (stacks with ingressWaf).
+ * subnet, where its instances connect to the gateway from (stacks with ingress.waf).
  */
 export interface ExternalPeer {
     readonly external: "apiserver" | "internet" | "privateEndpoints" | "appGateway";
@@ -337,12 +337,12 @@ export type ClusterNetworkSettings =
           readonly privateEndpointSubnet: string;
           /** API server VNet integration's subnet: the API server's own addresses in the VNet. */
           readonly apiServerSubnet?: string;
-          /** The ingress WAF's subnet (ingressWaf). */
+          /** The ingress WAF's subnet (ingress.waf). */
           readonly appGatewaySubnet?: string;
       }
     | {
           readonly target: "existing";
-          /** The cluster's pod and Service ranges and its API server's port (config localPodCidr, localServiceCidr, localApiServerPort). */
+          /** The cluster's pod and Service ranges and its API server's port (config local.podCidr, local.serviceCidr, local.apiServerPort). */
           readonly podCidr: string;
           readonly serviceCidr: string;
           readonly apiServerPort: number;
