@@ -1,6 +1,8 @@
 // Where each key of the flat layout (every setting its own `aks-platform:<key>`, before structured
 // config) lives in the structured one: `<group>.<member>`, set with `pulumi config set --path`. A stack
 // file that still has a flat key is told its new path (read.ts); nothing else reads this table.
+import type { ConfigPath } from "./keys";
+
 export const FLAT_KEY_PATHS = {
     location: "azure.location",
     namePrefix: "azure.namePrefix",
@@ -117,4 +119,4 @@ export const FLAT_KEY_PATHS = {
     localPodCidr: "local.podCidr",
     localServiceCidr: "local.serviceCidr",
     localApiServerPort: "local.apiServerPort",
-} as const;
+} as const satisfies Readonly<Record<string, ConfigPath>>;

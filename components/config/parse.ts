@@ -23,7 +23,8 @@ import { ConfigError, type Raw } from "./read";
 import { crossKeyProblems, missingForDeploy, missingImages, missingRunner, nodePoolConfig, serviceImages, subnetRanges } from "./rules";
 import type { IngressWafConfig, PlatformConfig, ServiceAccountRef } from "./types";
 import { addressInCidr, show } from "./validators";
-import { readValues, type ConfigValues } from "./valuesShape";
+import { type ConfigValues } from "./keys";
+import { readValues } from "./read";
 
 /** The environment: the `environment` key, else the stack name when that is one. */
 function environmentOf(raw: Raw, stack: string): Environment {

@@ -1,15 +1,16 @@
-// Every config path as a typed constant, derived from the layout (layout.ts), so that a message names a
+// Every config path as a typed constant, built from the layout (layout.ts, which holds every member's
+// path: it satisfies ConfigPath, and tests/config-schema.test.ts checks it names every one), so that a message names a
 // member through `P.<group>.<member>` and a renamed member leaves no stale message: `P.network.egressType`
 // is the string "network.egressType", typed as that literal.
+import type { ConfigPath, GroupName, MemberName } from "./keys";
 import { FLAT_KEY_PATHS } from "./layout";
 
-type LayoutPath = (typeof FLAT_KEY_PATHS)[keyof typeof FLAT_KEY_PATHS];
 /** A group of the structured config: a top-level key holding an object (cluster, network, ...). */
-export type Group = LayoutPath extends `${infer G}.${string}` ? G : never;
+export type Group = GroupName;
 /** The members of `G`. */
-export type MemberOf<G extends Group> = LayoutPath extends infer Path ? (Path extends `${G}.${infer M}` ? M : never) : never;
+export type MemberOf<G extends Group> = MemberName<G>;
 /** Every member's path, `<group>.<member>`. */
-export type MemberPath = { [G in Group]: `${G}.${MemberOf<G>}` }[Group];
+export type MemberPath = Exclude<ConfigPath, "environment">;
 
 /** The top-level scalar key beside the groups. */
 export const ENVIRONMENT_PATH = "environment";

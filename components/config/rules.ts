@@ -32,7 +32,7 @@ import {
     ZONAL_SUBNET_PARTS,
     type PoolGroup,
 } from "./validators";
-import { specOf, type ConfigPath, type ConfigValues } from "./valuesShape";
+import { specOf, type ConfigPath, type ConfigValues } from "./keys";
 
 /** What every rule reads: the stack's values, which members it set, and what the members' own checks said. */
 export interface RuleContext {
