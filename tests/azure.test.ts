@@ -410,8 +410,8 @@ for (const stack of ["dev", "prod"] as const) {
 describe("Azure layer options", () => {
     it("a Key Vault firewall in deny mode lets through only the listed ranges", async () => {
         const run = await evaluateStack("dev", {
-            keyVaultNetworkAclMode: "deny",
-            keyVaultAllowedIpRanges: '["203.0.113.0/24","198.51.100.7"]',
+            "keyVault.networkAclMode": "deny",
+            "keyVault.allowedIpRanges": ["203.0.113.0/24", "198.51.100.7"],
         });
         for (const vault of run.ofType(T.vault)) {
             assert.deepEqual(vault.inputs.properties.networkAcls, {
@@ -424,7 +424,7 @@ describe("Azure layer options", () => {
     });
 
     it("no upgrade channel means no maintenance configuration for it", async () => {
-        assert.deepEqual([TUNED.dev.autoUpgradeChannel, TUNED.dev.nodeOsUpgradeChannel], ["none", "Unmanaged"]);
+        assert.deepEqual([TUNED.dev["cluster.autoUpgradeChannel"], TUNED.dev["cluster.nodeOsUpgradeChannel"]], ["none", "Unmanaged"]);
         const run = await evaluateStack("dev", TUNED.dev);
         assert.deepEqual(run.ofType(T.maintenance), []);
     });

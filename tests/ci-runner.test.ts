@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { RUNNER_SCRIPT } from "../components/azure/ciRunner";
 import { checkDeployable, parseConfig } from "../components/config";
 import { cidrWithin } from "../components/config/validators";
-import { configProblems, DEV_NAT, evaluateStack, isSecretValue, PROJECT, ROOT, stackRaw, type StackRun } from "./harness";
+import { configProblems, DEV_NAT, evaluateStack, isSecretValue, PROJECT, ROOT, stackRaw, type StackRun, withOverrides } from "./harness";
 
 const T = {
     env: "azure-native:app:ManagedEnvironment",
@@ -128,11 +128,11 @@ describe("CI runner in the VNet (prod)", () => {
         delete raw.ciRunnerRepository;
         delete raw.ciRunnerGithubToken;
         const problems = checkDeployable(parseConfig(raw, PROJECT, "prod")).join("\n");
-        assert.match(problems, /ciRunnerRepository: is not set/);
-        assert.match(problems, /pulumi config set --secret ciRunnerGithubToken/);
+        assert.match(problems, /ciRunner\.repository: is not set/);
+        assert.match(problems, /pulumi config set --path --secret ciRunner\.githubToken/);
         assert.match(
-            configProblems({ ...stackRaw("prod"), ciRunnerRepository: "not a repo" }, "prod").join("\n"),
-            /ciRunnerRepository: "not a repo"/,
+            configProblems(withOverrides(stackRaw("prod"), { "ciRunner.repository": "not a repo" }), "prod").join("\n"),
+            /ciRunner\.repository: "not a repo"/,
         );
     });
 

@@ -21,10 +21,10 @@ import { skipVisibly } from "./externalTools";
 const REPO = "https://github.com/a-fork/aks-platform.git";
 /** A promotion as deploy-dev.yml and deploy-prod.yml write it (tools/promote.ts), for stacks that have had none. */
 const STAND_IN_PROMOTION: Record<string, string> = {
-    productServiceImage: "ghcr.io/a-fork/product-service",
-    productServiceTag: "v1.0.0",
-    orderServiceImage: "ghcr.io/a-fork/order-service",
-    orderServiceTag: "v1.0.0",
+    "services.productImage": "ghcr.io/a-fork/product-service",
+    "services.productTag": "v1.0.0",
+    "services.orderImage": "ghcr.io/a-fork/order-service",
+    "services.orderTag": "v1.0.0",
 };
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -122,7 +122,7 @@ describe("GitOps layout (argocd/apps)", function () {
                     encoding: "utf8",
                 });
                 assert.notEqual(result.status, 0);
-                assert.match(result.stderr, /repoURL: the app-of-apps sets it from argocdRepoUrl/);
+                assert.match(result.stderr, /repoURL: the app-of-apps sets it from argocd\.repoUrl/);
             });
         });
     }
@@ -208,12 +208,12 @@ describe("Promotion (tools/promote.ts)", () => {
     });
 
     it("refuses a tag or registry the program would refuse, naming the key", () => {
-        assert.throws(() => promoteStackFile(devFile, { tag: "latest" }), /productServiceTag: "latest"/);
-        assert.throws(() => promoteStackFile(devFile, { tag: "v1", registry: "ghcr.io/bad org" }), /productServiceImage/);
+        assert.throws(() => promoteStackFile(devFile, { tag: "latest" }), /services\.productTag: "latest"/);
+        assert.throws(() => promoteStackFile(devFile, { tag: "v1", registry: "ghcr.io/bad org" }), /services\.productImage/);
     });
 
     it("names config keys the program has, and finds each stack's environment", () => {
-        assert.deepEqual(imageKeys("order-service"), { image: "orderServiceImage", tag: "orderServiceTag" });
+        assert.deepEqual(imageKeys("order-service"), { image: "services.orderImage", tag: "services.orderTag" });
         for (const stack of ENVIRONMENTS) {
             assert.equal(environmentOf(stack, fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")), stack);
         }
@@ -228,7 +228,7 @@ describe("Promotion (tools/promote.ts)", () => {
                 .map(([k, v]) => [k, String(v)]),
         );
         // The GitOps path's values: the promoted images, deployed as named (dev's own Helm path builds).
-        const values = releaseValues(await evaluateStack("dev", { ...config, serviceImageSource: "config" })) as Record<string, any>;
+        const values = releaseValues(await evaluateStack("dev", { ...config, "services.imageSource": "config" })) as Record<string, any>;
         for (const service of SERVICE_NAMES) {
             assert.deepEqual(values[service].image, { repository: `ghcr.io/my-org/${service}`, tag: "dev-4567def" });
         }

@@ -95,8 +95,14 @@ describe("offline plan", () => {
             const result = await plan(["prod"]);
             assert.equal(result.code, 1);
             assert.equal(result.stdout, "");
-            assert.match(result.stderr, /ingressTlsCertificate: is not set.*pulumi config set --secret ingressTlsCertificate < cert\.pem/);
-            assert.match(result.stderr, /ingressTlsPrivateKey: is not set.*pulumi config set --secret ingressTlsPrivateKey < key\.pem/);
+            assert.match(
+                result.stderr,
+                /ingress\.tlsCertificate: is not set.*pulumi config set --path --secret ingress\.tlsCertificate < cert\.pem/,
+            );
+            assert.match(
+                result.stderr,
+                /ingress\.tlsPrivateKey: is not set.*pulumi config set --path --secret ingress\.tlsPrivateKey < key\.pem/,
+            );
         });
 
         it("stands in throwaway certificates only when asked, and says so on the first line", async function () {
@@ -129,7 +135,7 @@ describe("offline plan", () => {
             assert.equal(result.code, 1, result.stderr);
             assert.match(
                 result.stderr,
-                /Invalid stack configuration:\n {2}- keyVaultRetentionDays: 120 is not allowed; use a whole number from 7 to 90/,
+                /Invalid stack configuration:\n {2}- keyVault\.retentionDays: 120 is not allowed; use a whole number from 7 to 90/,
             );
             assert.equal(result.stdout, "");
         });

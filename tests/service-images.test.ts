@@ -133,7 +133,7 @@ describe("service images", () => {
         }
 
         it("imports a digest untagged and deploys that digest", async () => {
-            const digest = TUNED.prod.productServiceTag;
+            const digest = TUNED.prod["services.productTag"];
             assert.match(digest, /^sha256:[0-9a-f]{64}$/);
             const pinned = await evaluateStack("prod", TUNED.prod);
             const imported = pinned.get(IMPORT, "images-product-service");
@@ -167,37 +167,37 @@ describe("service images", () => {
             {
                 name: "build without Azure",
                 stack: "local",
-                raw: { serviceImageSource: "build" },
-                expect: ["serviceImageSource", '"build"', "local", '"config"'],
+                raw: { "services.imageSource": "build" },
+                expect: ["services.imageSource", '"build"', "local", '"config"'],
             },
             {
                 name: "build without the stack's registry",
-                raw: { registryMode: "none" },
-                expect: ["serviceImageSource", 'registryMode "create"', '"none"'],
+                raw: { "registry.mode": "none" },
+                expect: ["services.imageSource", 'registry.mode "create"', '"none"'],
             },
             {
                 name: "build into a registry with no public endpoint",
-                raw: { registryPublicNetworkAccess: "false", registryPrivateEndpoint: "true" },
-                expect: ["serviceImageSource", "registryPublicNetworkAccess: true", '"import"'],
+                raw: { "registry.publicNetworkAccess": false, "registry.privateEndpoint": true },
+                expect: ["services.imageSource", "registry.publicNetworkAccess: true", '"import"'],
             },
             {
                 name: "a source token without its user",
                 stack: "prod",
-                raw: { imageSourceUsername: undefined as unknown as string },
-                expect: ["imageSourceUsername", "imageSourceToken"],
+                raw: { "services.imageSourceUsername": undefined as unknown as string },
+                expect: ["services.imageSourceUsername", "services.imageSourceToken"],
             },
         ]);
 
         it("prod imports by default and, without the images, names every missing key in one round", () => {
             const raw = { ...stackRaw("prod") };
-            for (const key of ["productServiceImage", "productServiceTag", "orderServiceImage", "orderServiceTag"]) delete raw[key];
+            for (const key of ["services.productImage", "services.productTag", "services.orderImage", "services.orderTag"]) delete raw[key];
             // Not a parse error (a committed prod file looks like this before its first promotion): a deploy
             // check, reported with the missing secrets.
             assert.deepEqual(configProblems(raw, "prod"), []);
             const problems = checkDeployable(parseConfig(raw, PROJECT, "prod")).join("\n");
-            for (const key of ["productServiceImage", "productServiceTag", "orderServiceImage", "orderServiceTag"])
+            for (const key of ["services.productImage", "services.productTag", "services.orderImage", "services.orderTag"])
                 assert.ok(problems.includes(key), key);
-            assert.ok(problems.includes('serviceImageSource is "import"'));
+            assert.ok(problems.includes('services.imageSource is "import"'));
         });
 
         it("dev builds by default and needs no image key", () => {
