@@ -4,6 +4,7 @@ import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_USER, roleD
 import { SECRET_OUTPUTS } from "../components/outputs";
 import { documentedNames } from "./docText";
 import { evaluateStack, isSecretValue, PROJECT, stackRaw, SUBSCRIPTION, TENANT, TUNED, type Registration, type StackRun } from "./harness";
+import { rawMember } from "./configRaw";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -95,7 +96,7 @@ for (const stack of ["dev", "prod"] as const) {
                 ]);
                 assert.equal(cluster.inputs.servicePrincipalProfile, undefined);
                 // The stack's configured minor (tests/nodepools.test.ts checks it is one upstream still supports).
-                assert.equal(cluster.inputs.kubernetesVersion, stackRaw(stack).kubernetesVersion);
+                assert.equal(cluster.inputs.kubernetesVersion, rawMember(stackRaw(stack), "cluster.kubernetesVersion"));
             });
 
             it("uses Azure CNI overlay with the Cilium dataplane and network policy", () => {

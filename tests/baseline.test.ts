@@ -364,7 +364,7 @@ describe("baseline controls: options", () => {
     });
 
     it("uses an existing plan by ID with network.ddosProtection existing, creating none", async () => {
-        const { ddosProtection, ddosProtectionPlanId: planId } = TUNED.dev;
+        const { "network.ddosProtection": ddosProtection, "network.ddosProtectionPlanId": planId } = TUNED.dev;
         assert.equal(ddosProtection, "existing");
         const run = await evaluateStack("dev", TUNED.dev);
         assert.equal(run.ofType(T.ddos).length, 0);

@@ -162,7 +162,7 @@ describe("deployer access to the cluster", () => {
         }
     });
 
-    it("rejects a access.deployerObjectId or access.previewerObjectId that is no object ID, and both on local", () => {
+    it("rejects an access.deployerObjectId or access.previewerObjectId that is no object ID, and both on local", () => {
         const problems = configProblems(
             withOverrides(stackRawOf("prod"), { "access.deployerObjectId": "ci-app", "access.previewerObjectId": "me" }),
             "prod",

@@ -327,7 +327,7 @@ describe("ingress WAF: dev (off by default)", () => {
         // Pulumi deletes after it creates and updates (pulumi/pulumi pkg/resource/deploy/deployment_executor.go):
         // with the WAF switched off, the VNet's PUT comes before the Application Gateway's delete, and Azure
         // refuses to delete a subnet in use (InUseSubnetCannotBeDeleted). So the subnets' presence must not
-        // follow ingressWaf: the same VNet subnets with the WAF on and off.
+        // follow ingress.waf: the same VNet subnets with the WAF on and off.
         const on = await evaluateStack("dev", { "ingress.waf": true });
         const subnets = (r: StackRun) =>
             r.get(T.vnet, "network").inputs.subnets.map((s: { name: string; addressPrefix: string }) => [s.name, s.addressPrefix]);
@@ -724,7 +724,7 @@ describe("ingress WAF: configuration", () => {
         },
         {
             // Upgrade note (docs/operations.md): the WAF's subnets are declared on every Azure stack, so a
-            // stack with its own vnetAddressSpace, whose other subnets it already set, must now set these two.
+            // stack with its own network.vnetAddressSpace, whose other subnets it already set, must now set these two.
             name: "tells a stack with its own network.vnetAddressSpace to set the WAF's two subnets, though ingress.waf is off, and why",
             raw: {
                 "network.vnetAddressSpace": "10.50.0.0/16",

@@ -1,5 +1,5 @@
 // Issue 19: the local stack's NetworkPolicies name the existing cluster's own pod and Service ranges
-// and API server port (config localPodCidr, localServiceCidr, localApiServerPort; defaults kind's).
+// and API server port (config local.podCidr, local.serviceCidr, local.apiServerPort; defaults kind's).
 // Expectations come from each distribution's documented defaults, not from clusterNetwork:
 // kind pkg/apis/config/v1alpha4/default.go (10.244.0.0/16, 10.96.0.0/16) and
 // pkg/cluster/internal/providers/common/constants.go (6443); k3s's server flags --cluster-cidr
@@ -15,7 +15,7 @@ type Block = { cidr: string; except?: readonly string[] };
 const matches = (blocks: readonly Block[], ip: string) =>
     blocks.some((b) => cidrInside(`${ip}/32`, b.cidr) && !(b.except ?? []).some((e) => cidrInside(`${ip}/32`, e)));
 
-function localNetwork(raw: Record<string, string>) {
+function localNetwork(raw: Parameters<typeof withOverrides>[1]) {
     const cfg = parseConfig(withOverrides(stackRaw("local"), raw), PROJECT, "local");
     return clusterNetwork({ target: "existing", ...cfg.localCluster });
 }
@@ -50,7 +50,7 @@ describe("the local stack's cluster network (existing cluster)", () => {
     });
 
     it("rejects a bad range, a bad port and overlapping ranges, naming each key, in one round", () => {
-        const fails = (raw: Record<string, string>) => {
+        const fails = (raw: Parameters<typeof withOverrides>[1]) => {
             try {
                 parseConfig(withOverrides(stackRaw("local"), raw), PROJECT, "local");
             } catch (e) {

@@ -328,7 +328,7 @@ describe("MongoDB backup config", () => {
                 (error: unknown) => error,
             );
             assert.ok(failure instanceof EvaluationError);
-            assert.match(failure.message, new RegExp(Object.keys(overrides)[0]));
+            assert.match(failure.message, new RegExp(Object.keys(overrides)[0].replace(".", "\\.")));
             assert.deepEqual(failure.resources, []);
         }
     });

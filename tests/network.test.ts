@@ -19,6 +19,8 @@ import {
     type StackRun,
     withOverrides,
 } from "./harness";
+import { rawList, rawMember, rawString } from "./configRaw";
+import type { Raw } from "../components/config";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -105,7 +107,7 @@ describe("network: prod", () => {
                 [SUBNET_NAMES.user, "10.240.4.0/22"],
                 [SUBNET_NAMES.privateEndpoints, "10.240.8.0/24"],
                 [SUBNET_NAMES.apiServer, "10.240.9.0/28"],
-                // The CI runner's Container Apps environment (ciRunnerEnabled, prod's default).
+                // The CI runner's Container Apps environment (ciRunner.enabled, prod's default).
                 [SUBNET_NAMES.runner, "10.240.10.0/24"],
                 // Azure Firewall requires exactly this subnet name, /26 or larger.
                 ["AzureFirewallSubnet", "10.240.12.0/26"],
@@ -440,7 +442,7 @@ describe("network: options", () => {
     it("the firewall (prod's default egress) spans every zone the pools use", async () => {
         const prod = await evaluateStack("prod");
         const raw = stackRaw("prod");
-        const zones = [...new Set([...JSON.parse(raw.systemPoolZones), ...JSON.parse(raw.userPoolZones)])].sort();
+        const zones = [...new Set([...rawList(raw, "systemPool.zones")!, ...rawList(raw, "userPool.zones")!])].sort();
         assert.deepEqual(prod.get(T.firewall, "network-firewall").inputs.zones, zones);
     });
     it("API server VNet integration: a delegated subnet the API server sits in", async () => {
@@ -468,7 +470,7 @@ describe("network: options", () => {
     });
 
     it("a registry the stack creates: Premium, admin user off, private endpoint, AcrPull for the kubelet identity on it", async () => {
-        // registryMode's default: prod's own run.
+        // registry.mode's default: prod's own run.
         const run = await evaluateStack("prod");
         const registry = run.get(T.registry, "acr");
         assert.equal(registry.inputs.sku.name, "Premium");
@@ -523,7 +525,7 @@ describe("network: bad configuration is rejected before anything is registered",
         {
             name: "a subnet overlapping the pod CIDR",
             raw: { "network.podCidr": "10.240.0.0/16", "network.vnetAddressSpace": "10.240.0.0/16" },
-            expect: ["network.vnetAddressSpace", '"10.240.0.0/16"', "podCidr", "disjoint"],
+            expect: ["network.vnetAddressSpace", '"10.240.0.0/16"', "network.podCidr", "disjoint"],
         },
         {
             name: "two subnets overlapping",
@@ -588,19 +590,19 @@ describe("network: bad configuration is rejected before anything is registered",
             stack: "prod",
             raw: { "access.entraIdEnabled": false, "access.disableLocalAccounts": false },
             count: 2,
-            expect: ["access.entraIdEnabled: false", "disableLocalAccounts: false", "prod", "Entra ID"],
+            expect: ["access.entraIdEnabled: false", "access.disableLocalAccounts: false", "prod", "Entra ID"],
         },
         {
             name: "prod with local accounts on",
             stack: "prod",
             raw: { "access.disableLocalAccounts": false },
-            expect: ["disableLocalAccounts", "false", "prod"],
+            expect: ["access.disableLocalAccounts", "false", "prod"],
         },
         {
             name: "prod without an admin group",
             stack: "prod",
             raw: { "access.entraAdminGroupObjectIds": [] },
-            expect: ["disableLocalAccounts", "access.entraAdminGroupObjectIds"],
+            expect: ["access.disableLocalAccounts", "access.entraAdminGroupObjectIds"],
         },
         {
             name: "prod's API server open to anyone",
@@ -659,7 +661,7 @@ describe("network: bad configuration is rejected before anything is registered",
     ]);
 });
 
-// Issue 22 item 6: egress that survives a zone's loss with egressType natGateway. Expectations from
+// Issue 22 item 6: egress that survives a zone's loss with network.egressType natGateway. Expectations from
 // MicrosoftDocs/azure-docs articles/nat-gateway/nat-availability-zones.md (a NAT gateway lives in one
 // zone; a "zonal stack" per zone, its VMs, subnet, NAT gateway and IPs in one zone, is what isolates a
 // zone's loss; a zonal gateway takes IPs of its zone or zone-redundant ones) and MicrosoftDocs/
@@ -689,7 +691,7 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
     type Subnet = { name: string; addressPrefix: string; natGateway?: { id: string } };
 
     let run: StackRun;
-    let raw: Record<string, string>;
+    let raw: Raw;
     let subnets: Subnet[];
     let nats: Registration[];
     /** Every node pool the cluster gets: the inline system pool and the AgentPools, with mode, zones and subnet. */
@@ -767,10 +769,10 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
             ["User", "userPool.zones", "userPool.minCount", "userPool.maxCount"],
         ] as const) {
             const ofMode = pools.filter((p) => p.mode === mode);
-            assert.deepEqual(ofMode.flatMap((p) => p.zones).sort(), [...JSON.parse(raw[key])].sort(), `${mode} pools, one per zone`);
+            assert.deepEqual(ofMode.flatMap((p) => p.zones).sort(), [...rawList(raw, key)!].sort(), `${mode} pools, one per zone`);
             const sum = (f: (p: (typeof pools)[number]) => number) => ofMode.reduce((acc, p) => acc + f(p), 0);
-            assert.ok(sum((p) => p.minCount) >= Number(raw[min]), `${mode}: the zones' minimums cover ${min}`);
-            assert.ok(sum((p) => p.maxCount) >= Number(raw[max]), `${mode}: the zones' maximums cover ${max}`);
+            assert.ok(sum((p) => p.minCount) >= Number(rawMember(raw, min)), `${mode}: the zones' minimums cover ${min}`);
+            assert.ok(sum((p) => p.maxCount) >= Number(rawMember(raw, max)), `${mode}: the zones' maximums cover ${max}`);
             for (const p of ofMode) assert.ok(p.minCount >= 1, `${p.name}: a zone with no node has no capacity after another zone's loss`);
         }
     });
@@ -782,10 +784,13 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
             ["System", "systemPool.zones", "systemPool.maxCount"],
             ["User", "userPool.zones", "userPool.maxCount"],
         ] as const) {
-            for (const lost of JSON.parse(raw[key]) as string[]) {
+            for (const lost of rawList(raw, key)!) {
                 const surviving = pools.filter((p) => p.mode === mode && p.zones[0] !== lost);
                 const reach = surviving.reduce((acc, p) => acc + p.maxCount, 0);
-                assert.ok(reach >= Number(raw[max]), `${mode}: zone ${lost} lost, the others reach ${reach} < ${max} ${raw[max]}`);
+                assert.ok(
+                    reach >= Number(rawMember(raw, max)),
+                    `${mode}: zone ${lost} lost, the others reach ${reach} < ${max} ${String(rawMember(raw, max))}`,
+                );
             }
         }
     });
@@ -810,7 +815,7 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
         for (const pool of pools) {
             const subnet = subnetById(pool.subnetId)!;
             const configured =
-                raw[pool.mode === "System" ? "network.systemSubnetCidr" : "network.userSubnetCidr"] ??
+                rawString(raw, pool.mode === "System" ? "network.systemSubnetCidr" : "network.userSubnetCidr") ??
                 (pool.mode === "System" ? "10.240.0.0/22" : "10.240.4.0/22");
             // Inside the role's configured range: every NSG, firewall or policy rule naming it covers the zone's subnet.
             assert.ok(within(subnet.addressPrefix, configured), `${subnet.name} ${subnet.addressPrefix} in ${configured}`);
@@ -831,7 +836,7 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
         const addresses = nats.flatMap((nat) =>
             nat.inputs.publicIpAddresses.map(({ id }: { id: string }) => run.ofType(T.pip).find((p) => p.id === id)!.state.ipAddress),
         );
-        assert.equal(addresses.length, nats.length * Number(raw.natGatewayPublicIpCount ?? 1));
+        assert.equal(addresses.length, nats.length * Number(rawMember(raw, "network.natGatewayPublicIpCount") ?? 1));
         assert.deepEqual([...run.outputs.egressIps.value].sort(), [...addresses].sort());
         const ranges: string[] = run.get(T.cluster, "aks").inputs.apiServerAccessProfile.authorizedIPRanges;
         for (const address of addresses) assert.ok(ranges.includes(`${address}/32`), `${address} admitted`);
@@ -994,7 +999,7 @@ describe("network: per-zone pools, day 2 (issue 22 item 6 review)", () => {
 describe("network: per-zone egress configuration", () => {
     // A node takes one subnet address with Azure CNI Overlay, an upgrade surges 33% more (the pools'
     // upgradeSettings.maxSurge, rounded up: azure-native AgentPoolUpgradeSettings.maxSurge) and Azure keeps
-    // 5 addresses of every subnet. prod: userPoolMaxCount 10 over 3 zones, each zone's pool up to
+    // 5 addresses of every subnet. prod: userPool.maxCount 10 over 3 zones, each zone's pool up to
     // ceil(10 / 2) = 5 nodes (a zone's loss), + 2 surge + 5 = 12 addresses, so a /28 per zone, a /26 in all.
     itRejectsConfig([
         {
@@ -1076,13 +1081,12 @@ describe("network: per-zone egress configuration", () => {
             "systemPool.nodeCount": 8,
         });
         assert.deepEqual(configProblems(raw, "dev"), []);
-        const integrated = {
-            ...raw,
+        const integrated = withOverrides(raw, {
             "apiServer.private": true,
             "apiServer.vnetIntegration": true,
             "apiServer.authorizedIpRanges": [],
             "network.runnerSubnetCidr": "10.240.12.0/24",
-        };
+        });
         assert.deepEqual(configProblems(integrated, "dev"), []);
     });
 

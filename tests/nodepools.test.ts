@@ -4,14 +4,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { userPoolName } from "../components/azure/aksCluster";
 import { parseConfig } from "../components/config";
-import { evaluateStack, PROJECT, ROOT, stackRaw, type Registration } from "./harness";
+import { evaluateStack, PROJECT, ROOT, stackRaw, type Registration, withOverrides } from "./harness";
+import { rawMember } from "./configRaw";
 
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
     pool: "azure-native:containerservice:AgentPool",
 } as const;
 
-const userPool = async (overrides: Record<string, string> = {}, stack = "prod") => {
+const userPool = async (overrides: Parameters<typeof evaluateStack>[1] = {}, stack = "prod") => {
     const run = await evaluateStack(stack, overrides);
     return { run, cluster: run.get(T.cluster, "aks"), pool: run.get(T.pool, "aks-user") };
 };
@@ -174,14 +175,13 @@ describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
     const UPSTREAM_EOL: Record<number, string> = { 33: "2026-06-28", 34: "2026-10-27", 35: "2027-02-28", 36: "2027-06-28" };
     const TODAY = "2026-12-03";
 
-    it("a stack without kubernetesVersion gets a minor still supported upstream, and the committed stacks use it", () => {
-        const raw = stackRaw("dev");
-        delete raw.kubernetesVersion;
+    it("a stack without cluster.kubernetesVersion gets a minor still supported upstream, and the committed stacks use it", () => {
+        const raw = withOverrides(stackRaw("dev"), { "cluster.kubernetesVersion": undefined });
         const cfg = parseConfig(raw, PROJECT, "dev");
         const minor = Number(cfg.cluster.kubernetesVersion.split(".")[1]);
         assert.ok(UPSTREAM_EOL[minor] > TODAY, `default 1.${minor} reached end of life ${UPSTREAM_EOL[minor]}`);
         assert.equal(cfg.cluster.kubernetesVersion, "1.36");
-        for (const stack of ["dev", "prod"]) assert.equal(stackRaw(stack).kubernetesVersion, "1.36", stack);
+        for (const stack of ["dev", "prod"]) assert.equal(rawMember(stackRaw(stack), "cluster.kubernetesVersion"), "1.36", stack);
     });
 
     it("stable and rapid own the version after creation: the cluster and the pool stop sending it; patch keeps it", async () => {
@@ -200,7 +200,7 @@ describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
         // The configured minor is what the cluster is created with; AKS refuses a pool newer than the
         // control plane and allows one only two minors behind (azure-native 3.28.0 AgentPool
         // orchestratorVersion). Under stable/rapid the channel moves the control plane on its own, so a pool
-        // created later (userPoolEnabled turned on, a new pool for a new VM size) must take AKS's version.
+        // created later (userPool.enabled turned on, a new pool for a new VM size) must take AKS's version.
         for (const channel of ["stable", "rapid"]) {
             const { cluster, pool } = await userPool({ ...DEV_POOL, "cluster.autoUpgradeChannel": channel }, "dev");
             assert.equal(cluster.inputs.kubernetesVersion, "1.36", `${channel}: the cluster is created at the configured minor`);

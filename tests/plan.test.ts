@@ -130,13 +130,21 @@ describe("offline plan", () => {
         });
 
         it("fails on bad config with the program's message", async () => {
-            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  aks-platform:keyVaultRetentionDays: 120\n");
+            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  aks-platform:keyVault:\n    retentionDays: 120\n");
             const result = await plan(["plantest"]);
             assert.equal(result.code, 1, result.stderr);
             assert.match(
                 result.stderr,
                 /Invalid stack configuration:\n {2}- keyVault\.retentionDays: 120 is not allowed; use a whole number from 7 to 90/,
             );
+            assert.equal(result.stdout, "");
+        });
+
+        it("fails on a flat key of the old layout, naming its new path", async () => {
+            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  aks-platform:keyVaultRetentionDays: 30\n");
+            const result = await plan(["plantest"]);
+            assert.equal(result.code, 1, result.stderr);
+            assert.match(result.stderr, /keyVaultRetentionDays\b.*keyVault\.retentionDays/);
             assert.equal(result.stdout, "");
         });
 

@@ -56,7 +56,7 @@ describe("platform config", () => {
     it("prod cannot be deployed without the ingress certificate and key, and says how to set them", async () => {
         const cfg = parseConfig(committed("prod", false), PROJECT, "prod");
         const problems = checkDeployable(cfg);
-        // ...nor without the images it imports (serviceImageSource import), which promotion writes: in the same round.
+        // ...nor without the images it imports (services.imageSource import), which promotion writes: in the same round.
         assert.deepEqual(
             problems.map((p) => p.split(":")[0]),
             [
@@ -92,7 +92,7 @@ describe("platform config", () => {
             (error: unknown) => error,
         );
         assert.ok(failure instanceof EvaluationError);
-        for (const key of ["location", "cluster.tier", "ingress.tlsCertificate", "ingress.tlsPrivateKey"])
+        for (const key of ["azure.location", "cluster.tier", "ingress.tlsCertificate", "ingress.tlsPrivateKey"])
             assert.match(failure.message, new RegExp(`^ *- ${key}: `, "m"), `${key} in:\n${failure.message}`);
         assert.deepEqual(failure.resources, [], "nothing is registered before config is valid");
     });

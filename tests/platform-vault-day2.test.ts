@@ -116,7 +116,7 @@ describe("Vault day 2 (prod plan)", () => {
         const data = (r: StackRun) => r.ofType(T.configMap).find((c) => c.urn.includes("VaultSyncJob"))!.inputs.data;
         assert.deepEqual(data(tuned), data(run));
         const job = tuned.ofType(T.job).find((j) => j.urn.includes("VaultSyncJob"))!;
-        assert.equal(envOf(job.inputs.spec.template.spec.containers[0]).AUTOPILOT_MIN_QUORUM, TUNED.prod["vault.voters"]);
+        assert.equal(envOf(job.inputs.spec.template.spec.containers[0]).AUTOPILOT_MIN_QUORUM, String(TUNED.prod["vault.voters"]));
     });
 
     it("vault-operator: a service account and a Role that may mint its token, read the StatefulSet, delete and exec into pods", () => {

@@ -255,7 +255,7 @@ describe("Vault, production grade (prod)", () => {
 
     it("five voters from config: five replicas, five retry_joins, five pod names in the certificate", async () => {
         const five = await evaluateStack("prod", TUNED.prod);
-        assert.equal(TUNED.prod["vault.voters"], "5");
+        assert.equal(TUNED.prod["vault.voters"], 5);
         assert.equal(vaultValues(five).server.ha.replicas, 5);
         assert.equal([...hclOf(five).matchAll(/retry_join/g)].length, 5);
         assert.ok(

@@ -22,7 +22,9 @@ import {
     TENANT,
     TUNED,
     type StackRun,
+    withOverrides,
 } from "./harness";
+import { rawMember, rawString } from "./configRaw";
 
 const IMAGE = "docker-build:index:Image";
 const IMPORT = "pulumi-nodejs:dynamic:Resource";
@@ -114,20 +116,23 @@ describe("service images", () => {
 
         for (const service of SERVICE_NAMES) {
             it(`${service}: imports <image>:<tag> from its registry into the stack's, with the source token secret`, () => {
-                const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-                const [host, ...rest] = raw()[`${stem}Image`].split("/");
+                // services.productImage / services.productTag for product-service (components/config/layout.ts).
+                const stem = service.replace(/-service$/, "");
+                const image = rawString(raw(), `services.${stem}Image`)!;
+                const tag = rawString(raw(), `services.${stem}Tag`)!;
+                const [host, ...rest] = image.split("/");
                 const imported = run.get(IMPORT, `images-${service}`);
                 const [registry] = run.ofType(REGISTRY);
                 assert.equal(imported.inputs.registryId, registry.id);
                 assert.equal(imported.inputs.sourceRegistry, host);
-                assert.equal(imported.inputs.sourceImage, `${rest.join("/")}:${raw()[`${stem}Tag`]}`);
+                assert.equal(imported.inputs.sourceImage, `${rest.join("/")}:${tag}`);
                 assert.equal(imported.inputs.targetRepository, service);
-                assert.equal(imported.inputs.targetTag, raw()[`${stem}Tag`]);
-                assert.equal(imported.inputs.sourceUsername, raw().imageSourceUsername);
+                assert.equal(imported.inputs.targetTag, tag);
+                assert.equal(imported.inputs.sourceUsername, rawString(raw(), "services.imageSourceUsername"));
                 assert.ok(isSecretValue(imported.rawInputs.sourcePassword), "the source token is a secret");
                 assert.ok(isSecretValue(imported.rawInputs.armToken), "the ARM token is a secret");
                 const release = run.get(RELEASE, service);
-                assert.deepEqual(release.inputs.values.image, { repository: `${loginServerOf(run)}/${service}`, tag: raw()[`${stem}Tag`] });
+                assert.deepEqual(release.inputs.values.image, { repository: `${loginServerOf(run)}/${service}`, tag });
                 assert.ok(run.dependsOn(release.urn, imported.urn), "the release waits for the import");
             });
         }
@@ -149,8 +154,8 @@ describe("service images", () => {
             const raw = stackRaw("local");
             assert.equal(run.ofType(IMAGE).length + run.ofType(IMPORT).length, 0);
             assert.deepEqual(run.get(RELEASE, "product-service").inputs.values.image, {
-                repository: raw.productServiceImage,
-                tag: raw.productServiceTag,
+                repository: rawString(raw, "services.productImage"),
+                tag: rawString(raw, "services.productTag"),
             });
         });
     });
@@ -183,14 +188,18 @@ describe("service images", () => {
             {
                 name: "a source token without its user",
                 stack: "prod",
-                raw: { "services.imageSourceUsername": undefined as unknown as string },
+                raw: { "services.imageSourceUsername": undefined },
                 expect: ["services.imageSourceUsername", "services.imageSourceToken"],
             },
         ]);
 
         it("prod imports by default and, without the images, names every missing key in one round", () => {
-            const raw = { ...stackRaw("prod") };
-            for (const key of ["services.productImage", "services.productTag", "services.orderImage", "services.orderTag"]) delete raw[key];
+            const raw = withOverrides(stackRaw("prod"), {
+                "services.productImage": undefined,
+                "services.productTag": undefined,
+                "services.orderImage": undefined,
+                "services.orderTag": undefined,
+            });
             // Not a parse error (a committed prod file looks like this before its first promotion): a deploy
             // check, reported with the missing secrets.
             assert.deepEqual(configProblems(raw, "prod"), []);
@@ -202,7 +211,7 @@ describe("service images", () => {
 
         it("dev builds by default and needs no image key", () => {
             assert.deepEqual(configProblems(stackRaw("dev"), "dev"), []);
-            assert.equal(stackRaw("dev").productServiceImage, undefined);
+            assert.equal(rawMember(stackRaw("dev"), "services.productImage"), undefined);
         });
     });
 });
