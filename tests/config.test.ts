@@ -10,7 +10,6 @@ import {
     defaultOf,
     CONFIG_PATHS,
     maxNamePrefixLength,
-    nearestKey,
     specOf,
     type ConfigPath,
     checkCidr,
@@ -180,19 +179,25 @@ describe("config", () => {
                     return [...(error as ConfigError).problems];
                 }
             })();
-            const text = problems.join("\n");
-            assert.ok(problems.length >= 1, "no problem reported");
-            for (const problem of problems) assert.match(problem, /^ingress\./, problem);
-            assert.match(text, /ingress\.tlsPrivateKey/);
-            assert.match(text, /plain text/);
-            assert.match(text, /pulumi config set --path --secret ingress\.tlsPrivateKey/);
-            assert.doesNotMatch(text, /BEGIN|END (CERTIFICATE|PRIVATE KEY)/, "a message quotes PEM text");
+            // Both secret members prod sets in the group are named, each with its own command; no PEM text.
+            assert.deepEqual(
+                [...problems].sort(),
+                ["ingress.tlsCertificate", "ingress.tlsPrivateKey"].map(
+                    (path) =>
+                        `${path}: (value not shown) is set in plain text; it is a secret: pulumi config set --path --secret ${path} < file.pem`,
+                ),
+            );
         });
 
         it("names the nearest key for a typo, and none for a word far from every key", () => {
-            assert.equal(nearestKey("cluster.kubernetesVerison"), "cluster.kubernetesVersion");
-            assert.equal(nearestKey("systempool.nodecount"), "systemPool.nodeCount");
-            assert.equal(nearestKey("colour"), undefined);
+            const member = problemsOf(withOverrides(rawOf("dev"), { "cluster.kubernetesVerison": "1.36" })).join("\n");
+            assert.match(member, /^cluster\.kubernetesVerison: .*did you mean cluster\.kubernetesVersion\?/m);
+            const group = problemsOf({ ...rawOf("dev"), clustr: JSON.stringify({ tier: "Free" }) }).join("\n");
+            assert.match(group, /^clustr: .*did you mean cluster\?/m);
+            const far = problemsOf({ ...rawOf("dev"), colour: "blue" });
+            assert.equal(far.length, 1, far.join("\n"));
+            assert.match(far[0], /^colour: is not a config key/);
+            assert.doesNotMatch(far[0], /did you mean/);
         });
 
         it("states the real namePrefix maximum per environment: 10 on dev, 9 on prod", () => {
@@ -281,7 +286,7 @@ describe("config", () => {
             {
                 name: "an unknown key names the nearest known key",
                 raw: { "cluster.kubernetesVerison": "1.33" },
-                expect: ["cluster.kubernetesVerison: is not a config key of this program; did you mean cluster.kubernetesVersion?"],
+                expect: ["cluster.kubernetesVerison: is not a member of cluster; did you mean cluster.kubernetesVersion?"],
             },
             {
                 name: "old Kubernetes",
@@ -437,7 +442,7 @@ describe("config", () => {
             {
                 name: "misspelt key",
                 raw: { "cluster.kubernetesVerison": "1.33" },
-                expect: ["cluster.kubernetesVerison", "not a config key", "cluster.kubernetesVersion"],
+                expect: ["cluster.kubernetesVerison", "not a member of cluster", "cluster.kubernetesVersion"],
             },
         ];
 

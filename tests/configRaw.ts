@@ -43,3 +43,20 @@ export function rawPaths(raw: Raw): string[] {
         return group !== null && typeof group === "object" && !Array.isArray(group) ? Object.keys(group).map((m) => `${key}.${m}`) : [key];
     });
 }
+
+/**
+ * A parsed stack file's `config:` as path -> value: `<project>:environment` as "environment", each member of
+ * a group `<project>:<group>` as "group.member"; keys of other namespaces are left out.
+ */
+export function stackFilePaths(config: Readonly<Record<string, unknown>>, project: string): Map<string, unknown> {
+    const prefix = `${project}:`;
+    const paths = new Map<string, unknown>();
+    for (const [key, value] of Object.entries(config ?? {})) {
+        if (!key.startsWith(prefix)) continue;
+        const bare = key.slice(prefix.length);
+        if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+            for (const [member, v] of Object.entries(value)) paths.set(`${bare}.${member}`, v);
+        } else paths.set(bare, value);
+    }
+    return paths;
+}

@@ -121,7 +121,7 @@ describe("offline plan", () => {
         // critical, no key usage). RFC 5280: a CA's basic constraints MUST be critical (4.2.1.9), and its
         // key usage asserts keyCertSign (4.2.1.3); read back by the OpenSSL CLI.
         it("makes the throwaway CA a CA by RFC 5280: critical basic constraints CA:TRUE, critical key usage for certificate and CRL signing", function () {
-            const { ingressTlsCertificate } = throwawayCertificate("app.example.com");
+            const { "ingress.tlsCertificate": ingressTlsCertificate } = throwawayCertificate("app.example.com");
             const ca = ingressTlsCertificate.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.pop()!;
             const out = spawnSync("openssl", ["x509", "-noout", "-ext", "basicConstraints,keyUsage"], { input: ca, encoding: "utf8" });
             assert.equal(out.status, 0, out.stderr);

@@ -14,6 +14,7 @@ import { SERVICE_NAMES } from "../components/config";
 import { SERVICE_BUILD_ARG, SERVICE_DOCKERFILE } from "../components/config/constants";
 import { MONGO_IMAGE } from "../components/workloads/mongodb";
 import { ROOT, stackRaw } from "./harness";
+import { rawString } from "./configRaw";
 import { requireTool } from "./externalTools";
 
 const GITHUB = path.join(ROOT, ".github");
@@ -411,8 +412,9 @@ describe("GitHub workflows", () => {
             // ...tagged as the local stack names them.
             const local = stackRaw("local");
             for (const service of SERVICE_NAMES) {
-                const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-                assert.equal(`${local[`${stem}Image`]}:${local[`${stem}Tag`]}`, `${service}:local`);
+                // services.productImage / services.productTag for product-service (components/config/layout.ts).
+                const stem = service.replace(/-service$/, "");
+                assert.equal(`${rawString(local, `services.${stem}Image`)}:${rawString(local, `services.${stem}Tag`)}`, `${service}:local`);
             }
             assert.ok(loop.includes('docker build --tag "$service:local"'));
         });
