@@ -123,11 +123,11 @@ describe("config", () => {
             const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
             const secret = CONFIG_PATHS.filter((k) => specOf(k).secret);
             assert.deepEqual([...secret].sort(), [
-                "monitoring.alertWebhookUrl",
                 "ciRunner.githubToken",
-                "services.imageSourceToken",
                 "ingress.tlsCertificate",
                 "ingress.tlsPrivateKey",
+                "monitoring.alertWebhookUrl",
+                "services.imageSourceToken",
             ]);
             assert.deepEqual(
                 Object.keys(template).filter((k) => template[k].secret),
