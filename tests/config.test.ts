@@ -31,6 +31,8 @@ import {
 } from "./harness";
 
 const rawOf = stackRaw;
+/** The top-level keys of `paths` in their order: environment, or the group of "group.member". */
+const topLevelKeys = (paths: readonly string[]) => [...new Set(paths.map((p) => p.split(".")[0]))];
 const problemsOf = configProblems;
 
 describe("config", () => {
@@ -110,7 +112,9 @@ describe("config", () => {
                 assert.equal(current, render(current), `${file} is not current: run npm run config:docs`);
             }
             const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
-            assert.deepEqual(Object.keys(template), CONFIG_PATHS);
+            // template.config: one entry per top-level key (environment, then each group), as `pulumi new`
+            // stores an answer under the key it prompted for; the reference: one row per path.
+            assert.deepEqual(Object.keys(template), topLevelKeys(CONFIG_PATHS));
             assert.deepEqual(documentedNames(CONFIG_DOC, "## Keys"), CONFIG_PATHS);
         });
 
@@ -119,7 +123,7 @@ describe("config", () => {
             assert.equal(project.config, undefined);
         });
 
-        it("marks exactly the TLS pair, the alert webhook, the image source token and the runner token secret, in the table and in template.config", () => {
+        it("marks exactly the TLS pair, the alert webhook, the image source token and the runner token secret, in the table and (by their groups) in template.config", () => {
             const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
             const secret = CONFIG_PATHS.filter((k) => specOf(k).secret);
             assert.deepEqual([...secret].sort(), [
@@ -129,9 +133,11 @@ describe("config", () => {
                 "monitoring.alertWebhookUrl",
                 "services.imageSourceToken",
             ]);
+            // A group holding a secret member is marked secret in template.config (the program requires such a
+            // group to arrive secret).
             assert.deepEqual(
                 Object.keys(template).filter((k) => template[k].secret),
-                secret,
+                topLevelKeys(secret),
             );
         });
 
