@@ -184,7 +184,7 @@ describe(".github/scripts/e2e-smoke.sh", function () {
         stub(
             bin,
             "pulumi",
-            'case "$3" in appNamespace) echo microservices-local ;; ingressGatewayNamespace) echo istio-ingress ;; ingressGatewayService) echo istio-ingressgateway ;; ingress.host) echo app.local.example.com ;; esac',
+            'case "$3" in appNamespace) echo microservices-local ;; ingressGatewayNamespace) echo istio-ingress ;; ingressGatewayService) echo istio-ingressgateway ;; ingressHost) echo app.local.example.com ;; esac',
         );
         // kubectl: pods with the containers in $CONTAINERS, a node address and the gateway's NodePort,
         // the dev root token's Secret (base64 of "s3cr3t"), Vault's leases.
