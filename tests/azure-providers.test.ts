@@ -74,7 +74,7 @@ function scriptNamespaces(): string[] {
 describe("resource providers to register", () => {
     it("the script registers exactly the namespaces of the resources dev and prod create (their registries included)", async function () {
         this.timeout(180000);
-        // Both create the registry (registryMode's default is create, components/config/keys.ts).
+        // Both create the registry (registry.mode's default is create, components/config/keys.ts).
         const runs = [await evaluateStack("dev"), await evaluateStack("prod")];
         for (const run of runs) assert.equal(run.ofType("azure-native:containerregistry:Registry").length, 1);
         const needed = new Set<string>();

@@ -4,6 +4,7 @@ import { KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER, KEY_VAULT_SECRETS_USER, roleD
 import { SECRET_OUTPUTS } from "../components/outputs";
 import { documentedNames } from "./docText";
 import { evaluateStack, isSecretValue, PROJECT, stackRaw, SUBSCRIPTION, TENANT, TUNED, type Registration, type StackRun } from "./harness";
+import { rawMember } from "./configRaw";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -95,7 +96,7 @@ for (const stack of ["dev", "prod"] as const) {
                 ]);
                 assert.equal(cluster.inputs.servicePrincipalProfile, undefined);
                 // The stack's configured minor (tests/nodepools.test.ts checks it is one upstream still supports).
-                assert.equal(cluster.inputs.kubernetesVersion, stackRaw(stack).kubernetesVersion);
+                assert.equal(cluster.inputs.kubernetesVersion, rawMember(stackRaw(stack), "cluster.kubernetesVersion"));
             });
 
             it("uses Azure CNI overlay with the Cilium dataplane and network policy", () => {
@@ -410,8 +411,8 @@ for (const stack of ["dev", "prod"] as const) {
 describe("Azure layer options", () => {
     it("a Key Vault firewall in deny mode lets through only the listed ranges", async () => {
         const run = await evaluateStack("dev", {
-            keyVaultNetworkAclMode: "deny",
-            keyVaultAllowedIpRanges: '["203.0.113.0/24","198.51.100.7"]',
+            "keyVault.networkAclMode": "deny",
+            "keyVault.allowedIpRanges": ["203.0.113.0/24", "198.51.100.7"],
         });
         for (const vault of run.ofType(T.vault)) {
             assert.deepEqual(vault.inputs.properties.networkAcls, {
@@ -424,7 +425,7 @@ describe("Azure layer options", () => {
     });
 
     it("no upgrade channel means no maintenance configuration for it", async () => {
-        assert.deepEqual([TUNED.dev.autoUpgradeChannel, TUNED.dev.nodeOsUpgradeChannel], ["none", "Unmanaged"]);
+        assert.deepEqual([TUNED.dev["cluster.autoUpgradeChannel"], TUNED.dev["cluster.nodeOsUpgradeChannel"]], ["none", "Unmanaged"]);
         const run = await evaluateStack("dev", TUNED.dev);
         assert.deepEqual(run.ofType(T.maintenance), []);
     });

@@ -186,13 +186,13 @@ describe("backup storage: bad configuration", () => {
         {
             name: "prod's backups open to the internet",
             stack: "prod",
-            raw: { backupStoragePublicNetworkAccess: "true" },
-            expect: ["backupStoragePublicNetworkAccess: true", "prod", "private endpoint"],
+            raw: { "backupStorage.publicNetworkAccess": true },
+            expect: ["backupStorage.publicNetworkAccess: true", "prod", "private endpoint"],
         },
         {
             name: "a closed account with no private endpoint",
-            raw: { backupStoragePublicNetworkAccess: "false" },
-            expect: ["backupStoragePublicNetworkAccess: false", "backupStoragePrivateEndpoint: true"],
+            raw: { "backupStorage.publicNetworkAccess": false },
+            expect: ["backupStorage.publicNetworkAccess: false", "backupStorage.privateEndpoint: true"],
         },
     ]);
 });

@@ -343,7 +343,7 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepEqual(alert.inputs.actions.actionGroups, [{ actionGroupId: run.ofType(T.actionGroup)[0].id }]);
         });
 
-        it("has no DDoS protection plan unless ddosProtection asks for one", () => {
+        it("has no DDoS protection plan unless network.ddosProtection asks for one", () => {
             assert.equal(run.ofType(T.ddos).length, 0);
             const vnet = run.get(T.vnet, "network");
             assert.equal(vnet.inputs.ddosProtectionPlan, undefined);
@@ -353,8 +353,8 @@ for (const stack of ["dev", "prod"] as const) {
 }
 
 describe("baseline controls: options", () => {
-    it("creates a DDoS protection plan and puts the VNet under it with ddosProtection create", async () => {
-        assert.equal(TUNED.prod.ddosProtection, "create");
+    it("creates a DDoS protection plan and puts the VNet under it with network.ddosProtection create", async () => {
+        assert.equal(TUNED.prod["network.ddosProtection"], "create");
         const run = await evaluateStack("prod", TUNED.prod);
         const [plan] = run.ofType(T.ddos);
         assert.ok(plan, "a plan");
@@ -363,8 +363,8 @@ describe("baseline controls: options", () => {
         assert.equal(vnet.inputs.enableDdosProtection, true);
     });
 
-    it("uses an existing plan by ID with ddosProtection existing, creating none", async () => {
-        const { ddosProtection, ddosProtectionPlanId: planId } = TUNED.dev;
+    it("uses an existing plan by ID with network.ddosProtection existing, creating none", async () => {
+        const { "network.ddosProtection": ddosProtection, "network.ddosProtectionPlanId": planId } = TUNED.dev;
         assert.equal(ddosProtection, "existing");
         const run = await evaluateStack("dev", TUNED.dev);
         assert.equal(run.ofType(T.ddos).length, 0);
@@ -376,9 +376,9 @@ describe("baseline controls: options", () => {
             run.get(T.cluster, "aks").inputs.agentPoolProfiles[0],
             ...run.ofType(T.pool).map((p) => p.inputs),
         ];
-        const unset = pools(await evaluateStack("dev", { userPoolEnabled: "true" }));
+        const unset = pools(await evaluateStack("dev", { "userPool.enabled": true }));
         const managed = pools(
-            await evaluateStack("dev", { userPoolEnabled: "true", systemPoolOsDiskType: "Managed", userPoolOsDiskType: "Managed" }),
+            await evaluateStack("dev", { "userPool.enabled": true, "systemPool.osDiskType": "Managed", "userPool.osDiskType": "Managed" }),
         );
         assert.deepEqual(
             unset.map((p) => p.osDiskType),
@@ -412,33 +412,33 @@ describe("baseline controls: options", () => {
     itRejectsConfig([
         {
             name: "refuses an Ephemeral OS disk on a v5 size without a local disk, naming the key and a size that has one",
-            raw: { systemPoolOsDiskType: "Ephemeral", systemPoolVmSize: "Standard_D4s_v5" },
-            expect: ["systemPoolOsDiskType", "Standard_D4s_v5", "Standard_D4ds_v5", "Managed"],
+            raw: { "systemPool.osDiskType": "Ephemeral", "systemPool.vmSize": "Standard_D4s_v5" },
+            expect: ["systemPool.osDiskType", "Standard_D4s_v5", "Standard_D4ds_v5", "Managed"],
         },
         {
             name: "refuses an Ephemeral OS disk larger than the size's temporary disk",
             raw: {
-                userPoolEnabled: "true",
-                userPoolOsDiskType: "Ephemeral",
-                userPoolVmSize: "Standard_D2ds_v5",
-                userPoolOsDiskSizeGb: "128",
+                "userPool.enabled": true,
+                "userPool.osDiskType": "Ephemeral",
+                "userPool.vmSize": "Standard_D2ds_v5",
+                "userPool.osDiskSizeGb": 128,
             },
-            expect: ["userPoolOsDiskSizeGb", "128", "75 GiB", "Standard_D2ds_v5"],
+            expect: ["userPool.osDiskSizeGb", "128", "75 GiB", "Standard_D2ds_v5"],
         },
         {
             name: "refuses an OS disk type that is neither Managed nor Ephemeral",
-            raw: { systemPoolOsDiskType: "Temporary" },
-            expect: ["systemPoolOsDiskType", "Temporary", "Managed", "Ephemeral"],
+            raw: { "systemPool.osDiskType": "Temporary" },
+            expect: ["systemPool.osDiskType", "Temporary", "Managed", "Ephemeral"],
         },
         {
-            name: "refuses ddosProtection existing without the plan's ID",
-            raw: { ddosProtection: "existing" },
-            expect: ["ddosProtectionPlanId", "existing"],
+            name: "refuses network.ddosProtection existing without the plan's ID",
+            raw: { "network.ddosProtection": "existing" },
+            expect: ["network.ddosProtectionPlanId", "existing"],
         },
         {
-            name: "refuses a DDoS plan ID without ddosProtection existing",
-            raw: { ddosProtectionPlanId: TUNED.dev.ddosProtectionPlanId },
-            expect: ["ddosProtectionPlanId", '"none"'],
+            name: "refuses a DDoS plan ID without network.ddosProtection existing",
+            raw: { "network.ddosProtectionPlanId": TUNED.dev["network.ddosProtectionPlanId"] },
+            expect: ["network.ddosProtectionPlanId", '"none"'],
         },
     ]);
 });

@@ -9,7 +9,8 @@ import { parse } from "yaml";
 import { RUNNER_SCRIPT } from "../components/azure/ciRunner";
 import { checkDeployable, parseConfig } from "../components/config";
 import { cidrWithin } from "../components/config/validators";
-import { configProblems, DEV_NAT, evaluateStack, isSecretValue, PROJECT, ROOT, stackRaw, type StackRun } from "./harness";
+import { configProblems, DEV_NAT, evaluateStack, isSecretValue, PROJECT, ROOT, stackRaw, type StackRun, withOverrides } from "./harness";
+import { rawString } from "./configRaw";
 
 const T = {
     env: "azure-native:app:ManagedEnvironment",
@@ -71,7 +72,7 @@ describe("CI runner in the VNet (prod)", () => {
         assert.ok(c.replicaTimeout >= 3600, "a prod up takes over an hour");
         const [rule] = c.eventTriggerConfig.scale.rules;
         assert.equal(rule.type, "github-runner");
-        const [owner, repo] = stackRaw("prod").ciRunnerRepository.split("/");
+        const [owner, repo] = rawString(stackRaw("prod"), "ciRunner.repository")!.split("/");
         assert.deepEqual(rule.metadata, {
             owner,
             runnerScope: "repo",
@@ -113,7 +114,7 @@ describe("CI runner in the VNet (prod)", () => {
             container.env.map((e: { name: string; value?: string; secretRef?: string }) => [e.name, e.value ?? `secret:${e.secretRef}`]),
         );
         assert.equal(env.RUNNER_LABELS, `self-hosted,${LABEL}`);
-        assert.equal(env.GITHUB_REPOSITORY, stackRaw("prod").ciRunnerRepository);
+        assert.equal(env.GITHUB_REPOSITORY, rawString(stackRaw("prod"), "ciRunner.repository"));
         assert.match(env.GITHUB_TOKEN, /^secret:/);
     });
 
@@ -124,15 +125,13 @@ describe("CI runner in the VNet (prod)", () => {
     });
 
     it("prod cannot be deployed without the runner's repository and token, named in the same round", () => {
-        const raw = { ...stackRaw("prod") };
-        delete raw.ciRunnerRepository;
-        delete raw.ciRunnerGithubToken;
+        const raw = withOverrides(stackRaw("prod"), { "ciRunner.repository": undefined, "ciRunner.githubToken": undefined });
         const problems = checkDeployable(parseConfig(raw, PROJECT, "prod")).join("\n");
-        assert.match(problems, /ciRunnerRepository: is not set/);
-        assert.match(problems, /pulumi config set --secret ciRunnerGithubToken/);
+        assert.match(problems, /ciRunner\.repository: is not set/);
+        assert.match(problems, /pulumi config set --path --secret ciRunner\.githubToken/);
         assert.match(
-            configProblems({ ...stackRaw("prod"), ciRunnerRepository: "not a repo" }, "prod").join("\n"),
-            /ciRunnerRepository: "not a repo"/,
+            configProblems(withOverrides(stackRaw("prod"), { "ciRunner.repository": "not a repo" }), "prod").join("\n"),
+            /ciRunner\.repository: "not a repo"/,
         );
     });
 

@@ -8,21 +8,31 @@ import {
     addressInCidr,
     ConfigError,
     defaultOf,
-    KEY_NAMES,
+    CONFIG_PATHS,
     maxNamePrefixLength,
-    nearestKey,
     specOf,
-    type ConfigKey,
+    type ConfigPath,
     checkCidr,
     checkKeyVaultName,
     checkKubernetesVersion,
     checkTag,
-    CONFIG_KEYS,
     parseConfig,
 } from "../components/config";
-import { configProblems, evaluateStack, EvaluationError, PROJECT, ROOT, stackRaw, itRejectsConfig, type BadConfigRow } from "./harness";
+import {
+    configProblems,
+    evaluateStack,
+    EvaluationError,
+    PROJECT,
+    ROOT,
+    stackRaw,
+    itRejectsConfig,
+    type BadConfigRow,
+    withOverrides,
+} from "./harness";
 
 const rawOf = stackRaw;
+/** The top-level keys of `paths` in their order: environment, or the group of "group.member". */
+const topLevelKeys = (paths: readonly string[]) => [...new Set(paths.map((p) => p.split(".")[0]))];
 const problemsOf = configProblems;
 
 describe("config", () => {
@@ -69,7 +79,11 @@ describe("config", () => {
         });
 
         it("derives names from the prefix and environment, and the DNS IP from the service CIDR", () => {
-            const cfg = parseConfig({ ...rawOf("prod"), namePrefix: "shop", serviceCidr: "172.16.0.0/16" }, PROJECT, "prod");
+            const cfg = parseConfig(
+                withOverrides(rawOf("prod"), { "azure.namePrefix": "shop", "network.serviceCidr": "172.16.0.0/16" }),
+                PROJECT,
+                "prod",
+            );
             assert.equal(cfg.names.resourceGroup, "shop-prod-rg");
             assert.equal(cfg.names.cluster, "shop-prod-aks");
             assert.equal(cfg.names.appVaultStem, "shop-prod-app");
@@ -87,7 +101,7 @@ describe("config", () => {
         });
 
         it("takes the environment from config when the stack has another name", () => {
-            assert.equal(parseConfig({ ...rawOf("prod"), environment: "prod" }, PROJECT, "staging").environment, "prod");
+            assert.equal(parseConfig(withOverrides(rawOf("prod"), { environment: "prod" }), PROJECT, "staging").environment, "prod");
         });
     });
 
@@ -98,8 +112,10 @@ describe("config", () => {
                 assert.equal(current, render(current), `${file} is not current: run npm run config:docs`);
             }
             const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
-            assert.deepEqual(Object.keys(template), KEY_NAMES);
-            assert.deepEqual(documentedNames(CONFIG_DOC, "## Keys"), KEY_NAMES);
+            // template.config: one entry per top-level key (environment, then each group), as `pulumi new`
+            // stores an answer under the key it prompted for; the reference: one row per path.
+            assert.deepEqual(Object.keys(template), topLevelKeys(CONFIG_PATHS));
+            assert.deepEqual(documentedNames(CONFIG_DOC, "## Keys"), CONFIG_PATHS);
         });
 
         it("Pulumi.yaml declares no project config, so the CLI requires and injects nothing", () => {
@@ -107,25 +123,27 @@ describe("config", () => {
             assert.equal(project.config, undefined);
         });
 
-        it("marks exactly the TLS pair, the alert webhook, the image source token and the runner token secret, in the table and in template.config", () => {
+        it("marks exactly the TLS pair, the alert webhook, the image source token and the runner token secret, in the table and (by their groups) in template.config", () => {
             const template = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).template.config;
-            const secret = KEY_NAMES.filter((k) => specOf(k).secret);
+            const secret = CONFIG_PATHS.filter((k) => specOf(k).secret);
             assert.deepEqual([...secret].sort(), [
-                "alertWebhookUrl",
-                "ciRunnerGithubToken",
-                "imageSourceToken",
-                "ingressTlsCertificate",
-                "ingressTlsPrivateKey",
+                "ciRunner.githubToken",
+                "ingress.tlsCertificate",
+                "ingress.tlsPrivateKey",
+                "monitoring.alertWebhookUrl",
+                "services.imageSourceToken",
             ]);
+            // A group holding a secret member is marked secret in template.config (the program requires such a
+            // group to arrive secret).
             assert.deepEqual(
                 Object.keys(template).filter((k) => template[k].secret),
-                secret,
+                topLevelKeys(secret),
             );
         });
 
         it("gives every key with a per-environment default a value for dev and prod, of the key's type", () => {
             const typeOf = (v: unknown) => (Array.isArray(v) ? "array" : typeof v === "number" ? "integer" : typeof v);
-            for (const key of KEY_NAMES) {
+            for (const key of CONFIG_PATHS) {
                 const spec = specOf(key);
                 for (const environment of ["dev", "prod", "local"] as const) {
                     const d = defaultOf(key, environment);
@@ -136,36 +154,56 @@ describe("config", () => {
         });
 
         it("every switch a key names is a boolean key", () => {
-            for (const key of KEY_NAMES) {
+            for (const key of CONFIG_PATHS) {
                 const enabledBy = specOf(key).enabledBy;
-                if (enabledBy) assert.equal(specOf(enabledBy as ConfigKey).type, "boolean", key);
+                if (enabledBy) assert.equal(specOf(enabledBy as ConfigPath).type, "boolean", key);
             }
         });
 
         it("the committed stacks set only known keys", () => {
             for (const stack of ["dev", "prod", "local"]) {
-                for (const key of Object.keys(rawOf(stack))) assert.ok(key in CONFIG_KEYS, `${stack}: ${key}`);
+                // Top-level keys are `environment` and the groups; every member of a group is a known path.
+                const known = new Set<string>(CONFIG_PATHS);
+                for (const [key, text] of Object.entries(rawOf(stack))) {
+                    if (key === "environment") continue;
+                    const members = Object.keys(JSON.parse(text ?? "{}") as Record<string, unknown>);
+                    assert.ok(members.length > 0, `${stack}: ${key} is not a group`);
+                    for (const member of members) assert.ok(known.has(`${key}.${member}`), `${stack}: ${key}.${member}`);
+                }
             }
         });
 
-        it("rejects a secret key that arrived in plain text", () => {
+        it("rejects a group holding a secret member that arrived in plain text", () => {
+            // PULUMI_CONFIG_SECRET_KEYS names top-level keys only (pulumi/pulumi sdk/go/common/resource/config/
+            // object.go, object.Secure()): a group with a secret member set must be among them; which leaf was
+            // not encrypted cannot be told, so the message names the group's secret members that are set.
             const problems = (() => {
                 try {
-                    parseConfig(rawOf("prod"), PROJECT, "prod", { isSecret: (key) => key !== "ingressTlsPrivateKey" });
+                    parseConfig(rawOf("prod"), PROJECT, "prod", { isSecret: (key) => key !== "ingress" });
                     return [];
                 } catch (error) {
                     return [...(error as ConfigError).problems];
                 }
             })();
-            assert.deepEqual(problems, [
-                "ingressTlsPrivateKey: (value not shown) is set in plain text; it is a secret: pulumi config set --secret ingressTlsPrivateKey < file.pem",
-            ]);
+            // Both secret members prod sets in the group are named, each with its own command; no PEM text.
+            assert.deepEqual(
+                [...problems].sort(),
+                ["ingress.tlsCertificate", "ingress.tlsPrivateKey"].map(
+                    (path) =>
+                        `${path}: (value not shown) is set in plain text; it is a secret: pulumi config set --path --secret ${path} < file.pem`,
+                ),
+            );
         });
 
         it("names the nearest key for a typo, and none for a word far from every key", () => {
-            assert.equal(nearestKey("kubernetesVerison"), "kubernetesVersion");
-            assert.equal(nearestKey("systempoolnodecount"), "systemPoolNodeCount");
-            assert.equal(nearestKey("colour"), undefined);
+            const member = problemsOf(withOverrides(rawOf("dev"), { "cluster.kubernetesVerison": "1.36" })).join("\n");
+            assert.match(member, /^cluster\.kubernetesVerison: .*did you mean cluster\.kubernetesVersion\?/m);
+            const group = problemsOf({ ...rawOf("dev"), clustr: JSON.stringify({ tier: "Free" }) }).join("\n");
+            assert.match(group, /^clustr: .*did you mean cluster\?/m);
+            const far = problemsOf({ ...rawOf("dev"), colour: "blue" });
+            assert.equal(far.length, 1, far.join("\n"));
+            assert.match(far[0], /^colour: is not a config key/);
+            assert.doesNotMatch(far[0], /did you mean/);
         });
 
         it("states the real namePrefix maximum per environment: 10 on dev, 9 on prod", () => {
@@ -173,10 +211,14 @@ describe("config", () => {
             assert.equal(maxNamePrefixLength("prod"), 9);
             for (const environment of ["dev", "prod"] as const) {
                 const longest = "a".repeat(maxNamePrefixLength(environment));
-                const stem = parseConfig({ ...rawOf(environment), namePrefix: longest }, PROJECT, environment).names.unsealVaultStem;
+                const stem = parseConfig(withOverrides(rawOf(environment), { "azure.namePrefix": longest }), PROJECT, environment).names
+                    .unsealVaultStem;
                 assert.equal(checkKeyVaultName("namePrefix", `${stem}-xxxx`), undefined);
                 assert.equal(`${stem}-xxxx`.length, 24);
-                assert.deepEqual(problemsOf({ ...rawOf(environment), namePrefix: `${longest}a` }, environment).length, 1);
+                assert.deepEqual(
+                    problemsOf(withOverrides(rawOf(environment), { "azure.namePrefix": `${longest}a` }), environment).length,
+                    1,
+                );
             }
         });
     });
@@ -186,201 +228,243 @@ describe("config", () => {
         // resulting message must contain.
         const rows: BadConfigRow[] = [
             { name: "unknown environment", raw: { environment: "staging" }, expect: ["environment", '"staging"', "dev, prod"] },
-            { name: "region with a space", raw: { location: "East US" }, expect: ["location", '"East US"', "did you mean eastus?"] },
+            {
+                name: "region with a space",
+                raw: { "azure.location": "East US" },
+                expect: ["azure.location", '"East US"', "did you mean eastus?"],
+            },
             // Well-formed but no such region: Azure would refuse it only at the first create (issue 17 item 7).
             {
                 name: "region that does not exist",
-                raw: { location: "eastus3" },
-                expect: ["location", '"eastus3"', "not an Azure region", "did you mean eastus"],
+                raw: { "azure.location": "eastus3" },
+                expect: ["azure.location", '"eastus3"', "not an Azure region", "did you mean eastus"],
             },
-            { name: "region misspelt", raw: { location: "westeruope" }, expect: ["location", '"westeruope"', "did you mean westeurope?"] },
+            {
+                name: "region misspelt",
+                raw: { "azure.location": "westeruope" },
+                expect: ["azure.location", '"westeruope"', "did you mean westeurope?"],
+            },
             {
                 name: "region nowhere near a real one",
-                raw: { location: "mars" },
-                expect: ["location", '"mars"', "az account list-locations"],
+                raw: { "azure.location": "mars" },
+                expect: ["azure.location", '"mars"', "az account list-locations"],
             },
-            { name: "prefix with upper case", raw: { namePrefix: "MyApp" }, expect: ["namePrefix", '"MyApp"', "lowercase"] },
-            { name: "prefix too long for dev", raw: { namePrefix: "platformtea" }, expect: ["namePrefix", '"platformtea"', "2-10", "24"] },
+            { name: "prefix with upper case", raw: { "azure.namePrefix": "MyApp" }, expect: ["azure.namePrefix", '"MyApp"', "lowercase"] },
+            {
+                name: "prefix too long for dev",
+                raw: { "azure.namePrefix": "platformtea" },
+                expect: ["azure.namePrefix", '"platformtea"', "2-10", "24"],
+            },
             {
                 name: "prefix too long for prod's Key Vault names",
                 stack: "prod",
-                raw: { namePrefix: "platformt" + "e" },
-                expect: ["namePrefix", '"platformte"', "2-9", "on prod"],
+                raw: { "azure.namePrefix": "platformt" + "e" },
+                expect: ["azure.namePrefix", '"platformte"', "2-9", "on prod"],
             },
             {
                 name: "a disabled user pool's keys are still checked, naming the switch",
-                raw: { userPoolNodeCount: "three" },
-                expect: ["userPoolNodeCount", '"three"', "whole number", "userPoolEnabled is false", "userPoolEnabled: true"],
+                raw: { "userPool.nodeCount": "three" },
+                expect: ["userPool.nodeCount", '"three"', "whole number", "userPool.enabled is false", "userPool.enabled: true"],
             },
             {
                 name: "a disabled Argo CD's keys are still checked, naming the switch",
-                raw: { argocdRepoUrl: "github.com/x/y" },
-                expect: ["argocdRepoUrl", '"github.com/x/y"', "Git URL", "argocdEnabled is false"],
+                raw: { "argocd.repoUrl": "github.com/x/y" },
+                expect: ["argocd.repoUrl", '"github.com/x/y"', "Git URL", "argocd.enabled is false"],
             },
             {
                 name: "a patch-level version with an upgrade channel that moves past it",
-                raw: { kubernetesVersion: "1.36.2" },
-                expect: ["kubernetesVersion", '"1.36.2"', 'autoUpgradeChannel "patch"', "downgrade", '"1.36"', "none or node-image"],
+                raw: { "cluster.kubernetesVersion": "1.36.2" },
+                expect: [
+                    "cluster.kubernetesVersion",
+                    '"1.36.2"',
+                    'cluster.autoUpgradeChannel "patch"',
+                    "downgrade",
+                    '"1.36"',
+                    "none or node-image",
+                ],
             },
             {
                 name: "an unquoted version YAML read as a number",
-                raw: { kubernetesVersion: "1.3" },
-                expect: ["kubernetesVersion", '"1.3"', "YAML read it as the number 1.3", "quote the value"],
+                // YAML `kubernetesVersion: 1.30` unquoted: the group's JSON carries the number 1.3.
+                raw: { "cluster.kubernetesVersion": 1.3 },
+                expect: ["cluster.kubernetesVersion", "1.3", "YAML read it as the number 1.3", "quote the value"],
             },
             {
                 name: "an unknown key names the nearest known key",
-                raw: { kubernetesVerison: "1.33" },
-                expect: ["kubernetesVerison: is not a config key of this program; did you mean kubernetesVersion?"],
+                raw: { "cluster.kubernetesVerison": "1.33" },
+                expect: ["cluster.kubernetesVerison: is not a member of cluster; did you mean cluster.kubernetesVersion?"],
             },
             {
                 name: "old Kubernetes",
-                raw: { kubernetesVersion: "1.27" },
-                expect: ["kubernetesVersion", '"1.27"', "1.35 to 1.36", "1.35 or newer"],
+                raw: { "cluster.kubernetesVersion": "1.27" },
+                expect: ["cluster.kubernetesVersion", '"1.27"', "1.35 to 1.36", "1.35 or newer"],
             },
             // Past AKS support (its N-2 window, AKS release calendar): upstream end of life 2026-10-27.
             {
                 name: "a minor AKS left in 2026-11",
-                raw: { kubernetesVersion: "1.34" },
-                expect: ["kubernetesVersion", '"1.34"', "no longer supports", "1.35 to 1.36", "az aks get-versions"],
+                raw: { "cluster.kubernetesVersion": "1.34" },
+                expect: ["cluster.kubernetesVersion", '"1.34"', "no longer supports", "1.35 to 1.36", "az aks get-versions"],
             },
             // Not yet served by AKS: 1.36 is the newest minor of the AKS release calendar as of 2026-12.
             {
                 name: "a minor newer than AKS serves",
-                raw: { kubernetesVersion: "1.37" },
-                expect: ["kubernetesVersion", '"1.37"', "newer than", "1.35 to 1.36", "1.36 or older"],
+                raw: { "cluster.kubernetesVersion": "1.37" },
+                expect: ["cluster.kubernetesVersion", '"1.37"', "newer than", "1.35 to 1.36", "1.36 or older"],
             },
             {
                 name: "a patch of a minor newer than AKS serves, reported with the other problems",
-                raw: { kubernetesVersion: "1.40.1", autoUpgradeChannel: "none", clusterTier: "Gold" },
+                raw: { "cluster.kubernetesVersion": "1.40.1", "cluster.autoUpgradeChannel": "none", "cluster.tier": "Gold" },
                 count: 2,
-                expect: ["kubernetesVersion", '"1.40.1"', "1.35 to 1.36", "clusterTier", '"Gold"'],
+                expect: ["cluster.kubernetesVersion", '"1.40.1"', "1.35 to 1.36", "cluster.tier", '"Gold"'],
             },
             {
                 name: "a major other than 1",
-                raw: { kubernetesVersion: "2.0" },
-                expect: ["kubernetesVersion", '"2.0"', "1.35 to 1.36"],
+                raw: { "cluster.kubernetesVersion": "2.0" },
+                expect: ["cluster.kubernetesVersion", '"2.0"', "1.35 to 1.36"],
             },
             {
                 name: "garbled Kubernetes version",
-                raw: { kubernetesVersion: "v1.33" },
-                expect: ["kubernetesVersion", '"v1.33"', "major.minor"],
+                raw: { "cluster.kubernetesVersion": "v1.33" },
+                expect: ["cluster.kubernetesVersion", '"v1.33"', "major.minor"],
             },
-            { name: "unknown tier", raw: { clusterTier: "Gold" }, expect: ["clusterTier", '"Gold"', "Free, Standard, Premium"] },
+            { name: "unknown tier", raw: { "cluster.tier": "Gold" }, expect: ["cluster.tier", '"Gold"', "Free, Standard, Premium"] },
             {
                 name: "VM size without Standard_",
-                raw: { systemPoolVmSize: "D4s_v5" },
-                expect: ["systemPoolVmSize", '"D4s_v5"', "Standard_D4s_v5"],
+                raw: { "systemPool.vmSize": "D4s_v5" },
+                expect: ["systemPool.vmSize", '"D4s_v5"', "Standard_D4s_v5"],
             },
-            { name: "zero nodes", raw: { systemPoolNodeCount: "0" }, expect: ["systemPoolNodeCount", "0", "1 to 100"] },
+            { name: "zero nodes", raw: { "systemPool.nodeCount": 0 }, expect: ["systemPool.nodeCount", "0", "1 to 100"] },
             {
                 name: "node count not a number",
-                raw: { systemPoolNodeCount: "three" },
-                expect: ["systemPoolNodeCount", '"three"', "whole number"],
+                raw: { "systemPool.nodeCount": "three" },
+                expect: ["systemPool.nodeCount", '"three"', "whole number"],
             },
             {
                 name: "autoscaler minimum above maximum",
-                raw: { systemPoolAutoscaling: "true", systemPoolMinCount: "5", systemPoolMaxCount: "2", systemPoolNodeCount: "3" },
-                expect: ["systemPoolMinCount", "5", "systemPoolMaxCount 2", "at most the maximum"],
+                raw: { "systemPool.autoscaling": true, "systemPool.minCount": 5, "systemPool.maxCount": 2, "systemPool.nodeCount": 3 },
+                expect: ["systemPool.minCount", "5", "systemPool.maxCount 2", "at most the maximum"],
             },
             {
                 name: "initial count outside the autoscaler bounds",
-                raw: { userPoolEnabled: "true", userPoolMinCount: "3", userPoolMaxCount: "5", userPoolNodeCount: "8" },
-                expect: ["userPoolNodeCount", "8", "3..5"],
+                raw: { "userPool.enabled": true, "userPool.minCount": 3, "userPool.maxCount": 5, "userPool.nodeCount": 8 },
+                expect: ["userPool.nodeCount", "8", "3..5"],
             },
-            { name: "zone 4", raw: { systemPoolZones: '["1","4"]' }, expect: ["systemPoolZones", '["1","4"]', '"1", "2", "3"'] },
-            { name: "zones not a list", raw: { systemPoolZones: "1,2,3" }, expect: ["systemPoolZones", '"1,2,3"', "YAML list"] },
-            { name: "boolean spelled yes", raw: { userPoolEnabled: "yes" }, expect: ["userPoolEnabled", '"yes"', "true or false"] },
-            { name: "retention below 7", raw: { keyVaultRetentionDays: "3" }, expect: ["keyVaultRetentionDays", "3", "7 to 90"] },
-            { name: "retention above 90", raw: { keyVaultRetentionDays: "120" }, expect: ["keyVaultRetentionDays", "120", "7 to 90"] },
+            { name: "zone 4", raw: { "systemPool.zones": ["1", "4"] }, expect: ["systemPool.zones", '["1","4"]', '"1", "2", "3"'] },
+            { name: "zones not a list", raw: { "systemPool.zones": "1,2,3" }, expect: ["systemPool.zones", '"1,2,3"', "YAML list"] },
+            { name: "boolean spelled yes", raw: { "userPool.enabled": "yes" }, expect: ["userPool.enabled", '"yes"', "true or false"] },
+            { name: "retention below 7", raw: { "keyVault.retentionDays": 3 }, expect: ["keyVault.retentionDays", "3", "7 to 90"] },
+            { name: "retention above 90", raw: { "keyVault.retentionDays": 120 }, expect: ["keyVault.retentionDays", "120", "7 to 90"] },
             {
                 name: "purge protection off in prod",
-                raw: { keyVaultPurgeProtection: "false" },
+                raw: { "keyVault.purgeProtection": false },
                 stack: "prod",
-                expect: ["keyVaultPurgeProtection", "false", "prod"],
+                expect: ["keyVault.purgeProtection", "false", "prod"],
             },
-            { name: "unseal key 1024 bits", raw: { unsealKeySize: "1024" }, expect: ["unsealKeySize", "1024", "2048, 3072, 4096"] },
-            { name: "rotation every day", raw: { unsealKeyRotationDays: "1" }, expect: ["unsealKeyRotationDays", "1", "28 to 730"] },
+            {
+                name: "unseal key 1024 bits",
+                raw: { "keyVault.unsealKeySize": 1024 },
+                expect: ["keyVault.unsealKeySize", "1024", "2048, 3072, 4096"],
+            },
+            {
+                name: "rotation every day",
+                raw: { "keyVault.unsealKeyRotationDays": 1 },
+                expect: ["keyVault.unsealKeyRotationDays", "1", "28 to 730"],
+            },
             {
                 name: "unknown ACL mode",
-                raw: { keyVaultNetworkAclMode: "block" },
-                expect: ["keyVaultNetworkAclMode", '"block"', "allow, deny"],
+                raw: { "keyVault.networkAclMode": "block" },
+                expect: ["keyVault.networkAclMode", '"block"', "allow, deny"],
             },
             {
                 name: "deny with nobody allowed",
-                raw: { keyVaultNetworkAclMode: "deny" },
-                expect: ["keyVaultNetworkAclMode", '"deny"', "keyVaultAllowedIpRanges"],
+                raw: { "keyVault.networkAclMode": "deny" },
+                expect: ["keyVault.networkAclMode", '"deny"', "keyVault.allowedIpRanges"],
             },
             {
                 name: "allowed range not an address",
-                raw: { keyVaultNetworkAclMode: "deny", keyVaultAllowedIpRanges: '["10.0.0.300/24"]' },
-                expect: ["keyVaultAllowedIpRanges", '"10.0.0.300/24"', "CIDR"],
+                raw: { "keyVault.networkAclMode": "deny", "keyVault.allowedIpRanges": ["10.0.0.300/24"] },
+                expect: ["keyVault.allowedIpRanges", '"10.0.0.300/24"', "CIDR"],
             },
-            { name: "tag without =", raw: { tags: '["owner"]' }, expect: ["tags", '"owner"', "key=value"] },
+            { name: "tag without =", raw: { "azure.tags": ["owner"] }, expect: ["azure.tags", '"owner"', "key=value"] },
             {
                 name: "service CIDR overlapping pods",
                 raw: {
-                    podCidr: "10.0.0.0/8",
-                    serviceCidr: "10.1.0.0/16",
-                    vnetAddressSpace: "172.16.0.0/16",
-                    systemSubnetCidr: "172.16.0.0/22",
-                    privateEndpointSubnetCidr: "172.16.8.0/24",
+                    "network.podCidr": "10.0.0.0/8",
+                    "network.serviceCidr": "10.1.0.0/16",
+                    "network.vnetAddressSpace": "172.16.0.0/16",
+                    "network.systemSubnetCidr": "172.16.0.0/22",
+                    "network.privateEndpointSubnetCidr": "172.16.8.0/24",
                     // Dev declares the ingress WAF's subnets with the WAF off too.
-                    appGatewaySubnetCidr: "172.16.14.0/24",
-                    ingressLbSubnetCidr: "172.16.13.0/28",
+                    "ingress.appGatewaySubnetCidr": "172.16.14.0/24",
+                    "ingress.lbSubnetCidr": "172.16.13.0/28",
                 },
-                expect: ["serviceCidr", '"10.1.0.0/16"', "podCidr", "disjoint"],
+                expect: ["network.serviceCidr", '"10.1.0.0/16"', "network.podCidr", "disjoint"],
             },
             {
                 name: "maintenance window of two hours",
-                raw: { maintenanceDurationHours: "2" },
-                expect: ["maintenanceDurationHours", "2", "4 to 24"],
+                raw: { "cluster.maintenanceDurationHours": 2 },
+                expect: ["cluster.maintenanceDurationHours", "2", "4 to 24"],
             },
-            { name: "maintenance on a holiday", raw: { maintenanceDay: "Caturday" }, expect: ["maintenanceDay", '"Caturday"', "Monday"] },
+            {
+                name: "maintenance on a holiday",
+                raw: { "cluster.maintenanceDay": "Caturday" },
+                expect: ["cluster.maintenanceDay", '"Caturday"', "Monday"],
+            },
             {
                 name: "unknown upgrade channel",
-                raw: { autoUpgradeChannel: "latest" },
-                expect: ["autoUpgradeChannel", '"latest"', "patch, stable"],
+                raw: { "cluster.autoUpgradeChannel": "latest" },
+                expect: ["cluster.autoUpgradeChannel", '"latest"', "patch, stable"],
             },
             {
                 name: "local accounts off without Entra ID",
-                raw: { disableLocalAccounts: "true" },
-                expect: ["disableLocalAccounts", "true", "entraIdEnabled", "entraAdminGroupObjectIds"],
+                raw: { "access.disableLocalAccounts": true },
+                expect: ["access.disableLocalAccounts", "true", "access.entraIdEnabled", "access.entraAdminGroupObjectIds"],
             },
             {
                 name: "admin group not a GUID",
-                raw: { entraIdEnabled: "true", entraAdminGroupObjectIds: '["admins"]' },
-                expect: ["entraAdminGroupObjectIds", '"admins"', "GUID"],
+                raw: { "access.entraIdEnabled": true, "access.entraAdminGroupObjectIds": ["admins"] },
+                expect: ["access.entraAdminGroupObjectIds", '"admins"', "GUID"],
             },
-            { name: "log retention of a week", raw: { logRetentionDays: "7" }, expect: ["logRetentionDays", "7", "30 to 730"] },
-            { name: "alert e-mail without a domain", raw: { alertEmail: "ops" }, expect: ["alertEmail", '"ops"', "e-mail address"] },
+            {
+                name: "log retention of a week",
+                raw: { "monitoring.logRetentionDays": 7 },
+                expect: ["monitoring.logRetentionDays", "7", "30 to 730"],
+            },
+            {
+                name: "alert e-mail without a domain",
+                raw: { "monitoring.alertEmail": "ops" },
+                expect: ["monitoring.alertEmail", '"ops"', "e-mail address"],
+            },
             {
                 name: "alert webhook over plain http, not quoted back",
-                raw: { alertWebhookUrl: "http://hooks.example.com/token-abc" },
-                expect: ["alertWebhookUrl", "https URL"],
+                raw: { "monitoring.alertWebhookUrl": "http://hooks.example.com/token-abc" },
+                expect: ["monitoring.alertWebhookUrl", "https URL"],
             },
             {
                 name: "pod security effect of warn",
-                raw: { azurePolicyEnabled: "true", podSecurityPolicyEffect: "warn" },
-                expect: ["podSecurityPolicyEffect", '"warn"', "audit, deny"],
+                raw: { "governance.azurePolicyEnabled": true, "governance.podSecurityPolicyEffect": "warn" },
+                expect: ["governance.podSecurityPolicyEffect", '"warn"', "audit, deny"],
             },
             {
                 name: "misspelt key",
-                raw: { kubernetesVerison: "1.33" },
-                expect: ["kubernetesVerison", "not a config key", "kubernetesVersion"],
+                raw: { "cluster.kubernetesVerison": "1.33" },
+                expect: ["cluster.kubernetesVerison", "not a member of cluster", "cluster.kubernetesVersion"],
             },
         ];
 
         itRejectsConfig(rows);
 
         it("reports every problem at once", () => {
-            const problems = problemsOf({ ...rawOf("dev"), location: "East US", unsealKeySize: "1000", clusterTier: "Gold" });
+            const problems = problemsOf(
+                withOverrides(rawOf("dev"), { "azure.location": "East US", "keyVault.unsealKeySize": 1000, "cluster.tier": "Gold" }),
+            );
             assert.equal(problems.length, 3, problems.join("\n"));
         });
 
         it("accepts the regions Azure lists, including ones the old shape check would have taken on faith", () => {
             // Names as `az account list-locations` prints them (learn.microsoft.com/azure/reliability/regions-list).
             for (const location of ["eastus", "eastus2", "westeurope", "swedencentral", "australiacentral2", "newzealandnorth"])
-                assert.deepEqual(problemsOf({ ...rawOf("dev"), location }), [], location);
+                assert.deepEqual(problemsOf(withOverrides(rawOf("dev"), { "azure.location": location })), [], location);
         });
 
         it("a stack that is neither dev nor prod must say which it is", () => {
@@ -390,14 +474,14 @@ describe("config", () => {
         });
 
         it("fails before any resource is registered", async () => {
-            const failure = await evaluateStack("prod", { keyVaultPurgeProtection: "false" }).then(
+            const failure = await evaluateStack("prod", { "keyVault.purgeProtection": false }).then(
                 () => assert.fail("the program accepted purge protection off in prod"),
                 (error: unknown) => error,
             );
             assert.ok(failure instanceof EvaluationError, String(failure));
             // index.ts loads its own copy of the config module, so compare by name, not by class.
             assert.equal((failure.cause as Error).name, "ConfigError");
-            assert.match(failure.message, /keyVaultPurgeProtection: false is not allowed for environment prod/);
+            assert.match(failure.message, /keyVault\.purgeProtection: false is not allowed for environment prod/);
             assert.deepEqual(failure.resources, []);
         });
     });

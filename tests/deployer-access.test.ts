@@ -9,7 +9,7 @@ import { strict as assert } from "assert";
 import { createHash } from "crypto";
 import { customRoleName } from "../components/azure/roles";
 import { DEPLOYER_OBJECT_ID, SUBSCRIPTION } from "../tools/mocks";
-import { configProblems, evaluateStack, stackRaw as stackRawOf, TUNED, type StackRun } from "./harness";
+import { configProblems, evaluateStack, stackRaw as stackRawOf, TUNED, type StackRun, withOverrides } from "./harness";
 
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
@@ -19,8 +19,8 @@ const T = {
     provider: "pulumi:providers:kubernetes",
 };
 const CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b";
-const CI_PRINCIPAL = TUNED.prod.deployerObjectId;
-const PREVIEWER = TUNED.prod.previewerObjectId;
+const CI_PRINCIPAL = TUNED.prod["access.deployerObjectId"];
+const PREVIEWER = TUNED.prod["access.previewerObjectId"];
 
 const adminGrants = (run: StackRun) =>
     run.ofType(T.assignment).filter((a) => String(a.inputs.roleDefinitionId).endsWith(`/${CLUSTER_ADMIN}`));
@@ -32,7 +32,11 @@ describe("deployer access to the cluster", () => {
         const [grant, ...others] = adminGrants(run);
         assert.equal(others.length, 0);
         assert.equal(grant.inputs.scope, cluster.id, "scoped to the cluster, not the group or subscription");
-        assert.equal(grant.inputs.principalId, DEPLOYER_OBJECT_ID, "falls back to the client's objectId when deployerObjectId is unset");
+        assert.equal(
+            grant.inputs.principalId,
+            DEPLOYER_OBJECT_ID,
+            "falls back to the client's objectId when access.deployerObjectId is unset",
+        );
         const [sleep] = run.ofType(T.sleep).filter((s) => run.dependsOn(s.urn, grant.urn));
         assert.ok(sleep, "a propagation wait after the grant");
         // Bounded by the documented propagation time (five minutes), no longer.
@@ -49,7 +53,7 @@ describe("deployer access to the cluster", () => {
             );
     });
 
-    it("prod: deployerObjectId fixes the principal (CI and a workstation no longer replace each other's grant)", async () => {
+    it("prod: access.deployerObjectId fixes the principal (CI and a workstation no longer replace each other's grant)", async () => {
         const run = await evaluateStack("prod", TUNED.prod);
         const [grant] = adminGrants(run);
         assert.equal(grant.inputs.principalId, CI_PRINCIPAL);
@@ -113,7 +117,7 @@ describe("deployer access to the cluster", () => {
     // role-based-access-control/troubleshooting.md): a new roleDefinitionId, e.g. the previewer's custom
     // role re-created at the group, must replace the assignment, created before the old one is deleted.
     it("replaces, never updates, every role assignment whose role changes (prod with the previewer and the WAF, dev)", async () => {
-        for (const run of [await evaluateStack("prod", { previewerObjectId: PREVIEWER }), await evaluateStack("dev")]) {
+        for (const run of [await evaluateStack("prod", { "access.previewerObjectId": PREVIEWER }), await evaluateStack("dev")]) {
             const assignments = run.ofType(T.assignment);
             assert.ok(assignments.length >= 5, `only ${assignments.length} role assignments`);
             for (const a of assignments) {
@@ -131,7 +135,7 @@ describe("deployer access to the cluster", () => {
     // (MicrosoftDocs azure-docs articles/role-based-access-control/custom-roles.md), and the cluster
     // name repeats across subscriptions (the same prefix and environment).
     it("names the previewer's custom role uniquely per resource group: the same cluster in another subscription gets another name", async () => {
-        const run = await evaluateStack("prod", { previewerObjectId: PREVIEWER });
+        const run = await evaluateStack("prod", { "access.previewerObjectId": PREVIEWER });
         const cluster = run.get(T.cluster, "aks");
         const role = run.ofType(T.definition).find((r) => r.name.endsWith("-previewer-role"))!;
         assert.ok(role.inputs.roleName.startsWith(`${cluster.inputs.resourceName} dry-run preview`));
@@ -158,17 +162,20 @@ describe("deployer access to the cluster", () => {
         }
     });
 
-    it("rejects a deployerObjectId or previewerObjectId that is no object ID, and both on local", () => {
-        const problems = configProblems({ ...stackRawOf("prod"), deployerObjectId: "ci-app", previewerObjectId: "me" }, "prod");
+    it("rejects an access.deployerObjectId or access.previewerObjectId that is no object ID, and both on local", () => {
+        const problems = configProblems(
+            withOverrides(stackRawOf("prod"), { "access.deployerObjectId": "ci-app", "access.previewerObjectId": "me" }),
+            "prod",
+        );
         assert.ok(
-            problems.some((p) => p.startsWith('deployerObjectId: "ci-app" is not an object ID')),
+            problems.some((p) => p.startsWith('access.deployerObjectId: "ci-app" is not an object ID')),
             problems.join("\n"),
         );
         assert.ok(
-            problems.some((p) => p.startsWith('previewerObjectId: "me" is not an object ID')),
+            problems.some((p) => p.startsWith('access.previewerObjectId: "me" is not an object ID')),
             problems.join("\n"),
         );
-        const local = configProblems({ ...stackRawOf("local"), deployerObjectId: CI_PRINCIPAL }, "local");
-        assert.match(local.join("\n"), /deployerObjectId: .* is not allowed for environment local/);
+        const local = configProblems(withOverrides(stackRawOf("local"), { "access.deployerObjectId": CI_PRINCIPAL }), "local");
+        assert.match(local.join("\n"), /access\.deployerObjectId: .* is not allowed for environment local/);
     });
 });

@@ -9,6 +9,7 @@ import * as path from "path";
 import { rolloutNotice } from "../components/platform/vault";
 import { anchorsOf, codeNames, docSection, docText, relativeLinks, tableRows } from "./docText";
 import { evaluateStack, ROOT, stackRaw, type StackRun } from "./harness";
+import { rawList, rawMember } from "./configRaw";
 
 const STACKS = ["dev", "prod", "local"] as const;
 type Stack = (typeof STACKS)[number];
@@ -241,8 +242,8 @@ describe("docs/platform.md: the per-zone pools' ceiling follows prod's config", 
     // the maximum divided by one zone fewer, rounded up, so the ceiling is zones x ceil(max / (zones - 1)).
     const raw = stackRaw("prod");
     const pools = [
-        { max: Number(raw.systemPoolMaxCount), zones: (JSON.parse(raw.systemPoolZones) as string[]).length },
-        { max: Number(raw.userPoolMaxCount ?? 10), zones: (JSON.parse(raw.userPoolZones) as string[]).length },
+        { max: Number(rawMember(raw, "systemPool.maxCount")), zones: rawList(raw, "systemPool.zones")!.length },
+        { max: Number(rawMember(raw, "userPool.maxCount") ?? 10), zones: rawList(raw, "userPool.zones")!.length },
     ];
     const perZone = pools.map((p) => Math.ceil(p.max / (p.zones - 1)));
     const ceiling = pools.reduce((acc, p, i) => acc + p.zones * perZone[i], 0);

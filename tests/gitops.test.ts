@@ -17,14 +17,15 @@ import { environmentOf, imageKeys, promoteStackFile } from "../tools/promote";
 import { sharedHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
 import { configProblems, evaluateStack, PROJECT, ROOT } from "./harness";
 import { skipVisibly } from "./externalTools";
+import { stackFilePaths } from "./configRaw";
 
 const REPO = "https://github.com/a-fork/aks-platform.git";
 /** A promotion as deploy-dev.yml and deploy-prod.yml write it (tools/promote.ts), for stacks that have had none. */
 const STAND_IN_PROMOTION: Record<string, string> = {
-    productServiceImage: "ghcr.io/a-fork/product-service",
-    productServiceTag: "v1.0.0",
-    orderServiceImage: "ghcr.io/a-fork/order-service",
-    orderServiceTag: "v1.0.0",
+    "services.productImage": "ghcr.io/a-fork/product-service",
+    "services.productTag": "v1.0.0",
+    "services.orderImage": "ghcr.io/a-fork/order-service",
+    "services.orderTag": "v1.0.0",
 };
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -122,7 +123,7 @@ describe("GitOps layout (argocd/apps)", function () {
                     encoding: "utf8",
                 });
                 assert.notEqual(result.status, 0);
-                assert.match(result.stderr, /repoURL: the app-of-apps sets it from argocdRepoUrl/);
+                assert.match(result.stderr, /repoURL: the app-of-apps sets it from argocd\.repoUrl/);
             });
         });
     }
@@ -179,41 +180,44 @@ describe("Promotion (tools/promote.ts)", () => {
     const devFile = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
 
     it("sets every service's tag and, with a registry, its repository, lowercased", () => {
-        const promoted = parse(promoteStackFile(devFile, { tag: "dev-0123abc", registry: "ghcr.io/My-Org/" })).config;
+        const promoted = stackFilePaths(
+            parse(promoteStackFile(devFile, { tag: "dev-0123abc", registry: "ghcr.io/My-Org/" })).config,
+            PROJECT,
+        );
         for (const service of SERVICE_NAMES) {
             const keys = imageKeys(service);
-            assert.equal(promoted[`${PROJECT}:${keys.tag}`], "dev-0123abc");
-            assert.equal(promoted[`${PROJECT}:${keys.image}`], `ghcr.io/my-org/${service}`);
+            assert.equal(promoted.get(keys.tag), "dev-0123abc");
+            assert.equal(promoted.get(keys.image), `ghcr.io/my-org/${service}`);
         }
     });
 
     it("keeps every other key and the file's comments, and changes nothing when run twice", () => {
         const once = promoteStackFile(devFile, { tag: "dev-0123abc", registry: "ghcr.io/my-org" });
         assert.equal(promoteStackFile(once, { tag: "dev-0123abc", registry: "ghcr.io/my-org" }), once);
-        const before = parse(devFile).config;
-        const after = parse(once).config;
-        // The committed dev file names no image (dev builds its own); promotion adds exactly the image keys.
-        const imageKeyNames = SERVICE_NAMES.flatMap((s) => Object.values(imageKeys(s)).map((k) => `${PROJECT}:${k}`));
-        assert.deepEqual(Object.keys(after).sort(), [...new Set([...Object.keys(before), ...imageKeyNames])].sort());
-        for (const key of Object.keys(before).filter((k) => !/Service(Image|Tag)$/.test(k))) assert.deepEqual(after[key], before[key], key);
+        const before = stackFilePaths(parse(devFile).config, PROJECT);
+        const after = stackFilePaths(parse(once).config, PROJECT);
+        // The committed dev file names no image (dev builds its own); promotion adds exactly the image members.
+        const imagePaths: string[] = SERVICE_NAMES.flatMap((s) => Object.values(imageKeys(s)));
+        assert.deepEqual([...after.keys()].sort(), [...new Set([...before.keys(), ...imagePaths])].sort());
+        for (const key of [...before.keys()].filter((k) => !imagePaths.includes(k))) assert.deepEqual(after.get(key), before.get(key), key);
         for (const comment of devFile.split("\n").filter((l) => l.trim().startsWith("#"))) assert.ok(once.includes(comment), comment);
         assert.deepEqual(configProblemsOf(once, "dev"), [], "the promoted file is valid config");
     });
 
     it("without a registry keeps the repositories", () => {
         const once = promoteStackFile(devFile, { tag: "v1.0.0", registry: "ghcr.io/a-fork" });
-        const promoted = parse(promoteStackFile(once, { tag: "v2.0.0" })).config;
-        assert.equal(promoted[`${PROJECT}:productServiceImage`], "ghcr.io/a-fork/product-service");
-        assert.equal(promoted[`${PROJECT}:productServiceTag`], "v2.0.0");
+        const promoted = stackFilePaths(parse(promoteStackFile(once, { tag: "v2.0.0" })).config, PROJECT);
+        assert.equal(promoted.get("services.productImage"), "ghcr.io/a-fork/product-service");
+        assert.equal(promoted.get("services.productTag"), "v2.0.0");
     });
 
     it("refuses a tag or registry the program would refuse, naming the key", () => {
-        assert.throws(() => promoteStackFile(devFile, { tag: "latest" }), /productServiceTag: "latest"/);
-        assert.throws(() => promoteStackFile(devFile, { tag: "v1", registry: "ghcr.io/bad org" }), /productServiceImage/);
+        assert.throws(() => promoteStackFile(devFile, { tag: "latest" }), /services\.productTag: "latest"/);
+        assert.throws(() => promoteStackFile(devFile, { tag: "v1", registry: "ghcr.io/bad org" }), /services\.productImage/);
     });
 
     it("names config keys the program has, and finds each stack's environment", () => {
-        assert.deepEqual(imageKeys("order-service"), { image: "orderServiceImage", tag: "orderServiceTag" });
+        assert.deepEqual(imageKeys("order-service"), { image: "services.orderImage", tag: "services.orderTag" });
         for (const stack of ENVIRONMENTS) {
             assert.equal(environmentOf(stack, fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")), stack);
         }
@@ -222,13 +226,12 @@ describe("Promotion (tools/promote.ts)", () => {
 
     it("reaches the Argo CD values too: the generator follows the promoted stack file", async () => {
         const promoted = promoteStackFile(devFile, { tag: "dev-4567def", registry: "ghcr.io/my-org" });
+        const imagePaths: string[] = SERVICE_NAMES.flatMap((s) => Object.values(imageKeys(s)));
         const config = Object.fromEntries(
-            Object.entries<unknown>(parse(promoted).config)
-                .filter(([k]) => /Service(Image|Tag)$/.test(k))
-                .map(([k, v]) => [k, String(v)]),
+            [...stackFilePaths(parse(promoted).config, PROJECT)].filter(([k]) => imagePaths.includes(k)).map(([k, v]) => [k, String(v)]),
         );
         // The GitOps path's values: the promoted images, deployed as named (dev's own Helm path builds).
-        const values = releaseValues(await evaluateStack("dev", { ...config, serviceImageSource: "config" })) as Record<string, any>;
+        const values = releaseValues(await evaluateStack("dev", { ...config, "services.imageSource": "config" })) as Record<string, any>;
         for (const service of SERVICE_NAMES) {
             assert.deepEqual(values[service].image, { repository: `ghcr.io/my-org/${service}`, tag: "dev-4567def" });
         }

@@ -169,12 +169,12 @@ for (const stack of ["dev", "prod"] as const) {
 
 describe("audit trail configuration", () => {
     it("rejects prod without an alert receiver before any resource is registered, naming the key", async () => {
-        const error = await evaluateStack("prod", { alertEmail: undefined }).then(
+        const error = await evaluateStack("prod", { "monitoring.alertEmail": undefined }).then(
             () => undefined,
             (e: unknown) => e,
         );
         assert.ok(error instanceof EvaluationError, String(error));
-        assert.match(error.message, /alertEmail: is not set and neither is alertWebhookUrl/);
+        assert.match(error.message, /monitoring\.alertEmail: is not set and neither is monitoring\.alertWebhookUrl/);
         assert.equal(error.resources.length, 0);
     });
 

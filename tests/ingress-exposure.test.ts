@@ -31,7 +31,7 @@ for (const stack of ["dev", "prod", "local"] as const) {
                 else if (stack === "dev") assert.deepEqual(service, { type: "LoadBalancer", externalTrafficPolicy: "Local" });
                 // prod (issue 22 item 2): behind the WAF, an internal load balancer (the annotations of
                 // kubernetes-sigs/cloud-provider-azure pkg/consts/consts.go) in its own subnet, at the
-                // fifth address of ingressLbSubnetCidr's default 10.240.13.0/28 (Azure keeps .0 to .3).
+                // fifth address of ingress.lbSubnetCidr's default 10.240.13.0/28 (Azure keeps .0 to .3).
                 else
                     assert.deepEqual(service, {
                         type: "LoadBalancer",

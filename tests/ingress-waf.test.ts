@@ -327,8 +327,8 @@ describe("ingress WAF: dev (off by default)", () => {
         // Pulumi deletes after it creates and updates (pulumi/pulumi pkg/resource/deploy/deployment_executor.go):
         // with the WAF switched off, the VNet's PUT comes before the Application Gateway's delete, and Azure
         // refuses to delete a subnet in use (InUseSubnetCannotBeDeleted). So the subnets' presence must not
-        // follow ingressWaf: the same VNet subnets with the WAF on and off.
-        const on = await evaluateStack("dev", { ingressWaf: "true" });
+        // follow ingress.waf: the same VNet subnets with the WAF on and off.
+        const on = await evaluateStack("dev", { "ingress.waf": true });
         const subnets = (r: StackRun) =>
             r.get(T.vnet, "network").inputs.subnets.map((s: { name: string; addressPrefix: string }) => [s.name, s.addressPrefix]);
         assert.deepEqual(subnets(run), subnets(on));
@@ -345,7 +345,7 @@ describe("ingress WAF: dev (off by default)", () => {
         assert.ok(nodeNsg.inputs.securityRules.some((r: { sourceAddressPrefix: string }) => r.sourceAddressPrefix === "Internet"));
     });
     it("puts the WAF in Detection mode with dev's defaults when turned on, trusting the generated CA for the backend", async () => {
-        const on = await evaluateStack("dev", { ingressWaf: "true" });
+        const on = await evaluateStack("dev", { "ingress.waf": true });
         const policy = on.get(T.policy, "ingress-waf-policy");
         assert.equal(policy.inputs.policySettings.mode, "Detection");
         const gateway = on.get(T.gateway, "ingress-waf");
@@ -363,7 +363,11 @@ describe("ingress WAF: dev (off by default)", () => {
 
 describe("ingress WAF: NAT gateway egress", () => {
     it("leaves the Application Gateway's subnet off the NAT gateway", async () => {
-        const run = await evaluateStack("prod", { egressType: "natGateway", perZoneNodePools: "true", apiServerVnetIntegration: "false" });
+        const run = await evaluateStack("prod", {
+            "network.egressType": "natGateway",
+            "network.perZoneNodePools": true,
+            "apiServer.vnetIntegration": false,
+        });
         const subnet = run.get(T.vnet, "network").inputs.subnets.find((s: { name: string }) => s.name === "snet-appgateway");
         assert.equal(subnet.natGateway, undefined);
         assert.equal(subnet.routeTable, undefined);
@@ -427,8 +431,8 @@ describe("ingress WAF: the backend's trusted root", () => {
     it("cannot be found for a private CA's chain without its root: refused, naming the issuer and what to append", () => {
         const problem = checkWafBackendChain(leaf);
         assert.ok(problem);
-        assert.match(problem, /^ingressTlsCertificate: .*CN=Private Root CA.*append the certificates up to that CA's self-signed root/);
-        assert.match(problem, /pulumi config set --secret ingressTlsCertificate < chain\.pem/);
+        assert.match(problem, /^ingress\.tlsCertificate: .*CN=Private Root CA.*append the certificates up to that CA's self-signed root/);
+        assert.match(problem, /pulumi config set --path --secret ingress\.tlsCertificate < chain\.pem/);
     });
     // Review round 2: only the last certificate was looked at. A public CA's bundle ends with a
     // cross-sign whose issuer Node's store (Mozilla's) no longer carries: Sectigo's "USERTrust RSA
@@ -550,7 +554,7 @@ describe("ingress WAF: the backend's trusted root", () => {
 describe("ingress WAF: the generated certificate", () => {
     let run: StackRun;
     before(async () => {
-        run = await evaluateStack("dev", { ingressWaf: "true" });
+        run = await evaluateStack("dev", { "ingress.waf": true });
     });
     const servedChain = (r: StackRun) =>
         r.ofType(T.secret).find((s) => s.inputs.secretName === "ingress-tls-crt")!.inputs.properties.value as string;
@@ -621,10 +625,10 @@ describe("ingress WAF: renewing the generated certificate", () => {
     let fresh: StackRun;
     let renewed: StackRun;
     before(async () => {
-        fresh = await evaluateStack("dev", { ingressWaf: "true" });
+        fresh = await evaluateStack("dev", { "ingress.waf": true });
         MOCK_CLOCK.hoursSinceIssue = renewalDue;
         try {
-            renewed = await evaluateStack("dev", { ingressWaf: "true" });
+            renewed = await evaluateStack("dev", { "ingress.waf": true });
         } finally {
             MOCK_CLOCK.hoursSinceIssue = 0;
         }
@@ -663,7 +667,7 @@ describe("ingress WAF: renewing the generated certificate", () => {
             const ca = fresh.get(T.selfSigned, "ingress-tls-self-signed-ca").inputs;
             MOCK_CLOCK.hoursSinceIssue = ca.validityPeriodHours - ca.earlyRenewalHours;
             try {
-                caRenewed = await evaluateStack("dev", { ingressWaf: "true" });
+                caRenewed = await evaluateStack("dev", { "ingress.waf": true });
             } finally {
                 MOCK_CLOCK.hoursSinceIssue = 0;
             }
@@ -692,88 +696,92 @@ describe("ingress WAF: configuration", () => {
         {
             name: "rejects a configured self-signed certificate that is not a CA, which the WAF cannot trust for its backend hop",
             stack: "prod",
-            raw: { ingressTlsCertificate: TEST_TLS.leafCertificate },
-            expect: ["ingressTlsCertificate", "self-signed but not a CA", "ingressWaf"],
+            raw: { "ingress.tlsCertificate": TEST_TLS.leafCertificate },
+            expect: ["ingress.tlsCertificate", "self-signed but not a CA", "ingress.waf"],
         },
         {
             name: "rejects a private CA's chain without its root, which the WAF cannot trust for its backend hop",
             stack: "prod",
-            raw: { ingressTlsCertificate: TEST_TLS.serverCertificate },
+            raw: { "ingress.tlsCertificate": TEST_TLS.serverCertificate },
             expect: [
-                "ingressTlsCertificate",
+                "ingress.tlsCertificate",
                 "issued by (CN=aks-platform test fixture CA",
                 "append the certificates up to that CA's self-signed root",
-                "pulumi config set --secret ingressTlsCertificate < chain.pem",
+                "pulumi config set --path --secret ingress.tlsCertificate < chain.pem",
             ],
         },
         {
             name: "rejects a chain whose links do not hold: the server certificate followed by a CA that did not sign it",
             stack: "prod",
-            raw: { ingressTlsCertificate: TEST_TLS.serverCertificate + TEST_TLS.caAsLeafCertificate },
-            expect: ["ingressTlsCertificate", "certificate 1 of the chain (CN=app.prod.example.com", "is not issued by certificate 2"],
+            raw: { "ingress.tlsCertificate": TEST_TLS.serverCertificate + TEST_TLS.caAsLeafCertificate },
+            expect: ["ingress.tlsCertificate", "certificate 1 of the chain (CN=app.prod.example.com", "is not issued by certificate 2"],
         },
         {
             name: "rejects a CA certificate served as the server's own, which NSS clients refuse",
             stack: "prod",
-            raw: { ingressTlsCertificate: TEST_TLS.caAsLeafCertificate },
-            expect: ["ingressTlsCertificate", "is a CA certificate (basic constraints CA:TRUE)", "server certificate (CA:FALSE)"],
+            raw: { "ingress.tlsCertificate": TEST_TLS.caAsLeafCertificate },
+            expect: ["ingress.tlsCertificate", "is a CA certificate (basic constraints CA:TRUE)", "server certificate (CA:FALSE)"],
         },
         {
             // Upgrade note (docs/operations.md): the WAF's subnets are declared on every Azure stack, so a
-            // stack with its own vnetAddressSpace, whose other subnets it already set, must now set these two.
-            name: "tells a stack with its own vnetAddressSpace to set the WAF's two subnets, though ingressWaf is off, and why",
+            // stack with its own network.vnetAddressSpace, whose other subnets it already set, must now set these two.
+            name: "tells a stack with its own network.vnetAddressSpace to set the WAF's two subnets, though ingress.waf is off, and why",
             raw: {
-                vnetAddressSpace: "10.50.0.0/16",
-                systemSubnetCidr: "10.50.0.0/22",
-                userSubnetCidr: "10.50.4.0/22",
-                privateEndpointSubnetCidr: "10.50.8.0/24",
-                apiServerSubnetCidr: "10.50.9.0/28",
-                firewallSubnetCidr: "10.50.12.0/26",
+                "network.vnetAddressSpace": "10.50.0.0/16",
+                "network.systemSubnetCidr": "10.50.0.0/22",
+                "network.userSubnetCidr": "10.50.4.0/22",
+                "network.privateEndpointSubnetCidr": "10.50.8.0/24",
+                "apiServer.subnetCidr": "10.50.9.0/28",
+                "network.firewallSubnetCidr": "10.50.12.0/26",
             },
             count: 2,
             expect: [
-                'appGatewaySubnetCidr: the default "10.240.14.0/24" is not inside vnetAddressSpace "10.50.0.0/16"',
-                'ingressLbSubnetCidr: the default "10.240.13.0/28" is not inside vnetAddressSpace "10.50.0.0/16"',
-                "with ingressWaf off too",
-                "pulumi config set appGatewaySubnetCidr <range>",
+                'ingress.appGatewaySubnetCidr: the default "10.240.14.0/24" is not inside network.vnetAddressSpace "10.50.0.0/16"',
+                'ingress.lbSubnetCidr: the default "10.240.13.0/28" is not inside network.vnetAddressSpace "10.50.0.0/16"',
+                "with ingress.waf off too",
+                "pulumi config set --path ingress.appGatewaySubnetCidr <range>",
                 "a free /29 or larger within it",
             ],
         },
         {
             name: "rejects a mode other than Prevention or Detection",
-            raw: { ingressWaf: "true", ingressWafMode: "Block" },
-            expect: ["ingressWafMode", '"Block"', "Prevention", "Detection"],
+            raw: { "ingress.waf": true, "ingress.wafMode": "Block" },
+            expect: ["ingress.wafMode", '"Block"', "Prevention", "Detection"],
         },
         {
             name: "rejects a lower autoscale bound above the upper",
             stack: "prod",
-            raw: { appGatewayMinCapacity: "6", appGatewayMaxCapacity: "4" },
-            expect: ["appGatewayMinCapacity: 6", "appGatewayMaxCapacity 4"],
+            raw: { "ingress.appGatewayMinCapacity": 6, "ingress.appGatewayMaxCapacity": 4 },
+            expect: ["ingress.appGatewayMinCapacity: 6", "ingress.appGatewayMaxCapacity 4"],
         },
         {
             name: "rejects an upper bound below 2 or above 125 (provider schema, v2's instance limit)",
             stack: "prod",
-            raw: { appGatewayMaxCapacity: "126", appGatewayMinCapacity: "1" },
-            expect: ["appGatewayMaxCapacity", "126", "2 to 125"],
+            raw: { "ingress.appGatewayMaxCapacity": 126, "ingress.appGatewayMinCapacity": 1 },
+            expect: ["ingress.appGatewayMaxCapacity", "126", "2 to 125"],
         },
         {
             name: "rejects an Application Gateway subnet without an address per instance plus Azure's 5",
             stack: "prod",
-            raw: { appGatewaySubnetCidr: "10.240.14.0/29" },
-            expect: ["appGatewaySubnetCidr", "10.240.14.0/29", "8 addresses", "15", "/24"],
+            raw: { "ingress.appGatewaySubnetCidr": "10.240.14.0/29" },
+            expect: ["ingress.appGatewaySubnetCidr", "10.240.14.0/29", "8 addresses", "15", "/24"],
         },
         {
             name: "rejects an internal load balancer subnet smaller than /29",
             stack: "prod",
-            raw: { ingressLbSubnetCidr: "10.240.13.0/30" },
-            expect: ["ingressLbSubnetCidr", "10.240.13.0/30", "/29"],
+            raw: { "ingress.lbSubnetCidr": "10.240.13.0/30" },
+            expect: ["ingress.lbSubnetCidr", "10.240.13.0/30", "/29"],
         },
         {
             name: "rejects an Application Gateway subnet overlapping another, with every problem in one round",
             stack: "prod",
-            raw: { appGatewaySubnetCidr: "10.240.8.0/24", appGatewayMinCapacity: "9", appGatewayMaxCapacity: "3" },
+            raw: {
+                "ingress.appGatewaySubnetCidr": "10.240.8.0/24",
+                "ingress.appGatewayMinCapacity": 9,
+                "ingress.appGatewayMaxCapacity": 3,
+            },
             count: 2,
-            expect: ["appGatewaySubnetCidr", "overlaps privateEndpointSubnetCidr", "appGatewayMinCapacity: 9"],
+            expect: ["ingress.appGatewaySubnetCidr", "overlaps network.privateEndpointSubnetCidr", "ingress.appGatewayMinCapacity: 9"],
         },
     ]);
 });

@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { configProblems, evaluateStack, plainText, stackRaw, type Registration, type StackRun } from "./harness";
+import { configProblems, evaluateStack, plainText, stackRaw, type Registration, type StackRun, withOverrides } from "./harness";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release",
@@ -37,13 +37,13 @@ const vaultRelease = (run: StackRun): Registration => {
 const env = (container: any): Record<string, any> =>
     Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
 
-describe("local stack, localVaultMode ha (Vault raft + TLS + transit seal on kind)", () => {
+describe("local stack, local.vaultMode ha (Vault raft + TLS + transit seal on kind)", () => {
     let run: StackRun;
     let dev: StackRun;
     let prod: StackRun;
     before(async () => {
-        run = await evaluateStack("local", { kubeconfigContext: "kind-e2e", localVaultMode: "ha" });
-        dev = await evaluateStack("local", { kubeconfigContext: "kind-e2e" });
+        run = await evaluateStack("local", { "local.kubeconfigContext": "kind-e2e", "local.vaultMode": "ha" });
+        dev = await evaluateStack("local", { "local.kubeconfigContext": "kind-e2e" });
         prod = await evaluateStack("prod");
     });
 
@@ -322,15 +322,15 @@ describe("local stack, localVaultMode ha (Vault raft + TLS + transit seal on kin
         assert.match(vaultRelease(prod).inputs.values.server.ha.raft.config, /seal "azurekeyvault"/);
     });
 
-    it("rejects an unknown localVaultMode, and the key on a stack with Azure", () => {
-        const local = configProblems({ ...stackRaw("local"), localVaultMode: "raft" }, "local");
+    it("rejects an unknown local.vaultMode, and the key on a stack with Azure", () => {
+        const local = configProblems(withOverrides(stackRaw("local"), { "local.vaultMode": "raft" }), "local");
         assert.ok(
-            local.some((p) => p.startsWith("localVaultMode:") && p.includes("dev, ha")),
+            local.some((p) => p.startsWith("local.vaultMode:") && p.includes("dev, ha")),
             local.join("\n"),
         );
-        const devStack = configProblems({ ...stackRaw("dev"), localVaultMode: "ha" }, "dev");
+        const devStack = configProblems(withOverrides(stackRaw("dev"), { "local.vaultMode": "ha" }), "dev");
         assert.ok(
-            devStack.some((p) => p.startsWith("localVaultMode:")),
+            devStack.some((p) => p.startsWith("local.vaultMode:")),
             devStack.join("\n"),
         );
     });

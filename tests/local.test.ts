@@ -2,7 +2,8 @@
 // at all. Evaluated under the same mocks as dev and prod; the mocks answer Azure, so anything Azure the
 // program touched would show up as a registration or an invoke here.
 import { strict as assert } from "assert";
-import { cloudOf, CONFIG_KEYS, parseConfig, specOf, type ConfigKey } from "../components/config";
+import { cloudOf, CONFIG_PATHS, parseConfig, specOf, type ConfigPath } from "../components/config";
+import { rawPaths } from "./configRaw";
 import { APP_SECRET_KEYS } from "../components/foundation";
 import { sizingFor } from "../components/workloads/microservice";
 import { mongoStorageFor } from "../components/workloads/mongodb";
@@ -20,6 +21,7 @@ import {
     type StackRun,
     itRejectsConfig,
     type BadConfigRow,
+    withOverrides,
 } from "./harness";
 
 const T = {
@@ -63,7 +65,7 @@ describe("local stack (existing cluster, no Azure)", () => {
     let run: StackRun;
     let dev: StackRun;
     before(async () => {
-        run = await evaluateStack("local", { kubeconfigContext: "kind-kind" });
+        run = await evaluateStack("local", { "local.kubeconfigContext": "kind-kind" });
         dev = await evaluateStack("dev");
     });
 
@@ -278,7 +280,7 @@ describe("local stack (existing cluster, no Azure)", () => {
 });
 
 describe("local stack options", () => {
-    it("without kubeconfigContext, follows the kubeconfig's current context; Argo CD gets no Key Vault facts", async () => {
+    it("without local.kubeconfigContext, follows the kubeconfig's current context; Argo CD gets no Key Vault facts", async () => {
         const run = await evaluateStack("local", ARGOCD);
         assert.deepEqual(run.get(T.provider, "local-k8s").inputs, {});
         const cluster = run.get(T.secret, "argocd-in-cluster");
@@ -290,12 +292,12 @@ describe("local stack options", () => {
     });
 
     it("fails on an Azure key before registering anything", async () => {
-        const failure = await evaluateStack("local", { kubernetesVersion: "1.31" }).then(
+        const failure = await evaluateStack("local", { "cluster.kubernetesVersion": "1.31" }).then(
             () => undefined,
             (error: unknown) => error,
         );
         assert.ok(failure instanceof EvaluationError, String(failure));
-        assert.match(failure.message, /kubernetesVersion: "1\.31" is not allowed for environment local/);
+        assert.match(failure.message, /cluster\.kubernetesVersion: "1\.31" is not allowed for environment local/);
         assert.deepEqual(failure.resources, []);
     });
 });
@@ -320,83 +322,92 @@ describe("local configuration", () => {
     });
 
     it("is selected by the environment key under any stack name, and the environment decides the cloud", () => {
-        assert.equal(parseConfig({ ...stackRaw("local"), environment: "local" }, PROJECT, "laptop").cloud, "none");
+        assert.equal(parseConfig(withOverrides(stackRaw("local"), { environment: "local" }), PROJECT, "laptop").cloud, "none");
         assert.deepEqual([cloudOf("dev"), cloudOf("prod"), cloudOf("local")], ["azure", "azure", "none"]);
         assert.equal(
-            parseConfig({ ...stackRaw("local"), kubeconfigContext: "arn:aws:eks:eu-west-1:123456789012:cluster/lab" }, PROJECT, "local")
-                .kubeconfigContext,
+            parseConfig(
+                withOverrides(stackRaw("local"), { "local.kubeconfigContext": "arn:aws:eks:eu-west-1:123456789012:cluster/lab" }),
+                PROJECT,
+                "local",
+            ).kubeconfigContext,
             "arn:aws:eks:eu-west-1:123456789012:cluster/lab",
         );
     });
 
     it("the committed local stack sets no key that only Azure reads", () => {
-        const keys = Object.keys(stackRaw("local"));
-        assert.ok(keys.length > 0);
-        for (const key of keys) {
-            assert.ok(key in CONFIG_KEYS, key);
-            assert.notEqual(specOf(key as ConfigKey).scope, "azure", key);
+        const paths = rawPaths(stackRaw("local"));
+        assert.ok(paths.length > 0);
+        for (const path of paths) {
+            assert.ok((CONFIG_PATHS as readonly string[]).includes(path), path);
+            assert.notEqual(specOf(path as ConfigPath).scope, "azure", path);
         }
     });
 
     describe("bad combinations are rejected with the key, the value and what to do", () => {
         const rows: BadConfigRow[] = [
             {
-                name: "kubeconfigContext on dev",
+                name: "local.kubeconfigContext on dev",
                 stack: "dev",
-                raw: { kubeconfigContext: "kind-kind" },
+                raw: { "local.kubeconfigContext": "kind-kind" },
                 expect: [
-                    "kubeconfigContext",
+                    "local.kubeconfigContext",
                     '"kind-kind"',
                     "environment dev",
                     "AKS cluster it creates",
-                    "pulumi config rm kubeconfigContext",
+                    "pulumi config rm --path local.kubeconfigContext",
                 ],
             },
             {
-                name: "kubeconfigContext on prod",
+                name: "local.kubeconfigContext on prod",
                 stack: "prod",
-                raw: { kubeconfigContext: "minikube" },
-                expect: ["kubeconfigContext", '"minikube"', "environment prod"],
+                raw: { "local.kubeconfigContext": "minikube" },
+                expect: ["local.kubeconfigContext", '"minikube"', "environment prod"],
             },
             {
                 name: "an Azure region on local",
                 stack: "local",
-                raw: { location: "westeurope" },
-                expect: ["location", '"westeurope"', "environment local", "no Azure resources", "pulumi config rm location"],
+                raw: { "azure.location": "westeurope" },
+                expect: [
+                    "azure.location",
+                    '"westeurope"',
+                    "environment local",
+                    "no Azure resources",
+                    "pulumi config rm --path azure.location",
+                ],
             },
             {
                 name: "the Key Vault CSI poll interval on local",
                 stack: "local",
-                raw: { csiRotationPollInterval: "90s" },
-                expect: ["csiRotationPollInterval", '"90s"', "Key Vault CSI path"],
+                raw: { "keyVault.csiRotationPollInterval": "90s" },
+                expect: ["keyVault.csiRotationPollInterval", '"90s"', "Key Vault CSI path"],
             },
             {
                 name: "an empty context",
                 stack: "local",
-                raw: { kubeconfigContext: "" },
-                expect: ["kubeconfigContext", '""', "kubectl config get-contexts"],
+                raw: { "local.kubeconfigContext": "" },
+                expect: ["local.kubeconfigContext", '""', "kubectl config get-contexts"],
             },
             {
                 name: "a context with a trailing newline",
                 stack: "local",
-                raw: { kubeconfigContext: "kind-kind\n" },
-                expect: ["kubeconfigContext", '"kind-kind\\n"'],
+                raw: { "local.kubeconfigContext": "kind-kind\n" },
+                expect: ["local.kubeconfigContext", '"kind-kind\\n"'],
             },
         ];
         itRejectsConfig(rows);
 
         it("reports every Azure key of a dev stack file copied to local at once", () => {
-            const problems = configProblems({ ...stackRaw("dev"), kubeconfigContext: "kind-kind" }, "local");
+            const problems = configProblems(withOverrides(stackRaw("dev"), { "local.kubeconfigContext": "kind-kind" }), "local");
             const keys = problems.map((p) => p.slice(0, p.indexOf(":")));
             assert.deepEqual(keys.sort(), [
-                "apiServerAuthorizedIpRanges",
-                "keyVaultRetentionDays",
-                "kubernetesVersion",
-                "location",
-                "namePrefix",
-                "systemPoolNodeCount",
-                "systemPoolVmSize",
-                "tags",
+                "apiServer.authorizedIpRanges",
+                "azure.location",
+                "azure.namePrefix",
+                "azure.tags",
+                "cluster.kubernetesVersion",
+                "keyVault.retentionDays",
+                "systemPool.nodeCount",
+                "systemPool.vmSize",
             ]);
         });
     });

@@ -59,9 +59,9 @@ describe("mocks", () => {
 
     it("evaluate a stack once per config and test run: the same overrides in any order share one run, which no caller can change", async () => {
         // azure.test.ts's Key Vault firewall settings, given in both orders: no evaluation of its own.
-        const ranges = '["203.0.113.0/24","198.51.100.7"]';
-        const one = await evaluateStack("dev", { keyVaultNetworkAclMode: "deny", keyVaultAllowedIpRanges: ranges });
-        const other = await evaluateStack("dev", { keyVaultAllowedIpRanges: ranges, keyVaultNetworkAclMode: "deny" });
+        const ranges = ["203.0.113.0/24", "198.51.100.7"];
+        const one = await evaluateStack("dev", { "keyVault.networkAclMode": "deny", "keyVault.allowedIpRanges": ranges });
+        const other = await evaluateStack("dev", { "keyVault.allowedIpRanges": ranges, "keyVault.networkAclMode": "deny" });
         assert.equal(other, one);
         assert.notEqual(await evaluateStack("dev"), one, "another config is another run");
         // Frozen throughout: a test that sorted the resources or edited an input would change every other test's view.

@@ -265,7 +265,7 @@ describe("MongoDB restore runbook", () => {
 describe("MongoDB backup config", () => {
     it("accepts cron schedules of five numeric fields", () => {
         for (const good of ["0 3 * * *", "*/15 * * * *", "0 */6 * * *", "30 2 1,15 * 0-6", "0 0-23/2 * 1-12/3 1-5", " 5 4 * * * "]) {
-            assert.equal(checkCronSchedule("mongoBackupSchedule", good), undefined, good);
+            assert.equal(checkCronSchedule("mongodb.backupSchedule", good), undefined, good);
         }
     });
 
@@ -288,9 +288,9 @@ describe("MongoDB backup config", () => {
             "TZ=UTC 0 3 * * *",
             "0 3 * * 1,",
         ]) {
-            const message = checkCronSchedule("mongoBackupSchedule", bad);
+            const message = checkCronSchedule("mongodb.backupSchedule", bad);
             assert.ok(message, JSON.stringify(bad));
-            assert.ok(message.startsWith(`mongoBackupSchedule: ${JSON.stringify(bad)} is not a cron schedule`), message);
+            assert.ok(message.startsWith(`mongodb.backupSchedule: ${JSON.stringify(bad)} is not a cron schedule`), message);
             assert.match(message, /minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-6/);
         }
     });
@@ -298,37 +298,37 @@ describe("MongoDB backup config", () => {
     itRejectsConfig([
         {
             name: "a backup schedule that is not cron syntax",
-            raw: { mongoBackupSchedule: "every night" },
-            expect: ["mongoBackupSchedule", '"every night"', "is not a cron schedule", "five fields"],
+            raw: { "mongodb.backupSchedule": "every night" },
+            expect: ["mongodb.backupSchedule", '"every night"', "is not a cron schedule", "five fields"],
         },
         {
             name: "a backup schedule with an hour out of range",
-            raw: { mongoBackupSchedule: "0 25 * * *" },
+            raw: { "mongodb.backupSchedule": "0 25 * * *" },
             stack: "prod",
-            expect: ["mongoBackupSchedule", '"0 25 * * *"', "hour 0-23"],
+            expect: ["mongodb.backupSchedule", '"0 25 * * *"', "hour 0-23"],
         },
         ...(["dev", "prod"] as const).map((stack) => ({
             name: `a backup retention of 0 days (${stack})`,
-            raw: { mongoBackupRetentionDays: "0" },
+            raw: { "mongodb.backupRetentionDays": 0 },
             stack,
-            expect: ["mongoBackupRetentionDays", "0 is not allowed", "from 1 to 3650"],
+            expect: ["mongodb.backupRetentionDays", "0 is not allowed", "from 1 to 3650"],
         })),
         {
             name: "a backup schedule on local, which has no backup storage",
-            raw: { mongoBackupSchedule: "0 3 * * *" },
+            raw: { "mongodb.backupSchedule": "0 3 * * *" },
             stack: "local",
-            expect: ["mongoBackupSchedule", "not allowed for environment local"],
+            expect: ["mongodb.backupSchedule", "not allowed for environment local"],
         },
     ]);
 
     it("fails before any resource is registered", async () => {
-        for (const overrides of [{ mongoBackupSchedule: "61 * * * *" }, { mongoBackupRetentionDays: "0" }]) {
+        for (const overrides of [{ "mongodb.backupSchedule": "61 * * * *" }, { "mongodb.backupRetentionDays": 0 }]) {
             const failure = await evaluateStack("prod", overrides).then(
                 () => assert.fail(`${JSON.stringify(overrides)} was accepted`),
                 (error: unknown) => error,
             );
             assert.ok(failure instanceof EvaluationError);
-            assert.match(failure.message, new RegExp(Object.keys(overrides)[0]));
+            assert.match(failure.message, new RegExp(Object.keys(overrides)[0].replace(".", "\\.")));
             assert.deepEqual(failure.resources, []);
         }
     });

@@ -17,7 +17,10 @@ import {
     TUNED,
     type Registration,
     type StackRun,
+    withOverrides,
 } from "./harness";
+import { rawList, rawMember, rawString } from "./configRaw";
+import type { Raw } from "../components/config";
 
 const T = {
     group: "azure-native:resources:ResourceGroup",
@@ -104,7 +107,7 @@ describe("network: prod", () => {
                 [SUBNET_NAMES.user, "10.240.4.0/22"],
                 [SUBNET_NAMES.privateEndpoints, "10.240.8.0/24"],
                 [SUBNET_NAMES.apiServer, "10.240.9.0/28"],
-                // The CI runner's Container Apps environment (ciRunnerEnabled, prod's default).
+                // The CI runner's Container Apps environment (ciRunner.enabled, prod's default).
                 [SUBNET_NAMES.runner, "10.240.10.0/24"],
                 // Azure Firewall requires exactly this subnet name, /26 or larger.
                 ["AzureFirewallSubnet", "10.240.12.0/26"],
@@ -439,7 +442,7 @@ describe("network: options", () => {
     it("the firewall (prod's default egress) spans every zone the pools use", async () => {
         const prod = await evaluateStack("prod");
         const raw = stackRaw("prod");
-        const zones = [...new Set([...JSON.parse(raw.systemPoolZones), ...JSON.parse(raw.userPoolZones)])].sort();
+        const zones = [...new Set([...rawList(raw, "systemPool.zones")!, ...rawList(raw, "userPool.zones")!])].sort();
         assert.deepEqual(prod.get(T.firewall, "network-firewall").inputs.zones, zones);
     });
     it("API server VNet integration: a delegated subnet the API server sits in", async () => {
@@ -454,9 +457,9 @@ describe("network: options", () => {
 
     it("a private cluster: no public endpoint, no ranges, a runner subnet inside the VNet as the way in", async () => {
         const run = await evaluateStack("prod", {
-            apiServerPrivate: "true",
-            apiServerAuthorizedIpRanges: "[]",
-            runnerSubnetCidr: "10.240.10.0/27",
+            "apiServer.private": true,
+            "apiServer.authorizedIpRanges": [],
+            "network.runnerSubnetCidr": "10.240.10.0/27",
         });
         const profile = run.get(T.cluster, "aks").inputs.apiServerAccessProfile;
         assert.equal(profile.enablePrivateCluster, true);
@@ -467,7 +470,7 @@ describe("network: options", () => {
     });
 
     it("a registry the stack creates: Premium, admin user off, private endpoint, AcrPull for the kubelet identity on it", async () => {
-        // registryMode's default: prod's own run.
+        // registry.mode's default: prod's own run.
         const run = await evaluateStack("prod");
         const registry = run.get(T.registry, "acr");
         assert.equal(registry.inputs.sku.name, "Premium");
@@ -487,11 +490,11 @@ describe("network: options", () => {
 
     it("a created registry's endpoints follow the registry keys, not the Key Vault ones", async () => {
         const run = await evaluateStack("dev", {
-            registryMode: "create",
-            registryPrivateEndpoint: "true",
-            registryPublicNetworkAccess: "false",
+            "registry.mode": "create",
+            "registry.privateEndpoint": true,
+            "registry.publicNetworkAccess": false,
             // A private registry takes the images by import (a push from where `up` runs needs the public endpoint).
-            serviceImageSource: "import",
+            "services.imageSource": "import",
             ...STAND_IN_IMAGES,
         });
         const registry = run.get(T.registry, "acr");
@@ -509,7 +512,7 @@ describe("network: options", () => {
     it("an existing registry: AcrPull on exactly that registry, nothing created", async () => {
         const id =
             "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/shared/providers/Microsoft.ContainerRegistry/registries/sharedacr";
-        const run = await evaluateStack("dev", { registryMode: "existing", registryId: id });
+        const run = await evaluateStack("dev", { "registry.mode": "existing", "registry.id": id });
         assert.equal(run.ofType(T.registry).length, 0);
         const pull = run.get(T.role, "acr-pull");
         assert.equal(pull.inputs.scope, id);
@@ -521,151 +524,151 @@ describe("network: bad configuration is rejected before anything is registered",
     itRejectsConfig([
         {
             name: "a subnet overlapping the pod CIDR",
-            raw: { podCidr: "10.240.0.0/16", vnetAddressSpace: "10.240.0.0/16" },
-            expect: ["vnetAddressSpace", '"10.240.0.0/16"', "podCidr", "disjoint"],
+            raw: { "network.podCidr": "10.240.0.0/16", "network.vnetAddressSpace": "10.240.0.0/16" },
+            expect: ["network.vnetAddressSpace", '"10.240.0.0/16"', "network.podCidr", "disjoint"],
         },
         {
             name: "two subnets overlapping",
-            raw: { privateEndpointSubnetCidr: "10.240.1.0/24" },
-            expect: ["privateEndpointSubnetCidr", '"10.240.1.0/24"', "systemSubnetCidr", "disjoint"],
+            raw: { "network.privateEndpointSubnetCidr": "10.240.1.0/24" },
+            expect: ["network.privateEndpointSubnetCidr", '"10.240.1.0/24"', "network.systemSubnetCidr", "disjoint"],
         },
         {
             name: "a subnet outside the VNet",
-            raw: { systemSubnetCidr: "10.50.0.0/22" },
-            expect: ["systemSubnetCidr", '"10.50.0.0/22"', "inside vnetAddressSpace"],
+            raw: { "network.systemSubnetCidr": "10.50.0.0/22" },
+            expect: ["network.systemSubnetCidr", '"10.50.0.0/22"', "inside network.vnetAddressSpace"],
         },
         {
             name: "an authorized range that is not a CIDR",
-            raw: { apiServerAuthorizedIpRanges: '["my-office"]' },
-            expect: ["apiServerAuthorizedIpRanges", '"my-office"', "CIDR range"],
+            raw: { "apiServer.authorizedIpRanges": ["my-office"] },
+            expect: ["apiServer.authorizedIpRanges", '"my-office"', "CIDR range"],
         },
         {
             name: "a private cluster without a way in",
             stack: "prod",
-            raw: { apiServerPrivate: "true", apiServerAuthorizedIpRanges: "[]" },
-            expect: ["runnerSubnetCidr", "apiServerPrivate", "inside the VNet"],
+            raw: { "apiServer.private": true, "apiServer.authorizedIpRanges": [] },
+            expect: ["network.runnerSubnetCidr", "apiServer.private", "inside the VNet"],
         },
         {
             name: "a firewall with the API server's public IP outside the VNet",
             stack: "prod",
-            raw: { apiServerVnetIntegration: "false" },
-            expect: ['egressType: "firewall"', "apiServerVnetIntegration: true", "apiServerPrivate"],
+            raw: { "apiServer.vnetIntegration": false },
+            expect: ['network.egressType: "firewall"', "apiServer.vnetIntegration: true", "apiServer.private"],
         },
         {
             // The runner would leave from Container Apps' own address, outside the authorized ranges.
             name: "a CI runner without a static egress the API server admits",
             stack: "dev",
-            raw: { ciRunnerEnabled: "true" },
-            expect: ["ciRunnerEnabled", '"natGateway"', '"firewall"', "authorized ranges"],
+            raw: { "ciRunner.enabled": true },
+            expect: ["ciRunner.enabled", '"natGateway"', '"firewall"', "authorized ranges"],
         },
         {
             // A Basic registry's layers come from *.blob.core.windows.net, which the firewall cannot name.
             name: "a firewall in front of a created registry without its private endpoint",
             stack: "dev",
-            raw: { egressType: "firewall", apiServerVnetIntegration: "true" },
-            expect: ["registryPrivateEndpoint", 'egressType "firewall"', "private endpoint"],
+            raw: { "network.egressType": "firewall", "apiServer.vnetIntegration": true },
+            expect: ["registry.privateEndpoint", 'network.egressType "firewall"', "private endpoint"],
         },
         {
             name: "a firewall subnet smaller than Azure Firewall accepts",
             stack: "prod",
-            raw: { firewallSubnetCidr: "10.240.12.0/27" },
-            expect: ["firewallSubnetCidr", '"10.240.12.0/27"', "/26"],
+            raw: { "network.firewallSubnetCidr": "10.240.12.0/27" },
+            expect: ["network.firewallSubnetCidr", '"10.240.12.0/27"', "/26"],
         },
         {
             name: "a firewall subnet overlapping another subnet",
             stack: "prod",
-            raw: { firewallSubnetCidr: "10.240.8.0/26" },
-            expect: ["firewallSubnetCidr", '"10.240.8.0/26"', "privateEndpointSubnetCidr", "disjoint"],
+            raw: { "network.firewallSubnetCidr": "10.240.8.0/26" },
+            expect: ["network.firewallSubnetCidr", '"10.240.8.0/26"', "network.privateEndpointSubnetCidr", "disjoint"],
         },
         {
             name: "dev's API server open to anyone",
-            raw: { apiServerAuthorizedIpRanges: "[]" },
-            expect: ["apiServerAuthorizedIpRanges", "[]", "dev", "dig +short myip.opendns.com", "/32", "apiServerPrivate"],
+            raw: { "apiServer.authorizedIpRanges": [] },
+            expect: ["apiServer.authorizedIpRanges", "[]", "dev", "dig +short myip.opendns.com", "/32", "apiServer.private"],
         },
         {
             name: "prod without Entra ID",
             stack: "prod",
-            raw: { entraIdEnabled: "false", disableLocalAccounts: "false" },
+            raw: { "access.entraIdEnabled": false, "access.disableLocalAccounts": false },
             count: 2,
-            expect: ["entraIdEnabled: false", "disableLocalAccounts: false", "prod", "Entra ID"],
+            expect: ["access.entraIdEnabled: false", "access.disableLocalAccounts: false", "prod", "Entra ID"],
         },
         {
             name: "prod with local accounts on",
             stack: "prod",
-            raw: { disableLocalAccounts: "false" },
-            expect: ["disableLocalAccounts", "false", "prod"],
+            raw: { "access.disableLocalAccounts": false },
+            expect: ["access.disableLocalAccounts", "false", "prod"],
         },
         {
             name: "prod without an admin group",
             stack: "prod",
-            raw: { entraAdminGroupObjectIds: "[]" },
-            expect: ["disableLocalAccounts", "entraAdminGroupObjectIds"],
+            raw: { "access.entraAdminGroupObjectIds": [] },
+            expect: ["access.disableLocalAccounts", "access.entraAdminGroupObjectIds"],
         },
         {
             name: "prod's API server open to anyone",
             stack: "prod",
-            raw: { apiServerAuthorizedIpRanges: "[]" },
-            expect: ["apiServerAuthorizedIpRanges", "[]", "prod", "apiServerPrivate"],
+            raw: { "apiServer.authorizedIpRanges": [] },
+            expect: ["apiServer.authorizedIpRanges", "[]", "prod", "apiServer.private"],
         },
         {
             name: "prod with public Key Vaults",
             stack: "prod",
-            raw: { keyVaultPublicNetworkAccess: "true", keyVaultNetworkAclMode: "allow" },
-            expect: ["keyVaultPublicNetworkAccess", "true", "prod", "private endpoints"],
+            raw: { "keyVault.publicNetworkAccess": true, "keyVault.networkAclMode": "allow" },
+            expect: ["keyVault.publicNetworkAccess", "true", "prod", "private endpoints"],
         },
         {
             name: "vaults with neither a public nor a private endpoint",
-            raw: { keyVaultPublicNetworkAccess: "false" },
-            expect: ["keyVaultPublicNetworkAccess", "false", "keyVaultPrivateEndpoints"],
+            raw: { "keyVault.publicNetworkAccess": false },
+            expect: ["keyVault.publicNetworkAccess", "false", "keyVault.privateEndpoints"],
         },
         {
             name: "an API server subnet smaller than /28",
-            raw: { apiServerVnetIntegration: "true", apiServerSubnetCidr: "10.240.9.0/29" },
-            expect: ["apiServerSubnetCidr", '"10.240.9.0/29"', "/28"],
+            raw: { "apiServer.vnetIntegration": true, "apiServer.subnetCidr": "10.240.9.0/29" },
+            expect: ["apiServer.subnetCidr", '"10.240.9.0/29"', "/28"],
         },
         {
             name: "an existing registry without its ID",
-            raw: { registryMode: "existing" },
-            expect: ["registryId", "registryMode", "ARM resource ID"],
+            raw: { "registry.mode": "existing" },
+            expect: ["registry.id", "registry.mode", "ARM resource ID"],
         },
         {
             name: "a created registry closed to the public with no private endpoint",
-            raw: { registryMode: "create", registryPublicNetworkAccess: "false" },
+            raw: { "registry.mode": "create", "registry.publicNetworkAccess": false },
             // ...and dev's default build could not push to it either.
             count: 2,
             expect: [
-                "registryPublicNetworkAccess: false",
-                "registryPrivateEndpoint: true",
-                'serviceImageSource: "build" needs registryPublicNetworkAccess: true',
+                "registry.publicNetworkAccess: false",
+                "registry.privateEndpoint: true",
+                'services.imageSource: "build" needs registry.publicNetworkAccess: true',
             ],
         },
         {
             name: "a prod registry open to the public",
             stack: "prod",
-            raw: { registryMode: "create", registryPublicNetworkAccess: "true" },
-            expect: ["registryPublicNetworkAccess: true", "prod", "private endpoint"],
+            raw: { "registry.mode": "create", "registry.publicNetworkAccess": true },
+            expect: ["registry.publicNetworkAccess: true", "prod", "private endpoint"],
         },
         {
             name: "a registry ID that is not one",
-            raw: { registryMode: "existing", registryId: "myacr" },
-            expect: ["registryId", '"myacr"', "Microsoft.ContainerRegistry/registries"],
+            raw: { "registry.mode": "existing", "registry.id": "myacr" },
+            expect: ["registry.id", '"myacr"', "Microsoft.ContainerRegistry/registries"],
         },
         {
             name: "an egress type that does not exist",
-            raw: { egressType: "nat" },
-            expect: ["egressType", '"nat"', "loadBalancer, natGateway, firewall"],
+            raw: { "network.egressType": "nat" },
+            expect: ["network.egressType", '"nat"', "loadBalancer, natGateway, firewall"],
         },
     ]);
 });
 
-// Issue 22 item 6: egress that survives a zone's loss with egressType natGateway. Expectations from
+// Issue 22 item 6: egress that survives a zone's loss with network.egressType natGateway. Expectations from
 // MicrosoftDocs/azure-docs articles/nat-gateway/nat-availability-zones.md (a NAT gateway lives in one
 // zone; a "zonal stack" per zone, its VMs, subnet, NAT gateway and IPs in one zone, is what isolates a
 // zone's loss; a zonal gateway takes IPs of its zone or zone-redundant ones) and MicrosoftDocs/
 // azure-aks-docs articles/aks/nat-gateway.md (userAssignedNATGateway: the NAT gateway is on the node
 // subnets before the cluster), and from the stack's own config, not from the program.
 /** prod with per-zone NAT egress: natGateway egress, every pool split by zone. */
-const PER_ZONE_NAT = { egressType: "natGateway", perZoneNodePools: "true" } as const;
+const PER_ZONE_NAT = { "network.egressType": "natGateway", "network.perZoneNodePools": true } as const;
 
 describe("network: per-zone NAT egress (issue 22 item 6)", () => {
     const PREFIX_BITS = (cidr: string) => Number(cidr.split("/")[1]);
@@ -688,7 +691,7 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
     type Subnet = { name: string; addressPrefix: string; natGateway?: { id: string } };
 
     let run: StackRun;
-    let raw: Record<string, string>;
+    let raw: Raw;
     let subnets: Subnet[];
     let nats: Registration[];
     /** Every node pool the cluster gets: the inline system pool and the AgentPools, with mode, zones and subnet. */
@@ -762,14 +765,14 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
 
     it("every configured zone keeps its system and user nodes, and the pools' bounds add up to at least the configured ones", () => {
         for (const [mode, key, min, max] of [
-            ["System", "systemPoolZones", "systemPoolMinCount", "systemPoolMaxCount"],
-            ["User", "userPoolZones", "userPoolMinCount", "userPoolMaxCount"],
+            ["System", "systemPool.zones", "systemPool.minCount", "systemPool.maxCount"],
+            ["User", "userPool.zones", "userPool.minCount", "userPool.maxCount"],
         ] as const) {
             const ofMode = pools.filter((p) => p.mode === mode);
-            assert.deepEqual(ofMode.flatMap((p) => p.zones).sort(), [...JSON.parse(raw[key])].sort(), `${mode} pools, one per zone`);
+            assert.deepEqual(ofMode.flatMap((p) => p.zones).sort(), [...rawList(raw, key)!].sort(), `${mode} pools, one per zone`);
             const sum = (f: (p: (typeof pools)[number]) => number) => ofMode.reduce((acc, p) => acc + f(p), 0);
-            assert.ok(sum((p) => p.minCount) >= Number(raw[min]), `${mode}: the zones' minimums cover ${min}`);
-            assert.ok(sum((p) => p.maxCount) >= Number(raw[max]), `${mode}: the zones' maximums cover ${max}`);
+            assert.ok(sum((p) => p.minCount) >= Number(rawMember(raw, min)), `${mode}: the zones' minimums cover ${min}`);
+            assert.ok(sum((p) => p.maxCount) >= Number(rawMember(raw, max)), `${mode}: the zones' maximums cover ${max}`);
             for (const p of ofMode) assert.ok(p.minCount >= 1, `${p.name}: a zone with no node has no capacity after another zone's loss`);
         }
     });
@@ -778,13 +781,16 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
         // A pool spanning the zones could grow to its maximum in the zones left; split by zone, only the
         // surviving zones' pools can grow (the lost zone's cannot place a VM).
         for (const [mode, key, max] of [
-            ["System", "systemPoolZones", "systemPoolMaxCount"],
-            ["User", "userPoolZones", "userPoolMaxCount"],
+            ["System", "systemPool.zones", "systemPool.maxCount"],
+            ["User", "userPool.zones", "userPool.maxCount"],
         ] as const) {
-            for (const lost of JSON.parse(raw[key]) as string[]) {
+            for (const lost of rawList(raw, key)!) {
                 const surviving = pools.filter((p) => p.mode === mode && p.zones[0] !== lost);
                 const reach = surviving.reduce((acc, p) => acc + p.maxCount, 0);
-                assert.ok(reach >= Number(raw[max]), `${mode}: zone ${lost} lost, the others reach ${reach} < ${max} ${raw[max]}`);
+                assert.ok(
+                    reach >= Number(rawMember(raw, max)),
+                    `${mode}: zone ${lost} lost, the others reach ${reach} < ${max} ${String(rawMember(raw, max))}`,
+                );
             }
         }
     });
@@ -809,7 +815,7 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
         for (const pool of pools) {
             const subnet = subnetById(pool.subnetId)!;
             const configured =
-                raw[pool.mode === "System" ? "systemSubnetCidr" : "userSubnetCidr"] ??
+                rawString(raw, pool.mode === "System" ? "network.systemSubnetCidr" : "network.userSubnetCidr") ??
                 (pool.mode === "System" ? "10.240.0.0/22" : "10.240.4.0/22");
             // Inside the role's configured range: every NSG, firewall or policy rule naming it covers the zone's subnet.
             assert.ok(within(subnet.addressPrefix, configured), `${subnet.name} ${subnet.addressPrefix} in ${configured}`);
@@ -830,7 +836,7 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
         const addresses = nats.flatMap((nat) =>
             nat.inputs.publicIpAddresses.map(({ id }: { id: string }) => run.ofType(T.pip).find((p) => p.id === id)!.state.ipAddress),
         );
-        assert.equal(addresses.length, nats.length * Number(raw.natGatewayPublicIpCount ?? 1));
+        assert.equal(addresses.length, nats.length * Number(rawMember(raw, "network.natGatewayPublicIpCount") ?? 1));
         assert.deepEqual([...run.outputs.egressIps.value].sort(), [...addresses].sort());
         const ranges: string[] = run.get(T.cluster, "aks").inputs.apiServerAccessProfile.authorizedIPRanges;
         for (const address of addresses) assert.ok(ranges.includes(`${address}/32`), `${address} admitted`);
@@ -841,7 +847,7 @@ describe("network: per-zone NAT egress (issue 22 item 6)", () => {
 
     it("a zone taken out of a pool removes that zone's pool only: the other zones' subnets, gateways and pools stay as they are", async () => {
         // Zone 1 leaves the user pool (the system pool keeps it, so its gateway stays).
-        const two = await evaluateStack("prod", { ...PER_ZONE_NAT, userPoolZones: '["2","3"]' });
+        const two = await evaluateStack("prod", { ...PER_ZONE_NAT, "userPool.zones": ["2", "3"] });
         const keep = (r: StackRun) =>
             [T.nat, T.pip, "azure-native:containerservice:AgentPool"].flatMap((type) =>
                 r
@@ -905,7 +911,7 @@ describe("network: per-zone pools, day 2 (issue 22 item 6 review)", () => {
     });
 
     it("a zone taken out of both pools, then added back: every subnet a pool holds stays declared (no InUseSubnetCannotBeDeleted)", async () => {
-        const two = await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["1","2"]', userPoolZones: '["1","2"]' });
+        const two = await evaluateStack("prod", { ...PER_ZONE_NAT, "systemPool.zones": ["1", "2"], "userPool.zones": ["1", "2"] });
         assertKeepsInUseSubnets(all, two, "zone 3 removed");
         assertKeepsInUseSubnets(two, all, "zone 3 added back");
     });
@@ -920,9 +926,15 @@ describe("network: per-zone pools, day 2 (issue 22 item 6 review)", () => {
         // through the cluster's update, which then fails: the runner locked out.
         const variants = [
             ["zones 1-3", all],
-            ["zone 1 removed", await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["2","3"]', userPoolZones: '["2","3"]' })],
-            ["zone 3 removed", await evaluateStack("prod", { ...PER_ZONE_NAT, systemPoolZones: '["1","2"]', userPoolZones: '["1","2"]' })],
-            ["user pool in zone 2 only", await evaluateStack("prod", { ...PER_ZONE_NAT, userPoolZones: '["2"]' })],
+            [
+                "zone 1 removed",
+                await evaluateStack("prod", { ...PER_ZONE_NAT, "systemPool.zones": ["2", "3"], "userPool.zones": ["2", "3"] }),
+            ],
+            [
+                "zone 3 removed",
+                await evaluateStack("prod", { ...PER_ZONE_NAT, "systemPool.zones": ["1", "2"], "userPool.zones": ["1", "2"] }),
+            ],
+            ["user pool in zone 2 only", await evaluateStack("prod", { ...PER_ZONE_NAT, "userPool.zones": ["2"] })],
         ] as const;
         const egressOf = (run: StackRun) => {
             const natName = (id?: string) => run.ofType(T.nat).find((n) => n.id === id)?.inputs.natGatewayName;
@@ -947,10 +959,14 @@ describe("network: per-zone pools, day 2 (issue 22 item 6 review)", () => {
         for (const [what, run] of variants) assert.deepEqual(egressOf(run), expected, what);
     });
 
-    it("switching egressType with per-zone pools changes only the subnets' NAT gateway or route, never a subnet or a pool", async () => {
-        const firewall = await evaluateStack("prod", { egressType: "firewall", perZoneNodePools: "true" });
+    it("switching network.egressType with per-zone pools changes only the subnets' NAT gateway or route, never a subnet or a pool", async () => {
+        const firewall = await evaluateStack("prod", { "network.egressType": "firewall", "network.perZoneNodePools": true });
         // (prod's runner needs a static egress IP; off here, it plays no part in the pools' layout)
-        const balancer = await evaluateStack("prod", { egressType: "loadBalancer", perZoneNodePools: "true", ciRunnerEnabled: "false" });
+        const balancer = await evaluateStack("prod", {
+            "network.egressType": "loadBalancer",
+            "network.perZoneNodePools": true,
+            "ciRunner.enabled": false,
+        });
         for (const [a, b, what] of [
             [all, firewall, "natGateway to firewall"],
             [firewall, all, "firewall to natGateway"],
@@ -983,19 +999,19 @@ describe("network: per-zone pools, day 2 (issue 22 item 6 review)", () => {
 describe("network: per-zone egress configuration", () => {
     // A node takes one subnet address with Azure CNI Overlay, an upgrade surges 33% more (the pools'
     // upgradeSettings.maxSurge, rounded up: azure-native AgentPoolUpgradeSettings.maxSurge) and Azure keeps
-    // 5 addresses of every subnet. prod: userPoolMaxCount 10 over 3 zones, each zone's pool up to
+    // 5 addresses of every subnet. prod: userPool.maxCount 10 over 3 zones, each zone's pool up to
     // ceil(10 / 2) = 5 nodes (a zone's loss), + 2 surge + 5 = 12 addresses, so a /28 per zone, a /26 in all.
     itRejectsConfig([
         {
             name: "natGateway with zoned pools but without per-zone pools (e.g. a switch from firewall on an existing stack)",
             stack: "prod",
-            raw: { egressType: "natGateway" },
+            raw: { "network.egressType": "natGateway" },
             // A stack that ran per-zone pools before the key existed updates in place once it sets it; only
             // one on whole-role subnets would be rebuilt.
             expect: [
-                "egressType",
+                "network.egressType",
                 '"natGateway"',
-                "perZoneNodePools: true",
+                "network.perZoneNodePools: true",
                 "already on per-zone pools",
                 "updates it in place",
                 // How to tell which case a stack is in, and the older natGateway layout that rebuilds.
@@ -1008,37 +1024,37 @@ describe("network: per-zone egress configuration", () => {
         {
             name: "per-zone pools with a pool without zones",
             stack: "prod",
-            raw: { perZoneNodePools: "true", userPoolZones: "[]" },
-            expect: ["perZoneNodePools: true", "userPoolZones is []"],
+            raw: { "network.perZoneNodePools": true, "userPool.zones": [] },
+            expect: ["network.perZoneNodePools: true", "userPool.zones is []"],
         },
         {
             name: "a /27 node range: each zone gets a /29, 3 usable addresses, fewer than a zone's pool and its surge",
             stack: "prod",
-            raw: { ...PER_ZONE_NAT, userSubnetCidr: "10.240.4.0/27" },
+            raw: { ...PER_ZONE_NAT, "network.userSubnetCidr": "10.240.4.0/27" },
             // Such a stack (per-zone pools before this rule) cannot grow its in-use node subnets in place.
             expect: [
-                "userSubnetCidr",
+                "network.userSubnetCidr",
                 '"10.240.4.0/27"',
                 "/29",
-                "userPoolMaxCount",
+                "userPool.maxCount",
                 "/26 or larger",
                 "for a stack already deployed",
-                "lowering userPoolMaxCount is the in-place way",
+                "lowering userPool.maxCount is the in-place way",
             ],
         },
         {
             name: "a node range too small for its pool without per-zone pools",
             stack: "dev",
             // 4 nodes (no autoscaling), + 2 surge + 5 = 11 addresses, more than a /29's 8: a /28.
-            raw: { systemSubnetCidr: "10.240.0.0/29", systemPoolAutoscaling: "false", systemPoolNodeCount: "4" },
-            expect: ["systemSubnetCidr", '"10.240.0.0/29"', "systemPoolNodeCount", "/28 or larger"],
+            raw: { "network.systemSubnetCidr": "10.240.0.0/29", "systemPool.autoscaling": false, "systemPool.nodeCount": 4 },
+            expect: ["network.systemSubnetCidr", '"10.240.0.0/29"', "systemPool.nodeCount", "/28 or larger"],
         },
         {
             name: "a node range that holds the nodes but not their upgrade surge",
             stack: "dev",
             // 9 nodes + 5 Azure keeps = 14 fit a /28's 16; with the surge, ceil(9 x 33%) = 3, 17 do not.
-            raw: { systemSubnetCidr: "10.240.0.0/28", systemPoolAutoscaling: "false", systemPoolNodeCount: "9" },
-            expect: ["systemSubnetCidr", '"10.240.0.0/28"', "systemPoolNodeCount", "3 surge nodes", "/27 or larger"],
+            raw: { "network.systemSubnetCidr": "10.240.0.0/28", "systemPool.autoscaling": false, "systemPool.nodeCount": 9 },
+            expect: ["network.systemSubnetCidr", '"10.240.0.0/28"', "systemPool.nodeCount", "3 surge nodes", "/27 or larger"],
         },
         {
             name: "a private cluster without VNet integration: its API server's endpoint takes an address of the system subnet",
@@ -1047,44 +1063,54 @@ describe("network: per-zone egress configuration", () => {
             // of the customer's AKS cluster" (terraform-provider-azurerm examples/kubernetes/private-api-server)
             // is one more.
             raw: {
-                apiServerPrivate: "true",
-                apiServerAuthorizedIpRanges: "[]",
-                runnerSubnetCidr: "10.240.12.0/24",
-                systemSubnetCidr: "10.240.0.0/28",
-                systemPoolAutoscaling: "false",
-                systemPoolNodeCount: "8",
+                "apiServer.private": true,
+                "apiServer.authorizedIpRanges": [],
+                "network.runnerSubnetCidr": "10.240.12.0/24",
+                "network.systemSubnetCidr": "10.240.0.0/28",
+                "systemPool.autoscaling": false,
+                "systemPool.nodeCount": 8,
             },
-            expect: ["systemSubnetCidr", '"10.240.0.0/28"', "1 address for the private API server's endpoint", "/27 or larger"],
+            expect: ["network.systemSubnetCidr", '"10.240.0.0/28"', "1 address for the private API server's endpoint", "/27 or larger"],
         },
     ]);
 
     it("the same private cluster with VNet integration (the API server in its own subnet) fits the /28, as do 8 public nodes", () => {
-        const raw = { ...stackRaw("dev"), systemSubnetCidr: "10.240.0.0/28", systemPoolAutoscaling: "false", systemPoolNodeCount: "8" };
+        const raw = withOverrides(stackRaw("dev"), {
+            "network.systemSubnetCidr": "10.240.0.0/28",
+            "systemPool.autoscaling": false,
+            "systemPool.nodeCount": 8,
+        });
         assert.deepEqual(configProblems(raw, "dev"), []);
-        const integrated = {
-            ...raw,
-            apiServerPrivate: "true",
-            apiServerVnetIntegration: "true",
-            apiServerAuthorizedIpRanges: "[]",
-            runnerSubnetCidr: "10.240.12.0/24",
-        };
+        const integrated = withOverrides(raw, {
+            "apiServer.private": true,
+            "apiServer.vnetIntegration": true,
+            "apiServer.authorizedIpRanges": [],
+            "network.runnerSubnetCidr": "10.240.12.0/24",
+        });
         assert.deepEqual(configProblems(integrated, "dev"), []);
     });
 
     it("names one zone in the singular", () => {
-        const raw = { ...stackRaw("prod"), ...PER_ZONE_NAT, userPoolZones: '["1"]', userSubnetCidr: "10.240.4.0/26" };
+        const raw = withOverrides(stackRaw("prod"), {
+            ...PER_ZONE_NAT,
+            "userPool.zones": ["1"],
+            "network.userSubnetCidr": "10.240.4.0/26",
+        });
         const [problem, ...rest] = configProblems(raw, "prod");
         assert.deepEqual(rest, []);
-        assert.match(problem, /userPoolMaxCount 10 over 1 zone is 10 nodes per zone/);
+        assert.match(problem, /userPool\.maxCount 10 over 1 zone is 10 nodes per zone/);
     });
 
     it("a /26 node range holds prod's user pool split over three zones", () => {
-        const problems = configProblems({ ...stackRaw("prod"), ...PER_ZONE_NAT, userSubnetCidr: "10.240.4.0/26" }, "prod");
+        const problems = configProblems(
+            withOverrides(stackRaw("prod"), { ...PER_ZONE_NAT, "network.userSubnetCidr": "10.240.4.0/26" }),
+            "prod",
+        );
         assert.deepEqual(problems, []);
     });
 
     it("with a pool without zones, one NAT gateway without zones, as before", async () => {
-        const run = await evaluateStack("prod", { egressType: "natGateway", userPoolZones: "[]" });
+        const run = await evaluateStack("prod", { "network.egressType": "natGateway", "userPool.zones": [] });
         assert.ok(!run.get(T.vnet, "network").inputs.subnets.some((x: { name: string }) => /-z\d$/.test(x.name)), "whole-role subnets");
         assert.equal(run.get(T.nat, "network-nat").inputs.zones, undefined);
         assert.equal(run.ofType(T.nat).length, 1);

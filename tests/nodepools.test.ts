@@ -4,14 +4,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { userPoolName } from "../components/azure/aksCluster";
 import { parseConfig } from "../components/config";
-import { evaluateStack, PROJECT, ROOT, stackRaw, type Registration } from "./harness";
+import { evaluateStack, PROJECT, ROOT, stackRaw, type Registration, withOverrides } from "./harness";
+import { rawMember } from "./configRaw";
 
 const T = {
     cluster: "azure-native:containerservice:ManagedCluster",
     pool: "azure-native:containerservice:AgentPool",
 } as const;
 
-const userPool = async (overrides: Record<string, string> = {}, stack = "prod") => {
+const userPool = async (overrides: Parameters<typeof evaluateStack>[1] = {}, stack = "prod") => {
     const run = await evaluateStack(stack, overrides);
     return { run, cluster: run.get(T.cluster, "aks"), pool: run.get(T.pool, "aks-user") };
 };
@@ -20,9 +21,9 @@ const userPool = async (overrides: Record<string, string> = {}, stack = "prod") 
 // defaults give it prod's zones, counts and channel), the cheaper evaluation. Independent settings share
 // an evaluation (each test checks its own): the upgrade channels node-image and none ride on a count
 // change and on a VM-size change, which say nothing about versions.
-const DEV_POOL = { userPoolEnabled: "true" };
-const COUNTS_AND_NODE_IMAGE = { ...DEV_POOL, userPoolMaxCount: "12", userPoolMinCount: "2", autoUpgradeChannel: "node-image" };
-const RESIZED_AND_NONE = { ...DEV_POOL, userPoolVmSize: "Standard_D8ds_v5", autoUpgradeChannel: "none" };
+const DEV_POOL = { "userPool.enabled": true };
+const COUNTS_AND_NODE_IMAGE = { ...DEV_POOL, "userPool.maxCount": 12, "userPool.minCount": 2, "cluster.autoUpgradeChannel": "node-image" };
+const RESIZED_AND_NONE = { ...DEV_POOL, "userPool.vmSize": "Standard_D8ds_v5", "cluster.autoUpgradeChannel": "none" };
 
 /** Minutes in a Pulumi customTimeouts duration such as "135m" or "2h15m". */
 function minutes(duration: string): number {
@@ -59,9 +60,9 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
         assert.match(pool.inputs.agentPoolName, /^[a-z][a-z0-9]{0,11}$/);
     });
 
-    it("dev: turning userPoolEnabled on adds an AgentPool and never a pool to the cluster's PUT", async () => {
+    it("dev: turning userPool.enabled on adds an AgentPool and never a pool to the cluster's PUT", async () => {
         const before = (await evaluateStack("dev")).get(T.cluster, "aks");
-        const { run, cluster, pool } = await userPool({ userPoolEnabled: "true" }, "dev");
+        const { run, cluster, pool } = await userPool({ "userPool.enabled": true }, "dev");
         // AKS refuses a cluster PUT that introduces a pool ("Adding agent pools to an existing cluster is
         // not allowed through managed cluster operations", pulumi/pulumi-azure-nextgen#168).
         const names = (c: Registration) => c.inputs.agentPoolProfiles.map((p: { name: string }) => p.name);
@@ -121,7 +122,7 @@ describe("node pools: only the system pool inline, the user pool an AgentPool (i
 describe("node pools with per-zone NAT egress (issue 22 item 6)", () => {
     it("one pool per pool and zone: the system pool's first zone inline, its other zones and the user zones as AgentPools, named and tainted like the pools they split", async function () {
         this.timeout(180_000);
-        const run = await evaluateStack("prod", { egressType: "natGateway", perZoneNodePools: "true" });
+        const run = await evaluateStack("prod", { "network.egressType": "natGateway", "network.perZoneNodePools": true });
         const cluster = run.get(T.cluster, "aks");
         // Still only the system pool in the cluster's PUT (AKS refuses to add pools through it).
         assert.deepEqual(
@@ -174,19 +175,18 @@ describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
     const UPSTREAM_EOL: Record<number, string> = { 33: "2026-06-28", 34: "2026-10-27", 35: "2027-02-28", 36: "2027-06-28" };
     const TODAY = "2026-12-03";
 
-    it("a stack without kubernetesVersion gets a minor still supported upstream, and the committed stacks use it", () => {
-        const raw = stackRaw("dev");
-        delete raw.kubernetesVersion;
+    it("a stack without cluster.kubernetesVersion gets a minor still supported upstream, and the committed stacks use it", () => {
+        const raw = withOverrides(stackRaw("dev"), { "cluster.kubernetesVersion": undefined });
         const cfg = parseConfig(raw, PROJECT, "dev");
         const minor = Number(cfg.cluster.kubernetesVersion.split(".")[1]);
         assert.ok(UPSTREAM_EOL[minor] > TODAY, `default 1.${minor} reached end of life ${UPSTREAM_EOL[minor]}`);
         assert.equal(cfg.cluster.kubernetesVersion, "1.36");
-        for (const stack of ["dev", "prod"]) assert.equal(stackRaw(stack).kubernetesVersion, "1.36", stack);
+        for (const stack of ["dev", "prod"]) assert.equal(rawMember(stackRaw(stack), "cluster.kubernetesVersion"), "1.36", stack);
     });
 
     it("stable and rapid own the version after creation: the cluster and the pool stop sending it; patch keeps it", async () => {
         for (const channel of ["stable", "rapid"]) {
-            const { cluster, pool } = await userPool({ ...DEV_POOL, autoUpgradeChannel: channel }, "dev");
+            const { cluster, pool } = await userPool({ ...DEV_POOL, "cluster.autoUpgradeChannel": channel }, "dev");
             for (const path of ["kubernetesVersion", "agentPoolProfiles[0].orchestratorVersion"])
                 assert.ok(cluster.ignoreChanges.includes(path), `${channel}: cluster ignores ${path}`);
             assert.ok(pool.ignoreChanges.includes("orchestratorVersion"), `${channel}: pool ignores its version`);
@@ -200,9 +200,9 @@ describe("Kubernetes versions AKS serves (issue 18 item 5)", () => {
         // The configured minor is what the cluster is created with; AKS refuses a pool newer than the
         // control plane and allows one only two minors behind (azure-native 3.28.0 AgentPool
         // orchestratorVersion). Under stable/rapid the channel moves the control plane on its own, so a pool
-        // created later (userPoolEnabled turned on, a new pool for a new VM size) must take AKS's version.
+        // created later (userPool.enabled turned on, a new pool for a new VM size) must take AKS's version.
         for (const channel of ["stable", "rapid"]) {
-            const { cluster, pool } = await userPool({ ...DEV_POOL, autoUpgradeChannel: channel }, "dev");
+            const { cluster, pool } = await userPool({ ...DEV_POOL, "cluster.autoUpgradeChannel": channel }, "dev");
             assert.equal(cluster.inputs.kubernetesVersion, "1.36", `${channel}: the cluster is created at the configured minor`);
             assert.equal(pool.inputs.orchestratorVersion, undefined, `${channel}: the pool pins no version`);
             assert.ok(pool.ignoreChanges.includes("orchestratorVersion"), `${channel}: nor does a pool created before`);

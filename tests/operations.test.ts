@@ -389,7 +389,7 @@ describe("operations: autoscaled pools are left to the autoscaler", () => {
         assert.deepEqual([...prodRun.get("azure-native:containerservice:AgentPool", "aks-user").ignoreChanges], ["count"]);
         const dev = (await evaluateStack("dev")).get(T.cluster, "aks");
         assert.deepEqual([...dev.ignoreChanges], []);
-        assert.equal(TUNED.dev.systemPoolAutoscaling, "true");
+        assert.equal(TUNED.dev["systemPool.autoscaling"], true);
         const autoscaledDev = (await evaluateStack("dev", TUNED.dev)).get(T.cluster, "aks");
         assert.deepEqual([...autoscaledDev.ignoreChanges], ["agentPoolProfiles[0].count"]);
     });

@@ -95,8 +95,14 @@ describe("offline plan", () => {
             const result = await plan(["prod"]);
             assert.equal(result.code, 1);
             assert.equal(result.stdout, "");
-            assert.match(result.stderr, /ingressTlsCertificate: is not set.*pulumi config set --secret ingressTlsCertificate < cert\.pem/);
-            assert.match(result.stderr, /ingressTlsPrivateKey: is not set.*pulumi config set --secret ingressTlsPrivateKey < key\.pem/);
+            assert.match(
+                result.stderr,
+                /ingress\.tlsCertificate: is not set.*pulumi config set --path --secret ingress\.tlsCertificate < cert\.pem/,
+            );
+            assert.match(
+                result.stderr,
+                /ingress\.tlsPrivateKey: is not set.*pulumi config set --path --secret ingress\.tlsPrivateKey < key\.pem/,
+            );
         });
 
         it("stands in throwaway certificates only when asked, and says so on the first line", async function () {
@@ -115,7 +121,7 @@ describe("offline plan", () => {
         // critical, no key usage). RFC 5280: a CA's basic constraints MUST be critical (4.2.1.9), and its
         // key usage asserts keyCertSign (4.2.1.3); read back by the OpenSSL CLI.
         it("makes the throwaway CA a CA by RFC 5280: critical basic constraints CA:TRUE, critical key usage for certificate and CRL signing", function () {
-            const { ingressTlsCertificate } = throwawayCertificate("app.example.com");
+            const { "ingress.tlsCertificate": ingressTlsCertificate } = throwawayCertificate("app.example.com");
             const ca = ingressTlsCertificate.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.pop()!;
             const out = spawnSync("openssl", ["x509", "-noout", "-ext", "basicConstraints,keyUsage"], { input: ca, encoding: "utf8" });
             assert.equal(out.status, 0, out.stderr);
@@ -124,13 +130,21 @@ describe("offline plan", () => {
         });
 
         it("fails on bad config with the program's message", async () => {
-            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  aks-platform:keyVaultRetentionDays: 120\n");
+            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  aks-platform:keyVault:\n    retentionDays: 120\n");
             const result = await plan(["plantest"]);
             assert.equal(result.code, 1, result.stderr);
             assert.match(
                 result.stderr,
-                /Invalid stack configuration:\n {2}- keyVaultRetentionDays: 120 is not allowed; use a whole number from 7 to 90/,
+                /Invalid stack configuration:\n {2}- keyVault\.retentionDays: 120 is not allowed; use a whole number from 7 to 90/,
             );
+            assert.equal(result.stdout, "");
+        });
+
+        it("fails on a flat key of the old layout, naming its new path", async () => {
+            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  aks-platform:keyVaultRetentionDays: 30\n");
+            const result = await plan(["plantest"]);
+            assert.equal(result.code, 1, result.stderr);
+            assert.match(result.stderr, /keyVaultRetentionDays\b.*keyVault\.retentionDays/);
             assert.equal(result.stdout, "");
         });
 

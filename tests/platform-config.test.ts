@@ -4,12 +4,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "assert";
 import { generateKeyPairSync } from "crypto";
 import { checkDeployable, checkHostName, checkPollInterval, checkRecoverySplit, checkTlsPair, parseConfig } from "../components/config";
-import { configProblems, evaluateStack, EvaluationError, PROJECT, stackRaw, TEST_TLS, itRejectsConfig, type BadConfigRow } from "./harness";
+import {
+    configProblems,
+    evaluateStack,
+    EvaluationError,
+    PROJECT,
+    stackRaw,
+    TEST_TLS,
+    itRejectsConfig,
+    type BadConfigRow,
+    withOverrides,
+} from "./harness";
 
 const problemsOf = configProblems;
 const committed = stackRaw;
 
-const tls = { ingressTlsCertificate: TEST_TLS.certificate, ingressTlsPrivateKey: TEST_TLS.privateKey };
+const tls = { "ingress.tlsCertificate": TEST_TLS.certificate, "ingress.tlsPrivateKey": TEST_TLS.privateKey };
 const otherKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString();
 
 describe("platform config", () => {
@@ -35,7 +45,7 @@ describe("platform config", () => {
     });
 
     it("prod: HA Vault with an init Job identity in Vault's namespace", () => {
-        const cfg = parseConfig({ ...committed("prod"), ...tls }, PROJECT, "prod");
+        const cfg = parseConfig(withOverrides(committed("prod"), tls), PROJECT, "prod");
         assert.equal(cfg.vault.mode, "ha");
         assert.equal(cfg.highAvailability, true);
         assert.deepEqual(cfg.identities.vaultInit, [{ namespace: "vault", name: "vault-init" }]);
@@ -46,49 +56,49 @@ describe("platform config", () => {
     it("prod cannot be deployed without the ingress certificate and key, and says how to set them", async () => {
         const cfg = parseConfig(committed("prod", false), PROJECT, "prod");
         const problems = checkDeployable(cfg);
-        // ...nor without the images it imports (serviceImageSource import), which promotion writes: in the same round.
+        // ...nor without the images it imports (services.imageSource import), which promotion writes: in the same round.
         assert.deepEqual(
             problems.map((p) => p.split(":")[0]),
             [
-                "ingressTlsCertificate",
-                "ingressTlsPrivateKey",
-                "productServiceImage, productServiceTag",
-                "orderServiceImage, orderServiceTag",
-                "ciRunnerRepository",
-                "ciRunnerGithubToken",
+                "ingress.tlsCertificate",
+                "ingress.tlsPrivateKey",
+                "services.productImage, services.productTag",
+                "services.orderImage, services.orderTag",
+                "ciRunner.repository",
+                "ciRunner.githubToken",
             ],
         );
-        assert.match(problems[0], /pulumi config set --secret ingressTlsCertificate < cert\.pem/);
+        assert.match(problems[0], /pulumi config set --path --secret ingress\.tlsCertificate < cert\.pem/);
         assert.deepEqual(checkDeployable(parseConfig(committed("dev"), PROJECT, "dev")), []);
 
-        const failure = await evaluateStack("prod", { ingressTlsCertificate: undefined, ingressTlsPrivateKey: undefined }).then(
+        const failure = await evaluateStack("prod", { "ingress.tlsCertificate": undefined, "ingress.tlsPrivateKey": undefined }).then(
             () => assert.fail("prod without TLS config was accepted"),
             (error: unknown) => error,
         );
         assert.ok(failure instanceof EvaluationError);
-        assert.match(failure.message, /ingressTlsCertificate: is not set/);
+        assert.match(failure.message, /ingress\.tlsCertificate: is not set/);
         assert.deepEqual(failure.resources, [], "nothing is registered before config is valid");
     });
 
     it("reports prod's missing certificate and key in the same round as every other problem (issue 17 item 7)", async () => {
         // Before: the program threw the bad region alone, and only once it was fixed named the certificate.
         const failure = await evaluateStack("prod", {
-            ingressTlsCertificate: undefined,
-            ingressTlsPrivateKey: undefined,
-            location: "eastus3",
-            clusterTier: "Gold",
+            "ingress.tlsCertificate": undefined,
+            "ingress.tlsPrivateKey": undefined,
+            "azure.location": "eastus3",
+            "cluster.tier": "Gold",
         }).then(
             () => assert.fail("accepted"),
             (error: unknown) => error,
         );
         assert.ok(failure instanceof EvaluationError);
-        for (const key of ["location", "clusterTier", "ingressTlsCertificate", "ingressTlsPrivateKey"])
+        for (const key of ["azure.location", "cluster.tier", "ingress.tlsCertificate", "ingress.tlsPrivateKey"])
             assert.match(failure.message, new RegExp(`^ *- ${key}: `, "m"), `${key} in:\n${failure.message}`);
         assert.deepEqual(failure.resources, [], "nothing is registered before config is valid");
     });
 
     it("marks the configured certificate and key secret", async () => {
-        const cfg = parseConfig({ ...committed("dev"), ...tls }, PROJECT, "dev");
+        const cfg = parseConfig(withOverrides(committed("dev"), tls), PROJECT, "dev");
         assert.ok(cfg.ingress.tls);
         assert.ok(await pulumi.isSecret(cfg.ingress.tls.privateKey));
         assert.ok(await pulumi.isSecret(cfg.ingress.tls.certificate));
@@ -97,83 +107,90 @@ describe("platform config", () => {
     describe("bad values are rejected with the key, the value and what is allowed", () => {
         // `count`: problems expected (default 1); the fragments may come from any of them.
         const rows: BadConfigRow[] = [
-            { name: "unknown mTLS mode", raw: { meshMtlsMode: "strict" }, expect: ["meshMtlsMode", '"strict"', "STRICT, PERMISSIVE"] },
+            { name: "unknown mTLS mode", raw: { "mesh.mtlsMode": "strict" }, expect: ["mesh.mtlsMode", '"strict"', "STRICT, PERMISSIVE"] },
             {
                 name: "PERMISSIVE in prod",
-                raw: { ...tls, meshMtlsMode: "PERMISSIVE" },
+                raw: { ...tls, "mesh.mtlsMode": "PERMISSIVE" },
                 stack: "prod",
-                expect: ["meshMtlsMode", '"PERMISSIVE"', "prod", "STRICT"],
+                expect: ["mesh.mtlsMode", '"PERMISSIVE"', "prod", "STRICT"],
             },
             {
                 name: "poll interval in words",
-                raw: { csiRotationPollInterval: "2 minutes" },
-                expect: ["csiRotationPollInterval", '"2 minutes"', "s, m or h"],
+                raw: { "keyVault.csiRotationPollInterval": "2 minutes" },
+                expect: ["keyVault.csiRotationPollInterval", '"2 minutes"', "s, m or h"],
             },
             {
                 name: "poll interval of zero",
-                raw: { csiRotationPollInterval: "0m" },
-                expect: ["csiRotationPollInterval", '"0m"', "e.g. 2m"],
+                raw: { "keyVault.csiRotationPollInterval": "0m" },
+                expect: ["keyVault.csiRotationPollInterval", '"0m"', "e.g. 2m"],
             },
-            { name: "poll interval without unit", raw: { csiRotationPollInterval: "120" }, expect: ["csiRotationPollInterval", '"120"'] },
+            {
+                name: "poll interval without unit",
+                raw: { "keyVault.csiRotationPollInterval": "120" },
+                expect: ["keyVault.csiRotationPollInterval", '"120"'],
+            },
             {
                 name: "host with upper case",
-                raw: { ingressHost: "App.Example.com" },
-                expect: ["ingressHost", '"App.Example.com"', "lowercase DNS labels"],
+                raw: { "ingress.host": "App.Example.com" },
+                expect: ["ingress.host", '"App.Example.com"', "lowercase DNS labels"],
             },
-            { name: "single-label host", raw: { ingressHost: "localhost" }, expect: ["ingressHost", '"localhost"', "host name"] },
+            { name: "single-label host", raw: { "ingress.host": "localhost" }, expect: ["ingress.host", '"localhost"', "host name"] },
             {
                 name: "certificate without key",
-                raw: { ingressTlsCertificate: TEST_TLS.certificate },
-                expect: ["ingressTlsPrivateKey: is not set", "ingressTlsCertificate is", "both"],
+                raw: { "ingress.tlsCertificate": TEST_TLS.certificate },
+                expect: ["ingress.tlsPrivateKey: is not set", "ingress.tlsCertificate is", "both"],
             },
             {
                 name: "key without certificate",
-                raw: { ingressTlsPrivateKey: TEST_TLS.privateKey },
-                expect: ["ingressTlsCertificate: is not set", "ingressTlsPrivateKey is"],
+                raw: { "ingress.tlsPrivateKey": TEST_TLS.privateKey },
+                expect: ["ingress.tlsCertificate: is not set", "ingress.tlsPrivateKey is"],
             },
             {
                 name: "certificate that is not PEM",
-                raw: { ...tls, ingressTlsCertificate: "not a certificate" },
-                expect: ["ingressTlsCertificate", "not a PEM X.509 certificate", "--secret"],
+                raw: { ...tls, "ingress.tlsCertificate": "not a certificate" },
+                expect: ["ingress.tlsCertificate", "not a PEM X.509 certificate", "--secret"],
             },
             {
                 name: "certificate and key swapped",
-                raw: { ingressTlsCertificate: TEST_TLS.privateKey, ingressTlsPrivateKey: TEST_TLS.certificate },
+                raw: { "ingress.tlsCertificate": TEST_TLS.privateKey, "ingress.tlsPrivateKey": TEST_TLS.certificate },
                 count: 2,
-                expect: ["ingressTlsCertificate", "not a PEM X.509", "ingressTlsPrivateKey", "not an unencrypted PEM private key"],
+                expect: ["ingress.tlsCertificate", "not a PEM X.509", "ingress.tlsPrivateKey", "not an unencrypted PEM private key"],
             },
             {
                 name: "key of another certificate",
-                raw: { ...tls, ingressTlsPrivateKey: otherKey },
-                expect: ["ingressTlsPrivateKey", "is not the key of ingressTlsCertificate"],
+                raw: { ...tls, "ingress.tlsPrivateKey": otherKey },
+                expect: ["ingress.tlsPrivateKey", "is not the key of ingress.tlsCertificate"],
             },
             {
                 name: "certificate for another host",
-                raw: { ...tls, ingressHost: "shop.example.org" },
-                expect: ["ingressTlsCertificate", "does not cover ingressHost", '"shop.example.org"', "DNS:app.prod.example.com"],
+                raw: { ...tls, "ingress.host": "shop.example.org" },
+                expect: ["ingress.tlsCertificate", "does not cover ingress.host", '"shop.example.org"', "DNS:app.prod.example.com"],
             },
-            { name: "no recovery shares", raw: { vaultRecoveryShares: "0" }, expect: ["vaultRecoveryShares", "0", "1 to 10"] },
+            { name: "no recovery shares", raw: { "vault.recoveryShares": 0 }, expect: ["vault.recoveryShares", "0", "1 to 10"] },
             {
                 name: "threshold above shares",
-                raw: { vaultRecoveryShares: "5", vaultRecoveryThreshold: "6" },
-                expect: ["vaultRecoveryThreshold", "6", "vaultRecoveryShares 5", "2 to 5"],
+                raw: { "vault.recoveryShares": 5, "vault.recoveryThreshold": 6 },
+                expect: ["vault.recoveryThreshold", "6", "vault.recoveryShares 5", "2 to 5"],
             },
             {
                 name: "threshold of one with several shares",
-                raw: { vaultRecoveryThreshold: "1" },
-                expect: ["vaultRecoveryThreshold", "1", "2 to 5"],
+                raw: { "vault.recoveryThreshold": 1 },
+                expect: ["vault.recoveryThreshold", "1", "2 to 5"],
             },
             {
                 name: "recovery shares not a number",
-                raw: { vaultRecoveryShares: "five" },
-                expect: ["vaultRecoveryShares", '"five"', "whole number"],
+                raw: { "vault.recoveryShares": "five" },
+                expect: ["vault.recoveryShares", '"five"', "whole number"],
             },
         ];
         itRejectsConfig(rows);
 
         it("accepts one share with threshold one", () => {
-            assert.deepEqual(problemsOf({ ...committed("dev"), vaultRecoveryShares: "1", vaultRecoveryThreshold: "1" }, "dev"), []);
-            assert.equal(checkRecoverySplit(1, 2), "vaultRecoveryThreshold: 2 is not allowed with vaultRecoveryShares 1; use 1");
+            assert.deepEqual(
+                problemsOf(withOverrides(committed("dev"), { "vault.recoveryShares": 1, "vault.recoveryThreshold": 1 }), "dev"),
+                [],
+            );
+            assert.equal(checkRecoverySplit(1, 2), "vault.recoveryThreshold: 2 is not allowed with vault.recoveryShares 1; use 1");
         });
     });
 
@@ -197,7 +214,7 @@ describe("platform config", () => {
                 new Date("2200-01-01T00:00:00Z"),
             );
             assert.equal(problems.length, 1);
-            assert.match(problems[0], /^ingressTlsCertificate: \(DNS:app\.prod\.example\.com, DNS:app\.dev\.example\.com\) expired on /);
+            assert.match(problems[0], /^ingress\.tlsCertificate: \(DNS:app\.prod\.example\.com, DNS:app\.dev\.example\.com\) expired on /);
         });
 
         it("a good pair for either host of the fixture", () => {

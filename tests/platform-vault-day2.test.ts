@@ -116,7 +116,7 @@ describe("Vault day 2 (prod plan)", () => {
         const data = (r: StackRun) => r.ofType(T.configMap).find((c) => c.urn.includes("VaultSyncJob"))!.inputs.data;
         assert.deepEqual(data(tuned), data(run));
         const job = tuned.ofType(T.job).find((j) => j.urn.includes("VaultSyncJob"))!;
-        assert.equal(envOf(job.inputs.spec.template.spec.containers[0]).AUTOPILOT_MIN_QUORUM, TUNED.prod.vaultVoters);
+        assert.equal(envOf(job.inputs.spec.template.spec.containers[0]).AUTOPILOT_MIN_QUORUM, String(TUNED.prod["vault.voters"]));
     });
 
     it("vault-operator: a service account and a Role that may mint its token, read the StatefulSet, delete and exec into pods", () => {
@@ -135,7 +135,7 @@ describe("Vault day 2 (prod plan)", () => {
         assert.equal(run.ofType(T.binding).filter((b) => b.inputs.metadata.name === "vault-operator").length, 0, "nobody by default");
     });
 
-    it("vault-operator: bound to the groups of vaultOperatorGroups", async () => {
+    it("vault-operator: bound to the groups of vault.operatorGroups", async () => {
         const other = await evaluateStack("prod", TUNED.prod);
         const binding = other.ofType(T.binding).find((b) => b.inputs.metadata.name === "vault-operator")!;
         assert.deepEqual(binding.inputs.subjects, [
@@ -299,7 +299,7 @@ describe("Vault day 2: snapshots you can trust (prod plan)", () => {
         assert.match(line, /log "uploaded \$name/);
         assert.match(criterion.query, /ContainerName == "upload"/);
         assert.match(criterion.query, /has "uploaded vault-"/);
-        assert.equal(TUNED.prod.vaultSnapshotSchedule, "15 2 * * *", "daily");
+        assert.equal(TUNED.prod["vault.snapshotSchedule"], "15 2 * * *", "daily");
         const daily = await evaluateStack("prod", TUNED.prod);
         assert.equal(daily.ofType(RULE).find((r) => r.inputs.ruleName === "gitops-prod-vault-snapshot-stale")!.inputs.windowSize, "PT48H");
     });

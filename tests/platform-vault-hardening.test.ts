@@ -255,7 +255,7 @@ describe("Vault, production grade (prod)", () => {
 
     it("five voters from config: five replicas, five retry_joins, five pod names in the certificate", async () => {
         const five = await evaluateStack("prod", TUNED.prod);
-        assert.equal(TUNED.prod.vaultVoters, "5");
+        assert.equal(TUNED.prod["vault.voters"], 5);
         assert.equal(vaultValues(five).server.ha.replicas, 5);
         assert.equal([...hclOf(five).matchAll(/retry_join/g)].length, 5);
         assert.ok(
@@ -300,32 +300,32 @@ describe("Vault policies", () => {
 
 describe("Vault config that is refused", () => {
     itRejectsConfig([
-        { name: "TLS off in prod", stack: "prod", raw: { vaultTlsEnabled: "false" }, expect: ["vaultTlsEnabled", "false", "prod"] },
-        { name: "one voter in prod", stack: "prod", raw: { vaultVoters: "1" }, expect: ["vaultVoters", "1", "3, 5"] },
-        { name: "four voters", stack: "prod", raw: { vaultVoters: "4" }, expect: ["vaultVoters", "4", "3, 5"] },
+        { name: "TLS off in prod", stack: "prod", raw: { "vault.tlsEnabled": false }, expect: ["vault.tlsEnabled", "false", "prod"] },
+        { name: "one voter in prod", stack: "prod", raw: { "vault.voters": 1 }, expect: ["vault.voters", "1", "3, 5"] },
+        { name: "four voters", stack: "prod", raw: { "vault.voters": 4 }, expect: ["vault.voters", "4", "3, 5"] },
         {
             name: "a weekly snapshot schedule (the staleness alert looks back at most 48 hours)",
             stack: "prod",
-            raw: { vaultSnapshotSchedule: "0 3 * * 1" },
-            expect: ["vaultSnapshotSchedule", "0 3 * * 1", "168 hours", "at least once every 24 hours"],
+            raw: { "vault.snapshotSchedule": "0 3 * * 1" },
+            expect: ["vault.snapshotSchedule", "0 3 * * 1", "168 hours", "at least once every 24 hours"],
         },
         {
             name: "keeping no snapshot",
             stack: "prod",
-            raw: { vaultSnapshotKeepLast: "0" },
-            expect: ["vaultSnapshotKeepLast", "0"],
+            raw: { "vault.snapshotKeepLast": 0 },
+            expect: ["vault.snapshotKeepLast", "0"],
         },
         {
             name: "a snapshot schedule that is not cron",
             stack: "prod",
-            raw: { vaultSnapshotSchedule: "hourly" },
-            expect: ["vaultSnapshotSchedule", "hourly", "five fields"],
+            raw: { "vault.snapshotSchedule": "hourly" },
+            expect: ["vault.snapshotSchedule", "hourly", "five fields"],
         },
         {
             name: "no snapshot retention",
             stack: "prod",
-            raw: { vaultSnapshotRetentionDays: "0" },
-            expect: ["vaultSnapshotRetentionDays", "0", "1 to 3650"],
+            raw: { "vault.snapshotRetentionDays": 0 },
+            expect: ["vault.snapshotRetentionDays", "0", "1 to 3650"],
         },
     ]);
 });

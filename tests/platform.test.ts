@@ -551,7 +551,7 @@ describe("platform layer options", () => {
     });
 
     it("dev with a configured certificate stores it instead of generating one", async () => {
-        assert.equal(TUNED.dev.ingressTlsCertificate, TEST_TLS.certificate);
+        assert.equal(TUNED.dev["ingress.tlsCertificate"], TEST_TLS.certificate);
         const run = await evaluateStack("dev", TUNED.dev);
         assert.deepEqual(run.ofType("tls:index/selfSignedCert:SelfSignedCert"), []);
         assert.deepEqual(run.ofType("tls:index/privateKey:PrivateKey"), []);

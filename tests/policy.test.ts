@@ -662,8 +662,8 @@ describe("policy pack on the program", () => {
     });
 
     // The local stack's ha Vault (issue 20 item 8): the unsealer, its setup Job, the init and snapshot Jobs.
-    it("passes every rule (local, localVaultMode ha)", async () => {
-        const run = await evaluateStack("local", { localVaultMode: "ha" });
+    it("passes every rule (local, local.vaultMode ha)", async () => {
+        const run = await evaluateStack("local", { "local.vaultMode": "ha" });
         assert.ok(run.ofType("kubernetes:apps/v1:Deployment").some((d) => d.inputs.metadata?.name === "vault-unsealer"));
         assert.deepEqual(await programViolations(run, "local", "local"), []);
     });

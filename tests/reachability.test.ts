@@ -286,10 +286,15 @@ function withLabel(key: string, from: string, to: string) {
 const STACKS = [
     ["local", "kube-network-policies", {}, undefined],
     ["dev", "cilium", ARGOCD, undefined],
-    // Prod's default, API server VNet integration: the API server at an address of apiServerSubnetCidr (default 10.240.9.0/28).
+    // Prod's default, API server VNet integration: the API server at an address of apiServer.subnetCidr (default 10.240.9.0/28).
     ["prod", "cilium", {}, "10.240.9.4"],
     // Without it (NAT gateway egress), a public API server address; webhook calls through konnectivity.
-    ["prod", "cilium", { apiServerVnetIntegration: "false", egressType: "natGateway", perZoneNodePools: "true" }, undefined],
+    [
+        "prod",
+        "cilium",
+        { "apiServer.vnetIntegration": false, "network.egressType": "natGateway", "network.perZoneNodePools": true },
+        undefined,
+    ],
 ] as const;
 
 for (const [stack, enforcer, overrides, apiServerSubnetIp] of STACKS) {

@@ -22,7 +22,9 @@ import {
     TENANT,
     TUNED,
     type StackRun,
+    withOverrides,
 } from "./harness";
+import { rawMember, rawString } from "./configRaw";
 
 const IMAGE = "docker-build:index:Image";
 const IMPORT = "pulumi-nodejs:dynamic:Resource";
@@ -114,26 +116,29 @@ describe("service images", () => {
 
         for (const service of SERVICE_NAMES) {
             it(`${service}: imports <image>:<tag> from its registry into the stack's, with the source token secret`, () => {
-                const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-                const [host, ...rest] = raw()[`${stem}Image`].split("/");
+                // services.productImage / services.productTag for product-service (components/config/layout.ts).
+                const stem = service.replace(/-service$/, "");
+                const image = rawString(raw(), `services.${stem}Image`)!;
+                const tag = rawString(raw(), `services.${stem}Tag`)!;
+                const [host, ...rest] = image.split("/");
                 const imported = run.get(IMPORT, `images-${service}`);
                 const [registry] = run.ofType(REGISTRY);
                 assert.equal(imported.inputs.registryId, registry.id);
                 assert.equal(imported.inputs.sourceRegistry, host);
-                assert.equal(imported.inputs.sourceImage, `${rest.join("/")}:${raw()[`${stem}Tag`]}`);
+                assert.equal(imported.inputs.sourceImage, `${rest.join("/")}:${tag}`);
                 assert.equal(imported.inputs.targetRepository, service);
-                assert.equal(imported.inputs.targetTag, raw()[`${stem}Tag`]);
-                assert.equal(imported.inputs.sourceUsername, raw().imageSourceUsername);
+                assert.equal(imported.inputs.targetTag, tag);
+                assert.equal(imported.inputs.sourceUsername, rawString(raw(), "services.imageSourceUsername"));
                 assert.ok(isSecretValue(imported.rawInputs.sourcePassword), "the source token is a secret");
                 assert.ok(isSecretValue(imported.rawInputs.armToken), "the ARM token is a secret");
                 const release = run.get(RELEASE, service);
-                assert.deepEqual(release.inputs.values.image, { repository: `${loginServerOf(run)}/${service}`, tag: raw()[`${stem}Tag`] });
+                assert.deepEqual(release.inputs.values.image, { repository: `${loginServerOf(run)}/${service}`, tag });
                 assert.ok(run.dependsOn(release.urn, imported.urn), "the release waits for the import");
             });
         }
 
         it("imports a digest untagged and deploys that digest", async () => {
-            const digest = TUNED.prod.productServiceTag;
+            const digest = TUNED.prod["services.productTag"];
             assert.match(digest, /^sha256:[0-9a-f]{64}$/);
             const pinned = await evaluateStack("prod", TUNED.prod);
             const imported = pinned.get(IMPORT, "images-product-service");
@@ -149,8 +154,8 @@ describe("service images", () => {
             const raw = stackRaw("local");
             assert.equal(run.ofType(IMAGE).length + run.ofType(IMPORT).length, 0);
             assert.deepEqual(run.get(RELEASE, "product-service").inputs.values.image, {
-                repository: raw.productServiceImage,
-                tag: raw.productServiceTag,
+                repository: rawString(raw, "services.productImage"),
+                tag: rawString(raw, "services.productTag"),
             });
         });
     });
@@ -167,42 +172,46 @@ describe("service images", () => {
             {
                 name: "build without Azure",
                 stack: "local",
-                raw: { serviceImageSource: "build" },
-                expect: ["serviceImageSource", '"build"', "local", '"config"'],
+                raw: { "services.imageSource": "build" },
+                expect: ["services.imageSource", '"build"', "local", '"config"'],
             },
             {
                 name: "build without the stack's registry",
-                raw: { registryMode: "none" },
-                expect: ["serviceImageSource", 'registryMode "create"', '"none"'],
+                raw: { "registry.mode": "none" },
+                expect: ["services.imageSource", 'registry.mode "create"', '"none"'],
             },
             {
                 name: "build into a registry with no public endpoint",
-                raw: { registryPublicNetworkAccess: "false", registryPrivateEndpoint: "true" },
-                expect: ["serviceImageSource", "registryPublicNetworkAccess: true", '"import"'],
+                raw: { "registry.publicNetworkAccess": false, "registry.privateEndpoint": true },
+                expect: ["services.imageSource", "registry.publicNetworkAccess: true", '"import"'],
             },
             {
                 name: "a source token without its user",
                 stack: "prod",
-                raw: { imageSourceUsername: undefined as unknown as string },
-                expect: ["imageSourceUsername", "imageSourceToken"],
+                raw: { "services.imageSourceUsername": undefined },
+                expect: ["services.imageSourceUsername", "services.imageSourceToken"],
             },
         ]);
 
         it("prod imports by default and, without the images, names every missing key in one round", () => {
-            const raw = { ...stackRaw("prod") };
-            for (const key of ["productServiceImage", "productServiceTag", "orderServiceImage", "orderServiceTag"]) delete raw[key];
+            const raw = withOverrides(stackRaw("prod"), {
+                "services.productImage": undefined,
+                "services.productTag": undefined,
+                "services.orderImage": undefined,
+                "services.orderTag": undefined,
+            });
             // Not a parse error (a committed prod file looks like this before its first promotion): a deploy
             // check, reported with the missing secrets.
             assert.deepEqual(configProblems(raw, "prod"), []);
             const problems = checkDeployable(parseConfig(raw, PROJECT, "prod")).join("\n");
-            for (const key of ["productServiceImage", "productServiceTag", "orderServiceImage", "orderServiceTag"])
+            for (const key of ["services.productImage", "services.productTag", "services.orderImage", "services.orderTag"])
                 assert.ok(problems.includes(key), key);
-            assert.ok(problems.includes('serviceImageSource is "import"'));
+            assert.ok(problems.includes('services.imageSource is "import"'));
         });
 
         it("dev builds by default and needs no image key", () => {
             assert.deepEqual(configProblems(stackRaw("dev"), "dev"), []);
-            assert.equal(stackRaw("dev").productServiceImage, undefined);
+            assert.equal(rawMember(stackRaw("dev"), "services.productImage"), undefined);
         });
     });
 });

@@ -276,13 +276,13 @@ describe("teardown: locks on the stateful resources, not on routine work (issue 
     it("prod, day 2: an up that lifts the locks and drops a per-secret role assignment deletes the locks first", async () => {
         const before = await evaluateStack("prod");
         // The lift removes the locks and nothing else.
-        const after = await evaluateStack("prod", { resourceLocks: "false" });
+        const after = await evaluateStack("prod", { "governance.resourceLocks": false });
         const now = new Set(after.resources.map((r) => r.urn));
         const lifted = before.resources.filter((r) => r.custom && !now.has(r.urn));
         assert.deepEqual(
             lifted.map((r) => r.type),
             lifted.map(() => LOCK_TYPES[1]),
-            "resourceLocks: false removes only the locks",
+            "governance.resourceLocks: false removes only the locks",
         );
         const found = lockedBy(before);
         assert.equal(lifted.length, found.length);
@@ -331,7 +331,7 @@ describe("teardown: the cluster and its user pool (issue 18 items 4 and 5)", () 
     };
 
     it("dev with a user pool: a destroy deletes every in-cluster object before the pool, and the cluster's DELETE takes the pool", async () => {
-        const run = await evaluateStack("dev", { userPoolEnabled: "true" });
+        const run = await evaluateStack("dev", { "userPool.enabled": true });
         const pool = run.get(POOL, "aks-user");
         const cluster = run.get(CLUSTER, "aks");
         // The system pool is tainted CriticalAddonsOnly once a user pool exists, so workloads run on the

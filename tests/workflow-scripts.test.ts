@@ -130,7 +130,7 @@ describe(".github/scripts/commit-promotion.sh", function () {
         git(tmp, "init", "--quiet", "--bare", "--initial-branch=main", "origin.git");
         git(tmp, "clone", "--quiet", path.join(tmp, "origin.git"), "work");
         const work = path.join(tmp, "work");
-        fs.writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  aks-platform:productServiceTag: dev-1\n");
+        fs.writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  aks-platform:services:\n    productTag: dev-1\n");
         git(work, "add", ".");
         git(work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "init");
         git(work, "push", "--quiet", "origin", "HEAD:main");
@@ -152,7 +152,7 @@ describe(".github/scripts/commit-promotion.sh", function () {
 
     it("commits the stack file and argocd/apps to main and reports the commit", () => {
         const work = path.join(tmp, "work");
-        fs.writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  aks-platform:productServiceTag: dev-2\n");
+        fs.writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  aks-platform:services:\n    productTag: dev-2\n");
         fs.mkdirSync(path.join(work, "argocd", "apps", "dev"), { recursive: true });
         fs.writeFileSync(path.join(work, "argocd", "apps", "dev", "values.yaml"), "tag: dev-2\n");
         fs.writeFileSync(path.join(work, "unrelated.txt"), "not promoted\n");
@@ -193,7 +193,7 @@ describe(".github/scripts/e2e-smoke.sh", function () {
             "kubectl",
             [
                 'echo "kubectl $*" >> "$LOG"',
-                // localVaultMode ha: no dev root token's Secret.
+                // local.vaultMode ha: no dev root token's Secret.
                 'case "${HA:-}$*" in ha*"secret vault-dev-root-token"*) exit 1 ;; esac',
                 'case "$*" in *"get pods"*) echo "$CONTAINERS" ;; *"get nodes"*) echo 172.18.0.2 ;; *"service/istio-ingressgateway"*) echo 31443 ;;',
                 '  *"secret vault-dev-root-token"*) echo czNjcjN0 ;; *"vault list"*) echo \'["a1b2"]\' ;; esac',
@@ -253,7 +253,7 @@ describe(".github/scripts/e2e-smoke.sh", function () {
         assert.match(log, /sys\/leases\/lookup\/database\/creds\/microservices-role/);
     });
 
-    it("with localVaultMode ha (no dev root token) leaves the lease check to e2e-vault.sh", () => {
+    it("with local.vaultMode ha (no dev root token) leaves the lease check to e2e-vault.sh", () => {
         const { status, out, log } = smoke("product-service vault-agent istio-proxy vault-agent-init", SEEDED, true);
         assert.equal(status, 0, out);
         assert.match(out, /the leases are checked by \.github\/scripts\/e2e-vault\.sh/);

@@ -14,6 +14,7 @@ import { SERVICE_NAMES } from "../components/config";
 import { SERVICE_BUILD_ARG, SERVICE_DOCKERFILE } from "../components/config/constants";
 import { MONGO_IMAGE } from "../components/workloads/mongodb";
 import { ROOT, stackRaw } from "./harness";
+import { rawString } from "./configRaw";
 import { requireTool } from "./externalTools";
 
 const GITHUB = path.join(ROOT, ".github");
@@ -411,8 +412,9 @@ describe("GitHub workflows", () => {
             // ...tagged as the local stack names them.
             const local = stackRaw("local");
             for (const service of SERVICE_NAMES) {
-                const stem = service.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-                assert.equal(`${local[`${stem}Image`]}:${local[`${stem}Tag`]}`, `${service}:local`);
+                // services.productImage / services.productTag for product-service (components/config/layout.ts).
+                const stem = service.replace(/-service$/, "");
+                assert.equal(`${rawString(local, `services.${stem}Image`)}:${rawString(local, `services.${stem}Tag`)}`, `${service}:local`);
             }
             assert.ok(loop.includes('docker build --tag "$service:local"'));
         });
@@ -506,7 +508,7 @@ describe("GitHub workflows", () => {
                 "kind load docker-image",
                 "pulumi login --local",
                 'pulumi stack init "$STACK"',
-                'pulumi config set kubeconfigContext "kind-$KIND_CLUSTER"',
+                'pulumi config set --path local.kubeconfigContext "kind-$KIND_CLUSTER"',
                 'pulumi up --yes --stack "$STACK"',
                 ".github/scripts/e2e-smoke.sh",
                 'pulumi preview --expect-no-changes --diff --stack "$STACK"',
@@ -521,13 +523,13 @@ describe("GitHub workflows", () => {
             assert.equal(steps(kind)[init].id, "init");
         });
 
-        it("runs twice: Vault in dev mode and localVaultMode ha, each on its own kind config", () => {
+        it("runs twice: Vault in dev mode and local.vaultMode ha, each on its own kind config", () => {
             assert.deepEqual(kind.strategy?.matrix?.vault, ["dev", "ha"]);
             assert.equal(kind.strategy?.["fail-fast"], false);
             const [cluster] = stepsUsing(kind, "helm/kind-action");
             assert.equal(cluster.with?.config, ".github/kind/e2e-${{ matrix.vault }}.yaml");
             const init = steps(kind).find((s) => s.id === "init")!;
-            assert.match(init.run!, /pulumi config set localVaultMode "\$VAULT_MODE" --stack "\$STACK"/);
+            assert.match(init.run!, /pulumi config set --path local\.vaultMode "\$VAULT_MODE" --stack "\$STACK"/);
             assert.equal(init.env?.VAULT_MODE, "${{ matrix.vault }}");
             // The smoke test is told the mode (it skips the dev root token's lease check only for ha),
             // rather than guessing it from a Secret a broken dev run might have lost.

@@ -178,7 +178,7 @@ describe("workloads layer with Argo CD", () => {
         assert.ok(charts.includes("argo-cd"));
         assert.equal(run.ofType(T.release).filter((r) => SERVICES.includes(r.inputs.name)).length, 0);
         const app = run.ofType(T.application).find((a) => a.inputs.spec.source.path === "argocd/apps/dev")!;
-        assert.equal(app.inputs.spec.source.repoURL, ARGOCD.argocdRepoUrl);
+        assert.equal(app.inputs.spec.source.repoURL, ARGOCD["argocd.repoUrl"]);
         assert.equal(app.inputs.spec.source.targetRevision, "main");
         assert.ok(run.dependsOn(app.urn, configJob(run).urn), "Argo CD syncs only once Vault can issue credentials");
     });
@@ -193,6 +193,6 @@ describe("workloads layer with Argo CD", () => {
     });
 
     it("requires a repository when switched on", async () => {
-        await assert.rejects(evaluateStack("dev", { argocdEnabled: "true" }), /argocdRepoUrl: is not set but argocdEnabled is true/);
+        await assert.rejects(evaluateStack("dev", { "argocd.enabled": true }), /argocd\.repoUrl: is not set but argocd\.enabled is true/);
     });
 });
