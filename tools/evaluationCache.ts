@@ -9,19 +9,24 @@ import * as os from "os";
 import * as path from "path";
 import type { StackRunData } from "./mocks";
 
-/** Mocha sets MOCHA_WORKER_ID in each parallel worker (mocha lib/nodejs/worker.js). */
-const inWorker = () => process.env.MOCHA_WORKER_ID !== undefined;
+/** Set by mochaGlobalSetup, in the process that then starts the workers: `<its pid>:<directory>`. */
+const CACHE = "AKSPLATFORM_EVALUATION_CACHE";
 
-/** The run's directory: named after the mocha process that runs the workers (their parent). */
-const runDirectory = (mochaPid: number) => path.join(os.tmpdir(), `aksplatform-evaluations-${mochaPid}`);
+/**
+ * The run's directory, in one of that run's workers. Its children (a test that runs `npm run plan`)
+ * inherit the variable but are not its workers, and evaluate for themselves.
+ */
+function runDirectory(): string | undefined {
+    const [owner, directory] = (process.env[CACHE] ?? "").split(/:(.*)/s);
+    return directory && Number(owner) === process.ppid ? directory : undefined;
+}
 
 /** How long a worker waits for another's evaluation before it evaluates itself (that worker died). */
 const WAIT_MS = 300_000;
 
 export async function sharedEvaluation(key: string, evaluate: () => Promise<StackRunData>): Promise<StackRunData> {
-    if (!inWorker()) return evaluate();
-    const directory = runDirectory(process.ppid);
-    fs.mkdirSync(directory, { recursive: true });
+    const directory = runDirectory();
+    if (directory === undefined) return evaluate();
     const file = path.join(directory, `${crypto.createHash("sha256").update(key).digest("hex")}.json`);
     const claim = `${file}.claim`;
     try {
@@ -51,7 +56,19 @@ async function waitFor(file: string, claim: string, evaluate: () => Promise<Stac
     }
 }
 
-/** Mocha's global teardown (run once, in the process that ran the workers): the run's directory goes. */
+/**
+ * Mocha's global setup and teardown (.mocharc.json `require`): they run once, in the process that
+ * starts the parallel workers, before it starts them (mocha lib/mocha.cjs Mocha#run, runGlobalSetup;
+ * lib/nodejs/buffered-worker-pool.cjs copies process.env into each worker), so the workers inherit the
+ * variable.
+ */
+export function mochaGlobalSetup(): void {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "aksplatform-evaluations-"));
+    process.env[CACHE] = `${process.pid}:${directory}`;
+}
+
 export function mochaGlobalTeardown(): void {
-    fs.rmSync(runDirectory(process.pid), { recursive: true, force: true });
+    const directory = (process.env[CACHE] ?? "").split(/:(.*)/s)[1];
+    if (directory) fs.rmSync(directory, { recursive: true, force: true });
+    delete process.env[CACHE];
 }
