@@ -1,6 +1,8 @@
 // The evaluation cache the parallel workers share (tools/evaluationCache.ts): one evaluation per key,
 // a failure never shared, and nothing shared outside a run's workers.
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -34,6 +36,31 @@ describe("evaluation cache shared by the parallel workers", () => {
         assert.equal(calls, 1);
         assert.deepEqual(first, DATA);
         assert.deepEqual(second, DATA);
+    });
+
+    it("serves a key evaluated earlier in the run from its file: a later asker does not evaluate again", async () => {
+        let calls = 0;
+        const once = async () => {
+            calls++;
+            return DATA;
+        };
+        await sharedEvaluation("later", once);
+        assert.deepEqual(await sharedEvaluation("later", once), DATA);
+        assert.equal(calls, 1);
+    });
+
+    it("takes over the claim of a worker that died mid-evaluation instead of waiting for it", async () => {
+        const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+        const file = path.join(directory, `${createHash("sha256").update("orphan").digest("hex")}.json`);
+        fs.writeFileSync(`${file}.claim`, dead);
+        let calls = 0;
+        const started = Date.now();
+        await sharedEvaluation("orphan", async () => {
+            calls++;
+            return DATA;
+        });
+        assert.equal(calls, 1);
+        assert.ok(Date.now() - started < 1000, "waited for a dead worker");
     });
 
     it("does not share a failure: the waiter evaluates, and fails, itself", async () => {

@@ -747,7 +747,11 @@ export function evaluateStack(
             const started = performance.now();
             const record = (ok: boolean) => {
                 const log = process.env[EVALUATION_LOG];
-                if (log) fs.appendFileSync(log, `${JSON.stringify({ stack, ok, ms: Math.round(performance.now() - started) })}\n`);
+                if (log)
+                    fs.appendFileSync(
+                        log,
+                        `${JSON.stringify({ stack, key: createHash("sha256").update(key).digest("hex").slice(0, 16), ok, ms: Math.round(performance.now() - started) })}\n`,
+                    );
             };
             try {
                 const data = await evaluate(

@@ -24,15 +24,17 @@ const debuggable = require("@pulumi/pulumi/runtime/debuggable") as {
 
 (Resource as unknown as { callsites: () => unknown[] }).callsites = () => [];
 const debuggablePromise = debuggable.debuggablePromise;
-debuggable.debuggablePromise = (p, ctx) => {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        return debuggablePromise(p, ctx);
-    } finally {
-        Error.stackTraceLimit = limit;
-    }
-};
+// Kept whole when the leak report is asked for (runtime/debuggable.js prints each pending promise's stack).
+if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS)
+    debuggable.debuggablePromise = (p, ctx) => {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            return debuggablePromise(p, ctx);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    };
 
 const sdk = `${path.sep}@pulumi${path.sep}pulumi${path.sep}`;
 const mapped = Error.prepareStackTrace;
