@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { performance } from "perf_hooks";
+import { sharedEvaluation } from "./evaluationCache";
 import { parse } from "yaml";
 // Contract A names (components/config, keys.ts/schema.ts): every config path, and each one's spec.
 import { CONFIG_PATHS, specOf, type ConfigPath } from "../components/config";
@@ -763,28 +764,36 @@ export function evaluateStack(stack: string, overrides: Overrides = {}, secrets:
     ]);
     let run = evaluations.get(key);
     if (!run) {
-        const started = performance.now();
-        run = evaluate(
-            stack,
-            config.config,
-            () => {
-                forgetProgram();
-                // A fresh require is what runs the program's top level again, as `pulumi up` would.
-                // eslint-disable-next-line @typescript-eslint/no-require-imports
-                return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
-            },
-            config.secretKeys,
-        ).then(deepFreeze);
+        run = sharedEvaluation(key, async () => {
+            const started = performance.now();
+            const record = (ok: boolean) => {
+                const log = process.env[EVALUATION_LOG];
+                if (log)
+                    fs.appendFileSync(
+                        log,
+                        `${JSON.stringify({ stack, key: createHash("sha256").update(key).digest("hex").slice(0, 16), ok, ms: Math.round(performance.now() - started) })}\n`,
+                    );
+            };
+            try {
+                const data = await evaluate(
+                    stack,
+                    config.config,
+                    () => {
+                        forgetProgram();
+                        // A fresh require is what runs the program's top level again, as `pulumi up` would.
+                        // eslint-disable-next-line @typescript-eslint/no-require-imports
+                        return require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+                    },
+                    config.secretKeys,
+                );
+                record(true);
+                return data;
+            } catch (error) {
+                record(false);
+                throw error;
+            }
+        }).then((data) => deepFreeze(stackRun(data)));
         evaluations.set(key, run);
-        const log = process.env[EVALUATION_LOG];
-        if (log) {
-            const record = (ok: boolean) =>
-                fs.appendFileSync(log, `${JSON.stringify({ stack, ok, ms: Math.round(performance.now() - started) })}\n`);
-            run.then(
-                () => record(true),
-                () => record(false),
-            );
-        }
     }
     return run;
 }
@@ -957,12 +966,18 @@ export async function evaluate(
         globalThis.fetch = realFetch;
     }
 
+    return stackRun({ resources: registrations, invokes, tokenExchanges, outputs });
+}
+
+/** A run's data: what an evaluation records, without the look-ups (JSON-serialisable, see evaluationCache.ts). */
+export type StackRunData = Pick<StackRun, "resources" | "invokes" | "tokenExchanges" | "outputs">;
+
+/** A run from its data: the look-ups over the registrations. */
+export function stackRun(data: StackRunData): StackRun {
+    const registrations = data.resources;
     const byUrn = new Map(registrations.map((r) => [r.urn, r]));
     const run: StackRun = {
-        resources: registrations,
-        invokes,
-        tokenExchanges,
-        outputs,
+        ...data,
         ofType: (type) => registrations.filter((r) => r.type === type),
         get(type, name) {
             const found = registrations.filter((r) => r.type === type && r.name === name);
