@@ -2,6 +2,8 @@
 // at all. Evaluated under the same mocks as dev and prod; the mocks answer Azure, so anything Azure the
 // program touched would show up as a registration or an invoke here.
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { cloudOf, CONFIG_PATHS, parseConfig, specOf, type ConfigPath } from "../components/config";
 import { rawPaths } from "./configRaw";
 import { APP_SECRET_KEYS } from "../components/foundation";
@@ -410,5 +412,34 @@ describe("local configuration", () => {
                 "systemPool.vmSize",
             ]);
         });
+    });
+});
+
+describe("docs/local.md's lists of what local reads and refuses", () => {
+    // The groups the doc says local refuses whole, against the key table's scopes: a group is refused
+    // whole when every member only configures Azure.
+    const text = fs.readFileSync(path.join(__dirname, "..", "docs", "local.md"), "utf8");
+    const sentence = text.slice(text.indexOf("A key that only configures Azure is rejected on local"));
+    const listed =
+        sentence
+            .slice(0, sentence.indexOf("groups, and the Azure members"))
+            .match(/`(\w+)`/g)
+            ?.map((g) => g.slice(1, -1)) ?? [];
+
+    it("names exactly the groups whose every member only configures Azure", () => {
+        const groups = new Map<string, string[]>();
+        for (const member of CONFIG_PATHS.filter((p) => p.includes("."))) {
+            const [group] = member.split(".");
+            groups.set(group, [...(groups.get(group) ?? []), specOf(member).scope]);
+        }
+        const azureOnly = [...groups].filter(([, scopes]) => scopes.every((s) => s === "azure")).map(([g]) => g);
+        assert.deepEqual([...listed].sort(), azureOnly.sort());
+    });
+
+    it("names, among the others' Azure members, only members that only configure Azure", () => {
+        const others = sentence.slice(sentence.indexOf("groups, and the Azure members"), sentence.indexOf("The message names"));
+        const paths = others.match(/`([\w]+\.[\w]+)`/g)?.map((p) => p.slice(1, -1)) ?? [];
+        assert.ok(paths.length > 0);
+        for (const member of paths) assert.equal(specOf(member as ConfigPath).scope, "azure", member);
     });
 });
