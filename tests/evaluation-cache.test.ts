@@ -6,7 +6,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { sharedEvaluation } from "../tools/evaluationCache";
+import { mochaGlobalSetup, mochaGlobalTeardown, sharedEvaluation, watching } from "../tools/evaluationCache";
 import type { StackRunData } from "../tools/mocks";
 
 const DATA: StackRunData = { resources: [], invokes: [{ token: "t", inputs: { a: 1 } }], tokenExchanges: [], outputs: {} };
@@ -86,5 +86,32 @@ describe("evaluation cache shared by the parallel workers", () => {
         await sharedEvaluation("c", once);
         assert.equal(calls, 2);
         assert.deepEqual(fs.readdirSync(directory), []);
+    });
+
+    it("evaluates unshared, at once, when the run's directory is gone", async () => {
+        process.env.AKSPLATFORM_EVALUATION_CACHE = `${process.ppid}:${path.join(directory, "gone")}`;
+        const started = Date.now();
+        assert.deepEqual(await sharedEvaluation("x", async () => DATA), DATA);
+        assert.ok(Date.now() - started < 1000, "waited on a directory that is gone");
+    });
+
+    it("shares nothing under --watch, in each spelling mocha takes", () => {
+        for (const argv of [["--watch"], ["-w"], ["-bw"], ["--watch=true"]]) assert.ok(watching(argv), argv.join(" "));
+        for (const argv of [["--watch=false"], ["--bail"], ["-b"], ["--watch-files", "x"]]) assert.ok(!watching(argv), argv.join(" "));
+    });
+
+    it("removes the directory of an earlier run whose process is gone (stopped with Ctrl-C), not a live one's", () => {
+        const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+        const stale = fs.mkdtempSync(path.join(os.tmpdir(), `aksplatform-evaluations-${dead}-`));
+        const live = fs.mkdtempSync(path.join(os.tmpdir(), `aksplatform-evaluations-${process.pid}-`));
+        try {
+            mochaGlobalSetup();
+            mochaGlobalTeardown();
+            assert.ok(!fs.existsSync(stale), "the dead run's directory stayed");
+            assert.ok(fs.existsSync(live), "a live run's directory was removed");
+        } finally {
+            fs.rmSync(stale, { recursive: true, force: true });
+            fs.rmSync(live, { recursive: true, force: true });
+        }
     });
 });

@@ -42,19 +42,28 @@ function read(file: string): StackRunData | undefined {
 
 /**
  * Claims `key` for this worker: a claim file created exclusively, holding the claimant's pid. A claim
- * whose claimant died (mocha replaces a crashed worker) is taken over.
+ * whose claimant died (mocha replaces a crashed worker) is taken over; two workers taking over the same
+ * dead claim may both evaluate, which costs time only (same data, written by rename). Returns
+ * "claimed", "taken" (another live worker holds it) or "unshared" (the directory is unusable: evaluate
+ * without sharing).
  */
-function claim(claimFile: string): boolean {
-    try {
-        fs.writeFileSync(claimFile, String(process.pid), { flag: "wx" });
-        return true;
-    } catch {
-        const owner = Number(fs.existsSync(claimFile) ? fs.readFileSync(claimFile, "utf8") : NaN);
-        if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
-            fs.rmSync(claimFile, { force: true });
-            return claim(claimFile);
+function claim(claimFile: string): "claimed" | "taken" | "unshared" {
+    for (;;) {
+        try {
+            fs.writeFileSync(claimFile, String(process.pid), { flag: "wx" });
+            return "claimed";
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "EEXIST") return "unshared";
         }
-        return false;
+        let owner: number;
+        try {
+            owner = Number(fs.readFileSync(claimFile, "utf8"));
+        } catch {
+            continue; // released (a failed evaluation) or taken over meanwhile: try again
+        }
+        // An empty claim is one being written: its writer is alive.
+        if (!(Number.isInteger(owner) && owner > 0) || alive(owner)) return "taken";
+        fs.rmSync(claimFile, { force: true });
     }
 }
 
@@ -67,7 +76,9 @@ export async function sharedEvaluation(key: string, evaluate: () => Promise<Stac
     for (;;) {
         const shared = read(file);
         if (shared) return shared;
-        if (claim(claimFile)) break;
+        const claimed = claim(claimFile);
+        if (claimed === "unshared") return evaluate();
+        if (claimed === "claimed") break;
         if (Date.now() > deadline) return evaluate();
         await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -89,20 +100,31 @@ export async function sharedEvaluation(key: string, evaluate: () => Promise<Stac
     return data;
 }
 
+/** Whether this mocha process watches (`--watch`, `--watch=true`, `-w`, or `w` in a cluster of short flags such as `-bw`). */
+export function watching(argv: readonly string[]): boolean {
+    return argv.some((arg) => /^--watch(=(?!false$).*)?$/.test(arg) || /^-[a-zA-Z]*w[a-zA-Z]*$/.test(arg));
+}
+
 /**
  * Mocha's global setup and teardown (.mocharc.json `require`): they run once, in the process that
  * starts the parallel workers, before it starts them (mocha lib/mocha.cjs Mocha#run, runGlobalSetup;
  * lib/nodejs/buffered-worker-pool.cjs copies process.env into each worker), so the workers inherit the
- * variable. Under `--watch` mocha runs the setup once for every rerun (lib/cli/watch-run.cjs), and a
- * rerun must see the edited program, so nothing is shared there. Directories of earlier runs whose
- * process is gone (a run stopped with Ctrl-C skips the teardown) are removed.
+ * variable. Under `--watch` mocha runs the setup once for the whole watch session and each rerun starts
+ * new workers of the same process (lib/cli/watch-run.cjs), which must see the edited program, so nothing
+ * is shared there. Directories of earlier runs whose process is gone (a run stopped with Ctrl-C skips the
+ * teardown) are removed where this user may; others' are left alone.
  */
 export function mochaGlobalSetup(): void {
     for (const name of fs.readdirSync(os.tmpdir())) {
         const pid = Number(name.startsWith(PREFIX) ? name.slice(PREFIX.length).split("-")[0] : NaN);
-        if (Number.isInteger(pid) && pid > 0 && !alive(pid)) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+        if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+        try {
+            fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+        } catch {
+            // Another user's run: not ours to remove.
+        }
     }
-    if (process.argv.some((arg) => arg === "--watch" || arg === "-w")) return;
+    if (watching(process.argv)) return;
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
     process.env[CACHE] = `${process.pid}:${directory}`;
 }
