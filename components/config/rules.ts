@@ -691,7 +691,18 @@ export const CROSS_KEY_RULES: readonly Rule[] = [
     localRules,
 ];
 
-/** Every cross-key problem of the stack, one message each. */
+/** The member a message is about: its leading `<path>:`, a list item's index dropped. */
+function leadingPath(message: string): string {
+    return message.slice(0, message.indexOf(":")).replace(/\[\d+\]$/, "");
+}
+
+/**
+ * Every cross-key problem of the stack, one message each. A problem about a member readValues already
+ * reported is left out: its value is the stack's only in a best-effort form (a list with a bad item
+ * dropped) or the default, and judging that would tell the stack something it did not say (e.g. `[] is
+ * not allowed` for a list whose one item was refused). The next round, with the member fixed, judges it.
+ */
 export function crossKeyProblems(c: RuleContext): string[] {
-    return CROSS_KEY_RULES.flatMap((rule) => rule(c));
+    const reported = new Set(c.reported.map(leadingPath));
+    return CROSS_KEY_RULES.flatMap((rule) => rule(c)).filter((problem) => !reported.has(leadingPath(problem)));
 }
