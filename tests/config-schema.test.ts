@@ -187,6 +187,12 @@ describe("config schema (structured config)", () => {
                 assert.equal(errors.length, 1, errors.join("\n"));
                 assert.equal(typeof (values.services as Record<string, unknown>)[path.split(".")[1]], "string");
             }
+            // An empty `tier:` in YAML is null: refused, with the way back to the default.
+            const empty = errorOf(read({ cluster: '{"tier":null}' }).errors, "cluster.tier");
+            assert.ok(
+                empty.startsWith("cluster.tier: null is not allowed") && empty.includes("pulumi config rm --path cluster.tier"),
+                empty,
+            );
             // The largest safe integers still read as their digits.
             assert.equal(read({ services: '{"productTag":9007199254740991}' }).values.services.productTag, "9007199254740991");
         });

@@ -68,7 +68,10 @@ function notTextReason(input: unknown, where: string, shown: string, item: boole
     if (typeof input === "number") {
         return `is not allowed; ${wanted}, and a number counts only when it is a whole number within ±${Number.MAX_SAFE_INTEGER} (read as its digits), since any other may have lost digits before the program saw it${yamlNumberHint(path, shown)}`;
     }
-    return `is not allowed; ${wanted} (quote it in YAML where it would read as a number, true/false or null; an empty list item \`- \` is null)`;
+    const empty = item
+        ? "an empty list item `- ` is null"
+        : `an empty value is null: to take the default, pulumi config rm --path ${where}`;
+    return `is not allowed; ${wanted} (quote it in YAML where it would read as a number, true/false or null; ${empty})`;
 }
 
 const INTEGER_TEXT = /^-?\d+$/;
