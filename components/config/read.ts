@@ -22,6 +22,8 @@ export interface Reading {
     /** Paths the stack sets (as opposed to defaults). */
     readonly set: ReadonlySet<ConfigPath>;
     readonly errors: string[];
+    /** Paths whose value was not of the member's type (reported in `errors`; `values` holds a best-effort form or the default). */
+    readonly malformed: ReadonlySet<ConfigPath>;
 }
 
 /** The parsed top-level values: a group's JSON text as its object, `environment` as its text. */
@@ -71,6 +73,7 @@ export function readValues(raw: Raw, environment: Environment, isSecret: (topLev
     const input = parseRaw(raw);
     const errors = schemaProblems(input, environment, isSecret);
     const set = new Set<ConfigPath>();
+    const malformed = new Set<ConfigPath>();
     const values: Record<string, unknown> = { environment };
     if (raw.environment !== undefined) set.add("environment");
 
@@ -90,10 +93,14 @@ export function readValues(raw: Raw, environment: Environment, isSecret: (topLev
             // A value of the right type is kept even when its own rule fails, so that cross-member rules
             // judge what the stack says (a bad list item must not read as an empty list). A value not of
             // its type (reported above) is kept in a best-effort form where it has one, and the cross-member
-            // rules skip a member already reported (rules.ts crossKeyProblems).
-            const typed = typedValue(path, members[member]) ?? bestEffort(spec, members[member]);
+            // rules say nothing more about it (rules.ts crossKeyProblems).
+            let typed = typedValue(path, members[member]);
+            if (typed === undefined) {
+                malformed.add(path);
+                typed = bestEffort(spec, members[member]);
+            }
             if (typed !== undefined) groupValues[member] = typed.value;
         }
     }
-    return { values: values as ConfigValues, set, errors };
+    return { values: values as ConfigValues, set, errors, malformed };
 }
