@@ -8,6 +8,7 @@ import * as assert from "assert";
 import { CONFIG_PATHS, DEFAULTS, defaultOf, specOf, type ConfigPath } from "../components/config/keys";
 import { FLAT_KEY_PATHS } from "../components/config/layout";
 import { readValues, type Raw } from "../components/config/read";
+import { configProblems as problemsOf, stackRaw } from "./harness";
 import type { Environment } from "../components/config/constants";
 
 /** A group as the CLI hands it over: the JSON text of the YAML mapping. */
@@ -76,6 +77,18 @@ describe("config schema (structured config)", () => {
         }
     });
 
+    it("an old flat key that arrived secret never shows its value, though its member is not a secret", () => {
+        // `aks-platform:alertEmail: secure: ...` from the old layout: PULUMI_CONFIG holds it decrypted and
+        // PULUMI_CONFIG_SECRET_KEYS lists it (map.go SecureKeys).
+        const { errors } = read({ alertEmail: "oncall@example.com" }, "dev", ["alertEmail"]);
+        const error = errorOf(errors, "alertEmail");
+        assert.ok(error.includes("it is now monitoring.alertEmail"), error);
+        assert.ok(error.includes("pulumi config set --path --secret monitoring.alertEmail"), error);
+        assert.ok(!error.includes("oncall@example.com"), error);
+        // Not secret: the value is shown in the command that sets it.
+        assert.ok(errorOf(read({ alertEmail: "oncall@example.com" }).errors, "alertEmail").includes("oncall@example.com"));
+    });
+
     describe("unknown names", () => {
         it("an unknown member gets the nearest member of its group", () => {
             const error = errorOf(read({ cluster: group({ kubernetesVerison: "1.36" }) }).errors, "cluster.kubernetesVerison");
@@ -103,6 +116,38 @@ describe("config schema (structured config)", () => {
             assert.ok(!error.includes("did you mean"), error);
         });
 
+        it("a path set without --path (a top-level key named cluster.tier) is told to remove it and set the path", () => {
+            // `pulumi config set cluster.tier Standard` stores the top-level key "cluster.tier" (map.go Map.Set,
+            // path false); the CLI hands it over as the plain string.
+            const error = errorOf(read({ "cluster.tier": "Standard" }).errors, "cluster.tier");
+            assert.ok(error.includes("without --path"), error);
+            assert.ok(error.includes("pulumi config rm cluster.tier, then pulumi config set --path cluster.tier Standard"), error);
+            assert.ok(!error.includes("did you mean cluster.tier"), error);
+            // With an index: the key is quoted for the shell.
+            const item = errorOf(read({ "apiServer.authorizedIpRanges[0]": "198.51.100.7/32" }).errors, "apiServer.authorizedIpRanges[0]");
+            assert.ok(item.includes("pulumi config rm 'apiServer.authorizedIpRanges[0]'"), item);
+            assert.ok(item.includes("pulumi config set --path 'apiServer.authorizedIpRanges[0]' 198.51.100.7/32"), item);
+        });
+
+        it("a secret member set without --path gets --secret and never its value", () => {
+            for (const [key, secretKeys] of [
+                ["ingress.tlsPrivateKey", ["ingress.tlsPrivateKey"]],
+                ["ingress.tlsPrivateKey", []],
+                // Not a secret member, but the user encrypted it: still not shown.
+                ["cluster.tier", ["cluster.tier"]],
+            ] as const) {
+                const error = errorOf(read({ [key]: "s3cr3t-value" }, "dev", secretKeys).errors, key);
+                assert.ok(error.includes("without --path") && error.includes(`pulumi config rm ${key}`), error);
+                assert.ok(error.includes(`pulumi config set --path --secret ${key}`), error);
+                assert.ok(!error.includes("s3cr3t-value"), error);
+            }
+        });
+
+        it("a path set without --path whose member does not exist names the nearest path", () => {
+            const error = errorOf(read({ "cluster.teir": "Standard" }).errors, "cluster.teir");
+            assert.ok(error.includes("without --path") && error.includes("did you mean cluster.tier?"), error);
+        });
+
         it("an unknown top-level key gets the nearest group", () => {
             const error = errorOf(read({ clustr: group({ tier: "Free" }) }).errors, "clustr");
             assert.ok(error.includes("did you mean cluster?"), error);
@@ -122,6 +167,79 @@ describe("config schema (structured config)", () => {
             const { errors, values } = read({ services: group({ productTag: 42 }) }, "dev");
             assert.deepEqual(errors, []);
             assert.equal(values.services.productTag, "42");
+        });
+
+        it("a string member refuses a number that is not a safe integer, naming both ways to write text", () => {
+            // `orderTag: 1.10` unquoted: YAML's float 1.1 (Go's encoding/json writes 1.1); `pulumi config set
+            // --path services.productTag 20261203151500123`: an exact int64 (object.go coerce), which
+            // JSON.parse rounds to 20261203151500124.
+            for (const [text, shown] of [
+                ['{"orderTag":1.10}', "1.1"],
+                ['{"productTag":20261203151500123}', "20261203151500124"],
+                ['{"productTag":-9007199254740992}', "-9007199254740992"],
+            ]) {
+                const { errors, values } = read({ services: text });
+                const path = `services.${Object.keys(JSON.parse(text) as object)[0]}`;
+                const error = errorOf(errors, path);
+                assert.ok(error.startsWith(`${path}: ${shown} `), error);
+                assert.ok(/unquoted/.test(error) && /quote the value/.test(error), error);
+                assert.ok(error.includes(`pulumi config set --path ${path} <value> --type string`), error);
+                assert.equal(errors.length, 1, errors.join("\n"));
+                assert.equal(typeof (values.services as Record<string, unknown>)[path.split(".")[1]], "string");
+            }
+            // An empty `tier:` in YAML is null: refused, with the way back to the default.
+            const empty = errorOf(read({ cluster: '{"tier":null}' }).errors, "cluster.tier");
+            assert.ok(
+                empty.startsWith("cluster.tier: null is not allowed") && empty.includes("pulumi config rm --path cluster.tier"),
+                empty,
+            );
+            // The largest safe integers still read as their digits.
+            assert.equal(read({ services: '{"productTag":9007199254740991}' }).values.services.productTag, "9007199254740991");
+        });
+
+        it("a list item that is not text names the member, the index and the value, and adds no rule's message about the default", () => {
+            // `pulumi config set --path 'vault.operatorGroups[0]' true` stores a boolean (coerce); an empty YAML
+            // item `- ` is null; `--path 'apiServer.authorizedIpRanges[1]' x` on a missing list gives [null,"x"].
+            const cases: [string, unknown[], string, string][] = [
+                ["vault", [true], "vault.operatorGroups[0]", "true"],
+                ["vault", ["ops", { name: "x" }], "vault.operatorGroups[1]", '{"name":"x"}'],
+                ["apiServer", [null, "198.51.100.7/32"], "apiServer.authorizedIpRanges[0]", "null"],
+                ["apiServer", [true], "apiServer.authorizedIpRanges[0]", "true"],
+                ["apiServer", ["198.51.100.7/32", 1.5], "apiServer.authorizedIpRanges[1]", "1.5"],
+            ];
+            for (const [groupName, list, where, shown] of cases) {
+                const member = where.slice(groupName.length + 1, where.indexOf("["));
+                const raw = {
+                    ...stackRaw("dev"),
+                    [groupName]: group({ ...(JSON.parse(stackRaw("dev")[groupName] ?? "{}") as object), [member]: list }),
+                };
+                const problems = problemsOf(raw);
+                assert.equal(problems.length, 1, problems.join("\n"));
+                const [error] = problems;
+                assert.ok(error.startsWith(`${where}: ${shown} is not allowed; list items are text`), error);
+                if (shown === "1.5") assert.ok(error.includes(`pulumi config set --path '${where}' <value> --type string`), error);
+            }
+        });
+
+        it("a scalar where a list is wanted is refused once, and no rule judges the default instead", () => {
+            const raw = { ...stackRaw("dev"), apiServer: group({ authorizedIpRanges: "198.51.100.7/32" }) };
+            const problems = problemsOf(raw);
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.ok(problems[0].startsWith('apiServer.authorizedIpRanges: "198.51.100.7/32" is not a list'), problems[0]);
+            // A list that is all bad items: the one message, not also "[] is not allowed".
+            const allBad = problemsOf({ ...stackRaw("dev"), apiServer: group({ authorizedIpRanges: [null] }) });
+            assert.equal(allBad.length, 1, allBad.join("\n"));
+        });
+
+        it("a rule about another member judges a malformed list in its best-effort form, not the default", () => {
+            // prod: access.disableLocalAccounts needs at least one access.entraAdminGroupObjectIds entry; the
+            // default list is [], so judging it would add a false "needs at least one entry".
+            const id = "8a3f1c52-6d0e-4b7a-9c21-5e4f3a2b1c0d";
+            for (const ids of [[id, null], id]) {
+                const problems = problemsOf({ ...stackRaw("prod"), access: group({ entraAdminGroupObjectIds: ids }) }, "prod");
+                assert.equal(problems.length, 1, problems.join("\n"));
+                assert.ok(problems[0].startsWith("access.entraAdminGroupObjectIds"), problems[0]);
+            }
         });
 
         it('an integer member takes 3 and "3", and refuses "3.5", 3.5 and "three"', () => {
@@ -187,6 +305,21 @@ describe("config schema (structured config)", () => {
             const { errors } = read({ ingress: group({ tlsPrivateKey: ["leak"] }) }, "dev", ["ingress"]);
             const error = errorOf(errors, "ingress.tlsPrivateKey");
             assert.ok(!error.includes("leak"), error);
+        });
+
+        it("no secret member's own rule quotes the value it refuses", () => {
+            // The schema prints a rule's message as it is (there is no redaction): a rule of a secret
+            // member must describe the problem without the value.
+            const bad = ["http://leak.example.com/hook", "leak", "-----BEGIN PRIVATE KEY----- leak", " leak "];
+            for (const path of SECRET_PATHS as ConfigPath[]) {
+                const check = specOf(path).check as ((key: string, value: string, environment: Environment) => unknown) | undefined;
+                for (const environment of ["dev", "prod"] as const) {
+                    for (const value of bad) {
+                        const message = [check?.(path, value, environment)].flat().join("\n");
+                        assert.ok(!message.includes("leak"), `${path}: ${message}`);
+                    }
+                }
+            }
         });
 
         it("a secret member's value stays hidden when its own rule fails", () => {

@@ -149,8 +149,9 @@ export { SERVICE_NAMES, type ServiceName } from "../topology";
  */
 export const SERVICE_DOCKERFILE = "services/Dockerfile";
 /**
- * The runner subnet when ciRunnerEnabled and runnerSubnetCidr is unset: inside the default VNet, clear of
- * the other default subnets, and larger than the /27 a Container Apps workload-profiles environment needs.
+ * The runner subnet when ciRunner.enabled and network.runnerSubnetCidr is unset: inside the default VNet,
+ * clear of the other default subnets, and larger than the /27 a Container Apps workload-profiles
+ * environment needs.
  */
 export const CI_RUNNER_SUBNET_DEFAULT = "10.240.10.0/24";
 /** The delegation Container Apps requires on a workload-profiles environment's subnet (learn.microsoft.com, Container Apps networking). */

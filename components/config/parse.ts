@@ -76,8 +76,11 @@ export interface ParseOptions {
 export function parseConfig(raw: Raw, project: string, stack: string, options: ParseOptions = {}): PlatformConfig {
     const environment = environmentOf(raw, stack);
     const cloud = cloudOf(environment);
-    const { values: v, set, errors: reported } = readValues(raw, environment, options.isSecret ?? (() => true));
-    const errors = [...reported, ...crossKeyProblems({ v, set, environment, cloud, reported, deployable: options.deployable ?? false })];
+    const { values: v, set, errors: reported, malformed } = readValues(raw, environment, options.isSecret ?? (() => true));
+    const errors = [
+        ...reported,
+        ...crossKeyProblems({ v, set, environment, cloud, reported, malformed, deployable: options.deployable ?? false }),
+    ];
 
     const names = namesFor(v.azure.namePrefix, environment);
 

@@ -22,6 +22,8 @@ export interface Reading {
     /** Paths the stack sets (as opposed to defaults). */
     readonly set: ReadonlySet<ConfigPath>;
     readonly errors: string[];
+    /** Paths whose value was not of the member's type (reported in `errors`; `values` holds a best-effort form or the default). */
+    readonly malformed: ReadonlySet<ConfigPath>;
 }
 
 /** The parsed top-level values: a group's JSON text as its object, `environment` as its text. */
@@ -31,6 +33,22 @@ export function parseRaw(raw: Raw): Record<string, unknown> {
         if (text !== undefined) input[key] = key === "environment" ? text : parseTopLevel(text);
     }
     return input;
+}
+
+/**
+ * What a value the schema refused (not of its member's type) most likely meant, so that the cross-member
+ * rules do not judge the default instead: a list keeps its text items (a bad item dropped), a scalar
+ * where a list is wanted reads as a one-item list, a number where text is wanted as its digits.
+ */
+function bestEffort(spec: KeySpec, input: unknown): { value: unknown } | undefined {
+    const text = (item: unknown) => (typeof item === "string" || typeof item === "number" ? String(item) : undefined);
+    if (spec.type === "array") {
+        if (Array.isArray(input)) return { value: input.map(text).filter((item) => item !== undefined) };
+        const item = text(input);
+        return item === undefined ? undefined : { value: [item] };
+    }
+    if (spec.type === "string" && typeof input === "number") return { value: String(input) };
+    return undefined;
 }
 
 function inScope(spec: KeySpec, environment: Environment): boolean {
@@ -53,8 +71,9 @@ function inScope(spec: KeySpec, environment: Environment): boolean {
  */
 export function readValues(raw: Raw, environment: Environment, isSecret: (topLevelKey: string) => boolean): Reading {
     const input = parseRaw(raw);
-    const errors = schemaProblems(input, environment);
+    const errors = schemaProblems(input, environment, isSecret);
     const set = new Set<ConfigPath>();
+    const malformed = new Set<ConfigPath>();
     const values: Record<string, unknown> = { environment };
     if (raw.environment !== undefined) set.add("environment");
 
@@ -72,10 +91,16 @@ export function readValues(raw: Raw, environment: Environment, isSecret: (topLev
                 errors.push(`${path}: ${HIDDEN} is set in plain text; it is a secret: ${secretHint(path)}`);
             }
             // A value of the right type is kept even when its own rule fails, so that cross-member rules
-            // judge what the stack says (a bad list item must not read as an empty list).
-            const typed = typedValue(path, members[member]);
+            // judge what the stack says (a bad list item must not read as an empty list). A value not of
+            // its type (reported above) is kept in a best-effort form where it has one, and the cross-member
+            // rules say nothing more about it (rules.ts crossKeyProblems).
+            let typed = typedValue(path, members[member]);
+            if (typed === undefined) {
+                malformed.add(path);
+                typed = bestEffort(spec, members[member]);
+            }
             if (typed !== undefined) groupValues[member] = typed.value;
         }
     }
-    return { values: values as ConfigValues, set, errors };
+    return { values: values as ConfigValues, set, errors, malformed };
 }

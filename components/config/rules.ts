@@ -43,6 +43,8 @@ export interface RuleContext {
     readonly cloud: Cloud;
     /** The problems readValues reported, each beginning with its member's path. */
     readonly reported: readonly string[];
+    /** Members whose value was not of their type (readValues' `malformed`). */
+    readonly malformed: ReadonlySet<ConfigPath>;
     /** Also require what a deploy needs beyond valid values (ParseOptions.deployable). */
     readonly deployable: boolean;
 }
@@ -691,7 +693,18 @@ export const CROSS_KEY_RULES: readonly Rule[] = [
     localRules,
 ];
 
-/** Every cross-key problem of the stack, one message each. */
+/** The member a message is about: its leading `<path>:`, a list item's index dropped. */
+function leadingPath(message: string): string {
+    return message.slice(0, message.indexOf(":")).replace(/\[\d+\]$/, "");
+}
+
+/**
+ * Every cross-key problem of the stack, one message each. A problem about a member whose value was not
+ * of its type is left out: readValues reported it, and its value here is the stack's only in a
+ * best-effort form (a list with a bad item dropped) or the default, so judging it would tell the stack
+ * something it did not say (e.g. `[] is not allowed` for a list whose one item was refused). Problems
+ * about a member whose own rule failed are still reported: its value is the stack's.
+ */
 export function crossKeyProblems(c: RuleContext): string[] {
-    return CROSS_KEY_RULES.flatMap((rule) => rule(c));
+    return CROSS_KEY_RULES.flatMap((rule) => rule(c)).filter((problem) => !c.malformed.has(leadingPath(problem) as ConfigPath));
 }

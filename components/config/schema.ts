@@ -9,9 +9,16 @@
 // So YAML scalars inside a group keep their YAML type: `nodeCount: 3` is the number 3, `enabled: true`
 // the boolean, an unquoted `kubernetesVersion: 1.30` the number 1.3. And `pulumi config set --path`
 // turns `true`/`false` into booleans and base-10 digits not starting with 0 into integers, anything
-// else into a string (object.go `coerce`), so a string member must take an integer as its digits
-// (`pulumi config set --path services.productTag 42` stores the number 42) and an integer member the
-// string of its digits (`"3"` written quoted in YAML).
+// else into a string (object.go `coerce`: strconv.ParseInt/ParseUint, an exact int64 or uint64), so a
+// string member must take an integer as its digits (`pulumi config set --path services.productTag 42`
+// stores the number 42) and an integer member the string of its digits (`"3"` written quoted in YAML).
+// But JSON.parse in the program reads every number as a float64: an integer beyond 2^53 - 1 arrives
+// rounded (20261203151500123 reads 20261203151500124), and an unquoted 1.10 arrives as 1.1. Neither can
+// be told apart from what the stack meant, so a string member (and a list item) takes a number only when
+// Number.isSafeInteger, and refuses any other number, naming the two ways to write text: quoted in YAML,
+// or `pulumi config set --path <path> <value> --type string` (pulumi/pulumi pkg/cmd/pulumi/config/config.go:
+// `--type string` makes a config.NewTypedValue of TypeString, which value.go `coerceObject` stores as
+// the string as given; the flag cannot be combined with --secret, and a secure value is a string anyway).
 import { z } from "zod";
 import { cloudOf, type Environment } from "./constants";
 import {
@@ -36,24 +43,54 @@ const FLAT_KEYS = Object.keys(FLAT_KEY_PATHS);
 /** What a message shows instead of a secret member's value. */
 export const HIDDEN = "(value not shown)";
 
-/** YAML reads an unquoted 1.30 as the number 1.3, and the CLI hands the program the number. */
-export const yamlNumberHint = (value: number) =>
-    ` (if Pulumi.<stack>.yaml has it unquoted, YAML read it as the number ${value}, dropping any trailing zero: quote the value)`;
+/**
+ * YAML reads an unquoted 1.30 as the number 1.3, and the CLI hands the program the number; `pulumi config
+ * set --path` stores digits as an integer, which JSON.parse rounds beyond 2^53 - 1. `shown` is the
+ * number as a message may show it (HIDDEN for a secret member).
+ */
+export const yamlNumberHint = (path: string, shown: string) =>
+    ` (if Pulumi.<stack>.yaml has it unquoted, YAML read it as the number ${shown}, dropping any trailing zero: quote the value; if pulumi config set --path stored it, it stored digits as a number: set it as text with pulumi config set --path ${path} <value> --type string)`;
+
+/** The text a string member (or a list item) reads from `input`: a string, or a safe integer as its digits. */
+function textOf(input: unknown): string | undefined {
+    if (typeof input === "string") return input;
+    if (typeof input === "number" && Number.isSafeInteger(input)) return String(input);
+    return undefined;
+}
+
+/**
+ * Why `input` (not text, see textOf) is refused where text is wanted, after `<where>: <value shown> `:
+ * `where` is the member's path or, for a list item, `<path>[<i>]`.
+ */
+function notTextReason(input: unknown, where: string, shown: string, item: boolean): string {
+    const wanted = item ? "list items are text" : "the member is text";
+    const path = where.includes("[") ? `'${where}'` : where;
+    if (typeof input === "number") {
+        return `is not allowed; ${wanted}, and a number counts only when it is a whole number within ±${Number.MAX_SAFE_INTEGER} (read as its digits), since any other may have lost digits before the program saw it${yamlNumberHint(path, shown)}`;
+    }
+    const empty = item
+        ? "an empty list item `- ` is null"
+        : `an empty value is null: to take the default, pulumi config rm --path ${where}`;
+    return `is not allowed; ${wanted} (quote it in YAML where it would read as a number, true/false or null; ${empty})`;
+}
 
 const INTEGER_TEXT = /^-?\d+$/;
 
 /**
  * The forms a member's value may take in the group's JSON, and the typed value each form means:
- * string: a string, or a number as its decimal text; integer: a JSON integer or a string of base-10
- * digits; boolean: true/false or "true"/"false"; array: a list of strings or numbers, read as strings.
+ * string: a string, or a safe integer as its digits (textOf); integer: a JSON integer or a string of base-10
+ * digits; boolean: true/false or "true"/"false"; array: a list of such text items.
  */
 function inputOf(spec: KeySpec, path: string) {
     const shown = (input: unknown) => (spec.secret ? HIDDEN : show(input));
     switch (spec.type) {
         case "string": {
-            const error = (iss: { input?: unknown }) =>
-                `${path}: ${shown(iss.input)} is not a string; write it as text (quoted in YAML where it would read as a number or true/false)`;
-            return z.union([z.string(), z.number()], { error }).transform((value): unknown => String(value));
+            return z.unknown().transform((input, ctx): unknown => {
+                const text = textOf(input);
+                if (text !== undefined) return text;
+                ctx.addIssue({ code: "custom", message: `${path}: ${shown(input)} ${notTextReason(input, path, shown(input), false)}` });
+                return z.NEVER;
+            });
         }
         case "integer": {
             const error = (iss: { input?: unknown }) => `${path}: ${shown(iss.input)} is not a whole number; use base-10 digits, e.g. 3`;
@@ -69,8 +106,22 @@ function inputOf(spec: KeySpec, path: string) {
                 .transform((value): unknown => value === true || value === "true");
         }
         case "array": {
-            const error = (iss: { input?: unknown }) => `${path}: ${shown(iss.input)} is not a list; write it as a YAML list of strings`;
-            return z.array(z.union([z.string(), z.number()]), { error }).transform((items): unknown => items.map(String));
+            const error = (iss: { input?: unknown }) =>
+                `${path}: ${shown(iss.input)} is not a list; write it as a YAML list of strings, or set each item with pulumi config set --path '${path}[<i>]' <item>`;
+            // Each item on its own, so that a message names the item's index and value (zod's union of
+            // string and number would say only "Invalid input").
+            return z.array(z.unknown(), { error }).transform((items, ctx): unknown => {
+                const texts = items.map(textOf);
+                texts.forEach((text, i) => {
+                    if (text !== undefined) return;
+                    const where = `${path}[${i}]`;
+                    ctx.addIssue({
+                        code: "custom",
+                        message: `${where}: ${shown(items[i])} ${notTextReason(items[i], where, shown(items[i]), true)}`,
+                    });
+                });
+                return texts.every((text) => text !== undefined) ? texts : z.NEVER;
+            });
         }
     }
 }
@@ -140,20 +191,15 @@ function memberSchema(path: ConfigPath, environment: Environment) {
             if (typedValue(path, raw) === undefined) return;
             const problems = [spec.check?.(path, value as never, environment)].flat().filter((p) => p !== undefined);
             for (const problem of problems) {
-                let message = spec.secret ? redact(problem, raw) : problem;
-                if (spec.type === "string" && typeof raw === "number") message += yamlNumberHint(raw);
+                // No rule of a secret member quotes its value (config-schema.test.ts checks each one).
+                let message = problem;
+                if (spec.type === "string" && typeof raw === "number") message += yamlNumberHint(path, spec.secret ? HIDDEN : show(raw));
                 // The note on a switched-off feature depends on the whole stack: schemaProblems adds it,
                 // so that the schema is built once per environment.
                 ctx.addIssue({ code: "custom", message });
             }
         })
         .transform(({ value }) => value);
-}
-
-/** A secret's value, in any spelling a rule may have quoted it, replaced by HIDDEN. */
-function redact(message: string, value: unknown): string {
-    const spellings = [show(value), show(String(value)), String(value)].filter((s) => s.length > 0);
-    return spellings.reduce((text, spelling) => text.split(spelling).join(HIDDEN), message);
 }
 
 function groupHoldsSecret(group: GroupName): boolean {
@@ -218,20 +264,52 @@ export function secretHint(path: ConfigPath): string {
     return pem ? `pulumi config set --path --secret ${path} < file.pem` : `pulumi config set --path --secret ${path} <value>`;
 }
 
-/** The shell words of `pulumi config set --path` that store `value` at `path`. */
-function setCommand(path: ConfigPath, value: unknown, secret: boolean): string {
-    if (secret) return secretHint(path);
-    if (Array.isArray(value)) return `pulumi config set --path '${path}[<i>]' <item>, for each item of ${show(value)}`;
-    const text = String(value);
-    return `pulumi config set --path ${path} ${/^[\w.:/@=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`}`;
+/** A word as the shell passes it through: kept bare when it holds no shell syntax, else single-quoted. */
+function shellWord(text: string): string {
+    return /^[\w.:/@=+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A top-level key that is not `environment` or a group: an old flat key (named its path), or a typo. */
-export function unknownTopLevelMessage(key: string, value: unknown): string {
+/** The shell words of `pulumi config set --path` that store `value` at `path` (a member, or a list item `<path>[<i>]`). */
+function setCommand(path: string, value: unknown, secret: boolean): string {
+    if (secret) return isConfigPath(path) ? secretHint(path) : `pulumi config set --path --secret ${shellWord(path)} <value>`;
+    if (Array.isArray(value)) return `pulumi config set --path '${path}[<i>]' <item>, for each item of ${show(value)}`;
+    return `pulumi config set --path ${shellWord(path)} ${shellWord(String(value))}`;
+}
+
+/**
+ * A top-level key that reads as a path (its first segment a group, e.g. `cluster.tier`, or holding an
+ * index, e.g. `zones[0]`): `pulumi config set` without --path stores the whole text as one top-level key
+ * (pulumi/pulumi sdk/go/common/resource/config/map.go `Map.Set`: with path false, `m[k] = v`). The
+ * message says so, with the command that removes it and the one that sets the member; `secret` (the key
+ * arrived secret, or the member is a secret) keeps the value out of it. Undefined for any other key.
+ */
+function withoutPathMessage(key: string, value: unknown, secret: boolean): string | undefined {
+    const [first] = key.split(/[.[]/);
+    const indexed = /\[\d+\]/.test(key);
+    if (!indexed && !(GROUP_NAMES.includes(first as GroupName) && key.length > first.length)) return undefined;
+    const memberPath = key.replace(/\[\d+\]/g, "");
+    const known = isConfigPath(memberPath);
+    const hide = secret || (known && specOf(memberPath as ConfigPath).secret === true);
+    const head = `${key}: is a top-level key named ${show(key)}, set without --path`;
+    const fix = `remove it with pulumi config rm ${shellWord(key)}`;
+    if (known) return `${head}; ${fix}, then ${setCommand(key, value, hide)}`;
+    const near = nearestPath(memberPath);
+    const guess = near === undefined ? "docs/configuration.md lists every member" : `did you mean ${near}?`;
+    return `${head}, and ${memberPath} is not a member of this program (${guess}); ${fix}, then pulumi config set --path <path> <value>`;
+}
+
+/**
+ * A top-level key that is not `environment` or a group: a path set without --path, an old flat key
+ * (named its path), or a typo. `secret`: the key arrived secret (PULUMI_CONFIG_SECRET_KEYS), so its
+ * value is not shown whatever the table says of the member.
+ */
+export function unknownTopLevelMessage(key: string, value: unknown, secret = false): string {
+    const withoutPath = withoutPathMessage(key, value, secret);
+    if (withoutPath !== undefined) return withoutPath;
     const path = flatKeyPath(key);
     if (path !== undefined) {
         const { group } = splitPath(path);
-        return `${key}: is the flat key of the old layout; it is now ${path}: move it under aks-platform:${group} in Pulumi.<stack>.yaml (pulumi config rm ${key}, then ${setCommand(path, value, specOf(path).secret === true)})`;
+        return `${key}: is the flat key of the old layout; it is now ${path}: move it under aks-platform:${group} in Pulumi.<stack>.yaml (pulumi config rm ${key}, then ${setCommand(path, value, secret || specOf(path).secret === true)})`;
     }
     const topLevel = ["environment", ...GROUP_NAMES];
     const near = nearest(key, topLevel);
@@ -254,8 +332,15 @@ function switchOf(issuePath: readonly PropertyKey[], environment: Environment): 
     return spec.enabledBy as ConfigPath | undefined;
 }
 
-/** Every problem the schema finds in `input` (the parsed top-level values), in our message standard. */
-export function schemaProblems(input: Readonly<Record<string, unknown>>, environment: Environment): string[] {
+/**
+ * Every problem the schema finds in `input` (the parsed top-level values), in our message standard.
+ * `isSecret(topLevelKey)`: whether the key arrived secret; an unknown key's value is then never shown.
+ */
+export function schemaProblems(
+    input: Readonly<Record<string, unknown>>,
+    environment: Environment,
+    isSecret: (topLevelKey: string) => boolean,
+): string[] {
     const result = configSchema(environment).safeParse(input);
     if (result.success) return [];
     const problems: string[] = [];
@@ -264,7 +349,9 @@ export function schemaProblems(input: Readonly<Record<string, unknown>>, environ
             const [group] = issue.path as string[];
             for (const key of issue.keys) {
                 problems.push(
-                    group === undefined ? unknownTopLevelMessage(key, input[key]) : unknownMemberMessage(group as GroupName, key),
+                    group === undefined
+                        ? unknownTopLevelMessage(key, input[key], isSecret(key))
+                        : unknownMemberMessage(group as GroupName, key),
                 );
             }
         } else {
