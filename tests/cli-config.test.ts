@@ -30,7 +30,8 @@ const STACKS = fs
 /** The CLI pass over an inline project and stack file; the error message, or undefined when it passes. */
 function rejection(projectYaml: string, stackYaml: string, stack = "dev"): string | undefined {
     try {
-        mergeConfig(stack, parseProject(projectYaml), parseStackFile(stackYaml), decryptOffline);
+        const project = parseProject(projectYaml);
+        mergeConfig(stack, project, parseStackFile(stackYaml, project.name), decryptOffline);
         return undefined;
     } catch (error) {
         if (!(error instanceof CliConfigError)) throw error;
@@ -81,7 +82,7 @@ describe("the Pulumi CLI's config pass", () => {
     describe("structured values: a group as the program receives it", () => {
         const project = parseProject("name: p\nruntime: nodejs\n");
         const run = (stackYaml: string, commands: readonly ConfigCommand[] = []) =>
-            mergeConfig("dev", project, stackConfigWith("p", parseStackFile(stackYaml), { commands }), decryptOffline);
+            mergeConfig("dev", project, stackConfigWith("p", parseStackFile(stackYaml, "p"), { commands }), decryptOffline);
         const secure = (text: string) => `{ secure: "${offlineCiphertext(text)}" }`;
 
         it("a secure member arrives decrypted inside the group's JSON, and the group's key is secret", () => {
@@ -131,7 +132,7 @@ describe("the Pulumi CLI's config pass", () => {
         const { config } = mergeConfig(
             "dev",
             project,
-            parseStackFile("config:\n  p:cluster:\n    kubernetesVersion: '1.36'\n"),
+            parseStackFile("config:\n  p:cluster:\n    kubernetesVersion: '1.36'\n", "p"),
             decryptOffline,
         );
         assert.equal(config["p:cluster"], '{"count":3,"kubernetesVersion":"1.36","tier":"Free"}');
@@ -205,7 +206,7 @@ describe("the Pulumi CLI's config pass", () => {
         ];
         for (const row of setRows) {
             it(`--path ${row.set} x: ${row.name}`, () => {
-                const values = stackConfigWith("p", parseStackFile(row.file ?? "config: {}\n"), {
+                const values = stackConfigWith("p", parseStackFile(row.file ?? "config: {}\n", "p"), {
                     commands: [{ set: row.set, value: "x", path: true }],
                 });
                 assert.deepEqual(mergeConfig("dev", project, values, decryptOffline).config, row.received);
@@ -243,20 +244,20 @@ describe("the Pulumi CLI's config pass", () => {
         });
 
         it("a scalar where a group is expected is replaced at the top level, and refused deeper", () => {
-            const replaced = stackConfigWith("p", parseStackFile("config:\n  p:g: flat\n"), {
+            const replaced = stackConfigWith("p", parseStackFile("config:\n  p:g: flat\n", "p"), {
                 commands: [{ set: "g.a", value: "1", path: true }],
             });
             assert.equal(mergeConfig("dev", project, replaced, decryptOffline).config["p:g"], '{"a":1}');
             assert.throws(
                 () =>
-                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    a: x\n"), {
+                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    a: x\n", "p"), {
                         commands: [{ set: "g.a.b", value: "1", path: true }],
                     }),
                 (e: Error) => e instanceof CliConfigError && e.message === "g.a: expected a map",
             );
             assert.throws(
                 () =>
-                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    l: [a]\n"), {
+                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    l: [a]\n", "p"), {
                         commands: [{ set: "g.l[2]", value: "1", path: true }],
                     }),
                 (e: Error) => e instanceof CliConfigError && e.message === "g.l[2]: array index out of range",
@@ -281,7 +282,7 @@ describe("the Pulumi CLI's config pass", () => {
 
     describe("the stack file read as gopkg.in/yaml.v3 reads it (resolve.go, decode.go merge)", () => {
         const project = parseProject("name: p\nruntime: nodejs\n");
-        const received = (stackYaml: string) => mergeConfig("dev", project, parseStackFile(stackYaml), decryptOffline).config;
+        const received = (stackYaml: string) => mergeConfig("dev", project, parseStackFile(stackYaml, "p"), decryptOffline).config;
 
         // resolve.go: `_` removed, strconv.ParseInt(plain, 0, 64) (base prefixes, a leading 0 is octal),
         // else ParseUint, else a float when yamlStyleFloat matches; the program gets Go's JSON of the group.
@@ -340,7 +341,7 @@ describe("the Pulumi CLI's config pass", () => {
     });
 
     it("turns top-level YAML values into the strings the program reads: numbers as JSON, lists as JSON", () => {
-        const values = parseStackFile("config:\n  p:a: 1.30\n  p:b: 2\n  p:c: true\n  p:d: ['1', '2']\n  p:e: \"1.30\"\n");
+        const values = parseStackFile("config:\n  p:a: 1.30\n  p:b: 2\n  p:c: true\n  p:d: ['1', '2']\n  p:e: \"1.30\"\n", "p");
         assert.deepEqual(Object.fromEntries([...values].map(([k, v]) => [k, v.text])), {
             "p:a": "1.3",
             "p:b": "2",
@@ -370,12 +371,25 @@ describe("the Pulumi CLI's config pass", () => {
             stack: "config: {}\n",
             message: undefined,
         },
+        // loaders.go LoadProjectStackBytes, stackConfigNamespacedWithProject: a key without `:` is the project's.
         {
-            name: "a stack key without a namespace",
+            name: "a stack key without a namespace, as the project's (a declared integer checked there)",
+            project: `${PROJECT_HEAD}config:\n  size:\n    type: integer\n`,
+            stack: "config:\n  size: 3\n",
+            message: undefined,
+        },
+        {
+            name: "a stack key without a namespace, checked as the project's key it is",
+            project: `${PROJECT_HEAD}config:\n  size:\n    type: integer\n`,
+            stack: "config:\n  size: three\n",
+            message: "Stack 'dev' with configuration key 'size' must be of type 'integer'",
+        },
+        {
+            name: "a stack key with two colons",
             project: PROJECT_HEAD,
-            stack: "config:\n  location: westeurope\n",
+            stack: "config:\n  p:a:b: x\n",
             message:
-                "could not unmarshal map: could not parse location as a configuration key (configuration keys should be of the form `<namespace>:<name>`)",
+                "could not unmarshal map: could not parse p:a:b as a configuration key (configuration keys should be of the form `<namespace>:<name>`)",
         },
         {
             name: "a string where an integer is declared",

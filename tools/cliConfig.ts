@@ -25,6 +25,20 @@
 // the secret keys in PULUMI_CONFIG_SECRET_KEYS (sdk/nodejs/cmd/pulumi-language-nodejs/main.go,
 // constructConfig, constructConfigSecretKeys); the SDK reads them (sdk/nodejs/runtime/config.ts,
 // allConfig, isConfigSecret). So the program can tell THAT a group holds a secure leaf, never WHICH.
+//
+// Numbers: Go keeps int64, uint64 and float64 apart; here an integer is a bigint (its digits exact)
+// and a float a JS number. The stored JSON of a group is read back with json.Decoder UseNumber
+// (object.go UnmarshalJSON, unmarshalObject): an int64 keeps its digits all the way to the program's
+// text (9007199254740993 arrives as written; the program's own JSON.parse then rounds it), a uint64
+// beyond int64 becomes a float64 there, as in a real run.
+//
+// The stack file is read as the CLI reads it, with gopkg.in/yaml.v3 v3.0.1 (sdk/go/common/encoding/
+// marshal.go; sdk/go.mod; go-yaml/yaml branch v3 resolve.go, decode.go): plain integers in Go's forms
+// (`_` removed, then strconv.ParseInt(s, 0, 64): 010 is 8, 0x1F 31, 0o17 15, 0b11 3, 1_000 1000; 08
+// is the float 8), merge keys (`<<: *anchor`) applied (parseGoYaml). Known gaps, not modelled (none
+// is met by our stack files): map keys that are not strings (a null key is "<nil>" in Go); explicit
+// tags (`!!int "3"`, `!!binary`); the messages of YAML syntax errors and duplicate keys (both fail);
+// Pulumi.yaml is still read as YAML 1.2 (parseProject), its declarations use none of those forms.
 import * as fs from "fs";
 import * as path from "path";
 import { parse, parseDocument, type ScalarTag } from "yaml";
@@ -561,11 +575,17 @@ export function parseGoYaml(text: string): unknown {
     return doc.toJS({ maxAliasCount: -1 });
 }
 
-/** Reads a stack file's `config:` map; every key must name its namespace. */
-export function parseStackFile(text: string): Map<string, StackValue> {
+/**
+ * Reads a stack file's `config:` map (sdk/go/common/workspace/loaders.go LoadProjectStackBytes): a key
+ * without a `:` is the project's (stackConfigNamespacedWithProject: `cluster:` is `<project>:cluster`),
+ * then config.ParseKey of each (`a:b:c` is refused unless its middle part is `config`).
+ */
+export function parseStackFile(text: string, project: string): Map<string, StackValue> {
     const doc = (parseGoYaml(text) ?? {}) as { config?: Record<string, unknown> };
     const values = new Map<string, StackValue>();
-    for (const [key, raw] of Object.entries(doc.config ?? {})) values.set(parseKey(key), toStackValue(raw));
+    for (const [key, raw] of Object.entries(doc.config ?? {})) {
+        values.set(parseKey(key.includes(":") ? key : `${project}:${key}`), toStackValue(raw));
+    }
     return values;
 }
 
@@ -731,6 +751,6 @@ export function stackConfigWith(project: string, values: Map<string, StackValue>
 export function cliConfig(root: string, stack: string, settings: StackSettings = {}): ProgramConfig {
     const project = parseProject(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
     const file = path.join(root, `Pulumi.${stack}.yaml`);
-    const values = fs.existsSync(file) ? parseStackFile(fs.readFileSync(file, "utf8")) : new Map<string, StackValue>();
+    const values = fs.existsSync(file) ? parseStackFile(fs.readFileSync(file, "utf8"), project.name) : new Map<string, StackValue>();
     return mergeConfig(stack, project, stackConfigWith(project.name, values, settings), decryptOffline);
 }
