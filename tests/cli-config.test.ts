@@ -312,6 +312,16 @@ describe("the Pulumi CLI's config pass", () => {
             });
         }
 
+        it("Pulumi.yaml too (loaders.go LoadProject): a shorthand default 0x10 is the int 16, injected as its text", () => {
+            const declared = parseProject(
+                "name: p\nruntime: nodejs\nconfig:\n  count: 0x10\n  size:\n    type: integer\n    default: 010\n",
+            );
+            assert.deepEqual(mergeConfig("dev", declared, parseStackFile("config: {}\n", "p"), decryptOffline).config, {
+                "p:count": "16",
+                "p:size": "8",
+            });
+        });
+
         it("a top-level number is its text as Go writes it: 010 is 8, 0x1F is 31", () => {
             assert.deepEqual(received("config:\n  p:a: 010\n  p:b: 0x1F\n  p:c: 1_000\n"), { "p:a": "8", "p:b": "31", "p:c": "1000" });
         });

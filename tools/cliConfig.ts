@@ -38,10 +38,10 @@
 // is the float 8), merge keys (`<<: *anchor`) applied (parseGoYaml). Known gaps, not modelled (none
 // is met by our stack files): map keys that are not strings (a null key is "<nil>" in Go); explicit
 // tags (`!!int "3"`, `!!binary`); the messages of YAML syntax errors and duplicate keys (both fail);
-// Pulumi.yaml is still read as YAML 1.2 (parseProject), its declarations use none of those forms.
+// Pulumi.yaml is read the same way (loaders.go LoadProject).
 import * as fs from "fs";
 import * as path from "path";
-import { parse, parseDocument, type ScalarTag } from "yaml";
+import { parseDocument, type ScalarTag } from "yaml";
 
 /** A failure of the CLI's config pass: `pulumi preview` stops with this message before the program runs. */
 export class CliConfigError extends Error {
@@ -85,7 +85,10 @@ export interface ProgramConfig {
 }
 
 const namespacedByProject = (project: string, key: string) => !key.includes(":") || key.startsWith(`${project}:`);
-const isPrimitive = (v: unknown) => typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isInteger(v));
+/** A Go `int` as yaml.v3 decodes one into `any` (a plain integer in the int64 range; beyond it, a uint64). */
+const isGoInt = (v: unknown): v is bigint => typeof v === "bigint" && v >= INT64_MIN && v <= INT64_MAX;
+/** project.go isPrimitiveValue: string, int, bool (not a uint64 or a float64). */
+const isPrimitive = (v: unknown) => typeof v === "string" || typeof v === "boolean" || isGoInt(v);
 
 /** InferFullTypeName: array<string> and so on. */
 function fullTypeName(type: string, items?: ItemsType): string {
@@ -98,7 +101,12 @@ export function validateConfigValue(type: string, items: ItemsType | undefined, 
         case "string":
             return typeof value === "string";
         case "integer":
-            return (typeof value === "number" && Number.isInteger(value)) || (typeof value === "string" && /^[-+]?\d+$/.test(value));
+            // An int, a whole float64, or a string strconv.Atoi reads.
+            return (
+                isGoInt(value) ||
+                (typeof value === "number" && Number.isInteger(value)) ||
+                (typeof value === "string" && /^[-+]?\d+$/.test(value))
+            );
         case "boolean":
             return typeof value === "boolean" || value === "true" || value === "false";
         case "object":
@@ -110,7 +118,8 @@ export function validateConfigValue(type: string, items: ItemsType | undefined, 
 
 /** Reads Pulumi.yaml: shorthand values rewritten to declarations, then Project.Validate's rules. */
 export function parseProject(text: string): Project {
-    const doc = (parse(text) ?? {}) as { name?: string; config?: Record<string, unknown> };
+    // pulumi/pulumi sdk/go/common/workspace/loaders.go LoadProject: yaml.v3 too (parseGoYaml).
+    const doc = (parseGoYaml(text) ?? {}) as { name?: string; config?: Record<string, unknown> };
     if (!doc.name) throw new CliConfigError("project is missing a 'name' attribute");
     const name = doc.name;
     const config: Record<string, ProjectConfigType> = {};
@@ -631,7 +640,7 @@ export function mergeConfig(
             at,
             isPrimitive(declared)
                 ? { text: String(declared), secure: false, object: false }
-                : { text: JSON.stringify(declared), secure: false, object: true },
+                : { text: goJson(unmarshalObject(declared)), secure: false, object: true },
         );
     }
     if (missing.length > 0) throw new CliConfigError(missingKeysMessage(stack, missing));
