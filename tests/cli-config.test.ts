@@ -30,7 +30,8 @@ const STACKS = fs
 /** The CLI pass over an inline project and stack file; the error message, or undefined when it passes. */
 function rejection(projectYaml: string, stackYaml: string, stack = "dev"): string | undefined {
     try {
-        mergeConfig(stack, parseProject(projectYaml), parseStackFile(stackYaml), decryptOffline);
+        const project = parseProject(projectYaml);
+        mergeConfig(stack, project, parseStackFile(stackYaml, project.name), decryptOffline);
         return undefined;
     } catch (error) {
         if (!(error instanceof CliConfigError)) throw error;
@@ -81,7 +82,7 @@ describe("the Pulumi CLI's config pass", () => {
     describe("structured values: a group as the program receives it", () => {
         const project = parseProject("name: p\nruntime: nodejs\n");
         const run = (stackYaml: string, commands: readonly ConfigCommand[] = []) =>
-            mergeConfig("dev", project, stackConfigWith("p", parseStackFile(stackYaml), { commands }), decryptOffline);
+            mergeConfig("dev", project, stackConfigWith("p", parseStackFile(stackYaml, "p"), { commands }), decryptOffline);
         const secure = (text: string) => `{ secure: "${offlineCiphertext(text)}" }`;
 
         it("a secure member arrives decrypted inside the group's JSON, and the group's key is secret", () => {
@@ -131,7 +132,7 @@ describe("the Pulumi CLI's config pass", () => {
         const { config } = mergeConfig(
             "dev",
             project,
-            parseStackFile("config:\n  p:cluster:\n    kubernetesVersion: '1.36'\n"),
+            parseStackFile("config:\n  p:cluster:\n    kubernetesVersion: '1.36'\n", "p"),
             decryptOffline,
         );
         assert.equal(config["p:cluster"], '{"count":3,"kubernetesVersion":"1.36","tier":"Free"}');
@@ -143,7 +144,12 @@ describe("the Pulumi CLI's config pass", () => {
             const values = stackConfigWith("p", new Map(), { commands: [{ set: "g.m", value, path: true, ...extra }] });
             return mergeConfig("dev", project, values, decryptOffline);
         };
-        const rows: [string, unknown][] = [
+        // [given, what the program's JSON.parse reads, and where the digits matter, the exact text the
+        // program receives]. coerce: ParseInt(v, 10, 64), else ParseUint(v, 10, 64), else the string.
+        // The stored group is JSON text; Map.Decrypt reads it back with json.Decoder UseNumber and
+        // unmarshalObject's json.Number: Int64 when it is one (digits exact), else Float64, which
+        // encoding/json writes as the shortest float text ('f' format below 1e21).
+        const rows: [string, unknown, string?][] = [
             ["3", 3],
             ["0", 0],
             ["-5", -5],
@@ -155,10 +161,55 @@ describe("the Pulumi CLI's config pass", () => {
             ["True", "True"],
             ["12345678901234567890123", "12345678901234567890123"],
             ["", ""],
+            // int64: the exact digits reach the program (its JSON.parse then rounds 2^53 + 1).
+            ["9007199254740993", 9007199254740992, '{"m":9007199254740993}'],
+            ["9223372036854775807", 2 ** 63, '{"m":9223372036854775807}'],
+            ["-9223372036854775808", -(2 ** 63), '{"m":-9223372036854775808}'],
+            ["-9223372036854775809", "-9223372036854775809"],
+            // uint64 (ParseUint): a number, read back as a float64 on the way to the program.
+            ["9223372036854775808", 2 ** 63, '{"m":9223372036854776000}'],
+            ["18446744073709551615", 2 ** 64, '{"m":18446744073709552000}'],
+            // Beyond uint64: the string.
+            ["18446744073709551616", "18446744073709551616"],
         ];
-        for (const [given, expected] of rows) {
-            it(`${JSON.stringify(given)} becomes ${JSON.stringify(expected)}`, () => {
-                assert.deepEqual(JSON.parse(member(given).config["p:g"]), { m: expected });
+        for (const [given, expected, text] of rows) {
+            it(`${JSON.stringify(given)} becomes ${JSON.stringify(expected)}${text ? `, received as ${text}` : ""}`, () => {
+                const received = member(given).config["p:g"];
+                assert.deepEqual(JSON.parse(received), { m: expected });
+                if (text !== undefined) assert.equal(received, text);
+            });
+        }
+
+        // object.go object.Set and newContainer: a missing list is made `make([]object, index+1)` (nil
+        // items, JSON null); an existing list takes an index up to its length (appended) and refuses one past it.
+        const setRows: { name: string; file?: string; set: string; received: Record<string, string> }[] = [
+            { name: "an index past 0 on a missing list pads it with nulls", set: "g.l[1]", received: { "p:g": '{"l":[null,"x"]}' } },
+            { name: "index 0 on a missing list", set: "g.l[0]", received: { "p:g": '{"l":["x"]}' } },
+            { name: "an index on a missing top-level key makes it a list", set: "g[2]", received: { "p:g": '[null,null,"x"]' } },
+            {
+                name: "a missing list deeper down, then a map in it",
+                set: "g.a[1].b",
+                received: { "p:g": '{"a":[null,{"b":"x"}]}' },
+            },
+            {
+                name: "an index at an existing list's length appends",
+                file: "config:\n  p:g:\n    l: [a]\n",
+                set: "g.l[1]",
+                received: { "p:g": '{"l":["a","x"]}' },
+            },
+            {
+                name: "an index inside an existing list replaces the item",
+                file: "config:\n  p:g:\n    l: [a, b]\n",
+                set: "g.l[0]",
+                received: { "p:g": '{"l":["x","b"]}' },
+            },
+        ];
+        for (const row of setRows) {
+            it(`--path ${row.set} x: ${row.name}`, () => {
+                const values = stackConfigWith("p", parseStackFile(row.file ?? "config: {}\n", "p"), {
+                    commands: [{ set: row.set, value: "x", path: true }],
+                });
+                assert.deepEqual(mergeConfig("dev", project, values, decryptOffline).config, row.received);
             });
         }
 
@@ -193,20 +244,20 @@ describe("the Pulumi CLI's config pass", () => {
         });
 
         it("a scalar where a group is expected is replaced at the top level, and refused deeper", () => {
-            const replaced = stackConfigWith("p", parseStackFile("config:\n  p:g: flat\n"), {
+            const replaced = stackConfigWith("p", parseStackFile("config:\n  p:g: flat\n", "p"), {
                 commands: [{ set: "g.a", value: "1", path: true }],
             });
             assert.equal(mergeConfig("dev", project, replaced, decryptOffline).config["p:g"], '{"a":1}');
             assert.throws(
                 () =>
-                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    a: x\n"), {
+                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    a: x\n", "p"), {
                         commands: [{ set: "g.a.b", value: "1", path: true }],
                     }),
                 (e: Error) => e instanceof CliConfigError && e.message === "g.a: expected a map",
             );
             assert.throws(
                 () =>
-                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    l: [a]\n"), {
+                    stackConfigWith("p", parseStackFile("config:\n  p:g:\n    l: [a]\n", "p"), {
                         commands: [{ set: "g.l[2]", value: "1", path: true }],
                     }),
                 (e: Error) => e instanceof CliConfigError && e.message === "g.l[2]: array index out of range",
@@ -229,8 +280,78 @@ describe("the Pulumi CLI's config pass", () => {
         assert.equal(JSON.parse(viaCli.userPool).zones.length, 0);
     });
 
+    describe("the stack file read as gopkg.in/yaml.v3 reads it (resolve.go, decode.go merge)", () => {
+        const project = parseProject("name: p\nruntime: nodejs\n");
+        const received = (stackYaml: string) => mergeConfig("dev", project, parseStackFile(stackYaml, "p"), decryptOffline).config;
+
+        // resolve.go: `_` removed, strconv.ParseInt(plain, 0, 64) (base prefixes, a leading 0 is octal),
+        // else ParseUint, else a float when yamlStyleFloat matches; the program gets Go's JSON of the group.
+        const numberRows: [string, string][] = [
+            ["010", "8"],
+            ["0x1F", "31"],
+            ["-0x1F", "-31"],
+            ["0o17", "15"],
+            ["0b101", "5"],
+            ["1_000", "1000"],
+            ["+5", "5"],
+            ["08", "8"], // not octal: ParseInt and ParseUint fail, yamlStyleFloat matches: the float 8
+            ["1e3", "1000"],
+            [".5", "0.5"],
+            ["1.30", "1.3"],
+            ["9007199254740993", "9007199254740993"], // an int: the digits exact
+            ["18446744073709551615", "18446744073709552000"], // a uint64, read back from the JSON as a float64
+            ["18446744073709551616", "18446744073709552000"], // beyond uint64: a float
+            ["1.2.3.4", '"1.2.3.4"'],
+            ["0x", '"0x"'],
+            ['"010"', '"010"'], // quoted: a string
+            ["2001-12-14", '"2001-12-14"'], // a timestamp, decoded into `any` as its text
+        ];
+        for (const [yamlText, json] of numberRows) {
+            it(`a member written ${yamlText} reaches the program as ${json}`, () => {
+                assert.equal(received(`config:\n  p:g:\n    m: ${yamlText}\n`)["p:g"], `{"m":${json}}`);
+            });
+        }
+
+        it("Pulumi.yaml too (loaders.go LoadProject): a shorthand default 0x10 is the int 16, injected as its text", () => {
+            const declared = parseProject(
+                "name: p\nruntime: nodejs\nconfig:\n  count: 0x10\n  size:\n    type: integer\n    default: 010\n",
+            );
+            assert.deepEqual(mergeConfig("dev", declared, parseStackFile("config: {}\n", "p"), decryptOffline).config, {
+                "p:count": "16",
+                "p:size": "8",
+            });
+        });
+
+        it("a top-level number is its text as Go writes it: 010 is 8, 0x1F is 31", () => {
+            assert.deepEqual(received("config:\n  p:a: 010\n  p:b: 0x1F\n  p:c: 1_000\n"), { "p:a": "8", "p:b": "31", "p:c": "1000" });
+        });
+
+        it("applies merge keys: the map's own members first, then the sources in order", () => {
+            const config = received(
+                [
+                    "config:",
+                    "  p:defaults: &pool",
+                    "    vmSize: Standard_D2s_v5",
+                    "    nodeCount: 2",
+                    "  p:spot: &spot",
+                    "    nodeCount: 9",
+                    "    priority: Spot",
+                    "  p:userPool:",
+                    "    <<: *pool",
+                    "    nodeCount: 3",
+                    "  p:systemPool:",
+                    "    zones: [1]",
+                    "    <<: [*pool, *spot]",
+                    "",
+                ].join("\n"),
+            );
+            assert.equal(config["p:userPool"], '{"nodeCount":3,"vmSize":"Standard_D2s_v5"}');
+            assert.equal(config["p:systemPool"], '{"nodeCount":2,"priority":"Spot","vmSize":"Standard_D2s_v5","zones":[1]}');
+        });
+    });
+
     it("turns top-level YAML values into the strings the program reads: numbers as JSON, lists as JSON", () => {
-        const values = parseStackFile("config:\n  p:a: 1.30\n  p:b: 2\n  p:c: true\n  p:d: ['1', '2']\n  p:e: \"1.30\"\n");
+        const values = parseStackFile("config:\n  p:a: 1.30\n  p:b: 2\n  p:c: true\n  p:d: ['1', '2']\n  p:e: \"1.30\"\n", "p");
         assert.deepEqual(Object.fromEntries([...values].map(([k, v]) => [k, v.text])), {
             "p:a": "1.3",
             "p:b": "2",
@@ -260,12 +381,25 @@ describe("the Pulumi CLI's config pass", () => {
             stack: "config: {}\n",
             message: undefined,
         },
+        // loaders.go LoadProjectStackBytes, stackConfigNamespacedWithProject: a key without `:` is the project's.
         {
-            name: "a stack key without a namespace",
+            name: "a stack key without a namespace, as the project's (a declared integer checked there)",
+            project: `${PROJECT_HEAD}config:\n  size:\n    type: integer\n`,
+            stack: "config:\n  size: 3\n",
+            message: undefined,
+        },
+        {
+            name: "a stack key without a namespace, checked as the project's key it is",
+            project: `${PROJECT_HEAD}config:\n  size:\n    type: integer\n`,
+            stack: "config:\n  size: three\n",
+            message: "Stack 'dev' with configuration key 'size' must be of type 'integer'",
+        },
+        {
+            name: "a stack key with two colons",
             project: PROJECT_HEAD,
-            stack: "config:\n  location: westeurope\n",
+            stack: "config:\n  p:a:b: x\n",
             message:
-                "could not unmarshal map: could not parse location as a configuration key (configuration keys should be of the form `<namespace>:<name>`)",
+                "could not unmarshal map: could not parse p:a:b as a configuration key (configuration keys should be of the form `<namespace>:<name>`)",
         },
         {
             name: "a string where an integer is declared",

@@ -12,7 +12,15 @@ import { parse, parseAllDocuments } from "yaml";
 import { appNamespace, ENVIRONMENTS, SERVICE_NAMES, type Environment } from "../components/config";
 import { appOfAppsValues, SERVICES_PROJECT } from "../components/workloads/argocd";
 import { chartPath, MICROSERVICE_CHART_DIR } from "../components/workloads/microservice";
-import { CHART_PATH_IN_REPO, evaluateForGitOps, gitopsFiles, promotedImages, releaseValues, staleFiles } from "../tools/gitops";
+import {
+    CHART_PATH_IN_REPO,
+    evaluateForGitOps,
+    gitopsFiles,
+    promotedImages,
+    promotedImagesOf,
+    releaseValues,
+    staleFiles,
+} from "../tools/gitops";
 import { environmentOf, imageKeys, promoteStackFile } from "../tools/promote";
 import { sharedHelm, HELM_KUBE_VERSION, helmEnv } from "./helm";
 import { configProblems, evaluateStack, PROJECT, ROOT } from "./harness";
@@ -204,6 +212,30 @@ describe("Promotion (tools/promote.ts)", () => {
         assert.deepEqual(configProblemsOf(once, "dev"), [], "the promoted file is valid config");
     });
 
+    // The services group promotion adds, as the stack file would hold it, written here by hand.
+    const servicesGroup = (tag: string) =>
+        [
+            `  ${PROJECT}:services:`,
+            "    productImage: ghcr.io/my-org/product-service",
+            `    productTag: ${tag}`,
+            "    orderImage: ghcr.io/my-org/order-service",
+            `    orderTag: ${tag}`,
+            "",
+        ].join("\n");
+
+    for (const stack of ["dev", "prod"]) {
+        it(`changes nothing in Pulumi.${stack}.yaml but the services group it adds, under the comment that ends the file and describes it`, () => {
+            const file = fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
+            assert.ok(file.trimEnd().split("\n").at(-1)?.trim().startsWith("#"), "the committed file ends with the services' comment");
+            assert.ok(!file.includes(`${PROJECT}:services:`), "the committed file has no services group yet");
+            assert.ok(/\["[^"\]]+"(, "[^"\]]+")*\]/.test(file), "the file holds unpadded flow lists");
+            const once = promoteStackFile(file, { tag: "v1.2.3", registry: "ghcr.io/my-org" });
+            assert.equal(once, file + servicesGroup("v1.2.3"));
+            // A second promotion changes the tags only.
+            assert.equal(promoteStackFile(once, { tag: "v1.2.4" }), file + servicesGroup("v1.2.4"));
+        });
+    }
+
     it("without a registry keeps the repositories", () => {
         const once = promoteStackFile(devFile, { tag: "v1.0.0", registry: "ghcr.io/a-fork" });
         const promoted = stackFilePaths(parse(promoteStackFile(once, { tag: "v2.0.0" })).config, PROJECT);
@@ -214,6 +246,34 @@ describe("Promotion (tools/promote.ts)", () => {
     it("refuses a tag or registry the program would refuse, naming the key", () => {
         assert.throws(() => promoteStackFile(devFile, { tag: "latest" }), /services\.productTag: "latest"/);
         assert.throws(() => promoteStackFile(devFile, { tag: "v1", registry: "ghcr.io/bad org" }), /services\.productImage/);
+    });
+
+    it("reads the promoted images from a stack file, and says which member is empty or not plain text", () => {
+        const file = (members: string) => `config:\n  ${PROJECT}:services:\n${members}`;
+        const all = "    productImage: ghcr.io/o/product-service\n    productTag: v1\n    orderImage: ghcr.io/o/order-service\n";
+        assert.deepEqual(promotedImagesOf(file(`${all}    orderTag: v2\n`), "Pulumi.dev.yaml"), {
+            "services.productImage": "ghcr.io/o/product-service",
+            "services.productTag": "v1",
+            "services.orderImage": "ghcr.io/o/order-service",
+            "services.orderTag": "v2",
+        });
+        // Not every image member: no promotion yet.
+        assert.equal(promotedImagesOf(file(all), "Pulumi.dev.yaml"), undefined);
+        // An empty YAML value is null (YAML 1.2 core schema, and yaml.v3 alike); an empty quoted one "".
+        for (const empty of ["", " ''", " ~"]) {
+            assert.throws(
+                () => promotedImagesOf(file(`${all}    orderTag:${empty}\n`), "Pulumi.dev.yaml"),
+                (e: Error) =>
+                    e.message ===
+                    "services.orderTag in Pulumi.dev.yaml is empty; promotion (tools/promote.ts, npm run promote) writes the image there, or remove the member",
+                JSON.stringify(empty),
+            );
+        }
+        assert.throws(
+            () => promotedImagesOf(file(`${all}    orderTag:\n      secure: v1:abc\n`), "Pulumi.prod.yaml"),
+            (e: Error) =>
+                e.message === "services.orderTag in Pulumi.prod.yaml is not plain text; promotion (tools/promote.ts) writes it unencrypted",
+        );
     });
 
     it("names config keys the program has, and finds each stack's environment", () => {

@@ -148,11 +148,22 @@ describe("offline plan", () => {
             assert.equal(result.stdout, "");
         });
 
-        it("fails where the CLI would, before the program: a stack key without its namespace", async () => {
-            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  location: westeurope\n");
+        it("fails where the CLI would, before the program: a stack key config.ParseKey refuses", async () => {
+            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  aks-platform:azure:location: westeurope\n");
             const result = await plan(["plantest"]);
             assert.equal(result.code, 1);
-            assert.match(result.stderr, /^error: could not unmarshal map: could not parse location as a configuration key/);
+            assert.match(
+                result.stderr,
+                /^error: could not unmarshal map: could not parse aks-platform:azure:location as a configuration key/,
+            );
+        });
+
+        it("reads a stack key without its namespace as the project's, as the CLI does, so the program names its new path", async () => {
+            // pulumi/pulumi sdk/go/common/workspace/loaders.go stackConfigNamespacedWithProject: `location` is aks-platform:location.
+            fs.writeFileSync(bad, "config:\n  aks-platform:environment: dev\n  location: westeurope\n");
+            const result = await plan(["plantest"]);
+            assert.equal(result.code, 1, result.stderr);
+            assert.match(result.stderr, /\blocation\b.*azure\.location/);
         });
 
         it("names the stacks it knows when the stack file is missing", async () => {

@@ -25,9 +25,23 @@
 // the secret keys in PULUMI_CONFIG_SECRET_KEYS (sdk/nodejs/cmd/pulumi-language-nodejs/main.go,
 // constructConfig, constructConfigSecretKeys); the SDK reads them (sdk/nodejs/runtime/config.ts,
 // allConfig, isConfigSecret). So the program can tell THAT a group holds a secure leaf, never WHICH.
+//
+// Numbers: Go keeps int64, uint64 and float64 apart; here an integer is a bigint (its digits exact)
+// and a float a JS number. The stored JSON of a group is read back with json.Decoder UseNumber
+// (object.go UnmarshalJSON, unmarshalObject): an int64 keeps its digits all the way to the program's
+// text (9007199254740993 arrives as written; the program's own JSON.parse then rounds it), a uint64
+// beyond int64 becomes a float64 there, as in a real run.
+//
+// The stack file is read as the CLI reads it, with gopkg.in/yaml.v3 v3.0.1 (sdk/go/common/encoding/
+// marshal.go; sdk/go.mod; go-yaml/yaml branch v3 resolve.go, decode.go): plain integers in Go's forms
+// (`_` removed, then strconv.ParseInt(s, 0, 64): 010 is 8, 0x1F 31, 0o17 15, 0b11 3, 1_000 1000; 08
+// is the float 8), merge keys (`<<: *anchor`) applied (parseGoYaml). Known gaps, not modelled (none
+// is met by our stack files): map keys that are not strings (a null key is "<nil>" in Go); explicit
+// tags (`!!int "3"`, `!!binary`); the messages of YAML syntax errors and duplicate keys (both fail);
+// Pulumi.yaml is read the same way (loaders.go LoadProject).
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { parseDocument, type ScalarTag } from "yaml";
 
 /** A failure of the CLI's config pass: `pulumi preview` stops with this message before the program runs. */
 export class CliConfigError extends Error {
@@ -71,7 +85,10 @@ export interface ProgramConfig {
 }
 
 const namespacedByProject = (project: string, key: string) => !key.includes(":") || key.startsWith(`${project}:`);
-const isPrimitive = (v: unknown) => typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isInteger(v));
+/** A Go `int` as yaml.v3 decodes one into `any` (a plain integer in the int64 range; beyond it, a uint64). */
+const isGoInt = (v: unknown): v is bigint => typeof v === "bigint" && v >= INT64_MIN && v <= INT64_MAX;
+/** project.go isPrimitiveValue: string, int, bool (not a uint64 or a float64). */
+const isPrimitive = (v: unknown) => typeof v === "string" || typeof v === "boolean" || isGoInt(v);
 
 /** InferFullTypeName: array<string> and so on. */
 function fullTypeName(type: string, items?: ItemsType): string {
@@ -84,7 +101,12 @@ export function validateConfigValue(type: string, items: ItemsType | undefined, 
         case "string":
             return typeof value === "string";
         case "integer":
-            return (typeof value === "number" && Number.isInteger(value)) || (typeof value === "string" && /^[-+]?\d+$/.test(value));
+            // An int, a whole float64, or a string strconv.Atoi reads.
+            return (
+                isGoInt(value) ||
+                (typeof value === "number" && Number.isInteger(value)) ||
+                (typeof value === "string" && /^[-+]?\d+$/.test(value))
+            );
         case "boolean":
             return typeof value === "boolean" || value === "true" || value === "false";
         case "object":
@@ -96,7 +118,8 @@ export function validateConfigValue(type: string, items: ItemsType | undefined, 
 
 /** Reads Pulumi.yaml: shorthand values rewritten to declarations, then Project.Validate's rules. */
 export function parseProject(text: string): Project {
-    const doc = (parse(text) ?? {}) as { name?: string; config?: Record<string, unknown> };
+    // pulumi/pulumi sdk/go/common/workspace/loaders.go LoadProject: yaml.v3 too (parseGoYaml).
+    const doc = (parseGoYaml(text) ?? {}) as { name?: string; config?: Record<string, unknown> };
     if (!doc.name) throw new CliConfigError("project is missing a 'name' attribute");
     const name = doc.name;
     const config: Record<string, ProjectConfigType> = {};
@@ -148,10 +171,11 @@ export function parseKey(key: string): string {
 }
 
 /**
- * A config value after config/object.go `unmarshalObject`: a bool, a number (int64 or float64 there;
- * one JS number here), a string, a secure string (Ciphertext), a list, a map, or nil (null).
+ * A config value after config/object.go `unmarshalObject`: a bool, an int64 or uint64 (a bigint here,
+ * so that its digits stay exact), a float64 (a JS number), a string, a secure string (Ciphertext), a
+ * list, a map, or nil (null).
  */
-export type CfgObject = null | boolean | number | string | Ciphertext | CfgObject[] | { [key: string]: CfgObject };
+export type CfgObject = null | boolean | bigint | number | string | Ciphertext | CfgObject[] | { [key: string]: CfgObject };
 
 /** object.go CiphertextSecret: a `secure:` leaf, still encrypted. */
 export class Ciphertext {
@@ -168,7 +192,7 @@ const isMapObject = (o: CfgObject): o is { [key: string]: CfgObject } =>
  */
 export function unmarshalObject(v: unknown): CfgObject {
     if (v === null || v === undefined) return null;
-    if (typeof v === "boolean" || typeof v === "number" || typeof v === "string") return v;
+    if (typeof v === "boolean" || typeof v === "bigint" || typeof v === "number" || typeof v === "string") return v;
     if (v instanceof Ciphertext) return v;
     if (Array.isArray(v)) return v.map(unmarshalObject);
     if (typeof v === "object") {
@@ -189,30 +213,69 @@ export function isSecure(o: CfgObject): boolean {
 
 /**
  * Go's encoding/json Marshal as the CLI calls it: map keys sorted, `<`, `>`, `&`, U+2028 and U+2029
- * escaped (HTMLEscape), numbers as the shortest round-trip text (1.3, 5). A Ciphertext is written
+ * escaped (HTMLEscape). An int64 or uint64 is written with its exact digits; a float64 as the shortest
+ * text that reads back as it (encoding/json floatEncoder: 'f' format, 'e' below 1e-6 and from 1e21,
+ * "e-07" cleaned to "e-7": the same text as JavaScript's Number#toString, but for -0, which Go writes
+ * "-0"); NaN and infinities are an error ("json: unsupported value"). A Ciphertext is written
  * `{"secure":"..."}` (marshalObject), or its plaintext when `decrypt` is given (Plaintext.marshalText).
  */
 export function goJson(o: CfgObject, decrypt?: (ciphertext: string) => string): string {
-    const plain = (v: CfgObject): unknown => {
-        if (v instanceof Ciphertext) return decrypt ? decrypt(v.value) : { secure: v.value };
-        if (Array.isArray(v)) return v.map(plain);
+    const write = (v: CfgObject): string => {
+        if (v instanceof Ciphertext) return decrypt ? JSON.stringify(decrypt(v.value)) : `{"secure":${JSON.stringify(v.value)}}`;
+        if (Array.isArray(v)) return `[${v.map(write).join(",")}]`;
         if (isMapObject(v)) {
-            return Object.fromEntries(
-                Object.keys(v)
-                    .sort()
-                    .map((k) => [k, plain(v[k])]),
-            );
+            return `{${Object.keys(v)
+                .sort()
+                .map((k) => `${JSON.stringify(k)}:${write(v[k])}`)
+                .join(",")}}`;
         }
-        return v;
+        if (typeof v === "bigint") return v.toString();
+        if (typeof v === "number") {
+            if (!Number.isFinite(v)) throw new CliConfigError(`json: unsupported value: ${goFloatName(v)}`);
+            return Object.is(v, -0) ? "-0" : String(v);
+        }
+        return JSON.stringify(v);
     };
-    return JSON.stringify(plain(o)).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return write(o).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+const goFloatName = (v: number) => (Number.isNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
+
+/**
+ * object.go `UnmarshalJSON`: Go's json.Decoder with UseNumber, then unmarshalObject of each json.Number:
+ * Int64 (strconv.ParseInt(text, 10, 64)) when it is one, else Float64. So a uint64 beyond the int64
+ * range, read back from the stored JSON text, is a float64 (9223372036854775808 becomes 2^63 as a
+ * float, written 9223372036854776000).
+ */
+function parseGoJson(text: string): unknown {
+    const NUMBER = "\u0000json.Number";
+    // Number tokens outside strings become a marker object carrying their text (strings match first).
+    const marked = text.replace(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g, (token) =>
+        token.startsWith('"') ? token : `{${JSON.stringify(NUMBER)}:${JSON.stringify(token)}}`,
+    );
+    return JSON.parse(marked, (_key, value: unknown) => {
+        if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+        const entries = Object.entries(value);
+        if (entries.length !== 1 || entries[0][0] !== NUMBER) return value;
+        const token = entries[0][1] as string;
+        if (/^-?\d+$/.test(token)) {
+            const n = BigInt(token);
+            if (n >= INT64_MIN && n <= INT64_MAX) return n;
+        }
+        const f = Number(token);
+        if (!Number.isFinite(f))
+            throw new CliConfigError(`unrepresentable number ${token}: strconv.ParseFloat: parsing "${token}": value out of range`);
+        return f;
+    });
+}
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
 
 /** object.go `MarshalString`: scalars as text (numbers and bools as JSON), lists and maps as JSON. */
 export function marshalString(o: CfgObject): StackValue {
     if (o instanceof Ciphertext) return { text: o.value, secure: true, object: false };
     if (typeof o === "string") return { text: o, secure: false, object: false };
-    if (typeof o === "boolean" || typeof o === "number") return { text: goJson(o), secure: false, object: false };
+    if (typeof o === "boolean" || typeof o === "bigint" || typeof o === "number") return { text: goJson(o), secure: false, object: false };
     // nil falls to MarshalString's default case: JSON "null", an object.
     if (o === null) return { text: "null", secure: false, object: true };
     return { text: goJson(o), secure: isSecure(o), object: true };
@@ -221,7 +284,7 @@ export function marshalString(o: CfgObject): StackValue {
 /** object.go `UnmarshalString` (Value.unmarshalObject of an untyped value): the text back into an object. */
 export function valueObject(value: StackValue): CfgObject {
     if (!value.object) return value.secure ? new Ciphertext(value.text) : value.text;
-    return unmarshalObject(JSON.parse(value.text));
+    return unmarshalObject(parseGoJson(value.text));
 }
 
 /**
@@ -318,14 +381,19 @@ export function coerce(v: string): CfgObject {
     if (v.length > 1 && v[0] === "0") return v;
     if (!/^[+-]?\d+$/.test(v)) return v;
     const n = BigInt(v);
-    if (n < -(2n ** 63n) || n >= 2n ** 64n) return v;
-    return Number(n);
+    if (n < INT64_MIN || n > UINT64_MAX) return v;
+    // An int64 or uint64, its digits kept exact: Go writes them so into the stored JSON.
+    return n;
 }
 
 const ERR_SECURE_RESERVED = 'maps with the single key "secure" are reserved';
 
-/** map.go newContainer: a list for an index, a map for a key. */
-const newContainer = (accessor: PathSegment): CfgObject => (typeof accessor === "number" ? [] : {});
+/**
+ * object.go `newContainer`: a map for a key; for an index, a list long enough to hold it
+ * (`make([]object, index+1)`: every item nil), so `--path 'g.l[1]' x` on a missing list gives [null,"x"].
+ */
+const newContainer = (accessor: PathSegment): CfgObject[] | { [key: string]: CfgObject } =>
+    typeof accessor === "number" ? new Array<CfgObject>(accessor + 1).fill(null) : {};
 
 /** object.go `object.Set`: sets the member at `path` below `o` (whose own path is `prefix`); returns the new `o`. */
 function setAt(o: CfgObject, prefix: PathSegment[], path: readonly PathSegment[], value: CfgObject): CfgObject {
@@ -334,13 +402,14 @@ function setAt(o: CfgObject, prefix: PathSegment[], path: readonly PathSegment[]
     if (Array.isArray(o) || isMapObject(o)) container = o;
     else {
         // nil: a new container; COMPAT: a scalar at the first level is overwritten, deeper it is an error.
-        if (o === null || prefix.length === 1) container = typeof path[0] === "number" ? [] : {};
+        if (o === null || prefix.length === 1) container = newContainer(path[0]);
         else throw new CliConfigError(`${pathString(prefix)}: expected ${typeof path[0] === "number" ? "an array" : "a map"}`);
     }
     const here = [...prefix, path[0]];
     if (Array.isArray(container)) {
         const index = path[0];
         if (typeof index !== "number") throw new CliConfigError(`${pathString(here)}: key for an array must be an int`);
+        // An existing list grows by one at most: an index past its end is refused, its length appends.
         if (index < 0 || index > container.length) throw new CliConfigError(`${pathString(here)}: array index out of range`);
         const items = [...container];
         items[index] = setAt(index === items.length ? null : items[index], here, path.slice(1), value);
@@ -438,11 +507,94 @@ export function configRemove(values: Map<string, StackValue>, key: { full: strin
     values.set(key.full, marshalString(deleteAt(valueObject(root), key.path.slice(0, 1), key.path.slice(1))));
 }
 
-/** Reads a stack file's `config:` map; every key must name its namespace. */
-export function parseStackFile(text: string): Map<string, StackValue> {
-    const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+/**
+ * strconv.ParseInt(s, 0, 64) (or ParseUint with `unsigned`): an optional sign (ParseInt only), then
+ * 0x/0X hex, 0o/0O or a leading 0 octal, 0b/0B binary, else decimal; undefined when it is no such
+ * integer or out of range.
+ */
+function goParseInt(s: string, unsigned: boolean): bigint | undefined {
+    const m = /^([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
+    if (!m || (unsigned && m[1] !== "")) return undefined;
+    const body = m[2];
+    const digits = /^0[oO]/.test(body) ? `0o${body.slice(2)}` : /^0[0-7]+$/.test(body) ? `0o${body.slice(1)}` : body.toLowerCase();
+    const n = m[1] === "-" ? -BigInt(digits) : BigInt(digits);
+    return unsigned ? (n <= UINT64_MAX ? n : undefined) : n >= INT64_MIN && n <= INT64_MAX ? n : undefined;
+}
+
+/** yaml.v3 resolve.go's yamlStyleFloat. */
+const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
+
+/**
+ * gopkg.in/yaml.v3 resolve.go `resolve` of a plain scalar that begins with a digit, a sign or a dot
+ * (true/false/null/.inf/.nan are the same words as YAML 1.2's core schema, left to it): the `_`s
+ * removed, strconv.ParseInt(plain, 0, 64) (so 010 is 8, 0x1F is 31, 0o17 15, 0b11 3, 1_000 1000),
+ * else ParseUint, else a float when it looks like one (so 08 and 1e3 are floats), else the string.
+ * A scalar starting with `.` is only tried as a float, underscores kept. A timestamp (2001-12-14) is
+ * resolved as one but decoded into `any` as its text (decode.go, "for backward compatibility"): a string.
+ */
+export function resolveGoYamlNumber(text: string): bigint | number | string {
+    const float = (s: string) => {
+        const f = Number(s);
+        // strconv.ParseFloat: out of range is an error (and the scalar stays a string).
+        return Number.isFinite(f) ? f : undefined;
+    };
+    if (text.startsWith(".")) return (/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(text) ? float(text) : undefined) ?? text;
+    const plain = text.replace(/_/g, "");
+    const n = goParseInt(plain, false) ?? goParseInt(plain, true);
+    if (n !== undefined) return n;
+    if (YAML_STYLE_FLOAT.test(plain)) return float(plain) ?? text;
+    return text;
+}
+
+/**
+ * The YAML 1.2 core schema's scalars with yaml.v3's numbers in place of its int and float forms (its
+ * `.inf`/`.nan` tag kept: the same words as yaml.v3's resolveMap).
+ */
+const GO_YAML_NUMBER: ScalarTag = {
+    tag: "tag:yaml.org,2002:int",
+    default: true,
+    test: /^[-+.0-9]/,
+    resolve: (text: string) => resolveGoYamlNumber(text) as unknown as string,
+};
+
+/**
+ * Reads a stack file as the CLI does, with gopkg.in/yaml.v3 (sdk/go/common/encoding/marshal.go; v3.0.1,
+ * go-yaml/yaml branch v3): plain numbers as resolveGoYamlNumber reads them, and merge keys applied
+ * (decode.go `merge`, `isMerge`: `<<: *anchor` or `<<: [*a, *b]` copies the members the map does not
+ * set itself, the earlier source first), which the yaml package does with `merge: true`.
+ * Known gaps (not modelled, none met by our stack files): a map key that is not a string (yaml.v3
+ * decodes `1:` as the int 1, then unmarshalObject writes it with %v: "1", as here; a null key is
+ * "<nil>" there, "" here); explicit tags (`!!int "3"`, `!!binary`); duplicate keys fail in both, with
+ * other messages; NaN and infinities fail in both, at JSON marshalling.
+ */
+export function parseGoYaml(text: string): unknown {
+    const doc = parseDocument(text, {
+        merge: true,
+        customTags: (tags) => [
+            ...tags.filter(
+                (t) =>
+                    typeof t === "string" ||
+                    !["tag:yaml.org,2002:int", "tag:yaml.org,2002:float"].includes(t.tag) ||
+                    ("test" in t && t.test?.test(".nan")),
+            ),
+            GO_YAML_NUMBER,
+        ],
+    });
+    if (doc.errors.length > 0) throw new CliConfigError(doc.errors[0].message);
+    return doc.toJS({ maxAliasCount: -1 });
+}
+
+/**
+ * Reads a stack file's `config:` map (sdk/go/common/workspace/loaders.go LoadProjectStackBytes): a key
+ * without a `:` is the project's (stackConfigNamespacedWithProject: `cluster:` is `<project>:cluster`),
+ * then config.ParseKey of each (`a:b:c` is refused unless its middle part is `config`).
+ */
+export function parseStackFile(text: string, project: string): Map<string, StackValue> {
+    const doc = (parseGoYaml(text) ?? {}) as { config?: Record<string, unknown> };
     const values = new Map<string, StackValue>();
-    for (const [key, raw] of Object.entries(doc.config ?? {})) values.set(parseKey(key), toStackValue(raw));
+    for (const [key, raw] of Object.entries(doc.config ?? {})) {
+        values.set(parseKey(key.includes(":") ? key : `${project}:${key}`), toStackValue(raw));
+    }
     return values;
 }
 
@@ -488,7 +640,7 @@ export function mergeConfig(
             at,
             isPrimitive(declared)
                 ? { text: String(declared), secure: false, object: false }
-                : { text: JSON.stringify(declared), secure: false, object: true },
+                : { text: goJson(unmarshalObject(declared)), secure: false, object: true },
         );
     }
     if (missing.length > 0) throw new CliConfigError(missingKeysMessage(stack, missing));
@@ -608,6 +760,6 @@ export function stackConfigWith(project: string, values: Map<string, StackValue>
 export function cliConfig(root: string, stack: string, settings: StackSettings = {}): ProgramConfig {
     const project = parseProject(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
     const file = path.join(root, `Pulumi.${stack}.yaml`);
-    const values = fs.existsSync(file) ? parseStackFile(fs.readFileSync(file, "utf8")) : new Map<string, StackValue>();
+    const values = fs.existsSync(file) ? parseStackFile(fs.readFileSync(file, "utf8"), project.name) : new Map<string, StackValue>();
     return mergeConfig(stack, project, stackConfigWith(project.name, values, settings), decryptOffline);
 }

@@ -112,7 +112,11 @@ const imageMembers = () =>
  * (services.imageSource build, import) names none until its first promotion: undefined.
  */
 export function promotedImages(environment: Environment): PromotedImages | undefined {
-    const text = fs.readFileSync(path.join(ROOT, `Pulumi.${environment}.yaml`), "utf8");
+    return promotedImagesOf(fs.readFileSync(path.join(ROOT, `Pulumi.${environment}.yaml`), "utf8"), `Pulumi.${environment}.yaml`);
+}
+
+/** promotedImages of a stack file's text (`file` names it in messages). */
+export function promotedImagesOf(text: string, file: string): PromotedImages | undefined {
     const config = (parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
     const group = config[`${PROJECT}:${IMAGE_GROUP}`];
     if (group === null || typeof group !== "object" || Array.isArray(group)) return undefined;
@@ -120,13 +124,19 @@ export function promotedImages(environment: Environment): PromotedImages | undef
     if (!imageMembers().every((member) => member in members)) return undefined;
     // Read from the file, not through the CLI's pass, so that the group's secure members (prod's image
     // source token) need no decryption here; an image member is plain text, as promotion writes it.
+    const problems: string[] = [];
     for (const member of imageMembers()) {
-        if (typeof members[member] === "object") {
-            throw new Error(
-                `${IMAGE_GROUP}.${member} in Pulumi.${environment}.yaml is not plain text; promotion (tools/promote.ts) writes it unencrypted`,
+        const value = members[member];
+        // An empty YAML value (`productTag:`) is null, and typeof null is "object": say it is empty.
+        if (value === null || value === "") {
+            problems.push(
+                `${IMAGE_GROUP}.${member} in ${file} is empty; promotion (tools/promote.ts, npm run promote) writes the image there, or remove the member`,
             );
+        } else if (typeof value === "object") {
+            problems.push(`${IMAGE_GROUP}.${member} in ${file} is not plain text; promotion (tools/promote.ts) writes it unencrypted`);
         }
     }
+    if (problems.length > 0) throw new Error(problems.join("\n"));
     return Object.fromEntries(imageMembers().map((member) => [`${IMAGE_GROUP}.${member}`, String(members[member])]));
 }
 

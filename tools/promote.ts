@@ -6,10 +6,12 @@
 // CD path's. The workflows run it and commit the result (.github/workflows/deploy-dev.yml,
 // deploy-prod.yml). The stack file is edited as a YAML document, so its comments, the group's other
 // members (prod's secure image source token) and every other group stay as they are; the group is
-// created when the file has none (dev). Running it twice changes nothing the second time.
+// created when the file has none (dev, prod before its first release), last, under the comment that
+// ends the file and describes it. Nothing else of the file changes, byte for byte (flow lists stay
+// unpadded, no line is folded). Running it twice changes nothing the second time.
 import * as fs from "fs";
 import * as path from "path";
-import { isMap, parseDocument } from "yaml";
+import { isMap, parseDocument, YAMLMap } from "yaml";
 import {
     checkImageRepository,
     checkImageTag,
@@ -55,9 +57,22 @@ export function promoteStackFile(text: string, promotion: Promotion, project = P
     const problems: string[] = [];
     const doc = parseDocument(text);
     if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
-    const group = doc.getIn(["config", `${project}:${SERVICES_GROUP}`]);
+    const config = doc.get("config") as YAMLMap;
+    const groupKey = `${project}:${SERVICES_GROUP}`;
+    const group = config.get(groupKey);
     if (group !== undefined && !isMap(group)) {
-        throw new Error(`${project}:${SERVICES_GROUP} in the stack file is not a group of settings; promotion sets members of it`);
+        throw new Error(`${groupKey} in the stack file is not a group of settings; promotion sets members of it`);
+    }
+    if (group === undefined) {
+        // A new group goes last, under the comment that ends the config map (the stack files end with
+        // the one that describes the services' images): the comment moves from the map's end to the
+        // new key, so it stays above the group it describes.
+        const key = doc.createNode(groupKey);
+        if (config.comment) {
+            key.commentBefore = config.comment;
+            config.comment = undefined;
+        }
+        config.add(doc.createPair(key, new YAMLMap()));
     }
     for (const service of SERVICE_NAMES) {
         const keys = imageKeys(service);
@@ -72,7 +87,8 @@ export function promoteStackFile(text: string, promotion: Promotion, project = P
         doc.setIn(documentPath(project, keys.tag), promotion.tag);
     }
     if (problems.length > 0) throw new Error([...new Set(problems)].join("\n"));
-    return doc.toString({ lineWidth: 0 });
+    // As the file is written: flow lists unpadded (["1", "2"], not [ "1", "2" ]), no line folded.
+    return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
 /** The environment a stack deploys: its `environment` key, else its name. */
