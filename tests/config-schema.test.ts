@@ -8,7 +8,9 @@ import * as assert from "assert";
 import { CONFIG_PATHS, DEFAULTS, defaultOf, specOf, type ConfigPath } from "../components/config/keys";
 import { FLAT_KEY_PATHS } from "../components/config/layout";
 import { readValues, type Raw } from "../components/config/read";
-import { configProblems as problemsOf, stackRaw } from "./harness";
+import { namesPath } from "../components/config/rules";
+import { configProblems as problemsOf, stackRaw, withOverrides } from "./harness";
+import type { Overrides } from "../tools/mocks";
 import type { Environment } from "../components/config/constants";
 
 /** A group as the CLI hands it over: the JSON text of the YAML mapping. */
@@ -240,6 +242,73 @@ describe("config schema (structured config)", () => {
                 assert.equal(problems.length, 1, problems.join("\n"));
                 assert.ok(problems[0].startsWith("access.entraAdminGroupObjectIds"), problems[0]);
             }
+        });
+
+        describe("a cross-member rule says nothing about a member whose value was not of its type, whichever member its message begins with", () => {
+            // Each row: one member given a value not of its type (a list item null/true, "yes" for a
+            // boolean, text for an integer), plus what makes a rule relating it to another member fire on
+            // its default or trimmed value. The stack must hear only about the bad value: the rule would
+            // judge a value the stack did not write (e.g. the default maxCount 3, or [] for [null]).
+            const rows: [string, string, Record<string, unknown>][] = [
+                ["dev", "systemPool.zones", { "systemPool.zones": [null], "network.perZoneNodePools": true }],
+                ["prod", "access.entraAdminGroupObjectIds", { "access.entraAdminGroupObjectIds": [true] }],
+                ["dev", "keyVault.allowedIpRanges", { "keyVault.allowedIpRanges": [null], "keyVault.networkAclMode": "deny" }],
+                ["dev", "keyVault.privateEndpoints", { "keyVault.privateEndpoints": "yes", "keyVault.publicNetworkAccess": false }],
+                ["dev", "systemPool.maxCount", { "systemPool.autoscaling": true, "systemPool.maxCount": "ten", "systemPool.nodeCount": 5 }],
+                [
+                    "dev",
+                    "ingress.appGatewayMaxCapacity",
+                    { "ingress.waf": true, "ingress.appGatewayMaxCapacity": "x", "ingress.appGatewayMinCapacity": 5 },
+                ],
+                ["dev", "apiServer.private", { "apiServer.private": "yes", "apiServer.authorizedIpRanges": [] }],
+                [
+                    "dev",
+                    "network.perZoneNodePools",
+                    { "network.perZoneNodePools": "yes", "network.egressType": "natGateway", "systemPool.zones": ["1", "2", "3"] },
+                ],
+            ];
+            for (const [stack, path, overrides] of rows) {
+                it(`${stack}: ${JSON.stringify(overrides)}`, () => {
+                    const problems = problemsOf(withOverrides(stackRaw(stack), overrides as unknown as Overrides), stack);
+                    assert.equal(problems.length, 1, problems.join("\n"));
+                    assert.ok(problems[0].startsWith(`${path}`) && /is not (allowed|a whole number)/.test(problems[0]), problems[0]);
+                });
+            }
+
+            it("a message names a path only where the path stands whole", () => {
+                assert.ok(
+                    namesPath("network.perZoneNodePools: true needs every node pool zoned, but systemPool.zones is []", "systemPool.zones"),
+                );
+                assert.ok(
+                    namesPath("systemPool.nodeCount: 5 is outside systemPool.minCount..systemPool.maxCount (1..3)", "systemPool.maxCount"),
+                );
+                assert.ok(namesPath("systemPool.zones[0]: null", "systemPool.zones"));
+                assert.ok(namesPath("ends with systemPool.zones.", "systemPool.zones"));
+                for (const longer of [
+                    "systemPool.zonesX",
+                    "systemPool.zones2",
+                    "systemPool.zones.first",
+                    "mysystemPool.zones",
+                    "systemPool.zones_a",
+                ])
+                    assert.ok(!namesPath(`a: ${longer} is set`, "systemPool.zones"), longer);
+            });
+
+            it("still reports a rule that names only well-typed members, beside the type problem", () => {
+                // systemPool.zonesX is not systemPool.zones: a path is named only at a word boundary.
+                const problems = problemsOf(
+                    withOverrides(stackRaw("dev"), {
+                        "userPool.enabled": "yes",
+                        "systemPool.autoscaling": true,
+                        "systemPool.nodeCount": 5,
+                    }),
+                );
+                assert.equal(problems.length, 2, problems.join("\n"));
+                assert.ok(
+                    problems.some((p) => p.startsWith("systemPool.nodeCount: 5 is outside")),
+                    problems.join("\n"),
+                );
+            });
         });
 
         it('an integer member takes 3 and "3", and refuses "3.5", 3.5 and "three"', () => {

@@ -693,18 +693,22 @@ export const CROSS_KEY_RULES: readonly Rule[] = [
     localRules,
 ];
 
-/** The member a message is about: its leading `<path>:`, a list item's index dropped. */
-function leadingPath(message: string): string {
-    return message.slice(0, message.indexOf(":")).replace(/\[\d+\]$/, "");
+/** `text` names `path`: the path not inside a longer word or path (`systemPool.zones` is not named by `systemPool.zonesX`, `systemPool.zones.x` or `xsystemPool.zones`; `minCount..systemPool.maxCount` names both); a list item `<path>[<i>]` names it. */
+export function namesPath(text: string, path: string): boolean {
+    const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`(?<!\\w)${escaped}(?![\\w]|\\.\\w)`).test(text);
 }
 
 /**
- * Every cross-key problem of the stack, one message each. A problem about a member whose value was not
- * of its type is left out: readValues reported it, and its value here is the stack's only in a
- * best-effort form (a list with a bad item dropped) or the default, so judging it would tell the stack
- * something it did not say (e.g. `[] is not allowed` for a list whose one item was refused). Problems
- * about a member whose own rule failed are still reported: its value is the stack's.
+ * Every cross-key problem of the stack, one message each. A problem that names a member whose value
+ * was not of its type, anywhere in its text, is left out: readValues reported it, and its value here is
+ * the stack's only in a best-effort form (a list with a bad item dropped) or the default, so judging it
+ * would tell the stack something it did not say (e.g. `systemPool.zones is []` for a list whose one
+ * item was refused, or a range checked against a maximum the stack did not set). Problems that name
+ * only well-typed members are still reported, also those about a member whose own rule failed: its
+ * value is the stack's.
  */
 export function crossKeyProblems(c: RuleContext): string[] {
-    return CROSS_KEY_RULES.flatMap((rule) => rule(c)).filter((problem) => !c.malformed.has(leadingPath(problem) as ConfigPath));
+    const malformed = [...c.malformed];
+    return CROSS_KEY_RULES.flatMap((rule) => rule(c)).filter((problem) => !malformed.some((path) => namesPath(problem, path)));
 }
