@@ -7,7 +7,9 @@
 import * as assert from "assert";
 import { CONFIG_PATHS, DEFAULTS, defaultOf, specOf, type ConfigPath } from "../components/config/keys";
 import { FLAT_KEY_PATHS } from "../components/config/layout";
-import { readValues, type Raw } from "../components/config/read";
+import { ConfigError, readValues, type Raw } from "../components/config/read";
+import { parseConfig, scrubSecrets } from "../components/config/parse";
+import { HIDDEN, schemaProblems } from "../components/config/schema";
 import { namesPath } from "../components/config/rules";
 import { configProblems as problemsOf, stackRaw, withOverrides } from "./harness";
 import type { Overrides } from "../tools/mocks";
@@ -295,7 +297,6 @@ describe("config schema (structured config)", () => {
             });
 
             it("still reports a rule that names only well-typed members, beside the type problem", () => {
-                // systemPool.zonesX is not systemPool.zones: a path is named only at a word boundary.
                 const problems = problemsOf(
                     withOverrides(stackRaw("dev"), {
                         "userPool.enabled": "yes",
@@ -454,6 +455,62 @@ describe("config schema (structured config)", () => {
             errorOf(errors, path);
         }
         assert.equal(errors.length, 8, errors.join("\n"));
+    });
+
+    describe("a value that arrived encrypted is never shown", () => {
+        // The CLI lists a top-level key in PULUMI_CONFIG_SECRET_KEYS when any leaf of it is `secure:`
+        // (pulumi/pulumi sdk/go/common/resource/config/object.go `object.Secure`), so the program cannot
+        // tell which member of a secret group was encrypted: none of the group's text may appear.
+        const SECRET = "hunter2-SECRET";
+        function secretProblems(raw: Raw, stack: string, secretKeys: readonly string[]): string[] {
+            try {
+                parseConfig(raw, "aks-platform", stack, { isSecret: (key) => secretKeys.includes(key) });
+            } catch (error) {
+                if (error instanceof ConfigError) return [...error.problems];
+                throw error;
+            }
+            return [];
+        }
+        const only = (problems: readonly string[], start: string) => {
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.ok(problems[0].startsWith(`${start}: (value not shown) `), problems[0]);
+        };
+
+        it("a group set with --secret as one string", () => {
+            only(secretProblems({ ...stackRaw("dev"), cluster: SECRET }, "dev", ["cluster"]), "cluster");
+            // The schema itself hides it (the safety net in parseConfig aside).
+            const direct = schemaProblems({ cluster: SECRET }, "dev", (key) => key === "cluster");
+            assert.ok(direct.length === 1 && !direct[0].includes("hunter2"), direct.join("\n"));
+            // Not secret: shown.
+            assert.ok(schemaProblems({ cluster: SECRET }, "dev", () => false)[0].includes(JSON.stringify(SECRET)));
+        });
+
+        it("a secret environment", () => {
+            only(secretProblems({ ...stackRaw("dev"), environment: SECRET }, "dev", ["environment"]), "environment");
+            assert.ok(secretProblems({ ...stackRaw("dev"), environment: SECRET }, "dev", [])[0].includes(JSON.stringify(SECRET)));
+        });
+
+        it("a member of a group that arrived secret, in its own message and in a rule across members", () => {
+            const egress = withOverrides(stackRaw("dev"), { "network.egressType": "SECRETVALUE" });
+            only(secretProblems(egress, "dev", ["network"]), "network.egressType");
+            assert.ok(secretProblems(egress, "dev", [])[0].includes('"SECRETVALUE"'), "shown when the group is not secret");
+            const overlap = withOverrides(stackRaw("dev"), { "network.serviceCidr": "10.244.0.0/16", "network.podCidr": "10.244.0.0/16" });
+            const problems = secretProblems(overlap, "dev", ["network"]);
+            assert.ok(problems.length > 0 && problems.every((p) => !p.includes("10.244.0.0/16")), problems.join("\n"));
+            assert.ok(
+                secretProblems(overlap, "dev", []).some((p) => p.includes('"10.244.0.0/16"')),
+                "shown when the group is not secret",
+            );
+        });
+
+        it("hides a text quoted always, bare from 8 characters, and leaves other values alone", () => {
+            const raw = {
+                network: JSON.stringify({ egressType: "On", podCidr: "10.9.0.0/16" }),
+                cluster: JSON.stringify({ tier: "Standard" }),
+            };
+            const [scrubbed] = scrubSecrets(['a: "On", On, "10.9.0.0/16", 10.9.0.0/16, "Standard"'], raw, (key) => key === "network");
+            assert.equal(scrubbed, `a: ${HIDDEN}, On, ${HIDDEN}, ${HIDDEN}, "Standard"`);
+        });
     });
 
     describe("DEFAULTS, the one object of defaults", () => {

@@ -714,7 +714,9 @@ describe("ingress WAF: configuration", () => {
             name: "rejects a chain whose links do not hold: the server certificate followed by a CA that did not sign it",
             stack: "prod",
             raw: { "ingress.tlsCertificate": TEST_TLS.serverCertificate + TEST_TLS.caAsLeafCertificate },
-            expect: ["ingress.tlsCertificate", "certificate 1 of the chain (CN=app.prod.example.com", "is not issued by certificate 2"],
+            // prod's ingress group arrives secret (its certificate and key are `secure:`), so its text values,
+            // the host the certificate names among them, are not shown (docs/configuration.md).
+            expect: ["ingress.tlsCertificate", "certificate 1 of the chain (CN=(value not shown)", "is not issued by certificate 2"],
         },
         {
             name: "rejects a CA certificate served as the server's own, which NSS clients refuse",
@@ -764,13 +766,14 @@ describe("ingress WAF: configuration", () => {
             name: "rejects an Application Gateway subnet without an address per instance plus Azure's 5",
             stack: "prod",
             raw: { "ingress.appGatewaySubnetCidr": "10.240.14.0/29" },
-            expect: ["ingress.appGatewaySubnetCidr", "10.240.14.0/29", "8 addresses", "15", "/24"],
+            // The value is hidden: prod's ingress group arrives secret (docs/configuration.md).
+            expect: ["ingress.appGatewaySubnetCidr: (value not shown)", "8 addresses", "15", "/24"],
         },
         {
             name: "rejects an internal load balancer subnet smaller than /29",
             stack: "prod",
             raw: { "ingress.lbSubnetCidr": "10.240.13.0/30" },
-            expect: ["ingress.lbSubnetCidr", "10.240.13.0/30", "/29"],
+            expect: ["ingress.lbSubnetCidr: (value not shown)", "/29"],
         },
         {
             name: "rejects an Application Gateway subnet overlapping another, with every problem in one round",

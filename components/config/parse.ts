@@ -23,11 +23,15 @@ import { ConfigError, type Raw } from "./read";
 import { crossKeyProblems, missingForDeploy, missingImages, missingRunner, nodePoolConfig, serviceImages, subnetRanges } from "./rules";
 import type { IngressWafConfig, PlatformConfig, ServiceAccountRef } from "./types";
 import { addressInCidr, show } from "./validators";
-import { type ConfigValues } from "./keys";
+import { isConfigPath, specOf, type ConfigValues } from "./keys";
 import { readValues } from "./read";
+import { HIDDEN, membersSet, parseTopLevel } from "./schema";
 
-/** The environment: the `environment` key, else the stack name when that is one. */
-function environmentOf(raw: Raw, stack: string): Environment {
+/**
+ * The environment: the `environment` key, else the stack name when that is one. `secret`: the key
+ * arrived encrypted, so a refused value is not shown.
+ */
+function environmentOf(raw: Raw, stack: string, secret: boolean): Environment {
     const text = raw[ENVIRONMENT_PATH] ?? ((ENVIRONMENTS as readonly string[]).includes(stack) ? stack : undefined);
     if (text === undefined) {
         throw new ConfigError([
@@ -35,9 +39,84 @@ function environmentOf(raw: Raw, stack: string): Environment {
         ]);
     }
     if (!(ENVIRONMENTS as readonly string[]).includes(text)) {
-        throw new ConfigError([`${ENVIRONMENT_PATH}: ${show(text)} is not allowed; use one of ${ENVIRONMENTS.join(", ")}`]);
+        const shown = secret && raw[ENVIRONMENT_PATH] !== undefined ? HIDDEN : show(text);
+        throw new ConfigError([`${ENVIRONMENT_PATH}: ${shown} is not allowed; use one of ${ENVIRONMENTS.join(", ")}`]);
     }
     return text as Environment;
+}
+
+/** Every string in `value` (itself, or the leaves of a list or mapping). */
+function stringsIn(value: unknown): string[] {
+    if (typeof value === "string") return [value];
+    if (Array.isArray(value)) return value.flatMap(stringsIn);
+    if (value !== null && typeof value === "object") return Object.values(value).flatMap(stringsIn);
+    return [];
+}
+
+/**
+ * The texts of `raw` that may be secret: every string (a list's items, a mapping's leaves) of a
+ * top-level key that arrived secret, since the CLI marks a whole group secret when any one leaf is and
+ * does not say which (pulumi/pulumi sdk/go/common/resource/config/object.go `object.Secure`); every
+ * value of a member the table marks secret, wherever it arrived; and a secret `environment`'s text.
+ */
+function secretTexts(raw: Raw, isSecret: (topLevelKey: string) => boolean): string[] {
+    const texts: string[] = [];
+    for (const [key, text] of Object.entries(raw)) {
+        if (text === undefined) continue;
+        if (key === ENVIRONMENT_PATH) {
+            if (isSecret(key)) texts.push(text);
+            continue;
+        }
+        const value = parseTopLevel(text);
+        if (isSecret(key)) texts.push(...stringsIn(value));
+        const members = membersSet(value);
+        for (const [member, memberValue] of Object.entries(members)) {
+            const path = `${key}.${member}`;
+            if (isConfigPath(path) && specOf(path).secret === true) {
+                texts.push(...stringsIn(memberValue));
+                if (typeof memberValue === "number" || typeof memberValue === "boolean") texts.push(String(memberValue));
+            }
+        }
+    }
+    return [...new Set(texts)].filter((t) => t.length > 0).sort((a, b) => b.length - a.length);
+}
+
+/** How short a text may be and still be left in a message where it stands bare (not JSON-quoted). */
+const SHORTEST_HIDDEN_BARE = 8;
+
+/**
+ * The safety net under every message: each text that may be secret (secretTexts) is replaced by HIDDEN
+ * where it stands JSON-quoted, as show() writes a value, and, when it is at least 8 characters, where
+ * it stands bare. A short value (a zone "1", a mode "On") stays readable where it is only a word of the
+ * message; the messages that show a secret member's value never show it in the first place.
+ */
+export function scrubSecrets(problems: readonly string[], raw: Raw, isSecret: (topLevelKey: string) => boolean): string[] {
+    const texts = secretTexts(raw, isSecret);
+    if (texts.length === 0) return [...problems];
+    return problems.map((problem) => {
+        let scrubbed = problem;
+        for (const text of texts) {
+            scrubbed = scrubbed.split(show(text)).join(HIDDEN);
+            if (text.length >= SHORTEST_HIDDEN_BARE) scrubbed = scrubbed.split(text).join(HIDDEN);
+        }
+        return scrubbed;
+    });
+}
+
+/**
+ * Whether a top-level key arrived secret, for hiding values where the caller did not say (the tests and
+ * the offline tools): a group that holds a member the table marks secret is taken to have arrived
+ * secret when the stack sets that member, as the CLI would have it when the member is `secure:`.
+ */
+function assumedSecret(raw: Raw): (topLevelKey: string) => boolean {
+    return (key) => {
+        const text = raw[key];
+        if (text === undefined || key === ENVIRONMENT_PATH) return false;
+        return Object.keys(membersSet(parseTopLevel(text))).some((member) => {
+            const path = `${key}.${member}`;
+            return isConfigPath(path) && specOf(path).secret === true;
+        });
+    };
 }
 
 function activeSubnets(v: ConfigValues): PlatformConfig["network"]["subnets"] {
@@ -74,7 +153,15 @@ export interface ParseOptions {
  * (they are usually typos).
  */
 export function parseConfig(raw: Raw, project: string, stack: string, options: ParseOptions = {}): PlatformConfig {
-    const environment = environmentOf(raw, stack);
+    const hiding = options.isSecret ?? assumedSecret(raw);
+    const environment = (() => {
+        try {
+            return environmentOf(raw, stack, hiding(ENVIRONMENT_PATH));
+        } catch (error) {
+            if (error instanceof ConfigError) throw new ConfigError(scrubSecrets(error.problems, raw, hiding));
+            throw error;
+        }
+    })();
     const cloud = cloudOf(environment);
     const { values: v, set, errors: reported, malformed } = readValues(raw, environment, options.isSecret ?? (() => true));
     const errors = [
@@ -96,7 +183,7 @@ export function parseConfig(raw: Raw, project: string, stack: string, options: P
     const imageSource = v.services.imageSource as (typeof IMAGE_SOURCES)[number];
     const { images, anyImage } = serviceImages(v, set);
 
-    if (errors.length > 0) throw new ConfigError([...new Set(errors)]);
+    if (errors.length > 0) throw new ConfigError([...new Set(scrubSecrets(errors, raw, hiding))]);
 
     const appNs = appNamespace(environment);
     // Vault raft x3 with TLS, initialised by the init Job: prod, and the local stack in ha mode (issue 20 item 8).

@@ -206,16 +206,20 @@ function groupHoldsSecret(group: GroupName): boolean {
     return Object.values(CONFIG_GROUPS[group] as Record<string, KeySpec>).some((spec) => spec.secret === true);
 }
 
+/** A group's value is not a mapping; `shown` is the value as the message may show it (HIDDEN when it may be secret). */
+function notGroupMessage(group: GroupName, shown: string): string {
+    return `${group}: ${shown} is not a group of members; write it as a YAML mapping under aks-platform:${group} in Pulumi.<stack>.yaml, or set each member with pulumi config set --path ${group}.<member> <value> (docs/configuration.md lists the members of ${group})`;
+}
+
 /** One group: a strict object of its members, each optional (a member not set takes its default). */
 function groupSchema(group: GroupName, environment: Environment) {
     const shape = Object.fromEntries(
         membersOf(group).map((member) => [member, memberSchema(`${group}.${member}` as ConfigPath, environment).optional()]),
     );
+    // The message is rebuilt by schemaProblems, which knows whether the group arrived secret.
     return z.strictObject(shape, {
         error: (iss) =>
-            iss.code === "invalid_type"
-                ? `${group}: ${groupHoldsSecret(group) ? HIDDEN : show(iss.input)} is not a group of members; write it as a YAML mapping under aks-platform:${group} in Pulumi.<stack>.yaml, or set each member with pulumi config set --path ${group}.<member> <value> (docs/configuration.md lists the members of ${group})`
-                : undefined,
+            iss.code === "invalid_type" ? notGroupMessage(group, groupHoldsSecret(group) ? HIDDEN : show(iss.input)) : undefined,
     });
 }
 
@@ -354,6 +358,12 @@ export function schemaProblems(
                         : unknownMemberMessage(group as GroupName, key),
                 );
             }
+        } else if (issue.code === "invalid_type" && issue.path.length === 1 && GROUP_NAMES.includes(issue.path[0] as GroupName)) {
+            // A group's own value (not a mapping): the whole top-level key arrived secret when any leaf of
+            // it was encrypted (object.go object.Secure), so its value is shown only when it did not.
+            const group = issue.path[0] as GroupName;
+            const hide = groupHoldsSecret(group) || isSecret(group);
+            problems.push(notGroupMessage(group, hide ? HIDDEN : show(input[group])));
         } else {
             const enabledBy = switchOf(issue.path, environment);
             problems.push(
