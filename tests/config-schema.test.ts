@@ -181,12 +181,23 @@ describe("config schema (structured config)", () => {
                 ['{"orderTag":1.10}', "1.1"],
                 ['{"productTag":20261203151500123}', "20261203151500124"],
                 ['{"productTag":-9007199254740992}', "-9007199254740992"],
+                // 16 digits, above 2^53 - 1 = 9007199254740991: refused too (JSON.parse reads 9007199254740992).
+                ['{"productTag":9007199254740993}', "9007199254740992"],
             ]) {
                 const { errors, values } = read({ services: text });
                 const path = `services.${Object.keys(JSON.parse(text) as object)[0]}`;
                 const error = errorOf(errors, path);
                 assert.ok(error.startsWith(`${path}: ${shown} `), error);
                 assert.ok(/unquoted/.test(error) && /quote the value/.test(error), error);
+                // YAML (yaml.v3) and the CLI keep a 17-digit integer exactly (an int64); only the program's
+                // JSON reading rounds it, so the hint must not say YAML read it as the rounded number.
+                if (shown === "1.1") assert.ok(error.includes("YAML read it as the number 1.1"), error);
+                else
+                    assert.ok(
+                        !error.includes(`YAML read it as the number ${shown}`) &&
+                            error.includes(`program's JSON reading rounded it to ${shown}`),
+                        error,
+                    );
                 assert.ok(error.includes(`pulumi config set --path ${path} <value> --type string`), error);
                 assert.equal(errors.length, 1, errors.join("\n"));
                 assert.equal(typeof (values.services as Record<string, unknown>)[path.split(".")[1]], "string");

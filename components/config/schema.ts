@@ -45,11 +45,14 @@ export const HIDDEN = "(value not shown)";
 
 /**
  * YAML reads an unquoted 1.30 as the number 1.3, and the CLI hands the program the number; `pulumi config
- * set --path` stores digits as an integer, which JSON.parse rounds beyond 2^53 - 1. `shown` is the
- * number as a message may show it (HIDDEN for a secret member).
+ * set --path` stores digits as an integer. `shown` is the number as a message may show it (HIDDEN for a
+ * secret member). `rounded`: a whole number beyond ±(2^53 - 1), which YAML (yaml.v3 reads it as an int64)
+ * and the CLI kept exactly, and which the program's JSON reading (JavaScript numbers) rounded to `shown`.
  */
-export const yamlNumberHint = (path: string, shown: string) =>
-    ` (if Pulumi.<stack>.yaml has it unquoted, YAML read it as the number ${shown}, dropping any trailing zero: quote the value; if pulumi config set --path stored it, it stored digits as a number: set it as text with pulumi config set --path ${path} <value> --type string)`;
+export const yamlNumberHint = (path: string, shown: string, rounded = false) =>
+    rounded
+        ? ` (a whole number beyond ±${Number.MAX_SAFE_INTEGER} (2^53 - 1): the CLI passed its digits exactly, and the program's JSON reading rounded it to ${shown}; if Pulumi.<stack>.yaml has it unquoted, YAML read it as a number: quote the value; if pulumi config set --path stored it, it stored digits as a number: set it as text with pulumi config set --path ${path} <value> --type string)`
+        : ` (if Pulumi.<stack>.yaml has it unquoted, YAML read it as the number ${shown}, dropping any trailing zero: quote the value; if pulumi config set --path stored it, it stored digits as a number: set it as text with pulumi config set --path ${path} <value> --type string)`;
 
 /** The text a string member (or a list item) reads from `input`: a string, or a safe integer as its digits. */
 function textOf(input: unknown): string | undefined {
@@ -66,7 +69,7 @@ function notTextReason(input: unknown, where: string, shown: string, item: boole
     const wanted = item ? "list items are text" : "the member is text";
     const path = where.includes("[") ? `'${where}'` : where;
     if (typeof input === "number") {
-        return `is not allowed; ${wanted}, and a number counts only when it is a whole number within ±${Number.MAX_SAFE_INTEGER} (read as its digits), since any other may have lost digits before the program saw it${yamlNumberHint(path, shown)}`;
+        return `is not allowed; ${wanted}, and a number counts only when it is a whole number within ±${Number.MAX_SAFE_INTEGER} (read as its digits), since any other may have lost digits before the program saw it${yamlNumberHint(path, shown, Number.isInteger(input) && !Number.isSafeInteger(input))}`;
     }
     const empty = item
         ? "an empty list item `- ` is null"
