@@ -372,8 +372,10 @@ export function pathString(path: readonly PathSegment[]): string {
 /**
  * object.go `coerce`, what `pulumi config set --path` does to a value below the top level: "true" and
  * "false" become booleans; base-10 digits (with a sign) not starting with 0 (but "0" itself) integers
- * (strconv.ParseInt, else ParseUint; beyond 64 bits they stay strings); anything else stays a string
- * ("0123", "1.30", "1e3", " 3").
+ * (strconv.ParseInt(v, 10, 64), else strconv.ParseUint(v, 10, 64); beyond 64 bits they stay strings);
+ * anything else stays a string ("0123", "1.30", "1e3", " 3"). ParseUint takes no sign (Go's strconv
+ * atoi.go, ParseUint: "A sign prefix is not permitted"; "+1" is a syntax error there), so a signed value beyond the int64 range
+ * ("+9223372036854775808", "+18446744073709551615") stays a string.
  */
 export function coerce(v: string): CfgObject {
     if (v === "true") return true;
@@ -381,9 +383,11 @@ export function coerce(v: string): CfgObject {
     if (v.length > 1 && v[0] === "0") return v;
     if (!/^[+-]?\d+$/.test(v)) return v;
     const n = BigInt(v);
-    if (n < INT64_MIN || n > UINT64_MAX) return v;
-    // An int64 or uint64, its digits kept exact: Go writes them so into the stored JSON.
-    return n;
+    // ParseInt: an int64, with or without a sign.
+    if (n >= INT64_MIN && n <= INT64_MAX) return n;
+    // ParseUint: unsigned digits only, up to 2^64-1. Its digits kept exact: Go writes them so into the stored JSON.
+    if (/^\d+$/.test(v) && n <= UINT64_MAX) return n;
+    return v;
 }
 
 const ERR_SECURE_RESERVED = 'maps with the single key "secure" are reserved';
