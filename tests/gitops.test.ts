@@ -276,6 +276,43 @@ describe("Promotion (tools/promote.ts)", () => {
         );
     });
 
+    it("reads an image member as the Pulumi CLI does (yaml.v3), and refuses one that is not a YAML string, saying to quote it", () => {
+        const file = (tag: string) =>
+            `config:\n  ${PROJECT}:services:\n    productImage: ghcr.io/o/product-service\n    productTag: v1\n` +
+            `    orderImage: ghcr.io/o/order-service\n    orderTag: ${tag}\n`;
+        // [written unquoted, what gopkg.in/yaml.v3 (resolve.go: `_` removed, strconv.ParseInt(s, 0, 64),
+        // else a float; true/false) makes of it]. The yaml package's YAML 1.2 core schema reads these
+        // otherwise (010 as 10, 1_000 as the text), which is what went to Git before.
+        const rows: [string, string][] = [
+            ["010", "the integer 8"],
+            ["1.10", "the number 1.1"],
+            ["20261203151500123", "the integer 20261203151500123"],
+            ["1_000", "the integer 1000"],
+            ["0x1F", "the integer 31"],
+            ["0b11", "the integer 3"],
+            ["1e3", "the number 1000"],
+            ["+7", "the integer 7"],
+            ["true", "the boolean true"],
+        ];
+        for (const [written, read] of rows) {
+            assert.throws(
+                () => promotedImagesOf(file(written), "Pulumi.dev.yaml"),
+                (e: Error) =>
+                    e.message ===
+                    `services.orderTag in Pulumi.dev.yaml is ${written} unquoted, which the Pulumi CLI reads as ${read}, not as the text written; quote it (orderTag: "${written}")`,
+                written,
+            );
+            // Quoted, it is the text, exactly.
+            for (const quoted of [`"${written}"`, `'${written}'`]) {
+                assert.equal(promotedImagesOf(file(quoted), "Pulumi.dev.yaml")?.["services.orderTag"], written, quoted);
+            }
+        }
+        // Text yaml.v3 leaves a string, unquoted: taken as written.
+        for (const written of ["v1.10", "2001-12-14", "dev-010", "1.2.3"]) {
+            assert.equal(promotedImagesOf(file(written), "Pulumi.dev.yaml")?.["services.orderTag"], written, written);
+        }
+    });
+
     it("names config keys the program has, and finds each stack's environment", () => {
         assert.deepEqual(imageKeys("order-service"), { image: "services.orderImage", tag: "services.orderTag" });
         for (const stack of ENVIRONMENTS) {
