@@ -236,6 +236,50 @@ describe("Promotion (tools/promote.ts)", () => {
         });
     }
 
+    it("fills a services group left empty (`~`, or only a comment under it), keeping the comment", () => {
+        const members = (tag: string) =>
+            [
+                "    productImage: ghcr.io/o/product-service",
+                `    productTag: ${tag}`,
+                "    orderImage: ghcr.io/o/order-service",
+                `    orderTag: ${tag}`,
+            ].join("\n");
+        const head = `config:\n  ${PROJECT}:environment: dev\n  ${PROJECT}:services:`;
+        const tail = `  ${PROJECT}:ingress:\n    host: dev.example.com\n`;
+        for (const empty of [" ~", "", " null"]) {
+            assert.equal(
+                promoteStackFile(`${head}${empty}\n${tail}`, { tag: "v1", registry: "ghcr.io/o" }),
+                `${head}\n${members("v1")}\n${tail}`,
+                JSON.stringify(empty),
+            );
+        }
+        assert.equal(
+            promoteStackFile(`${head}\n    # set by npm run promote\n${tail}`, { tag: "v1", registry: "ghcr.io/o" }),
+            `${head}\n    # set by npm run promote\n${members("v1")}\n${tail}`,
+        );
+        // A value that is no group at all is still refused.
+        assert.throws(
+            () => promoteStackFile(`${head} v1\n`, { tag: "v1" }),
+            /aks-platform:services in the stack file is not a group of settings/,
+        );
+    });
+
+    it("quotes a tag the Pulumi CLI's YAML reader (yaml.v3) would read as a number, so the program receives it as promoted", () => {
+        // yaml.v3 resolve.go: `_` removed, then strconv.ParseInt(s, 0, 64) (0b binary, 0o/0 octal, 0x
+        // hex): 1_000 is 1000, 0b11 is 3, 0o17 is 15, 010 is 8, 1.10 the float 1.1. All are valid image
+        // tags (checkImageTag); unquoted, the program would deploy the tag "1000", "3", ...
+        for (const tag of ["1_000", "0b11", "0o17", "010", "1.10", "1e3", "20261203151500123", "0x1F"]) {
+            const promoted = promoteStackFile(devFile, { tag });
+            assert.ok(promoted.includes(`    productTag: "${tag}"\n`), `${tag}:\n${promoted.slice(-200)}`);
+            assert.equal(
+                promotedImagesOf(promoteStackFile(promoted, { tag, registry: "ghcr.io/o" }), "Pulumi.dev.yaml")?.["services.productTag"],
+                tag,
+            );
+        }
+        // A tag yaml.v3 reads as text stays unquoted, as the committed files write it.
+        assert.ok(promoteStackFile(devFile, { tag: "v1.10" }).includes("    productTag: v1.10\n"));
+    });
+
     it("without a registry keeps the repositories", () => {
         const once = promoteStackFile(devFile, { tag: "v1.0.0", registry: "ghcr.io/a-fork" });
         const promoted = stackFilePaths(parse(promoteStackFile(once, { tag: "v2.0.0" })).config, PROJECT);

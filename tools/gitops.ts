@@ -148,7 +148,12 @@ export function promotedImagesOf(text: string, file: string): PromotedImages | u
             problems.push(`${IMAGE_GROUP}.${member} in ${file} is not plain text; promotion (tools/promote.ts) writes it unencrypted`);
         } else if (typeof value !== "string") {
             const source = written(member);
-            const read = typeof value === "bigint" ? `the integer ${value}` : typeof value === "number" ? `the number ${value}` : `the boolean ${value}`;
+            const read =
+                typeof value === "bigint"
+                    ? `the integer ${value}`
+                    : typeof value === "number"
+                      ? `the number ${value}`
+                      : `the boolean ${value}`;
             problems.push(
                 `${IMAGE_GROUP}.${member} in ${file} is ${source} unquoted, which the Pulumi CLI reads as ${read}, not as the text written; quote it (${member}: ${JSON.stringify(source)})`,
             );
