@@ -138,6 +138,25 @@ describe("the Pulumi CLI's config pass", () => {
         assert.equal(config["p:cluster"], '{"count":3,"kubernetesVersion":"1.36","tier":"Free"}');
     });
 
+    it("injects a declared object or non-int default as Go's json.Marshal of it (createConfigValue), read back as the CLI does", () => {
+        // pulumi/pulumi pkg/workspace/config.go createConfigValue: a primitive (string, int, bool) as
+        // fmt %v, anything else json.Marshal'd into an object value: keys sorted, <>& escaped, an int64's
+        // digits exact, a uint64 (yaml.v3 reads 18446744073709551615 as one, not an int) as its digits,
+        // which Value.Value reads back with UseNumber: beyond int64, a float64.
+        const project = parseProject(
+            `${PROJECT_HEAD}config:\n` +
+                "  g:\n    default:\n      z: 1\n      a: '<b&c>'\n      n: 9007199254740993\n      f: 1.50\n      l: [2, x]\n" +
+                "  big:\n    default: 18446744073709551615\n" +
+                "  grp.obj:\n    default:\n      k: 10\n",
+        );
+        const { config } = mergeConfig("dev", project, parseStackFile("config: {}\n", "p"), decryptOffline);
+        assert.deepEqual(config, {
+            "p:g": '{"a":"\\u003cb\\u0026c\\u003e","f":1.5,"l":[2,"x"],"n":9007199254740993,"z":1}',
+            "p:big": "18446744073709552000",
+            "p:grp": '{"obj":{"k":10}}',
+        });
+    });
+
     describe("pulumi config set --path: the CLI's coercion below the top level (object.go coerce)", () => {
         const project = parseProject("name: p\nruntime: nodejs\n");
         const member = (value: string, extra: Partial<{ secret: boolean }> = {}) => {
@@ -171,6 +190,12 @@ describe("the Pulumi CLI's config pass", () => {
             ["18446744073709551615", 2 ** 64, '{"m":18446744073709552000}'],
             // Beyond uint64: the string.
             ["18446744073709551616", "18446744073709551616"],
+            // A sign: ParseInt takes one, ParseUint none ("A sign prefix is not permitted", Go's strconv
+            // ParseUint), so a signed value beyond int64 stays the string it was given.
+            ["+7", 7],
+            ["+9223372036854775807", 2 ** 63, '{"m":9223372036854775807}'],
+            ["+9223372036854775808", "+9223372036854775808"],
+            ["+18446744073709551615", "+18446744073709551615"],
         ];
         for (const [given, expected, text] of rows) {
             it(`${JSON.stringify(given)} becomes ${JSON.stringify(expected)}${text ? `, received as ${text}` : ""}`, () => {

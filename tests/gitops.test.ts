@@ -236,6 +236,50 @@ describe("Promotion (tools/promote.ts)", () => {
         });
     }
 
+    it("fills a services group left empty (`~`, or only a comment under it), keeping the comment", () => {
+        const members = (tag: string) =>
+            [
+                "    productImage: ghcr.io/o/product-service",
+                `    productTag: ${tag}`,
+                "    orderImage: ghcr.io/o/order-service",
+                `    orderTag: ${tag}`,
+            ].join("\n");
+        const head = `config:\n  ${PROJECT}:environment: dev\n  ${PROJECT}:services:`;
+        const tail = `  ${PROJECT}:ingress:\n    host: dev.example.com\n`;
+        for (const empty of [" ~", "", " null"]) {
+            assert.equal(
+                promoteStackFile(`${head}${empty}\n${tail}`, { tag: "v1", registry: "ghcr.io/o" }),
+                `${head}\n${members("v1")}\n${tail}`,
+                JSON.stringify(empty),
+            );
+        }
+        assert.equal(
+            promoteStackFile(`${head}\n    # set by npm run promote\n${tail}`, { tag: "v1", registry: "ghcr.io/o" }),
+            `${head}\n    # set by npm run promote\n${members("v1")}\n${tail}`,
+        );
+        // A value that is no group at all is still refused.
+        assert.throws(
+            () => promoteStackFile(`${head} v1\n`, { tag: "v1" }),
+            /aks-platform:services in the stack file is not a group of settings/,
+        );
+    });
+
+    it("quotes a tag the Pulumi CLI's YAML reader (yaml.v3) would read as a number, so the program receives it as promoted", () => {
+        // yaml.v3 resolve.go: `_` removed, then strconv.ParseInt(s, 0, 64) (0b binary, 0o/0 octal, 0x
+        // hex): 1_000 is 1000, 0b11 is 3, 0o17 is 15, 010 is 8, 1.10 the float 1.1. All are valid image
+        // tags (checkImageTag); unquoted, the program would deploy the tag "1000", "3", ...
+        for (const tag of ["1_000", "0b11", "0o17", "010", "1.10", "1e3", "20261203151500123", "0x1F"]) {
+            const promoted = promoteStackFile(devFile, { tag });
+            assert.ok(promoted.includes(`    productTag: "${tag}"\n`), `${tag}:\n${promoted.slice(-200)}`);
+            assert.equal(
+                promotedImagesOf(promoteStackFile(promoted, { tag, registry: "ghcr.io/o" }), "Pulumi.dev.yaml")?.["services.productTag"],
+                tag,
+            );
+        }
+        // A tag yaml.v3 reads as text stays unquoted, as the committed files write it.
+        assert.ok(promoteStackFile(devFile, { tag: "v1.10" }).includes("    productTag: v1.10\n"));
+    });
+
     it("without a registry keeps the repositories", () => {
         const once = promoteStackFile(devFile, { tag: "v1.0.0", registry: "ghcr.io/a-fork" });
         const promoted = stackFilePaths(parse(promoteStackFile(once, { tag: "v2.0.0" })).config, PROJECT);
@@ -274,6 +318,43 @@ describe("Promotion (tools/promote.ts)", () => {
             (e: Error) =>
                 e.message === "services.orderTag in Pulumi.prod.yaml is not plain text; promotion (tools/promote.ts) writes it unencrypted",
         );
+    });
+
+    it("reads an image member as the Pulumi CLI does (yaml.v3), and refuses one that is not a YAML string, saying to quote it", () => {
+        const file = (tag: string) =>
+            `config:\n  ${PROJECT}:services:\n    productImage: ghcr.io/o/product-service\n    productTag: v1\n` +
+            `    orderImage: ghcr.io/o/order-service\n    orderTag: ${tag}\n`;
+        // [written unquoted, what gopkg.in/yaml.v3 (resolve.go: `_` removed, strconv.ParseInt(s, 0, 64),
+        // else a float; true/false) makes of it]. The yaml package's YAML 1.2 core schema reads these
+        // otherwise (010 as 10, 1_000 as the text), which is what went to Git before.
+        const rows: [string, string][] = [
+            ["010", "the integer 8"],
+            ["1.10", "the number 1.1"],
+            ["20261203151500123", "the integer 20261203151500123"],
+            ["1_000", "the integer 1000"],
+            ["0x1F", "the integer 31"],
+            ["0b11", "the integer 3"],
+            ["1e3", "the number 1000"],
+            ["+7", "the integer 7"],
+            ["true", "the boolean true"],
+        ];
+        for (const [written, read] of rows) {
+            assert.throws(
+                () => promotedImagesOf(file(written), "Pulumi.dev.yaml"),
+                (e: Error) =>
+                    e.message ===
+                    `services.orderTag in Pulumi.dev.yaml is ${written} unquoted, which the Pulumi CLI reads as ${read}, not as the text written; quote it (orderTag: "${written}")`,
+                written,
+            );
+            // Quoted, it is the text, exactly.
+            for (const quoted of [`"${written}"`, `'${written}'`]) {
+                assert.equal(promotedImagesOf(file(quoted), "Pulumi.dev.yaml")?.["services.orderTag"], written, quoted);
+            }
+        }
+        // Text yaml.v3 leaves a string, unquoted: taken as written.
+        for (const written of ["v1.10", "2001-12-14", "dev-010", "1.2.3"]) {
+            assert.equal(promotedImagesOf(file(written), "Pulumi.dev.yaml")?.["services.orderTag"], written, written);
+        }
     });
 
     it("names config keys the program has, and finds each stack's environment", () => {

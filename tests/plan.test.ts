@@ -3,7 +3,17 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { countsByType, dependencyEdges, longestChain, mermaid, plan, resourceTree, throwawayCertificate } from "../tools/plan";
+import {
+    countsByType,
+    dependencyEdges,
+    longestChain,
+    mermaid,
+    plan,
+    resourceTree,
+    textWrittenAsNumbers,
+    throwawayCertificate,
+} from "../tools/plan";
+import { promoteStackFile } from "../tools/promote";
 import { evaluateStack, ROOT, type StackRun } from "./harness";
 
 describe("offline plan", () => {
@@ -51,6 +61,56 @@ describe("offline plan", () => {
         assert.deepEqual(chain[0].dependencies, []);
         for (let i = 1; i < chain.length; i++)
             assert.ok(run.dependsOn(chain[i].urn, chain[i - 1].urn), `${chain[i].name} after ${chain[i - 1].name}`);
+    });
+
+    describe("text members written as numbers (the CLI reads the stack file with gopkg.in/yaml.v3)", () => {
+        // [written unquoted, what yaml.v3 resolve.go makes of it: `_` removed, strconv.ParseInt(s, 0, 64)
+        // (0x hex, 0o or a leading 0 octal, 0b binary), else ParseUint, else a float in YAML's float form].
+        const rows: [string, string][] = [
+            ["2.0", "the number 2"],
+            ["010", "the integer 8"],
+            ["0x1F", "the integer 31"],
+            ["1e3", "the number 1000"],
+            ["1_000", "the integer 1000"],
+            ["+7", "the integer 7"],
+            ["1.10", "the number 1.1"],
+            ["08", "the number 8"],
+        ];
+        const message = (at: string, written: string, reads: string) =>
+            `WARNING: ${at} in Pulumi.x.yaml is written ${written} unquoted, which the Pulumi CLI reads as ${reads}: the program receives that number, not the text written; quote it ("${written}").`;
+        for (const [written, reads] of rows) {
+            it(`warns on a text member or list item written ${written}, not on an integer member or a quoted value`, () => {
+                const file = [
+                    "config:",
+                    `  aks-platform:cluster:`,
+                    `    kubernetesVersion: ${written}`,
+                    `  aks-platform:systemPool:`,
+                    `    nodeCount: ${written}`,
+                    `  aks-platform:apiServer:`,
+                    `    authorizedIpRanges: ["1.2.3.4/32", ${written}]`,
+                    `  services:`,
+                    `    productTag: "${written}"`,
+                    `    orderTag: '${written}'`,
+                    "",
+                ].join("\n");
+                assert.deepEqual(textWrittenAsNumbers(file, "Pulumi.x.yaml"), [
+                    message("cluster.kubernetesVersion", written, reads),
+                    message("apiServer.authorizedIpRanges[1]", written, reads),
+                ]);
+            });
+        }
+
+        it("finds none in the committed stack files, nor in the files promotion writes", () => {
+            for (const stack of ["dev", "prod", "local"]) {
+                const text = fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
+                assert.deepEqual(textWrittenAsNumbers(text, `Pulumi.${stack}.yaml`), [], stack);
+                if (stack === "local") continue;
+                for (const tag of ["v1.2.3", "dev-0123abc", "010", "1.10", "1_000", "0b11", "0o17", "1e3", "20261203151500123"]) {
+                    const promoted = promoteStackFile(text, { tag, registry: "ghcr.io/my-org" });
+                    assert.deepEqual(textWrittenAsNumbers(promoted, `Pulumi.${stack}.yaml`), [], `${stack} promoted to ${tag}`);
+                }
+            }
+        });
     });
 
     describe("command", () => {
@@ -164,6 +224,21 @@ describe("offline plan", () => {
             const result = await plan(["plantest"]);
             assert.equal(result.code, 1, result.stderr);
             assert.match(result.stderr, /\blocation\b.*azure\.location/);
+        });
+
+        it("warns first when a text member is written as a number, which the program then receives", async () => {
+            const dev = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
+            const promoted = promoteStackFile(dev, { tag: "v1", registry: "ghcr.io/my-org" }).replace(
+                /productTag: v1\n/,
+                "productTag: 010\n",
+            );
+            fs.writeFileSync(bad, promoted.replace(/^config:\n/m, "config:\n  aks-platform:environment: dev\n"));
+            const result = await plan(["plantest"]);
+            assert.equal(result.code, 0, result.stderr);
+            assert.equal(
+                result.stdout.split("\n")[0],
+                'WARNING: services.productTag in Pulumi.plantest.yaml is written 010 unquoted, which the Pulumi CLI reads as the integer 8: the program receives that number, not the text written; quote it ("010").',
+            );
         });
 
         it("names the stacks it knows when the stack file is missing", async () => {

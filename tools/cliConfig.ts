@@ -41,7 +41,7 @@
 // Pulumi.yaml is read the same way (loaders.go LoadProject).
 import * as fs from "fs";
 import * as path from "path";
-import { parseDocument, type ScalarTag } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument, Scalar, type ScalarTag } from "yaml";
 
 /** A failure of the CLI's config pass: `pulumi preview` stops with this message before the program runs. */
 export class CliConfigError extends Error {
@@ -372,8 +372,10 @@ export function pathString(path: readonly PathSegment[]): string {
 /**
  * object.go `coerce`, what `pulumi config set --path` does to a value below the top level: "true" and
  * "false" become booleans; base-10 digits (with a sign) not starting with 0 (but "0" itself) integers
- * (strconv.ParseInt, else ParseUint; beyond 64 bits they stay strings); anything else stays a string
- * ("0123", "1.30", "1e3", " 3").
+ * (strconv.ParseInt(v, 10, 64), else strconv.ParseUint(v, 10, 64); beyond 64 bits they stay strings);
+ * anything else stays a string ("0123", "1.30", "1e3", " 3"). ParseUint takes no sign (Go's strconv
+ * atoi.go, ParseUint: "A sign prefix is not permitted"; "+1" is a syntax error there), so a signed value beyond the int64 range
+ * ("+9223372036854775808", "+18446744073709551615") stays a string.
  */
 export function coerce(v: string): CfgObject {
     if (v === "true") return true;
@@ -381,9 +383,11 @@ export function coerce(v: string): CfgObject {
     if (v.length > 1 && v[0] === "0") return v;
     if (!/^[+-]?\d+$/.test(v)) return v;
     const n = BigInt(v);
-    if (n < INT64_MIN || n > UINT64_MAX) return v;
-    // An int64 or uint64, its digits kept exact: Go writes them so into the stored JSON.
-    return n;
+    // ParseInt: an int64, with or without a sign.
+    if (n >= INT64_MIN && n <= INT64_MAX) return n;
+    // ParseUint: unsigned digits only, up to 2^64-1. Its digits kept exact: Go writes them so into the stored JSON.
+    if (/^\d+$/.test(v) && n <= UINT64_MAX) return n;
+    return v;
 }
 
 const ERR_SECURE_RESERVED = 'maps with the single key "secure" are reserved';
@@ -582,6 +586,51 @@ export function parseGoYaml(text: string): unknown {
     });
     if (doc.errors.length > 0) throw new CliConfigError(doc.errors[0].message);
     return doc.toJS({ maxAliasCount: -1 });
+}
+
+/** A plain (unquoted) scalar in a stack file's config that gopkg.in/yaml.v3 reads as a number. */
+export interface PlainNumber {
+    /** Where it is below the project's namespace: `group.member`, `group.list[0]`, or a top-level name. */
+    readonly path: string;
+    /** The scalar as written. */
+    readonly written: string;
+    /** What yaml.v3 reads (resolveGoYamlNumber): an integer (bigint) or a float. */
+    readonly read: bigint | number;
+}
+
+/**
+ * Every plain scalar under the project's keys of a stack file's `config:` that yaml.v3 reads as a
+ * number (`2.0`, `010`, `0x1F`, `1e3`, `1_000`, `+7`, `1.10`), where it is. Not part of the CLI's
+ * pass, which takes them as the numbers they read as (and hands the program their JSON text): for
+ * tools that warn where a text member is written so (tools/plan.ts). A key without a `:` is the
+ * project's (loaders.go stackConfigNamespacedWithProject). Aliases and merge keys are not followed.
+ */
+export function plainNumbersOf(text: string, project: string): PlainNumber[] {
+    const found: PlainNumber[] = [];
+    const walk = (node: unknown, at: PathSegment[]): void => {
+        if (isScalar(node)) {
+            if (node.type !== Scalar.PLAIN || typeof node.source !== "string" || node.source === "") return;
+            const read = resolveGoYamlNumber(node.source);
+            if (typeof read !== "string") found.push({ path: pathString(at), written: node.source, read });
+        } else if (isMap(node)) {
+            for (const pair of node.items) {
+                const key = isScalar(pair.key) ? pair.key.value : pair.key;
+                if (typeof key === "string") walk(pair.value, [...at, key]);
+            }
+        } else if (isSeq(node)) {
+            node.items.forEach((item, index) => walk(item, [...at, index]));
+        }
+    };
+    const config = parseDocument(text).get("config", true);
+    if (!isMap(config)) return found;
+    for (const pair of config.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (typeof key !== "string") continue;
+        const namespaced = key.includes(":") ? key : `${project}:${key}`;
+        if (!namespaced.startsWith(`${project}:`)) continue;
+        walk(pair.value, [namespaced.slice(project.length + 1)]);
+    }
+    return found;
 }
 
 /**

@@ -14,7 +14,7 @@
 // in Git either: the app-of-apps passes them (appOfAppsValues), so a fork deploys from itself.
 import * as fs from "fs";
 import * as path from "path";
-import { parse, stringify } from "yaml";
+import { isScalar, parseDocument, stringify } from "yaml";
 import {
     appNamespace,
     CONFIG_PATHS,
@@ -38,6 +38,7 @@ import {
     type MicroserviceSettings,
 } from "../components/workloads/microservice";
 import { callEnvIn } from "../components/workloads/serviceCalls";
+import { parseGoYaml } from "./cliConfig";
 import {
     evaluateStack,
     plainText,
@@ -115,9 +116,15 @@ export function promotedImages(environment: Environment): PromotedImages | undef
     return promotedImagesOf(fs.readFileSync(path.join(ROOT, `Pulumi.${environment}.yaml`), "utf8"), `Pulumi.${environment}.yaml`);
 }
 
-/** promotedImages of a stack file's text (`file` names it in messages). */
+/**
+ * promotedImages of a stack file's text (`file` names it in messages). The file is read as the Pulumi
+ * CLI reads it, with yaml.v3's scalars (tools/cliConfig.ts parseGoYaml), so that the image written to
+ * Git is the one the Helm-release path deploys; a member that is not a YAML string there is refused
+ * (promotion always writes strings): unquoted, `010` is the number 8 to the CLI, `1.10` the float 1.1,
+ * `20261203151500123` an integer the program rounds, `1_000` 1000, `true` a boolean.
+ */
 export function promotedImagesOf(text: string, file: string): PromotedImages | undefined {
-    const config = (parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
+    const config = (parseGoYaml(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
     const group = config[`${PROJECT}:${IMAGE_GROUP}`];
     if (group === null || typeof group !== "object" || Array.isArray(group)) return undefined;
     const members = group as Record<string, unknown>;
@@ -125,6 +132,11 @@ export function promotedImagesOf(text: string, file: string): PromotedImages | u
     // Read from the file, not through the CLI's pass, so that the group's secure members (prod's image
     // source token) need no decryption here; an image member is plain text, as promotion writes it.
     const problems: string[] = [];
+    // The member's text as written, for the message (the yaml package keeps a plain scalar's source).
+    const written = (member: string) => {
+        const node = parseDocument(text).getIn(["config", `${PROJECT}:${IMAGE_GROUP}`, member], true);
+        return isScalar(node) && typeof node.source === "string" ? node.source : String(members[member]);
+    };
     for (const member of imageMembers()) {
         const value = members[member];
         // An empty YAML value (`productTag:`) is null, and typeof null is "object": say it is empty.
@@ -134,10 +146,21 @@ export function promotedImagesOf(text: string, file: string): PromotedImages | u
             );
         } else if (typeof value === "object") {
             problems.push(`${IMAGE_GROUP}.${member} in ${file} is not plain text; promotion (tools/promote.ts) writes it unencrypted`);
+        } else if (typeof value !== "string") {
+            const source = written(member);
+            const read =
+                typeof value === "bigint"
+                    ? `the integer ${value}`
+                    : typeof value === "number"
+                      ? `the number ${value}`
+                      : `the boolean ${value}`;
+            problems.push(
+                `${IMAGE_GROUP}.${member} in ${file} is ${source} unquoted, which the Pulumi CLI reads as ${read}, not as the text written; quote it (${member}: ${JSON.stringify(source)})`,
+            );
         }
     }
     if (problems.length > 0) throw new Error(problems.join("\n"));
-    return Object.fromEntries(imageMembers().map((member) => [`${IMAGE_GROUP}.${member}`, String(members[member])]));
+    return Object.fromEntries(imageMembers().map((member) => [`${IMAGE_GROUP}.${member}`, members[member] as string]));
 }
 
 /**

@@ -7,8 +7,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseConfig } from "../components/config";
-import { CliConfigError } from "./cliConfig";
+import { isConfigPath, parseConfig, specOf } from "../components/config";
+import { CliConfigError, plainNumbersOf } from "./cliConfig";
 import {
     evaluateStack,
     EvaluationError,
@@ -214,6 +214,26 @@ export function throwawayCertificate(host: string): { "ingress.tlsCertificate": 
     }
 }
 
+/**
+ * A warning for each text member (or list item) of the stack file `text` written unquoted where
+ * gopkg.in/yaml.v3, the CLI's reader, takes it for a number: the CLI hands the program the number's
+ * JSON (`productTag: 010` arrives as 8, which the program takes as the text "8"; `1.10` as 1.1, which
+ * it refuses). The CLI accepts such a file, so this only warns (tools/cliConfig.ts stays faithful).
+ * Members typed string or array (of text) by the key table (components/config specOf).
+ */
+export function textWrittenAsNumbers(text: string, file: string): string[] {
+    return plainNumbersOf(text, PROJECT).flatMap(({ path: at, written, read }) => {
+        const member = at.replace(/\[\d+\]$/, "");
+        if (!isConfigPath(member)) return [];
+        const type = specOf(member).type;
+        if (!(type === "string" || (type === "array" && member !== at))) return [];
+        const reads = typeof read === "bigint" ? `the integer ${read}` : `the number ${read}`;
+        return [
+            `WARNING: ${at} in ${file} is written ${written} unquoted, which the Pulumi CLI reads as ${reads}: the program receives that number, not the text written; quote it ("${written}").`,
+        ];
+    });
+}
+
 /** The host the stack serves, as the program will read it (the TLS pair must cover it). */
 function ingressHostOf(stack: string): string {
     const prefix = `${PROJECT}:`;
@@ -239,7 +259,10 @@ export async function plan(args: readonly string[]): Promise<PlanResult> {
     if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
         return { code: 2, stdout: "", stderr: `no stack file Pulumi.${stack}.yaml; stacks here: ${stackNames().join(", ")}` };
     }
-    const notes: string[] = [];
+    const stackFile = `Pulumi.${stack}.yaml`;
+    // Printed first, also when the program then refuses the config.
+    const warnings = textWrittenAsNumbers(fs.readFileSync(path.join(ROOT, stackFile), "utf8"), stackFile);
+    const notes: string[] = [...warnings];
     let run: StackRun;
     try {
         let secrets: Overrides = {};
@@ -265,7 +288,7 @@ export async function plan(args: readonly string[]): Promise<PlanResult> {
         // The CLI's own failures print as `pulumi preview` prints them; the program's as its error.
         const message =
             error instanceof CliConfigError ? `error: ${error.message}` : error instanceof EvaluationError ? error.message : String(error);
-        return { code: 1, stdout: "", stderr: message };
+        return { code: 1, stdout: "", stderr: [...warnings, message].join("\n") };
     }
     const deployed = run.resources.filter(isDeployed);
     const chain = longestChain(run);

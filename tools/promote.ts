@@ -7,11 +7,19 @@
 // deploy-prod.yml). The stack file is edited as a YAML document, so its comments, the group's other
 // members (prod's secure image source token) and every other group stay as they are; the group is
 // created when the file has none (dev, prod before its first release), last, under the comment that
-// ends the file and describes it. Nothing else of the file changes, byte for byte (flow lists stay
-// unpadded, no line is folded). Running it twice changes nothing the second time.
+// ends the file and describes it. A `services:` left empty (`~`, or only a comment under it) is
+// replaced by the group, the comment kept above its members. Running it twice changes nothing the
+// second time. The rest of the file is written back by the yaml package, which keeps its content and
+// comments but not every spelling: in the committed stack files' style (two-space indentation, lists
+// indented under their key, unpadded flow lists `["a", "b"]`, one space after a colon) nothing else
+// changes, byte for byte (tests/gitops.test.ts checks it on Pulumi.dev.yaml and Pulumi.prod.yaml); a
+// file written otherwise comes back normalised (`tier:   Free` as `tier: Free`, `[ "x" ]` as `["x"]`,
+// unindented `- ` items indented, blank lines may collapse or move). A tag or repository that gopkg.in/yaml.v3 (the
+// CLI's reader) would take for a number unquoted (`1_000`, `0b11`: tools/cliConfig.ts
+// resolveGoYamlNumber) is written quoted, so the program receives the text promoted.
 import * as fs from "fs";
 import * as path from "path";
-import { isMap, parseDocument, YAMLMap } from "yaml";
+import { isMap, isScalar, parseDocument, Scalar, YAMLMap, type Document } from "yaml";
 import {
     checkImageRepository,
     checkImageTag,
@@ -21,6 +29,7 @@ import {
     type Environment,
     type ServiceName,
 } from "../components/config";
+import { resolveGoYamlNumber } from "./cliConfig";
 import { PROJECT, ROOT } from "./mocks";
 import { writeGitOps } from "./gitops";
 
@@ -51,6 +60,18 @@ export interface Promotion {
     readonly registry?: string;
 }
 
+/**
+ * `text` as a YAML string node that the Pulumi CLI reads back as that text. The yaml package quotes
+ * what its YAML 1.2 core schema would read as a number, a boolean or null (`010`, `1.10`, `true`), but
+ * writes plain what gopkg.in/yaml.v3 still reads as a number (`1_000` is 1000, `0b11` 3: resolve.go,
+ * modelled by resolveGoYamlNumber): those are double-quoted here.
+ */
+function textNode(doc: Document, text: string): Scalar {
+    const node = doc.createNode(text);
+    if (typeof resolveGoYamlNumber(text) !== "string") node.type = Scalar.QUOTE_DOUBLE;
+    return node;
+}
+
 /** `text` (a Pulumi.<stack>.yaml) with every service's image set as `promotion` says. */
 export function promoteStackFile(text: string, promotion: Promotion, project = PROJECT): string {
     const registry = promotion.registry?.toLowerCase().replace(/\/+$/, "");
@@ -59,11 +80,17 @@ export function promoteStackFile(text: string, promotion: Promotion, project = P
     if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
     const config = doc.get("config") as YAMLMap;
     const groupKey = `${project}:${SERVICES_GROUP}`;
-    const group = config.get(groupKey);
-    if (group !== undefined && !isMap(group)) {
+    // YAMLMap.get gives undefined both for a missing key and for an empty (null) value: ask for the node.
+    const existing: unknown = config.has(groupKey) ? config.get(groupKey, true) : undefined;
+    if (isScalar(existing) && existing.value === null) {
+        // `services:` with nothing (`~`, or only a comment) under it: the group, the comment kept above its members.
+        const members = new YAMLMap();
+        const comment = [existing.commentBefore, existing.comment].filter((c) => c !== undefined && c !== null).join("\n");
+        if (comment) members.commentBefore = comment;
+        config.set(groupKey, members);
+    } else if (existing !== undefined && !isMap(existing)) {
         throw new Error(`${groupKey} in the stack file is not a group of settings; promotion sets members of it`);
-    }
-    if (group === undefined) {
+    } else if (existing === undefined) {
         // A new group goes last, under the comment that ends the config map (the stack files end with
         // the one that describes the services' images): the comment moves from the map's end to the
         // new key, so it stays above the group it describes.
@@ -80,11 +107,11 @@ export function promoteStackFile(text: string, promotion: Promotion, project = P
             const repository = `${registry}/${service}`;
             const repositoryProblem = checkImageRepository(keys.image, repository);
             if (repositoryProblem) problems.push(repositoryProblem);
-            doc.setIn(documentPath(project, keys.image), repository);
+            doc.setIn(documentPath(project, keys.image), textNode(doc, repository));
         }
         const tagProblem = checkImageTag(keys.tag, promotion.tag);
         if (tagProblem) problems.push(tagProblem);
-        doc.setIn(documentPath(project, keys.tag), promotion.tag);
+        doc.setIn(documentPath(project, keys.tag), textNode(doc, promotion.tag));
     }
     if (problems.length > 0) throw new Error([...new Set(problems)].join("\n"));
     // As the file is written: flow lists unpadded (["1", "2"], not [ "1", "2" ]), no line folded.
