@@ -273,7 +273,6 @@ describe("config schema (structured config)", () => {
                     "ingress.appGatewayMaxCapacity",
                     { "ingress.waf": true, "ingress.appGatewayMaxCapacity": "x", "ingress.appGatewayMinCapacity": 5 },
                 ],
-                ["dev", "apiServer.private", { "apiServer.private": "yes", "apiServer.authorizedIpRanges": [] }],
                 [
                     "dev",
                     "network.perZoneNodePools",
@@ -305,6 +304,50 @@ describe("config schema (structured config)", () => {
                     "systemPool.zones_a",
                 ])
                     assert.ok(!namesPath(`a: ${longer} is set`, "systemPool.zones"), longer);
+            });
+
+            // A problem that names the malformed member only in its advice (after "; ") still holds,
+            // whatever that member holds: reported beside the type problem (third review).
+            const adviceOnly: [string, Record<string, unknown>, string][] = [
+                // The advice says what the stack meant: set apiServer.private to true.
+                [
+                    "dev",
+                    { "apiServer.private": "yes", "apiServer.authorizedIpRanges": [] },
+                    "apiServer.authorizedIpRanges: [] is not allowed",
+                ],
+                [
+                    "prod",
+                    { "access.entraIdEnabled": false, "access.entraAdminGroupObjectIds": [true] },
+                    "access.entraIdEnabled: false is not allowed for environment prod",
+                ],
+                [
+                    "dev",
+                    { "apiServer.authorizedIpRanges": [], "network.runnerSubnetCidr": true },
+                    "apiServer.authorizedIpRanges: [] is not allowed",
+                ],
+            ];
+            for (const [stack, overrides, expected] of adviceOnly) {
+                it(`${stack}: ${JSON.stringify(overrides)} still reports "${expected}"`, () => {
+                    const problems = problemsOf(withOverrides(stackRaw(stack), overrides as unknown as Overrides), stack);
+                    assert.ok(
+                        problems.some((p) => p.startsWith(expected)),
+                        problems.join("\n"),
+                    );
+                });
+            }
+
+            it("a node subnet's size is not judged from a zone list with a refused item", () => {
+                // Two zones written, one refused: judged over the one left, the subnet would look too small.
+                const problems = problemsOf(
+                    withOverrides(stackRaw("dev"), {
+                        "network.perZoneNodePools": true,
+                        "network.egressType": "natGateway",
+                        "systemPool.zones": ["1", null],
+                        "systemPool.nodeCount": 9,
+                        "network.systemSubnetCidr": "10.240.0.0/26",
+                    } as unknown as Overrides),
+                );
+                assert.ok(!problems.some((p) => p.startsWith("network.systemSubnetCidr")), problems.join("\n"));
             });
 
             it("still reports a rule that names only well-typed members, beside the type problem", () => {

@@ -246,6 +246,10 @@ function networkRules(c: RuleContext): string[] {
             const { nodeCount, minCount, maxCount, zones, autoscaling: autoscaled } = v[p.group];
             const pool = { nodeCount, minCount, maxCount, zones };
             if (!valid(c, p.subnet, range) || ![pool.nodeCount, pool.minCount, pool.maxCount].every(Number.isInteger)) continue;
+            // The claim counts nodes per zone from members it does not all name: none of them may be a
+            // best-effort value (crossKeyProblems).
+            const reads = ["nodeCount", "minCount", "maxCount", "zones", "autoscaling"].map((m) => `${p.group}.${m}` as ConfigPath);
+            if ([...reads, P.network.perZoneNodePools].some((path) => c.malformed.has(path))) continue;
             const share = perZone ? zonalPoolCounts(pool) : pool;
             const nodes = autoscaled ? share.maxCount : share.nodeCount;
             const countKey = autoscaled ? P[p.group].maxCount : P[p.group].nodeCount;
@@ -700,15 +704,29 @@ export function namesPath(text: string, path: string): boolean {
 }
 
 /**
- * Every cross-key problem of the stack, one message each. A problem that names a member whose value
- * was not of its type, anywhere in its text, is left out: readValues reported it, and its value here is
- * the stack's only in a best-effort form (a list with a bad item dropped) or the default, so judging it
+ * What a problem says about the stack: its text up to the first "; " (what follows is advice: "set
+ * apiServer.private: true", "with access.entraAdminGroupObjectIds"), without the note that a switched-off
+ * feature's member was checked anyway.
+ */
+function claimOf(problem: string): string {
+    const claim = problem.replace(/ \(checked although [^)]*\)/g, "");
+    const end = claim.indexOf("; ");
+    return end === -1 ? claim : claim.slice(0, end);
+}
+
+/**
+ * Every cross-key problem of the stack, one message each. A problem whose claim (claimOf) names a
+ * member whose value was not of its type is left out: readValues reported it, and its value here is
+ * the stack's only in a best-effort form (a list with a bad item dropped) or the default, so the claim
  * would tell the stack something it did not say (e.g. `systemPool.zones is []` for a list whose one
- * item was refused, or a range checked against a maximum the stack did not set). Problems that name
- * only well-typed members are still reported, also those about a member whose own rule failed: its
- * value is the stack's.
+ * item was refused, or a range checked against a maximum the stack did not set). A problem that names
+ * such a member only in its advice is still reported (it holds whatever that member holds, e.g.
+ * `access.entraIdEnabled: false is not allowed for environment prod; ... with
+ * access.entraAdminGroupObjectIds`), and so is one about a member whose own rule failed: its value is
+ * the stack's. A rule whose claim depends on a member it does not name checks `c.malformed` itself
+ * (the node subnet sizes above).
  */
 export function crossKeyProblems(c: RuleContext): string[] {
     const malformed = [...c.malformed];
-    return CROSS_KEY_RULES.flatMap((rule) => rule(c)).filter((problem) => !malformed.some((path) => namesPath(problem, path)));
+    return CROSS_KEY_RULES.flatMap((rule) => rule(c)).filter((problem) => !malformed.some((path) => namesPath(claimOf(problem), path)));
 }
