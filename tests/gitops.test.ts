@@ -185,6 +185,20 @@ describe("GitOps layout (argocd/apps)", function () {
 });
 
 describe("Promotion (tools/promote.ts)", () => {
+    it("promotes into a group written without the project's namespace (the CLI reads it as the project's), and refuses both spellings at once", () => {
+        const bare = "config:\n  services:\n    imageSource: config\n";
+        const promoted = parse(promoteStackFile(bare, { tag: "v2.0.0", registry: "ghcr.io/my-org" })).config;
+        assert.deepEqual(Object.keys(promoted), ["services"]);
+        assert.equal(promoted.services.productTag, "v2.0.0");
+        assert.equal(
+            promotedImagesOf(promoteStackFile(bare, { tag: "v2.0.0", registry: "ghcr.io/my-org" }), "f")?.["services.productTag"],
+            "v2.0.0",
+        );
+        const both = "config:\n  services:\n    imageSource: config\n  aks-platform:services:\n    imageSource: config\n";
+        assert.throws(() => promoteStackFile(both, { tag: "v2.0.0" }), /both services and aks-platform:services/);
+        assert.throws(() => promotedImagesOf(both, "f"), /both services and aks-platform:services/);
+    });
+
     const devFile = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
 
     it("sets every service's tag and, with a registry, its repository, lowercased", () => {

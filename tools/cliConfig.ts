@@ -812,3 +812,17 @@ export function cliConfig(root: string, stack: string, settings: StackSettings =
     const values = fs.existsSync(file) ? parseStackFile(fs.readFileSync(file, "utf8"), project.name) : new Map<string, StackValue>();
     return mergeConfig(stack, project, stackConfigWith(project.name, values, settings), decryptOffline);
 }
+
+/**
+ * The key the stack file holds the group under: `<project>:<group>`, or the bare `<group>`, which the CLI
+ * reads as the project's (pulumi/pulumi pkg/workspace/loaders.go, stackConfigNamespacedWithProject).
+ * Both at once is refused: the CLI would keep one of them, whichever its map walk meets last.
+ */
+export function groupKeyOf(config: { has(key: string): boolean } | Record<string, unknown>, project: string, group: string): string {
+    const has = (key: string) =>
+        typeof (config as { has?: unknown }).has === "function" ? (config as { has(key: string): boolean }).has(key) : key in config;
+    const prefixed = `${project}:${group}`;
+    if (has(prefixed) && has(group))
+        throw new Error(`the stack file has both ${group} and ${prefixed}, which the Pulumi CLI reads as one key; keep one of them`);
+    return has(group) ? group : prefixed;
+}

@@ -38,7 +38,7 @@ import {
     type MicroserviceSettings,
 } from "../components/workloads/microservice";
 import { callEnvIn } from "../components/workloads/serviceCalls";
-import { parseGoYaml } from "./cliConfig";
+import { groupKeyOf, parseGoYaml } from "./cliConfig";
 import {
     evaluateStack,
     plainText,
@@ -125,7 +125,8 @@ export function promotedImages(environment: Environment): PromotedImages | undef
  */
 export function promotedImagesOf(text: string, file: string): PromotedImages | undefined {
     const config = (parseGoYaml(text) as { config?: Record<string, unknown> } | null)?.config ?? {};
-    const group = config[`${PROJECT}:${IMAGE_GROUP}`];
+    const groupKey = groupKeyOf(config, PROJECT, IMAGE_GROUP);
+    const group = config[groupKey];
     if (group === null || typeof group !== "object" || Array.isArray(group)) return undefined;
     const members = group as Record<string, unknown>;
     if (!imageMembers().every((member) => member in members)) return undefined;
@@ -134,7 +135,7 @@ export function promotedImagesOf(text: string, file: string): PromotedImages | u
     const problems: string[] = [];
     // The member's text as written, for the message (the yaml package keeps a plain scalar's source).
     const written = (member: string) => {
-        const node = parseDocument(text).getIn(["config", `${PROJECT}:${IMAGE_GROUP}`, member], true);
+        const node = parseDocument(text).getIn(["config", groupKey, member], true);
         return isScalar(node) && typeof node.source === "string" ? node.source : String(members[member]);
     };
     for (const member of imageMembers()) {

@@ -29,7 +29,7 @@ import {
     type Environment,
     type ServiceName,
 } from "../components/config";
-import { resolveGoYamlNumber } from "./cliConfig";
+import { groupKeyOf, resolveGoYamlNumber } from "./cliConfig";
 import { PROJECT, ROOT } from "./mocks";
 import { writeGitOps } from "./gitops";
 
@@ -48,9 +48,8 @@ export function imageKeys(service: ServiceName): { readonly image: string; reado
 }
 
 /** The YAML path of a `<group>.<member>` path in a stack file: the group is `<project>:<group>`. */
-function documentPath(project: string, configPath: string): string[] {
-    const [group, member] = configPath.split(".");
-    return ["config", `${project}:${group}`, member];
+function documentPath(groupKey: string, configPath: string): string[] {
+    return ["config", groupKey, configPath.split(".")[1]];
 }
 
 export interface Promotion {
@@ -79,7 +78,7 @@ export function promoteStackFile(text: string, promotion: Promotion, project = P
     const doc = parseDocument(text);
     if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
     const config = doc.get("config") as YAMLMap;
-    const groupKey = `${project}:${SERVICES_GROUP}`;
+    const groupKey = groupKeyOf(config, project, SERVICES_GROUP);
     // YAMLMap.get gives undefined both for a missing key and for an empty (null) value: ask for the node.
     const existing: unknown = config.has(groupKey) ? config.get(groupKey, true) : undefined;
     if (isScalar(existing) && existing.value === null) {
@@ -107,11 +106,11 @@ export function promoteStackFile(text: string, promotion: Promotion, project = P
             const repository = `${registry}/${service}`;
             const repositoryProblem = checkImageRepository(keys.image, repository);
             if (repositoryProblem) problems.push(repositoryProblem);
-            doc.setIn(documentPath(project, keys.image), textNode(doc, repository));
+            doc.setIn(documentPath(groupKey, keys.image), textNode(doc, repository));
         }
         const tagProblem = checkImageTag(keys.tag, promotion.tag);
         if (tagProblem) problems.push(tagProblem);
-        doc.setIn(documentPath(project, keys.tag), textNode(doc, promotion.tag));
+        doc.setIn(documentPath(groupKey, keys.tag), textNode(doc, promotion.tag));
     }
     if (problems.length > 0) throw new Error([...new Set(problems)].join("\n"));
     // As the file is written: flow lists unpadded (["1", "2"], not [ "1", "2" ]), no line folded.
