@@ -100,6 +100,18 @@ describe("offline plan", () => {
             });
         }
 
+        it("does not warn where an integer written in its plain digits reaches the program as those digits", () => {
+            const file = [
+                "config:",
+                "  aks-platform:services:",
+                "    productTag: 42",
+                "  aks-platform:systemPool:",
+                "    zones: [1, 2, 3]",
+                "",
+            ].join("\n");
+            assert.deepEqual(textWrittenAsNumbers(file, "Pulumi.x.yaml"), []);
+        });
+
         it("finds none in the committed stack files, nor in the files promotion writes", () => {
             for (const stack of ["dev", "prod", "local"]) {
                 const text = fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
