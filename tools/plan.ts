@@ -228,7 +228,7 @@ export function textWrittenAsNumbers(text: string, file: string): string[] {
         const type = specOf(member).type;
         if (!(type === "string" || (type === "array" && member !== at))) return [];
         // A safe integer written in its plain digits reaches the program as those digits (schema.ts textOf).
-        if (typeof read !== "bigint" && Number.isSafeInteger(read) && String(read) === written) return [];
+        if (Number.isSafeInteger(Number(read)) && String(read) === written) return [];
         const reads = typeof read === "bigint" ? `the integer ${read}` : `the number ${read}`;
         return [
             `WARNING: ${at} in ${file} is written ${written} unquoted, which the Pulumi CLI reads as ${reads}: the program receives that number, not the text written; quote it ("${written}").`,
