@@ -377,6 +377,9 @@ describe("Promotion (tools/promote.ts)", () => {
             assert.equal(environmentOf(stack, fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")), stack);
         }
         assert.throws(() => environmentOf("staging", "config: {}\n"), /unknown environment staging/);
+        // A bare `environment:` is the project's too (the CLI namespaces a key without one).
+        assert.equal(environmentOf("prod-eu", "config:\n  environment: prod\n"), "prod");
+        assert.equal(environmentOf("dev", "config:\n  environment: prod\n"), "prod");
     });
 
     it("reaches the Argo CD values too: the generator follows the promoted stack file", async () => {

@@ -119,7 +119,8 @@ export function promoteStackFile(text: string, promotion: Promotion, project = P
 
 /** The environment a stack deploys: its `environment` key, else its name. */
 export function environmentOf(stack: string, text: string, project = PROJECT): Environment {
-    const declared = parseDocument(text).getIn(["config", `${project}:environment`]);
+    const config = parseDocument(text).get("config");
+    const declared = isMap(config) ? config.get(groupKeyOf(config, project, "environment")) : undefined;
     const environment = typeof declared === "string" ? declared : stack;
     if (!(ENVIRONMENTS as readonly string[]).includes(environment)) throw new Error(`stack ${stack}: unknown environment ${environment}`);
     return environment as Environment;
@@ -136,9 +137,11 @@ async function main(argv: readonly string[]): Promise<void> {
     if (!stack || !tag) throw new Error("usage: npm run promote -- --stack <stack> --tag <tag> [--registry ghcr.io/<owner>]");
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
     const text = fs.readFileSync(file, "utf8");
+    // Known before anything is written: an unknown environment leaves the file as it was.
+    const environment = environmentOf(stack, text);
     fs.writeFileSync(file, promoteStackFile(text, { tag, registry: option(argv, "registry") }));
     console.log(`set ${SERVICE_NAMES.join(", ")} to ${tag} in Pulumi.${stack}.yaml`);
-    for (const written of await writeGitOps(environmentOf(stack, text))) console.log(`wrote ${written}`);
+    for (const written of await writeGitOps(environment)) console.log(`wrote ${written}`);
 }
 
 if (require.main === module) {

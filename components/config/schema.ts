@@ -51,7 +51,7 @@ export const HIDDEN = "(value not shown)";
  */
 export const yamlNumberHint = (path: string, shown: string, rounded = false) =>
     rounded
-        ? ` (a whole number beyond ±${Number.MAX_SAFE_INTEGER} (2^53 - 1): YAML (beyond the int64 range) or the program's JSON reading rounded it to ${shown}; if Pulumi.<stack>.yaml has it unquoted, YAML read it as a number: quote the value; if pulumi config set --path stored it, it stored digits as a number: set it as text with pulumi config set --path ${path} <value> --type string)`
+        ? ` (a whole number beyond ±${Number.MAX_SAFE_INTEGER} (2^53 - 1): the CLI (beyond the int64 range) or the program's JSON reading rounded it to ${shown}; if Pulumi.<stack>.yaml has it unquoted, YAML read it as a number: quote the value; if pulumi config set --path stored it, it stored digits as a number: set it as text with pulumi config set --path ${path} <value> --type string)`
         : ` (if Pulumi.<stack>.yaml has it unquoted, YAML read it as the number ${shown}, dropping any trailing zero: quote the value; if pulumi config set --path stored it, it stored digits as a number: set it as text with pulumi config set --path ${path} <value> --type string)`;
 
 /** The text a string member (or a list item) reads from `input`: a string, or a safe integer as its digits. */
