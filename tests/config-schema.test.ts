@@ -309,12 +309,6 @@ describe("config schema (structured config)", () => {
             // A problem that names the malformed member only in its advice (after "; ") still holds,
             // whatever that member holds: reported beside the type problem (third review).
             const adviceOnly: [string, Record<string, unknown>, string][] = [
-                // The advice says what the stack meant: set apiServer.private to true.
-                [
-                    "dev",
-                    { "apiServer.private": "yes", "apiServer.authorizedIpRanges": [] },
-                    "apiServer.authorizedIpRanges: [] is not allowed",
-                ],
                 [
                     "prod",
                     { "access.entraIdEnabled": false, "access.entraAdminGroupObjectIds": [true] },
@@ -333,6 +327,25 @@ describe("config schema (structured config)", () => {
                         problems.some((p) => p.startsWith(expected)),
                         problems.join("\n"),
                     );
+                });
+            }
+
+            // Rules whose condition reads a refused member without naming it in the claim (fourth review).
+            const unnamedReads: [string, Record<string, unknown>, string][] = [
+                ["dev", { "apiServer.private": "yes", "apiServer.authorizedIpRanges": [] }, "apiServer.private"],
+                [
+                    "dev",
+                    { "keyVault.publicNetworkAccess": "no", "keyVault.networkAclMode": "deny", "keyVault.allowedIpRanges": [] },
+                    "keyVault.publicNetworkAccess",
+                ],
+                ["prod", { "registry.mode": true, "registry.publicNetworkAccess": true }, "registry.mode"],
+                ["prod", { "userPool.enabled": "no", "network.perZoneNodePools": true, "userPool.zones": [] }, "userPool.enabled"],
+            ];
+            for (const [stack, overrides, path] of unnamedReads) {
+                it(`${stack}: ${JSON.stringify(overrides)} reports only ${path}'s type`, () => {
+                    const problems = problemsOf(withOverrides(stackRaw(stack), overrides as unknown as Overrides), stack);
+                    assert.equal(problems.length, 1, problems.join("\n"));
+                    assert.ok(problems[0].startsWith(path), problems[0]);
                 });
             }
 

@@ -65,6 +65,14 @@ function valid(c: RuleContext, path: ConfigPath, value: string | undefined): val
     return value !== undefined && passesOwnCheck(c, path, value);
 }
 
+/**
+ * Whether any of `paths` holds a value that was not of its type (readValues' `malformed`): a rule whose
+ * condition reads such a member without naming it in its claim asks this itself (crossKeyProblems).
+ */
+function malformed(c: RuleContext, ...paths: readonly ConfigPath[]): boolean {
+    return paths.some((path) => c.malformed.has(path));
+}
+
 /** Whether readValues reported a problem with any of `paths`. */
 function reportedFor(c: RuleContext, ...paths: readonly ConfigPath[]): boolean {
     return c.reported.some((e) => paths.some((path) => e.startsWith(`${path}:`)));
@@ -223,7 +231,8 @@ function networkRules(c: RuleContext): string[] {
         const zonesText = nodePools.map((p) => `${P[p.group].zones} ${show(v[p.group].zones)}`).join(", ");
         const perZoneKey = P.network.perZoneNodePools;
         if (n.perZoneNodePools) {
-            for (const p of unzoned)
+            // A user pool switched on by a refused userPool.enabled ("no") is the default's, not the stack's.
+            for (const p of unzoned.filter((q) => !(q.group === "userPool" && malformed(c, P.userPool.enabled))))
                 problems.push(
                     `${perZoneKey}: true needs every node pool zoned, but ${P[p.group].zones} is []; name its zones (e.g. ["1","2","3"]) or set ${perZoneKey}: false`,
                 );
@@ -293,7 +302,8 @@ function networkRules(c: RuleContext): string[] {
 // ---- apiServer ---------------------------------------------------------------------------------------
 
 /** apiServer (with network.runnerSubnetCidr): one way in to the API server, and never open to all. */
-function apiServerRules({ v, set, environment }: RuleContext): string[] {
+function apiServerRules(c: RuleContext): string[] {
+    const { v, set, environment } = c;
     const problems: string[] = [];
     const api = v.apiServer;
     const { authorizedIpRanges: rangesKey, private: privateKey } = P.apiServer;
@@ -309,7 +319,7 @@ function apiServerRules({ v, set, environment }: RuleContext): string[] {
         );
     }
     // Dev too (issue 22): an API server open to the internet is one leaked credential away from anyone.
-    if (environment !== "local" && !api.private && api.authorizedIpRanges.length === 0) {
+    if (environment !== "local" && !api.private && api.authorizedIpRanges.length === 0 && !malformed(c, privateKey)) {
         problems.push(
             `${rangesKey}: [] is not allowed for environment ${environment}; list your own public address as <ip>/32 (find it with \`dig +short myip.opendns.com @resolver1.opendns.com\` or \`curl -s https://ifconfig.me\`) and the ranges of the deployer and the runners, or set ${privateKey}: true with ${runnerKey}`,
         );
@@ -353,7 +363,8 @@ function monitoringRules({ v, environment }: RuleContext): string[] {
 // ---- keyVault ----------------------------------------------------------------------------------------
 
 /** keyVault (with network.egressType): vaults that stay reachable, and prod's locked down. */
-function keyVaultRules({ v, environment }: RuleContext): string[] {
+function keyVaultRules(c: RuleContext): string[] {
+    const { v, environment } = c;
     const problems: string[] = [];
     const kv = v.keyVault;
     const K = P.keyVault;
@@ -371,7 +382,12 @@ function keyVaultRules({ v, environment }: RuleContext): string[] {
         problems.push(`${K.purgeProtection}: false is not allowed for environment prod; prod Key Vaults keep purge protection on`);
     }
     const egressType = v.network.egressType;
-    if (kv.networkAclMode === "deny" && kv.publicNetworkAccess && kv.allowedIpRanges.length === 0) {
+    if (
+        kv.networkAclMode === "deny" &&
+        kv.publicNetworkAccess &&
+        kv.allowedIpRanges.length === 0 &&
+        !malformed(c, K.publicNetworkAccess, P.network.egressType)
+    ) {
         problems.push(
             `${K.networkAclMode}: "deny" with no ${K.allowedIpRanges} would block the deployer${egressType !== "loadBalancer" ? "" : " and the cluster"}; list your own egress IP${egressType !== "loadBalancer" ? ` (the ${egressType === "natGateway" ? "NAT gateway's" : "firewall's"} IPs are added)` : ` and the cluster's (or use ${P.network.egressType} natGateway or firewall, whose IPs are added)`}`,
         );
@@ -382,13 +398,16 @@ function keyVaultRules({ v, environment }: RuleContext): string[] {
 // ---- registry ----------------------------------------------------------------------------------------
 
 /** registry (with network.egressType): nodes that can pull, prod's private, an existing one named. */
-function registryRules({ v, set, environment }: RuleContext): string[] {
+function registryRules(c: RuleContext): string[] {
+    const { v, set, environment } = c;
     const problems: string[] = [];
+    // Every rule below reads registry.mode: none judges a refused one's default.
+    if (malformed(c, P.registry.mode)) return problems;
     const r = v.registry;
     const R = P.registry;
     // A Basic registry has no dedicated data endpoint: its layers come from a storage account under
     // *.blob.core.windows.net, which an FQDN allowlist cannot name (components/azure/registry.ts).
-    if (v.network.egressType === "firewall" && r.mode === "create" && !r.privateEndpoint) {
+    if (v.network.egressType === "firewall" && r.mode === "create" && !r.privateEndpoint && !malformed(c, P.network.egressType)) {
         problems.push(
             `${R.privateEndpoint}: false is not allowed with ${P.network.egressType} "firewall"; the nodes pull the services' images through the registry's private endpoint (Premium, with a dedicated data endpoint), since the firewall allows no storage account by name`,
         );
