@@ -5,10 +5,6 @@
 import type { ConfigPath, GroupName, MemberName } from "./keys";
 import { FLAT_KEY_PATHS } from "./layout";
 
-/** A group of the structured config: a top-level key holding an object (cluster, network, ...). */
-export type Group = GroupName;
-/** The members of `G`. */
-export type MemberOf<G extends Group> = MemberName<G>;
 /** Every member's path, `<group>.<member>`. */
 export type MemberPath = Exclude<ConfigPath, "environment">;
 
@@ -23,7 +19,7 @@ export const P = (() => {
         (tree[group] ??= {})[member] = path;
     }
     return tree;
-})() as { readonly [G in Group]: { readonly [M in MemberOf<G>]: `${G}.${M}` } };
+})() as { readonly [G in GroupName]: { readonly [M in MemberName<G>]: `${G}.${M}` } };
 
 /** The path hint of a `pulumi config set`: `--path` for a member of a group, `--secret` too for a secret. */
 export function configSetCommand(path: MemberPath, options: { readonly secret?: boolean } = {}): string {

@@ -5,7 +5,7 @@
 // Cross-member rules are parse.ts's.
 import { cloudOf, type Environment } from "./constants";
 import { CONFIG_GROUPS, defaultOf, specOf, type ConfigPath, type ConfigValues, type GroupName, type KeySpec } from "./keys";
-import { HIDDEN, membersSet, parseTopLevel, schemaProblems, secretHint, typedValue } from "./schema";
+import { HIDDEN, membersSet, parseTopLevel, schemaProblems, secretHint, textOf, typedValue } from "./schema";
 
 export type Raw = Readonly<Record<string, string | undefined>>;
 
@@ -41,10 +41,9 @@ export function parseRaw(raw: Raw): Record<string, unknown> {
  * where a list is wanted reads as a one-item list, a number where text is wanted as its digits.
  */
 function bestEffort(spec: KeySpec, input: unknown): { value: unknown } | undefined {
-    const text = (item: unknown) => (typeof item === "string" || typeof item === "number" ? String(item) : undefined);
     if (spec.type === "array") {
-        if (Array.isArray(input)) return { value: input.map(text).filter((item) => item !== undefined) };
-        const item = text(input);
+        if (Array.isArray(input)) return { value: input.map(textOf).filter((item) => item !== undefined) };
+        const item = textOf(input);
         return item === undefined ? undefined : { value: [item] };
     }
     if (spec.type === "string" && typeof input === "number") return { value: String(input) };

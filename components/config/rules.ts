@@ -152,7 +152,7 @@ export function subnetRanges(v: ConfigValues) {
 type SubnetPath = keyof ReturnType<typeof subnetRanges>;
 
 /** The ingress WAF's two subnets, which every Azure stack declares (also with ingress.waf off). */
-export const WAF_SUBNET_PATHS = [P.ingress.appGatewaySubnetCidr, P.ingress.lbSubnetCidr] as const satisfies readonly ConfigPath[];
+const WAF_SUBNET_PATHS = [P.ingress.appGatewaySubnetCidr, P.ingress.lbSubnetCidr] as const satisfies readonly ConfigPath[];
 
 /**
  * network: address ranges that fit together (pods, services, the VNet and every subnet), the firewall's
@@ -578,7 +578,7 @@ function ciRunnerRules({ v, cloud, deployable }: RuleContext): string[] {
 // ---- services ----------------------------------------------------------------------------------------
 
 /** Each service's image members. */
-export const SERVICE_IMAGE_PATHS = {
+const SERVICE_IMAGE_PATHS = {
     "product-service": { repository: P.services.productImage, tag: P.services.productTag },
     "order-service": { repository: P.services.orderImage, tag: P.services.orderTag },
 } as const satisfies Record<ServiceName, { readonly repository: MemberPath; readonly tag: MemberPath }>;

@@ -36,6 +36,7 @@ import {
     type KeySpec,
 } from "./keys";
 import { FLAT_KEY_PATHS } from "./layout";
+import { configSetCommand, P, type MemberPath } from "./paths";
 import { nearest, show } from "./validators";
 
 const FLAT_KEYS = Object.keys(FLAT_KEY_PATHS);
@@ -55,7 +56,7 @@ export const yamlNumberHint = (path: string, shown: string, rounded = false) =>
         : ` (if Pulumi.<stack>.yaml has it unquoted, YAML read it as the number ${shown}, dropping any trailing zero: quote the value; if pulumi config set --path stored it, it stored digits as a number: set it as text with pulumi config set --path ${path} <value> --type string)`;
 
 /** The text a string member (or a list item) reads from `input`: a string, or a safe integer as its digits. */
-function textOf(input: unknown): string | undefined {
+export function textOf(input: unknown): string | undefined {
     if (typeof input === "string") return input;
     if (typeof input === "number" && Number.isSafeInteger(input)) return String(input);
     return undefined;
@@ -267,8 +268,8 @@ export function unknownMemberMessage(group: GroupName, member: string): string {
 
 /** How to set a secret member encrypted: from a file for the PEM members, else the value on the command line. */
 export function secretHint(path: ConfigPath): string {
-    const pem = path === "ingress.tlsCertificate" || path === "ingress.tlsPrivateKey";
-    return pem ? `pulumi config set --path --secret ${path} < file.pem` : `pulumi config set --path --secret ${path} <value>`;
+    const pem = path === P.ingress.tlsCertificate || path === P.ingress.tlsPrivateKey;
+    return `${configSetCommand(path as MemberPath, { secret: true })} ${pem ? "< file.pem" : "<value>"}`;
 }
 
 /** A word as the shell passes it through: kept bare when it holds no shell syntax, else single-quoted. */
