@@ -5,12 +5,12 @@ import { ENVIRONMENTS } from "./constants";
 import {
     CONFIG_GROUPS,
     DEFAULTS,
+    defaultEntry,
     ENVIRONMENT_SPEC,
     GROUP_NAMES,
     GROUP_TITLES,
     membersOf,
     specOf,
-    splitPath,
     type ConfigPath,
     type GroupName,
     type KeySpec,
@@ -23,23 +23,16 @@ function render(value: unknown): string {
     return String(value);
 }
 
-/** `path`'s entry in one block of DEFAULTS, if the block has one. */
-function entryIn(block: object, path: ConfigPath): { value: unknown } | undefined {
-    const { group, member } = splitPath(path);
-    const members = group === undefined ? undefined : (block as Record<string, Record<string, unknown> | undefined>)[group];
-    return members !== undefined && member in members ? { value: members[member] } : undefined;
-}
-
 /** The default as the configuration reference states it: one value, or one per environment. */
 export function defaultText(path: ConfigPath): string {
     const spec = specOf(path);
     if (spec.defaultText !== undefined) return spec.defaultText;
     const perEnvironment = ENVIRONMENTS.flatMap((e) => {
-        const entry = entryIn(DEFAULTS[e], path);
+        const entry = defaultEntry(DEFAULTS[e], path);
         return entry === undefined ? [] : [`${e} ${render(entry.value)}`];
     });
     if (perEnvironment.length > 0) return perEnvironment.join(", ");
-    return render(entryIn(DEFAULTS.shared, path)?.value);
+    return render(defaultEntry(DEFAULTS.shared, path)?.value);
 }
 
 export const CONFIG_TABLE_HEADER = ["| Path | Type | Stacks | Default | Meaning |", "|---|---|---|---|---|"];

@@ -1121,7 +1121,7 @@ export const GROUP_NAMES = Object.keys(CONFIG_GROUPS) as GroupName[];
 /** Every path, in docs/configuration.md's order: environment, then each group's members. */
 export const CONFIG_PATHS: readonly ConfigPath[] = [
     "environment",
-    ...GROUP_NAMES.flatMap((group) => Object.keys(CONFIG_GROUPS[group]).map((member) => `${group}.${member}` as ConfigPath)),
+    ...GROUP_NAMES.flatMap((group) => membersOf(group).map((member) => `${group}.${member}` as ConfigPath)),
 ];
 
 const PATH_SET: ReadonlySet<string> = new Set(CONFIG_PATHS);
@@ -1146,19 +1146,19 @@ export function specOf(path: ConfigPath): KeySpec {
     return (CONFIG_GROUPS[group] as Record<string, KeySpec>)[member];
 }
 
-function lookup(block: DefaultsBlock, group: GroupName, member: string): { found: boolean; value?: unknown } {
-    const members = block[group] as Record<string, unknown> | undefined;
-    return members !== undefined && member in members ? { found: true, value: members[member] } : { found: false };
+/** `path`'s entry in one block of DEFAULTS, if the block has one (docs.ts states each block's). */
+export function defaultEntry(block: DefaultsBlock, path: ConfigPath): { value: unknown } | undefined {
+    const { group, member } = splitPath(path);
+    const members = group === undefined ? undefined : (block[group] as Record<string, unknown> | undefined);
+    return members !== undefined && member in members ? { value: members[member] } : undefined;
 }
 
 /** Where `path`'s default for `environment` comes from: its environment's block (local: local's, then dev's), else shared. */
 function rawDefault(path: ConfigPath, environment: Environment): unknown {
-    const { group, member } = splitPath(path);
-    if (group === undefined) return undefined;
     const blocks: DefaultsBlock[] = environment === "local" ? [DEFAULTS.local, DEFAULTS.dev] : [DEFAULTS[environment]];
     for (const block of [...blocks, DEFAULTS.shared]) {
-        const hit = lookup(block, group, member);
-        if (hit.found) return hit.value;
+        const entry = defaultEntry(block, path);
+        if (entry !== undefined) return entry.value;
     }
     return undefined;
 }
@@ -1171,5 +1171,5 @@ export function defaultOf(path: ConfigPath, environment: Environment): unknown {
 
 /** Where each key of the old flat layout went (layout.ts), for the message a stack file with one gets. */
 export function flatKeyPath(key: string): ConfigPath | undefined {
-    return Object.hasOwn(FLAT_KEY_PATHS, key) ? (FLAT_KEY_PATHS[key as keyof typeof FLAT_KEY_PATHS] as ConfigPath) : undefined;
+    return Object.hasOwn(FLAT_KEY_PATHS, key) ? FLAT_KEY_PATHS[key as keyof typeof FLAT_KEY_PATHS] : undefined;
 }
