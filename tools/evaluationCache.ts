@@ -96,8 +96,9 @@ export async function sharedEvaluation(key: string, evaluate: () => Promise<Stac
     const partial = `${file}.${process.pid}`;
     fs.writeFileSync(partial, JSON.stringify(data));
     fs.renameSync(partial, file);
-    // The claim stays: the file answers every later ask.
-    return data;
+    // The claim stays: the file answers every later ask. This worker too takes the run as the file holds
+    // it, so every worker sees the same form whichever evaluated it.
+    return JSON.parse(JSON.stringify(data)) as StackRunData;
 }
 
 /** Whether this mocha process watches (`--watch`, `--watch=true`, `-w`, or `w` in a cluster of short flags such as `-bw`). */

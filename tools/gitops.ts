@@ -17,13 +17,15 @@ import * as path from "path";
 import { isScalar, parseDocument, stringify } from "yaml";
 import {
     appNamespace,
-    CONFIG_PATHS,
     ENVIRONMENTS,
     parseConfig,
     SERVICE_NAMES,
     type Environment,
     type PlatformConfig,
     type ServiceName,
+    membersOf,
+    SERVICE_IMAGE_PATHS,
+    splitPath,
 } from "../components/config";
 import { APP_SECRET_PROVIDER_CLASS, APP_SECRETS_SECRET } from "../components/platform/layer";
 import { VAULT_CA_SECRET } from "../components/platform/vaultCa";
@@ -53,7 +55,7 @@ import {
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 /** The Argo CD group's paths (argocd.enabled and what it configures); removed so the program deploys the services as Releases. */
-const ARGOCD_PATHS = (CONFIG_PATHS as readonly string[]).filter((configPath) => configPath.startsWith("argocd."));
+const ARGOCD_PATHS = membersOf("argocd").map((member) => `argocd.${member}`);
 
 /**
  * The overrides that deploy the services as Releases of `images`: no Argo CD group, the images from
@@ -99,13 +101,10 @@ export function releaseValues(run: StackRun): Record<string, unknown> {
 /** The services' image paths and values (services.productImage, services.productTag, ...). */
 export type PromotedImages = Readonly<Record<string, string>>;
 
-/** The group and members of the services' images, as tools/promote.ts (imageKeys) writes them. */
-const IMAGE_GROUP = "services";
-const imageMembers = () =>
-    SERVICE_NAMES.flatMap((service) => {
-        const stem = service.replace(/-service$/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-        return [`${stem}Image`, `${stem}Tag`];
-    });
+/** The group and members of the services' images (SERVICE_IMAGE_PATHS, which promotion writes too). */
+const IMAGE_PATHS = SERVICE_NAMES.flatMap((service) => Object.values(SERVICE_IMAGE_PATHS[service]));
+const IMAGE_GROUP = splitPath(IMAGE_PATHS[0]).group as string;
+const imageMembers = () => IMAGE_PATHS.map((imagePath) => splitPath(imagePath).member);
 
 /**
  * The services' prebuilt images the stack file names (promotion writes them into its `services` group,

@@ -10,7 +10,7 @@ import { performance } from "perf_hooks";
 import { sharedEvaluation } from "./evaluationCache";
 import { parse } from "yaml";
 // Contract A names (components/config, keys.ts/schema.ts): every config path, and each one's spec.
-import { CONFIG_PATHS, specOf, type ConfigPath } from "../components/config";
+import { isConfigPath, specOf } from "../components/config";
 import { cliConfig, type ProgramConfig } from "./cliConfig";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -712,7 +712,7 @@ export const STAND_IN_SECRETS: Readonly<Record<string, Overrides>> = {
 
 /** Whether the schema marks a path secret (it is then written `secure:`, as `pulumi config set --path --secret` does). */
 function isSecretPath(key: string): boolean {
-    return (CONFIG_PATHS as readonly string[]).includes(key) && specOf(key as ConfigPath).secret === true;
+    return isConfigPath(key) && specOf(key).secret === true;
 }
 
 /** The text a secure member holds encrypted: a string as it is, anything else as the CLI would be given it. */

@@ -23,9 +23,11 @@ import { isMap, isScalar, parseDocument, Scalar, YAMLMap, type Document } from "
 import {
     checkImageRepository,
     checkImageTag,
-    CONFIG_PATHS,
     ENVIRONMENTS,
+    SERVICE_IMAGE_PATHS,
     SERVICE_NAMES,
+    splitPath,
+    type ConfigPath,
     type Environment,
     type ServiceName,
 } from "../components/config";
@@ -33,23 +35,18 @@ import { groupKeyOf, resolveGoYamlNumber } from "./cliConfig";
 import { PROJECT, ROOT } from "./mocks";
 import { writeGitOps } from "./gitops";
 
-/** The group the services' images are members of. */
-const SERVICES_GROUP = "services";
-
 /** The config paths of a service's image: product-service -> services.productImage, services.productTag. */
 export function imageKeys(service: ServiceName): { readonly image: string; readonly tag: string } {
-    const stem = service.replace(/-service$/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const keys = { image: `${SERVICES_GROUP}.${stem}Image`, tag: `${SERVICES_GROUP}.${stem}Tag` };
-    for (const key of Object.values(keys)) {
-        if (!(CONFIG_PATHS as readonly string[]).includes(key))
-            throw new Error(`${key} is not a config path of the program; promotion would set nothing`);
-    }
-    return keys;
+    const { repository, tag } = SERVICE_IMAGE_PATHS[service];
+    return { image: repository, tag };
 }
 
-/** The YAML path of a `<group>.<member>` path in a stack file: the group is `<project>:<group>`. */
+/** The group the services' images are members of. */
+const SERVICES_GROUP = splitPath(SERVICE_IMAGE_PATHS["product-service"].tag).group as string;
+
+/** The YAML path of a `<group>.<member>` path in a stack file whose group is under `groupKey`. */
 function documentPath(groupKey: string, configPath: string): string[] {
-    return ["config", groupKey, configPath.split(".")[1]];
+    return ["config", groupKey, splitPath(configPath as ConfigPath).member];
 }
 
 export interface Promotion {

@@ -35,4 +35,5 @@ export { configSchema, HIDDEN, nearestPath, schemaProblems, unknownMemberMessage
 export { ConfigError, parseRaw, readValues, type Raw, type Reading } from "./read";
 export { maxNamePrefixLength, namesFor } from "./names";
 export { checkDeployable, parseConfig, singleServiceAccount, type ParseOptions } from "./parse";
+export { SERVICE_IMAGE_PATHS } from "./rules";
 export { loadConfig } from "./load";

@@ -578,7 +578,8 @@ function ciRunnerRules({ v, cloud, deployable }: RuleContext): string[] {
 // ---- services ----------------------------------------------------------------------------------------
 
 /** Each service's image members. */
-const SERVICE_IMAGE_PATHS = {
+/** Each service's image members: the one place that names them (the program, promotion and the GitOps reading). */
+export const SERVICE_IMAGE_PATHS = {
     "product-service": { repository: P.services.productImage, tag: P.services.productTag },
     "order-service": { repository: P.services.orderImage, tag: P.services.orderTag },
 } as const satisfies Record<ServiceName, { readonly repository: MemberPath; readonly tag: MemberPath }>;
