@@ -171,10 +171,12 @@ init_unsealer() {
         log "FAILED: vault operator init gave no unseal key or root token"
         return 1
     fi
-    printf '%s' "$root" >"$KEY_DIR/$PENDING_ROOT_FILE.tmp"
-    mv "$KEY_DIR/$PENDING_ROOT_FILE.tmp" "$KEY_DIR/$PENDING_ROOT_FILE"
+    # The key first: killed between the two, a lost root token can be generated again with the key
+    # (vault operator generate-root), a lost key never.
     printf '%s' "$key" >"$KEY_DIR/$UNSEAL_KEY_FILE.tmp"
     mv "$KEY_DIR/$UNSEAL_KEY_FILE.tmp" "$KEY_DIR/$UNSEAL_KEY_FILE"
+    printf '%s' "$root" >"$KEY_DIR/$PENDING_ROOT_FILE.tmp"
+    mv "$KEY_DIR/$PENDING_ROOT_FILE.tmp" "$KEY_DIR/$PENDING_ROOT_FILE"
     log "initialised the unsealer (one Shamir share, kept on its claim)"
 }
 
