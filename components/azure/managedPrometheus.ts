@@ -55,9 +55,6 @@ export const RECOMMENDED_ALERTS_SOURCE = {
     commit: "917abcce9e3ff45830864eb67c0b5567a9846f13",
 } as const;
 
-/** The upstream groups (name suffixes of its three prometheusRuleGroups) and ours. */
-export const RECOMMENDED_GROUPS = { "Node-level": "node", "Pod-level": "pod", "Cluster-level": "cluster" } as const;
-
 /**
  * The recommended rules left out, each with its reason. Everything else in RECOMMENDED_ALERTS_SOURCE is
  * deployed as it is there (a test holds the two lists to the upstream file).
@@ -68,19 +65,12 @@ export const OMITTED_RECOMMENDED_ALERTS: Readonly<Record<string, string>> = {
     KubeQuotaAlmostFull: "the program creates no ResourceQuota",
 };
 
-/**
- * Rules that were in Microsoft's set before #763 (or are in the community kubernetes-mixin) and stay out,
- * with the reason.
- */
-export const NOT_TAKEN_ELSEWHERE: Readonly<Record<string, string>> = {
-    KubeVersionMismatch:
-        "removed from Microsoft's set by #763; AKS's upgrade channels move control plane and pools, and the skew during an upgrade is expected",
-    KubeQuotaExceeded: "removed from Microsoft's set by #763; the program creates no ResourceQuota",
-    KubeQuotaFullyUsed: "removed from Microsoft's set by #763; the program creates no ResourceQuota",
-};
+// Rules that were in Microsoft's set before #763 (or are in the community kubernetes-mixin) and stay
+// out: KubeVersionMismatch (AKS's upgrade channels move control plane and pools, and the skew during an
+// upgrade is expected), KubeQuotaExceeded and KubeQuotaFullyUsed (the program creates no ResourceQuota).
 
 /** The add-on's scrape job names (Azure/prometheus-collector otelcollector/configmapparser/default-prom-configs: kubestateDefault.yml `job_name: kube-state-metrics`). */
-export const KSM_JOB = "kube-state-metrics";
+const KSM_JOB = "kube-state-metrics";
 const KSM = `job="${KSM_JOB}"`;
 const ownerController = 'label_replace(kube_pod_owner, "controller", "$1", "owner_name", "(.*)")';
 
