@@ -178,7 +178,7 @@ export function parseKey(key: string): string {
 export type CfgObject = null | boolean | bigint | number | string | Ciphertext | CfgObject[] | { [key: string]: CfgObject };
 
 /** object.go CiphertextSecret: a `secure:` leaf, still encrypted. */
-export class Ciphertext {
+class Ciphertext {
     constructor(readonly value: string) {}
 }
 
@@ -204,7 +204,7 @@ export function unmarshalObject(v: unknown): CfgObject {
 }
 
 /** object.go `Secure`: a secure string, or a list or map holding one at any depth. */
-export function isSecure(o: CfgObject): boolean {
+function isSecure(o: CfgObject): boolean {
     if (o instanceof Ciphertext) return true;
     if (Array.isArray(o)) return o.some(isSecure);
     if (isMapObject(o)) return Object.values(o).some(isSecure);
@@ -272,7 +272,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
 /** object.go `MarshalString`: scalars as text (numbers and bools as JSON), lists and maps as JSON. */
-export function marshalString(o: CfgObject): StackValue {
+function marshalString(o: CfgObject): StackValue {
     if (o instanceof Ciphertext) return { text: o.value, secure: true, object: false };
     if (typeof o === "string") return { text: o, secure: false, object: false };
     if (typeof o === "boolean" || typeof o === "bigint" || typeof o === "number") return { text: goJson(o), secure: false, object: false };
@@ -293,7 +293,7 @@ export function valueObject(value: StackValue): CfgObject {
  * every secure leaf replaced by its plaintext (Plaintext.marshalText), so a group with a `secure:`
  * member arrives as JSON holding the decrypted text.
  */
-export function programText(value: StackValue, decrypt: (ciphertext: string) => string): string {
+function programText(value: StackValue, decrypt: (ciphertext: string) => string): string {
     const o = valueObject(value);
     if (typeof o === "string") return o;
     if (o instanceof Ciphertext) return decrypt(o.value);
@@ -311,13 +311,13 @@ function toStackValue(raw: unknown): StackValue {
 const ZERO_VALUE: StackValue = { text: "", secure: false, object: false };
 
 /** A path segment: a map key or a list index (resource.PropertyPath). */
-export type PathSegment = string | number;
+type PathSegment = string | number;
 
 /**
  * resource.ParsePropertyPathStrict (sdk/go/common/resource/properties_path.go), as `--path` parses a
  * key's name: `a.b`, `a[0]`, `a["b.c"]`; a bare name runs to the next `.` or `[`.
  */
-export function parsePropertyPath(text: string): PathSegment[] {
+function parsePropertyPath(text: string): PathSegment[] {
     const path: PathSegment[] = [];
     let i = 0;
     const fail = (why: string): never => {
@@ -359,7 +359,7 @@ export function parsePropertyPath(text: string): PathSegment[] {
 }
 
 /** PropertyPath.String: `a.b[0]`, `["a.b"]` where a key needs quoting. */
-export function pathString(path: readonly PathSegment[]): string {
+function pathString(path: readonly PathSegment[]): string {
     return path
         .map((k, i) => {
             if (typeof k === "number") return `[${k}]`;
@@ -471,7 +471,7 @@ function splitKey(project: string, key: string, usePath: boolean): { full: strin
  * given (top-level entries are always strings); below the top level it is coerced (a secure value stays
  * secure) and set into the group, which is created when absent (a map for a key, a list for an index).
  */
-export function configSet(values: Map<string, StackValue>, key: { full: string; path: PathSegment[] }, value: StackValue): void {
+function configSet(values: Map<string, StackValue>, key: { full: string; path: PathSegment[] }, value: StackValue): void {
     if (key.path.length === 1) {
         values.set(key.full, value);
         return;
@@ -493,7 +493,7 @@ function getAt(o: CfgObject, path: readonly PathSegment[]): CfgObject | undefine
 }
 
 /** map.go `Map.Get(key, path)`: the value at the key's path (a member of a group is a value of its own), or undefined. */
-export function configGet(values: ReadonlyMap<string, StackValue>, key: { full: string; path: PathSegment[] }): StackValue | undefined {
+function configGet(values: ReadonlyMap<string, StackValue>, key: { full: string; path: PathSegment[] }): StackValue | undefined {
     const root = values.get(key.full);
     if (key.path.length === 1 || root === undefined) return root;
     const member = getAt(valueObject(root), key.path.slice(1));
@@ -501,7 +501,7 @@ export function configGet(values: ReadonlyMap<string, StackValue>, key: { full: 
 }
 
 /** map.go `Map.Remove(key, path)`: `pulumi config rm [--path]`. A group emptied keeps its `{}`. */
-export function configRemove(values: Map<string, StackValue>, key: { full: string; path: PathSegment[] }): void {
+function configRemove(values: Map<string, StackValue>, key: { full: string; path: PathSegment[] }): void {
     if (key.path.length === 1) {
         values.delete(key.full);
         return;
@@ -589,7 +589,7 @@ export function parseGoYaml(text: string): unknown {
 }
 
 /** A plain (unquoted) scalar in a stack file's config that gopkg.in/yaml.v3 reads as a number. */
-export interface PlainNumber {
+interface PlainNumber {
     /** Where it is below the project's namespace: `group.member`, `group.list[0]`, or a top-level name. */
     readonly path: string;
     /** The scalar as written. */
@@ -737,7 +737,7 @@ export function decryptOffline(_key: string, ciphertext: string): string | undef
 }
 
 /** A value as a stack file holds it at a path (what YAML decodes to): a scalar, a list, a map. */
-export type FileValue = string | number | boolean | null | readonly FileValue[] | { readonly [key: string]: FileValue };
+type FileValue = string | number | boolean | null | readonly FileValue[] | { readonly [key: string]: FileValue };
 
 /** One `pulumi config` command on the stack. */
 export type ConfigCommand =
@@ -764,7 +764,7 @@ export interface StackSettings {
  * Writes `value` (undefined: deletes) at `path` into the stack file's parsed config `values`, as an
  * editor of the YAML would: the groups on the way are created, the rest of the file stays.
  */
-export function editStackFile(values: Map<string, StackValue>, project: string, key: string, value: CfgObject | undefined): void {
+function editStackFile(values: Map<string, StackValue>, project: string, key: string, value: CfgObject | undefined): void {
     const { full, path } = splitKey(project, key, true);
     if (path.length === 1) {
         if (value === undefined) values.delete(full);
