@@ -70,8 +70,11 @@ describe("evaluation cache shared by the parallel workers", () => {
             await new Promise((resolve) => setTimeout(resolve, 100));
             throw new Error("bad config");
         };
+        const started = Date.now();
         const results = await Promise.allSettled([sharedEvaluation("f", failing), sharedEvaluation("f", failing)]);
         assert.equal(calls, 2);
+        // Released at once: the waiter does not wait out a failed worker's claim.
+        assert.ok(Date.now() - started < 5000, "the waiter waited out a failed claim");
         assert.ok(results.every((r) => r.status === "rejected"));
     });
 
