@@ -307,14 +307,17 @@ for (const stack of ["dev", "prod"] as const) {
             it("vault-unseal-id: Crypto Service Encryption User on the unseal key, Secrets User on each TLS secret (prod) only", () => {
                 const component = identityComponent(run, "vault-unseal-id");
                 const identity = childrenOf(run, component, T.identity)[0];
-                const roles = childrenOf(run, component, T.role);
+                const key = run.get(T.key, "unseal-key");
+                // By scope, not registration order (each registers once its inputs resolve).
+                const roles = childrenOf(run, component, T.role).sort(
+                    (a, b) => Number(b.inputs.scope === key.id) - Number(a.inputs.scope === key.id),
+                );
                 const tlsRoles = roles.slice(1);
                 assert.equal(tlsRoles.length, stack === "prod" ? 3 : 0);
                 for (const role of tlsRoles) {
                     assert.equal(role.inputs.roleDefinitionId, roleDefinitionId(SUBSCRIPTION, KEY_VAULT_SECRETS_USER));
                     assert.match(role.inputs.scope, /\/vaults\/gitops-prod-seal-[a-z0-9]{4}\/secrets\/vault-tls-(ca|crt|key)$/);
                 }
-                const key = run.get(T.key, "unseal-key");
                 assert.equal(roles[0].inputs.scope, key.id);
                 assert.match(key.id, /\/vaults\/gitops-.*-seal-[a-z0-9]{4}\/keys\/vault-unseal$/);
                 assert.equal(roles[0].inputs.principalId, identity.state.principalId);

@@ -110,3 +110,41 @@ describe("mocks", () => {
         for (const c of autonamed) assert.match(c.state.metadata.name, new RegExp(`^${c.name}-[a-z0-9]{8}$`));
     });
 });
+
+describe("SDK bookkeeping left out under the mocks (tools/sdkBookkeeping.ts)", () => {
+    /**
+     * The aliases an azure-native class merges into its options, read from the pinned SDK's generated
+     * class (`const aliasOpts = { aliases: [{ type: "..." }, ...] }; opts = pulumi.mergeOptions(opts, aliasOpts);`).
+     */
+    const classAliases = (module: string, resource: string): string[] => {
+        const file = path.join(ROOT, "node_modules/@pulumi/azure-native", module, `${resource[0].toLowerCase()}${resource.slice(1)}.js`);
+        const merged = /const aliasOpts = \{ aliases: \[(.*?)\] \};\s*opts = pulumi\.mergeOptions\(opts, aliasOpts\);/s.exec(
+            fs.readFileSync(file, "utf8"),
+        );
+        assert.ok(merged, `${file} merges its aliases with pulumi.mergeOptions`);
+        return [...merged[1].matchAll(/\{ type: "([^"]+)" \}/g)].map((m) => m[1]);
+    };
+    const atApiVersion = (type: string) => /^azure-native:[a-z]+\/v\d{8}/.test(type);
+    const aliasTypes = (r: Registration) => r.aliases.map((a) => ("type" in a ? a.type : a.urn));
+
+    it("registers none of the API-version aliases azure-native's classes merge, and every other alias", async () => {
+        const run = await evaluateStack("prod");
+        // The cluster's class names a type for each API version and nothing else.
+        const cluster = classAliases("containerservice", "ManagedCluster");
+        assert.ok(cluster.length > 100 && cluster.every(atApiVersion), `${cluster.length} API-version aliases`);
+        assert.deepEqual(aliasTypes(run.get("azure-native:containerservice:ManagedCluster", "aks")), []);
+        // A class that also names the module its type moved from keeps that alias.
+        const zone = classAliases("privatedns", "PrivateZone");
+        assert.ok(zone.some(atApiVersion));
+        const moved = zone.filter((type) => !atApiVersion(type));
+        assert.deepEqual(moved, ["azure-native:network:PrivateZone"]);
+        for (const r of run.ofType("azure-native:privatedns:PrivateZone")) assert.deepEqual(aliasTypes(r), moved, r.name);
+        // The program's own alias (components/layer.ts: the layer's direct children, once the stack's).
+        const group = run.get("azure-native:resources:ResourceGroup", "rg");
+        assert.deepEqual(
+            group.aliases.map((a) => "noParent" in a && a.noParent),
+            [true],
+        );
+        for (const r of run.resources) assert.deepEqual(aliasTypes(r).filter(atApiVersion), [], `${r.type} ${r.name}`);
+    });
+});

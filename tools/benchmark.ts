@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import "./stackTraces";
+import "./sdkBookkeeping";
 import { performance } from "perf_hooks";
 import { EVALUATION_LOG, evaluateStack, ROOT, STAND_IN_SECRETS } from "./mocks";
 
