@@ -20,19 +20,24 @@
 //   with no frames here. The SDK calls both through their module objects (`debuggable_1.debuggablePromise(`,
 //   `Resource.callsites()`), so replacing the property is what it calls.
 //
-// 3. API-version aliases. Every resource class of @pulumi/azure-native 3.28.0 merges into its options an
-// alias for each API version its type ever had, and nothing else: containerservice/managedCluster.js
-// `const aliasOpts = { aliases: [{ type: "azure-native:containerservice/v20170831:ManagedCluster" }, ...] };
-// opts = pulumi.mergeOptions(opts, aliasOpts);`, 113 of them for a ManagedCluster. They let the engine
-// find state that azure-native 1.x wrote under a versioned type. The SDK turns each into a URN output in
-// the resource's constructor (@pulumi/pulumi resource.js collapseAliasToUrn, createUrn) and resolves it
-// again for the request (runtime/resource.js mapAliasesForRequest): prod registers about 2,900 of them,
-// more than half of the time of an evaluation. Under the mocks only the mocks read them, and these stacks
-// never held a versioned type (their URN snapshots, tests/fixtures/urns, name none). So here
-// `pulumi.mergeOptions`, given an options object of aliases only (what those classes merge), leaves out
-// the aliases of API versions; the others in it (insights' types that moved to `monitor` name their old
-// module) stay. Every other merge is the SDK's own, the program's own aliases (components/layer.ts)
-// included; tests/mocks.test.ts checks this against azure-native's classes.
+// 3. API-version aliases. Every resource class of @pulumi/azure-native 3.28.0 that has them merges into
+// its options one alias for each API version its type had, in a list that may also name a type it moved
+// from (`azure-native:insights:ActionGroup` for monitor's, `network:InterfaceEndpoint` for
+// network:PrivateEndpoint): containerservice/managedCluster.js `const aliasOpts = { aliases: [{ type:
+// "azure-native:containerservice/v20170831:ManagedCluster" }, ...] }; opts = pulumi.mergeOptions(opts,
+// aliasOpts);`, 113 of them for a ManagedCluster. They let the engine find state written under a
+// versioned type (the explicit-version modules of azure-native 1.x and 2.x, or a local SDK generated
+// for one API version under 3.x). The SDK collapses each into a URN output in the resource's constructor
+// (@pulumi/pulumi resource.js collapseAliasToUrn, createUrn) and resolves each field of each again for
+// the request (runtime/resource.js mapAliasesForRequest): prod registers about 2,900 of them, more than
+// half of the time of an evaluation. Under the mocks only the mocks read them, and this program never
+// used a versioned type (azure-native 3.28.0 since its first commit; tests/mocks.test.ts fails if its
+// source names one). So here `pulumi.mergeOptions`, given an options object of aliases only (the shape
+// of those lists), leaves out the aliases of API versions and keeps the others in it. Every other merge
+// is the SDK's own. One limit: a resource's own options that were nothing but API-version aliases
+// would lose them too (azure-native also merges the caller's options with `mergeOptions`), which is why
+// the program may not name a versioned type. tests/mocks.test.ts checks every azure-native registration
+// of prod against its class.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Resource } from "@pulumi/pulumi";
@@ -84,12 +89,8 @@ export function withoutApiVersionAliases(opts: pulumi.ResourceOptions): pulumi.R
     return aliases.length > 0 ? { aliases } : {};
 }
 
-// The SDK's index holds its own reference to each export of resource.js, and azure-native calls it
-// through the index (`pulumi.mergeOptions`): both are replaced.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const resourceModule = require("@pulumi/pulumi/resource") as { mergeOptions: typeof pulumi.mergeOptions };
-const sdkMergeOptions = resourceModule.mergeOptions;
-const mergeOptions = ((opts1: pulumi.ResourceOptions, opts2: pulumi.ResourceOptions) =>
+// azure-native calls the SDK index's `pulumi.mergeOptions`, a property of its own (index.js `__export`
+// copies each export of resource.js), looked up at each call: that is what is replaced.
+const sdkMergeOptions = pulumi.mergeOptions;
+(pulumi as { mergeOptions: typeof pulumi.mergeOptions }).mergeOptions = ((opts1: pulumi.ResourceOptions, opts2: pulumi.ResourceOptions) =>
     sdkMergeOptions(opts1, withoutApiVersionAliases(opts2))) as typeof pulumi.mergeOptions;
-resourceModule.mergeOptions = mergeOptions;
-(pulumi as { mergeOptions: typeof pulumi.mergeOptions }).mergeOptions = mergeOptions;
