@@ -162,13 +162,17 @@ describe("SDK bookkeeping left out under the mocks (tools/sdkBookkeeping.ts)", (
     });
 
     it("the program names no azure-native type at an API version, whose aliases the tests would drop", () => {
+        // Every source outside the tests, the tools and the dependencies. A name built from parts escapes
+        // this scan: docs/testing.md states the limit.
         const sources = (dir: string): string[] =>
             fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
                 const relative = path.join(dir, entry.name);
-                if (entry.isDirectory()) return sources(relative);
+                if (entry.isDirectory())
+                    return ["node_modules", "tests", "tools", "test", "dist", ".git"].includes(entry.name) ? [] : sources(relative);
                 return entry.name.endsWith(".ts") ? [relative] : [];
             });
-        for (const file of ["index.ts", ...sources("components")])
-            assert.doesNotMatch(fs.readFileSync(path.join(ROOT, file), "utf8"), /azure-native:[a-z0-9]+\/v\d{8}/, file);
+        const files = sources(".");
+        assert.ok(files.includes("index.ts") && files.some((file) => file.startsWith("components")), files.join(", "));
+        for (const file of files) assert.doesNotMatch(fs.readFileSync(path.join(ROOT, file), "utf8"), /\/v\d{8}[a-z]*:[A-Z]/, file);
     });
 });
