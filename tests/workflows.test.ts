@@ -574,7 +574,7 @@ describe("GitHub workflows", () => {
             // The snapshot is restored into the cluster it came from, on the same transit seal, which passes
             // Vault's unforced check (hashicorp/vault vault/logical_system_raft.go,
             // handleStorageRaftSnapshotWrite: the running seal must open the snapshot's sealed hashes), so the
-            // e2e runs the restore script's default, unforced path: no FORCE in the call, the script's code or
+            // e2e runs the restore script's default, unforced path: no FORCE_RESTORE in the call, the script's code or
             // the workflow (which would pass it on through the environment).
             const restoreCall = script.slice(script.lastIndexOf("\n", restore) + 1, script.indexOf("\n", restore)).trim();
             assert.equal(restoreCall, 'VAULT_TOKEN="$root" NAMESPACE="$ns" "$repo_root/scripts/vault-raft-restore.sh" "$snap"');

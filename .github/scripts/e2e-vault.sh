@@ -10,7 +10,7 @@
 #   4. a marker is written, the snapshot CronJob's Job saves a snapshot onto its volume, the marker is
 #      changed, the snapshot is restored by the runbook's own command, scripts/vault-raft-restore.sh
 #      (docs/operations.md, "Restore Vault from a raft snapshot": `raft snapshot restore` in the active
-#      pod), and the marker reads as before. No FORCE: the snapshot is this cluster's, sealed by the same
+#      pod), and the marker reads as before. No FORCE_RESTORE: the snapshot is this cluster's, sealed by the same
 #      transit key, so Vault's unforced check (the running seal opens the snapshot's sealed hashes,
 #      hashicorp/vault vault/logical_system_raft.go) passes, and CI runs the runbook's default path;
 #   5. the unsealer restarts (its pod deleted: back Ready, unsealed from its claim) and a server started
@@ -150,7 +150,7 @@ snap=$(mktemp)
 kv exec e2e-snapshot-reader -- cat "/snapshots/$kept" >"$snap"
 kv delete pod e2e-snapshot-reader --wait=false >/dev/null
 # The runbook's restore, verbatim (docs/operations.md, "Restore Vault from a raft snapshot", step 4),
-# unforced (no FORCE): a rollback of the running cluster.
+# unforced (no FORCE_RESTORE): a rollback of the running cluster.
 VAULT_TOKEN="$root" NAMESPACE="$ns" "$repo_root/scripts/vault-raft-restore.sh" "$snap"
 rm -f "$snap"
 marker=""
