@@ -2,7 +2,7 @@
 // reconciler and mount checks of scripts/vault-configure.sh (vault). `sleep` returns at once so waits
 // cost nothing.
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "./harness";
@@ -280,8 +280,20 @@ describe("scripts/vault-configure.sh", () => {
 // scripts/vault-raft-restore.sh: the runbook's restore (docs/operations.md, "Restore Vault from a raft
 // snapshot", step 4) and the e2e's (.github/scripts/e2e-vault.sh) are this one script. kubectl: the
 // active pod's name in $FAKE/active; an exec that writes the copy keeps it in $FAKE/copy; the restore
-// exec reads the token from stdin and checks it against $EXPECTED_TOKEN.
-describe("scripts/vault-raft-restore.sh (issue 20 item 8 review, finding 3)", () => {
+// exec stands in for the pod's `vault operator raft snapshot restore` as hashicorp/vault (1.21) has it:
+// - command/operator_raft_snapshot_restore.go: one bool flag, -force (Go's flag package: -force,
+//   --force, -force=true|false, flags before the one argument; "Incorrect arguments (expected 1, got N)"
+//   and exit 1 otherwise); an API error is printed as "Error installing the snapshot: <err>", exit 2;
+// - api/sys_raft.go, RaftSnapshotRestoreWithContext: POST sys/storage/raft/snapshot, or
+//   sys/storage/raft/snapshot-force with -force;
+// - vault/logical_system_raft.go, handleStorageRaftSnapshotWrite: unless forced, the running seal must
+//   open the snapshot's sealed hashes, else 400 with the text below and nothing restored; forced, no
+//   check. The fake's snapshot names the seal key its hashes were sealed with (line 1, "sealed-by:"); the
+//   cluster's is $FAKE/seal. The error's frame is api/response.go, ResponseError.Error.
+// The token is read from stdin and checked against $EXPECTED_TOKEN.
+const VAULT_SEAL_REFUSAL =
+    "could not verify hash file, possibly the snapshot is using a different autoseal key; use the snapshot-force API to bypass this check";
+describe("scripts/vault-raft-restore.sh (issue 20 item 8 review, finding 3; -force opt-in)", () => {
     const RESTORE_SCRIPT = path.join(ROOT, "scripts", "vault-raft-restore.sh");
     const FAKE_KUBECTL_RESTORE = `#!/bin/sh
 shift 2
@@ -293,9 +305,29 @@ case "$1" in
     for last in "$@"; do :; done
     case "$*" in
       *"cat >"*) cat >"$FAKE/copy"; echo "copy $pod $last" >>"$FAKE/actions.log" ;;
-      *"vault operator raft snapshot restore -force"*)
-        [ "$(cat)" = "$EXPECTED_TOKEN" ] || { echo "bad token" >&2; exit 9; }
-        echo "restore $pod $last $(cat "$FAKE/copy")" >>"$FAKE/actions.log" ;;
+      *"vault operator raft snapshot restore"*)
+        if [ -f "$FAKE/hang" ]; then echo "hanging $pod" >>"$FAKE/actions.log"; command -p sleep 30; fi
+        while [ "$1" != "--" ]; do shift; done
+        shift 5  # -- sh -c SCRIPT sh: what follows is the CLI's own arguments
+        force=false
+        while [ "$#" -gt 0 ]; do
+          case "$1" in
+            -force | --force | -force=true | --force=true) force=true; shift ;;
+            -force=false | --force=false) force=false; shift ;;
+            --) shift; break ;;
+            -*) echo "flag provided but not defined: $1" >&2; exit 1 ;;
+            *) break ;;
+          esac
+        done
+        [ "$#" -eq 1 ] || { echo "Incorrect arguments (expected 1, got $#)" >&2; exit 1; }
+        [ "$(cat)" = "$EXPECTED_TOKEN" ] || { printf 'Error installing the snapshot: Error making API request.\\n\\nURL: POST x\\nCode: 403. Errors:\\n\\n* permission denied\\n' >&2; exit 2; }
+        endpoint=snapshot
+        if [ "$force" = true ]; then endpoint=snapshot-force
+        elif [ "$(sed -n 's/^sealed-by://p' "$FAKE/copy")" != "$(cat "$FAKE/seal")" ]; then
+          printf 'Error installing the snapshot: Error making API request.\\n\\nURL: POST https://127.0.0.1:8200/v1/sys/storage/raft/snapshot\\nCode: 400. Errors:\\n\\n* %s\\n' "$REFUSAL" >&2
+          exit 2
+        fi
+        echo "restore $pod $1 $endpoint $(sed -n 2p "$FAKE/copy")" >>"$FAKE/actions.log" ;;
       *"rm -f"*) echo "rm $pod $last" >>"$FAKE/actions.log" ;;
       *) echo "unexpected exec: $*" >&2; exit 7 ;;
     esac ;;
@@ -304,28 +336,100 @@ esac
     let fake: string;
     beforeEach(() => {
         fake = sandbox("vault-raft-restore-", { kubectl: FAKE_KUBECTL_RESTORE });
-        fs.writeFileSync(path.join(fake, "snap"), "SNAPDATA");
+        fs.writeFileSync(path.join(fake, "seal"), "kv-prod");
+        snapshotSealedBy("kv-prod");
     });
     afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
-    const restore = (args: string[], active: string) => {
+    function snapshotSealedBy(seal: string) {
+        fs.writeFileSync(path.join(fake, "snap"), `sealed-by:${seal}\nSNAPDATA\n`);
+    }
+    const restore = (args: string[], active: string, env: Record<string, string> = {}) => {
         fs.writeFileSync(path.join(fake, "active"), active);
         const r = spawnSync("sh", [RESTORE_SCRIPT, ...args], {
             encoding: "utf8",
-            env: { PATH: `${path.join(fake, "bin")}:${process.env.PATH}`, FAKE: fake, VAULT_TOKEN: "hvs.ROOT", EXPECTED_TOKEN: "hvs.ROOT" },
+            env: {
+                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                FAKE: fake,
+                VAULT_TOKEN: "hvs.ROOT",
+                EXPECTED_TOKEN: "hvs.ROOT",
+                REFUSAL: VAULT_SEAL_REFUSAL,
+                ...env,
+            },
         });
         return { status: r.status, output: `${r.stdout}${r.stderr}` };
     };
+    /** The actions, the copy's name replaced by COPY (the script picks it); checks copy and removal. */
+    function actions(): string[] {
+        const all = lines(path.join(fake, "actions.log"));
+        const copy = all[0]?.split(" ")[2];
+        assert.ok(copy, all.join("\n"));
+        assert.equal(all[all.length - 1], `rm vault-1 ${copy}`, "the copy is removed, whatever happened");
+        return all.map((l) => l.split(copy).join("COPY"));
+    }
 
-    it("copies the snapshot into the active pod, restores it there with -force (token on stdin), and removes the copy", () => {
+    it("by default restores without -force (sys/storage/raft/snapshot, Vault's seal check on), token on stdin, and says so", () => {
         const r = restore([path.join(fake, "snap")], "vault-1");
         assert.equal(r.status, 0, r.output);
-        const actions = lines(path.join(fake, "actions.log"));
-        assert.equal(actions.length, 3, actions.join("\n"));
-        const copy = actions[0].split(" ")[2];
-        assert.deepEqual(actions, [`copy vault-1 ${copy}`, `restore vault-1 ${copy} SNAPDATA`, `rm vault-1 ${copy}`]);
+        assert.deepEqual(actions(), ["copy vault-1 COPY", "restore vault-1 COPY snapshot SNAPDATA", "rm vault-1 COPY"]);
+        assert.match(r.output, /without -force/);
         const calls = lines(path.join(fake, "calls.log"));
         assert.ok(calls[0].includes("vault-active=true"), calls[0]);
         assert.ok(!calls.some((l) => l.includes("hvs.ROOT")), "the token is in no kubectl argument");
+        assert.ok(!calls.some((l) => /-force/.test(l)), calls.join("\n"));
+    });
+
+    it("FORCE_RESTORE=0 is the default too", () => {
+        const r = restore([path.join(fake, "snap")], "vault-1", { FORCE_RESTORE: "0" });
+        assert.equal(r.status, 0, r.output);
+        assert.deepEqual(actions()[1], "restore vault-1 COPY snapshot SNAPDATA");
+    });
+
+    it("FORCE_RESTORE=1 restores with -force (sys/storage/raft/snapshot-force: no seal check) and says so", () => {
+        snapshotSealedBy("kv-other");
+        const r = restore([path.join(fake, "snap")], "vault-1", { FORCE_RESTORE: "1" });
+        assert.equal(r.status, 0, r.output);
+        assert.deepEqual(actions(), ["copy vault-1 COPY", "restore vault-1 COPY snapshot-force SNAPDATA", "rm vault-1 COPY"]);
+        assert.match(r.output, /with -force \(FORCE_RESTORE=1\)/);
+    });
+
+    it("fails with guidance when Vault refuses an unforced restore (another seal), restoring nothing", () => {
+        snapshotSealedBy("kv-other");
+        const r = restore([path.join(fake, "snap")], "vault-1");
+        assert.equal(r.status, 1, r.output);
+        assert.deepEqual(actions(), ["copy vault-1 COPY", "rm vault-1 COPY"]);
+        assert.ok(r.output.includes(VAULT_SEAL_REFUSAL), "Vault's own message is shown");
+        const failed = r.output.split("\n").find((l) => l.includes("FAILED")) ?? "";
+        assert.match(failed, /another seal key/);
+        assert.match(failed, /Nothing was restored/);
+        assert.match(failed, /FORCE_RESTORE=1/);
+        // Vault gives the same answer when the seal cannot be reached (logical_system_raft.go): said too.
+        assert.match(failed, /cannot be reached/);
+        assert.match(failed, /temporary cluster/);
+        assert.doesNotMatch(r.output, / restored .* into vault-1/);
+    });
+
+    it("fails on any other non-zero exit of the restore, without the seal guidance", () => {
+        const r = restore([path.join(fake, "snap")], "vault-1", { EXPECTED_TOKEN: "hvs.OTHER" });
+        assert.equal(r.status, 1, r.output);
+        assert.match(r.output, /permission denied/);
+        assert.match(r.output, /FAILED: vault operator raft snapshot restore exited 2/);
+        assert.doesNotMatch(r.output, /another seal key/);
+        assert.deepEqual(actions(), ["copy vault-1 COPY", "rm vault-1 COPY"]);
+    });
+
+    it("refuses a FORCE_RESTORE other than 1, 0 or unset, naming it and what is allowed, before touching anything", () => {
+        for (const value of ["yes", "true", "2", "-force", " 1"]) {
+            const r = restore([path.join(fake, "snap")], "vault-1", { FORCE_RESTORE: value });
+            assert.equal(r.status, 2, `${value}: ${r.output}`);
+            assert.ok(r.output.includes(`FORCE_RESTORE='${value}'`), r.output);
+            assert.match(r.output, /allowed are 1 .* or 0 \/ unset/);
+        }
+        // Every problem of the invocation in one round.
+        const both = restore([], "vault-1", { FORCE_RESTORE: "yes" });
+        assert.equal(both.status, 2);
+        assert.match(both.output, /FORCE_RESTORE='yes'/);
+        assert.match(both.output, /usage:/);
+        assert.deepEqual(lines(path.join(fake, "calls.log")), [], "no kubectl call");
     });
 
     it("refuses without exactly one active pod or a readable snapshot, touching nothing", () => {
@@ -333,6 +437,7 @@ esac
         assert.equal(restore([path.join(fake, "snap")], "vault-0 vault-1").status, 1);
         assert.equal(restore([path.join(fake, "missing.snap")], "vault-0").status, 2);
         assert.equal(restore([], "vault-0").status, 2);
+        assert.equal(restore([path.join(fake, "snap")], "vault-0", { VAULT_TOKEN: "" }).status, 2);
         assert.deepEqual(lines(path.join(fake, "actions.log")), []);
     });
 
@@ -348,5 +453,51 @@ esac
         const section = ops.slice(ops.indexOf("## Restore Vault from a raft snapshot"), ops.indexOf("## Break glass"));
         assert.match(section, /`VAULT_TOKEN=<root> scripts\/vault-raft-restore\.sh vault\.snap`/);
         assert.doesNotMatch(section, /kubectl[^`]*port-forward/, "not a second path through a local CLI");
+    });
+
+    it("removes the copy when it is interrupted (Ctrl-C) or stopped (TERM) during the restore", async () => {
+        // dash runs no EXIT trap when a signal it has no trap for ends it. Ctrl-C signals the terminal's
+        // whole process group (the script and the kubectl it waits for), so the test signals the group.
+        for (const [signal, code] of [
+            ["SIGINT", 130],
+            ["SIGTERM", 143],
+        ] as const) {
+            fs.rmSync(path.join(fake, "actions.log"), { force: true });
+            fs.writeFileSync(path.join(fake, "hang"), "");
+            fs.writeFileSync(path.join(fake, "active"), "vault-1");
+            const child = spawn("sh", [RESTORE_SCRIPT, path.join(fake, "snap")], {
+                detached: true,
+                stdio: "ignore",
+                env: {
+                    PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                    FAKE: fake,
+                    VAULT_TOKEN: "hvs.ROOT",
+                    EXPECTED_TOKEN: "hvs.ROOT",
+                },
+            });
+            const exited = new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
+            for (
+                let i = 0;
+                i < 100 && !fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" }).includes("hanging");
+                i++
+            )
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            process.kill(-child.pid!, signal);
+            assert.equal(await exited, code, signal);
+            const all = lines(path.join(fake, "actions.log"));
+            assert.equal(all[all.length - 1], `rm vault-1 ${all[0].split(" ")[2]}`, `${signal}: the copy is removed`);
+        }
+    });
+
+    it("the runbook's step 4 says the restore is unforced by default and names the opt-in, FORCE_RESTORE=1", () => {
+        // (The e2e's call, unforced, is held in tests/workflows.test.ts.)
+        const ops = fs.readFileSync(path.join(ROOT, "docs", "operations.md"), "utf8");
+        const section = ops.slice(ops.indexOf("## Restore Vault from a raft snapshot"), ops.indexOf("## Break glass"));
+        assert.match(section, /without `-force`/);
+        assert.match(section, /`FORCE_RESTORE=1`/);
+        assert.ok(
+            section.includes(VAULT_SEAL_REFUSAL.slice(0, VAULT_SEAL_REFUSAL.indexOf(";"))),
+            "Vault's refusal, as the operator sees it",
+        );
     });
 });

@@ -571,6 +571,19 @@ describe("GitHub workflows", () => {
             const restore = at('"$repo_root/scripts/vault-raft-restore.sh" "$snap"');
             const revoke = at("token revoke -self");
             assert.ok(status < peers && peers < rollout && rollout < save && save < restore && restore < revoke);
+            // The snapshot is restored into the cluster it came from, on the same transit seal, which passes
+            // Vault's unforced check (hashicorp/vault vault/logical_system_raft.go,
+            // handleStorageRaftSnapshotWrite: the running seal must open the snapshot's sealed hashes), so the
+            // e2e runs the restore script's default, unforced path: no FORCE_RESTORE in the call, the script's code or
+            // the workflow (which would pass it on through the environment).
+            const restoreCall = script.slice(script.lastIndexOf("\n", restore) + 1, script.indexOf("\n", restore)).trim();
+            assert.equal(restoreCall, 'VAULT_TOKEN="$root" NAMESPACE="$ns" "$repo_root/scripts/vault-raft-restore.sh" "$snap"');
+            const code = script
+                .split("\n")
+                .filter((l) => !l.trimStart().startsWith("#"))
+                .join("\n");
+            assert.doesNotMatch(code, /\bFORCE\b|-force/);
+            assert.doesNotMatch(text("e2e.yml"), /\bFORCE\b/);
             // The unsealer restarted, then a server started after it; the seal's token looked up from each
             // server, revoked (its expiry after a stopped cluster), re-created by the sidecar, and a server
             // started with it (issue 20 item 8, review findings 1 and 6).

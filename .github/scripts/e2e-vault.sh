@@ -9,8 +9,10 @@
 #      image bump does), logging in as the vault-operator role; each pod comes back unsealed on its own;
 #   4. a marker is written, the snapshot CronJob's Job saves a snapshot onto its volume, the marker is
 #      changed, the snapshot is restored by the runbook's own command, scripts/vault-raft-restore.sh
-#      (docs/operations.md, "Restore Vault from a raft snapshot": `raft snapshot restore -force` in the
-#      active pod), and the marker reads as before;
+#      (docs/operations.md, "Restore Vault from a raft snapshot": `raft snapshot restore` in the active
+#      pod), and the marker reads as before. No FORCE_RESTORE: the snapshot is this cluster's, sealed by the same
+#      transit key, so Vault's unforced check (the running seal opens the snapshot's sealed hashes,
+#      hashicorp/vault vault/logical_system_raft.go) passes, and CI runs the runbook's default path;
 #   5. the unsealer restarts (its pod deleted: back Ready, unsealed from its claim) and a server started
 #      after it unseals; the seal's token answers a lookup from every server; the token is then revoked
 #      at the unsealer (what its expiry after a stopped cluster does) and the unsealer's sidecar must
@@ -147,7 +149,8 @@ kv wait --for=condition=Ready pod/e2e-snapshot-reader --timeout=180s >/dev/null 
 snap=$(mktemp)
 kv exec e2e-snapshot-reader -- cat "/snapshots/$kept" >"$snap"
 kv delete pod e2e-snapshot-reader --wait=false >/dev/null
-# The runbook's restore, verbatim (docs/operations.md, "Restore Vault from a raft snapshot", step 4).
+# The runbook's restore, verbatim (docs/operations.md, "Restore Vault from a raft snapshot", step 4),
+# unforced (no FORCE_RESTORE): a rollback of the running cluster.
 VAULT_TOKEN="$root" NAMESPACE="$ns" "$repo_root/scripts/vault-raft-restore.sh" "$snap"
 rm -f "$snap"
 marker=""
