@@ -20,7 +20,7 @@ async function timeEvaluation(stack: string): Promise<number> {
     const start = performance.now();
     const run = await evaluateStack(stack, {}, STAND_IN_SECRETS[stack] ?? {});
     const ms = performance.now() - start;
-    console.log(`${`evaluate ${stack}`.padEnd(14)} ${(ms / 1000).toFixed(2)} s in-process (${run.resources.length} registrations)`);
+    console.log(`${`evaluate ${stack}`.padEnd(17)} ${(ms / 1000).toFixed(2)} s in-process (${run.resources.length} registrations)`);
     return ms;
 }
 
@@ -30,11 +30,11 @@ function timeCommand(label: string, command: string, args: string[], env: Record
     const ms = performance.now() - start;
     if (result.status !== 0) {
         console.error(result.stdout, result.stderr);
-        console.log(`${label.padEnd(14)} ${(ms / 1000).toFixed(2)} s (FAILED with exit code ${result.status})`);
+        console.log(`${label.padEnd(17)} ${(ms / 1000).toFixed(2)} s (FAILED with exit code ${result.status})`);
         process.exitCode = 1;
         return ms;
     }
-    console.log(`${label.padEnd(14)} ${(ms / 1000).toFixed(2)} s`);
+    console.log(`${label.padEnd(17)} ${(ms / 1000).toFixed(2)} s`);
     return ms;
 }
 
