@@ -80,9 +80,21 @@ cleanup() {
     kc exec "$active" -c vault -- rm -f "$copy" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-# dash runs no EXIT trap when a signal without a trap ends it: Ctrl-C or a TERM would leave the copies.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# dash runs no EXIT trap when a signal without a trap ends it: Ctrl-C, a TERM or a hang-up (a closed SSH
+# session) would leave the copies. A trapped signal interrupts `wait` at once (the restore below runs in
+# the background for that), where a foreground command would first run to its end.
+restore_pid=""
+interrupted() {
+    if [ -n "$restore_pid" ]; then
+        kill "$restore_pid" 2>/dev/null || true
+        log "INTERRUPTED while Vault restored $snapshot: it may already have the file and be applying it;" \
+            "check \`vault status\` and the data before you run this again"
+    fi
+    exit "$1"
+}
+trap 'interrupted 129' HUP
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 
 # shellcheck disable=SC2016 # expanded by the pod's shell
 kc exec -i "$active" -c vault -- sh -c 'cat >"$1"' sh "$copy" <"$snapshot"
@@ -100,7 +112,10 @@ fi
 status=0
 # shellcheck disable=SC2016 # expanded by the pod's shell, which reads the token from stdin
 printf '%s' "$VAULT_TOKEN" | kc exec -i "$active" -c vault -- \
-    sh -c 'VAULT_TOKEN=$(cat) exec vault operator raft snapshot restore "$@"' sh "$@" 2>"$errors" || status=$?
+    sh -c 'VAULT_TOKEN=$(cat) exec vault operator raft snapshot restore "$@"' sh "$@" 2>"$errors" &
+restore_pid=$!
+wait "$restore_pid" || status=$?
+restore_pid=""
 cat "$errors" >&2
 if [ "$status" -ne 0 ]; then
     if [ "$FORCE_RESTORE" != 1 ] && grep -q "could not verify hash file" "$errors"; then

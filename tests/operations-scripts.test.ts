@@ -455,37 +455,60 @@ esac
         assert.doesNotMatch(section, /kubectl[^`]*port-forward/, "not a second path through a local CLI");
     });
 
-    it("removes the copy when it is interrupted (Ctrl-C) or stopped (TERM) during the restore", async () => {
-        // dash runs no EXIT trap when a signal it has no trap for ends it. Ctrl-C signals the terminal's
-        // whole process group (the script and the kubectl it waits for), so the test signals the group.
-        for (const [signal, code] of [
-            ["SIGINT", 130],
-            ["SIGTERM", 143],
+    it("stops at once when interrupted (Ctrl-C), stopped (TERM) or hung up during the restore, warns, and removes the copy", async () => {
+        // dash runs no EXIT trap when a signal it has no trap for ends it, and runs a trap only once the
+        // foreground command returns. Ctrl-C signals the terminal's whole process group; TERM and a hang-up
+        // reach the script alone.
+        for (const [signal, code, group] of [
+            ["SIGINT", 130, true],
+            ["SIGTERM", 143, false],
+            ["SIGHUP", 129, false],
         ] as const) {
             fs.rmSync(path.join(fake, "actions.log"), { force: true });
             fs.writeFileSync(path.join(fake, "hang"), "");
             fs.writeFileSync(path.join(fake, "active"), "vault-1");
+            let output = "";
             const child = spawn("sh", [RESTORE_SCRIPT, path.join(fake, "snap")], {
                 detached: true,
-                stdio: "ignore",
+                stdio: ["ignore", "pipe", "pipe"],
                 env: {
                     PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
                     FAKE: fake,
+                    TMPDIR: fake,
                     VAULT_TOKEN: "hvs.ROOT",
                     EXPECTED_TOKEN: "hvs.ROOT",
                 },
             });
+            child.stdout.on("data", (d) => (output += d));
+            child.stderr.on("data", (d) => (output += d));
             const exited = new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
-            for (
-                let i = 0;
-                i < 100 && !fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" }).includes("hanging");
-                i++
-            )
-                await new Promise((resolve) => setTimeout(resolve, 50));
-            process.kill(-child.pid!, signal);
-            assert.equal(await exited, code, signal);
+            const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
+            const log = () => fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" });
+            for (let i = 0; i < 200 && !log().includes("hanging"); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+            assert.match(log(), /hanging/, `${signal}: the restore started`);
+            const signalled = Date.now();
+            try {
+                process.kill(group ? -child.pid! : child.pid!, signal);
+                assert.equal(await exited, code, signal);
+                assert.ok(Date.now() - signalled < 5000, `${signal}: stopped at once, not after the restore's 30 s`);
+            } finally {
+                // The stand-in's sleep (a background command ignores SIGINT; TERM and HUP reach the script alone).
+                try {
+                    process.kill(-child.pid!, "SIGKILL");
+                } catch {
+                    // the group is gone
+                }
+            }
+            await closed;
             const all = lines(path.join(fake, "actions.log"));
+            assert.ok(!all.some((l) => l.startsWith("restore ")), `${signal}: nothing restored`);
             assert.equal(all[all.length - 1], `rm vault-1 ${all[0].split(" ")[2]}`, `${signal}: the copy is removed`);
+            assert.match(output, /INTERRUPTED .*vault status/s, `${signal}: warns that Vault may be applying it`);
+            assert.deepEqual(
+                fs.readdirSync(fake).filter((f) => f.startsWith("tmp.")),
+                [],
+                `${signal}: the local errors file is removed`,
+            );
         }
     });
 

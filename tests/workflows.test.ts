@@ -582,8 +582,8 @@ describe("GitHub workflows", () => {
                 .split("\n")
                 .filter((l) => !l.trimStart().startsWith("#"))
                 .join("\n");
-            assert.doesNotMatch(code, /\bFORCE\b|-force/);
-            assert.doesNotMatch(text("e2e.yml"), /\bFORCE\b/);
+            assert.doesNotMatch(code, /\bFORCE_RESTORE\b|-force/);
+            assert.doesNotMatch(text("e2e.yml"), /\bFORCE_RESTORE\b/);
             // The unsealer restarted, then a server started after it; the seal's token looked up from each
             // server, revoked (its expiry after a stopped cluster), re-created by the sidecar, and a server
             // started with it (issue 20 item 8, review findings 1 and 6).
