@@ -44,6 +44,9 @@ SELECTOR="app.kubernetes.io/name=vault,app.kubernetes.io/instance=${RELEASE},com
 # log.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# vault_exec_token (the CLI in a server pod, through kc).
+# shellcheck source-path=SCRIPTDIR source=lib-kubectl.sh
+. "$(dirname "$0")/lib-kubectl.sh"
 LOG_TAG=vault-raft-restore
 
 # Every problem of the invocation in one round, before anything is touched.
@@ -98,9 +101,7 @@ else
     log "restoring $snapshot into $active $mode: Vault checks that this cluster's seal opens the snapshot"
 fi
 status=0
-# shellcheck disable=SC2016 # expanded by the pod's shell, which reads the token from stdin
-printf '%s' "$VAULT_TOKEN" | kc exec -i "$active" -c vault -- \
-    sh -c 'VAULT_TOKEN=$(cat) exec vault operator raft snapshot restore "$@"' sh "$@" 2>"$errors" || status=$?
+printf '%s' "$VAULT_TOKEN" | vault_exec_token "$active" operator raft snapshot restore "$@" 2>"$errors" || status=$?
 cat "$errors" >&2
 if [ "$status" -ne 0 ]; then
     if [ "$FORCE_RESTORE" != 1 ] && grep -q "could not verify hash file" "$errors"; then

@@ -4,6 +4,7 @@
 import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ROOT } from "./harness";
 import { requireTool } from "./externalTools";
@@ -308,7 +309,9 @@ case "$1" in
       *"vault operator raft snapshot restore"*)
         if [ -f "$FAKE/hang" ]; then echo "hanging $pod" >>"$FAKE/actions.log"; command -p sleep 30; fi
         while [ "$1" != "--" ]; do shift; done
-        shift 5  # -- sh -c SCRIPT sh: what follows is the CLI's own arguments
+        # -- sh -c SCRIPT vault operator raft snapshot restore (scripts/lib-kubectl.sh, vault_exec_token):
+        # what follows is the CLI's own arguments.
+        shift 5; [ "$1 $2 $3 $4" = "operator raft snapshot restore" ] || { echo "not a restore: $*" >&2; exit 7; }; shift 4
         force=false
         while [ "$#" -gt 0 ]; do
           case "$1" in
@@ -499,5 +502,56 @@ esac
             section.includes(VAULT_SEAL_REFUSAL.slice(0, VAULT_SEAL_REFUSAL.indexOf(";"))),
             "Vault's refusal, as the operator sees it",
         );
+    });
+});
+
+// scripts/lib-kubectl.sh: the Vault CLI in a server pod. A server container of the local ha stack has the
+// transit seal's token as VAULT_TOKEN (components/platform/vault.ts, VAULT_TRANSIT_TOKEN_ENV: the seal
+// reads it from there, hashicorp/vault website/content/docs/configuration/seal/transit.mdx, `token`), and
+// the CLI reads VAULT_TOKEN from its environment. The stand-in kc runs the exec'd command here, in an
+// environment with that token, and a stand-in vault prints the token it got and the stdin it read.
+describe("scripts/lib-kubectl.sh (vault_exec: never the container's own VAULT_TOKEN)", () => {
+    const LIB = path.join(ROOT, "scripts", "lib-kubectl.sh");
+    let fake: string;
+    beforeEach(() => {
+        fake = fs.mkdtempSync(path.join(os.tmpdir(), "lib-kubectl-"));
+        fs.mkdirSync(path.join(fake, "bin"));
+        fs.writeFileSync(path.join(fake, "bin", "vault"), '#!/bin/sh\necho "token=${VAULT_TOKEN-<unset>} args=$* stdin=$(cat)"\n', {
+            mode: 0o755,
+        });
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+    function run(call: string, stdin: string) {
+        // kc exec -i POD -c vault -- CMD...: CMD runs in the "container", whose env has the seal's token.
+        const script = `
+kc() {
+  echo "$*" >>"$FAKE/kc.log"
+  [ "$1 $2 $4 $5 $6" = "exec -i -c vault --" ] || { echo "unexpected: $*" >&2; return 7; }
+  shift 6
+  VAULT_TOKEN=hvs.SEAL "$@"
+}
+. "${LIB}"
+${call}`;
+        const r = spawnSync("sh", ["-c", script], {
+            input: stdin,
+            encoding: "utf8",
+            env: { PATH: `${path.join(fake, "bin")}:${process.env.PATH}`, FAKE: fake },
+        });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    }
+
+    it("vault_exec drops the container's token and passes stdin to the CLI", () => {
+        const r = run("vault_exec vault-1 write -field=token auth/kubernetes/login jwt=-", "jwt.X");
+        assert.equal(r.status, 0, r.output);
+        assert.equal(r.output.trim(), "token=<unset> args=write -field=token auth/kubernetes/login jwt=- stdin=jwt.X");
+        assert.match(fs.readFileSync(path.join(fake, "kc.log"), "utf8"), /^exec -i vault-1 -c vault -- /);
+    });
+
+    it("vault_exec_token replaces it with the token from stdin, which is in no command line", () => {
+        const r = run("vault_exec_token vault-0 operator step-down", "hvs.ROOT");
+        assert.equal(r.status, 0, r.output);
+        assert.equal(r.output.trim(), "token=hvs.ROOT args=operator step-down stdin=");
+        assert.doesNotMatch(fs.readFileSync(path.join(fake, "kc.log"), "utf8"), /hvs\.ROOT/);
     });
 });
