@@ -554,4 +554,31 @@ ${call}`;
         assert.equal(r.output.trim(), "token=hvs.ROOT args=operator step-down stdin=");
         assert.doesNotMatch(fs.readFileSync(path.join(fake, "kc.log"), "utf8"), /hvs\.ROOT/);
     });
+
+    it("is the only way the scripts run the vault CLI in a server container", () => {
+        // Every `exec ... -c vault -- ...` (continuation lines joined, comments dropped) in scripts/ and
+        // .github/scripts/ whose command runs `vault`, outside lib-kubectl.sh.
+        const files = [
+            ...fs.readdirSync(path.join(ROOT, "scripts")).map((f) => path.join("scripts", f)),
+            ...fs.readdirSync(path.join(ROOT, ".github", "scripts")).map((f) => path.join(".github", "scripts", f)),
+        ].filter((f) => f.endsWith(".sh") && f !== path.join("scripts", "lib-kubectl.sh"));
+        assert.ok(files.includes(path.join("scripts", "vault-rollout.sh")));
+        const offenders: string[] = [];
+        for (const file of files) {
+            const code = fs
+                .readFileSync(path.join(ROOT, file), "utf8")
+                .replace(/\\\n\s*/g, " ")
+                .split("\n")
+                .filter((l) => !l.trimStart().startsWith("#"));
+            for (const line of code) {
+                const m = /\bexec\b.*\s-c vault --(.*)$/.exec(line);
+                if (m && /\bvault\b/.test(m[1])) offenders.push(`${file}: ${line.trim()}`);
+            }
+        }
+        // The one exec that means the container's token: the e2e looks the seal's token itself up at the
+        // unsealer (.github/scripts/e2e-vault.sh, seal_token_ttl).
+        assert.deepEqual(offenders, [
+            '.github/scripts/e2e-vault.sh: kv exec "$1" -c vault -- env VAULT_ADDR="$unsealer_addr" VAULT_CACERT="$server_ca" vault token lookup -field=ttl',
+        ]);
+    });
 });
