@@ -44,6 +44,9 @@ SELECTOR="app.kubernetes.io/name=vault,app.kubernetes.io/instance=${RELEASE},com
 # log.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# vault_exec_token (the CLI in a server pod, through kc).
+# shellcheck source-path=SCRIPTDIR source=lib-kubectl.sh
+. "$(dirname "$0")/lib-kubectl.sh"
 LOG_TAG=vault-raft-restore
 
 # Every problem of the invocation in one round, before anything is touched.
@@ -86,6 +89,14 @@ trap cleanup EXIT
 restore_pid=""
 interrupted() {
     if [ -n "$restore_pid" ]; then
+        # The restore runs in a background subshell (the helper is a function) whose kubectl ignores
+        # SIGINT (POSIX: an asynchronous list without job control does): stop the kubectl first, so that
+        # an interrupted upload stops too, then the subshell.
+        if command -v pkill >/dev/null 2>&1; then
+            pkill -TERM -P "$restore_pid" 2>/dev/null || true
+        else
+            log "pkill not found: the restore's kubectl may still be running"
+        fi
         kill "$restore_pid" 2>/dev/null || true
         log "INTERRUPTED while Vault restored $snapshot: it may already have the file and be applying it;" \
             "check \`vault status\` and the data before you run this again"
@@ -110,9 +121,7 @@ else
     log "restoring $snapshot into $active $mode: Vault checks that this cluster's seal opens the snapshot"
 fi
 status=0
-# shellcheck disable=SC2016 # expanded by the pod's shell, which reads the token from stdin
-printf '%s' "$VAULT_TOKEN" | kc exec -i "$active" -c vault -- \
-    sh -c 'VAULT_TOKEN=$(cat) exec vault operator raft snapshot restore "$@"' sh "$@" 2>"$errors" &
+printf '%s' "$VAULT_TOKEN" | vault_exec_token "$active" operator raft snapshot restore "$@" 2>"$errors" &
 restore_pid=$!
 wait "$restore_pid" || status=$?
 restore_pid=""

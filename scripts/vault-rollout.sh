@@ -33,9 +33,11 @@ LOGIN_SECONDS="${LOGIN_SECONDS:-900}"
 VAULT_TOKEN="${VAULT_TOKEN:-}"
 SELECTOR="app.kubernetes.io/name=vault,app.kubernetes.io/instance=${RELEASE},component=server"
 
-# log and retry.
+# log and retry; vault_exec and vault_exec_token (the CLI in a server pod, through kc).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib-kubectl.sh
+. "$(dirname "$0")/lib-kubectl.sh"
 LOG_TAG=vault-rollout
 
 kc() {
@@ -69,12 +71,9 @@ current() {
         [ "$(kc get pod "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
 }
 
-# vault_in POD ARGS...: runs `vault ARGS` in POD's vault container with VAULT_TOKEN from stdin.
+# vault_in POD ARGS...: runs `vault ARGS` in POD's vault container with VAULT_TOKEN (on stdin).
 vault_in() {
-    pod=$1
-    shift
-    # shellcheck disable=SC2016 # expanded by the pod's shell, which reads the token from stdin
-    printf '%s' "$VAULT_TOKEN" | kc exec -i "$pod" -c vault -- sh -c 'VAULT_TOKEN=$(cat) exec vault "$@"' vault "$@"
+    printf '%s' "$VAULT_TOKEN" | vault_exec_token "$@"
 }
 
 # login POD: a Vault token for the operator role, from a fresh service account token (TokenRequest,
@@ -86,9 +85,9 @@ login() {
         log "cannot create a token for service account $NAMESPACE/$OPERATOR_SERVICE_ACCOUNT: you need the vault-operator Role (docs/operations.md, 'Roll out a Vault change')"
         return 1
     }
-    # env -u: a server container's own VAULT_TOKEN (the local ha stack's transit seal token, valid at the
-    # unsealer only) must not go along with the login (busybox env -u).
-    token=$(printf '%s' "$jwt" | kc exec -i "$1" -c vault -- env -u VAULT_TOKEN vault write -field=token auth/kubernetes/login role="$OPERATOR_ROLE" jwt=-) || {
+    # vault_exec: a server container's own VAULT_TOKEN (the local ha stack's transit seal token, valid at
+    # the unsealer only) must not go along with the login (lib-kubectl.sh).
+    token=$(printf '%s' "$jwt" | vault_exec "$1" write -field=token auth/kubernetes/login role="$OPERATOR_ROLE" jwt=-) || {
         log "cannot log in to Vault as role $OPERATOR_ROLE: was it bootstrapped (docs/operations.md, 'Change a bootstrapped Vault policy')?"
         return 1
     }

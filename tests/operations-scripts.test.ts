@@ -4,6 +4,7 @@
 import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ROOT } from "./harness";
 import { requireTool } from "./externalTools";
@@ -306,9 +307,11 @@ case "$1" in
     case "$*" in
       *"cat >"*) cat >"$FAKE/copy"; echo "copy $pod $last" >>"$FAKE/actions.log" ;;
       *"vault operator raft snapshot restore"*)
-        if [ -f "$FAKE/hang" ]; then echo "hanging $pod" >>"$FAKE/actions.log"; command -p sleep 30; fi
+        if [ -f "$FAKE/hang" ]; then echo "$$" >"$FAKE/kubectl.pid"; echo "hanging $pod" >>"$FAKE/actions.log"; command -p sleep 30; fi
         while [ "$1" != "--" ]; do shift; done
-        shift 5  # -- sh -c SCRIPT sh: what follows is the CLI's own arguments
+        # -- sh -c SCRIPT vault operator raft snapshot restore (scripts/lib-kubectl.sh, vault_exec_token):
+        # what follows is the CLI's own arguments.
+        shift 5; [ "$1 $2 $3 $4" = "operator raft snapshot restore" ] || { echo "not a restore: $*" >&2; exit 7; }; shift 4
         force=false
         while [ "$#" -gt 0 ]; do
           case "$1" in
@@ -486,11 +489,23 @@ esac
             const log = () => fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" });
             for (let i = 0; i < 200 && !log().includes("hanging"); i++) await new Promise((resolve) => setTimeout(resolve, 50));
             assert.match(log(), /hanging/, `${signal}: the restore started`);
+            const kubectl = Number(fs.readFileSync(path.join(fake, "kubectl.pid"), "utf8"));
             const signalled = Date.now();
             try {
                 process.kill(group ? -child.pid! : child.pid!, signal);
                 assert.equal(await exited, code, signal);
                 assert.ok(Date.now() - signalled < 5000, `${signal}: stopped at once, not after the restore's 30 s`);
+                // The restore's kubectl is stopped too (an upload left running would restore what was interrupted).
+                const alive = () => {
+                    try {
+                        process.kill(kubectl, 0);
+                        return true;
+                    } catch {
+                        return false;
+                    }
+                };
+                for (let i = 0; i < 40 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+                assert.ok(!alive(), `${signal}: the restore's kubectl is stopped`);
             } finally {
                 // The stand-in's sleep (a background command ignores SIGINT; TERM and HUP reach the script alone).
                 try {
@@ -522,5 +537,83 @@ esac
             section.includes(VAULT_SEAL_REFUSAL.slice(0, VAULT_SEAL_REFUSAL.indexOf(";"))),
             "Vault's refusal, as the operator sees it",
         );
+    });
+});
+
+// scripts/lib-kubectl.sh: the Vault CLI in a server pod. A server container of the local ha stack has the
+// transit seal's token as VAULT_TOKEN (components/platform/vault.ts, VAULT_TRANSIT_TOKEN_ENV: the seal
+// reads it from there, hashicorp/vault website/content/docs/configuration/seal/transit.mdx, `token`), and
+// the CLI reads VAULT_TOKEN from its environment. The stand-in kc runs the exec'd command here, in an
+// environment with that token, and a stand-in vault prints the token it got and the stdin it read.
+describe("scripts/lib-kubectl.sh (vault_exec: never the container's own VAULT_TOKEN)", () => {
+    const LIB = path.join(ROOT, "scripts", "lib-kubectl.sh");
+    let fake: string;
+    beforeEach(() => {
+        fake = fs.mkdtempSync(path.join(os.tmpdir(), "lib-kubectl-"));
+        fs.mkdirSync(path.join(fake, "bin"));
+        fs.writeFileSync(path.join(fake, "bin", "vault"), '#!/bin/sh\necho "token=${VAULT_TOKEN-<unset>} args=$* stdin=$(cat)"\n', {
+            mode: 0o755,
+        });
+    });
+    afterEach(() => fs.rmSync(fake, { recursive: true, force: true }));
+
+    function run(call: string, stdin: string) {
+        // kc exec -i POD -c vault -- CMD...: CMD runs in the "container", whose env has the seal's token.
+        const script = `
+kc() {
+  echo "$*" >>"$FAKE/kc.log"
+  [ "$1 $2 $4 $5 $6" = "exec -i -c vault --" ] || { echo "unexpected: $*" >&2; return 7; }
+  shift 6
+  VAULT_TOKEN=hvs.SEAL "$@"
+}
+. "${LIB}"
+${call}`;
+        const r = spawnSync("sh", ["-c", script], {
+            input: stdin,
+            encoding: "utf8",
+            env: { PATH: `${path.join(fake, "bin")}:${process.env.PATH}`, FAKE: fake },
+        });
+        return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    }
+
+    it("vault_exec drops the container's token and passes stdin to the CLI", () => {
+        const r = run("vault_exec vault-1 write -field=token auth/kubernetes/login jwt=-", "jwt.X");
+        assert.equal(r.status, 0, r.output);
+        assert.equal(r.output.trim(), "token=<unset> args=write -field=token auth/kubernetes/login jwt=- stdin=jwt.X");
+        assert.match(fs.readFileSync(path.join(fake, "kc.log"), "utf8"), /^exec -i vault-1 -c vault -- /);
+    });
+
+    it("vault_exec_token replaces it with the token from stdin, which is in no command line", () => {
+        const r = run("vault_exec_token vault-0 operator step-down", "hvs.ROOT");
+        assert.equal(r.status, 0, r.output);
+        assert.equal(r.output.trim(), "token=hvs.ROOT args=operator step-down stdin=");
+        assert.doesNotMatch(fs.readFileSync(path.join(fake, "kc.log"), "utf8"), /hvs\.ROOT/);
+    });
+
+    it("is the only way the scripts run the vault CLI in a server container", () => {
+        // Every `exec ... -c vault -- ...` (continuation lines joined, comments dropped) in scripts/ and
+        // .github/scripts/ whose command runs `vault`, outside lib-kubectl.sh.
+        const files = [
+            ...fs.readdirSync(path.join(ROOT, "scripts")).map((f) => path.join("scripts", f)),
+            ...fs.readdirSync(path.join(ROOT, ".github", "scripts")).map((f) => path.join(".github", "scripts", f)),
+        ].filter((f) => f.endsWith(".sh") && f !== path.join("scripts", "lib-kubectl.sh"));
+        assert.ok(files.includes(path.join("scripts", "vault-rollout.sh")));
+        const offenders: string[] = [];
+        for (const file of files) {
+            const code = fs
+                .readFileSync(path.join(ROOT, file), "utf8")
+                .replace(/\\\n\s*/g, " ")
+                .split("\n")
+                .filter((l) => !l.trimStart().startsWith("#"));
+            for (const line of code) {
+                const m = /\bexec\b.*\s-c vault --(.*)$/.exec(line);
+                if (m && /\bvault\b/.test(m[1])) offenders.push(`${file}: ${line.trim()}`);
+            }
+        }
+        // The one exec that means the container's token: the e2e looks the seal's token itself up at the
+        // unsealer (.github/scripts/e2e-vault.sh, seal_token_ttl).
+        assert.deepEqual(offenders, [
+            '.github/scripts/e2e-vault.sh: kv exec "$1" -c vault -- env VAULT_ADDR="$unsealer_addr" VAULT_CACERT="$server_ca" vault token lookup -field=ttl',
+        ]);
     });
 });

@@ -196,7 +196,7 @@ describe(".github/scripts/e2e-smoke.sh", function () {
                 // local.vaultMode ha: no dev root token's Secret.
                 'case "${HA:-}$*" in ha*"secret vault-dev-root-token"*) exit 1 ;; esac',
                 'case "$*" in *"get pods"*) echo "$CONTAINERS" ;; *"get nodes"*) echo 172.18.0.2 ;; *"service/istio-ingressgateway"*) echo 31443 ;;',
-                '  *"secret vault-dev-root-token"*) echo czNjcjN0 ;; *"vault list"*) echo \'["a1b2"]\' ;; esac',
+                '  *"secret vault-dev-root-token"*) echo czNjcjN0 ;; *"vault list"*) echo "stdin $(cat)" >> "$LOG"; echo \'["a1b2"]\' ;; esac',
             ].join("\n"),
         );
         // curl: the services' answers (lists are arrays, records have numeric ids), the request logged.
@@ -246,8 +246,11 @@ describe(".github/scripts/e2e-smoke.sh", function () {
             log,
             /--resolve app\.local\.example\.com:31443:172\.18\.0\.2 --fail https:\/\/app\.local\.example\.com:31443\/api\/products/,
         );
-        // Vault is asked with the generated token read from its Secret, never the chart's "root".
-        assert.match(log, /exec vault-0 -c vault -- env VAULT_TOKEN=s3cr3t vault list/);
+        // Vault is asked with the generated token read from its Secret, never the chart's "root"; the
+        // token reaches the pod's shell on stdin, never in the exec's command line.
+        assert.match(log, /kubectl -n vault exec -i vault-0 -c vault -- sh -c VAULT_TOKEN=\$\(cat\) exec vault "\$@" vault list /);
+        assert.match(log, /^stdin s3cr3t$/m);
+        assert.doesNotMatch(log, /kubectl .*s3cr3t/);
         assert.doesNotMatch(log, /port-forward/);
         assert.match(log, /--data \{"customerId":"e2e-9","items":\[\{"productId":1,"quantity":2,"price":10\}\]\}/);
         assert.match(log, /sys\/leases\/lookup\/database\/creds\/microservices-role/);

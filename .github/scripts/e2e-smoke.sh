@@ -85,8 +85,11 @@ fi
 token=$(kubectl -n vault get secret vault-dev-root-token -o jsonpath='{.data.token}' | base64 -d)
 [ -n "$token" ] || fail "Vault: no root token in the vault-dev-root-token Secret"
 echo "::add-mask::$token"
-leases=$(kubectl -n vault exec vault-0 -c vault -- \
-  env VAULT_TOKEN="$token" vault list -format=json sys/leases/lookup/database/creds/microservices-role) ||
+# The token on stdin (scripts/lib-kubectl.sh, vault_exec_token), never in the exec's command line.
+kc() { kubectl -n vault "$@"; }
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib-kubectl.sh
+. "$(dirname "$0")/../../scripts/lib-kubectl.sh"
+leases=$(printf '%s' "$token" | vault_exec_token vault-0 list -format=json sys/leases/lookup/database/creds/microservices-role) ||
   fail "Vault: no leases under database/creds/microservices-role"
 jq -e 'length > 0' <<<"$leases" >/dev/null || fail "Vault: no leases under database/creds/microservices-role"
 echo "Vault: $(jq length <<<"$leases") lease(s) under database/creds/microservices-role"

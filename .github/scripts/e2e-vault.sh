@@ -30,24 +30,20 @@ fail() {
   echo "::error::$*"
   exit 1
 }
-kv() { kubectl -n "$ns" "$@"; }
+# kc is what scripts/lib-kubectl.sh's vault_exec and vault_exec_token call.
+kc() { kubectl -n "$ns" "$@"; }
+kv() { kc "$@"; }
 pods() { for i in $(seq 0 $((replicas - 1))); do echo "vault-$i"; done; }
 leader() { kv get pods -l app.kubernetes.io/name=vault,component=server,vault-active=true -o jsonpath='{.items[*].metadata.name}'; }
 
-# in_pod POD ARGS...: `vault ARGS` in POD's vault container without a token: the container's own
-# VAULT_TOKEN is the transit seal's (valid at the unsealer only).
-in_pod() {
-  local pod=$1
-  shift
-  kv exec -i "$pod" -c vault -- env -u VAULT_TOKEN vault "$@"
-}
-# as_root POD ARGS...: `vault ARGS` in POD with the root token from stdin.
-as_root() {
-  local pod=$1
-  shift
-  # shellcheck disable=SC2016 # expanded by the pod's shell, which reads the token from stdin
-  printf '%s' "$root" | kv exec -i "$pod" -c vault -- sh -c 'VAULT_TOKEN=$(cat) exec vault "$@"' vault "$@"
-}
+# vault_exec POD ARGS... (no token: the container's own VAULT_TOKEN is the transit seal's, valid at the
+# unsealer only) and vault_exec_token POD ARGS... (the token on stdin).
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib-kubectl.sh
+. "$repo_root/scripts/lib-kubectl.sh"
+# in_pod POD ARGS...: `vault ARGS` in POD's vault container without a token.
+in_pod() { vault_exec "$@"; }
+# as_root POD ARGS...: `vault ARGS` in POD with the root token (on stdin).
+as_root() { printf '%s' "$root" | vault_exec_token "$@"; }
 
 # 1. Status of every pod, without a token.
 for pod in $(pods); do
@@ -174,6 +170,8 @@ unsealer_addr="https://vault-unsealer.$ns.svc:8200"
 server_ca=/vault/userconfig/tls/vault-tls-ca
 # seal_token_ttl POD: the remaining TTL (seconds) of POD's seal token (its container's VAULT_TOKEN),
 # looked up at the unsealer by the token itself; fails when the unsealer does not know it. Prints no token.
+# The one exec of the vault CLI in a server that keeps the container's VAULT_TOKEN, on purpose: it is the
+# token looked up (so not vault_exec, which drops it).
 seal_token_ttl() {
   kv exec "$1" -c vault -- env VAULT_ADDR="$unsealer_addr" VAULT_CACERT="$server_ca" vault token lookup -field=ttl
 }
