@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # The Vault CLI in a server pod, through `kubectl exec`, for the scripts an operator or CI runs against a
-# cluster (scripts/vault-rollout.sh, scripts/vault-raft-restore.sh, .github/scripts/e2e-vault.sh). Kept
+# cluster (scripts/vault-rollout.sh, scripts/vault-raft-restore.sh, .github/scripts/e2e-vault.sh,
+# .github/scripts/e2e-smoke.sh). Kept
 # apart from lib.sh on purpose: lib.sh is shipped into every Job's script ConfigMap (components/
 # jobScripts.ts), where no kubectl runs, and a change to it changes those ConfigMaps.
 #

@@ -84,28 +84,16 @@ cleanup() {
 }
 trap cleanup EXIT
 # dash runs no EXIT trap when a signal without a trap ends it: Ctrl-C, a TERM or a hang-up (a closed SSH
-# session) would leave the copies. A trapped signal interrupts `wait` at once (the restore below runs in
-# the background for that), where a foreground command would first run to its end.
-restore_pid=""
-interrupted() {
-    if [ -n "$restore_pid" ]; then
-        # The restore runs in a background subshell (the helper is a function) whose kubectl ignores
-        # SIGINT (POSIX: an asynchronous list without job control does): stop the kubectl first, so that
-        # an interrupted upload stops too, then the subshell.
-        if command -v pkill >/dev/null 2>&1; then
-            pkill -TERM -P "$restore_pid" 2>/dev/null || true
-        else
-            log "pkill not found: the restore's kubectl may still be running"
-        fi
-        kill "$restore_pid" 2>/dev/null || true
-        log "INTERRUPTED while Vault restored $snapshot: it may already have the file and be applying it;" \
-            "check \`vault status\` and the data before you run this again"
-    fi
-    exit "$1"
-}
-trap 'interrupted 129' HUP
-trap 'interrupted 130' INT
-trap 'interrupted 143' TERM
+# session) would leave the copies. The traps write nothing, and SIGPIPE is ignored: a Ctrl-C may have
+# closed the pipe the output goes to (`| tee`), and dash itself reports a child a signal ended
+# ("Terminated"), a write that would otherwise end the script before the cleanup. dash runs a trap once
+# the foreground command returns: Ctrl-C, a hang-up and a CI job's cancel signal the whole process group,
+# so kubectl ends at once too. The CLI in the pod may still have sent the file, and Vault then applies
+# it (docs/operations.md, step 4).
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap '' PIPE
 
 # shellcheck disable=SC2016 # expanded by the pod's shell
 kc exec -i "$active" -c vault -- sh -c 'cat >"$1"' sh "$copy" <"$snapshot"
@@ -121,10 +109,7 @@ else
     log "restoring $snapshot into $active $mode: Vault checks that this cluster's seal opens the snapshot"
 fi
 status=0
-printf '%s' "$VAULT_TOKEN" | vault_exec_token "$active" operator raft snapshot restore "$@" 2>"$errors" &
-restore_pid=$!
-wait "$restore_pid" || status=$?
-restore_pid=""
+printf '%s' "$VAULT_TOKEN" | vault_exec_token "$active" operator raft snapshot restore "$@" 2>"$errors" || status=$?
 cat "$errors" >&2
 if [ "$status" -ne 0 ]; then
     if [ "$FORCE_RESTORE" != 1 ] && grep -q "could not verify hash file" "$errors"; then
