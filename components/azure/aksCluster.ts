@@ -17,8 +17,8 @@ import {
 import {
     AKS_RBAC_CLUSTER_ADMIN,
     AKS_RBAC_PROPAGATION_SECONDS,
-    customRoleName,
     rbacPropagation,
+    resourceGroupCustomRole,
     roleDefinitionId,
     roleAssignmentOptions,
 } from "./roles";
@@ -721,12 +721,8 @@ export class AksCluster extends pulumi.ComponentResource {
 
     /**
      * The pull-request preview principal: the dry-run role (PREVIEW_ROLE_PERMISSIONS), assigned on this
-     * cluster only. The custom role itself is defined on the cluster's resource group: a custom role's
-     * AssignableScopes are a management group, subscriptions or resource groups ("create your custom
-     * roles with AssignableScopes of management group, subscription, or resource group, but assign the
-     * custom roles with narrow scope, such as resource"; a resource instance there is possible from the
-     * command line but "not recommended", MicrosoftDocs azure-docs articles/role-based-access-control/
-     * role-definitions.md, AssignableScopes), as vaultTlsRenewRole does. What the principal gets is
+     * cluster only. The custom role itself is defined on the cluster's resource group
+     * (resourceGroupCustomRole, which says why), as vaultTlsRenewRole's is. What the principal gets is
      * the assignment's scope, the cluster, not the group.
      *
      * Stacks whose definition sat on the cluster: the changed scope (a path parameter) replaces the
@@ -738,21 +734,14 @@ export class AksCluster extends pulumi.ComponentResource {
      */
     private authorizePreviewer(name: string, cluster: containerservice.ManagedCluster, args: AksClusterArgs, principalId: string): void {
         const resourceGroupId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}`;
-        const role = new authorization.RoleDefinition(
+        const role = resourceGroupCustomRole(
             `${name}-previewer-role`,
             {
-                scope: resourceGroupId,
-                roleName: resourceGroupId.apply((id) => customRoleName(`${args.clusterName} dry-run preview`, id)),
+                roleName: `${args.clusterName} dry-run preview`,
                 description:
                     "Reads and writes (no delete, no exec) every Kubernetes object of this cluster: what a server-side-apply dry run needs.",
-                permissions: [
-                    {
-                        actions: [...PREVIEW_ROLE_PERMISSIONS.actions],
-                        dataActions: [...PREVIEW_ROLE_PERMISSIONS.dataActions],
-                        notDataActions: [...PREVIEW_ROLE_PERMISSIONS.notDataActions],
-                    },
-                ],
-                assignableScopes: [resourceGroupId],
+                resourceGroupId,
+                permissions: PREVIEW_ROLE_PERMISSIONS,
             },
             { parent: this },
         );
