@@ -333,6 +333,7 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
         "aks",
         {
             ...common,
+            resourceGroupId: group.id,
             clusterName: cfg.names.cluster,
             dnsPrefix: cfg.names.dnsPrefix,
             tenantId: client.tenantId,
