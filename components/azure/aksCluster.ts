@@ -339,16 +339,20 @@ export function zonalPool(pool: NodePoolConfig, zone: string): NodePoolConfig {
 
 const OS = { type: containerservice.OSType.Linux, sku: containerservice.OSSKU.AzureLinux } as const;
 
-/** The settings the inline system pool and the user AgentPool share. */
-function poolSettings(
-    mode: "System" | "User",
-    pool: NodePoolConfig,
-    version: string | undefined,
-    taints: string[],
-    subnetId: pulumi.Input<string> | undefined,
-) {
+/**
+ * What a pool's role (system or user) decides, the three together: its AKS mode, its taints, and the
+ * name of its AgentPools (systemPoolName, userPoolName).
+ */
+interface PoolRole {
+    readonly mode: "System" | "User";
+    readonly taints: readonly string[];
+    readonly poolName: (identity: PoolIdentity) => string;
+}
+
+/** The settings the inline system pool and the AgentPools share. */
+function poolSettings(role: PoolRole, pool: NodePoolConfig, version: string | undefined, subnetId: pulumi.Input<string> | undefined) {
     return {
-        mode,
+        mode: role.mode,
         vnetSubnetID: subnetId,
         vmSize: pool.vmSize,
         count: pool.nodeCount,
@@ -364,7 +368,7 @@ function poolSettings(
         osDiskType: pool.osDiskType,
         osDiskSizeGB: pool.osDiskSizeGb,
         type: containerservice.AgentPoolType.VirtualMachineScaleSets,
-        nodeTaints: taints.length > 0 ? taints : undefined,
+        nodeTaints: role.taints.length > 0 ? [...role.taints] : undefined,
         upgradeSettings: { maxSurge: `${POOL_MAX_SURGE_PERCENT}%`, drainTimeoutInMinutes: POOL_UPGRADE.drainTimeoutMinutes },
     };
 }
@@ -402,7 +406,10 @@ export class AksCluster extends pulumi.ComponentResource {
         const s = args.settings;
 
         // With a user pool, the system pool only runs critical add-ons and workloads go to the user pool.
-        const systemTaints = s.userPool ? ["CriticalAddonsOnly=true:NoSchedule"] : [];
+        const poolRoles: Record<"system" | "user", PoolRole> = {
+            system: { mode: "System", taints: s.userPool ? ["CriticalAddonsOnly=true:NoSchedule"] : [], poolName: systemPoolName },
+            user: { mode: "User", taints: [], poolName: userPoolName },
+        };
         const net = args.network;
         // Only the system pool is inline: AKS refuses to add a pool through a cluster PUT ("Adding agent
         // pools to an existing cluster is not allowed through managed cluster operations",
@@ -420,7 +427,7 @@ export class AksCluster extends pulumi.ComponentResource {
         const inlinePool = zonal ? zonalPool(s.systemPool, systemZones[0]) : s.systemPool;
         const inlineSubnet = zonal ? zonal.system[systemZones[0]] : net.systemSubnetId;
         if (!inlineSubnet) throw new pulumi.ResourceError(`${name}: the system pool needs the network's system subnet`, this);
-        const pools = [{ name: "system", ...poolSettings("System", inlinePool, s.kubernetesVersion, systemTaints, inlineSubnet) }];
+        const pools = [{ name: "system", ...poolSettings(poolRoles.system, inlinePool, s.kubernetesVersion, inlineSubnet) }];
         const timeouts = upgradeTimeouts(s, zonal ? systemZones.length + userZones.length : undefined);
         const versionPaths = channelOwnedVersionPaths(s.autoUpgradeChannel);
         // No balanceSimilarNodeGroups for the per-zone pools: it would not balance them. The cluster
@@ -525,15 +532,13 @@ export class AksCluster extends pulumi.ComponentResource {
         // before delete.
         const agentPool = (
             resourceName: string,
-            mode: "System" | "User",
+            role: PoolRole,
             pool: NodePoolConfig,
-            taints: string[],
             subnetId: pulumi.Input<string>,
-            poolName: (identity: PoolIdentity) => string,
             rollTimeouts: pulumi.CustomTimeouts | undefined,
         ) => {
             const agentPoolName = pulumi.output(subnetId).apply((id) =>
-                poolName({
+                role.poolName({
                     vmSize: pool.vmSize,
                     zones: pool.zones,
                     subnetId: id,
@@ -549,7 +554,7 @@ export class AksCluster extends pulumi.ComponentResource {
                     resourceGroupName: args.resourceGroupName,
                     resourceName: cluster.name,
                     agentPoolName,
-                    ...poolSettings(mode, pool, userPoolVersion(s), taints, subnetId),
+                    ...poolSettings(role, pool, userPoolVersion(s), subnetId),
                 },
                 {
                     parent: this,
@@ -573,27 +578,18 @@ export class AksCluster extends pulumi.ComponentResource {
                 const subnetId = zonal.system[zone];
                 if (!subnetId) throw new pulumi.ResourceError(`${name}: no system subnet for zone ${zone}`, this);
                 const pool = zonalPool(s.systemPool, zone);
-                const systemPool = agentPool(
-                    `${name}-system-z${zone}`,
-                    "System",
-                    pool,
-                    systemTaints,
-                    subnetId,
-                    systemPoolName,
-                    poolTimeouts(pool),
-                );
-                agentPools.push(systemPool.pool);
+                agentPools.push(agentPool(`${name}-system-z${zone}`, poolRoles.system, pool, subnetId, poolTimeouts(pool)).pool);
             }
             for (const zone of userZones) {
                 const subnetId = zonal.user?.[zone];
                 if (!s.userPool || !subnetId) throw new pulumi.ResourceError(`${name}: no user subnet for zone ${zone}`, this);
                 const pool = zonalPool(s.userPool, zone);
-                agentPools.push(agentPool(`${name}-user-z${zone}`, "User", pool, [], subnetId, userPoolName, poolTimeouts(pool)).pool);
+                agentPools.push(agentPool(`${name}-user-z${zone}`, poolRoles.user, pool, subnetId, poolTimeouts(pool)).pool);
             }
         } else if (s.userPool) {
             const subnetId = net.userSubnetId;
             if (!subnetId) throw new pulumi.ResourceError(`${name}: the user pool needs the network's user subnet`, this);
-            const user = agentPool(`${name}-user`, "User", s.userPool, [], subnetId, userPoolName, timeouts.userPool);
+            const user = agentPool(`${name}-user`, poolRoles.user, s.userPool, subnetId, timeouts.userPool);
             this.userPoolName = user.name;
             agentPools.push(user.pool);
         }
