@@ -61,14 +61,6 @@ export interface AksClusterArgs {
     readonly dnsPrefix: string;
     /** Resource group of the cluster. */
     readonly resourceGroupName: pulumi.Input<string>;
-    /**
-     * ARM ID of that resource group (the layer's ResourceGroup id): where the previewer's custom role is
-     * defined. azure-native makes a resource's ID from its API path with the path parameters put in
-     * (pulumi/pulumi-azure-native provider/pkg/provider/crud/crud.go, PrepareAzureRESTIdAndQuery), here
-     * /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}: the string this component built
-     * itself before.
-     */
-    readonly resourceGroupId: pulumi.Input<string>;
     /** Azure region. */
     readonly location: pulumi.Input<string>;
     /** Entra ID tenant (used when Entra ID authentication is on). */
@@ -737,13 +729,14 @@ export class AksCluster extends pulumi.ComponentResource {
      * tenant gets another role name; a stack whose role had the name without it is renamed in place.
      */
     private authorizePreviewer(name: string, cluster: containerservice.ManagedCluster, args: AksClusterArgs, principalId: string): void {
+        const resourceGroupId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}`;
         const role = resourceGroupCustomRole(
             `${name}-previewer-role`,
             {
                 roleName: `${args.clusterName} dry-run preview`,
                 description:
                     "Reads and writes (no delete, no exec) every Kubernetes object of this cluster: what a server-side-apply dry run needs.",
-                resourceGroupId: args.resourceGroupId,
+                resourceGroupId,
                 permissions: PREVIEW_ROLE_PERMISSIONS,
             },
             { parent: this },

@@ -333,7 +333,6 @@ function azureResources(cfg: AzureLayerArgs, child: LayerChildOptions): AzureHan
         "aks",
         {
             ...common,
-            resourceGroupId: group.id,
             clusterName: cfg.names.cluster,
             dnsPrefix: cfg.names.dnsPrefix,
             tenantId: client.tenantId,
