@@ -17,8 +17,8 @@ import {
 import {
     AKS_RBAC_CLUSTER_ADMIN,
     AKS_RBAC_PROPAGATION_SECONDS,
-    customRoleName,
     rbacPropagation,
+    resourceGroupCustomRole,
     roleDefinitionId,
     roleAssignmentOptions,
 } from "./roles";
@@ -331,16 +331,20 @@ export function zonalPool(pool: NodePoolConfig, zone: string): NodePoolConfig {
 
 const OS = { type: containerservice.OSType.Linux, sku: containerservice.OSSKU.AzureLinux } as const;
 
-/** The settings the inline system pool and the user AgentPool share. */
-function poolSettings(
-    mode: "System" | "User",
-    pool: NodePoolConfig,
-    version: string | undefined,
-    taints: string[],
-    subnetId: pulumi.Input<string> | undefined,
-) {
+/**
+ * What a pool's role (system or user) decides, the three together: its AKS mode, its taints, and the
+ * name of its AgentPools (systemPoolName, userPoolName).
+ */
+interface PoolRole {
+    readonly mode: "System" | "User";
+    readonly taints: readonly string[];
+    readonly poolName: (identity: PoolIdentity) => string;
+}
+
+/** The settings the inline system pool and the AgentPools share. */
+function poolSettings(role: PoolRole, pool: NodePoolConfig, version: string | undefined, subnetId: pulumi.Input<string> | undefined) {
     return {
-        mode,
+        mode: role.mode,
         vnetSubnetID: subnetId,
         vmSize: pool.vmSize,
         count: pool.nodeCount,
@@ -356,7 +360,7 @@ function poolSettings(
         osDiskType: pool.osDiskType,
         osDiskSizeGB: pool.osDiskSizeGb,
         type: containerservice.AgentPoolType.VirtualMachineScaleSets,
-        nodeTaints: taints.length > 0 ? taints : undefined,
+        nodeTaints: role.taints.length > 0 ? [...role.taints] : undefined,
         upgradeSettings: { maxSurge: `${POOL_MAX_SURGE_PERCENT}%`, drainTimeoutInMinutes: POOL_UPGRADE.drainTimeoutMinutes },
     };
 }
@@ -394,7 +398,10 @@ export class AksCluster extends pulumi.ComponentResource {
         const s = args.settings;
 
         // With a user pool, the system pool only runs critical add-ons and workloads go to the user pool.
-        const systemTaints = s.userPool ? ["CriticalAddonsOnly=true:NoSchedule"] : [];
+        const poolRoles: Record<"system" | "user", PoolRole> = {
+            system: { mode: "System", taints: s.userPool ? ["CriticalAddonsOnly=true:NoSchedule"] : [], poolName: systemPoolName },
+            user: { mode: "User", taints: [], poolName: userPoolName },
+        };
         const net = args.network;
         // Only the system pool is inline: AKS refuses to add a pool through a cluster PUT ("Adding agent
         // pools to an existing cluster is not allowed through managed cluster operations",
@@ -412,7 +419,7 @@ export class AksCluster extends pulumi.ComponentResource {
         const inlinePool = zonal ? zonalPool(s.systemPool, systemZones[0]) : s.systemPool;
         const inlineSubnet = zonal ? zonal.system[systemZones[0]] : net.systemSubnetId;
         if (!inlineSubnet) throw new pulumi.ResourceError(`${name}: the system pool needs the network's system subnet`, this);
-        const pools = [{ name: "system", ...poolSettings("System", inlinePool, s.kubernetesVersion, systemTaints, inlineSubnet) }];
+        const pools = [{ name: "system", ...poolSettings(poolRoles.system, inlinePool, s.kubernetesVersion, inlineSubnet) }];
         const timeouts = upgradeTimeouts(s, zonal ? systemZones.length + userZones.length : undefined);
         const versionPaths = channelOwnedVersionPaths(s.autoUpgradeChannel);
         // No balanceSimilarNodeGroups for the per-zone pools: it would not balance them. The cluster
@@ -517,15 +524,13 @@ export class AksCluster extends pulumi.ComponentResource {
         // before delete.
         const agentPool = (
             resourceName: string,
-            mode: "System" | "User",
+            role: PoolRole,
             pool: NodePoolConfig,
-            taints: string[],
             subnetId: pulumi.Input<string>,
-            poolName: (identity: PoolIdentity) => string,
             rollTimeouts: pulumi.CustomTimeouts | undefined,
         ) => {
             const agentPoolName = pulumi.output(subnetId).apply((id) =>
-                poolName({
+                role.poolName({
                     vmSize: pool.vmSize,
                     zones: pool.zones,
                     subnetId: id,
@@ -541,7 +546,7 @@ export class AksCluster extends pulumi.ComponentResource {
                     resourceGroupName: args.resourceGroupName,
                     resourceName: cluster.name,
                     agentPoolName,
-                    ...poolSettings(mode, pool, userPoolVersion(s), taints, subnetId),
+                    ...poolSettings(role, pool, userPoolVersion(s), subnetId),
                 },
                 {
                     parent: this,
@@ -565,27 +570,18 @@ export class AksCluster extends pulumi.ComponentResource {
                 const subnetId = zonal.system[zone];
                 if (!subnetId) throw new pulumi.ResourceError(`${name}: no system subnet for zone ${zone}`, this);
                 const pool = zonalPool(s.systemPool, zone);
-                const systemPool = agentPool(
-                    `${name}-system-z${zone}`,
-                    "System",
-                    pool,
-                    systemTaints,
-                    subnetId,
-                    systemPoolName,
-                    poolTimeouts(pool),
-                );
-                agentPools.push(systemPool.pool);
+                agentPools.push(agentPool(`${name}-system-z${zone}`, poolRoles.system, pool, subnetId, poolTimeouts(pool)).pool);
             }
             for (const zone of userZones) {
                 const subnetId = zonal.user?.[zone];
                 if (!s.userPool || !subnetId) throw new pulumi.ResourceError(`${name}: no user subnet for zone ${zone}`, this);
                 const pool = zonalPool(s.userPool, zone);
-                agentPools.push(agentPool(`${name}-user-z${zone}`, "User", pool, [], subnetId, userPoolName, poolTimeouts(pool)).pool);
+                agentPools.push(agentPool(`${name}-user-z${zone}`, poolRoles.user, pool, subnetId, poolTimeouts(pool)).pool);
             }
         } else if (s.userPool) {
             const subnetId = net.userSubnetId;
             if (!subnetId) throw new pulumi.ResourceError(`${name}: the user pool needs the network's user subnet`, this);
-            const user = agentPool(`${name}-user`, "User", s.userPool, [], subnetId, userPoolName, timeouts.userPool);
+            const user = agentPool(`${name}-user`, poolRoles.user, s.userPool, subnetId, timeouts.userPool);
             this.userPoolName = user.name;
             agentPools.push(user.pool);
         }
@@ -721,12 +717,8 @@ export class AksCluster extends pulumi.ComponentResource {
 
     /**
      * The pull-request preview principal: the dry-run role (PREVIEW_ROLE_PERMISSIONS), assigned on this
-     * cluster only. The custom role itself is defined on the cluster's resource group: a custom role's
-     * AssignableScopes are a management group, subscriptions or resource groups ("create your custom
-     * roles with AssignableScopes of management group, subscription, or resource group, but assign the
-     * custom roles with narrow scope, such as resource"; a resource instance there is possible from the
-     * command line but "not recommended", MicrosoftDocs azure-docs articles/role-based-access-control/
-     * role-definitions.md, AssignableScopes), as vaultTlsRenewRole does. What the principal gets is
+     * cluster only. The custom role itself is defined on the cluster's resource group
+     * (resourceGroupCustomRole, which says why), as vaultTlsRenewRole's is. What the principal gets is
      * the assignment's scope, the cluster, not the group.
      *
      * Stacks whose definition sat on the cluster: the changed scope (a path parameter) replaces the
@@ -738,21 +730,14 @@ export class AksCluster extends pulumi.ComponentResource {
      */
     private authorizePreviewer(name: string, cluster: containerservice.ManagedCluster, args: AksClusterArgs, principalId: string): void {
         const resourceGroupId = pulumi.interpolate`/subscriptions/${args.subscriptionId}/resourceGroups/${args.resourceGroupName}`;
-        const role = new authorization.RoleDefinition(
+        const role = resourceGroupCustomRole(
             `${name}-previewer-role`,
             {
-                scope: resourceGroupId,
-                roleName: resourceGroupId.apply((id) => customRoleName(`${args.clusterName} dry-run preview`, id)),
+                roleName: `${args.clusterName} dry-run preview`,
                 description:
                     "Reads and writes (no delete, no exec) every Kubernetes object of this cluster: what a server-side-apply dry run needs.",
-                permissions: [
-                    {
-                        actions: [...PREVIEW_ROLE_PERMISSIONS.actions],
-                        dataActions: [...PREVIEW_ROLE_PERMISSIONS.dataActions],
-                        notDataActions: [...PREVIEW_ROLE_PERMISSIONS.notDataActions],
-                    },
-                ],
-                assignableScopes: [resourceGroupId],
+                resourceGroupId,
+                permissions: PREVIEW_ROLE_PERMISSIONS,
             },
             { parent: this },
         );

@@ -247,44 +247,40 @@ export class Network extends pulumi.ComponentResource {
                 }),
             );
 
-        let natGateway: network.NatGateway | undefined;
-        const zonalNat = new Map<string, network.NatGateway>();
-        let egressIps: pulumi.Output<string[]> = pulumi.output([]);
-        if (s.egress.type === "natGateway" && !s.perZoneNodePools) {
-            // No zone, like the NAT gateway (a regional resource): a zonal IP may only serve a NAT gateway
-            // of its own zone.
-            const ips = publicIps("egress", undefined);
-            natGateway = new network.NatGateway(
-                `${name}-nat`,
+        // One NAT gateway and its public IPs. Without a zone (whole-role subnets): a regional gateway, its
+        // IPs without zones too, a zonal IP serving only a NAT gateway of its own zone. With a zone (per-zone
+        // pools): gateway and IPs in that zone, whose zones cannot change after creation
+        // (nat-availability-zones.md, "Limitations"): a new zone is a new gateway.
+        const natGatewayWithIps = (zone?: string) => {
+            const suffix = zone ? `-z${zone}` : "";
+            const ips = publicIps(`egress${suffix}`, zone ? [zone] : undefined);
+            const gateway = new network.NatGateway(
+                `${name}-nat${suffix}`,
                 {
                     ...common,
-                    natGatewayName: `ng-${args.vnetName}`,
+                    natGatewayName: `ng-${args.vnetName}${suffix}`,
                     sku: { name: "Standard" },
+                    zones: zone ? [zone] : undefined,
                     idleTimeoutInMinutes: 4,
                     publicIpAddresses: ips.map((ip) => ({ id: ip.id })),
                 },
                 { parent: this },
             );
-            egressIps = addressesOf(ips);
+            return { gateway, addresses: addressesOf(ips) };
+        };
+
+        let natGateway: network.NatGateway | undefined;
+        const zonalNat = new Map<string, network.NatGateway>();
+        let egressIps: pulumi.Output<string[]> = pulumi.output([]);
+        if (s.egress.type === "natGateway" && !s.perZoneNodePools) {
+            const nat = natGatewayWithIps();
+            natGateway = nat.gateway;
+            egressIps = nat.addresses;
         } else if (s.egress.type === "natGateway") {
             const perZone = zones.map((zone) => {
-                const ips = publicIps(`egress-z${zone}`, [zone]);
-                const gateway = new network.NatGateway(
-                    `${name}-nat-z${zone}`,
-                    {
-                        ...common,
-                        natGatewayName: `ng-${args.vnetName}-z${zone}`,
-                        sku: { name: "Standard" },
-                        // Zones cannot change after creation (nat-availability-zones.md, "Limitations"): a
-                        // new zone is a new gateway.
-                        zones: [zone],
-                        idleTimeoutInMinutes: 4,
-                        publicIpAddresses: ips.map((ip) => ({ id: ip.id })),
-                    },
-                    { parent: this },
-                );
-                zonalNat.set(zone, gateway);
-                return addressesOf(ips);
+                const nat = natGatewayWithIps(zone);
+                zonalNat.set(zone, nat.gateway);
+                return nat.addresses;
             });
             egressIps = pulumi.all(perZone).apply((lists) => lists.flat());
         }

@@ -1,7 +1,7 @@
 // Azure built-in role definition IDs (stable GUIDs, the same in every tenant). Key Vault data-plane
 // roles only take effect on a vault that uses RBAC authorization, which every vault here does.
-import type * as authorization from "@pulumi/azure-native/authorization";
-import type * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
 import { createHash } from "crypto";
 
@@ -50,6 +50,47 @@ export function roleAssignmentOptions(opts: pulumi.CustomResourceOptions): pulum
  */
 export function customRoleName(base: string, scopeId: string): string {
     return `${base} (${createHash("sha256").update(scopeId.toLowerCase()).digest("hex").slice(0, 8)})`;
+}
+
+/** What a custom role allows (azure-native authorization RoleDefinition's PermissionArgs). */
+export interface CustomRolePermissions {
+    readonly actions: readonly string[];
+    readonly dataActions: readonly string[];
+    readonly notDataActions?: readonly string[];
+}
+
+/**
+ * A custom role defined on a resource group, assignable there and below: a custom role's
+ * assignableScopes are management groups, subscriptions or resource groups ("create your custom roles
+ * with AssignableScopes of management group, subscription, or resource group, but assign the custom
+ * roles with narrow scope, such as resource"; a resource instance is possible from the command line but
+ * "not recommended": MicrosoftDocs azure-docs articles/role-based-access-control/role-definitions.md,
+ * AssignableScopes), so callers assign it on the one resource they mean. Its name is `roleName` with the
+ * group's hash (customRoleName), unique in the tenant.
+ */
+export function resourceGroupCustomRole(
+    name: string,
+    args: {
+        /** The name's base (customRoleName adds the group's hash). */
+        readonly roleName: string;
+        readonly description: string;
+        readonly resourceGroupId: pulumi.Input<string>;
+        readonly permissions: CustomRolePermissions;
+    },
+    opts?: pulumi.CustomResourceOptions,
+): authorization.RoleDefinition {
+    const { actions, dataActions, notDataActions } = args.permissions;
+    return new authorization.RoleDefinition(
+        name,
+        {
+            scope: args.resourceGroupId,
+            roleName: pulumi.output(args.resourceGroupId).apply((id) => customRoleName(args.roleName, id)),
+            description: args.description,
+            permissions: [{ actions: [...actions], dataActions: [...dataActions], notDataActions: notDataActions && [...notDataActions] }],
+            assignableScopes: [args.resourceGroupId],
+        },
+        opts,
+    );
 }
 
 /** Joins subnets and manages load balancers and IPs: the AKS control-plane identity on the stack's VNet. */

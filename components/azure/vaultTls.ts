@@ -1,8 +1,8 @@
-import * as authorization from "@pulumi/azure-native/authorization";
+import type * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { AppSecrets } from "./appSecrets";
-import { customRoleName, KEY_VAULT_SECRETS_USER } from "./roles";
+import { KEY_VAULT_SECRETS_USER, resourceGroupCustomRole } from "./roles";
 import type { RoleGrant } from "./workloadIdentity";
 import type { KeyVault } from "./keyVault";
 
@@ -43,29 +43,26 @@ export const VAULT_TLS_RENEW_DATA_ACTIONS = [
 ] as const;
 
 /**
- * The custom role holding VAULT_TLS_RENEW_DATA_ACTIONS, defined on the stack's resource group (a custom
- * role's assignableScopes are management groups, subscriptions or resource groups: Azure docs,
- * role-based-access-control/role-definitions.md "AssignableScopes") and assigned on each of the two
- * secrets only. Custom role names are unique per Entra tenant (MicrosoftDocs azure-docs
- * articles/role-based-access-control/custom-roles.md), and the same prefix and environment can recur in
- * another subscription of the tenant, so the name carries a hash of the group's ID (customRoleName); an
- * existing role is renamed in place (the definition's GUID is its path; azure-native's replacement.go
- * forces no replacement of a RoleDefinition).
+ * The custom role holding VAULT_TLS_RENEW_DATA_ACTIONS, defined on the stack's resource group
+ * (resourceGroupCustomRole) and assigned on each of the two secrets only. Custom role names are unique
+ * per Entra tenant (MicrosoftDocs azure-docs articles/role-based-access-control/custom-roles.md), and the
+ * same prefix and environment can recur in another subscription of the tenant, so the name carries a
+ * hash of the group's ID (customRoleName); an existing role is renamed in place (the definition's GUID
+ * is its path; azure-native's replacement.go forces no replacement of a RoleDefinition).
  */
 export function vaultTlsRenewRole(
     name: string,
     args: { readonly roleName: string; readonly resourceGroupId: pulumi.Input<string> },
     opts?: pulumi.CustomResourceOptions,
 ): authorization.RoleDefinition {
-    return new authorization.RoleDefinition(
+    return resourceGroupCustomRole(
         name,
         {
-            scope: args.resourceGroupId,
-            roleName: pulumi.output(args.resourceGroupId).apply((id) => customRoleName(args.roleName, id)),
+            roleName: args.roleName,
             description:
                 "Reads and writes new versions of Vault's TLS server certificate and key secrets (no delete, backup, restore or purge).",
-            permissions: [{ actions: [], dataActions: [...VAULT_TLS_RENEW_DATA_ACTIONS] }],
-            assignableScopes: [args.resourceGroupId],
+            resourceGroupId: args.resourceGroupId,
+            permissions: { actions: [], dataActions: VAULT_TLS_RENEW_DATA_ACTIONS },
         },
         opts,
     );
