@@ -10,6 +10,7 @@ import {
     jobScriptFiles,
     scriptPhase,
     scriptVolumes,
+    secretEnv,
 } from "../jobScripts";
 import { PORTS, POD_LABELS } from "../topology";
 import { VAULT_IMAGE } from "./charts";
@@ -210,13 +211,9 @@ export class VaultUnsealer extends pulumi.ComponentResource {
             { metadata: { namespace: ns }, data: jobScriptFiles(VAULT_UNSEALER_SCRIPT_FILE) },
             child,
         );
-        const fromSecret = (envName: string, secret: { readonly name: string; readonly key: string }) => ({
-            name: envName,
-            valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } },
-        });
         const loopback = { name: "VAULT_ADDR", value: `http://127.0.0.1:${PORTS.vaultApi}` };
         const sealTokenEnv = [
-            fromSecret("SEAL_TOKEN", names.sealTokenSecret),
+            secretEnv("SEAL_TOKEN", names.sealTokenSecret.name, names.sealTokenSecret.key),
             { name: "SEAL_POLICY", value: names.policy },
             { name: "SEAL_TOKEN_PERIOD_SECONDS", value: String(names.sealTokenPeriodSeconds) },
         ];
@@ -279,7 +276,7 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                     ...JOB_CONTAINER_DEFAULTS,
                                     env: [
                                         loopback,
-                                        fromSecret("ROOT_TOKEN", names.rootTokenSecret),
+                                        secretEnv("ROOT_TOKEN", names.rootTokenSecret.name, names.rootTokenSecret.key),
                                         // The seal's token, kept alive (renewed, or created again with this
                                         // ID; checked once a minute and after every unseal): the servers may
                                         // have stopped renewing it.
@@ -343,7 +340,7 @@ export class VaultUnsealer extends pulumi.ComponentResource {
             [
                 { name: "VAULT_ADDR", value: this.address },
                 { name: "VAULT_CACERT", value: `${CA_DIR}/ca.crt` },
-                fromSecret("VAULT_TOKEN", names.rootTokenSecret),
+                secretEnv("VAULT_TOKEN", names.rootTokenSecret.name, names.rootTokenSecret.key),
                 ...sealTokenEnv,
                 { name: "TRANSIT_MOUNT", value: names.transitMount },
                 { name: "TRANSIT_KEY", value: names.transitKey },

@@ -3,7 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import {
+    JOB_ANNOTATIONS,
+    JOB_CONTAINER_DEFAULTS,
+    JOB_CONTAINER_SECURITY_CONTEXT,
+    jobScriptFiles,
+    SCRIPTS_DIR,
+    secretEnv,
+} from "../jobScripts";
 import { VAULT_IMAGE } from "../platform/charts";
 import { MONGO_DATABASE, VAULT_DB_CREDS_PATH } from "./microservice";
 import { POD_LABELS } from "../topology";
@@ -301,7 +308,6 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
             child,
         );
 
-        const fromSecret = (secretName: pulumi.Input<string>, key: pulumi.Input<string>) => ({ secretKeyRef: { name: secretName, key } });
         const readyFile = "/tmp/configured";
         // The configure container hands the cut-off time of stale MongoDB users to the mongo-users one.
         const staleUsersFile = "/handoff/stale-before";
@@ -313,7 +319,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
             env: [
                 { name: "VAULT_ADDR", value: args.vaultAddress },
                 ...(auth.kind === "token"
-                    ? [{ name: "VAULT_TOKEN", valueFrom: fromSecret(auth.secret.name, auth.secret.key) }]
+                    ? [secretEnv("VAULT_TOKEN", auth.secret.name, auth.secret.key)]
                     : [
                           { name: "VAULT_AUTH_ROLE", value: auth.role },
                           { name: "VAULT_AUTH_JWT_FILE", value: `${TOKEN_DIR}/token` },
@@ -321,14 +327,8 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 ...(args.caSecret ? [{ name: "VAULT_CACERT", value: pulumi.interpolate`${CA_DIR}/${args.caSecret.key}` }] : []),
                 { name: "MONGO_HOST", value: args.mongoHost },
                 { name: "MONGO_PORT", value: String(mongoPort) },
-                {
-                    name: "MONGO_USERNAME",
-                    valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username),
-                },
-                {
-                    name: "MONGO_PASSWORD",
-                    valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
-                },
+                secretEnv("MONGO_USERNAME", mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username),
+                secretEnv("MONGO_PASSWORD", mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
                 { name: "APP_NAMESPACE", value: args.appNamespace },
                 ...(args.appTokenAudience ? [{ name: "APP_TOKEN_AUDIENCE", value: args.appTokenAudience }] : []),
                 { name: "SERVICES", value: servicesEnv(services) },
@@ -391,8 +391,8 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 },
                 { name: "MONGO_HOST", value: args.mongoHost },
                 { name: "MONGO_PORT", value: String(mongoPort) },
-                { name: "MONGO_USERNAME", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username) },
-                { name: "MONGO_PASSWORD", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password) },
+                secretEnv("MONGO_USERNAME", mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username),
+                secretEnv("MONGO_PASSWORD", mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
                 { name: "CHECK_INTERVAL_SECONDS", value: String(args.reconcileSeconds ?? 30) },
                 // mongosh keeps its history and config under HOME.
                 { name: "HOME", value: "/tmp" },
