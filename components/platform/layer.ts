@@ -25,8 +25,7 @@ import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./i
 import { IstioControlPlane } from "./istio";
 import { Namespaces } from "./namespaces";
 import { ISTIO_CNI_REASON } from "./podSecurity";
-import { METRICS_KEEP_LIST_ADDITIONS } from "../azure/managedPrometheus";
-import { MetricsSettings } from "./metricsSettings";
+import { METRICS_KEEP_LIST_ADDITIONS, MetricsSettings } from "./metricsSettings";
 import { Reloader } from "./reloader";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
