@@ -9,7 +9,7 @@ import * as path from "path";
 
 export const SCRIPTS_DIR = path.join(__dirname, "..", "scripts");
 /** The helpers (log, retry) every Job script sources from its own directory. */
-export const SCRIPT_LIB = "lib.sh";
+const SCRIPT_LIB = "lib.sh";
 
 /** ConfigMap data for the Job script `file` of scripts/: the script and lib.sh, read at deploy time. */
 export function jobScriptFiles(file: string): Record<string, string> {

@@ -10,7 +10,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The stream the metrics add-on sends and the DCR forwards (azure-native KnownPrometheusForwarderDataSourceStreams). */
-export const PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics";
+const PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics";
 
 /** Where a rule comes from: Microsoft's recommended set (checked against its fixture), or this program. */
 export type PrometheusAlertSource = "recommended" | "own";
@@ -424,7 +424,7 @@ export interface NodeMetricAlert {
  * node_cpu_usage_percentage, node_memory_working_set_percentage). The node disk is a Prometheus rule
  * (KubeNodeDiskUsageHigh, above).
  */
-export const NODE_METRIC_ALERTS: readonly NodeMetricAlert[] = [
+const NODE_METRIC_ALERTS: readonly NodeMetricAlert[] = [
     {
         name: "node-cpu",
         metricName: "node_cpu_usage_percentage",
@@ -442,7 +442,7 @@ export const NODE_METRIC_ALERTS: readonly NodeMetricAlert[] = [
 ];
 
 /** The diagnostic log category of a data collection rule (its errors; Log Analytics table DCRLogErrors). */
-export const DCR_LOG_CATEGORY = "LogErrors";
+const DCR_LOG_CATEGORY = "LogErrors";
 
 /**
  * The name of the DCE, DCR and association, as Microsoft's onboarding templates spell it

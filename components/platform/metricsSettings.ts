@@ -11,7 +11,7 @@ import { NAMESPACES } from "../topology";
  * ama-metrics-deployment.yaml, ama-metrics-daemonset.yaml, ama-metrics-ksm-deployment.yaml) and run on
  * their built-in defaults without it.
  */
-export const METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: NAMESPACES.kubeSystem } as const;
+const METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: NAMESPACES.kubeSystem } as const;
 
 /**
  * Metrics the rules read that the metrics add-on's minimal ingestion profile drops, per scrape target of
@@ -40,7 +40,7 @@ export const METRICS_KEEP_LIST_ADDITIONS: Readonly<Record<"kubestate", readonly 
  * profile's regex to the one given: `<ours>|<minimal>`). v1 rather than v2: every add-on version that
  * reads v2 reads v1 too (populateKeepList handles both), older ones only v1.
  */
-export function metricsSettingsData(keepList: Readonly<Record<string, readonly string[]>>): Record<string, string> {
+function metricsSettingsData(keepList: Readonly<Record<string, readonly string[]>>): Record<string, string> {
     const lines = Object.entries(keepList).map(([target, metrics]) => `${target} = "${metrics.join("|")}"`);
     return {
         "schema-version": "v1",

@@ -17,7 +17,7 @@ import { VAULT_IMAGE } from "./charts";
 import type { TransitSealArgs } from "./vault";
 
 /** The script of the unsealer's sidecar (phase unseal) and setup Job (phase setup), checked with shellcheck. */
-export const VAULT_UNSEALER_SCRIPT_FILE = "vault-unsealer.sh";
+const VAULT_UNSEALER_SCRIPT_FILE = "vault-unsealer.sh";
 
 /** The unsealer's names: its Deployment and Service, the transit mount and key, the seal's policy and token Secret. */
 export const VAULT_UNSEALER = {
@@ -45,7 +45,7 @@ export const VAULT_UNSEALER = {
  * never replaces either password. `protect` would refuse `pulumi destroy` of a throwaway local stack.
  * (@pulumi/random RandomPasswordArgs, 4.x.)
  */
-export const RANDOM_PASSWORD_INPUTS = [
+const RANDOM_PASSWORD_INPUTS = [
     "length",
     "keepers",
     "lower",
@@ -67,7 +67,7 @@ const CA_DIR = "/vault/ca";
 const DATA_DIR = "/vault/data";
 
 /** The unsealer's claim (Vault's namespace): its transit key lives here, so it outlives any pod. */
-export const VAULT_UNSEALER_DATA_CLAIM = "vault-unsealer-data";
+const VAULT_UNSEALER_DATA_CLAIM = "vault-unsealer-data";
 
 export interface VaultUnsealerArgs {
     /** Vault's namespace: the unsealer runs beside the server it unseals. */

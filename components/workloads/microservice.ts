@@ -75,13 +75,13 @@ export const MONGO_DATABASE = "microservices";
 /** Vault path of the database secrets engine role that issues MongoDB credentials. */
 export const VAULT_DB_CREDS_PATH = "database/creds/microservices-role";
 /** The Vault agent writes the rendered connection string to /vault/secrets/<this>. */
-export const VAULT_SECRET_FILE = "mongodb";
+const VAULT_SECRET_FILE = "mongodb";
 /** Where the Vault agent mounts the vault.hashicorp.com/tls-secret Secret (hashicorp/vault-k8s, agent-inject/agent). */
-export const VAULT_AGENT_TLS_DIR = "/vault/tls";
+const VAULT_AGENT_TLS_DIR = "/vault/tls";
 /** The chart's projected token volume for the agent (values vaultAgent.tokenAudience). */
-export const VAULT_AGENT_TOKEN_VOLUME = "vault-token";
+const VAULT_AGENT_TOKEN_VOLUME = "vault-token";
 /** Port of the Vault API, kept out of the Istio sidecar (see microserviceValues). */
-export const VAULT_PORT = PORTS.vaultApi;
+const VAULT_PORT = PORTS.vaultApi;
 /** Port of each service's Kubernetes Service (the lab's services answer on 80). */
 export const SERVICE_PORT = PORTS.servicePort;
 /**

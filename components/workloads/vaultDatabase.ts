@@ -17,11 +17,11 @@ import { POD_LABELS } from "../topology";
 import { MONGO_IMAGE, MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
 
 /** The configuration script, kept in the repository and checked with shellcheck and `sh -n`. */
-export const VAULT_CONFIGURE_SCRIPT_FILE = "vault-configure.sh";
+const VAULT_CONFIGURE_SCRIPT_FILE = "vault-configure.sh";
 export const VAULT_CONFIGURE_SCRIPT = path.join(SCRIPTS_DIR, VAULT_CONFIGURE_SCRIPT_FILE);
 
 /** The Vault image the Job runs: the same 1.x release as the platform's server, so CLI and server agree. */
-export const VAULT_CONFIGURE_IMAGE = VAULT_IMAGE;
+const VAULT_CONFIGURE_IMAGE = VAULT_IMAGE;
 
 /** The database secrets engine role the services read credentials from (database/creds/<this>). */
 export const VAULT_DB_ROLE = VAULT_DB_CREDS_PATH.split("/").pop() as string;
@@ -48,10 +48,10 @@ export const VAULT_DB_DEFAULT_USERNAME_TEMPLATE =
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The Kubernetes auth method's mount: scripts/vault-configure.sh enables it at kubernetes/, the agents log in at auth/kubernetes. */
-export const VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes";
+const VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes";
 
 /** The display name of a token Vault's token store issues with no display_name: auth/token/create (the dev root token too). */
-export const VAULT_TOKEN_DISPLAY_NAME = "token";
+const VAULT_TOKEN_DISPLAY_NAME = "token";
 
 /**
  * The display name of a Kubernetes-auth login's token: Vault prefixes the auth method's display name
@@ -99,7 +99,7 @@ export const MONGO_STALE_USERS_SCRIPT_FILE = "mongo-stale-users.sh";
 export const MONGO_STALE_USERS_JS_FILE = "mongo-stale-users.js";
 
 /** TTLs of the issued MongoDB users, per the lab: 1h, renewable up to 24h. */
-export const VAULT_DB_TTLS = { defaultTtl: "1h", maxTtl: "24h" } as const;
+const VAULT_DB_TTLS = { defaultTtl: "1h", maxTtl: "24h" } as const;
 
 /** Where the Job mounts its projected Vault-audience token, and Vault's CA. */
 const TOKEN_DIR = "/var/run/secrets/vault";
@@ -209,7 +209,7 @@ export function configHash(settings: VaultConfigureSettings): string {
 }
 
 /** The SERVICES value the script reads: space-separated <role>:<serviceaccount> pairs. */
-export function servicesEnv(services: readonly VaultServiceBinding[]): string {
+function servicesEnv(services: readonly VaultServiceBinding[]): string {
     return services.map((s) => `${s.role}:${s.serviceAccount}`).join(" ");
 }
 
