@@ -27,13 +27,13 @@ export interface IngressCertificate extends PemPair {
 }
 
 /** Validity of the generated server certificate, and how long before its end an `up` re-issues it. */
-export const GENERATED_SERVER_VALIDITY = { hours: 24 * 365, earlyRenewalHours: 24 * 30 } as const;
+const GENERATED_SERVER_VALIDITY = { hours: 24 * 365, earlyRenewalHours: 24 * 30 } as const;
 /**
  * Validity of the generated CA, and how long before its end an `up` re-issues it: two years, longer
  * than a server certificate lives, so that no server certificate outlives the CA that signed it (one
  * issued in an `up` is signed by a CA with more than two years left; see ingressCertificate).
  */
-export const GENERATED_CA_VALIDITY = { hours: 24 * 365 * 10, earlyRenewalHours: 24 * 365 * 2 } as const;
+const GENERATED_CA_VALIDITY = { hours: 24 * 365 * 10, earlyRenewalHours: 24 * 365 * 2 } as const;
 
 /**
  * The configured ingress certificate and key when there are some; otherwise a generated pair for

@@ -1,5 +1,7 @@
 // The shell scripts the program's Jobs run live in scripts/ (checked with shellcheck there), never as
 // strings in TypeScript. A Job mounts a ConfigMap holding its script and the lib.sh it sources.
+// Beside them, the container helpers the platform and workloads layers share (workloads may import
+// platform, platform never imports workloads, so shared helpers live here, above both).
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
@@ -7,7 +9,7 @@ import * as path from "path";
 
 export const SCRIPTS_DIR = path.join(__dirname, "..", "scripts");
 /** The helpers (log, retry) every Job script sources from its own directory. */
-export const SCRIPT_LIB = "lib.sh";
+const SCRIPT_LIB = "lib.sh";
 
 /** ConfigMap data for the Job script `file` of scripts/: the script and lib.sh, read at deploy time. */
 export function jobScriptFiles(file: string): Record<string, string> {
@@ -93,4 +95,12 @@ export function scriptVolumes(configMapName: pulumi.Input<string>, workSizeLimit
         { name: "work", emptyDir: { medium: "Memory", sizeLimit: workSizeLimit } },
         { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
     ];
+}
+
+/**
+ * The env entry `name` read from key `key` of the Secret `secretName` (valueFrom.secretKeyRef): the
+ * value stays in the Secret, never in the pod spec. Generic so plain strings stay plain (Helm values).
+ */
+export function secretEnv<S extends pulumi.Input<string>, K extends pulumi.Input<string>>(name: string, secretName: S, key: K) {
+    return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }

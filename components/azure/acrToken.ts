@@ -10,10 +10,10 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The user name ACR expects with a refresh token (Azure/acr docs/AAD-OAuth.md). */
-export const ACR_TOKEN_USER = "00000000-0000-0000-0000-000000000000";
+const ACR_TOKEN_USER = "00000000-0000-0000-0000-000000000000";
 
 /** Trades an Entra ID access token (audience Azure Resource Manager) for a refresh token of `loginServer`. */
-export async function exchangeAcrRefreshToken(loginServer: string, tenantId: string, accessToken: string): Promise<string> {
+async function exchangeAcrRefreshToken(loginServer: string, tenantId: string, accessToken: string): Promise<string> {
     const body = new URLSearchParams({ grant_type: "access_token", service: loginServer, tenant: tenantId, access_token: accessToken });
     const response = await fetch(`https://${loginServer}/oauth2/exchange`, {
         method: "POST",

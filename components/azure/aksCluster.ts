@@ -46,7 +46,7 @@ export interface ClusterNetwork {
 }
 
 /** AKS's outboundType for each egress type of the config. */
-export const OUTBOUND_TYPES = {
+const OUTBOUND_TYPES = {
     loadBalancer: containerservice.OutboundType.LoadBalancer,
     // A NAT gateway we create and associate to the node subnets; AKS's own (managedNATGateway) would
     // choose its IPs only once the cluster exists, too late for the Key Vault firewall's first deploy.
@@ -108,7 +108,7 @@ export interface AksClusterArgs {
  * authorization (403 on the dry run); docs/delivery.md says so. Kubernetes has no dry-run-only
  * permission: whoever can preview an object can write it.
  */
-export const PREVIEW_ROLE_PERMISSIONS = {
+const PREVIEW_ROLE_PERMISSIONS = {
     actions: [
         "Microsoft.ContainerService/managedClusters/read",
         // The kubeconfig: what "Azure Kubernetes Service Cluster User Role" grants, on this cluster only.
@@ -152,7 +152,7 @@ export function apiServerAccessProfile(
  * (AgentPoolUpgradeSettings.drainTimeoutInMinutes, azure-native 3.28.0 types/input.d.ts). A drain that
  * a PDB still holds after that fails the upgrade rather than hanging it.
  */
-export const POOL_UPGRADE = { drainTimeoutMinutes: 30 } as const;
+const POOL_UPGRADE = { drainTimeoutMinutes: 30 } as const;
 
 /** Minutes to bring a surge node up and Ready (allocate, boot, join); an estimate with margin. */
 const NODE_READY_MINUTES = 15;
@@ -170,12 +170,12 @@ const POOL_DELETE_MINUTES = 20;
  * little for a large pool whose drains wait on PodDisruptionBudgets.
  */
 /** A pool's create, update and delete: each as long as its roll (poolRollMinutes). */
-export function poolTimeouts(pool: Pick<NodePoolConfig, "maxCount" | "nodeCount" | "autoscaling">): pulumi.CustomTimeouts {
+function poolTimeouts(pool: Pick<NodePoolConfig, "maxCount" | "nodeCount" | "autoscaling">): pulumi.CustomTimeouts {
     const roll = `${poolRollMinutes(pool)}m`;
     return { create: roll, update: roll, delete: roll };
 }
 
-export function poolRollMinutes(pool: Pick<NodePoolConfig, "maxCount" | "nodeCount" | "autoscaling">): number {
+function poolRollMinutes(pool: Pick<NodePoolConfig, "maxCount" | "nodeCount" | "autoscaling">): number {
     const nodes = pool.autoscaling ? pool.maxCount : pool.nodeCount;
     const surge = Math.max(1, surgeNodes(nodes));
     const batches = Math.ceil(nodes / surge);
@@ -187,7 +187,7 @@ export function poolRollMinutes(pool: Pick<NodePoolConfig, "maxCount" | "nodeCou
  * attachedPools: the pools the cluster's DELETE takes with it (default: the system pool and the user
  * pool if any; with per-zone egress, one pool per pool and zone).
  */
-export function upgradeTimeouts(
+function upgradeTimeouts(
     settings: Pick<PlatformConfig["cluster"], "systemPool" | "userPool">,
     attachedPools = 1 + (settings.userPool ? 1 : 0),
 ): {
@@ -259,12 +259,12 @@ export function channelOwnedVersionPaths(channel: PlatformConfig["cluster"]["aut
  * node-image and none the configured version is the cluster's minor and stays pinned, like
  * kubernetesVersion on the cluster.
  */
-export function userPoolVersion(settings: Pick<PlatformConfig["cluster"], "autoUpgradeChannel" | "kubernetesVersion">): string | undefined {
+function userPoolVersion(settings: Pick<PlatformConfig["cluster"], "autoUpgradeChannel" | "kubernetesVersion">): string | undefined {
     return VERSION_OWNING_CHANNELS.includes(settings.autoUpgradeChannel) ? undefined : settings.kubernetesVersion;
 }
 
 /** How often Image Cleaner (eraser) scans the nodes, in hours (AKS allows 24-2160). */
-export const IMAGE_CLEANER_INTERVAL_HOURS = 120;
+const IMAGE_CLEANER_INTERVAL_HOURS = 120;
 
 /** Container Insights' default stream set (the Microsoft-ContainerInsights-Group-Default group). */
 const CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default";
@@ -301,7 +301,7 @@ export function userPoolName(pool: PoolIdentity): string {
  * the first, whose share is the inline pool "system"), named like the user pool from what AKS cannot
  * change: "system" and 6 hex digits, 12 characters.
  */
-export function systemPoolName(pool: PoolIdentity): string {
+function systemPoolName(pool: PoolIdentity): string {
     return `system${poolDigest(pool)}`;
 }
 
@@ -324,7 +324,7 @@ function poolDigest(pool: PoolIdentity): string {
  * zonalPoolCounts' (components/config/validators.ts): count and minimum divided among the zones, the
  * maximum among one zone fewer, so the surviving zones still reach it after a zone's loss.
  */
-export function zonalPool(pool: NodePoolConfig, zone: string): NodePoolConfig {
+function zonalPool(pool: NodePoolConfig, zone: string): NodePoolConfig {
     if (!pool.zones.includes(zone)) throw new Error(`zone ${zone} is not one of the pool's zones ${JSON.stringify(pool.zones)}`);
     return { ...pool, zones: [zone], ...zonalPoolCounts(pool) };
 }

@@ -31,19 +31,19 @@ import {
  * ruleset-support-policy.md lists 2.2 as N and 2.1 as N-1), and the bot manager set 1.1, its newest.
  * DRS 2.2 runs at paranoia level 1, and its newly added rules start in log mode.
  */
-export const WAF_MANAGED_RULE_SETS = [
+const WAF_MANAGED_RULE_SETS = [
     { ruleSetType: "Microsoft_DefaultRuleSet", ruleSetVersion: "2.2" },
     { ruleSetType: "Microsoft_BotManagerRuleSet", ruleSetVersion: "1.1" },
 ] as const;
 
 /** Key Vault secret (application vault) with the ingress certificate and key as a PFX, for the Application Gateway. */
-export const INGRESS_PFX_SECRET = "ingress-tls-pfx";
+const INGRESS_PFX_SECRET = "ingress-tls-pfx";
 
 /**
  * TLS 1.2 and newer with strong suites only (Application Gateway's predefined AppGwSslPolicy20220101;
  * azure-native network ApplicationGatewaySslPolicyName).
  */
-export const APP_GATEWAY_SSL_POLICY = "AppGwSslPolicy20220101";
+const APP_GATEWAY_SSL_POLICY = "AppGwSslPolicy20220101";
 
 export interface IngressWafArgs {
     /** Stem of the gateway's, its policy's, identity's and public IP's names. */
@@ -115,7 +115,7 @@ const PART = {
  * articles/application-gateway/rewrite-http-headers-url.md). The gateway then trusts exactly this one
  * proxy hop (GATEWAY_TRUSTED_PROXIES in components/platform/ingressGateway.ts).
  */
-export const CLIENT_ADDRESS_REWRITE = { headerName: "X-Forwarded-For", headerValue: "{var_add_x_forwarded_for_proxy}" } as const;
+const CLIENT_ADDRESS_REWRITE = { headerName: "X-Forwarded-For", headerValue: "{var_add_x_forwarded_for_proxy}" } as const;
 
 export class IngressWaf extends pulumi.ComponentResource {
     /** The only public address of the ingress. */

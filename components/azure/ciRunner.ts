@@ -25,7 +25,7 @@ import * as app from "@pulumi/azure-native/app";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The pinned runner image: actions/runner's own (images/Dockerfile), the version of its src/runnerversion. */
-export const RUNNER_IMAGE = "ghcr.io/actions/actions-runner:2.336.0";
+const RUNNER_IMAGE = "ghcr.io/actions/actions-runner:2.336.0";
 /** The job secret holding the GitHub token (scale rule auth and the container's env read it by this name). */
 const TOKEN_SECRET = "github-token";
 
@@ -66,7 +66,7 @@ export interface CiRunnerArgs {
 }
 
 /** The labels each runner registers with, and the only ones: what the workflows' runs-on asks for. */
-export function runnerLabels(label: string): string[] {
+function runnerLabels(label: string): string[] {
     return ["self-hosted", label];
 }
 
@@ -76,7 +76,7 @@ export function runnerLabels(label: string): string[] {
  * runner's whole set; noDefaultLabels keeps KEDA from adding linux and x64, which the runner does not
  * register (--no-default-labels), so a job asking for them starts nothing.
  */
-export function runnerScaleMetadata(repository: string, label: string): Record<string, string> {
+function runnerScaleMetadata(repository: string, label: string): Record<string, string> {
     const [owner, repo] = repository.split("/");
     return {
         owner,

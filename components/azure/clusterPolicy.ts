@@ -20,7 +20,7 @@ const DEFINITION = "/providers/Microsoft.Authorization/policyDefinitions/";
 const INITIATIVE = "/providers/Microsoft.Authorization/policySetDefinitions/";
 
 /** The assignments, by key. */
-export const CLUSTER_POLICIES = {
+const CLUSTER_POLICIES = {
     /** No privileged, escalation, host namespaces/paths; capabilities, volumes, users/groups, seccomp (initiative 2.5.0). */
     podSecurityRestricted: {
         id: `${INITIATIVE}42b8ef37-b724-4e24-bbc8-7a7708edfe00`,
@@ -45,15 +45,10 @@ export const CLUSTER_POLICIES = {
 export type ClusterPolicyKey = keyof typeof CLUSTER_POLICIES;
 
 /** Every built-in's own `excludedNamespaces` default: AKS's and the add-on's system namespaces. */
-export const POLICY_DEFAULT_EXCLUDED_NAMESPACES = [
-    "kube-system",
-    "gatekeeper-system",
-    "azure-arc",
-    "azure-extensions-usage-system",
-] as const;
+const POLICY_DEFAULT_EXCLUDED_NAMESPACES = ["kube-system", "gatekeeper-system", "azure-arc", "azure-extensions-usage-system"] as const;
 
 /** The most one container may ask for under the container-limits policy (the largest limit the platform sets is 2 CPU / 4Gi). */
-export const CONTAINER_LIMIT_CAPS = { cpu: "4", memory: "8Gi" } as const;
+const CONTAINER_LIMIT_CAPS = { cpu: "4", memory: "8Gi" } as const;
 
 /** One namespace a policy does not apply to, and why. */
 export interface PolicyExemption {
@@ -124,7 +119,7 @@ export function excludedNamespaces(policy: ClusterPolicyKey, exemptions: readonl
 }
 
 /** `^(p1|p2|...)` over image prefixes, regex-escaped: what allowedContainerImagesRegex matches against container.image. */
-export function allowedImagesRegex(prefixes: readonly string[]): string {
+function allowedImagesRegex(prefixes: readonly string[]): string {
     const escaped = prefixes.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, (c) => (c === "/" ? "/" : `\\${c}`)));
     return `^(${escaped.join("|")})`;
 }

@@ -74,7 +74,7 @@ export const KEY_VAULT_FQDNS = ["*.vault.azure.net"] as const;
  * cdn01-03 hosts); ecr-public.aws.com: the ECR Public registry (layers from its own host).
  * mcr.microsoft.com is already in AKS's required list.
  */
-export const REGISTRY_ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
+const REGISTRY_ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
     "docker.io": ["registry-1.docker.io", "auth.docker.io", "production.cloudflare.docker.com"],
     "ghcr.io": ["ghcr.io", "pkg-containers.githubusercontent.com"],
     "quay.io": ["quay.io", "cdn01.quay.io", "cdn02.quay.io", "cdn03.quay.io"],
@@ -87,7 +87,7 @@ export const REGISTRY_ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
  * `ParseNormalizedNamed`): a first path component with a dot or a colon, or `localhost`, is a host;
  * otherwise the image is on Docker Hub.
  */
-export function registryOf(image: string): string {
+function registryOf(image: string): string {
     const first = image.split("/")[0];
     if (image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")) return first;
     return "docker.io";
@@ -100,7 +100,7 @@ export function registryOf(image: string): string {
  * quay.io/argoproj/argocd and its redis from ecr-public.aws.com/docker/library/redis (argo-helm
  * charts/argo-cd values.yaml, 9.x, the line ARGOCD_CHART pins). Vault's and Reloader's images are set explicitly (IMAGES).
  */
-export const CHART_DEFAULT_IMAGES: Readonly<Record<keyof typeof CHARTS | "argocd", readonly string[]>> = {
+const CHART_DEFAULT_IMAGES: Readonly<Record<keyof typeof CHARTS | "argocd", readonly string[]>> = {
     istioBase: [],
     istiod: [`${ISTIO_HUB}/pilot`, `${ISTIO_HUB}/proxyv2`],
     istioGateway: [`${ISTIO_HUB}/proxyv2`],

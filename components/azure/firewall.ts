@@ -45,7 +45,7 @@ export const HTTP_AND_HTTPS: FirewallApplicationRule["protocols"] = [
 ];
 
 /** The firewall's log categories, all of them, into resource-specific AZFW* tables. */
-export const FIREWALL_LOG_CATEGORY_GROUP = "allLogs";
+const FIREWALL_LOG_CATEGORY_GROUP = "allLogs";
 
 export class EgressFirewall extends pulumi.ComponentResource {
     /** The address the node subnets' default route points to. */

@@ -77,7 +77,7 @@ import { WorkloadIdentity } from "./workloadIdentity";
 export { APP_SECRET_KEYS, type AppSecretName };
 
 /** Key Vault secret (application vault) with MongoDB's generated root password. */
-export const MONGO_ROOT_PASSWORD_SECRET = "mongodb-root-password";
+const MONGO_ROOT_PASSWORD_SECRET = "mongodb-root-password";
 
 /** Key Vault secrets (application vault) holding the ingress gateway's PEM certificate and key. */
 export const INGRESS_TLS_SECRETS = { certificate: "ingress-tls-crt", privateKey: "ingress-tls-key" } as const;
@@ -109,7 +109,7 @@ export function backupContainers(cfg: Pick<PlatformConfig, "mongo" | "identities
 }
 
 /** The backup container of Vault's raft snapshots. */
-export const VAULT_SNAPSHOT_CONTAINER = "vault-snapshots";
+const VAULT_SNAPSHOT_CONTAINER = "vault-snapshots";
 
 /** The settings the Azure layer reads (components/layerArgs.ts picks them out of the program's config). */
 export const AZURE_LAYER_CONFIG = [

@@ -2,10 +2,10 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The lock level: deletes are refused, reads and updates go on (ReadOnly would block list-keys and scaling). */
-export const LOCK_LEVEL = "CanNotDelete";
+const LOCK_LEVEL = "CanNotDelete";
 
 /** The name every lock of the program carries. */
-export const LOCK_NAME = "do-not-delete";
+const LOCK_NAME = "do-not-delete";
 
 export interface ResourceLocksArgs {
     /** ARM IDs of the resources that each get a lock of their own, by a short name. */

@@ -10,7 +10,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The stream the metrics add-on sends and the DCR forwards (azure-native KnownPrometheusForwarderDataSourceStreams). */
-export const PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics";
+const PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics";
 
 /** Where a rule comes from: Microsoft's recommended set (checked against its fixture), or this program. */
 export type PrometheusAlertSource = "recommended" | "own";
@@ -80,8 +80,8 @@ const ownerController = 'label_replace(kube_pod_owner, "controller", "$1", "owne
  * normalised (its "PT05M" is "PT5M", the same duration), and the descriptions are ours. Left out:
  * OMITTED_RECOMMENDED_ALERTS. Own additions are marked `source: "own"`. Every metric a rule reads must
  * survive the metrics add-on's minimal ingestion profile, or be added to its keep list
- * (METRICS_KEEP_LIST_ADDITIONS): a test checks each against the add-on's keep list. Pure, so that a test
- * checks it against the upstream file.
+ * (platform/metricsSettings.ts METRICS_KEEP_LIST_ADDITIONS): a test checks each against the add-on's
+ * keep list. Pure, so that a test checks it against the upstream file.
  */
 export function prometheusAlertGroups(): PrometheusAlertGroup[] {
     const rec = "recommended" as const;
@@ -406,23 +406,6 @@ export function prometheusAlertGroups(): PrometheusAlertGroup[] {
     ];
 }
 
-/**
- * Metrics the rules read that the metrics add-on's minimal ingestion profile drops, per scrape target of
- * its keep list (Azure/prometheus-collector otelcollector/shared/configmap/mp/
- * tomlparser-default-targets-metrics-keep-list.go at 8b94c4f64378e98bc5abf4b58f1011700cab1ddb,
- * kubestateRegex_minimal_mac: neither StatefulSet generation nor kube_persistentvolume_status_phase is
- * in it). The platform layer adds them through the ama-metrics-settings-configmap (metricsSettings.ts).
- */
-export const METRICS_KEEP_LIST_ADDITIONS: Readonly<Record<"kubestate", readonly string[]>> = {
-    kubestate: [
-        "kube_statefulset_metadata_generation",
-        "kube_statefulset_status_observed_generation",
-        "kube_persistentvolume_status_phase",
-        // KubePersistentVolumeFillingUp's `unless` on ReadOnlyMany claims reads it.
-        "kube_persistentvolumeclaim_access_mode",
-    ],
-};
-
 /** One platform metric alert on the cluster's own node metrics (no Prometheus needed). */
 export interface NodeMetricAlert {
     readonly name: string;
@@ -441,7 +424,7 @@ export interface NodeMetricAlert {
  * node_cpu_usage_percentage, node_memory_working_set_percentage). The node disk is a Prometheus rule
  * (KubeNodeDiskUsageHigh, above).
  */
-export const NODE_METRIC_ALERTS: readonly NodeMetricAlert[] = [
+const NODE_METRIC_ALERTS: readonly NodeMetricAlert[] = [
     {
         name: "node-cpu",
         metricName: "node_cpu_usage_percentage",
@@ -459,7 +442,7 @@ export const NODE_METRIC_ALERTS: readonly NodeMetricAlert[] = [
 ];
 
 /** The diagnostic log category of a data collection rule (its errors; Log Analytics table DCRLogErrors). */
-export const DCR_LOG_CATEGORY = "LogErrors";
+const DCR_LOG_CATEGORY = "LogErrors";
 
 /**
  * The name of the DCE, DCR and association, as Microsoft's onboarding templates spell it

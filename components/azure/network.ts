@@ -43,7 +43,7 @@ const EGRESS_SUBNETS: readonly SubnetRole[] = ["system", "user", "runner"];
  * The ports the internet reaches the ingress gateway's load balancer on: HTTPS, and HTTP for the
  * gateway's redirect to HTTPS (components/platform/ingressGateway.ts serves both).
  */
-export const INGRESS_PUBLIC_PORTS = [PORTS.gatewayHttp.service, PORTS.gatewayHttps.service] as const;
+const INGRESS_PUBLIC_PORTS = [PORTS.gatewayHttp.service, PORTS.gatewayHttps.service] as const;
 /** The subnets whose nodes may run the ingress gateway, which the internet reaches on INGRESS_PUBLIC_PORTS. */
 const NODE_SUBNETS: readonly SubnetRole[] = ["system", "user"];
 
@@ -90,7 +90,7 @@ export const APP_GATEWAY_PUBLIC_PORTS = INGRESS_PUBLIC_PORTS;
  * learn.microsoft.com/azure/application-gateway/configuration-infrastructure). Outbound to the
  * internet must stay open, which the NSG's default rules do.
  */
-export const APP_GATEWAY_MANAGER_PORTS = "65200-65535";
+const APP_GATEWAY_MANAGER_PORTS = "65200-65535";
 
 /**
  * The NSG rules of one subnet role: the platform's defaults deny inbound from the internet already.

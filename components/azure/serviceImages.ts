@@ -8,7 +8,7 @@ import { AcrImport } from "./acrImport";
 import { acrPushCredentials } from "./acrToken";
 
 /** The repository root: the services' build context (their npm workspaces and lockfile are there). */
-export const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
+const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
 
 /** An image as the chart takes it: repository and a tag or, to pin the image itself, sha256:<digest>. */
 export interface DeployedImage {
@@ -35,7 +35,7 @@ export interface ServiceImagesArgs {
 }
 
 /** `ghcr.io/my-org/product-service` -> registry ghcr.io, path my-org/product-service. */
-export function splitRepository(repository: string): { readonly registry: string; readonly path: string } {
+function splitRepository(repository: string): { readonly registry: string; readonly path: string } {
     const [first, ...rest] = repository.split("/");
     // A first segment without a dot, colon or "localhost" is a Docker Hub path (distribution/reference).
     if (rest.length === 0 || !(first.includes(".") || first.includes(":") || first === "localhost")) {

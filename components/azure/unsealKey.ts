@@ -28,7 +28,7 @@ export interface UnsealKeyArgs {
 }
 
 /** rotationPolicy in ARM's shape: the same lifetime actions, with ARM's lowercase action types. */
-export function armRotationPolicy(rotationDays: number): azureInputs.keyvault.RotationPolicyArgs {
+function armRotationPolicy(rotationDays: number): azureInputs.keyvault.RotationPolicyArgs {
     const policy = rotationPolicy(rotationDays) as { lifetimeActions: { trigger: object; action: { type: string } }[] };
     return {
         lifetimeActions: policy.lifetimeActions.map((a) => ({
@@ -42,7 +42,7 @@ export function armRotationPolicy(rotationDays: number): azureInputs.keyvault.Ro
 }
 
 /** The rotate trigger of a policy (the `timeAfterCreate` of its Rotate action), or undefined for none. */
-export function rotateTrigger(
+function rotateTrigger(
     policy: { lifetimeActions?: readonly { trigger?: { timeAfterCreate?: string }; action?: { type?: string } }[] } | undefined,
 ): string | undefined {
     return policy?.lifetimeActions?.find((a) => a.action?.type?.toLowerCase() === "rotate")?.trigger?.timeAfterCreate;

@@ -36,7 +36,7 @@ export const VAULT_TLS_VALIDITY = {
  * Azure/KeyVault-AccessPolicyToRBAC-CompareTool gives Secret Get = getSecret/action, Secret Set =
  * setSecret/action, Secret List = readMetadata/action).
  */
-export const VAULT_TLS_RENEW_DATA_ACTIONS = [
+const VAULT_TLS_RENEW_DATA_ACTIONS = [
     "Microsoft.KeyVault/vaults/secrets/getSecret/action",
     "Microsoft.KeyVault/vaults/secrets/setSecret/action",
     "Microsoft.KeyVault/vaults/secrets/readMetadata/action",

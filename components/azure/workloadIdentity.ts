@@ -5,7 +5,7 @@ import type { ServiceAccountRef } from "../config";
 import { roleDefinitionId, roleAssignmentOptions } from "./roles";
 
 /** The audience Azure AD token exchange expects in a federated service account token. */
-export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
 /** One role on one scope: a built-in role by GUID, or a custom role by its full ARM ID. */
 export type RoleGrant = {

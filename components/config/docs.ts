@@ -35,7 +35,7 @@ export function defaultText(path: ConfigPath): string {
     return render(defaultEntry(DEFAULTS.shared, path)?.value);
 }
 
-export const CONFIG_TABLE_HEADER = ["| Path | Type | Stacks | Default | Meaning |", "|---|---|---|---|---|"];
+const CONFIG_TABLE_HEADER = ["| Path | Type | Stacks | Default | Meaning |", "|---|---|---|---|---|"];
 
 function row(path: ConfigPath): string {
     const spec = specOf(path);

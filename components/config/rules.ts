@@ -698,7 +698,7 @@ function localRules(c: RuleContext): string[] {
 }
 
 /** Every cross-key rule, in the order of the groups they relate. */
-export const CROSS_KEY_RULES: readonly Rule[] = [
+const CROSS_KEY_RULES: readonly Rule[] = [
     clusterRules,
     poolRules,
     networkRules,

@@ -112,7 +112,7 @@ export function checkTag(key: string, value: string): string | undefined {
 }
 
 /** The five fields of a cron schedule and the values each takes (Kubernetes CronJob, standard syntax). */
-export const CRON_FIELDS = [
+const CRON_FIELDS = [
     { name: "minute", min: 0, max: 59 },
     { name: "hour", min: 0, max: 23 },
     { name: "day of month", min: 1, max: 31 },

@@ -100,7 +100,7 @@ export const RELEASE_TIMEOUT_SECONDS = 600;
  * at 2m2s (kubernetes pkg/util/goroutinemap/exponentialbackoff/exponential_backoff.go,
  * maxDurationBeforeRetry).
  */
-export const KUBELET_MOUNT_RETRY_MAX_SECONDS = 122;
+const KUBELET_MOUNT_RETRY_MAX_SECONDS = 122;
 
 /**
  * The Helm timeout of a release whose pods mount Key Vault objects through the Secrets Store CSI driver

@@ -15,7 +15,7 @@ import { INGRESS_HEALTH_PATH, PORTS, POD_LABELS, RELEASES } from "../topology";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 
 /** The label value VirtualServices' Gateways select the ingress gateway pods by (the guide's selector). */
-export const INGRESS_GATEWAY_SELECTOR = POD_LABELS.ingressGateway;
+const INGRESS_GATEWAY_SELECTOR = POD_LABELS.ingressGateway;
 
 /** The keys of Istio's gateway chart values (1.29.x) this component sets. */
 export interface GatewayValues {
@@ -65,7 +65,7 @@ export interface GatewayValues {
  * with 200 only where a ready gateway pod runs; the probe comes from the AzureLoadBalancer tag, which
  * the NSGs' default rules admit, and never reaches a pod, so no NetworkPolicy is involved.
  */
-export function gatewayService(type: GatewayValues["service"]["type"], internal?: InternalLoadBalancer): GatewayValues["service"] {
+function gatewayService(type: GatewayValues["service"]["type"], internal?: InternalLoadBalancer): GatewayValues["service"] {
     if (type !== "LoadBalancer") return { type };
     return internal
         ? { type, externalTrafficPolicy: "Local", annotations: internalLoadBalancerAnnotations(internal) }
@@ -96,7 +96,7 @@ export interface InternalLoadBalancer {
  * per-family ServiceAnnotationLoadBalancerIPDualStack[false] that replaces the deprecated
  * spec.loadBalancerIP; AKS docs "Use an internal load balancer", "Specify an IP address").
  */
-export function internalLoadBalancerAnnotations(lb: InternalLoadBalancer): Record<string, string> {
+function internalLoadBalancerAnnotations(lb: InternalLoadBalancer): Record<string, string> {
     return {
         "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
         "service.beta.kubernetes.io/azure-load-balancer-internal-subnet": lb.subnetName,

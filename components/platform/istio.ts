@@ -25,10 +25,10 @@ export interface IstioBaseValues {
  * container (runs as 1337, drops ALL, no NET_ADMIN/NET_RAW) instead of the root `istio-init`
  * (files/injection-template.yaml), and the CNI node agent programs the pod's redirection instead.
  */
-export const CNI_INJECTION = { enabled: true, provider: "default" } as const;
+const CNI_INJECTION = { enabled: true, provider: "default" } as const;
 
 /** Where the node agent installs the plugin: the chart's defaults, which are AKS's (and kind's) paths. */
-export const CNI_HOST_PATHS = { cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" } as const;
+const CNI_HOST_PATHS = { cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" } as const;
 
 /** The keys of Istio's `cni` chart values (1.29.2 manifests/charts/istio-cni/values.yaml) this component sets. */
 export interface IstioCniValues {

@@ -25,8 +25,7 @@ import { IngressGateway, type KeyVaultIngressTls, type PemIngressTls } from "./i
 import { IstioControlPlane } from "./istio";
 import { Namespaces } from "./namespaces";
 import { ISTIO_CNI_REASON } from "./podSecurity";
-import { METRICS_KEEP_LIST_ADDITIONS } from "../azure/managedPrometheus";
-import { MetricsSettings } from "./metricsSettings";
+import { METRICS_KEEP_LIST_ADDITIONS, MetricsSettings } from "./metricsSettings";
 import { Reloader } from "./reloader";
 import { KeyVaultSecretProviderClass } from "./secretProviderClass";
 import { SecretsStoreCsi } from "./secretsStoreCsi";
@@ -68,7 +67,7 @@ export const RELOADER_NAMESPACE = NAMESPACES.reloader;
 export const APP_SECRET_PROVIDER_CLASS = "azure-keyvault-secrets";
 export const APP_SECRETS_SECRET = "keyvault-secrets";
 /** The SecretProviderClass (Vault's namespace) that mounts Vault's listener certificate, key and CA. */
-export const VAULT_TLS_PROVIDER_CLASS = "vault-tls";
+const VAULT_TLS_PROVIDER_CLASS = "vault-tls";
 
 /** How the application secrets reach the services' pods. */
 export interface AppSecretsDelivery {
@@ -355,7 +354,7 @@ function kubernetesPlumbing(
 }
 
 /** The Secret (Vault's namespace) holding the dev server's root token, and its key. */
-export const VAULT_DEV_ROOT_TOKEN_SECRET = { name: "vault-dev-root-token", key: "token" } as const;
+const VAULT_DEV_ROOT_TOKEN_SECRET = { name: "vault-dev-root-token", key: "token" } as const;
 
 /**
  * dev: the dev server's root token, generated (never the chart's well-known "root") and kept in the

@@ -11,7 +11,25 @@ import { NAMESPACES } from "../topology";
  * ama-metrics-deployment.yaml, ama-metrics-daemonset.yaml, ama-metrics-ksm-deployment.yaml) and run on
  * their built-in defaults without it.
  */
-export const METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: NAMESPACES.kubeSystem } as const;
+const METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: NAMESPACES.kubeSystem } as const;
+
+/**
+ * Metrics the rules read that the metrics add-on's minimal ingestion profile drops, per scrape target of
+ * its keep list (Azure/prometheus-collector otelcollector/shared/configmap/mp/
+ * tomlparser-default-targets-metrics-keep-list.go at 8b94c4f64378e98bc5abf4b58f1011700cab1ddb,
+ * kubestateRegex_minimal_mac: neither StatefulSet generation nor kube_persistentvolume_status_phase is
+ * in it). The platform layer adds them through the ama-metrics-settings-configmap (MetricsSettings
+ * below); the rules that read them are components/azure/managedPrometheus.ts prometheusAlertGroups.
+ */
+export const METRICS_KEEP_LIST_ADDITIONS: Readonly<Record<"kubestate", readonly string[]>> = {
+    kubestate: [
+        "kube_statefulset_metadata_generation",
+        "kube_statefulset_status_observed_generation",
+        "kube_persistentvolume_status_phase",
+        // KubePersistentVolumeFillingUp's `unless` on ReadOnlyMany claims reads it.
+        "kube_persistentvolumeclaim_access_mode",
+    ],
+};
 
 /**
  * The ConfigMap's data in schema v1 (ama-metrics-settings-configmap-v1.yaml at
@@ -22,7 +40,7 @@ export const METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configma
  * profile's regex to the one given: `<ours>|<minimal>`). v1 rather than v2: every add-on version that
  * reads v2 reads v1 too (populateKeepList handles both), older ones only v1.
  */
-export function metricsSettingsData(keepList: Readonly<Record<string, readonly string[]>>): Record<string, string> {
+function metricsSettingsData(keepList: Readonly<Record<string, readonly string[]>>): Record<string, string> {
     const lines = Object.entries(keepList).map(([target, metrics]) => `${target} = "${metrics.join("|")}"`);
     return {
         "schema-version": "v1",
@@ -40,8 +58,8 @@ export interface MetricsSettingsArgs {
 
 /**
  * The metrics add-on's settings: extra metrics kept beyond the minimal ingestion profile, for the alert
- * rules that read them (components/azure/managedPrometheus.ts METRICS_KEEP_LIST_ADDITIONS). The add-on's
- * containers watch the mounted settings (otelcollector/main/main.go: inotify on /etc/config/settings) and
+ * rules that read them (METRICS_KEEP_LIST_ADDITIONS above). The add-on's containers watch the mounted
+ * settings (otelcollector/main/main.go: inotify on /etc/config/settings) and
  * restart themselves on a change, so neither the first `up` nor a later change restarts anything of
  * ours; deleting it returns them to the defaults. A change of the keep list is a replacement, not an
  * update: pulumi-kubernetes 4.34.2 treats a ConfigMap's data as immutable unless the provider sets

@@ -39,7 +39,7 @@ export interface KeyVaultSecretProviderClassArgs {
  * The Azure provider's `objects` parameter: a YAML document whose `array` holds one YAML document (a
  * string) per object. Key Vault secret names are letters, digits and hyphens, so no quoting is needed.
  */
-export function keyVaultObjects(secretNames: readonly string[]): string {
+function keyVaultObjects(secretNames: readonly string[]): string {
     const entries = secretNames.map((objectName) => `  - |\n    objectName: ${objectName}\n    objectType: secret\n    objectVersion: ""`);
     return ["array:", ...entries].join("\n") + "\n";
 }

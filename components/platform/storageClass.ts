@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 /** The Azure Disk CSI driver's provisioner name (AKS installs the driver). */
-export const AZURE_DISK_CSI_PROVISIONER = "disk.csi.azure.com";
+const AZURE_DISK_CSI_PROVISIONER = "disk.csi.azure.com";
 
 /** Azure's zone-redundant Premium SSD: synchronously replicated across three zones. */
 export const ZONE_REDUNDANT_DISK_SKU = "Premium_ZRS";

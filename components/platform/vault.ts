@@ -44,7 +44,7 @@ export interface TransitSealSettings {
 export type VaultSealStanza = ({ readonly kind: "azurekeyvault" } & SealSettings) | ({ readonly kind: "transit" } & TransitSealSettings);
 
 /** The server's seal stanza (HCL lines). */
-export function sealStanza(seal: VaultSealStanza): string[] {
+function sealStanza(seal: VaultSealStanza): string[] {
     if (seal.kind === "transit")
         return [
             'seal "transit" {',
@@ -94,10 +94,10 @@ export interface VaultTlsFiles {
  */
 export const VAULT_AGENT_INJECT_LABEL = { key: "vault.hashicorp.com/agent-inject", value: "true" } as const;
 /** Seconds the API server waits for the injector on each pod it is asked about. */
-export const VAULT_INJECTOR_TIMEOUT_SECONDS = 10;
+const VAULT_INJECTOR_TIMEOUT_SECONDS = 10;
 
 /** `http` or `https`: the scheme every Vault address uses. */
-export function vaultScheme(tls: boolean): "http" | "https" {
+function vaultScheme(tls: boolean): "http" | "https" {
     return tls ? "https" : "http";
 }
 
@@ -164,10 +164,10 @@ export function rolloutNotice(revision: number | undefined): string {
     return `Vault release revision ${revision}: if this changed in this update, ${then}`;
 }
 
-export const VAULT_DEV_ROOT_TOKEN_ENV = "VAULT_DEV_ROOT_TOKEN_FROM_SECRET";
+const VAULT_DEV_ROOT_TOKEN_ENV = "VAULT_DEV_ROOT_TOKEN_FROM_SECRET";
 
 /** The env var the transit seal reads its token from (seal/transit.mdx: `token` ... VAULT_TOKEN). */
-export const VAULT_TRANSIT_TOKEN_ENV = "VAULT_TOKEN";
+const VAULT_TRANSIT_TOKEN_ENV = "VAULT_TOKEN";
 
 /** The keys of the vault chart's values.yaml (0.32.0) this component sets. */
 export interface VaultValues {

@@ -9,10 +9,10 @@ import { jobServiceAccount } from "./serviceAccounts";
 import { POD_LABELS } from "../topology";
 
 /** The initialisation script, kept in the repository and checked with shellcheck (tests/platform-scripts.test.ts). */
-export const VAULT_INIT_SCRIPT_FILE = "vault-init.sh";
+const VAULT_INIT_SCRIPT_FILE = "vault-init.sh";
 export const VAULT_INIT_SCRIPT = path.join(SCRIPTS_DIR, VAULT_INIT_SCRIPT_FILE);
 /** What the init phase runs with the new root token, shipped beside it (and usable by hand: break glass). */
-export const VAULT_BOOTSTRAP_SCRIPT_FILE = "vault-bootstrap.sh";
+const VAULT_BOOTSTRAP_SCRIPT_FILE = "vault-bootstrap.sh";
 /** Where a Job mounts Vault's CA Secret. */
 const CA_DIR = "/vault/ca";
 

@@ -8,11 +8,11 @@ import { VAULT_RELEASE, VAULT_TLS_DIR, vaultPodHost, type TransitSealArgs, type 
 import { VaultUnsealer, VAULT_UNSEALER } from "./vaultUnsealer";
 
 /** The Kubernetes Secret (Vault's namespace) that is the ha Vault's TLS volume: keys named like prod's Key Vault secrets. */
-export const LOCAL_VAULT_TLS_SECRET = "vault-tls";
+const LOCAL_VAULT_TLS_SECRET = "vault-tls";
 /** The Secret and key the init Job keeps the recovery keys in (where prod has its Key Vault secret). */
-export const LOCAL_VAULT_RECOVERY_KEYS = { name: "vault-recovery-keys", key: "recovery-keys" } as const;
+const LOCAL_VAULT_RECOVERY_KEYS = { name: "vault-recovery-keys", key: "recovery-keys" } as const;
 /** The claim the snapshot CronJob keeps raft snapshots on (where prod has its blob container). */
-export const LOCAL_VAULT_SNAPSHOT_CLAIM = "vault-snapshots";
+const LOCAL_VAULT_SNAPSHOT_CLAIM = "vault-snapshots";
 
 export interface LocalVaultHaArgs {
     /** Vault's namespace (its name: the certificates' names derive from it). */

@@ -8,14 +8,14 @@ import { jobServiceAccount } from "./serviceAccounts";
 import { POD_LABELS } from "../topology";
 
 /** The snapshot script, checked with shellcheck and run against stand-ins (tests/platform-snapshot.test.ts). */
-export const VAULT_SNAPSHOT_SCRIPT_FILE = "vault-snapshot.sh";
+const VAULT_SNAPSHOT_SCRIPT_FILE = "vault-snapshot.sh";
 export const VAULT_SNAPSHOT_SCRIPT = path.join(SCRIPTS_DIR, VAULT_SNAPSHOT_SCRIPT_FILE);
 
 const TOKEN_DIR = "/var/run/secrets/vault";
 const CA_DIR = "/vault/ca";
 
 /** Where a volume target mounts its claim in the keep container. */
-export const VAULT_SNAPSHOT_DIR = "/snapshots";
+const VAULT_SNAPSHOT_DIR = "/snapshots";
 
 /**
  * Where the snapshots go: a blob container written as the snapshot identity (prod), or a

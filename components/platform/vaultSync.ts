@@ -7,7 +7,7 @@ import type { AutopilotSettings, BootstrapRole } from "./vaultPolicies";
 import { POD_LABELS } from "../topology";
 
 /** The sync script, checked with shellcheck and run against a stand-in vault (tests/platform-vault-day2.test.ts). */
-export const VAULT_SYNC_SCRIPT_FILE = "vault-sync.sh";
+const VAULT_SYNC_SCRIPT_FILE = "vault-sync.sh";
 export const VAULT_SYNC_SCRIPT = path.join(SCRIPTS_DIR, VAULT_SYNC_SCRIPT_FILE);
 
 const TOKEN_DIR = "/var/run/secrets/vault";

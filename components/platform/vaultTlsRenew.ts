@@ -16,14 +16,14 @@ import { IMAGES, WORKLOAD_IDENTITY_USE_LABEL, VAULT_IMAGE } from "./charts";
 import { jobServiceAccount } from "./serviceAccounts";
 
 /** The renewal script (tests/vault-tls-renewal.test.ts runs it against a stand-in az and real openssl). */
-export const VAULT_TLS_RENEW_SCRIPT_FILE = "vault-tls-renew.sh";
+const VAULT_TLS_RENEW_SCRIPT_FILE = "vault-tls-renew.sh";
 export const VAULT_TLS_RENEW_SCRIPT = path.join(SCRIPTS_DIR, VAULT_TLS_RENEW_SCRIPT_FILE);
 /** The server pods' tls-reload sidecar (same test, against a stand-in vault process). */
-export const VAULT_TLS_RELOAD_SCRIPT_FILE = "vault-tls-reload.sh";
+const VAULT_TLS_RELOAD_SCRIPT_FILE = "vault-tls-reload.sh";
 export const VAULT_TLS_RELOAD_SCRIPT = path.join(SCRIPTS_DIR, VAULT_TLS_RELOAD_SCRIPT_FILE);
 
 /** Daily (UTC): a renewal window of 30 days leaves 30 tries; the alert's staleness window is two runs. */
-export const VAULT_TLS_RENEW_SCHEDULE = "17 3 * * *";
+const VAULT_TLS_RENEW_SCHEDULE = "17 3 * * *";
 /** The alert fires when no served certificate was reported for this long (two missed daily runs). */
 export const VAULT_TLS_REPORT_STALE_HOURS = 48;
 /**
@@ -36,7 +36,7 @@ export const VAULT_TLS_FIRST_REPORT_HOURS = 26;
 /** The statuses of a `vault-tls served` line that are not ok (scripts/vault-tls-renew.sh): the expiring alert. */
 export const VAULT_TLS_BAD_STATUSES = ["EXPIRING", "EXPIRED", "UNVERIFIED"] as const;
 /** Seconds between the sidecar's looks at the certificate files. */
-export const VAULT_TLS_RELOAD_INTERVAL_SECONDS = 30;
+const VAULT_TLS_RELOAD_INTERVAL_SECONDS = 30;
 
 /**
  * The tls-reload sidecar for vault-helm's `server.extraContainers` (rendered verbatim with toYaml,

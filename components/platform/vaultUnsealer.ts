@@ -10,13 +10,14 @@ import {
     jobScriptFiles,
     scriptPhase,
     scriptVolumes,
+    secretEnv,
 } from "../jobScripts";
 import { PORTS, POD_LABELS } from "../topology";
 import { VAULT_IMAGE } from "./charts";
 import type { TransitSealArgs } from "./vault";
 
 /** The script of the unsealer's sidecar (phase unseal) and setup Job (phase setup), checked with shellcheck. */
-export const VAULT_UNSEALER_SCRIPT_FILE = "vault-unsealer.sh";
+const VAULT_UNSEALER_SCRIPT_FILE = "vault-unsealer.sh";
 
 /** The unsealer's names: its Deployment and Service, the transit mount and key, the seal's policy and token Secret. */
 export const VAULT_UNSEALER = {
@@ -44,7 +45,7 @@ export const VAULT_UNSEALER = {
  * never replaces either password. `protect` would refuse `pulumi destroy` of a throwaway local stack.
  * (@pulumi/random RandomPasswordArgs, 4.x.)
  */
-export const RANDOM_PASSWORD_INPUTS = [
+const RANDOM_PASSWORD_INPUTS = [
     "length",
     "keepers",
     "lower",
@@ -66,7 +67,7 @@ const CA_DIR = "/vault/ca";
 const DATA_DIR = "/vault/data";
 
 /** The unsealer's claim (Vault's namespace): its transit key lives here, so it outlives any pod. */
-export const VAULT_UNSEALER_DATA_CLAIM = "vault-unsealer-data";
+const VAULT_UNSEALER_DATA_CLAIM = "vault-unsealer-data";
 
 export interface VaultUnsealerArgs {
     /** Vault's namespace: the unsealer runs beside the server it unseals. */
@@ -210,13 +211,9 @@ export class VaultUnsealer extends pulumi.ComponentResource {
             { metadata: { namespace: ns }, data: jobScriptFiles(VAULT_UNSEALER_SCRIPT_FILE) },
             child,
         );
-        const fromSecret = (envName: string, secret: { readonly name: string; readonly key: string }) => ({
-            name: envName,
-            valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } },
-        });
         const loopback = { name: "VAULT_ADDR", value: `http://127.0.0.1:${PORTS.vaultApi}` };
         const sealTokenEnv = [
-            fromSecret("SEAL_TOKEN", names.sealTokenSecret),
+            secretEnv("SEAL_TOKEN", names.sealTokenSecret.name, names.sealTokenSecret.key),
             { name: "SEAL_POLICY", value: names.policy },
             { name: "SEAL_TOKEN_PERIOD_SECONDS", value: String(names.sealTokenPeriodSeconds) },
         ];
@@ -279,7 +276,7 @@ export class VaultUnsealer extends pulumi.ComponentResource {
                                     ...JOB_CONTAINER_DEFAULTS,
                                     env: [
                                         loopback,
-                                        fromSecret("ROOT_TOKEN", names.rootTokenSecret),
+                                        secretEnv("ROOT_TOKEN", names.rootTokenSecret.name, names.rootTokenSecret.key),
                                         // The seal's token, kept alive (renewed, or created again with this
                                         // ID; checked once a minute and after every unseal): the servers may
                                         // have stopped renewing it.
@@ -343,7 +340,7 @@ export class VaultUnsealer extends pulumi.ComponentResource {
             [
                 { name: "VAULT_ADDR", value: this.address },
                 { name: "VAULT_CACERT", value: `${CA_DIR}/ca.crt` },
-                fromSecret("VAULT_TOKEN", names.rootTokenSecret),
+                secretEnv("VAULT_TOKEN", names.rootTokenSecret.name, names.rootTokenSecret.key),
                 ...sealTokenEnv,
                 { name: "TRANSIT_MOUNT", value: names.transitMount },
                 { name: "TRANSIT_KEY", value: names.transitKey },

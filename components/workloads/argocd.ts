@@ -10,7 +10,7 @@ import { NAMESPACES } from "../topology";
  * charts/argo-cd/values.yaml at argo-cd-9.5.17: each component's `containerSecurityContext`, and for
  * redis the pod-level `redis.securityContext`).
  */
-export const ARGOCD_POD_SECURITY: PodSecurity = { enforce: "restricted" };
+const ARGOCD_POD_SECURITY: PodSecurity = { enforce: "restricted" };
 
 /**
  * The argo-cd chart, pinned. 9.5.17 is a published 9.5 release (Argo CD 3.4 line); the value keys below
@@ -22,7 +22,7 @@ export const ARGOCD_CHART = { chart: "argo-cd", repo: "https://argoproj.github.i
 export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
 
 /** Prefix of the cluster-fact annotations on Argo CD's cluster Secret (readable from ApplicationSets). */
-export const CLUSTER_FACT_PREFIX = "aks-platform";
+const CLUSTER_FACT_PREFIX = "aks-platform";
 
 /** The lab's layout: one directory of Application manifests per environment. */
 export function appOfAppsPath(environment: string): string {
@@ -94,7 +94,7 @@ export interface ArgoCdArgs {
 }
 
 /** The chart values: pure, so the tests read exactly what the Release gets. */
-export function argoCdValues(serverInsecure: boolean): ArgoCdValues {
+function argoCdValues(serverInsecure: boolean): ArgoCdValues {
     return {
         // The CRDs stay when the release goes, so deleting Argo CD never deletes every Application.
         crds: { install: true, keep: true },
@@ -107,7 +107,7 @@ export function argoCdValues(serverInsecure: boolean): ArgoCdValues {
 }
 
 /** The annotations carrying the cluster facts. */
-export function clusterFactAnnotations(facts: pulumi.Unwrap<ClusterFacts>): Record<string, string> {
+function clusterFactAnnotations(facts: pulumi.Unwrap<ClusterFacts>): Record<string, string> {
     const annotations: Record<string, string> = {
         [`${CLUSTER_FACT_PREFIX}/app-namespace`]: facts.appNamespace,
         [`${CLUSTER_FACT_PREFIX}/vault-namespace`]: facts.vaultNamespace,

@@ -6,6 +6,7 @@ import ignore from "ignore";
 import * as path from "path";
 import type { Environment } from "../config";
 import { APP_SECRET_KEYS } from "../foundation";
+import { secretEnv } from "../jobScripts";
 import { keyVaultMountTimeoutSeconds, RELEASE_TIMEOUT_SECONDS } from "../platform/charts";
 import { VAULT_AGENT_INJECT_LABEL } from "../platform/vault";
 import { VAULT_CA_SECRET } from "../platform/vaultCa";
@@ -74,13 +75,13 @@ export const MONGO_DATABASE = "microservices";
 /** Vault path of the database secrets engine role that issues MongoDB credentials. */
 export const VAULT_DB_CREDS_PATH = "database/creds/microservices-role";
 /** The Vault agent writes the rendered connection string to /vault/secrets/<this>. */
-export const VAULT_SECRET_FILE = "mongodb";
+const VAULT_SECRET_FILE = "mongodb";
 /** Where the Vault agent mounts the vault.hashicorp.com/tls-secret Secret (hashicorp/vault-k8s, agent-inject/agent). */
-export const VAULT_AGENT_TLS_DIR = "/vault/tls";
+const VAULT_AGENT_TLS_DIR = "/vault/tls";
 /** The chart's projected token volume for the agent (values vaultAgent.tokenAudience). */
-export const VAULT_AGENT_TOKEN_VOLUME = "vault-token";
+const VAULT_AGENT_TOKEN_VOLUME = "vault-token";
 /** Port of the Vault API, kept out of the Istio sidecar (see microserviceValues). */
-export const VAULT_PORT = PORTS.vaultApi;
+const VAULT_PORT = PORTS.vaultApi;
 /** Port of each service's Kubernetes Service (the lab's services answer on 80). */
 export const SERVICE_PORT = PORTS.servicePort;
 /**
@@ -216,7 +217,7 @@ export function microserviceValues(s: MicroserviceSettings) {
     // The chart reads the Secret into env only together with its CSI volume (the synced Secret exists only
     // while a pod mounts it). Without Key Vault the Secret simply exists: the same env, as extraEnv.
     const csi = s.secretProviderClass !== undefined;
-    const secretEnv = csi ? [] : secretKeys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } }));
+    const secretEnvs = csi ? [] : secretKeys.map((key) => secretEnv(key, secretName, key));
     return {
         fullnameOverride: s.serviceName,
         image: { repository: s.imageRepository, tag: s.imageTag },
@@ -256,7 +257,7 @@ export function microserviceValues(s: MicroserviceSettings) {
         },
         vaultAgent: { tokenAudience: s.vaultTokenAudience ?? "" },
         seedData: s.seedData ?? false,
-        extraEnv: [...secretEnv, ...Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value }))],
+        extraEnv: [...secretEnvs, ...Object.entries(s.env ?? {}).map(([name, value]) => ({ name, value }))],
         podDisruptionBudget: { enabled: s.highAvailability ?? false, maxUnavailable: 1 },
         zoneSpread: { enabled: s.highAvailability ?? false },
         podAntiAffinity: { enabled: true },

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import { JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR, secretEnv } from "../jobScripts";
 import { MONGO_IMAGE, MONGO_PORT, MONGO_SECRET_KEYS, MONGO_UID } from "./mongodb";
 import { POD_LABELS } from "../topology";
 
@@ -85,7 +85,6 @@ export class MongoBackup extends pulumi.ComponentResource {
             child,
         );
 
-        const fromSecret = (key: string) => ({ secretKeyRef: { name: args.credentialsSecret, key } });
         const step = (stepName: string, image: string, env: k8s.types.input.core.v1.EnvVar[]): k8s.types.input.core.v1.Container => ({
             name: stepName,
             image,
@@ -148,8 +147,8 @@ export class MongoBackup extends pulumi.ComponentResource {
                                         step(DUMP_CONTAINER, args.dumpImage ?? MONGO_IMAGE, [
                                             { name: "MONGO_HOST", value: args.mongoHost },
                                             { name: "MONGO_PORT", value: String(args.mongoPort ?? MONGO_PORT) },
-                                            { name: "MONGO_USERNAME", valueFrom: fromSecret(MONGO_SECRET_KEYS.username) },
-                                            { name: "MONGO_PASSWORD", valueFrom: fromSecret(MONGO_SECRET_KEYS.password) },
+                                            secretEnv("MONGO_USERNAME", args.credentialsSecret, MONGO_SECRET_KEYS.username),
+                                            secretEnv("MONGO_PASSWORD", args.credentialsSecret, MONGO_SECRET_KEYS.password),
                                         ]),
                                     ],
                                     containers: [

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../config";
+import { secretEnv } from "../jobScripts";
 import { PORTS, POD_LABELS } from "../topology";
 import { ZONE_REDUNDANT_DISK_SKU, ZoneRedundantStorageClass } from "../platform/storageClass";
 
@@ -170,7 +171,6 @@ export class MongoDb extends pulumi.ComponentResource {
 
         // mongosh answers `ping` without credentials, so the probes need no secret.
         const ping = { exec: { command: ["mongosh", "--quiet", "--eval", "db.adminCommand('ping')"] }, timeoutSeconds: 10 };
-        const fromSecret = (key: string) => ({ secretKeyRef: { name: secret.metadata.name, key } });
         const retain = args.retainOnDelete ?? false;
 
         const statefulSet = new k8s.apps.v1.StatefulSet(
@@ -213,8 +213,8 @@ export class MongoDb extends pulumi.ComponentResource {
                                     // Read by the image's entrypoint on first start only (empty volume),
                                     // which creates the root user and then unsets them before exec'ing mongod.
                                     env: [
-                                        { name: "MONGO_INITDB_ROOT_USERNAME", valueFrom: fromSecret(MONGO_SECRET_KEYS.username) },
-                                        { name: "MONGO_INITDB_ROOT_PASSWORD", valueFrom: fromSecret(MONGO_SECRET_KEYS.password) },
+                                        secretEnv("MONGO_INITDB_ROOT_USERNAME", secret.metadata.name, MONGO_SECRET_KEYS.username),
+                                        secretEnv("MONGO_INITDB_ROOT_PASSWORD", secret.metadata.name, MONGO_SECRET_KEYS.password),
                                     ],
                                     resources: args.resources ?? {
                                         requests: { cpu: "250m", memory: "512Mi" },

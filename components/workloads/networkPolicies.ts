@@ -350,7 +350,7 @@ export type ClusterNetworkSettings =
 
 const kubeSystem = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACES.kubeSystem } } };
 /** AKS's konnectivity agents: the path of the API server's calls to webhooks. */
-export const konnectivityAgents: PolicyPeer = { ...kubeSystem, podSelector: { matchLabels: { ...POD_LABELS.konnectivityAgent } } };
+const konnectivityAgents: PolicyPeer = { ...kubeSystem, podSelector: { matchLabels: { ...POD_LABELS.konnectivityAgent } } };
 
 /** Public addresses: everything but the private ranges and the given ranges that lie outside them. */
 function publicAddresses(ranges: readonly string[]): IpBlock {

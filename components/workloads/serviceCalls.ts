@@ -34,12 +34,12 @@ export const SERVICE_CALLS: readonly ServiceCall[] = [
 ];
 
 /** A Service's URL inside the cluster: by its name, through the mesh (the sidecar makes it mutual TLS). */
-export function serviceUrl(service: ServiceName, namespace: pulumi.Input<string>): pulumi.Output<string> {
+function serviceUrl(service: ServiceName, namespace: pulumi.Input<string>): pulumi.Output<string> {
     return pulumi.output(namespace).apply((ns) => serviceAddress(service, ns));
 }
 
 /** serviceUrl for a namespace known by name (the GitOps values, tools/gitops.ts). */
-export function serviceAddress(service: ServiceName, namespace: string): string {
+function serviceAddress(service: ServiceName, namespace: string): string {
     return `http://${service}.${namespace}.svc.cluster.local:${SERVICE_PORT}`;
 }
 

@@ -22,7 +22,7 @@ const duration = (ms: number) => `${ms / 1000}s`;
 
 /** The methods whose requests a proxy may send again (API_METHODS: idempotent), and the others. */
 export const IDEMPOTENT_METHODS = METHODS.filter((m) => API_METHODS[m].idempotent);
-export const NON_IDEMPOTENT_METHODS = METHODS.filter((m) => !API_METHODS[m].idempotent);
+const NON_IDEMPOTENT_METHODS = METHODS.filter((m) => !API_METHODS[m].idempotent);
 
 /**
  * Retries and timeout of the gateway's routes. The numbers are the services' (services/common/src/api.ts).
@@ -43,7 +43,7 @@ export const NON_IDEMPOTENT_METHODS = METHODS.filter((m) => !API_METHODS[m].idem
  *   default policy, which retries a 503 answer, and `retries` without retryOn keeps that 503
  *   (istio/istio pilot/pkg/networking/core/route/retry/retry.go, DefaultPolicy and ConvertPolicy).
  */
-export const ROUTE_RESILIENCE = {
+const ROUTE_RESILIENCE = {
     idempotent: {
         retries: {
             attempts: GATEWAY_RETRY.retries,
@@ -59,10 +59,10 @@ export const ROUTE_RESILIENCE = {
 } as const;
 
 /** HTTP methods the gateway may send to the services: every method their routes use (API_METHODS). */
-export const GATEWAY_METHODS: readonly Method[] = METHODS;
+const GATEWAY_METHODS: readonly Method[] = METHODS;
 
 /** Connection pool, outlier detection and mTLS of each service's DestinationRule. */
-export const DESTINATION_TRAFFIC_POLICY = {
+const DESTINATION_TRAFFIC_POLICY = {
     connectionPool: {
         tcp: { maxConnections: 100 },
         http: { http1MaxPendingRequests: 50, http2MaxRequests: 100 },

@@ -3,18 +3,25 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { JOB_ANNOTATIONS, JOB_CONTAINER_DEFAULTS, JOB_CONTAINER_SECURITY_CONTEXT, jobScriptFiles, SCRIPTS_DIR } from "../jobScripts";
+import {
+    JOB_ANNOTATIONS,
+    JOB_CONTAINER_DEFAULTS,
+    JOB_CONTAINER_SECURITY_CONTEXT,
+    jobScriptFiles,
+    SCRIPTS_DIR,
+    secretEnv,
+} from "../jobScripts";
 import { VAULT_IMAGE } from "../platform/charts";
 import { MONGO_DATABASE, VAULT_DB_CREDS_PATH } from "./microservice";
 import { POD_LABELS } from "../topology";
 import { MONGO_IMAGE, MONGO_PORT, MONGO_SECRET_KEYS } from "./mongodb";
 
 /** The configuration script, kept in the repository and checked with shellcheck and `sh -n`. */
-export const VAULT_CONFIGURE_SCRIPT_FILE = "vault-configure.sh";
+const VAULT_CONFIGURE_SCRIPT_FILE = "vault-configure.sh";
 export const VAULT_CONFIGURE_SCRIPT = path.join(SCRIPTS_DIR, VAULT_CONFIGURE_SCRIPT_FILE);
 
 /** The Vault image the Job runs: the same 1.x release as the platform's server, so CLI and server agree. */
-export const VAULT_CONFIGURE_IMAGE = VAULT_IMAGE;
+const VAULT_CONFIGURE_IMAGE = VAULT_IMAGE;
 
 /** The database secrets engine role the services read credentials from (database/creds/<this>). */
 export const VAULT_DB_ROLE = VAULT_DB_CREDS_PATH.split("/").pop() as string;
@@ -41,10 +48,10 @@ export const VAULT_DB_DEFAULT_USERNAME_TEMPLATE =
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The Kubernetes auth method's mount: scripts/vault-configure.sh enables it at kubernetes/, the agents log in at auth/kubernetes. */
-export const VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes";
+const VAULT_KUBERNETES_AUTH_MOUNT = "kubernetes";
 
 /** The display name of a token Vault's token store issues with no display_name: auth/token/create (the dev root token too). */
-export const VAULT_TOKEN_DISPLAY_NAME = "token";
+const VAULT_TOKEN_DISPLAY_NAME = "token";
 
 /**
  * The display name of a Kubernetes-auth login's token: Vault prefixes the auth method's display name
@@ -92,7 +99,7 @@ export const MONGO_STALE_USERS_SCRIPT_FILE = "mongo-stale-users.sh";
 export const MONGO_STALE_USERS_JS_FILE = "mongo-stale-users.js";
 
 /** TTLs of the issued MongoDB users, per the lab: 1h, renewable up to 24h. */
-export const VAULT_DB_TTLS = { defaultTtl: "1h", maxTtl: "24h" } as const;
+const VAULT_DB_TTLS = { defaultTtl: "1h", maxTtl: "24h" } as const;
 
 /** Where the Job mounts its projected Vault-audience token, and Vault's CA. */
 const TOKEN_DIR = "/var/run/secrets/vault";
@@ -202,7 +209,7 @@ export function configHash(settings: VaultConfigureSettings): string {
 }
 
 /** The SERVICES value the script reads: space-separated <role>:<serviceaccount> pairs. */
-export function servicesEnv(services: readonly VaultServiceBinding[]): string {
+function servicesEnv(services: readonly VaultServiceBinding[]): string {
     return services.map((s) => `${s.role}:${s.serviceAccount}`).join(" ");
 }
 
@@ -301,7 +308,6 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
             child,
         );
 
-        const fromSecret = (secretName: pulumi.Input<string>, key: pulumi.Input<string>) => ({ secretKeyRef: { name: secretName, key } });
         const readyFile = "/tmp/configured";
         // The configure container hands the cut-off time of stale MongoDB users to the mongo-users one.
         const staleUsersFile = "/handoff/stale-before";
@@ -313,7 +319,7 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
             env: [
                 { name: "VAULT_ADDR", value: args.vaultAddress },
                 ...(auth.kind === "token"
-                    ? [{ name: "VAULT_TOKEN", valueFrom: fromSecret(auth.secret.name, auth.secret.key) }]
+                    ? [secretEnv("VAULT_TOKEN", auth.secret.name, auth.secret.key)]
                     : [
                           { name: "VAULT_AUTH_ROLE", value: auth.role },
                           { name: "VAULT_AUTH_JWT_FILE", value: `${TOKEN_DIR}/token` },
@@ -321,14 +327,8 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 ...(args.caSecret ? [{ name: "VAULT_CACERT", value: pulumi.interpolate`${CA_DIR}/${args.caSecret.key}` }] : []),
                 { name: "MONGO_HOST", value: args.mongoHost },
                 { name: "MONGO_PORT", value: String(mongoPort) },
-                {
-                    name: "MONGO_USERNAME",
-                    valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username),
-                },
-                {
-                    name: "MONGO_PASSWORD",
-                    valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
-                },
+                secretEnv("MONGO_USERNAME", mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username),
+                secretEnv("MONGO_PASSWORD", mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
                 { name: "APP_NAMESPACE", value: args.appNamespace },
                 ...(args.appTokenAudience ? [{ name: "APP_TOKEN_AUDIENCE", value: args.appTokenAudience }] : []),
                 { name: "SERVICES", value: servicesEnv(services) },
@@ -391,8 +391,8 @@ export class VaultDatabaseConfig extends pulumi.ComponentResource {
                 },
                 { name: "MONGO_HOST", value: args.mongoHost },
                 { name: "MONGO_PORT", value: String(mongoPort) },
-                { name: "MONGO_USERNAME", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username) },
-                { name: "MONGO_PASSWORD", valueFrom: fromSecret(mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password) },
+                secretEnv("MONGO_USERNAME", mongoCredentials.metadata.name, MONGO_SECRET_KEYS.username),
+                secretEnv("MONGO_PASSWORD", mongoCredentials.metadata.name, MONGO_SECRET_KEYS.password),
                 { name: "CHECK_INTERVAL_SECONDS", value: String(args.reconcileSeconds ?? 30) },
                 // mongosh keeps its history and config under HOME.
                 { name: "HOME", value: "/tmp" },
