@@ -78,7 +78,10 @@ esac
 
 copy="/tmp/vault-raft-restore-$$.snap"
 errors=$(mktemp)
+shown=""
 cleanup() {
+    # A signal sent to the script alone takes effect once kubectl returned: show what Vault answered.
+    if [ -z "$shown" ] && [ -s "$errors" ]; then cat "$errors" >&2 || true; fi
     rm -f "$errors"
     kc exec "$active" -c vault -- rm -f "$copy" >/dev/null 2>&1 || true
 }
@@ -87,9 +90,10 @@ trap cleanup EXIT
 # session) would leave the copies. The traps write nothing, and SIGPIPE is ignored: a Ctrl-C may have
 # closed the pipe the output goes to (`| tee`), and dash itself reports a child a signal ended
 # ("Terminated"), a write that would otherwise end the script before the cleanup. dash runs a trap once
-# the foreground command returns: Ctrl-C, a hang-up and a CI job's cancel signal the whole process group,
-# so kubectl ends at once too. The CLI in the pod may still have sent the file, and Vault then applies
-# it (docs/operations.md, step 4).
+# the foreground command returns: a terminal's Ctrl-C and hang-up signal the whole process group, so
+# kubectl ends at once too; a signal sent to the script alone (a CI runner signals its step's shell
+# only) takes effect once kubectl returns. The CLI in the pod may still have sent the file, and Vault
+# then applies it (docs/operations.md, step 4).
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -110,7 +114,9 @@ else
 fi
 status=0
 printf '%s' "$VAULT_TOKEN" | vault_exec_token "$active" operator raft snapshot restore "$@" 2>"$errors" || status=$?
-cat "$errors" >&2
+shown=1
+# From here on a closed output (`| head`) fails no write: what happened is in the exit status.
+cat "$errors" >&2 || true
 if [ "$status" -ne 0 ]; then
     if [ "$FORCE_RESTORE" != 1 ] && grep -q "could not verify hash file" "$errors"; then
         log "FAILED: Vault refused $snapshot: this cluster's seal could not open the snapshot's sealed hashes." \
@@ -119,13 +125,13 @@ if [ "$status" -ne 0 ]; then
             "now (Key Vault or the unsealer: its network path, the identity's access; Vault gives the same answer," \
             "logical_system_raft.go) and a retry once it is back succeeds. Nothing was restored; Vault's data is as" \
             "it was. FORCE_RESTORE=1 (restore it anyway) is only for a temporary cluster you restore into on" \
-            "purpose: a cluster whose seal cannot unwrap the snapshot's root key stays sealed after a forced restore."
+            "purpose: a cluster whose seal cannot unwrap the snapshot's root key stays sealed after a forced restore." || true
     else
         log "FAILED: vault operator raft snapshot restore exited $status ($mode); Vault's message is above." \
             "Usually Vault refused before applying anything; but a connection lost after Vault took the file" \
             "can fail here while Vault applies it: check \`vault status\` and the data, then rerun (restoring the" \
-            "same snapshot twice is harmless)."
+            "same snapshot twice is harmless)." || true
     fi
     exit 1
 fi
-log "restored $snapshot into $active ($mode); Vault applies it after answering: check \`vault status\`"
+log "restored $snapshot into $active ($mode); Vault applies it after answering: check \`vault status\`" || true

@@ -307,7 +307,7 @@ case "$1" in
     case "$*" in
       *"cat >"*) cat >"$FAKE/copy"; echo "copy $pod $last" >>"$FAKE/actions.log" ;;
       *"vault operator raft snapshot restore"*)
-        if [ -f "$FAKE/hang" ]; then echo "hanging $pod" >>"$FAKE/actions.log"; command -p sleep 30; fi
+        if [ -f "$FAKE/hang" ]; then echo "hanging $pod" >>"$FAKE/actions.log"; s=$(cat "$FAKE/hang"); command -p sleep "\${s:-30}"; fi
         while [ "$1" != "--" ]; do shift; done
         # -- sh -c SCRIPT vault operator raft snapshot restore (scripts/lib-kubectl.sh, vault_exec_token):
         # what follows is the CLI's own arguments.
@@ -458,9 +458,9 @@ esac
         assert.doesNotMatch(section, /kubectl[^`]*port-forward/, "not a second path through a local CLI");
     });
 
-    it("stops at once when interrupted (Ctrl-C), hung up or cancelled (TERM) during the restore, and removes its copies", async () => {
+    it("stops at once when the process group is interrupted (Ctrl-C), hung up or sent TERM during the restore, and removes its copies", async () => {
         // dash runs no EXIT trap when a signal it has no trap for ends it. A terminal's Ctrl-C and hang-up
-        // and a CI job's cancel signal the whole process group (the script and the kubectl it waits for).
+        // signal the whole process group (the script and the kubectl it waits for); so does a TERM sent to it.
         // Its output goes to a pipe the test closes first, as a Ctrl-C closes a `| tee`: a trap that
         // wrote would end the script by SIGPIPE before the cleanup.
         for (const [signal, code] of [
@@ -485,11 +485,11 @@ esac
             const exited = new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
             const log = () => fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" });
             for (let i = 0; i < 200 && !log().includes("hanging"); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-            assert.match(log(), /hanging/, `${signal}: the restore started`);
-            child.stdout.destroy();
-            child.stderr.destroy();
             const signalled = Date.now();
             try {
+                assert.match(log(), /hanging/, `${signal}: the restore started`);
+                child.stdout.destroy();
+                child.stderr.destroy();
                 process.kill(-child.pid!, signal);
                 assert.equal(await exited, code, signal);
                 assert.ok(Date.now() - signalled < 5000, `${signal}: stopped at once, not after the restore's 30 s`);
@@ -509,6 +509,36 @@ esac
                 `${signal}: the local errors file is removed`,
             );
         }
+    });
+
+    it("a TERM sent to the script alone takes effect once the restore answered, and still shows Vault's answer", async () => {
+        // A CI runner signals its step's shell only (actions/runner ProcessInvoker.cs): dash runs the
+        // trap once the foreground kubectl returns, and the cleanup shows what Vault answered.
+        snapshotSealedBy("kv-other");
+        fs.writeFileSync(path.join(fake, "hang"), "1");
+        fs.writeFileSync(path.join(fake, "active"), "vault-1");
+        let output = "";
+        const child = spawn("sh", [RESTORE_SCRIPT, path.join(fake, "snap")], {
+            stdio: ["ignore", "pipe", "pipe"],
+            env: {
+                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+                FAKE: fake,
+                TMPDIR: fake,
+                VAULT_TOKEN: "hvs.ROOT",
+                EXPECTED_TOKEN: "hvs.ROOT",
+                REFUSAL: VAULT_SEAL_REFUSAL,
+            },
+        });
+        child.stdout.on("data", (d) => (output += d));
+        child.stderr.on("data", (d) => (output += d));
+        const closed = new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+        const log = () => fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" });
+        for (let i = 0; i < 200 && !log().includes("hanging"); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        child.kill("SIGTERM");
+        assert.equal(await closed, 143, output);
+        assert.ok(output.includes(VAULT_SEAL_REFUSAL), output);
+        const all = lines(path.join(fake, "actions.log"));
+        assert.equal(all[all.length - 1], `rm vault-1 ${all[0].split(" ")[2]}`, "the copy is removed");
     });
 
     it("the runbook's step 4 says the restore is unforced by default and names the opt-in, FORCE_RESTORE=1", () => {
