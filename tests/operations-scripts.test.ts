@@ -346,21 +346,35 @@ esac
     function snapshotSealedBy(seal: string) {
         fs.writeFileSync(path.join(fake, "snap"), `sealed-by:${seal}\nSNAPDATA\n`);
     }
+    /** The script's environment: the stand-in kubectl first on PATH, the root token, `extra` on top. */
+    const restoreEnv = (extra: Record<string, string> = {}) => ({
+        PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
+        FAKE: fake,
+        TMPDIR: fake,
+        VAULT_TOKEN: "hvs.ROOT",
+        EXPECTED_TOKEN: "hvs.ROOT",
+        REFUSAL: VAULT_SEAL_REFUSAL,
+        ...extra,
+    });
     const restore = (args: string[], active: string, env: Record<string, string> = {}) => {
         fs.writeFileSync(path.join(fake, "active"), active);
-        const r = spawnSync("sh", [RESTORE_SCRIPT, ...args], {
-            encoding: "utf8",
-            env: {
-                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
-                FAKE: fake,
-                VAULT_TOKEN: "hvs.ROOT",
-                EXPECTED_TOKEN: "hvs.ROOT",
-                REFUSAL: VAULT_SEAL_REFUSAL,
-                ...env,
-            },
-        });
+        const r = spawnSync("sh", [RESTORE_SCRIPT, ...args], { encoding: "utf8", env: restoreEnv(env) });
         return { status: r.status, output: `${r.stdout}${r.stderr}` };
     };
+    /** Starts a restore whose stand-in `vault ... restore` sleeps `hang` seconds, and waits until it does. */
+    async function hangingRestore(hang: string, options: { detached?: boolean } = {}) {
+        fs.rmSync(path.join(fake, "actions.log"), { force: true });
+        fs.writeFileSync(path.join(fake, "hang"), hang);
+        fs.writeFileSync(path.join(fake, "active"), "vault-1");
+        const child = spawn("sh", [RESTORE_SCRIPT, path.join(fake, "snap")], {
+            detached: options.detached,
+            stdio: ["ignore", "pipe", "pipe"],
+            env: restoreEnv(),
+        });
+        const log = () => fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" });
+        for (let i = 0; i < 200 && !log().includes("hanging"); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        return { child, started: log().includes("hanging") };
+    }
     /** The actions, the copy's name replaced by COPY (the script picks it); checks copy and removal. */
     function actions(): string[] {
         const all = lines(path.join(fake, "actions.log"));
@@ -468,26 +482,11 @@ esac
             ["SIGHUP", 129],
             ["SIGTERM", 143],
         ] as const) {
-            fs.rmSync(path.join(fake, "actions.log"), { force: true });
-            fs.writeFileSync(path.join(fake, "hang"), "");
-            fs.writeFileSync(path.join(fake, "active"), "vault-1");
-            const child = spawn("sh", [RESTORE_SCRIPT, path.join(fake, "snap")], {
-                detached: true,
-                stdio: ["ignore", "pipe", "pipe"],
-                env: {
-                    PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
-                    FAKE: fake,
-                    TMPDIR: fake,
-                    VAULT_TOKEN: "hvs.ROOT",
-                    EXPECTED_TOKEN: "hvs.ROOT",
-                },
-            });
+            const { child, started } = await hangingRestore("", { detached: true });
             const exited = new Promise<number | null>((resolve) => child.on("exit", (status) => resolve(status)));
-            const log = () => fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" });
-            for (let i = 0; i < 200 && !log().includes("hanging"); i++) await new Promise((resolve) => setTimeout(resolve, 50));
             const signalled = Date.now();
             try {
-                assert.match(log(), /hanging/, `${signal}: the restore started`);
+                assert.ok(started, `${signal}: the restore started`);
                 child.stdout.destroy();
                 child.stderr.destroy();
                 process.kill(-child.pid!, signal);
@@ -515,25 +514,12 @@ esac
         // A CI runner signals its step's shell only (actions/runner ProcessInvoker.cs): dash runs the
         // trap once the foreground kubectl returns, and the cleanup shows what Vault answered.
         snapshotSealedBy("kv-other");
-        fs.writeFileSync(path.join(fake, "hang"), "1");
-        fs.writeFileSync(path.join(fake, "active"), "vault-1");
         let output = "";
-        const child = spawn("sh", [RESTORE_SCRIPT, path.join(fake, "snap")], {
-            stdio: ["ignore", "pipe", "pipe"],
-            env: {
-                PATH: `${path.join(fake, "bin")}:${process.env.PATH}`,
-                FAKE: fake,
-                TMPDIR: fake,
-                VAULT_TOKEN: "hvs.ROOT",
-                EXPECTED_TOKEN: "hvs.ROOT",
-                REFUSAL: VAULT_SEAL_REFUSAL,
-            },
-        });
+        const { child, started } = await hangingRestore("1");
+        assert.ok(started, "the restore started");
         child.stdout.on("data", (d) => (output += d));
         child.stderr.on("data", (d) => (output += d));
         const closed = new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
-        const log = () => fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" });
-        for (let i = 0; i < 200 && !log().includes("hanging"); i++) await new Promise((resolve) => setTimeout(resolve, 20));
         child.kill("SIGTERM");
         assert.equal(await closed, 143, output);
         assert.ok(output.includes(VAULT_SEAL_REFUSAL), output);
