@@ -103,7 +103,7 @@ export type PromotedImages = Readonly<Record<string, string>>;
 
 /** The group and members of the services' images (SERVICE_IMAGE_PATHS, which promotion writes too). */
 const IMAGE_PATHS = SERVICE_NAMES.flatMap((service) => Object.values(SERVICE_IMAGE_PATHS[service]));
-const IMAGE_GROUP = splitPath(IMAGE_PATHS[0]).group as string;
+export const IMAGE_GROUP = splitPath(IMAGE_PATHS[0]).group as string;
 const imageMembers = () => IMAGE_PATHS.map((imagePath) => splitPath(imagePath).member);
 
 /**

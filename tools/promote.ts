@@ -33,16 +33,13 @@ import {
 } from "../components/config";
 import { groupKeyOf, resolveGoYamlNumber } from "./cliConfig";
 import { PROJECT, ROOT } from "./mocks";
-import { writeGitOps } from "./gitops";
+import { IMAGE_GROUP, writeGitOps } from "./gitops";
 
 /** The config paths of a service's image: product-service -> services.productImage, services.productTag. */
 export function imageKeys(service: ServiceName): { readonly image: string; readonly tag: string } {
     const { repository, tag } = SERVICE_IMAGE_PATHS[service];
     return { image: repository, tag };
 }
-
-/** The group the services' images are members of. */
-const SERVICES_GROUP = splitPath(SERVICE_IMAGE_PATHS["product-service"].tag).group as string;
 
 /** The YAML path of a `<group>.<member>` path in a stack file whose group is under `groupKey`. */
 function documentPath(groupKey: string, configPath: string): string[] {
@@ -75,7 +72,7 @@ export function promoteStackFile(text: string, promotion: Promotion, project = P
     const doc = parseDocument(text);
     if (!isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
     const config = doc.get("config") as YAMLMap;
-    const groupKey = groupKeyOf(config, project, SERVICES_GROUP);
+    const groupKey = groupKeyOf(config, project, IMAGE_GROUP);
     // YAMLMap.get gives undefined both for a missing key and for an empty (null) value: ask for the node.
     const existing: unknown = config.has(groupKey) ? config.get(groupKey, true) : undefined;
     if (isScalar(existing) && existing.value === null) {
