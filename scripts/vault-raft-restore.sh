@@ -53,8 +53,7 @@ LOG_TAG=vault-raft-restore
 problems=""
 problem() { problems="${problems}x" && log "$*"; }
 case "$FORCE_RESTORE" in
-"" | 0) ;;
-1) ;;
+"" | 0 | 1) ;;
 *) problem "FORCE_RESTORE='$FORCE_RESTORE': allowed are 1 (restore with -force, skipping Vault's seal check) or 0 / unset (without, the default)" ;;
 esac
 if [ -z "${VAULT_TOKEN:-}" ]; then problem "VAULT_TOKEN is not set: a root token (docs/operations.md, Break glass)"; fi
