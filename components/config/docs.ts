@@ -9,6 +9,7 @@ import {
     ENVIRONMENT_SPEC,
     GROUP_NAMES,
     GROUP_TITLES,
+    groupHoldsSecret,
     membersOf,
     specOf,
     type ConfigPath,
@@ -96,7 +97,7 @@ export function templateConfig(): Record<string, { description: string; secret?:
         ["environment", { description: `${ENVIRONMENT_SPEC.description} Stacks: all. Default: ${ENVIRONMENT_SPEC.defaultText}.` }],
     ];
     for (const group of GROUP_NAMES) {
-        const secret = groupSpecs(group).some((spec) => spec.secret === true);
+        const secret = groupHoldsSecret(group);
         const members = membersOf(group)
             .map((member) => (specOf(`${group}.${member}` as ConfigPath).secret ? `${member} (secret)` : member))
             .join(", ");

@@ -44,6 +44,7 @@ import {
     VAULT_VOTER_COUNTS,
     LOCAL_VAULT_MODES,
     WEEK_DAYS,
+    cloudOf,
     type Environment,
 } from "./constants";
 import { maxNamePrefixLength } from "./names";
@@ -1127,6 +1128,17 @@ export const CONFIG_PATHS: readonly ConfigPath[] = [
 const PATH_SET: ReadonlySet<string> = new Set(CONFIG_PATHS);
 export function isConfigPath(path: string): path is ConfigPath {
     return PATH_SET.has(path);
+}
+
+/** Whether a member may be set on `environment`'s stack: an Azure-only member not on local, a local-only one not on Azure. */
+export function inScope(spec: KeySpec, environment: Environment): boolean {
+    const cloud = cloudOf(environment);
+    return !((spec.scope === "azure" && cloud === "none") || (spec.scope === "none" && cloud === "azure"));
+}
+
+/** Whether `group` has a secret member (its value may then be secret as a whole: the CLI marks the key). */
+export function groupHoldsSecret(group: GroupName): boolean {
+    return Object.values(CONFIG_GROUPS[group] as Record<string, KeySpec>).some((spec) => spec.secret === true);
 }
 
 /** The members of `group`, in table order. */

@@ -3,8 +3,8 @@
 // (schema.ts): defaults per environment (keys.ts DEFAULTS), which stacks may set a member, each
 // member's own rule, old flat keys named their new path, and hints for the mistakes YAML invites.
 // Cross-member rules are parse.ts's.
-import { cloudOf, type Environment } from "./constants";
-import { CONFIG_GROUPS, defaultOf, specOf, type ConfigPath, type ConfigValues, type GroupName, type KeySpec } from "./keys";
+import { type Environment } from "./constants";
+import { defaultOf, GROUP_NAMES, inScope, membersOf, specOf, type ConfigPath, type ConfigValues, type KeySpec } from "./keys";
 import { HIDDEN, membersSet, parseTopLevel, schemaProblems, secretHint, textOf, typedValue } from "./schema";
 
 export type Raw = Readonly<Record<string, string | undefined>>;
@@ -27,7 +27,7 @@ export interface Reading {
 }
 
 /** The parsed top-level values: a group's JSON text as its object, `environment` as its text. */
-export function parseRaw(raw: Raw): Record<string, unknown> {
+function parseRaw(raw: Raw): Record<string, unknown> {
     const input: Record<string, unknown> = {};
     for (const [key, text] of Object.entries(raw)) {
         if (text !== undefined) input[key] = key === "environment" ? text : parseTopLevel(text);
@@ -48,11 +48,6 @@ function bestEffort(spec: KeySpec, input: unknown): { value: unknown } | undefin
     }
     if (spec.type === "string" && typeof input === "number") return { value: String(input) };
     return undefined;
-}
-
-function inScope(spec: KeySpec, environment: Environment): boolean {
-    const cloud = cloudOf(environment);
-    return !((spec.scope === "azure" && cloud === "none") || (spec.scope === "none" && cloud === "azure"));
 }
 
 /**
@@ -76,11 +71,11 @@ export function readValues(raw: Raw, environment: Environment, isSecret: (topLev
     const values: Record<string, unknown> = { environment };
     if (raw.environment !== undefined) set.add("environment");
 
-    for (const group of Object.keys(CONFIG_GROUPS) as GroupName[]) {
+    for (const group of GROUP_NAMES) {
         const members = membersSet(input[group]);
         const groupValues: Record<string, unknown> = {};
         values[group] = groupValues;
-        for (const member of Object.keys(CONFIG_GROUPS[group])) {
+        for (const member of membersOf(group)) {
             const path = `${group}.${member}` as ConfigPath;
             const spec = specOf(path);
             groupValues[member] = defaultOf(path, environment);

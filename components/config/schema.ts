@@ -20,13 +20,14 @@
 // `--type string` makes a config.NewTypedValue of TypeString, which value.go `coerceObject` stores as
 // the string as given; the flag cannot be combined with --secret, and a secure value is a string anyway).
 import { z } from "zod";
-import { cloudOf, type Environment } from "./constants";
+import { type Environment } from "./constants";
 import {
-    CONFIG_GROUPS,
     CONFIG_PATHS,
     GROUP_NAMES,
     defaultOf,
     flatKeyPath,
+    groupHoldsSecret,
+    inScope,
     isConfigPath,
     membersOf,
     specOf,
@@ -176,8 +177,7 @@ const scopeReason = {
  */
 function memberSchema(path: ConfigPath, environment: Environment) {
     const spec = specOf(path);
-    const cloud = cloudOf(environment);
-    if ((spec.scope === "azure" && cloud === "none") || (spec.scope === "none" && cloud === "azure")) {
+    if (!inScope(spec, environment)) {
         const reason = scopeReason[spec.scope as "azure" | "none"](environment);
         return z.unknown().superRefine((input, ctx) => {
             ctx.addIssue({
@@ -191,8 +191,6 @@ function memberSchema(path: ConfigPath, environment: Environment) {
         .transform((raw) => ({ raw, value: raw }))
         .pipe(z.object({ raw: z.unknown(), value: inputOf(spec, path) }))
         .superRefine(({ raw, value }, ctx) => {
-            // zod runs a refinement after issues it may continue past; the rule judges a value of the member's type only.
-            if (typedValue(path, raw) === undefined) return;
             const problems = [spec.check?.(path, value as never, environment)].flat().filter((p) => p !== undefined);
             for (const problem of problems) {
                 // No rule of a secret member quotes its value (config-schema.test.ts checks each one).
@@ -206,10 +204,6 @@ function memberSchema(path: ConfigPath, environment: Environment) {
         .transform(({ value }) => value);
 }
 
-function groupHoldsSecret(group: GroupName): boolean {
-    return Object.values(CONFIG_GROUPS[group] as Record<string, KeySpec>).some((spec) => spec.secret === true);
-}
-
 /** A group's value is not a mapping; `shown` is the value as the message may show it (HIDDEN when it may be secret). */
 function notGroupMessage(group: GroupName, shown: string): string {
     return `${group}: ${shown} is not a group of members; write it as a YAML mapping under aks-platform:${group} in Pulumi.<stack>.yaml, or set each member with pulumi config set --path ${group}.<member> <value> (docs/configuration.md lists the members of ${group})`;
@@ -220,11 +214,8 @@ function groupSchema(group: GroupName, environment: Environment) {
     const shape = Object.fromEntries(
         membersOf(group).map((member) => [member, memberSchema(`${group}.${member}` as ConfigPath, environment).optional()]),
     );
-    // The message is rebuilt by schemaProblems, which knows whether the group arrived secret.
-    return z.strictObject(shape, {
-        error: (iss) =>
-            iss.code === "invalid_type" ? notGroupMessage(group, groupHoldsSecret(group) ? HIDDEN : show(iss.input)) : undefined,
-    });
+    // A value that is not a mapping: schemaProblems writes the message, knowing whether the group arrived secret.
+    return z.strictObject(shape);
 }
 
 /** The root: `environment` (its value is parse.ts's to judge) and every group. */
@@ -335,8 +326,7 @@ function switchOf(issuePath: readonly PropertyKey[], environment: Environment): 
     const [group, member] = issuePath;
     if (typeof group !== "string" || typeof member !== "string" || !isConfigPath(`${group}.${member}`)) return undefined;
     const spec = specOf(`${group}.${member}` as ConfigPath);
-    const cloud = cloudOf(environment);
-    if ((spec.scope === "azure" && cloud === "none") || (spec.scope === "none" && cloud === "azure")) return undefined;
+    if (!inScope(spec, environment)) return undefined;
     return spec.enabledBy as ConfigPath | undefined;
 }
 
