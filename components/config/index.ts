@@ -9,11 +9,8 @@ export {
     CONFIG_GROUPS,
     CONFIG_PATHS,
     DEFAULTS,
-    ENVIRONMENT_SPEC,
     GROUP_NAMES,
-    GROUP_TITLES,
     defaultOf,
-    flatKeyPath,
     isConfigPath,
     membersOf,
     specOf,
@@ -31,8 +28,8 @@ export {
     type ValueOf,
 } from "./keys";
 export { FLAT_KEY_PATHS } from "./layout";
-export { configSchema, HIDDEN, nearestPath, schemaProblems, unknownMemberMessage, unknownTopLevelMessage, yamlNumberHint } from "./schema";
-export { ConfigError, parseRaw, readValues, type Raw, type Reading } from "./read";
+export { HIDDEN, schemaProblems } from "./schema";
+export { ConfigError, readValues, type Raw, type Reading } from "./read";
 export { maxNamePrefixLength, namesFor } from "./names";
 export { checkDeployable, parseConfig, singleServiceAccount, type ParseOptions } from "./parse";
 export { SERVICE_IMAGE_PATHS } from "./rules";
