@@ -148,8 +148,9 @@ for (const stack of ["dev", "prod"] as const) {
                         ["System", true, 3, 5, ["1", "2", "3"], ["CriticalAddonsOnly=true:NoSchedule"]],
                     );
                     assert.deepEqual(
-                        [user.mode, user.enableAutoScaling, user.minCount, user.maxCount, user.availabilityZones],
-                        ["User", true, 3, 10, ["1", "2", "3"]],
+                        // No taint on the user pool: workloads schedule there (AKS: system pools only take CriticalAddonsOnly).
+                        [user.mode, user.enableAutoScaling, user.minCount, user.maxCount, user.availabilityZones, user.nodeTaints],
+                        ["User", true, 3, 10, ["1", "2", "3"], undefined],
                     );
                     assert.equal(cluster.protect, true);
                 });

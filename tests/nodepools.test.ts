@@ -143,6 +143,10 @@ describe("node pools with per-zone NAT egress (issue 22 item 6)", () => {
             assert.equal(pool.inputs.vmSize, inline.vmSize);
             assert.ok(run.dependsOn(pool.urn, cluster.urn));
         }
+        const user = agentPools.filter((p) => p.inputs.mode === "User");
+        assert.ok(user.length > 0);
+        // The user pools carry no taint: the workloads' pods schedule there.
+        for (const pool of user) assert.equal(pool.inputs.nodeTaints, undefined, pool.inputs.agentPoolName);
         // Every zone's pool rolls and drains under timeouts longer than its drains and the provider's two hours.
         for (const pool of agentPools) {
             assert.ok(minutes(pool.customTimeouts.update) > drainMinutes(pool.inputs), `${pool.name}: update`);
