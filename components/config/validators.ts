@@ -392,13 +392,6 @@ export function cidrsOverlap(a: string, b: string): boolean {
     return addressA.match(addressB, Math.min(bitsA, bitsB));
 }
 
-/** A single IPv4 address (no prefix length), e.g. a firewall's private IP. */
-export function checkIpv4Address(key: string, value: string): string | undefined {
-    return !value.includes("/") && checkCidr(key, value) === undefined
-        ? undefined
-        : `${key}: ${show(value)} is not an IPv4 address; use one like 10.0.0.4`;
-}
-
 /** A CIDR range with its prefix length (an address space or a subnet), e.g. 10.240.0.0/16. */
 export function checkCidrRange(key: string, value: string): string | undefined {
     return value.includes("/") && checkCidr(key, value) === undefined

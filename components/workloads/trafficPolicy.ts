@@ -20,8 +20,7 @@ export interface MeshService {
 /** An Istio duration (protobuf Duration in YAML: "2s", "1.5s") from milliseconds. */
 const duration = (ms: number) => `${ms / 1000}s`;
 
-/** The methods whose requests a proxy may send again (API_METHODS: idempotent), and the others. */
-export const IDEMPOTENT_METHODS = METHODS.filter((m) => API_METHODS[m].idempotent);
+/** The methods whose requests a proxy may not send again (API_METHODS: not idempotent). */
 const NON_IDEMPOTENT_METHODS = METHODS.filter((m) => !API_METHODS[m].idempotent);
 
 /**
