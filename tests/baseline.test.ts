@@ -33,6 +33,8 @@ const T = {
  * KubePodReadyStateLow, KubeJobStale, ...).
  */
 const RECOMMENDED = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/prometheus/recommendedMetricAlerts.json"), "utf8")) as {
+    source: string;
+    commit: string;
     resources: {
         name: string;
         properties: {
@@ -186,7 +188,10 @@ for (const stack of ["dev", "prod"] as const) {
 
         if (prod) {
             it("deploys Microsoft's recommended rules as the pinned upstream file has them, rule by rule, leaving out only the named ones", async () => {
-                const { OMITTED_RECOMMENDED_ALERTS } = await import("../components/azure/managedPrometheus");
+                const { OMITTED_RECOMMENDED_ALERTS, RECOMMENDED_ALERTS_SOURCE } = await import("../components/azure/managedPrometheus");
+                // The fixture is the file the program names as its source, at the same commit.
+                assert.equal(RECOMMENDED.source, `${RECOMMENDED_ALERTS_SOURCE.repository} ${RECOMMENDED_ALERTS_SOURCE.path}`);
+                assert.equal(RECOMMENDED.commit, RECOMMENDED_ALERTS_SOURCE.commit);
                 const deployed = run
                     .ofType(T.ruleGroup)
                     .flatMap((g) =>
