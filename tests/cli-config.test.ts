@@ -288,6 +288,21 @@ describe("the Pulumi CLI's config pass", () => {
                 (e: Error) => e instanceof CliConfigError && e.message === "g.l[2]: array index out of range",
             );
         });
+
+        it("refuses `secure` as the only key of a new map: the CLI reserves it for encrypted values", () => {
+            // pulumi/pulumi sdk/go/common/resource/config/object.go: a map whose one key is "secure" with a
+            // string value would read back as a secret; `set` refuses it with this text.
+            assert.throws(
+                () =>
+                    stackConfigWith("p", parseStackFile("config: {}\n", "p"), { commands: [{ set: "g.secure", value: "x", path: true }] }),
+                (e: Error) => e instanceof CliConfigError && e.message === 'maps with the single key "secure" are reserved',
+            );
+            // Beside another key it is an ordinary member.
+            const both = stackConfigWith("p", parseStackFile("config:\n  p:g:\n    a: 1\n", "p"), {
+                commands: [{ set: "g.secure", value: "x", path: true }],
+            });
+            assert.equal(mergeConfig("dev", project, both, decryptOffline).config["p:g"], '{"a":1,"secure":"x"}');
+        });
     });
 
     it("the harness's withOverrides edits a group as the stack file edit through the CLI's pass would", () => {
