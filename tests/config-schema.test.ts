@@ -94,6 +94,13 @@ describe("config schema (structured config)", () => {
     });
 
     describe("unknown names", () => {
+        it("an integer beyond what a number holds exactly gets one problem, not the member's rule as well", () => {
+            for (const nodeCount of [9007199254740994, -9007199254740994]) {
+                const { errors } = read({ systemPool: `{"nodeCount":${nodeCount}}` });
+                assert.match(errorOf(errors, "systemPool.nodeCount"), /is not a whole number/);
+            }
+        });
+
         it("an unknown member gets the nearest member of its group", () => {
             const error = errorOf(read({ cluster: group({ kubernetesVerison: "1.36" }) }).errors, "cluster.kubernetesVerison");
             assert.ok(error.includes("did you mean cluster.kubernetesVersion?"), error);

@@ -99,9 +99,10 @@ function inputOf(spec: KeySpec, path: string) {
         }
         case "integer": {
             const error = (iss: { input?: unknown }) => `${path}: ${shown(iss.input)} is not a whole number; use base-10 digits, e.g. 3`;
-            // abort: a string that is not digits must stop here, before the member's rule sees it.
+            // abort: a number that is not a safe integer (zod's int() reports a continuable too_big for one
+            // beyond 2^53) and a string that is not digits must stop here, before the member's rule sees it.
             return z
-                .union([z.number().int({ error }), z.string().regex(INTEGER_TEXT, { error, abort: true })], { error })
+                .union([z.number().int({ error, abort: true }), z.string().regex(INTEGER_TEXT, { error, abort: true })], { error })
                 .transform((value): unknown => Number(value));
         }
         case "boolean": {
