@@ -297,6 +297,11 @@ describe("the Pulumi CLI's config pass", () => {
                     stackConfigWith("p", parseStackFile("config: {}\n", "p"), { commands: [{ set: "g.secure", value: "x", path: true }] }),
                 (e: Error) => e instanceof CliConfigError && e.message === 'maps with the single key "secure" are reserved',
             );
+            // Only a string is reserved (object.go newPlaintext): a number under `secure` is a member.
+            const number = stackConfigWith("p", parseStackFile("config: {}\n", "p"), {
+                commands: [{ set: "g.secure", value: "1", path: true }],
+            });
+            assert.equal(mergeConfig("dev", project, number, decryptOffline).config["p:g"], '{"secure":1}');
             // Beside another key it is an ordinary member.
             const both = stackConfigWith("p", parseStackFile("config:\n  p:g:\n    a: 1\n", "p"), {
                 commands: [{ set: "g.secure", value: "x", path: true }],

@@ -372,7 +372,7 @@ esac
             env: restoreEnv(),
         });
         const log = () => fs.readFileSync(path.join(fake, "actions.log"), { flag: "a+", encoding: "utf8" });
-        for (let i = 0; i < 200 && !log().includes("hanging"); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        for (let i = 0; i < 200 && !log().includes("hanging"); i++) await new Promise((resolve) => setTimeout(resolve, 50));
         return { child, started: log().includes("hanging") };
     }
     /** The actions, the copy's name replaced by COPY (the script picks it); checks copy and removal. */
